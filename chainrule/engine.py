@@ -1,0 +1,568 @@
+"""Reverse-mode automatic differentiation: the Tensor, the recorded graph and the backward pass.
+
+This module is the chain rule in code. A primitive (see :class:`Primitive`) computes its output from
+raw arrays; when any input is a Tensor that requires a gradient, the output Tensor remembers a
+:class:`Node`: which primitive made it, from which inputs. ``backward()`` then visits those nodes
+from the output back to the inputs, in reverse topological order, and at each node multiplies the
+incoming gradient ``g = dL/dy`` by the node's local derivative through the primitive's
+vector-Jacobian product (VJP)::
+
+    dL/dx_i = vjp_i(g, y, x_1, ..., x_n)        one VJP per differentiable input x_i
+
+Where a tensor feeds several consumers, their contributions are summed (the multivariable chain
+rule), and where an input was broadcast, its gradient is summed back to the input's shape here, in
+one place, so that no VJP has to.
+"""
+
+import numpy as np
+
+from .backend import ndarray_types, xp_of
+
+PRIMITIVES = {}
+"""Every primitive by name: the single registry that the gradient tests are driven by."""
+
+_recording = True
+
+
+class ShapeError(ValueError):
+    """Inputs whose shapes a primitive cannot combine; the message names the op and the shapes."""
+
+
+class GraphFreedError(RuntimeError):
+    """backward() reached a part of the graph that an earlier backward() already freed."""
+
+
+class no_grad:
+    """Context manager (and decorator) that stops recording: ops inside build no graph.
+
+    Example::
+
+        with chainrule.no_grad():
+            w -= 0.1 * w.grad.data    # an update that must not become part of the graph
+    """
+
+    def __enter__(self):
+        global _recording
+        self._previous, _recording = _recording, False
+
+    def __exit__(self, *exc):
+        global _recording
+        _recording = self._previous
+
+    def __call__(self, fn):
+        def wrapper(*args, **kwargs):
+            with no_grad():
+                return fn(*args, **kwargs)
+
+        wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
+        return wrapper
+
+
+class enable_grad(no_grad):
+    """Context manager that turns recording back on inside a ``no_grad`` block."""
+
+    def __enter__(self):
+        global _recording
+        self._previous, _recording = _recording, True
+
+
+def is_grad_enabled():
+    """Return True when ops are being recorded for a later backward pass."""
+    return _recording
+
+
+def as_array(data, dtype=None):
+    """Convert ``data`` to an ndarray: float32 for Python floats, the array's own dtype otherwise.
+
+    Raises:
+        TypeError: for data that is not numeric (strings, objects).
+    """
+    if isinstance(data, Tensor):
+        data = data.data
+    if isinstance(data, ndarray_types) or isinstance(data, np.generic):
+        array = xp_of(data).asarray(data, dtype=dtype)
+    else:
+        array = np.asarray(data, dtype=dtype)
+        if dtype is None and array.dtype == np.float64:
+            array = array.astype(np.float32)
+    if array.dtype.kind not in "fiub":
+        raise TypeError(
+            f"chainrule works on numeric arrays; got dtype {array.dtype} "
+            f"(from {type(data).__name__}). Convert the data to numbers first, e.g. "
+            f"np.asarray(x, dtype='float32')."
+        )
+    return array
+
+
+class Tensor:
+    """An n-dimensional array that records the operations applied to it, for backpropagation.
+
+    Args:
+        data: array-like. Python floats become float32; an ndarray keeps its dtype.
+        dtype: optional dtype to convert to (e.g. ``'float64'`` for gradient checks).
+        requires_grad: whether ``backward()`` should compute ``dL/d(this tensor)`` into ``.grad``.
+
+    Example::
+
+        x = Tensor([1.0, 2.0, 3.0], requires_grad=True)
+        y = (x * x).sum()          # y = sum x_i^2
+        y.backward()               # dy/dx = 2x
+        x.grad.numpy()             # array([2., 4., 6.], dtype=float32)
+    """
+
+    __slots__ = ("data", "requires_grad", "grad", "_node", "name", "__weakref__")
+    __array_ufunc__ = None  # so that ndarray (op) Tensor defers to the Tensor's reflected operator
+
+    def __init__(self, data, dtype=None, requires_grad=False, name=None):
+        self.data = as_array(data, dtype)
+        if requires_grad and self.data.dtype.kind != "f":
+            raise TypeError(
+                f"only floating-point tensors can require gradients; got dtype {self.data.dtype}"
+            )
+        self.requires_grad = requires_grad
+        self.grad = None
+        self._node = None
+        self.name = name
+
+    # ----- array facts -------------------------------------------------------------------------
+    @property
+    def shape(self):
+        return self.data.shape
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    @property
+    def size(self):
+        return self.data.size
+
+    @property
+    def is_leaf(self):
+        """True for tensors the user created (no recorded op produced them)."""
+        return self._node is None
+
+    def numpy(self):
+        """Return the values as a NumPy array (shares memory on the CPU)."""
+        from .backend import asnumpy
+
+        return asnumpy(self.data)
+
+    def item(self):
+        return self.data.item()
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def detach(self):
+        """A tensor with the same values that is cut from the graph."""
+        return Tensor(self.data)
+
+    def __array__(self, dtype=None, copy=None):
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def __len__(self):
+        return len(self.data)
+
+    def __bool__(self):
+        return bool(self.data)
+
+    def __float__(self):
+        return float(self.data)
+
+    def __int__(self):
+        return int(self.data)
+
+    def __repr__(self):
+        body = np.array2string(np.asarray(self.numpy()), separator=", ", prefix="Tensor(")
+        grad = ", requires_grad=True" if self.requires_grad else ""
+        return f"Tensor({body}, dtype={self.dtype}{grad})"
+
+    __hash__ = object.__hash__  # == is elementwise, but a tensor is still usable as a dict key
+
+    # ----- backward ----------------------------------------------------------------------------
+    def backward(self, grad=None, retain_graph=None, create_graph=False):
+        """Backpropagate from this tensor: add ``dL/dx`` to ``x.grad`` for every leaf ``x``.
+
+        Args:
+            grad: the upstream gradient dL/d(self), same shape as self. May be omitted only for a
+                tensor of one element, where it is 1.
+            retain_graph: keep the graph for another backward pass (default: ``create_graph``).
+            create_graph: record the backward pass itself, so that the gradients can be
+                differentiated again (Hessian-vector products, gradient penalties).
+        """
+        seed = _seed(self, grad)
+        retain = create_graph if retain_graph is None else retain_graph
+        _backprop([self], [seed], retain, create_graph, wanted=None)
+
+    # ----- operators (each one a recorded primitive) ----------------------------------------
+    def __add__(self, other):
+        return ops.add(self, other)
+
+    def __radd__(self, other):
+        return ops.add(other, self)
+
+    def __sub__(self, other):
+        return ops.sub(self, other)
+
+    def __rsub__(self, other):
+        return ops.sub(other, self)
+
+    def __mul__(self, other):
+        return ops.mul(self, other)
+
+    def __rmul__(self, other):
+        return ops.mul(other, self)
+
+    def __truediv__(self, other):
+        return ops.div(self, other)
+
+    def __rtruediv__(self, other):
+        return ops.div(other, self)
+
+    def __pow__(self, other):
+        return ops.pow(self, other)
+
+    def __rpow__(self, other):
+        return ops.pow(other, self)
+
+    def __matmul__(self, other):
+        return ops.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return ops.matmul(other, self)
+
+    def __neg__(self):
+        return ops.neg(self)
+
+    def __abs__(self):
+        return ops.abs(self)
+
+    def __getitem__(self, index):
+        return ops.getitem(self, index=index)
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def __lt__(self, other):
+        return ops.less(self, other)
+
+    def __le__(self, other):
+        return ops.less_equal(self, other)
+
+    def __gt__(self, other):
+        return ops.greater(self, other)
+
+    def __ge__(self, other):
+        return ops.greater_equal(self, other)
+
+    def __eq__(self, other):
+        return ops.equal(self, other)
+
+    def __ne__(self, other):
+        return ops.not_equal(self, other)
+
+    # ----- the ndarray methods that VJPs use, so a VJP body runs on arrays and Tensors alike --
+    def sum(self, axis=None, keepdims=False):
+        return ops.sum(self, axis=axis, keepdims=keepdims)
+
+    def mean(self, axis=None, keepdims=False):
+        return ops.mean(self, axis=axis, keepdims=keepdims)
+
+    def max(self, axis=None, keepdims=False):
+        return ops.max(self, axis=axis, keepdims=keepdims)
+
+    def min(self, axis=None, keepdims=False):
+        return ops.min(self, axis=axis, keepdims=keepdims)
+
+    def reshape(self, *shape):
+        shape = shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape
+        return ops.reshape(self, shape=tuple(shape))
+
+    def transpose(self, *axes):
+        axes = axes[0] if len(axes) == 1 and not isinstance(axes[0], int) else axes
+        return ops.transpose(self, axes=tuple(axes) if axes else None)
+
+    def astype(self, dtype):
+        return ops.cast(self, dtype=np.dtype(dtype))
+
+    @property
+    def T(self):
+        return ops.transpose(self, axes=None)
+
+    @property
+    def mT(self):
+        return ops.swapaxes(self, axis1=-1, axis2=-2)
+
+
+class Node:
+    """What produced a tensor: the primitive, its inputs, and which of them need a gradient.
+
+    ``inputs`` are the arguments as given (Tensors or raw values), ``raw`` the same as arrays,
+    ``parents`` the ``(position, Tensor)`` pairs that require a gradient.
+    """
+
+    __slots__ = ("prim", "inputs", "raw", "params", "parents")
+
+    def __init__(self, prim, inputs, raw, params, parents):
+        self.prim, self.inputs, self.raw, self.params, self.parents = (
+            prim,
+            inputs,
+            raw,
+            params,
+            parents,
+        )
+
+    def free(self):
+        self.inputs = self.raw = self.parents = None
+
+
+class Primitive:
+    """A differentiable function on raw arrays, with one VJP per differentiable input.
+
+    Calling a primitive on raw arrays just computes; calling it on Tensors also records a Node,
+    so the same VJP bodies run on arrays (a plain backward) and on Tensors (``create_graph``).
+    """
+
+    def __init__(self, forward, differentiable=True):
+        self.forward = forward
+        self.name = forward.__name__.strip("_")
+        self.__doc__ = forward.__doc__
+        self.differentiable = differentiable
+        self.vjps = {}
+        self.variadic_vjp = None
+        PRIMITIVES[self.name] = self
+
+    def defvjp(self, argnum):
+        """Decorator: register ``fn(g, y, *inputs, **params) -> dL/d(inputs[argnum])``."""
+
+        def register(fn):
+            self.vjps[argnum] = fn
+            return fn
+
+        return register
+
+    def defvjp_variadic(self, fn):
+        """Decorator for primitives of any number of inputs: ``fn(i, g, y, *inputs, **params)``."""
+        self.variadic_vjp = fn
+        return fn
+
+    def vjp(self, argnum, g, y, inputs, params):
+        """dL/d(inputs[argnum]) given the upstream gradient g = dL/dy."""
+        if self.variadic_vjp is not None:
+            return self.variadic_vjp(argnum, g, y, *inputs, **params)
+        try:
+            fn = self.vjps[argnum]
+        except KeyError:
+            raise TypeError(f"{self.name}: input {argnum} is not differentiable") from None
+        return fn(g, y, *inputs, **params)
+
+    def __call__(self, *args, **params):
+        tensors = False
+        for a in args:
+            if isinstance(a, Tensor):
+                tensors = True
+                break
+        if not tensors:
+            return self._compute(args, params)
+        raw = tuple(a.data if isinstance(a, Tensor) else a for a in args)
+        out = Tensor.__new__(Tensor)
+        out.data = self._compute(raw, params)
+        out.grad = out.name = out._node = None
+        out.requires_grad = False
+        if _recording and self.differentiable:
+            parents = tuple(
+                (i, a) for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad
+            )
+            if parents:
+                out.requires_grad = True
+                out._node = Node(self, args, raw, params, parents)
+        return out
+
+    def _compute(self, raw, params):
+        try:
+            out = self.forward(*raw, **params)
+        except ShapeError:
+            raise
+        except (ValueError, TypeError, IndexError) as error:
+            described = ", ".join(_describe(a) for a in raw)
+            kind = next(k for k in (TypeError, IndexError, ValueError) if isinstance(error, k))
+            raise kind(f"{self.name}: cannot apply to {described}: {error}") from None
+        if not isinstance(out, ndarray_types):
+            out = xp_of(*raw).asarray(out)
+        return out
+
+    def __repr__(self):
+        return f"<primitive {self.name}>"
+
+
+def primitive(forward=None, *, differentiable=True):
+    """Decorator that turns a raw-array function into a recorded :class:`Primitive`."""
+    if forward is None:
+        return lambda fn: Primitive(fn, differentiable=differentiable)
+    return Primitive(forward, differentiable=differentiable)
+
+
+def _describe(value):
+    if isinstance(value, ndarray_types):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    return f"{type(value).__name__} {value!r}"[:80]
+
+
+def _seed(tensor, grad):
+    """The upstream gradient that starts a backward pass from ``tensor``."""
+    if grad is None:
+        if tensor.size != 1:
+            raise ValueError(
+                f"backward() on a tensor of shape {tensor.shape} needs an upstream gradient: "
+                f"reduce it to a scalar first (e.g. .sum()), or pass grad= of the same shape"
+            )
+        return xp_of(tensor.data).ones_like(tensor.data)
+    grad = grad if isinstance(grad, Tensor) else as_array(grad)
+    if grad.shape != tensor.shape:
+        raise ShapeError(
+            f"backward(): the upstream gradient has shape {grad.shape} but the tensor has shape "
+            f"{tensor.shape}; they must be equal"
+        )
+    return grad.data if isinstance(grad, Tensor) else grad.astype(tensor.dtype, copy=False)
+
+
+def unbroadcast(grad, shape):
+    """Sum ``grad`` over the axes along which an input of ``shape`` was broadcast.
+
+    If x of shape (3, 1) was broadcast to (2, 3, 4), then dL/dx = sum of dL/dy over axes 0 and 2.
+    """
+    if grad.shape == shape:
+        return grad
+    lead = grad.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
+    )
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    return grad.reshape(shape)
+
+
+def _topological_order(roots):
+    """Tensors reachable from ``roots`` through recorded nodes, outputs before their inputs.
+
+    An explicit stack instead of recursion, so a chain of any length fits.
+    """
+    order, visited = [], set()
+    stack = [(root, False) for root in roots]
+    while stack:
+        tensor, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(tensor)
+            continue
+        if id(tensor) in visited:
+            continue
+        visited.add(id(tensor))
+        stack.append((tensor, True))
+        node = tensor._node
+        if node is not None:
+            if node.parents is None:
+                raise GraphFreedError(
+                    "backward through a graph that was already freed: an earlier backward() "
+                    "released it. Pass retain_graph=True to the first backward() to go twice."
+                )
+            for _, parent in node.parents:
+                if id(parent) not in visited:
+                    stack.append((parent, False))
+    order.reverse()
+    return order
+
+
+def _backprop(roots, seeds, retain_graph, create_graph, wanted):
+    """The backward pass shared by ``Tensor.backward`` and :func:`gradients`.
+
+    With ``wanted=None`` the gradients of leaves that require one are added to their ``.grad``;
+    otherwise the gradients of the tensors in ``wanted`` are returned (``None`` if unconnected).
+    Without ``create_graph`` every VJP runs on raw arrays; with it, on Tensors, so the backward
+    pass is itself recorded.
+    """
+    global _recording
+    grads = {}
+    for root, seed in zip(roots, seeds):
+        if create_graph and not isinstance(seed, Tensor):
+            seed = Tensor(seed)
+        elif not create_graph and isinstance(seed, Tensor):
+            seed = seed.data
+        previous = grads.get(id(root))
+        grads[id(root)] = seed if previous is None else previous + seed
+    wanted_ids = None if wanted is None else {id(t): None for t in wanted}
+    previous_recording, _recording = _recording, create_graph
+    try:
+        for tensor in _topological_order(roots):
+            g = grads.pop(id(tensor), None)
+            if g is None:
+                continue
+            if wanted_ids is not None and id(tensor) in wanted_ids:
+                wanted_ids[id(tensor)] = g
+            node = tensor._node
+            if node is None:
+                if wanted_ids is None and tensor.requires_grad:
+                    _accumulate_leaf(tensor, g, create_graph)
+                continue
+            y, inputs = (tensor, node.inputs) if create_graph else (tensor.data, node.raw)
+            for argnum, parent in node.parents:
+                grad = node.prim.vjp(argnum, g, y, inputs, node.params)
+                grad = unbroadcast(grad, parent.shape)
+                if grad.dtype != parent.dtype:
+                    grad = grad.astype(parent.dtype)
+                previous = grads.get(id(parent))
+                grads[id(parent)] = grad if previous is None else previous + grad
+            if not retain_graph:
+                node.free()
+    finally:
+        _recording = previous_recording
+    if wanted_ids is None:
+        return None
+    return [wanted_ids[id(t)] for t in wanted]
+
+
+def _accumulate_leaf(tensor, grad, create_graph):
+    if not isinstance(grad, Tensor):
+        grad = Tensor(grad)
+    if tensor.grad is None:
+        tensor.grad = grad
+    elif create_graph:
+        tensor.grad = tensor.grad + grad
+    else:
+        tensor.grad = Tensor(tensor.grad.data + grad.data)
+
+
+def gradients(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False):
+    """dL/dx for each x in ``inputs``, where L = sum_k <outputs_k, grad_outputs_k>.
+
+    Unlike ``backward()`` this leaves ``.grad`` untouched and returns the gradients.
+
+    Args:
+        outputs: a Tensor or a list of Tensors.
+        inputs: a Tensor or a list of Tensors (leaves or intermediate results).
+        grad_outputs: upstream gradients, one per output (None: 1 for one-element outputs).
+        retain_graph: keep the graph for another pass (default: ``create_graph``).
+        create_graph: record the pass, so the gradients are differentiable again.
+
+    Returns:
+        A list of Tensors, one per input; ``None`` for an input the outputs do not depend on.
+    """
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    single = isinstance(inputs, Tensor)
+    inputs = [inputs] if single else list(inputs)
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    elif isinstance(grad_outputs, Tensor) or isinstance(grad_outputs, ndarray_types):
+        grad_outputs = [grad_outputs]
+    seeds = [_seed(out, g) for out, g in zip(outputs, grad_outputs)]
+    retain = create_graph if retain_graph is None else retain_graph
+    found = _backprop(outputs, seeds, retain, create_graph, wanted=inputs)
+    found = [g if g is None or isinstance(g, Tensor) else Tensor(g) for g in found]
+    return found[0] if single else found
+
+
+from . import ops  # noqa: E402  (the operators above call into the primitives defined there)

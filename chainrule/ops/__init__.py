@@ -1,0 +1,64 @@
+"""Every primitive, importable as ``chainrule.ops.<name>`` (and re-exported by ``chainrule``)."""
+
+from .elementwise import (
+    abs,
+    add,
+    cast,
+    clip,
+    div,
+    elu,
+    equal,
+    exp,
+    greater,
+    greater_equal,
+    leaky_relu,
+    less,
+    less_equal,
+    log,
+    maximum,
+    minimum,
+    mul,
+    neg,
+    not_equal,
+    pow,
+    relu,
+    sigmoid,
+    sign,
+    sqrt,
+    sub,
+    tanh,
+    where,
+)
+from .linalg import matmul
+from .nn import (
+    log_softmax,
+    logsumexp,
+    one_hot,
+    sigmoid_cross_entropy,
+    softmax,
+    softmax_cross_entropy,
+    sparse_softmax_cross_entropy,
+)
+from .reduction import max, mean, min, sum
+from .shape import (
+    broadcast_to,
+    expand_dims,
+    getitem,
+    reshape,
+    scatter_add,
+    squeeze,
+    swapaxes,
+    transpose,
+)
+from .shape import concatenate as _concatenate
+from .shape import stack as _stack
+
+
+def concatenate(tensors, axis=0):
+    """Join a sequence of tensors along an existing ``axis`` (see the ``concatenate`` primitive)."""
+    return _concatenate(*tensors, axis=axis)
+
+
+def stack(tensors, axis=0):
+    """Stack a sequence of tensors along a new ``axis`` (see the ``stack`` primitive)."""
+    return _stack(*tensors, axis=axis)

@@ -1,0 +1,325 @@
+"""Elementwise primitives: arithmetic, the classic nonlinearities, and comparisons.
+
+Each forward is a plain function on raw arrays; its VJPs sit right below it, written with
+operators and other primitives only, so that they run on arrays in a plain backward pass and on
+Tensors when the backward pass is itself recorded (``create_graph=True``). ``g`` is the upstream
+gradient dL/dy and ``y`` the forward output; the engine sums broadcast gradients back to each
+input's shape.
+"""
+
+from ..backend import xp_of
+from ..engine import primitive
+
+# ----- arithmetic --------------------------------------------------------------------------------
+
+
+@primitive
+def add(a, b):
+    """y = a + b.   dL/da = g,   dL/db = g."""
+    return a + b
+
+
+@add.defvjp(0)
+def _add_vjp_a(g, y, a, b):
+    return g
+
+
+@add.defvjp(1)
+def _add_vjp_b(g, y, a, b):
+    return g
+
+
+@primitive
+def sub(a, b):
+    """y = a - b.   dL/da = g,   dL/db = -g."""
+    return a - b
+
+
+@sub.defvjp(0)
+def _sub_vjp_a(g, y, a, b):
+    return g
+
+
+@sub.defvjp(1)
+def _sub_vjp_b(g, y, a, b):
+    return -g
+
+
+@primitive
+def mul(a, b):
+    """y = a * b.   dL/da = g * b,   dL/db = g * a."""
+    return a * b
+
+
+@mul.defvjp(0)
+def _mul_vjp_a(g, y, a, b):
+    return g * b
+
+
+@mul.defvjp(1)
+def _mul_vjp_b(g, y, a, b):
+    return g * a
+
+
+@primitive
+def div(a, b):
+    """y = a / b.   dL/da = g / b,   dL/db = -g * a / b^2 = -g * y / b."""
+    return a / b
+
+
+@div.defvjp(0)
+def _div_vjp_a(g, y, a, b):
+    return g / b
+
+
+@div.defvjp(1)
+def _div_vjp_b(g, y, a, b):
+    return -g * y / b
+
+
+@primitive
+def neg(a):
+    """y = -a.   dL/da = -g."""
+    return -a
+
+
+@neg.defvjp(0)
+def _neg_vjp(g, y, a):
+    return -g
+
+
+@primitive
+def pow(a, b):
+    """y = a ** b.   dL/da = g * b * a^(b-1),   dL/db = g * y * log(a)  (taken as 0 where a <= 0)."""
+    return a**b
+
+
+@pow.defvjp(0)
+def _pow_vjp_a(g, y, a, b):
+    return g * b * a ** (b - 1)
+
+
+@pow.defvjp(1)
+def _pow_vjp_b(g, y, a, b):
+    positive = a > 0
+    return g * where(positive, y * log(where(positive, a, 1)), 0)
+
+
+# ----- nonlinearities ------------------------------------------------------------------------------
+
+
+@primitive
+def exp(a):
+    """y = e^a.   dL/da = g * y."""
+    return xp_of(a).exp(a)
+
+
+@exp.defvjp(0)
+def _exp_vjp(g, y, a):
+    return g * y
+
+
+@primitive
+def log(a):
+    """y = ln a.   dL/da = g / a."""
+    return xp_of(a).log(a)
+
+
+@log.defvjp(0)
+def _log_vjp(g, y, a):
+    return g / a
+
+
+@primitive
+def sqrt(a):
+    """y = sqrt(a).   dL/da = g / (2 y)."""
+    return xp_of(a).sqrt(a)
+
+
+@sqrt.defvjp(0)
+def _sqrt_vjp(g, y, a):
+    return g * 0.5 / y
+
+
+@primitive
+def tanh(a):
+    """y = tanh a.   dL/da = g * (1 - y^2)."""
+    return xp_of(a).tanh(a)
+
+
+@tanh.defvjp(0)
+def _tanh_vjp(g, y, a):
+    return g * (1 - y * y)
+
+
+@primitive
+def sigmoid(a):
+    """y = 1 / (1 + e^-a), computed without overflow for large |a|.   dL/da = g * y * (1 - y)."""
+    xp = xp_of(a)
+    e = xp.exp(-xp.abs(a))  # in (0, 1]: never overflows
+    return xp.where(a >= 0, 1 / (1 + e), e / (1 + e))
+
+
+@sigmoid.defvjp(0)
+def _sigmoid_vjp(g, y, a):
+    return g * y * (1 - y)
+
+
+@primitive
+def relu(a):
+    """y = max(a, 0).   dL/da = g where a > 0, else 0."""
+    return xp_of(a).maximum(a, 0)
+
+
+@relu.defvjp(0)
+def _relu_vjp(g, y, a):
+    return g * (a > 0)
+
+
+@primitive
+def leaky_relu(a, alpha=0.2):
+    """y = a if a > 0 else alpha * a (Keras's default alpha is 0.2).   dL/da = g or alpha * g."""
+    return xp_of(a).where(a > 0, a, a * alpha)
+
+
+@leaky_relu.defvjp(0)
+def _leaky_relu_vjp(g, y, a, alpha=0.2):
+    return where(a > 0, g, g * alpha)
+
+
+@primitive
+def elu(a, alpha=1.0):
+    """y = a if a > 0 else alpha * (e^a - 1).   dL/da = g if a > 0 else g * (y + alpha)."""
+    xp = xp_of(a)
+    return xp.where(a > 0, a, alpha * xp.expm1(xp.minimum(a, 0)))
+
+
+@elu.defvjp(0)
+def _elu_vjp(g, y, a, alpha=1.0):
+    return where(a > 0, g, g * (y + alpha))
+
+
+@primitive
+def abs(a):
+    """y = |a|.   dL/da = g * sign(a)  (0 at a = 0)."""
+    return xp_of(a).abs(a)
+
+
+@abs.defvjp(0)
+def _abs_vjp(g, y, a):
+    return g * sign(a)
+
+
+@primitive
+def maximum(a, b):
+    """y = max(a, b).   dL/da = g where a >= b,   dL/db = g where a < b (ties go to a, as in TF)."""
+    return xp_of(a, b).maximum(a, b)
+
+
+@maximum.defvjp(0)
+def _maximum_vjp_a(g, y, a, b):
+    return g * (a >= b)
+
+
+@maximum.defvjp(1)
+def _maximum_vjp_b(g, y, a, b):
+    return g * (a < b)
+
+
+@primitive
+def minimum(a, b):
+    """y = min(a, b).   dL/da = g where a <= b,   dL/db = g where a > b (ties go to a, as in TF)."""
+    return xp_of(a, b).minimum(a, b)
+
+
+@minimum.defvjp(0)
+def _minimum_vjp_a(g, y, a, b):
+    return g * (a <= b)
+
+
+@minimum.defvjp(1)
+def _minimum_vjp_b(g, y, a, b):
+    return g * (a > b)
+
+
+@primitive
+def clip(a, lo, hi):
+    """y = min(max(a, lo), hi).   dL/da = g where lo <= a <= hi, else 0 (as TF's clip_by_value)."""
+    return xp_of(a).clip(a, lo, hi)
+
+
+@clip.defvjp(0)
+def _clip_vjp(g, y, a, lo, hi):
+    return g * ((a >= lo) * (a <= hi))
+
+
+@primitive
+def where(condition, a, b):
+    """y = a where condition else b.   dL/da = g where condition,   dL/db = g elsewhere."""
+    return xp_of(a, b).where(condition, a, b)
+
+
+@where.defvjp(1)
+def _where_vjp_a(g, y, condition, a, b):
+    return where(condition, g, 0)
+
+
+@where.defvjp(2)
+def _where_vjp_b(g, y, condition, a, b):
+    return where(condition, 0, g)
+
+
+@primitive
+def cast(a, dtype):
+    """y = a converted to ``dtype``.   dL/da = g converted back to a's dtype."""
+    return a.astype(dtype)
+
+
+@cast.defvjp(0)
+def _cast_vjp(g, y, a, dtype):
+    return g.astype(a.dtype)
+
+
+# ----- without gradient: signs and comparisons ---------------------------------------------------
+
+
+@primitive(differentiable=False)
+def sign(a):
+    """y = -1, 0 or 1 by the sign of a (no gradient)."""
+    return xp_of(a).sign(a)
+
+
+@primitive(differentiable=False)
+def less(a, b):
+    """a < b, elementwise (no gradient)."""
+    return a < b
+
+
+@primitive(differentiable=False)
+def less_equal(a, b):
+    """a <= b, elementwise (no gradient)."""
+    return a <= b
+
+
+@primitive(differentiable=False)
+def greater(a, b):
+    """a > b, elementwise (no gradient)."""
+    return a > b
+
+
+@primitive(differentiable=False)
+def greater_equal(a, b):
+    """a >= b, elementwise (no gradient)."""
+    return a >= b
+
+
+@primitive(differentiable=False)
+def equal(a, b):
+    """a == b, elementwise (no gradient)."""
+    return a == b
+
+
+@primitive(differentiable=False)
+def not_equal(a, b):
+    """a != b, elementwise (no gradient)."""
+    return a != b

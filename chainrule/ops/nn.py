@@ -1,0 +1,130 @@
+"""Normalised exponentials and the cross-entropies fused with them.
+
+All of them subtract the maximum before exponentiating, so logits of +-1e4 stay finite.
+"""
+
+from ..backend import xp_of
+from ..engine import primitive
+from .elementwise import exp, sigmoid
+from .reduction import restore_reduced
+
+
+@primitive
+def logsumexp(a, axis=-1, keepdims=False):
+    """y = log sum_j e^(a_j) over ``axis`` = m + log sum_j e^(a_j - m), m = max_j a_j.
+
+    dL/da = g * softmax(a) = g * e^(a - y).
+    """
+    xp = xp_of(a)
+    m = xp.max(a, axis=axis, keepdims=True)
+    m = xp.where(xp.isfinite(m), m, 0)
+    y = m + xp.log(xp.sum(xp.exp(a - m), axis=axis, keepdims=True))
+    return y if keepdims else xp.squeeze(y, axis=axis)
+
+
+@logsumexp.defvjp(0)
+def _logsumexp_vjp(g, y, a, axis=-1, keepdims=False):
+    y = restore_reduced(y, a.shape, axis, keepdims)
+    return restore_reduced(g, a.shape, axis, keepdims) * exp(a - y)
+
+
+@primitive
+def softmax(a, axis=-1):
+    """y_i = e^(a_i) / sum_j e^(a_j) over ``axis``.
+
+    dL/da = y * (g - sum_j g_j y_j)   (the Jacobian diag(y) - y yᵀ applied to g).
+    """
+    xp = xp_of(a)
+    e = xp.exp(a - xp.max(a, axis=axis, keepdims=True))
+    e /= xp.sum(e, axis=axis, keepdims=True)
+    return e
+
+
+@softmax.defvjp(0)
+def _softmax_vjp(g, y, a, axis=-1):
+    return y * (g - (g * y).sum(axis=axis, keepdims=True))
+
+
+@primitive
+def log_softmax(a, axis=-1):
+    """y_i = a_i - logsumexp(a) over ``axis``.   dL/da = g - softmax(a) * sum_j g_j."""
+    xp = xp_of(a)
+    shifted = a - xp.max(a, axis=axis, keepdims=True)
+    return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
+
+
+@log_softmax.defvjp(0)
+def _log_softmax_vjp(g, y, a, axis=-1):
+    return g - exp(y) * g.sum(axis=axis, keepdims=True)
+
+
+@primitive
+def softmax_cross_entropy(logits, labels, axis=-1):
+    """Per-sample cross-entropy of softmax(logits) against a label distribution, in one step:
+
+        y = logsumexp(z) - sum_i t_i z_i      (= -sum_i t_i log softmax(z)_i when sum_i t_i = 1)
+
+    dL/dz = g * (softmax(z) * sum_i t_i - t),   dL/dt = -g * log softmax(z).
+    """
+    return logsumexp(logits, axis=axis) * labels.sum(axis=axis) - (labels * logits).sum(axis=axis)
+
+
+@softmax_cross_entropy.defvjp(0)
+def _softmax_cross_entropy_vjp_logits(g, y, logits, labels, axis=-1):
+    g = restore_reduced(g, logits.shape, axis, False)
+    return g * (softmax(logits, axis=axis) * labels.sum(axis=axis, keepdims=True) - labels)
+
+
+@softmax_cross_entropy.defvjp(1)
+def _softmax_cross_entropy_vjp_labels(g, y, logits, labels, axis=-1):
+    return -restore_reduced(g, logits.shape, axis, False) * log_softmax(logits, axis=axis)
+
+
+@primitive
+def sparse_softmax_cross_entropy(logits, labels):
+    """Per-sample cross-entropy with integer class labels over the last axis:
+
+        y = logsumexp(z) - z[label]
+
+    dL/dz = g * (softmax(z) - onehot(label));  labels are not differentiable.
+    """
+    xp = xp_of(logits)
+    picked = xp.take_along_axis(logits, labels[..., None], axis=-1)[..., 0]
+    return logsumexp(logits, axis=-1) - picked
+
+
+@sparse_softmax_cross_entropy.defvjp(0)
+def _sparse_softmax_cross_entropy_vjp(g, y, logits, labels):
+    return restore_reduced(g, logits.shape, -1, False) * (
+        softmax(logits, axis=-1) - one_hot(labels, depth=logits.shape[-1], dtype=logits.dtype)
+    )
+
+
+@primitive
+def sigmoid_cross_entropy(logits, labels):
+    """Elementwise binary cross-entropy of sigmoid(z) against t, stable for any z:
+
+        y = max(z, 0) - z t + log(1 + e^-|z|)
+
+    dL/dz = g * (sigmoid(z) - t),   dL/dt = -g * z.
+    """
+    xp = xp_of(logits)
+    return xp.maximum(logits, 0) - logits * labels + xp.log1p(xp.exp(-xp.abs(logits)))
+
+
+@sigmoid_cross_entropy.defvjp(0)
+def _sigmoid_cross_entropy_vjp_logits(g, y, logits, labels):
+    return g * (sigmoid(logits) - labels)
+
+
+@sigmoid_cross_entropy.defvjp(1)
+def _sigmoid_cross_entropy_vjp_labels(g, y, logits, labels):
+    return -g * logits
+
+
+@primitive(differentiable=False)
+def one_hot(indices, depth, dtype="float32"):
+    """y[..., k] = 1 where k == indices[...], else 0 (no gradient)."""
+    xp = xp_of(indices)
+    return (indices[..., None] == xp.arange(depth)).astype(dtype)
+

@@ -1,0 +1,79 @@
+"""Reductions over axes: sum, mean, max, min.
+
+A reduction maps x of shape S to y of shape S with the reduced axes removed (or kept as 1 with
+``keepdims=True``). Its VJP restores the reduced axes as size 1 and broadcasts g back to S.
+"""
+
+import builtins
+
+from ..backend import xp_of
+from ..engine import primitive
+from .shape import broadcast_to
+
+
+def _axes(axis, ndim):
+    """The reduced axes as a tuple of non-negative ints (all axes for None)."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    return tuple(a % ndim if ndim else a for a in axes)
+
+
+def keepdims_shape(shape, axis):
+    """``shape`` with each reduced axis set to 1: the shape that broadcasts back to ``shape``."""
+    axes = _axes(axis, len(shape))
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def restore_reduced(g, shape, axis, keepdims):
+    """Reshape the gradient of a reduction so it broadcasts against the input's ``shape``."""
+    return g if keepdims else g.reshape(keepdims_shape(shape, axis))
+
+
+@primitive
+def sum(a, axis=None, keepdims=False):
+    """y = sum of a over ``axis``.   dL/da = g broadcast back over the summed axes."""
+    return a.sum(axis=axis, keepdims=keepdims)
+
+
+@sum.defvjp(0)
+def _sum_vjp(g, y, a, axis=None, keepdims=False):
+    return broadcast_to(restore_reduced(g, a.shape, axis, keepdims), shape=a.shape)
+
+
+@primitive
+def mean(a, axis=None, keepdims=False):
+    """y = (1/n) sum of a over ``axis`` (n elements per mean).   dL/da = g / n, broadcast back."""
+    return a.mean(axis=axis, keepdims=keepdims)
+
+
+@mean.defvjp(0)
+def _mean_vjp(g, y, a, axis=None, keepdims=False):
+    count = a.size // builtins.max(y.size, 1) if a.size else 1
+    return broadcast_to(restore_reduced(g, a.shape, axis, keepdims) / count, shape=a.shape)
+
+
+def _extremum_vjp(g, y, a, axis=None, keepdims=False):
+    """dL/da for max and min: g goes to the extreme elements, split equally among ties (as TF)."""
+    y = restore_reduced(y, a.shape, axis, keepdims)
+    hit = (a == y).astype(a.dtype)
+    share = hit / hit.sum(axis=axis, keepdims=True)
+    return restore_reduced(g, a.shape, axis, keepdims) * share
+
+
+@primitive
+def max(a, axis=None, keepdims=False):
+    """y = max of a over ``axis``.   dL/da = g at the maximum (ties share it equally), else 0."""
+    return xp_of(a).max(a, axis=axis, keepdims=keepdims)
+
+
+max.defvjp(0)(_extremum_vjp)
+
+
+@primitive
+def min(a, axis=None, keepdims=False):
+    """y = min of a over ``axis``.   dL/da = g at the minimum (ties share it equally), else 0."""
+    return xp_of(a).min(a, axis=axis, keepdims=keepdims)
+
+
+min.defvjp(0)(_extremum_vjp)
