@@ -50,3 +50,13 @@ from .ops import (
     where,
 )
 from .ops import max, min, sum  # noqa: A004  (chainrule.sum(x) as torch.sum and np.sum)
+from .variables import Variable
+
+
+def __getattr__(name):
+    """``chainrule.keras`` is imported on first use, so ``import chainrule`` stays light."""
+    if name == "keras":
+        import importlib
+
+        return importlib.import_module(".keras", __name__)
+    raise AttributeError(f"module 'chainrule' has no attribute {name!r}")

@@ -565,4 +565,12 @@ def gradients(outputs, inputs, grad_outputs=None, retain_graph=None, create_grap
     return found[0] if single else found
 
 
+def grad_arrays(loss, tensors):
+    """dL/dt for each t in ``tensors`` as raw arrays (None if unconnected), L one-element.
+
+    The training loop's path: a plain backward pass that frees the graph and touches no ``.grad``.
+    """
+    return _backprop([loss], [_seed(loss, None)], False, False, wanted=tensors)
+
+
 from . import ops  # noqa: E402  (the operators above call into the primitives defined there)

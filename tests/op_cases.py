@@ -75,6 +75,8 @@ CASES = {
     + [(lambda a: cr.leaky_relu(a, alpha=0.01), (away_from_zero(3, 3),))],
     "elu": _unary(cr.elu, make=away_from_zero)
     + [(lambda a: cr.elu(a, alpha=0.5), (away_from_zero(3, 3),))],
+    "erf": _unary(ops.erf),
+    "softplus": _unary(ops.softplus) + [(ops.softplus, (np.array([-40.0, 40.0]),))],
     "abs": _unary(cr.abs, make=away_from_zero),
     "maximum": _binary(cr.maximum),
     "minimum": _binary(cr.minimum),

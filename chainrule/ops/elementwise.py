@@ -7,6 +7,10 @@ gradient dL/dy and ``y`` the forward output; the engine sums broadcast gradients
 input's shape.
 """
 
+import math
+
+import numpy
+
 from ..backend import xp_of
 from ..engine import primitive
 
@@ -166,6 +170,18 @@ def _sigmoid_vjp(g, y, a):
 
 
 @primitive
+def softplus(a):
+    """y = log(1 + e^a) = max(a, 0) + log(1 + e^-|a|).   dL/da = g * sigmoid(a)."""
+    xp = xp_of(a)
+    return xp.maximum(a, 0) + xp.log1p(xp.exp(-xp.abs(a)))
+
+
+@softplus.defvjp(0)
+def _softplus_vjp(g, y, a):
+    return g * sigmoid(a)
+
+
+@primitive
 def relu(a):
     """y = max(a, 0).   dL/da = g where a > 0, else 0."""
     return xp_of(a).maximum(a, 0)
@@ -197,6 +213,20 @@ def elu(a, alpha=1.0):
 @elu.defvjp(0)
 def _elu_vjp(g, y, a, alpha=1.0):
     return where(a > 0, g, g * (y + alpha))
+
+
+_erf = numpy.vectorize(math.erf, otypes=[numpy.float64])
+
+
+@primitive
+def erf(a):
+    """y = erf(a) = (2/√π) ∫_0^a e^(-t²) dt.   dL/da = g * (2/√π) e^(-a²)."""
+    return _erf(a).astype(a.dtype)
+
+
+@erf.defvjp(0)
+def _erf_vjp(g, y, a):
+    return g * exp(-(a * a)) * (2 / math.sqrt(math.pi))
 
 
 @primitive

@@ -1,0 +1,28 @@
+"""The Keras API on chainrule's engine: ``from chainrule.keras.layers import Dense``.
+
+Layers compute with Tensor ops, so every gradient in a model comes from the autodiff engine.
+"""
+
+from . import (
+    activations,
+    backend,
+    callbacks,
+    initializers,
+    layers,
+    losses,
+    metrics,
+    models,
+    optimizers,
+    regularizers,
+    utils,
+)
+from .layers import Input
+from .models import Model, Sequential
+
+
+def __getattr__(name):
+    if name == "datasets":  # imported on first use: it carries the bundled data's paths
+        import importlib
+
+        return importlib.import_module(".datasets", __name__)
+    raise AttributeError(f"module 'chainrule.keras' has no attribute {name!r}")

@@ -1,0 +1,4 @@
+"""Keras layers: ``from chainrule.keras.layers import Dense``."""
+
+from .base import Layer
+from .core import Activation, Dense, Input, InputLayer

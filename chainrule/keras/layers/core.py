@@ -1,0 +1,137 @@
+"""The core layers: Dense, Activation and the input placeholder."""
+
+from ... import ops
+from .. import activations as activations_module
+from .. import initializers as initializers_module
+from .. import regularizers as regularizers_module
+from .base import Layer
+
+
+class InputLayer(Layer):
+    """The placeholder that fixes a model's input shape (``shape`` excludes the batch axis)."""
+
+    def __init__(self, shape=None, batch_size=None, dtype=None, name=None, batch_shape=None,
+                 input_shape=None, batch_input_shape=None, **kwargs):
+        super().__init__(name=name, dtype=dtype, **kwargs)
+        shape = shape if shape is not None else input_shape
+        batch_shape = batch_shape if batch_shape is not None else batch_input_shape
+        if batch_shape is None:
+            if shape is None:
+                raise ValueError("InputLayer needs a shape, e.g. InputLayer(shape=(784,))")
+            batch_shape = (batch_size,) + tuple(shape)
+        self.batch_input_shape = tuple(batch_shape)
+        self.built = True
+
+    def get_config(self):
+        return {"batch_shape": list(self.batch_input_shape), "dtype": str(self.dtype),
+                "name": self.name}
+
+
+def Input(shape=None, batch_size=None, dtype=None, name=None, batch_shape=None):
+    """The input of a model: ``Sequential([Input(shape=(784,)), Dense(10)])``."""
+    return InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, name=name,
+                      batch_shape=batch_shape)
+
+
+class Dense(Layer):
+    """A fully connected layer: y = activation(x W + b).
+
+    Shapes: x (..., in), W = ``kernel`` (in, units), b = ``bias`` (units,), y (..., units).
+    Gradients (from the engine): dL/dW = xᵀ dL/dz, dL/db = sum over the batch of dL/dz,
+    dL/dx = dL/dz Wᵀ, with z = x W + b.
+
+    Args:
+        units: the output size.
+        activation: name or callable (default: none, i.e. linear).
+        use_bias: whether to add b.
+        kernel_initializer: default ``glorot_uniform``, as in Keras.
+        bias_initializer: default ``zeros``.
+        kernel_regularizer, bias_regularizer, activity_regularizer: penalties added to the loss.
+        kernel_constraint, bias_constraint: projections applied after each update.
+    """
+
+    def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
+                 **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(units, int) or isinstance(units, bool) or units <= 0:
+            raise ValueError(
+                f"Dense: units must be a positive integer; got {units!r}"
+            )
+        self.units = units
+        self.activation = activations_module.get(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = initializers_module.get(kernel_initializer)
+        self.bias_initializer = initializers_module.get(bias_initializer)
+        self.kernel_regularizer = regularizers_module.get(kernel_regularizer)
+        self.bias_regularizer = regularizers_module.get(bias_regularizer)
+        self.activity_regularizer = regularizers_module.get(activity_regularizer)
+        self.kernel_constraint = kernel_constraint
+        self.bias_constraint = bias_constraint
+        self.input_dim = None
+
+    def build(self, input_shape):
+        if len(input_shape) < 2:
+            raise ValueError(
+                f'Layer "{self.name}" (Dense) needs inputs with a batch axis and a feature axis; '
+                f"got input shape {tuple(input_shape)}. Add a batch axis, e.g. x[None]."
+            )
+        self.input_dim = input_shape[-1]
+        self.kernel = self.add_weight(
+            (self.input_dim, self.units), self.kernel_initializer, name="kernel",
+            regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
+        )
+        self.bias = None
+        if self.use_bias:
+            self.bias = self.add_weight(
+                (self.units,), self.bias_initializer, name="bias",
+                regularizer=self.bias_regularizer, constraint=self.bias_constraint,
+            )
+        self.built = True
+
+    def check_input(self, x):
+        if x.ndim < 2 or x.shape[-1] != self.input_dim:
+            raise self.incompatible(
+                x, f"expected axis -1 of input shape to have value {self.input_dim}"
+                   f"{' and a batch axis' if x.ndim < 2 else ''}"
+            )
+
+    def call(self, inputs):
+        z = inputs @ self.kernel
+        if self.bias is not None:
+            z = z + self.bias
+        y = self.activation(z)
+        if self.activity_regularizer is not None:
+            self._activity_losses = [self.activity_regularizer(y) / y.shape[0]]
+        return y
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.units,)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            units=self.units,
+            activation=activations_module.serialize(self.activation),
+            use_bias=self.use_bias,
+            kernel_initializer=initializers_module.serialize(self.kernel_initializer),
+            bias_initializer=initializers_module.serialize(self.bias_initializer),
+        )
+        return config
+
+
+class Activation(Layer):
+    """Applies an activation function: y = f(x)."""
+
+    def __init__(self, activation, **kwargs):
+        super().__init__(**kwargs)
+        self.activation = activations_module.get(activation)
+
+    def call(self, inputs):
+        return self.activation(inputs)
+
+    def get_config(self):
+        config = super().get_config()
+        config["activation"] = activations_module.serialize(self.activation)
+        return config

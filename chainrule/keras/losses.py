@@ -1,0 +1,296 @@
+"""Losses with Keras 3's definitions: a per-sample function, then one reduction.
+
+``Loss.__call__(y_true, y_pred, sample_weight)`` computes the per-sample values (the mean over the
+last axis for the regression losses), multiplies them by ``sample_weight`` if given, and reduces
+them; the default reduction ``sum_over_batch_size`` is sum(values) / number of values.
+
+On probability outputs the cross-entropies clip probabilities to [ε, 1 - ε] with ε = 1e-7, as
+Keras does; but where the probabilities were just produced by a softmax (or a sigmoid) that the
+engine recorded, they are computed from its input logits in one fused, stable step, as Keras on
+TensorFlow does inside ``fit``.
+"""
+
+import numpy as np
+
+from .. import ops
+from ..engine import ShapeError, Tensor, as_array
+from .registry import lookup
+
+EPSILON = 1e-7
+
+
+def _as_pair(y_true, y_pred, labels_dtype=None):
+    """y_pred as a Tensor; y_true as an array (or Tensor) of ``labels_dtype`` or y_pred's dtype."""
+    if not isinstance(y_pred, Tensor):
+        y_pred = Tensor(as_array(y_pred).astype(np.float32, copy=False))
+    dtype = labels_dtype or y_pred.dtype
+    if isinstance(y_true, Tensor):
+        if y_true.dtype != dtype:
+            y_true = ops.cast(y_true, dtype=np.dtype(dtype))
+    else:
+        y_true = as_array(y_true)
+        if y_true.dtype != dtype:
+            y_true = y_true.astype(dtype)
+    return y_true, y_pred
+
+
+def _same_rank(y_true, y_pred):
+    """Squeeze or expand a trailing size-1 axis so y_true has y_pred's rank (Keras's rule)."""
+    if y_true.ndim == y_pred.ndim + 1 and y_true.shape[-1] == 1:
+        return ops.squeeze(y_true, axis=-1), y_pred
+    if y_pred.ndim == y_true.ndim + 1 and y_pred.shape[-1] == 1:
+        return y_true, ops.squeeze(y_pred, axis=-1)
+    return y_true, y_pred
+
+
+def _recorded_input(output, primitive):
+    """The input of ``primitive`` if the engine recorded that it produced ``output``, else None."""
+    node = getattr(output, "_node", None)
+    if node is not None and node.prim is primitive and node.parents is not None:
+        if primitive is not ops.softmax or node.params.get("axis", -1) in (-1, output.ndim - 1):
+            return node.inputs[0]
+    return None
+
+
+# ----- per-sample loss functions -------------------------------------------------------------
+
+
+def mean_squared_error(y_true, y_pred):
+    """mean over the last axis of (y_true - y_pred)²."""
+    y_true, y_pred = _same_rank(*_as_pair(y_true, y_pred))
+    _check_same_shape("mean_squared_error", y_true, y_pred)
+    diff = y_pred - y_true
+    return ops.mean(diff * diff, axis=-1)
+
+
+def mean_absolute_error(y_true, y_pred):
+    """mean over the last axis of |y_true - y_pred|."""
+    y_true, y_pred = _same_rank(*_as_pair(y_true, y_pred))
+    _check_same_shape("mean_absolute_error", y_true, y_pred)
+    return ops.mean(ops.abs(y_pred - y_true), axis=-1)
+
+
+def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
+    """-sum over ``axis`` of y_true * log(y_pred), for one-hot (or soft) labels.
+
+    With ``label_smoothing`` s and k classes, the labels become y_true (1 - s) + s / k.
+    """
+    y_true, y_pred = _as_pair(y_true, y_pred)
+    if y_true.shape != y_pred.shape:
+        hint = (
+            " Integer class labels need loss='sparse_categorical_crossentropy', or one-hot "
+            f"encode them first: keras.utils.to_categorical(y, {y_pred.shape[-1]})."
+            if y_true.ndim < y_pred.ndim or (y_true.ndim and y_true.shape[-1] == 1)
+            else ""
+        )
+        raise ShapeError(
+            f"categorical_crossentropy: labels of shape {tuple(y_true.shape)} do not match the "
+            f"predictions of shape {tuple(y_pred.shape)}; they must be equal.{hint}"
+        )
+    if label_smoothing:
+        y_true = y_true * (1.0 - label_smoothing) + label_smoothing / y_pred.shape[axis]
+    logits = y_pred if from_logits else _recorded_input(y_pred, ops.softmax)
+    if logits is not None:
+        return ops.softmax_cross_entropy(logits, y_true, axis=axis)
+    probabilities = y_pred / ops.sum(y_pred, axis=axis, keepdims=True)
+    probabilities = ops.clip(probabilities, EPSILON, 1.0 - EPSILON)
+    return -ops.sum(y_true * ops.log(probabilities), axis=axis)
+
+
+def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, axis=-1):
+    """-log y_pred[label] for integer class labels (shape of y_pred without its last axis)."""
+    y_true = y_true.data if isinstance(y_true, Tensor) else as_array(y_true)
+    if not isinstance(y_pred, Tensor):
+        y_pred = Tensor(as_array(y_pred).astype(np.float32, copy=False))
+    if y_true.ndim == y_pred.ndim and y_true.shape[-1] == 1:
+        y_true = y_true[..., 0]
+    if y_true.shape != y_pred.shape[:-1]:
+        hint = (
+            " These look like one-hot labels: use loss='categorical_crossentropy', or pass the "
+            "class indices (y.argmax(axis=-1))."
+            if y_true.shape == y_pred.shape
+            else ""
+        )
+        raise ShapeError(
+            f"sparse_categorical_crossentropy: expected integer class labels of shape "
+            f"{tuple(y_pred.shape[:-1])} for predictions of shape {tuple(y_pred.shape)}, but "
+            f"received labels of shape {tuple(y_true.shape)}.{hint}"
+        )
+    if y_true.dtype.kind != "i" and y_true.dtype.kind != "u":
+        y_true = y_true.astype(np.int64)
+    logits = y_pred if from_logits else _recorded_input(y_pred, ops.softmax)
+    if logits is None:
+        logits = ops.log(ops.clip(y_pred, EPSILON, 1.0 - EPSILON))
+    return ops.sparse_softmax_cross_entropy(logits, y_true)
+
+
+def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
+    """mean over the last axis of -(y log p + (1 - y) log(1 - p)).
+
+    With ``label_smoothing`` s the labels become y (1 - s) + s / 2.
+    """
+    y_true, y_pred = _same_rank(*_as_pair(y_true, y_pred))
+    _check_same_shape("binary_crossentropy", y_true, y_pred)
+    if label_smoothing:
+        y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
+    logits = y_pred if from_logits else _recorded_input(y_pred, ops.sigmoid)
+    if logits is not None:
+        return ops.mean(ops.sigmoid_cross_entropy(logits, y_true), axis=axis)
+    p = ops.clip(y_pred, EPSILON, 1.0 - EPSILON)
+    return -ops.mean(y_true * ops.log(p) + (1.0 - y_true) * ops.log(1.0 - p), axis=axis)
+
+
+def _check_same_shape(name, y_true, y_pred):
+    if y_true.shape != y_pred.shape:
+        raise ShapeError(
+            f"{name}: labels of shape {tuple(y_true.shape)} do not match the predictions of shape "
+            f"{tuple(y_pred.shape)}; they must be equal (a trailing axis of size 1 may differ)."
+        )
+
+
+# ----- Loss objects ------------------------------------------------------------------------------
+
+REDUCTIONS = ("sum_over_batch_size", "sum", "none", "mean", "mean_with_sample_weight", None)
+
+
+def reduce_weighted(values, sample_weight, reduction):
+    """Weight the per-sample ``values`` and reduce them as Keras does.
+
+    sum_over_batch_size (and mean): sum(w v) / number of values;  sum: sum(w v);
+    mean_with_sample_weight: sum(w v) / sum(w);  none: w v.
+    """
+    if sample_weight is not None:
+        weight = as_array(sample_weight).astype(values.dtype, copy=False)
+        if weight.ndim == values.ndim + 1 and weight.shape[-1] == 1:
+            weight = weight[..., 0]
+        while weight.ndim < values.ndim:
+            weight = weight[..., None]
+        values = values * weight
+    if reduction is None or reduction == "none":
+        return values
+    total = ops.sum(values)
+    if reduction == "sum":
+        return total
+    if reduction == "mean_with_sample_weight" and sample_weight is not None:
+        denominator = float(np.sum(weight))
+    else:
+        denominator = values.size
+    return total / denominator if denominator else total * 0.0
+
+
+class Loss:
+    """Base class: subclasses define the per-sample ``call(y_true, y_pred)``.
+
+    Args:
+        name: the loss's name.
+        reduction: "sum_over_batch_size" (default), "sum", "mean_with_sample_weight" or "none".
+    """
+
+    def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None):
+        if reduction not in REDUCTIONS:
+            raise ValueError(
+                f"Invalid reduction {reduction!r}; expected one of "
+                f"{', '.join(repr(r) for r in REDUCTIONS)}"
+            )
+        self.name = name or type(self).__name__
+        self.reduction = reduction
+        self.dtype = dtype
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        return reduce_weighted(self.call(y_true, y_pred), sample_weight, self.reduction)
+
+    def call(self, y_true, y_pred):
+        raise NotImplementedError
+
+    def get_config(self):
+        return {"name": self.name, "reduction": self.reduction}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+class LossFunctionWrapper(Loss):
+    """A Loss made of a per-sample function and its keyword arguments."""
+
+    def __init__(self, fn, reduction="sum_over_batch_size", name=None, **kwargs):
+        super().__init__(name=name or fn.__name__, reduction=reduction)
+        self.fn, self.fn_kwargs = fn, kwargs
+
+    def call(self, y_true, y_pred):
+        return self.fn(y_true, y_pred, **self.fn_kwargs)
+
+    def get_config(self):
+        return {**super().get_config(), **self.fn_kwargs}
+
+
+def _loss_class(class_name, fn, default_name, signature_doc):
+    """A Keras loss class (e.g. ``CategoricalCrossentropy``) around a per-sample function."""
+
+    def __init__(self, reduction="sum_over_batch_size", name=default_name, **kwargs):
+        LossFunctionWrapper.__init__(self, fn, reduction=reduction, name=name, **kwargs)
+
+    def get_config(self):
+        return {"name": self.name, "reduction": self.reduction, **self.fn_kwargs}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    doc = f"{fn.__doc__.splitlines()[0]}\n\n    Keyword arguments: {signature_doc}."
+    return type(class_name, (LossFunctionWrapper,),
+                {"__init__": __init__, "get_config": get_config, "from_config": from_config,
+                 "__doc__": doc})
+
+
+MeanSquaredError = _loss_class("MeanSquaredError", mean_squared_error, "mean_squared_error", "none")
+MeanAbsoluteError = _loss_class(
+    "MeanAbsoluteError", mean_absolute_error, "mean_absolute_error", "none"
+)
+CategoricalCrossentropy = _loss_class(
+    "CategoricalCrossentropy", categorical_crossentropy, "categorical_crossentropy",
+    "from_logits=False, label_smoothing=0.0, axis=-1",
+)
+SparseCategoricalCrossentropy = _loss_class(
+    "SparseCategoricalCrossentropy", sparse_categorical_crossentropy,
+    "sparse_categorical_crossentropy", "from_logits=False",
+)
+BinaryCrossentropy = _loss_class(
+    "BinaryCrossentropy", binary_crossentropy, "binary_crossentropy",
+    "from_logits=False, label_smoothing=0.0, axis=-1",
+)
+
+mse = MSE = mean_squared_error
+mae = MAE = mean_absolute_error
+
+LOSSES = {
+    "mean_squared_error": mean_squared_error,
+    "mse": mean_squared_error,
+    "mean_absolute_error": mean_absolute_error,
+    "mae": mean_absolute_error,
+    "categorical_crossentropy": categorical_crossentropy,
+    "sparse_categorical_crossentropy": sparse_categorical_crossentropy,
+    "binary_crossentropy": binary_crossentropy,
+}
+CLASSES = {
+    cls.__name__: cls
+    for cls in (MeanSquaredError, MeanAbsoluteError, CategoricalCrossentropy,
+                SparseCategoricalCrossentropy, BinaryCrossentropy)
+}
+
+
+def get(identifier):
+    """A loss from its name (a per-sample function), a Loss instance, or a callable."""
+    if isinstance(identifier, Loss) or callable(identifier):
+        return identifier
+    if isinstance(identifier, str) and identifier in CLASSES:
+        return CLASSES[identifier]()
+    if isinstance(identifier, str):
+        return lookup("loss", LOSSES, identifier)
+    raise TypeError(f"Could not interpret loss identifier: {identifier!r}")
+
+
+def as_loss_object(identifier):
+    """The identifier as a Loss object (functions are wrapped with the default reduction)."""
+    loss = get(identifier)
+    return loss if isinstance(loss, Loss) else LossFunctionWrapper(loss)

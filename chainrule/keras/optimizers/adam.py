@@ -1,0 +1,50 @@
+"""Adam (Kingma & Ba, 2015) in Keras's formulation."""
+
+import numpy as np
+
+from .base import Optimizer
+
+
+class Adam(Optimizer):
+    """Adaptive moment estimation.
+
+    With t = iterations + 1:
+        m <- m + (1 - β1)(g - m),   v <- v + (1 - β2)(g² - v)
+        α = η sqrt(1 - β2^t) / (1 - β1^t)
+        w <- w - α m / (sqrt(v) + ε)
+    Keras puts ε outside the bias correction (as above), unlike the paper's ε / sqrt(1 - β2^t).
+    ``amsgrad`` uses the running maximum of v instead of v.
+
+    Args:
+        learning_rate: η, default 0.001.  beta_1, beta_2: default 0.9, 0.999.
+        epsilon: ε, default 1e-7.  amsgrad: default False.
+    """
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+                 amsgrad=False, name="adam", **kwargs):
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+        self.beta_1, self.beta_2, self.epsilon, self.amsgrad = beta_1, beta_2, epsilon, amsgrad
+
+    def build(self, variables):
+        for v in variables:
+            self.add_slot(v, "momentum")
+            self.add_slot(v, "velocity")
+            if self.amsgrad:
+                self.add_slot(v, "velocity_hat")
+        super().build(variables)
+
+    def update_step(self, gradient, variable, learning_rate):
+        t = self.iterations + 1
+        alpha = learning_rate * np.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
+        m, v = self.slot(variable, "momentum"), self.slot(variable, "velocity")
+        m += (gradient - m) * (1 - self.beta_1)
+        v += (gradient * gradient - v) * (1 - self.beta_2)
+        if self.amsgrad:
+            v_hat = self.slot(variable, "velocity_hat")
+            np.maximum(v_hat, v, out=v_hat)
+            v = v_hat
+        variable.data -= (m * alpha) / (np.sqrt(v) + self.epsilon)
+
+    def get_config(self):
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
+                "epsilon": self.epsilon, "amsgrad": self.amsgrad}

@@ -1,0 +1,45 @@
+"""Stochastic gradient descent, the article's update W <- W - η dL/dW, with Keras's momentum."""
+
+from .base import Optimizer
+
+
+class SGD(Optimizer):
+    """Gradient descent with optional (Nesterov) momentum, in Keras's formulation.
+
+    Without momentum:  w <- w - η g.
+    With momentum μ:   v <- μ v - η g;   w <- w + v,
+    Nesterov:          v <- μ v - η g;   w <- w + μ v - η g.
+
+    Args:
+        learning_rate: η, default 0.01 (Keras's default).
+        momentum: μ in [0, 1], default 0.
+        nesterov: use Nesterov momentum.
+    """
+
+    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, name="SGD", **kwargs):
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+        if not 0.0 <= momentum <= 1.0:
+            raise ValueError(f"SGD: momentum must be between 0 and 1; got {momentum}")
+        self.momentum, self.nesterov = float(momentum), bool(nesterov)
+
+    def build(self, variables):
+        if self.momentum:
+            for v in variables:
+                self.add_slot(v, "momentum")
+        super().build(variables)
+
+    def update_step(self, gradient, variable, learning_rate):
+        w = variable.data
+        if not self.momentum:
+            w -= learning_rate * gradient
+            return
+        velocity = self.slot(variable, "momentum")
+        velocity *= self.momentum
+        velocity -= learning_rate * gradient
+        if self.nesterov:
+            w += self.momentum * velocity - learning_rate * gradient
+        else:
+            w += velocity
+
+    def get_config(self):
+        return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
