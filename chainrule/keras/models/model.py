@@ -181,8 +181,10 @@ class Model(Layer):
                     break
             epoch_logs = self.get_metrics_result()
             if validation is not None and (epoch + 1) % validation_freq == 0:
-                val_logs = self.evaluate(*validation, batch_size=validation_batch_size or batch_size,
-                                         verbose=0, return_dict=True)
+                x_val, y_val, weight_val = validation
+                val_logs = self.evaluate(x_val, y_val, sample_weight=weight_val, verbose=0,
+                                         batch_size=validation_batch_size or batch_size,
+                                         return_dict=True)
                 epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
             callbacks.on_epoch_end(epoch, epoch_logs)
             if self.stop_training:
@@ -199,7 +201,8 @@ class Model(Layer):
             )
         x_val = data.as_input_array(validation_data[0], "validation x")
         y_val = data.as_target_array(validation_data[1], "validation y")
-        weight = None if len(validation_data) == 2 else np.asarray(validation_data[2], np.float32)
+        weight = validation_data[2] if len(validation_data) == 3 else None
+        weight = None if weight is None else np.asarray(weight, np.float32)
         data.check_lengths(x_val, y_val, weight)
         return x_val, y_val, weight
 
