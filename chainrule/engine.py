@@ -22,6 +22,7 @@ PRIMITIVES = {}
 """Every primitive by name: the single registry that the gradient tests are driven by."""
 
 _recording = True
+_tracing = False  # while True, every op is recorded, with or without gradient (see plan.py)
 
 
 class ShapeError(ValueError):
@@ -56,6 +57,19 @@ class no_grad:
 
         wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
         return wrapper
+
+
+class tracing(no_grad):
+    """Context manager that records every op, also those that need no gradient, so that a
+    computation can be replayed on new inputs (see :mod:`chainrule.plan`)."""
+
+    def __enter__(self):
+        global _tracing
+        self._previous, _tracing = _tracing, True
+
+    def __exit__(self, *exc):
+        global _tracing
+        _tracing = self._previous
 
 
 class enable_grad(no_grad):
@@ -328,11 +342,12 @@ class Primitive:
     so the same VJP bodies run on arrays (a plain backward) and on Tensors (``create_graph``).
     """
 
-    def __init__(self, forward, differentiable=True):
+    def __init__(self, forward, differentiable=True, constants=()):
         self.forward = forward
         self.name = forward.__name__.strip("_")
         self.__doc__ = forward.__doc__
         self.differentiable = differentiable
+        self.constants = frozenset(constants)
         self.vjps = {}
         self.variadic_vjp = None
         PRIMITIVES[self.name] = self
@@ -376,11 +391,16 @@ class Primitive:
         out.requires_grad = False
         if _recording and self.differentiable:
             parents = tuple(
-                (i, a) for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad
+                (i, a)
+                for i, a in enumerate(args)
+                if isinstance(a, Tensor) and a.requires_grad and i not in self.constants
             )
             if parents:
                 out.requires_grad = True
                 out._node = Node(self, args, raw, params, parents)
+                return out
+        if _tracing:
+            out._node = Node(self, args, raw, params, ())
         return out
 
     def _compute(self, raw, params):
@@ -400,11 +420,15 @@ class Primitive:
         return f"<primitive {self.name}>"
 
 
-def primitive(forward=None, *, differentiable=True):
-    """Decorator that turns a raw-array function into a recorded :class:`Primitive`."""
+def primitive(forward=None, *, differentiable=True, constants=()):
+    """Decorator that turns a raw-array function into a recorded :class:`Primitive`.
+
+    ``constants``: positions of inputs that the gradient never flows into (values the forward
+    or a VJP reuses, such as an already computed softmax).
+    """
     if forward is None:
-        return lambda fn: Primitive(fn, differentiable=differentiable)
-    return Primitive(forward, differentiable=differentiable)
+        return lambda fn: Primitive(fn, differentiable=differentiable, constants=constants)
+    return Primitive(forward, differentiable=differentiable, constants=constants)
 
 
 def _describe(value):

@@ -34,3 +34,13 @@ def uniform(shape, minval=0.0, maxval=1.0, dtype="float32", seed=None):
 
     rng = _generator if seed is None else np.random.default_rng(seed)
     return Tensor(rng.uniform(minval, maxval, shape).astype(dtype))
+
+
+def get_state():
+    """The generator's state, to replay the same random draws later with :func:`set_state`."""
+    return _generator.bit_generator.state
+
+
+def set_state(state):
+    """Restore a state returned by :func:`get_state`."""
+    _generator.bit_generator.state = state

@@ -65,6 +65,11 @@ CASES = {
         (lambda a, b: a @ b, (randn(3, 4), randn(4))),
         (lambda a, b: a @ b, (randn(4), randn(4))),
     ],
+    "linear": [
+        (ops.linear, (randn(3, 4), randn(4, 5), randn(5))),
+        (ops.linear, (randn(2, 3, 4), randn(4, 2), randn(2))),
+        (ops.linear, (randn(4), randn(4, 3), randn(3))),
+    ],
     "exp": _unary(cr.exp),
     "log": _unary(cr.log, make=positive),
     "sqrt": _unary(cr.sqrt, make=positive),
@@ -153,6 +158,7 @@ CASES = {
     "softmax_cross_entropy": [
         (ops.softmax_cross_entropy, (randn(4, 5), rng.dirichlet(np.ones(5), 4))),
         (ops.softmax_cross_entropy, (randn(2, 3, 4), rng.uniform(0, 1, (2, 3, 4)))),
+        (lambda z, t: ops.softmax_cross_entropy(z, t, cr.softmax(z)), (randn(4, 5), randn(4, 5))),
     ],
     "sparse_softmax_cross_entropy": [
         (ops.sparse_softmax_cross_entropy, (randn(4, 5), np.array([0, 4, 2, 2]))),

@@ -89,9 +89,11 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
         )
     if label_smoothing:
         y_true = y_true * (1.0 - label_smoothing) + label_smoothing / y_pred.shape[axis]
-    logits = y_pred if from_logits else _recorded_input(y_pred, ops.softmax)
-    if logits is not None:
-        return ops.softmax_cross_entropy(logits, y_true, axis=axis)
+    if from_logits:
+        return ops.softmax_cross_entropy(y_pred, y_true, axis=axis)
+    logits = _recorded_input(y_pred, ops.softmax)
+    if logits is not None:  # reuse the softmax already computed: y_pred
+        return ops.softmax_cross_entropy(logits, y_true, y_pred, axis=axis)
     probabilities = y_pred / ops.sum(y_pred, axis=axis, keepdims=True)
     probabilities = ops.clip(probabilities, EPSILON, 1.0 - EPSILON)
     return -ops.sum(y_true * ops.log(probabilities), axis=axis)
@@ -99,11 +101,11 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
 
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, axis=-1):
     """-log y_pred[label] for integer class labels (shape of y_pred without its last axis)."""
-    y_true = y_true.data if isinstance(y_true, Tensor) else as_array(y_true)
+    y_true = y_true if isinstance(y_true, Tensor) else Tensor(as_array(y_true))
     if not isinstance(y_pred, Tensor):
         y_pred = Tensor(as_array(y_pred).astype(np.float32, copy=False))
     if y_true.ndim == y_pred.ndim and y_true.shape[-1] == 1:
-        y_true = y_true[..., 0]
+        y_true = ops.squeeze(y_true, axis=-1)
     if y_true.shape != y_pred.shape[:-1]:
         hint = (
             " These look like one-hot labels: use loss='categorical_crossentropy', or pass the "
@@ -116,8 +118,8 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, axis=-1):
             f"{tuple(y_pred.shape[:-1])} for predictions of shape {tuple(y_pred.shape)}, but "
             f"received labels of shape {tuple(y_true.shape)}.{hint}"
         )
-    if y_true.dtype.kind != "i" and y_true.dtype.kind != "u":
-        y_true = y_true.astype(np.int64)
+    if y_true.dtype.kind not in "iu":
+        y_true = ops.cast(y_true, dtype=np.dtype(np.int64))
     logits = y_pred if from_logits else _recorded_input(y_pred, ops.softmax)
     if logits is None:
         logits = ops.log(ops.clip(y_pred, EPSILON, 1.0 - EPSILON))
@@ -160,22 +162,25 @@ def reduce_weighted(values, sample_weight, reduction):
     mean_with_sample_weight: sum(w v) / sum(w);  none: w v.
     """
     if sample_weight is not None:
-        weight = as_array(sample_weight).astype(values.dtype, copy=False)
+        weight = sample_weight if isinstance(sample_weight, Tensor) else Tensor(
+            as_array(sample_weight))
+        if weight.dtype != values.dtype:
+            weight = ops.cast(weight, dtype=values.dtype)
         if weight.ndim == values.ndim + 1 and weight.shape[-1] == 1:
-            weight = weight[..., 0]
-        while weight.ndim < values.ndim:
-            weight = weight[..., None]
+            weight = ops.squeeze(weight, axis=-1)
+        if weight.ndim < values.ndim:
+            weight = ops.reshape(weight, shape=weight.shape + (1,) * (values.ndim - weight.ndim))
         values = values * weight
     if reduction is None or reduction == "none":
         return values
+    if sample_weight is None and reduction in ("sum_over_batch_size", "mean"):
+        return ops.mean(values)  # = sum(values) / number of values, in one op
     total = ops.sum(values)
     if reduction == "sum":
         return total
     if reduction == "mean_with_sample_weight" and sample_weight is not None:
-        denominator = float(np.sum(weight))
-    else:
-        denominator = values.size
-    return total / denominator if denominator else total * 0.0
+        return total / ops.sum(ops.broadcast_to(weight, shape=values.shape))
+    return total / values.size if values.size else total * 0.0
 
 
 class Loss:

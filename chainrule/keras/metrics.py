@@ -74,6 +74,10 @@ class Mean(Metric):
 
     def update_state(self, values, sample_weight=None):
         values = _array(values)
+        if isinstance(sample_weight, (int, float)) and values.ndim == 0:
+            self.total += float(values) * sample_weight  # a batch's mean, weighted by its size
+            self.count += sample_weight
+            return
         if sample_weight is None:
             self.total += float(values.sum())
             self.count += values.size

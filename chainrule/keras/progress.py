@@ -66,6 +66,8 @@ class Progbar:
             self.live.update(_styled(line, current, self.target), refresh=True)
             if finalize:
                 self.live.stop()
+                if not self.live.console.is_terminal:  # rich leaves the last line open there
+                    self.file.write("\n")
         else:
             print(line, file=self.file, flush=True)
 

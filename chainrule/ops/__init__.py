@@ -31,7 +31,7 @@ from .elementwise import (
     tanh,
     where,
 )
-from .linalg import matmul
+from .linalg import linear, matmul
 from .nn import (
     log_softmax,
     logsumexp,

@@ -48,3 +48,37 @@ def _matmul_vjp_b(g, y, a, b):
     g, a2, b2 = _as_matrices(g, a, b)
     grad = a2.mT @ g
     return grad.reshape(grad.shape[:-1]) if b.ndim == 1 else grad
+
+
+@primitive
+def linear(x, kernel, bias):
+    """y = x @ W + b, the affine map of a dense layer, in one step.
+
+    Shapes: x (..., in), W (in, out), b (out,), y (..., out).
+    dL/dx = g Wᵀ,   dL/dW = xᵀ g (summed over all leading axes),   dL/db = sum of g over them.
+    """
+    if x.ndim == 0 or x.shape[-1] != kernel.shape[0]:
+        raise ShapeError(
+            f"linear: the inputs' last axis must match the kernel's first: x {x.shape}, "
+            f"kernel {kernel.shape}"
+        )
+    y = x @ kernel
+    y += bias
+    return y
+
+
+@linear.defvjp(0)
+def _linear_vjp_x(g, y, x, kernel, bias):
+    return g @ kernel.T
+
+
+@linear.defvjp(1)
+def _linear_vjp_kernel(g, y, x, kernel, bias):
+    if x.ndim == 2:
+        return x.T @ g
+    return x.reshape((-1, x.shape[-1])).T @ g.reshape((-1, g.shape[-1]))
+
+
+@linear.defvjp(2)
+def _linear_vjp_bias(g, y, x, kernel, bias):
+    return g.sum(axis=0) if g.ndim == 2 else g.sum(axis=tuple(range(g.ndim - 1)))

@@ -35,8 +35,9 @@ def softmax(a, axis=-1):
     dL/da = y * (g - sum_j g_j y_j)   (the Jacobian diag(y) - y yᵀ applied to g).
     """
     xp = xp_of(a)
-    e = xp.exp(a - xp.max(a, axis=axis, keepdims=True))
-    e /= xp.sum(e, axis=axis, keepdims=True)
+    e = a - a.max(axis=axis, keepdims=True)
+    xp.exp(e, out=e)
+    e /= e.sum(axis=axis, keepdims=True)
     return e
 
 
@@ -58,25 +59,33 @@ def _log_softmax_vjp(g, y, a, axis=-1):
     return g - exp(y) * g.sum(axis=axis, keepdims=True)
 
 
-@primitive
-def softmax_cross_entropy(logits, labels, axis=-1):
+@primitive(constants=(2,))
+def softmax_cross_entropy(logits, labels, probabilities=None, axis=-1):
     """Per-sample cross-entropy of softmax(logits) against a label distribution, in one step:
 
-        y = logsumexp(z) - sum_i t_i z_i      (= -sum_i t_i log softmax(z)_i when sum_i t_i = 1)
+        y = logsumexp(z) sum_i t_i - sum_i t_i z_i      (= -sum_i t_i log softmax(z)_i)
 
-    dL/dz = g * (softmax(z) * sum_i t_i - t),   dL/dt = -g * log softmax(z).
+    dL/dz = g (softmax(z) sum_i t_i - t),   dL/dt = -g log softmax(z).
+
+    ``probabilities``, if given, is softmax(z) already computed (a model's output), which the
+    gradient then reuses instead of computing it again; no gradient flows into it.
     """
-    return logsumexp(logits, axis=axis) * labels.sum(axis=axis) - (labels * logits).sum(axis=axis)
+    xp = xp_of(logits)
+    shifted = logits - logits.max(axis=axis, keepdims=True)  # z - m: the same softmax, no overflow
+    lse = xp.log(xp.exp(shifted).sum(axis=axis))  # logsumexp(z) - m
+    return lse * labels.sum(axis=axis) - (labels * shifted).sum(axis=axis)
 
 
 @softmax_cross_entropy.defvjp(0)
-def _softmax_cross_entropy_vjp_logits(g, y, logits, labels, axis=-1):
+def _softmax_cross_entropy_vjp_logits(g, y, logits, labels, probabilities=None, axis=-1):
+    if probabilities is None:
+        probabilities = softmax(logits, axis=axis)
     g = restore_reduced(g, logits.shape, axis, False)
-    return g * (softmax(logits, axis=axis) * labels.sum(axis=axis, keepdims=True) - labels)
+    return g * (probabilities * labels.sum(axis=axis, keepdims=True) - labels)
 
 
 @softmax_cross_entropy.defvjp(1)
-def _softmax_cross_entropy_vjp_labels(g, y, logits, labels, axis=-1):
+def _softmax_cross_entropy_vjp_labels(g, y, logits, labels, probabilities=None, axis=-1):
     return -restore_reduced(g, logits.shape, axis, False) * log_softmax(logits, axis=axis)
 
 
@@ -89,6 +98,12 @@ def sparse_softmax_cross_entropy(logits, labels):
     dL/dz = g * (softmax(z) - onehot(label));  labels are not differentiable.
     """
     xp = xp_of(logits)
+    classes = logits.shape[-1]
+    if labels.size and (labels.min() < 0 or labels.max() >= classes):
+        raise ValueError(
+            f"sparse_softmax_cross_entropy: class labels must be in [0, {classes}) for "
+            f"{classes} classes; got labels from {labels.min()} to {labels.max()}"
+        )
     picked = xp.take_along_axis(logits, labels[..., None], axis=-1)[..., 0]
     return logsumexp(logits, axis=-1) - picked
 

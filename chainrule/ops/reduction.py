@@ -7,7 +7,7 @@ A reduction maps x of shape S to y of shape S with the reduced axes removed (or 
 import builtins
 
 from ..backend import xp_of
-from ..engine import primitive
+from ..engine import Tensor, primitive
 from .shape import broadcast_to
 
 
@@ -27,7 +27,23 @@ def keepdims_shape(shape, axis):
 
 def restore_reduced(g, shape, axis, keepdims):
     """Reshape the gradient of a reduction so it broadcasts against the input's ``shape``."""
-    return g if keepdims else g.reshape(keepdims_shape(shape, axis))
+    if keepdims:
+        return g
+    if axis is None:
+        return g.reshape((1,) * len(shape))
+    return g.reshape(keepdims_shape(shape, axis))
+
+
+def broadcast_back(g, shape):
+    """g (with the reduced axes kept as 1) repeated to ``shape``: recorded for a Tensor, and
+    written into a new array otherwise (cheaper than a broadcast view for small arrays)."""
+    if isinstance(g, Tensor):
+        return broadcast_to(g, shape=shape)
+    if g.size == 1:
+        return xp_of(g).full(shape, g.reshape(()), dtype=g.dtype)
+    out = xp_of(g).empty(shape, dtype=g.dtype)
+    out[...] = g
+    return out
 
 
 @primitive
@@ -38,19 +54,22 @@ def sum(a, axis=None, keepdims=False):
 
 @sum.defvjp(0)
 def _sum_vjp(g, y, a, axis=None, keepdims=False):
-    return broadcast_to(restore_reduced(g, a.shape, axis, keepdims), shape=a.shape)
+    return broadcast_back(restore_reduced(g, a.shape, axis, keepdims), a.shape)
 
 
 @primitive
 def mean(a, axis=None, keepdims=False):
     """y = (1/n) sum of a over ``axis`` (n elements per mean).   dL/da = g / n, broadcast back."""
-    return a.mean(axis=axis, keepdims=keepdims)
+    total = a.sum(axis=axis, keepdims=keepdims)
+    if not total.size or a.dtype.kind != "f":
+        return a.mean(axis=axis, keepdims=keepdims)  # NumPy's rules for empty and integer data
+    return total / (a.size // total.size)
 
 
 @mean.defvjp(0)
 def _mean_vjp(g, y, a, axis=None, keepdims=False):
     count = a.size // builtins.max(y.size, 1) if a.size else 1
-    return broadcast_to(restore_reduced(g, a.shape, axis, keepdims) / count, shape=a.shape)
+    return broadcast_back(restore_reduced(g, a.shape, axis, keepdims) / count, a.shape)
 
 
 def _extremum_vjp(g, y, a, axis=None, keepdims=False):

@@ -98,9 +98,10 @@ class Dense(Layer):
             )
 
     def call(self, inputs):
-        z = inputs @ self.kernel
         if self.bias is not None:
-            z = z + self.bias
+            z = ops.linear(inputs, self.kernel, self.bias)
+        else:
+            z = inputs @ self.kernel
         y = self.activation(z)
         if self.activity_regularizer is not None:
             self._activity_losses = [self.activity_regularizer(y) / y.shape[0]]

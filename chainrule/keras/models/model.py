@@ -17,7 +17,7 @@ import warnings
 import numpy as np
 
 from ... import random
-from ...engine import grad_arrays, no_grad
+from ...engine import Tensor, no_grad
 from .. import losses as losses_module
 from .. import metrics as metrics_module
 from .. import optimizers as optimizers_module
@@ -25,6 +25,7 @@ from ..callbacks import CallbackList, History, ProgbarLogger
 from ..layers.base import Layer
 from ..progress import Progbar
 from . import data
+from .replay import TrainStepPlans
 
 
 class Model(Layer):
@@ -51,6 +52,7 @@ class Model(Layer):
             optimizer: name ('sgd', 'adam', 'rmsprop') or Optimizer instance.
             loss: name, Loss instance, or function ``loss(y_true, y_pred)``.
             metrics: list of names ('accuracy', ...), Metric objects or functions.
+            run_eagerly: run every step through the engine instead of replaying its traced plan.
             The remaining arguments are accepted for compatibility and have no effect here.
         """
         self.optimizer = optimizers_module.get(optimizer)
@@ -65,6 +67,7 @@ class Model(Layer):
             if not (isinstance(identifier, str) and identifier.lower() in ("accuracy", "acc")):
                 metrics_module.get(identifier)
         self._compile_metrics = None
+        self._train_plans = TrainStepPlans(enabled=not run_eagerly)
         self.compiled = True
 
     def _require_compiled(self, method):
@@ -107,12 +110,25 @@ class Model(Layer):
             loss = loss + penalty
         return loss
 
-    def train_step(self, x, y, sample_weight=None):
-        """Forward, loss, backward, update; then the metrics. Returns the running logs."""
+    def forward_loss(self, x, y, sample_weight=None):
+        """Steps 1 and 2 on Tensors: (loss, y_pred) for one training batch."""
         y_pred = self(x, training=True)
-        loss = self.compute_loss(x, y, y_pred, sample_weight)
+        return self.compute_loss(x, y, y_pred, sample_weight), y_pred
+
+    def train_step(self, x, y, sample_weight=None):
+        """Forward, loss, backward, update; then the metrics. Returns the running logs.
+
+        Steps 1 to 3 run through the engine, or replay its recorded plan once that has been
+        checked to give the same results (see ``replay.py``; ``compile(run_eagerly=True)``
+        turns replaying off).
+        """
+        if not self.built:  # create the weights first, so that this step updates them too
+            with no_grad():
+                self(x[:1], training=False)
         weights = self.trainable_weights
-        self.optimizer.apply(grad_arrays(loss, weights), weights)
+        arrays = (x, y) if sample_weight is None else (x, y, sample_weight)
+        loss, y_pred, grads = self._train_plans.step(self, arrays, weights)
+        self.optimizer.apply(grads, weights)
         return self._update_metrics(y, y_pred, loss, len(x))
 
     def test_step(self, x, y, sample_weight=None):
@@ -123,10 +139,13 @@ class Model(Layer):
         return self._update_metrics(y, y_pred, loss, len(x))
 
     def _update_metrics(self, y, y_pred, loss, batch_size):
+        """Add one batch to the running metrics; y_pred and loss as arrays or Tensors."""
+        y_pred = y_pred.data if isinstance(y_pred, Tensor) else y_pred
         self._build_metrics(y, y_pred)
-        self._loss_tracker.update_state(loss.data, sample_weight=batch_size)
+        self._loss_tracker.update_state(loss.data if isinstance(loss, Tensor) else loss,
+                                        sample_weight=batch_size)
         for metric in self._compile_metrics:
-            metric.update_state(y, y_pred.data)
+            metric.update_state(y, y_pred)
         return self.get_metrics_result()
 
     # ----- fit ---------------------------------------------------------------------------------

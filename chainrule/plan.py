@@ -1,0 +1,166 @@
+"""Trace once, replay: run a recorded computation again on new inputs, without rebuilding its graph.
+
+A training step of a fixed model does the same ops on every batch; only the data changes. A
+:class:`Plan` records those ops once (every primitive call, with its parameters) and then replays
+them on raw arrays: the same forward functions and the same VJPs from the primitive registry, in
+the same order as ``backward()`` would run them, so its gradients are those of the engine, bit for
+bit, without a Tensor or a Node allocated per op.
+
+A plan is valid for inputs of the traced shapes and dtypes. Values that the traced code computed
+outside the primitives from the data (a Python branch on a value, say) would be frozen into the
+plan, so :meth:`Plan.matches` lets a caller check a plan against the engine on a fresh batch
+before trusting it.
+"""
+
+import numpy as np
+
+from .engine import Tensor, _topological_order, tracing, unbroadcast
+from .variables import Variable
+
+__all__ = ["Plan", "tracing"]
+
+
+class Plan:
+    """A recorded computation from ``inputs`` to ``outputs``, differentiable w.r.t. ``wrt``.
+
+    Args:
+        inputs: the Tensors that stand for the data (replaced by new arrays on each run).
+        outputs: the Tensors computed from them; ``outputs[0]`` is the one-element loss.
+        wrt: the Variables whose gradients :meth:`run` returns (the trainable weights).
+
+    The outputs must have been computed under ``chainrule.engine.tracing()``.
+    """
+
+    def __init__(self, inputs, outputs, wrt):
+        self.n_inputs = len(inputs)
+        slots = {id(t): i for i, t in enumerate(inputs)}
+        values = [t.data for t in inputs]
+        self.variables = []  # (slot, Variable): read afresh on every run
+        self.forward = []  # (forward function, argument slots, params, output slot)
+
+        def slot_of(value):
+            if isinstance(value, Tensor):
+                known = slots.get(id(value))
+                if known is not None:
+                    return known
+                slots[id(value)] = len(values)
+                values.append(value.data)
+                if isinstance(value, Variable):
+                    self.variables.append((slots[id(value)], value))
+                return slots[id(value)]
+            values.append(value)  # a raw constant: a Python number or an array
+            return len(values) - 1
+
+        for tensor in _forward_order(outputs):
+            node = tensor._node
+            if node is None:
+                slot_of(tensor)
+                continue
+            arguments = tuple(slot_of(a) for a in node.inputs)
+            slots[id(tensor)] = len(values)
+            values.append(None)
+            self.forward.append((node.prim.forward, arguments, node.params, slots[id(tensor)]))
+        self.values = values
+        self.outputs = [slots[id(t)] for t in outputs]
+
+        # The backward pass: the nodes that need a gradient, in the engine's own order.
+        self.backward = []
+        for tensor in _topological_order([outputs[0]]):
+            node = tensor._node
+            if node is None or not node.parents:
+                continue
+            arguments = tuple(slot_of(a) for a in node.inputs)
+            parents = tuple(
+                (_vjp_function(node.prim, argnum), slots[id(parent)], parent.shape, parent.dtype)
+                for argnum, parent in node.parents
+            )
+            self.backward.append((slots[id(tensor)], arguments, node.params, parents))
+        self.wrt = [slots.get(id(w)) for w in wrt]
+
+        self.source, self._replay = self._compile()
+
+    def _compile(self):
+        """Write the replay as straight-line Python (one line per forward op or VJP) and compile
+        it: the same calls as the engine makes, without its per-op bookkeeping.
+
+        The generated source is kept in ``self.source``: the chain rule of this computation,
+        written out.
+        """
+        namespace = {"unbroadcast": unbroadcast, "ones_like": np.ones_like}
+        for slot, value in enumerate(self.values):
+            namespace[f"v{slot}"] = value  # constants; inputs and results are locals below
+        lines = ["def replay(arrays, variables):"]
+        lines.append("    " + ", ".join(f"v{i}" for i in range(self.n_inputs)) + ", = arrays")
+        for k, (slot, _) in enumerate(self.variables):
+            lines.append(f"    v{slot} = variables[{k}].data")
+        for k, (forward, arguments, params, out) in enumerate(self.forward):
+            namespace[f"f{k}"], namespace[f"p{k}"] = forward, params
+            call = ", ".join(f"v{i}" for i in arguments) + (f", **p{k}" if params else "")
+            lines.append(f"    v{out} = f{k}({call})  # {forward.__name__}")
+        loss = self.outputs[0]
+        lines.append(f"    g{loss} = ones_like(v{loss})")
+        have = {loss}
+        for k, (out, arguments, params, parents) in enumerate(self.backward):
+            if out not in have:
+                continue
+            namespace[f"q{k}"] = params
+            call = ", ".join(f"v{i}" for i in (out,) + arguments) + (f", **q{k}" if params else "")
+            for j, (vjp, slot, shape, dtype) in enumerate(parents):
+                name = f"b{k}_{j}"
+                namespace[name], namespace[f"S{name}"], namespace[f"D{name}"] = vjp, shape, dtype
+                lines.append(f"    t = {name}(g{out}, {call})  # {vjp.__name__}")
+                lines.append(f"    if t.shape != S{name}: t = unbroadcast(t, S{name})")
+                lines.append(f"    if t.dtype != D{name}: t = t.astype(D{name})")
+                lines.append(f"    g{slot} = g{slot} + t" if slot in have else f"    g{slot} = t")
+                have.add(slot)
+        outputs = ", ".join(f"v{i}" for i in self.outputs)
+        grads = ", ".join(f"g{i}" if i in have else "None" for i in self.wrt)
+        lines.append(f"    return [{outputs}], [{grads}]")
+        source = "\n".join(lines) + "\n"
+        exec(compile(source, "<chainrule plan>", "exec"), namespace)  # noqa: S102 (our own code)
+        return source, namespace["replay"]
+
+    def run(self, *arrays):
+        """Replay on new input ``arrays``: returns (outputs as arrays, gradients w.r.t. ``wrt``)."""
+        return self._replay(arrays, [variable for _, variable in self.variables])
+
+    def matches(self, outputs, grads, arrays):
+        """True if replaying on ``arrays`` reproduces the engine's ``outputs`` and ``grads``."""
+        replayed, replayed_grads = self.run(*arrays)
+        pairs = list(zip(replayed, outputs)) + list(zip(replayed_grads, grads))
+        return all(
+            (a is None and b is None)
+            or (a is not None and b is not None and a.shape == b.shape
+                and np.allclose(a, b, rtol=1e-5, atol=1e-7))
+            for a, b in pairs
+        )
+
+
+def _vjp_function(prim, argnum):
+    """The VJP of ``prim`` for input ``argnum`` as a function of (g, y, *inputs, **params)."""
+    if prim.variadic_vjp is not None:
+        return lambda g, y, *inputs, **params: prim.variadic_vjp(argnum, g, y, *inputs, **params)
+    if argnum not in prim.vjps:
+        raise TypeError(f"{prim.name}: input {argnum} is not differentiable")
+    return prim.vjps[argnum]
+
+
+def _forward_order(outputs):
+    """Every tensor the outputs were computed from, each after all of its inputs."""
+    order, visited = [], set()
+    stack = [(t, False) for t in reversed(outputs)]
+    while stack:
+        tensor, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(tensor)
+            continue
+        if id(tensor) in visited:
+            continue
+        visited.add(id(tensor))
+        stack.append((tensor, True))
+        node = tensor._node
+        if node is not None:
+            for value in reversed(node.inputs):
+                if isinstance(value, Tensor) and id(value) not in visited:
+                    stack.append((value, False))
+    return order

@@ -1,0 +1,99 @@
+"""Trace once, replay: the replayed step must give the engine's results, bit for bit."""
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule import keras
+from chainrule.engine import grad_arrays, tracing
+from chainrule.keras.layers import Dense, Layer
+from chainrule.keras.models import Sequential
+from chainrule.plan import Plan
+
+rng = np.random.default_rng(0)
+
+
+def _traced(model, arrays):
+    inputs = [cr.Tensor(a) for a in arrays]
+    with tracing():
+        loss, y_pred = model.forward_loss(*inputs)
+    return Plan(inputs, [loss, y_pred], model.trainable_weights)
+
+
+CASES = [
+    ("relu", "softmax", "categorical_crossentropy", lambda n: np.eye(4, dtype=np.float32)[
+        rng.integers(0, 4, n)]),
+    ("tanh", "softmax", "sparse_categorical_crossentropy", lambda n: rng.integers(0, 4, n)),
+    ("sigmoid", "sigmoid", "binary_crossentropy",
+     lambda n: rng.integers(0, 2, (n, 4)).astype(np.float32)),
+    ("gelu", None, "mse", lambda n: rng.standard_normal((n, 4)).astype(np.float32)),
+]
+
+
+@pytest.mark.parametrize("hidden, out, loss, make_y", CASES)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_replay_equals_the_engine_on_new_batches(hidden, out, loss, make_y, weighted):
+    model = Sequential([Dense(6, activation=hidden, input_shape=(5,)),
+                        Dense(4, activation=out, kernel_regularizer="l2")])
+    model.compile("sgd", loss)
+
+    def batch():
+        arrays = [rng.standard_normal((8, 5)).astype(np.float32), make_y(8)]
+        return arrays + ([rng.uniform(0, 2, 8).astype(np.float32)] if weighted else [])
+
+    plan = _traced(model, batch())
+    for _ in range(3):
+        arrays = batch()
+        (loss_value, y_pred), grads = plan.run(*arrays)
+        eager_loss, eager_pred = model.forward_loss(*[cr.Tensor(a) for a in arrays])
+        eager_grads = grad_arrays(eager_loss, model.trainable_weights)
+        np.testing.assert_array_equal(loss_value, eager_loss.numpy())
+        np.testing.assert_array_equal(y_pred, eager_pred.numpy())
+        for g, e in zip(grads, eager_grads):
+            np.testing.assert_array_equal(g, e)
+        model.optimizer.apply(grads, model.trainable_weights)  # replay reads updated weights
+
+
+def test_training_with_replay_is_identical_to_training_through_the_engine():
+    x = rng.standard_normal((100, 5)).astype(np.float32)
+    y = rng.integers(0, 3, 100)
+
+    def train(run_eagerly):
+        keras.utils.set_random_seed(1)
+        model = Sequential([Dense(8, activation="relu"), Dense(3, activation="softmax")])
+        model.compile(keras.optimizers.SGD(0.1, momentum=0.9), "sparse_categorical_crossentropy",
+                      metrics=["accuracy"], run_eagerly=run_eagerly)
+        history = model.fit(x, y, epochs=3, batch_size=16, verbose=0)  # last batch: 4 samples
+        return model, history.history
+
+    replayed, h1 = train(False)
+    eager, h2 = train(True)
+    assert h1 == h2
+    for a, b in zip(replayed.get_weights(), eager.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert any(isinstance(p, Plan) for p in replayed._train_plans.plans.values())
+    assert not eager._train_plans.plans
+
+
+class DataDependentScale(Layer):
+    """Multiplies by a number computed in Python from the data: a value a trace would freeze."""
+
+    def call(self, inputs):
+        return inputs * float(np.abs(inputs.numpy()).mean())
+
+
+def test_a_step_whose_trace_would_freeze_a_value_is_not_replayed():
+    x = rng.standard_normal((64, 5)).astype(np.float32)
+    y = rng.integers(0, 3, 64)
+    model = Sequential([Dense(4), DataDependentScale(), Dense(3, activation="softmax")])
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    model.fit(x, y, epochs=2, batch_size=16, verbose=0)
+    assert set(model._train_plans.plans.values()) == {"disabled"}
+
+
+def test_the_plan_source_writes_out_the_chain_rule():
+    model = Sequential([Dense(3, activation="relu", input_shape=(2,)), Dense(2, activation="softmax")])
+    model.compile("sgd", "categorical_crossentropy")
+    plan = _traced(model, [np.ones((4, 2), np.float32), np.eye(2, dtype=np.float32)[[0, 1, 0, 1]]])
+    assert "# linear" in plan.source and "# softmax_cross_entropy" in plan.source
+    assert "# _linear_vjp_kernel" in plan.source and "# _relu_vjp" in plan.source
