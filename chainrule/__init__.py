@@ -20,43 +20,93 @@ from .engine import (
 from .functional import grad, value_and_grad
 from .gradcheck import GradcheckError, gradcheck
 from .ops import (
-    abs,
     broadcast_to,
-    cast,
     clip,
     concatenate,
     elu,
-    exp,
-    expand_dims,
     leaky_relu,
-    log,
     log_softmax,
     logsumexp,
-    matmul,
-    maximum,
     mean,
-    minimum,
-    one_hot,
     relu,
-    reshape,
-    sigmoid,
     sign,
     softmax,
-    sqrt,
-    squeeze,
-    stack,
-    tanh,
-    transpose,
-    where,
 )
 from .ops import max, min, sum  # noqa: A004  (chainrule.sum(x) as torch.sum and np.sum)
 from .variables import Variable
+from .explain import explain  # the function: its module imports only NumPy and the engine
+
+# The TensorFlow vocabulary: `import chainrule as tf` runs TensorFlow programs.
+from . import math, nn, random  # noqa: E402
+from .function import function  # noqa: E402
+from .math import (  # noqa: E402, A004
+    abs,
+    add,
+    argmax,
+    argmin,
+    divide,
+    equal,
+    exp,
+    greater,
+    greater_equal,
+    less,
+    less_equal,
+    log,
+    matmul,
+    maximum,
+    minimum,
+    multiply,
+    negative,
+    not_equal,
+    pow,
+    reduce_logsumexp,
+    reduce_max,
+    reduce_mean,
+    reduce_min,
+    reduce_sum,
+    sigmoid,
+    sqrt,
+    square,
+    subtract,
+    tanh,
+)
+from .tape import GradientTape, UnconnectedGradients  # noqa: E402
+from .tf_api import (  # noqa: E402, A004
+    bool_ as bool,
+    cast,
+    concat,
+    constant,
+    convert_to_tensor,
+    expand_dims,
+    fill,
+    float16,
+    float32,
+    float64,
+    identity,
+    int8,
+    int16,
+    int32,
+    int64,
+    ones,
+    ones_like,
+    one_hot,
+    range,
+    reshape,
+    squeeze,
+    stack,
+    transpose,
+    uint8,
+    where,
+    zeros,
+    zeros_like,
+)
 
 
 def __getattr__(name):
-    """``chainrule.keras`` is imported on first use, so ``import chainrule`` stays light."""
-    if name == "keras":
+    """``chainrule.keras``, ``chainrule.data`` and ``chainrule.viz`` are imported on first use,
+    so ``import chainrule`` stays light."""
+    if name in ("keras", "data", "viz"):
         import importlib
 
-        return importlib.import_module(".keras", __name__)
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'chainrule' has no attribute {name!r}")

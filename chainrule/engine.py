@@ -191,6 +191,12 @@ class Tensor:
     def __int__(self):
         return int(self.data)
 
+    def __format__(self, spec):
+        """``f"{loss:.4f}"`` formats a one-element tensor as its number."""
+        if not spec:
+            return str(self)
+        return format(self.data.item() if self.data.size == 1 else self.numpy(), spec)
+
     def __repr__(self):
         body = np.array2string(np.asarray(self.numpy()), separator=", ", prefix="Tensor(")
         grad = ", requires_grad=True" if self.requires_grad else ""

@@ -20,20 +20,41 @@ def generator():
     return _generator
 
 
-def normal(shape, mean=0.0, stddev=1.0, dtype="float32", seed=None):
-    """Samples from N(mean, stddev^2) as a Tensor."""
+def _shape(shape):
+    """A shape given as an int, a sequence or a Tensor, as a tuple of ints."""
+    shape = shape.tolist() if hasattr(shape, "tolist") else shape
+    return (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(n) for n in shape)
+
+
+def normal(shape, mean=0.0, stddev=1.0, dtype="float32", seed=None, name=None):
+    """Samples from N(mean, stddev^2) of ``shape`` as a Tensor (``tf.random.normal``)."""
     from .engine import Tensor
 
     rng = _generator if seed is None else np.random.default_rng(seed)
-    return Tensor(rng.normal(mean, stddev, shape).astype(dtype))
+    return Tensor(rng.normal(mean, stddev, _shape(shape)).astype(dtype))
 
 
-def uniform(shape, minval=0.0, maxval=1.0, dtype="float32", seed=None):
-    """Samples from U[minval, maxval) as a Tensor."""
+def uniform(shape, minval=0, maxval=None, dtype="float32", seed=None, name=None):
+    """Samples from U[minval, maxval) of ``shape`` as a Tensor (``tf.random.uniform``).
+
+    For a floating dtype ``maxval`` defaults to 1; an integer dtype draws integers and needs it.
+
+    Raises:
+        ValueError: an integer dtype without ``maxval``.
+    """
     from .engine import Tensor
 
     rng = _generator if seed is None else np.random.default_rng(seed)
-    return Tensor(rng.uniform(minval, maxval, shape).astype(dtype))
+    dtype = np.dtype(dtype)
+    if dtype.kind in "iu":
+        if maxval is None:
+            raise ValueError(
+                f"random.uniform: an integer dtype ({dtype}) needs maxval, e.g. "
+                f"uniform(shape, minval=0, maxval=10, dtype='int32')."
+            )
+        return Tensor(rng.integers(minval, maxval, _shape(shape)).astype(dtype))
+    maxval = 1.0 if maxval is None else maxval
+    return Tensor(rng.uniform(minval, maxval, _shape(shape)).astype(dtype))
 
 
 def get_state():

@@ -7,6 +7,7 @@ from . import (
     activations,
     backend,
     callbacks,
+    constraints,
     initializers,
     layers,
     losses,
@@ -17,6 +18,7 @@ from . import (
     utils,
 )
 from .layers import Input
+from .layers.keras_tensor import KerasTensor
 from .models import Model, Sequential
 
 

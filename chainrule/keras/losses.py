@@ -10,6 +10,8 @@ engine recorded, they are computed from its input logits in one fused, stable st
 TensorFlow does inside ``fit``.
 """
 
+import math
+
 import numpy as np
 
 from .. import ops
@@ -299,3 +301,133 @@ def as_loss_object(identifier):
     """The identifier as a Loss object (functions are wrapped with the default reduction)."""
     loss = get(identifier)
     return loss if isinstance(loss, Loss) else LossFunctionWrapper(loss)
+
+
+# ----- more losses, with Keras 3's definitions ---------------------------------------------------
+
+
+def _matching(name, y_true, y_pred):
+    """y_true and y_pred of one dtype and shape (a trailing axis of size 1 may differ)."""
+    y_true, y_pred = _same_rank(*_as_pair(y_true, y_pred))
+    _check_same_shape(name, y_true, y_pred)
+    return y_true, y_pred
+
+
+def huber(y_true, y_pred, delta=1.0):
+    """mean over the last axis of 0.5 e² where |e| <= delta, else delta |e| - 0.5 delta²
+    (e = y_pred - y_true): quadratic near zero, linear beyond ``delta``.
+
+    dL/dy_pred = e where |e| <= delta, else delta sign(e) (per element, before the mean).
+    """
+    y_true, y_pred = _matching("huber", y_true, y_pred)
+    error = y_pred - y_true
+    absolute = ops.abs(error)
+    return ops.mean(
+        ops.where(absolute <= delta, 0.5 * error * error, delta * absolute - 0.5 * delta * delta),
+        axis=-1,
+    )
+
+
+def log_cosh(y_true, y_pred):
+    """mean over the last axis of log(cosh(e)), e = y_pred - y_true, computed without overflow
+    as e + softplus(-2e) - log 2.   d/de log cosh e = tanh e.
+
+    About e²/2 for small e and |e| - log 2 for large e: like MSE, less swayed by outliers.
+    """
+    y_true, y_pred = _matching("log_cosh", y_true, y_pred)
+    error = y_pred - y_true
+    return ops.mean(error + ops.softplus(-2.0 * error) - math.log(2.0), axis=-1)
+
+
+def kl_divergence(y_true, y_pred):
+    """sum over the last axis of t log(t / p), with t and p clipped to [ε, 1] (ε = 1e-7).
+
+    dL/dp = -t / p where p is inside the clip range.
+    """
+    y_true, y_pred = _matching("kl_divergence", y_true, y_pred)
+    y_true = ops.clip(y_true, EPSILON, 1.0)
+    y_pred = ops.clip(y_pred, EPSILON, 1.0)
+    return ops.sum(y_true * ops.log(y_true / y_pred), axis=-1)
+
+
+def poisson(y_true, y_pred):
+    """mean over the last axis of p - t log(p + ε) (ε = 1e-7): the Poisson negative
+    log-likelihood of counts t with rate p, up to terms without p.   dL/dp = 1 - t / (p + ε)."""
+    y_true, y_pred = _matching("poisson", y_true, y_pred)
+    return ops.mean(y_pred - y_true * ops.log(y_pred + EPSILON), axis=-1)
+
+
+def _hinge_labels(y_true):
+    """Labels in {-1, 1}; labels that are all 0 or 1 are mapped by 2t - 1, as Keras does."""
+    values = y_true.data if isinstance(y_true, Tensor) else y_true
+    if ((values == 0) | (values == 1)).all():
+        return 2.0 * y_true - 1.0
+    return y_true
+
+
+def hinge(y_true, y_pred):
+    """mean over the last axis of max(1 - t p, 0), for labels t in {-1, 1} (0/1 labels are
+    converted).   dL/dp = -t where t p < 1, else 0."""
+    y_true, y_pred = _matching("hinge", y_true, y_pred)
+    return ops.mean(ops.maximum(1.0 - _hinge_labels(y_true) * y_pred, 0.0), axis=-1)
+
+
+def squared_hinge(y_true, y_pred):
+    """mean over the last axis of max(1 - t p, 0)², for labels t in {-1, 1} (0/1 labels are
+    converted).   dL/dp = -2 t max(1 - t p, 0)."""
+    y_true, y_pred = _matching("squared_hinge", y_true, y_pred)
+    margin = ops.maximum(1.0 - _hinge_labels(y_true) * y_pred, 0.0)
+    return ops.mean(margin * margin, axis=-1)
+
+
+def categorical_hinge(y_true, y_pred):
+    """max(neg - pos + 1, 0) with pos = sum(t p) and neg = max((1 - t) p) over the last axis,
+    for one-hot labels t: the margin between the true class's score and the best other one."""
+    y_true, y_pred = _matching("categorical_hinge", y_true, y_pred)
+    positive = ops.sum(y_true * y_pred, axis=-1)
+    negative = ops.max((1.0 - y_true) * y_pred, axis=-1)
+    return ops.maximum(negative - positive + 1.0, 0.0)
+
+
+def _l2_normalize(x, axis):
+    """x / max(||x||, ε) along ``axis``; the norm is sqrt(max(sum x², ε²)), the same value with
+    a finite gradient at x = 0."""
+    return x / ops.sqrt(ops.maximum(ops.sum(x * x, axis=axis, keepdims=True), EPSILON**2))
+
+
+def cosine_similarity(y_true, y_pred, axis=-1):
+    """-sum over ``axis`` of (t / ||t||) (p / ||p||): minus the cosine of the angle between the
+    label and prediction vectors, so that it is minimized by aligned vectors (Keras's sign).
+    A zero vector gives 0."""
+    y_true, y_pred = _matching("cosine_similarity", y_true, y_pred)
+    return -ops.sum(_l2_normalize(y_true, axis) * _l2_normalize(y_pred, axis), axis=axis)
+
+
+Huber = _loss_class("Huber", huber, "huber_loss", "delta=1.0")
+LogCosh = _loss_class("LogCosh", log_cosh, "log_cosh", "none")
+KLDivergence = _loss_class("KLDivergence", kl_divergence, "kl_divergence", "none")
+Poisson = _loss_class("Poisson", poisson, "poisson", "none")
+Hinge = _loss_class("Hinge", hinge, "hinge", "none")
+SquaredHinge = _loss_class("SquaredHinge", squared_hinge, "squared_hinge", "none")
+CategoricalHinge = _loss_class("CategoricalHinge", categorical_hinge, "categorical_hinge", "none")
+CosineSimilarity = _loss_class(
+    "CosineSimilarity", cosine_similarity, "cosine_similarity", "axis=-1"
+)
+
+LOSSES.update({
+    "huber": huber,
+    "log_cosh": log_cosh,
+    "logcosh": log_cosh,
+    "kl_divergence": kl_divergence,
+    "kld": kl_divergence,
+    "poisson": poisson,
+    "hinge": hinge,
+    "squared_hinge": squared_hinge,
+    "categorical_hinge": categorical_hinge,
+    "cosine_similarity": cosine_similarity,
+})
+CLASSES.update({
+    cls.__name__: cls
+    for cls in (Huber, LogCosh, KLDivergence, Poisson, Hinge, SquaredHinge, CategoricalHinge,
+                CosineSimilarity)
+})

@@ -13,7 +13,9 @@ BAR_WIDTH = 20
 
 
 def format_value(value):
-    """Keras's metric format: 4 decimals, scientific notation at or below 1e-3."""
+    """Keras's metric format: 4 decimals, scientific notation at or below 1e-3; a metric with
+    several values (per class) shows their mean, as Keras's progress bar does."""
+    value = float(sum(value) / len(value)) if hasattr(value, "__len__") else value
     return f"{value:.4f}" if abs(value) > 1e-3 else f"{value:.4e}"
 
 
@@ -79,12 +81,13 @@ class Progbar:
     def _bar_line(self, current, logs, now, finalize):
         width = len(str(self.target))
         bar = "━" * BAR_WIDTH  # coloured by _styled: done part green, the rest grey
-        if finalize:
+        if finalize or not self.target:  # no target: an epoch of unknown length, no ETA
             clock = f"{now - self.start:.0f}s"
         else:
             clock = _eta(self._per_step(current, now) * (self.target - current))
         step = format_step_time(self._per_step(current, now))
-        return f"{current:>{width}}/{self.target} {bar} {clock} {step}{format_logs(logs)}"
+        target = self.target or "Unknown"
+        return f"{current:>{width}}/{target} {bar} {clock} {step}{format_logs(logs)}"
 
     def _summary_line(self, current, logs, now):
         elapsed = now - self.start

@@ -16,4 +16,5 @@ def lookup(kind, table, identifier):
     if key in table:
         return table[key]
     known = ", ".join(sorted(k for k in table if isinstance(k, str)))
-    raise ValueError(f"Unknown {kind}: {identifier!r}. Known {kind}s: {known}.")
+    plural = kind + ("es" if kind.endswith("s") else "s")
+    raise ValueError(f"Unknown {kind}: {identifier!r}. Known {plural}: {known}.")

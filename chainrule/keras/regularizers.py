@@ -13,6 +13,10 @@ class Regularizer:
     def get_config(self):
         return {}
 
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
 
 class L1L2(Regularizer):
     """penalty = l1 * sum |w| + l2 * sum w²."""
@@ -54,6 +58,13 @@ class L2(L1L2):
 
 l1, l2, l1_l2 = L1, L2, L1L2
 REGULARIZERS = {"l1": L1, "l2": L2, "l1_l2": L1L2, "l1l2": L1L2}
+
+
+def serialize(regularizer):
+    """Keras's serialised form ``{"class_name": ..., "config": ...}`` (None stays None)."""
+    if regularizer is None:
+        return None
+    return {"class_name": type(regularizer).__name__, "config": regularizer.get_config()}
 
 
 def get(identifier):

@@ -31,6 +31,17 @@ from .elementwise import (
     tanh,
     where,
 )
+from .conv import (
+    avg_pool2d,
+    avg_pool2d_backprop,
+    conv1d,
+    conv2d,
+    conv2d_backprop_input,
+    conv2d_backprop_kernel,
+    max_pool2d,
+    max_pool2d_backprop,
+    max_pool2d_gather,
+)
 from .linalg import linear, matmul
 from .nn import (
     log_softmax,
@@ -41,7 +52,7 @@ from .nn import (
     softmax_cross_entropy,
     sparse_softmax_cross_entropy,
 )
-from .reduction import max, mean, min, sum
+from .reduction import argmax, argmin, max, mean, min, sum
 from .shape import (
     broadcast_to,
     expand_dims,

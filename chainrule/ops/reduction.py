@@ -96,3 +96,17 @@ def min(a, axis=None, keepdims=False):
 
 
 min.defvjp(0)(_extremum_vjp)
+
+
+@primitive(differentiable=False)
+def argmax(a, axis=None):
+    """y = the index of the maximum of a along ``axis`` (of the flattened a for None); the first
+    one among ties. An index has no gradient."""
+    return xp_of(a).argmax(a, axis=axis)
+
+
+@primitive(differentiable=False)
+def argmin(a, axis=None):
+    """y = the index of the minimum of a along ``axis`` (of the flattened a for None); the first
+    one among ties. An index has no gradient."""
+    return xp_of(a).argmin(a, axis=axis)

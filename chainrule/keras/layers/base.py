@@ -6,11 +6,14 @@ import re
 
 import numpy as np
 
+from ... import nest
 from ...engine import ShapeError, Tensor, as_array
 from ...ops import cast
 from ...variables import Variable
+from .. import constraints as constraints_module
 from .. import initializers as initializers_module
 from .. import regularizers as regularizers_module
+from .keras_tensor import is_symbolic, symbolic_call
 
 _name_counts = {}
 
@@ -28,7 +31,11 @@ def reset_names():
 
 
 def snake_case(name):
-    return re.sub(r"(?<!^)(?=[A-Z][a-z])|(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+    """Keras's ``to_snake_case``: 'BatchNormalization' -> 'batch_normalization', 'Conv2D' ->
+    'conv2d'. It names layers and, in saved files, the groups that hold their weights."""
+    name = re.sub(r"\W+", "", name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 def as_tensor(x, dtype):
@@ -46,6 +53,11 @@ class Layer:
     Subclasses create their weights in ``build(input_shape)`` with :meth:`add_weight` (called once,
     on the first input, so a layer need not be told its input size) and compute in
     ``call(inputs)`` with Tensor ops, whose gradients come from the engine.
+
+    Layers and Variables assigned to attributes (also inside lists, tuples and dicts) are
+    tracked: their weights and losses are this layer's too, in the order they were assigned.
+    Called on ``keras.Input`` tensors, a layer records the call instead of computing (the
+    functional API).
 
     Args:
         name: the layer's name (default: the class name in snake_case, made unique).
@@ -86,27 +98,84 @@ class Layer:
         initializer = initializers_module.get(initializer or "glorot_uniform")
         variable = Variable(initializer(shape, dtype=dtype), trainable=trainable, name=name)
         variable.path = f"{self.name}/{name}"
-        variable.constraint = constraint
+        variable.constraint = constraints_module.get(constraint)
         self._weights.append(variable)
         if regularizer is not None:
             self._regularized.append((regularizers_module.get(regularizer), variable))
         return variable
 
+    # ----- tracking of sublayers and variables -------------------------------------------------
+    def __setattr__(self, name, value):
+        tracked = self.__dict__.get("_tracked")
+        if isinstance(value, Layer) or (
+                isinstance(value, Variable) and not _is_own_weight(self, value)) or (
+                nest.is_nested(value) and _holds_trackables(name, value)):
+            if "built" not in self.__dict__:
+                raise RuntimeError(
+                    f"{type(self).__name__}.__init__ assigns {name!r} before calling "
+                    f"super().__init__(): call super().__init__() first, so that the layers and "
+                    f"variables assigned to attributes are tracked."
+                )
+            if tracked is None:
+                tracked = {}
+                object.__setattr__(self, "_tracked", tracked)
+            tracked[name] = None
+        elif tracked and name in tracked:
+            del tracked[name]
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name):
+        tracked = self.__dict__.get("_tracked")
+        if tracked and name in tracked:
+            del tracked[name]
+        object.__delattr__(self, name)
+
+    def _tracked_values(self):
+        """The Layers and Variables held by attributes, in assignment order (lists read now)."""
+        for name in self.__dict__.get("_tracked", ()):
+            value = self.__dict__[name]
+            if isinstance(value, (Layer, Variable)):
+                yield value
+                continue
+            for leaf in nest.flatten(value):
+                if isinstance(leaf, (Layer, Variable)):
+                    yield leaf
+
+    def _sublayers(self):
+        """The layers this layer holds directly, in the order they were assigned, each once."""
+        if not self.__dict__.get("_tracked"):
+            return []
+        found = {}
+        for value in self._tracked_values():
+            if isinstance(value, Layer) and value is not self:
+                found.setdefault(id(value), value)
+        return list(found.values())
+
+    def _own_weights(self):
+        """The weights of this layer itself: ``add_weight``'s, then Variables in attributes."""
+        if not self.__dict__.get("_tracked"):
+            return self._weights
+        own = list(self._weights)
+        ids = {id(w) for w in own}
+        for value in self._tracked_values():
+            if isinstance(value, Variable) and id(value) not in ids:
+                ids.add(id(value))
+                own.append(value)
+        return own
+
     @property
     def weights(self):
-        return list(self._weights)
+        """Every weight: the layer's own, then its sublayers' (depth first), each once."""
+        return _collect_weights(self, "all")
 
     @property
     def trainable_weights(self):
-        if not self.trainable:
-            return []
-        return [w for w in self._weights if w.trainable]
+        """The weights that training updates: none in a layer (or below one) with trainable=False."""
+        return _collect_weights(self, "trainable")
 
     @property
     def non_trainable_weights(self):
-        if not self.trainable:
-            return list(self._weights)
-        return [w for w in self._weights if not w.trainable]
+        return _collect_weights(self, "non_trainable")
 
     trainable_variables = trainable_weights
     non_trainable_variables = non_trainable_weights
@@ -145,9 +214,12 @@ class Layer:
 
     @property
     def losses(self):
-        """Penalties to add to the loss: weight regularizers and activity regularizers."""
-        found = [regularizer(variable) for regularizer, variable in self._regularized]
-        return found + list(self._activity_losses)
+        """Penalties to add to the loss: weight and activity regularizers, the sublayers' too."""
+        found = []
+        for layer in _walk_layers(self):
+            found += [regularizer(variable) for regularizer, variable in layer._regularized]
+            found += layer._activity_losses
+        return found
 
     # ----- forward -----------------------------------------------------------------------------
     def build(self, input_shape):
@@ -161,10 +233,17 @@ class Layer:
         return tuple(input_shape)
 
     def __call__(self, inputs, training=None, **kwargs):
-        x = as_tensor(inputs, self.dtype)
+        if is_symbolic(inputs):
+            return symbolic_call(self, inputs, training, kwargs)
+        if nest.is_nested(inputs):  # several inputs: build(input_shape) gets their shapes
+            x = nest.map_structure(lambda value: as_tensor(value, self.dtype), inputs)
+        else:
+            x = as_tensor(inputs, self.dtype)
         if not self.built:
-            self.build((None,) + tuple(x.shape[1:]))
+            shape = _batch_shapes(x)
+            self.build(shape)
             self.built = True
+            self._build_shape = shape
         self.check_input(x)
         if self._takes_training():
             return self.call(x, training=training, **kwargs)
@@ -197,7 +276,65 @@ class Layer:
 
     @classmethod
     def from_config(cls, config):
-        return cls(**config)
+        """The layer ``get_config()`` describes; nested descriptions (initializers,
+        regularizers...) are built from chainrule's own classes only."""
+        from ..saving.serialization import deserialize_config
+
+        return cls(**deserialize_config(config))
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _is_own_weight(layer, variable):
+    """Whether ``variable`` came from the layer's ``add_weight`` (``self.kernel = ...``)."""
+    return any(variable is w for w in layer.__dict__.get("_weights", ()))
+
+
+def _holds_trackables(name, value):
+    """Whether a container assigned to attribute ``name`` is tracked: when it holds a Layer or
+    Variable, or is a public empty container (``self.blocks = []``, filled later)."""
+    if not value:
+        return not name.startswith("_")
+    return any(isinstance(v, (Layer, Variable)) for v in nest.flatten(value))
+
+
+def _batch_shapes(x):
+    """The shape (batch axis None) of a Tensor, or the list/dict of shapes of several."""
+    if isinstance(x, dict):
+        return {key: _batch_shapes(value) for key, value in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_batch_shapes(value) for value in x]
+    return (None,) + tuple(x.shape[1:])
+
+
+def _walk_layers(root):
+    """``root`` and every layer below it, depth first in tracking order, each once."""
+    order, visited, stack = [], set(), [root]
+    while stack:
+        layer = stack.pop()
+        if id(layer) in visited:
+            continue
+        visited.add(id(layer))
+        order.append(layer)
+        stack.extend(reversed(layer._sublayers()))
+    return order
+
+
+def _collect_weights(root, which):
+    """The weights of ``root`` and its sublayers, each once: "all", "trainable" (skipping any
+    layer with trainable=False and what is below it) or "non_trainable" (the rest)."""
+    found, seen, visited = [], set(), set()
+    stack = [(root, root.trainable)]
+    while stack:
+        layer, trainable = stack.pop()
+        if id(layer) in visited:
+            continue
+        visited.add(id(layer))
+        for w in layer._own_weights():
+            kept = which == "all" or (which == "trainable") == (trainable and w.trainable)
+            if kept and id(w) not in seen:
+                seen.add(id(w))
+                found.append(w)
+        stack.extend((sub, trainable and sub.trainable) for sub in reversed(layer._sublayers()))
+    return found

@@ -2,13 +2,18 @@
 
 from ... import ops
 from .. import activations as activations_module
+from .. import constraints as constraints_module
 from .. import initializers as initializers_module
 from .. import regularizers as regularizers_module
 from .base import Layer
+from .keras_tensor import KerasNode, KerasTensor
 
 
 class InputLayer(Layer):
-    """The placeholder that fixes a model's input shape (``shape`` excludes the batch axis)."""
+    """The placeholder that fixes a model's input shape (``shape`` excludes the batch axis).
+
+    Its ``output`` is the symbolic tensor that ``keras.Input`` returns.
+    """
 
     def __init__(self, shape=None, batch_size=None, dtype=None, name=None, batch_shape=None,
                  input_shape=None, batch_input_shape=None, **kwargs):
@@ -21,6 +26,9 @@ class InputLayer(Layer):
             batch_shape = (batch_size,) + tuple(shape)
         self.batch_input_shape = tuple(batch_shape)
         self.built = True
+        node = KerasNode(self, inputs=[])
+        node.outputs = KerasTensor(self.batch_input_shape, self.dtype, name=self.name, node=node)
+        self.output = node.outputs
 
     def get_config(self):
         return {"batch_shape": list(self.batch_input_shape), "dtype": str(self.dtype),
@@ -28,9 +36,19 @@ class InputLayer(Layer):
 
 
 def Input(shape=None, batch_size=None, dtype=None, name=None, batch_shape=None):
-    """The input of a model: ``Sequential([Input(shape=(784,)), Dense(10)])``."""
+    """A symbolic input tensor of ``shape`` (one sample's shape; the batch axis is None).
+
+    Layers called on it record a graph, which ``keras.Model(inputs, outputs)`` makes a model::
+
+        inputs = keras.Input(shape=(784,))
+        outputs = keras.layers.Dense(10)(keras.layers.Dense(64, activation="relu")(inputs))
+        model = keras.Model(inputs, outputs)
+
+    As the first element of a Sequential model it fixes the input shape:
+    ``Sequential([Input(shape=(784,)), Dense(10)])``.
+    """
     return InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, name=name,
-                      batch_shape=batch_shape)
+                      batch_shape=batch_shape).output
 
 
 class Dense(Layer):
@@ -67,8 +85,8 @@ class Dense(Layer):
         self.kernel_regularizer = regularizers_module.get(kernel_regularizer)
         self.bias_regularizer = regularizers_module.get(bias_regularizer)
         self.activity_regularizer = regularizers_module.get(activity_regularizer)
-        self.kernel_constraint = kernel_constraint
-        self.bias_constraint = bias_constraint
+        self.kernel_constraint = constraints_module.get(kernel_constraint)
+        self.bias_constraint = constraints_module.get(bias_constraint)
         self.input_dim = None
 
     def build(self, input_shape):
@@ -118,7 +136,15 @@ class Dense(Layer):
             use_bias=self.use_bias,
             kernel_initializer=initializers_module.serialize(self.kernel_initializer),
             bias_initializer=initializers_module.serialize(self.bias_initializer),
+            kernel_regularizer=regularizers_module.serialize(self.kernel_regularizer),
+            bias_regularizer=regularizers_module.serialize(self.bias_regularizer),
+            kernel_constraint=constraints_module.serialize(self.kernel_constraint),
+            bias_constraint=constraints_module.serialize(self.bias_constraint),
         )
+        if self.activity_regularizer is not None:  # Keras writes it only when set
+            config["activity_regularizer"] = regularizers_module.serialize(
+                self.activity_regularizer
+            )
         return config
 
 

@@ -1,16 +1,36 @@
-"""Checking and batching the arrays given to ``fit``, ``evaluate`` and ``predict``."""
+"""The data given to ``fit``, ``evaluate`` and ``predict``: checked, then served in batches.
+
+Two kinds of input, one interface (iterate -> ``(x, y, sample_weight)`` batches of arrays):
+
+* arrays (``x``, ``y``, ``sample_weight``): checked once, then each pass draws one index
+  permutation and gathers every batch from it with ``take`` (:class:`ArrayBatches`);
+* a source of ready-made batches: a ``chainrule.data.Dataset``, a ``keras.utils.PyDataset``, a
+  generator or another iterable of batches, each converted as it arrives (:class:`StreamBatches`).
+
+:class:`EpochIterator` cuts either into epochs, as ``steps_per_epoch`` asks.
+"""
+
+import math
+import warnings
+from collections.abc import Iterator
 
 import numpy as np
 
+from ... import random
+from ...data import Dataset
 from ...engine import Tensor
+from ..utils import PyDataset, unpack_x_y_sample_weight
+
+# ----- arrays ----------------------------------------------------------------------------------
 
 
-def as_input_array(x, argument="x"):
+def as_input_array(x, argument="x", check_finite=True):
     """``x`` as a float32 array (Keras's float type), rejecting what cannot be trained on.
 
     Raises:
         TypeError: non-numeric data.
-        ValueError: NaN or infinite values (naming the first one's position).
+        ValueError: NaN or infinite values (naming the first one's position), when
+            ``check_finite``.
     """
     array = x.numpy() if isinstance(x, Tensor) else np.asarray(x)
     if array.dtype.kind not in "fiub":
@@ -20,17 +40,18 @@ def as_input_array(x, argument="x"):
         )
     if array.dtype != np.float32:
         array = array.astype(np.float32)
-    finite = np.isfinite(array)
-    if not finite.all():
-        where = tuple(int(i) for i in np.argwhere(~finite)[0])
-        raise ValueError(
-            f"{argument} contains NaN or infinite values (the first at index {where}); "
-            f"clean or impute the data before training."
-        )
+    if check_finite:
+        finite = np.isfinite(array)
+        if not finite.all():
+            where = tuple(int(i) for i in np.argwhere(~finite)[0])
+            raise ValueError(
+                f"{argument} contains NaN or infinite values (the first at index {where}); "
+                f"clean or impute the data before training."
+            )
     return array
 
 
-def as_target_array(y, argument="y"):
+def as_target_array(y, argument="y", check_finite=True):
     """Labels as an array: integers stay integers (class indices), floats become float32."""
     array = y.numpy() if isinstance(y, Tensor) else np.asarray(y)
     if array.dtype.kind not in "fiub":
@@ -38,11 +59,18 @@ def as_target_array(y, argument="y"):
     if array.dtype.kind == "f":
         if array.dtype != np.float32:
             array = array.astype(np.float32)
-        if not np.isfinite(array).all():
+        if check_finite and not np.isfinite(array).all():
             raise ValueError(f"{argument} contains NaN or infinite values.")
     elif array.dtype.kind == "b":
         array = array.astype(np.float32)
     return array
+
+
+def as_weight_array(sample_weight, argument="sample_weight"):
+    """Per-sample weights as float32, or None."""
+    if sample_weight is None:
+        return None
+    return as_target_array(sample_weight, argument).astype(np.float32, copy=False)
 
 
 def check_lengths(x, y, sample_weight=None):
@@ -59,6 +87,33 @@ def check_lengths(x, y, sample_weight=None):
             f"sample_weight must have one weight per sample: x has {len(x)} samples, "
             f"sample_weight has {len(sample_weight)}."
         )
+
+
+def checked_arrays(method, x, y=None, sample_weight=None, prefix=""):
+    """(x, y, sample_weight) converted and checked; ``predict`` needs x only.
+
+    Raises:
+        ValueError: no samples, no ``y`` for ``fit``/``evaluate``, different numbers of
+            samples, NaN.
+        TypeError: non-numeric data.
+    """
+    x = as_input_array(x, f"{prefix}x")
+    if x.ndim == 0 or len(x) == 0:
+        raise ValueError(
+            f"{method}() needs samples along axis 0 of {prefix}x; got an array of shape "
+            f"{x.shape}."
+        )
+    if method == "predict":
+        return x, None, None
+    if y is None:
+        raise ValueError(
+            f"{method}() needs targets: pass {prefix}y (the labels) with {prefix}x, or give "
+            f"{prefix}x as a Dataset, PyDataset or generator of (x, y) batches."
+        )
+    y = as_target_array(y, f"{prefix}y")
+    sample_weight = as_weight_array(sample_weight, f"{prefix}sample_weight")
+    check_lengths(x, y, sample_weight)
+    return x, y, sample_weight
 
 
 def split_validation(arrays, validation_split):
@@ -91,3 +146,342 @@ def take(array, index):
     if isinstance(index, slice):
         return array[index]
     return array.take(index, axis=0)
+
+
+def check_count(value, argument):
+    """``value`` (a batch size or a number of steps) as an int >= 1, or None (not given).
+
+    Raises:
+        ValueError: anything else, naming ``argument``.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{argument} must be a positive integer or None; got {value!r}")
+    return int(value)
+
+
+# ----- class weights ---------------------------------------------------------------------------
+
+
+def check_class_weight(class_weight):
+    """``class_weight`` as {class index: weight}.
+
+    Raises:
+        ValueError: not a mapping, or a key that is not a class index.
+    """
+    if not hasattr(class_weight, "items"):
+        raise ValueError(
+            f"class_weight must be a dict mapping class indices to weights, e.g. "
+            f"{{0: 1.0, 1: 5.0}}; got {type(class_weight).__name__} ({class_weight!r:.100})."
+        )
+    table = {}
+    for key, value in class_weight.items():
+        try:
+            table[int(key)] = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"class_weight must map integer class indices to numbers; got the entry "
+                f"{key!r}: {value!r}."
+            ) from None
+    return table
+
+
+def class_weight_to_sample_weight(y, class_weight):
+    """Per-sample weights from per-class ones, as Keras computes them.
+
+    w_i = class_weight[c_i] (1 for a class the table leaves out), where the class c_i of sample
+    i is its label for integer labels, y of shape (n,) or (n, 1), and argmax_k y_ik for one-hot
+    or probability rows, y of shape (n, k). Float labels are rounded.
+
+    Args:
+        y: the labels of n samples.
+        class_weight: {class index: weight}, as :func:`check_class_weight` returns.
+
+    Returns:
+        float32 weights of shape (n,).
+    """
+    y = np.asarray(y)
+    if y.ndim > 1:
+        y = y.argmax(axis=-1) if y.shape[-1] > 1 else y[..., 0]
+    classes = np.round(y).astype(np.int64)
+    weight = np.ones(classes.shape, np.float32)
+    for label, value in class_weight.items():
+        weight[classes == label] = value
+    return weight
+
+
+def merge_class_weight(y, sample_weight, class_weight):
+    """``sample_weight``, or, when ``class_weight`` is given, the class weights of y's samples.
+
+    Raises:
+        ValueError: both given (as Keras, which has no rule for combining them), or a bad
+            ``class_weight``.
+    """
+    if class_weight is None:
+        return sample_weight
+    if sample_weight is not None:
+        raise ValueError(
+            "You cannot pass class_weight and sample_weight at the same time: multiply the "
+            "class weights into sample_weight instead."
+        )
+    return class_weight_to_sample_weight(y, check_class_weight(class_weight))
+
+
+# ----- batches ---------------------------------------------------------------------------------
+
+
+class Batches:
+    """One pass of ``(x, y, sample_weight)`` batches per iteration; ``num_batches`` per pass
+    (None when unknown until the data runs out); ``batch_size`` where fit chooses it."""
+
+    num_batches = None
+    batch_size = None
+
+    def on_epoch_begin(self):
+        pass
+
+    def on_epoch_end(self):
+        pass
+
+
+class ArrayBatches(Batches):
+    """Batches of checked arrays: per pass, one permutation of the rows (``shuffle``), and each
+    batch gathered from it. The arrays themselves are never copied whole."""
+
+    def __init__(self, arrays, batch_size, shuffle):
+        self.arrays = arrays
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.num_batches = math.ceil(len(arrays[0]) / batch_size)
+
+    def __iter__(self):
+        x, y, weight = self.arrays
+        order = random.generator().permutation(len(x)) if self.shuffle else None
+        for index in batch_slices(len(x), self.batch_size, order):
+            yield take(x, index), take(y, index), take(weight, index)
+
+
+def array_batches(arrays, batch_size=None, steps=None, shuffle=False, class_weight=None):
+    """:class:`ArrayBatches` of checked arrays, with Keras's defaults: ``batch_size`` is
+    ceil(n / steps) when only ``steps`` is given, else 32; ``class_weight`` becomes
+    ``sample_weight``."""
+    x, y, weight = arrays
+    weight = merge_class_weight(y, weight, class_weight)
+    if batch_size is None:
+        batch_size = math.ceil(len(x) / steps) if steps else 32
+    return ArrayBatches((x, y, weight), batch_size, shuffle)
+
+
+def is_stream(x):
+    """Whether ``x`` yields ready-made batches (a Dataset, PyDataset, iterator or other
+    iterable that is not array-like) rather than being the samples themselves."""
+    if isinstance(x, (Dataset, PyDataset, Iterator)):
+        return True
+    array_like = isinstance(x, (list, tuple, dict, range, str, bytes, Tensor))
+    array_like = array_like or hasattr(x, "__array__")
+    return hasattr(x, "__iter__") and not array_like
+
+
+def describe(source):
+    """What kind of source of batches ``source`` is, for messages."""
+    if isinstance(source, Dataset):
+        return "Dataset"
+    if isinstance(source, PyDataset):
+        return "PyDataset"
+    return "generator" if isinstance(source, Iterator) else type(source).__name__
+
+
+class StreamBatches(Batches):
+    """Batches from a Dataset, PyDataset, generator or iterable: each batch ``x``, ``(x, y)``
+    or ``(x, y, sample_weight)`` is converted as it arrives (float32 inputs; NaN shows up as a
+    NaN loss rather than by scanning every batch)."""
+
+    def __init__(self, source, method, class_weight=None, shuffle=False):
+        self.source = source
+        self.method = method
+        self.shuffle = shuffle
+        self.kind = describe(source)
+        if class_weight is not None and isinstance(source, Iterator):
+            raise ValueError(
+                f"class_weight is not supported for a {self.kind}: yield (x, y, sample_weight) "
+                f"batches instead, or give the data as a Dataset or PyDataset."
+            )
+        self.class_weight = None if class_weight is None else check_class_weight(class_weight)
+        if isinstance(source, Dataset):
+            cardinality = int(source.cardinality())
+            self.num_batches = cardinality if cardinality >= 0 else None  # None: endless
+        elif isinstance(source, PyDataset):
+            self.num_batches = source.num_batches
+        elif hasattr(source, "__len__"):
+            self.num_batches = len(source)
+
+    def _raw_batches(self):
+        source = self.source
+        if isinstance(source, Dataset):
+            return source.as_numpy_iterator()
+        if isinstance(source, PyDataset):
+            return self._py_dataset_batches()
+        return iter(source)
+
+    def _py_dataset_batches(self):
+        n = self.num_batches
+        if n is None:
+            index = 0
+            while True:
+                yield self.source[index]
+                index += 1
+        order = random.generator().permutation(n) if self.shuffle else range(n)
+        for index in order:
+            yield self.source[int(index)]
+
+    def __iter__(self):
+        for batch in self._raw_batches():
+            yield self._convert(batch)
+
+    def _convert(self, batch):
+        x, y, weight = unpack_x_y_sample_weight(batch)
+        x = as_input_array(x, "x", check_finite=False)
+        if self.method == "predict":
+            return x, None, None
+        if y is None:
+            raise ValueError(
+                f"{self.method}() needs targets, but a batch from the {self.kind} holds only x: "
+                f"yield (x, y) or (x, y, sample_weight) batches."
+            )
+        y = as_target_array(y, "y", check_finite=False)
+        weight = merge_class_weight(y, as_weight_array(weight), self.class_weight)
+        check_lengths(x, y, weight)
+        return x, y, weight
+
+    def on_epoch_begin(self):
+        if isinstance(self.source, PyDataset):
+            self.source.on_epoch_begin()
+
+    def on_epoch_end(self):
+        if isinstance(self.source, PyDataset):
+            self.source.on_epoch_end()
+
+
+def batches(method, x, y=None, sample_weight=None, batch_size=None, steps=None, shuffle=False,
+            class_weight=None):
+    """The batches ``method`` ('fit', 'evaluate' or 'predict') draws from its data.
+
+    Raises:
+        ValueError: ``y``, ``sample_weight`` or ``batch_size`` given with a source of batches
+            (they belong in its batches), and every error of :func:`checked_arrays`.
+    """
+    batch_size = check_count(batch_size, "batch_size")
+    if not is_stream(x):
+        arrays = checked_arrays(method, x, y, sample_weight)
+        return array_batches(arrays, batch_size, steps, shuffle, class_weight)
+    kind = describe(x)
+    for argument, value in (("y", y), ("sample_weight", sample_weight)):
+        if value is not None:
+            raise ValueError(
+                f"When x is a {kind}, {argument} must not be passed to {method}(): the "
+                f"{kind}'s batches carry it, as (x, y) or (x, y, sample_weight)."
+            )
+    if batch_size is not None:
+        raise ValueError(
+            f"The batch_size argument must not be specified when x is a {kind}: it yields whole "
+            f"batches already (received batch_size={batch_size}). Set the batch size where the "
+            f"batches are made, e.g. dataset.batch({batch_size})."
+        )
+    return StreamBatches(x, method, class_weight, shuffle)
+
+
+def validation_batches(validation_data, batch_size=None, steps=None):
+    """The batches of ``fit``'s ``validation_data``: a tuple (x_val, y_val) or
+    (x_val, y_val, sample_weight) of arrays, or a source of such batches; None stays None."""
+    if validation_data is None:
+        return None
+    if is_stream(validation_data):
+        return StreamBatches(validation_data, "evaluate")
+    if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+        received = type(validation_data).__name__
+        if isinstance(validation_data, (tuple, list)):
+            received += f" of {len(validation_data)} items"
+        raise ValueError(
+            f"validation_data must be a tuple (x_val, y_val) or (x_val, y_val, sample_weight), "
+            f"or a Dataset, PyDataset or generator of such batches; got a {received}."
+        )
+    arrays = checked_arrays("fit", *validation_data, prefix="validation ")
+    return array_batches(arrays, batch_size, steps)
+
+
+# ----- epochs ----------------------------------------------------------------------------------
+
+
+def warn_ran_out(stacklevel=3):
+    """Keras's warning for data that ends before the epochs do; ``stacklevel`` points it at the
+    call of ``fit``."""
+    warnings.warn(
+        "Your input ran out of data; interrupting training. Make sure that your dataset or "
+        "generator can generate at least steps_per_epoch * epochs batches. You may need to use "
+        "the .repeat() function when building your dataset.",
+        UserWarning,
+        stacklevel=stacklevel,
+    )
+
+
+class EpochIterator:
+    """The batches of each epoch, as Keras draws them.
+
+    Without ``steps_per_epoch`` an epoch is one full pass, ending where the data does. With it,
+    an epoch is the next ``steps_per_epoch`` batches of a pass that carries over into the next
+    epoch; when a pass runs out before the epoch's last step, the epoch ends early with a
+    warning and the next epoch starts a fresh pass. An epoch that gets no batch at all sets
+    ``exhausted``.
+    """
+
+    def __init__(self, batches, steps_per_epoch=None):
+        self.batches = batches
+        self.steps_per_epoch = steps_per_epoch
+        self.exhausted = False
+        self._pass = None
+        self._seen = 0
+
+    @property
+    def num_batches(self):
+        """Batches per epoch, or None when unknown."""
+        return self.steps_per_epoch or self.batches.num_batches
+
+    def reset(self):
+        """Start the next epoch on a fresh pass."""
+        self._pass = None
+
+    def epoch(self):
+        """Yield the batches of one epoch."""
+        self.batches.on_epoch_begin()
+        steps = 0
+        try:
+            if self.steps_per_epoch is None:
+                for batch in self.batches:
+                    steps += 1
+                    yield batch
+            else:
+                steps = yield from self._steps()
+        finally:
+            self.batches.on_epoch_end()
+        self.exhausted = steps == 0
+
+    def _steps(self):
+        per_pass = self.batches.num_batches
+        for step in range(self.steps_per_epoch):
+            if self._pass is None:
+                self._pass, self._seen = iter(self.batches), 0
+            batch = next(self._pass, None)
+            if batch is None:
+                self._pass = None
+                if step:
+                    warn_ran_out(stacklevel=5)  # here, _steps, epoch, fit, its caller
+                return step
+            self._seen += 1
+            yield batch
+            if self._seen == per_pass:
+                self._pass = None
+                if step + 1 < self.steps_per_epoch:
+                    warn_ran_out(stacklevel=5)
+                    return step + 1
+        return self.steps_per_epoch

@@ -2,6 +2,7 @@
 
 from ..layers.base import Layer
 from ..layers.core import InputLayer
+from ..layers.keras_tensor import KerasTensor, build_for
 from .model import Model
 
 
@@ -32,7 +33,16 @@ class Sequential(Model):
         return [layer for layer in self._layers if not isinstance(layer, InputLayer)]
 
     def add(self, layer):
-        """Append a layer; builds the model when the input shape is known."""
+        """Append a layer (or, first, a ``keras.Input``); builds the model when the input shape
+        is known."""
+        if isinstance(layer, KerasTensor):
+            if not isinstance(layer.node.layer, InputLayer):
+                raise TypeError(
+                    f"Sequential.add: a symbolic tensor is accepted only as the model's input "
+                    f"(keras.Input(shape=...)); got {layer!r}, an output of layer "
+                    f"{layer.node.layer.name!r}. Add the layer itself instead."
+                )
+            layer = layer.node.layer
         if not isinstance(layer, Layer):
             raise TypeError(
                 f"Sequential.add expects a Layer instance; got {type(layer).__name__} "
@@ -47,25 +57,15 @@ class Sequential(Model):
             self.batch_input_shape = first.batch_input_shape
             self.build(first.batch_input_shape)
 
-    def get_layer(self, name=None, index=None):
-        """A layer by name or by index into ``layers``."""
-        if index is not None:
-            return self.layers[index]
-        for layer in self.layers:
-            if layer.name == name:
-                return layer
-        names = ", ".join(layer.name for layer in self.layers)
-        raise ValueError(f"No such layer: {name!r}. The model's layers are: {names}.")
-
     def build(self, input_shape=None):
         """Build every layer in turn, passing each output shape to the next."""
         shape = tuple(input_shape if input_shape is not None else self.batch_input_shape)
+        if self.batch_input_shape is None:  # built from data: remember the shape, to save it
+            self.batch_input_shape = shape
         self._output_shapes = []
-        for layer in self.layers:
-            if not layer.built:
-                layer.build(shape)
-                layer.built = True
-            shape = layer.compute_output_shape(shape)
+        for layer in self.layers:  # each output shape from compute_output_shape, or a run
+            shape, _ = build_for(layer, KerasTensor(shape, layer.dtype))
+            shape = tuple(shape)
             self._output_shapes.append(shape)
         self.built = True
 
@@ -79,6 +79,9 @@ class Sequential(Model):
         for layer in self.layers:
             input_shape = layer.compute_output_shape(input_shape)
         return input_shape
+
+    def _sublayers(self):
+        return self.layers
 
     @property
     def weights(self):
@@ -107,13 +110,17 @@ class Sequential(Model):
     def count_params(self):
         return sum(layer.count_params() for layer in self.layers)
 
-    def summary(self, line_length=None, positions=None, print_fn=None, **kwargs):
-        """Print the Keras-style table of layers, output shapes and parameter counts."""
-        from .summary import summary_text
-
-        (print_fn or print)(summary_text(self))
-
     def get_config(self):
-        return {"name": self.name, "trainable": self.trainable,
-                "layers": [{"class_name": type(layer).__name__, "config": layer.get_config()}
-                           for layer in self._layers]}
+        """Keras 3's config: name, trainable, dtype, each layer's description (an InputLayer
+        first when the input shape is known) and ``build_input_shape``."""
+        from ..saving.serialization import sequential_config
+
+        return sequential_config(self)
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """The model ``get_config()`` describes, built when its input shape is known; only
+        chainrule's own layer classes (and ``custom_objects``) are built."""
+        from ..saving.serialization import sequential_from_config
+
+        return sequential_from_config(config, custom_objects)

@@ -1,17 +1,30 @@
-"""``model.summary()``: the table Keras prints, with the same columns and totals."""
+"""``model.summary()``: the table Keras prints, with the same columns and totals.
+
+A Sequential model lists its layers with their output shapes; a functional model its layers
+(Input layers included) and, when its graph is not a plain chain, what each layer is connected
+to (``layer_name[node][tensor]``, as Keras writes it); a subclassed model its sublayers, with an
+output shape where the layer was built on known shapes and "?" otherwise.
+"""
 
 import numpy as np
 
 COLUMNS = (("Layer (type)", 31, "<"), ("Output Shape", 22, "<"), ("Param #", 13, ">"))
+CONNECTED = ("Connected to", 28, "<")
 
 
-def _row(cells, left, middle, right):
-    parts = [f" {cell:{align}{width}} " for cell, (_, width, align) in zip(cells, COLUMNS)]
-    return left + middle.join(parts) + right
+def _row(cells, columns, left, middle, right):
+    """One table row; a cell given as a list of lines makes the row that many lines high."""
+    cells = [cell if isinstance(cell, list) else [cell] for cell in cells]
+    lines = []
+    for i in range(max(len(cell) for cell in cells)):
+        parts = [f" {(cell[i] if i < len(cell) else ''):{align}{width}} "
+                 for cell, (_, width, align) in zip(cells, columns)]
+        lines.append(left + middle.join(parts) + right)
+    return "\n".join(lines)
 
 
-def _rule(left, fill, middle, right):
-    return left + middle.join(fill * (width + 2) for _, width, _ in COLUMNS) + right
+def _rule(columns, left, fill, middle, right):
+    return left + middle.join(fill * (width + 2) for _, width, _ in columns) + right
 
 
 def _size(count, dtype_bytes):
@@ -28,21 +41,95 @@ def _shape_text(shape):
     )
 
 
-def summary_text(model):
-    """The summary of a Sequential model as text."""
-    lines = [f'Model: "{model.name}"']
-    lines.append(_rule("┏", "━", "┳", "┓"))
-    lines.append(_row([name for name, _, _ in COLUMNS], "┃", "┃", "┃"))
-    lines.append(_rule("┡", "━", "╇", "┩"))
+def _shapes_text(shapes):
+    """One shape as text, or several (a layer with several outputs or calls) as a list."""
+    texts = [_shape_text(shape) for shape in shapes]
+    return texts[0] if len(texts) == 1 else "[" + ", ".join(texts) + "]"
+
+
+def _params(layer):
+    return f"{layer.count_params():,}" if layer.built else "0 (unbuilt)"
+
+
+def _name(layer):
+    return f"{layer.name} ({type(layer).__name__})"
+
+
+def _sequential_rows(model):
     shapes = model._output_shapes if model.built else [None] * len(model.layers)
-    for i, layer in enumerate(model.layers):
+    return [[_name(layer), "?" if shape is None else _shape_text(shape), _params(layer)]
+            for layer, shape in zip(model.layers, shapes)], False
+
+
+def _functional_rows(model):
+    """The rows of a functional model, and whether it needs the "Connected to" column."""
+    nodes = model._nodes
+    calls, counts = {}, {}  # id(node) -> which call of its layer (in this model) it is
+    for node in nodes:
+        calls[id(node)] = counts.get(id(node.layer), 0)
+        counts[id(node.layer)] = calls[id(node)] + 1
+    consumers = {}
+    for node in nodes:
+        for tensor in node.input_tensors:
+            consumers[id(tensor)] = consumers.get(id(tensor), 0) + 1
+    chain = len(model.inputs) == 1 and len(model.outputs) == 1 and all(
+        len(node.input_tensors) <= 1 and len(node.output_tensors) == 1 for node in nodes
+    ) and all(count == 1 for count in consumers.values()) and len(
+        {id(node.layer) for node in nodes}) == len(nodes)
+    rows = []
+    for layer in model.layers:
+        own = [node for node in nodes if node.layer is layer]
+        shapes = [t.shape for node in own for t in node.output_tensors]
+        row = [_name(layer), _shapes_text(shapes), _params(layer)]
+        if not chain:
+            links = [f"{t.node.layer.name}[{calls[id(t.node)]}][{t.index}]"
+                     for node in own for t in node.input_tensors]
+            row.append([link + ("," if i < len(links) - 1 else "") for i, link in enumerate(links)]
+                       or "-")
+        rows.append(row)
+    return rows, not chain
+
+
+def _subclassed_rows(model):
+    from ..layers.base import Layer
+
+    if not model.built:
+        raise ValueError(
+            f'This model "{model.name}" has not yet been built. Build the model first by '
+            f"calling build() or by calling the model on a batch of data."
+        )
+    rows = []
+    for layer in model.layers:
+        shape = getattr(layer, "_build_shape", None)
+        known = shape is not None and type(layer).compute_output_shape is not \
+            Layer.compute_output_shape
+        rows.append([_name(layer),
+                     _shape_text(layer.compute_output_shape(shape)) if known else "?",
+                     _params(layer)])
+    return rows, False
+
+
+def summary_text(model):
+    """The summary of a Sequential, functional or subclassed model as text."""
+    from .functional import Functional
+    from .sequential import Sequential
+
+    if isinstance(model, Sequential):
+        rows, connected = _sequential_rows(model)
+    elif isinstance(model, Functional):
+        rows, connected = _functional_rows(model)
+    else:
+        rows, connected = _subclassed_rows(model)
+    columns = COLUMNS + (CONNECTED,) if connected else COLUMNS
+    lines = [f'Model: "{model.name}"']
+    lines.append(_rule(columns, "┏", "━", "┳", "┓"))
+    lines.append(_row([name for name, _, _ in columns], columns, "┃", "┃", "┃"))
+    lines.append(_rule(columns, "┡", "━", "╇", "┩"))
+    for i, row in enumerate(rows):
         if i:
-            lines.append(_rule("├", "─", "┼", "┤"))
-        shape = "?" if shapes[i] is None else _shape_text(shapes[i])
-        params = f"{layer.count_params():,}" if layer.built else "0 (unbuilt)"
-        lines.append(_row([f"{layer.name} ({type(layer).__name__})", shape, params],
-                          "│", "│", "│"))
-    lines.append(_rule("└", "─", "┴", "┘"))
+            lines.append(_rule(columns, "├", "─", "┼", "┤"))
+        lines.append(_row(row, columns, "│", "│", "│"))
+    lines.append(_rule(columns, "└", "─", "┴", "┘"))
     weights = model.weights
     trainable = {id(w) for w in model.trainable_weights}
     itemsize = {id(w): np.dtype(w.dtype).itemsize for w in weights}

@@ -1,12 +1,22 @@
-"""Optimizers by class or by Keras's string identifiers ('sgd', 'adam', 'rmsprop')."""
+"""Optimizers by class or by Keras's string identifiers ('sgd', 'adam', 'rmsprop', ...)."""
 
 from ..registry import lookup
+from . import schedules
+from .adadelta import Adadelta
+from .adagrad import Adagrad
 from .adam import Adam
+from .adamax import Adamax
+from .adamw import AdamW
 from .base import Optimizer
+from .lion import Lion
+from .nadam import Nadam
 from .rmsprop import RMSprop
 from .sgd import SGD
 
-OPTIMIZERS = {"sgd": SGD, "adam": Adam, "rmsprop": RMSprop}
+OPTIMIZERS = {
+    cls.__name__.lower(): cls
+    for cls in (SGD, Adam, RMSprop, AdamW, Adagrad, Adadelta, Nadam, Adamax, Lion)
+}
 
 
 def get(identifier):

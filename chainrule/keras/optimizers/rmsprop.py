@@ -21,6 +21,11 @@ class RMSprop(Optimizer):
     def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False,
                  name="rmsprop", **kwargs):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+        for argument, value in (("rho", rho), ("momentum", momentum)):
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"RMSprop: {argument} must be in [0, 1]; got {argument}={value}")
+        if epsilon <= 0:
+            raise ValueError(f"RMSprop: epsilon must be positive; got epsilon={epsilon}")
         self.rho, self.momentum, self.epsilon, self.centered = rho, momentum, epsilon, centered
 
     def build(self, variables):

@@ -1,0 +1,78 @@
+"""PyTorch (CPU): the idiomatic loop, with index slicing and no DataLoader.
+
+The model is nn.Sequential of Linear and ReLU layers ending in logits, trained on
+``F.cross_entropy`` (softmax + cross-entropy in one op, as PyTorch users write it) with
+``torch.optim.SGD`` or ``torch.optim.Adam`` at their defaults but the workload's learning rate.
+The kernels start from the same glorot uniform draw as the NumPy reference's.
+"""
+
+import time
+
+_began = time.perf_counter()  # the framework's import, first in a fresh interpreter
+import torch
+
+IMPORT_SECONDS = time.perf_counter() - _began
+
+import numpy as np
+import numpy_loop
+import torch.nn.functional as F
+from common import CLASSES, PIXELS, EpochClock, load_mnist, parse_args, write_result
+from torch import nn
+
+OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}
+
+
+def build_model(hidden, seed):
+    """Linear/ReLU stack with the NumPy reference's initial weights (W is stored transposed)."""
+    params = numpy_loop.init_params(np.random.default_rng(seed), (PIXELS, *hidden, CLASSES))
+    layers = []
+    for kernel, bias in zip(params[0::2], params[1::2]):
+        linear = nn.Linear(*kernel.shape)
+        with torch.no_grad():
+            linear.weight.copy_(torch.from_numpy(kernel.T))
+            linear.bias.copy_(torch.from_numpy(bias))
+        layers += [linear, nn.ReLU()]
+    return nn.Sequential(*layers[:-1])
+
+
+def main():
+    args = parse_args(__doc__)
+    config = args.config
+    data = load_mnist(args.data)
+    torch.manual_seed(args.seed)
+    x, labels = torch.from_numpy(data["x_train"]), torch.from_numpy(data["labels_train"])
+    model = build_model(config["hidden"], args.seed)
+    optimizer = OPTIMIZERS[config["optimizer"]](model.parameters(), lr=config["learning_rate"])
+    n, batch_size = len(x), config["batch_size"]
+    clock = EpochClock()
+    for _ in range(config["epochs"]):
+        clock.start()
+        total_loss = correct = 0.0
+        order = torch.randperm(n)
+        for start in range(0, n, batch_size):
+            index = order[start:start + batch_size]
+            xb, yb = x[index], labels[index]
+            logits = model(xb)
+            loss = F.cross_entropy(logits, yb)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            total_loss += loss.item() * len(index)
+            correct += (logits.argmax(1) == yb).sum().item()
+        clock.stop()
+    with torch.no_grad():
+        predicted = model(torch.from_numpy(data["x_test"])).argmax(1).numpy()
+    accuracy = np.mean(predicted == data["labels_test"])
+    logs = {"loss": total_loss / n, "accuracy": correct / n}
+    backend = {
+        "blas": "mkl" if torch.backends.mkl.is_available() else "not mkl",
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "intra_op_threads": torch.get_num_threads(),
+        "inter_op_threads": torch.get_num_interop_threads(),
+    }
+    write_result(args, "pytorch", torch.__version__, IMPORT_SECONDS, clock,
+                 len(data["x_train"]), accuracy, logs, backend)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,290 @@
+"""Convolution layers: Conv1D and Conv2D, with Keras 3's arguments, defaults, weights and config.
+
+A convolution layer computes y = activation(conv(x, kernel) + bias) with the primitives of
+:mod:`chainrule.ops.conv`, whose VJPs give dL/dx, dL/dkernel and dL/dbias. The kernel has shape
+``kernel_size + (in_channels // groups, filters)`` (glorot_uniform by default, so its fans count
+the window: fan_in = kh kw in/groups, fan_out = kh kw filters) and the bias shape ``(filters,)``
+(zeros), created in that order as in Keras.
+"""
+
+from ... import ops
+from ...engine import ShapeError
+from ...ops.conv import as_padding, as_tuple, output_length
+from .. import activations as activations_module
+from .. import constraints as constraints_module
+from .. import initializers as initializers_module
+from .. import regularizers as regularizers_module
+from .base import Layer
+
+DATA_FORMATS = ("channels_last", "channels_first")
+
+
+def standardize_data_format(data_format, owner):
+    """'channels_last' (the default, for None) or 'channels_first'."""
+    value = "channels_last" if data_format is None else str(data_format).lower()
+    if value not in DATA_FORMATS:
+        raise ValueError(
+            f"{owner}: `data_format` must be one of {DATA_FORMATS}; received "
+            f"data_format={data_format!r}."
+        )
+    return value
+
+
+def channels_last(x, data_format):
+    """x with its channel axis last: (N, C, ...) -> (N, ..., C) for 'channels_first'."""
+    if data_format == "channels_last":
+        return x
+    return ops.transpose(x, axes=(0, *range(2, x.ndim), 1))
+
+
+def restore_format(y, data_format):
+    """The inverse of :func:`channels_last`: (N, ..., C) -> (N, C, ...) for 'channels_first'."""
+    if data_format == "channels_last":
+        return y
+    return ops.transpose(y, axes=(0, y.ndim - 1, *range(1, y.ndim - 1)))
+
+
+def spatial_axes(rank, data_format):
+    """The positions of the spatial axes in an input of ``rank`` spatial dimensions."""
+    first = 1 if data_format == "channels_last" else 2
+    return tuple(range(first, first + rank))
+
+
+def check_rank(layer, input_shape, rank, layout):
+    """Raise the error for an input of the wrong number of axes, with the shape and the fix."""
+    if len(input_shape) != rank + 2:
+        shape = tuple(input_shape)
+        hint = " For one-channel images add the channel axis, e.g. x[..., None]." if (
+            rank == 2 and len(shape) == 3) else ""
+        raise ShapeError(
+            f'Input 0 of layer "{layer.name}" ({type(layer).__name__}) is incompatible with the '
+            f"layer: expected ndim={rank + 2}, {layout}, but received input with shape "
+            f"{shape}.{hint}"
+        )
+
+
+def _serialize(obj):
+    """An optional regularizer or constraint in the form initializers are saved in."""
+    return None if obj is None else initializers_module.serialize(obj)
+
+
+class BaseConv(Layer):
+    """Shared by Conv1D and Conv2D: ``rank`` spatial axes, Keras's ``BaseConv`` arguments.
+
+    Args:
+        rank: the number of spatial axes (1 or 2).
+        filters: F, the number of output channels.
+        kernel_size: an int or a tuple of ``rank`` ints (the window).
+        strides: an int or a tuple of ``rank`` ints (default 1). Keras forbids strides > 1
+            together with dilation_rate > 1, and so does this layer.
+        padding: 'valid' (default: no padding) or 'same' (TensorFlow's: the output has
+            ceil(size / stride) pixels); Conv1D also takes 'causal'.
+        data_format: 'channels_last' (default, (N, ..., C)) or 'channels_first' ((N, C, ...)).
+        dilation_rate: an int or a tuple of ``rank`` ints (default 1).
+        groups: split the input channels and the filters into this many independent groups.
+        activation: name or callable applied to the output (default: none).
+        use_bias: whether to add a bias (default True).
+        kernel_initializer, bias_initializer: default 'glorot_uniform' and 'zeros'.
+        kernel_regularizer, bias_regularizer, activity_regularizer: penalties added to the loss.
+        kernel_constraint, bias_constraint: projections applied after each update.
+    """
+
+    layout = None  # the expected input axes, for error messages
+
+    def __init__(self, rank, filters, kernel_size, strides=1, padding="valid", data_format=None,
+                 dilation_rate=1, groups=1, activation=None, use_bias=True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, **kwargs):
+        super().__init__(**kwargs)
+        owner = f'{type(self).__name__} layer "{self.name}"'
+        if not isinstance(filters, int) or isinstance(filters, bool) or filters <= 0:
+            raise ValueError(f"{owner}: `filters` must be a positive integer; received "
+                             f"filters={filters!r}.")
+        if not isinstance(groups, int) or isinstance(groups, bool) or groups <= 0:
+            raise ValueError(f"{owner}: `groups` must be a positive integer; received "
+                             f"groups={groups!r}.")
+        if filters % groups:
+            raise ValueError(f"{owner}: the number of filters must be evenly divisible by the "
+                             f"number of groups; received groups={groups}, filters={filters}.")
+        self.rank, self.filters, self.groups = rank, filters, groups
+        self.kernel_size = as_tuple(kernel_size, rank, "kernel_size", owner)
+        self.strides = as_tuple(strides, rank, "strides", owner)
+        self.dilation_rate = as_tuple(dilation_rate, rank, "dilation_rate", owner)
+        allowed = ("valid", "same", "causal") if rank == 1 else ("valid", "same")
+        self.padding = as_padding(padding, owner, allowed)
+        self.data_format = standardize_data_format(data_format, owner)
+        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
+            raise ValueError(
+                f"{owner}: `strides > 1` not supported in conjunction with `dilation_rate > 1` "
+                f"(as in Keras); received strides={self.strides} and "
+                f"dilation_rate={self.dilation_rate}."
+            )
+        self.activation = activations_module.get(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = initializers_module.get(kernel_initializer)
+        self.bias_initializer = initializers_module.get(bias_initializer)
+        self.kernel_regularizer = regularizers_module.get(kernel_regularizer)
+        self.bias_regularizer = regularizers_module.get(bias_regularizer)
+        self.activity_regularizer = regularizers_module.get(activity_regularizer)
+        self.kernel_constraint = constraints_module.get(kernel_constraint)
+        self.bias_constraint = constraints_module.get(bias_constraint)
+        self.kernel = self.bias = None
+
+    @property
+    def _channel_axis(self):
+        return -1 if self.data_format == "channels_last" else 1
+
+    def build(self, input_shape):
+        check_rank(self, input_shape, self.rank, self.layout)
+        channels = input_shape[self._channel_axis]
+        if channels is None:
+            raise ValueError(
+                f'Layer "{self.name}" ({type(self).__name__}): the channel axis of input shape '
+                f"{tuple(input_shape)} must be known to create the kernel."
+            )
+        if channels % self.groups:
+            raise ValueError(
+                f'Layer "{self.name}" ({type(self).__name__}): the number of input channels must '
+                f"be evenly divisible by the number of groups; received groups={self.groups}, "
+                f"but the input has {channels} channels (full input shape is "
+                f"{tuple(input_shape)})."
+            )
+        self.compute_output_shape(input_shape)  # the kernel must fit the (padded) input
+        self.kernel = self.add_weight(
+            self.kernel_size + (channels // self.groups, self.filters), self.kernel_initializer,
+            name="kernel", regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
+        )
+        if self.use_bias:
+            self.bias = self.add_weight(
+                (self.filters,), self.bias_initializer, name="bias",
+                regularizer=self.bias_regularizer, constraint=self.bias_constraint,
+            )
+        self.built = True
+
+    def check_input(self, x):
+        check_rank(self, x.shape, self.rank, self.layout)
+        channels = self.kernel.shape[-2] * self.groups
+        if x.shape[self._channel_axis] != channels:
+            raise self.incompatible(
+                x, f"expected axis {self._channel_axis} of input shape to have value {channels} "
+                   f"(the channels the kernel of shape {self.kernel.shape} was built for)"
+            )
+        self.compute_output_shape(x.shape)
+
+    def convolve(self, x):
+        """conv(x, kernel) + bias for channels_last x (the rank-specific primitive)."""
+        raise NotImplementedError
+
+    def call(self, inputs):
+        y = self.activation(self.convolve(channels_last(inputs, self.data_format)))
+        if self.activity_regularizer is not None:
+            self._activity_losses = [self.activity_regularizer(y) / y.shape[0]]
+        return restore_format(y, self.data_format)
+
+    def compute_output_shape(self, input_shape):
+        """Keras's output shape; raises ValueError when the kernel does not fit the input."""
+        check_rank(self, input_shape, self.rank, self.layout)
+        axes = spatial_axes(self.rank, self.data_format)
+        sizes = []
+        for axis, k, s, d in zip(axes, self.kernel_size, self.strides, self.dilation_rate):
+            padding = ((k - 1) * d, 0) if self.padding == "causal" else self.padding
+            size = output_length(input_shape[axis], k, s, d, padding)
+            if size is not None and size <= 0:
+                raise ValueError(
+                    f'Layer "{self.name}" ({type(self).__name__}): the kernel of size '
+                    f"{self.kernel_size} with dilation_rate={self.dilation_rate} is larger than "
+                    f"the input of shape {tuple(input_shape)} with padding='{self.padding}', so "
+                    f"the output would have size {size}. Use a smaller kernel_size, "
+                    f"padding='same', or larger inputs."
+                )
+            sizes.append(size)
+        shape = list(input_shape)
+        for axis, size in zip(axes, sizes):
+            shape[axis] = size
+        shape[self._channel_axis] = self.filters
+        return tuple(shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            filters=self.filters,
+            kernel_size=self.kernel_size,
+            strides=self.strides,
+            padding=self.padding,
+            data_format=self.data_format,
+            dilation_rate=self.dilation_rate,
+            groups=self.groups,
+            activation=activations_module.serialize(self.activation),
+            use_bias=self.use_bias,
+            kernel_initializer=initializers_module.serialize(self.kernel_initializer),
+            bias_initializer=initializers_module.serialize(self.bias_initializer),
+            kernel_regularizer=_serialize(self.kernel_regularizer),
+            bias_regularizer=_serialize(self.bias_regularizer),
+            activity_regularizer=_serialize(self.activity_regularizer),
+            kernel_constraint=_serialize(self.kernel_constraint),
+            bias_constraint=_serialize(self.bias_constraint),
+        )
+        return config
+
+
+class Conv2D(BaseConv):
+    """2-D convolution over images: y = activation(conv2d(x, kernel) + bias).
+
+    Shapes (channels_last): x (N, H, W, C), kernel (kh, kw, C / groups, filters), bias
+    (filters,), y (N, Ho, Wo, filters) with Ho = floor((H - dh (kh - 1) - 1) / sh) + 1 for
+    'valid' and ceil(H / sh) for 'same'. See :class:`BaseConv` for the arguments.
+
+    Example::
+
+        Conv2D(32, (3, 3), activation="relu")     # (N, 28, 28, 1) -> (N, 26, 26, 32), 320 params
+    """
+
+    layout = "(batch, height, width, channels)"
+
+    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None,
+                 dilation_rate=(1, 1), groups=1, activation=None, use_bias=True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, **kwargs):
+        super().__init__(
+            2, filters, kernel_size, strides=strides, padding=padding, data_format=data_format,
+            dilation_rate=dilation_rate, groups=groups, activation=activation, use_bias=use_bias,
+            kernel_initializer=kernel_initializer, bias_initializer=bias_initializer,
+            kernel_regularizer=kernel_regularizer, bias_regularizer=bias_regularizer,
+            activity_regularizer=activity_regularizer, kernel_constraint=kernel_constraint,
+            bias_constraint=bias_constraint, **kwargs,
+        )
+
+    def convolve(self, x):
+        return ops.conv2d(x, self.kernel, self.bias, strides=self.strides, padding=self.padding,
+                          dilation_rate=self.dilation_rate, groups=self.groups)
+
+
+class Conv1D(BaseConv):
+    """1-D convolution over sequences: y = activation(conv1d(x, kernel) + bias).
+
+    Shapes (channels_last): x (N, steps, C), kernel (k, C / groups, filters), bias (filters,),
+    y (N, steps_out, filters). ``padding='causal'`` pads (k - 1) dilation_rate zeros before the
+    sequence only, so y[t] depends on x[: t + 1]. See :class:`BaseConv` for the arguments.
+    """
+
+    layout = "(batch, steps, channels)"
+
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None,
+                 dilation_rate=1, groups=1, activation=None, use_bias=True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, **kwargs):
+        super().__init__(
+            1, filters, kernel_size, strides=strides, padding=padding, data_format=data_format,
+            dilation_rate=dilation_rate, groups=groups, activation=activation, use_bias=use_bias,
+            kernel_initializer=kernel_initializer, bias_initializer=bias_initializer,
+            kernel_regularizer=kernel_regularizer, bias_regularizer=bias_regularizer,
+            activity_regularizer=activity_regularizer, kernel_constraint=kernel_constraint,
+            bias_constraint=bias_constraint, **kwargs,
+        )
+
+    def convolve(self, x):
+        return ops.conv1d(x, self.kernel, self.bias, strides=self.strides, padding=self.padding,
+                          dilation_rate=self.dilation_rate, groups=self.groups)

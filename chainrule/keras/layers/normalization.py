@@ -1,0 +1,260 @@
+"""Normalization layers: BatchNormalization and LayerNormalization.
+
+Both are written with Tensor ops, so the gradient flows through the statistics they normalize
+by (the batch mean and variance depend on every input), and both are gradient-checked in float64.
+"""
+
+from ... import ops
+from .. import initializers as initializers_module
+from .base import Layer
+
+
+def _normalized_axes(axes, ndim, layer):
+    """``axes`` as sorted non-negative ints for inputs of rank ``ndim``.
+
+    Raises:
+        ValueError: an axis outside [-ndim, ndim), or the batch axis 0.
+    """
+    out = []
+    for axis in axes:
+        if not -ndim <= axis < ndim:
+            raise ValueError(
+                f'Layer "{layer.name}" ({type(layer).__name__}): axis {axis} is out of bounds for '
+                f"inputs of rank {ndim}."
+            )
+        out.append(axis % ndim)
+    if 0 in out:
+        raise ValueError(
+            f'Layer "{layer.name}" ({type(layer).__name__}): cannot normalize over the batch '
+            f"axis 0 as a feature axis; got axis={list(axes)}."
+        )
+    return sorted(set(out))
+
+
+def _broadcastable(weight, broadcast_shape):
+    """``weight`` reshaped to ``broadcast_shape`` (its sizes at their input axes, 1 elsewhere),
+    unless it already broadcasts as it is (its axes are the trailing ones)."""
+    trailing = broadcast_shape[len(broadcast_shape) - len(weight.shape):]
+    if trailing == tuple(weight.shape) and all(n == 1 for n in broadcast_shape[:-len(trailing)]):
+        return weight
+    return weight.reshape(broadcast_shape)
+
+
+def _check_epsilon(layer_name, epsilon):
+    if not epsilon > 0:
+        raise ValueError(f"{layer_name}: epsilon must be > 0; got epsilon={epsilon}")
+
+
+class BatchNormalization(Layer):
+    """Normalizes each feature (channel) by batch statistics in training, by their moving
+    averages in inference, then scales and shifts it.
+
+    For x of shape (N, ..., C, ...) with the features along ``axis``, per feature c, with the
+    mean μ and the (biased) variance σ² taken over every other axis:
+
+        training:   y = γ (x - μ_B) / sqrt(σ²_B + ε) + β
+                    moving_mean <- moving_mean * momentum + μ_B * (1 - momentum)
+                    moving_variance <- moving_variance * momentum + σ²_B * (1 - momentum)
+        inference:  y = γ (x - moving_mean) / sqrt(moving_variance + ε) + β
+
+    γ (``gamma``, ones) and β (``beta``, zeros) have shape (C,) and are trained; moving_mean and
+    moving_variance are non-trainable weights. In training the gradient flows through μ_B and
+    σ²_B. Keras's defaults differ from the paper's: momentum 0.99 (the weight of the *old*
+    average) and ε = 1e-3, with the biased batch variance in the moving average. A layer with
+    ``trainable=False`` runs in inference mode even when called with ``training=True``.
+
+    Args:
+        axis: the feature axis (default -1).  momentum: default 0.99.  epsilon: ε, default 1e-3.
+        center, scale: whether to add β and multiply by γ.
+        beta_initializer, gamma_initializer, moving_mean_initializer,
+        moving_variance_initializer: defaults zeros, ones, zeros, ones.
+        beta_regularizer, gamma_regularizer, beta_constraint, gamma_constraint: as for Dense.
+        synchronized: accepted for compatibility; only False is supported (one device).
+    """
+
+    def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
+                 beta_initializer="zeros", gamma_initializer="ones",
+                 moving_mean_initializer="zeros", moving_variance_initializer="ones",
+                 beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
+                 gamma_constraint=None, synchronized=False, **kwargs):
+        super().__init__(**kwargs)
+        if synchronized:
+            raise ValueError(
+                "BatchNormalization: synchronized=True needs several devices; chainrule trains "
+                "on one, so pass synchronized=False."
+            )
+        if not isinstance(axis, int) or isinstance(axis, bool):
+            raise TypeError(f"BatchNormalization: axis must be an integer; got {axis!r}")
+        if not 0.0 <= momentum <= 1.0:
+            raise ValueError(f"BatchNormalization: momentum must be in [0, 1]; got {momentum}")
+        _check_epsilon("BatchNormalization", epsilon)
+        self.axis, self.momentum, self.epsilon = axis, float(momentum), float(epsilon)
+        self.center, self.scale, self.synchronized = center, scale, synchronized
+        self.beta_initializer = initializers_module.get(beta_initializer)
+        self.gamma_initializer = initializers_module.get(gamma_initializer)
+        self.moving_mean_initializer = initializers_module.get(moving_mean_initializer)
+        self.moving_variance_initializer = initializers_module.get(moving_variance_initializer)
+        self.beta_regularizer, self.gamma_regularizer = beta_regularizer, gamma_regularizer
+        self.beta_constraint, self.gamma_constraint = beta_constraint, gamma_constraint
+        self.gamma = self.beta = None
+
+    def build(self, input_shape):
+        ndim = len(input_shape)
+        (axis,) = _normalized_axes([self.axis], ndim, self)
+        features = input_shape[axis]
+        if features is None:
+            raise ValueError(
+                f'Layer "{self.name}" (BatchNormalization): the feature axis {self.axis} of '
+                f"input shape {tuple(input_shape)} must be known to create the weights."
+            )
+        self._ndim, self._feature_axis, self._features = ndim, axis, features
+        self._reduction_axes = tuple(a for a in range(ndim) if a != axis)
+        self._broadcast_shape = tuple(features if a == axis else 1 for a in range(ndim))
+        shape = (features,)
+        if self.scale:
+            self.gamma = self.add_weight(shape, self.gamma_initializer, name="gamma",
+                                         regularizer=self.gamma_regularizer,
+                                         constraint=self.gamma_constraint)
+        if self.center:
+            self.beta = self.add_weight(shape, self.beta_initializer, name="beta",
+                                        regularizer=self.beta_regularizer,
+                                        constraint=self.beta_constraint)
+        self.moving_mean = self.add_weight(shape, self.moving_mean_initializer,
+                                           name="moving_mean", trainable=False)
+        self.moving_variance = self.add_weight(shape, self.moving_variance_initializer,
+                                               name="moving_variance", trainable=False)
+        self.built = True
+
+    def check_input(self, x):
+        if x.ndim != self._ndim or x.shape[self._feature_axis] != self._features:
+            raise self.incompatible(
+                x, f"expected ndim={self._ndim} and axis {self.axis} of input shape to have "
+                   f"value {self._features}"
+            )
+
+    def call(self, inputs, training=None):
+        if training and self.trainable:
+            mean = inputs.mean(axis=self._reduction_axes, keepdims=True)
+            centered = inputs - mean
+            variance = (centered * centered).mean(axis=self._reduction_axes, keepdims=True)
+            self._update_moving_averages(mean.data, variance.data)
+            outputs = centered / ops.sqrt(variance + self.epsilon)
+        else:
+            mean = _broadcastable(self.moving_mean.data, self._broadcast_shape)
+            variance = _broadcastable(self.moving_variance.data, self._broadcast_shape)
+            outputs = (inputs - mean) / ops.sqrt(variance + self.epsilon)
+        if self.gamma is not None:
+            outputs = outputs * _broadcastable(self.gamma, self._broadcast_shape)
+        if self.beta is not None:
+            outputs = outputs + _broadcastable(self.beta, self._broadcast_shape)
+        return outputs
+
+    def _update_moving_averages(self, mean, variance):
+        m = self.momentum
+        for moving, batch in ((self.moving_mean, mean), (self.moving_variance, variance)):
+            moving.assign(moving.data * m + batch.reshape(self._features) * (1.0 - m))
+
+    def get_config(self):
+        serialize = initializers_module.serialize
+        return {**super().get_config(), "axis": self.axis, "momentum": self.momentum,
+                "epsilon": self.epsilon, "center": self.center, "scale": self.scale,
+                "beta_initializer": serialize(self.beta_initializer),
+                "gamma_initializer": serialize(self.gamma_initializer),
+                "moving_mean_initializer": serialize(self.moving_mean_initializer),
+                "moving_variance_initializer": serialize(self.moving_variance_initializer),
+                "synchronized": self.synchronized}
+
+
+class LayerNormalization(Layer):
+    """Normalizes each sample over ``axis`` (the features), then scales and shifts it.
+
+    For each sample, with μ and σ² the mean and (biased) variance over the axes in ``axis``:
+
+        y = γ (x - μ) / sqrt(σ² + ε) + β
+
+    γ (``gamma``, ones) and β (``beta``, zeros) span the normalized axes; e.g. for x (N, T, D)
+    and axis=-1 they have shape (D,). The same computation runs in training and inference.
+    With ``rms_scaling=True`` (RMSNorm), ``center`` and ``scale`` are ignored and
+    y = γ x / sqrt(mean(x²) + ε): no mean is subtracted and there is no β.
+
+    Args:
+        axis: an int or a list of ints, the axes to normalize over (default -1).
+        epsilon: ε, default 1e-3 (Keras's; the paper's is smaller).  center, scale: as above.
+        rms_scaling: default False.
+        beta_initializer, gamma_initializer: zeros, ones.
+        beta_regularizer, gamma_regularizer, beta_constraint, gamma_constraint: as for Dense.
+    """
+
+    def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, rms_scaling=False,
+                 beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None,
+                 gamma_regularizer=None, beta_constraint=None, gamma_constraint=None, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(axis, (list, tuple)) and all(isinstance(a, int) for a in axis) and axis:
+            self.axis = list(axis)
+        elif isinstance(axis, int) and not isinstance(axis, bool):
+            self.axis = axis
+        else:
+            raise TypeError(
+                f"LayerNormalization: axis must be an int or a non-empty list of ints; got "
+                f"{axis!r}"
+            )
+        _check_epsilon("LayerNormalization", epsilon)
+        self.epsilon, self.center, self.scale = float(epsilon), center, scale
+        self.rms_scaling = rms_scaling
+        self.beta_initializer = initializers_module.get(beta_initializer)
+        self.gamma_initializer = initializers_module.get(gamma_initializer)
+        self.beta_regularizer, self.gamma_regularizer = beta_regularizer, gamma_regularizer
+        self.beta_constraint, self.gamma_constraint = beta_constraint, gamma_constraint
+        self.gamma = self.beta = None
+
+    def build(self, input_shape):
+        ndim = len(input_shape)
+        axes = self.axis if isinstance(self.axis, list) else [self.axis]
+        self._axes = tuple(_normalized_axes(axes, ndim, self))
+        if any(input_shape[a] is None for a in self._axes):
+            raise ValueError(
+                f'Layer "{self.name}" (LayerNormalization): the normalized axes {self.axis} of '
+                f"input shape {tuple(input_shape)} must be known to create the weights."
+            )
+        self._ndim = ndim
+        shape = tuple(input_shape[a] for a in self._axes)
+        self._broadcast_shape = tuple(input_shape[a] if a in self._axes else 1
+                                      for a in range(ndim))
+        if self.scale or self.rms_scaling:
+            self.gamma = self.add_weight(shape, self.gamma_initializer, name="gamma",
+                                         regularizer=self.gamma_regularizer,
+                                         constraint=self.gamma_constraint)
+        if self.center and not self.rms_scaling:
+            self.beta = self.add_weight(shape, self.beta_initializer, name="beta",
+                                        regularizer=self.beta_regularizer,
+                                        constraint=self.beta_constraint)
+        self.built = True
+
+    def check_input(self, x):
+        expected = tuple(n for a, n in enumerate(self._broadcast_shape) if a in self._axes)
+        if x.ndim != self._ndim or tuple(x.shape[a] for a in self._axes) != expected:
+            raise self.incompatible(
+                x, f"expected ndim={self._ndim} and the normalized axes {self.axis} to have "
+                   f"sizes {expected}"
+            )
+
+    def call(self, inputs):
+        if self.rms_scaling:
+            mean_square = (inputs * inputs).mean(axis=self._axes, keepdims=True)
+            gamma = _broadcastable(self.gamma, self._broadcast_shape)
+            return inputs / ops.sqrt(mean_square + self.epsilon) * gamma
+        centered = inputs - inputs.mean(axis=self._axes, keepdims=True)
+        variance = (centered * centered).mean(axis=self._axes, keepdims=True)
+        outputs = centered / ops.sqrt(variance + self.epsilon)
+        if self.gamma is not None:
+            outputs = outputs * _broadcastable(self.gamma, self._broadcast_shape)
+        if self.beta is not None:
+            outputs = outputs + _broadcastable(self.beta, self._broadcast_shape)
+        return outputs
+
+    def get_config(self):
+        serialize = initializers_module.serialize
+        return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon,
+                "center": self.center, "scale": self.scale, "rms_scaling": self.rms_scaling,
+                "beta_initializer": serialize(self.beta_initializer),
+                "gamma_initializer": serialize(self.gamma_initializer)}

@@ -1,0 +1,193 @@
+"""The functional API: a model defined by calling layers on ``keras.Input`` tensors.
+
+    inputs = keras.Input(shape=(784,), name="digits")
+    x = keras.layers.Dense(64, activation="relu")(inputs)
+    outputs = keras.layers.Dense(10, name="predictions")(x)
+    model = keras.Model(inputs=inputs, outputs=outputs)
+
+Each layer call on symbolic tensors recorded a :class:`~chainrule.keras.layers.keras_tensor.
+KerasNode` (the layer, the tensors it read, the tensors it produced). The model keeps the nodes
+that lead from its inputs to its outputs, each after the nodes it reads from, and its ``call``
+runs them in that order on real tensors. Branches that split and join again (``Add``,
+``Concatenate``), several inputs and several outputs are graphs of nodes like any other; the
+gradients through them come from the engine, which sums the contributions of every branch.
+"""
+
+import numpy as np
+
+from ... import nest
+from ...engine import Tensor
+from ..layers.base import as_tensor
+from ..layers.core import InputLayer
+from ..layers.keras_tensor import KerasTensor, is_symbolic, symbolic_call
+from .model import Model
+
+
+class Functional(Model):
+    """A model given by its inputs and outputs: ``keras.Model(inputs, outputs)``.
+
+    Args:
+        inputs: a ``keras.Input`` tensor, or a list or dict of them.
+        outputs: a tensor computed from the inputs by layers, or a list or dict of them.
+        name: the model's name (default ``functional``, ``functional_1``, ...).
+
+    The model is called with one array per input (a list in ``inputs`` order, or a dict keyed
+    by the inputs' names) and returns its outputs in the structure of ``outputs``.
+
+    Raises:
+        TypeError: inputs or outputs that are not symbolic tensors.
+        ValueError: an output that needs an Input not among ``inputs`` ("graph disconnected"),
+            or two layers with the same name.
+    """
+
+    def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
+        super().__init__(name=name, trainable=trainable, **kwargs)
+        self._inputs_struct, self._outputs_struct = inputs, outputs
+        self.inputs = _symbolic(inputs, "inputs")
+        self.outputs = _symbolic(outputs, "outputs")
+        steps = _ordered_nodes(self.inputs, self.outputs)
+        input_nodes = [t.node for t in self.inputs]
+        self._nodes = input_nodes + steps  # every call in the model, for summary()
+        self._steps = steps  # the calls that ``call`` runs, in order
+        layers = {}
+        for node in self._nodes:
+            layers.setdefault(id(node.layer), node.layer)
+        self._layers = list(layers.values())
+        _check_unique_names(self._layers)
+        if len(self.inputs) == 1:
+            self.batch_input_shape = self.inputs[0].shape
+        self.built = True
+
+    @property
+    def layers(self):
+        """Every layer of the model, Input layers included, in the order they are run."""
+        return list(self._layers)
+
+    @property
+    def input(self):
+        return self._inputs_struct
+
+    @property
+    def output(self):
+        return self._outputs_struct
+
+    def build(self, input_shape=None):
+        """A functional model is built when it is created."""
+
+    def __call__(self, inputs, training=None, **kwargs):
+        if is_symbolic(inputs):
+            return symbolic_call(self, inputs, training, kwargs)
+        return self.call(inputs, training=training)
+
+    def call(self, inputs, training=None):
+        """Run the recorded layer calls on ``inputs``: each layer gets the tensors its call
+        read, and ``training`` unless the call was given its own."""
+        values = {}
+        for spec, value in zip(self.inputs, self._flat_inputs(inputs)):
+            values[id(spec)] = as_tensor(value, spec.dtype)
+        self._check_shapes([values[id(spec)] for spec in self.inputs])
+        for node in self._steps:
+            arguments = nest.map_structure(lambda t: values[id(t)], node.inputs)
+            result = node.layer(arguments, training=training if node.training is None
+                                else node.training, **node.kwargs)
+            for tensor, value in zip(node.output_tensors, nest.flatten(result)):
+                values[id(tensor)] = value
+        return nest.pack_like(self._outputs_struct, [values[id(t)] for t in self.outputs])
+
+    def _flat_inputs(self, inputs):
+        """The values for ``self.inputs``, in order, from one value, a list or a dict."""
+        names = [spec.name for spec in self.inputs]
+        if isinstance(inputs, dict):
+            missing = [name for name in names if name not in inputs]
+            if missing:
+                raise ValueError(
+                    f'Model "{self.name}" expects inputs named {names}; the dict it received '
+                    f"has keys {sorted(inputs)} (missing: {missing})."
+                )
+            return [inputs[name] for name in names]
+        if isinstance(inputs, (list, tuple)) and (len(self.inputs) > 1 or (
+                len(inputs) == 1 and isinstance(inputs[0], (Tensor, np.ndarray)))):
+            values = list(inputs)
+        else:
+            values = [inputs]  # one input: the value itself (nested lists are its data)
+        if len(values) != len(self.inputs):
+            raise ValueError(
+                f'Model "{self.name}" expects {len(self.inputs)} inputs ({names}), but it '
+                f"received {len(values)}. Pass a list of {len(self.inputs)} arrays, or a dict "
+                f"keyed by those names."
+            )
+        return values
+
+    def check_input(self, x):
+        self._check_shapes(self._flat_inputs(x))
+
+    def _check_shapes(self, values):
+        for i, (spec, value) in enumerate(zip(self.inputs, values)):
+            shape = tuple(value.shape)
+            if len(shape) != len(spec.shape) or any(
+                    want is not None and got is not None and want != got
+                    for want, got in zip(spec.shape, shape)):
+                raise ValueError(
+                    f'Input {i} of layer "{self.name}" is incompatible with the layer: expected '
+                    f"shape={spec.shape}, found shape={shape}. Give it inputs of the shape of "
+                    f"keras.Input {spec.name!r} (the first axis is the batch)."
+                )
+
+    def compute_output_shape(self, input_shape):
+        """The output shapes recorded when the model was defined (the batch axis None)."""
+        return nest.pack_like(self._outputs_struct, [list(t.shape) for t in self.outputs])
+
+
+def _symbolic(structure, role):
+    """The KerasTensors of ``structure``, flattened, checking that they all are."""
+    flat = nest.flatten(structure)
+    wrong = [type(t).__name__ for t in flat if not isinstance(t, KerasTensor)]
+    if wrong or not flat:
+        raise TypeError(
+            f"Model({role}=...): every element must be a symbolic tensor (from keras.Input, "
+            f"or a layer called on one); got {', '.join(wrong) or 'nothing'}. "
+            + ("Define the model's inputs with keras.Input(shape=...)." if role == "inputs" else
+               "Compute the outputs by calling layers on the inputs.")
+        )
+    return flat
+
+
+def _ordered_nodes(inputs, outputs):
+    """The layer calls between ``inputs`` and ``outputs``, each after those it reads from.
+
+    A depth-first walk back from the outputs with an explicit stack; it stops at the model's
+    inputs, and an ``Input`` reached that is not one of them disconnects the graph.
+    """
+    input_ids = {id(t) for t in inputs}
+    order, expanded = [], set()
+    stack = [(t, None, False) for t in reversed(outputs)]
+    while stack:
+        tensor, consumer, inputs_done = stack.pop()
+        node = tensor.node
+        if inputs_done:
+            order.append(node)
+            continue
+        if id(tensor) in input_ids or id(node) in expanded:
+            continue
+        if isinstance(node.layer, InputLayer):
+            where = f"at layer '{consumer}'" if consumer else "(it is an output of the model)"
+            raise ValueError(
+                f"Graph disconnected: cannot find parent for tensor {tensor!r} {where}. It "
+                f"comes from the Input '{node.layer.name}', which is not among the model's "
+                f"inputs {[t.name for t in inputs]}. Add it to inputs=, or compute the outputs "
+                f"from the model's inputs only."
+            )
+        expanded.add(id(node))
+        stack.append((tensor, consumer, True))
+        stack.extend((t, node.layer.name, False) for t in reversed(node.input_tensors))
+    return order
+
+
+def _check_unique_names(layers):
+    names = [layer.name for layer in layers]
+    for name in names:
+        if names.count(name) > 1:
+            raise ValueError(
+                f'The name "{name}" is used {names.count(name)} times in the model. All layer '
+                f"names should be unique: give the layers different name= arguments."
+            )

@@ -1,0 +1,54 @@
+"""Nadam (Dozat, 2016): Adam with Nesterov momentum, in Keras's formulation."""
+
+from ...backend import xp_of
+from .base import Optimizer
+
+
+class Nadam(Optimizer):
+    """Adam whose first moment looks one step ahead, with Dozat's momentum schedule.
+
+    With t = iterations + 1 and the momentum schedule μ_t = β1 (1 - 0.5 * 0.96^t), the product
+    Π_t = μ_1 ... μ_t is updated once per step, then for each variable:
+        m <- m + (1 - β1)(g - m),   v <- v + (1 - β2)(g² - v)
+        m̂ = μ_{t+1} m / (1 - Π_t μ_{t+1}) + (1 - μ_t) g / (1 - Π_t)
+        v̂ = v / (1 - β2^t)
+        w <- w - η m̂ / (sqrt(v̂) + ε)
+
+    Args:
+        learning_rate: η, default 0.001.  beta_1, beta_2: default 0.9, 0.999.
+        epsilon: ε, default 1e-7.
+    """
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+                 name="nadam", **kwargs):
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
+        self.u_product = 1.0
+
+    def _momentum_schedule(self, t):
+        return self.beta_1 * (1.0 - 0.5 * 0.96**t)
+
+    def build(self, variables):
+        for v in variables:
+            self.add_slot(v, "momentum")
+            self.add_slot(v, "velocity")
+        super().build(variables)
+
+    def _backend_update_step(self, grads, variables, learning_rate):
+        self.u_product *= self._momentum_schedule(self.iterations + 1)
+        super()._backend_update_step(grads, variables, learning_rate)
+
+    def update_step(self, gradient, variable, learning_rate):
+        t = self.iterations + 1
+        u_t, u_next = self._momentum_schedule(t), self._momentum_schedule(t + 1)
+        u_product_next = self.u_product * u_next
+        m, v = self.slot(variable, "momentum"), self.slot(variable, "velocity")
+        m += (gradient - m) * (1 - self.beta_1)
+        v += (gradient * gradient - v) * (1 - self.beta_2)
+        m_hat = u_next * m / (1 - u_product_next) + (1 - u_t) * gradient / (1 - self.u_product)
+        v_hat = v / (1 - self.beta_2**t)
+        variable.data -= learning_rate * m_hat / (xp_of(v_hat).sqrt(v_hat) + self.epsilon)
+
+    def get_config(self):
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
+                "epsilon": self.epsilon}

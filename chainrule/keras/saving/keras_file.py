@@ -1,0 +1,499 @@
+"""Keras 3's files: a model as ``.keras`` (a zip archive), its weights as ``.weights.h5`` (HDF5).
+
+A ``.keras`` archive holds three entries:
+
+    metadata.json       {"keras_version": ..., "date_saved": ...}
+    config.json         the model's description (architecture, build and compile configs)
+    model.weights.h5    the weights, in Keras's HDF5 layout:
+
+        vars                                    an empty group named after the model
+        layers/<key>/vars/0, 1, ...             one dataset per weight, trainable ones first
+        optimizer/vars/0, 1, ...                iterations, learning rate, then the state
+
+``<key>`` is the layer's class name in snake_case, numbered from the second layer of the same
+class on (``dense``, ``dense_1``, ...), as Keras 3 names them in a Sequential model; the
+optimizer's state follows :data:`OPTIMIZER_STATE`. A ``.weights.h5`` file is that HDF5 file alone.
+
+Saving writes the whole file to a temporary file and renames it over the target (see
+:mod:`.atomic`). Loading checks every size before it reads or allocates: the zip entries' declared
+sizes, then the weights each layer's config will create against the shapes in the HDF5 file
+(before any layer is built), then each dataset's shape and type before it is read. It builds only
+chainrule's own classes (see :mod:`.serialization`), never follows HDF5 links to other files, and
+turns any damage it meets into a :class:`FileFormatError`.
+"""
+
+import contextlib
+import datetime
+import inspect
+import io
+import json
+import os
+import zipfile
+import zlib
+
+import numpy as np
+
+from ... import __version__, random
+from ..layers.base import Layer, snake_case
+from ..layers.core import InputLayer
+from ..models.sequential import Sequential
+from . import serialization
+from .atomic import atomic_write
+from .serialization import FileFormatError
+
+CONFIG = "config.json"
+METADATA = "metadata.json"
+WEIGHTS = "model.weights.h5"
+KERAS_VERSION = "3.15.1"  # the Keras release whose format is written (checked by the tests)
+MAX_CONFIG_BYTES = 64 << 20
+MAX_EXPANSION = 1000  # a zip entry may decompress to at most this many times its stored size
+
+# Keras 3 stores an optimizer's variables in the order its build() creates them: `iterations`,
+# the learning rate (absent for a schedule), then the state. Slots created together are
+# interleaved per model variable (m0, v0, m1, v1, ...): by default all of an optimizer's slots
+# form one group, in the order chainrule creates them. The optimizers below (and their
+# subclasses) differ: each tuple is a group, and a string names a scalar attribute.
+OPTIMIZER_STATE = {
+    "Adam": (("momentum", "velocity"), ("velocity_hat",)),
+    "RMSprop": (("velocity",), ("momentum",), ("average_gradient",)),
+    "Nadam": (("momentum", "velocity"), "u_product"),
+}
+
+# What damaged or foreign data raises inside zipfile, json, h5py and the layer constructors.
+DAMAGE = (OSError, EOFError, ValueError, TypeError, KeyError, IndexError, AttributeError,
+          OverflowError, RecursionError, RuntimeError, NotImplementedError, MemoryError,
+          zipfile.BadZipFile, zlib.error)
+
+
+def _h5py():
+    try:
+        import h5py
+    except ImportError as err:
+        raise ImportError(
+            "Saving and loading weights needs h5py (HDF5): pip install 'chainrule[h5]'"
+        ) from err
+    return h5py
+
+
+# ----- saving ----------------------------------------------------------------------------------
+
+
+def save_model(model, filepath, overwrite=True):
+    """Write ``model`` to ``filepath`` in Keras 3's ``.keras`` format, atomically.
+
+    The file holds the architecture, the weights, the compile config and the optimizer's state,
+    so that training resumes where it stopped; Keras 3 loads it with ``keras.saving.load_model``.
+
+    Raises:
+        ValueError: ``filepath`` does not end in ``.keras``.
+        TypeError: ``model`` is not a Sequential model (or holds an object with no config).
+        FileExistsError: the file exists and ``overwrite`` is False.
+    """
+    path = os.fspath(filepath)
+    if not path.endswith(".keras"):
+        raise ValueError(
+            f"The filepath for Model.save() must end in .keras (Keras 3's format); got {path!r}. "
+            f"To save only the weights, use save_weights() with a .weights.h5 name."
+        )
+    config = json.dumps(serialization.model_config(model))
+    metadata = json.dumps({
+        "keras_version": KERAS_VERSION,
+        "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"),
+        "chainrule_version": __version__,
+    })
+    weights = _weights_bytes(model)
+    with atomic_write(path, overwrite) as file, zipfile.ZipFile(file, "w") as archive:
+        archive.writestr(METADATA, metadata)
+        archive.writestr(CONFIG, config)
+        archive.writestr(WEIGHTS, weights)
+
+
+def save_weights(model, filepath, overwrite=True):
+    """Write the weights and the optimizer's state to ``filepath`` (``.weights.h5``), atomically.
+
+    Raises:
+        ValueError: ``filepath`` does not end in ``.weights.h5``.
+        FileExistsError: the file exists and ``overwrite`` is False.
+    """
+    path = os.fspath(filepath)
+    if not path.endswith(".weights.h5"):
+        raise ValueError(
+            f"The filename for save_weights() must end in .weights.h5; got {path!r}. To save the "
+            f"whole model, use save() with a .keras name."
+        )
+    weights = _weights_bytes(model)
+    with atomic_write(path, overwrite) as file:
+        file.write(weights)
+
+
+def to_json(model, **kwargs):
+    """The model's description (architecture, build and compile configs) as a JSON string."""
+    return json.dumps(serialization.serialize_keras_object(model), **kwargs)
+
+
+def _weights_bytes(model):
+    """The HDF5 weights file of ``model``, in memory."""
+    if not isinstance(model, Sequential):
+        raise TypeError(
+            f"Keras's weight layout is written for Sequential models; got {type(model).__name__}."
+        )
+    h5py = _h5py()
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w") as h5:
+        h5.create_group("vars").attrs["name"] = model.name
+        for key, layer in _layer_keys(model.layers):
+            group = h5.create_group(f"layers/{key}/vars")
+            group.attrs["name"] = layer.name
+            for index, variable in enumerate(_stored_order(layer.weights)):
+                group.create_dataset(str(index), data=variable.numpy())
+        if model.optimizer is not None:
+            group = h5.create_group("optimizer/vars")
+            group.attrs["name"] = model.optimizer.name
+            for index, (_, value, _) in enumerate(_optimizer_entries(model)):
+                group.create_dataset(str(index), data=value)
+    return buffer.getvalue()
+
+
+def _layer_keys(layer_list):
+    """(group key, layer) for each layer, with Keras's names: dense, dense_1, dense_2..."""
+    used = {}
+    for layer in layer_list:
+        base = snake_case(type(layer).__name__)
+        count = used.get(base, -1) + 1
+        used[base] = count
+        yield (base if count == 0 else f"{base}_{count}"), layer
+
+
+def _stored_order(weights):
+    """A layer's weights in Keras's stored order: the trainable ones, then the others."""
+    return [w for w in weights if w.trainable] + [w for w in weights if not w.trainable]
+
+
+def _optimizer_entries(model):
+    """The compiled optimizer's state as Keras lists it: (label, current value, setter).
+
+    Scalars are written as int64 (``iterations``) and float64 (the rest), losslessly; Keras
+    casts them to its variables' dtypes when it loads them.
+    """
+    optimizer = model.optimizer
+    entries = [_scalar_entry(optimizer, "iterations", int)]
+    if not callable(optimizer._learning_rate):  # a schedule is not stored
+        entries.append(_scalar_entry(optimizer, "learning_rate", float))
+    for group in _state_layout(optimizer) if optimizer.built else ():
+        if isinstance(group, str):
+            entries.append(_scalar_entry(optimizer, group, float))
+            continue
+        for variable in model.trainable_weights:
+            for slot in group:
+                if slot in optimizer._slots:
+                    array = optimizer._slots[slot][id(variable)]
+                    entries.append((f"{slot} of {variable.path}", array, _array_setter(array)))
+    return entries
+
+
+def _scalar_entry(optimizer, name, kind):
+    def assign(value):
+        setattr(optimizer, name, kind(value))
+    return name, np.array(getattr(optimizer, name), dtype=kind), assign
+
+
+def _array_setter(array):
+    def assign(value):
+        array[...] = value
+    return assign
+
+
+def _state_layout(optimizer):
+    for cls in type(optimizer).__mro__:
+        if cls.__name__ in OPTIMIZER_STATE:
+            return OPTIMIZER_STATE[cls.__name__]
+    return (tuple(optimizer._slots),)
+
+
+# ----- loading ---------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _reading(path):
+    """Turn what damaged data raises into a FileFormatError that names the file."""
+    try:
+        yield
+    except FileFormatError as err:
+        raise FileFormatError(f"{path}: {err}") from err
+    except DAMAGE as err:
+        raise FileFormatError(
+            f"{path} is damaged or not in Keras's format ({type(err).__name__}: {err})"
+        ) from err
+
+
+def load_model(filepath, custom_objects=None, compile=True):
+    """The model saved in a ``.keras`` file (by chainrule or Keras 3): architecture, weights and,
+    with ``compile=True``, the compile config and the optimizer's state.
+
+    Loading draws no random numbers: the initial weights are replaced by the file's, and the
+    global generator is left as it was, so training resumed from a file continues exactly.
+
+    Args:
+        filepath: the ``.keras`` file.
+        custom_objects: ``{name: class or function}`` of your own that the file may use; nothing
+            else outside chainrule is ever built, and no code in the file is run.
+        compile: also compile the model as it was saved (optimizer state included).
+
+    Raises:
+        FileFormatError: the file is not a ``.keras`` archive, is damaged, or describes a class,
+            a function or a shape that chainrule does not load (the message says which).
+
+    Example::
+
+        model = chainrule.keras.models.load_model("mnist.keras")
+    """
+    h5py = _h5py()
+    with open(filepath, "rb") as file, _reading(os.fspath(filepath)):
+        config_bytes, weights_bytes = _read_archive(file)
+        config = _parse_json(config_bytes)
+        name, trainable, layer_list = serialization.model_parts(config, custom_objects)
+        with h5py.File(io.BytesIO(weights_bytes), "r") as h5:
+            _check_planned_weights(layer_list, h5)
+            state = random.get_state()
+            try:
+                model = serialization.assemble_sequential(name, trainable, layer_list)
+            finally:
+                random.set_state(state)
+            if compile and config.get("compile_config"):  # {} when saved uncompiled
+                serialization.compile_from_config(model, config["compile_config"],
+                                                  custom_objects)
+            _read_weights(model, h5)
+    return model
+
+
+def load_weights(model, filepath):
+    """Set ``model``'s weights (and its compiled optimizer's state) from a ``.weights.h5`` file or
+    the weights inside a ``.keras`` file. The model must be built, with the saved architecture.
+
+    Every shape is checked before anything is assigned: on an error the model is unchanged.
+
+    Raises:
+        ValueError: the model is not built yet.
+        FileFormatError: the file is damaged or holds other weights than the model has.
+    """
+    if not isinstance(model, Sequential):
+        raise TypeError(
+            f"Keras's weight layout is read for Sequential models; got {type(model).__name__}."
+        )
+    if not model.built:
+        raise ValueError(
+            f"Model {model.name!r} is not built, so its weights do not exist yet: give it an input "
+            f"shape (an Input layer or input_shape=) or call it on data, then load_weights()."
+        )
+    h5py = _h5py()
+    path = os.fspath(filepath)
+    with open(path, "rb") as file, _reading(path):
+        is_archive = zipfile.is_zipfile(file)
+        file.seek(0)
+        source = io.BytesIO(_read_archive(file)[1]) if is_archive else file
+        with h5py.File(source, "r") as h5:
+            _read_weights(model, h5)
+
+
+def model_from_json(json_string, custom_objects=None):
+    """The model a :meth:`Model.to_json` string describes (compiled if it was), with fresh
+    weights; only chainrule's own classes and ``custom_objects`` are built.
+
+    Raises:
+        FileFormatError: not JSON, or a description chainrule cannot build.
+    """
+    with _reading("model_from_json"):
+        config = _parse_json(json_string)
+        return serialization.model_from_config(config, custom_objects)
+
+
+def _parse_json(text):
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as err:
+        raise FileFormatError(f"{CONFIG} is not valid JSON ({err})") from err
+
+
+def _read_archive(file):
+    """(config bytes, weights bytes) from a ``.keras`` archive, sizes checked before reading."""
+    try:
+        archive = zipfile.ZipFile(file)
+    except zipfile.BadZipFile as err:
+        raise FileFormatError(f"not a .keras file: it is not a zip archive ({err})") from err
+    with archive:
+        names = set(archive.namelist())
+        for entry in (CONFIG, WEIGHTS):
+            if entry not in names:
+                raise FileFormatError(
+                    f"not a .keras file: the archive has no {entry} (it holds "
+                    f"{', '.join(sorted(names)) or 'nothing'})"
+                )
+        return _read_entry(archive, CONFIG, MAX_CONFIG_BYTES), _read_entry(archive, WEIGHTS)
+
+
+def _read_entry(archive, name, limit=None):
+    info = archive.getinfo(name)
+    if limit is not None and info.file_size > limit:
+        raise FileFormatError(f"{name} declares {info.file_size} bytes, over the {limit} allowed")
+    if info.file_size > max(1 << 20, MAX_EXPANSION * info.compress_size):
+        raise FileFormatError(
+            f"{name} declares {info.file_size} bytes but stores {info.compress_size}: refusing a "
+            f"likely decompression bomb"
+        )
+    return archive.read(name)  # zipfile checks the CRC-32 of what it read
+
+
+def _check_planned_weights(layer_list, h5):
+    """Compare the weights each layer's config will create with the file's datasets, before the
+    model is built (so a config cannot make loading allocate more than the file holds)."""
+    if not layer_list or not isinstance(layer_list[0], InputLayer):
+        return  # no input shape: the model stays unbuilt and creates no weights
+    shape = layer_list[0].batch_input_shape
+    for key, layer in _layer_keys(layer_list[1:]):
+        planned = _stored_order(planned_weights(layer, shape))
+        stored = [d.shape for d in _datasets(h5, key, len(planned), layer)]
+        for index, (weight, stored_shape) in enumerate(zip(planned, stored)):
+            if weight.shape != stored_shape:
+                raise FileFormatError(
+                    f"layer {layer.name!r} ({type(layer).__name__}): its config makes weight "
+                    f"{index} of shape {weight.shape}, but the file stores shape {stored_shape}"
+                )
+        shape = layer.compute_output_shape(shape)
+
+
+_ADD_WEIGHT = inspect.signature(Layer.add_weight)
+
+
+class _PlannedWeight:
+    """What a stand-in's ``add_weight`` returns: the weight's shape and dtype, no values."""
+
+    def __init__(self, shape, dtype, trainable):
+        self.shape, self.dtype, self.trainable = shape, dtype, trainable
+
+
+def planned_weights(layer, input_shape):
+    """The weights ``layer.build(input_shape)`` creates, in creation order, found without
+    creating them: a stand-in of the same class and config records each ``add_weight`` call."""
+    planned = []
+
+    def record(self, *args, **kwargs):
+        arguments = _ADD_WEIGHT.bind(self, *args, **kwargs)
+        arguments.apply_defaults()
+        shape = tuple(int(n) for n in (arguments.arguments["shape"] or ()))
+        weight = _PlannedWeight(shape, np.dtype(arguments.arguments["dtype"] or self.dtype),
+                                bool(arguments.arguments["trainable"]))
+        planned.append(weight)
+        return weight
+
+    stand_in = type(type(layer).__name__, (type(layer),), {"add_weight": record})
+    stand_in.from_config(layer.get_config()).build(tuple(input_shape))
+    return planned
+
+
+def _read_weights(model, h5):
+    """Check every dataset for the model's layers and optimizer, then assign them all."""
+    pairs = []
+    keys = set()
+    for key, layer in _layer_keys(model.layers):
+        keys.add(key)
+        variables = _stored_order(layer.weights)
+        for variable, dataset in zip(variables, _datasets(h5, key, len(variables), layer)):
+            _check_dataset(dataset, variable.shape, f"layer {layer.name!r}, weight {variable.name!r}")
+            pairs.append((variable.assign, variable.dtype, dataset))
+    stored_layers = _group(h5, "layers")
+    extra = sorted(set(stored_layers.keys() if stored_layers is not None else ()) - keys)
+    if extra:
+        raise FileFormatError(
+            f"the file has weights for layers the model does not have: {extra} (the model's "
+            f"layers are {sorted(keys)})"
+        )
+    if model.optimizer is not None and _group(h5, "optimizer/vars") is not None:
+        pairs += _optimizer_pairs(model, _group(h5, "optimizer/vars"))
+    values = [(assign, dataset[()].astype(dtype, copy=False)) for assign, dtype, dataset in pairs]
+    for assign, value in values:
+        assign(value)
+
+
+def _optimizer_pairs(model, group):
+    """(setter, dtype, dataset) for each stored optimizer variable, building the optimizer's
+    state first when the file has some and the optimizer has none yet."""
+    optimizer = model.optimizer
+    count = len(group)
+    entries = _optimizer_entries(model)
+    if not optimizer.built and count > len(entries):
+        optimizer.build(model.trainable_weights)
+        entries = _optimizer_entries(model)
+    if count != len(entries):
+        raise FileFormatError(
+            f"the file holds {count} optimizer variables, but the model's "
+            f"{type(optimizer).__name__} has {len(entries)} "
+            f"({', '.join(label for label, _, _ in entries[:4])}...); compile the model with the "
+            f"optimizer settings it was saved with"
+        )
+    datasets = _numbered(group, count, "optimizer")
+    pairs = []
+    for (label, value, setter), dataset in zip(entries, datasets):
+        _check_dataset(dataset, np.shape(value), f"optimizer variable {label!r}")
+        pairs.append((setter, np.asarray(value).dtype, dataset))
+    return pairs
+
+
+def _datasets(h5, key, count, layer):
+    """The ``count`` datasets of ``layers/<key>/vars``, in order (none needed if count is 0)."""
+    group = _group(h5, f"layers/{key}/vars")
+    if group is None and count == 0:
+        return []
+    if group is None:
+        raise FileFormatError(
+            f"no weights for layer {layer.name!r} ({type(layer).__name__}) at layers/{key}"
+        )
+    return _numbered(group, count, f"layer {layer.name!r} ({type(layer).__name__})")
+
+
+def _numbered(group, count, where):
+    names = sorted(group)
+    if names != sorted(str(i) for i in range(count)):
+        raise FileFormatError(
+            f"{where}: expected {count} stored variables named 0..{count - 1}, found "
+            f"{len(names)}: {names[:10]}"
+        )
+    return [_dataset(group, str(i), where) for i in range(count)]
+
+
+def _group(h5, path):
+    """The group at ``path`` (None if absent), refusing links to elsewhere."""
+    h5py = _h5py()
+    node = h5
+    for part in path.split("/"):
+        if part not in node:
+            return None
+        if not isinstance(node.get(part, getlink=True), h5py.HardLink):
+            raise FileFormatError(f"{path} is a link; links (to other files) are not followed")
+        node = node[part]
+        if not isinstance(node, h5py.Group):
+            raise FileFormatError(f"{path} should be a group, but is a {type(node).__name__}")
+    return node
+
+
+def _dataset(group, name, where):
+    h5py = _h5py()
+    if not isinstance(group.get(name, getlink=True), h5py.HardLink):
+        raise FileFormatError(f"{where}: variable {name} is a link; links are not followed")
+    dataset = group[name]
+    if not isinstance(dataset, h5py.Dataset):
+        raise FileFormatError(f"{where}: variable {name} is not a dataset")
+    if dataset.is_virtual or dataset.external:
+        raise FileFormatError(f"{where}: variable {name} keeps its data in other files")
+    return dataset
+
+
+def _check_dataset(dataset, shape, where):
+    if dataset.shape != tuple(shape):
+        raise FileFormatError(
+            f"{where}: the model has shape {tuple(shape)}, the file stores {dataset.shape}"
+        )
+    if dataset.dtype.kind not in "fiub" or dataset.attrs.get("dtype") == "bfloat16":
+        raise FileFormatError(
+            f"{where}: stored as {dataset.attrs.get('dtype', dataset.dtype)}, which chainrule "
+            f"does not read (expected a float or integer type)"
+        )

@@ -1,0 +1,513 @@
+"""Objects to and from Keras 3's configs, and the allow-list of what a file may build.
+
+Keras 3 describes an object as
+
+    {"module": "keras.layers", "class_name": "Dense", "config": {...}, "registered_name": None}
+
+with ``"build_config": {"input_shape": [...]}`` added for a built layer and ``"compile_config"``
+for a compiled model; an activation is written as its name, a layer's dtype as a ``DTypePolicy``.
+:func:`serialize_keras_object` writes that form; :func:`deserialize_keras_object` reads it back.
+
+Reading builds only the classes in chainrule's own name tables (the layers in :data:`LAYERS`, the
+models, and the entries of the initializer, regularizer, constraint, optimizer, schedule, loss,
+metric and activation tables), plus any that the caller passes in ``custom_objects``. The
+``module`` written in a file only selects one of those tables: nothing is imported by name, and no
+code from a file is ever run.
+"""
+
+import inspect
+
+import numpy as np
+
+from .. import (
+    activations,
+    constraints,
+    initializers,
+    layers,
+    losses,
+    metrics,
+    optimizers,
+    regularizers,
+)
+from ..layers.base import Layer
+from ..models.sequential import Sequential
+from ..optimizers import schedules
+
+
+class FileFormatError(ValueError):
+    """A saved model, weights file or config that chainrule cannot read: not the Keras format,
+    damaged, or describing something chainrule does not build."""
+
+
+# The layers a file may build, by Keras class name. A new layer class becomes loadable (and
+# savable in Keras's form) by adding one line here.
+LAYERS = {
+    cls.__name__: cls
+    for cls in (
+        layers.InputLayer,
+        layers.Dense,
+        layers.Activation,
+        layers.Flatten,
+        layers.Reshape,
+        layers.Dropout,
+        layers.GaussianNoise,
+        layers.ActivityRegularization,
+        layers.BatchNormalization,
+        layers.LayerNormalization,
+        layers.ReLU,
+        layers.LeakyReLU,
+        layers.PReLU,
+        layers.ELU,
+        layers.Softmax,
+        layers.Conv1D,
+        layers.Conv2D,
+        layers.MaxPooling2D,
+        layers.AveragePooling2D,
+        layers.GlobalAveragePooling2D,
+        layers.GlobalMaxPooling2D,
+        layers.ZeroPadding2D,
+        layers.UpSampling2D,
+    )
+}
+MODELS = {"Sequential": Sequential}
+
+# Arguments Keras writes that chainrule does not implement, with the value at which each changes
+# nothing; such an entry is dropped, any other value of it is an error.
+KERAS_ONLY = {
+    "sparse": False,
+    "ragged": False,
+    "optional": False,
+    "autocast": True,
+    "quantization_config": None,
+    "input_axes": None,
+    "output_axes": None,
+    "use_ema": False,
+    "ema_overwrite_frequency": None,
+    "loss_scale_factor": None,
+    "gradient_accumulation_steps": None,
+    "ignore_class": None,
+    "synchronized": False,
+    "renorm": False,
+    "renorm_clipping": None,
+}
+# Arguments that only matter while another one is on: dropped when it is off.
+KERAS_ONLY_WHEN = {"ema_momentum": "use_ema", "renorm_momentum": "renorm"}
+DTYPE_POLICIES = ("DTypePolicy", "FloatDTypePolicy")
+FLOAT_DTYPES = ("float16", "float32", "float64")
+
+
+def _classes(table):
+    """{class name: class} for the classes among a name table's values."""
+    return {value.__name__: value for value in table.values() if isinstance(value, type)}
+
+
+def registry():
+    """Keras module -> {class name: class}: every class that a file may build."""
+    return {
+        "keras": MODELS,
+        "keras.models": MODELS,
+        "keras.layers": LAYERS,
+        "keras.initializers": _classes(initializers.INITIALIZERS),
+        "keras.regularizers": _classes(regularizers.REGULARIZERS),
+        "keras.constraints": _classes(constraints.CONSTRAINTS),
+        "keras.optimizers": _classes(optimizers.OPTIMIZERS),
+        "keras.optimizers.schedules": _classes(schedules.SCHEDULES),
+        "keras.losses": dict(losses.CLASSES),
+        "keras.metrics": _classes(metrics.METRICS),
+    }
+
+
+# Functions are written by name; each name is looked up in its module's table.
+FUNCTIONS = {
+    "keras.activations": activations.ACTIVATIONS,
+    "keras.losses": losses.LOSSES,
+    "keras.metrics": metrics.METRICS,
+}
+
+
+# ----- writing ---------------------------------------------------------------------------------
+
+
+def serialize_keras_object(obj):
+    """Keras 3's JSON-ready description of ``obj``.
+
+    Layers, optimizers, losses, metrics, initializers, regularizers, constraints and schedules
+    become ``{"module", "class_name", "config", "registered_name"}`` (a Sequential model adds
+    ``build_config`` and ``compile_config``); chainrule's activations and loss functions become
+    their names; lists, dicts, NumPy scalars and dtypes become plain JSON values.
+
+    Raises:
+        TypeError: an object with no Keras description (no ``get_config``, not a function).
+    """
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.dtype):
+        return obj.name
+    if isinstance(obj, (list, tuple)):
+        return [serialize_keras_object(value) for value in obj]
+    if isinstance(obj, dict):
+        return _serialize_dict(obj)
+    if isinstance(obj, Sequential):
+        return model_config(obj)
+    if isinstance(obj, Layer):
+        return layer_config(obj)
+    if hasattr(obj, "get_config"):
+        return _object_form(type(obj), serialize_keras_object(obj.get_config()))
+    if callable(obj):
+        return _function_form(obj)
+    raise TypeError(
+        f"Cannot serialize {obj!r} (type {type(obj).__name__}) in Keras's format: it has no "
+        f"get_config() and is not a function."
+    )
+
+
+def _serialize_dict(config):
+    """A config dict with its values serialized; chainrule's short ``{"class_name", "config"}``
+    form (``initializers.serialize``...) gains Keras's ``module`` and ``registered_name``."""
+    if "class_name" in config and "module" not in config:
+        cls = _find_class(None, config["class_name"])
+        if cls is not None:
+            return _object_form(cls, serialize_keras_object(config.get("config", {})))
+    return {key: serialize_keras_object(value) for key, value in config.items()}
+
+
+def _object_form(cls, config):
+    module, registered = _module_of(cls)
+    return {"module": module, "class_name": cls.__name__, "config": config,
+            "registered_name": registered}
+
+
+def _module_of(cls):
+    """(module, registered_name) as Keras writes them: a built-in class's public module and no
+    registered name, or a user class's Python module and its name."""
+    for module, table in registry().items():
+        if table.get(cls.__name__) is cls:
+            return module, None
+    return cls.__module__, cls.__name__
+
+
+def _function_form(fn):
+    """A chainrule function's name; a user function in Keras's ``"function"`` form."""
+    for table in FUNCTIONS.values():
+        for name, value in table.items():
+            if value is fn:
+                return name
+    name = getattr(fn, "__name__", type(fn).__name__)
+    return {"module": getattr(fn, "__module__", None), "class_name": "function", "config": name,
+            "registered_name": "function"}
+
+
+def dtype_policy(dtype):
+    """Keras's description of a layer's dtype: a ``DTypePolicy`` named after it."""
+    return {"module": "keras", "class_name": "DTypePolicy", "config": {"name": np.dtype(dtype).name},
+            "registered_name": None}
+
+
+def layer_config(layer, input_shape=None):
+    """Keras's description of one layer; ``input_shape`` (with the batch axis) adds the
+    ``build_config`` that Keras writes for a built layer."""
+    config = serialize_keras_object(layer.get_config())
+    config.pop("batch_input_shape", None)  # a Sequential model writes an InputLayer instead
+    if not isinstance(layer, layers.InputLayer) and isinstance(config.get("dtype"), str):
+        config["dtype"] = dtype_policy(config["dtype"])
+    form = _object_form(type(layer), config)
+    if input_shape is not None:
+        form["build_config"] = {"input_shape": list(input_shape)}
+    return form
+
+
+def _layer_input_shapes(model):
+    """The input shape of each of ``model.layers`` (None for all while the input is unknown)."""
+    shape = model.batch_input_shape
+    if shape is None:
+        return [None] * len(model.layers)
+    shapes = []
+    for layer in model.layers:
+        shapes.append(tuple(shape))
+        shape = layer.compute_output_shape(shape)
+    return shapes
+
+
+def sequential_config(model):
+    """``Sequential.get_config()`` in Keras 3's form: name, trainable, dtype, the layers (an
+    ``InputLayer`` first when the input shape is known) and ``build_input_shape``."""
+    configs = [layer_config(layer, shape)
+               for layer, shape in zip(model.layers, _layer_input_shapes(model))]
+    first = model._layers[0] if model._layers else None
+    if isinstance(first, layers.InputLayer):
+        configs.insert(0, layer_config(first))
+    elif model.batch_input_shape is not None:
+        configs.insert(0, layer_config(layers.InputLayer(batch_shape=model.batch_input_shape,
+                                                         name="input_layer")))
+    config = {"name": model.name, "trainable": model.trainable, "dtype": dtype_policy(model.dtype),
+              "layers": configs}
+    if model.batch_input_shape is not None:
+        config["build_input_shape"] = list(model.batch_input_shape)
+    return config
+
+
+def model_config(model):
+    """The whole description of a model, as ``config.json`` holds it: the Sequential config plus
+    ``build_config`` and, once compiled, ``compile_config``."""
+    if not isinstance(model, Sequential):
+        raise TypeError(
+            f"Only Sequential models can be written in Keras's format; got "
+            f"{type(model).__name__}. Subclassed models keep their code outside the file: save "
+            f"their weights with save_weights()."
+        )
+    form = _object_form(Sequential, sequential_config(model))
+    if model.batch_input_shape is not None:
+        form["build_config"] = {"input_shape": list(model.batch_input_shape)}
+    if model.compiled:
+        form["compile_config"] = compile_config(model)
+    return form
+
+
+def compile_config(model):
+    """The arguments ``compile`` was given, as Keras writes them."""
+    metric_list = [serialize_keras_object(m) for m in model._metric_identifiers]
+    weighted_list = [serialize_keras_object(m) for m in model._weighted_metric_identifiers]
+    return {
+        "optimizer": serialize_keras_object(model.optimizer),
+        "loss": serialize_keras_object(model.loss),
+        "loss_weights": None,
+        "metrics": metric_list or None,
+        "weighted_metrics": weighted_list or None,
+    }
+
+
+# ----- reading ---------------------------------------------------------------------------------
+
+
+def deserialize_keras_object(config, custom_objects=None):
+    """The object that a Keras description stands for, built from chainrule's tables only.
+
+    Plain values (names such as ``"relu"``, numbers, None) are returned as they are: the layer,
+    loss or optimizer they are given to resolves names itself. A ``"function"`` entry becomes the
+    function's name after checking that chainrule knows it.
+
+    Args:
+        config: a description as written by :func:`serialize_keras_object` or by Keras 3.
+        custom_objects: optional ``{name: class or function}`` of the caller's own objects that
+            may also be built (the only way to load a class that chainrule does not have).
+
+    Raises:
+        FileFormatError: not a description, an unknown class or function (named), or a config
+            the class rejects.
+    """
+    if not isinstance(config, dict):
+        return config
+    module, class_name = _names(config, "an object description")
+    if class_name == "function":
+        return _function_named(config, custom_objects)
+    if class_name in DTYPE_POLICIES:
+        return _dtype_from_policy(config)
+    cls = _resolve_class(module, class_name, custom_objects)
+    if issubclass(cls, Sequential):
+        return model_from_config(config, custom_objects)
+    return construct(cls, config.get("config", {}), custom_objects)
+
+
+def _names(description, what):
+    """(module, class_name) of a description, both checked to be strings (module may be None)."""
+    if not isinstance(description, dict):
+        raise FileFormatError(f"{what} must be a JSON object; got {description!r:.200}")
+    module, class_name = description.get("module"), description.get("class_name")
+    if not isinstance(class_name, str) or not (module is None or isinstance(module, str)):
+        raise FileFormatError(
+            f"{what} needs a string 'class_name' (and 'module'); got class_name={class_name!r:.80}"
+            f", module={module!r:.80}"
+        )
+    return module, class_name
+
+
+def construct(cls, config, custom_objects=None):
+    """``cls.from_config(config)`` with the config's nested objects built first; any error the
+    class raises for the config becomes a :class:`FileFormatError` naming the class."""
+    if not isinstance(config, dict):
+        raise FileFormatError(f"The config of a {cls.__name__} must be a dict; got {config!r:.200}")
+    arguments = deserialize_config(config, custom_objects)
+    try:
+        return cls.from_config(arguments)
+    except (TypeError, ValueError, KeyError, OverflowError) as err:
+        name = config.get("name")
+        which = f"{cls.__name__} {name!r}" if isinstance(name, str) else cls.__name__
+        raise FileFormatError(f"Cannot build {which} from its config: {err}") from err
+
+
+def deserialize_config(config, custom_objects=None):
+    """Constructor arguments from a (Keras or chainrule) config: nested descriptions built, a
+    ``DTypePolicy`` turned into its dtype name, and Keras-only arguments at their neutral values
+    (:data:`KERAS_ONLY`) dropped. Already-built values pass through, so this may run twice."""
+    arguments = {}
+    for key, value in config.items():
+        if key in KERAS_ONLY and _same(value, KERAS_ONLY[key]):
+            continue
+        if key in KERAS_ONLY_WHEN and not config.get(KERAS_ONLY_WHEN[key]):
+            continue
+        arguments[key] = deserialize_keras_object(value, custom_objects)
+    return arguments
+
+
+def _same(value, neutral):
+    return type(value) is type(neutral) and value == neutral
+
+
+def _find_class(module, class_name):
+    """The class ``class_name`` from the table of ``module`` or, for a module-less description or
+    one of Keras's internal module paths, from the one table that has it; else None."""
+    tables = registry()
+    if module in tables:
+        return tables[module].get(class_name)
+    if module is None or module == "keras" or module.startswith("keras."):
+        for table in tables.values():
+            if class_name in table:
+                return table[class_name]
+    return None
+
+
+def _resolve_class(module, class_name, custom_objects):
+    if custom_objects and isinstance(custom_objects.get(class_name), type):
+        return custom_objects[class_name]
+    cls = _find_class(module, class_name)
+    if cls is not None:
+        return cls
+    known = ", ".join(sorted(LAYERS))
+    reason = (
+        " A Lambda layer holds Python code, and chainrule never runs code from a file."
+        if class_name == "Lambda" else ""
+    )
+    raise FileFormatError(
+        f"Unknown class {class_name!r} (module {module!r}): chainrule builds only its own classes "
+        f"from a file (layers: {known}; and its initializers, regularizers, constraints, "
+        f"optimizers, schedules, losses and metrics).{reason} To load a class of your own, pass "
+        f"custom_objects={{{class_name!r}: YourClass}}."
+    )
+
+
+def _function_named(config, custom_objects):
+    name = config.get("config")
+    if not isinstance(name, str):
+        raise FileFormatError(f"A function is described by its name; got {name!r:.200}")
+    if custom_objects and callable(custom_objects.get(name)):
+        return custom_objects[name]
+    for table in FUNCTIONS.values():
+        if name in table:
+            return name
+    raise FileFormatError(
+        f"Unknown function {name!r} (module {config.get('module')!r}): chainrule loads only its "
+        f"own activations, losses and metrics by name and never imports code from a file. Pass "
+        f"custom_objects={{{name!r}: your_function}} to use one of your own."
+    )
+
+
+def _dtype_from_policy(config):
+    inner = config.get("config")
+    name = inner.get("name") if isinstance(inner, dict) else None
+    if name not in FLOAT_DTYPES:
+        raise FileFormatError(
+            f"Unsupported dtype policy {name!r}: chainrule computes in one float dtype per layer "
+            f"({', '.join(FLOAT_DTYPES)}); mixed-precision and quantized policies are not "
+            f"supported."
+        )
+    return name
+
+
+def check_shape(value, what):
+    """A shape from a file as a tuple of ints (None for an unknown size), or FileFormatError."""
+    if not isinstance(value, (list, tuple)) or not all(
+        d is None or (isinstance(d, int) and not isinstance(d, bool) and d >= 0) for d in value
+    ):
+        raise FileFormatError(
+            f"{what} must be a list of non-negative integers or null; got {value!r:.200}"
+        )
+    return tuple(value)
+
+
+def sequential_layers(config, custom_objects=None):
+    """The layers of a Sequential config, built from their configs but not yet built.
+
+    An ``InputLayer`` comes first whenever the input shape is known (from the config's own
+    InputLayer or its ``build_input_shape``), so that assembling the model builds it.
+
+    Returns:
+        (name, trainable, layers).
+    """
+    if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
+        raise FileFormatError("A Sequential config needs a 'layers' list.")
+    name = config.get("name")
+    if name is not None and not isinstance(name, str):
+        raise FileFormatError(f"A model's name must be a string; got {name!r:.200}")
+    if config.get("dtype") is not None:
+        deserialize_keras_object(config["dtype"])  # a policy chainrule cannot honour is an error
+    built = []
+    for index, layer_description in enumerate(config["layers"]):
+        cls = _resolve_class(*_names(layer_description, f"Layer {index} of the model"),
+                             custom_objects)
+        if not issubclass(cls, Layer) or issubclass(cls, Sequential):
+            raise FileFormatError(
+                f"Layer {index} of the model is a {cls.__name__}; a Sequential model holds "
+                f"layers, and chainrule does not load nested models."
+            )
+        built.append(construct(cls, layer_description.get("config", {}), custom_objects))
+    if any(isinstance(layer, layers.InputLayer) for layer in built[1:]):
+        raise FileFormatError("An InputLayer can only be the first layer of a Sequential model.")
+    shape = config.get("build_input_shape")
+    if shape is not None and not (built and isinstance(built[0], layers.InputLayer)):
+        shape = check_shape(shape, "build_input_shape")
+        built.insert(0, layers.InputLayer(batch_shape=shape))
+    if built and isinstance(built[0], layers.InputLayer):
+        check_shape(built[0].batch_input_shape, "The InputLayer's batch_shape")
+    return name, bool(config.get("trainable", True)), built
+
+
+def assemble_sequential(name, trainable, layer_list):
+    """``Sequential(layer_list, ...)``, which builds the layers when the first is an InputLayer;
+    a layer that rejects the shapes it receives makes a FileFormatError."""
+    try:
+        return Sequential(layer_list, name=name, trainable=trainable)
+    except (TypeError, ValueError) as err:
+        raise FileFormatError(f"Cannot assemble the Sequential model {name!r}: {err}") from err
+
+
+def sequential_from_config(config, custom_objects=None):
+    """The Sequential model a config describes, built when its input shape is known."""
+    return assemble_sequential(*sequential_layers(config, custom_objects))
+
+
+def model_parts(config, custom_objects=None):
+    """(name, trainable, layers) of a whole model description (``config.json``, ``to_json``),
+    its layers built from their configs but not yet built."""
+    _, class_name = _names(config, "A model description")
+    if class_name not in MODELS:
+        raise FileFormatError(
+            f"chainrule loads Sequential models; this file holds a {class_name!r}. Functional "
+            f"and subclassed models are not supported."
+        )
+    return sequential_layers(config.get("config"), custom_objects)
+
+
+def model_from_config(config, custom_objects=None, compile=True):
+    """The model a whole description stands for, compiled from its ``compile_config`` when there
+    is one and ``compile`` is True."""
+    model = assemble_sequential(*model_parts(config, custom_objects))
+    if compile and config.get("compile_config"):  # Keras writes {} for an uncompiled model
+        compile_from_config(model, config["compile_config"], custom_objects)
+    return model
+
+
+def compile_from_config(model, config, custom_objects=None):
+    """``model.compile(...)`` with the arguments of a ``compile_config``."""
+    if not isinstance(config, dict):
+        raise FileFormatError(f"compile_config must be a JSON object; got {config!r:.200}")
+    arguments = deserialize_config(config, custom_objects)
+    accepted = inspect.signature(type(model).compile).parameters
+    unknown = sorted(set(arguments) - set(accepted))
+    if unknown:
+        raise FileFormatError(f"compile_config has arguments compile() does not take: {unknown}")
+    try:
+        model.compile(**arguments)
+    except (TypeError, ValueError) as err:
+        raise FileFormatError(f"Cannot compile the model from its compile_config: {err}") from err

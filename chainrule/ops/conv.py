@@ -1,0 +1,665 @@
+"""Convolution and pooling over images in ``channels_last`` layout, with their backward passes.
+
+Notation used in every docstring below (one image batch, NHWC as in Keras and TensorFlow)::
+
+    x       (N, H, W, C)         input; xp is x padded to (N, Hp, Wp, C)
+    kernel  (kh, kw, C/G, F)     G = groups; group q maps channels q C/G ... to filters q F/G ...
+    strides (sh, sw), dilation_rate (dh, dw)
+    y       (N, Ho, Wo, F)       Ho = (Hp - dh (kh - 1) - 1) // sh + 1, likewise Wo
+
+A convolution (a cross-correlation, as in every deep-learning library) reads, for output pixel
+(i, j), the *tap* (a, b) of its window at xp[n, i sh + a dh, j sw + b dw, :]. Copying every window
+into one row gives the im2col matrix X of shape (N Ho Wo, kh kw C), and the whole convolution is
+one large matrix product, Y = X K with K the kernel reshaped to (kh kw C, F). Its gradients are
+matrix products too:
+
+    dL/dK = Xᵀ G                     (G = dL/dY: every window's pixels times its output gradient)
+    dL/dX = G Kᵀ, then col2im        (each window entry adds back to the pixel it was copied from)
+
+The second is, written out, a convolution of g with the kernel flipped in space and transposed in
+its channels; col2im performs it as kh kw strided additions, one per tap, so the only Python loop
+is over the taps of the window, never over pixels or channels.
+
+The backward passes are primitives themselves (``conv2d_backprop_input``,
+``conv2d_backprop_kernel``, ``max_pool2d_backprop``, ``avg_pool2d_backprop``), each with its own
+VJPs, so that every VJP runs on Tensors and second derivatives come from the engine.
+"""
+
+import itertools
+import numbers
+from typing import NamedTuple
+
+import numpy
+
+from ..backend import xp_of
+from ..engine import ShapeError, primitive
+from .shape import expand_dims, squeeze
+
+PADDINGS = ("valid", "same")
+
+
+# ----- arguments and geometry ------------------------------------------------------------------
+
+
+def as_tuple(value, n, name, owner, allow_zero=False):
+    """``value`` (an int or a sequence of ``n`` ints) as a tuple of ``n`` positive ints.
+
+    Raises:
+        ValueError: naming ``owner`` (the op or layer) and the argument, for anything else.
+    """
+    values = (value,) * n if _is_int(value) else value
+    try:
+        values = tuple(values)
+    except TypeError:
+        values = None
+    lowest = 0 if allow_zero else 1
+    if values is None or len(values) != n or not all(_is_int(v) and v >= lowest for v in values):
+        rule = "non-negative" if allow_zero else "positive"
+        raise ValueError(
+            f"{owner}: `{name}` must be an integer or a tuple of {n} integers, all {rule}; "
+            f"received {name}={value!r}."
+        )
+    return tuple(int(v) for v in values)
+
+
+def _is_int(value):
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def as_padding(padding, owner, allowed=PADDINGS):
+    """A padding mode, lower-cased and checked against ``allowed``."""
+    mode = padding.lower() if isinstance(padding, str) else padding
+    if mode not in allowed:
+        raise ValueError(
+            f"{owner}: `padding` must be one of {', '.join(repr(a) for a in allowed)}; "
+            f"received padding={padding!r}."
+        )
+    return mode
+
+
+def same_pads(length, window, stride, dilation):
+    """TensorFlow's 'same' padding of one axis: (before, after) with output ceil(length / stride).
+
+    The total pad is what the last window needs, max((out - 1) stride + (window - 1) dilation + 1
+    - length, 0); the odd pixel, if any, goes after, as in TensorFlow and Keras.
+    """
+    out = -(-length // stride)
+    total = max((out - 1) * stride + (window - 1) * dilation + 1 - length, 0)
+    return total // 2, total - total // 2
+
+
+def output_length(length, window, stride, dilation, padding):
+    """Output length of one spatial axis (``None`` stays ``None``); ``padding`` a mode or a pair.
+
+    valid: floor((length - (window - 1) dilation - 1) / stride) + 1;  same: ceil(length / stride).
+    May be zero or negative when the window does not fit; callers report that.
+    """
+    if length is None:
+        return None
+    if padding == "same":
+        return -(-length // stride)
+    if padding != "valid":
+        length += padding[0] + padding[1]
+    return (length - (window - 1) * dilation - 1) // stride + 1
+
+
+class Geometry(NamedTuple):
+    """A window op's checked arguments: window (kh, kw), strides (sh, sw), dilation (dh, dw),
+    pads ((top, bottom), (left, right)) and the output's height and width, out (Ho, Wo)."""
+
+    window: tuple
+    strides: tuple
+    dilation: tuple
+    pads: tuple
+    out: tuple
+
+
+def _geometry(op, x_shape, window, strides, dilation, padding):
+    """Check the arguments of a 2-D window op on inputs of ``x_shape`` (N, H, W, C).
+
+    Raises:
+        ShapeError: for an input that is not 4-D or a window larger than the padded input.
+        ValueError: for strides, dilations or paddings that are not valid.
+    """
+    if len(x_shape) != 4:
+        raise ShapeError(
+            f"{op}: expects an input of shape (batch, height, width, channels) (4-D, "
+            f"channels_last); got shape {tuple(x_shape)}. Add the missing axes, e.g. x[..., None] "
+            f"for one channel."
+        )
+    window = as_tuple(window, 2, "window", op)
+    strides = as_tuple(strides, 2, "strides", op)
+    dilation = as_tuple(dilation, 2, "dilation_rate", op)
+    if isinstance(padding, str):
+        padding = as_padding(padding, op)
+        if padding == "valid":
+            pads = ((0, 0), (0, 0))
+        else:
+            pads = tuple(same_pads(*args) for args in zip(x_shape[1:3], window, strides, dilation))
+    else:
+        try:
+            pads = tuple(as_tuple(pair, 2, "padding", op, allow_zero=True) for pair in padding)
+        except TypeError:
+            pads = ()
+        if len(pads) != 2:
+            raise ValueError(
+                f"{op}: `padding` must be 'valid', 'same' or ((top, bottom), (left, right)); "
+                f"received padding={padding!r}."
+            )
+    out = tuple(
+        output_length(n, k, s, d, p)
+        for n, k, s, d, p in zip(x_shape[1:3], window, strides, dilation, pads)
+    )
+    if min(out) < 1:
+        extent = tuple((k - 1) * d + 1 for k, d in zip(window, dilation))
+        padded = tuple(n + p[0] + p[1] for n, p in zip(x_shape[1:3], pads))
+        raise ShapeError(
+            f"{op}: the {window[0]}x{window[1]} window (spanning {extent[0]}x{extent[1]} pixels "
+            f"with dilation_rate {dilation}) does not fit the input of shape {tuple(x_shape)}, "
+            f"whose height and width are {padded} after padding {pads}. The window must not be "
+            f"larger than the padded input: use a smaller window, padding='same', or a larger "
+            f"input."
+        )
+    return Geometry(window, strides, dilation, pads, out)
+
+
+def _pad(x, pads, value=0):
+    """x (N, H, W, C) padded on its height and width axes with ``value``."""
+    if pads == ((0, 0), (0, 0)):
+        return x
+    return xp_of(x).pad(x, ((0, 0),) + pads + ((0, 0),), constant_values=value)
+
+
+def _padded_buffer(xp_mod, shape, pads, dtype, fill=True):
+    """A zero array of ``shape`` (N, H, W, C) padded by ``pads``, to add gradients into (left
+    uninitialized with fill=False, for a caller that writes every element)."""
+    n, h, w, c = shape
+    padded = (n, h + pads[0][0] + pads[0][1], w + pads[1][0] + pads[1][1], c)
+    return (xp_mod.zeros if fill else xp_mod.empty)(padded, dtype=dtype)
+
+
+def _crop(padded, pads, shape):
+    """The part of an array padded by ``pads`` that is the unpadded array of ``shape``."""
+    (top, _), (left, _) = pads
+    return padded[:, top : top + shape[1], left : left + shape[2], :]
+
+
+def _tap(padded, a, b, geo):
+    """Tap (a, b) of every window: the view padded[:, i sh + a dh, j sw + b dw, :] over all
+    outputs (i, j), of shape (N, Ho, Wo, C)."""
+    (sh, sw), (dh, dw), (ho, wo) = geo.strides, geo.dilation, geo.out
+    top, left = a * dh, b * dw
+    return padded[:, top : top + sh * (ho - 1) + 1 : sh, left : left + sw * (wo - 1) + 1 : sw, :]
+
+
+def _taps(window):
+    """The taps (a, b) of a window in row-major order."""
+    return list(itertools.product(range(window[0]), range(window[1])))
+
+
+# ----- convolution -------------------------------------------------------------------------------
+
+
+def _conv_geometry(op, x_shape, kernel_shape, strides, padding, dilation_rate, groups):
+    """Check a convolution's shapes and arguments; the :class:`Geometry` of its windows."""
+    if len(kernel_shape) != 4:
+        raise ShapeError(
+            f"{op}: expects a kernel of shape (kernel_height, kernel_width, in_channels / groups, "
+            f"filters) (4-D); got shape {tuple(kernel_shape)}."
+        )
+    if not _is_int(groups) or groups < 1:
+        raise ValueError(f"{op}: `groups` must be a positive integer; received groups={groups!r}.")
+    geo = _geometry(op, x_shape, kernel_shape[:2], strides, dilation_rate, padding)
+    channels, filters = x_shape[3], kernel_shape[3]
+    if channels != kernel_shape[2] * groups or filters % groups:
+        raise ShapeError(
+            f"{op}: an input of shape {tuple(x_shape)} ({channels} channels) does not match a "
+            f"kernel of shape {tuple(kernel_shape)} with groups={groups}: the kernel's axis 2 must "
+            f"be channels / groups = {channels / groups:g} and its axis 3 (filters, "
+            f"{filters}) a multiple of groups."
+        )
+    return geo
+
+
+def _check_gradient(op, g, x_shape, geo, channels):
+    """The upstream gradient must have the forward output's shape (N, Ho, Wo, channels)."""
+    expected = (x_shape[0], *geo.out, channels)
+    if tuple(g.shape) != expected:
+        raise ShapeError(
+            f"{op}: the gradient has shape {tuple(g.shape)}, but the forward op maps an input of "
+            f"shape {tuple(x_shape)} to an output of shape {expected}."
+        )
+
+
+def _columns(x, geo, groups):
+    """The im2col matrix of x, one per group: (G, N Ho Wo, kh kw C/G), rows ordered (n, i, j),
+    columns (a, b, c) as the kernel's axes, so that X_q K_q is group q's convolution.
+
+    A strided view picks every window without copying; the reshape makes the one copy. With a
+    single input channel that copy would move one number at a time, so the matrix is filled tap
+    by tap instead, each tap a run of whole image rows, and returned as the transpose of a
+    (1, kh kw, N Ho Wo) array, which the matrix products read as well.
+    """
+    xp_mod = xp_of(x)
+    padded = _pad(x, geo.pads)
+    n, c = x.shape[0], x.shape[3]
+    (kh, kw), (sh, sw), (dh, dw), (ho, wo) = geo.window, geo.strides, geo.dilation, geo.out
+    if c == 1:
+        columns = xp_mod.empty((kh * kw, n, ho, wo, 1), dtype=x.dtype)
+        for t, (a, b) in enumerate(_taps(geo.window)):
+            columns[t] = _tap(padded, a, b, geo)
+        return columns.reshape(1, kh * kw, -1).transpose(0, 2, 1)
+    extent = ((kh - 1) * dh + 1, (kw - 1) * dw + 1)
+    views = xp_mod.lib.stride_tricks.sliding_window_view(padded, extent, axis=(1, 2))
+    views = views[:, : sh * (ho - 1) + 1 : sh, : sw * (wo - 1) + 1 : sw, :, ::dh, ::dw]
+    views = views.reshape(n, ho, wo, groups, c // groups, kh, kw)
+    return views.transpose(3, 0, 1, 2, 5, 6, 4).reshape(groups, n * ho * wo, -1)
+
+
+def _by_group(a, groups):
+    """a (N, Ho, Wo, F) as (G, N Ho Wo, F/G): the columns of each group's output."""
+    return a.reshape(-1, groups, a.shape[-1] // groups).transpose(1, 0, 2)
+
+
+@primitive
+def conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1, groups=1):
+    """2-D convolution (cross-correlation), channels_last:
+
+        y[n, i, j, f] = b[f] + sum_{a, b, c} xp[n, i sh + a dh, j sw + b dw, c] kernel[a, b, c, f]
+
+    computed as one matrix product per group, Y = X K (X the im2col matrix, see the module).
+
+    Args:
+        x: (N, H, W, C).  kernel: (kh, kw, C / groups, F).  bias: (F,) or None.
+        strides, dilation_rate: an int or a pair (TensorFlow forbids both above 1 in one layer;
+            here any combination is computed exactly).
+        padding: 'valid' (none), 'same' (TensorFlow's: output ceil(H / sh), the odd pixel after),
+            or explicit ((top, bottom), (left, right)).
+        groups: G; input channels and filters are split into G independent convolutions.
+
+    Returns:
+        y of shape (N, Ho, Wo, F).
+
+    VJPs:  dL/dx = conv2d_backprop_input(g, kernel)   (col2im of G Kᵀ)
+           dL/dkernel = conv2d_backprop_kernel(x, g)  (Xᵀ G)
+           dL/db = sum of g over n, i, j.
+
+    Raises:
+        ShapeError: for a 3-D input, mismatched channels, or a kernel larger than the padded input.
+    """
+    geo = _conv_geometry("conv2d", x.shape, kernel.shape, strides, padding, dilation_rate, groups)
+    filters = kernel.shape[3]
+    if bias is not None and bias.shape != (filters,):
+        raise ShapeError(
+            f"conv2d: the bias must have shape ({filters},), one value per filter; got shape "
+            f"{bias.shape}."
+        )
+    weights = kernel.reshape(-1, groups, filters // groups).transpose(1, 0, 2)
+    y = _columns(x, geo, groups) @ weights
+    y = y.transpose(1, 0, 2).reshape(x.shape[0], *geo.out, filters)
+    if bias is not None:
+        y += bias
+    return y
+
+
+def _conv_params(strides, padding, dilation_rate, groups):
+    return {"strides": strides, "padding": padding, "dilation_rate": dilation_rate,
+            "groups": groups}
+
+
+@conv2d.defvjp(0)
+def _conv2d_vjp_x(g, y, x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1,
+                  groups=1):
+    return conv2d_backprop_input(
+        g, kernel, input_shape=x.shape, **_conv_params(strides, padding, dilation_rate, groups)
+    )
+
+
+@conv2d.defvjp(1)
+def _conv2d_vjp_kernel(g, y, x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1,
+                       groups=1):
+    return conv2d_backprop_kernel(
+        x, g, kernel_shape=kernel.shape, **_conv_params(strides, padding, dilation_rate, groups)
+    )
+
+
+@conv2d.defvjp(2)
+def _conv2d_vjp_bias(g, y, x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1,
+                     groups=1):
+    # (1, M) @ (M, F): a matrix product sums the rows several times faster than sum(axis=0).
+    rows = g.reshape(-1, g.shape[-1])
+    return (xp_of(bias).ones((1, rows.shape[0]), dtype=g.dtype) @ rows).reshape(bias.shape)
+
+
+@primitive
+def conv2d_backprop_input(g, kernel, input_shape, strides=1, padding="valid", dilation_rate=1,
+                          groups=1):
+    """The gradient of :func:`conv2d` with respect to its input (a transposed convolution):
+
+        dx[n, i sh + a dh - pt, j sw + b dw - pl, c] += sum_f g[n, i, j, f] kernel[a, b, c, f]
+
+    i.e. dX = G Kᵀ followed by col2im: tap (a, b) of every window adds its share back to the pixel
+    it read. This equals a convolution of g (dilated by the strides, padded by the window) with
+    the kernel flipped in space and its channel axes swapped.
+
+    Args:
+        g: (N, Ho, Wo, F).  kernel: (kh, kw, C / groups, F).
+        input_shape: (N, H, W, C), the shape of x (needed because strides drop pixels).
+        strides, padding, dilation_rate, groups: those of the convolution.
+
+    VJPs (it is linear in both g and the kernel):
+        dL/dg = conv2d(u, kernel),   dL/dkernel = conv2d_backprop_kernel(u, g),   u = dL/d(dx).
+    """
+    geo = _conv_geometry("conv2d_backprop_input", input_shape, kernel.shape, strides, padding,
+                         dilation_rate, groups)
+    _check_gradient("conv2d_backprop_input", g, input_shape, geo, kernel.shape[3])
+    kh, kw, cg, filters = kernel.shape
+    # one product per tap and group, (G, M, F/G) @ (kh kw, G, F/G, C/G) -> (kh kw, G, M, C/G), so
+    # that each tap's rows are contiguous for the strided additions below
+    weights = kernel.reshape(kh * kw, cg, groups, filters // groups).transpose(0, 2, 3, 1)
+    taps = _by_group(g, groups) @ weights
+    grad = _padded_buffer(xp_of(g, kernel), input_shape, geo.pads, taps.dtype)
+    for t, (a, b) in enumerate(_taps(geo.window)):
+        target = _tap(grad, a, b, geo)
+        target += taps[t].transpose(1, 0, 2).reshape(target.shape)
+    return _crop(grad, geo.pads, input_shape)
+
+
+@conv2d_backprop_input.defvjp(0)
+def _conv2d_backprop_input_vjp_g(u, dx, g, kernel, input_shape, strides=1, padding="valid",
+                                 dilation_rate=1, groups=1):
+    return conv2d(u, kernel, **_conv_params(strides, padding, dilation_rate, groups))
+
+
+@conv2d_backprop_input.defvjp(1)
+def _conv2d_backprop_input_vjp_kernel(u, dx, g, kernel, input_shape, strides=1, padding="valid",
+                                      dilation_rate=1, groups=1):
+    return conv2d_backprop_kernel(
+        u, g, kernel_shape=kernel.shape, **_conv_params(strides, padding, dilation_rate, groups)
+    )
+
+
+@primitive
+def conv2d_backprop_kernel(x, g, kernel_shape, strides=1, padding="valid", dilation_rate=1,
+                           groups=1):
+    """The gradient of :func:`conv2d` with respect to its kernel:
+
+        dkernel[a, b, c, f] = sum_{n, i, j} xp[n, i sh + a dh, j sw + b dw, c] g[n, i, j, f]
+
+    i.e. dK = Xᵀ G, one matrix product per group over all N Ho Wo output pixels.
+
+    Args:
+        x: (N, H, W, C).  g: (N, Ho, Wo, F).  kernel_shape: (kh, kw, C / groups, F).
+        strides, padding, dilation_rate, groups: those of the convolution.
+
+    VJPs (it is linear in both x and g):
+        dL/dx = conv2d_backprop_input(g, v),   dL/dg = conv2d(x, v),   v = dL/d(dkernel).
+    """
+    geo = _conv_geometry("conv2d_backprop_kernel", x.shape, kernel_shape, strides, padding,
+                         dilation_rate, groups)
+    _check_gradient("conv2d_backprop_kernel", g, x.shape, geo, kernel_shape[3])
+    grad = _columns(x, geo, groups).mT @ _by_group(g, groups)
+    return grad.transpose(1, 0, 2).reshape(kernel_shape)
+
+
+@conv2d_backprop_kernel.defvjp(0)
+def _conv2d_backprop_kernel_vjp_x(v, dk, x, g, kernel_shape, strides=1, padding="valid",
+                                  dilation_rate=1, groups=1):
+    return conv2d_backprop_input(
+        g, v, input_shape=x.shape, **_conv_params(strides, padding, dilation_rate, groups)
+    )
+
+
+@conv2d_backprop_kernel.defvjp(1)
+def _conv2d_backprop_kernel_vjp_g(v, dk, x, g, kernel_shape, strides=1, padding="valid",
+                                  dilation_rate=1, groups=1):
+    return conv2d(x, v, **_conv_params(strides, padding, dilation_rate, groups))
+
+
+def conv1d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1, groups=1):
+    """1-D convolution, channels_last: a :func:`conv2d` over an image of height 1.
+
+        y[n, i, f] = b[f] + sum_{a, c} xp[n, i s + a d, c] kernel[a, c, f]
+
+    Args:
+        x: (N, L, C).  kernel: (k, C / groups, F).  bias: (F,) or None.
+        strides, dilation_rate: an int (or a 1-tuple).
+        padding: 'valid', 'same', 'causal' (pad (k - 1) d zeros before, none after, so that
+            y[i] sees x up to i only), or an explicit (before, after).
+        groups: as in :func:`conv2d`.
+
+    Returns:
+        y of shape (N, Lo, F); its gradients are conv2d's, through the added axis.
+    """
+    if x.ndim != 3 or kernel.ndim != 3:
+        raise ShapeError(
+            f"conv1d: expects an input (batch, steps, channels) and a kernel (kernel_size, "
+            f"in_channels / groups, filters), both 3-D; got shapes {x.shape} and {kernel.shape}."
+        )
+    (stride,) = as_tuple(strides, 1, "strides", "conv1d")
+    (dilation,) = as_tuple(dilation_rate, 1, "dilation_rate", "conv1d")
+    if isinstance(padding, str):
+        padding = as_padding(padding, "conv1d", PADDINGS + ("causal",))
+        if padding == "causal":
+            padding = ((0, 0), ((kernel.shape[0] - 1) * dilation, 0))
+    else:
+        padding = ((0, 0), tuple(padding))
+    y = conv2d(expand_dims(x, axis=1), expand_dims(kernel, axis=0), bias, strides=(1, stride),
+               padding=padding, dilation_rate=(1, dilation), groups=groups)
+    return squeeze(y, axis=1)
+
+
+# ----- pooling -----------------------------------------------------------------------------------
+
+
+def _pool_geometry(op, x_shape, pool_size, strides, padding):
+    """Check a pooling op's arguments (strides default to the pool size); its :class:`Geometry`."""
+    window = as_tuple(pool_size, 2, "pool_size", op)
+    return _geometry(op, x_shape, window, window if strides is None else strides, 1, padding)
+
+
+def _lowest(dtype):
+    """The padding value that never wins a max: -inf, or the smallest integer."""
+    return -numpy.inf if dtype.kind == "f" else numpy.iinfo(dtype).min
+
+
+def _zeros_like(a):
+    """dL/da = 0 for an input that the output is piecewise constant in."""
+    return xp_of(a).zeros(a.shape, dtype=a.dtype)
+
+
+@primitive
+def max_pool2d(x, pool_size=2, strides=None, padding="valid"):
+    """Max pooling, channels_last:
+
+        y[n, i, j, c] = max_{a < ph, b < pw} xp[n, i sh + a, j sw + b, c]
+
+    with 'same' padding by -inf (a pad never wins). Computed as a running maximum over the
+    ph pw taps of the window, each a strided view of the whole batch.
+
+    Args:
+        x: (N, H, W, C).  pool_size: (ph, pw) or an int.  strides: default pool_size.
+        padding: 'valid' or 'same' (TensorFlow's), or explicit ((top, bottom), (left, right)).
+
+    VJP: dL/dx = max_pool2d_backprop(x, y, g): each g goes to the first maximum of its window in
+    row-major order (TensorFlow's choice among ties), nothing to the other pixels.
+    """
+    geo = _pool_geometry("max_pool2d", x.shape, pool_size, strides, padding)
+    padded = _pad(x, geo.pads, _lowest(x.dtype))
+    views = [_tap(padded, a, b, geo) for a, b in _taps(geo.window)]
+    if len(views) == 1:
+        return views[0].copy()
+    y = xp_of(x).maximum(views[0], views[1])
+    for view in views[2:]:
+        xp_of(x).maximum(y, view, out=y)
+    return y
+
+
+@max_pool2d.defvjp(0)
+def _max_pool2d_vjp(g, y, x, pool_size=2, strides=None, padding="valid"):
+    return max_pool2d_backprop(x, y, g, pool_size=pool_size, strides=strides, padding=padding)
+
+
+@primitive
+def max_pool2d_backprop(x, y, g, pool_size=2, strides=None, padding="valid"):
+    """The gradient of :func:`max_pool2d`: g routed to the argmax of each window.
+
+        dx[n, i sh + a*, j sw + b*, c] += g[n, i, j, c],   (a*, b*) the first tap in row-major
+                                                          order with xp[...] = y[n, i, j, c]
+
+    ``y`` = max_pool2d(x) is passed in rather than recomputed. The taps are visited in order;
+    each takes the part of g whose maximum it holds and passes the rest on, so ties resolve to the
+    first maximum, as TensorFlow's MaxPoolGrad does.
+
+    VJPs: dL/dg = max_pool2d_gather(x, y, u) (u = dL/d(dx)), since dx is linear in g; dL/dx and
+    dL/dy are 0, since the routing is piecewise constant in them.
+    """
+    geo = _pool_geometry("max_pool2d_backprop", x.shape, pool_size, strides, padding)
+    _check_gradient("max_pool2d_backprop", g, x.shape, geo, x.shape[3])
+    xp_mod = xp_of(x, g)
+    padded = _pad(x, geo.pads, _lowest(x.dtype))
+    overlapping = any(s < k for s, k in zip(geo.strides, geo.window))
+    tiled = not overlapping and all(  # every pixel in exactly one window: all written below
+        s == k and o * k == n for s, k, o, n in zip(geo.strides, geo.window, geo.out,
+                                                    padded.shape[1:3])
+    )
+    grad = _padded_buffer(xp_mod, x.shape, geo.pads, g.dtype, fill=not tiled)
+    for a, b, hit in _first_maxima(padded, y, geo):
+        target = _tap(grad, a, b, geo)
+        if overlapping:
+            target += g * hit
+        else:
+            xp_mod.multiply(g, hit, out=target)
+    return _crop(grad, geo.pads, x.shape)
+
+
+def _first_maxima(padded, y, geo):
+    """Yield (a, b, mask) for each tap in row-major order: the windows whose first maximum
+    (the first tap equal to y) is at tap (a, b). A window with no tap equal to y counts for the
+    last tap, which is never the case when y = max_pool2d(x)."""
+    xp_mod = xp_of(padded, y)
+    free = xp_mod.ones(y.shape, dtype=bool)  # windows whose maximum is not found yet
+    taps = _taps(geo.window)
+    for a, b in taps[:-1]:
+        hit = xp_mod.equal(_tap(padded, a, b, geo), y)
+        xp_mod.logical_and(hit, free, out=hit)
+        xp_mod.logical_xor(free, hit, out=free)
+        yield a, b, hit
+    yield (*taps[-1], free)
+
+
+@max_pool2d_backprop.defvjp(0)
+def _max_pool2d_backprop_vjp_x(u, dx, x, y, g, pool_size=2, strides=None, padding="valid"):
+    return _zeros_like(x)
+
+
+@max_pool2d_backprop.defvjp(1)
+def _max_pool2d_backprop_vjp_y(u, dx, x, y, g, pool_size=2, strides=None, padding="valid"):
+    return _zeros_like(y)
+
+
+@max_pool2d_backprop.defvjp(2)
+def _max_pool2d_backprop_vjp_g(u, dx, x, y, g, pool_size=2, strides=None, padding="valid"):
+    return max_pool2d_gather(x, y, u, pool_size=pool_size, strides=strides, padding=padding)
+
+
+@primitive
+def max_pool2d_gather(x, y, u, pool_size=2, strides=None, padding="valid"):
+    """The adjoint of :func:`max_pool2d_backprop` in g: u read at the argmax of each window,
+
+        out[n, i, j, c] = up[n, i sh + a*, j sw + b*, c]      ((a*, b*) as in the backprop)
+
+    x, y and u as in the backprop (u has x's shape). It is what max_pool2d(x) does to a
+    perturbation u of x: a second-order term.
+
+    VJPs: dL/du = max_pool2d_backprop(x, y, g); dL/dx = dL/dy = 0.
+    """
+    geo = _pool_geometry("max_pool2d_gather", x.shape, pool_size, strides, padding)
+    padded, values = _pad(x, geo.pads, _lowest(x.dtype)), _pad(u, geo.pads)
+    gathered = xp_of(x, u).zeros(y.shape, dtype=u.dtype)
+    for a, b, hit in _first_maxima(padded, y, geo):
+        gathered += _tap(values, a, b, geo) * hit
+    return gathered
+
+
+@max_pool2d_gather.defvjp(0)
+def _max_pool2d_gather_vjp_x(g, out, x, y, u, pool_size=2, strides=None, padding="valid"):
+    return _zeros_like(x)
+
+
+@max_pool2d_gather.defvjp(1)
+def _max_pool2d_gather_vjp_y(g, out, x, y, u, pool_size=2, strides=None, padding="valid"):
+    return _zeros_like(y)
+
+
+@max_pool2d_gather.defvjp(2)
+def _max_pool2d_gather_vjp_u(g, out, x, y, u, pool_size=2, strides=None, padding="valid"):
+    return max_pool2d_backprop(x, y, g, pool_size=pool_size, strides=strides, padding=padding)
+
+
+def _float(dtype):
+    """The dtype an average is computed in: the input's if floating, else float32."""
+    return dtype if dtype.kind == "f" else numpy.dtype("float32")
+
+
+def _window_counts(xp_mod, shape, geo, dtype):
+    """m_ij, how many real (unpadded) pixels each output window covers, shape (Ho, Wo, 1)."""
+    counts = []
+    for length, k, s, (before, _), n in zip(shape[1:3], geo.window, geo.strides, geo.pads,
+                                            geo.out):
+        starts = xp_mod.arange(n) * s - before
+        counts.append(xp_mod.clip(starts + k, 0, length) - xp_mod.clip(starts, 0, length))
+    return (counts[0][:, None, None] * counts[1][None, :, None]).astype(dtype)
+
+
+@primitive
+def avg_pool2d(x, pool_size=2, strides=None, padding="valid"):
+    """Average pooling, channels_last: the mean of the real pixels of each window,
+
+        y[n, i, j, c] = (1 / m_ij) sum_{a < ph, b < pw} xp[n, i sh + a, j sw + b, c]
+
+    where m_ij counts the window's pixels that are not padding (TensorFlow's 'same' behaviour;
+    m = ph pw everywhere with 'valid').
+
+    VJP: dL/dx = avg_pool2d_backprop(g, x.shape): each g[n, i, j, c] / m_ij spread evenly over
+    its window.
+    """
+    geo = _pool_geometry("avg_pool2d", x.shape, pool_size, strides, padding)
+    xp_mod = xp_of(x)
+    padded = _pad(x, geo.pads)
+    taps = _taps(geo.window)
+    total = _tap(padded, *taps[0], geo).astype(_float(x.dtype))
+    for a, b in taps[1:]:
+        total += _tap(padded, a, b, geo)
+    return total / _window_counts(xp_mod, x.shape, geo, total.dtype)
+
+
+@avg_pool2d.defvjp(0)
+def _avg_pool2d_vjp(g, y, x, pool_size=2, strides=None, padding="valid"):
+    return avg_pool2d_backprop(g, input_shape=x.shape, pool_size=pool_size, strides=strides,
+                               padding=padding)
+
+
+@primitive
+def avg_pool2d_backprop(g, input_shape, pool_size=2, strides=None, padding="valid"):
+    """The gradient of :func:`avg_pool2d`: each g spread evenly over its window's real pixels,
+
+        dx[n, i sh + a - pt, j sw + b - pl, c] += g[n, i, j, c] / m_ij
+
+    VJP (linear in g; the map u -> sum over each window of u / m_ij is avg_pool2d itself):
+    dL/dg = avg_pool2d(u), u = dL/d(dx).
+    """
+    geo = _pool_geometry("avg_pool2d_backprop", input_shape, pool_size, strides, padding)
+    _check_gradient("avg_pool2d_backprop", g, input_shape, geo, input_shape[3])
+    xp_mod = xp_of(g)
+    share = g / _window_counts(xp_mod, input_shape, geo, g.dtype)
+    grad = _padded_buffer(xp_mod, input_shape, geo.pads, g.dtype)
+    for a, b in _taps(geo.window):
+        target = _tap(grad, a, b, geo)
+        target += share
+    return _crop(grad, geo.pads, input_shape)
+
+
+@avg_pool2d_backprop.defvjp(0)
+def _avg_pool2d_backprop_vjp(u, dx, g, input_shape, pool_size=2, strides=None, padding="valid"):
+    return avg_pool2d(u, pool_size=pool_size, strides=strides, padding=padding)
