@@ -68,8 +68,6 @@ class Progbar:
             self.live.update(_styled(line, current, self.target), refresh=True)
             if finalize:
                 self.live.stop()
-                if not self.live.console.is_terminal:  # rich leaves the last line open there
-                    self.file.write("\n")
         else:
             print(line, file=self.file, flush=True)
 
@@ -113,6 +111,8 @@ def _start_live(file):
     except ImportError:
         return None
     console = Console(file=file, highlight=False, soft_wrap=True)
+    if not (console.is_terminal or console.is_jupyter):
+        return None  # a log file gets plain lines, at their full length
     live = Live(console=console, auto_refresh=False, transient=False)
     live.start()
     return live
