@@ -263,7 +263,10 @@ def build_parser():
         "--model", type=Path, default=None, help="a saved model to explain instead, on MNIST"
     )
     explain.add_argument(
-        "--batch-size", type=_positive_int, default=32, help="MNIST digits in the batch (default 32)"
+        "--batch-size",
+        type=_positive_int,
+        default=32,
+        help="MNIST digits in the batch (default 32)",
     )
     explain.add_argument(
         "--samples",
@@ -273,7 +276,10 @@ def build_parser():
         help="entries of each matrix checked by finite differences (default 8; --tiny: all)",
     )
     explain.add_argument(
-        "--seed", type=_seed, default=0, help="seed of the weights and the checked entries (default 0)"
+        "--seed",
+        type=_seed,
+        default=0,
+        help="seed of the weights and the checked entries (default 0)",
     )
     explain.set_defaults(run=explain_command)
     return parser

@@ -1,4 +1,5 @@
-"""Training curves as a PNG: loss and accuracy per epoch, train and validation.
+"""Training curves as PNGs: loss and accuracy per epoch, train and validation; and each layer's
+gradient and weight norms over the training steps (`plot_gradient_flow`).
 
 matplotlib is an optional extra (`pip install "chainrule[plot]"`); it is imported only when a plot
 is drawn, and only its object API is used (no pyplot), so no GUI backend or global state is touched.
@@ -55,7 +56,7 @@ def _legend(name):
 
 
 def _figure(panels):
-    """An empty figure, ``panels`` side by side, on matplotlib's non-interactive Agg canvas."""
+    """An empty figure, `panels` side by side, on matplotlib's non-interactive Agg canvas."""
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
@@ -76,14 +77,14 @@ def plot_gradient_flow(flow, file, title=None):
     a tenth of the lower threshold.
 
     Args:
-        flow: a :class:`~chainrule.keras.callbacks.GradientFlow` after training (its ``steps``,
-            ``gradient_norms``, ``weight_norms``, ``low`` and ``high``).
+        flow: a `chainrule.keras.callbacks.GradientFlow` callback after training (its `steps`,
+            `gradient_norms`, `weight_norms`, `low` and `high`).
         file: where to write the PNG: a path (str or os.PathLike) or a binary file object.
         title: an optional line above both panels.
 
     Raises:
         ImportError: matplotlib is not installed; the message says how to install it.
-        ValueError: ``flow`` holds no measurements.
+        ValueError: `flow` holds no measurements.
         OSError: the file cannot be written.
     """
     if not flow.steps or not flow.gradient_norms:

@@ -16,7 +16,8 @@ import inspect
 
 import numpy as np
 
-from .engine import GraphFreedError, Tensor, gradients
+from .engine import GraphFreedError, Tensor
+from .engine import gradients as engine_gradients
 
 
 def to_dot(output, gradients=None, name="chainrule"):
@@ -42,7 +43,8 @@ def to_dot(output, gradients=None, name="chainrule"):
     ops, leaves, edges = _graph(output)
     if gradients is None:
         gradients = any(isinstance(t, Tensor) and t.grad is not None for t in leaves.values())
-    norms = _gradient_norms(output, list(ops.values()) + list(leaves.values())) if gradients else {}
+    tensors = list(ops.values()) + [t for t in leaves.values() if isinstance(t, Tensor)]
+    norms = _gradient_norms(output, tensors) if gradients else {}
     lines = [f"digraph {_quote(name)} {{", "  rankdir=LR;", '  node [fontname="Helvetica"];']
     for key, tensor in ops.items():
         node = tensor._node
@@ -141,7 +143,7 @@ def _gradient_norms(output, tensors):
             f"to_dot: gradient norms need a one-element output (a loss); got shape "
             f"{output.shape}. Pass gradients=False, or reduce the output first (e.g. .sum())."
         )
-    found = gradients(output, tensors, retain_graph=True)
+    found = engine_gradients(output, tensors, retain_graph=True)
     return {
         id(t): float(np.linalg.norm(g.numpy())) for t, g in zip(tensors, found) if g is not None
     }

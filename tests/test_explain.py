@@ -370,7 +370,7 @@ def test_cli_explain_exits_1_on_disagreement(capsys, monkeypatch):
     assert status == 1 and "DISAGREEMENT" in out
 
 
-# ----- gradient flow -------------------------------------------------------------------------------
+# ----- gradient flow ------------------------------------------------------------------------------
 def _mlp(seed, **dense):
     set_random_seed(seed)
     model = Sequential([L.Dense(4, activation="tanh", input_shape=(3,), **dense), L.Dense(2)])

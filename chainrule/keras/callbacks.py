@@ -820,17 +820,16 @@ class GradientFlow(Callback):
             if streak != self.patience:
                 continue
             if kind == "vanishing":
-                rule, advice = (
-                    f"< {self.low:g}",
+                rule = f"< {self.low:g}"
+                advice = (
                     "its weights have all but stopped learning. Saturated sigmoid or tanh units, "
-                    "dead ReLUs, a poor initialization or a tiny learning rate are the usual "
-                    "causes.",
+                    "dead ReLUs, a poor initialization or a tiny learning rate are the usual causes."
                 )
             else:
-                rule, advice = (
-                    f"> {self.high:g}",
-                    "lower the learning rate, clip the gradients (e.g. clipnorm=1.0) or "
-                    "normalize the inputs.",
+                rule = f"> {self.high:g}"
+                advice = (
+                    "lower the learning rate, clip the gradients (e.g. clipnorm=1.0) or normalize "
+                    "the inputs."
                 )
             message = (
                 f"GradientFlow: layer {name!r} has {kind} gradients, ‖dL/dW‖ {rule} for "
