@@ -187,9 +187,8 @@ class _TensorSliceDataset(Dataset):
         if not leaves:
             raise ValueError("Dataset.from_tensor_slices needs at least one array; got none.")
         if len({len(leaf) for leaf in leaves}) > 1:
-            received = ", ".join(
-                f"{_name(path)} of shape {leaf.shape}" for path, leaf in zip(paths, leaves)
-            )
+            received = ", ".join(f"{_name(path)} of shape {leaf.shape}"
+                                 for path, leaf in zip(paths, leaves, strict=True))
             raise ValueError(
                 f"Dataset.from_tensor_slices expects every component to have the same size "
                 f"along axis 0 (one row per element); received {received}. Slice the arrays "
@@ -412,7 +411,8 @@ def _flatten(structure, path=""):
         return [pair for key, value in structure.items()
                 for pair in _flatten(value, f"{path}[{key!r}]")]
     if isinstance(structure, tuple):
-        return [pair for i, value in enumerate(structure) for pair in _flatten(value, f"{path}[{i}]")]
+        return [pair for i, value in enumerate(structure)
+                for pair in _flatten(value, f"{path}[{i}]")]
     return [(path, structure)]
 
 

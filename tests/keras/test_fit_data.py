@@ -39,7 +39,7 @@ def weights_of(m):
 
 
 def assert_same_weights(a, b):
-    for wa, wb in zip(weights_of(a), weights_of(b)):
+    for wa, wb in zip(weights_of(a), weights_of(b), strict=True):
         np.testing.assert_array_equal(wa, wb)
 
 
