@@ -363,11 +363,11 @@ class Model(Layer):
         self._require_compiled("evaluate")
         steps = data.check_count(steps, "steps")
         batches = data.batches("evaluate", x, y, sample_weight, batch_size, steps)
+        bar = Progbar(0, verbose=1 if verbose == "auto" else verbose) if verbose else None
         logs, steps = self._test_loop(data.EpochIterator(batches, steps))
-        if verbose:
-            Progbar(steps, verbose=1 if verbose == "auto" else verbose).update(
-                steps, logs, finalize=True
-            )
+        if bar is not None:  # started before the loop, so its clock measures the steps
+            bar.target = steps
+            bar.update(steps, logs, finalize=True)
         if return_dict:
             return logs
         values = [logs[m.name] for m in self.metrics]
