@@ -477,13 +477,23 @@ def unbroadcast(grad, shape):
     return grad.reshape(shape)
 
 
-def _topological_order(roots):
-    """Tensors reachable from ``roots`` through recorded nodes, outputs before their inputs.
+def _parents(node):
+    if node.parents is None:
+        raise GraphFreedError(
+            "backward through a graph that was already freed: an earlier backward() "
+            "released it. Pass retain_graph=True to the first backward() to go twice."
+        )
+    return [parent for _, parent in node.parents]
 
+
+def post_order(roots, inputs_of=_parents):
+    """Tensors reachable from ``roots`` through recorded nodes, each after all of its inputs.
+
+    ``inputs_of(node)`` lists the tensors to follow (by default those that need a gradient).
     An explicit stack instead of recursion, so a chain of any length fits.
     """
     order, visited = [], set()
-    stack = [(root, False) for root in roots]
+    stack = [(root, False) for root in reversed(roots)]
     while stack:
         tensor, inputs_done = stack.pop()
         if inputs_done:
@@ -493,18 +503,16 @@ def _topological_order(roots):
             continue
         visited.add(id(tensor))
         stack.append((tensor, True))
-        node = tensor._node
-        if node is not None:
-            if node.parents is None:
-                raise GraphFreedError(
-                    "backward through a graph that was already freed: an earlier backward() "
-                    "released it. Pass retain_graph=True to the first backward() to go twice."
-                )
-            for _, parent in node.parents:
-                if id(parent) not in visited:
-                    stack.append((parent, False))
-    order.reverse()
+        if tensor._node is not None:
+            for value in reversed(inputs_of(tensor._node)):
+                if id(value) not in visited:
+                    stack.append((value, False))
     return order
+
+
+def _topological_order(roots):
+    """Tensors reachable from ``roots``, outputs before their inputs: the backward pass's order."""
+    return post_order(roots)[::-1]
 
 
 def _backprop(roots, seeds, retain_graph, create_graph, wanted):

@@ -14,7 +14,7 @@ before trusting it.
 
 import numpy as np
 
-from .engine import Tensor, _topological_order, tracing, unbroadcast
+from .engine import Tensor, _topological_order, post_order, tracing, unbroadcast
 from .variables import Variable
 
 __all__ = ["Plan", "tracing"]
@@ -51,7 +51,7 @@ class Plan:
             values.append(value)  # a raw constant: a Python number or an array
             return len(values) - 1
 
-        for tensor in _forward_order(outputs):
+        for tensor in post_order(outputs, _tensor_inputs):
             node = tensor._node
             if node is None:
                 slot_of(tensor)
@@ -145,22 +145,5 @@ def _vjp_function(prim, argnum):
     return prim.vjps[argnum]
 
 
-def _forward_order(outputs):
-    """Every tensor the outputs were computed from, each after all of its inputs."""
-    order, visited = [], set()
-    stack = [(t, False) for t in reversed(outputs)]
-    while stack:
-        tensor, inputs_done = stack.pop()
-        if inputs_done:
-            order.append(tensor)
-            continue
-        if id(tensor) in visited:
-            continue
-        visited.add(id(tensor))
-        stack.append((tensor, True))
-        node = tensor._node
-        if node is not None:
-            for value in reversed(node.inputs):
-                if isinstance(value, Tensor) and id(value) not in visited:
-                    stack.append((value, False))
-    return order
+def _tensor_inputs(node):
+    return [value for value in node.inputs if isinstance(value, Tensor)]
