@@ -17,6 +17,7 @@ pytest.importorskip("h5py")
 
 import chainrule.keras as ck
 from chainrule.keras.models import load_model
+from test_saving import EXAMPLES
 
 TOLERANCE = 1e-6  # max abs difference of float32 predictions
 RESULTS = {}  # the measured differences, printed at the end (pytest -s)
@@ -130,6 +131,27 @@ def test_a_keras_model_loads_in_chainrule_and_predicts_the_same(tmp_path, name):
     model.train_on_batch(x[:8], y[:8])
     restored.train_on_batch(x[:8], y[:8])
     assert max_difference(model.get_weights(), restored.get_weights()) <= 1e-5
+
+
+@pytest.mark.parametrize("class_name", sorted(EXAMPLES))
+def test_every_registered_layer_crosses_to_keras_and_back(tmp_path, class_name):
+    sample_shape, make = EXAMPLES[class_name]
+    model = ck.Sequential([ck.Input(shape=sample_shape), make()])
+    rng = np.random.default_rng(0)
+    model.set_weights([np.abs(rng.normal(size=w.shape)).astype("float32") + 0.5
+                       for w in model.get_weights()])
+    model.save(tmp_path / "chainrule.keras")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        in_keras = keras.saving.load_model(tmp_path / "chainrule.keras")
+    in_keras.save(tmp_path / "keras.keras")  # Keras's own config of the layer, all its keys
+    back = load_model(tmp_path / "keras.keras")
+    x = rng.normal(size=(3,) + sample_shape).astype("float32")
+    expected = model.predict(x, verbose=0)
+    RESULTS[f"chainrule -> Keras, {class_name}"] = float(
+        np.abs(in_keras.predict(x, verbose=0) - expected).max())
+    assert np.abs(in_keras.predict(x, verbose=0) - expected).max() <= TOLERANCE
+    np.testing.assert_array_equal(back.predict(x, verbose=0), expected)
 
 
 def test_weights_files_cross_both_ways(tmp_path):

@@ -226,6 +226,17 @@ def _reading(path):
         ) from err
 
 
+@contextlib.contextmanager
+def _random_state_kept():
+    """Leave the global generator as it was: the initial weights that building a model draws
+    are all replaced by the file's."""
+    state = random.get_state()
+    try:
+        yield
+    finally:
+        random.set_state(state)
+
+
 def load_model(filepath, custom_objects=None, compile=True):
     """The model saved in a ``.keras`` file (by chainrule or Keras 3): architecture, weights and,
     with ``compile=True``, the compile config and the optimizer's state.
@@ -248,17 +259,13 @@ def load_model(filepath, custom_objects=None, compile=True):
         model = chainrule.keras.models.load_model("mnist.keras")
     """
     h5py = _h5py()
-    with open(filepath, "rb") as file, _reading(os.fspath(filepath)):
+    with open(filepath, "rb") as file, _reading(os.fspath(filepath)), _random_state_kept():
         config_bytes, weights_bytes = _read_archive(file)
         config = _parse_json(config_bytes)
         name, trainable, layer_list = serialization.model_parts(config, custom_objects)
         with h5py.File(io.BytesIO(weights_bytes), "r") as h5:
             _check_planned_weights(layer_list, h5)
-            state = random.get_state()
-            try:
-                model = serialization.assemble_sequential(name, trainable, layer_list)
-            finally:
-                random.set_state(state)
+            model = serialization.assemble_sequential(name, trainable, layer_list)
             if compile and config.get("compile_config"):  # {} when saved uncompiled
                 serialization.compile_from_config(model, config["compile_config"],
                                                   custom_objects)
@@ -270,7 +277,7 @@ def load_weights(model, filepath):
     """Set ``model``'s weights (and its compiled optimizer's state) from a ``.weights.h5`` file or
     the weights inside a ``.keras`` file. The model must be built, with the saved architecture.
 
-    Every shape is checked before anything is assigned: on an error the model is unchanged.
+    Every shape is checked before anything is assigned: on an error the weights are unchanged.
 
     Raises:
         ValueError: the model is not built yet.

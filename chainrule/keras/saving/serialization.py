@@ -375,15 +375,16 @@ def _resolve_class(module, class_name, custom_objects):
     if cls is not None:
         return cls
     known = ", ".join(sorted(LAYERS))
-    reason = (
-        " A Lambda layer holds Python code, and chainrule never runs code from a file."
-        if class_name == "Lambda" else ""
+    remedy = (
+        "A Lambda layer holds Python code, and chainrule never runs code from a file: rebuild "
+        "the model with a layer class instead."
+        if class_name == "Lambda" else
+        f"To load a class of your own, pass custom_objects={{{class_name!r}: YourClass}}."
     )
     raise FileFormatError(
         f"Unknown class {class_name!r} (module {module!r}): chainrule builds only its own classes "
         f"from a file (layers: {known}; and its initializers, regularizers, constraints, "
-        f"optimizers, schedules, losses and metrics).{reason} To load a class of your own, pass "
-        f"custom_objects={{{class_name!r}: YourClass}}."
+        f"optimizers, schedules, losses and metrics). {remedy}"
     )
 
 
