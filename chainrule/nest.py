@@ -21,7 +21,7 @@ def flatten(structure):
     while stack:
         value = stack.pop()
         if isinstance(value, dict):
-            stack.extend(value[key] for key in reversed(sorted(value)))
+            stack.extend(value[key] for key in sorted(value, reverse=True))
         elif isinstance(value, (list, tuple)):
             stack.extend(reversed(value))
         else:

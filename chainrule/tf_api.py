@@ -17,7 +17,8 @@ from .backend import xp_of
 from .engine import Tensor, as_array
 
 float16, float32, float64 = np.dtype("float16"), np.dtype("float32"), np.dtype("float64")
-int8, int16, int32, int64 = np.dtype("int8"), np.dtype("int16"), np.dtype("int32"), np.dtype("int64")
+int8, int16 = np.dtype("int8"), np.dtype("int16")
+int32, int64 = np.dtype("int32"), np.dtype("int64")
 uint8, bool_ = np.dtype("uint8"), np.dtype("bool")
 
 _INT32 = np.iinfo(np.int32)
@@ -54,7 +55,7 @@ def constant(value, dtype=None, shape=None, name=None):
     """
     if isinstance(value, Tensor):
         array = value.data.copy()  # a snapshot: assigning to a Variable later leaves it alone
-    elif isinstance(value, np.ndarray) or isinstance(value, np.generic):
+    elif isinstance(value, (np.ndarray, np.generic)):
         array = np.asarray(value)
     else:
         array = _python_array(value)

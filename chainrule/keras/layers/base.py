@@ -170,7 +170,7 @@ class Layer:
 
     @property
     def trainable_weights(self):
-        """The weights that training updates: none in a layer (or below one) with trainable=False."""
+        """The weights training updates: none in (or below) a layer with trainable=False."""
         return _collect_weights(self, "trainable")
 
     @property

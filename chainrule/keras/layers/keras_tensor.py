@@ -139,20 +139,24 @@ def _base_compute_output_shape():
 
 
 def _shape_leaves(structure):
+    """The shapes in a structure of shapes, in :func:`chainrule.nest.flatten`'s order."""
     if is_shape(structure):
         return [tuple(structure)]
-    values = structure.values() if isinstance(structure, dict) else structure
+    values = [structure[key] for key in sorted(structure)] if isinstance(structure, dict) \
+        else structure
     return [leaf for value in values for leaf in _shape_leaves(value)]
 
 
 def _pack_shapes(structure, outputs):
+    """The structure of shapes with each shape replaced by the next of ``outputs``."""
     iterator = iter(outputs)
 
     def rebuild(value):
         if is_shape(value):
             return next(iterator)
         if isinstance(value, dict):
-            return {key: rebuild(item) for key, item in value.items()}
+            packed = {key: rebuild(value[key]) for key in sorted(value)}
+            return {key: packed[key] for key in value}
         return [rebuild(item) for item in value]
 
     return rebuild(structure)

@@ -139,5 +139,6 @@ def summary_text(model):
     train_bytes = sum(w.size * itemsize[id(w)] for w in weights if id(w) in trainable)
     lines.append(f" Total params: {total:,} ({_size(total_bytes, 1)})")
     lines.append(f" Trainable params: {train:,} ({_size(train_bytes, 1)})")
-    lines.append(f" Non-trainable params: {total - train:,} ({_size(total_bytes - train_bytes, 1)})")
+    frozen_bytes = total_bytes - train_bytes
+    lines.append(f" Non-trainable params: {total - train:,} ({_size(frozen_bytes, 1)})")
     return "\n".join(lines)
