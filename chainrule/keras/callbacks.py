@@ -95,7 +95,11 @@ class ProgbarLogger(Callback):
 
 
 class CallbackList:
-    """Calls each hook on every callback in order."""
+    """Calls each hook on every callback in order.
+
+    A hook is called only on the callbacks that override it, so the per-batch hooks of the
+    usual callbacks (History, say) cost nothing in the training loop.
+    """
 
     def __init__(self, callbacks, model, params):
         self.callbacks = list(callbacks)
@@ -106,12 +110,24 @@ class CallbackList:
     def __getattr__(self, hook):
         if not hook.startswith("on_"):
             raise AttributeError(hook)
+        methods = [getattr(c, hook) for c in self.callbacks if _overrides(c, hook)]
 
         def call_all(*args, **kwargs):
-            for callback in self.callbacks:
-                getattr(callback, hook)(*args, **kwargs)
+            for method in methods:
+                method(*args, **kwargs)
 
+        setattr(self, hook, call_all)  # found once; later calls skip __getattr__
         return call_all
+
+
+def _overrides(callback, hook):
+    """Whether ``callback`` does something in ``hook`` (the train-batch hooks forward to the
+    ``on_batch_*`` aliases, so overriding either counts)."""
+    def overridden(name):  # by the class, or on the instance (as LambdaCallback does)
+        return name in vars(callback) or getattr(type(callback), name) is not getattr(Callback, name)
+
+    alias = {"on_train_batch_begin": "on_batch_begin", "on_train_batch_end": "on_batch_end"}
+    return overridden(hook) or (hook in alias and overridden(alias[hook]))
 
 
 # ----- callbacks that act on the training --------------------------------------------------------

@@ -54,6 +54,13 @@ class Metric:
     def result(self):
         raise NotImplementedError
 
+    def result_value(self):
+        """The result as a Python float, or an array for a metric of several values: what
+        ``fit`` puts in its logs."""
+        result = self.result()
+        result = result.numpy() if isinstance(result, Tensor) else result
+        return float(result) if np.ndim(result) == 0 else np.asarray(result)
+
     def __call__(self, *args, **kwargs):
         self.update_state(*args, **kwargs)
         return self.result()
@@ -93,7 +100,10 @@ class Mean(Metric):
     def result(self):
         """The mean so far as a float32 scalar Tensor (``float(m.result())`` or
         ``m.result().numpy()``, as in TensorFlow); 0 before any update."""
-        return Tensor(np.float32(self.total / self.count if self.count else 0.0))
+        return Tensor(np.float32(self.result_value()))
+
+    def result_value(self):
+        return self.total / self.count if self.count else 0.0
 
 
 class MeanMetricWrapper(Mean):

@@ -185,13 +185,12 @@ def test_accuracy_resolves_like_keras():
 
 def test_callback_hooks_run_in_keras_order():
     calls = []
-
-    class Recorder(Callback):
-        def __getattribute__(self, name):
-            if name.startswith("on_") and not name.startswith("on_batch"):
-                calls.append(name)
-            return object.__getattribute__(self, name)
-
+    hooks = ["on_train_begin", "on_epoch_begin", "on_train_batch_begin", "on_train_batch_end",
+             "on_epoch_end", "on_train_end", "on_test_begin", "on_test_end"]
+    Recorder = type("Recorder", (Callback,), {
+        hook: (lambda name: lambda self, *args, **kwargs: calls.append(name))(hook)
+        for hook in hooks
+    })
     x, y = blobs(8)
     model = Sequential([Dense(2, activation="softmax")])
     model.compile("sgd", "sparse_categorical_crossentropy")
@@ -199,6 +198,14 @@ def test_callback_hooks_run_in_keras_order():
     assert calls == ["on_train_begin", "on_epoch_begin", "on_train_batch_begin",
                      "on_train_batch_end", "on_train_batch_begin", "on_train_batch_end",
                      "on_epoch_end", "on_train_end"]
+
+    class Legacy(Callback):  # the on_batch_* aliases still see every training batch
+        def on_batch_end(self, batch, logs=None):
+            calls.append(("batch", batch, sorted(logs)))
+
+    calls.clear()
+    model.fit(x, y, batch_size=4, epochs=1, verbose=0, callbacks=[Legacy()])
+    assert calls == [("batch", 0, ["loss"]), ("batch", 1, ["loss"])]
 
 
 def test_predict_train_and_test_on_batch():

@@ -153,6 +153,7 @@ class Model(Layer):
                 if metric.name in names:  # Keras's name for the weighted twin of a metric
                     metric.name = f"weighted_{metric.name}"
                 self._weighted_metrics.append(metric)
+            self._sorted_metrics = sorted(self.metrics, key=lambda m: m.name)
 
     @property
     def metrics(self):
@@ -170,8 +171,9 @@ class Model(Layer):
     def get_metrics_result(self):
         """The current value of every metric, keyed by name in alphabetical order (as Keras):
         a float, or an array for a metric with several values (F1Score per class, say)."""
-        results = {m.name: m.result() for m in sorted(self.metrics, key=lambda m: m.name)}
-        return {name: float(r) if np.ndim(r) == 0 else np.asarray(r) for name, r in results.items()}
+        if self._compile_metrics is None:  # nothing measured yet: the loss alone
+            return {"loss": self._loss_tracker.result_value()}
+        return {m.name: m.result_value() for m in self._sorted_metrics}
 
     # ----- one step ----------------------------------------------------------------------------
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
@@ -193,12 +195,16 @@ class Model(Layer):
         checked to give the same results (see ``replay.py``; ``compile(run_eagerly=True)``
         turns replaying off).
         """
-        if not self.built:  # create the weights first, so that this step updates them too
-            with no_grad():
-                self(x[:1], training=False)
-        weights = self.trainable_weights
+        plans = self._train_plans
+        if plans.weights is None:
+            if not self.built:  # create the weights first, so that this step updates them too
+                with no_grad():
+                    self(x[:1], training=False)
+            # Keras also fixes what trains at compile time: compile again after changing it
+            plans.weights = self.trainable_weights
+        weights = plans.weights
         arrays = (x, y) if sample_weight is None else (x, y, sample_weight)
-        loss, y_pred, grads = self._train_plans.step(self, arrays, weights)
+        loss, y_pred, grads = plans.step(self, arrays, weights)
         self.optimizer.apply(grads, weights)
         return self._update_metrics(y, y_pred, loss, len(x), sample_weight)
 

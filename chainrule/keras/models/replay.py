@@ -27,6 +27,7 @@ class TrainStepPlans:
     def __init__(self, enabled=True):
         self.enabled = enabled
         self.plans = {}
+        self.weights = None  # the trainable weights, fixed at the first step
 
     def step(self, model, arrays, weights):
         """Run one forward pass and backward pass: (loss array, y_pred array, gradients)."""
