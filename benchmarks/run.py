@@ -1,7 +1,8 @@
 """Time chainrule against TensorFlow/Keras, PyTorch, JAX and a hand-written NumPy loop on MNIST.
 
     python benchmarks/run.py [--workload article|wide|all|convnet] [--epochs N] [--repeat R]
-                             [--peers tf,torch,jax] [--unset-openblas-env] [--json FILE]
+                             [--peers tf,torch,jax] [--threads N] [--unset-openblas-env]
+                             [--data DIR] [--json FILE]
 
 Every system trains in its own interpreter (``bench_<system>.py``), one after the other, so that
 each one's import time and peak memory are its own: chainrule and the NumPy reference with this
@@ -40,6 +41,7 @@ from common import DEFAULT_DATA, WORKLOADS, numpy_blas
 HERE = Path(__file__).resolve().parent
 OPENBLAS_TUNING = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 THREAD_SETTINGS = re.compile(r"^(OMP_|MKL_|OPENBLAS_|GOTO|BLIS_|NVPL_|XLA_FLAGS|TF_NUM_)")
+DEFAULT_REPEAT = 3
 TERMINAL_SIZE = (40, 120)  # rows, columns of the children's pseudo-terminal
 
 # name -> (script, environment variable naming its Python, default Python)
@@ -52,7 +54,9 @@ SYSTEMS = {
 }
 PEERS = ("tf", "torch", "jax")
 
-# (workload, what, the ratio's numerator and denominator or a quantity, limit, lower limit)
+# (workload, what is measured, (kind, argument), upper limit, lower limit or None). Kind 'ratio'
+# is chainrule's s/epoch over the named system's; 'accuracy' counts only after the given number of
+# epochs; 'import' and 'rss' are chainrule's own import time and peak memory.
 TARGETS = [
     ("article", "chainrule s/epoch / NumPy loop's", ("ratio", "numpy"), 1.25, None),
     ("article", "chainrule s/epoch / PyTorch's", ("ratio", "torch"), 0.36, None),
@@ -72,7 +76,8 @@ def parse_args():
                         default="article", help="all = article and wide")
     parser.add_argument("--epochs", type=int, default=None,
                         help="epochs per run (default: the workload's, 10 for article, 3 for wide)")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per system (default 3)")
+    parser.add_argument("--repeat", type=int, default=None,
+                        help="runs per system (default 3; convnet.py's own default for convnet)")
     parser.add_argument("--peers", default=",".join(PEERS),
                         help="comma-separated subset of tf,torch,jax, or 'none' (default: all)")
     parser.add_argument("--unset-openblas-env", action="store_true",
@@ -87,7 +92,7 @@ def parse_args():
     args = parser.parse_args()
     if args.epochs is not None and args.epochs < 1:
         parser.error(f"--epochs must be at least 1; got {args.epochs}")
-    if args.repeat < 1:
+    if args.repeat is not None and args.repeat < 1:
         parser.error(f"--repeat must be at least 1; got {args.repeat}")
     available = len(os.sched_getaffinity(0))
     if args.threads is not None and not 1 <= args.threads <= available:
@@ -148,23 +153,30 @@ def run_child(command, env, workdir):
     return status, tail[-3000:]
 
 
-def run_system(system, workload, epochs, seed, env, data_dir):
-    """One training run in a fresh interpreter: its JSON record, or a note saying why not."""
-    script, _, _ = SYSTEMS[system]
-    python = python_of(system)
+def run_benchmark(python, arguments, env):
+    """Run ``python *arguments --out FILE`` in a fresh interpreter.
+
+    Returns (the JSON record the script wrote to FILE, None), or (None, a note saying why not).
+    """
     if not Path(python).exists():
         return None, f"skipped: {python} not found (see benchmarks/README.md to install it)"
     with tempfile.TemporaryDirectory(prefix="chainrule-bench-") as workdir:
         out = Path(workdir) / "result.json"
-        command = [python, str(HERE / script), "--data", str(data_dir), "--workload", workload,
-                   "--seed", str(seed), "--out", str(out)]
-        if epochs is not None:
-            command += ["--epochs", str(epochs)]
-        status, tail = run_child(command, env, workdir)
+        status, tail = run_child([python, *arguments, "--out", str(out)], env, workdir)
         if status != 0 or not out.exists():
             last = [line for line in tail.splitlines() if line.strip()][-1:] or ["no output"]
             return None, f"failed (exit status {status}): {last[0].strip()[:200]}"
         return json.loads(out.read_text()), None
+
+
+def run_system(system, workload, epochs, seed, env, data_dir):
+    """One training run of ``bench_<system>.py``: its JSON record, or a note saying why not."""
+    script, _, _ = SYSTEMS[system]
+    arguments = [str(HERE / script), "--data", str(data_dir), "--workload", workload,
+                 "--seed", str(seed)]
+    if epochs is not None:
+        arguments += ["--epochs", str(epochs)]
+    return run_benchmark(python_of(system), arguments, env)
 
 
 def summarize(records):
@@ -254,11 +266,9 @@ def describe_machine(args):
         "thread/BLAS environment: "
         + (", ".join(f"{k}={v}" for k, v in settings.items()) or "none set"),
     ]
-    for name in OPENBLAS_TUNING:
-        state = os.environ.get(name, "unset")
-        if args.unset_openblas_env and name in os.environ:
-            state += ", unset for the benchmarks (--unset-openblas-env)"
-        lines.append(f"{name}: {state}")
+    lines += [f"{name}: {os.environ.get(name, 'unset')}" for name in OPENBLAS_TUNING]
+    if args.unset_openblas_env:
+        lines.append("--unset-openblas-env: both removed from the benchmarks' environment")
     return lines
 
 
@@ -312,10 +322,12 @@ def run_convnet(args, env):
     script = HERE / "convnet.py"
     if not script.exists():
         sys.exit(f"--workload convnet needs {script}, which is not there")
-    command = [sys.executable, str(script), "--repeat", str(args.repeat), "--peers",
-               ",".join(args.systems[2:]) or "none", "--data", args.data]
+    command = [sys.executable, str(script), "--peers", ",".join(args.systems[2:]) or "none",
+               "--data", args.data]
     if args.epochs:
         command += ["--epochs", str(args.epochs)]
+    if args.repeat:
+        command += ["--repeat", str(args.repeat)]
     if args.unset_openblas_env:
         command.append("--unset-openblas-env")
     if args.json:
@@ -328,10 +340,11 @@ def main():
     if args.threads is not None:  # the children inherit the CPU set, as with `taskset`
         os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:args.threads])
     env = child_environment(args.unset_openblas_env)
-    print("# chainrule benchmarks\n")
-    print("\n".join(describe_machine(args)), flush=True)
     if args.workload == "convnet":
         run_convnet(args, env)
+    args.repeat = args.repeat or DEFAULT_REPEAT
+    print("# chainrule benchmarks\n")
+    print("\n".join(describe_machine(args)), flush=True)
     workloads = ["article", "wide"] if args.workload == "all" else [args.workload]
     results = {w: run_workload(args, w, env) for w in workloads}
     if args.json:

@@ -78,6 +78,7 @@ class Plan:
         self.wrt = [slots.get(id(w)) for w in wrt]
 
         self.source, self._replay = self._compile()
+        self._variable_objects = [variable for _, variable in self.variables]
 
     def _compile(self):
         """Write the replay as straight-line Python (one line per forward op or VJP) and compile
@@ -122,7 +123,7 @@ class Plan:
 
     def run(self, *arrays):
         """Replay on new input ``arrays``: returns (outputs as arrays, gradients w.r.t. ``wrt``)."""
-        return self._replay(arrays, [variable for _, variable in self.variables])
+        return self._replay(arrays, self._variable_objects)
 
     def matches(self, outputs, grads, arrays):
         """True if replaying on ``arrays`` reproduces the engine's ``outputs`` and ``grads``."""

@@ -9,6 +9,16 @@ from .elementwise import exp, sigmoid
 from .reduction import restore_reduced
 
 
+def _max_keepdims(a, axis):
+    """max of ``a`` over ``axis``, keeping it as size 1. For the rows of a matrix the maximum
+    is read at the argmax, which NumPy finds several times faster than it reduces with max
+    over a short last axis (a NaN propagates either way: argmax points at it)."""
+    if a.ndim == 2 and axis in (-1, 1) and a.shape[1]:
+        rows = xp_of(a).arange(a.shape[0])
+        return a[rows, a.argmax(axis=1)][:, None]
+    return a.max(axis=axis, keepdims=True)
+
+
 @primitive
 def logsumexp(a, axis=-1, keepdims=False):
     """y = log sum_j e^(a_j) over ``axis`` = m + log sum_j e^(a_j - m), m = max_j a_j.
@@ -35,7 +45,7 @@ def softmax(a, axis=-1):
     dL/da = y * (g - sum_j g_j y_j)   (the Jacobian diag(y) - y yᵀ applied to g).
     """
     xp = xp_of(a)
-    e = a - a.max(axis=axis, keepdims=True)
+    e = a - _max_keepdims(a, axis)
     xp.exp(e, out=e)
     e /= e.sum(axis=axis, keepdims=True)
     return e
@@ -71,7 +81,7 @@ def softmax_cross_entropy(logits, labels, probabilities=None, axis=-1):
     gradient then reuses instead of computing it again; no gradient flows into it.
     """
     xp = xp_of(logits)
-    shifted = logits - logits.max(axis=axis, keepdims=True)  # z - m: the same softmax, no overflow
+    shifted = logits - _max_keepdims(logits, axis)  # z - m: the same softmax, no overflow
     lse = xp.log(xp.exp(shifted).sum(axis=axis))  # logsumexp(z) - m
     return lse * labels.sum(axis=axis) - (labels * shifted).sum(axis=axis)
 

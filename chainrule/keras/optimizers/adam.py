@@ -1,7 +1,8 @@
 """Adam (Kingma & Ba, 2015) in Keras's formulation."""
 
-import numpy as np
+import math
 
+from ...backend import xp_of
 from .base import Optimizer
 
 
@@ -34,16 +35,28 @@ class Adam(Optimizer):
         super().build(variables)
 
     def update_step(self, gradient, variable, learning_rate):
+        xp = xp_of(variable.data)
         t = self.iterations + 1
-        alpha = learning_rate * np.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
+        # a Python float, so the update is computed in the variable's own dtype (as Keras does)
+        alpha = learning_rate * math.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
         m, v = self.slot(variable, "momentum"), self.slot(variable, "velocity")
-        m += (gradient - m) * (1 - self.beta_1)
-        v += (gradient * gradient - v) * (1 - self.beta_2)
+        step, root = self.scratch(variable, 2)
+        xp.subtract(gradient, m, out=step)  # m <- m + (g - m)(1 - β1), in place
+        step *= 1 - self.beta_1
+        m += step
+        xp.multiply(gradient, gradient, out=step)  # v <- v + (g² - v)(1 - β2)
+        step -= v
+        step *= 1 - self.beta_2
+        v += step
         if self.amsgrad:
             v_hat = self.slot(variable, "velocity_hat")
-            np.maximum(v_hat, v, out=v_hat)
+            xp.maximum(v_hat, v, out=v_hat)
             v = v_hat
-        variable.data -= (m * alpha) / (np.sqrt(v) + self.epsilon)
+        xp.multiply(m, alpha, out=step)  # w <- w - α m / (sqrt(v) + ε)
+        xp.sqrt(v, out=root)
+        root += self.epsilon
+        step /= root
+        variable.data -= step
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,

@@ -16,7 +16,7 @@ import warnings
 
 import numpy as np
 
-from ...backend import xp_of
+from ...backend import ndarray_types, xp_of
 from ...engine import Tensor
 from .schedules import LearningRateSchedule
 from .schedules import deserialize as deserialize_schedule
@@ -63,6 +63,7 @@ class Optimizer:
         self.iterations = 0
         self.built = False
         self._slots = {}
+        self._scratch = {}
         self._exclude_ids = set()
         self._exclude_pattern = None
 
@@ -119,6 +120,17 @@ class Optimizer:
     def slot(self, variable, name):
         return self._slots[name][id(variable)]
 
+    def scratch(self, variable, count):
+        """``count`` work arrays shaped like ``variable``, allocated once and reused by every
+        step, so that an update writes its intermediate results without allocating (they hold
+        no state: nothing in them survives a step)."""
+        buffers = self._scratch.get(id(variable))
+        if buffers is None or len(buffers) < count:
+            xp = xp_of(variable.data)
+            buffers = [xp.empty_like(variable.data) for _ in range(count)]
+            self._scratch[id(variable)] = buffers
+        return buffers
+
     # ----- weight decay ------------------------------------------------------------------------
     def exclude_from_weight_decay(self, var_list=None, var_names=None):
         """Exempt variables from weight decay (before the optimizer is built, as in Keras).
@@ -162,38 +174,49 @@ class Optimizer:
             return
         if not self.built:
             self.build(trainable_variables)
-        pairs, missing = [], []
-        for g, v in zip(grads, trainable_variables):
-            if g is None:
-                missing.append(v.name)
-                continue
-            g = g.data if isinstance(g, Tensor) else xp_of(v.data).asarray(g)
-            if g.shape != v.shape:
-                raise ValueError(
-                    f"{type(self).__name__}: gradient of shape {g.shape} for variable "
-                    f"{getattr(v, 'path', None) or v.name!r} of shape {v.shape}"
-                )
-            pairs.append((g, v))
-        if not pairs:
-            raise ValueError(
-                f"{type(self).__name__}: no gradients provided for any variable; check that the "
-                f"loss depends on the weights being trained."
-            )
+        grads, variables, missing = self._checked(grads, trainable_variables)
         if missing:
             warnings.warn(
                 f"Gradients do not exist for variables {missing} when minimizing the loss.",
                 stacklevel=2,
             )
-        grads = self._clip([g for g, _ in pairs])
-        variables = [v for _, v in pairs]
+        if self.clipnorm or self.global_clipnorm or self.clipvalue:
+            grads = self._clip(grads)
         learning_rate = self.learning_rate
-        self._apply_weight_decay(variables, learning_rate)
+        if self.weight_decay is not None:
+            self._apply_weight_decay(variables, learning_rate)
         self._backend_update_step(grads, variables, learning_rate)
         for v in variables:
-            constraint = getattr(v, "constraint", None)
-            if constraint is not None:
-                v.assign(constraint(v.data))
+            if v.constraint is not None:
+                v.assign(v.constraint(v.data))
         self.iterations += 1
+
+    def _checked(self, grads, variables):
+        """(gradient arrays, their variables, names of variables without a gradient).
+
+        Raises:
+            ValueError: a gradient whose shape differs from its variable's, or no gradient.
+        """
+        checked, kept, missing = [], [], []
+        for g, v in zip(grads, variables):
+            if g is None:
+                missing.append(v.name)
+                continue
+            if not isinstance(g, ndarray_types):
+                g = g.data if isinstance(g, Tensor) else xp_of(v.data).asarray(g)
+            if g.shape != v.data.shape:
+                raise ValueError(
+                    f"{type(self).__name__}: gradient of shape {g.shape} for variable "
+                    f"{getattr(v, 'path', None) or v.name!r} of shape {v.shape}"
+                )
+            checked.append(g)
+            kept.append(v)
+        if not kept:
+            raise ValueError(
+                f"{type(self).__name__}: no gradients provided for any variable; check that the "
+                f"loss depends on the weights being trained."
+            )
+        return checked, kept, missing
 
     def _clip(self, grads):
         """Keras's clipping of the gradients, one rule at most (see the class docstring)."""
@@ -213,8 +236,6 @@ class Optimizer:
         return grads
 
     def _apply_weight_decay(self, variables, learning_rate):
-        if self.weight_decay is None:
-            return
         for v in variables:
             if self._use_weight_decay(v):
                 v.data -= v.data * (learning_rate * self.weight_decay)

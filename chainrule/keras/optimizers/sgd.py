@@ -1,5 +1,6 @@
 """Stochastic gradient descent, the article's update W <- W - η dL/dW, with Keras's momentum."""
 
+from ...backend import xp_of
 from .base import Optimizer
 
 
@@ -31,7 +32,9 @@ class SGD(Optimizer):
     def update_step(self, gradient, variable, learning_rate):
         w = variable.data
         if not self.momentum:
-            w -= learning_rate * gradient
+            (step,) = self.scratch(variable, 1)
+            xp_of(w).multiply(gradient, learning_rate, out=step)  # w <- w - η g, in place
+            w -= step
             return
         velocity = self.slot(variable, "momentum")
         velocity *= self.momentum
