@@ -301,8 +301,6 @@ def main(argv=None):
 # ----- train -------------------------------------------------------------------------------------
 def train_command(args):
     """`chainrule train`: fit, report the test results, write the run's files."""
-    from .keras.layers import Dense
-    from .keras.models import Sequential
     from .keras.optimizers import OPTIMIZERS
     from .keras.utils import set_random_seed, to_categorical
 
@@ -310,11 +308,7 @@ def train_command(args):
     if args.seed is not None:
         set_random_seed(args.seed)
     (x_train, y_train), (x_test, y_test) = _mnist()
-    model = Sequential(
-        [Dense(args.hidden[0], activation="relu", input_shape=(PIXELS,))]
-        + [Dense(units, activation="relu") for units in args.hidden[1:]]
-        + [Dense(NUM_CLASSES, activation="softmax")]
-    )
+    model = _dense_network(args.hidden)
     rate = {} if args.learning_rate is None else {"learning_rate": args.learning_rate}
     optimizer = OPTIMIZERS[args.optimizer](**rate)
     model.compile(optimizer=optimizer, loss="categorical_crossentropy", metrics=["accuracy"])
@@ -465,6 +459,18 @@ def _write_atomically(path, write):
         write(file)
 
 
+def _dense_network(hidden):
+    """x (784,) -> Dense(h, relu) for each h in `hidden` -> Dense(10, softmax), uncompiled."""
+    from .keras.layers import Dense
+    from .keras.models import Sequential
+
+    return Sequential(
+        [Dense(hidden[0], activation="relu", input_shape=(PIXELS,))]
+        + [Dense(units, activation="relu") for units in hidden[1:]]
+        + [Dense(NUM_CLASSES, activation="softmax")]
+    )
+
+
 def _mnist():
     """MNIST as Keras's example prepares it: (n, 784) float32 pixels in [0, 1], uint8 labels."""
     from .keras.datasets import mnist
@@ -550,8 +556,9 @@ def _load_model(path):
         raise CommandError(f"cannot load model {path}: {err}") from None
 
 
-def _probabilities(model, x):
-    """The model's class probabilities for flattened images x (n, 784), checked to be (n, 10)."""
+def _sample_shape(model):
+    """The shape of one input sample of `model` (without the batch axis), checked to hold the
+    784 pixels of an MNIST image; (784,) for a model without a declared input shape."""
     shape = getattr(model, "batch_input_shape", None)
     sample_shape = (PIXELS,) if shape is None else tuple(shape[1:])
     if int(np.prod(sample_shape)) != PIXELS:
@@ -559,6 +566,12 @@ def _probabilities(model, x):
             f"the model expects inputs of shape {sample_shape}; MNIST images have 28x28 = "
             f"{PIXELS} pixels"
         )
+    return sample_shape
+
+
+def _probabilities(model, x):
+    """The model's class probabilities for flattened images x (n, 784), checked to be (n, 10)."""
+    sample_shape = _sample_shape(model)
     outputs = model.predict(x.reshape((len(x),) + sample_shape), verbose=0)
     if outputs.shape != (len(x), NUM_CLASSES):
         raise CommandError(
@@ -613,15 +626,10 @@ def _tiny_problem(seed):
 def _mnist_problem(path, batch_size):
     """The article's model (or the saved one at `path`) and the first `batch_size` training
     digits, shaped for the model, with labels as its loss takes them."""
-    from .keras.layers import Dense
-    from .keras.models import Sequential
     from .keras.utils import to_categorical
 
     if path is None:
-        model = Sequential(
-            [Dense(10, activation="relu", input_shape=(PIXELS,)),
-             Dense(NUM_CLASSES, activation="softmax")]
-        )
+        model = _dense_network((10,))
         model.compile(optimizer="sgd", loss="categorical_crossentropy")
     else:
         model = _load_model(path)
@@ -633,13 +641,7 @@ def _mnist_problem(path, batch_size):
         print("The saved model has no compiled loss: explaining it with sgd and "
               "categorical_crossentropy.")
         model.compile(optimizer="sgd", loss="categorical_crossentropy")
-    shape = getattr(model, "batch_input_shape", None)
-    sample_shape = (PIXELS,) if shape is None else tuple(shape[1:])
-    if int(np.prod(sample_shape)) != PIXELS:
-        raise CommandError(
-            f"the model expects inputs of shape {sample_shape}; MNIST images have 28x28 = "
-            f"{PIXELS} pixels"
-        )
+    sample_shape = _sample_shape(model)
     sparse = "sparse" in getattr(model._loss_object, "name", "")
     return model, x.reshape((len(x),) + sample_shape), (
         labels if sparse else to_categorical(labels, NUM_CLASSES)

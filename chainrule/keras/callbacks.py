@@ -158,6 +158,27 @@ def _check_mode(callback, mode):
     return mode
 
 
+def _monitor_sign(callback):
+    """-1 when ``callback.monitor`` should go down, +1 when up, None when that cannot be told:
+    from ``callback.mode``, else losses down and metrics in the direction they declare."""
+    if callback.mode != "auto":
+        return -1 if callback.mode == "min" else 1
+    name = callback.monitor.removeprefix("val_")
+    if name == "loss":
+        return -1
+    for metric in getattr(callback.model, "metrics", ()):
+        direction = getattr(metric, "_direction", None)
+        if metric.name == name and direction is not None:
+            return 1 if direction == "up" else -1
+    return None
+
+
+def _improves(sign, value, reference, min_delta=0):
+    """Whether ``value`` beats ``reference`` by more than ``min_delta`` in the direction
+    ``sign`` (-1: lower is better, +1: higher is better)."""
+    return sign * (value - reference) > min_delta
+
+
 class EarlyStopping(Callback):
     """Stop training when a monitored quantity has stopped improving.
 
@@ -205,25 +226,18 @@ class EarlyStopping(Callback):
 
     def _direction(self, current):
         """-1 (minimize) or +1 (maximize), None while it cannot be told yet."""
-        if self.mode != "auto":
-            return -1 if self.mode == "min" else 1
-        name = self.monitor.removeprefix("val_")
-        if name == "loss":
-            return -1
-        for metric in getattr(self.model, "metrics", ()):
-            direction = getattr(metric, "_direction", None)
-            if metric.name == name and direction is not None:
-                return 1 if direction == "up" else -1
-        if current is None:
-            return None
-        raise ValueError(
-            f"EarlyStopping callback received monitor={self.monitor} but cannot determine "
-            f"whether that metric should be maximized or minimized. Pass mode='max' in order to "
-            f"do early stopping based on the highest metric value, or mode='min' for the lowest."
-        )
+        sign = _monitor_sign(self)
+        if sign is None and current is not None:
+            raise ValueError(
+                f"EarlyStopping callback received monitor={self.monitor} but cannot determine "
+                f"whether that metric should be maximized or minimized. Pass mode='max' in order "
+                f"to do early stopping based on the highest metric value, or mode='min' for the "
+                f"lowest."
+            )
+        return sign
 
     def _is_improvement(self, value, reference):
-        return self._sign * (value - reference) > self.min_delta
+        return _improves(self._sign, value, reference, self.min_delta)
 
     def on_epoch_end(self, epoch, logs=None):
         current = _monitored(self, logs, "Early stopping")
@@ -310,7 +324,7 @@ class ReduceLROnPlateau(Callback):
         if self.in_cooldown():
             self.cooldown_counter -= 1
             self.wait = 0
-        if self._sign * (current - self.best) > self.min_delta:
+        if _improves(self._sign, current, self.best, self.min_delta):
             self.best, self.wait = current, 0
         elif not self.in_cooldown():
             self.wait += 1
@@ -489,27 +503,6 @@ def _with_logs(fn, takes_index):
 # ----- callbacks that save the training -----------------------------------------------------------
 
 
-def _monitor_sign(callback, current):
-    """-1 when ``callback.monitor`` should go down, +1 when up, None while it cannot be told yet:
-    from ``callback.mode``, else losses down and metrics in the direction they declare."""
-    if callback.mode != "auto":
-        return -1 if callback.mode == "min" else 1
-    name = callback.monitor.removeprefix("val_")
-    if name == "loss":
-        return -1
-    for metric in getattr(callback.model, "metrics", ()):
-        direction = getattr(metric, "_direction", None)
-        if metric.name == name and direction is not None:
-            return 1 if direction == "up" else -1
-    if current is None:
-        return None
-    raise ValueError(
-        f"{type(callback).__name__} callback received monitor={callback.monitor}, but cannot "
-        f"determine whether that metric should be maximized or minimized. Pass mode='max' to "
-        f"keep the highest value, or mode='min' for the lowest."
-    )
-
-
 class _BatchCounter:
     """Counts the batches seen across epochs and says when ``every`` of them have passed."""
 
@@ -620,9 +613,15 @@ class ModelCheckpoint(Callback):
         if current is None:
             return True
         if self._sign is None:
-            self._sign = _monitor_sign(self, current)
+            self._sign = _monitor_sign(self)
+            if self._sign is None:
+                raise ValueError(
+                    f"{type(self).__name__} callback received monitor={self.monitor}, but cannot "
+                    f"determine whether that metric should be maximized or minimized. Pass "
+                    f"mode='max' to keep the highest value, or mode='min' for the lowest."
+                )
         best = "None" if self.best is None else f"{self.best:.5f}"
-        if self.best is None or self._sign * (current - self.best) > 0:
+        if self.best is None or _improves(self._sign, current, self.best):
             if self.verbose > 0:
                 print(f"\nEpoch {epoch + 1}: {self.monitor} improved from {best} to "
                       f"{current:.5f}, saving model to {filepath}")

@@ -337,6 +337,16 @@ def _divide_no_nan(a, b):
     return np.divide(a, b, out=np.zeros_like(a, dtype=np.float64), where=b != 0)
 
 
+def _accumulated(total, counts):
+    """The dict of arrays ``counts`` added key by key to the running ``total`` (None at first:
+    then ``counts`` itself)."""
+    if total is None:
+        return counts
+    for key in counts:
+        total[key] = total[key] + counts[key]
+    return total
+
+
 def _scalar_or_array(values):
     """A float for one value (one threshold), the array for several."""
     return float(values[0]) if values.size == 1 else values
@@ -464,11 +474,7 @@ class AUC(Metric):
             y_pred = 1.0 / (1.0 + np.exp(-y_pred.astype(np.float64)))
         counts = confusion_counts(y_true, y_pred, self.thresholds, sample_weight,
                                   multi_label=self.multi_label, label_weights=self.label_weights)
-        if self._counts is None:
-            self._counts = counts
-        else:
-            for key in counts:
-                self._counts[key] = self._counts[key] + counts[key]
+        self._counts = _accumulated(self._counts, counts)
 
     def result(self):
         if self._counts is None:
@@ -579,11 +585,7 @@ class FBetaScore(Metric):
             "fn": (weight * (1 - predicted) * y_true).sum(axis=axis),
             "support": (weight * y_true).sum(axis=axis),
         }
-        if self._counts is None:
-            self._counts = counts
-        else:
-            for key in counts:
-                self._counts[key] = self._counts[key] + counts[key]
+        self._counts = _accumulated(self._counts, counts)
 
     def result(self):
         if self._counts is None:

@@ -40,6 +40,28 @@ def _broadcastable(weight, broadcast_shape):
     return weight.reshape(broadcast_shape)
 
 
+def _add_gamma_beta(layer, shape, scale, center):
+    """Create ``layer.gamma`` (if ``scale``) and ``layer.beta`` (if ``center``) of ``shape``,
+    with the layer's initializers, regularizers and constraints."""
+    if scale:
+        layer.gamma = layer.add_weight(shape, layer.gamma_initializer, name="gamma",
+                                       regularizer=layer.gamma_regularizer,
+                                       constraint=layer.gamma_constraint)
+    if center:
+        layer.beta = layer.add_weight(shape, layer.beta_initializer, name="beta",
+                                      regularizer=layer.beta_regularizer,
+                                      constraint=layer.beta_constraint)
+
+
+def _scale_and_shift(layer, outputs):
+    """outputs * γ + β, each factor only if the layer has it, broadcast over the other axes."""
+    if layer.gamma is not None:
+        outputs = outputs * _broadcastable(layer.gamma, layer._broadcast_shape)
+    if layer.beta is not None:
+        outputs = outputs + _broadcastable(layer.beta, layer._broadcast_shape)
+    return outputs
+
+
 def _check_epsilon(layer_name, epsilon):
     if not epsilon > 0:
         raise ValueError(f"{layer_name}: epsilon must be > 0; got epsilon={epsilon}")
@@ -111,14 +133,7 @@ class BatchNormalization(Layer):
         self._reduction_axes = tuple(a for a in range(ndim) if a != axis)
         self._broadcast_shape = tuple(features if a == axis else 1 for a in range(ndim))
         shape = (features,)
-        if self.scale:
-            self.gamma = self.add_weight(shape, self.gamma_initializer, name="gamma",
-                                         regularizer=self.gamma_regularizer,
-                                         constraint=self.gamma_constraint)
-        if self.center:
-            self.beta = self.add_weight(shape, self.beta_initializer, name="beta",
-                                        regularizer=self.beta_regularizer,
-                                        constraint=self.beta_constraint)
+        _add_gamma_beta(self, shape, self.scale, self.center)
         self.moving_mean = self.add_weight(shape, self.moving_mean_initializer,
                                            name="moving_mean", trainable=False)
         self.moving_variance = self.add_weight(shape, self.moving_variance_initializer,
@@ -143,11 +158,7 @@ class BatchNormalization(Layer):
             mean = _broadcastable(self.moving_mean.data, self._broadcast_shape)
             variance = _broadcastable(self.moving_variance.data, self._broadcast_shape)
             outputs = (inputs - mean) / ops.sqrt(variance + self.epsilon)
-        if self.gamma is not None:
-            outputs = outputs * _broadcastable(self.gamma, self._broadcast_shape)
-        if self.beta is not None:
-            outputs = outputs + _broadcastable(self.beta, self._broadcast_shape)
-        return outputs
+        return _scale_and_shift(self, outputs)
 
     def _update_moving_averages(self, mean, variance):
         m = self.momentum
@@ -220,14 +231,8 @@ class LayerNormalization(Layer):
         shape = tuple(input_shape[a] for a in self._axes)
         self._broadcast_shape = tuple(input_shape[a] if a in self._axes else 1
                                       for a in range(ndim))
-        if self.scale or self.rms_scaling:
-            self.gamma = self.add_weight(shape, self.gamma_initializer, name="gamma",
-                                         regularizer=self.gamma_regularizer,
-                                         constraint=self.gamma_constraint)
-        if self.center and not self.rms_scaling:
-            self.beta = self.add_weight(shape, self.beta_initializer, name="beta",
-                                        regularizer=self.beta_regularizer,
-                                        constraint=self.beta_constraint)
+        _add_gamma_beta(self, shape, self.scale or self.rms_scaling,
+                        self.center and not self.rms_scaling)
         self.built = True
 
     def check_input(self, x):
@@ -246,11 +251,7 @@ class LayerNormalization(Layer):
         centered = inputs - inputs.mean(axis=self._axes, keepdims=True)
         variance = (centered * centered).mean(axis=self._axes, keepdims=True)
         outputs = centered / ops.sqrt(variance + self.epsilon)
-        if self.gamma is not None:
-            outputs = outputs * _broadcastable(self.gamma, self._broadcast_shape)
-        if self.beta is not None:
-            outputs = outputs + _broadcastable(self.beta, self._broadcast_shape)
-        return outputs
+        return _scale_and_shift(self, outputs)
 
     def get_config(self):
         serialize = initializers_module.serialize

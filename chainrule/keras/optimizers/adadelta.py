@@ -23,9 +23,7 @@ class Adadelta(Optimizer):
         self.rho, self.epsilon = rho, epsilon
 
     def build(self, variables):
-        for v in variables:
-            self.add_slot(v, "accumulated_grad")
-            self.add_slot(v, "accumulated_delta_var")
+        self.add_slots(variables, "accumulated_grad", "accumulated_delta_var")
         super().build(variables)
 
     def update_step(self, gradient, variable, learning_rate):

@@ -29,8 +29,7 @@ class Adagrad(Optimizer):
         self.initial_accumulator_value, self.epsilon = initial_accumulator_value, epsilon
 
     def build(self, variables):
-        for v in variables:
-            self.add_slot(v, "accumulator", fill=self.initial_accumulator_value)
+        self.add_slots(variables, "accumulator", fill=self.initial_accumulator_value)
         super().build(variables)
 
     def update_step(self, gradient, variable, learning_rate):

@@ -27,11 +27,9 @@ class Adam(Optimizer):
         self.beta_1, self.beta_2, self.epsilon, self.amsgrad = beta_1, beta_2, epsilon, amsgrad
 
     def build(self, variables):
-        for v in variables:
-            self.add_slot(v, "momentum")
-            self.add_slot(v, "velocity")
-            if self.amsgrad:
-                self.add_slot(v, "velocity_hat")
+        self.add_slots(variables, "momentum", "velocity")
+        if self.amsgrad:
+            self.add_slots(variables, "velocity_hat")
         super().build(variables)
 
     def update_step(self, gradient, variable, learning_rate):

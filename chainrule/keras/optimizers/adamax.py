@@ -23,9 +23,7 @@ class Adamax(Optimizer):
         self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
 
     def build(self, variables):
-        for v in variables:
-            self.add_slot(v, "momentum")
-            self.add_slot(v, "norm")
+        self.add_slots(variables, "momentum", "norm")
         super().build(variables)
 
     def update_step(self, gradient, variable, learning_rate):

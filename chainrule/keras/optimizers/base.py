@@ -117,6 +117,12 @@ class Optimizer:
         self._slots.setdefault(name, {})[id(variable)] = array
         return array
 
+    def add_slots(self, variables, *names, fill=0.0):
+        """``add_slot(v, name, fill)`` for each variable v and each of ``names``."""
+        for name in names:
+            for variable in variables:
+                self.add_slot(variable, name, fill)
+
     def slot(self, variable, name):
         return self._slots[name][id(variable)]
 

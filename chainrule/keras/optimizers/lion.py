@@ -30,8 +30,7 @@ class Lion(Optimizer):
         self.beta_1, self.beta_2 = beta_1, beta_2
 
     def build(self, variables):
-        for v in variables:
-            self.add_slot(v, "momentum")
+        self.add_slots(variables, "momentum")
         super().build(variables)
 
     def update_step(self, gradient, variable, learning_rate):

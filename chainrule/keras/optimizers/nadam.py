@@ -29,9 +29,7 @@ class Nadam(Optimizer):
         return self.beta_1 * (1.0 - 0.5 * 0.96**t)
 
     def build(self, variables):
-        for v in variables:
-            self.add_slot(v, "momentum")
-            self.add_slot(v, "velocity")
+        self.add_slots(variables, "momentum", "velocity")
         super().build(variables)
 
     def _backend_update_step(self, grads, variables, learning_rate):

@@ -29,12 +29,11 @@ class RMSprop(Optimizer):
         self.rho, self.momentum, self.epsilon, self.centered = rho, momentum, epsilon, centered
 
     def build(self, variables):
-        for v in variables:
-            self.add_slot(v, "velocity")
-            if self.momentum > 0:
-                self.add_slot(v, "momentum")
-            if self.centered:
-                self.add_slot(v, "average_gradient")
+        self.add_slots(variables, "velocity")
+        if self.momentum > 0:
+            self.add_slots(variables, "momentum")
+        if self.centered:
+            self.add_slots(variables, "average_gradient")
         super().build(variables)
 
     def update_step(self, gradient, variable, learning_rate):

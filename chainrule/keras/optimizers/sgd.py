@@ -25,8 +25,7 @@ class SGD(Optimizer):
 
     def build(self, variables):
         if self.momentum:
-            for v in variables:
-                self.add_slot(v, "momentum")
+            self.add_slots(variables, "momentum")
         super().build(variables)
 
     def update_step(self, gradient, variable, learning_rate):
