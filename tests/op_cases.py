@@ -159,6 +159,8 @@ CASES = {
         (ops.softmax_cross_entropy, (randn(4, 5), rng.dirichlet(np.ones(5), 4))),
         (ops.softmax_cross_entropy, (randn(2, 3, 4), rng.uniform(0, 1, (2, 3, 4)))),
         (lambda z, t: ops.softmax_cross_entropy(z, t, cr.softmax(z)), (randn(4, 5), randn(4, 5))),
+        (lambda z, t: ops.softmax_cross_entropy(z, t, cr.softmax(z)),
+         (np.array([[800.0, 0.0, -5.0], [1.0, 2.0, 3.0]]), np.array([[0.0, 1.0, 0.0], [1.0, 0, 0]]))),
     ],
     "sparse_softmax_cross_entropy": [
         (ops.sparse_softmax_cross_entropy, (randn(4, 5), np.array([0, 4, 2, 2]))),
@@ -169,6 +171,10 @@ CASES = {
         (ops.sigmoid_cross_entropy, (np.array([-40.0, -2.0, 0.5, 40.0]), np.array([1.0, 0, 1, 0]))),
     ],
 }
+
+
+_SAME1 = {"pool_size": 3, "strides": 1, "padding": "same"}  # 3x3 pools, TF's "same" padding
+_SAME2 = {"pool_size": 3, "strides": 2, "padding": "same"}
 
 
 def _distinct(*shape):
@@ -185,7 +191,8 @@ CASES.update({
          (randn(1, 7, 6, 2), randn(3, 3, 2, 2))),
         (lambda x, k, b: ops.conv2d(x, k, b, strides=(1, 2), groups=2),
          (randn(2, 5, 6, 4), randn(2, 3, 2, 6), randn(6))),
-        (lambda x, k: ops.conv2d(x, k, padding=((1, 0), (2, 1))), (randn(1, 4, 4, 1), randn(2, 2, 1, 2))),
+        (lambda x, k: ops.conv2d(x, k, padding=((1, 0), (2, 1))),
+         (randn(1, 4, 4, 1), randn(2, 2, 1, 2))),
         (lambda x, k: ops.conv1d(x, k, padding="causal", dilation_rate=2),
          (randn(2, 7, 3), randn(3, 3, 2))),
     ],
@@ -205,19 +212,19 @@ CASES.update({
     ],
     "max_pool2d": [
         (ops.max_pool2d, (_distinct(2, 6, 6, 3),)),
-        (lambda x: ops.max_pool2d(x, pool_size=3, strides=2, padding="same"), (_distinct(2, 7, 6, 2),)),
+        (lambda x: ops.max_pool2d(x, **_SAME2), (_distinct(2, 7, 6, 2),)),
         (lambda x: ops.max_pool2d(x, pool_size=(2, 3), strides=1), (_distinct(1, 5, 5, 2),)),
     ],
     "max_pool2d_backprop": [
         (lambda x, g: ops.max_pool2d_backprop(x, ops.max_pool2d(x), g),
          (_distinct(2, 6, 6, 2), randn(2, 3, 3, 2))),
-        (lambda x, g: ops.max_pool2d_backprop(x, ops.max_pool2d(x, 3, 1, "same"), g, 3, 1, "same"),
+        (lambda x, g: ops.max_pool2d_backprop(x, ops.max_pool2d(x, **_SAME1), g, **_SAME1),
          (_distinct(1, 5, 4, 2), randn(1, 5, 4, 2))),
     ],
     "max_pool2d_gather": [
         (lambda x, u: ops.max_pool2d_gather(x, ops.max_pool2d(x), u),
          (_distinct(2, 6, 6, 2), randn(2, 6, 6, 2))),
-        (lambda x, u: ops.max_pool2d_gather(x, ops.max_pool2d(x, 3, 2, "same"), u, 3, 2, "same"),
+        (lambda x, u: ops.max_pool2d_gather(x, ops.max_pool2d(x, **_SAME2), u, **_SAME2),
          (_distinct(1, 5, 6, 2), randn(1, 5, 6, 2))),
     ],
     "avg_pool2d": [

@@ -206,3 +206,17 @@ def test_non_numeric_data_is_rejected():
         cr.Tensor(np.array([object()]))
     with pytest.raises(TypeError, match="floating-point"):
         cr.Tensor([1, 2], requires_grad=True)
+
+
+def test_cross_entropy_from_given_probabilities_equals_the_logits_form():
+    rng = np.random.default_rng(4)
+    z = rng.standard_normal((6, 5)) * 3
+    t = rng.dirichlet(np.ones(5), 6)
+    p = cr.softmax(cr.Tensor(z)).numpy()
+    np.testing.assert_allclose(ops.softmax_cross_entropy(z, t, p), ops.softmax_cross_entropy(z, t),
+                               rtol=1e-12)
+    extreme = np.array([[200.0, 0.0], [0.0, 1.0]], dtype=np.float32)  # p underflows in row 0
+    labels = np.array([[0.0, 1.0], [1.0, 0.0]], dtype=np.float32)
+    probabilities = cr.softmax(cr.Tensor(extreme)).numpy()
+    np.testing.assert_allclose(ops.softmax_cross_entropy(extreme, labels, probabilities),
+                               [200.0, 1.3132616], rtol=1e-6)

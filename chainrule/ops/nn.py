@@ -77,10 +77,14 @@ def softmax_cross_entropy(logits, labels, probabilities=None, axis=-1):
 
     dL/dz = g (softmax(z) sum_i t_i - t),   dL/dt = -g log softmax(z).
 
-    ``probabilities``, if given, is softmax(z) already computed (a model's output), which the
-    gradient then reuses instead of computing it again; no gradient flows into it.
+    ``probabilities``, if given, is softmax(z) already computed (a model's output): the loss is
+    then -sum_i t_i log p_i directly, unless a probability underflowed to below the smallest
+    normal number (a loss beyond about 87 in float32), where the logits give it exactly; and the
+    gradient reuses p instead of computing it again. No gradient flows into it.
     """
     xp = xp_of(logits)
+    if probabilities is not None and probabilities.min() > xp.finfo(probabilities.dtype).tiny:
+        return -(labels * xp.log(probabilities)).sum(axis=axis)
     shifted = logits - _max_keepdims(logits, axis)  # z - m: the same softmax, no overflow
     lse = xp.log(xp.exp(shifted).sum(axis=axis))  # logsumexp(z) - m
     return lse * labels.sum(axis=axis) - (labels * shifted).sum(axis=axis)
