@@ -12,15 +12,15 @@ import pytest
 import chainrule as cr
 from chainrule import keras, ops
 from chainrule.keras import layers
+from chainrule.keras.saving import load_model
 from chainrule.keras.saving.serialization import (
     KERAS_ONLY,
     deserialize_keras_object,
     layer_config,
 )
 
-KERAS_LAYERS = json.loads(
-    (pathlib.Path(__file__).parent / "fixtures" / "conv" / "keras_layers.json").read_text()
-)
+FIXTURES = pathlib.Path(__file__).parent / "fixtures" / "conv"
+KERAS_LAYERS = json.loads((FIXTURES / "keras_layers.json").read_text())
 rng = np.random.default_rng(0)
 
 
@@ -49,6 +49,15 @@ def test_config_output_shape_and_parameters_are_keras(name):
     assert y.shape == (2,) + tuple(facts["output_shape"][1:])
 
 
+def test_the_keras_io_convnet_saved_by_keras_loads_and_predicts_the_same():
+    model = load_model(FIXTURES / "mnist_convnet.keras")
+    expected = np.load(FIXTURES / "mnist_convnet.npz")
+    assert [type(layer).__name__ for layer in model.layers] == [
+        "Conv2D", "MaxPooling2D", "Conv2D", "MaxPooling2D", "Flatten", "Dropout", "Dense"]
+    np.testing.assert_allclose(model.predict(expected["x"], verbose=0), expected["y"],
+                               rtol=1e-5, atol=1e-6)
+
+
 def test_conv2d_weights_are_a_glorot_uniform_kernel_then_a_zero_bias():
     layer = layers.Conv2D(64, (3, 3), name="c")
     layer.build((None, 13, 13, 32))
@@ -60,8 +69,9 @@ def test_conv2d_weights_are_a_glorot_uniform_kernel_then_a_zero_bias():
     np.testing.assert_array_equal(bias, np.zeros(64, np.float32))
 
 
-def test_summary_of_the_keras_io_mnist_convnet_matches_keras():
-    model = keras.Sequential([
+def _keras_io_convnet():
+    """The keras-io "Simple MNIST convnet", as its page writes it."""
+    return keras.Sequential([
         keras.Input(shape=(28, 28, 1)),
         layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
         layers.MaxPooling2D(pool_size=(2, 2)),
@@ -71,6 +81,10 @@ def test_summary_of_the_keras_io_mnist_convnet_matches_keras():
         layers.Dropout(0.5),
         layers.Dense(10, activation="softmax"),
     ])
+
+
+def test_summary_of_the_keras_io_mnist_convnet_matches_keras():
+    model = _keras_io_convnet()
     lines = []
     model.summary(print_fn=lines.append)
     text = "\n".join(lines)
@@ -229,16 +243,7 @@ def test_a_small_convnet_learns_digits_from_a_few_hundred_images():
 def test_the_keras_io_convnet_reaches_97_percent_after_one_epoch(capsys):
     x, y, x_test, y_test = _mnist_images(60000)
     keras.utils.set_random_seed(0)
-    model = keras.Sequential([
-        keras.Input(shape=(28, 28, 1)),
-        layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
-        layers.MaxPooling2D(pool_size=(2, 2)),
-        layers.Conv2D(64, kernel_size=(3, 3), activation="relu"),
-        layers.MaxPooling2D(pool_size=(2, 2)),
-        layers.Flatten(),
-        layers.Dropout(0.5),
-        layers.Dense(10, activation="softmax"),
-    ])
+    model = _keras_io_convnet()
     model.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
     model.fit(x, keras.utils.to_categorical(y, 10), batch_size=128, epochs=1,
               validation_split=0.1, verbose=0)

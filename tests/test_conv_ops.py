@@ -152,7 +152,8 @@ def test_average_pool_with_same_padding_divides_by_the_real_pixels_only():
     y = ops.avg_pool2d(x, pool_size=2, strides=2, padding="same")
     np.testing.assert_allclose(y[0, :, :, 0], [[(0 + 1 + 3 + 4) / 4, (2 + 5) / 2],
                                                 [(6 + 7) / 2, 8.0]])
-    _, (dx,) = _gradients(lambda t: ops.avg_pool2d(t, 2, 2, "same"), x, upstream=np.ones(y.shape))
+    _, (dx,) = _gradients(lambda t: ops.avg_pool2d(t, pool_size=2, padding="same"), x,
+                          upstream=np.ones(y.shape))
     np.testing.assert_allclose(dx[0, :, :, 0], [[0.25, 0.25, 0.5], [0.25, 0.25, 0.5],
                                                  [0.5, 0.5, 1.0]])
 
@@ -161,7 +162,7 @@ def test_float32_stays_float32():
     x = cr.Tensor(rng.standard_normal((2, 5, 5, 3)).astype("float32"), requires_grad=True)
     kernel = cr.Tensor(rng.standard_normal((3, 3, 3, 2)).astype("float32"), requires_grad=True)
     y = ops.max_pool2d(ops.conv2d(x, kernel), pool_size=2, padding="same")
-    ops.avg_pool2d(y, 1).sum().backward()
+    ops.avg_pool2d(y, pool_size=1).sum().backward()
     assert y.dtype == x.grad.dtype == kernel.grad.dtype == np.float32
 
 
@@ -173,7 +174,7 @@ def test_second_derivatives_through_convolution_and_pooling():
     gradient of ||dL/dx||² (a Hessian-vector product) against finite differences."""
 
     def gradient_norm(x, kernel):
-        y = ops.avg_pool2d(ops.max_pool2d(ops.conv2d(x, kernel, padding="same"), 2), 1)
+        y = ops.avg_pool2d(ops.max_pool2d(ops.conv2d(x, kernel, padding="same")), pool_size=1)
         loss = (cr.tanh(y) * 1.5).sum()
         (dx,) = cr.gradients(loss, [x], create_graph=True)
         return (dx * dx).sum()

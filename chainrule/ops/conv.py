@@ -262,7 +262,7 @@ def _by_group(a, groups):
 
 
 @primitive
-def conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1, groups=1):
+def conv2d(x, kernel, bias=None, *, strides=1, padding="valid", dilation_rate=1, groups=1):
     """2-D convolution (cross-correlation), channels_last:
 
         y[n, i, j, f] = b[f] + sum_{a, b, c} xp[n, i sh + a dh, j sw + b dw, c] kernel[a, b, c, f]
@@ -302,37 +302,25 @@ def conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1, gr
     return y
 
 
-def _conv_params(strides, padding, dilation_rate, groups):
-    return {"strides": strides, "padding": padding, "dilation_rate": dilation_rate,
-            "groups": groups}
-
-
 @conv2d.defvjp(0)
-def _conv2d_vjp_x(g, y, x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1,
-                  groups=1):
-    return conv2d_backprop_input(
-        g, kernel, input_shape=x.shape, **_conv_params(strides, padding, dilation_rate, groups)
-    )
+def _conv2d_vjp_x(g, y, x, kernel, bias=None, **params):
+    return conv2d_backprop_input(g, kernel, input_shape=x.shape, **params)
 
 
 @conv2d.defvjp(1)
-def _conv2d_vjp_kernel(g, y, x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1,
-                       groups=1):
-    return conv2d_backprop_kernel(
-        x, g, kernel_shape=kernel.shape, **_conv_params(strides, padding, dilation_rate, groups)
-    )
+def _conv2d_vjp_kernel(g, y, x, kernel, bias=None, **params):
+    return conv2d_backprop_kernel(x, g, kernel_shape=kernel.shape, **params)
 
 
 @conv2d.defvjp(2)
-def _conv2d_vjp_bias(g, y, x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1,
-                     groups=1):
-    # (1, M) @ (M, F): a matrix product sums the rows several times faster than sum(axis=0).
+def _conv2d_vjp_bias(g, y, x, kernel, bias=None, **params):
+    # (1, M) @ (M, F): a matrix product sums the rows several times faster than sum(axis=0)
     rows = g.reshape(-1, g.shape[-1])
     return (xp_of(bias).ones((1, rows.shape[0]), dtype=g.dtype) @ rows).reshape(bias.shape)
 
 
 @primitive
-def conv2d_backprop_input(g, kernel, input_shape, strides=1, padding="valid", dilation_rate=1,
+def conv2d_backprop_input(g, kernel, *, input_shape, strides=1, padding="valid", dilation_rate=1,
                           groups=1):
     """The gradient of :func:`conv2d` with respect to its input (a transposed convolution):
 
@@ -353,34 +341,34 @@ def conv2d_backprop_input(g, kernel, input_shape, strides=1, padding="valid", di
     geo = _conv_geometry("conv2d_backprop_input", input_shape, kernel.shape, strides, padding,
                          dilation_rate, groups)
     _check_gradient("conv2d_backprop_input", g, input_shape, geo, kernel.shape[3])
+    xp_mod = xp_of(g, kernel)
     kh, kw, cg, filters = kernel.shape
-    # one product per tap and group, (G, M, F/G) @ (kh kw, G, F/G, C/G) -> (kh kw, G, M, C/G), so
-    # that each tap's rows are contiguous for the strided additions below
     weights = kernel.reshape(kh * kw, cg, groups, filters // groups).transpose(0, 2, 3, 1)
-    taps = _by_group(g, groups) @ weights
-    grad = _padded_buffer(xp_of(g, kernel), input_shape, geo.pads, taps.dtype)
+    rows = _by_group(g, groups)  # (G, M, F/G)
+    dtype = xp_mod.result_type(g, kernel)
+    grad = _padded_buffer(xp_mod, input_shape, geo.pads, dtype)
+    # one product per tap, (G, M, F/G) @ (G, F/G, C/G), into one buffer that stays in the cache,
+    # added at once to the pixels the tap read
+    share = xp_mod.empty((groups, rows.shape[1], cg), dtype=dtype)
     for t, (a, b) in enumerate(_taps(geo.window)):
+        xp_mod.matmul(rows, weights[t], out=share)
         target = _tap(grad, a, b, geo)
-        target += taps[t].transpose(1, 0, 2).reshape(target.shape)
+        target += share.transpose(1, 0, 2).reshape(target.shape)
     return _crop(grad, geo.pads, input_shape)
 
 
 @conv2d_backprop_input.defvjp(0)
-def _conv2d_backprop_input_vjp_g(u, dx, g, kernel, input_shape, strides=1, padding="valid",
-                                 dilation_rate=1, groups=1):
-    return conv2d(u, kernel, **_conv_params(strides, padding, dilation_rate, groups))
+def _conv2d_backprop_input_vjp_g(u, dx, g, kernel, *, input_shape, **params):
+    return conv2d(u, kernel, **params)
 
 
 @conv2d_backprop_input.defvjp(1)
-def _conv2d_backprop_input_vjp_kernel(u, dx, g, kernel, input_shape, strides=1, padding="valid",
-                                      dilation_rate=1, groups=1):
-    return conv2d_backprop_kernel(
-        u, g, kernel_shape=kernel.shape, **_conv_params(strides, padding, dilation_rate, groups)
-    )
+def _conv2d_backprop_input_vjp_kernel(u, dx, g, kernel, *, input_shape, **params):
+    return conv2d_backprop_kernel(u, g, kernel_shape=kernel.shape, **params)
 
 
 @primitive
-def conv2d_backprop_kernel(x, g, kernel_shape, strides=1, padding="valid", dilation_rate=1,
+def conv2d_backprop_kernel(x, g, *, kernel_shape, strides=1, padding="valid", dilation_rate=1,
                            groups=1):
     """The gradient of :func:`conv2d` with respect to its kernel:
 
@@ -403,20 +391,16 @@ def conv2d_backprop_kernel(x, g, kernel_shape, strides=1, padding="valid", dilat
 
 
 @conv2d_backprop_kernel.defvjp(0)
-def _conv2d_backprop_kernel_vjp_x(v, dk, x, g, kernel_shape, strides=1, padding="valid",
-                                  dilation_rate=1, groups=1):
-    return conv2d_backprop_input(
-        g, v, input_shape=x.shape, **_conv_params(strides, padding, dilation_rate, groups)
-    )
+def _conv2d_backprop_kernel_vjp_x(v, dk, x, g, *, kernel_shape, **params):
+    return conv2d_backprop_input(g, v, input_shape=x.shape, **params)
 
 
 @conv2d_backprop_kernel.defvjp(1)
-def _conv2d_backprop_kernel_vjp_g(v, dk, x, g, kernel_shape, strides=1, padding="valid",
-                                  dilation_rate=1, groups=1):
-    return conv2d(x, v, **_conv_params(strides, padding, dilation_rate, groups))
+def _conv2d_backprop_kernel_vjp_g(v, dk, x, g, *, kernel_shape, **params):
+    return conv2d(x, v, **params)
 
 
-def conv1d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1, groups=1):
+def conv1d(x, kernel, bias=None, *, strides=1, padding="valid", dilation_rate=1, groups=1):
     """1-D convolution, channels_last: a :func:`conv2d` over an image of height 1.
 
         y[n, i, f] = b[f] + sum_{a, c} xp[n, i s + a d, c] kernel[a, c, f]
@@ -469,7 +453,7 @@ def _zeros_like(a):
 
 
 @primitive
-def max_pool2d(x, pool_size=2, strides=None, padding="valid"):
+def max_pool2d(x, *, pool_size=2, strides=None, padding="valid"):
     """Max pooling, channels_last:
 
         y[n, i, j, c] = max_{a < ph, b < pw} xp[n, i sh + a, j sw + b, c]
@@ -496,12 +480,12 @@ def max_pool2d(x, pool_size=2, strides=None, padding="valid"):
 
 
 @max_pool2d.defvjp(0)
-def _max_pool2d_vjp(g, y, x, pool_size=2, strides=None, padding="valid"):
-    return max_pool2d_backprop(x, y, g, pool_size=pool_size, strides=strides, padding=padding)
+def _max_pool2d_vjp(g, y, x, **params):
+    return max_pool2d_backprop(x, y, g, **params)
 
 
 @primitive
-def max_pool2d_backprop(x, y, g, pool_size=2, strides=None, padding="valid"):
+def max_pool2d_backprop(x, y, g, *, pool_size=2, strides=None, padding="valid"):
     """The gradient of :func:`max_pool2d`: g routed to the argmax of each window.
 
         dx[n, i sh + a*, j sw + b*, c] += g[n, i, j, c],   (a*, b*) the first tap in row-major
@@ -548,23 +532,13 @@ def _first_maxima(padded, y, geo):
     yield (*taps[-1], free)
 
 
-@max_pool2d_backprop.defvjp(0)
-def _max_pool2d_backprop_vjp_x(u, dx, x, y, g, pool_size=2, strides=None, padding="valid"):
-    return _zeros_like(x)
-
-
-@max_pool2d_backprop.defvjp(1)
-def _max_pool2d_backprop_vjp_y(u, dx, x, y, g, pool_size=2, strides=None, padding="valid"):
-    return _zeros_like(y)
-
-
 @max_pool2d_backprop.defvjp(2)
-def _max_pool2d_backprop_vjp_g(u, dx, x, y, g, pool_size=2, strides=None, padding="valid"):
-    return max_pool2d_gather(x, y, u, pool_size=pool_size, strides=strides, padding=padding)
+def _max_pool2d_backprop_vjp_g(u, dx, x, y, g, **params):
+    return max_pool2d_gather(x, y, u, **params)
 
 
 @primitive
-def max_pool2d_gather(x, y, u, pool_size=2, strides=None, padding="valid"):
+def max_pool2d_gather(x, y, u, *, pool_size=2, strides=None, padding="valid"):
     """The adjoint of :func:`max_pool2d_backprop` in g: u read at the argmax of each window,
 
         out[n, i, j, c] = up[n, i sh + a*, j sw + b*, c]      ((a*, b*) as in the backprop)
@@ -582,19 +556,25 @@ def max_pool2d_gather(x, y, u, pool_size=2, strides=None, padding="valid"):
     return gathered
 
 
-@max_pool2d_gather.defvjp(0)
-def _max_pool2d_gather_vjp_x(g, out, x, y, u, pool_size=2, strides=None, padding="valid"):
+@max_pool2d_gather.defvjp(2)
+def _max_pool2d_gather_vjp_u(g, out, x, y, u, **params):
+    return max_pool2d_backprop(x, y, g, **params)
+
+
+def _zero_vjp_x(g, out, x, y, other, **params):
+    """dL/dx = 0: which pixel of a window is its first maximum is piecewise constant in x."""
     return _zeros_like(x)
 
 
-@max_pool2d_gather.defvjp(1)
-def _max_pool2d_gather_vjp_y(g, out, x, y, u, pool_size=2, strides=None, padding="valid"):
+def _zero_vjp_y(g, out, x, y, other, **params):
+    """dL/dy = 0: likewise in y."""
     return _zeros_like(y)
 
 
-@max_pool2d_gather.defvjp(2)
-def _max_pool2d_gather_vjp_u(g, out, x, y, u, pool_size=2, strides=None, padding="valid"):
-    return max_pool2d_backprop(x, y, g, pool_size=pool_size, strides=strides, padding=padding)
+max_pool2d_backprop.defvjp(0)(_zero_vjp_x)
+max_pool2d_backprop.defvjp(1)(_zero_vjp_y)
+max_pool2d_gather.defvjp(0)(_zero_vjp_x)
+max_pool2d_gather.defvjp(1)(_zero_vjp_y)
 
 
 def _float(dtype):
@@ -613,7 +593,7 @@ def _window_counts(xp_mod, shape, geo, dtype):
 
 
 @primitive
-def avg_pool2d(x, pool_size=2, strides=None, padding="valid"):
+def avg_pool2d(x, *, pool_size=2, strides=None, padding="valid"):
     """Average pooling, channels_last: the mean of the real pixels of each window,
 
         y[n, i, j, c] = (1 / m_ij) sum_{a < ph, b < pw} xp[n, i sh + a, j sw + b, c]
@@ -635,13 +615,12 @@ def avg_pool2d(x, pool_size=2, strides=None, padding="valid"):
 
 
 @avg_pool2d.defvjp(0)
-def _avg_pool2d_vjp(g, y, x, pool_size=2, strides=None, padding="valid"):
-    return avg_pool2d_backprop(g, input_shape=x.shape, pool_size=pool_size, strides=strides,
-                               padding=padding)
+def _avg_pool2d_vjp(g, y, x, **params):
+    return avg_pool2d_backprop(g, input_shape=x.shape, **params)
 
 
 @primitive
-def avg_pool2d_backprop(g, input_shape, pool_size=2, strides=None, padding="valid"):
+def avg_pool2d_backprop(g, *, input_shape, pool_size=2, strides=None, padding="valid"):
     """The gradient of :func:`avg_pool2d`: each g spread evenly over its window's real pixels,
 
         dx[n, i sh + a - pt, j sw + b - pl, c] += g[n, i, j, c] / m_ij
@@ -661,5 +640,5 @@ def avg_pool2d_backprop(g, input_shape, pool_size=2, strides=None, padding="vali
 
 
 @avg_pool2d_backprop.defvjp(0)
-def _avg_pool2d_backprop_vjp(u, dx, g, input_shape, pool_size=2, strides=None, padding="valid"):
-    return avg_pool2d(u, pool_size=pool_size, strides=strides, padding=padding)
+def _avg_pool2d_backprop_vjp(u, dx, g, *, input_shape, **params):
+    return avg_pool2d(u, **params)
