@@ -97,3 +97,23 @@ def test_the_plan_source_writes_out_the_chain_rule():
     plan = _traced(model, [np.ones((4, 2), np.float32), np.eye(2, dtype=np.float32)[[0, 1, 0, 1]]])
     assert "# linear" in plan.source and "# softmax_cross_entropy" in plan.source
     assert "# _linear_vjp_kernel" in plan.source and "# _relu_vjp" in plan.source
+
+
+def test_dropout_draws_afresh_in_each_replayed_step():
+    x = rng.standard_normal((96, 5)).astype(np.float32)
+    y = rng.integers(0, 3, 96)
+
+    def train(run_eagerly):
+        keras.utils.set_random_seed(2)
+        model = Sequential([Dense(16, activation="relu"), keras.layers.Dropout(0.5),
+                            keras.layers.GaussianNoise(0.1), Dense(3, activation="softmax")])
+        model.compile("adam", "sparse_categorical_crossentropy", run_eagerly=run_eagerly)
+        history = model.fit(x, y, epochs=3, batch_size=16, verbose=0)
+        return model, history.history
+
+    replayed, h1 = train(False)
+    eager, h2 = train(True)
+    assert any(isinstance(p, Plan) for p in replayed._train_plans.plans.values())
+    assert h1 == h2
+    for a, b in zip(replayed.get_weights(), eager.get_weights()):
+        np.testing.assert_array_equal(a, b)

@@ -9,8 +9,7 @@ through the same mask (or offset) that the forward pass used.
 
 import numpy as np
 
-from ... import random
-from ...backend import xp_of
+from ...ops import noise
 from .. import regularizers as regularizers_module
 from .base import Layer
 
@@ -22,9 +21,6 @@ class _RandomLayer(Layer):
         super().__init__(**kwargs)
         self.seed = seed
         self._generator = None if seed is None else np.random.default_rng(seed)
-
-    def _rng(self):
-        return random.generator() if self._generator is None else self._generator
 
     def get_config(self):
         return {**super().get_config(), "seed": self.seed}
@@ -69,9 +65,8 @@ class Dropout(_RandomLayer):
                     f"one entry per input axis; the input has shape {tuple(inputs.shape)}."
                 )
             shape = tuple(n if m is None else m for m, n in zip(self.noise_shape, shape))
-        keep = 1.0 - self.rate
-        mask = (self._rng().random(shape) < keep) / keep
-        return inputs * xp_of(inputs.data).asarray(mask, dtype=inputs.dtype)
+        return inputs * noise.dropout_mask(inputs, shape=shape, rate=self.rate,
+                                           rng=self._generator)
 
     def get_config(self):
         noise_shape = None if self.noise_shape is None else list(self.noise_shape)
@@ -116,8 +111,7 @@ class GaussianNoise(_RandomLayer):
     def call(self, inputs, training=None):
         if not training or self.stddev == 0:
             return inputs
-        noise = self._rng().normal(0.0, self.stddev, inputs.shape)
-        return inputs + xp_of(inputs.data).asarray(noise, dtype=inputs.dtype)
+        return inputs + noise.normal_noise(inputs, stddev=self.stddev, rng=self._generator)
 
     def get_config(self):
         return {**super().get_config(), "stddev": self.stddev}
