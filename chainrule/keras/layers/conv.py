@@ -11,10 +11,9 @@ from ... import ops
 from ...engine import ShapeError
 from ...ops.conv import as_padding, as_tuple, output_length
 from .. import activations as activations_module
-from .. import constraints as constraints_module
 from .. import initializers as initializers_module
-from .. import regularizers as regularizers_module
 from .base import Layer
+from .core import set_kernel_options
 
 DATA_FORMATS = ("channels_last", "channels_first")
 
@@ -120,15 +119,9 @@ class BaseConv(Layer):
                 f"(as in Keras); received strides={self.strides} and "
                 f"dilation_rate={self.dilation_rate}."
             )
-        self.activation = activations_module.get(activation)
-        self.use_bias = use_bias
-        self.kernel_initializer = initializers_module.get(kernel_initializer)
-        self.bias_initializer = initializers_module.get(bias_initializer)
-        self.kernel_regularizer = regularizers_module.get(kernel_regularizer)
-        self.bias_regularizer = regularizers_module.get(bias_regularizer)
-        self.activity_regularizer = regularizers_module.get(activity_regularizer)
-        self.kernel_constraint = constraints_module.get(kernel_constraint)
-        self.bias_constraint = constraints_module.get(bias_constraint)
+        set_kernel_options(self, activation, use_bias, kernel_initializer, bias_initializer,
+                           kernel_regularizer, bias_regularizer, activity_regularizer,
+                           kernel_constraint, bias_constraint)
         self.kernel = self.bias = None
 
     @property

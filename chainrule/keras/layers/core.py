@@ -51,6 +51,22 @@ def Input(shape=None, batch_size=None, dtype=None, name=None, batch_shape=None):
                       batch_shape=batch_shape).output
 
 
+def set_kernel_options(layer, activation, use_bias, kernel_initializer, bias_initializer,
+                       kernel_regularizer, bias_regularizer, activity_regularizer,
+                       kernel_constraint, bias_constraint):
+    """Resolve the options that every layer with a kernel and a bias takes (Dense, Conv2D...)
+    from their Keras identifiers into the objects, as attributes of ``layer``."""
+    layer.activation = activations_module.get(activation)
+    layer.use_bias = use_bias
+    layer.kernel_initializer = initializers_module.get(kernel_initializer)
+    layer.bias_initializer = initializers_module.get(bias_initializer)
+    layer.kernel_regularizer = regularizers_module.get(kernel_regularizer)
+    layer.bias_regularizer = regularizers_module.get(bias_regularizer)
+    layer.activity_regularizer = regularizers_module.get(activity_regularizer)
+    layer.kernel_constraint = constraints_module.get(kernel_constraint)
+    layer.bias_constraint = constraints_module.get(bias_constraint)
+
+
 class Dense(Layer):
     """A fully connected layer: y = activation(x W + b).
 
@@ -78,15 +94,9 @@ class Dense(Layer):
                 f"Dense: units must be a positive integer; got {units!r}"
             )
         self.units = units
-        self.activation = activations_module.get(activation)
-        self.use_bias = use_bias
-        self.kernel_initializer = initializers_module.get(kernel_initializer)
-        self.bias_initializer = initializers_module.get(bias_initializer)
-        self.kernel_regularizer = regularizers_module.get(kernel_regularizer)
-        self.bias_regularizer = regularizers_module.get(bias_regularizer)
-        self.activity_regularizer = regularizers_module.get(activity_regularizer)
-        self.kernel_constraint = constraints_module.get(kernel_constraint)
-        self.bias_constraint = constraints_module.get(bias_constraint)
+        set_kernel_options(self, activation, use_bias, kernel_initializer, bias_initializer,
+                           kernel_regularizer, bias_regularizer, activity_regularizer,
+                           kernel_constraint, bias_constraint)
         self.input_dim = None
 
     def build(self, input_shape):
