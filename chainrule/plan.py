@@ -62,6 +62,7 @@ class Plan:
             self.forward.append((node.prim.forward, arguments, node.params, slots[id(tensor)]))
         self.values = values
         self.outputs = [slots[id(t)] for t in outputs]
+        self.seed = np.ones_like(outputs[0].data)  # dL/dL = 1; the VJPs never write into it
 
         # The backward pass: the nodes that need a gradient, in the engine's own order.
         self.backward = []
@@ -87,7 +88,7 @@ class Plan:
         The generated source is kept in ``self.source``: the chain rule of this computation,
         written out.
         """
-        namespace = {"unbroadcast": unbroadcast, "ones_like": np.ones_like}
+        namespace = {"unbroadcast": unbroadcast}
         for slot, value in enumerate(self.values):
             namespace[f"v{slot}"] = value  # constants; inputs and results are locals below
         lines = ["def replay(arrays, variables):"]
@@ -99,7 +100,8 @@ class Plan:
             call = ", ".join(f"v{i}" for i in arguments) + (f", **p{k}" if params else "")
             lines.append(f"    v{out} = f{k}({call})  # {forward.__name__}")
         loss = self.outputs[0]
-        lines.append(f"    g{loss} = ones_like(v{loss})")
+        namespace["seed"] = self.seed
+        lines.append(f"    g{loss} = seed")
         have = {loss}
         for k, (out, arguments, params, parents) in enumerate(self.backward):
             if out not in have:

@@ -21,6 +21,10 @@ def _axes(axis, ndim):
 
 def keepdims_shape(shape, axis):
     """``shape`` with each reduced axis set to 1: the shape that broadcasts back to ``shape``."""
+    if isinstance(axis, int) and shape:
+        kept = list(shape)
+        kept[axis] = 1
+        return tuple(kept)
     axes = _axes(axis, len(shape))
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
@@ -69,6 +73,8 @@ def mean(a, axis=None, keepdims=False):
 @mean.defvjp(0)
 def _mean_vjp(g, y, a, axis=None, keepdims=False):
     count = a.size // builtins.max(y.size, 1) if a.size else 1
+    if axis is None and not isinstance(g, Tensor):  # the mean of everything: one fill
+        return xp_of(g).full(a.shape, g / count, dtype=g.dtype)
     return broadcast_back(restore_reduced(g, a.shape, axis, keepdims) / count, a.shape)
 
 
