@@ -15,8 +15,17 @@ def main():
     args = parse_args(__doc__)
     data = load_mnist(args.data)
     clock, accuracy, logs = train_and_test(chainrule.keras, args.config, data, args.seed)
-    write_result(args, "chainrule", chainrule.__version__, IMPORT_SECONDS, clock,
-                 len(data["x_train"]), accuracy, logs, openblas_backend())
+    write_result(
+        args,
+        "chainrule",
+        chainrule.__version__,
+        IMPORT_SECONDS,
+        clock,
+        len(data["x_train"]),
+        accuracy,
+        logs,
+        openblas_backend(),
+    )
 
 
 if __name__ == "__main__":

@@ -64,12 +64,16 @@ def main():
     config = args.config
     data = load_mnist(args.data)
     rng = np.random.default_rng(args.seed)
-    params = [jnp.asarray(p) for p in
-              numpy_loop.init_params(rng, (PIXELS, *config["hidden"], CLASSES))]
+    params = [
+        jnp.asarray(p) for p in numpy_loop.init_params(rng, (PIXELS, *config["hidden"], CLASSES))
+    ]
     if config["optimizer"] == "adam":
         update = adam
-        state = (jnp.zeros((), jnp.float32), [jnp.zeros_like(p) for p in params],
-                 [jnp.zeros_like(p) for p in params])
+        state = (
+            jnp.zeros((), jnp.float32),
+            [jnp.zeros_like(p) for p in params],
+            [jnp.zeros_like(p) for p in params],
+        )
     else:
         update, state = sgd, ()
     train_step = make_train_step(update, config["learning_rate"])
@@ -81,18 +85,30 @@ def main():
         losses, hits = [], []
         order = rng.permutation(n)
         for start in range(0, n, batch_size):
-            params, state, loss, correct = train_step(params, state, x, y,
-                                                      order[start:start + batch_size])
+            params, state, loss, correct = train_step(
+                params, state, x, y, order[start : start + batch_size]
+            )
             losses.append(loss)
             hits.append(correct)
-        logs = {"loss": float(jnp.sum(jnp.stack(losses))) / n,
-                "accuracy": float(jnp.sum(jnp.stack(hits))) / n}
+        logs = {
+            "loss": float(jnp.sum(jnp.stack(losses))) / n,
+            "accuracy": float(jnp.sum(jnp.stack(hits))) / n,
+        }
         clock.stop()
     predicted = np.asarray(jax.jit(logits)(params, jnp.asarray(data["x_test"]))).argmax(1)
     accuracy = np.mean(predicted == data["labels_test"])
     backend = {"devices": ", ".join(str(d) for d in jax.devices())}
-    write_result(args, "jax", jax.__version__, IMPORT_SECONDS, clock,
-                 len(data["x_train"]), accuracy, logs, backend)
+    write_result(
+        args,
+        "jax",
+        jax.__version__,
+        IMPORT_SECONDS,
+        clock,
+        len(data["x_train"]),
+        accuracy,
+        logs,
+        backend,
+    )
 
 
 if __name__ == "__main__":

@@ -25,14 +25,29 @@ def main():
 
     clock.start()
     params = numpy_loop.train(
-        data["x_train"], data["y_train"], config["epochs"], hidden=config["hidden"],
-        optimizer=config["optimizer"], learning_rate=config["learning_rate"],
-        batch_size=config["batch_size"], seed=args.seed, on_epoch_end=on_epoch_end,
+        data["x_train"],
+        data["y_train"],
+        config["epochs"],
+        hidden=config["hidden"],
+        optimizer=config["optimizer"],
+        learning_rate=config["learning_rate"],
+        batch_size=config["batch_size"],
+        seed=args.seed,
+        on_epoch_end=on_epoch_end,
     )
     predicted = numpy_loop.logits(params, data["x_test"]).argmax(1)
     accuracy = np.mean(predicted == data["labels_test"])
-    write_result(args, "numpy loop", np.__version__, IMPORT_SECONDS, clock,
-                 len(data["x_train"]), accuracy, logs, openblas_backend())
+    write_result(
+        args,
+        "numpy loop",
+        np.__version__,
+        IMPORT_SECONDS,
+        clock,
+        len(data["x_train"]),
+        accuracy,
+        logs,
+        openblas_backend(),
+    )
 
 
 if __name__ == "__main__":

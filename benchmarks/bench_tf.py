@@ -20,8 +20,17 @@ def main():
         "inter_op_threads": tf.config.threading.get_inter_op_parallelism_threads(),
     }
     version = f"{tf.__version__} (keras {tf.keras.__version__})"
-    write_result(args, "keras/tensorflow", version, IMPORT_SECONDS, clock,
-                 len(data["x_train"]), accuracy, logs, backend)
+    write_result(
+        args,
+        "keras/tensorflow",
+        version,
+        IMPORT_SECONDS,
+        clock,
+        len(data["x_train"]),
+        accuracy,
+        logs,
+        backend,
+    )
 
 
 if __name__ == "__main__":

@@ -50,7 +50,7 @@ def main():
         total_loss = correct = 0.0
         order = torch.randperm(n)
         for start in range(0, n, batch_size):
-            index = order[start:start + batch_size]
+            index = order[start : start + batch_size]
             xb, yb = x[index], labels[index]
             logits = model(xb)
             loss = F.cross_entropy(logits, yb)
@@ -70,8 +70,17 @@ def main():
         "intra_op_threads": torch.get_num_threads(),
         "inter_op_threads": torch.get_num_interop_threads(),
     }
-    write_result(args, "pytorch", torch.__version__, IMPORT_SECONDS, clock,
-                 len(data["x_train"]), accuracy, logs, backend)
+    write_result(
+        args,
+        "pytorch",
+        torch.__version__,
+        IMPORT_SECONDS,
+        clock,
+        len(data["x_train"]),
+        accuracy,
+        logs,
+        backend,
+    )
 
 
 if __name__ == "__main__":

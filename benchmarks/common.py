@@ -26,10 +26,20 @@ CLASSES = 10
 # Each workload: hidden ReLU layer sizes, then a 10-way softmax; Keras's optimizer name, its
 # default learning rate, the batch size and the default number of epochs.
 WORKLOADS = {
-    "article": {"hidden": (10,), "optimizer": "sgd", "learning_rate": 0.01, "batch_size": 32,
-                "epochs": 10},
-    "wide": {"hidden": (512, 512), "optimizer": "adam", "learning_rate": 0.001, "batch_size": 128,
-             "epochs": 3},
+    "article": {
+        "hidden": (10,),
+        "optimizer": "sgd",
+        "learning_rate": 0.01,
+        "batch_size": 32,
+        "epochs": 10,
+    },
+    "wide": {
+        "hidden": (512, 512),
+        "optimizer": "adam",
+        "learning_rate": 0.001,
+        "batch_size": 128,
+        "epochs": 3,
+    },
 }
 
 _IDX_UBYTE = 0x08
@@ -52,7 +62,7 @@ def read_idx_ubyte(path):
     if len(raw) < 4 or raw[:2] != b"\0\0" or raw[2] != _IDX_UBYTE:
         raise ValueError(f"{path} is not an IDX file of uint8 items (header {raw[:4]!r})")
     ndim = raw[3]
-    shape = tuple(int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim))
+    shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     offset = 4 + 4 * ndim
     if len(raw) - offset != int(np.prod(shape)):
         raise ValueError(
@@ -138,9 +148,11 @@ def openblas_runtime():
 def openblas_backend():
     """The ``backend`` entry of a system whose math is NumPy's: OpenBLAS's core and threads."""
     runtime = openblas_runtime()
-    return {} if runtime is None else {
-        "OpenBLAS core": runtime["core"], "OpenBLAS threads": runtime["threads"]
-    }
+    return (
+        {}
+        if runtime is None
+        else {"OpenBLAS core": runtime["core"], "OpenBLAS threads": runtime["threads"]}
+    )
 
 
 def numpy_blas():
@@ -155,8 +167,9 @@ def numpy_blas():
     }
 
 
-def write_result(args, system, version, import_seconds, clock, samples, test_accuracy, train_logs,
-                 backend):
+def write_result(
+    args, system, version, import_seconds, clock, samples, test_accuracy, train_logs, backend
+):
     """Write this run's JSON record to ``args.out``.
 
     Args:

@@ -43,16 +43,18 @@ def keras_convnet(keras, data, epochs, seed):
     """The keras-io program with ``keras`` (chainrule.keras or tf.keras)."""
     keras.utils.set_random_seed(seed)
     layers = keras.layers
-    model = keras.Sequential([
-        keras.Input(shape=(28, 28, 1)),
-        layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
-        layers.MaxPooling2D(pool_size=(2, 2)),
-        layers.Conv2D(64, kernel_size=(3, 3), activation="relu"),
-        layers.MaxPooling2D(pool_size=(2, 2)),
-        layers.Flatten(),
-        layers.Dropout(0.5),
-        layers.Dense(CLASSES, activation="softmax"),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(28, 28, 1)),
+            layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
+            layers.MaxPooling2D(pool_size=(2, 2)),
+            layers.Conv2D(64, kernel_size=(3, 3), activation="relu"),
+            layers.MaxPooling2D(pool_size=(2, 2)),
+            layers.Flatten(),
+            layers.Dropout(0.5),
+            layers.Dense(CLASSES, activation="softmax"),
+        ]
+    )
     model.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
     clock = EpochClock()
 
@@ -64,8 +66,14 @@ def keras_convnet(keras, data, epochs, seed):
             clock.stop()
 
     x, y = images(data, "train")
-    history = model.fit(x, y, batch_size=BATCH_SIZE, epochs=epochs,
-                        validation_split=VALIDATION_SPLIT, callbacks=[EpochTimer()])
+    history = model.fit(
+        x,
+        y,
+        batch_size=BATCH_SIZE,
+        epochs=epochs,
+        validation_split=VALIDATION_SPLIT,
+        callbacks=[EpochTimer()],
+    )
     _, accuracy = model.evaluate(*images(data, "test"), verbose=0)
     logs = {k: v[-1] for k, v in history.history.items()}
     return clock, accuracy, logs
@@ -96,9 +104,15 @@ def run_torch(data, epochs, seed):
 
     torch.manual_seed(seed)
     model = nn.Sequential(
-        nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Dropout(0.5), nn.Linear(1600, CLASSES),
+        nn.Conv2d(1, 32, 3),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Dropout(0.5),
+        nn.Linear(1600, CLASSES),
     )
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     x, y = images(data, "train")
@@ -110,8 +124,10 @@ def run_torch(data, epochs, seed):
     def accuracy_on(inputs, targets):
         model.eval()
         with torch.no_grad():
-            correct = sum((model(inputs[i:i + 1000]).argmax(1) == targets[i:i + 1000]).sum()
-                          .item() for i in range(0, len(inputs), 1000))
+            correct = sum(
+                (model(inputs[i : i + 1000]).argmax(1) == targets[i : i + 1000]).sum().item()
+                for i in range(0, len(inputs), 1000)
+            )
         model.train()
         return correct / len(inputs)
 
@@ -121,7 +137,7 @@ def run_torch(data, epochs, seed):
         total_loss = correct = 0.0
         order = torch.randperm(split)
         for start in range(0, split, BATCH_SIZE):
-            index = order[start:start + BATCH_SIZE]
+            index = order[start : start + BATCH_SIZE]
             xb, yb = x_train[index], labels_train[index]
             logits = model(xb)
             loss = F.cross_entropy(logits, yb)
@@ -133,10 +149,11 @@ def run_torch(data, epochs, seed):
         val_accuracy = accuracy_on(x_val, labels_val)
         clock.stop()
     x_test, y_test = images(data, "test")
-    accuracy = accuracy_on(torch.from_numpy(np.ascontiguousarray(x_test.transpose(0, 3, 1, 2))),
-                           torch.from_numpy(y_test.argmax(1)))
-    logs = {"loss": total_loss / split, "accuracy": correct / split,
-            "val_accuracy": val_accuracy}
+    accuracy = accuracy_on(
+        torch.from_numpy(np.ascontiguousarray(x_test.transpose(0, 3, 1, 2))),
+        torch.from_numpy(y_test.argmax(1)),
+    )
+    logs = {"loss": total_loss / split, "accuracy": correct / split, "val_accuracy": val_accuracy}
     backend = {
         "blas": "mkl" if torch.backends.mkl.is_available() else "not mkl",
         "mkldnn": torch.backends.mkldnn.is_available(),
@@ -161,8 +178,9 @@ def train_one(args):
     data = load_mnist(args.data)
     version, clock, accuracy, logs, backend = RUNNERS[args.system](data, args.epochs, args.seed)
     args.workload, args.config = "convnet", {"epochs": args.epochs, "batch_size": BATCH_SIZE}
-    write_result(args, NAMES[args.system], version, import_seconds, clock, SAMPLES, accuracy,
-                 logs, backend)
+    write_result(
+        args, NAMES[args.system], version, import_seconds, clock, SAMPLES, accuracy, logs, backend
+    )
 
 
 # ----- the comparison -------------------------------------------------------------------------
@@ -177,8 +195,11 @@ def compare(args):
     if "jax" in args.peers:
         print("(jax: no runner for this workload)")
     print("\n".join(describe_machine(args)))
-    print(f"\nbatch {BATCH_SIZE}, validation_split {VALIDATION_SPLIT}, Adam, {args.epochs} "
-          f"epoch(s), {args.repeat} repeat(s)\n", flush=True)
+    print(
+        f"\nbatch {BATCH_SIZE}, validation_split {VALIDATION_SPLIT}, Adam, {args.epochs} "
+        f"epoch(s), {args.repeat} repeat(s)\n",
+        flush=True,
+    )
     records = {system: [] for system in systems}
     notes = {}
     for seed in range(args.repeat):
@@ -192,9 +213,20 @@ def compare(args):
                 continue
             with tempfile.TemporaryDirectory(prefix="chainrule-convnet-") as workdir:
                 out = Path(workdir) / "result.json"
-                command = [python, str(HERE / "convnet.py"), "--system", system, "--seed",
-                           str(seed), "--epochs", str(args.epochs), "--data", args.data,
-                           "--out", str(out)]
+                command = [
+                    python,
+                    str(HERE / "convnet.py"),
+                    "--system",
+                    system,
+                    "--seed",
+                    str(seed),
+                    "--epochs",
+                    str(args.epochs),
+                    "--data",
+                    args.data,
+                    "--out",
+                    str(out),
+                ]
                 status, tail = run_child(command, env, workdir)
                 if status != 0 or not out.exists():
                     last = [line for line in tail.splitlines() if line.strip()][-1:] or ["?"]
@@ -204,9 +236,11 @@ def compare(args):
                 record = json.loads(out.read_text())
             records[system].append(record)
             epochs = ", ".join(f"{s:.2f}" for s in record["epoch_seconds"])
-            print(f"  {system} (seed {seed}): s/epoch [{epochs}], test accuracy "
-                  f"{record['test_accuracy']:.4f}, peak RSS {record['peak_rss_mb']:.0f} MB",
-                  flush=True)
+            print(
+                f"  {system} (seed {seed}): s/epoch [{epochs}], test accuracy "
+                f"{record['test_accuracy']:.4f}, peak RSS {record['peak_rss_mb']:.0f} MB",
+                flush=True,
+            )
     summaries = {s: summarize(r) for s, r in records.items() if r}
     print()
     print(convnet_table(summaries, systems, notes))
@@ -218,11 +252,15 @@ def compare(args):
     chainrule, tf = summaries.get("chainrule"), summaries.get("tf")
     if chainrule and tf:
         ratio = chainrule["seconds"] / tf["seconds"]
-        print(f"\ntarget: chainrule s/epoch <= 1.25 x Keras-TensorFlow's: {ratio:.2f} x, "
-              f"{'met' if ratio <= 1.25 else 'MISSED'}")
+        print(
+            f"\ntarget: chainrule s/epoch <= 1.25 x Keras-TensorFlow's: {ratio:.2f} x, "
+            f"{'met' if ratio <= 1.25 else 'MISSED'}"
+        )
     if chainrule:
-        print(f"target: chainrule peak RSS < 1500 MB: {chainrule['rss']:.0f} MB, "
-              f"{'met' if chainrule['rss'] < 1500 else 'MISSED'}")
+        print(
+            f"target: chainrule peak RSS < 1500 MB: {chainrule['rss']:.0f} MB, "
+            f"{'met' if chainrule['rss'] < 1500 else 'MISSED'}"
+        )
     if args.json:
         Path(args.json).write_text(json.dumps({"records": records, "notes": notes}, indent=1))
 
@@ -230,17 +268,22 @@ def compare(args):
 def convnet_table(summaries, systems, notes):
     """Markdown: s/epoch, test accuracy, peak RSS, and each system's time over chainrule's."""
     reference = summaries.get("chainrule")
-    rows = ["| system | version | s/epoch | samples/s | test accuracy | peak RSS (MB) "
-            "| time / chainrule's |", "|---|---|--:|--:|--:|--:|--:|"]
+    rows = [
+        "| system | version | s/epoch | samples/s | test accuracy | peak RSS (MB) "
+        "| time / chainrule's |",
+        "|---|---|--:|--:|--:|--:|--:|",
+    ]
     for system in systems:
         if system not in summaries:
             rows.append(f"| {NAMES[system]} | {notes.get(system, 'no result')} |  |  |  |  |  |")
             continue
         s = summaries[system]
         ratio = s["seconds"] / reference["seconds"] if reference else float("nan")
-        rows.append(f"| {s['name']} | {s['version']} | {s['seconds']:.2f} | "
-                    f"{s['samples_per_second']:,.0f} | {s['accuracy']:.4f} | {s['rss']:.0f} | "
-                    f"{ratio:.2f} |")
+        rows.append(
+            f"| {s['name']} | {s['version']} | {s['seconds']:.2f} | "
+            f"{s['samples_per_second']:,.0f} | {s['accuracy']:.4f} | {s['rss']:.0f} | "
+            f"{ratio:.2f} |"
+        )
     return "\n".join(rows)
 
 
@@ -248,13 +291,21 @@ def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=2, help="epochs per run (default 2)")
     parser.add_argument("--repeat", type=int, default=1, help="runs per system (default 1)")
-    parser.add_argument("--peers", default=",".join(PEERS),
-                        help="comma-separated subset of tf,torch, or 'none' (default: both)")
-    parser.add_argument("--data", default=str(HERE.parent / "chainrule" / "keras" / "datasets"
-                                              / "data"),
-                        help="folder with MNIST's IDX .gz files (default: chainrule's copy)")
-    parser.add_argument("--unset-openblas-env", action="store_true",
-                        help="remove OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE from the children")
+    parser.add_argument(
+        "--peers",
+        default=",".join(PEERS),
+        help="comma-separated subset of tf,torch, or 'none' (default: both)",
+    )
+    parser.add_argument(
+        "--data",
+        default=str(HERE.parent / "chainrule" / "keras" / "datasets" / "data"),
+        help="folder with MNIST's IDX .gz files (default: chainrule's copy)",
+    )
+    parser.add_argument(
+        "--unset-openblas-env",
+        action="store_true",
+        help="remove OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE from the children",
+    )
     parser.add_argument("--json", help="also write every run's raw record to this file")
     parser.add_argument("--system", choices=sorted(RUNNERS), help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)

@@ -22,8 +22,9 @@ def build_model(keras, config, seed):
     layers += [Dense(units, activation="relu") for units in hidden[1:]]
     layers += [Dense(CLASSES, activation="softmax")]
     model = Sequential(layers)
-    model.compile(optimizer=config["optimizer"], loss="categorical_crossentropy",
-                  metrics=["accuracy"])
+    model.compile(
+        optimizer=config["optimizer"], loss="categorical_crossentropy", metrics=["accuracy"]
+    )
     return model
 
 
@@ -39,8 +40,13 @@ def train_and_test(keras, config, data, seed):
         def on_epoch_end(self, epoch, logs=None):
             clock.stop()
 
-    history = model.fit(data["x_train"], data["y_train"], epochs=config["epochs"],
-                        batch_size=config["batch_size"], callbacks=[EpochTimer()])
+    history = model.fit(
+        data["x_train"],
+        data["y_train"],
+        epochs=config["epochs"],
+        batch_size=config["batch_size"],
+        callbacks=[EpochTimer()],
+    )
     _, accuracy = model.evaluate(data["x_test"], data["y_test"], verbose=0)
     logs = {"loss": history.history["loss"][-1], "accuracy": history.history["accuracy"][-1]}
     return clock, accuracy, logs

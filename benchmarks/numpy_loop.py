@@ -38,13 +38,16 @@ class SGD:
 class Adam:
     """Keras's Adam: with t counted from 1,
 
-        m <- m + (1 - β1)(g - m),   v <- v + (1 - β2)(g² - v)
-        w <- w - η sqrt(1 - β2^t) / (1 - β1^t) · m / (sqrt(v) + ε)
+    m <- m + (1 - β1)(g - m),   v <- v + (1 - β2)(g² - v)
+    w <- w - η sqrt(1 - β2^t) / (1 - β1^t) · m / (sqrt(v) + ε)
     """
 
     def __init__(self, params, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
         self.learning_rate, self.beta_1, self.beta_2, self.epsilon = (
-            learning_rate, beta_1, beta_2, epsilon
+            learning_rate,
+            beta_1,
+            beta_2,
+            epsilon,
         )
         self.m = [np.zeros_like(w) for w in params]
         self.v = [np.zeros_like(w) for w in params]
@@ -90,8 +93,17 @@ def logits(params, x):
     return a
 
 
-def train(x, y_onehot, epochs, hidden=(10,), optimizer="sgd", learning_rate=0.01, batch_size=32,
-          seed=0, on_epoch_end=None):
+def train(
+    x,
+    y_onehot,
+    epochs,
+    hidden=(10,),
+    optimizer="sgd",
+    learning_rate=0.01,
+    batch_size=32,
+    seed=0,
+    on_epoch_end=None,
+):
     """Train and return [W1, b1, ..., Wk, bk]; ``on_epoch_end(epoch, loss, accuracy)`` is called.
 
     Args:
@@ -108,7 +120,7 @@ def train(x, y_onehot, epochs, hidden=(10,), optimizer="sgd", learning_rate=0.01
         order = rng.permutation(n)
         total_loss = total_correct = 0.0
         for start in range(0, n, batch_size):
-            index = order[start:start + batch_size]
+            index = order[start : start + batch_size]
             xb, yb = x.take(index, axis=0), y_onehot.take(index, axis=0)
             m = len(index)
             activations = [xb]  # the input, then each hidden layer's ReLU output

@@ -41,8 +41,10 @@ def profile(function, steps):
 
 def report(title, seconds, rows, steps, top):
     total = sum(r[0] for r in rows)
-    print(f"\n## {title}: {seconds:.3f} s under the profiler, {seconds / steps * 1e6:.1f} µs per "
-          f"step ({total:.1f} µs of own time per step)\n")
+    print(
+        f"\n## {title}: {seconds:.3f} s under the profiler, {seconds / steps * 1e6:.1f} µs per "
+        f"step ({total:.1f} µs of own time per step)\n"
+    )
     print(f"{'µs/step':>9} {'calls/step':>10}  function")
     for per_step, calls, where in rows[:top]:
         print(f"{per_step:9.2f} {calls:10.2f}  {where}")
@@ -69,13 +71,20 @@ def main():
 
     fit(1, 0)
     seconds, rows = profile(lambda: fit(args.epochs, args.verbose), steps)
-    report(f"chainrule fit, {args.workload}, {args.epochs} epoch(s)", seconds, rows, steps,
-           args.top)
+    report(
+        f"chainrule fit, {args.workload}, {args.epochs} epoch(s)", seconds, rows, steps, args.top
+    )
 
     def reference():
-        numpy_loop.train(x, y, args.epochs, hidden=config["hidden"],
-                         optimizer=config["optimizer"], learning_rate=config["learning_rate"],
-                         batch_size=config["batch_size"])
+        numpy_loop.train(
+            x,
+            y,
+            args.epochs,
+            hidden=config["hidden"],
+            optimizer=config["optimizer"],
+            learning_rate=config["learning_rate"],
+            batch_size=config["batch_size"],
+        )
 
     seconds, rows = profile(reference, steps)
     report(f"NumPy reference loop, {args.workload}", seconds, rows, steps, args.top)

@@ -72,22 +72,46 @@ def parse_args():
     parser = argparse.ArgumentParser(
         description="Time chainrule's fit against its peers on MNIST (see benchmarks/README.md)."
     )
-    parser.add_argument("--workload", choices=["article", "wide", "all", "convnet"],
-                        default="article", help="all = article and wide")
-    parser.add_argument("--epochs", type=int, default=None,
-                        help="epochs per run (default: the workload's, 10 for article, 3 for wide)")
-    parser.add_argument("--repeat", type=int, default=None,
-                        help="runs per system (default 3; convnet.py's own default for convnet)")
-    parser.add_argument("--peers", default=",".join(PEERS),
-                        help="comma-separated subset of tf,torch,jax, or 'none' (default: all)")
-    parser.add_argument("--unset-openblas-env", action="store_true",
-                        help="remove OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE from the children's "
-                             "environment")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="run the benchmarks on N of this machine's CPUs (default: all); "
-                             "every library sizes its thread pools to them")
-    parser.add_argument("--data", default=str(DEFAULT_DATA),
-                        help="folder with MNIST's IDX .gz files (default: chainrule's copy)")
+    parser.add_argument(
+        "--workload",
+        choices=["article", "wide", "all", "convnet"],
+        default="article",
+        help="all = article and wide",
+    )
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        default=None,
+        help="epochs per run (default: the workload's, 10 for article, 3 for wide)",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=None,
+        help="runs per system (default 3; convnet.py's own default for convnet)",
+    )
+    parser.add_argument(
+        "--peers",
+        default=",".join(PEERS),
+        help="comma-separated subset of tf,torch,jax, or 'none' (default: all)",
+    )
+    parser.add_argument(
+        "--unset-openblas-env",
+        action="store_true",
+        help="remove OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE from the children's environment",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="run the benchmarks on N of this machine's CPUs (default: all); "
+        "every library sizes its thread pools to them",
+    )
+    parser.add_argument(
+        "--data",
+        default=str(DEFAULT_DATA),
+        help="folder with MNIST's IDX .gz files (default: chainrule's copy)",
+    )
     parser.add_argument("--json", help="also write every run's raw record to this file")
     args = parser.parse_args()
     if args.epochs is not None and args.epochs < 1:
@@ -128,8 +152,9 @@ def run_child(command, env, workdir):
     fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", *TERMINAL_SIZE, 0, 0))
     stderr_path = Path(workdir) / "stderr.txt"
     with open(stderr_path, "wb") as stderr:
-        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=terminal,
-                                   stderr=stderr, env=env, cwd=HERE)
+        process = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=terminal, stderr=stderr, env=env, cwd=HERE
+        )
     os.close(terminal)
     printed = bytearray()
 
@@ -172,8 +197,15 @@ def run_benchmark(python, arguments, env):
 def run_system(system, workload, epochs, seed, env, data_dir):
     """One training run of ``bench_<system>.py``: its JSON record, or a note saying why not."""
     script, _, _ = SYSTEMS[system]
-    arguments = [str(HERE / script), "--data", str(data_dir), "--workload", workload,
-                 "--seed", str(seed)]
+    arguments = [
+        str(HERE / script),
+        "--data",
+        str(data_dir),
+        "--workload",
+        workload,
+        "--seed",
+        str(seed),
+    ]
     if epochs is not None:
         arguments += ["--epochs", str(epochs)]
     return run_benchmark(python_of(system), arguments, env)
@@ -285,9 +317,11 @@ def _cpu_model():
 def run_workload(args, workload, env):
     config = dict(WORKLOADS[workload], **({"epochs": args.epochs} if args.epochs else {}))
     sizes = "-".join(str(n) for n in (784, *config["hidden"], 10))
-    print(f"\n## {workload}: {sizes} ReLU, {config['optimizer']} {config['learning_rate']}, "
-          f"batch {config['batch_size']}, {config['epochs']} epochs, {args.repeat} repeat(s)\n",
-          flush=True)
+    print(
+        f"\n## {workload}: {sizes} ReLU, {config['optimizer']} {config['learning_rate']}, "
+        f"batch {config['batch_size']}, {config['epochs']} epochs, {args.repeat} repeat(s)\n",
+        flush=True,
+    )
     records = {system: [] for system in args.systems}
     notes = {}
     for seed in range(args.repeat):
@@ -301,8 +335,11 @@ def run_workload(args, workload, env):
                 continue
             records[system].append(record)
             epochs = ", ".join(f"{s:.3f}" for s in record["epoch_seconds"])
-            print(f"  {system} (seed {seed}): s/epoch [{epochs}], test accuracy "
-                  f"{record['test_accuracy']:.4f}", flush=True)
+            print(
+                f"  {system} (seed {seed}): s/epoch [{epochs}], test accuracy "
+                f"{record['test_accuracy']:.4f}",
+                flush=True,
+            )
     summaries = {s: summarize(r) for s, r in records.items() if r and s not in notes}
     print()
     print(table(summaries, args.systems, notes))
@@ -322,8 +359,14 @@ def run_convnet(args, env):
     script = HERE / "convnet.py"
     if not script.exists():
         sys.exit(f"--workload convnet needs {script}, which is not there")
-    command = [sys.executable, str(script), "--peers", ",".join(args.systems[2:]) or "none",
-               "--data", args.data]
+    command = [
+        sys.executable,
+        str(script),
+        "--peers",
+        ",".join(args.systems[2:]) or "none",
+        "--data",
+        args.data,
+    ]
     if args.epochs:
         command += ["--epochs", str(args.epochs)]
     if args.repeat:
@@ -338,7 +381,7 @@ def run_convnet(args, env):
 def main():
     args = parse_args()
     if args.threads is not None:  # the children inherit the CPU set, as with `taskset`
-        os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:args.threads])
+        os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[: args.threads])
     env = child_environment(args.unset_openblas_env)
     if args.workload == "convnet":
         run_convnet(args, env)

@@ -36,8 +36,9 @@ def main():
     x_train, x_test = x_train.reshape(-1, 784) / 255.0, x_test.reshape(-1, 784) / 255.0
     y_train = tf.keras.utils.to_categorical(y_train, 10)
     y_test = tf.keras.utils.to_categorical(y_test, 10)
-    model = Sequential([Dense(10, activation="relu", input_shape=(784,)),
-                        Dense(10, activation="softmax")])
+    model = Sequential(
+        [Dense(10, activation="relu", input_shape=(784,)), Dense(10, activation="softmax")]
+    )
     model.compile(optimizer="sgd", loss="categorical_crossentropy", metrics=["accuracy"])
     times = EpochTimes()
     model.fit(x_train, y_train, epochs=args.epochs, verbose=0, callbacks=[times])

@@ -638,11 +638,15 @@ def _mnist_problem(path, batch_size):
     if path is None:
         return model, x, to_categorical(labels, NUM_CLASSES)
     if not getattr(model, "compiled", False) or getattr(model, "_loss_object", None) is None:
-        print("The saved model has no compiled loss: explaining it with sgd and "
-              "categorical_crossentropy.")
+        print(
+            "The saved model has no compiled loss: explaining it with sgd and "
+            "categorical_crossentropy."
+        )
         model.compile(optimizer="sgd", loss="categorical_crossentropy")
     sample_shape = _sample_shape(model)
     sparse = "sparse" in getattr(model._loss_object, "name", "")
-    return model, x.reshape((len(x),) + sample_shape), (
-        labels if sparse else to_categorical(labels, NUM_CLASSES)
+    return (
+        model,
+        x.reshape((len(x),) + sample_shape),
+        (labels if sparse else to_categorical(labels, NUM_CLASSES)),
     )

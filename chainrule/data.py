@@ -97,8 +97,14 @@ class Dataset:
         """
         return _ShuffleDataset(self, buffer_size, seed, reshuffle_each_iteration)
 
-    def batch(self, batch_size, drop_remainder=False, num_parallel_calls=None,
-              deterministic=None, name=None):
+    def batch(
+        self,
+        batch_size,
+        drop_remainder=False,
+        num_parallel_calls=None,
+        deterministic=None,
+        name=None,
+    ):
         """Consecutive elements stacked along a new axis 0: element shapes s -> (batch_size, *s).
 
         Args:
@@ -187,8 +193,10 @@ class _TensorSliceDataset(Dataset):
         if not leaves:
             raise ValueError("Dataset.from_tensor_slices needs at least one array; got none.")
         if len({len(leaf) for leaf in leaves}) > 1:
-            received = ", ".join(f"{_name(path)} of shape {leaf.shape}"
-                                 for path, leaf in zip(paths, leaves, strict=True))
+            received = ", ".join(
+                f"{_name(path)} of shape {leaf.shape}"
+                for path, leaf in zip(paths, leaves, strict=True)
+            )
             raise ValueError(
                 f"Dataset.from_tensor_slices expects every component to have the same size "
                 f"along axis 0 (one row per element); received {received}. Slice the arrays "
@@ -255,8 +263,9 @@ class _BatchDataset(Dataset):
 
     def _runs(self):
         source = self._parent._source
-        chunks = _chunks(self._parent._runs(), self._batch_size, self._drop_remainder,
-                         source is not None)
+        chunks = _chunks(
+            self._parent._runs(), self._batch_size, self._drop_remainder, source is not None
+        )
         for chunk in chunks:
             yield [_stack(chunk) if source is None else source.gather(chunk)]
 
@@ -356,7 +365,7 @@ def _chunks(runs, size, drop_remainder, indices):
     for run in runs:
         start = 0
         while start < len(run):
-            piece = run[start:start + size - count]
+            piece = run[start : start + size - count]
             pending.append(piece)
             count += len(piece)
             start += len(piece)
@@ -408,11 +417,13 @@ def _map_structure(fn, structure):
 def _flatten(structure, path=""):
     """[(path, leaf)], paths written as indexing: '[0]', "['image']"."""
     if isinstance(structure, dict):
-        return [pair for key, value in structure.items()
-                for pair in _flatten(value, f"{path}[{key!r}]")]
+        return [
+            pair for key, value in structure.items() for pair in _flatten(value, f"{path}[{key!r}]")
+        ]
     if isinstance(structure, tuple):
-        return [pair for i, value in enumerate(structure)
-                for pair in _flatten(value, f"{path}[{i}]")]
+        return [
+            pair for i, value in enumerate(structure) for pair in _flatten(value, f"{path}[{i}]")
+        ]
     return [(path, structure)]
 
 
@@ -462,6 +473,4 @@ def _check_count(method, argument, value, minimum=None):
             f"({value!r})."
         )
     if minimum is not None and value < minimum:
-        raise ValueError(
-            f"Dataset.{method}: {argument} must be at least {minimum}; got {value}."
-        )
+        raise ValueError(f"Dataset.{method}: {argument} must be at least {minimum}; got {value}.")

@@ -9,8 +9,14 @@ results, same side effects (metric updates, optimizer steps) on every call.
 import functools
 
 
-def function(func=None, input_signature=None, autograph=True, jit_compile=None,
-             reduce_retracing=False, **experimental_options):
+def function(
+    func=None,
+    input_signature=None,
+    autograph=True,
+    jit_compile=None,
+    reduce_retracing=False,
+    **experimental_options,
+):
     """Decorator: ``@chainrule.function`` or ``@chainrule.function(jit_compile=True)``.
 
     Args:

@@ -53,9 +53,7 @@ def value_and_grad(fn, argnums=0):
                 f"got {type(value).__name__} of shape {shape}. Reduce it, e.g. with .sum()."
             )
         found = gradients(value, [args[i] for i in positions], create_graph=nested)
-        found = [
-            Tensor(args[i].data * 0) if g is None else g for g, i in zip(found, positions)
-        ]
+        found = [Tensor(args[i].data * 0) if g is None else g for g, i in zip(found, positions)]
         if as_arrays:
             value, found = value.numpy(), [g.numpy() for g in found]
         return value, (found[0] if single else tuple(found))

@@ -19,7 +19,8 @@ class GradcheckError(AssertionError):
 
 
 def _projected_loss(fn, tensors, projection):
-    """L = sum(fn(*tensors) * projection): a scalar whose gradient is the VJP with ``projection``."""
+    """L = sum(fn(*tensors) * projection): a scalar whose gradient is the VJP with the
+    projection."""
     out = fn(*tensors)
     if not isinstance(out, Tensor):
         raise TypeError(f"gradcheck: the function must return a Tensor; got {type(out).__name__}")

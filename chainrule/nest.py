@@ -15,7 +15,8 @@ def flatten(structure):
     """The leaves of ``structure`` in order: list and tuple items in sequence, dict values by
     sorted key (as TensorFlow's ``tf.nest``); a leaf is its own one-element list."""
     if type(structure) in (list, tuple) and not any(
-            isinstance(v, (list, tuple, dict)) for v in structure):
+        isinstance(v, (list, tuple, dict)) for v in structure
+    ):
         return list(structure)  # the common case: a flat list (of weights, say)
     leaves, stack = [], [structure]
     while stack:

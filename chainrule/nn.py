@@ -11,9 +11,18 @@ from .math import log_softmax, sigmoid, softmax, softplus, tanh
 from .tf_api import cast, convert_to_tensor
 
 __all__ = [
-    "elu", "l2_loss", "leaky_relu", "log_softmax", "relu", "sigmoid",
-    "sigmoid_cross_entropy_with_logits", "softmax", "softmax_cross_entropy_with_logits",
-    "softplus", "sparse_softmax_cross_entropy_with_logits", "tanh",
+    "elu",
+    "l2_loss",
+    "leaky_relu",
+    "log_softmax",
+    "relu",
+    "sigmoid",
+    "sigmoid_cross_entropy_with_logits",
+    "softmax",
+    "softmax_cross_entropy_with_logits",
+    "softplus",
+    "sparse_softmax_cross_entropy_with_logits",
+    "tanh",
 ]
 
 

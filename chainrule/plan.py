@@ -133,8 +133,12 @@ class Plan:
         pairs = list(zip(replayed, outputs)) + list(zip(replayed_grads, grads))
         return all(
             (a is None and b is None)
-            or (a is not None and b is not None and a.shape == b.shape
-                and np.allclose(a, b, rtol=1e-5, atol=1e-7))
+            or (
+                a is not None
+                and b is not None
+                and a.shape == b.shape
+                and np.allclose(a, b, rtol=1e-5, atol=1e-7)
+            )
             for a, b in pairs
         )
 

@@ -107,8 +107,13 @@ def plot_gradient_flow(flow, file, title=None):
     gradient_axes.set_ylim(bottom, top)
     for threshold, kind in ((flow.low, "vanishing"), (flow.high, "exploding")):
         if bottom < threshold < top:
-            gradient_axes.axhline(threshold, color="tab:red", linestyle="--", linewidth=1,
-                                  label=f"{kind} ({threshold:g})")
+            gradient_axes.axhline(
+                threshold,
+                color="tab:red",
+                linestyle="--",
+                linewidth=1,
+                label=f"{kind} ({threshold:g})",
+            )
     thresholds = f"Gradient norm ‖dL/dW‖ (vanishing < {flow.low:g}, exploding > {flow.high:g})"
     for axes, label in ((gradient_axes, thresholds), (weight_axes, "Weight norm ‖W‖")):
         axes.set_title(label, fontsize="medium")

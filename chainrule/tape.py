@@ -140,8 +140,13 @@ class GradientTape:
             return tensor.trainable and self.watch_accessed_variables
         return tensor.requires_grad  # a result computed from sources, or a leaf created so
 
-    def gradient(self, target, sources, output_gradients=None,
-                 unconnected_gradients=UnconnectedGradients.NONE):
+    def gradient(
+        self,
+        target,
+        sources,
+        output_gradients=None,
+        unconnected_gradients=UnconnectedGradients.NONE,
+    ):
         """d target / d source for every source, with the engine's backward pass.
 
         Args:
@@ -197,9 +202,17 @@ class GradientTape:
         create_graph = is_grad_enabled() and any(
             tape is not self or tape.persistent for tape in _active
         )
-        found = gradients(targets, wanted, grad_outputs=seeds,
-                          retain_graph=self.persistent or create_graph,
-                          create_graph=create_graph) if wanted else []
+        found = (
+            gradients(
+                targets,
+                wanted,
+                grad_outputs=seeds,
+                retain_graph=self.persistent or create_graph,
+                create_graph=create_graph,
+            )
+            if wanted
+            else []
+        )
         by_source = {id(s): g for s, g in zip(wanted, found)}
         results = []
         for s in flat_sources:

@@ -35,8 +35,9 @@ def as_dtype(dtype):
 def _python_array(value):
     """Python (non-array) data as an array: floats as float32, ints as int32 when they fit."""
     array = as_array(value)
-    if array.dtype == np.int64 and (not array.size or (
-            _INT32.min <= array.min() and array.max() <= _INT32.max)):
+    if array.dtype == np.int64 and (
+        not array.size or (_INT32.min <= array.min() and array.max() <= _INT32.max)
+    ):
         array = array.astype(np.int32)
     return array
 
@@ -148,8 +149,9 @@ def range(start, limit=None, delta=1, dtype=None, name="range"):  # noqa: A001 (
     if limit is None:
         start, limit = 0, start
     values = np.arange(start, limit, delta)
-    return constant(values if dtype is not None else _python_array(values.tolist()),
-                    dtype=dtype, name=name)
+    return constant(
+        values if dtype is not None else _python_array(values.tolist()), dtype=dtype, name=name
+    )
 
 
 def _shape(shape):
@@ -182,8 +184,10 @@ def stack(values, axis=0, name="stack"):
 
 def squeeze(input, axis=None, name=None):
     """``input`` without its axes of size 1 (or only those in ``axis``)."""
-    return ops.squeeze(convert_to_tensor(input), axis=axis if axis is None else
-                       (axis if isinstance(axis, int) else tuple(axis)))
+    return ops.squeeze(
+        convert_to_tensor(input),
+        axis=axis if axis is None else (axis if isinstance(axis, int) else tuple(axis)),
+    )
 
 
 def expand_dims(input, axis, name=None):

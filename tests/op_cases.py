@@ -135,7 +135,10 @@ CASES = {
     ],
     "concatenate": [
         (lambda a, b: cr.concatenate([a, b]), (randn(2, 3), randn(4, 3))),
-        (lambda a, b, c: cr.concatenate([a, b, c], axis=-1), (randn(2, 1), randn(2, 3), randn(2, 2))),
+        (
+            lambda a, b, c: cr.concatenate([a, b, c], axis=-1),
+            (randn(2, 1), randn(2, 3), randn(2, 2)),
+        ),
     ],
     "stack": [
         (lambda a, b: cr.stack([a, b]), (randn(2, 3), randn(2, 3))),
@@ -159,8 +162,13 @@ CASES = {
         (ops.softmax_cross_entropy, (randn(4, 5), rng.dirichlet(np.ones(5), 4))),
         (ops.softmax_cross_entropy, (randn(2, 3, 4), rng.uniform(0, 1, (2, 3, 4)))),
         (lambda z, t: ops.softmax_cross_entropy(z, t, cr.softmax(z)), (randn(4, 5), randn(4, 5))),
-        (lambda z, t: ops.softmax_cross_entropy(z, t, cr.softmax(z)),
-         (np.array([[800.0, 0.0, -5.0], [1.0, 2.0, 3.0]]), np.array([[0.0, 1.0, 0.0], [1.0, 0, 0]]))),
+        (
+            lambda z, t: ops.softmax_cross_entropy(z, t, cr.softmax(z)),
+            (
+                np.array([[800.0, 0.0, -5.0], [1.0, 2.0, 3.0]]),
+                np.array([[0.0, 1.0, 0.0], [1.0, 0, 0]]),
+            ),
+        ),
     ],
     "sparse_softmax_cross_entropy": [
         (ops.sparse_softmax_cross_entropy, (randn(4, 5), np.array([0, 4, 2, 2]))),
@@ -182,60 +190,96 @@ def _distinct(*shape):
     return rng.permutation(int(np.prod(shape))).reshape(shape) * 0.05 + rng.uniform(0, 0.01, shape)
 
 
-CASES.update({
-    "conv2d": [
-        (ops.conv2d, (randn(2, 5, 5, 3), randn(3, 3, 3, 4))),
-        (lambda x, k, b: ops.conv2d(x, k, b, strides=2, padding="same"),
-         (randn(2, 6, 5, 2), randn(3, 2, 2, 3), randn(3))),
-        (lambda x, k: ops.conv2d(x, k, padding="same", dilation_rate=2),
-         (randn(1, 7, 6, 2), randn(3, 3, 2, 2))),
-        (lambda x, k, b: ops.conv2d(x, k, b, strides=(1, 2), groups=2),
-         (randn(2, 5, 6, 4), randn(2, 3, 2, 6), randn(6))),
-        (lambda x, k: ops.conv2d(x, k, padding=((1, 0), (2, 1))),
-         (randn(1, 4, 4, 1), randn(2, 2, 1, 2))),
-        (lambda x, k: ops.conv1d(x, k, padding="causal", dilation_rate=2),
-         (randn(2, 7, 3), randn(3, 3, 2))),
-    ],
-    "conv2d_backprop_input": [
-        (lambda g, k: ops.conv2d_backprop_input(g, k, input_shape=(2, 5, 5, 3)),
-         (randn(2, 3, 3, 4), randn(3, 3, 3, 4))),
-        (lambda g, k: ops.conv2d_backprop_input(g, k, input_shape=(1, 6, 5, 4), strides=2,
-                                                padding="same", groups=2),
-         (randn(1, 3, 3, 6), randn(3, 2, 2, 6))),
-    ],
-    "conv2d_backprop_kernel": [
-        (lambda x, g: ops.conv2d_backprop_kernel(x, g, kernel_shape=(3, 3, 3, 4)),
-         (randn(2, 5, 5, 3), randn(2, 3, 3, 4))),
-        (lambda x, g: ops.conv2d_backprop_kernel(x, g, kernel_shape=(3, 3, 2, 2), padding="same",
-                                                 dilation_rate=(2, 1)),
-         (randn(1, 6, 5, 2), randn(1, 6, 5, 2))),
-    ],
-    "max_pool2d": [
-        (ops.max_pool2d, (_distinct(2, 6, 6, 3),)),
-        (lambda x: ops.max_pool2d(x, **_SAME2), (_distinct(2, 7, 6, 2),)),
-        (lambda x: ops.max_pool2d(x, pool_size=(2, 3), strides=1), (_distinct(1, 5, 5, 2),)),
-    ],
-    "max_pool2d_backprop": [
-        (lambda x, g: ops.max_pool2d_backprop(x, ops.max_pool2d(x), g),
-         (_distinct(2, 6, 6, 2), randn(2, 3, 3, 2))),
-        (lambda x, g: ops.max_pool2d_backprop(x, ops.max_pool2d(x, **_SAME1), g, **_SAME1),
-         (_distinct(1, 5, 4, 2), randn(1, 5, 4, 2))),
-    ],
-    "max_pool2d_gather": [
-        (lambda x, u: ops.max_pool2d_gather(x, ops.max_pool2d(x), u),
-         (_distinct(2, 6, 6, 2), randn(2, 6, 6, 2))),
-        (lambda x, u: ops.max_pool2d_gather(x, ops.max_pool2d(x, **_SAME2), u, **_SAME2),
-         (_distinct(1, 5, 6, 2), randn(1, 5, 6, 2))),
-    ],
-    "avg_pool2d": [
-        (ops.avg_pool2d, (randn(2, 6, 7, 3),)),
-        (lambda x: ops.avg_pool2d(x, pool_size=3, strides=2, padding="same"), (randn(2, 7, 6, 2),)),
-        (lambda x: ops.avg_pool2d(x, pool_size=(2, 3), strides=1), (randn(1, 5, 5, 2),)),
-    ],
-    "avg_pool2d_backprop": [
-        (lambda g: ops.avg_pool2d_backprop(g, input_shape=(2, 6, 7, 3)), (randn(2, 3, 3, 3),)),
-        (lambda g: ops.avg_pool2d_backprop(g, input_shape=(1, 5, 6, 2), pool_size=3, strides=2,
-                                           padding="same"),
-         (randn(1, 3, 3, 2),)),
-    ],
-})
+CASES.update(
+    {
+        "conv2d": [
+            (ops.conv2d, (randn(2, 5, 5, 3), randn(3, 3, 3, 4))),
+            (
+                lambda x, k, b: ops.conv2d(x, k, b, strides=2, padding="same"),
+                (randn(2, 6, 5, 2), randn(3, 2, 2, 3), randn(3)),
+            ),
+            (
+                lambda x, k: ops.conv2d(x, k, padding="same", dilation_rate=2),
+                (randn(1, 7, 6, 2), randn(3, 3, 2, 2)),
+            ),
+            (
+                lambda x, k, b: ops.conv2d(x, k, b, strides=(1, 2), groups=2),
+                (randn(2, 5, 6, 4), randn(2, 3, 2, 6), randn(6)),
+            ),
+            (
+                lambda x, k: ops.conv2d(x, k, padding=((1, 0), (2, 1))),
+                (randn(1, 4, 4, 1), randn(2, 2, 1, 2)),
+            ),
+            (
+                lambda x, k: ops.conv1d(x, k, padding="causal", dilation_rate=2),
+                (randn(2, 7, 3), randn(3, 3, 2)),
+            ),
+        ],
+        "conv2d_backprop_input": [
+            (
+                lambda g, k: ops.conv2d_backprop_input(g, k, input_shape=(2, 5, 5, 3)),
+                (randn(2, 3, 3, 4), randn(3, 3, 3, 4)),
+            ),
+            (
+                lambda g, k: ops.conv2d_backprop_input(
+                    g, k, input_shape=(1, 6, 5, 4), strides=2, padding="same", groups=2
+                ),
+                (randn(1, 3, 3, 6), randn(3, 2, 2, 6)),
+            ),
+        ],
+        "conv2d_backprop_kernel": [
+            (
+                lambda x, g: ops.conv2d_backprop_kernel(x, g, kernel_shape=(3, 3, 3, 4)),
+                (randn(2, 5, 5, 3), randn(2, 3, 3, 4)),
+            ),
+            (
+                lambda x, g: ops.conv2d_backprop_kernel(
+                    x, g, kernel_shape=(3, 3, 2, 2), padding="same", dilation_rate=(2, 1)
+                ),
+                (randn(1, 6, 5, 2), randn(1, 6, 5, 2)),
+            ),
+        ],
+        "max_pool2d": [
+            (ops.max_pool2d, (_distinct(2, 6, 6, 3),)),
+            (lambda x: ops.max_pool2d(x, **_SAME2), (_distinct(2, 7, 6, 2),)),
+            (lambda x: ops.max_pool2d(x, pool_size=(2, 3), strides=1), (_distinct(1, 5, 5, 2),)),
+        ],
+        "max_pool2d_backprop": [
+            (
+                lambda x, g: ops.max_pool2d_backprop(x, ops.max_pool2d(x), g),
+                (_distinct(2, 6, 6, 2), randn(2, 3, 3, 2)),
+            ),
+            (
+                lambda x, g: ops.max_pool2d_backprop(x, ops.max_pool2d(x, **_SAME1), g, **_SAME1),
+                (_distinct(1, 5, 4, 2), randn(1, 5, 4, 2)),
+            ),
+        ],
+        "max_pool2d_gather": [
+            (
+                lambda x, u: ops.max_pool2d_gather(x, ops.max_pool2d(x), u),
+                (_distinct(2, 6, 6, 2), randn(2, 6, 6, 2)),
+            ),
+            (
+                lambda x, u: ops.max_pool2d_gather(x, ops.max_pool2d(x, **_SAME2), u, **_SAME2),
+                (_distinct(1, 5, 6, 2), randn(1, 5, 6, 2)),
+            ),
+        ],
+        "avg_pool2d": [
+            (ops.avg_pool2d, (randn(2, 6, 7, 3),)),
+            (
+                lambda x: ops.avg_pool2d(x, pool_size=3, strides=2, padding="same"),
+                (randn(2, 7, 6, 2),),
+            ),
+            (lambda x: ops.avg_pool2d(x, pool_size=(2, 3), strides=1), (randn(1, 5, 5, 2),)),
+        ],
+        "avg_pool2d_backprop": [
+            (lambda g: ops.avg_pool2d_backprop(g, input_shape=(2, 6, 7, 3)), (randn(2, 3, 3, 3),)),
+            (
+                lambda g: ops.avg_pool2d_backprop(
+                    g, input_shape=(1, 5, 6, 2), pool_size=3, strides=2, padding="same"
+                ),
+                (randn(1, 3, 3, 2),),
+            ),
+        ],
+    }
+)

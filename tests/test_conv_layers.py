@@ -27,8 +27,11 @@ rng = np.random.default_rng(0)
 def _without_keras_only(value):
     """A Keras config without the entries chainrule leaves out at their neutral values."""
     if isinstance(value, dict):
-        return {k: _without_keras_only(v) for k, v in value.items()
-                if not (k in KERAS_ONLY and v == KERAS_ONLY[k])}
+        return {
+            k: _without_keras_only(v)
+            for k, v in value.items()
+            if not (k in KERAS_ONLY and v == KERAS_ONLY[k])
+        }
     return value
 
 
@@ -53,9 +56,17 @@ def test_the_keras_io_convnet_saved_by_keras_loads_and_predicts_the_same():
     model = load_model(FIXTURES / "mnist_convnet.keras")
     expected = np.load(FIXTURES / "mnist_convnet.npz")
     assert [type(layer).__name__ for layer in model.layers] == [
-        "Conv2D", "MaxPooling2D", "Conv2D", "MaxPooling2D", "Flatten", "Dropout", "Dense"]
-    np.testing.assert_allclose(model.predict(expected["x"], verbose=0), expected["y"],
-                               rtol=1e-5, atol=1e-6)
+        "Conv2D",
+        "MaxPooling2D",
+        "Conv2D",
+        "MaxPooling2D",
+        "Flatten",
+        "Dropout",
+        "Dense",
+    ]
+    np.testing.assert_allclose(
+        model.predict(expected["x"], verbose=0), expected["y"], rtol=1e-5, atol=1e-6
+    )
 
 
 def test_conv2d_weights_are_a_glorot_uniform_kernel_then_a_zero_bias():
@@ -71,16 +82,18 @@ def test_conv2d_weights_are_a_glorot_uniform_kernel_then_a_zero_bias():
 
 def _keras_io_convnet():
     """The keras-io "Simple MNIST convnet", as its page writes it."""
-    return keras.Sequential([
-        keras.Input(shape=(28, 28, 1)),
-        layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
-        layers.MaxPooling2D(pool_size=(2, 2)),
-        layers.Conv2D(64, kernel_size=(3, 3), activation="relu"),
-        layers.MaxPooling2D(pool_size=(2, 2)),
-        layers.Flatten(),
-        layers.Dropout(0.5),
-        layers.Dense(10, activation="softmax"),
-    ])
+    return keras.Sequential(
+        [
+            keras.Input(shape=(28, 28, 1)),
+            layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
+            layers.MaxPooling2D(pool_size=(2, 2)),
+            layers.Conv2D(64, kernel_size=(3, 3), activation="relu"),
+            layers.MaxPooling2D(pool_size=(2, 2)),
+            layers.Flatten(),
+            layers.Dropout(0.5),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
 
 
 def test_summary_of_the_keras_io_mnist_convnet_matches_keras():
@@ -90,16 +103,21 @@ def test_summary_of_the_keras_io_mnist_convnet_matches_keras():
     text = "\n".join(lines)
     rows = [line.split("│")[2:4] for line in text.splitlines() if line.startswith("│")]
     assert [(shape.strip(), params.strip()) for shape, params in rows] == [
-        ("(None, 26, 26, 32)", "320"), ("(None, 13, 13, 32)", "0"),
-        ("(None, 11, 11, 64)", "18,496"), ("(None, 5, 5, 64)", "0"), ("(None, 1600)", "0"),
-        ("(None, 1600)", "0"), ("(None, 10)", "16,010"),
+        ("(None, 26, 26, 32)", "320"),
+        ("(None, 13, 13, 32)", "0"),
+        ("(None, 11, 11, 64)", "18,496"),
+        ("(None, 5, 5, 64)", "0"),
+        ("(None, 1600)", "0"),
+        ("(None, 1600)", "0"),
+        ("(None, 10)", "16,010"),
     ]
     assert "Total params: 34,826 (136.04 KB)" in text
 
 
 def test_conv2d_layer_is_activation_of_convolution_plus_bias():
-    layer = layers.Conv2D(4, 3, strides=2, padding="same", activation="relu",
-                          bias_initializer="random_normal")
+    layer = layers.Conv2D(
+        4, 3, strides=2, padding="same", activation="relu", bias_initializer="random_normal"
+    )
     x = rng.standard_normal((2, 7, 7, 3)).astype("float32")
     y = layer(x)
     kernel, bias = layer.get_weights()
@@ -107,15 +125,18 @@ def test_conv2d_layer_is_activation_of_convolution_plus_bias():
     np.testing.assert_allclose(y.numpy(), expected, rtol=1e-6)
 
 
-@pytest.mark.parametrize("make, shape", [
-    (lambda f: layers.Conv2D(3, (2, 3), padding="same", data_format=f), (2, 4, 6, 5)),
-    (lambda f: layers.Conv1D(3, 2, padding="causal", data_format=f), (2, 4, 6)),
-    (lambda f: layers.MaxPooling2D(2, data_format=f), (2, 3, 4, 5)),
-    (lambda f: layers.AveragePooling2D((2, 1), padding="same", data_format=f), (2, 3, 5, 5)),
-    (lambda f: layers.GlobalMaxPooling2D(data_format=f), (2, 3, 4, 5)),
-    (lambda f: layers.ZeroPadding2D(((1, 0), (0, 2)), data_format=f), (2, 3, 4, 5)),
-    (lambda f: layers.UpSampling2D((2, 3), data_format=f), (2, 3, 4, 5)),
-])
+@pytest.mark.parametrize(
+    "make, shape",
+    [
+        (lambda f: layers.Conv2D(3, (2, 3), padding="same", data_format=f), (2, 4, 6, 5)),
+        (lambda f: layers.Conv1D(3, 2, padding="causal", data_format=f), (2, 4, 6)),
+        (lambda f: layers.MaxPooling2D(2, data_format=f), (2, 3, 4, 5)),
+        (lambda f: layers.AveragePooling2D((2, 1), padding="same", data_format=f), (2, 3, 5, 5)),
+        (lambda f: layers.GlobalMaxPooling2D(data_format=f), (2, 3, 4, 5)),
+        (lambda f: layers.ZeroPadding2D(((1, 0), (0, 2)), data_format=f), (2, 3, 4, 5)),
+        (lambda f: layers.UpSampling2D((2, 3), data_format=f), (2, 3, 4, 5)),
+    ],
+)
 def test_channels_first_is_channels_last_with_the_channel_axis_moved(make, shape):
     x = rng.standard_normal(shape).astype("float32")
     last, first = make("channels_last"), make("channels_first")
@@ -136,8 +157,9 @@ def test_padding_and_upsampling_values_and_gradients():
     np.testing.assert_array_equal(padded.numpy()[0, 1:, 2:5], x.numpy()[0])
     assert padded.numpy().sum() == x.numpy().sum()
     upsampled = layers.UpSampling2D((2, 3))(x)
-    np.testing.assert_array_equal(upsampled.numpy()[0, :, :, 0],
-                                  np.repeat(np.repeat(x.numpy()[0, :, :, 0], 2, 0), 3, 1))
+    np.testing.assert_array_equal(
+        upsampled.numpy()[0, :, :, 0], np.repeat(np.repeat(x.numpy()[0, :, :, 0], 2, 0), 3, 1)
+    )
     g = rng.standard_normal(upsampled.shape)
     (padded.sum() + (upsampled * g).sum()).backward()
     block_sums = g.reshape(1, 2, 2, 3, 3, 2).sum(axis=(2, 4))  # each pixel's 2x3 copies
@@ -146,10 +168,12 @@ def test_padding_and_upsampling_values_and_gradients():
 
 def test_global_pooling_reduces_height_and_width():
     x = rng.standard_normal((2, 3, 4, 5)).astype("float32")
-    np.testing.assert_allclose(layers.GlobalAveragePooling2D()(x).numpy(), x.mean(axis=(1, 2)),
-                               rtol=1e-6)
-    np.testing.assert_array_equal(layers.GlobalMaxPooling2D(keepdims=True)(x).numpy(),
-                                  x.max(axis=(1, 2), keepdims=True))
+    np.testing.assert_allclose(
+        layers.GlobalAveragePooling2D()(x).numpy(), x.mean(axis=(1, 2)), rtol=1e-6
+    )
+    np.testing.assert_array_equal(
+        layers.GlobalMaxPooling2D(keepdims=True)(x).numpy(), x.max(axis=(1, 2), keepdims=True)
+    )
 
 
 def test_batch_normalization_normalizes_each_channel_of_a_feature_map():
@@ -164,17 +188,23 @@ def test_batch_normalization_normalizes_each_channel_of_a_feature_map():
 
 
 def test_a_3d_input_to_conv2d_names_the_layer_the_shape_and_the_fix():
-    with pytest.raises(cr.ShapeError, match=r'layer "c2" \(Conv2D\) is incompatible with the '
-                                            r"layer: expected ndim=4, \(batch, height, width, "
-                                            r"channels\), but received input with shape "
-                                            r"\(None, 28, 28\).*x\[\.\.\., None\]"):
+    with pytest.raises(
+        cr.ShapeError,
+        match=r'layer "c2" \(Conv2D\) is incompatible with the '
+        r"layer: expected ndim=4, \(batch, height, width, "
+        r"channels\), but received input with shape "
+        r"\(None, 28, 28\).*x\[\.\.\., None\]",
+    ):
         layers.Conv2D(8, 3, name="c2")(np.zeros((2, 28, 28), "float32"))
 
 
 def test_a_kernel_larger_than_the_padded_input_is_refused():
-    with pytest.raises(ValueError, match=r'Layer "big" \(Conv2D\): the kernel of size \(5, 5\) '
-                                         r"with dilation_rate=\(1, 1\) is larger than the input "
-                                         r"of shape \(None, 4, 4, 1\) with padding='valid'"):
+    with pytest.raises(
+        ValueError,
+        match=r'Layer "big" \(Conv2D\): the kernel of size \(5, 5\) '
+        r"with dilation_rate=\(1, 1\) is larger than the input "
+        r"of shape \(None, 4, 4, 1\) with padding='valid'",
+    ):
         keras.Sequential([keras.Input(shape=(4, 4, 1)), layers.Conv2D(2, 5, name="big")])
     with pytest.raises(ValueError, match=r"pooling window \(3, 3\) is larger than the input"):
         layers.MaxPooling2D(3)(np.zeros((1, 2, 2, 1), "float32"))
@@ -183,27 +213,42 @@ def test_a_kernel_larger_than_the_padded_input_is_refused():
 def test_channels_that_do_not_match_the_built_kernel_are_refused():
     layer = layers.Conv2D(4, 3, name="rgb")
     layer(np.zeros((1, 5, 5, 3), "float32"))
-    with pytest.raises(cr.ShapeError, match=r'Input 0 of layer "rgb" is incompatible with the '
-                                            r"layer: expected axis -1 of input shape to have "
-                                            r"value 3 .*kernel of shape \(3, 3, 3, 4\).*"
-                                            r"received input with shape \(1, 5, 5, 1\)"):
+    with pytest.raises(
+        cr.ShapeError,
+        match=r'Input 0 of layer "rgb" is incompatible with the '
+        r"layer: expected axis -1 of input shape to have "
+        r"value 3 .*kernel of shape \(3, 3, 3, 4\).*"
+        r"received input with shape \(1, 5, 5, 1\)",
+    ):
         layer(np.zeros((1, 5, 5, 1), "float32"))
 
 
-@pytest.mark.parametrize("make, message", [
-    (lambda: layers.Conv2D(4, 3, strides=-1), r"`strides` must be an integer or a tuple of 2 "
-                                              r"integers, all positive; received strides=-1"),
-    (lambda: layers.Conv2D(4, (3, 0)), r"received kernel_size=\(3, 0\)"),
-    (lambda: layers.Conv2D(4, 3, strides=2, dilation_rate=2), r"`strides > 1` not supported"),
-    (lambda: layers.Conv2D(5, 3, groups=2), r"filters must be evenly divisible by the number "
-                                            r"of groups"),
-    (lambda: layers.Conv2D(0, 3), r"`filters` must be a positive integer"),
-    (lambda: layers.Conv2D(4, 3, padding="causal"), r"`padding` must be one of 'valid', 'same'"),
-    (lambda: layers.Conv1D(4, 3, data_format="nhwc"), r"`data_format` must be one of"),
-    (lambda: layers.MaxPooling2D(pool_size=(2, -2)), r"MaxPooling2D layer .*`pool_size`"),
-    (lambda: layers.ZeroPadding2D((1, 2, 3)), r"`padding` must be an int, a tuple of 2 ints"),
-    (lambda: layers.UpSampling2D(interpolation="bilinear"), r"only interpolation='nearest'"),
-])
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (
+            lambda: layers.Conv2D(4, 3, strides=-1),
+            r"`strides` must be an integer or a tuple of 2 "
+            r"integers, all positive; received strides=-1",
+        ),
+        (lambda: layers.Conv2D(4, (3, 0)), r"received kernel_size=\(3, 0\)"),
+        (lambda: layers.Conv2D(4, 3, strides=2, dilation_rate=2), r"`strides > 1` not supported"),
+        (
+            lambda: layers.Conv2D(5, 3, groups=2),
+            r"filters must be evenly divisible by the number "
+            r"of groups",
+        ),
+        (lambda: layers.Conv2D(0, 3), r"`filters` must be a positive integer"),
+        (
+            lambda: layers.Conv2D(4, 3, padding="causal"),
+            r"`padding` must be one of 'valid', 'same'",
+        ),
+        (lambda: layers.Conv1D(4, 3, data_format="nhwc"), r"`data_format` must be one of"),
+        (lambda: layers.MaxPooling2D(pool_size=(2, -2)), r"MaxPooling2D layer .*`pool_size`"),
+        (lambda: layers.ZeroPadding2D((1, 2, 3)), r"`padding` must be an int, a tuple of 2 ints"),
+        (lambda: layers.UpSampling2D(interpolation="bilinear"), r"only interpolation='nearest'"),
+    ],
+)
 def test_bad_arguments_are_refused_when_the_layer_is_made(make, message):
     with pytest.raises(ValueError, match=message):
         make()
@@ -219,21 +264,34 @@ def test_input_channels_must_divide_into_the_groups():
 
 def _mnist_images(count):
     (x, y), (x_test, y_test) = keras.datasets.mnist.load_data()
-    return (x[:count, :, :, None].astype("float32") / 255.0, y[:count],
-            x_test[:, :, :, None].astype("float32") / 255.0, y_test)
+    return (
+        x[:count, :, :, None].astype("float32") / 255.0,
+        y[:count],
+        x_test[:, :, :, None].astype("float32") / 255.0,
+        y_test,
+    )
 
 
 def test_a_small_convnet_learns_digits_from_a_few_hundred_images():
     x, y, _, _ = _mnist_images(768)
     keras.utils.set_random_seed(0)
-    model = keras.Sequential([
-        keras.Input(shape=(28, 28, 1)),
-        layers.Conv2D(8, 3, activation="relu"), layers.MaxPooling2D(),
-        layers.Conv2D(16, 3, activation="relu"), layers.MaxPooling2D(),
-        layers.Flatten(), layers.Dropout(0.5), layers.Dense(10, activation="softmax"),
-    ])
-    model.compile(optimizer=keras.optimizers.Adam(0.003),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(28, 28, 1)),
+            layers.Conv2D(8, 3, activation="relu"),
+            layers.MaxPooling2D(),
+            layers.Conv2D(16, 3, activation="relu"),
+            layers.MaxPooling2D(),
+            layers.Flatten(),
+            layers.Dropout(0.5),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(0.003),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
     history = model.fit(x, y, batch_size=32, epochs=4, validation_split=0.25, verbose=0).history
     assert all(a > b for a, b in zip(history["loss"], history["loss"][1:]))
     assert history["val_accuracy"][-1] >= 0.7, history
@@ -245,8 +303,14 @@ def test_the_keras_io_convnet_reaches_97_percent_after_one_epoch(capsys):
     keras.utils.set_random_seed(0)
     model = _keras_io_convnet()
     model.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
-    model.fit(x, keras.utils.to_categorical(y, 10), batch_size=128, epochs=1,
-              validation_split=0.1, verbose=0)
+    model.fit(
+        x,
+        keras.utils.to_categorical(y, 10),
+        batch_size=128,
+        epochs=1,
+        validation_split=0.1,
+        verbose=0,
+    )
     loss, accuracy = model.evaluate(x_test, keras.utils.to_categorical(y_test, 10), verbose=0)
     with capsys.disabled():
         print(f"\nconvnet, 1 epoch: test loss {loss:.4f} - test accuracy {accuracy:.4f}")

@@ -36,8 +36,12 @@ def _conv_reference(x, kernel, strides, pads, dilation, groups=1):
         for j in range(wo):
             for f in range(filters):
                 q = f // (filters // groups)
-                window = x[:, i * sh: i * sh + dh * (kh - 1) + 1: dh,
-                           j * sw: j * sw + dw * (kw - 1) + 1: dw, q * cg: (q + 1) * cg]
+                window = x[
+                    :,
+                    i * sh : i * sh + dh * (kh - 1) + 1 : dh,
+                    j * sw : j * sw + dw * (kw - 1) + 1 : dw,
+                    q * cg : (q + 1) * cg,
+                ]
                 y[:, i, j, f] = (window * kernel[..., f]).sum(axis=(1, 2, 3))
     return y
 
@@ -54,10 +58,15 @@ CONVOLUTIONS = {  # the parameters make_tf_fixtures.py recorded each case with
 
 @pytest.mark.parametrize("name", sorted(CONVOLUTIONS))
 def test_conv2d_and_its_gradients_match_tensorflow(name):
-    case = {key: FIXTURES[f"conv_{name}/{key}"] for key in ("x", "kernel", "g", "y", "dx",
-                                                            "dkernel")}
-    y, (dx, dkernel) = _gradients(lambda x, k: ops.conv2d(x, k, **CONVOLUTIONS[name]),
-                                  case["x"], case["kernel"], upstream=case["g"])
+    case = {
+        key: FIXTURES[f"conv_{name}/{key}"] for key in ("x", "kernel", "g", "y", "dx", "dkernel")
+    }
+    y, (dx, dkernel) = _gradients(
+        lambda x, k: ops.conv2d(x, k, **CONVOLUTIONS[name]),
+        case["x"],
+        case["kernel"],
+        upstream=case["g"],
+    )
     np.testing.assert_allclose(y, case["y"], rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(dx, case["dx"], rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(dkernel, case["dkernel"], rtol=1e-10, atol=1e-10)
@@ -87,16 +96,20 @@ def test_pooling_and_its_gradient_match_tensorflow(name):
 # ----- against the definitions -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("strides, padding, pads, dilation, groups", [
-    ((1, 1), "valid", ((0, 0), (0, 0)), (1, 1), 1),
-    ((2, 1), "same", ((0, 1), (1, 2)), (1, 1), 2),  # TF's 'same': the odd pixel goes after
-    ((1, 1), ((2, 0), (1, 3)), ((2, 0), (1, 3)), (2, 1), 1),
-])
+@pytest.mark.parametrize(
+    "strides, padding, pads, dilation, groups",
+    [
+        ((1, 1), "valid", ((0, 0), (0, 0)), (1, 1), 1),
+        ((2, 1), "same", ((0, 1), (1, 2)), (1, 1), 2),  # TF's 'same': the odd pixel goes after
+        ((1, 1), ((2, 0), (1, 3)), ((2, 0), (1, 3)), (2, 1), 1),
+    ],
+)
 def test_conv2d_computes_its_definition(strides, padding, pads, dilation, groups):
     x, bias = rng.standard_normal((2, 6, 5, 4)), rng.standard_normal(6)
     kernel = rng.standard_normal((3, 4, 4 // groups, 6))
-    y = ops.conv2d(x, kernel, bias, strides=strides, padding=padding, dilation_rate=dilation,
-                   groups=groups)
+    y = ops.conv2d(
+        x, kernel, bias, strides=strides, padding=padding, dilation_rate=dilation, groups=groups
+    )
     expected = _conv_reference(x, kernel, strides, pads, dilation, groups) + bias
     np.testing.assert_allclose(y, expected, rtol=1e-12, atol=1e-12)
 
@@ -139,23 +152,24 @@ def test_the_kernel_gradient_correlates_the_input_with_the_output_gradient():
 
 
 def test_max_pool_routes_each_gradient_to_the_first_maximum_of_its_window():
-    x = np.array([[3.0, 3.0, 1.0, 5.0],
-                  [3.0, 0.0, 5.0, 5.0]])[None, :, :, None]
+    x = np.array([[3.0, 3.0, 1.0, 5.0], [3.0, 0.0, 5.0, 5.0]])[None, :, :, None]
     y, (dx,) = _gradients(ops.max_pool2d, x, upstream=np.array([[[[10.0], [20.0]]]]))
     np.testing.assert_array_equal(y[0, :, :, 0], [[3.0, 5.0]])
-    np.testing.assert_array_equal(dx[0, :, :, 0], [[10.0, 0.0, 0.0, 20.0],
-                                                   [0.0, 0.0, 0.0, 0.0]])
+    np.testing.assert_array_equal(dx[0, :, :, 0], [[10.0, 0.0, 0.0, 20.0], [0.0, 0.0, 0.0, 0.0]])
 
 
 def test_average_pool_with_same_padding_divides_by_the_real_pixels_only():
     x = np.arange(9.0).reshape(1, 3, 3, 1)
     y = ops.avg_pool2d(x, pool_size=2, strides=2, padding="same")
-    np.testing.assert_allclose(y[0, :, :, 0], [[(0 + 1 + 3 + 4) / 4, (2 + 5) / 2],
-                                                [(6 + 7) / 2, 8.0]])
-    _, (dx,) = _gradients(lambda t: ops.avg_pool2d(t, pool_size=2, padding="same"), x,
-                          upstream=np.ones(y.shape))
-    np.testing.assert_allclose(dx[0, :, :, 0], [[0.25, 0.25, 0.5], [0.25, 0.25, 0.5],
-                                                 [0.5, 0.5, 1.0]])
+    np.testing.assert_allclose(
+        y[0, :, :, 0], [[(0 + 1 + 3 + 4) / 4, (2 + 5) / 2], [(6 + 7) / 2, 8.0]]
+    )
+    _, (dx,) = _gradients(
+        lambda t: ops.avg_pool2d(t, pool_size=2, padding="same"), x, upstream=np.ones(y.shape)
+    )
+    np.testing.assert_allclose(
+        dx[0, :, :, 0], [[0.25, 0.25, 0.5], [0.25, 0.25, 0.5], [0.5, 0.5, 1.0]]
+    )
 
 
 def test_float32_stays_float32():
@@ -188,17 +202,29 @@ def test_second_derivatives_through_convolution_and_pooling():
 
 def test_bad_inputs_get_errors_that_name_the_op_the_shapes_and_the_rule():
     image, kernel = np.zeros((2, 5, 5, 3)), np.zeros((3, 3, 3, 4))
-    with pytest.raises(cr.ShapeError, match=r"conv2d: expects an input of shape \(batch, height, "
-                                            r"width, channels\).*got shape \(5, 5, 3\)"):
+    with pytest.raises(
+        cr.ShapeError,
+        match=r"conv2d: expects an input of shape \(batch, height, "
+        r"width, channels\).*got shape \(5, 5, 3\)",
+    ):
         ops.conv2d(image[0], kernel)
-    with pytest.raises(cr.ShapeError, match=r"conv2d: the 7x7 window .* does not fit the input "
-                                            r"of shape \(2, 5, 5, 3\).*\(5, 5\) after padding"):
+    with pytest.raises(
+        cr.ShapeError,
+        match=r"conv2d: the 7x7 window .* does not fit the input "
+        r"of shape \(2, 5, 5, 3\).*\(5, 5\) after padding",
+    ):
         ops.conv2d(image, np.zeros((7, 7, 3, 4)))
-    with pytest.raises(cr.ShapeError, match=r"\(3 channels\) does not match a kernel of shape "
-                                            r"\(3, 3, 2, 4\)"):
+    with pytest.raises(
+        cr.ShapeError,
+        match=r"\(3 channels\) does not match a kernel of shape "
+        r"\(3, 3, 2, 4\)",
+    ):
         ops.conv2d(image, np.zeros((3, 3, 2, 4)))
-    with pytest.raises(ValueError, match=r"`strides` must be .* all positive; received "
-                                         r"strides=\(1, -1\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"`strides` must be .* all positive; received "
+        r"strides=\(1, -1\)",
+    ):
         ops.conv2d(image, kernel, strides=(1, -1))
     with pytest.raises(ValueError, match="`padding` must be one of 'valid', 'same'"):
         ops.max_pool2d(image, padding="full")

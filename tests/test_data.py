@@ -13,6 +13,7 @@ from chainrule.data import AUTOTUNE, INFINITE_CARDINALITY, Dataset
 
 def values(dataset):
     """Every element of one pass, with arrays turned into lists (for comparisons)."""
+
     def plain(element):
         if isinstance(element, tuple):
             return tuple(plain(e) for e in element)
@@ -42,8 +43,11 @@ def test_from_tensor_slices_yields_rows_as_tensors_in_the_given_structure():
 
 
 def test_components_of_different_lengths_name_what_was_received():
-    with pytest.raises(ValueError, match=r"same size along axis 0.*received component\[0\] of "
-                                         r"shape \(5, 2\), component\[1\] of shape \(4,\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"same size along axis 0.*received component\[0\] of "
+        r"shape \(5, 2\), component\[1\] of shape \(4,\)",
+    ):
         Dataset.from_tensor_slices((np.zeros((5, 2)), np.zeros(4)))
     with pytest.raises(ValueError, match=r"component\['label'\] of shape \(3,\)"):
         Dataset.from_tensor_slices({"image": np.zeros((5, 2)), "label": np.zeros(3)})
@@ -62,8 +66,14 @@ def test_batch_repeat_take_match_tf_data():
     assert values(seven.take(-5)) == list(range(7))
     assert values(seven.repeat(0)) == []
     ten = Dataset.from_tensor_slices({"a": np.arange(10)})
-    cardinalities = [ten.batch(3), ten.batch(3, drop_remainder=True), ten.repeat(),
-                     ten.repeat().take(7), ten.take(-1), ten.repeat(0)]
+    cardinalities = [
+        ten.batch(3),
+        ten.batch(3, drop_remainder=True),
+        ten.repeat(),
+        ten.repeat().take(7),
+        ten.take(-1),
+        ten.repeat(0),
+    ]
     assert [int(d.cardinality()) for d in cardinalities] == [4, 3, -1, 7, 10, 0]
     with pytest.raises(TypeError, match="infinite"):
         len(ten.repeat())

@@ -88,8 +88,9 @@ def test_softmax_family_is_finite_at_extreme_logits(value):
         assert np.isfinite(out.numpy()).all(), fn
         out.sum().backward()
         assert np.isfinite(logits.grad.numpy()).all(), fn
-    np.testing.assert_allclose(cr.softmax(logits).numpy()[1], [0.5, 0.5, 0] if value > 0 else
-                               [0, 0, 1], atol=1e-6)
+    np.testing.assert_allclose(
+        cr.softmax(logits).numpy()[1], [0.5, 0.5, 0] if value > 0 else [0, 0, 1], atol=1e-6
+    )
     np.testing.assert_allclose(cr.logsumexp(logits).numpy()[0], abs(value), rtol=1e-6)
     loss = ops.sparse_softmax_cross_entropy(logits, np.array([2, 2]))
     assert np.isfinite(loss.numpy()).all()
@@ -142,7 +143,11 @@ def test_second_derivatives_match_closed_forms_and_finite_differences(fn, second
 
 def test_hessian_vector_products_through_matmul_and_mul():
     rng = np.random.default_rng(3)
-    a0, w0, v = rng.standard_normal((3, 4)), rng.standard_normal((4, 2)), rng.standard_normal((4, 2))
+    a0, w0, v = (
+        rng.standard_normal((3, 4)),
+        rng.standard_normal((4, 2)),
+        rng.standard_normal((4, 2)),
+    )
 
     def f(w):
         return cr.tanh(cr.Tensor(a0) @ (w * w)).sum()
@@ -186,7 +191,9 @@ def test_shapes_that_cannot_broadcast_name_the_op_and_shapes():
 
 
 def test_matmul_inner_dimension_mismatch():
-    with pytest.raises(cr.ShapeError, match=r"matmul: inner dimensions differ: \(2, 3\) @ \(4, 5\)"):
+    with pytest.raises(
+        cr.ShapeError, match=r"matmul: inner dimensions differ: \(2, 3\) @ \(4, 5\)"
+    ):
         cr.Tensor(np.ones((2, 3))) @ np.ones((4, 5))
 
 
@@ -213,10 +220,12 @@ def test_cross_entropy_from_given_probabilities_equals_the_logits_form():
     z = rng.standard_normal((6, 5)) * 3
     t = rng.dirichlet(np.ones(5), 6)
     p = cr.softmax(cr.Tensor(z)).numpy()
-    np.testing.assert_allclose(ops.softmax_cross_entropy(z, t, p), ops.softmax_cross_entropy(z, t),
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        ops.softmax_cross_entropy(z, t, p), ops.softmax_cross_entropy(z, t), rtol=1e-12
+    )
     extreme = np.array([[200.0, 0.0], [0.0, 1.0]], dtype=np.float32)  # p underflows in row 0
     labels = np.array([[0.0, 1.0], [1.0, 0.0]], dtype=np.float32)
     probabilities = cr.softmax(cr.Tensor(extreme)).numpy()
-    np.testing.assert_allclose(ops.softmax_cross_entropy(extreme, labels, probabilities),
-                               [200.0, 1.3132616], rtol=1e-6)
+    np.testing.assert_allclose(
+        ops.softmax_cross_entropy(extreme, labels, probabilities), [200.0, 1.3132616], rtol=1e-6
+    )

@@ -21,11 +21,19 @@ def _traced(model, arrays):
 
 
 CASES = [
-    ("relu", "softmax", "categorical_crossentropy", lambda n: np.eye(4, dtype=np.float32)[
-        rng.integers(0, 4, n)]),
+    (
+        "relu",
+        "softmax",
+        "categorical_crossentropy",
+        lambda n: np.eye(4, dtype=np.float32)[rng.integers(0, 4, n)],
+    ),
     ("tanh", "softmax", "sparse_categorical_crossentropy", lambda n: rng.integers(0, 4, n)),
-    ("sigmoid", "sigmoid", "binary_crossentropy",
-     lambda n: rng.integers(0, 2, (n, 4)).astype(np.float32)),
+    (
+        "sigmoid",
+        "sigmoid",
+        "binary_crossentropy",
+        lambda n: rng.integers(0, 2, (n, 4)).astype(np.float32),
+    ),
     ("gelu", None, "mse", lambda n: rng.standard_normal((n, 4)).astype(np.float32)),
 ]
 
@@ -33,8 +41,12 @@ CASES = [
 @pytest.mark.parametrize("hidden, out, loss, make_y", CASES)
 @pytest.mark.parametrize("weighted", [False, True])
 def test_replay_equals_the_engine_on_new_batches(hidden, out, loss, make_y, weighted):
-    model = Sequential([Dense(6, activation=hidden, input_shape=(5,)),
-                        Dense(4, activation=out, kernel_regularizer="l2")])
+    model = Sequential(
+        [
+            Dense(6, activation=hidden, input_shape=(5,)),
+            Dense(4, activation=out, kernel_regularizer="l2"),
+        ]
+    )
     model.compile("sgd", loss)
 
     def batch():
@@ -61,8 +73,12 @@ def test_training_with_replay_is_identical_to_training_through_the_engine():
     def train(run_eagerly):
         keras.utils.set_random_seed(1)
         model = Sequential([Dense(8, activation="relu"), Dense(3, activation="softmax")])
-        model.compile(keras.optimizers.SGD(0.1, momentum=0.9), "sparse_categorical_crossentropy",
-                      metrics=["accuracy"], run_eagerly=run_eagerly)
+        model.compile(
+            keras.optimizers.SGD(0.1, momentum=0.9),
+            "sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+            run_eagerly=run_eagerly,
+        )
         history = model.fit(x, y, epochs=3, batch_size=16, verbose=0)  # last batch: 4 samples
         return model, history.history
 
@@ -92,7 +108,9 @@ def test_a_step_whose_trace_would_freeze_a_value_is_not_replayed():
 
 
 def test_the_plan_source_writes_out_the_chain_rule():
-    model = Sequential([Dense(3, activation="relu", input_shape=(2,)), Dense(2, activation="softmax")])
+    model = Sequential(
+        [Dense(3, activation="relu", input_shape=(2,)), Dense(2, activation="softmax")]
+    )
     model.compile("sgd", "categorical_crossentropy")
     plan = _traced(model, [np.ones((4, 2), np.float32), np.eye(2, dtype=np.float32)[[0, 1, 0, 1]]])
     assert "# linear" in plan.source and "# softmax_cross_entropy" in plan.source
@@ -105,8 +123,14 @@ def test_dropout_draws_afresh_in_each_replayed_step():
 
     def train(run_eagerly):
         keras.utils.set_random_seed(2)
-        model = Sequential([Dense(16, activation="relu"), keras.layers.Dropout(0.5),
-                            keras.layers.GaussianNoise(0.1), Dense(3, activation="softmax")])
+        model = Sequential(
+            [
+                Dense(16, activation="relu"),
+                keras.layers.Dropout(0.5),
+                keras.layers.GaussianNoise(0.1),
+                Dense(3, activation="softmax"),
+            ]
+        )
         model.compile("adam", "sparse_categorical_crossentropy", run_eagerly=run_eagerly)
         history = model.fit(x, y, epochs=3, batch_size=16, verbose=0)
         return model, history.history

@@ -45,8 +45,7 @@ def small_model(optimizer="adam", features=5, dropout=True):
     stack = [keras.Input(shape=(features,)), layers.Dense(8, activation="relu")]
     stack += [layers.Dropout(0.25)] if dropout else []
     model = Sequential(stack + [layers.Dense(3, activation="softmax")])
-    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return model
 
 
@@ -110,8 +109,9 @@ def test_save_load_restores_weights_optimizer_state_and_compile_config(tmp_path,
     for slot in before:
         for a, b in zip(before[slot], after[slot]):
             np.testing.assert_array_equal(a, b)
-    assert getattr(loaded.optimizer, "u_product", None) == getattr(model.optimizer, "u_product",
-                                                                   None)
+    assert getattr(loaded.optimizer, "u_product", None) == getattr(
+        model.optimizer, "u_product", None
+    )
     assert loaded.loss == model.loss and loaded._metric_identifiers == ["accuracy"]
     # the next step is the same in both (same dropout mask): the state is complete
     for m in (model, loaded):
@@ -122,8 +122,15 @@ def test_save_load_restores_weights_optimizer_state_and_compile_config(tmp_path,
 
 
 def test_the_archive_holds_kerass_entries_and_weight_layout(tmp_path):
-    model = Sequential([keras.Input(shape=(4,)), layers.Dense(3), layers.Activation("relu"),
-                        layers.Dense(2, name="head"), layers.BatchNormalization()])
+    model = Sequential(
+        [
+            keras.Input(shape=(4,)),
+            layers.Dense(3),
+            layers.Activation("relu"),
+            layers.Dense(2, name="head"),
+            layers.BatchNormalization(),
+        ]
+    )
     model.compile(optimizer=optimizers.RMSprop(momentum=0.5), loss="mse")
     model.fit(np.ones((4, 4)), np.ones((4, 2)), verbose=0)
     model.save(tmp_path / "m.keras")
@@ -134,8 +141,13 @@ def test_the_archive_holds_kerass_entries_and_weight_layout(tmp_path):
         weights = archive.read("model.weights.h5")
     assert metadata["keras_version"].startswith("3.")
     assert config["module"] == "keras" and config["class_name"] == "Sequential"
-    assert [layer["class_name"] for layer in config["config"]["layers"]] == \
-        ["InputLayer", "Dense", "Activation", "Dense", "BatchNormalization"]
+    assert [layer["class_name"] for layer in config["config"]["layers"]] == [
+        "InputLayer",
+        "Dense",
+        "Activation",
+        "Dense",
+        "BatchNormalization",
+    ]
     dense = config["config"]["layers"][1]
     assert dense["module"] == "keras.layers"
     assert dense["build_config"] == {"input_shape": [None, 4]}
@@ -163,11 +175,18 @@ def test_the_archive_holds_kerass_entries_and_weight_layout(tmp_path):
 
 
 EXAMPLES = {  # a layer of each registered class, on samples of the given shape
-    "Dense": ((4,), lambda: layers.Dense(3, activation="relu", use_bias=True,
-                                         kernel_initializer="he_normal",
-                                         kernel_regularizer=regularizers.L2(0.01),
-                                         activity_regularizer=regularizers.L1(0.001),
-                                         bias_constraint=constraints.NonNeg())),
+    "Dense": (
+        (4,),
+        lambda: layers.Dense(
+            3,
+            activation="relu",
+            use_bias=True,
+            kernel_initializer="he_normal",
+            kernel_regularizer=regularizers.L2(0.01),
+            activity_regularizer=regularizers.L1(0.001),
+            bias_constraint=constraints.NonNeg(),
+        ),
+    ),
     "Activation": ((4,), lambda: layers.Activation("gelu")),
     "Flatten": ((2, 3), lambda: layers.Flatten()),
     "Reshape": ((6,), lambda: layers.Reshape((2, 3))),
@@ -205,8 +224,9 @@ def test_every_registered_layer_round_trips_through_a_file(tmp_path, class_name)
     assert rebuilt.get_config() == layer.get_config()
     model = Sequential([keras.Input(shape=sample_shape), layer])
     rng = np.random.default_rng(0)
-    model.set_weights([np.abs(rng.normal(size=w.shape)).astype("float32") + 0.5
-                       for w in model.get_weights()])
+    model.set_weights(
+        [np.abs(rng.normal(size=w.shape)).astype("float32") + 0.5 for w in model.get_weights()]
+    )
     model.save(tmp_path / "m.keras")
     loaded = load_model(tmp_path / "m.keras")
     assert loaded.get_config() == model.get_config()
@@ -222,11 +242,18 @@ def _round_trip(obj):
     return keras.saving.deserialize_keras_object(description)
 
 
-@pytest.mark.parametrize("table", [initializers.INITIALIZERS, regularizers.REGULARIZERS,
-                                   constraints.CONSTRAINTS, optimizers.OPTIMIZERS,
-                                   losses.CLASSES, metrics.METRICS],
-                         ids=["initializers", "regularizers", "constraints", "optimizers",
-                              "losses", "metrics"])
+@pytest.mark.parametrize(
+    "table",
+    [
+        initializers.INITIALIZERS,
+        regularizers.REGULARIZERS,
+        constraints.CONSTRAINTS,
+        optimizers.OPTIMIZERS,
+        losses.CLASSES,
+        metrics.METRICS,
+    ],
+    ids=["initializers", "regularizers", "constraints", "optimizers", "losses", "metrics"],
+)
 def test_every_class_in_the_name_tables_round_trips_its_config(table):
     classes = {value for value in table.values() if isinstance(value, type)}
     assert classes
@@ -237,10 +264,13 @@ def test_every_class_in_the_name_tables_round_trips_its_config(table):
 
 
 def test_schedules_and_optimizers_with_schedules_round_trip():
-    examples = [schedules.ExponentialDecay(0.1, 10, 0.9, staircase=True),
-                schedules.PiecewiseConstantDecay([5, 10], [0.1, 0.01, 0.001]),
-                schedules.PolynomialDecay(0.1, 100), schedules.InverseTimeDecay(0.1, 10, 0.5),
-                schedules.CosineDecay(0.1, 100, warmup_target=0.2, warmup_steps=5)]
+    examples = [
+        schedules.ExponentialDecay(0.1, 10, 0.9, staircase=True),
+        schedules.PiecewiseConstantDecay([5, 10], [0.1, 0.01, 0.001]),
+        schedules.PolynomialDecay(0.1, 100),
+        schedules.InverseTimeDecay(0.1, 10, 0.5),
+        schedules.CosineDecay(0.1, 100, warmup_target=0.2, warmup_steps=5),
+    ]
     for schedule in examples:
         rebuilt = _round_trip(optimizers.SGD(learning_rate=schedule))
         assert rebuilt.get_config() == optimizers.SGD(learning_rate=schedule).get_config()
@@ -341,16 +371,21 @@ def _stored_arrays(path):
         content = archive.read("model.weights.h5")
     arrays = {}
     with h5py.File(io.BytesIO(content), "r") as h5:
-        h5.visititems(lambda name, node: arrays.__setitem__(name, node[()])
-                      if isinstance(node, h5py.Dataset) else None)
+        h5.visititems(
+            lambda name, node: (
+                arrays.__setitem__(name, node[()]) if isinstance(node, h5py.Dataset) else None
+            )
+        )
     return arrays
 
 
 @pytest.mark.parametrize("name", KERAS_FIXTURES)
 def test_a_keras_file_saved_again_by_chainrule_stores_the_same_values(tmp_path, name):
     load_model(FIXTURES / f"{name}.keras").save(tmp_path / "again.keras")
-    original, again = _stored_arrays(FIXTURES / f"{name}.keras"), _stored_arrays(
-        tmp_path / "again.keras")
+    original, again = (
+        _stored_arrays(FIXTURES / f"{name}.keras"),
+        _stored_arrays(tmp_path / "again.keras"),
+    )
     assert sorted(again) == sorted(original)  # same layers, same optimizer variables, same order
     for key, values in original.items():
         np.testing.assert_array_equal(again[key], values, err_msg=key)
@@ -441,12 +476,24 @@ def test_backup_and_restore_resumes_an_interrupted_fit(tmp_path):
     keras.utils.set_random_seed(5)
     model = small_model()
     with pytest.raises(KeyboardInterrupt):
-        model.fit(x, y, batch_size=16, epochs=4, verbose=0,
-                  callbacks=[callbacks.BackupAndRestore(backup), Interrupt(), Reseed(2, 9)])
+        model.fit(
+            x,
+            y,
+            batch_size=16,
+            epochs=4,
+            verbose=0,
+            callbacks=[callbacks.BackupAndRestore(backup), Interrupt(), Reseed(2, 9)],
+        )
     assert json.loads((backup / "training_metadata.json").read_text()) == {"epoch": 2}
     fresh = small_model()  # another process would start from new random weights
-    history = fresh.fit(x, y, batch_size=16, epochs=4, verbose=0,
-                        callbacks=[callbacks.BackupAndRestore(backup), Reseed(2, 9)])
+    history = fresh.fit(
+        x,
+        y,
+        batch_size=16,
+        epochs=4,
+        verbose=0,
+        callbacks=[callbacks.BackupAndRestore(backup), Reseed(2, 9)],
+    )
     assert history.epoch == [2, 3]
     assert not backup.exists()  # deleted once training finished
     keras.utils.set_random_seed(5)
@@ -460,12 +507,24 @@ def test_backup_and_restore_falls_back_to_the_previous_backup(tmp_path):
     x, y = data()
     backup = tmp_path / "backup"
     model = small_model()
-    model.fit(x, y, epochs=2, verbose=0, callbacks=[
-        callbacks.BackupAndRestore(backup, double_checkpoint=True, delete_checkpoint=False)])
+    model.fit(
+        x,
+        y,
+        epochs=2,
+        verbose=0,
+        callbacks=[
+            callbacks.BackupAndRestore(backup, double_checkpoint=True, delete_checkpoint=False)
+        ],
+    )
     (backup / "latest.weights.h5").write_bytes(b"damaged")
     fresh = small_model()
-    history = fresh.fit(x, y, epochs=3, verbose=0, callbacks=[
-        callbacks.BackupAndRestore(backup, double_checkpoint=True)])
+    history = fresh.fit(
+        x,
+        y,
+        epochs=3,
+        verbose=0,
+        callbacks=[callbacks.BackupAndRestore(backup, double_checkpoint=True)],
+    )
     assert history.epoch == [1, 2]  # the previous backup was made after epoch 1
     unbuilt = Sequential([layers.Dense(2)])
     unbuilt.compile(loss="mse")
@@ -481,29 +540,50 @@ def test_model_checkpoint_saves_when_the_monitored_value_improves(tmp_path):
     keras.utils.set_random_seed(2)
     model = small_model(optimizer=optimizers.SGD(0.5))
     pattern = str(tmp_path / "ck-{epoch:02d}-{val_loss:.4f}.keras")
-    history = model.fit(x, y, epochs=6, verbose=0, validation_split=0.25, callbacks=[
-        callbacks.ModelCheckpoint(pattern, monitor="val_loss", save_best_only=True)])
+    history = model.fit(
+        x,
+        y,
+        epochs=6,
+        verbose=0,
+        validation_split=0.25,
+        callbacks=[callbacks.ModelCheckpoint(pattern, monitor="val_loss", save_best_only=True)],
+    )
     losses_seen = history.history["val_loss"]
     improved = [i for i, v in enumerate(losses_seen) if v < min(losses_seen[:i], default=np.inf)]
     expected = sorted(f"ck-{i + 1:02d}-{losses_seen[i]:.4f}.keras" for i in improved)
     assert sorted(p.name for p in tmp_path.iterdir()) == expected
     assert 1 <= len(expected) < 6  # with a learning rate this large, some epochs do not improve
     best = load_model(tmp_path / expected[-1])
-    assert best.evaluate(x[72:], y[72:], verbose=0)[0] == pytest.approx(min(losses_seen),
-                                                                        rel=1e-5)
+    assert best.evaluate(x[72:], y[72:], verbose=0)[0] == pytest.approx(min(losses_seen), rel=1e-5)
 
 
 def test_model_checkpoint_modes_weights_only_and_batch_frequency(tmp_path):
     x, y = data(n=64)
     model = small_model()
-    model.fit(x, y, epochs=3, verbose=0, batch_size=16, callbacks=[
-        callbacks.ModelCheckpoint(tmp_path / "best.weights.h5", monitor="accuracy",
-                                  save_best_only=True, save_weights_only=True),
-        callbacks.ModelCheckpoint(str(tmp_path / "b-{epoch}-{batch}.keras"), save_freq=3)])
+    model.fit(
+        x,
+        y,
+        epochs=3,
+        verbose=0,
+        batch_size=16,
+        callbacks=[
+            callbacks.ModelCheckpoint(
+                tmp_path / "best.weights.h5",
+                monitor="accuracy",
+                save_best_only=True,
+                save_weights_only=True,
+            ),
+            callbacks.ModelCheckpoint(str(tmp_path / "b-{epoch}-{batch}.keras"), save_freq=3),
+        ],
+    )
     assert (tmp_path / "best.weights.h5").exists()
     # 4 batches an epoch, 12 in all: saved after batches 3, 6, 9 and 12
-    assert sorted(p.name for p in tmp_path.glob("b-*")) == \
-        ["b-1-3.keras", "b-2-2.keras", "b-3-1.keras", "b-3-4.keras"]
+    assert sorted(p.name for p in tmp_path.glob("b-*")) == [
+        "b-1-3.keras",
+        "b-2-2.keras",
+        "b-3-1.keras",
+        "b-3-4.keras",
+    ]
     with pytest.raises(ValueError, match=r"\.weights\.h5"):
         callbacks.ModelCheckpoint(tmp_path / "w.keras", save_weights_only=True)
     with pytest.raises(ValueError, match=r"\.keras"):
@@ -511,8 +591,9 @@ def test_model_checkpoint_modes_weights_only_and_batch_frequency(tmp_path):
     with pytest.raises(ValueError, match="save_freq"):
         callbacks.ModelCheckpoint(tmp_path / "w.keras", save_freq="often")
     with pytest.raises(KeyError, match="val_f1"):
-        model.fit(x, y, verbose=0, callbacks=[
-            callbacks.ModelCheckpoint(str(tmp_path / "{val_f1}.keras"))])
+        model.fit(
+            x, y, verbose=0, callbacks=[callbacks.ModelCheckpoint(str(tmp_path / "{val_f1}.keras"))]
+        )
 
 
 # ----- what a file may make chainrule do -------------------------------------------------------
@@ -528,17 +609,22 @@ def saved(tmp_path):
 def _set_layer(index, **changes):
     def change(description):
         description["config"]["layers"][index].update(changes)
+
     return change
 
 
 def test_unknown_classes_and_modules_are_refused_by_name(saved, tmp_path):
-    evil = rewrite(saved, tmp_path / "evil.keras",
-                   config=_set_layer(1, module="chainrule_test_evil_module", class_name="Pwn"))
+    evil = rewrite(
+        saved,
+        tmp_path / "evil.keras",
+        config=_set_layer(1, module="chainrule_test_evil_module", class_name="Pwn"),
+    )
     with pytest.raises(FileFormatError, match="'Pwn'.*'chainrule_test_evil_module'"):
         load_model(evil)
     assert "chainrule_test_evil_module" not in sys.modules
-    system = rewrite(saved, tmp_path / "system.keras",
-                     config=_set_layer(1, module="os", class_name="system"))
+    system = rewrite(
+        saved, tmp_path / "system.keras", config=_set_layer(1, module="os", class_name="system")
+    )
     with pytest.raises(FileFormatError, match="'system'"):
         load_model(system)
 
@@ -565,13 +651,26 @@ def test_custom_objects_are_the_only_way_in(tmp_path):
 
 def test_unsupported_keras_features_are_clear_errors(saved, tmp_path):
     cases = {
-        "mixed": (_set_layer(1, config={"units": 8, "dtype": {
-            "module": "keras", "class_name": "DTypePolicy", "config": {"name": "mixed_float16"}}}),
-            "mixed_float16"),
+        "mixed": (
+            _set_layer(
+                1,
+                config={
+                    "units": 8,
+                    "dtype": {
+                        "module": "keras",
+                        "class_name": "DTypePolicy",
+                        "config": {"name": "mixed_float16"},
+                    },
+                },
+            ),
+            "mixed_float16",
+        ),
         "functional": (lambda d: d.update(class_name="Functional"), "Functional"),
         "lora": (lambda d: d["config"]["layers"][1]["config"].update(lora_rank=4), "lora_rank"),
-        "ema": (lambda d: d["compile_config"]["optimizer"]["config"].update(use_ema=True),
-                "use_ema"),
+        "ema": (
+            lambda d: d["compile_config"]["optimizer"]["config"].update(use_ema=True),
+            "use_ema",
+        ),
         "nested": (_set_layer(2, module="keras", class_name="Sequential"), "nested"),
     }
     for name, (change, message) in cases.items():
@@ -584,6 +683,7 @@ def test_config_sizes_are_checked_against_the_file_before_anything_is_allocated(
         layer_configs = description["config"]["layers"]
         layer_configs[0]["config"]["batch_shape"] = [None, 100_000]
         layer_configs[1]["config"]["units"] = 1_000_000  # a 400 GB kernel, if it were built
+
     bomb = rewrite(saved, tmp_path / "bomb.keras", config=huge)
     tracemalloc.start()
     try:
@@ -599,17 +699,20 @@ def test_weights_that_do_not_match_the_config_are_refused(saved, tmp_path):
     def reshape(h5):
         del h5["layers/dense/vars/1"]
         h5["layers/dense/vars/1"] = np.zeros(9, "float32")
+
     with pytest.raises(FileFormatError, match=r"layer 'dense\w*'.*\(8,\).*\(9,\)"):
         load_model(rewrite(saved, tmp_path / "shape.keras", weights=reshape))
 
     def strings(h5):
         del h5["layers/dense/vars/1"]
         h5["layers/dense/vars/1"] = np.array([b"x"] * 8)
+
     with pytest.raises(FileFormatError, match="float or integer"):
         load_model(rewrite(saved, tmp_path / "strings.keras", weights=strings))
 
     def missing(h5):
         del h5["layers/dense_1"]
+
     with pytest.raises(FileFormatError, match=r"no weights for layer 'dense\w*'.*dense_1"):
         load_model(rewrite(saved, tmp_path / "missing.keras", weights=missing))
 
@@ -622,6 +725,7 @@ def test_hdf5_links_to_other_files_are_not_followed(saved, tmp_path):
     def soft(h5):
         del h5["layers/dense/vars/0"]
         h5["layers/dense/vars/0"] = h5py.SoftLink("/layers/dense_1/vars/0")
+
     for name, change in (("external", external), ("soft", soft)):
         with pytest.raises(FileFormatError, match="link"):
             load_model(rewrite(saved, tmp_path / f"{name}.keras", weights=change))

@@ -23,16 +23,44 @@ from chainrule.keras.models import Sequential, load_model
 from chainrule.keras.saving import FileFormatError
 
 FIXTURES = pathlib.Path(__file__).parent / "fixtures" / "keras"
-ODD_VALUES = [None, True, False, 0, -1, 3, 2**31, 10**12, 1.5, -0.0, 1e308, "", "relu",
-              "float64", "Dense", [], [None], [None, -4], [3, "x"], {}, {"class_name": "Dense"},
-              {"class_name": "function", "config": "eval"}, {"module": "os", "class_name": "system"}]
+ODD_VALUES = [
+    None,
+    True,
+    False,
+    0,
+    -1,
+    3,
+    2**31,
+    10**12,
+    1.5,
+    -0.0,
+    1e308,
+    "",
+    "relu",
+    "float64",
+    "Dense",
+    [],
+    [None],
+    [None, -4],
+    [3, "x"],
+    {},
+    {"class_name": "Dense"},
+    {"class_name": "function", "config": "eval"},
+    {"module": "os", "class_name": "system"},
+]
 
 
 def chainrule_file(folder):
     keras.utils.set_random_seed(0)
-    model = Sequential([keras.Input(shape=(5,)), layers.Dense(8, activation="relu"),
-                        layers.BatchNormalization(), layers.Dropout(0.2),
-                        layers.Dense(3, activation="softmax")])
+    model = Sequential(
+        [
+            keras.Input(shape=(5,)),
+            layers.Dense(8, activation="relu"),
+            layers.BatchNormalization(),
+            layers.Dropout(0.2),
+            layers.Dense(3, activation="softmax"),
+        ]
+    )
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     rng = np.random.default_rng(0)
     model.fit(rng.normal(size=(32, 5)), rng.integers(0, 3, 32), batch_size=8, verbose=0)
@@ -48,10 +76,10 @@ def _bytes(data, rng):
         for _ in range(rng.integers(1, 9)):
             data[rng.integers(len(data))] ^= 1 << int(rng.integers(8))
     elif kind == 1:
-        del data[rng.integers(len(data)):]
+        del data[rng.integers(len(data)) :]
     else:
         start = int(rng.integers(len(data)))
-        data[start:start + int(rng.integers(1, 64))] = rng.bytes(int(rng.integers(1, 64)))
+        data[start : start + int(rng.integers(1, 64))] = rng.bytes(int(rng.integers(1, 64)))
     return bytes(data)
 
 
@@ -184,8 +212,9 @@ def test_a_saving_process_killed_at_random_points_leaves_a_whole_file(tmp_path):
     rng = np.random.default_rng(0)
     current, killed_during = 0.0, 0
     for _ in range(20):
-        child = subprocess.Popen([sys.executable, str(script), str(path)],
-                                 stdout=subprocess.PIPE, text=True)
+        child = subprocess.Popen(
+            [sys.executable, str(script), str(path)], stdout=subprocess.PIPE, text=True
+        )
         assert child.stdout.readline().strip() == "ready"
         time.sleep(rng.uniform(0.0, 0.4))
         child.send_signal(signal.SIGKILL)

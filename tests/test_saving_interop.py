@@ -32,32 +32,56 @@ def chainrule_models():
     rng = np.random.default_rng(1)
     labels3 = rng.integers(0, 3, 32)
     return {
-        "dense_adam": (ck.Sequential([
-            ck.Input(shape=(6,)),
-            ck.layers.Dense(16, activation="relu", kernel_regularizer=ck.regularizers.L2(0.01)),
-            ck.layers.Dropout(0.2),
-            ck.layers.Dense(3, activation="softmax"),
-        ]), "adam", (6,), ck.utils.to_categorical(labels3, 3), "categorical_crossentropy"),
-        "bn_rmsprop": (ck.Sequential([
-            ck.Input(shape=(2, 4)),
-            ck.layers.Flatten(),
-            ck.layers.Dense(8, kernel_initializer="he_uniform", use_bias=False),
-            ck.layers.BatchNormalization(),
-            ck.layers.Activation("tanh"),
-            ck.layers.LayerNormalization(),
-            ck.layers.Dense(3),
-            ck.layers.Softmax(),
-        ]), ck.optimizers.RMSprop(momentum=0.5, centered=True), (2, 4), labels3,
-            "sparse_categorical_crossentropy"),
-        "conv_sgd": (ck.Sequential([
-            ck.Input(shape=(6, 6, 2)),
-            ck.layers.Conv2D(4, 3, padding="same", activation="relu"),
-            ck.layers.MaxPooling2D(2),
-            ck.layers.Conv2D(2, 2),
-            ck.layers.Flatten(),
-            ck.layers.Dense(1, activation="sigmoid"),
-        ]), ck.optimizers.SGD(0.05, momentum=0.9, nesterov=True), (6, 6, 2),
-            (labels3 > 0).astype("float32")[:, None], "binary_crossentropy"),
+        "dense_adam": (
+            ck.Sequential(
+                [
+                    ck.Input(shape=(6,)),
+                    ck.layers.Dense(
+                        16, activation="relu", kernel_regularizer=ck.regularizers.L2(0.01)
+                    ),
+                    ck.layers.Dropout(0.2),
+                    ck.layers.Dense(3, activation="softmax"),
+                ]
+            ),
+            "adam",
+            (6,),
+            ck.utils.to_categorical(labels3, 3),
+            "categorical_crossentropy",
+        ),
+        "bn_rmsprop": (
+            ck.Sequential(
+                [
+                    ck.Input(shape=(2, 4)),
+                    ck.layers.Flatten(),
+                    ck.layers.Dense(8, kernel_initializer="he_uniform", use_bias=False),
+                    ck.layers.BatchNormalization(),
+                    ck.layers.Activation("tanh"),
+                    ck.layers.LayerNormalization(),
+                    ck.layers.Dense(3),
+                    ck.layers.Softmax(),
+                ]
+            ),
+            ck.optimizers.RMSprop(momentum=0.5, centered=True),
+            (2, 4),
+            labels3,
+            "sparse_categorical_crossentropy",
+        ),
+        "conv_sgd": (
+            ck.Sequential(
+                [
+                    ck.Input(shape=(6, 6, 2)),
+                    ck.layers.Conv2D(4, 3, padding="same", activation="relu"),
+                    ck.layers.MaxPooling2D(2),
+                    ck.layers.Conv2D(2, 2),
+                    ck.layers.Flatten(),
+                    ck.layers.Dense(1, activation="sigmoid"),
+                ]
+            ),
+            ck.optimizers.SGD(0.05, momentum=0.9, nesterov=True),
+            (6, 6, 2),
+            (labels3 > 0).astype("float32")[:, None],
+            "binary_crossentropy",
+        ),
     }
 
 
@@ -65,26 +89,48 @@ def keras_models():
     rng = np.random.default_rng(2)
     labels3 = rng.integers(0, 3, 32)
     return {
-        "dense_adam_amsgrad": (keras.Sequential([
-            keras.Input(shape=(6,)),
-            keras.layers.Dense(16, activation="elu"),
-            keras.layers.Dense(3, activation="softmax"),
-        ]), keras.optimizers.Adam(amsgrad=True), (6,), keras.utils.to_categorical(labels3, 3),
-            "categorical_crossentropy"),
-        "bn_nadam": (keras.Sequential([
-            keras.Input(shape=(5,)),
-            keras.layers.Dense(8, use_bias=False),  # a bias before BN gets only noise
-            keras.layers.BatchNormalization(),
-            keras.layers.LeakyReLU(negative_slope=0.2),
-            keras.layers.Dense(3, activation="softmax"),
-        ]), keras.optimizers.Nadam(), (5,), labels3, "sparse_categorical_crossentropy"),
-        "conv_rmsprop": (keras.Sequential([
-            keras.Input(shape=(6, 6, 2)),
-            keras.layers.Conv2D(3, 3, activation="relu"),
-            keras.layers.GlobalAveragePooling2D(),
-            keras.layers.Dense(2, activation="softmax"),
-        ]), keras.optimizers.RMSprop(momentum=0.3), (6, 6, 2), labels3 % 2,
-            "sparse_categorical_crossentropy"),
+        "dense_adam_amsgrad": (
+            keras.Sequential(
+                [
+                    keras.Input(shape=(6,)),
+                    keras.layers.Dense(16, activation="elu"),
+                    keras.layers.Dense(3, activation="softmax"),
+                ]
+            ),
+            keras.optimizers.Adam(amsgrad=True),
+            (6,),
+            keras.utils.to_categorical(labels3, 3),
+            "categorical_crossentropy",
+        ),
+        "bn_nadam": (
+            keras.Sequential(
+                [
+                    keras.Input(shape=(5,)),
+                    keras.layers.Dense(8, use_bias=False),  # a bias before BN gets only noise
+                    keras.layers.BatchNormalization(),
+                    keras.layers.LeakyReLU(negative_slope=0.2),
+                    keras.layers.Dense(3, activation="softmax"),
+                ]
+            ),
+            keras.optimizers.Nadam(),
+            (5,),
+            labels3,
+            "sparse_categorical_crossentropy",
+        ),
+        "conv_rmsprop": (
+            keras.Sequential(
+                [
+                    keras.Input(shape=(6, 6, 2)),
+                    keras.layers.Conv2D(3, 3, activation="relu"),
+                    keras.layers.GlobalAveragePooling2D(),
+                    keras.layers.Dense(2, activation="softmax"),
+                ]
+            ),
+            keras.optimizers.RMSprop(momentum=0.3),
+            (6, 6, 2),
+            labels3 % 2,
+            "sparse_categorical_crossentropy",
+        ),
     }
 
 
@@ -138,8 +184,9 @@ def test_every_registered_layer_crosses_to_keras_and_back(tmp_path, class_name):
     sample_shape, make = EXAMPLES[class_name]
     model = ck.Sequential([ck.Input(shape=sample_shape), make()])
     rng = np.random.default_rng(0)
-    model.set_weights([np.abs(rng.normal(size=w.shape)).astype("float32") + 0.5
-                       for w in model.get_weights()])
+    model.set_weights(
+        [np.abs(rng.normal(size=w.shape)).astype("float32") + 0.5 for w in model.get_weights()]
+    )
     model.save(tmp_path / "chainrule.keras")
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
@@ -149,7 +196,8 @@ def test_every_registered_layer_crosses_to_keras_and_back(tmp_path, class_name):
     x = rng.normal(size=(3,) + sample_shape).astype("float32")
     expected = model.predict(x, verbose=0)
     RESULTS[f"chainrule -> Keras, {class_name}"] = float(
-        np.abs(in_keras.predict(x, verbose=0) - expected).max())
+        np.abs(in_keras.predict(x, verbose=0) - expected).max()
+    )
     assert np.abs(in_keras.predict(x, verbose=0) - expected).max() <= TOLERANCE
     np.testing.assert_array_equal(back.predict(x, verbose=0), expected)
 

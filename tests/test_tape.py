@@ -19,8 +19,9 @@ def functional_model(seed):
     b = keras.Input(shape=(2,), dtype="float64", name="b")
     h1 = layers.Dense(4, activation="tanh", **F64)(a)
     h2 = layers.Dense(4, activation="sigmoid", bias_initializer="random_normal", **F64)(b)
-    joined = layers.Concatenate(**F64)([layers.Add(**F64)([h1, h2]),
-                                        layers.Multiply(**F64)([h1, h2]), a])
+    joined = layers.Concatenate(**F64)(
+        [layers.Add(**F64)([h1, h2]), layers.Multiply(**F64)([h1, h2]), a]
+    )
     return keras.Model([a, b], layers.Dense(2, **F64)(joined))
 
 
@@ -32,8 +33,9 @@ class Affine(layers.Layer):
         self.units = units
 
     def build(self, input_shape):
-        self.w = self.add_weight(shape=(input_shape[-1], self.units),
-                                 initializer="random_normal", name="w")
+        self.w = self.add_weight(
+            shape=(input_shape[-1], self.units), initializer="random_normal", name="w"
+        )
         self.b = self.add_weight(shape=(self.units,), initializer="random_normal", name="b")
 
     def call(self, inputs):
@@ -225,8 +227,10 @@ def test_custom_loop_step_updates_variables_with_apply_and_apply_gradients():
     x, y = np.ones((4, 3), np.float32), np.zeros((4, 1), np.float32)
     loss_fn = keras.losses.MeanSquaredError()
     optimizer = keras.optimizers.SGD(learning_rate=0.1)
-    for apply in (lambda g, v: optimizer.apply(g, v),
-                  lambda g, v: optimizer.apply_gradients(zip(g, v))):
+    for apply in (
+        lambda g, v: optimizer.apply(g, v),
+        lambda g, v: optimizer.apply_gradients(zip(g, v)),
+    ):
         before = [w.numpy().copy() for w in model.trainable_weights]
         with tf.GradientTape() as tape:
             loss = loss_fn(y, model(x, training=True))
@@ -244,8 +248,11 @@ def test_a_second_gradient_call_on_a_non_persistent_tape_is_refused():
     with tf.GradientTape() as tape:
         y = x * x
     tape.gradient(y, x)
-    with pytest.raises(RuntimeError, match="non-persistent GradientTape can only be used to "
-                                           "compute one set of gradients.*persistent=True"):
+    with pytest.raises(
+        RuntimeError,
+        match="non-persistent GradientTape can only be used to "
+        "compute one set of gradients.*persistent=True",
+    ):
         tape.gradient(y, x)
 
 
@@ -253,8 +260,11 @@ def test_a_target_that_is_not_a_scalar_needs_output_gradients():
     x = tf.Variable([1.0, 2.0, 3.0])
     with tf.GradientTape() as tape:
         y = x * 2
-    with pytest.raises(ValueError, match=r"target 0 has shape \(3,\), not a single value.*"
-                                         r"output_gradients"):
+    with pytest.raises(
+        ValueError,
+        match=r"target 0 has shape \(3,\), not a single value.*"
+        r"output_gradients",
+    ):
         tape.gradient(y, x)
 
 

@@ -31,8 +31,7 @@ def test_constant_dtypes_follow_tensorflow():
     assert tf.constant(3, dtype=tf.float64).dtype == np.float64
     filled = tf.constant(7.0, shape=(2, 3))
     np.testing.assert_array_equal(filled.numpy(), np.full((2, 3), 7.0, np.float32))
-    np.testing.assert_array_equal(tf.constant([1, 2, 3, 4], shape=[2, 2]).numpy(),
-                                  [[1, 2], [3, 4]])
+    np.testing.assert_array_equal(tf.constant([1, 2, 3, 4], shape=[2, 2]).numpy(), [[1, 2], [3, 4]])
     v = tf.Variable([1.0, 2.0])
     snapshot = tf.constant(v)
     v.assign([5.0, 6.0])
@@ -107,30 +106,38 @@ def test_metric_results_are_scalar_tensors():
 
 def test_reductions_against_numpy_with_axis_lists_and_keepdims():
     x = randn(2, 3, 4)
-    cases = [(tf.reduce_sum, np.sum), (tf.reduce_mean, np.mean), (tf.reduce_max, np.max),
-             (tf.math.reduce_min, np.min)]
+    cases = [
+        (tf.reduce_sum, np.sum),
+        (tf.reduce_mean, np.mean),
+        (tf.reduce_max, np.max),
+        (tf.math.reduce_min, np.min),
+    ]
     for ours, theirs in cases:
         np.testing.assert_allclose(ours(x).numpy(), theirs(x))
         np.testing.assert_allclose(ours(x, axis=[0, 2]).numpy(), theirs(x, axis=(0, 2)))
-        np.testing.assert_allclose(ours(x, axis=1, keepdims=True).numpy(),
-                                   theirs(x, axis=1, keepdims=True))
+        np.testing.assert_allclose(
+            ours(x, axis=1, keepdims=True).numpy(), theirs(x, axis=1, keepdims=True)
+        )
         tf.gradcheck(lambda t, f=ours: f(t, axis=[0, 2]), x)
     lse = tf.reduce_logsumexp(x, axis=-1).numpy()
     np.testing.assert_allclose(lse, np.log(np.exp(x).sum(axis=-1)))
     tf.gradcheck(lambda t: tf.reduce_logsumexp(t), x)
 
 
-@pytest.mark.parametrize("ours, closed_form, make", [
-    (tf.exp, np.exp, randn),
-    (tf.math.log, np.log, lambda *s: rng.uniform(0.5, 2.0, s)),
-    (tf.sqrt, np.sqrt, lambda *s: rng.uniform(0.5, 2.0, s)),
-    (tf.square, np.square, randn),
-    (tf.abs, np.abs, lambda *s: rng.uniform(0.2, 1.0, s) * rng.choice([-1, 1], s)),
-    (tf.sigmoid, lambda x: 1 / (1 + np.exp(-x)), randn),
-    (tf.tanh, np.tanh, randn),
-    (tf.math.softplus, lambda x: np.log1p(np.exp(x)), randn),
-    (tf.negative, np.negative, randn),
-])
+@pytest.mark.parametrize(
+    "ours, closed_form, make",
+    [
+        (tf.exp, np.exp, randn),
+        (tf.math.log, np.log, lambda *s: rng.uniform(0.5, 2.0, s)),
+        (tf.sqrt, np.sqrt, lambda *s: rng.uniform(0.5, 2.0, s)),
+        (tf.square, np.square, randn),
+        (tf.abs, np.abs, lambda *s: rng.uniform(0.2, 1.0, s) * rng.choice([-1, 1], s)),
+        (tf.sigmoid, lambda x: 1 / (1 + np.exp(-x)), randn),
+        (tf.tanh, np.tanh, randn),
+        (tf.math.softplus, lambda x: np.log1p(np.exp(x)), randn),
+        (tf.negative, np.negative, randn),
+    ],
+)
 def test_elementwise_functions_match_closed_forms_and_their_gradients(ours, closed_form, make):
     x = make(3, 4)
     np.testing.assert_allclose(ours(x).numpy(), closed_form(x), rtol=1e-12)
@@ -139,9 +146,13 @@ def test_elementwise_functions_match_closed_forms_and_their_gradients(ours, clos
 
 def test_binary_functions_broadcast_and_keep_python_scalars_from_upcasting():
     x, y = randn(3, 4), randn(4)
-    for ours, theirs in [(tf.maximum, np.maximum), (tf.minimum, np.minimum),
-                         (tf.math.add, np.add), (tf.math.subtract, np.subtract),
-                         (tf.math.multiply, np.multiply)]:
+    for ours, theirs in [
+        (tf.maximum, np.maximum),
+        (tf.minimum, np.minimum),
+        (tf.math.add, np.add),
+        (tf.math.subtract, np.subtract),
+        (tf.math.multiply, np.multiply),
+    ]:
         np.testing.assert_allclose(ours(x, y).numpy(), theirs(x, y))
         tf.gradcheck(ours, x, y)
     assert tf.maximum(tf.constant([1.0, -1.0]), 0.0).dtype == np.float32
@@ -151,8 +162,10 @@ def test_binary_functions_broadcast_and_keep_python_scalars_from_upcasting():
 def test_matmul_with_transposes():
     a, b = randn(2, 3, 4), randn(2, 5, 4)
     np.testing.assert_allclose(tf.matmul(a, b, transpose_b=True).numpy(), a @ b.swapaxes(-1, -2))
-    np.testing.assert_allclose(tf.matmul(a.swapaxes(-1, -2), b, transpose_a=True,
-                                         transpose_b=True).numpy(), a @ b.swapaxes(-1, -2))
+    np.testing.assert_allclose(
+        tf.matmul(a.swapaxes(-1, -2), b, transpose_a=True, transpose_b=True).numpy(),
+        a @ b.swapaxes(-1, -2),
+    )
     tf.gradcheck(lambda p, q: tf.matmul(p, q, transpose_b=True), a, b)
 
 
@@ -188,8 +201,9 @@ def test_shape_functions_and_their_gradients():
 
 
 def test_one_hot_values_axis_and_out_of_range_indices():
-    np.testing.assert_array_equal(tf.one_hot([0, 2, 5], 3).numpy(),
-                                  [[1, 0, 0], [0, 0, 1], [0, 0, 0]])  # 5 >= depth: all off
+    np.testing.assert_array_equal(
+        tf.one_hot([0, 2, 5], 3).numpy(), [[1, 0, 0], [0, 0, 1], [0, 0, 0]]
+    )  # 5 >= depth: all off
     hot = tf.one_hot([1, 0], 3, on_value=5.0, off_value=-1.0, axis=0)
     np.testing.assert_array_equal(hot.numpy(), [[-1, 5], [5, -1], [-1, -1]])
     assert tf.one_hot([1], 2, dtype=tf.int32).dtype == tf.int32
@@ -207,13 +221,16 @@ def test_softmax_and_log_softmax_closed_forms_and_gradients():
         tf.gradcheck(fn, z)
 
 
-@pytest.mark.parametrize("ours, closed_form", [
-    (tf.nn.relu, lambda x: np.maximum(x, 0)),
-    (tf.nn.sigmoid, lambda x: 1 / (1 + np.exp(-x))),
-    (tf.nn.tanh, np.tanh),
-    (tf.nn.elu, lambda x: np.where(x > 0, x, np.expm1(x))),
-    (tf.nn.leaky_relu, lambda x: np.where(x > 0, x, 0.2 * x)),
-])
+@pytest.mark.parametrize(
+    "ours, closed_form",
+    [
+        (tf.nn.relu, lambda x: np.maximum(x, 0)),
+        (tf.nn.sigmoid, lambda x: 1 / (1 + np.exp(-x))),
+        (tf.nn.tanh, np.tanh),
+        (tf.nn.elu, lambda x: np.where(x > 0, x, np.expm1(x))),
+        (tf.nn.leaky_relu, lambda x: np.where(x > 0, x, 0.2 * x)),
+    ],
+)
 def test_activations_match_closed_forms_and_their_gradients(ours, closed_form):
     x = rng.uniform(0.2, 2.0, (4, 3)) * rng.choice([-1, 1], (4, 3))
     np.testing.assert_allclose(ours(x).numpy(), closed_form(x), rtol=1e-12)
@@ -229,15 +246,17 @@ def test_cross_entropies_from_logits_match_closed_forms_and_their_gradients():
 
     classes = np.array([0, 4, 2, 2])
     sparse = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=classes, logits=z)
-    np.testing.assert_allclose(sparse.numpy(), -np.log(softmax(z)[np.arange(4), classes]),
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        sparse.numpy(), -np.log(softmax(z)[np.arange(4), classes]), rtol=1e-12
+    )
     tf.gradcheck(lambda t: tf.nn.sparse_softmax_cross_entropy_with_logits(classes, t), z)
 
     targets = rng.uniform(0, 1, (4, 5))
     binary = tf.nn.sigmoid_cross_entropy_with_logits(labels=targets, logits=z)
     p = 1 / (1 + np.exp(-z))
-    np.testing.assert_allclose(binary.numpy(), -(targets * np.log(p) + (1 - targets)
-                                                 * np.log(1 - p)), rtol=1e-10)
+    np.testing.assert_allclose(
+        binary.numpy(), -(targets * np.log(p) + (1 - targets) * np.log(1 - p)), rtol=1e-10
+    )
     tf.gradcheck(lambda t, y: tf.nn.sigmoid_cross_entropy_with_logits(y, t), z, targets)
     assert float(tf.nn.l2_loss(np.array([3.0, 4.0]))) == 12.5
 
@@ -278,8 +297,21 @@ def test_function_decorator_runs_the_function_on_every_call():
 
 def test_the_module_speaks_tensorflow():
     assert isinstance(tf.__version__, str)
-    for name in ["GradientTape", "Variable", "constant", "nn", "math", "random", "function",
-                 "reduce_sum", "one_hot", "concat", "zeros_like", "keras", "float32"]:
+    for name in [
+        "GradientTape",
+        "Variable",
+        "constant",
+        "nn",
+        "math",
+        "random",
+        "function",
+        "reduce_sum",
+        "one_hot",
+        "concat",
+        "zeros_like",
+        "keras",
+        "float32",
+    ]:
         assert hasattr(tf, name), name
 
 
@@ -288,11 +320,13 @@ def test_the_module_speaks_tensorflow():
 
 def test_bad_inputs_get_clear_errors():
     z = randn(4, 3)
-    with pytest.raises(ValueError, match=r"labels of shape \(4, 1\) do not fit logits of shape "
-                                         r"\(4, 3\).*\(4,\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"labels of shape \(4, 1\) do not fit logits of shape "
+        r"\(4, 3\).*\(4,\)",
+    ):
         tf.nn.sparse_softmax_cross_entropy_with_logits(np.zeros((4, 1), int), z)
-    with pytest.raises(TypeError, match="labels must be integer class indices; got dtype "
-                                        "float64"):
+    with pytest.raises(TypeError, match="labels must be integer class indices; got dtype float64"):
         tf.nn.sparse_softmax_cross_entropy_with_logits(np.zeros(4), z)
     with pytest.raises(ValueError, match=r"class labels must be in \[0, 3\)"):
         tf.nn.sparse_softmax_cross_entropy_with_logits(np.array([0, 1, 2, 3]), z)
@@ -302,8 +336,11 @@ def test_bad_inputs_get_clear_errors():
         tf.one_hot([1.0, 2.0], 3)
     with pytest.raises(ValueError, match="requested dtype float64 for a Tensor of dtype float32"):
         tf.convert_to_tensor(tf.constant(1.0), dtype=tf.float64)
-    with pytest.raises(ValueError, match=r"shape \(3,\) \(3 elements\) does not fit "
-                                         r"shape=\(2, 2\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"shape \(3,\) \(3 elements\) does not fit "
+        r"shape=\(2, 2\)",
+    ):
         tf.constant([1, 2, 3], shape=(2, 2))
     with pytest.raises(ValueError, match="integer dtype \\(int32\\) needs maxval"):
         tf.random.uniform((2,), dtype=tf.int32)

@@ -12,8 +12,9 @@ import chainrule as tf
 from chainrule import keras
 
 FIXTURES = pathlib.Path(__file__).parent / "fixtures" / "tf_api"
-_spec = importlib.util.spec_from_file_location("make_tf_api_fixtures",
-                                               FIXTURES / "make_fixtures.py")
+_spec = importlib.util.spec_from_file_location(
+    "make_tf_api_fixtures", FIXTURES / "make_fixtures.py"
+)
 make_fixtures = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(make_fixtures)
 RECORDED = np.load(FIXTURES / "tf_api.npz")
@@ -40,8 +41,9 @@ def test_values_and_tape_gradients_match_tensorflow(name):
         if i in integers:
             assert g is None
         else:
-            np.testing.assert_allclose(g.numpy(), RECORDED[f"{name}/dx{i}"],
-                                       rtol=max(rtol, 1e-10), atol=1e-13)
+            np.testing.assert_allclose(
+                g.numpy(), RECORDED[f"{name}/dx{i}"], rtol=max(rtol, 1e-10), atol=1e-13
+            )
 
 
 def test_functional_model_outputs_loss_and_gradients_match_keras_on_tensorflow():

@@ -1,11 +1,11 @@
 """Callbacks: code that ``fit`` calls at fixed points, with Keras's hook names and order.
 
-    on_train_begin
-      on_epoch_begin(epoch)
-        on_train_batch_begin(batch) ... on_train_batch_end(batch, logs)   (each step)
-        [on_test_begin ... on_test_end]                                    (validation)
-      on_epoch_end(epoch, logs)          logs: loss, metrics, val_loss, val_metrics
-    on_train_end(logs)
+on_train_begin
+  on_epoch_begin(epoch)
+    on_train_batch_begin(batch) ... on_train_batch_end(batch, logs)   (each step)
+    [on_test_begin ... on_test_end]                                    (validation)
+  on_epoch_end(epoch, logs)          logs: loss, metrics, val_loss, val_metrics
+on_train_end(logs)
 """
 
 import csv
@@ -33,22 +33,53 @@ class Callback:
     def set_params(self, params):
         self.params = params
 
-    def on_train_begin(self, logs=None): pass
-    def on_train_end(self, logs=None): pass
-    def on_epoch_begin(self, epoch, logs=None): pass
-    def on_epoch_end(self, epoch, logs=None): pass
-    def on_test_begin(self, logs=None): pass
-    def on_test_end(self, logs=None): pass
-    def on_predict_begin(self, logs=None): pass
-    def on_predict_end(self, logs=None): pass
-    def on_train_batch_begin(self, batch, logs=None): self.on_batch_begin(batch, logs)
-    def on_train_batch_end(self, batch, logs=None): self.on_batch_end(batch, logs)
-    def on_test_batch_begin(self, batch, logs=None): pass
-    def on_test_batch_end(self, batch, logs=None): pass
-    def on_predict_batch_begin(self, batch, logs=None): pass
-    def on_predict_batch_end(self, batch, logs=None): pass
-    def on_batch_begin(self, batch, logs=None): pass
-    def on_batch_end(self, batch, logs=None): pass
+    def on_train_begin(self, logs=None):
+        pass
+
+    def on_train_end(self, logs=None):
+        pass
+
+    def on_epoch_begin(self, epoch, logs=None):
+        pass
+
+    def on_epoch_end(self, epoch, logs=None):
+        pass
+
+    def on_test_begin(self, logs=None):
+        pass
+
+    def on_test_end(self, logs=None):
+        pass
+
+    def on_predict_begin(self, logs=None):
+        pass
+
+    def on_predict_end(self, logs=None):
+        pass
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.on_batch_begin(batch, logs)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.on_batch_end(batch, logs)
+
+    def on_test_batch_begin(self, batch, logs=None):
+        pass
+
+    def on_test_batch_end(self, batch, logs=None):
+        pass
+
+    def on_predict_batch_begin(self, batch, logs=None):
+        pass
+
+    def on_predict_batch_end(self, batch, logs=None):
+        pass
+
+    def on_batch_begin(self, batch, logs=None):
+        pass
+
+    def on_batch_end(self, batch, logs=None):
+        pass
 
 
 class History(Callback):
@@ -123,8 +154,11 @@ class CallbackList:
 def _overrides(callback, hook):
     """Whether ``callback`` does something in ``hook`` (the train-batch hooks forward to the
     ``on_batch_*`` aliases, so overriding either counts)."""
+
     def overridden(name):  # by the class, or on the instance (as LambdaCallback does)
-        return name in vars(callback) or getattr(type(callback), name) is not getattr(Callback, name)
+        return name in vars(callback) or getattr(type(callback), name) is not getattr(
+            Callback, name
+        )
 
     alias = {"on_train_batch_begin": "on_batch_begin", "on_train_batch_end": "on_batch_end"}
     return overridden(hook) or (hook in alias and overridden(alias[hook]))
@@ -205,8 +239,17 @@ class EarlyStopping(Callback):
             cannot be told (pass mode="min" or "max").
     """
 
-    def __init__(self, monitor="val_loss", min_delta=0, patience=0, verbose=0, mode="auto",
-                 baseline=None, restore_best_weights=False, start_from_epoch=0):
+    def __init__(
+        self,
+        monitor="val_loss",
+        min_delta=0,
+        patience=0,
+        verbose=0,
+        mode="auto",
+        baseline=None,
+        restore_best_weights=False,
+        start_from_epoch=0,
+    ):
         super().__init__()
         self.monitor, self.min_delta, self.patience = monitor, abs(min_delta), patience
         self.verbose, self.baseline = verbose, baseline
@@ -267,8 +310,10 @@ class EarlyStopping(Callback):
             print(f"Epoch {self.stopped_epoch + 1}: early stopping")
         if self.restore_best_weights and self.best_weights is not None:
             if self.verbose > 0:
-                print(f"Restoring model weights from the end of the best epoch: "
-                      f"{self.best_epoch + 1}.")
+                print(
+                    f"Restoring model weights from the end of the best epoch: "
+                    f"{self.best_epoch + 1}."
+                )
             self.model.set_weights(self.best_weights)
 
 
@@ -290,8 +335,17 @@ class ReduceLROnPlateau(Callback):
         ValueError: factor >= 1.
     """
 
-    def __init__(self, monitor="val_loss", factor=0.1, patience=10, verbose=0, mode="auto",
-                 min_delta=1e-4, cooldown=0, min_lr=0.0):
+    def __init__(
+        self,
+        monitor="val_loss",
+        factor=0.1,
+        patience=10,
+        verbose=0,
+        mode="auto",
+        min_delta=1e-4,
+        cooldown=0,
+        min_lr=0.0,
+    ):
         super().__init__()
         if factor >= 1.0:
             raise ValueError(
@@ -334,8 +388,10 @@ class ReduceLROnPlateau(Callback):
                     new = max(old * self.factor, self.min_lr)
                     self.model.optimizer.learning_rate = new
                     if self.verbose > 0:
-                        print(f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate "
-                              f"to {new}.")
+                        print(
+                            f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate "
+                            f"to {new}."
+                        )
                     self.cooldown_counter, self.wait = self.cooldown, 0
 
 
@@ -368,16 +424,21 @@ class LearningRateScheduler(Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         optimizer = self.model.optimizer
-        rate = (self.schedule(epoch, float(optimizer.learning_rate)) if self._takes_lr
-                else self.schedule(epoch))
+        rate = (
+            self.schedule(epoch, float(optimizer.learning_rate))
+            if self._takes_lr
+            else self.schedule(epoch)
+        )
         if isinstance(rate, bool) or not isinstance(rate, numbers.Real):
             raise ValueError(
                 f"The output of the `schedule` function should be a float. Got: {rate!r}"
             )
         optimizer.learning_rate = float(rate)
         if self.verbose > 0:
-            print(f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to "
-                  f"{float(rate)}.")
+            print(
+                f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to "
+                f"{float(rate)}."
+            )
 
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
@@ -443,8 +504,9 @@ class CSVLogger(Callback):
             self.keys = sorted(logs)
         if self.writer is None:
             dialect = type("Dialect", (csv.excel,), {"delimiter": self.sep})
-            self.writer = csv.DictWriter(self.csv_file, fieldnames=["epoch"] + self.keys,
-                                         dialect=dialect)
+            self.writer = csv.DictWriter(
+                self.csv_file, fieldnames=["epoch"] + self.keys, dialect=dialect
+            )
             if self.append_header:
                 self.writer.writeheader()
         row = {"epoch": epoch}
@@ -473,14 +535,26 @@ class LambdaCallback(Callback):
     name in ``kwargs``.
     """
 
-    def __init__(self, on_epoch_begin=None, on_epoch_end=None, on_train_begin=None,
-                 on_train_end=None, on_train_batch_begin=None, on_train_batch_end=None,
-                 **kwargs):
+    def __init__(
+        self,
+        on_epoch_begin=None,
+        on_epoch_end=None,
+        on_train_begin=None,
+        on_train_end=None,
+        on_train_batch_begin=None,
+        on_train_batch_end=None,
+        **kwargs,
+    ):
         super().__init__()
-        hooks = dict(kwargs, on_epoch_begin=on_epoch_begin, on_epoch_end=on_epoch_end,
-                     on_train_begin=on_train_begin, on_train_end=on_train_end,
-                     on_train_batch_begin=on_train_batch_begin,
-                     on_train_batch_end=on_train_batch_end)
+        hooks = dict(
+            kwargs,
+            on_epoch_begin=on_epoch_begin,
+            on_epoch_end=on_epoch_end,
+            on_train_begin=on_train_begin,
+            on_train_end=on_train_end,
+            on_train_batch_begin=on_train_batch_begin,
+            on_train_batch_end=on_train_batch_end,
+        )
         for hook, fn in hooks.items():
             if fn is None:
                 continue
@@ -561,9 +635,17 @@ class ModelCheckpoint(Callback):
             ModelCheckpoint("best.keras", monitor="val_loss", save_best_only=True)])
     """
 
-    def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False,
-                 save_weights_only=False, mode="auto", save_freq="epoch",
-                 initial_value_threshold=None):
+    def __init__(
+        self,
+        filepath,
+        monitor="val_loss",
+        verbose=0,
+        save_best_only=False,
+        save_weights_only=False,
+        mode="auto",
+        save_freq="epoch",
+        initial_value_threshold=None,
+    ):
         super().__init__()
         self.filepath = os.fspath(filepath)
         suffix = ".weights.h5" if save_weights_only else ".keras"
@@ -623,8 +705,10 @@ class ModelCheckpoint(Callback):
         best = "None" if self.best is None else f"{self.best:.5f}"
         if self.best is None or _improves(self._sign, current, self.best):
             if self.verbose > 0:
-                print(f"\nEpoch {epoch + 1}: {self.monitor} improved from {best} to "
-                      f"{current:.5f}, saving model to {filepath}")
+                print(
+                    f"\nEpoch {epoch + 1}: {self.monitor} improved from {best} to "
+                    f"{current:.5f}, saving model to {filepath}"
+                )
             self.best = current
             return True
         if self.verbose > 0:
@@ -666,8 +750,9 @@ class BackupAndRestore(Callback):
             that is not built yet.
     """
 
-    def __init__(self, backup_dir, save_freq="epoch", double_checkpoint=False,
-                 delete_checkpoint=True):
+    def __init__(
+        self, backup_dir, save_freq="epoch", double_checkpoint=False, delete_checkpoint=True
+    ):
         super().__init__()
         if not backup_dir:
             raise ValueError("BackupAndRestore: empty backup_dir argument passed")
@@ -838,7 +923,8 @@ class GradientFlow(Callback):
                 rule = f"< {self.low:g}"
                 advice = (
                     "its weights have all but stopped learning. Saturated sigmoid or tanh units, "
-                    "dead ReLUs, a poor initialization or a tiny learning rate are the usual causes."
+                    "dead ReLUs, a poor initialization or a tiny learning rate are the usual "
+                    "causes."
                 )
             else:
                 rule = f"> {self.high:g}"

@@ -94,16 +94,24 @@ class MinMaxNorm(Constraint):
         return w * (desired / (EPSILON + norms))
 
     def get_config(self):
-        return {"min_value": self.min_value, "max_value": self.max_value, "rate": self.rate,
-                "axis": self.axis}
+        return {
+            "min_value": self.min_value,
+            "max_value": self.max_value,
+            "rate": self.rate,
+            "axis": self.axis,
+        }
 
 
 max_norm, non_neg, unit_norm, min_max_norm = MaxNorm, NonNeg, UnitNorm, MinMaxNorm
 CONSTRAINTS = {
-    "max_norm": MaxNorm, "maxnorm": MaxNorm,
-    "non_neg": NonNeg, "nonneg": NonNeg,
-    "unit_norm": UnitNorm, "unitnorm": UnitNorm,
-    "min_max_norm": MinMaxNorm, "minmaxnorm": MinMaxNorm,
+    "max_norm": MaxNorm,
+    "maxnorm": MaxNorm,
+    "non_neg": NonNeg,
+    "nonneg": NonNeg,
+    "unit_norm": UnitNorm,
+    "unitnorm": UnitNorm,
+    "min_max_norm": MinMaxNorm,
+    "minmaxnorm": MinMaxNorm,
 }
 
 
@@ -121,4 +129,3 @@ def get(identifier):
     if isinstance(identifier, str):
         return lookup("constraint", CONSTRAINTS, identifier)()
     raise TypeError(f"Could not interpret constraint identifier: {identifier!r}")
-

@@ -108,7 +108,9 @@ class VarianceScaling(Initializer):
         if scale <= 0:
             raise ValueError(f"VarianceScaling: scale must be positive; got {scale}")
         if mode not in ("fan_in", "fan_out", "fan_avg"):
-            raise ValueError(f"VarianceScaling: mode must be fan_in, fan_out or fan_avg; got {mode!r}")
+            raise ValueError(
+                f"VarianceScaling: mode must be fan_in, fan_out or fan_avg; got {mode!r}"
+            )
         if distribution not in ("uniform", "truncated_normal", "untruncated_normal"):
             raise ValueError(
                 "VarianceScaling: distribution must be uniform, truncated_normal or "
@@ -135,8 +137,12 @@ class VarianceScaling(Initializer):
         return values.astype(dtype)
 
     def get_config(self):
-        return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution,
-                "seed": self.seed}
+        return {
+            "scale": self.scale,
+            "mode": self.mode,
+            "distribution": self.distribution,
+            "seed": self.seed,
+        }
 
 
 def _variance_scaling_preset(name, scale, mode, distribution, doc):
@@ -148,16 +154,23 @@ def _variance_scaling_preset(name, scale, mode, distribution, doc):
     def get_config(self):
         return {"seed": self.seed}
 
-    return type(name, (VarianceScaling,), {"__init__": __init__, "get_config": get_config,
-                                           "__doc__": doc})
+    return type(
+        name, (VarianceScaling,), {"__init__": __init__, "get_config": get_config, "__doc__": doc}
+    )
 
 
 GlorotUniform = _variance_scaling_preset(
-    "GlorotUniform", 1.0, "fan_avg", "uniform",
+    "GlorotUniform",
+    1.0,
+    "fan_avg",
+    "uniform",
     "U[-limit, limit], limit = sqrt(6 / (fan_in + fan_out)) (Keras's default kernel initializer).",
 )
 GlorotNormal = _variance_scaling_preset(
-    "GlorotNormal", 1.0, "fan_avg", "truncated_normal",
+    "GlorotNormal",
+    1.0,
+    "fan_avg",
+    "truncated_normal",
     "Truncated normal with stddev sqrt(2 / (fan_in + fan_out)).",
 )
 HeUniform = _variance_scaling_preset(
@@ -170,7 +183,11 @@ LecunUniform = _variance_scaling_preset(
     "LecunUniform", 1.0, "fan_in", "uniform", "U[-limit, limit], limit = sqrt(3 / fan_in)."
 )
 LecunNormal = _variance_scaling_preset(
-    "LecunNormal", 1.0, "fan_in", "truncated_normal", "Truncated normal with stddev sqrt(1 / fan_in)."
+    "LecunNormal",
+    1.0,
+    "fan_in",
+    "truncated_normal",
+    "Truncated normal with stddev sqrt(1 / fan_in).",
 )
 
 INITIALIZERS = {

@@ -164,8 +164,9 @@ def reduce_weighted(values, sample_weight, reduction):
     mean_with_sample_weight: sum(w v) / sum(w);  none: w v.
     """
     if sample_weight is not None:
-        weight = sample_weight if isinstance(sample_weight, Tensor) else Tensor(
-            as_array(sample_weight))
+        weight = (
+            sample_weight if isinstance(sample_weight, Tensor) else Tensor(as_array(sample_weight))
+        )
         if weight.dtype != values.dtype:
             weight = ops.cast(weight, dtype=values.dtype)
         if weight.ndim == values.ndim + 1 and weight.shape[-1] == 1:
@@ -245,9 +246,16 @@ def _loss_class(class_name, fn, default_name, signature_doc):
         return cls(**config)
 
     doc = f"{fn.__doc__.splitlines()[0]}\n\n    Keyword arguments: {signature_doc}."
-    return type(class_name, (LossFunctionWrapper,),
-                {"__init__": __init__, "get_config": get_config, "from_config": from_config,
-                 "__doc__": doc})
+    return type(
+        class_name,
+        (LossFunctionWrapper,),
+        {
+            "__init__": __init__,
+            "get_config": get_config,
+            "from_config": from_config,
+            "__doc__": doc,
+        },
+    )
 
 
 MeanSquaredError = _loss_class("MeanSquaredError", mean_squared_error, "mean_squared_error", "none")
@@ -255,15 +263,21 @@ MeanAbsoluteError = _loss_class(
     "MeanAbsoluteError", mean_absolute_error, "mean_absolute_error", "none"
 )
 CategoricalCrossentropy = _loss_class(
-    "CategoricalCrossentropy", categorical_crossentropy, "categorical_crossentropy",
+    "CategoricalCrossentropy",
+    categorical_crossentropy,
+    "categorical_crossentropy",
     "from_logits=False, label_smoothing=0.0, axis=-1",
 )
 SparseCategoricalCrossentropy = _loss_class(
-    "SparseCategoricalCrossentropy", sparse_categorical_crossentropy,
-    "sparse_categorical_crossentropy", "from_logits=False",
+    "SparseCategoricalCrossentropy",
+    sparse_categorical_crossentropy,
+    "sparse_categorical_crossentropy",
+    "from_logits=False",
 )
 BinaryCrossentropy = _loss_class(
-    "BinaryCrossentropy", binary_crossentropy, "binary_crossentropy",
+    "BinaryCrossentropy",
+    binary_crossentropy,
+    "binary_crossentropy",
     "from_logits=False, label_smoothing=0.0, axis=-1",
 )
 
@@ -281,8 +295,13 @@ LOSSES = {
 }
 CLASSES = {
     cls.__name__: cls
-    for cls in (MeanSquaredError, MeanAbsoluteError, CategoricalCrossentropy,
-                SparseCategoricalCrossentropy, BinaryCrossentropy)
+    for cls in (
+        MeanSquaredError,
+        MeanAbsoluteError,
+        CategoricalCrossentropy,
+        SparseCategoricalCrossentropy,
+        BinaryCrossentropy,
+    )
 }
 
 
@@ -414,20 +433,32 @@ CosineSimilarity = _loss_class(
     "CosineSimilarity", cosine_similarity, "cosine_similarity", "axis=-1"
 )
 
-LOSSES.update({
-    "huber": huber,
-    "log_cosh": log_cosh,
-    "logcosh": log_cosh,
-    "kl_divergence": kl_divergence,
-    "kld": kl_divergence,
-    "poisson": poisson,
-    "hinge": hinge,
-    "squared_hinge": squared_hinge,
-    "categorical_hinge": categorical_hinge,
-    "cosine_similarity": cosine_similarity,
-})
-CLASSES.update({
-    cls.__name__: cls
-    for cls in (Huber, LogCosh, KLDivergence, Poisson, Hinge, SquaredHinge, CategoricalHinge,
-                CosineSimilarity)
-})
+LOSSES.update(
+    {
+        "huber": huber,
+        "log_cosh": log_cosh,
+        "logcosh": log_cosh,
+        "kl_divergence": kl_divergence,
+        "kld": kl_divergence,
+        "poisson": poisson,
+        "hinge": hinge,
+        "squared_hinge": squared_hinge,
+        "categorical_hinge": categorical_hinge,
+        "cosine_similarity": cosine_similarity,
+    }
+)
+CLASSES.update(
+    {
+        cls.__name__: cls
+        for cls in (
+            Huber,
+            LogCosh,
+            KLDivergence,
+            Poisson,
+            Hinge,
+            SquaredHinge,
+            CategoricalHinge,
+            CosineSimilarity,
+        )
+    }
+)

@@ -132,9 +132,15 @@ def _metric_class(class_name, fn, default_name, direction):
     def __init__(self, name=default_name, dtype=None, **kwargs):
         MeanMetricWrapper.__init__(self, fn, name=name, dtype=dtype, **kwargs)
 
-    return type(class_name, (MeanMetricWrapper,),
-                {"__init__": __init__, "__doc__": f"Running mean of: {fn.__doc__}",
-                 "_direction": direction})
+    return type(
+        class_name,
+        (MeanMetricWrapper,),
+        {
+            "__init__": __init__,
+            "__doc__": f"Running mean of: {fn.__doc__}",
+            "_direction": direction,
+        },
+    )
 
 
 CategoricalAccuracy = _metric_class(
@@ -163,10 +169,12 @@ METRICS = {
     "sparse_categorical_accuracy": SparseCategoricalAccuracy,
     "binary_accuracy": BinaryAccuracy,
     "mean_squared_error": lambda name="mean_squared_error": MeanMetricWrapper(
-        mean_squared_error, name=name),
+        mean_squared_error, name=name
+    ),
     "mse": lambda name="mse": MeanMetricWrapper(mean_squared_error, name=name),
     "mean_absolute_error": lambda name="mean_absolute_error": MeanMetricWrapper(
-        mean_absolute_error, name=name),
+        mean_absolute_error, name=name
+    ),
     "mae": lambda name="mae": MeanMetricWrapper(mean_absolute_error, name=name),
 }
 ACCURACY_NAMES = ("accuracy", "acc")
@@ -260,16 +268,21 @@ class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
 
 NEG_INF = -1e10  # below any prediction: the threshold that makes every top-k entry positive
 EPSILON = 1e-7
-_COUNT_NAMES = {"tp": "true_positives", "fp": "false_positives", "tn": "true_negatives",
-                "fn": "false_negatives"}
+_COUNT_NAMES = {
+    "tp": "true_positives",
+    "fp": "false_positives",
+    "tn": "true_negatives",
+    "fn": "false_negatives",
+}
 
 
 def _thresholds(thresholds, default, metric):
     """The thresholds as a list of floats in [0, 1] (``default`` when None)."""
     if thresholds is None:
         return [default]
-    values = [float(t) for t in (thresholds if isinstance(thresholds, (list, tuple))
-                                 else [thresholds])]
+    values = [
+        float(t) for t in (thresholds if isinstance(thresholds, (list, tuple)) else [thresholds])
+    ]
     if not values or any(not 0.0 <= t <= 1.0 for t in values):
         raise ValueError(
             f"{metric}: thresholds must be values in [0, 1]; got thresholds={thresholds!r}"
@@ -277,8 +290,16 @@ def _thresholds(thresholds, default, metric):
     return values
 
 
-def confusion_counts(y_true, y_pred, thresholds, sample_weight=None, top_k=None, class_id=None,
-                     multi_label=False, label_weights=None):
+def confusion_counts(
+    y_true,
+    y_pred,
+    thresholds,
+    sample_weight=None,
+    top_k=None,
+    class_id=None,
+    multi_label=False,
+    label_weights=None,
+):
     """Weighted true/false positive/negative counts at each threshold, as Keras counts them.
 
     A prediction is positive when y_pred > threshold (strictly); a label is positive when it is
@@ -304,8 +325,7 @@ def confusion_counts(y_true, y_pred, thresholds, sample_weight=None, top_k=None,
             f"incompatible: they must have the same shape."
         )
     weight = np.ones_like(y_pred) if sample_weight is None else _array(sample_weight)
-    weight = weight.astype(np.float64).reshape(
-        weight.shape + (1,) * (y_pred.ndim - weight.ndim))
+    weight = weight.astype(np.float64).reshape(weight.shape + (1,) * (y_pred.ndim - weight.ndim))
     weight = np.broadcast_to(weight, y_pred.shape)
     if top_k is not None:
         order = np.argsort(-y_pred, axis=-1, kind="stable")
@@ -322,8 +342,7 @@ def confusion_counts(y_true, y_pred, thresholds, sample_weight=None, top_k=None,
         labels, y_pred, weight = (a.reshape(-1, a.shape[-1]) for a in (labels, y_pred, weight))
     else:
         labels, y_pred, weight = labels.reshape(-1), y_pred.reshape(-1), weight.reshape(-1)
-    positive = y_pred[None] > np.asarray(thresholds, np.float64).reshape(
-        (-1,) + (1,) * y_pred.ndim)
+    positive = y_pred[None] > np.asarray(thresholds, np.float64).reshape((-1,) + (1,) * y_pred.ndim)
     return {
         "tp": (weight * (positive & labels)).sum(axis=1),
         "fp": (weight * (positive & ~labels)).sum(axis=1),
@@ -369,14 +388,19 @@ class _ConfusionMetric(Metric):
             setattr(self, _COUNT_NAMES[count], np.zeros(len(self.thresholds)))
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        counts = confusion_counts(y_true, y_pred, self.thresholds, sample_weight,
-                                  top_k=self.top_k, class_id=self.class_id)
+        counts = confusion_counts(
+            y_true, y_pred, self.thresholds, sample_weight, top_k=self.top_k, class_id=self.class_id
+        )
         for count in self._counts:
             getattr(self, _COUNT_NAMES[count])[...] += counts[count]
 
     def get_config(self):
-        return {**super().get_config(), "thresholds": self.init_thresholds, "top_k": self.top_k,
-                "class_id": self.class_id}
+        return {
+            **super().get_config(),
+            "thresholds": self.init_thresholds,
+            "top_k": self.top_k,
+            "class_id": self.class_id,
+        }
 
 
 class Precision(_ConfusionMetric):
@@ -394,8 +418,9 @@ class Precision(_ConfusionMetric):
     _counts = ("tp", "fp")
 
     def result(self):
-        return _scalar_or_array(_divide_no_nan(self.true_positives,
-                                               self.true_positives + self.false_positives))
+        return _scalar_or_array(
+            _divide_no_nan(self.true_positives, self.true_positives + self.false_positives)
+        )
 
 
 class Recall(_ConfusionMetric):
@@ -405,8 +430,9 @@ class Recall(_ConfusionMetric):
     _counts = ("tp", "fn")
 
     def result(self):
-        return _scalar_or_array(_divide_no_nan(self.true_positives,
-                                               self.true_positives + self.false_negatives))
+        return _scalar_or_array(
+            _divide_no_nan(self.true_positives, self.true_positives + self.false_negatives)
+        )
 
 
 class AUC(Metric):
@@ -435,9 +461,19 @@ class AUC(Metric):
 
     _direction = "up"
 
-    def __init__(self, num_thresholds=200, curve="ROC", summation_method="interpolation",
-                 name=None, dtype=None, thresholds=None, multi_label=False, num_labels=None,
-                 label_weights=None, from_logits=False):
+    def __init__(
+        self,
+        num_thresholds=200,
+        curve="ROC",
+        summation_method="interpolation",
+        name=None,
+        dtype=None,
+        thresholds=None,
+        multi_label=False,
+        num_labels=None,
+        label_weights=None,
+        from_logits=False,
+    ):
         curve, summation_method = str(curve).upper(), str(summation_method).lower()
         if curve not in ("ROC", "PR"):
             raise ValueError(f'AUC: invalid curve "{curve}"; expected one of "ROC", "PR".')
@@ -456,12 +492,16 @@ class AUC(Metric):
             inner = sorted(_thresholds(thresholds, None, "AUC"))
             num_thresholds = len(inner) + 2
         self.num_thresholds, self.curve, self.summation_method = (
-            num_thresholds, curve, summation_method)
+            num_thresholds,
+            curve,
+            summation_method,
+        )
         self._init_from_thresholds = thresholds is not None
         self.thresholds = [-EPSILON] + inner + [1.0 + EPSILON]
         self.multi_label, self.num_labels = multi_label, num_labels
-        self.label_weights = None if label_weights is None else np.asarray(label_weights,
-                                                                           np.float64)
+        self.label_weights = (
+            None if label_weights is None else np.asarray(label_weights, np.float64)
+        )
         self.from_logits = from_logits
         super().__init__(name=name or "auc", dtype=dtype)
 
@@ -472,8 +512,14 @@ class AUC(Metric):
         y_pred = _array(y_pred)
         if self.from_logits:
             y_pred = 1.0 / (1.0 + np.exp(-y_pred.astype(np.float64)))
-        counts = confusion_counts(y_true, y_pred, self.thresholds, sample_weight,
-                                  multi_label=self.multi_label, label_weights=self.label_weights)
+        counts = confusion_counts(
+            y_true,
+            y_pred,
+            self.thresholds,
+            sample_weight,
+            multi_label=self.multi_label,
+            label_weights=self.label_weights,
+        )
         self._counts = _accumulated(self._counts, counts)
 
     def result(self):
@@ -500,8 +546,9 @@ class AUC(Metric):
             return float(by_label)
         if self.label_weights is None:
             return float(by_label.mean())
-        return float(_divide_no_nan(np.sum(by_label * self.label_weights),
-                                    np.sum(self.label_weights)))
+        return float(
+            _divide_no_nan(np.sum(by_label * self.label_weights), np.sum(self.label_weights))
+        )
 
     @staticmethod
     def _interpolated_pr_areas(tp, fp, fn):
@@ -514,16 +561,21 @@ class AUC(Metric):
         intercept = tp[1:] - slope * p[1:]
         both_positive = (p[:-1] > 0) & (p[1:] > 0)
         ratio = np.where(both_positive, _divide_no_nan(p[:-1], np.maximum(p[1:], 0)), 1.0)
-        return _divide_no_nan(slope * (dtp + intercept * np.log(ratio)),
-                              np.maximum(tp[1:] + fn[1:], 0))
+        return _divide_no_nan(
+            slope * (dtp + intercept * np.log(ratio)), np.maximum(tp[1:] + fn[1:], 0)
+        )
 
     def get_config(self):
-        config = {**super().get_config(), "num_thresholds": self.num_thresholds,
-                  "curve": self.curve, "summation_method": self.summation_method,
-                  "multi_label": self.multi_label, "num_labels": self.num_labels,
-                  "label_weights": None if self.label_weights is None
-                  else self.label_weights.tolist(),
-                  "from_logits": self.from_logits}
+        config = {
+            **super().get_config(),
+            "num_thresholds": self.num_thresholds,
+            "curve": self.curve,
+            "summation_method": self.summation_method,
+            "multi_label": self.multi_label,
+            "num_labels": self.num_labels,
+            "label_weights": None if self.label_weights is None else self.label_weights.tolist(),
+            "from_logits": self.from_logits,
+        }
         if self._init_from_thresholds:
             config["thresholds"] = self.thresholds[1:-1]
         return config
@@ -603,8 +655,12 @@ class FBetaScore(Metric):
         return score
 
     def get_config(self):
-        return {**super().get_config(), "average": self.average, "beta": self.beta,
-                "threshold": self.threshold}
+        return {
+            **super().get_config(),
+            "average": self.average,
+            "beta": self.beta,
+            "threshold": self.threshold,
+        }
 
 
 class F1Score(FBetaScore):
@@ -619,16 +675,18 @@ class F1Score(FBetaScore):
         return config
 
 
-METRICS.update({
-    "mean_squared_error": MeanSquaredError,
-    "mse": MeanSquaredError,
-    "mean_absolute_error": MeanAbsoluteError,
-    "mae": MeanAbsoluteError,
-    "top_k_categorical_accuracy": TopKCategoricalAccuracy,
-    "sparse_top_k_categorical_accuracy": SparseTopKCategoricalAccuracy,
-    "precision": Precision,
-    "recall": Recall,
-    "auc": AUC,
-    "f1_score": F1Score,
-    "fbeta_score": FBetaScore,
-})
+METRICS.update(
+    {
+        "mean_squared_error": MeanSquaredError,
+        "mse": MeanSquaredError,
+        "mean_absolute_error": MeanAbsoluteError,
+        "mae": MeanAbsoluteError,
+        "top_k_categorical_accuracy": TopKCategoricalAccuracy,
+        "sparse_top_k_categorical_accuracy": SparseTopKCategoricalAccuracy,
+        "precision": Precision,
+        "recall": Recall,
+        "auc": AUC,
+        "f1_score": F1Score,
+        "fbeta_score": FBetaScore,
+    }
+)

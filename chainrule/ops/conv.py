@@ -320,8 +320,9 @@ def _conv2d_vjp_bias(g, y, x, kernel, bias=None, **params):
 
 
 @primitive
-def conv2d_backprop_input(g, kernel, *, input_shape, strides=1, padding="valid", dilation_rate=1,
-                          groups=1):
+def conv2d_backprop_input(
+    g, kernel, *, input_shape, strides=1, padding="valid", dilation_rate=1, groups=1
+):
     """The gradient of :func:`conv2d` with respect to its input (a transposed convolution):
 
         dx[n, i sh + a dh - pt, j sw + b dw - pl, c] += sum_f g[n, i, j, f] kernel[a, b, c, f]
@@ -338,8 +339,9 @@ def conv2d_backprop_input(g, kernel, *, input_shape, strides=1, padding="valid",
     VJPs (it is linear in both g and the kernel):
         dL/dg = conv2d(u, kernel),   dL/dkernel = conv2d_backprop_kernel(u, g),   u = dL/d(dx).
     """
-    geo = _conv_geometry("conv2d_backprop_input", input_shape, kernel.shape, strides, padding,
-                         dilation_rate, groups)
+    geo = _conv_geometry(
+        "conv2d_backprop_input", input_shape, kernel.shape, strides, padding, dilation_rate, groups
+    )
     _check_gradient("conv2d_backprop_input", g, input_shape, geo, kernel.shape[3])
     xp_mod = xp_of(g, kernel)
     kh, kw, cg, filters = kernel.shape
@@ -368,8 +370,9 @@ def _conv2d_backprop_input_vjp_kernel(u, dx, g, kernel, *, input_shape, **params
 
 
 @primitive
-def conv2d_backprop_kernel(x, g, *, kernel_shape, strides=1, padding="valid", dilation_rate=1,
-                           groups=1):
+def conv2d_backprop_kernel(
+    x, g, *, kernel_shape, strides=1, padding="valid", dilation_rate=1, groups=1
+):
     """The gradient of :func:`conv2d` with respect to its kernel:
 
         dkernel[a, b, c, f] = sum_{n, i, j} xp[n, i sh + a dh, j sw + b dw, c] g[n, i, j, f]
@@ -383,8 +386,9 @@ def conv2d_backprop_kernel(x, g, *, kernel_shape, strides=1, padding="valid", di
     VJPs (it is linear in both x and g):
         dL/dx = conv2d_backprop_input(g, v),   dL/dg = conv2d(x, v),   v = dL/d(dkernel).
     """
-    geo = _conv_geometry("conv2d_backprop_kernel", x.shape, kernel_shape, strides, padding,
-                         dilation_rate, groups)
+    geo = _conv_geometry(
+        "conv2d_backprop_kernel", x.shape, kernel_shape, strides, padding, dilation_rate, groups
+    )
     _check_gradient("conv2d_backprop_kernel", g, x.shape, geo, kernel_shape[3])
     grad = _columns(x, geo, groups).mT @ _by_group(g, groups)
     return grad.transpose(1, 0, 2).reshape(kernel_shape)
@@ -428,8 +432,15 @@ def conv1d(x, kernel, bias=None, *, strides=1, padding="valid", dilation_rate=1,
             padding = ((0, 0), ((kernel.shape[0] - 1) * dilation, 0))
     else:
         padding = ((0, 0), tuple(padding))
-    y = conv2d(expand_dims(x, axis=1), expand_dims(kernel, axis=0), bias, strides=(1, stride),
-               padding=padding, dilation_rate=(1, dilation), groups=groups)
+    y = conv2d(
+        expand_dims(x, axis=1),
+        expand_dims(kernel, axis=0),
+        bias,
+        strides=(1, stride),
+        padding=padding,
+        dilation_rate=(1, dilation),
+        groups=groups,
+    )
     return squeeze(y, axis=1)
 
 
@@ -503,9 +514,12 @@ def max_pool2d_backprop(x, y, g, *, pool_size=2, strides=None, padding="valid"):
     xp_mod = xp_of(x, g)
     padded = _pad(x, geo.pads, _lowest(x.dtype))
     overlapping = any(s < k for s, k in zip(geo.strides, geo.window))
-    tiled = not overlapping and all(  # every pixel in exactly one window: all written below
-        s == k and o * k == n for s, k, o, n in zip(geo.strides, geo.window, geo.out,
-                                                    padded.shape[1:3])
+    tiled = (
+        not overlapping
+        and all(  # every pixel in exactly one window: all written below
+            s == k and o * k == n
+            for s, k, o, n in zip(geo.strides, geo.window, geo.out, padded.shape[1:3])
+        )
     )
     grad = _padded_buffer(xp_mod, x.shape, geo.pads, g.dtype, fill=not tiled)
     for a, b, hit in _first_maxima(padded, y, geo):
@@ -585,8 +599,7 @@ def _float(dtype):
 def _window_counts(xp_mod, shape, geo, dtype):
     """m_ij, how many real (unpadded) pixels each output window covers, shape (Ho, Wo, 1)."""
     counts = []
-    for length, k, s, (before, _), n in zip(shape[1:3], geo.window, geo.strides, geo.pads,
-                                            geo.out):
+    for length, k, s, (before, _), n in zip(shape[1:3], geo.window, geo.strides, geo.pads, geo.out):
         starts = xp_mod.arange(n) * s - before
         counts.append(xp_mod.clip(starts + k, 0, length) - xp_mod.clip(starts, 0, length))
     return (counts[0][:, None, None] * counts[1][None, :, None]).astype(dtype)

@@ -94,7 +94,7 @@ def _neg_vjp(g, y, a):
 
 @primitive
 def pow(a, b):
-    """y = a ** b.   dL/da = g * b * a^(b-1),   dL/db = g * y * log(a)  (taken as 0 where a <= 0)."""
+    """y = a ** b.   dL/da = g * b * a^(b-1),   dL/db = g * y * log(a)  (0 where a <= 0)."""
     return a**b
 
 
@@ -109,7 +109,7 @@ def _pow_vjp_b(g, y, a, b):
     return g * where(positive, y * log(where(positive, a, 1)), 0)
 
 
-# ----- nonlinearities ------------------------------------------------------------------------------
+# ----- nonlinearities ----------------------------------------------------------------------------
 
 
 @primitive

@@ -156,4 +156,3 @@ def one_hot(indices, depth, dtype="float32"):
     """y[..., k] = 1 where k == indices[...], else 0 (no gradient)."""
     xp = xp_of(indices)
     return (indices[..., None] == xp.arange(depth)).astype(dtype)
-

@@ -159,7 +159,7 @@ def _concatenate_vjp(i, g, y, *arrays, axis=0):
 
 @primitive
 def stack(*arrays, axis=0):
-    """y = the arrays stacked along a new ``axis``.   dL/da_i = g taken at position i of that axis."""
+    """y = the arrays stacked along a new ``axis``.   dL/da_i = g at position i of that axis."""
     _check_joinable("stack", arrays, axis, same_shape=True)
     return xp_of(*arrays).stack(arrays, axis=axis)
 

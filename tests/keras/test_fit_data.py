@@ -29,8 +29,12 @@ def blobs(n=120, seed=0):
 def model(seed=0, metrics=("accuracy",), weighted_metrics=None):
     keras.utils.set_random_seed(seed)
     m = Sequential([Dense(8, activation="relu", input_shape=(4,)), Dense(3, activation="softmax")])
-    m.compile(optimizers.SGD(0.1), "sparse_categorical_crossentropy", metrics=list(metrics),
-              weighted_metrics=weighted_metrics)
+    m.compile(
+        optimizers.SGD(0.1),
+        "sparse_categorical_crossentropy",
+        metrics=list(metrics),
+        weighted_metrics=weighted_metrics,
+    )
     return m
 
 
@@ -116,7 +120,7 @@ def test_class_weight_errors_follow_keras():
         m.fit(x, y, class_weight=[1.0, 2.0, 3.0], verbose=0)
     with pytest.raises(ValueError, match="integer class indices.*'cat'"):
         m.fit(x, y, class_weight={"cat": 2.0}, verbose=0)
-    generator = ((x[i:i + 10], y[i:i + 10]) for i in range(0, 30, 10))
+    generator = ((x[i : i + 10], y[i : i + 10]) for i in range(0, 30, 10))
     with pytest.raises(ValueError, match="class_weight is not supported for a generator"):
         m.fit(generator, class_weight={0: 2.0}, verbose=0)
 
@@ -125,8 +129,9 @@ def test_sample_weight_is_split_with_validation_split():
     x, y = blobs(40)
     w = np.linspace(0.1, 2.0, 40).astype(np.float32)
     m = model()
-    history = m.fit(x, y, sample_weight=w, validation_split=0.25, epochs=1, shuffle=False,
-                    verbose=0).history
+    history = m.fit(
+        x, y, sample_weight=w, validation_split=0.25, epochs=1, shuffle=False, verbose=0
+    ).history
     expected = m.evaluate(x[30:], y[30:], sample_weight=w[30:], verbose=0, return_dict=True)
     assert history["val_loss"] == [pytest.approx(expected["loss"])]
     unweighted = m.evaluate(x[30:], y[30:], verbose=0, return_dict=True)["loss"]
@@ -156,8 +161,7 @@ def test_steps_per_epoch_with_arrays_carries_the_pass_over_as_keras_does():
     recorder = Steps()
     m = model()
     with pytest.warns(UserWarning, match="ran out of data"):
-        m.fit(x, y, batch_size=10, epochs=5, steps_per_epoch=3, verbose=0,
-              callbacks=[recorder])
+        m.fit(x, y, batch_size=10, epochs=5, steps_per_epoch=3, verbose=0, callbacks=[recorder])
     # Keras 3.15 gives [3, 3, 3, 1, 3]: 10 batches per pass, the 4th epoch ends with the pass.
     assert recorder.steps == [3, 3, 3, 1, 3]
     recorder = Steps()
@@ -184,8 +188,19 @@ def test_steps_per_epoch_takes_consecutive_batches_of_a_repeated_dataset():
 def test_validation_freq_validates_on_the_right_epochs(validation_freq, expected):
     x, y = blobs(40)
     recorder = Steps()
-    history = model().fit(x, y, epochs=6, validation_data=(x, y), verbose=0,
-                          validation_freq=validation_freq, callbacks=[recorder]).history
+    history = (
+        model()
+        .fit(
+            x,
+            y,
+            epochs=6,
+            validation_data=(x, y),
+            verbose=0,
+            validation_freq=validation_freq,
+            callbacks=[recorder],
+        )
+        .history
+    )
     validated = [epoch + 1 for epoch, logs in enumerate(recorder.logs) if "val_loss" in logs]
     assert validated == expected
     assert len(history["loss"]) == 6 and len(history["val_loss"]) == len(expected)
@@ -227,8 +242,9 @@ def test_validation_steps_and_validation_batch_size():
 def test_dataset_pydataset_generator_and_arrays_train_identically():
     x, y = blobs(100)
     reference = model()
-    reference_history = reference.fit(x, y, batch_size=16, epochs=2, shuffle=False,
-                                      verbose=0).history
+    reference_history = reference.fit(
+        x, y, batch_size=16, epochs=2, shuffle=False, verbose=0
+    ).history
 
     def check(source, **kwargs):
         m = model()
@@ -238,7 +254,7 @@ def test_dataset_pydataset_generator_and_arrays_train_identically():
 
     check(Dataset.from_tensor_slices((x, y)).batch(16), epochs=2)
     check(Batches(x, y, 16), epochs=2, shuffle=False)
-    generator = ((x[i:i + 16], y[i:i + 16]) for _ in range(2) for i in range(0, 100, 16))
+    generator = ((x[i : i + 16], y[i : i + 16]) for _ in range(2) for i in range(0, 100, 16))
     check(generator, epochs=2, steps_per_epoch=7)
 
 
@@ -260,8 +276,9 @@ def test_sample_weights_in_batches_and_class_weight_on_a_dataset():
     with_weights.fit(Dataset.from_tensor_slices((x, y, w)).batch(20), epochs=1, verbose=0)
     assert_same_weights(on_arrays, with_weights)
     by_class = model()
-    by_class.fit(Dataset.from_tensor_slices((x, y)).batch(20), class_weight={2: 3.0}, epochs=1,
-                 verbose=0)
+    by_class.fit(
+        Dataset.from_tensor_slices((x, y)).batch(20), class_weight={2: 3.0}, epochs=1, verbose=0
+    )
     assert_same_weights(on_arrays, by_class)
 
 
@@ -272,13 +289,18 @@ def test_evaluate_predict_and_validation_accept_a_dataset():
     ds = Dataset.from_tensor_slices((x, y)).batch(8)
     assert m.evaluate(ds, verbose=0) == pytest.approx(m.evaluate(x, y, batch_size=8, verbose=0))
     np.testing.assert_array_equal(m.predict(ds, verbose=0), m.predict(x, verbose=0))
-    np.testing.assert_array_equal(m.predict(Dataset.from_tensor_slices(x).batch(8), verbose=0),
-                                  m.predict(x, verbose=0))
+    np.testing.assert_array_equal(
+        m.predict(Dataset.from_tensor_slices(x).batch(8), verbose=0), m.predict(x, verbose=0)
+    )
     assert m.evaluate(ds, steps=2, verbose=0, return_dict=True) == pytest.approx(
-        m.evaluate(x[:16], y[:16], verbose=0, return_dict=True))
+        m.evaluate(x[:16], y[:16], verbose=0, return_dict=True)
+    )
     history_ds = model().fit(x, y, epochs=2, validation_data=ds, verbose=0).history
-    history_arrays = model().fit(x, y, epochs=2, validation_data=(x, y),
-                                 validation_batch_size=8, verbose=0).history
+    history_arrays = (
+        model()
+        .fit(x, y, epochs=2, validation_data=(x, y), validation_batch_size=8, verbose=0)
+        .history
+    )
     assert history_ds == history_arrays
 
 
@@ -286,7 +308,7 @@ def test_pydataset_shuffle_visits_every_batch_once_per_epoch_in_a_new_order():
     x, y = blobs(100)
     batches = Batches(x, y, 10)
     model().fit(batches, epochs=3, verbose=0)  # shuffle=True: the batch order is shuffled
-    orders = [batches.visited[i:i + 10] for i in range(0, 30, 10)]
+    orders = [batches.visited[i : i + 10] for i in range(0, 30, 10)]
     assert all(sorted(order) == list(range(10)) for order in orders)
     assert orders[0] != orders[1] and batches.epochs_ended == 3
 
@@ -294,7 +316,7 @@ def test_pydataset_shuffle_visits_every_batch_once_per_epoch_in_a_new_order():
 def test_a_generator_epoch_ends_with_the_generator():
     x, y = blobs(60)
     recorder = Steps()
-    generator = ((x[i:i + 10], y[i:i + 10]) for i in range(0, 60, 10))
+    generator = ((x[i : i + 10], y[i : i + 10]) for i in range(0, 60, 10))
     with pytest.warns(UserWarning, match=r"ran out of data.*\.repeat\(\)"):
         history = model().fit(generator, epochs=3, verbose=0, callbacks=[recorder]).history
     assert recorder.steps == [6, 0] and len(history["loss"]) == 1
@@ -306,15 +328,19 @@ def test_arguments_that_belong_inside_a_source_of_batches_are_rejected():
     x, y = blobs(20)
     ds = Dataset.from_tensor_slices((x, y)).batch(5)
     m = model()
-    with pytest.raises(ValueError, match=r"batch_size argument must not be specified when x is a "
-                                         r"Dataset.*dataset.batch\(8\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"batch_size argument must not be specified when x is a "
+        r"Dataset.*dataset.batch\(8\)",
+    ):
         m.fit(ds, batch_size=8, verbose=0)
     with pytest.raises(ValueError, match="When x is a PyDataset, y must not be passed to fit"):
         m.fit(Batches(x, y, 5), y, verbose=0)
     with pytest.raises(ValueError, match="validation_split is only supported for arrays"):
         m.fit(ds, validation_split=0.2, verbose=0)
-    with pytest.raises(ValueError, match="fit\\(\\) needs targets, but a batch from the Dataset "
-                                         "holds only x"):
+    with pytest.raises(
+        ValueError, match="fit\\(\\) needs targets, but a batch from the Dataset holds only x"
+    ):
         m.fit(Dataset.from_tensor_slices(x).batch(5), verbose=0)
     with pytest.raises(ValueError, match="validation_data must be a tuple .* got a list of 1"):
         m.fit(x, y, validation_data=[x], verbose=0)
@@ -330,7 +356,7 @@ def test_an_iterable_of_batches_of_unknown_length(capsys):
     class Stream:  # re-iterable, with no __len__: each epoch runs until it ends
         def __iter__(self):
             for i in range(0, 30, 10):
-                yield x[i:i + 10], y[i:i + 10]
+                yield x[i : i + 10], y[i : i + 10]
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")

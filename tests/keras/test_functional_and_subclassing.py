@@ -53,8 +53,13 @@ def test_functional_mlp_computes_the_closed_form_and_lists_its_layers():
     assert [layer.name for layer in model.layers] == ["digits", "dense", "dense_1", "predictions"]
     assert model.inputs == [inputs] and model.outputs == [outputs]
     assert [w.path for w in model.trainable_weights] == [
-        "dense/kernel", "dense/bias", "dense_1/kernel", "dense_1/bias", "predictions/kernel",
-        "predictions/bias"]
+        "dense/kernel",
+        "dense/bias",
+        "dense_1/kernel",
+        "dense_1/bias",
+        "predictions/kernel",
+        "predictions/bias",
+    ]
     assert model.count_params() == 784 * 64 + 64 + 64 * 64 + 64 + 64 * 10 + 10
 
     x = rng.random((5, 784)).astype(np.float32)
@@ -64,10 +69,12 @@ def test_functional_mlp_computes_the_closed_form_and_lists_its_layers():
     np.testing.assert_allclose(model.predict(x, verbose=0), expected, rtol=1e-5, atol=1e-6)
 
     rows = rows_of(summary_of(model))
-    assert rows == [["digits (InputLayer)", "(None, 784)", "0"],
-                    ["dense (Dense)", "(None, 64)", "50,240"],
-                    ["dense_1 (Dense)", "(None, 64)", "4,160"],
-                    ["predictions (Dense)", "(None, 10)", "650"]]
+    assert rows == [
+        ["digits (InputLayer)", "(None, 784)", "0"],
+        ["dense (Dense)", "(None, 64)", "50,240"],
+        ["dense_1 (Dense)", "(None, 64)", "4,160"],
+        ["predictions (Dense)", "(None, 10)", "650"],
+    ]
 
 
 def test_branches_joined_by_merge_layers_with_two_inputs_and_two_outputs():
@@ -88,13 +95,13 @@ def test_branches_joined_by_merge_layers_with_two_inputs_and_two_outputs():
         out = model(given)
         assert set(out) == {"joined", "sum"}
         np.testing.assert_allclose(out["sum"].numpy(), pa + pb, rtol=1e-5)
-        np.testing.assert_allclose(out["joined"].numpy(),
-                                   np.concatenate([pa + pb, pa * pb, xa], axis=1), rtol=1e-5)
+        np.testing.assert_allclose(
+            out["joined"].numpy(), np.concatenate([pa + pb, pa * pb, xa], axis=1), rtol=1e-5
+        )
 
     rows = rows_of(summary_of(model))
     assert rows[0] == ["a (InputLayer)", "(None, 4)", "0", "-"]
-    assert ["joined (Concatenate)", "(None, 10)", "0",
-            "sum[0][0], product[0][0], a[0][0]"] in rows
+    assert ["joined (Concatenate)", "(None, 10)", "0", "sum[0][0], product[0][0], a[0][0]"] in rows
     assert ["product (Multiply)", "(None, 3)", "0", "da[0][0], db[0][0]"] in rows
 
 
@@ -108,17 +115,21 @@ def test_a_shared_layer_counts_its_weights_once_and_shows_both_calls():
     kernel, _ = shared.get_weights()
     np.testing.assert_allclose(model([xa, xb]).numpy(), (xa - xb) @ kernel, rtol=1e-5, atol=1e-6)
     assert ["diff (Subtract)", "(None, 2)", "0", "shared[0][0], shared[1][0]"] in rows_of(
-        summary_of(model))
+        summary_of(model)
+    )
 
 
-@pytest.mark.parametrize("layer, closed_form", [
-    (layers.Add(), lambda xs: xs[0] + xs[1] + xs[2]),
-    (layers.Multiply(), lambda xs: xs[0] * xs[1] * xs[2]),
-    (layers.Average(), lambda xs: (xs[0] + xs[1] + xs[2]) / 3),
-    (layers.Maximum(), lambda xs: np.maximum(np.maximum(xs[0], xs[1]), xs[2])),
-    (layers.Minimum(), lambda xs: np.minimum(np.minimum(xs[0], xs[1]), xs[2])),
-    (layers.Concatenate(axis=1), lambda xs: np.concatenate(xs, axis=1)),
-])
+@pytest.mark.parametrize(
+    "layer, closed_form",
+    [
+        (layers.Add(), lambda xs: xs[0] + xs[1] + xs[2]),
+        (layers.Multiply(), lambda xs: xs[0] * xs[1] * xs[2]),
+        (layers.Average(), lambda xs: (xs[0] + xs[1] + xs[2]) / 3),
+        (layers.Maximum(), lambda xs: np.maximum(np.maximum(xs[0], xs[1]), xs[2])),
+        (layers.Minimum(), lambda xs: np.minimum(np.minimum(xs[0], xs[1]), xs[2])),
+        (layers.Concatenate(axis=1), lambda xs: np.concatenate(xs, axis=1)),
+    ],
+)
 def test_merge_layers_match_closed_forms_eagerly_and_their_gradients(layer, closed_form):
     xs = [rng.standard_normal((2, 3)) for _ in range(3)]
     np.testing.assert_allclose(layer(xs).numpy(), closed_form(xs).astype(np.float32), rtol=1e-6)
@@ -155,8 +166,11 @@ def test_functional_model_trains_with_fit_and_with_a_gradient_tape():
     hidden = layers.Dense(8, activation="tanh")(inputs)
     logits = layers.Dense(2)(layers.Concatenate()([hidden, inputs]))
     model = keras.Model(inputs, logits)
-    model.compile(optimizer=keras.optimizers.SGD(0.1), metrics=["accuracy"],
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.compile(
+        optimizer=keras.optimizers.SGD(0.1),
+        metrics=["accuracy"],
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
     history = model.fit(x, y, epochs=3, batch_size=32, verbose=0)
     assert history.history["loss"][-1] < history.history["loss"][0]
     assert model.evaluate(x, y, verbose=0)[1] > 0.95
@@ -173,10 +187,13 @@ class Linear(layers.Layer):
         self.units = units
 
     def build(self, input_shape):
-        self.w = self.add_weight(shape=(input_shape[-1], self.units),
-                                 initializer="random_normal", trainable=True, name="w")
-        self.b = self.add_weight(shape=(self.units,), initializer="zeros", trainable=True,
-                                 name="b")
+        self.w = self.add_weight(
+            shape=(input_shape[-1], self.units),
+            initializer="random_normal",
+            trainable=True,
+            name="w",
+        )
+        self.b = self.add_weight(shape=(self.units,), initializer="zeros", trainable=True, name="b")
 
     def call(self, inputs):
         return tf.matmul(inputs, self.w) + self.b
@@ -214,15 +231,26 @@ def test_subclassed_model_tracks_layers_in_attributes_lists_and_dicts():
     assert out.shape == (5, 3)
     assert [layer.name for layer in model.layers] == ["dense", "dense_1", "linear", "dense_2"]
     assert [w.path for w in model.weights] == [
-        "dense/kernel", "dense/bias", "dense_1/kernel", "dense_1/bias", "linear/w", "linear/b",
-        "dense_2/kernel", "dense_2/bias"]
+        "dense/kernel",
+        "dense/bias",
+        "dense_1/kernel",
+        "dense_1/bias",
+        "linear/w",
+        "linear/b",
+        "dense_2/kernel",
+        "dense_2/bias",
+    ]
     w1, b1, w2, b2, w3, b3, w4, b4 = model.get_weights()
-    expected = ((relu(relu(x @ w1 + b1) @ w2 + b2) @ w3 + b3) @ w4 + b4)
+    expected = (relu(relu(x @ w1 + b1) @ w2 + b2) @ w3 + b3) @ w4 + b4
     np.testing.assert_allclose(out.numpy(), expected, rtol=1e-5, atol=1e-6)
 
     rows = rows_of(summary_of(model))
-    assert rows == [["dense (Dense)", "(None, 8)", "56"], ["dense_1 (Dense)", "(None, 8)", "72"],
-                    ["linear (Linear)", "?", "36"], ["dense_2 (Dense)", "(None, 3)", "15"]]
+    assert rows == [
+        ["dense (Dense)", "(None, 8)", "56"],
+        ["dense_1 (Dense)", "(None, 8)", "72"],
+        ["linear (Linear)", "?", "36"],
+        ["dense_2 (Dense)", "(None, 3)", "15"],
+    ]
 
     model.set_weights([w * 0 for w in model.get_weights()])
     assert not model(x).numpy().any()
@@ -243,8 +271,11 @@ def test_subclassed_model_trains_with_fit():
     y = rng.integers(0, 3, 300)
     x = (rng.standard_normal((300, 6)) + 3.0 * np.eye(3)[y].repeat(2, axis=1)).astype(np.float32)
     model = MLP()
-    model.compile(optimizer=keras.optimizers.Adam(0.01), metrics=["accuracy"],
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.compile(
+        optimizer=keras.optimizers.Adam(0.01),
+        metrics=["accuracy"],
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
     history = model.fit(x, y, epochs=8, batch_size=32, verbose=0)
     assert history.history["loss"][-1] < 0.5 * history.history["loss"][0]
     assert history.history["accuracy"][-1] > 0.9
@@ -272,13 +303,14 @@ def test_models_used_as_layers():
     expected = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
     np.testing.assert_allclose(probabilities(x).numpy(), expected, rtol=1e-5)
     assert probabilities.weights == inner.weights and probabilities.count_params() == 16
-    assert rows_of(summary_of(probabilities)) == [["inner (Functional)", "(None, 4)", "16"],
-                                                 ["softmax (Softmax)", "(None, 4)", "0"]]
+    assert rows_of(summary_of(probabilities)) == [
+        ["inner (Functional)", "(None, 4)", "16"],
+        ["softmax (Softmax)", "(None, 4)", "0"],
+    ]
 
     outer_inputs = keras.Input(shape=(3,))
     subclassed = MLP(classes=4)
-    outer = keras.Model(outer_inputs, layers.Add()([inner(outer_inputs),
-                                                    subclassed(outer_inputs)]))
+    outer = keras.Model(outer_inputs, layers.Add()([inner(outer_inputs), subclassed(outer_inputs)]))
     np.testing.assert_allclose(outer(x).numpy(), logits + subclassed(x).numpy(), rtol=1e-5)
     assert len(outer.trainable_weights) == 2 + 8
     nested = keras.Sequential([keras.Input(shape=(3,)), MLP(classes=2), layers.Dense(1)])
@@ -295,8 +327,10 @@ def test_sequential_accepts_keras_input_first():
 def test_metrics_objects_in_a_custom_loop():
     accuracy = keras.metrics.SparseCategoricalAccuracy()
     loss_mean = keras.metrics.Mean()
-    for logits, labels, loss in [(np.array([[2.0, 1.0], [0.0, 1.0]]), [0, 0], 0.5),
-                                 (np.array([[0.0, 3.0]]), [1], 1.5)]:
+    for logits, labels, loss in [
+        (np.array([[2.0, 1.0], [0.0, 1.0]]), [0, 0], 0.5),
+        (np.array([[0.0, 3.0]]), [1], 1.5),
+    ]:
         accuracy.update_state(labels, logits)
         loss_mean.update_state(tf.constant(loss))
     assert accuracy.result().numpy() == pytest.approx(2 / 3)
@@ -310,39 +344,57 @@ def test_metrics_objects_in_a_custom_loop():
 
 def test_outputs_not_connected_to_the_inputs_are_refused():
     a, b = keras.Input(shape=(3,), name="first"), keras.Input(shape=(3,), name="second")
-    with pytest.raises(ValueError, match=r"Graph disconnected: cannot find parent for tensor "
-                                         r"<KerasTensor shape=\(None, 3\).*name=second> at layer "
-                                         r"'dense.*not among the model's inputs \['first'\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"Graph disconnected: cannot find parent for tensor "
+        r"<KerasTensor shape=\(None, 3\).*name=second> at layer "
+        r"'dense.*not among the model's inputs \['first'\]",
+    ):
         keras.Model(a, layers.Dense(2)(layers.Add()([a, layers.Dense(3)(b)])))
     with pytest.raises(ValueError, match="Graph disconnected.*it is an output of the model"):
         keras.Model(a, b)
-    with pytest.raises(TypeError, match=r"Model\(outputs=...\): every element must be a symbolic "
-                                        r"tensor.*got Tensor"):
+    with pytest.raises(
+        TypeError,
+        match=r"Model\(outputs=...\): every element must be a symbolic "
+        r"tensor.*got Tensor",
+    ):
         keras.Model(a, tf.constant([1.0]))
     with pytest.raises(TypeError, match=r"Model\(inputs=...\).*got ndarray"):
         keras.Model(np.ones(3), layers.Dense(2)(a))
 
 
 def test_layers_called_on_inputs_of_the_wrong_rank_or_shape():
-    with pytest.raises(ValueError, match=r"needs inputs with a batch axis and a feature axis; got "
-                                         r"input shape \(None,\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"needs inputs with a batch axis and a feature axis; got "
+        r"input shape \(None,\)",
+    ):
         layers.Dense(3)(keras.Input(shape=()))
     inputs = keras.Input(shape=(784,))
     model = keras.Model(inputs, layers.Dense(10)(inputs))
-    with pytest.raises(ValueError, match=r'Input 0 of layer "functional.*" is incompatible with '
-                                         r"the layer: expected shape=\(None, 784\), found "
-                                         r"shape=\(2, 28, 28\)"):
+    with pytest.raises(
+        ValueError,
+        match=r'Input 0 of layer "functional.*" is incompatible with '
+        r"the layer: expected shape=\(None, 784\), found "
+        r"shape=\(2, 28, 28\)",
+    ):
         model(np.zeros((2, 28, 28)))
-    with pytest.raises(ValueError, match=r"expected axis -1 of input shape to have value 784.*"
-                                         r"received input with shape \(None, 10\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"expected axis -1 of input shape to have value 784.*"
+        r"received input with shape \(None, 10\)",
+    ):
         model.layers[1](keras.Input(shape=(10,)))
 
 
 def test_multi_input_models_name_what_they_expected():
     a, b = keras.Input((2,), name="first"), keras.Input((2,), name="second")
     model = keras.Model([a, b], layers.Add()([a, b]))
-    with pytest.raises(ValueError, match=r"expects inputs named \['first', 'second'\].*missing: "
-                                         r"\['second'\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"expects inputs named \['first', 'second'\].*missing: "
+        r"\['second'\]",
+    ):
         model({"first": np.ones((1, 2))})
     with pytest.raises(ValueError, match=r"expects 2 inputs .* but it received 1"):
         model(np.ones((1, 2)))
@@ -350,13 +402,17 @@ def test_multi_input_models_name_what_they_expected():
 
 def test_merge_and_construction_errors_are_clear():
     a, b = keras.Input(shape=(3,)), keras.Input(shape=(4,))
-    with pytest.raises(ValueError, match=r"inputs have incompatible shapes. Received shapes "
-                                         r"\[\(None, 3\), \(None, 4\)\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"inputs have incompatible shapes. Received shapes "
+        r"\[\(None, 3\), \(None, 4\)\]",
+    ):
         layers.Add()([a, b])
     with pytest.raises(ValueError, match="Subtract.*exactly 2 inputs"):
         layers.Subtract()([a, a, a])
-    with pytest.raises(ValueError, match="requires inputs with matching shapes except for the "
-                                         "concatenation axis"):
+    with pytest.raises(
+        ValueError, match="requires inputs with matching shapes except for the concatenation axis"
+    ):
         layers.Concatenate(axis=1)([keras.Input((2, 3)), keras.Input((2, 4))])
     with pytest.raises(ValueError, match="should be called on a list of inputs"):
         layers.Add()(np.ones((2, 3)))

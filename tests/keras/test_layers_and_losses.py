@@ -6,13 +6,14 @@ import pytest
 import chainrule as cr
 from chainrule.keras import activations, losses
 from chainrule.keras.layers import Activation, Dense
-from chainrule.keras.models import Sequential
 
 rng = np.random.default_rng(0)
 
 
-@pytest.mark.parametrize("activation", ["relu", "sigmoid", "tanh", "elu", "selu", "gelu",
-                                        "softplus", "swish", "leaky_relu", "linear"])
+@pytest.mark.parametrize(
+    "activation",
+    ["relu", "sigmoid", "tanh", "elu", "selu", "gelu", "softplus", "swish", "leaky_relu", "linear"],
+)
 def test_dense_gradients_match_finite_differences(activation):
     x = rng.standard_normal((6, 4))
     w = rng.standard_normal((4, 3)) * 0.7
@@ -39,8 +40,10 @@ LOSS_CASES = [
 @pytest.mark.parametrize("name, out_activation, make_y", LOSS_CASES)
 def test_every_loss_backpropagates_correctly_through_a_small_model(name, out_activation, make_y):
     x, y = rng.standard_normal((6, 4)), make_y(6)
-    hidden, out = Dense(5, activation="tanh", dtype="float64"), Dense(
-        3, activation=out_activation, dtype="float64")
+    hidden, out = (
+        Dense(5, activation="tanh", dtype="float64"),
+        Dense(3, activation=out_activation, dtype="float64"),
+    )
     hidden.build((None, 4))
     out.build((None, 5))
     loss = losses.get(name)
@@ -49,8 +52,12 @@ def test_every_loss_backpropagates_correctly_through_a_small_model(name, out_act
         hidden.kernel, hidden.bias, out.kernel, out.bias = w0, b0, w1, b1
         return loss(y, out.call(hidden.call(cr.Tensor(x)))).mean()
 
-    weights = [rng.standard_normal((4, 5)), rng.standard_normal(5), rng.standard_normal((5, 3)),
-               rng.standard_normal(3)]
+    weights = [
+        rng.standard_normal((4, 5)),
+        rng.standard_normal(5),
+        rng.standard_normal((5, 3)),
+        rng.standard_normal(3),
+    ]
     assert cr.gradcheck(fn, *weights, atol=1e-6, rtol=1e-5) < 1e-4
 
 
@@ -58,23 +65,32 @@ def test_every_loss_backpropagates_correctly_through_a_small_model(name, out_act
 def test_crossentropy_gradcheck_on_logits_and_probabilities(from_logits):
     y = np.eye(4)[[0, 3, 1]]
     z = rng.standard_normal((3, 4))
-    fn = (lambda z: losses.categorical_crossentropy(y, z, from_logits=True)) if from_logits else (
-        lambda z: losses.categorical_crossentropy(y, cr.softmax(z)))
+    fn = (
+        (lambda z: losses.categorical_crossentropy(y, z, from_logits=True))
+        if from_logits
+        else (lambda z: losses.categorical_crossentropy(y, cr.softmax(z)))
+    )
     assert cr.gradcheck(fn, z) < 1e-4
 
 
 def test_losses_against_closed_forms():
     p = np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]])
     onehot = np.eye(3)[[0, 2]]
-    np.testing.assert_allclose(losses.categorical_crossentropy(onehot, p).numpy(),
-                               -np.log([0.7, 0.8]), rtol=1e-6)
-    np.testing.assert_allclose(losses.sparse_categorical_crossentropy([0, 2], p).numpy(),
-                               -np.log([0.7, 0.8]), rtol=1e-6)
-    np.testing.assert_allclose(losses.sparse_categorical_crossentropy([[0], [2]], p).numpy(),
-                               -np.log([0.7, 0.8]), rtol=1e-6)
+    np.testing.assert_allclose(
+        losses.categorical_crossentropy(onehot, p).numpy(), -np.log([0.7, 0.8]), rtol=1e-6
+    )
+    np.testing.assert_allclose(
+        losses.sparse_categorical_crossentropy([0, 2], p).numpy(), -np.log([0.7, 0.8]), rtol=1e-6
+    )
+    np.testing.assert_allclose(
+        losses.sparse_categorical_crossentropy([[0], [2]], p).numpy(),
+        -np.log([0.7, 0.8]),
+        rtol=1e-6,
+    )
     t, q = np.array([[1.0, 0.0]]), np.array([[0.9, 0.2]])
-    np.testing.assert_allclose(losses.binary_crossentropy(t, q).numpy(),
-                               [-(np.log(0.9) + np.log(0.8)) / 2], rtol=1e-6)
+    np.testing.assert_allclose(
+        losses.binary_crossentropy(t, q).numpy(), [-(np.log(0.9) + np.log(0.8)) / 2], rtol=1e-6
+    )
     a, b = np.array([[1.0, 2.0], [0.0, 0.0]]), np.array([[0.0, 0.0], [3.0, -1.0]])
     np.testing.assert_allclose(losses.mean_squared_error(a, b).numpy(), [2.5, 5.0])
     np.testing.assert_allclose(losses.mean_absolute_error(a, b).numpy(), [1.5, 2.0])
@@ -82,8 +98,10 @@ def test_losses_against_closed_forms():
     z = np.array([[2.0, -1.0, 0.5]])
     expected = -(z[0, 1] - np.log(np.exp(z).sum()))
     np.testing.assert_allclose(
-        losses.categorical_crossentropy([[0, 1, 0]], z, from_logits=True).numpy(), [expected],
-        rtol=1e-6)
+        losses.categorical_crossentropy([[0, 1, 0]], z, from_logits=True).numpy(),
+        [expected],
+        rtol=1e-6,
+    )
 
 
 def test_probabilities_are_clipped_as_keras_does():
@@ -123,17 +141,23 @@ def test_activations_closed_forms():
     np.testing.assert_allclose(activations.swish(t).numpy(), x / (1 + np.exp(-x)))
     np.testing.assert_allclose(
         activations.selu(t).numpy(),
-        1.0507009873554805 * np.where(x > 0, x, 1.6732632423543772 * np.expm1(x)))
+        1.0507009873554805 * np.where(x > 0, x, 1.6732632423543772 * np.expm1(x)),
+    )
     # gelu(x) = x Φ(x); Φ(0.5) = 0.691462461274013, Φ(2) = 0.977249868051821
-    np.testing.assert_allclose(activations.gelu(t).numpy()[[3, 4]],
-                               [0.5 * 0.691462461274013, 2 * 0.977249868051821], rtol=1e-12)
-    np.testing.assert_allclose(activations.relu(t, max_value=1.0, negative_slope=0.1).numpy(),
-                               [-0.2, -0.05, 0.0, 0.5, 1.0])
+    np.testing.assert_allclose(
+        activations.gelu(t).numpy()[[3, 4]],
+        [0.5 * 0.691462461274013, 2 * 0.977249868051821],
+        rtol=1e-12,
+    )
+    np.testing.assert_allclose(
+        activations.relu(t, max_value=1.0, negative_slope=0.1).numpy(), [-0.2, -0.05, 0.0, 0.5, 1.0]
+    )
     assert activations.get(None) is activations.linear
     with pytest.raises(ValueError, match=r"Unknown activation: 'rleu'. Known activations: .*relu"):
         activations.get("rleu")
 
 
 def test_activation_layer():
-    np.testing.assert_allclose(Activation("tanh")(np.array([[0.5]])).numpy(), [[np.tanh(0.5)]],
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        Activation("tanh")(np.array([[0.5]])).numpy(), [[np.tanh(0.5)]], rtol=1e-6
+    )

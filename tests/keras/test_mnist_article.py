@@ -15,9 +15,10 @@ def test_article_program_reaches_keras_accuracy_after_10_epochs():
     y_test = tf.keras.utils.to_categorical(y_test, 10)
     tf.keras.utils.set_random_seed(0)
 
-    model = Sequential([Dense(10, activation='relu', input_shape=(784,)),
-                        Dense(10, activation='softmax')])
-    model.compile(optimizer='sgd', loss='categorical_crossentropy', metrics=['accuracy'])
+    model = Sequential(
+        [Dense(10, activation="relu", input_shape=(784,)), Dense(10, activation="softmax")]
+    )
+    model.compile(optimizer="sgd", loss="categorical_crossentropy", metrics=["accuracy"])
     history = model.fit(X_train, y_train, epochs=10, verbose=0)
 
     assert len(history.history["loss"]) == 10

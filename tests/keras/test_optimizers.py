@@ -44,28 +44,35 @@ def test_each_optimizer_first_steps_match_the_formula_by_hand():
     step1 = eta * g1 / math.sqrt(v1 + 1e-7)
     v2 = 0.9 * v1 + 0.1 * g2**2
     step2 = eta * g2 / math.sqrt(v2 + 1e-7)
-    np.testing.assert_allclose(run(optimizers.RMSprop(eta), w, [g1, g2]),
-                               [w - step1, w - step1 - step2], rtol=1e-12)
+    np.testing.assert_allclose(
+        run(optimizers.RMSprop(eta), w, [g1, g2]), [w - step1, w - step1 - step2], rtol=1e-12
+    )
     s1, s2 = step1, 0.5 * step1 + step2
-    np.testing.assert_allclose(run(optimizers.RMSprop(eta, momentum=0.5), w, [g1, g2]),
-                               [w - s1, w - s1 - s2], rtol=1e-12)
+    np.testing.assert_allclose(
+        run(optimizers.RMSprop(eta, momentum=0.5), w, [g1, g2]), [w - s1, w - s1 - s2], rtol=1e-12
+    )
 
     # Adagrad: a starts at 0.1
     a1 = 0.1 + g1**2
     w1 = w - eta * g1 / math.sqrt(a1 + 1e-7)
     a2 = a1 + g2**2
-    np.testing.assert_allclose(run(optimizers.Adagrad(eta), w, [g1, g2]),
-                               [w1, w1 - eta * g2 / math.sqrt(a2 + 1e-7)], rtol=1e-12)
+    np.testing.assert_allclose(
+        run(optimizers.Adagrad(eta), w, [g1, g2]),
+        [w1, w1 - eta * g2 / math.sqrt(a2 + 1e-7)],
+        rtol=1e-12,
+    )
 
     # Adadelta (rho 0.95)
     eg = 0.05 * g1**2
     d1 = -math.sqrt(0 + 1e-7) / math.sqrt(eg + 1e-7) * g1
-    np.testing.assert_allclose(run(optimizers.Adadelta(eta), w, [g1]), [w + eta * d1],
-                               rtol=1e-12)
+    np.testing.assert_allclose(run(optimizers.Adadelta(eta), w, [g1]), [w + eta * d1], rtol=1e-12)
 
     # Adamax: u = |g|, bias correction 1 - 0.9
-    np.testing.assert_allclose(run(optimizers.Adamax(eta), w, [g1]),
-                               [w - eta * (0.1 * g1) / (0.1 * (abs(g1) + 1e-7))], rtol=1e-12)
+    np.testing.assert_allclose(
+        run(optimizers.Adamax(eta), w, [g1]),
+        [w - eta * (0.1 * g1) / (0.1 * (abs(g1) + 1e-7))],
+        rtol=1e-12,
+    )
 
     # Lion: sign(0.9 * 0 + 0.1 g) then m = 0.01 g
     path = run(optimizers.Lion(eta), w, [g1, g2])
@@ -77,13 +84,17 @@ def test_each_optimizer_first_steps_match_the_formula_by_hand():
     m1, v1 = 0.1 * g1, 0.001 * g1**2
     m_hat = u2 * m1 / (1 - u1 * u2) + (1 - u1) * g1 / (1 - u1)
     v_hat = v1 / (1 - 0.999)
-    np.testing.assert_allclose(run(optimizers.Nadam(eta), w, [g1]),
-                               [w - eta * m_hat / (math.sqrt(v_hat) + 1e-7)], rtol=1e-12)
+    np.testing.assert_allclose(
+        run(optimizers.Nadam(eta), w, [g1]),
+        [w - eta * m_hat / (math.sqrt(v_hat) + 1e-7)],
+        rtol=1e-12,
+    )
 
     # AdamW: decay w by eta * 0.004 first, then the Adam step
     adam_step = w - run(optimizers.Adam(eta), w, [g1])[0]
-    np.testing.assert_allclose(run(optimizers.AdamW(eta), w, [g1]),
-                               [w * (1 - eta * 0.004) - adam_step], rtol=1e-12)
+    np.testing.assert_allclose(
+        run(optimizers.AdamW(eta), w, [g1]), [w * (1 - eta * 0.004) - adam_step], rtol=1e-12
+    )
 
 
 def test_amsgrad_uses_the_running_maximum_of_the_second_moment():
@@ -97,16 +108,18 @@ def test_amsgrad_uses_the_running_maximum_of_the_second_moment():
         v_hat = max(v_hat, v)
         w -= 0.01 * math.sqrt(1 - 0.999**t) / (1 - 0.9**t) * m / (math.sqrt(v_hat) + 1e-7)
         expected.append(w)
-    np.testing.assert_allclose(run(optimizers.Adam(0.01, amsgrad=True), 1.0, grads), expected,
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        run(optimizers.Adam(0.01, amsgrad=True), 1.0, grads), expected, rtol=1e-12
+    )
 
 
 def test_centered_rmsprop_divides_by_the_variance_estimate():
     g = 0.5
     v, a = 0.1 * g * g, 0.1 * g
     expected = 1.0 - 0.1 * g / math.sqrt(v - a * a + 1e-7)
-    np.testing.assert_allclose(run(optimizers.RMSprop(0.1, centered=True), 1.0, [g]), [expected],
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        run(optimizers.RMSprop(0.1, centered=True), 1.0, [g]), [expected], rtol=1e-12
+    )
 
 
 # ----- trajectories on a quadratic ------------------------------------------------------------
@@ -148,8 +161,9 @@ def scalar_reference(name, w, a, steps, lr):
             state["prod"] *= mu_t
             state["m"] = 0.9 * state["m"] + 0.1 * g
             state["v"] = 0.999 * state["v"] + 0.001 * g * g
-            m_hat = (mu_next * state["m"] / (1 - state["prod"] * mu_next)
-                     + (1 - mu_t) * g / (1 - state["prod"]))
+            m_hat = mu_next * state["m"] / (1 - state["prod"] * mu_next) + (1 - mu_t) * g / (
+                1 - state["prod"]
+            )
             w -= lr * m_hat / (math.sqrt(state["v"] / (1 - 0.999**t)) + 1e-7)
         elif name == "lion":
             w -= lr * np.sign(0.9 * state["m"] + 0.1 * g)
@@ -158,10 +172,16 @@ def scalar_reference(name, w, a, steps, lr):
     return path
 
 
-QUADRATIC = [("sgd", optimizers.SGD, {"momentum": 0.9}, 0.05), ("adam", optimizers.Adam, {}, 0.1),
-             ("rmsprop", optimizers.RMSprop, {}, 0.05), ("adagrad", optimizers.Adagrad, {}, 0.5),
-             ("adadelta", optimizers.Adadelta, {}, 1.0), ("adamax", optimizers.Adamax, {}, 0.1),
-             ("nadam", optimizers.Nadam, {}, 0.1), ("lion", optimizers.Lion, {}, 0.02)]
+QUADRATIC = [
+    ("sgd", optimizers.SGD, {"momentum": 0.9}, 0.05),
+    ("adam", optimizers.Adam, {}, 0.1),
+    ("rmsprop", optimizers.RMSprop, {}, 0.05),
+    ("adagrad", optimizers.Adagrad, {}, 0.5),
+    ("adadelta", optimizers.Adadelta, {}, 1.0),
+    ("adamax", optimizers.Adamax, {}, 0.1),
+    ("nadam", optimizers.Nadam, {}, 0.1),
+    ("lion", optimizers.Lion, {}, 0.02),
+]
 
 
 @pytest.mark.parametrize("name, cls, kwargs, lr", QUADRATIC, ids=[q[0] for q in QUADRATIC])
@@ -173,8 +193,9 @@ def test_trajectory_on_a_quadratic_matches_the_formula(name, cls, kwargs, lr):
     for _ in range(steps):
         optimizer.apply([CURVATURE * w.numpy()], [w])
         path.append(w.numpy().copy())
-    expected = np.stack([scalar_reference(name, w0, a, steps, lr)
-                         for w0, a in zip([1.5, -0.8], CURVATURE)], axis=1)
+    expected = np.stack(
+        [scalar_reference(name, w0, a, steps, lr) for w0, a in zip([1.5, -0.8], CURVATURE)], axis=1
+    )
     np.testing.assert_allclose(np.array(path), expected, rtol=1e-9, atol=1e-12)
     if name != "adadelta":  # Adadelta's first steps are ~sqrt(eps): it barely moves in 60 steps
         assert np.abs(path[-1]).max() < 0.5 * np.abs([1.5, -0.8]).max()
@@ -184,64 +205,126 @@ def test_trajectory_on_a_quadratic_matches_the_formula(name, cls, kwargs, lr):
 
 ARANGE = np.arange(0.1, 1.1, 0.1)
 GOLDEN = {
-    "adam_amsgrad": (lambda: optimizers.Adam(amsgrad=True),
-                     np.tile([[0.999], [0.9982], [0.9974], [0.9965], [0.9955]], (1, 10))),
-    "rmsprop_centered": (lambda: optimizers.RMSprop(centered=True),
-                         np.tile([[0.9967], [0.9933], [0.9908], [0.9885], [0.9864]], (1, 10))),
-    "sgd_nesterov": (lambda: optimizers.SGD(nesterov=True),
-                     np.array([[0.9999] * 10,
-                               [0.9989, 0.9979, 0.9969, 0.9959, 0.9949, 0.9939, 0.9929, 0.9919,
-                                0.9909, 0.9899],
-                               [0.9979, 0.9959, 0.9939, 0.9919, 0.9899, 0.9879, 0.9859, 0.9839,
-                                0.9819, 0.9799],
-                               [0.9969, 0.9939, 0.9909, 0.9879, 0.9849, 0.9819, 0.9789, 0.9759,
-                                0.9729, 0.9699],
-                               [0.9959, 0.9919, 0.9879, 0.9839, 0.9799, 0.9759, 0.9719, 0.9679,
-                                0.9639, 0.9599]])),
-    "adagrad": (lambda: optimizers.Adagrad(0.2, initial_accumulator_value=0.3, epsilon=1e-6),
-                np.array([[0.9963] * 10,
-                          [0.9604, 0.9278, 0.9003, 0.8784, 0.8615, 0.8487, 0.8388, 0.8313,
-                           0.8255, 0.8209],
-                          [0.9251, 0.8629, 0.8137, 0.7768, 0.7497, 0.7298, 0.7151, 0.704,
-                           0.6956, 0.6891],
-                          [0.8903, 0.8012, 0.7342, 0.6862, 0.6521, 0.6277, 0.6099, 0.5967,
-                           0.5867, 0.579],
-                          [0.856, 0.7422, 0.6604, 0.6037, 0.5644, 0.5367, 0.5168, 0.5021,
-                           0.491, 0.4825]])),
-    "adadelta": (lambda: optimizers.Adadelta(1.0, rho=0.8, epsilon=1e-6),
-                 np.tile([[0.9978], [0.9947], [0.9915], [0.9882], [0.9849]], (1, 10))),
-    "adamax": (lambda: optimizers.Adamax(0.2, beta_1=0.85, beta_2=0.95, epsilon=1e-6),
-               np.array([[0.8] * 10,
-                         [0.6827, 0.6873, 0.6888, 0.6896, 0.6901, 0.6904, 0.6906, 0.6908,
-                          0.6909, 0.691],
-                         [0.5333, 0.5407, 0.5431, 0.5444, 0.5451, 0.5456, 0.546, 0.5462,
-                          0.5464, 0.5466],
-                         [0.368, 0.3773, 0.3804, 0.382, 0.3829, 0.3835, 0.384, 0.3843, 0.3846,
-                          0.3848],
-                         [0.1933, 0.204, 0.2076, 0.2094, 0.2105, 0.2112, 0.2117, 0.2121, 0.2124,
-                          0.2126]])),
-    "nadam": (lambda: optimizers.Nadam(0.5, beta_1=0.5, beta_2=0.67, epsilon=1e-5),
-              np.array([[0.4281] * 10,
-                        [-0.1738, -0.1731, -0.1726, -0.1723, -0.1721, -0.172, -0.1719, -0.1718,
-                         -0.1718, -0.1717],
-                        [-0.7115, -0.7103, -0.7096, -0.7092, -0.709, -0.7088, -0.7086, -0.7085,
-                         -0.7085, -0.7084],
-                        [-1.2335, -1.2322, -1.2313, -1.2309, -1.2306, -1.2304, -1.2302, -1.2301,
-                         -1.23, -1.2299],
-                        [-1.7492, -1.7478, -1.7469, -1.7464, -1.7461, -1.7459, -1.7457, -1.7456,
-                         -1.7455, -1.7454]])),
-    "adamw": (lambda: optimizers.AdamW(1.0, weight_decay=0.5, epsilon=2),
-              np.array([[0.4998] * 10,
-                        [0.2486, 0.2475, 0.2463, 0.2451, 0.244, 0.2428, 0.2417, 0.2405, 0.2394,
-                         0.2382],
-                        [0.1223, 0.1198, 0.1174, 0.1149, 0.1124, 0.11, 0.1075, 0.1051, 0.1027,
-                         0.1003],
-                        [0.0586, 0.0549, 0.0512, 0.0475, 0.0439, 0.0402, 0.0366, 0.033, 0.0294,
-                         0.0258],
-                        [0.0263, 0.0215, 0.0167, 0.012, 0.0073, 0.0026, -0.0021, -0.0067,
-                         -0.0113, -0.0159]])),
-    "lion": (lambda: optimizers.Lion(),
-             np.tile([[0.999], [0.998], [0.997], [0.996], [0.995]], (1, 10))),
+    "adam_amsgrad": (
+        lambda: optimizers.Adam(amsgrad=True),
+        np.tile([[0.999], [0.9982], [0.9974], [0.9965], [0.9955]], (1, 10)),
+    ),
+    "rmsprop_centered": (
+        lambda: optimizers.RMSprop(centered=True),
+        np.tile([[0.9967], [0.9933], [0.9908], [0.9885], [0.9864]], (1, 10)),
+    ),
+    "sgd_nesterov": (
+        lambda: optimizers.SGD(nesterov=True),
+        np.array(
+            [
+                [0.9999] * 10,
+                [0.9989, 0.9979, 0.9969, 0.9959, 0.9949, 0.9939, 0.9929, 0.9919, 0.9909, 0.9899],
+                [0.9979, 0.9959, 0.9939, 0.9919, 0.9899, 0.9879, 0.9859, 0.9839, 0.9819, 0.9799],
+                [0.9969, 0.9939, 0.9909, 0.9879, 0.9849, 0.9819, 0.9789, 0.9759, 0.9729, 0.9699],
+                [0.9959, 0.9919, 0.9879, 0.9839, 0.9799, 0.9759, 0.9719, 0.9679, 0.9639, 0.9599],
+            ]
+        ),
+    ),
+    "adagrad": (
+        lambda: optimizers.Adagrad(0.2, initial_accumulator_value=0.3, epsilon=1e-6),
+        np.array(
+            [
+                [0.9963] * 10,
+                [0.9604, 0.9278, 0.9003, 0.8784, 0.8615, 0.8487, 0.8388, 0.8313, 0.8255, 0.8209],
+                [0.9251, 0.8629, 0.8137, 0.7768, 0.7497, 0.7298, 0.7151, 0.704, 0.6956, 0.6891],
+                [0.8903, 0.8012, 0.7342, 0.6862, 0.6521, 0.6277, 0.6099, 0.5967, 0.5867, 0.579],
+                [0.856, 0.7422, 0.6604, 0.6037, 0.5644, 0.5367, 0.5168, 0.5021, 0.491, 0.4825],
+            ]
+        ),
+    ),
+    "adadelta": (
+        lambda: optimizers.Adadelta(1.0, rho=0.8, epsilon=1e-6),
+        np.tile([[0.9978], [0.9947], [0.9915], [0.9882], [0.9849]], (1, 10)),
+    ),
+    "adamax": (
+        lambda: optimizers.Adamax(0.2, beta_1=0.85, beta_2=0.95, epsilon=1e-6),
+        np.array(
+            [
+                [0.8] * 10,
+                [0.6827, 0.6873, 0.6888, 0.6896, 0.6901, 0.6904, 0.6906, 0.6908, 0.6909, 0.691],
+                [0.5333, 0.5407, 0.5431, 0.5444, 0.5451, 0.5456, 0.546, 0.5462, 0.5464, 0.5466],
+                [0.368, 0.3773, 0.3804, 0.382, 0.3829, 0.3835, 0.384, 0.3843, 0.3846, 0.3848],
+                [0.1933, 0.204, 0.2076, 0.2094, 0.2105, 0.2112, 0.2117, 0.2121, 0.2124, 0.2126],
+            ]
+        ),
+    ),
+    "nadam": (
+        lambda: optimizers.Nadam(0.5, beta_1=0.5, beta_2=0.67, epsilon=1e-5),
+        np.array(
+            [
+                [0.4281] * 10,
+                [
+                    -0.1738,
+                    -0.1731,
+                    -0.1726,
+                    -0.1723,
+                    -0.1721,
+                    -0.172,
+                    -0.1719,
+                    -0.1718,
+                    -0.1718,
+                    -0.1717,
+                ],
+                [
+                    -0.7115,
+                    -0.7103,
+                    -0.7096,
+                    -0.7092,
+                    -0.709,
+                    -0.7088,
+                    -0.7086,
+                    -0.7085,
+                    -0.7085,
+                    -0.7084,
+                ],
+                [
+                    -1.2335,
+                    -1.2322,
+                    -1.2313,
+                    -1.2309,
+                    -1.2306,
+                    -1.2304,
+                    -1.2302,
+                    -1.2301,
+                    -1.23,
+                    -1.2299,
+                ],
+                [
+                    -1.7492,
+                    -1.7478,
+                    -1.7469,
+                    -1.7464,
+                    -1.7461,
+                    -1.7459,
+                    -1.7457,
+                    -1.7456,
+                    -1.7455,
+                    -1.7454,
+                ],
+            ]
+        ),
+    ),
+    "adamw": (
+        lambda: optimizers.AdamW(1.0, weight_decay=0.5, epsilon=2),
+        np.array(
+            [
+                [0.4998] * 10,
+                [0.2486, 0.2475, 0.2463, 0.2451, 0.244, 0.2428, 0.2417, 0.2405, 0.2394, 0.2382],
+                [0.1223, 0.1198, 0.1174, 0.1149, 0.1124, 0.11, 0.1075, 0.1051, 0.1027, 0.1003],
+                [0.0586, 0.0549, 0.0512, 0.0475, 0.0439, 0.0402, 0.0366, 0.033, 0.0294, 0.0258],
+                [0.0263, 0.0215, 0.0167, 0.012, 0.0073, 0.0026, -0.0021, -0.0067, -0.0113, -0.0159],
+            ]
+        ),
+    ),
+    "lion": (
+        lambda: optimizers.Lion(),
+        np.tile([[0.999], [0.998], [0.997], [0.996], [0.995]], (1, 10)),
+    ),
 }
 
 
@@ -252,14 +335,20 @@ def test_matches_keras_recorded_trajectory(name):
     np.testing.assert_allclose(np.array(path), golden, rtol=5e-4, atol=5e-4)
 
 
-@pytest.mark.parametrize("cls, expected", [
-    (optimizers.Adam, [0.5, 1.5, 2.5, 3.5]), (optimizers.AdamW, [0.4980, 1.4960, 2.494, 3.492]),
-    (optimizers.RMSprop, [-0.5811, 0.4189, 1.4189, 2.4189]),
-    (optimizers.Adagrad, [0.5233, 1.5007, 2.5005, 3.5061]),
-    (optimizers.Adadelta, [0.9993, 1.9993, 2.9993, 3.9993]),
-    (optimizers.Nadam, [0.4686, 1.4686, 2.4686, 3.4686]), (optimizers.Adamax, [0.5, 1.5, 2.5, 3.5]),
-    (optimizers.Lion, [0.5, 1.5, 2.5, 3.5]), (optimizers.SGD, [0.5, -1.0, -0.5, 3.0]),
-])
+@pytest.mark.parametrize(
+    "cls, expected",
+    [
+        (optimizers.Adam, [0.5, 1.5, 2.5, 3.5]),
+        (optimizers.AdamW, [0.4980, 1.4960, 2.494, 3.492]),
+        (optimizers.RMSprop, [-0.5811, 0.4189, 1.4189, 2.4189]),
+        (optimizers.Adagrad, [0.5233, 1.5007, 2.5005, 3.5061]),
+        (optimizers.Adadelta, [0.9993, 1.9993, 2.9993, 3.9993]),
+        (optimizers.Nadam, [0.4686, 1.4686, 2.4686, 3.4686]),
+        (optimizers.Adamax, [0.5, 1.5, 2.5, 3.5]),
+        (optimizers.Lion, [0.5, 1.5, 2.5, 3.5]),
+        (optimizers.SGD, [0.5, -1.0, -0.5, 3.0]),
+    ],
+)
 def test_single_step_with_learning_rate_one_half_matches_keras(cls, expected):
     path = run(cls(learning_rate=0.5), [1.0, 2.0, 3.0, 4.0], [[1.0, 6.0, 7.0, 2.0]])
     np.testing.assert_allclose(path[0], expected, rtol=1e-4, atol=1e-4)
@@ -296,8 +385,9 @@ def test_global_clipnorm_scales_all_gradients_together():
 
 
 def test_clipvalue_clips_elements():
-    np.testing.assert_allclose(clipped(optimizers.Adam(clipvalue=1), [[100.0, -3.0, 0.5]])[0],
-                               [1.0, -1.0, 0.5])
+    np.testing.assert_allclose(
+        clipped(optimizers.Adam(clipvalue=1), [[100.0, -3.0, 0.5]])[0], [1.0, -1.0, 0.5]
+    )
 
 
 def test_only_one_clipping_rule_may_be_set():
@@ -309,8 +399,9 @@ def test_only_one_clipping_rule_may_be_set():
 
 def test_clipping_happens_before_the_update():
     # SGD lr 1 with clipvalue 0.5: w moves by exactly 0.5
-    np.testing.assert_allclose(run(optimizers.SGD(1.0, clipvalue=0.5), [0.0, 0.0], [[3.0, -0.1]]),
-                               [[-0.5, 0.1]])
+    np.testing.assert_allclose(
+        run(optimizers.SGD(1.0, clipvalue=0.5), [0.0, 0.0], [[3.0, -0.1]]), [[-0.5, 0.1]]
+    )
 
 
 # ----- weight decay -----------------------------------------------------------------------------
@@ -407,13 +498,21 @@ def test_float32_variables_stay_float32():
 
 
 def test_string_identifiers_cover_every_optimizer():
-    for name, cls in [("adamw", optimizers.AdamW), ("Adagrad", optimizers.Adagrad),
-                      ("adadelta", optimizers.Adadelta), ("NADAM", optimizers.Nadam),
-                      ("adamax", optimizers.Adamax), ("lion", optimizers.Lion),
-                      ("rmsprop", optimizers.RMSprop)]:
+    for name, cls in [
+        ("adamw", optimizers.AdamW),
+        ("Adagrad", optimizers.Adagrad),
+        ("adadelta", optimizers.Adadelta),
+        ("NADAM", optimizers.Nadam),
+        ("adamax", optimizers.Adamax),
+        ("lion", optimizers.Lion),
+        ("rmsprop", optimizers.RMSprop),
+    ]:
         assert type(optimizers.get(name)) is cls
-    with pytest.raises(ValueError, match="Unknown optimizer: 'adamm'. Known optimizers: "
-                                         "adadelta, adagrad, adam, adamax, adamw, lion, nadam"):
+    with pytest.raises(
+        ValueError,
+        match="Unknown optimizer: 'adamm'. Known optimizers: "
+        "adadelta, adagrad, adam, adamax, adamw, lion, nadam",
+    ):
         optimizers.get("adamm")
 
 
@@ -430,8 +529,7 @@ def test_get_config_round_trips(name):
 def test_config_of_a_scheduled_optimizer_names_the_schedule():
     schedule = schedules.CosineDecay(0.0, 100, warmup_target=0.1, warmup_steps=10)
     config = optimizers.Adam(schedule).get_config()
-    assert config["learning_rate"] == {"class_name": "CosineDecay",
-                                       "config": schedule.get_config()}
+    assert config["learning_rate"] == {"class_name": "CosineDecay", "config": schedule.get_config()}
     rebuilt = optimizers.Adam.from_config(config)
     assert isinstance(rebuilt._learning_rate, schedules.CosineDecay)
     with pytest.raises(ValueError, match="Unknown learning rate schedule: 'Evil'"):

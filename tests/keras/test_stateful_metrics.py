@@ -46,12 +46,12 @@ def test_thresholds_class_id_and_strict_comparison():
     m.update_state([1, 1, 1, 0], [0.5, 0.6, 0.9, 0.8])
     np.testing.assert_allclose(m.result(), [1.0, 2 / 3, 1 / 3])  # 0.5 > 0.5 is False
     by_class = metrics.Precision(class_id=1)
-    by_class.update_state(np.eye(3)[[1, 1, 0]], [[0.1, 0.8, 0.1], [0.6, 0.3, 0.1],
-                                                 [0.2, 0.7, 0.1]])
+    by_class.update_state(np.eye(3)[[1, 1, 0]], [[0.1, 0.8, 0.1], [0.6, 0.3, 0.1], [0.2, 0.7, 0.1]])
     assert by_class.result() == 0.5  # class 1 predicted for samples 0 and 2; right once
     weighted = metrics.Precision(class_id=1)
-    weighted.update_state(np.eye(3)[[1, 0]], [[0.1, 0.8, 0.1], [0.2, 0.7, 0.1]],
-                          sample_weight=[3.0, 1.0])
+    weighted.update_state(
+        np.eye(3)[[1, 0]], [[0.1, 0.8, 0.1], [0.2, 0.7, 0.1]], sample_weight=[3.0, 1.0]
+    )
     assert weighted.result() == pytest.approx(0.75)
 
 
@@ -73,8 +73,9 @@ def test_auc_with_many_thresholds_approximates_the_rank_statistic():
     m.update_state(y[:150], p[:150])
     m.update_state(y[150:], p[150:])
     positives, negatives = p[y == 1], p[y == 0]
-    exact = ((positives[:, None] > negatives[None]).mean()
-             + 0.5 * (positives[:, None] == negatives[None]).mean())
+    exact = (positives[:, None] > negatives[None]).mean() + 0.5 * (
+        positives[:, None] == negatives[None]
+    ).mean()
     assert m.result() == pytest.approx(exact, abs=2e-3)
 
 
@@ -132,8 +133,10 @@ def test_f1_and_fbeta_keras_examples():
 
 def test_f1_without_threshold_takes_the_row_maximum():
     f1 = metrics.F1Score()
-    f1.update_state(np.eye(3)[[0, 1, 2, 2]], [[0.7, 0.2, 0.1], [0.1, 0.5, 0.4],
-                                              [0.3, 0.4, 0.3], [0.0, 0.0, 0.0]])
+    f1.update_state(
+        np.eye(3)[[0, 1, 2, 2]],
+        [[0.7, 0.2, 0.1], [0.1, 0.5, 0.4], [0.3, 0.4, 0.3], [0.0, 0.0, 0.0]],
+    )
     # predicted classes 0, 1, 1 and nothing for the all-zero row
     np.testing.assert_allclose(f1.result(), [1.0, 2 / 3, 0.0], atol=1e-6)
 
@@ -163,10 +166,14 @@ def test_regression_metrics_are_running_means():
 
 
 def test_metric_identifiers_and_names():
-    for identifier, cls in [("precision", metrics.Precision), ("Recall", metrics.Recall),
-                            ("AUC", metrics.AUC), ("f1_score", metrics.F1Score),
-                            ("mse", metrics.MeanSquaredError),
-                            ("top_k_categorical_accuracy", metrics.TopKCategoricalAccuracy)]:
+    for identifier, cls in [
+        ("precision", metrics.Precision),
+        ("Recall", metrics.Recall),
+        ("AUC", metrics.AUC),
+        ("f1_score", metrics.F1Score),
+        ("mse", metrics.MeanSquaredError),
+        ("top_k_categorical_accuracy", metrics.TopKCategoricalAccuracy),
+    ]:
         metric = metrics.get(identifier)
         assert type(metric) is cls and metric.name == identifier
     assert metrics.Precision().name == "precision" and metrics.AUC().name == "auc"
@@ -185,8 +192,11 @@ def test_bad_arguments_are_rejected_clearly():
         metrics.F1Score(average="mean")
     with pytest.raises(ValueError, match=r"expects 2D inputs .* y_pred.shape=\(3,\)"):
         metrics.F1Score().update_state([1, 0, 1], [0.2, 0.3, 0.9])
-    with pytest.raises(ValueError, match=r"Labels of shape \(2, 3\) and predictions of shape "
-                                         r"\(2, 4\) are incompatible"):
+    with pytest.raises(
+        ValueError,
+        match=r"Labels of shape \(2, 3\) and predictions of shape "
+        r"\(2, 4\) are incompatible",
+    ):
         metrics.Recall().update_state(np.ones((2, 3)), np.ones((2, 4)))
 
 
@@ -194,9 +204,16 @@ def test_metrics_report_running_values_during_fit():
     x = rng.standard_normal((96, 4)).astype(np.float32)
     y = (x[:, :1] + 0.3 * rng.standard_normal((96, 1)) > 0).astype(np.float32)
     model = Sequential([Dense(1, activation="sigmoid")])
-    model.compile(optimizers.SGD(0.0), "binary_crossentropy",
-                  metrics=["precision", metrics.Recall(), metrics.AUC(num_thresholds=500),
-                           metrics.F1Score(average="micro", threshold=0.5)])
+    model.compile(
+        optimizers.SGD(0.0),
+        "binary_crossentropy",
+        metrics=[
+            "precision",
+            metrics.Recall(),
+            metrics.AUC(num_thresholds=500),
+            metrics.F1Score(average="micro", threshold=0.5),
+        ],
+    )
     history = model.fit(x, y, batch_size=10, epochs=1, shuffle=False, verbose=0)
     p = model.predict(x, verbose=0)  # lr 0: the same predictions as during the epoch
     predicted, actual = p > 0.5, y > 0.5

@@ -11,6 +11,7 @@ def test_tensorflow_beginner_quickstart_reaches_its_accuracy(capsys):
     # tensorflow.org/tutorials/quickstart/beginner, cell by cell. Changed: the import, a seed
     # (for a reproducible test), and the values kept for the assertions below.
     import chainrule as tf
+
     print("TensorFlow version:", tf.__version__)
     tf.keras.utils.set_random_seed(0)
 
@@ -19,12 +20,14 @@ def test_tensorflow_beginner_quickstart_reaches_its_accuracy(capsys):
     (x_train, y_train), (x_test, y_test) = mnist.load_data()
     x_train, x_test = x_train / 255.0, x_test / 255.0
 
-    model = tf.keras.models.Sequential([
-      tf.keras.layers.Flatten(input_shape=(28, 28)),
-      tf.keras.layers.Dense(128, activation='relu'),
-      tf.keras.layers.Dropout(0.2),
-      tf.keras.layers.Dense(10)
-    ])
+    model = tf.keras.models.Sequential(
+        [
+            tf.keras.layers.Flatten(input_shape=(28, 28)),
+            tf.keras.layers.Dense(128, activation="relu"),
+            tf.keras.layers.Dropout(0.2),
+            tf.keras.layers.Dense(10),
+        ]
+    )
 
     predictions = model(x_train[:1]).numpy()
     probabilities = tf.nn.softmax(predictions).numpy()
@@ -32,16 +35,11 @@ def test_tensorflow_beginner_quickstart_reaches_its_accuracy(capsys):
     loss_fn = tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     initial_loss = loss_fn(y_train[:1], predictions).numpy()
 
-    model.compile(optimizer='adam',
-                  loss=loss_fn,
-                  metrics=['accuracy'])
+    model.compile(optimizer="adam", loss=loss_fn, metrics=["accuracy"])
     model.fit(x_train, y_train, epochs=5)
-    test_loss, test_accuracy = model.evaluate(x_test,  y_test, verbose=2)
+    test_loss, test_accuracy = model.evaluate(x_test, y_test, verbose=2)
 
-    probability_model = tf.keras.Sequential([
-      model,
-      tf.keras.layers.Softmax()
-    ])
+    probability_model = tf.keras.Sequential([model, tf.keras.layers.Softmax()])
     first_five = probability_model(x_test[:5])
 
     out = capsys.readouterr().out
@@ -82,19 +80,22 @@ def test_custom_training_loop_with_gradient_tape_on_mnist(capsys):
     x_test = np.reshape(x_test, (-1, 784)).astype("float32") / 255.0
 
     def batches(x, y, shuffle_seed=None):
-        order = np.arange(len(x)) if shuffle_seed is None else \
-            np.random.default_rng(shuffle_seed).permutation(len(x))
+        order = (
+            np.arange(len(x))
+            if shuffle_seed is None
+            else np.random.default_rng(shuffle_seed).permutation(len(x))
+        )
         for start in range(0, len(x), batch_size):
-            index = order[start:start + batch_size]
+            index = order[start : start + batch_size]
             yield x[index], y[index]
 
     @tf.function
     def train_step(x, y):
         with tf.GradientTape() as tape:
-            logits = model(x, training=True)             # 1. forward
-            loss_value = loss_fn(y, logits)              # 2. loss
-        grads = tape.gradient(loss_value, model.trainable_weights)   # 3. backward
-        optimizer.apply(grads, model.trainable_weights)              # 4. update
+            logits = model(x, training=True)  # 1. forward
+            loss_value = loss_fn(y, logits)  # 2. loss
+        grads = tape.gradient(loss_value, model.trainable_weights)  # 3. backward
+        optimizer.apply(grads, model.trainable_weights)  # 4. update
         train_acc_metric.update_state(y, logits)
         train_loss_metric.update_state(loss_value)
         return loss_value
@@ -112,10 +113,17 @@ def test_custom_training_loop_with_gradient_tape_on_mnist(capsys):
                 print(f"Training loss (for 1 batch) at step {step}: {float(loss_value):.4f}")
         for x_batch, y_batch in batches(x_test, y_test):
             test_step(x_batch, y_batch)
-        history.append((float(train_loss_metric.result()), float(train_acc_metric.result()),
-                        float(test_acc_metric.result())))
-        print(f"epoch {epoch + 1}: loss {history[-1][0]:.4f} - accuracy {history[-1][1]:.4f}"
-              f" - test accuracy {history[-1][2]:.4f}")
+        history.append(
+            (
+                float(train_loss_metric.result()),
+                float(train_acc_metric.result()),
+                float(test_acc_metric.result()),
+            )
+        )
+        print(
+            f"epoch {epoch + 1}: loss {history[-1][0]:.4f} - accuracy {history[-1][1]:.4f}"
+            f" - test accuracy {history[-1][2]:.4f}"
+        )
         for metric in (train_loss_metric, train_acc_metric, test_acc_metric):
             metric.reset_state()
 

@@ -21,8 +21,9 @@ def blobs(n=200, seed=0):
 
 
 def article_model(inputs=784, hidden=10):
-    return Sequential([Dense(hidden, activation="relu", input_shape=(inputs,)),
-                       Dense(10, activation="softmax")])
+    return Sequential(
+        [Dense(hidden, activation="relu", input_shape=(inputs,)), Dense(10, activation="softmax")]
+    )
 
 
 # ----- optimizers ------------------------------------------------------------------------------
@@ -36,8 +37,10 @@ def _one_step(optimizer, w0, g, steps=1):
 
 
 def test_sgd_step_is_w_minus_learning_rate_times_gradient():
-    np.testing.assert_allclose(_one_step(optimizers.SGD(), [1.0, -2.0], [0.5, 0.25]),
-                               [1.0 - 0.01 * 0.5, -2.0 - 0.01 * 0.25])
+    np.testing.assert_allclose(
+        _one_step(optimizers.SGD(), [1.0, -2.0], [0.5, 0.25]),
+        [1.0 - 0.01 * 0.5, -2.0 - 0.01 * 0.25],
+    )
     assert optimizers.SGD().learning_rate == 0.01
 
 
@@ -50,7 +53,8 @@ def test_sgd_momentum_and_nesterov_follow_keras_formulas():
     # nesterov: w <- w + mu v_new - lr g
     nesterov = (w + mu * v1 - lr * g) + mu * v2 - lr * g
     assert _one_step(optimizers.SGD(lr, momentum=mu, nesterov=True), [w], [g], 2)[0] == (
-        pytest.approx(nesterov))
+        pytest.approx(nesterov)
+    )
 
 
 def test_adam_first_step_moves_each_weight_by_the_learning_rate():
@@ -62,7 +66,9 @@ def test_adam_first_step_moves_each_weight_by_the_learning_rate():
 def test_optimizer_identifiers_and_bad_values():
     assert isinstance(optimizers.get("sgd"), optimizers.SGD)
     assert isinstance(optimizers.get("Adam"), optimizers.Adam)
-    with pytest.raises(ValueError, match="Unknown optimizer: 'sdg'. Known optimizers: .*adam, .*sgd"):
+    with pytest.raises(
+        ValueError, match="Unknown optimizer: 'sdg'. Known optimizers: .*adam, .*sgd"
+    ):
         optimizers.get("sdg")
     with pytest.raises(ValueError, match="non-negative"):
         optimizers.SGD(learning_rate=-0.1)
@@ -103,8 +109,10 @@ def test_input_layer_add_and_lazy_build():
     assert not lazy.built
     lazy(np.ones((5, 7), np.float32))
     assert lazy.layers[0].kernel.shape == (7, 2)
-    assert [layer.name for layer in lazy.layers] == [lazy.get_layer(index=0).name,
-                                                     lazy.get_layer(index=1).name]
+    assert [layer.name for layer in lazy.layers] == [
+        lazy.get_layer(index=0).name,
+        lazy.get_layer(index=1).name,
+    ]
 
 
 def test_get_and_set_weights_round_trip():
@@ -124,8 +132,7 @@ def test_get_and_set_weights_round_trip():
 def test_fit_converges_on_a_separable_problem():
     x, y = blobs()
     model = Sequential([Dense(8, activation="tanh"), Dense(1, activation="sigmoid")])
-    model.compile(optimizer=optimizers.SGD(0.1), loss="binary_crossentropy",
-                  metrics=["accuracy"])
+    model.compile(optimizer=optimizers.SGD(0.1), loss="binary_crossentropy", metrics=["accuracy"])
     history = model.fit(x, y.astype(np.float32), epochs=20, verbose=0)
     assert history.history["accuracy"][-1] == 1.0
     assert history.history["loss"][-1] < 0.1 < history.history["loss"][0]
@@ -143,8 +150,9 @@ def test_history_keys_validation_split_takes_the_last_fraction():
 
     model = Sequential([Dense(2, activation="softmax")])
     model.compile("sgd", "sparse_categorical_crossentropy", metrics=["acc"])
-    history = model.fit(x, y, epochs=2, batch_size=16, validation_split=0.2, verbose=0,
-                        callbacks=[Recorder()])
+    history = model.fit(
+        x, y, epochs=2, batch_size=16, validation_split=0.2, verbose=0, callbacks=[Recorder()]
+    )
     assert list(history.history) == ["acc", "loss", "val_acc", "val_loss"]
     assert seen == list(range(5)) * 2  # 80 training samples / 16
     val = model.evaluate(x[80:], y[80:], verbose=0, return_dict=True)
@@ -161,8 +169,7 @@ def test_epoch_metrics_are_means_weighted_by_batch_size():
     probabilities = model.predict(x, verbose=0)
     losses = -np.log(np.clip(probabilities[np.arange(10), y], 1e-7, 1))
     assert history.history["loss"][0] == pytest.approx(losses.mean(), rel=1e-5)
-    assert history.history["accuracy"][0] == pytest.approx(
-        np.mean(probabilities.argmax(1) == y))
+    assert history.history["accuracy"][0] == pytest.approx(np.mean(probabilities.argmax(1) == y))
 
 
 def test_accuracy_resolves_like_keras():
@@ -185,19 +192,38 @@ def test_accuracy_resolves_like_keras():
 
 def test_callback_hooks_run_in_keras_order():
     calls = []
-    hooks = ["on_train_begin", "on_epoch_begin", "on_train_batch_begin", "on_train_batch_end",
-             "on_epoch_end", "on_train_end", "on_test_begin", "on_test_end"]
-    Recorder = type("Recorder", (Callback,), {
-        hook: (lambda name: lambda self, *args, **kwargs: calls.append(name))(hook)
-        for hook in hooks
-    })
+    hooks = [
+        "on_train_begin",
+        "on_epoch_begin",
+        "on_train_batch_begin",
+        "on_train_batch_end",
+        "on_epoch_end",
+        "on_train_end",
+        "on_test_begin",
+        "on_test_end",
+    ]
+    Recorder = type(
+        "Recorder",
+        (Callback,),
+        {
+            hook: (lambda name: lambda self, *args, **kwargs: calls.append(name))(hook)
+            for hook in hooks
+        },
+    )
     x, y = blobs(8)
     model = Sequential([Dense(2, activation="softmax")])
     model.compile("sgd", "sparse_categorical_crossentropy")
     model.fit(x, y, batch_size=4, epochs=1, verbose=0, callbacks=[Recorder()])
-    assert calls == ["on_train_begin", "on_epoch_begin", "on_train_batch_begin",
-                     "on_train_batch_end", "on_train_batch_begin", "on_train_batch_end",
-                     "on_epoch_end", "on_train_end"]
+    assert calls == [
+        "on_train_begin",
+        "on_epoch_begin",
+        "on_train_batch_begin",
+        "on_train_batch_end",
+        "on_train_batch_begin",
+        "on_train_batch_end",
+        "on_epoch_end",
+        "on_train_end",
+    ]
 
     class Legacy(Callback):  # the on_batch_* aliases still see every training batch
         def on_batch_end(self, batch, logs=None):
@@ -326,6 +352,6 @@ def test_the_first_step_of_an_unbuilt_model_updates_its_weights():
     trained = fresh()
     trained.train_on_batch(x, y)  # built inside the first training step
     expected = reference.layers[0].kernel.numpy() - 0.5 * cr.grad(
-        lambda k: reference.compute_loss(y=y, y_pred=cr.softmax(cr.Tensor(x) @ k)))(
-        reference.layers[0].kernel.numpy())
+        lambda k: reference.compute_loss(y=y, y_pred=cr.softmax(cr.Tensor(x) @ k))
+    )(reference.layers[0].kernel.numpy())
     np.testing.assert_allclose(trained.layers[0].kernel.numpy(), expected, rtol=1e-5)

@@ -27,8 +27,11 @@ def scripted(key, values):
     """A callback that writes values[epoch] into the epoch logs under ``key`` (it must come
     before the callback under test), and records the weights at each epoch's end."""
     recorder = callbacks.LambdaCallback(
-        on_epoch_end=lambda epoch, logs: (logs.__setitem__(key, values[epoch]),
-                                          recorder.weights.append(recorder.model.get_weights())))
+        on_epoch_end=lambda epoch, logs: (
+            logs.__setitem__(key, values[epoch]),
+            recorder.weights.append(recorder.model.get_weights()),
+        )
+    )
     recorder.weights = []
     return recorder
 
@@ -44,8 +47,9 @@ def test_early_stopping_stops_after_patience_and_restores_the_best_weights():
     model = tiny_model()
     scores = [5.0, 4.0, 3.0, 3.5, 3.2, 3.1, 1.0, 0.5, 0.1, 0.0]  # best at epoch 2, then none
     script = scripted("score", scores)
-    stopper = callbacks.EarlyStopping(monitor="score", patience=3, mode="min",
-                                      restore_best_weights=True)
+    stopper = callbacks.EarlyStopping(
+        monitor="score", patience=3, mode="min", restore_best_weights=True
+    )
     history = fit(model, [script, stopper])
     assert len(history.history["loss"]) == 6  # epochs 0-5: three without improvement after 2
     assert stopper.stopped_epoch == 5 and stopper.best_epoch == 2 and stopper.best == 3.0
@@ -71,8 +75,7 @@ def test_early_stopping_min_delta_max_mode_and_baseline():
 
 def test_early_stopping_waits_for_start_from_epoch():
     model = tiny_model()
-    stopper = callbacks.EarlyStopping(monitor="score", mode="min", patience=0,
-                                      start_from_epoch=3)
+    stopper = callbacks.EarlyStopping(monitor="score", mode="min", patience=0, start_from_epoch=3)
     history = fit(model, [scripted("score", [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]), stopper], epochs=6)
     assert len(history.history["loss"]) == 5  # first seen at epoch 3, no improvement at 4
 
@@ -113,8 +116,11 @@ def test_early_stopping_warns_once_for_a_missing_monitor():
 def test_early_stopping_cannot_guess_the_direction_of_an_unknown_metric():
     model = tiny_model()
     with pytest.raises(ValueError, match="Pass mode='max'"):
-        fit(model, [scripted("score", [1.0] * 3), callbacks.EarlyStopping(monitor="score")],
-            epochs=3)
+        fit(
+            model,
+            [scripted("score", [1.0] * 3), callbacks.EarlyStopping(monitor="score")],
+            epochs=3,
+        )
     with pytest.warns(UserWarning, match="mode 'sideways' is unknown, fallback to auto"):
         callbacks.EarlyStopping(mode="sideways")
 
@@ -125,8 +131,9 @@ def test_early_stopping_cannot_guess_the_direction_of_an_unknown_metric():
 def test_reduce_lr_on_plateau_with_patience_cooldown_and_min_lr():
     model = tiny_model(lr=0.1)
     seen = []
-    reducer = callbacks.ReduceLROnPlateau(monitor="score", factor=0.5, patience=2, cooldown=2,
-                                          min_lr=0.02)
+    reducer = callbacks.ReduceLROnPlateau(
+        monitor="score", factor=0.5, patience=2, cooldown=2, min_lr=0.02
+    )
     spy = callbacks.LambdaCallback(on_epoch_end=lambda e, logs: seen.append(logs["learning_rate"]))
     fit(model, [scripted("score", [1.0] * 9), reducer, spy], epochs=9)
     # epoch 0 sets the best; waits 1, 2: halve; cooldown 2 epochs (the second also counts
@@ -190,7 +197,8 @@ def test_lambda_callback_calls_the_given_functions_in_order():
     cb = callbacks.LambdaCallback(
         on_train_begin=lambda logs: calls.append("begin"),
         on_epoch_end=lambda epoch, logs: calls.append(f"epoch {epoch}: {sorted(logs)}"),
-        on_train_end=lambda logs: calls.append("end"))
+        on_train_end=lambda logs: calls.append("end"),
+    )
     fit(tiny_model(), [cb], epochs=2)
     assert calls == ["begin", "epoch 0: ['loss', 'mae']", "epoch 1: ['loss', 'mae']", "end"]
     with pytest.raises(TypeError, match="'on_epoch_finish' is not a callback hook"):

@@ -7,9 +7,21 @@ import pytest
 import chainrule as cr
 from chainrule import keras
 from chainrule.keras import constraints, optimizers, regularizers
-from chainrule.keras.layers import (ELU, ActivityRegularization, BatchNormalization, Dense,
-                                    Dropout, Flatten, GaussianNoise, LayerNormalization,
-                                    LeakyReLU, PReLU, ReLU, Reshape, Softmax)
+from chainrule.keras.layers import (
+    ELU,
+    ActivityRegularization,
+    BatchNormalization,
+    Dense,
+    Dropout,
+    Flatten,
+    GaussianNoise,
+    LayerNormalization,
+    LeakyReLU,
+    PReLU,
+    ReLU,
+    Reshape,
+    Softmax,
+)
 from chainrule.keras.models import Sequential
 
 rng = np.random.default_rng(0)
@@ -31,8 +43,9 @@ def test_flatten_and_reshape_shapes_and_order():
     np.testing.assert_array_equal(Flatten()(x).numpy(), x.reshape(2, 12))
     assert Flatten()(np.ones(5)).shape == (5, 1)  # a (batch,) input gains a feature axis
     # channels_first moves the channel axis last before flattening
-    np.testing.assert_array_equal(Flatten(data_format="channels_first")(x).numpy(),
-                                  x.transpose(0, 2, 1).reshape(2, 12))
+    np.testing.assert_array_equal(
+        Flatten(data_format="channels_first")(x).numpy(), x.transpose(0, 2, 1).reshape(2, 12)
+    )
     np.testing.assert_array_equal(Reshape((4, -1))(x).numpy(), x.reshape(2, 4, 3))
     assert Flatten().compute_output_shape((None, 28, 28, 1)) == (None, 784)
     assert Flatten().compute_output_shape((None, None, 3)) == (None, None)
@@ -42,16 +55,21 @@ def test_flatten_and_reshape_shapes_and_order():
 
 def test_flatten_and_reshape_gradients():
     gradcheck(lambda x: Flatten(dtype="float64")(x), rng.standard_normal((2, 3, 2)))
-    gradcheck(lambda x: Flatten(data_format="channels_first", dtype="float64")(x),
-              rng.standard_normal((2, 3, 2, 2)))
+    gradcheck(
+        lambda x: Flatten(data_format="channels_first", dtype="float64")(x),
+        rng.standard_normal((2, 3, 2, 2)),
+    )
     gradcheck(lambda x: Reshape((3, 2), dtype="float64")(x), rng.standard_normal((2, 6)))
 
 
 def test_reshape_errors_name_the_shapes():
     with pytest.raises(ValueError, match="not contain more than one -1"):
         Reshape((-1, -1))
-    with pytest.raises(ValueError, match=r"input shape \(12,\) has 12 elements and "
-                                         r"target_shape=\(5, 2\) has 10"):
+    with pytest.raises(
+        ValueError,
+        match=r"input shape \(12,\) has 12 elements and "
+        r"target_shape=\(5, 2\) has 10",
+    ):
         Reshape((5, 2))(np.ones((3, 12)))
     with pytest.raises(ValueError, match="cannot infer the -1"):
         Reshape((5, -1))(np.ones((3, 12)))
@@ -90,10 +108,14 @@ def test_dropout_gradient_flows_through_the_same_mask():
 
 def test_random_layers_and_activity_regularization_pass_gradient_checks():
     # a fresh layer with the same seed draws the same noise on every evaluation
-    gradcheck(lambda x: Dropout(0.4, seed=5, dtype="float64")(x, training=True),
-              rng.standard_normal((4, 5)))
-    gradcheck(lambda x: GaussianNoise(0.3, seed=5, dtype="float64")(x, training=True),
-              rng.standard_normal((4, 5)))
+    gradcheck(
+        lambda x: Dropout(0.4, seed=5, dtype="float64")(x, training=True),
+        rng.standard_normal((4, 5)),
+    )
+    gradcheck(
+        lambda x: GaussianNoise(0.3, seed=5, dtype="float64")(x, training=True),
+        rng.standard_normal((4, 5)),
+    )
     layer = ActivityRegularization(l1=0.1, l2=0.3, dtype="float64")
 
     def penalty(x):
@@ -172,8 +194,9 @@ def test_batch_normalization_training_uses_batch_statistics_and_updates_moving_a
 def test_batch_normalization_inference_uses_the_moving_averages():
     layer = BatchNormalization(momentum=0.5, epsilon=0.01)
     layer.build((None, 2))
-    layer.set_weights([np.array([2.0, 1.0]), np.array([0.5, -0.5]), np.array([1.0, -2.0]),
-                       np.array([4.0, 0.25])])
+    layer.set_weights(
+        [np.array([2.0, 1.0]), np.array([0.5, -0.5]), np.array([1.0, -2.0]), np.array([4.0, 0.25])]
+    )
     x = np.array([[3.0, 0.0], [1.0, -2.0]], np.float32)
     expected = np.array([2.0, 1.0]) * (x - [1.0, -2.0]) / np.sqrt([4.01, 0.26]) + [0.5, -0.5]
     np.testing.assert_allclose(layer(x).numpy(), expected, rtol=1e-6)
@@ -215,8 +238,9 @@ def test_batch_normalization_over_a_channel_axis_of_images():
     layer = BatchNormalization(axis=1, dtype="float64")
     y = layer(x, training=True).numpy()
     np.testing.assert_allclose(y.mean(axis=(0, 2, 3)), 0, atol=1e-10)
-    np.testing.assert_allclose(y.var(axis=(0, 2, 3)), x.var(axis=(0, 2, 3))
-                               / (x.var(axis=(0, 2, 3)) + 1e-3), rtol=1e-8)
+    np.testing.assert_allclose(
+        y.var(axis=(0, 2, 3)), x.var(axis=(0, 2, 3)) / (x.var(axis=(0, 2, 3)) + 1e-3), rtol=1e-8
+    )
     assert layer.gamma.shape == (3,)
 
     def fn(x, gamma):
@@ -244,8 +268,11 @@ def test_batch_normalization_errors():
         BatchNormalization(axis=3)(np.ones((2, 2)))
     layer = BatchNormalization()
     layer(np.ones((2, 4)))
-    with pytest.raises(ValueError, match="expected ndim=2 and axis -1 of input shape to have "
-                                         r"value 4, but received input with shape \(2, 5\)"):
+    with pytest.raises(
+        ValueError,
+        match="expected ndim=2 and axis -1 of input shape to have "
+        r"value 4, but received input with shape \(2, 5\)",
+    ):
         layer(np.ones((2, 5)))
 
 
@@ -285,8 +312,7 @@ def test_layer_normalization_gradients():
 def test_layer_normalization_rms_scaling():
     x = rng.standard_normal((3, 4))
     layer = LayerNormalization(rms_scaling=True, dtype="float64")
-    np.testing.assert_allclose(layer(x).numpy(),
-                               x / np.sqrt((x * x).mean(1, keepdims=True) + 1e-3))
+    np.testing.assert_allclose(layer(x).numpy(), x / np.sqrt((x * x).mean(1, keepdims=True) + 1e-3))
     assert layer.beta is None and layer.gamma is not None
     gradcheck(lambda x: layer.call(x), x)
 
@@ -304,15 +330,21 @@ def test_layer_normalization_errors():
 def test_activation_layers_closed_forms_and_defaults():
     x = np.array([[-10.0, -5.0, 0.0, 5.0, 10.0]])
     np.testing.assert_allclose(ReLU()(x).numpy(), [[0, 0, 0, 5, 10]])
-    np.testing.assert_allclose(ReLU(max_value=10, negative_slope=0.5, threshold=0)(x).numpy(),
-                               [[-5.0, -2.5, 0.0, 5.0, 10.0]])
+    np.testing.assert_allclose(
+        ReLU(max_value=10, negative_slope=0.5, threshold=0)(x).numpy(),
+        [[-5.0, -2.5, 0.0, 5.0, 10.0]],
+    )
     np.testing.assert_allclose(ReLU(max_value=6)(x).numpy(), [[0, 0, 0, 5, 6]])
     assert LeakyReLU().negative_slope == 0.3  # the layer's default, not the function's 0.2
     np.testing.assert_allclose(LeakyReLU()(x).numpy(), [[-3.0, -1.5, 0.0, 5.0, 10.0]])
-    np.testing.assert_allclose(ELU(alpha=0.5)(x).numpy(),
-                               [np.where(x[0] > 0, x[0], 0.5 * np.expm1(x[0]))], rtol=1e-6)
-    np.testing.assert_allclose(Softmax()(np.array([[1.0, 2.0, 1.0]])).numpy(),
-                               [[0.21194157, 0.5761169, 0.21194157]], rtol=1e-6)
+    np.testing.assert_allclose(
+        ELU(alpha=0.5)(x).numpy(), [np.where(x[0] > 0, x[0], 0.5 * np.expm1(x[0]))], rtol=1e-6
+    )
+    np.testing.assert_allclose(
+        Softmax()(np.array([[1.0, 2.0, 1.0]])).numpy(),
+        [[0.21194157, 0.5761169, 0.21194157]],
+        rtol=1e-6,
+    )
     prelu = PReLU(alpha_initializer=keras.initializers.Constant(0.25))
     np.testing.assert_allclose(prelu(x).numpy(), [[-2.5, -1.25, 0, 5, 10]])
 
@@ -365,8 +397,7 @@ def test_activation_layer_errors():
 
 def test_model_call_switches_dropout_and_batch_normalization():
     keras.utils.set_random_seed(0)
-    model = Sequential([Dense(16, input_shape=(4,)), BatchNormalization(), Dropout(0.5),
-                        Dense(2)])
+    model = Sequential([Dense(16, input_shape=(4,)), BatchNormalization(), Dropout(0.5), Dense(2)])
     x = rng.standard_normal((32, 4)).astype(np.float32)
     inference = model(x, training=False).numpy()
     np.testing.assert_array_equal(model(x).numpy(), inference)  # default: inference
@@ -400,16 +431,24 @@ def test_fit_trains_in_training_mode_and_evaluates_in_inference_mode():
 def test_weight_regularizers_are_added_to_the_loss_as_keras_does():
     x = rng.standard_normal((5, 3)).astype(np.float32)
     y = rng.standard_normal((5, 2)).astype(np.float32)
-    layer = Dense(2, kernel_regularizer=regularizers.l2(0.1), bias_regularizer="l1",
-                  activity_regularizer=regularizers.l1_l2(l1=0.01, l2=0.02),
-                  bias_initializer="ones")
+    layer = Dense(
+        2,
+        kernel_regularizer=regularizers.l2(0.1),
+        bias_regularizer="l1",
+        activity_regularizer=regularizers.l1_l2(l1=0.01, l2=0.02),
+        bias_initializer="ones",
+    )
     model = Sequential([layer])
     model.compile("sgd", "mse")
     out = model(x)
     w, b = layer.kernel.numpy(), layer.bias.numpy()
     o = out.numpy()
-    expected = (((o - y) ** 2).mean() + 0.1 * (w * w).sum() + 0.01 * np.abs(b).sum()
-                + (0.01 * np.abs(o).sum() + 0.02 * (o * o).sum()) / 5)
+    expected = (
+        ((o - y) ** 2).mean()
+        + 0.1 * (w * w).sum()
+        + 0.01 * np.abs(b).sum()
+        + (0.01 * np.abs(o).sum() + 0.02 * (o * o).sum()) / 5
+    )
     assert model.compute_loss(x, y, out).item() == pytest.approx(expected, rel=1e-5)
 
 
@@ -440,8 +479,9 @@ def test_constraints_closed_forms():
 def test_kernel_constraint_is_applied_after_each_update():
     x = rng.standard_normal((32, 3)).astype(np.float32)
     y = -np.abs(rng.standard_normal((32, 4))).astype(np.float32)
-    model = Sequential([Dense(4, kernel_constraint="non_neg",
-                              bias_constraint=constraints.max_norm(0.5))])
+    model = Sequential(
+        [Dense(4, kernel_constraint="non_neg", bias_constraint=constraints.max_norm(0.5))]
+    )
     model.compile(optimizers.SGD(0.5), "mse")
     model.fit(x, y, epochs=2, verbose=0)
     assert (model.layers[0].kernel.numpy() >= 0).all()
@@ -451,8 +491,9 @@ def test_kernel_constraint_is_applied_after_each_update():
 def test_constraint_identifiers_and_errors():
     assert isinstance(constraints.get("unit_norm"), constraints.UnitNorm)
     assert isinstance(constraints.get("MaxNorm"), constraints.MaxNorm)
-    with pytest.raises(ValueError, match="Unknown constraint: 'positive'. Known constraints: "
-                                         "max_norm"):
+    with pytest.raises(
+        ValueError, match="Unknown constraint: 'positive'. Known constraints: max_norm"
+    ):
         constraints.get("positive")
     with pytest.raises(ValueError, match="must not exceed max_value"):
         constraints.MinMaxNorm(2.0, 1.0)

@@ -50,7 +50,6 @@ def load_data(mirrors=None, timeout=DEFAULT_TIMEOUT):
     """
     mirrors = MIRRORS if mirrors is None else mirrors
     files = [
-        get_file(f"{base}.gz", mirrors, SHA256[base], CACHE_SUBDIR, timeout)
-        for base in FILE_NAMES
+        get_file(f"{base}.gz", mirrors, SHA256[base], CACHE_SUBDIR, timeout) for base in FILE_NAMES
     ]
     return read_splits(files)

@@ -36,12 +36,20 @@ class ReLU(Layer):
         self.max_value, self.negative_slope, self.threshold = max_value, negative_slope, threshold
 
     def call(self, inputs):
-        return activations_module.relu(inputs, negative_slope=self.negative_slope,
-                                       max_value=self.max_value, threshold=self.threshold)
+        return activations_module.relu(
+            inputs,
+            negative_slope=self.negative_slope,
+            max_value=self.max_value,
+            threshold=self.threshold,
+        )
 
     def get_config(self):
-        return {**super().get_config(), "max_value": self.max_value,
-                "negative_slope": self.negative_slope, "threshold": self.threshold}
+        return {
+            **super().get_config(),
+            "max_value": self.max_value,
+            "negative_slope": self.negative_slope,
+            "threshold": self.threshold,
+        }
 
 
 class LeakyReLU(Layer):
@@ -53,8 +61,9 @@ class LeakyReLU(Layer):
     def __init__(self, negative_slope=0.3, **kwargs):
         if "alpha" in kwargs:
             negative_slope = kwargs.pop("alpha")
-            warnings.warn("Argument `alpha` is deprecated. Use `negative_slope` instead.",
-                          stacklevel=2)
+            warnings.warn(
+                "Argument `alpha` is deprecated. Use `negative_slope` instead.", stacklevel=2
+            )
         super().__init__(**kwargs)
         _check_non_negative("LeakyReLU", negative_slope=negative_slope)
         self.negative_slope = negative_slope
@@ -78,16 +87,23 @@ class PReLU(Layer):
         shared_axes: an axis or a list of axes (1-based, as the batch axis is 0) sharing alpha.
     """
 
-    def __init__(self, alpha_initializer="zeros", alpha_regularizer=None, alpha_constraint=None,
-                 shared_axes=None, **kwargs):
+    def __init__(
+        self,
+        alpha_initializer="zeros",
+        alpha_regularizer=None,
+        alpha_constraint=None,
+        shared_axes=None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.alpha_initializer = initializers_module.get(alpha_initializer)
         self.alpha_regularizer, self.alpha_constraint = alpha_regularizer, alpha_constraint
         if shared_axes is None:
             self.shared_axes = None
         else:
-            self.shared_axes = list(shared_axes) if isinstance(shared_axes, (list, tuple)) \
-                else [shared_axes]
+            self.shared_axes = (
+                list(shared_axes) if isinstance(shared_axes, (list, tuple)) else [shared_axes]
+            )
 
     def build(self, input_shape):
         shape = list(input_shape[1:])
@@ -104,9 +120,13 @@ class PReLU(Layer):
                 f"axis outside shared_axes; alpha needs its size."
             )
         self._alpha_shape = tuple(shape)
-        self.alpha = self.add_weight(shape, self.alpha_initializer, name="alpha",
-                                     regularizer=self.alpha_regularizer,
-                                     constraint=self.alpha_constraint)
+        self.alpha = self.add_weight(
+            shape,
+            self.alpha_initializer,
+            name="alpha",
+            regularizer=self.alpha_regularizer,
+            constraint=self.alpha_constraint,
+        )
         self.built = True
 
     def check_input(self, x):
@@ -122,9 +142,11 @@ class PReLU(Layer):
         return ops.relu(inputs) - self.alpha * ops.relu(-inputs)
 
     def get_config(self):
-        return {**super().get_config(),
-                "alpha_initializer": initializers_module.serialize(self.alpha_initializer),
-                "shared_axes": self.shared_axes}
+        return {
+            **super().get_config(),
+            "alpha_initializer": initializers_module.serialize(self.alpha_initializer),
+            "shared_axes": self.shared_axes,
+        }
 
 
 class ELU(Layer):

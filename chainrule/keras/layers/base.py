@@ -90,8 +90,16 @@ class Layer:
         self._activity_losses = []
 
     # ----- weights -----------------------------------------------------------------------------
-    def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True,
-                   regularizer=None, constraint=None, name=None):
+    def add_weight(
+        self,
+        shape=None,
+        initializer=None,
+        dtype=None,
+        trainable=True,
+        regularizer=None,
+        constraint=None,
+        name=None,
+    ):
         """Create a weight of ``shape``, initialised by ``initializer`` (default glorot_uniform)."""
         shape = tuple(shape or ())
         dtype = np.dtype(dtype or self.dtype)
@@ -107,9 +115,11 @@ class Layer:
     # ----- tracking of sublayers and variables -------------------------------------------------
     def __setattr__(self, name, value):
         tracked = self.__dict__.get("_tracked")
-        if isinstance(value, Layer) or (
-                isinstance(value, Variable) and not _is_own_weight(self, value)) or (
-                nest.is_nested(value) and _holds_trackables(name, value)):
+        if (
+            isinstance(value, Layer)
+            or (isinstance(value, Variable) and not _is_own_weight(self, value))
+            or (nest.is_nested(value) and _holds_trackables(name, value))
+        ):
             if "built" not in self.__dict__:
                 raise RuntimeError(
                     f"{type(self).__name__}.__init__ assigns {name!r} before calling "

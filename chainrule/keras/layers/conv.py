@@ -53,8 +53,11 @@ def check_rank(layer, input_shape, rank, layout):
     """Raise the error for an input of the wrong number of axes, with the shape and the fix."""
     if len(input_shape) != rank + 2:
         shape = tuple(input_shape)
-        hint = " For one-channel images add the channel axis, e.g. x[..., None]." if (
-            rank == 2 and len(shape) == 3) else ""
+        hint = (
+            " For one-channel images add the channel axis, e.g. x[..., None]."
+            if (rank == 2 and len(shape) == 3)
+            else ""
+        )
         raise ShapeError(
             f'Input 0 of layer "{layer.name}" ({type(layer).__name__}) is incompatible with the '
             f"layer: expected ndim={rank + 2}, {layout}, but received input with shape "
@@ -90,22 +93,42 @@ class BaseConv(Layer):
 
     layout = None  # the expected input axes, for error messages
 
-    def __init__(self, rank, filters, kernel_size, strides=1, padding="valid", data_format=None,
-                 dilation_rate=1, groups=1, activation=None, use_bias=True,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 kernel_constraint=None, bias_constraint=None, **kwargs):
+    def __init__(
+        self,
+        rank,
+        filters,
+        kernel_size,
+        strides=1,
+        padding="valid",
+        data_format=None,
+        dilation_rate=1,
+        groups=1,
+        activation=None,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         owner = f'{type(self).__name__} layer "{self.name}"'
         if not isinstance(filters, int) or isinstance(filters, bool) or filters <= 0:
-            raise ValueError(f"{owner}: `filters` must be a positive integer; received "
-                             f"filters={filters!r}.")
+            raise ValueError(
+                f"{owner}: `filters` must be a positive integer; received filters={filters!r}."
+            )
         if not isinstance(groups, int) or isinstance(groups, bool) or groups <= 0:
-            raise ValueError(f"{owner}: `groups` must be a positive integer; received "
-                             f"groups={groups!r}.")
+            raise ValueError(
+                f"{owner}: `groups` must be a positive integer; received groups={groups!r}."
+            )
         if filters % groups:
-            raise ValueError(f"{owner}: the number of filters must be evenly divisible by the "
-                             f"number of groups; received groups={groups}, filters={filters}.")
+            raise ValueError(
+                f"{owner}: the number of filters must be evenly divisible by the "
+                f"number of groups; received groups={groups}, filters={filters}."
+            )
         self.rank, self.filters, self.groups = rank, filters, groups
         self.kernel_size = as_tuple(kernel_size, rank, "kernel_size", owner)
         self.strides = as_tuple(strides, rank, "strides", owner)
@@ -119,9 +142,18 @@ class BaseConv(Layer):
                 f"(as in Keras); received strides={self.strides} and "
                 f"dilation_rate={self.dilation_rate}."
             )
-        set_kernel_options(self, activation, use_bias, kernel_initializer, bias_initializer,
-                           kernel_regularizer, bias_regularizer, activity_regularizer,
-                           kernel_constraint, bias_constraint)
+        set_kernel_options(
+            self,
+            activation,
+            use_bias,
+            kernel_initializer,
+            bias_initializer,
+            kernel_regularizer,
+            bias_regularizer,
+            activity_regularizer,
+            kernel_constraint,
+            bias_constraint,
+        )
         self.kernel = self.bias = None
 
     @property
@@ -145,13 +177,19 @@ class BaseConv(Layer):
             )
         self.compute_output_shape(input_shape)  # the kernel must fit the (padded) input
         self.kernel = self.add_weight(
-            self.kernel_size + (channels // self.groups, self.filters), self.kernel_initializer,
-            name="kernel", regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
+            self.kernel_size + (channels // self.groups, self.filters),
+            self.kernel_initializer,
+            name="kernel",
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
         )
         if self.use_bias:
             self.bias = self.add_weight(
-                (self.filters,), self.bias_initializer, name="bias",
-                regularizer=self.bias_regularizer, constraint=self.bias_constraint,
+                (self.filters,),
+                self.bias_initializer,
+                name="bias",
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
             )
         self.built = True
 
@@ -160,8 +198,9 @@ class BaseConv(Layer):
         channels = self.kernel.shape[-2] * self.groups
         if x.shape[self._channel_axis] != channels:
             raise self.incompatible(
-                x, f"expected axis {self._channel_axis} of input shape to have value {channels} "
-                   f"(the channels the kernel of shape {self.kernel.shape} was built for)"
+                x,
+                f"expected axis {self._channel_axis} of input shape to have value {channels} "
+                f"(the channels the kernel of shape {self.kernel.shape} was built for)",
             )
         self.compute_output_shape(x.shape)
 
@@ -235,14 +274,37 @@ class Conv2D(BaseConv):
 
     layout = "(batch, height, width, channels)"
 
-    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None,
-                 dilation_rate=(1, 1), **kwargs):
-        super().__init__(2, filters, kernel_size, strides=strides, padding=padding,
-                         data_format=data_format, dilation_rate=dilation_rate, **kwargs)
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        strides=(1, 1),
+        padding="valid",
+        data_format=None,
+        dilation_rate=(1, 1),
+        **kwargs,
+    ):
+        super().__init__(
+            2,
+            filters,
+            kernel_size,
+            strides=strides,
+            padding=padding,
+            data_format=data_format,
+            dilation_rate=dilation_rate,
+            **kwargs,
+        )
 
     def convolve(self, x):
-        return ops.conv2d(x, self.kernel, self.bias, strides=self.strides, padding=self.padding,
-                          dilation_rate=self.dilation_rate, groups=self.groups)
+        return ops.conv2d(
+            x,
+            self.kernel,
+            self.bias,
+            strides=self.strides,
+            padding=self.padding,
+            dilation_rate=self.dilation_rate,
+            groups=self.groups,
+        )
 
 
 class Conv1D(BaseConv):
@@ -255,11 +317,34 @@ class Conv1D(BaseConv):
 
     layout = "(batch, steps, channels)"
 
-    def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None,
-                 dilation_rate=1, **kwargs):
-        super().__init__(1, filters, kernel_size, strides=strides, padding=padding,
-                         data_format=data_format, dilation_rate=dilation_rate, **kwargs)
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        strides=1,
+        padding="valid",
+        data_format=None,
+        dilation_rate=1,
+        **kwargs,
+    ):
+        super().__init__(
+            1,
+            filters,
+            kernel_size,
+            strides=strides,
+            padding=padding,
+            data_format=data_format,
+            dilation_rate=dilation_rate,
+            **kwargs,
+        )
 
     def convolve(self, x):
-        return ops.conv1d(x, self.kernel, self.bias, strides=self.strides, padding=self.padding,
-                          dilation_rate=self.dilation_rate, groups=self.groups)
+        return ops.conv1d(
+            x,
+            self.kernel,
+            self.bias,
+            strides=self.strides,
+            padding=self.padding,
+            dilation_rate=self.dilation_rate,
+            groups=self.groups,
+        )

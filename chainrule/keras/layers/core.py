@@ -15,8 +15,17 @@ class InputLayer(Layer):
     Its ``output`` is the symbolic tensor that ``keras.Input`` returns.
     """
 
-    def __init__(self, shape=None, batch_size=None, dtype=None, name=None, batch_shape=None,
-                 input_shape=None, batch_input_shape=None, **kwargs):
+    def __init__(
+        self,
+        shape=None,
+        batch_size=None,
+        dtype=None,
+        name=None,
+        batch_shape=None,
+        input_shape=None,
+        batch_input_shape=None,
+        **kwargs,
+    ):
         super().__init__(name=name, dtype=dtype, **kwargs)
         shape = shape if shape is not None else input_shape
         batch_shape = batch_shape if batch_shape is not None else batch_input_shape
@@ -31,8 +40,11 @@ class InputLayer(Layer):
         self.output = node.outputs
 
     def get_config(self):
-        return {"batch_shape": list(self.batch_input_shape), "dtype": str(self.dtype),
-                "name": self.name}
+        return {
+            "batch_shape": list(self.batch_input_shape),
+            "dtype": str(self.dtype),
+            "name": self.name,
+        }
 
 
 def Input(shape=None, batch_size=None, dtype=None, name=None, batch_shape=None):
@@ -47,13 +59,23 @@ def Input(shape=None, batch_size=None, dtype=None, name=None, batch_shape=None):
     As the first element of a Sequential model it fixes the input shape:
     ``Sequential([Input(shape=(784,)), Dense(10)])``.
     """
-    return InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, name=name,
-                      batch_shape=batch_shape).output
+    return InputLayer(
+        shape=shape, batch_size=batch_size, dtype=dtype, name=name, batch_shape=batch_shape
+    ).output
 
 
-def set_kernel_options(layer, activation, use_bias, kernel_initializer, bias_initializer,
-                       kernel_regularizer, bias_regularizer, activity_regularizer,
-                       kernel_constraint, bias_constraint):
+def set_kernel_options(
+    layer,
+    activation,
+    use_bias,
+    kernel_initializer,
+    bias_initializer,
+    kernel_regularizer,
+    bias_regularizer,
+    activity_regularizer,
+    kernel_constraint,
+    bias_constraint,
+):
     """Resolve the options that every layer with a kernel and a bias takes (Dense, Conv2D...)
     from their Keras identifiers into the objects, as attributes of ``layer``."""
     layer.activation = activations_module.get(activation)
@@ -84,19 +106,36 @@ class Dense(Layer):
         kernel_constraint, bias_constraint: projections applied after each update.
     """
 
-    def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
-                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
-                 **kwargs):
+    def __init__(
+        self,
+        units,
+        activation=None,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if not isinstance(units, int) or isinstance(units, bool) or units <= 0:
-            raise ValueError(
-                f"Dense: units must be a positive integer; got {units!r}"
-            )
+            raise ValueError(f"Dense: units must be a positive integer; got {units!r}")
         self.units = units
-        set_kernel_options(self, activation, use_bias, kernel_initializer, bias_initializer,
-                           kernel_regularizer, bias_regularizer, activity_regularizer,
-                           kernel_constraint, bias_constraint)
+        set_kernel_options(
+            self,
+            activation,
+            use_bias,
+            kernel_initializer,
+            bias_initializer,
+            kernel_regularizer,
+            bias_regularizer,
+            activity_regularizer,
+            kernel_constraint,
+            bias_constraint,
+        )
         self.input_dim = None
 
     def build(self, input_shape):
@@ -107,22 +146,29 @@ class Dense(Layer):
             )
         self.input_dim = input_shape[-1]
         self.kernel = self.add_weight(
-            (self.input_dim, self.units), self.kernel_initializer, name="kernel",
-            regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
+            (self.input_dim, self.units),
+            self.kernel_initializer,
+            name="kernel",
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
         )
         self.bias = None
         if self.use_bias:
             self.bias = self.add_weight(
-                (self.units,), self.bias_initializer, name="bias",
-                regularizer=self.bias_regularizer, constraint=self.bias_constraint,
+                (self.units,),
+                self.bias_initializer,
+                name="bias",
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
             )
         self.built = True
 
     def check_input(self, x):
         if x.ndim < 2 or x.shape[-1] != self.input_dim:
             raise self.incompatible(
-                x, f"expected axis -1 of input shape to have value {self.input_dim}"
-                   f"{' and a batch axis' if x.ndim < 2 else ''}"
+                x,
+                f"expected axis -1 of input shape to have value {self.input_dim}"
+                f"{' and a batch axis' if x.ndim < 2 else ''}",
             )
 
     def call(self, inputs):

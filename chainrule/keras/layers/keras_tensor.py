@@ -142,8 +142,9 @@ def _shape_leaves(structure):
     """The shapes in a structure of shapes, in :func:`chainrule.nest.flatten`'s order."""
     if is_shape(structure):
         return [tuple(structure)]
-    values = [structure[key] for key in sorted(structure)] if isinstance(structure, dict) \
-        else structure
+    values = (
+        [structure[key] for key in sorted(structure)] if isinstance(structure, dict) else structure
+    )
     return [leaf for value in values for leaf in _shape_leaves(value)]
 
 

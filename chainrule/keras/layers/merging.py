@@ -91,8 +91,11 @@ def _as_list(layer, inputs):
 
 
 def _shape_list(layer, input_shape):
-    if not isinstance(input_shape, (list, tuple)) or not input_shape or not all(
-            isinstance(shape, (list, tuple)) for shape in input_shape):
+    if (
+        not isinstance(input_shape, (list, tuple))
+        or not input_shape
+        or not all(isinstance(shape, (list, tuple)) for shape in input_shape)
+    ):
         raise ValueError(
             f'Layer "{layer.name}" ({type(layer).__name__}) should be called on a list of '
             f"inputs (at least one), e.g. {type(layer).__name__}()([x1, x2]). Received: "

@@ -34,8 +34,8 @@ def _normalized_axes(axes, ndim, layer):
 def _broadcastable(weight, broadcast_shape):
     """``weight`` reshaped to ``broadcast_shape`` (its sizes at their input axes, 1 elsewhere),
     unless it already broadcasts as it is (its axes are the trailing ones)."""
-    trailing = broadcast_shape[len(broadcast_shape) - len(weight.shape):]
-    if trailing == tuple(weight.shape) and all(n == 1 for n in broadcast_shape[:-len(trailing)]):
+    trailing = broadcast_shape[len(broadcast_shape) - len(weight.shape) :]
+    if trailing == tuple(weight.shape) and all(n == 1 for n in broadcast_shape[: -len(trailing)]):
         return weight
     return weight.reshape(broadcast_shape)
 
@@ -44,13 +44,21 @@ def _add_gamma_beta(layer, shape, scale, center):
     """Create ``layer.gamma`` (if ``scale``) and ``layer.beta`` (if ``center``) of ``shape``,
     with the layer's initializers, regularizers and constraints."""
     if scale:
-        layer.gamma = layer.add_weight(shape, layer.gamma_initializer, name="gamma",
-                                       regularizer=layer.gamma_regularizer,
-                                       constraint=layer.gamma_constraint)
+        layer.gamma = layer.add_weight(
+            shape,
+            layer.gamma_initializer,
+            name="gamma",
+            regularizer=layer.gamma_regularizer,
+            constraint=layer.gamma_constraint,
+        )
     if center:
-        layer.beta = layer.add_weight(shape, layer.beta_initializer, name="beta",
-                                      regularizer=layer.beta_regularizer,
-                                      constraint=layer.beta_constraint)
+        layer.beta = layer.add_weight(
+            shape,
+            layer.beta_initializer,
+            name="beta",
+            regularizer=layer.beta_regularizer,
+            constraint=layer.beta_constraint,
+        )
 
 
 def _scale_and_shift(layer, outputs):
@@ -94,11 +102,24 @@ class BatchNormalization(Layer):
         synchronized: accepted for compatibility; only False is supported (one device).
     """
 
-    def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
-                 beta_initializer="zeros", gamma_initializer="ones",
-                 moving_mean_initializer="zeros", moving_variance_initializer="ones",
-                 beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
-                 gamma_constraint=None, synchronized=False, **kwargs):
+    def __init__(
+        self,
+        axis=-1,
+        momentum=0.99,
+        epsilon=1e-3,
+        center=True,
+        scale=True,
+        beta_initializer="zeros",
+        gamma_initializer="ones",
+        moving_mean_initializer="zeros",
+        moving_variance_initializer="ones",
+        beta_regularizer=None,
+        gamma_regularizer=None,
+        beta_constraint=None,
+        gamma_constraint=None,
+        synchronized=False,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if synchronized:
             raise ValueError(
@@ -134,17 +155,20 @@ class BatchNormalization(Layer):
         self._broadcast_shape = tuple(features if a == axis else 1 for a in range(ndim))
         shape = (features,)
         _add_gamma_beta(self, shape, self.scale, self.center)
-        self.moving_mean = self.add_weight(shape, self.moving_mean_initializer,
-                                           name="moving_mean", trainable=False)
-        self.moving_variance = self.add_weight(shape, self.moving_variance_initializer,
-                                               name="moving_variance", trainable=False)
+        self.moving_mean = self.add_weight(
+            shape, self.moving_mean_initializer, name="moving_mean", trainable=False
+        )
+        self.moving_variance = self.add_weight(
+            shape, self.moving_variance_initializer, name="moving_variance", trainable=False
+        )
         self.built = True
 
     def check_input(self, x):
         if x.ndim != self._ndim or x.shape[self._feature_axis] != self._features:
             raise self.incompatible(
-                x, f"expected ndim={self._ndim} and axis {self.axis} of input shape to have "
-                   f"value {self._features}"
+                x,
+                f"expected ndim={self._ndim} and axis {self.axis} of input shape to have "
+                f"value {self._features}",
             )
 
     def call(self, inputs, training=None):
@@ -167,13 +191,19 @@ class BatchNormalization(Layer):
 
     def get_config(self):
         serialize = initializers_module.serialize
-        return {**super().get_config(), "axis": self.axis, "momentum": self.momentum,
-                "epsilon": self.epsilon, "center": self.center, "scale": self.scale,
-                "beta_initializer": serialize(self.beta_initializer),
-                "gamma_initializer": serialize(self.gamma_initializer),
-                "moving_mean_initializer": serialize(self.moving_mean_initializer),
-                "moving_variance_initializer": serialize(self.moving_variance_initializer),
-                "synchronized": self.synchronized}
+        return {
+            **super().get_config(),
+            "axis": self.axis,
+            "momentum": self.momentum,
+            "epsilon": self.epsilon,
+            "center": self.center,
+            "scale": self.scale,
+            "beta_initializer": serialize(self.beta_initializer),
+            "gamma_initializer": serialize(self.gamma_initializer),
+            "moving_mean_initializer": serialize(self.moving_mean_initializer),
+            "moving_variance_initializer": serialize(self.moving_variance_initializer),
+            "synchronized": self.synchronized,
+        }
 
 
 class LayerNormalization(Layer):
@@ -196,9 +226,21 @@ class LayerNormalization(Layer):
         beta_regularizer, gamma_regularizer, beta_constraint, gamma_constraint: as for Dense.
     """
 
-    def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, rms_scaling=False,
-                 beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None,
-                 gamma_regularizer=None, beta_constraint=None, gamma_constraint=None, **kwargs):
+    def __init__(
+        self,
+        axis=-1,
+        epsilon=1e-3,
+        center=True,
+        scale=True,
+        rms_scaling=False,
+        beta_initializer="zeros",
+        gamma_initializer="ones",
+        beta_regularizer=None,
+        gamma_regularizer=None,
+        beta_constraint=None,
+        gamma_constraint=None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if isinstance(axis, (list, tuple)) and all(isinstance(a, int) for a in axis) and axis:
             self.axis = list(axis)
@@ -206,8 +248,7 @@ class LayerNormalization(Layer):
             self.axis = axis
         else:
             raise TypeError(
-                f"LayerNormalization: axis must be an int or a non-empty list of ints; got "
-                f"{axis!r}"
+                f"LayerNormalization: axis must be an int or a non-empty list of ints; got {axis!r}"
             )
         _check_epsilon("LayerNormalization", epsilon)
         self.epsilon, self.center, self.scale = float(epsilon), center, scale
@@ -229,18 +270,19 @@ class LayerNormalization(Layer):
             )
         self._ndim = ndim
         shape = tuple(input_shape[a] for a in self._axes)
-        self._broadcast_shape = tuple(input_shape[a] if a in self._axes else 1
-                                      for a in range(ndim))
-        _add_gamma_beta(self, shape, self.scale or self.rms_scaling,
-                        self.center and not self.rms_scaling)
+        self._broadcast_shape = tuple(input_shape[a] if a in self._axes else 1 for a in range(ndim))
+        _add_gamma_beta(
+            self, shape, self.scale or self.rms_scaling, self.center and not self.rms_scaling
+        )
         self.built = True
 
     def check_input(self, x):
         expected = tuple(n for a, n in enumerate(self._broadcast_shape) if a in self._axes)
         if x.ndim != self._ndim or tuple(x.shape[a] for a in self._axes) != expected:
             raise self.incompatible(
-                x, f"expected ndim={self._ndim} and the normalized axes {self.axis} to have "
-                   f"sizes {expected}"
+                x,
+                f"expected ndim={self._ndim} and the normalized axes {self.axis} to have "
+                f"sizes {expected}",
             )
 
     def call(self, inputs):
@@ -255,7 +297,13 @@ class LayerNormalization(Layer):
 
     def get_config(self):
         serialize = initializers_module.serialize
-        return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon,
-                "center": self.center, "scale": self.scale, "rms_scaling": self.rms_scaling,
-                "beta_initializer": serialize(self.beta_initializer),
-                "gamma_initializer": serialize(self.gamma_initializer)}
+        return {
+            **super().get_config(),
+            "axis": self.axis,
+            "epsilon": self.epsilon,
+            "center": self.center,
+            "scale": self.scale,
+            "rms_scaling": self.rms_scaling,
+            "beta_initializer": serialize(self.beta_initializer),
+            "gamma_initializer": serialize(self.gamma_initializer),
+        }

@@ -33,13 +33,13 @@ class BasePooling2D(Layer):
 
     pool = None  # the primitive: ops.max_pool2d or ops.avg_pool2d
 
-    def __init__(self, pool_size=(2, 2), strides=None, padding="valid", data_format=None,
-                 name=None, **kwargs):
+    def __init__(
+        self, pool_size=(2, 2), strides=None, padding="valid", data_format=None, name=None, **kwargs
+    ):
         super().__init__(name=name, **kwargs)
         owner = f'{type(self).__name__} layer "{self.name}"'
         self.pool_size = as_tuple(pool_size, 2, "pool_size", owner)
-        self.strides = self.pool_size if strides is None else as_tuple(strides, 2, "strides",
-                                                                        owner)
+        self.strides = self.pool_size if strides is None else as_tuple(strides, 2, "strides", owner)
         self.padding = as_padding(padding, owner)
         self.data_format = standardize_data_format(data_format, owner)
         self.built = True
@@ -49,8 +49,7 @@ class BasePooling2D(Layer):
 
     def call(self, inputs):
         x = channels_last(inputs, self.data_format)
-        y = self.pool(x, pool_size=self.pool_size, strides=self.strides,
-                      padding=self.padding)
+        y = self.pool(x, pool_size=self.pool_size, strides=self.strides, padding=self.padding)
         return restore_format(y, self.data_format)
 
     def compute_output_shape(self, input_shape):
@@ -70,8 +69,12 @@ class BasePooling2D(Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update(pool_size=self.pool_size, padding=self.padding, strides=self.strides,
-                      data_format=self.data_format)
+        config.update(
+            pool_size=self.pool_size,
+            padding=self.padding,
+            strides=self.strides,
+            data_format=self.data_format,
+        )
         return config
 
 
@@ -89,7 +92,7 @@ class MaxPooling2D(BasePooling2D):
 class AveragePooling2D(BasePooling2D):
     """The mean of each window's real (unpadded) pixels:
 
-        y[n, i, j, c] = mean_{a, b} x[n, i sh + a, j sw + b, c]
+    y[n, i, j, c] = mean_{a, b} x[n, i sh + a, j sw + b, c]
     """
 
     pool = ops.avg_pool2d
@@ -107,8 +110,9 @@ class BaseGlobalPooling2D(Layer):
 
     def __init__(self, data_format=None, keepdims=False, **kwargs):
         super().__init__(**kwargs)
-        self.data_format = standardize_data_format(data_format, f'{type(self).__name__} layer '
-                                                                f'"{self.name}"')
+        self.data_format = standardize_data_format(
+            data_format, f'{type(self).__name__} layer "{self.name}"'
+        )
         self.keepdims = keepdims
         self.built = True
 

@@ -45,8 +45,11 @@ class Dropout(_RandomLayer):
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(seed=seed, **kwargs)
-        if isinstance(rate, bool) or not isinstance(rate, (int, float, np.number)) \
-                or not 0 <= rate < 1:
+        if (
+            isinstance(rate, bool)
+            or not isinstance(rate, (int, float, np.number))
+            or not 0 <= rate < 1
+        ):
             raise ValueError(
                 f"Dropout: rate must be a number in [0, 1), the fraction of inputs to drop; "
                 f"received rate={rate!r}"
@@ -65,8 +68,7 @@ class Dropout(_RandomLayer):
                     f"one entry per input axis; the input has shape {tuple(inputs.shape)}."
                 )
             shape = tuple(n if m is None else m for m, n in zip(self.noise_shape, shape))
-        return inputs * noise.dropout_mask(inputs, shape=shape, rate=self.rate,
-                                           rng=self._generator)
+        return inputs * noise.dropout_mask(inputs, shape=shape, rate=self.rate, rng=self._generator)
 
     def get_config(self):
         noise_shape = None if self.noise_shape is None else list(self.noise_shape)
@@ -101,8 +103,11 @@ class GaussianNoise(_RandomLayer):
 
     def __init__(self, stddev, seed=None, **kwargs):
         super().__init__(seed=seed, **kwargs)
-        if isinstance(stddev, bool) or not isinstance(stddev, (int, float, np.number)) \
-                or not 0 <= stddev <= 1:
+        if (
+            isinstance(stddev, bool)
+            or not isinstance(stddev, (int, float, np.number))
+            or not 0 <= stddev <= 1
+        ):
             raise ValueError(
                 f"GaussianNoise: stddev must be a number in [0, 1]; received stddev={stddev!r}"
             )

@@ -50,8 +50,9 @@ class ZeroPadding2D(Layer):
         index = [slice(None)] * 4
         for axis, (before, _) in zip(spatial_axes(2, self.data_format), self.padding):
             index[axis] = slice(before, before + inputs.shape[axis])
-        return ops.scatter_add(inputs, index=tuple(index),
-                               shape=self.compute_output_shape(inputs.shape))
+        return ops.scatter_add(
+            inputs, index=tuple(index), shape=self.compute_output_shape(inputs.shape)
+        )
 
     def compute_output_shape(self, input_shape):
         check_rank(self, input_shape, 2, IMAGE_LAYOUT)
@@ -113,5 +114,9 @@ class UpSampling2D(Layer):
         return tuple(shape)
 
     def get_config(self):
-        return {**super().get_config(), "size": self.size, "data_format": self.data_format,
-                "interpolation": self.interpolation}
+        return {
+            **super().get_config(),
+            "size": self.size,
+            "data_format": self.data_format,
+            "interpolation": self.interpolation,
+        }

@@ -100,8 +100,7 @@ def checked_arrays(method, x, y=None, sample_weight=None, prefix=""):
     x = as_input_array(x, f"{prefix}x")
     if x.ndim == 0 or len(x) == 0:
         raise ValueError(
-            f"{method}() needs samples along axis 0 of {prefix}x; got an array of shape "
-            f"{x.shape}."
+            f"{method}() needs samples along axis 0 of {prefix}x; got an array of shape {x.shape}."
         )
     if method == "predict":
         return x, None, None
@@ -363,8 +362,16 @@ class StreamBatches(Batches):
             self.source.on_epoch_end()
 
 
-def batches(method, x, y=None, sample_weight=None, batch_size=None, steps=None, shuffle=False,
-            class_weight=None):
+def batches(
+    method,
+    x,
+    y=None,
+    sample_weight=None,
+    batch_size=None,
+    steps=None,
+    shuffle=False,
+    class_weight=None,
+):
     """The batches ``method`` ('fit', 'evaluate' or 'predict') draws from its data.
 
     Raises:

@@ -88,8 +88,11 @@ class Functional(Model):
         self._check_shapes([values[id(spec)] for spec in self.inputs])
         for node in self._steps:
             arguments = nest.map_structure(lambda t: values[id(t)], node.inputs)
-            result = node.layer(arguments, training=training if node.training is None
-                                else node.training, **node.kwargs)
+            result = node.layer(
+                arguments,
+                training=training if node.training is None else node.training,
+                **node.kwargs,
+            )
             for tensor, value in zip(node.output_tensors, nest.flatten(result)):
                 values[id(tensor)] = value
         return nest.pack_like(self._outputs_struct, [values[id(t)] for t in self.outputs])
@@ -105,8 +108,10 @@ class Functional(Model):
                     f"has keys {sorted(inputs)} (missing: {missing})."
                 )
             return [inputs[name] for name in names]
-        if isinstance(inputs, (list, tuple)) and (len(self.inputs) > 1 or (
-                len(inputs) == 1 and isinstance(inputs[0], (Tensor, np.ndarray)))):
+        if isinstance(inputs, (list, tuple)) and (
+            len(self.inputs) > 1
+            or (len(inputs) == 1 and isinstance(inputs[0], (Tensor, np.ndarray)))
+        ):
             values = list(inputs)
         else:
             values = [inputs]  # one input: the value itself (nested lists are its data)
@@ -125,8 +130,9 @@ class Functional(Model):
         for i, (spec, value) in enumerate(zip(self.inputs, values)):
             shape = tuple(value.shape)
             if len(shape) != len(spec.shape) or any(
-                    want is not None and got is not None and want != got
-                    for want, got in zip(spec.shape, shape)):
+                want is not None and got is not None and want != got
+                for want, got in zip(spec.shape, shape)
+            ):
                 raise ValueError(
                     f'Input {i} of layer "{self.name}" is incompatible with the layer: expected '
                     f"shape={spec.shape}, found shape={shape}. Give it inputs of the shape of "
@@ -146,8 +152,11 @@ def _symbolic(structure, role):
         raise TypeError(
             f"Model({role}=...): every element must be a symbolic tensor (from keras.Input, "
             f"or a layer called on one); got {', '.join(wrong) or 'nothing'}. "
-            + ("Define the model's inputs with keras.Input(shape=...)." if role == "inputs" else
-               "Compute the outputs by calling layers on the inputs.")
+            + (
+                "Define the model's inputs with keras.Input(shape=...)."
+                if role == "inputs"
+                else "Compute the outputs by calling layers on the inputs."
+            )
         )
     return flat
 

@@ -84,8 +84,15 @@ class Model(Layer):
             with no_grad():
                 self(_zeros(input_shape, self.dtype), training=False)
 
-    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
-                show_trainable=False, layer_range=None):
+    def summary(
+        self,
+        line_length=None,
+        positions=None,
+        print_fn=None,
+        expand_nested=False,
+        show_trainable=False,
+        layer_range=None,
+    ):
         """Print the Keras-style table of layers, output shapes and parameter counts.
 
         Raises:
@@ -96,9 +103,18 @@ class Model(Layer):
         (print_fn or print)(summary_text(self))
 
     # ----- compile -----------------------------------------------------------------------------
-    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
-                weighted_metrics=None, run_eagerly=False, steps_per_execution=1,
-                jit_compile="auto", auto_scale_loss=True):
+    def compile(
+        self,
+        optimizer="rmsprop",
+        loss=None,
+        loss_weights=None,
+        metrics=None,
+        weighted_metrics=None,
+        run_eagerly=False,
+        steps_per_execution=1,
+        jit_compile="auto",
+        auto_scale_loss=True,
+    ):
         """Configure training: the optimizer, the loss and the metrics to report.
 
         Args:
@@ -157,8 +173,11 @@ class Model(Layer):
 
     @property
     def metrics(self):
-        return ([self._loss_tracker] + list(self._compile_metrics or [])
-                + list(self._weighted_metrics or []))
+        return (
+            [self._loss_tracker]
+            + list(self._compile_metrics or [])
+            + list(self._weighted_metrics or [])
+        )
 
     @property
     def metrics_names(self):
@@ -220,8 +239,9 @@ class Model(Layer):
         Keras, only ``weighted_metrics`` see ``sample_weight``."""
         y_pred = y_pred.data if isinstance(y_pred, Tensor) else y_pred
         self._build_metrics(y, y_pred)
-        self._loss_tracker.update_state(loss.data if isinstance(loss, Tensor) else loss,
-                                        sample_weight=batch_size)
+        self._loss_tracker.update_state(
+            loss.data if isinstance(loss, Tensor) else loss, sample_weight=batch_size
+        )
         for metric in self._compile_metrics:
             metric.update_state(y, y_pred)
         for metric in self._weighted_metrics:
@@ -229,10 +249,25 @@ class Model(Layer):
         return self.get_metrics_result()
 
     # ----- fit ---------------------------------------------------------------------------------
-    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
-            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
-            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
-            validation_batch_size=None, validation_freq=1):
+    def fit(
+        self,
+        x=None,
+        y=None,
+        batch_size=None,
+        epochs=1,
+        verbose="auto",
+        callbacks=None,
+        validation_split=0.0,
+        validation_data=None,
+        shuffle=True,
+        class_weight=None,
+        sample_weight=None,
+        initial_epoch=0,
+        steps_per_epoch=None,
+        validation_steps=None,
+        validation_batch_size=None,
+        validation_freq=1,
+    ):
         """Train for ``epochs`` epochs, one ``train_step`` per batch.
 
         Args:
@@ -265,8 +300,9 @@ class Model(Layer):
         """
         self._require_compiled("fit")
         batch_size = data.check_count(batch_size, "batch_size")
-        validation_batch_size = (data.check_count(validation_batch_size, "validation_batch_size")
-                                 or batch_size)
+        validation_batch_size = (
+            data.check_count(validation_batch_size, "validation_batch_size") or batch_size
+        )
         steps_per_epoch = data.check_count(steps_per_epoch, "steps_per_epoch")
         validation_steps = data.check_count(validation_steps, "validation_steps")
         _check_validation_freq(validation_freq)
@@ -279,14 +315,17 @@ class Model(Layer):
             arrays, held_out = data.split_validation(
                 data.checked_arrays("fit", x, y, sample_weight), validation_split
             )
-            training = data.array_batches(arrays, batch_size, steps_per_epoch, shuffle,
-                                          class_weight)
+            training = data.array_batches(
+                arrays, batch_size, steps_per_epoch, shuffle, class_weight
+            )
             validation = data.array_batches(held_out, validation_batch_size, validation_steps)
         else:
-            training = data.batches("fit", x, y, sample_weight, batch_size, steps_per_epoch,
-                                    shuffle, class_weight)
-            validation = data.validation_batches(validation_data, validation_batch_size,
-                                                 validation_steps)
+            training = data.batches(
+                "fit", x, y, sample_weight, batch_size, steps_per_epoch, shuffle, class_weight
+            )
+            validation = data.validation_batches(
+                validation_data, validation_batch_size, validation_steps
+            )
         training = data.EpochIterator(training, steps_per_epoch)
         if validation is not None:
             validation = data.EpochIterator(validation, validation_steps)
@@ -295,9 +334,14 @@ class Model(Layer):
         self.history = History()
         extra = [ProgbarLogger(verbose)] if verbose else []
         callbacks = CallbackList(
-            list(callbacks or []) + extra + [self.history], self,
-            {"epochs": epochs, "steps": training.num_batches, "verbose": verbose,
-             "batch_size": training.batches.batch_size},
+            list(callbacks or []) + extra + [self.history],
+            self,
+            {
+                "epochs": epochs,
+                "steps": training.num_batches,
+                "verbose": verbose,
+                "batch_size": training.batches.batch_size,
+            },
         )
         self.stop_training = False
         callbacks.on_train_begin()
@@ -353,8 +397,17 @@ class Model(Layer):
             )
         return logs, steps
 
-    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
-                 steps=None, callbacks=None, return_dict=False):
+    def evaluate(
+        self,
+        x=None,
+        y=None,
+        batch_size=None,
+        verbose="auto",
+        sample_weight=None,
+        steps=None,
+        callbacks=None,
+        return_dict=False,
+    ):
         """The loss and metrics over the data, batch by batch.
 
         Args:
@@ -384,8 +437,9 @@ class Model(Layer):
         ``batch_size`` (32); for a Dataset, PyDataset or generator, on the x part of each of its
         batches (first ``steps`` batches only, if given)."""
         steps = data.check_count(steps, "steps")
-        iterator = data.EpochIterator(data.batches("predict", x, batch_size=batch_size,
-                                                   steps=steps), steps)
+        iterator = data.EpochIterator(
+            data.batches("predict", x, batch_size=batch_size, steps=steps), steps
+        )
         with no_grad():
             outputs = [self(x_batch, training=False).numpy() for x_batch, _, _ in iterator.epoch()]
         if not outputs:

@@ -17,8 +17,10 @@ def _row(cells, columns, left, middle, right):
     cells = [cell if isinstance(cell, list) else [cell] for cell in cells]
     lines = []
     for i in range(max(len(cell) for cell in cells)):
-        parts = [f" {(cell[i] if i < len(cell) else ''):{align}{width}} "
-                 for cell, (_, width, align) in zip(cells, columns)]
+        parts = [
+            f" {(cell[i] if i < len(cell) else ''):{align}{width}} "
+            for cell, (_, width, align) in zip(cells, columns)
+        ]
         lines.append(left + middle.join(parts) + right)
     return "\n".join(lines)
 
@@ -36,8 +38,10 @@ def _size(count, dtype_bytes):
 
 
 def _shape_text(shape):
-    return "(" + ", ".join("None" if n is None else str(n) for n in shape) + (
-        ",)" if len(shape) == 1 else ")"
+    return (
+        "("
+        + ", ".join("None" if n is None else str(n) for n in shape)
+        + (",)" if len(shape) == 1 else ")")
     )
 
 
@@ -57,8 +61,10 @@ def _name(layer):
 
 def _sequential_rows(model):
     shapes = model._output_shapes if model.built else [None] * len(model.layers)
-    return [[_name(layer), "?" if shape is None else _shape_text(shape), _params(layer)]
-            for layer, shape in zip(model.layers, shapes)], False
+    return [
+        [_name(layer), "?" if shape is None else _shape_text(shape), _params(layer)]
+        for layer, shape in zip(model.layers, shapes)
+    ], False
 
 
 def _functional_rows(model):
@@ -72,20 +78,27 @@ def _functional_rows(model):
     for node in nodes:
         for tensor in node.input_tensors:
             consumers[id(tensor)] = consumers.get(id(tensor), 0) + 1
-    chain = len(model.inputs) == 1 and len(model.outputs) == 1 and all(
-        len(node.input_tensors) <= 1 and len(node.output_tensors) == 1 for node in nodes
-    ) and all(count == 1 for count in consumers.values()) and len(
-        {id(node.layer) for node in nodes}) == len(nodes)
+    chain = (
+        len(model.inputs) == 1
+        and len(model.outputs) == 1
+        and all(len(node.input_tensors) <= 1 and len(node.output_tensors) == 1 for node in nodes)
+        and all(count == 1 for count in consumers.values())
+        and len({id(node.layer) for node in nodes}) == len(nodes)
+    )
     rows = []
     for layer in model.layers:
         own = [node for node in nodes if node.layer is layer]
         shapes = [t.shape for node in own for t in node.output_tensors]
         row = [_name(layer), _shapes_text(shapes), _params(layer)]
         if not chain:
-            links = [f"{t.node.layer.name}[{calls[id(t.node)]}][{t.index}]"
-                     for node in own for t in node.input_tensors]
-            row.append([link + ("," if i < len(links) - 1 else "") for i, link in enumerate(links)]
-                       or "-")
+            links = [
+                f"{t.node.layer.name}[{calls[id(t.node)]}][{t.index}]"
+                for node in own
+                for t in node.input_tensors
+            ]
+            row.append(
+                [link + ("," if i < len(links) - 1 else "") for i, link in enumerate(links)] or "-"
+            )
         rows.append(row)
     return rows, not chain
 
@@ -101,11 +114,16 @@ def _subclassed_rows(model):
     rows = []
     for layer in model.layers:
         shape = getattr(layer, "_build_shape", None)
-        known = shape is not None and type(layer).compute_output_shape is not \
-            Layer.compute_output_shape
-        rows.append([_name(layer),
-                     _shape_text(layer.compute_output_shape(shape)) if known else "?",
-                     _params(layer)])
+        known = (
+            shape is not None and type(layer).compute_output_shape is not Layer.compute_output_shape
+        )
+        rows.append(
+            [
+                _name(layer),
+                _shape_text(layer.compute_output_shape(shape)) if known else "?",
+                _params(layer),
+            ]
+        )
     return rows, False
 
 

@@ -32,8 +32,10 @@ class Adadelta(Optimizer):
         accumulated_delta = self.slot(variable, "accumulated_delta_var")
         accumulated_grad *= rho
         accumulated_grad += (1 - rho) * gradient * gradient
-        delta = -xp.sqrt(accumulated_delta + self.epsilon) * gradient / xp.sqrt(
-            accumulated_grad + self.epsilon
+        delta = (
+            -xp.sqrt(accumulated_delta + self.epsilon)
+            * gradient
+            / xp.sqrt(accumulated_grad + self.epsilon)
         )
         accumulated_delta *= rho
         accumulated_delta += (1 - rho) * delta * delta

@@ -18,13 +18,18 @@ class Adagrad(Optimizer):
         epsilon: ε, default 1e-7.
     """
 
-    def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7,
-                 name="adagrad", **kwargs):
+    def __init__(
+        self,
+        learning_rate=0.001,
+        initial_accumulator_value=0.1,
+        epsilon=1e-7,
+        name="adagrad",
+        **kwargs,
+    ):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         if initial_accumulator_value < 0:
             raise ValueError(
-                f"Adagrad: initial_accumulator_value must be >= 0; got "
-                f"{initial_accumulator_value}"
+                f"Adagrad: initial_accumulator_value must be >= 0; got {initial_accumulator_value}"
             )
         self.initial_accumulator_value, self.epsilon = initial_accumulator_value, epsilon
 
@@ -38,6 +43,8 @@ class Adagrad(Optimizer):
         variable.data -= learning_rate * gradient / xp_of(gradient).sqrt(accumulator + self.epsilon)
 
     def get_config(self):
-        return {**super().get_config(),
-                "initial_accumulator_value": self.initial_accumulator_value,
-                "epsilon": self.epsilon}
+        return {
+            **super().get_config(),
+            "initial_accumulator_value": self.initial_accumulator_value,
+            "epsilon": self.epsilon,
+        }

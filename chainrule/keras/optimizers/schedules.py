@@ -54,9 +54,13 @@ class _RateDecay(LearningRateSchedule):
         return math.floor(p) if self.staircase else p
 
     def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate,
-                "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
-                "staircase": self.staircase, "name": self.name}
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "decay_steps": self.decay_steps,
+            "decay_rate": self.decay_rate,
+            "staircase": self.staircase,
+            "name": self.name,
+        }
 
 
 class ExponentialDecay(_RateDecay):
@@ -69,13 +73,20 @@ class ExponentialDecay(_RateDecay):
         ExponentialDecay(0.1, decay_steps=1000, decay_rate=0.96)(2000)   # 0.1 * 0.96² = 0.09216
     """
 
-    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
-                 name="ExponentialDecay"):
-        super().__init__("ExponentialDecay", initial_learning_rate, decay_steps, decay_rate,
-                         staircase, name)
+    def __init__(
+        self,
+        initial_learning_rate,
+        decay_steps,
+        decay_rate,
+        staircase=False,
+        name="ExponentialDecay",
+    ):
+        super().__init__(
+            "ExponentialDecay", initial_learning_rate, decay_steps, decay_rate, staircase, name
+        )
 
     def __call__(self, step):
-        return self.initial_learning_rate * self.decay_rate**self._progress(step)
+        return self.initial_learning_rate * self.decay_rate ** self._progress(step)
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
@@ -117,8 +128,15 @@ class PolynomialDecay(LearningRateSchedule):
     decay_steps itself at s = 0), so the decay restarts.
     """
 
-    def __init__(self, initial_learning_rate, decay_steps, end_learning_rate=0.0001, power=1.0,
-                 cycle=False, name="PolynomialDecay"):
+    def __init__(
+        self,
+        initial_learning_rate,
+        decay_steps,
+        end_learning_rate=0.0001,
+        power=1.0,
+        cycle=False,
+        name="PolynomialDecay",
+    ):
         _check_positive_steps("PolynomialDecay", "decay_steps", decay_steps)
         self.initial_learning_rate, self.decay_steps = initial_learning_rate, decay_steps
         self.end_learning_rate, self.power, self.cycle = end_learning_rate, power, cycle
@@ -135,9 +153,14 @@ class PolynomialDecay(LearningRateSchedule):
         return span * fraction**self.power + self.end_learning_rate
 
     def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate,
-                "decay_steps": self.decay_steps, "end_learning_rate": self.end_learning_rate,
-                "power": self.power, "cycle": self.cycle, "name": self.name}
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "decay_steps": self.decay_steps,
+            "end_learning_rate": self.end_learning_rate,
+            "power": self.power,
+            "cycle": self.cycle,
+            "name": self.name,
+        }
 
 
 class InverseTimeDecay(_RateDecay):
@@ -146,10 +169,17 @@ class InverseTimeDecay(_RateDecay):
     With ``staircase=True``, s / decay_steps is floored.
     """
 
-    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
-                 name="InverseTimeDecay"):
-        super().__init__("InverseTimeDecay", initial_learning_rate, decay_steps, decay_rate,
-                         staircase, name)
+    def __init__(
+        self,
+        initial_learning_rate,
+        decay_steps,
+        decay_rate,
+        staircase=False,
+        name="InverseTimeDecay",
+    ):
+        super().__init__(
+            "InverseTimeDecay", initial_learning_rate, decay_steps, decay_rate, staircase, name
+        )
 
     def __call__(self, step):
         return self.initial_learning_rate / (1.0 + self.decay_rate * self._progress(step))
@@ -171,13 +201,23 @@ class CosineDecay(LearningRateSchedule):
     with s capped at W + T.
     """
 
-    def __init__(self, initial_learning_rate, decay_steps, alpha=0.0, name="CosineDecay",
-                 warmup_target=None, warmup_steps=0):
+    def __init__(
+        self,
+        initial_learning_rate,
+        decay_steps,
+        alpha=0.0,
+        name="CosineDecay",
+        warmup_target=None,
+        warmup_steps=0,
+    ):
         _check_positive_steps("CosineDecay", "decay_steps", decay_steps)
         if warmup_target is not None and warmup_steps < 0:
             raise ValueError(f"CosineDecay: warmup_steps must be >= 0; got {warmup_steps}")
         self.initial_learning_rate, self.decay_steps, self.alpha = (
-            initial_learning_rate, decay_steps, alpha)
+            initial_learning_rate,
+            decay_steps,
+            alpha,
+        )
         self.name, self.warmup_target, self.warmup_steps = name, warmup_target, warmup_steps
 
     def _decayed(self, step, peak):
@@ -195,15 +235,25 @@ class CosineDecay(LearningRateSchedule):
         return self._decayed(step - self.warmup_steps, self.warmup_target)
 
     def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate,
-                "decay_steps": self.decay_steps, "alpha": self.alpha, "name": self.name,
-                "warmup_target": self.warmup_target, "warmup_steps": self.warmup_steps}
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "decay_steps": self.decay_steps,
+            "alpha": self.alpha,
+            "name": self.name,
+            "warmup_target": self.warmup_target,
+            "warmup_steps": self.warmup_steps,
+        }
 
 
 SCHEDULES = {
     cls.__name__.lower(): cls
-    for cls in (ExponentialDecay, PiecewiseConstantDecay, PolynomialDecay, InverseTimeDecay,
-                CosineDecay)
+    for cls in (
+        ExponentialDecay,
+        PiecewiseConstantDecay,
+        PolynomialDecay,
+        InverseTimeDecay,
+        CosineDecay,
+    )
 }
 
 

@@ -60,9 +60,22 @@ OPTIMIZER_STATE = {
 }
 
 # What damaged or foreign data raises inside zipfile, json, h5py and the layer constructors.
-DAMAGE = (OSError, EOFError, ValueError, TypeError, KeyError, IndexError, AttributeError,
-          OverflowError, RecursionError, RuntimeError, NotImplementedError, MemoryError,
-          zipfile.BadZipFile, zlib.error)
+DAMAGE = (
+    OSError,
+    EOFError,
+    ValueError,
+    TypeError,
+    KeyError,
+    IndexError,
+    AttributeError,
+    OverflowError,
+    RecursionError,
+    RuntimeError,
+    NotImplementedError,
+    MemoryError,
+    zipfile.BadZipFile,
+    zlib.error,
+)
 
 
 def _h5py():
@@ -96,11 +109,13 @@ def save_model(model, filepath, overwrite=True):
             f"To save only the weights, use save_weights() with a .weights.h5 name."
         )
     config = json.dumps(serialization.model_config(model))
-    metadata = json.dumps({
-        "keras_version": KERAS_VERSION,
-        "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"),
-        "chainrule_version": __version__,
-    })
+    metadata = json.dumps(
+        {
+            "keras_version": KERAS_VERSION,
+            "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"),
+            "chainrule_version": __version__,
+        }
+    )
     weights = _weights_bytes(model)
     with atomic_write(path, overwrite) as file, zipfile.ZipFile(file, "w") as archive:
         archive.writestr(METADATA, metadata)
@@ -194,12 +209,14 @@ def _optimizer_entries(model):
 def _scalar_entry(optimizer, name, kind):
     def assign(value):
         setattr(optimizer, name, kind(value))
+
     return name, np.array(getattr(optimizer, name), dtype=kind), assign
 
 
 def _array_setter(array):
     def assign(value):
         array[...] = value
+
     return assign
 
 
@@ -267,8 +284,7 @@ def load_model(filepath, custom_objects=None, compile=True):
             _check_planned_weights(layer_list, h5)
             model = serialization.assemble_sequential(name, trainable, layer_list)
             if compile and config.get("compile_config"):  # {} when saved uncompiled
-                serialization.compile_from_config(model, config["compile_config"],
-                                                  custom_objects)
+                serialization.compile_from_config(model, config["compile_config"], custom_objects)
             _read_weights(model, h5)
     return model
 
@@ -387,8 +403,11 @@ def planned_weights(layer, input_shape):
         arguments = _ADD_WEIGHT.bind(self, *args, **kwargs)
         arguments.apply_defaults()
         shape = tuple(int(n) for n in (arguments.arguments["shape"] or ()))
-        weight = _PlannedWeight(shape, np.dtype(arguments.arguments["dtype"] or self.dtype),
-                                bool(arguments.arguments["trainable"]))
+        weight = _PlannedWeight(
+            shape,
+            np.dtype(arguments.arguments["dtype"] or self.dtype),
+            bool(arguments.arguments["trainable"]),
+        )
         planned.append(weight)
         return weight
 
@@ -405,7 +424,9 @@ def _read_weights(model, h5):
         keys.add(key)
         variables = _stored_order(layer.weights)
         for variable, dataset in zip(variables, _datasets(h5, key, len(variables), layer)):
-            _check_dataset(dataset, variable.shape, f"layer {layer.name!r}, weight {variable.name!r}")
+            _check_dataset(
+                dataset, variable.shape, f"layer {layer.name!r}, weight {variable.name!r}"
+            )
             pairs.append((variable.assign, variable.dtype, dataset))
     stored_layers = _group(h5, "layers")
     extra = sorted(set(stored_layers.keys() if stored_layers is not None else ()) - keys)

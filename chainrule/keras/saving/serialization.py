@@ -175,8 +175,12 @@ def _serialize_dict(config):
 
 def _object_form(cls, config):
     module, registered = _module_of(cls)
-    return {"module": module, "class_name": cls.__name__, "config": config,
-            "registered_name": registered}
+    return {
+        "module": module,
+        "class_name": cls.__name__,
+        "config": config,
+        "registered_name": registered,
+    }
 
 
 def _module_of(cls):
@@ -195,14 +199,22 @@ def _function_form(fn):
             if value is fn:
                 return name
     name = getattr(fn, "__name__", type(fn).__name__)
-    return {"module": getattr(fn, "__module__", None), "class_name": "function", "config": name,
-            "registered_name": "function"}
+    return {
+        "module": getattr(fn, "__module__", None),
+        "class_name": "function",
+        "config": name,
+        "registered_name": "function",
+    }
 
 
 def dtype_policy(dtype):
     """Keras's description of a layer's dtype: a ``DTypePolicy`` named after it."""
-    return {"module": "keras", "class_name": "DTypePolicy", "config": {"name": np.dtype(dtype).name},
-            "registered_name": None}
+    return {
+        "module": "keras",
+        "class_name": "DTypePolicy",
+        "config": {"name": np.dtype(dtype).name},
+        "registered_name": None,
+    }
 
 
 def layer_config(layer, input_shape=None):
@@ -233,16 +245,25 @@ def _layer_input_shapes(model):
 def sequential_config(model):
     """``Sequential.get_config()`` in Keras 3's form: name, trainable, dtype, the layers (an
     ``InputLayer`` first when the input shape is known) and ``build_input_shape``."""
-    configs = [layer_config(layer, shape)
-               for layer, shape in zip(model.layers, _layer_input_shapes(model))]
+    configs = [
+        layer_config(layer, shape) for layer, shape in zip(model.layers, _layer_input_shapes(model))
+    ]
     first = model._layers[0] if model._layers else None
     if isinstance(first, layers.InputLayer):
         configs.insert(0, layer_config(first))
     elif model.batch_input_shape is not None:
-        configs.insert(0, layer_config(layers.InputLayer(batch_shape=model.batch_input_shape,
-                                                         name="input_layer")))
-    config = {"name": model.name, "trainable": model.trainable, "dtype": dtype_policy(model.dtype),
-              "layers": configs}
+        configs.insert(
+            0,
+            layer_config(
+                layers.InputLayer(batch_shape=model.batch_input_shape, name="input_layer")
+            ),
+        )
+    config = {
+        "name": model.name,
+        "trainable": model.trainable,
+        "dtype": dtype_policy(model.dtype),
+        "layers": configs,
+    }
     if model.batch_input_shape is not None:
         config["build_input_shape"] = list(model.batch_input_shape)
     return config
@@ -378,8 +399,8 @@ def _resolve_class(module, class_name, custom_objects):
     remedy = (
         "A Lambda layer holds Python code, and chainrule never runs code from a file: rebuild "
         "the model with a layer class instead."
-        if class_name == "Lambda" else
-        f"To load a class of your own, pass custom_objects={{{class_name!r}: YourClass}}."
+        if class_name == "Lambda"
+        else f"To load a class of your own, pass custom_objects={{{class_name!r}: YourClass}}."
     )
     raise FileFormatError(
         f"Unknown class {class_name!r} (module {module!r}): chainrule builds only its own classes "
@@ -445,8 +466,9 @@ def sequential_layers(config, custom_objects=None):
         deserialize_keras_object(config["dtype"])  # a policy chainrule cannot honour is an error
     built = []
     for index, layer_description in enumerate(config["layers"]):
-        cls = _resolve_class(*_names(layer_description, f"Layer {index} of the model"),
-                             custom_objects)
+        cls = _resolve_class(
+            *_names(layer_description, f"Layer {index} of the model"), custom_objects
+        )
         if not issubclass(cls, Layer) or issubclass(cls, Sequential):
             raise FileFormatError(
                 f"Layer {index} of the model is a {cls.__name__}; a Sequential model holds "
