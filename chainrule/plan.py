@@ -78,17 +78,20 @@ class Plan:
             self.backward.append((slots[id(tensor)], arguments, node.params, parents))
         self.wrt = [slots.get(id(w)) for w in wrt]
 
+        self.fixes = set()
         self.source, self._replay = self._compile()
         self._variable_objects = [variable for _, variable in self.variables]
 
-    def _compile(self):
+    def _compile(self, fixes=None):
         """Write the replay as straight-line Python (one line per forward op or VJP) and compile
         it: the same calls as the engine makes, without its per-op bookkeeping.
 
         The generated source is kept in ``self.source``: the chain rule of this computation,
-        written out.
+        written out. ``fixes`` names the VJP results that need summing back to their input's
+        shape or casting to its dtype; None checks every one and notes in ``self.fixes`` those
+        that did (shapes and dtypes are fixed per plan, so one run tells).
         """
-        namespace = {"unbroadcast": unbroadcast}
+        namespace = {"unbroadcast": unbroadcast, "fixes": self.fixes}
         for slot, value in enumerate(self.values):
             namespace[f"v{slot}"] = value  # constants; inputs and results are locals below
         lines = ["def replay(arrays, variables):"]
@@ -112,8 +115,12 @@ class Plan:
                 name = f"b{k}_{j}"
                 namespace[name], namespace[f"S{name}"], namespace[f"D{name}"] = vjp, shape, dtype
                 lines.append(f"    t = {name}(g{out}, {call})  # {vjp.__name__}")
-                lines.append(f"    if t.shape != S{name}: t = unbroadcast(t, S{name})")
-                lines.append(f"    if t.dtype != D{name}: t = t.astype(D{name})")
+                if fixes is None:
+                    lines.append(f"    if t.shape != S{name} or t.dtype != D{name}:")
+                    lines.append(f"        fixes.add({name!r})")
+                if fixes is None or name in fixes:
+                    lines.append(f"    if t.shape != S{name}: t = unbroadcast(t, S{name})")
+                    lines.append(f"    if t.dtype != D{name}: t = t.astype(D{name})")
                 lines.append(f"    g{slot} = g{slot} + t" if slot in have else f"    g{slot} = t")
                 have.add(slot)
         outputs = ", ".join(f"v{i}" for i in self.outputs)
@@ -126,6 +133,10 @@ class Plan:
     def run(self, *arrays):
         """Replay on new input ``arrays``: returns (outputs as arrays, gradients w.r.t. ``wrt``)."""
         return self._replay(arrays, self._variable_objects)
+
+    def specialize(self):
+        """Recompile without the shape and dtype checks that the runs so far showed unneeded."""
+        self.source, self._replay = self._compile(fixes=set(self.fixes))
 
     def matches(self, outputs, grads, arrays):
         """True if replaying on ``arrays`` reproduces the engine's ``outputs`` and ``grads``."""

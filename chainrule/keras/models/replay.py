@@ -65,6 +65,8 @@ class TrainStepPlans:
         random.set_state(state)
         same = not side_effects and plan.matches([loss, y_pred], grads, arrays)
         random.set_state(after_state)
+        if same:
+            plan.specialize()
         self.plans[key] = plan if same else _DISABLED
         return loss, y_pred, grads
 
