@@ -15,9 +15,9 @@ IMPORT_SECONDS = time.perf_counter() - _began
 
 import numpy as np
 import numpy_loop
-import torch.nn.functional as F
 from common import CLASSES, PIXELS, EpochClock, load_mnist, parse_args, write_result
 from torch import nn
+from torch_epoch import train_epoch
 
 OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}
 
@@ -43,27 +43,15 @@ def main():
     x, labels = torch.from_numpy(data["x_train"]), torch.from_numpy(data["labels_train"])
     model = build_model(config["hidden"], args.seed)
     optimizer = OPTIMIZERS[config["optimizer"]](model.parameters(), lr=config["learning_rate"])
-    n, batch_size = len(x), config["batch_size"]
     clock = EpochClock()
     for _ in range(config["epochs"]):
         clock.start()
-        total_loss = correct = 0.0
-        order = torch.randperm(n)
-        for start in range(0, n, batch_size):
-            index = order[start : start + batch_size]
-            xb, yb = x[index], labels[index]
-            logits = model(xb)
-            loss = F.cross_entropy(logits, yb)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            total_loss += loss.item() * len(index)
-            correct += (logits.argmax(1) == yb).sum().item()
+        loss, train_accuracy = train_epoch(model, optimizer, x, labels, config["batch_size"])
         clock.stop()
     with torch.no_grad():
         predicted = model(torch.from_numpy(data["x_test"])).argmax(1).numpy()
     accuracy = np.mean(predicted == data["labels_test"])
-    logs = {"loss": total_loss / n, "accuracy": correct / n}
+    logs = {"loss": loss, "accuracy": train_accuracy}
     backend = {
         "blas": "mkl" if torch.backends.mkl.is_available() else "not mkl",
         "cpu_capability": torch.backends.cpu.get_cpu_capability(),

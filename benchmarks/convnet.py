@@ -99,8 +99,8 @@ def run_tf(data, epochs, seed):
 
 def run_torch(data, epochs, seed):
     import torch
-    import torch.nn.functional as F
     from torch import nn
+    from torch_epoch import train_epoch
 
     torch.manual_seed(seed)
     model = nn.Sequential(
@@ -134,18 +134,7 @@ def run_torch(data, epochs, seed):
     clock = EpochClock()
     for _ in range(epochs):
         clock.start()
-        total_loss = correct = 0.0
-        order = torch.randperm(split)
-        for start in range(0, split, BATCH_SIZE):
-            index = order[start : start + BATCH_SIZE]
-            xb, yb = x_train[index], labels_train[index]
-            logits = model(xb)
-            loss = F.cross_entropy(logits, yb)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            total_loss += loss.item() * len(index)
-            correct += (logits.argmax(1) == yb).sum().item()
+        loss, train_accuracy = train_epoch(model, optimizer, x_train, labels_train, BATCH_SIZE)
         val_accuracy = accuracy_on(x_val, labels_val)
         clock.stop()
     x_test, y_test = images(data, "test")
@@ -153,7 +142,7 @@ def run_torch(data, epochs, seed):
         torch.from_numpy(np.ascontiguousarray(x_test.transpose(0, 3, 1, 2))),
         torch.from_numpy(y_test.argmax(1)),
     )
-    logs = {"loss": total_loss / split, "accuracy": correct / split, "val_accuracy": val_accuracy}
+    logs = {"loss": loss, "accuracy": train_accuracy, "val_accuracy": val_accuracy}
     backend = {
         "blas": "mkl" if torch.backends.mkl.is_available() else "not mkl",
         "mkldnn": torch.backends.mkldnn.is_available(),
