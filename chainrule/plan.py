@@ -12,6 +12,8 @@ plan, so :meth:`Plan.matches` lets a caller check a plan against the engine on a
 before trusting it.
 """
 
+import ast
+
 import numpy as np
 
 from .engine import Tensor, _topological_order, post_order, tracing, unbroadcast
@@ -29,6 +31,9 @@ class Plan:
         wrt: the Variables whose gradients :meth:`run` returns (the trainable weights).
 
     The outputs must have been computed under ``chainrule.engine.tracing()``.
+
+    ``plan.run(*arrays)`` replays it on new input arrays (the compiled function itself) and
+    returns (the outputs as arrays, the gradients w.r.t. ``wrt``).
     """
 
     def __init__(self, inputs, outputs, wrt):
@@ -79,8 +84,7 @@ class Plan:
         self.wrt = [slots.get(id(w)) for w in wrt]
 
         self.fixes = set()
-        self.source, self._replay = self._compile()
-        self._variable_objects = [variable for _, variable in self.variables]
+        self.source, self.run = self._compile()
 
     def _compile(self, fixes=None):
         """Write the replay as straight-line Python (one line per forward op or VJP) and compile
@@ -92,15 +96,16 @@ class Plan:
         that did (shapes and dtypes are fixed per plan, so one run tells).
         """
         namespace = {"unbroadcast": unbroadcast, "fixes": self.fixes}
+        namespace["variables"] = [variable for _, variable in self.variables]
         for slot, value in enumerate(self.values):
             namespace[f"v{slot}"] = value  # constants; inputs and results are locals below
-        lines = ["def replay(arrays, variables):"]
+        lines = ["def replay(*arrays):"]
         lines.append("    " + ", ".join(f"v{i}" for i in range(self.n_inputs)) + ", = arrays")
         for k, (slot, _) in enumerate(self.variables):
             lines.append(f"    v{slot} = variables[{k}].data")
         for k, (forward, arguments, params, out) in enumerate(self.forward):
-            namespace[f"f{k}"], namespace[f"p{k}"] = forward, params
-            call = ", ".join(f"v{i}" for i in arguments) + (f", **p{k}" if params else "")
+            namespace[f"f{k}"] = forward
+            call = ", ".join(f"v{i}" for i in arguments) + _keywords(params, f"p{k}", namespace)
             lines.append(f"    v{out} = f{k}({call})  # {forward.__name__}")
         loss = self.outputs[0]
         namespace["seed"] = self.seed
@@ -109,8 +114,8 @@ class Plan:
         for k, (out, arguments, params, parents) in enumerate(self.backward):
             if out not in have:
                 continue
-            namespace[f"q{k}"] = params
-            call = ", ".join(f"v{i}" for i in (out,) + arguments) + (f", **q{k}" if params else "")
+            call = ", ".join(f"v{i}" for i in (out,) + arguments)
+            call += _keywords(params, f"q{k}", namespace)
             for j, (vjp, slot, shape, dtype) in enumerate(parents):
                 name = f"b{k}_{j}"
                 namespace[name], namespace[f"S{name}"], namespace[f"D{name}"] = vjp, shape, dtype
@@ -130,13 +135,9 @@ class Plan:
         exec(compile(source, "<chainrule plan>", "exec"), namespace)  # noqa: S102 (our own code)
         return source, namespace["replay"]
 
-    def run(self, *arrays):
-        """Replay on new input ``arrays``: returns (outputs as arrays, gradients w.r.t. ``wrt``)."""
-        return self._replay(arrays, self._variable_objects)
-
     def specialize(self):
         """Recompile without the shape and dtype checks that the runs so far showed unneeded."""
-        self.source, self._replay = self._compile(fixes=set(self.fixes))
+        self.source, self.run = self._compile(fixes=set(self.fixes))
 
     def matches(self, outputs, grads, arrays):
         """True if replaying on ``arrays`` reproduces the engine's ``outputs`` and ``grads``."""
@@ -152,6 +153,21 @@ class Plan:
             )
             for a, b in pairs
         )
+
+
+def _keywords(params, name, namespace):
+    """The keyword arguments of a generated call: written out when every value is a literal
+    that reads back equal (``axis=-1``), else passed as ``**name`` from the namespace."""
+    if not params:
+        return ""
+    try:
+        literal = all(ast.literal_eval(repr(v)) == v for v in params.values())
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        literal = False
+    if literal and all(key.isidentifier() for key in params):
+        return "".join(f", {key}={value!r}" for key, value in params.items())
+    namespace[name] = params
+    return f", **{name}"
 
 
 def _vjp_function(prim, argnum):

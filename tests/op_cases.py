@@ -170,6 +170,25 @@ CASES = {
             ),
         ),
     ],
+    "mean_softmax_cross_entropy": [
+        (ops.mean_softmax_cross_entropy, (randn(4, 5), rng.dirichlet(np.ones(5), 4))),
+        (ops.mean_softmax_cross_entropy, (randn(2, 3, 4), rng.uniform(0, 1, (2, 3, 4)))),
+        (
+            lambda z, t: ops.mean_softmax_cross_entropy(z, t, axis=0),
+            (randn(3, 4), rng.uniform(0, 1, (3, 4))),
+        ),
+        (
+            lambda z, t: ops.mean_softmax_cross_entropy(z, t, cr.softmax(z)),
+            (randn(6, 3), randn(6, 3)),
+        ),
+        (
+            lambda z, t: ops.mean_softmax_cross_entropy(z, t, cr.softmax(z)),
+            (
+                np.array([[800.0, 0.0, -5.0], [1.0, 2.0, 3.0]]),
+                np.array([[0.0, 1.0, 0.0], [1.0, 0, 0]]),
+            ),
+        ),
+    ],
     "sparse_softmax_cross_entropy": [
         (ops.sparse_softmax_cross_entropy, (randn(4, 5), np.array([0, 4, 2, 2]))),
         (ops.sparse_softmax_cross_entropy, (randn(2, 3, 4), rng.integers(0, 4, (2, 3)))),

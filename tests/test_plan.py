@@ -113,8 +113,9 @@ def test_the_plan_source_writes_out_the_chain_rule():
     )
     model.compile("sgd", "categorical_crossentropy")
     plan = _traced(model, [np.ones((4, 2), np.float32), np.eye(2, dtype=np.float32)[[0, 1, 0, 1]]])
-    assert "# linear" in plan.source and "# softmax_cross_entropy" in plan.source
+    assert "# linear" in plan.source and "# mean_softmax_cross_entropy" in plan.source
     assert "# _linear_vjp_kernel" in plan.source and "# _relu_vjp" in plan.source
+    assert "axis=-1)  # softmax" in plan.source and "**" not in plan.source  # literal keywords
 
 
 def test_dropout_draws_afresh_in_each_replayed_step():

@@ -111,7 +111,7 @@ def test_the_articles_network():
     loss = model.compute_loss(x, y, model(x))
     nodes, edges = parse_dot(viz.to_dot(loss))
     assert sorted(_ops(nodes)) == sorted(
-        ["linear", "relu", "linear", "softmax", "softmax_cross_entropy", "mean"]
+        ["linear", "relu", "linear", "softmax", "mean_softmax_cross_entropy"]
     )
     labels = " ".join(attrs["label"] for attrs in nodes.values())
     assert re.search(r"dense(_\d+)?/kernel\\n\(4, 3\) float32", labels)

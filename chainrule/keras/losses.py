@@ -77,6 +77,16 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
 
     With ``label_smoothing`` s and k classes, the labels become y_true (1 - s) + s / k.
     """
+    return _categorical_crossentropy(y_true, y_pred, from_logits, label_smoothing, axis)
+
+
+def mean_categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
+    """The mean over samples of :func:`categorical_crossentropy` (its default reduction), with
+    the softmax cross-entropy and the mean fused into one op and one gradient."""
+    return _categorical_crossentropy(y_true, y_pred, from_logits, label_smoothing, axis, True)
+
+
+def _categorical_crossentropy(y_true, y_pred, from_logits, label_smoothing, axis, mean=False):
     y_true, y_pred = _as_pair(y_true, y_pred)
     if y_true.shape != y_pred.shape:
         hint = (
@@ -91,14 +101,16 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
         )
     if label_smoothing:
         y_true = y_true * (1.0 - label_smoothing) + label_smoothing / y_pred.shape[axis]
+    fused = ops.mean_softmax_cross_entropy if mean else ops.softmax_cross_entropy
     if from_logits:
-        return ops.softmax_cross_entropy(y_pred, y_true, axis=axis)
+        return fused(y_pred, y_true, axis=axis)
     logits = _recorded_input(y_pred, ops.softmax)
     if logits is not None:  # reuse the softmax already computed: y_pred
-        return ops.softmax_cross_entropy(logits, y_true, y_pred, axis=axis)
+        return fused(logits, y_true, y_pred, axis=axis)
     probabilities = y_pred / ops.sum(y_pred, axis=axis, keepdims=True)
     probabilities = ops.clip(probabilities, EPSILON, 1.0 - EPSILON)
-    return -ops.sum(y_true * ops.log(probabilities), axis=axis)
+    per_sample = -ops.sum(y_true * ops.log(probabilities), axis=axis)
+    return ops.mean(per_sample) if mean else per_sample
 
 
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, axis=-1):
@@ -155,6 +167,7 @@ def _check_same_shape(name, y_true, y_pred):
 # ----- Loss objects ------------------------------------------------------------------------------
 
 REDUCTIONS = ("sum_over_batch_size", "sum", "none", "mean", "mean_with_sample_weight", None)
+_MEANS = ("sum_over_batch_size", "mean")  # sum(values) / number of values
 
 
 def reduce_weighted(values, sample_weight, reduction):
@@ -176,7 +189,7 @@ def reduce_weighted(values, sample_weight, reduction):
         values = values * weight
     if reduction is None or reduction == "none":
         return values
-    if sample_weight is None and reduction in ("sum_over_batch_size", "mean"):
+    if sample_weight is None and reduction in _MEANS:
         return ops.mean(values)  # = sum(values) / number of values, in one op
     total = ops.sum(values)
     if reduction == "sum":
@@ -224,6 +237,12 @@ class LossFunctionWrapper(Loss):
     def __init__(self, fn, reduction="sum_over_batch_size", name=None, **kwargs):
         super().__init__(name=name or fn.__name__, reduction=reduction)
         self.fn, self.fn_kwargs = fn, kwargs
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        fused = _FUSED_MEANS.get(self.fn)
+        if fused is not None and sample_weight is None and self.reduction in _MEANS:
+            return fused(y_true, y_pred, **self.fn_kwargs)
+        return super().__call__(y_true, y_pred, sample_weight)
 
     def call(self, y_true, y_pred):
         return self.fn(y_true, y_pred, **self.fn_kwargs)
@@ -281,6 +300,8 @@ BinaryCrossentropy = _loss_class(
     "from_logits=False, label_smoothing=0.0, axis=-1",
 )
 
+# Per-sample losses whose mean (the default reduction, without sample weights) is one fused op.
+_FUSED_MEANS = {categorical_crossentropy: mean_categorical_crossentropy}
 mse = MSE = mean_squared_error
 mae = MAE = mean_absolute_error
 

@@ -85,13 +85,13 @@ class Mean(Metric):
 
     def update_state(self, values, sample_weight=None):
         values = _array(values)
-        if isinstance(sample_weight, (int, float)) and values.ndim == 0:
-            self.total += float(values) * sample_weight  # a batch's mean, weighted by its size
-            self.count += sample_weight
-            return
         if sample_weight is None:
             self.total += float(values.sum())
             self.count += values.size
+            return
+        if isinstance(sample_weight, (int, float)) and values.ndim == 0:
+            self.total += float(values) * sample_weight  # a batch's mean, weighted by its size
+            self.count += sample_weight
             return
         weight = np.broadcast_to(_array(sample_weight).astype(np.float64), values.shape)
         self.total += float((values * weight).sum())

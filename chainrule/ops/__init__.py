@@ -46,6 +46,7 @@ from .linalg import linear, matmul
 from .nn import (
     log_softmax,
     logsumexp,
+    mean_softmax_cross_entropy,
     one_hot,
     sigmoid_cross_entropy,
     softmax,

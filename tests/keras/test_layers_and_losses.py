@@ -161,3 +161,42 @@ def test_activation_layer():
     np.testing.assert_allclose(
         Activation("tanh")(np.array([[0.5]])).numpy(), [[np.tanh(0.5)]], rtol=1e-6
     )
+
+
+@pytest.mark.parametrize(
+    "kwargs, through",
+    [
+        ({}, "softmax"),  # the fused op on the recorded logits, reusing the probabilities
+        ({"from_logits": True}, "logits"),
+        ({"label_smoothing": 0.1}, "softmax"),
+        ({}, "probabilities"),  # no recorded softmax: the clipped formula, then its mean
+    ],
+)
+def test_the_fused_mean_crossentropy_equals_the_mean_of_the_per_sample_loss(kwargs, through):
+    """CategoricalCrossentropy's default reduction runs as one fused op: the same value and the
+    same gradient as the per-sample losses followed by their mean."""
+    labels = rng.dirichlet(np.ones(4), 5)
+    logits = rng.standard_normal((5, 4))
+
+    def y_pred(z):
+        if through == "softmax":
+            return activations.softmax(z)
+        if through == "probabilities":
+            return cr.Tensor(1.0) * activations.softmax(z)  # a product: not a recorded softmax
+        return z
+
+    def fused(z):
+        return losses.CategoricalCrossentropy(**kwargs)(labels, y_pred(z))
+
+    def reference(z):
+        return cr.mean(losses.categorical_crossentropy(labels, y_pred(z), **kwargs))
+
+    z1, z2 = (cr.Tensor(logits, requires_grad=True) for _ in range(2))
+    value, expected = fused(z1), reference(z2)
+    assert value.item() == pytest.approx(expected.item(), rel=1e-12)
+    value.backward()
+    expected.backward()
+    np.testing.assert_allclose(z1.grad.numpy(), z2.grad.numpy(), rtol=1e-10, atol=1e-14)
+    assert cr.gradcheck(fused, logits) < 1e-6
+    if through in ("softmax", "logits"):
+        assert value._node.prim is cr.ops.mean_softmax_cross_entropy

@@ -211,6 +211,13 @@ class Optimizer:
         Raises:
             ValueError: a gradient whose shape differs from its variable's, or no gradient.
         """
+        grads = list(grads)
+        for g, v in zip(grads, variables):
+            if not isinstance(g, ndarray_types) or g.shape != v.data.shape:
+                break
+        else:  # the usual case: an array of the right shape for every variable
+            if len(grads) == len(variables):
+                return grads, variables, ()
         checked, kept, missing = [], [], []
         for g, v in zip(grads, variables):
             if g is None:

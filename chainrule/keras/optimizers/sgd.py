@@ -1,6 +1,5 @@
 """Stochastic gradient descent, the article's update W <- W - η dL/dW, with Keras's momentum."""
 
-from ...backend import xp_of
 from .base import Optimizer
 
 
@@ -28,12 +27,17 @@ class SGD(Optimizer):
             self.add_slots(variables, "momentum")
         super().build(variables)
 
+    def _backend_update_step(self, grads, variables, learning_rate):
+        if self.momentum:
+            return super()._backend_update_step(grads, variables, learning_rate)
+        for gradient, variable in zip(grads, variables):  # update_step's first case, inline
+            variable.data -= gradient * learning_rate
+        return None
+
     def update_step(self, gradient, variable, learning_rate):
         w = variable.data
         if not self.momentum:
-            (step,) = self.scratch(variable, 1)
-            xp_of(w).multiply(gradient, learning_rate, out=step)  # w <- w - η g, in place
-            w -= step
+            w -= gradient * learning_rate  # w <- w - η g, in place
             return
         velocity = self.slot(variable, "momentum")
         velocity *= self.momentum
