@@ -12,21 +12,31 @@ from .registry import lookup
 
 
 def _array(x):
+    if type(x) is np.ndarray:  # the usual case, as fit passes them
+        return x
     return x.numpy() if isinstance(x, Tensor) else np.asarray(x)
 
 
 def categorical_accuracy(y_true, y_pred):
     """1.0 where argmax(y_true) == argmax(y_pred) over the last axis, else 0.0."""
+    return _categorical_hits(y_true, y_pred).astype(np.float32)
+
+
+def _categorical_hits(y_true, y_pred):
     y_true, y_pred = _array(y_true), _array(y_pred)
-    return (y_true.argmax(axis=-1) == y_pred.argmax(axis=-1)).astype(np.float32)
+    return y_true.argmax(axis=-1) == y_pred.argmax(axis=-1)
 
 
 def sparse_categorical_accuracy(y_true, y_pred):
     """1.0 where the integer label equals argmax(y_pred) over the last axis, else 0.0."""
+    return _sparse_categorical_hits(y_true, y_pred).astype(np.float32)
+
+
+def _sparse_categorical_hits(y_true, y_pred):
     y_true, y_pred = _array(y_true), _array(y_pred)
     if y_true.ndim == y_pred.ndim and y_true.shape[-1] == 1:
         y_true = y_true[..., 0]
-    return (y_true == y_pred.argmax(axis=-1)).astype(np.float32)
+    return y_true == y_pred.argmax(axis=-1)
 
 
 def binary_accuracy(y_true, y_pred, threshold=0.5):
@@ -125,29 +135,37 @@ class MeanMetricWrapper(Mean):
         return {**super().get_config(), **self.fn_kwargs}
 
 
-def _metric_class(class_name, fn, default_name, direction):
+def _metric_class(class_name, fn, default_name, direction, hits=None):
     """A Keras metric class around ``fn``; ``direction`` ("up" or "down") says which way is
-    better, for callbacks that monitor it in mode "auto"."""
+    better, for callbacks that monitor it in mode "auto". For an accuracy, ``hits(y_true,
+    y_pred)`` gives fn's values as booleans, which an unweighted update counts directly."""
 
     def __init__(self, name=default_name, dtype=None, **kwargs):
         MeanMetricWrapper.__init__(self, fn, name=name, dtype=dtype, **kwargs)
 
-    return type(
-        class_name,
-        (MeanMetricWrapper,),
-        {
-            "__init__": __init__,
-            "__doc__": f"Running mean of: {fn.__doc__}",
-            "_direction": direction,
-        },
-    )
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        if sample_weight is not None:
+            return MeanMetricWrapper.update_state(self, y_true, y_pred, sample_weight)
+        correct = hits(y_true, y_pred)
+        self.total += np.count_nonzero(correct)
+        self.count += correct.size
+        return None
+
+    methods = {"__init__": __init__, "__doc__": f"Running mean of: {fn.__doc__}"}
+    if hits is not None:
+        methods["update_state"] = update_state
+    return type(class_name, (MeanMetricWrapper,), {**methods, "_direction": direction})
 
 
 CategoricalAccuracy = _metric_class(
-    "CategoricalAccuracy", categorical_accuracy, "categorical_accuracy", "up"
+    "CategoricalAccuracy", categorical_accuracy, "categorical_accuracy", "up", _categorical_hits
 )
 SparseCategoricalAccuracy = _metric_class(
-    "SparseCategoricalAccuracy", sparse_categorical_accuracy, "sparse_categorical_accuracy", "up"
+    "SparseCategoricalAccuracy",
+    sparse_categorical_accuracy,
+    "sparse_categorical_accuracy",
+    "up",
+    _sparse_categorical_hits,
 )
 BinaryAccuracy = _metric_class("BinaryAccuracy", binary_accuracy, "binary_accuracy", "up")
 

@@ -15,8 +15,11 @@ def _max_keepdims(a, axis):
     """max of ``a`` over ``axis``, keeping it as size 1. For the rows of a matrix the maximum
     is read at the argmax, which NumPy finds several times faster than it reduces with max
     over a short last axis (a NaN propagates either way: argmax points at it)."""
-    if _rows_of_matrix(a, axis) and a.shape[1]:
-        return a[_constant(np.arange, a.shape[0], np.intp), a.argmax(axis=1)][:, None]
+    if a.ndim == 2 and axis in (-1, 1) and a.shape[1] and isinstance(a, np.ndarray):
+        rows = _ROWS.get(a.shape[0])
+        if rows is None:
+            rows = _ROWS[a.shape[0]] = np.arange(a.shape[0])
+        return a[rows, a.argmax(axis=1)][:, None]
     return a.max(axis=axis, keepdims=True)
 
 
@@ -24,27 +27,16 @@ def _sum_keepdims(a, axis):
     """sum of ``a`` over ``axis``, keeping it as size 1. For the rows of a float matrix the
     sums are its product with a ones vector, which BLAS computes about twice as fast as NumPy
     reduces over a short last axis (the same sums, added in BLAS's order)."""
-    if _rows_of_matrix(a, axis) and a.dtype.kind == "f":
-        return (a @ _constant(np.ones, a.shape[1], a.dtype))[:, None]
+    if a.ndim == 2 and axis in (-1, 1) and a.dtype.kind == "f" and isinstance(a, np.ndarray):
+        ones = _ONES.get((a.shape[1], a.dtype))
+        if ones is None:
+            ones = _ONES[a.shape[1], a.dtype] = np.ones(a.shape[1], a.dtype)
+        return (a @ ones)[:, None]
     return a.sum(axis=axis, keepdims=True)
 
 
-def _rows_of_matrix(a, axis):
-    """Whether ``axis`` runs along the rows of a NumPy matrix ``a`` (its short last axis)."""
-    return a.ndim == 2 and axis in (-1, 1) and isinstance(a, np.ndarray)
-
-
-_CONSTANTS = {}  # the small constant arrays of the two helpers above, made once per size
-
-
-def _constant(make, n, dtype):
-    """``make(n, dtype=dtype)`` (np.arange or np.ones), made on the first call only."""
-    key = (make, n, dtype)
-    array = _CONSTANTS.get(key)
-    if array is None:
-        array = _CONSTANTS[key] = make(n, dtype=dtype)
-        array.flags.writeable = False
-    return array
+# The constants of the two functions above, made once per size: row indices, ones vectors.
+_ROWS, _ONES = {}, {}
 
 
 @primitive
@@ -144,25 +136,17 @@ def mean_softmax_cross_entropy(logits, labels, probabilities=None, axis=-1):
     ``probabilities`` is used as in :func:`softmax_cross_entropy`; no gradient flows into it.
     """
     xp = xp_of(logits)
-    n = _samples(logits, axis)
+    n = logits.size // logits.shape[axis] if logits.size else 1  # samples
     if probabilities is not None and probabilities.min() > xp.finfo(probabilities.dtype).tiny:
         return (labels * xp.log(probabilities)).sum() / -n
     return softmax_cross_entropy.forward(logits, labels, probabilities, axis=axis).sum() / n
 
 
-def _samples(logits, axis):
-    """n, the number of samples: the elements of ``logits`` over the size of ``axis`` (at
-    least 1, so that an empty batch has a zero mean)."""
-    classes = logits.shape[axis] if logits.ndim else 1
-    return logits.size // classes if logits.size else 1
-
-
 def _per_sample_scale(g, logits, axis):
     """g / n for the mean over n samples: a Python float for an array g (so the product keeps
     the logits' dtype), a Tensor when the VJP itself is being recorded."""
-    return (
-        g / _samples(logits, axis) if isinstance(g, Tensor) else float(g) / _samples(logits, axis)
-    )
+    n = logits.size // logits.shape[axis] if logits.size else 1
+    return g / n if isinstance(g, Tensor) else float(g) / n
 
 
 @mean_softmax_cross_entropy.defvjp(0)

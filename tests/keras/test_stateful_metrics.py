@@ -238,3 +238,28 @@ def test_a_per_class_f1_score_is_logged_as_an_array(capsys):
     np.testing.assert_allclose(history.history["f1_score"][0], at_once.result())
     # the progress line shows the mean over the classes, as Keras's does
     assert f"f1_score: {np.mean(at_once.result()):.4f}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_accuracies_count_hits_as_the_mean_of_their_per_sample_values(sparse):
+    """An unweighted update counts the correct predictions directly; the result is the running
+    mean of the per-sample function over all batches, as with sample weights of one."""
+    rng = np.random.default_rng(4)
+    cls, fn = (
+        (metrics.SparseCategoricalAccuracy, metrics.sparse_categorical_accuracy)
+        if sparse
+        else (metrics.CategoricalAccuracy, metrics.categorical_accuracy)
+    )
+    counted, weighted, values = cls(), cls(), []
+    for n in (7, 1, 12):
+        labels = rng.integers(0, 3, n)
+        y_true = labels[:, None] if sparse else np.eye(3, dtype=np.float32)[labels]
+        y_pred = rng.random((n, 3)).astype(np.float32)
+        y_pred[0] = y_pred[0, 0]  # a tie: the first maximum is the prediction, as argmax says
+        counted.update_state(y_true, y_pred)
+        weighted.update_state(y_true, y_pred, sample_weight=np.ones(n))
+        values.append(fn(y_true, y_pred))
+    expected = np.concatenate(values).astype(np.float64).mean()
+    assert counted.result_value() == pytest.approx(expected, abs=1e-12)
+    assert weighted.result_value() == pytest.approx(expected, abs=1e-7)
+    assert 0 < expected < 1
