@@ -552,3 +552,39 @@ def test_rmsprop_rejects_out_of_range_hyperparameters():
                 optimizers.RMSprop(**{argument: bad})
     with pytest.raises(ValueError, match="epsilon must be positive"):
         optimizers.RMSprop(epsilon=0)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: optimizers.Adam(amsgrad=True),
+        lambda: optimizers.AdamW(weight_decay=0.01),
+        lambda: optimizers.Nadam(),
+        lambda: optimizers.Adamax(),
+        lambda: optimizers.RMSprop(momentum=0.5, centered=True),
+        lambda: optimizers.Adagrad(),
+        lambda: optimizers.Adadelta(learning_rate=1.0),
+        lambda: optimizers.Lion(),
+        lambda: optimizers.SGD(momentum=0.9, nesterov=True),
+    ],
+)
+def test_large_variables_are_updated_block_by_block_with_the_same_result(make, monkeypatch):
+    """A variable of more than two blocks is updated one cache-sized block at a time, each block
+    standing in for the variable: the result is the whole-array update, bit for bit."""
+    from chainrule.keras.optimizers import base
+
+    rng = np.random.default_rng(5)
+    shape = (3, base.BLOCK + 7)  # three blocks and a short last one
+    start = rng.standard_normal(shape).astype(np.float32)
+    grads = [rng.standard_normal(shape).astype(np.float32) for _ in range(3)]
+
+    def train(block):
+        monkeypatch.setattr(base, "BLOCK", block)
+        variable, optimizer = cr.Variable(start.copy()), make()
+        for g in grads:
+            optimizer.apply([g], [variable])
+        return variable.numpy()
+
+    blocked, whole = train(base.BLOCK), train(10**9)
+    np.testing.assert_array_equal(blocked, whole)
+    assert not np.array_equal(blocked, start)

@@ -16,8 +16,8 @@ import warnings
 
 import numpy as np
 
-from ...backend import keep_freed_memory
 from ...engine import Tensor, no_grad
+from ...runtime import training_runtime
 from .. import losses as losses_module
 from .. import metrics as metrics_module
 from .. import optimizers as optimizers_module
@@ -250,6 +250,7 @@ class Model(Layer):
         return self.get_metrics_result()
 
     # ----- fit ---------------------------------------------------------------------------------
+    @training_runtime
     def fit(
         self,
         x=None,
@@ -300,7 +301,6 @@ class Model(Layer):
                 data errors of ``checked_arrays`` in :mod:`chainrule.keras.models.data`.
         """
         self._require_compiled("fit")
-        keep_freed_memory()
         batch_size = data.check_count(batch_size, "batch_size")
         validation_batch_size = (
             data.check_count(validation_batch_size, "validation_batch_size") or batch_size
@@ -399,6 +399,7 @@ class Model(Layer):
             )
         return logs, steps
 
+    @training_runtime
     def evaluate(
         self,
         x=None,
@@ -422,7 +423,6 @@ class Model(Layer):
             order; a dict {name: value} with ``return_dict=True``.
         """
         self._require_compiled("evaluate")
-        keep_freed_memory()
         steps = data.check_count(steps, "steps")
         batches = data.batches("evaluate", x, y, sample_weight, batch_size, steps)
         bar = Progbar(0, verbose=1 if verbose == "auto" else verbose) if verbose else None
@@ -435,11 +435,11 @@ class Model(Layer):
         values = [logs[m.name] for m in self.metrics]
         return values[0] if len(values) == 1 else values
 
+    @training_runtime
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """The model's outputs as one NumPy array: for arrays ``x``, computed in batches of
         ``batch_size`` (32); for a Dataset, PyDataset or generator, on the x part of each of its
         batches (first ``steps`` batches only, if given)."""
-        keep_freed_memory()
         steps = data.check_count(steps, "steps")
         iterator = data.EpochIterator(
             data.batches("predict", x, batch_size=batch_size, steps=steps), steps
