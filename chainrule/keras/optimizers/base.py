@@ -319,7 +319,7 @@ class _Block:
     ``data`` is a view of them, and the optimizer's ``slot`` and ``scratch`` return the same
     elements of the variable's state."""
 
-    __slots__ = ("variable", "index", "data")
+    __slots__ = ("data", "index", "variable")
 
     def __init__(self, variable, index):
         self.variable, self.index = variable, index
