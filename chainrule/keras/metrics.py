@@ -107,6 +107,12 @@ class Mean(Metric):
         self.total += float((values * weight).sum())
         self.count += float(weight.sum())
 
+    def add(self, value, weight):
+        """Add one value (a number or a one-element array) with its weight: what
+        ``update_state(value, sample_weight=weight)`` does for a batch's mean, more directly."""
+        self.total += float(value) * weight
+        self.count += weight
+
     def result(self):
         """The mean so far as a float32 scalar Tensor (``float(m.result())`` or
         ``m.result().numpy()``, as in TensorFlow); 0 before any update."""

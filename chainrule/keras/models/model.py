@@ -239,10 +239,9 @@ class Model(Layer):
         """Add one batch to the running metrics; y_pred and loss as arrays or Tensors. As in
         Keras, only ``weighted_metrics`` see ``sample_weight``."""
         y_pred = y_pred.data if isinstance(y_pred, Tensor) else y_pred
-        self._build_metrics(y, y_pred)
-        self._loss_tracker.update_state(
-            loss.data if isinstance(loss, Tensor) else loss, sample_weight=batch_size
-        )
+        if self._compile_metrics is None:
+            self._build_metrics(y, y_pred)
+        self._loss_tracker.add(loss.data if isinstance(loss, Tensor) else loss, batch_size)
         for metric in self._compile_metrics:
             metric.update_state(y, y_pred)
         for metric in self._weighted_metrics:
