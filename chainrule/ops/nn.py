@@ -8,7 +8,7 @@ import numpy as np
 from ..backend import xp_of
 from ..engine import Tensor, primitive
 from .elementwise import exp, sigmoid
-from .reduction import restore_reduced
+from .reduction import restore_reduced, sum_keepdims
 
 
 def _max_keepdims(a, axis):
@@ -23,20 +23,7 @@ def _max_keepdims(a, axis):
     return a.max(axis=axis, keepdims=True)
 
 
-def _sum_keepdims(a, axis):
-    """sum of ``a`` over ``axis``, keeping it as size 1. For the rows of a float matrix the
-    sums are its product with a ones vector, which BLAS computes about twice as fast as NumPy
-    reduces over a short last axis (the same sums, added in BLAS's order)."""
-    if a.ndim == 2 and axis in (-1, 1) and a.dtype.kind == "f" and isinstance(a, np.ndarray):
-        ones = _ONES.get((a.shape[1], a.dtype))
-        if ones is None:
-            ones = _ONES[a.shape[1], a.dtype] = np.ones(a.shape[1], a.dtype)
-        return (a @ ones)[:, None]
-    return a.sum(axis=axis, keepdims=True)
-
-
-# The constants of the two functions above, made once per size: row indices, ones vectors.
-_ROWS, _ONES = {}, {}
+_ROWS = {}  # row count -> the row indices of _max_keepdims, made once
 
 
 @primitive
@@ -67,7 +54,7 @@ def softmax(a, axis=-1):
     xp = xp_of(a)
     e = a - _max_keepdims(a, axis)
     xp.exp(e, out=e)
-    e /= _sum_keepdims(e, axis)
+    e /= sum_keepdims(e, axis)
     return e
 
 
@@ -153,7 +140,7 @@ def _per_sample_scale(g, logits, axis):
 def _mean_softmax_cross_entropy_vjp_logits(g, y, logits, labels, probabilities=None, axis=-1):
     if probabilities is None:
         probabilities = softmax(logits, axis=axis)
-    grad = probabilities * _sum_keepdims(labels, axis)
+    grad = probabilities * sum_keepdims(labels, axis)
     grad -= labels
     grad *= _per_sample_scale(g, logits, axis)
     return grad

@@ -6,6 +6,8 @@ A reduction maps x of shape S to y of shape S with the reduced axes removed (or 
 
 import builtins
 
+import numpy
+
 from ..backend import xp_of
 from ..engine import Tensor, primitive
 from .shape import broadcast_to
@@ -48,6 +50,34 @@ def broadcast_back(g, shape):
     out = xp_of(g).empty(shape, dtype=g.dtype)
     out[...] = g
     return out
+
+
+def column_sums(a):
+    """sum over the rows of a matrix (axis 0), as the product ones(rows) @ a: BLAS adds the
+    columns of a float matrix about twice as fast as NumPy reduces along its first axis."""
+    if a.ndim == 2 and a.dtype.kind == "f" and isinstance(a, numpy.ndarray):
+        return _ones(a.shape[0], a.dtype) @ a
+    return a.sum(axis=0)
+
+
+def sum_keepdims(a, axis):
+    """sum of ``a`` over ``axis``, kept as size 1. Along the rows of a float matrix it is the
+    product a @ ones(columns), for a short last axis several times faster than NumPy's
+    reduction."""
+    if a.ndim == 2 and axis in (-1, 1) and a.dtype.kind == "f" and isinstance(a, numpy.ndarray):
+        return (a @ _ones(a.shape[1], a.dtype))[:, None]
+    return a.sum(axis=axis, keepdims=True)
+
+
+_ONES = {}  # (length, dtype) -> a read-only ones vector, made once
+
+
+def _ones(n, dtype):
+    ones = _ONES.get((n, dtype))
+    if ones is None:
+        ones = _ONES[n, dtype] = numpy.ones(n, dtype)
+        ones.flags.writeable = False
+    return ones
 
 
 @primitive
