@@ -147,8 +147,9 @@ class CallbackList:
             for method in methods:
                 method(*args, **kwargs)
 
-        setattr(self, hook, call_all)  # found once; later calls skip __getattr__
-        return call_all
+        hook_function = methods[0] if len(methods) == 1 else call_all
+        setattr(self, hook, hook_function)  # found once; later calls skip __getattr__
+        return hook_function
 
 
 def _overrides(callback, hook):

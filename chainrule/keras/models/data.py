@@ -257,11 +257,13 @@ class ArrayBatches(Batches):
     def __iter__(self):
         x, y, weight = self.arrays
         order = random.generator().permutation(len(x)) if self.shuffle else None
-        for index in batch_slices(len(x), self.batch_size, order):
-            if order is not None and y is not None and weight is None:  # the usual case
+        if order is not None and y is not None and weight is None:  # the usual case
+            for start in range(0, len(x), self.batch_size):
+                index = order[start : start + self.batch_size]
                 yield x.take(index, axis=0), y.take(index, axis=0), None
-            else:
-                yield take(x, index), take(y, index), take(weight, index)
+            return
+        for index in batch_slices(len(x), self.batch_size, order):
+            yield take(x, index), take(y, index), take(weight, index)
 
 
 def array_batches(arrays, batch_size=None, steps=None, shuffle=False, class_weight=None):
