@@ -42,6 +42,7 @@ class Plan:
         values = [t.data for t in inputs]
         self.variables = []  # (slot, Variable): read afresh on every run
         self.forward = []  # (forward function, argument slots, params, output slot)
+        self.shapes = {}  # output slot -> (shape, dtype) of what each op computed when traced
 
         def slot_of(value):
             if isinstance(value, Tensor):
@@ -65,6 +66,7 @@ class Plan:
             slots[id(tensor)] = len(values)
             values.append(None)
             self.forward.append((node.prim.forward, arguments, node.params, slots[id(tensor)]))
+            self.shapes[slots[id(tensor)]] = (tensor.shape, tensor.dtype)
         self.values = values
         self.outputs = [slots[id(t)] for t in outputs]
         self.seed = np.ones_like(outputs[0].data)  # dL/dL = 1; the VJPs never write into it
@@ -82,6 +84,7 @@ class Plan:
             )
             self.backward.append((slots[id(tensor)], arguments, node.params, parents))
         self.wrt = [slots.get(id(w)) for w in wrt]
+        _pool_before_relu(self)
 
         self.fixes = set()
         self.source, self.run = self._compile()
@@ -153,6 +156,48 @@ class Plan:
             )
             for a, b in pairs
         )
+
+
+def _pool_before_relu(plan):
+    """Rewrite every relu whose only use is a max pooling as the pooling, then the relu:
+
+        max_pool(relu(z)) = relu(max_pool(z))
+
+    exactly, since relu is non-decreasing: the same values, and the same gradients (where a
+    window's maximum is positive both route g to its first maximum; elsewhere both give 0). The
+    relu and its VJP then run on the pooled array, a quarter of the size for 2x2 pools, so the
+    usual convolution, relu, pooling block moves much less data.
+    """
+    from .ops import max_pool2d, relu  # the ops import the engine this module builds on
+
+    uses = {}
+    for _, arguments, _, _ in plan.forward:
+        for slot in arguments:
+            uses[slot] = uses.get(slot, 0) + 1
+    kept = set(plan.outputs) | set(plan.wrt)
+    makers = {entry[3]: j for j, entry in enumerate(plan.forward)}
+    for k, (forward, arguments, params, p) in enumerate(plan.forward):
+        if forward is not max_pool2d.forward:
+            continue
+        (r,) = arguments
+        if uses.get(r) != 1 or r in kept or r not in makers:
+            continue
+        j = makers[r]
+        relu_forward, relu_arguments, relu_params, _ = plan.forward[j]
+        grads = {entry[0]: i for i, entry in enumerate(plan.backward)}
+        if relu_forward is not relu.forward or relu_params or (p in grads) != (r in grads):
+            continue
+        (z,) = relu_arguments
+        t = len(plan.values)  # the pooled pre-activation
+        plan.values.append(None)
+        plan.shapes[t] = plan.shapes[p]
+        plan.forward[j] = (forward, (z,), params, t)
+        plan.forward[k] = (relu_forward, (t,), {}, p)
+        if p in grads:  # dL/dt = relu's VJP at t, then dL/dz = the pooling's VJP at z
+            ((pool_vjp, *_),) = plan.backward[grads[p]][3]
+            ((relu_vjp, _, *z_like),) = plan.backward[grads[r]][3]
+            plan.backward[grads[p]] = (p, (t,), {}, ((relu_vjp, t, *plan.shapes[t]),))
+            plan.backward[grads[r]] = (t, (z,), params, ((pool_vjp, z, *z_like),))
 
 
 def _keywords(params, name, namespace):

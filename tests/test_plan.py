@@ -142,3 +142,73 @@ def test_dropout_draws_afresh_in_each_replayed_step():
     assert h1 == h2
     for a, b in zip(replayed.get_weights(), eager.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+def _eager(model, arrays):
+    loss, y_pred = model.forward_loss(*[cr.Tensor(a) for a in arrays])
+    return [loss.data, y_pred.data], grad_arrays(loss, model.trainable_weights)
+
+
+@pytest.mark.parametrize(
+    "pooling",
+    [
+        {"pool_size": 2},
+        {"pool_size": 3, "strides": 1, "padding": "same"},  # overlapping windows, -inf pads
+        {"pool_size": 2, "strides": 2, "padding": "valid"},
+    ],
+)
+def test_a_relu_before_max_pooling_is_replayed_after_it_with_the_same_results(pooling):
+    """max_pool(relu(z)) = relu(max_pool(z)): the plan pools first, and its outputs and
+    gradients are the engine's exactly, ties at zero included (half the pre-activations are
+    negative, so many windows are all zeros after the relu)."""
+    keras.utils.set_random_seed(1)
+    model = Sequential(
+        [
+            keras.Input(shape=(7, 7, 2)),
+            keras.layers.Conv2D(4, 2, activation="relu"),
+            keras.layers.MaxPooling2D(**pooling),
+            keras.layers.Conv2D(3, 2, padding="same"),
+            keras.layers.Activation("relu"),
+            keras.layers.MaxPooling2D(2),
+            keras.layers.Flatten(),
+            Dense(3, activation="softmax"),
+        ]
+    )
+    model.compile("sgd", "categorical_crossentropy")
+    batch = lambda: [  # noqa: E731
+        rng.standard_normal((5, 7, 7, 2)).astype(np.float32),
+        np.eye(3, dtype=np.float32)[rng.integers(0, 3, 5)],
+    ]
+    plan = _traced(model, batch())
+    source = plan.source
+    assert source.index("# max_pool2d") < source.index("# relu")  # pooled first, both times
+    assert source.count("# relu") == 2 and source.count("# _relu_vjp") == 2
+    for _ in range(3):
+        arrays = batch()
+        outputs, grads = plan.run(*arrays)
+        expected_outputs, expected_grads = _eager(model, arrays)
+        for got, want in zip(outputs + grads, expected_outputs + expected_grads):
+            np.testing.assert_array_equal(got, want)
+
+
+def test_a_relu_with_another_use_is_not_moved():
+    """When the relu's output is also used elsewhere (here, added back after the pooling's
+    upsampling), it must be computed as such: no rewrite."""
+    inputs = keras.Input(shape=(4, 4, 1))
+    activated = keras.layers.Activation("relu")(keras.layers.Conv2D(2, 1)(inputs))
+    pooled = keras.layers.UpSampling2D(2)(keras.layers.MaxPooling2D(2)(activated))
+    outputs = Dense(2, activation="softmax")(
+        keras.layers.Flatten()(keras.layers.Add()([pooled, activated]))
+    )
+    model = keras.Model(inputs, outputs)
+    model.compile("sgd", "categorical_crossentropy")
+    arrays = [
+        rng.standard_normal((3, 4, 4, 1)).astype(np.float32),
+        np.eye(2, dtype=np.float32)[[0, 1, 1]],
+    ]
+    plan = _traced(model, arrays)
+    assert plan.source.index("# relu") < plan.source.index("# max_pool2d")
+    outputs, grads = plan.run(*arrays)
+    expected_outputs, expected_grads = _eager(model, arrays)
+    for got, want in zip(outputs + grads, expected_outputs + expected_grads):
+        np.testing.assert_array_equal(got, want)
