@@ -125,7 +125,7 @@ def mean_softmax_cross_entropy(logits, labels, probabilities=None, axis=-1):
     xp = xp_of(logits)
     n = logits.size // logits.shape[axis] if logits.size else 1  # samples
     if probabilities is not None and probabilities.min() > xp.finfo(probabilities.dtype).tiny:
-        return (labels * xp.log(probabilities)).sum() / -n
+        return xp.vdot(labels, xp.log(probabilities)) / -n  # sum_i t_i log p_i, in one product
     return softmax_cross_entropy.forward(logits, labels, probabilities, axis=axis).sum() / n
 
 
