@@ -4,7 +4,9 @@ A training step of a fixed model does the same ops on every batch; only the data
 :class:`Plan` records those ops once (every primitive call, with its parameters) and then replays
 them on raw arrays: the same forward functions and the same VJPs from the primitive registry, in
 the same order as ``backward()`` would run them, so its gradients are those of the engine, bit for
-bit, without a Tensor or a Node allocated per op.
+bit, without a Tensor or a Node allocated per op. One rewrite changes the order, not the result:
+a relu whose only use is a max pooling runs after the pooling, on the smaller array (see
+``_pool_before_relu``).
 
 A plan is valid for inputs of the traced shapes and dtypes. Values that the traced code computed
 outside the primitives from the data (a Python branch on a value, say) would be frozen into the
