@@ -184,6 +184,75 @@ def test_batch_normalization_normalizes_each_channel_of_a_feature_map():
     np.testing.assert_allclose(y.var(axis=(0, 1, 2)), 1, atol=1e-2)
 
 
+def test_depthwise_conv2d_filters_each_channel_with_its_own_kernels():
+    """Output channel c m + k is input channel c convolved with kernel[:, :, c, k]."""
+    layer = layers.DepthwiseConv2D(
+        (3, 2), strides=(1, 2), padding="same", depth_multiplier=2, bias_initializer="ones"
+    )
+    x = rng.standard_normal((2, 6, 7, 3)).astype("float32")
+    y = layer(x).numpy()
+    kernel, bias = layer.get_weights()
+    assert kernel.shape == (3, 2, 3, 2) and y.shape == (2, 6, 4, 6)
+    for c in range(3):
+        for k in range(2):
+            alone = ops.conv2d(
+                x[..., c : c + 1],
+                kernel[:, :, c : c + 1, k : k + 1],
+                strides=(1, 2),
+                padding="same",
+            )
+            np.testing.assert_allclose(
+                y[..., 2 * c + k], alone[..., 0] + bias[2 * c + k], rtol=1e-5
+            )
+
+
+def test_separable_conv2d_is_the_depthwise_step_then_a_pointwise_product():
+    layer = layers.SeparableConv2D(
+        4, 3, depth_multiplier=2, activation="tanh", bias_initializer="random_normal"
+    )
+    x = rng.standard_normal((2, 7, 7, 3)).astype("float32")
+    y = layer(x).numpy()
+    depthwise_kernel, pointwise_kernel, bias = layer.get_weights()
+    assert pointwise_kernel.shape == (1, 1, 6, 4)
+    depthwise = layers.DepthwiseConv2D(3, depth_multiplier=2, use_bias=False)
+    depthwise.build((None, 7, 7, 3))
+    depthwise.set_weights([depthwise_kernel])
+    expected = np.tanh(depthwise(x).numpy() @ pointwise_kernel[0, 0] + bias)
+    np.testing.assert_allclose(y, expected, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("use_bias", [True, False])
+def test_separable_conv2d_gradients_match_finite_differences(use_bias):
+    layer = layers.SeparableConv2D(
+        2, (2, 3), strides=2, padding="same", depth_multiplier=2, use_bias=use_bias, dtype="float64"
+    )
+    layer.build((None, 5, 6, 2))
+    x = rng.standard_normal((2, 5, 6, 2))
+    weights = [w * 0.5 + 0.1 for w in layer.get_weights()]
+
+    def fn(x, depthwise_kernel, pointwise_kernel, *bias):
+        layer.depthwise_kernel, layer.pointwise_kernel = depthwise_kernel, pointwise_kernel
+        layer.bias = bias[0] if bias else None
+        return layer.call(x)
+
+    assert cr.gradcheck(fn, x, *weights, atol=1e-6, rtol=1e-5) < 1e-4
+
+
+def test_separable_convolutions_refuse_bad_arguments_and_inputs():
+    with pytest.raises(ValueError, match=r"`depth_multiplier` must be a positive integer"):
+        layers.DepthwiseConv2D(3, depth_multiplier=0)
+    with pytest.raises(ValueError, match=r"`filters` must be a positive integer"):
+        layers.SeparableConv2D(0, 3)
+    with pytest.raises(cr.ShapeError, match=r'"dw" \(DepthwiseConv2D\).*expected ndim=4'):
+        layers.DepthwiseConv2D(3, name="dw")(np.zeros((2, 8, 8), "float32"))
+    layer = layers.SeparableConv2D(2, 3, name="sep")
+    layer(np.zeros((1, 5, 5, 3), "float32"))
+    with pytest.raises(cr.ShapeError, match=r'layer "sep" .*value 3 .*\(1, 5, 5, 1\)'):
+        layer(np.zeros((1, 5, 5, 1), "float32"))
+    with pytest.raises(ValueError, match=r"kernel of size \(7, 7\).*larger than the input"):
+        layers.DepthwiseConv2D(7)(np.zeros((1, 5, 5, 1), "float32"))
+
+
 # ----- errors ------------------------------------------------------------------------------------
 
 

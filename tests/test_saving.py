@@ -202,6 +202,14 @@ EXAMPLES = {  # a layer of each registered class, on samples of the given shape
     "Softmax": ((4,), lambda: layers.Softmax()),
     "Conv1D": ((8, 2), lambda: layers.Conv1D(3, 3, padding="same")),
     "Conv2D": ((6, 6, 2), lambda: layers.Conv2D(3, 3, strides=2, activation="relu")),
+    "DepthwiseConv2D": (
+        (6, 6, 3),
+        lambda: layers.DepthwiseConv2D(3, strides=2, padding="same", depth_multiplier=2),
+    ),
+    "SeparableConv2D": (
+        (7, 6, 2),
+        lambda: layers.SeparableConv2D(4, (3, 2), dilation_rate=2, depth_multiplier=3),
+    ),
     "MaxPooling2D": ((4, 4, 2), lambda: layers.MaxPooling2D(2)),
     "AveragePooling2D": ((4, 4, 2), lambda: layers.AveragePooling2D(2)),
     "GlobalAveragePooling2D": ((4, 4, 2), lambda: layers.GlobalAveragePooling2D()),

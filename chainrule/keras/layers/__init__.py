@@ -30,3 +30,4 @@ from .pooling import (
 from .regularization import ActivityRegularization, Dropout, GaussianNoise
 from .reshaping import UpSampling2D, ZeroPadding2D
 from .reshaping_core import Flatten, Reshape
+from .separable_conv import DepthwiseConv2D, SeparableConv2D

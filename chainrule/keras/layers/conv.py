@@ -65,12 +65,70 @@ def check_rank(layer, input_shape, rank, layout):
         )
 
 
-def _serialize(obj):
+def conv_output_shape(layer, input_shape, channels):
+    """The output shape of a convolution layer (its rank, layout, kernel_size, strides,
+    dilation_rate and padding) with ``channels`` output channels.
+
+    Raises:
+        ShapeError: an input of the wrong rank.
+        ValueError: a kernel that does not fit the (padded) input.
+    """
+    check_rank(layer, input_shape, layer.rank, layer.layout)
+    axes = spatial_axes(layer.rank, layer.data_format)
+    shape = list(input_shape)
+    for axis, k, s, d in zip(axes, layer.kernel_size, layer.strides, layer.dilation_rate):
+        padding = ((k - 1) * d, 0) if layer.padding == "causal" else layer.padding
+        size = output_length(input_shape[axis], k, s, d, padding)
+        if size is not None and size <= 0:
+            raise ValueError(
+                f'Layer "{layer.name}" ({type(layer).__name__}): the kernel of size '
+                f"{layer.kernel_size} with dilation_rate={layer.dilation_rate} is larger than "
+                f"the input of shape {tuple(input_shape)} with padding='{layer.padding}', so "
+                f"the output would have size {size}. Use a smaller kernel_size, "
+                f"padding='same', or larger inputs."
+            )
+        shape[axis] = size
+    shape[1 if layer.data_format == "channels_first" else -1] = channels
+    return tuple(shape)
+
+
+def serialize_option(obj):
     """An optional regularizer or constraint in the form initializers are saved in."""
     return None if obj is None else initializers_module.serialize(obj)
 
 
-class BaseConv(Layer):
+class ConvLayer(Layer):
+    """What every convolution layer shares: it convolves channels_last inputs, applies its
+    activation (and activity penalty), and describes its window in its config."""
+
+    def convolve(self, x):
+        """The convolution (plus bias) of channels_last x, before the activation."""
+        raise NotImplementedError
+
+    def call(self, inputs):
+        y = self.activation(self.convolve(channels_last(inputs, self.data_format)))
+        if self.activity_regularizer is not None:
+            self._activity_losses = [self.activity_regularizer(y) / y.shape[0]]
+        return restore_format(y, self.data_format)
+
+    def window_config(self):
+        """The config entries of the window, the activation and the bias."""
+        return {
+            "kernel_size": self.kernel_size,
+            "strides": self.strides,
+            "padding": self.padding,
+            "data_format": self.data_format,
+            "dilation_rate": self.dilation_rate,
+            "activation": activations_module.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "bias_initializer": initializers_module.serialize(self.bias_initializer),
+            "bias_regularizer": serialize_option(self.bias_regularizer),
+            "activity_regularizer": serialize_option(self.activity_regularizer),
+            "bias_constraint": serialize_option(self.bias_constraint),
+        }
+
+
+class BaseConv(ConvLayer):
     """Shared by Conv1D and Conv2D: ``rank`` spatial axes, Keras's ``BaseConv`` arguments.
 
     Args:
@@ -204,58 +262,19 @@ class BaseConv(Layer):
             )
         self.compute_output_shape(x.shape)
 
-    def convolve(self, x):
-        """conv(x, kernel) + bias for channels_last x (the rank-specific primitive)."""
-        raise NotImplementedError
-
-    def call(self, inputs):
-        y = self.activation(self.convolve(channels_last(inputs, self.data_format)))
-        if self.activity_regularizer is not None:
-            self._activity_losses = [self.activity_regularizer(y) / y.shape[0]]
-        return restore_format(y, self.data_format)
-
     def compute_output_shape(self, input_shape):
         """Keras's output shape; raises ValueError when the kernel does not fit the input."""
-        check_rank(self, input_shape, self.rank, self.layout)
-        axes = spatial_axes(self.rank, self.data_format)
-        sizes = []
-        for axis, k, s, d in zip(axes, self.kernel_size, self.strides, self.dilation_rate):
-            padding = ((k - 1) * d, 0) if self.padding == "causal" else self.padding
-            size = output_length(input_shape[axis], k, s, d, padding)
-            if size is not None and size <= 0:
-                raise ValueError(
-                    f'Layer "{self.name}" ({type(self).__name__}): the kernel of size '
-                    f"{self.kernel_size} with dilation_rate={self.dilation_rate} is larger than "
-                    f"the input of shape {tuple(input_shape)} with padding='{self.padding}', so "
-                    f"the output would have size {size}. Use a smaller kernel_size, "
-                    f"padding='same', or larger inputs."
-                )
-            sizes.append(size)
-        shape = list(input_shape)
-        for axis, size in zip(axes, sizes):
-            shape[axis] = size
-        shape[self._channel_axis] = self.filters
-        return tuple(shape)
+        return conv_output_shape(self, input_shape, self.filters)
 
     def get_config(self):
         config = super().get_config()
         config.update(
             filters=self.filters,
-            kernel_size=self.kernel_size,
-            strides=self.strides,
-            padding=self.padding,
-            data_format=self.data_format,
-            dilation_rate=self.dilation_rate,
             groups=self.groups,
-            activation=activations_module.serialize(self.activation),
-            use_bias=self.use_bias,
             kernel_initializer=initializers_module.serialize(self.kernel_initializer),
-            bias_initializer=initializers_module.serialize(self.bias_initializer),
-            kernel_regularizer=_serialize(self.kernel_regularizer),
-            bias_regularizer=_serialize(self.bias_regularizer),
-            activity_regularizer=_serialize(self.activity_regularizer),
-            kernel_constraint=_serialize(self.kernel_constraint),
-            bias_constraint=_serialize(self.bias_constraint),
+            kernel_regularizer=serialize_option(self.kernel_regularizer),
+            kernel_constraint=serialize_option(self.kernel_constraint),
+            **self.window_config(),
         )
         return config
 

@@ -6,6 +6,8 @@ to (``layer_name[node][tensor]``, as Keras writes it); a subclassed model its su
 output shape where the layer was built on known shapes and "?" otherwise.
 """
 
+import textwrap
+
 import numpy as np
 
 COLUMNS = (("Layer (type)", 31, "<"), ("Output Shape", 22, "<"), ("Param #", 13, ">"))
@@ -13,8 +15,12 @@ CONNECTED = ("Connected to", 28, "<")
 
 
 def _row(cells, columns, left, middle, right):
-    """One table row; a cell given as a list of lines makes the row that many lines high."""
-    cells = [cell if isinstance(cell, list) else [cell] for cell in cells]
+    """One table row; a cell given as a list of lines, or too long for its column (wrapped at
+    spaces, as Keras's table does), makes the row that many lines high."""
+    cells = [
+        cell if isinstance(cell, list) else textwrap.wrap(cell, width) or [""]
+        for cell, (_, width, _) in zip(cells, columns)
+    ]
     lines = []
     for i in range(max(len(cell) for cell in cells)):
         parts = [

@@ -61,6 +61,8 @@ LAYERS = {
         layers.Softmax,
         layers.Conv1D,
         layers.Conv2D,
+        layers.DepthwiseConv2D,
+        layers.SeparableConv2D,
         layers.MaxPooling2D,
         layers.AveragePooling2D,
         layers.GlobalAveragePooling2D,
