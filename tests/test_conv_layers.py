@@ -238,6 +238,28 @@ def test_separable_conv2d_gradients_match_finite_differences(use_bias):
     assert cr.gradcheck(fn, x, *weights, atol=1e-6, rtol=1e-5) < 1e-4
 
 
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+def test_depthwise_conv2d_gradients_match_finite_differences(data_format):
+    layer = layers.DepthwiseConv2D(
+        (3, 2),
+        dilation_rate=(1, 2),
+        depth_multiplier=3,
+        activation="tanh",
+        data_format=data_format,
+        dtype="float64",
+    )
+    shape = (2, 6, 7, 2) if data_format == "channels_last" else (2, 2, 6, 7)
+    layer.build((None,) + shape[1:])
+    x = rng.standard_normal(shape)
+    kernel, bias = (w + rng.standard_normal(w.shape) * 0.3 for w in layer.get_weights())
+
+    def fn(x, kernel, bias):
+        layer.kernel, layer.bias = kernel, bias
+        return layer.call(x)
+
+    assert cr.gradcheck(fn, x, kernel, bias, atol=1e-6, rtol=1e-5) < 1e-4
+
+
 def test_separable_convolutions_refuse_bad_arguments_and_inputs():
     with pytest.raises(ValueError, match=r"`depth_multiplier` must be a positive integer"):
         layers.DepthwiseConv2D(3, depth_multiplier=0)
