@@ -150,7 +150,9 @@ def _weights_bytes(model):
     """The HDF5 weights file of ``model``, in memory."""
     if not isinstance(model, Sequential):
         raise TypeError(
-            f"Keras's weight layout is written for Sequential models; got {type(model).__name__}."
+            f"save_weights() writes Keras's weight layout for Sequential models only; got a "
+            f"{type(model).__name__} model. Keep its weights as arrays instead: "
+            f"np.savez('weights.npz', *model.get_weights()), restored with set_weights()."
         )
     h5py = _h5py()
     buffer = io.BytesIO()
@@ -301,7 +303,9 @@ def load_weights(model, filepath):
     """
     if not isinstance(model, Sequential):
         raise TypeError(
-            f"Keras's weight layout is read for Sequential models; got {type(model).__name__}."
+            f"load_weights() reads Keras's weight layout into Sequential models only; got a "
+            f"{type(model).__name__} model. Restore weights kept as arrays with "
+            f"model.set_weights(list(np.load('weights.npz').values()))."
         )
     if not model.built:
         raise ValueError(

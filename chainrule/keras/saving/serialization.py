@@ -277,8 +277,9 @@ def model_config(model):
     if not isinstance(model, Sequential):
         raise TypeError(
             f"Only Sequential models can be written in Keras's format; got "
-            f"{type(model).__name__}. Subclassed models keep their code outside the file: save "
-            f"their weights with save_weights()."
+            f"{type(model).__name__}. Keep its weights as arrays instead: "
+            f"np.savez('weights.npz', *model.get_weights()), and later "
+            f"model.set_weights(list(np.load('weights.npz').values())) on the same architecture."
         )
     form = _object_form(Sequential, sequential_config(model))
     if model.batch_input_shape is not None:
