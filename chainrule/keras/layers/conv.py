@@ -101,6 +101,33 @@ class ConvLayer(Layer):
     """What every convolution layer shares: it convolves channels_last inputs, applies its
     activation (and activity penalty), and describes its window in its config."""
 
+    @property
+    def _channel_axis(self):
+        return -1 if self.data_format == "channels_last" else 1
+
+    def _input_channels(self, input_shape):
+        """The channels of inputs of ``input_shape``, which must be known to make a kernel."""
+        check_rank(self, input_shape, self.rank, self.layout)
+        channels = input_shape[self._channel_axis]
+        if channels is None:
+            raise ValueError(
+                f'Layer "{self.name}" ({type(self).__name__}): the channel axis of input shape '
+                f"{tuple(input_shape)} must be known to create the kernel."
+            )
+        return channels
+
+    def _check_channels(self, x, channels, kernel):
+        """Refuse an input whose channels are not the ``channels`` that ``kernel`` was built for;
+        then check that the kernel fits it."""
+        check_rank(self, x.shape, self.rank, self.layout)
+        if x.shape[self._channel_axis] != channels:
+            raise self.incompatible(
+                x,
+                f"expected axis {self._channel_axis} of input shape to have value {channels} "
+                f"(the channels the {kernel.name} of shape {kernel.shape} was built for)",
+            )
+        self.compute_output_shape(x.shape)
+
     def convolve(self, x):
         """The convolution (plus bias) of channels_last x, before the activation."""
         raise NotImplementedError
@@ -214,18 +241,8 @@ class BaseConv(ConvLayer):
         )
         self.kernel = self.bias = None
 
-    @property
-    def _channel_axis(self):
-        return -1 if self.data_format == "channels_last" else 1
-
     def build(self, input_shape):
-        check_rank(self, input_shape, self.rank, self.layout)
-        channels = input_shape[self._channel_axis]
-        if channels is None:
-            raise ValueError(
-                f'Layer "{self.name}" ({type(self).__name__}): the channel axis of input shape '
-                f"{tuple(input_shape)} must be known to create the kernel."
-            )
+        channels = self._input_channels(input_shape)
         if channels % self.groups:
             raise ValueError(
                 f'Layer "{self.name}" ({type(self).__name__}): the number of input channels must '
@@ -252,15 +269,7 @@ class BaseConv(ConvLayer):
         self.built = True
 
     def check_input(self, x):
-        check_rank(self, x.shape, self.rank, self.layout)
-        channels = self.kernel.shape[-2] * self.groups
-        if x.shape[self._channel_axis] != channels:
-            raise self.incompatible(
-                x,
-                f"expected axis {self._channel_axis} of input shape to have value {channels} "
-                f"(the channels the kernel of shape {self.kernel.shape} was built for)",
-            )
-        self.compute_output_shape(x.shape)
+        self._check_channels(x, self.kernel.shape[-2] * self.groups, self.kernel)
 
     def compute_output_shape(self, input_shape):
         """Keras's output shape; raises ValueError when the kernel does not fit the input."""

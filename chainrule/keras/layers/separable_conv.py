@@ -20,7 +20,6 @@ from .. import initializers as initializers_module
 from .. import regularizers as regularizers_module
 from .conv import (
     ConvLayer,
-    check_rank,
     conv_output_shape,
     serialize_option,
     standardize_data_format,
@@ -93,20 +92,6 @@ class _DepthwiseBase(ConvLayer):
         self.bias_constraint = constraints_module.get(bias_constraint)
         self.bias = None
 
-    @property
-    def _channel_axis(self):
-        return -1 if self.data_format == "channels_last" else 1
-
-    def _input_channels(self, input_shape):
-        check_rank(self, input_shape, self.rank, self.layout)
-        channels = input_shape[self._channel_axis]
-        if channels is None:
-            raise ValueError(
-                f'Layer "{self.name}" ({type(self).__name__}): the channel axis of input shape '
-                f"{tuple(input_shape)} must be known to create the kernel."
-            )
-        return channels
-
     def _add_depthwise_kernel(self, input_shape, name):
         """Create the (kh, kw, C, m) kernel of the depthwise step for inputs of input_shape."""
         channels = self._input_channels(input_shape)
@@ -130,16 +115,7 @@ class _DepthwiseBase(ConvLayer):
             )
 
     def check_input(self, x):
-        channels = self._depthwise.shape[2]
-        check_rank(self, x.shape, self.rank, self.layout)
-        if x.shape[self._channel_axis] != channels:
-            raise self.incompatible(
-                x,
-                f"expected axis {self._channel_axis} of input shape to have value {channels} "
-                f"(the channels the depthwise kernel of shape {self._depthwise.shape} was "
-                f"built for)",
-            )
-        self.compute_output_shape(x.shape)
+        self._check_channels(x, self._depthwise.shape[2], self._depthwise)
 
     def depthwise(self, x, bias=None):
         """The depthwise convolution of channels_last x: conv2d with one group per channel."""
