@@ -6,7 +6,11 @@ them on raw arrays: the same forward functions and the same VJPs from the primit
 the same order as ``backward()`` would run them, so its gradients are those of the engine, bit for
 bit, without a Tensor or a Node allocated per op. One rewrite changes the order, not the result:
 a relu whose only use is a max pooling runs after the pooling, on the smaller array (see
-``_pool_before_relu``).
+``_pool_before_relu``). Another, made once the plan has been checked against the engine
+(:meth:`Plan.specialize`), computes a convolution whose only use is a tiling max pooling in the
+pooling's layout (see ``_pool_tiles``): the same outputs, and gradients that differ from the
+engine's only in the rounding of the kernel's and bias's sums, which add the same terms in
+another order.
 
 A plan is valid for inputs of the traced shapes and dtypes. Values that the traced code computed
 outside the primitives from the data (a Python branch on a value, say) would be frozen into the
@@ -141,7 +145,9 @@ class Plan:
         return source, namespace["replay"]
 
     def specialize(self):
-        """Recompile without the shape and dtype checks that the runs so far showed unneeded."""
+        """Recompile without the shape and dtype checks that the runs so far showed unneeded,
+        with convolutions in their poolings' layout (``_pool_tiles``)."""
+        _pool_tiles(self)
         self.source, self.run = self._compile(fixes=set(self.fixes))
 
     def matches(self, outputs, grads, arrays):
@@ -200,6 +206,63 @@ def _pool_before_relu(plan):
             ((relu_vjp, _, *z_like),) = plan.backward[grads[r]][3]
             plan.backward[grads[p]] = (p, (t,), {}, ((relu_vjp, t, *plan.shapes[t]),))
             plan.backward[grads[r]] = (t, (z,), params, ((pool_vjp, z, *z_like),))
+
+
+def _pool_tiles(plan):
+    """Rewrite every convolution whose only use is a max pooling with windows that tile its
+    output (strides equal to the pool size, 'valid') as the convolution in the tiled layout,
+    then the maximum over each tile:
+
+        max_pool2d(conv2d(x, K, b)) = tile_max(conv2d(x, K, b, tiles=pool_size))
+
+    The convolution computes the same numbers in the order the pooling reads them (and not the
+    rows and columns no window reads), so the pooling's passes and its gradient's run over whole
+    contiguous arrays, and the gradient reaches the kernel without a full-size scatter.
+    """
+    from .ops import conv2d, max_pool2d, tile_max  # the ops import the engine
+
+    uses = {}
+    for _, arguments, _, _ in plan.forward:
+        for slot in arguments:
+            uses[slot] = uses.get(slot, 0) + 1
+    kept = set(plan.outputs) | set(plan.wrt)
+    makers = {entry[3]: j for j, entry in enumerate(plan.forward)}
+    grads = {entry[0]: i for i, entry in enumerate(plan.backward)}
+    for k, (forward, arguments, params, p) in enumerate(plan.forward):
+        if forward is not max_pool2d.forward or not _tiles_output(params):
+            continue
+        (z,) = arguments
+        j = makers.get(z)
+        if j is None or uses.get(z) != 1 or z in kept or (p in grads) != (z in grads):
+            continue
+        conv_forward, conv_arguments, conv_params, _ = plan.forward[j]
+        if conv_forward is not conv2d.forward or conv_params.get("tiles") is not None:
+            continue
+        (n, ho, wo, f), dtype = plan.shapes[z]
+        ph, pw = params["pool_size"]
+        t = len(plan.values)  # the convolution's output, tiled
+        plan.values.append(None)
+        plan.shapes[t] = ((n, ph * pw, ho // ph, wo // pw, f), dtype)
+        tiled_params = {**conv_params, "tiles": (ph, pw)}
+        plan.forward[j] = (conv_forward, conv_arguments, tiled_params, t)
+        plan.forward[k] = (tile_max.forward, (t,), {}, p)
+        if p in grads:
+            vjp = (_vjp_function(tile_max, 0), t, *plan.shapes[t])
+            plan.backward[grads[p]] = (p, (t,), {}, (vjp,))
+            _, _, _, parents = plan.backward[grads[z]]
+            plan.backward[grads[z]] = (t, conv_arguments, tiled_params, parents)
+
+
+def _tiles_output(params):
+    """True for max_pool2d parameters whose windows tile the input: strides equal to the pool
+    size, given as pairs, with no padding."""
+    pool, strides = params.get("pool_size"), params.get("strides")
+    return (
+        isinstance(pool, tuple)
+        and len(pool) == 2
+        and strides in (None, pool)
+        and params.get("padding", "valid") == "valid"
+    )
 
 
 def _keywords(params, name, namespace):

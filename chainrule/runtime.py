@@ -1,11 +1,12 @@
-"""How a training process uses the CPU: two settings that ``fit``, ``evaluate`` and ``predict``
-make, each of which the environment can turn off.
+"""How a training process uses the CPU: three settings that ``fit``, ``evaluate`` and
+``predict`` make, each of which the environment can turn off.
 
 - :func:`keep_freed_memory`: the C allocator keeps the memory that one step frees for the next.
 - :func:`flush_denormals`: subnormal floats count as zero while they run, as in TensorFlow.
+- :func:`chainrule.parallel.using_cores`: ops cut their batch over one thread per core.
 
-Both act only where they can (glibc on Linux; x86-64 or ARM64 for the second) and do nothing
-elsewhere.
+Each acts only where it can (glibc on Linux; x86-64 or ARM64 for the second; OpenBLAS for the
+third) and does nothing elsewhere.
 """
 
 import contextlib
@@ -14,6 +15,8 @@ import functools
 import os
 import platform
 import sys
+
+from . import parallel
 
 # C allocator options (glibc's mallopt): the most freed memory kept at the top of the heap, and
 # the size from which an allocation gets pages of its own (32 MiB, glibc's upper bound).
@@ -81,15 +84,33 @@ def flush_denormals():
         yield
         return
     offset, bits = _FLUSH_BITS[platform.machine()]
-    saved = bytes(env)
-    word = int.from_bytes(saved[offset : offset + 4], "little") | bits
+    word = int.from_bytes(bytes(env[offset : offset + 4]), "little") | bits
     env[offset : offset + 4] = list(word.to_bytes(4, "little"))
+    with floating_point_mode_set(bytes(env)):
+        yield
+
+
+def floating_point_mode():
+    """This thread's floating-point environment (rounding, flush modes) as bytes, or None where
+    it cannot be read; :func:`floating_point_mode_set` applies it to another thread."""
+    env = _fpu_environment()
+    return None if env is None else bytes(env)
+
+
+@contextlib.contextmanager
+def floating_point_mode_set(mode):
+    """Within the block, this thread runs in floating-point environment ``mode`` (from
+    :func:`floating_point_mode`; None changes nothing); the previous one is restored on exit."""
+    saved = _fpu_environment() if mode is not None else None
+    if saved is None:
+        yield
+        return
+    env = (ctypes.c_ubyte * _FENV_BYTES).from_buffer_copy(mode)
     _libm.fesetenv(ctypes.byref(env))
     try:
         yield
     finally:
-        env[:] = list(saved)
-        _libm.fesetenv(ctypes.byref(env))
+        _libm.fesetenv(ctypes.byref(saved))
 
 
 def _fpu_environment():
@@ -108,12 +129,13 @@ def _fpu_environment():
 
 def training_runtime(method):
     """Decorator for ``fit``, ``evaluate`` and ``predict``: run ``method`` with freed memory
-    kept (:func:`keep_freed_memory`) and subnormals flushed (:func:`flush_denormals`)."""
+    kept (:func:`keep_freed_memory`), subnormals flushed (:func:`flush_denormals`) and the
+    batch cut over the cores (:func:`chainrule.parallel.using_cores`)."""
 
     @functools.wraps(method)
     def run(*args, **kwargs):
         keep_freed_memory()
-        with flush_denormals():
+        with flush_denormals(), parallel.using_cores():
             return method(*args, **kwargs)
 
     return run

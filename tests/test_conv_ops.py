@@ -197,6 +197,68 @@ def test_second_derivatives_through_convolution_and_pooling():
     assert cr.gradcheck(gradient_norm, x, rng.standard_normal((3, 3, 2, 3)) * 0.3) < 1e-5
 
 
+# ----- the tiled layout --------------------------------------------------------------------------
+
+
+def _tiles_of(y, ph, pw):
+    """y (N, Ho, Wo, F) rearranged by hand: t[n, a pw + b, i, j] = y[n, i ph + a, j pw + b]."""
+    n, ho, wo, f = y.shape
+    hq, wq = ho // ph, wo // pw
+    t = np.empty((n, ph * pw, hq, wq, f), dtype=y.dtype)
+    for a in range(ph):
+        for b in range(pw):
+            t[:, a * pw + b] = y[:, a : hq * ph : ph, b : wq * pw : pw]
+    return t
+
+
+@pytest.mark.parametrize(
+    "channels, tiles, conv",
+    [
+        (3, (2, 2), {}),
+        (1, (2, 2), {}),  # one input channel: the matrix is filled tap by tap
+        (4, (3, 2), {"strides": (2, 1), "padding": "same", "groups": 2}),
+        (2, (2, 3), {"dilation_rate": 2}),
+    ],
+)
+def test_tiled_convolutions_are_the_same_numbers_in_the_pooling_order(channels, tiles, conv):
+    """conv2d(..., tiles) is conv2d's output rearranged by window (trailing rows and columns
+    that fill no window dropped), bit for bit; tile_max of it is max_pool2d of the output; the
+    backward passes of the tiled layout equal the plain ones given the same gradient."""
+    x = rng.standard_normal((3, 11, 10, channels)).astype(np.float32)
+    kernel = rng.standard_normal((3, 3, channels // conv.get("groups", 1), 4)).astype(np.float32)
+    bias = rng.standard_normal(4).astype(np.float32)
+    y = ops.conv2d.forward(x, kernel, bias, **conv)
+    t = ops.conv2d.forward(x, kernel, bias, tiles=tiles, **conv)
+    np.testing.assert_array_equal(t, _tiles_of(y, *tiles))
+    np.testing.assert_array_equal(
+        ops.tile_max.forward(t), ops.max_pool2d.forward(y, pool_size=tiles)
+    )
+    g_tiles = rng.standard_normal(t.shape).astype(np.float32)
+    g = np.zeros_like(y)  # the same gradient, zero where no window reads
+    (ho, wo), (ph, pw) = y.shape[1:3], tiles
+    for a in range(ph):
+        for b in range(pw):
+            g[:, a : ho // ph * ph : ph, b : wo // pw * pw : pw] = g_tiles[:, a * pw + b]
+    dx_tiles = ops.conv2d_backprop_input.forward(
+        g_tiles, kernel, input_shape=x.shape, tiles=tiles, **conv
+    )
+    dx = ops.conv2d_backprop_input.forward(g, kernel, input_shape=x.shape, **conv)
+    np.testing.assert_allclose(dx_tiles, dx, rtol=1e-5, atol=1e-5)
+    dk_tiles = ops.conv2d_backprop_kernel.forward(
+        x, g_tiles, kernel_shape=kernel.shape, tiles=tiles, **conv
+    )
+    dk = ops.conv2d_backprop_kernel.forward(x, g, kernel_shape=kernel.shape, **conv)
+    np.testing.assert_allclose(dk_tiles, dk, rtol=1e-5, atol=1e-4)
+
+
+def test_tile_max_routes_each_gradient_to_the_first_maximum_of_its_window():
+    # two windows of three pixels: (3, 3, 1), a tie first, and (0, 4, 4), a tie after
+    t = np.array([3.0, 0.0, 3.0, 4.0, 1.0, 4.0]).reshape(1, 3, 1, 2, 1)
+    y, (dt,) = _gradients(ops.tile_max, t, upstream=np.array([10.0, 20.0]).reshape(1, 1, 2, 1))
+    np.testing.assert_array_equal(y.ravel(), [3.0, 4.0])
+    np.testing.assert_array_equal(dt.ravel(), [10.0, 0.0, 0.0, 20.0, 0.0, 0.0])
+
+
 # ----- errors ------------------------------------------------------------------------------------
 
 
@@ -230,3 +292,7 @@ def test_bad_inputs_get_errors_that_name_the_op_the_shapes_and_the_rule():
         ops.max_pool2d(image, padding="full")
     with pytest.raises(cr.ShapeError, match=r"the bias must have shape \(4,\)"):
         ops.conv2d(image, kernel, np.zeros(3))
+    with pytest.raises(cr.ShapeError, match=r"tiles=\(4, 4\) do not fit the output's height"):
+        ops.conv2d(image, kernel, tiles=4)
+    with pytest.raises(cr.ShapeError, match=r"tile_max: expects a tiled array .* got shape"):
+        ops.tile_max(image)

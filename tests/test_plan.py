@@ -212,3 +212,75 @@ def test_a_relu_with_another_use_is_not_moved():
     expected_outputs, expected_grads = _eager(model, arrays)
     for got, want in zip(outputs + grads, expected_outputs + expected_grads):
         np.testing.assert_array_equal(got, want)
+
+
+def _convnet(pooling, activation="relu"):
+    keras.utils.set_random_seed(2)
+    model = Sequential(
+        [
+            keras.Input(shape=(9, 9, 1)),
+            keras.layers.Conv2D(4, 2, activation=activation),
+            keras.layers.MaxPooling2D(**pooling),
+            keras.layers.Conv2D(3, 2),
+            keras.layers.MaxPooling2D(2),  # 3x3 -> 1x1: its last row and column are not read
+            keras.layers.Flatten(),
+            Dense(3, activation="softmax"),
+        ]
+    )
+    model.compile("sgd", "categorical_crossentropy")
+    return model
+
+
+def _conv_batch():
+    return [
+        rng.standard_normal((5, 9, 9, 1)).astype(np.float32),
+        np.eye(3, dtype=np.float32)[rng.integers(0, 3, 5)],
+    ]
+
+
+@pytest.mark.parametrize("activation", ["relu", None])
+def test_a_convolution_pooled_by_tiling_windows_is_computed_in_their_layout(activation):
+    """Once specialized, the plan computes each convolution whose only use is a tiling max
+    pooling in the tiled layout and pools with tile_max: the same outputs, and gradients equal
+    up to the rounding of sums taken in another order."""
+    model = _convnet({"pool_size": 2}, activation)
+    plan = _traced(model, _conv_batch())
+    plan.specialize()
+    assert plan.source.count("tiles=(2, 2))  # conv2d") == 2
+    assert plan.source.count("# tile_max") == 2
+    assert "# max_pool2d" not in plan.source and "# _tile_max_vjp" in plan.source
+    for _ in range(3):
+        arrays = _conv_batch()
+        outputs, grads = plan.run(*arrays)
+        expected_outputs, expected_grads = _eager(model, arrays)
+        for got, want in zip(outputs, expected_outputs):
+            np.testing.assert_array_equal(got, want)
+        for got, want in zip(grads, expected_grads):
+            np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+def test_poolings_whose_windows_overlap_or_pad_keep_the_plain_layout():
+    for pooling in ({"pool_size": 3, "strides": 2}, {"pool_size": 2, "padding": "same"}):
+        model = _convnet(pooling)
+        plan = _traced(model, _conv_batch())
+        plan.specialize()
+        assert plan.source.count("# max_pool2d") == 1 and plan.source.count("# tile_max") == 1
+        assert plan.source.count("tiles=(2, 2))  # conv2d") == 1
+
+
+def test_a_convolution_with_another_use_keeps_the_plain_layout():
+    inputs = keras.Input(shape=(4, 4, 1))
+    convolved = keras.layers.Conv2D(2, 1)(inputs)
+    pooled = keras.layers.UpSampling2D(2)(keras.layers.MaxPooling2D(2)(convolved))
+    outputs = Dense(2, activation="softmax")(
+        keras.layers.Flatten()(keras.layers.Add()([pooled, convolved]))
+    )
+    model = keras.Model(inputs, outputs)
+    model.compile("sgd", "categorical_crossentropy")
+    arrays = [
+        rng.standard_normal((3, 4, 4, 1)).astype(np.float32),
+        np.eye(2, dtype=np.float32)[[0, 1, 1]],
+    ]
+    plan = _traced(model, arrays)
+    plan.specialize()
+    assert "# max_pool2d" in plan.source and "tiles=" not in plan.source

@@ -41,6 +41,9 @@ from .conv import (
     max_pool2d,
     max_pool2d_backprop,
     max_pool2d_gather,
+    tile_max,
+    tile_max_backprop,
+    tile_max_gather,
 )
 from .linalg import linear, matmul
 from .nn import (

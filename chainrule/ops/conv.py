@@ -20,6 +20,21 @@ The second is, written out, a convolution of g with the kernel flipped in space 
 its channels; col2im performs it as kh kw strided additions, one per tap, so the only Python loop
 is over the taps of the window, never over pixels or channels.
 
+A convolution followed by a max pooling whose windows tile its output (strides equal to the pool
+size, no padding) can compute its output already grouped by pooling window: with
+``tiles=(ph, pw)`` the convolutions return (and their backward passes take) the array
+
+    t[n, a pw + b, i, j, f] = y[n, i ph + a, j pw + b, f]     shape (N, ph pw, Ho // ph, Wo // pw, F)
+
+the same numbers in another order (rows and columns that no window reads are not computed), and
+:func:`tile_max` takes the maximum over its axis 1. The pooling then reads whole contiguous
+arrays instead of strided windows, and its gradient reaches the kernel without a full-size
+scatter. Training steps use this form where the model has such a pair (``chainrule.plan``).
+
+Every op here cuts its batch over the cores when it runs inside
+:func:`chainrule.parallel.using_cores`: each thread computes its own images' im2col matrix, product
+and scatter; a kernel gradient adds the threads' partial sums.
+
 The backward passes are primitives themselves (``conv2d_backprop_input``,
 ``conv2d_backprop_kernel``, ``max_pool2d_backprop``, ``avg_pool2d_backprop``), each with its own
 VJPs, so that every VJP runs on Tensors and second derivatives come from the engine.
@@ -33,6 +48,7 @@ import numpy
 
 from ..backend import xp_of
 from ..engine import ShapeError, primitive
+from ..parallel import over_parts, splits, sum_over_parts
 from .reduction import column_sums
 from .shape import expand_dims, squeeze
 
@@ -198,10 +214,35 @@ def _taps(window):
     return list(itertools.product(range(window[0]), range(window[1])))
 
 
+def _tiled(a, tiles, rows=3):
+    """An array whose axes 0..2 are (N, Ho, Wo) (a view of any strides), viewed with those axes
+    as (N, ph, pw, Ho // ph, Wo // pw): element [n, a, b, i, j] is [n, i ph + a, j pw + b]
+    (trailing rows and columns that fill no whole tile dropped). ``tiles`` None: ``a`` itself."""
+    if tiles is None:
+        return a
+    (ph, pw), (n, ho, wo) = tiles, a.shape[:rows]
+    hq, wq = ho // ph, wo // pw
+    a = a[:, : hq * ph, : wq * pw].reshape(n, hq, ph, wq, pw, *a.shape[rows:])
+    return a.transpose(0, 2, 4, 1, 3, *range(5, a.ndim))
+
+
+def _as_tiles(tiles, op):
+    """``tiles`` (None, an int or a pair) as None or a pair of positive ints."""
+    return None if tiles is None else as_tuple(tiles, 2, "tiles", op)
+
+
+def _output_shape(n, geo, tiles, channels):
+    """(N, Ho, Wo, F), or (N, ph pw, Ho // ph, Wo // pw, F) in the tiled layout."""
+    if tiles is None:
+        return (n, *geo.out, channels)
+    (ph, pw), (ho, wo) = tiles, geo.out
+    return (n, ph * pw, ho // ph, wo // pw, channels)
+
+
 # ----- convolution -------------------------------------------------------------------------------
 
 
-def _conv_geometry(op, x_shape, kernel_shape, strides, padding, dilation_rate, groups):
+def _conv_geometry(op, x_shape, kernel_shape, strides, padding, dilation_rate, groups, tiles=None):
     """Check a convolution's shapes and arguments; the :class:`Geometry` of its windows."""
     if len(kernel_shape) != 4:
         raise ShapeError(
@@ -219,12 +260,19 @@ def _conv_geometry(op, x_shape, kernel_shape, strides, padding, dilation_rate, g
             f"be channels / groups = {channels / groups:g} and its axis 3 (filters, "
             f"{filters}) a multiple of groups."
         )
+    tiles = _as_tiles(tiles, op)
+    if tiles is not None and any(o < k for o, k in zip(geo.out, tiles)):
+        raise ShapeError(
+            f"{op}: tiles={tiles} do not fit the output's height and width {geo.out}: each "
+            f"tile (a pooling window) must fit in the output."
+        )
     return geo
 
 
-def _check_gradient(op, g, x_shape, geo, channels):
-    """The upstream gradient must have the forward output's shape (N, Ho, Wo, channels)."""
-    expected = (x_shape[0], *geo.out, channels)
+def _check_gradient(op, g, x_shape, geo, channels, tiles=None):
+    """The upstream gradient must have the forward output's shape (N, Ho, Wo, channels), or its
+    tiled shape."""
+    expected = _output_shape(x_shape[0], geo, tiles, channels)
     if tuple(g.shape) != expected:
         raise ShapeError(
             f"{op}: the gradient has shape {tuple(g.shape)}, but the forward op maps an input of "
@@ -232,9 +280,10 @@ def _check_gradient(op, g, x_shape, geo, channels):
         )
 
 
-def _columns(x, geo, groups):
+def _columns(x, geo, groups, tiles=None):
     """The im2col matrix of x, one per group: (G, N Ho Wo, kh kw C/G), rows ordered (n, i, j),
-    columns (a, b, c) as the kernel's axes, so that X_q K_q is group q's convolution.
+    columns (a, b, c) as the kernel's axes, so that X_q K_q is group q's convolution. With
+    ``tiles`` the rows are the output pixels of the tiled layout, in its order (n, a, b, i, j).
 
     A strided view picks every window without copying; the reshape makes the one copy. With a
     single input channel that copy would move one number at a time, so the matrix is filled tap
@@ -246,15 +295,18 @@ def _columns(x, geo, groups):
     n, c = x.shape[0], x.shape[3]
     (kh, kw), (sh, sw), (dh, dw), (ho, wo) = geo.window, geo.strides, geo.dilation, geo.out
     if c == 1:
-        columns = xp_mod.empty((kh * kw, n, ho, wo, 1), dtype=x.dtype)
+        pixels = (n, ho, wo) if tiles is None else (n, *tiles, ho // tiles[0], wo // tiles[1])
+        columns = xp_mod.empty((kh * kw, *pixels), dtype=x.dtype)
         for t, (a, b) in enumerate(_taps(geo.window)):
-            columns[t] = _tap(padded, a, b, geo)
+            columns[t] = _tiled(_tap(padded, a, b, geo)[..., 0], tiles)
         return columns.reshape(1, kh * kw, -1).transpose(0, 2, 1)
     extent = ((kh - 1) * dh + 1, (kw - 1) * dw + 1)
     views = xp_mod.lib.stride_tricks.sliding_window_view(padded, extent, axis=(1, 2))
     views = views[:, : sh * (ho - 1) + 1 : sh, : sw * (wo - 1) + 1 : sw, :, ::dh, ::dw]
-    views = views.reshape(n, ho, wo, groups, c // groups, kh, kw)
-    return views.transpose(3, 0, 1, 2, 5, 6, 4).reshape(groups, n * ho * wo, -1)
+    views = _tiled(views.reshape(n, ho, wo, groups, c // groups, kh, kw), tiles)
+    r = views.ndim - 4  # the row axes: (n, i, j), or (n, a, b, i, j)
+    views = views.transpose(r, *range(r), r + 2, r + 3, r + 1)
+    return views.reshape(groups, -1, kh * kw * (c // groups))
 
 
 def _by_group(a, groups):
@@ -263,7 +315,9 @@ def _by_group(a, groups):
 
 
 @primitive
-def conv2d(x, kernel, bias=None, *, strides=1, padding="valid", dilation_rate=1, groups=1):
+def conv2d(
+    x, kernel, bias=None, *, strides=1, padding="valid", dilation_rate=1, groups=1, tiles=None
+):
     """2-D convolution (cross-correlation), channels_last:
 
         y[n, i, j, f] = b[f] + sum_{a, b, c} xp[n, i sh + a dh, j sw + b dw, c] kernel[a, b, c, f]
@@ -277,9 +331,10 @@ def conv2d(x, kernel, bias=None, *, strides=1, padding="valid", dilation_rate=1,
         padding: 'valid' (none), 'same' (TensorFlow's: output ceil(H / sh), the odd pixel after),
             or explicit ((top, bottom), (left, right)).
         groups: G; input channels and filters are split into G independent convolutions.
+        tiles: None, or (ph, pw) for the output in the tiled layout (see the module).
 
     Returns:
-        y of shape (N, Ho, Wo, F).
+        y of shape (N, Ho, Wo, F), or (N, ph pw, Ho // ph, Wo // pw, F) with ``tiles``.
 
     VJPs:  dL/dx = conv2d_backprop_input(g, kernel)   (col2im of G Kᵀ)
            dL/dkernel = conv2d_backprop_kernel(x, g)  (Xᵀ G)
@@ -288,19 +343,38 @@ def conv2d(x, kernel, bias=None, *, strides=1, padding="valid", dilation_rate=1,
     Raises:
         ShapeError: for a 3-D input, mismatched channels, or a kernel larger than the padded input.
     """
-    geo = _conv_geometry("conv2d", x.shape, kernel.shape, strides, padding, dilation_rate, groups)
+    geo = _conv_geometry(
+        "conv2d", x.shape, kernel.shape, strides, padding, dilation_rate, groups, tiles
+    )
+    tiles = _as_tiles(tiles, "conv2d")
     filters = kernel.shape[3]
     if bias is not None and bias.shape != (filters,):
         raise ShapeError(
             f"conv2d: the bias must have shape ({filters},), one value per filter; got shape "
             f"{bias.shape}."
         )
+    xp_mod = xp_of(x, kernel)
     weights = kernel.reshape(-1, groups, filters // groups).transpose(1, 0, 2)
-    y = _columns(x, geo, groups) @ weights
-    y = y.transpose(1, 0, 2).reshape(x.shape[0], *geo.out, filters)
-    if bias is not None:
-        y += bias
+    y = xp_mod.empty(_output_shape(x.shape[0], geo, tiles, filters), xp_mod.result_type(x, kernel))
+
+    def images(rows):  # the convolution of images x[rows], written to y[rows]
+        out = y[rows]
+        columns = _columns(x[rows], geo, groups, tiles)
+        if groups == 1:
+            xp_mod.matmul(columns[0], weights[0], out=out.reshape(-1, filters))
+        else:
+            out[...] = (columns @ weights).transpose(1, 0, 2).reshape(out.shape)
+        if bias is not None:
+            out += bias
+
+    over_parts(images, x.shape[0], _products(x, kernel, geo) if splits(x) else 0)
     return y
+
+
+def _products(x, kernel, geo):
+    """The multiply-adds of a convolution of x (N, H, W, C) with ``kernel``: N Ho Wo kh kw C F
+    / groups (= kernel.size)."""
+    return x.shape[0] * geo.out[0] * geo.out[1] * kernel.size
 
 
 @conv2d.defvjp(0)
@@ -320,7 +394,7 @@ def _conv2d_vjp_bias(g, y, x, kernel, bias=None, **params):
 
 @primitive
 def conv2d_backprop_input(
-    g, kernel, *, input_shape, strides=1, padding="valid", dilation_rate=1, groups=1
+    g, kernel, *, input_shape, strides=1, padding="valid", dilation_rate=1, groups=1, tiles=None
 ):
     """The gradient of :func:`conv2d` with respect to its input (a transposed convolution):
 
@@ -331,30 +405,47 @@ def conv2d_backprop_input(
     the kernel flipped in space and its channel axes swapped.
 
     Args:
-        g: (N, Ho, Wo, F).  kernel: (kh, kw, C / groups, F).
+        g: (N, Ho, Wo, F), or tiled (N, ph pw, Ho // ph, Wo // pw, F).
+        kernel: (kh, kw, C / groups, F).
         input_shape: (N, H, W, C), the shape of x (needed because strides drop pixels).
-        strides, padding, dilation_rate, groups: those of the convolution.
+        strides, padding, dilation_rate, groups, tiles: those of the convolution.
 
     VJPs (it is linear in both g and the kernel):
         dL/dg = conv2d(u, kernel),   dL/dkernel = conv2d_backprop_kernel(u, g),   u = dL/d(dx).
     """
+    op = "conv2d_backprop_input"
     geo = _conv_geometry(
-        "conv2d_backprop_input", input_shape, kernel.shape, strides, padding, dilation_rate, groups
+        op, input_shape, kernel.shape, strides, padding, dilation_rate, groups, tiles
     )
-    _check_gradient("conv2d_backprop_input", g, input_shape, geo, kernel.shape[3])
+    tiles = _as_tiles(tiles, op)
+    _check_gradient(op, g, input_shape, geo, kernel.shape[3], tiles)
     xp_mod = xp_of(g, kernel)
     kh, kw, cg, filters = kernel.shape
     weights = kernel.reshape(kh * kw, cg, groups, filters // groups).transpose(0, 2, 3, 1)
-    rows = _by_group(g, groups)  # (G, M, F/G)
     dtype = xp_mod.result_type(g, kernel)
     grad = _padded_buffer(xp_mod, input_shape, geo.pads, dtype)
-    # one product per tap, (G, M, F/G) @ (G, F/G, C/G), into one buffer that stays in the cache,
-    # added at once to the pixels the tap read
-    share = xp_mod.empty((groups, rows.shape[1], cg), dtype=dtype)
-    for t, (a, b) in enumerate(_taps(geo.window)):
-        xp_mod.matmul(rows, weights[t], out=share)
-        target = _tap(grad, a, b, geo)
-        target += share.transpose(1, 0, 2).reshape(target.shape)
+    if tiles is not None:  # the outputs that the tiles cover, each back in its place
+        (ph, pw), (_, _, hq, wq, _) = tiles, g.shape
+        geo = geo._replace(out=(hq * ph, wq * pw))
+
+    def images(rows):  # the gradient of images [rows], from g[rows] into grad[rows]
+        part = g[rows]
+        if tiles is not None:
+            untiled = xp_mod.empty((part.shape[0], *geo.out, filters), dtype)
+            window_pixels = _tiled(untiled, tiles)
+            window_pixels[...] = part.reshape(window_pixels.shape)
+            part = untiled
+        part, padded = _by_group(part, groups), grad[rows]  # part: (G, M, F/G)
+        # one product per tap, (G, M, F/G) @ (G, F/G, C/G), into one buffer that stays in the
+        # cache, added at once to the pixels the tap read
+        share = xp_mod.empty((groups, part.shape[1], cg), dtype=dtype)
+        for t, (a, b) in enumerate(_taps(geo.window)):
+            xp_mod.matmul(part, weights[t], out=share)
+            target = _tap(padded, a, b, geo)
+            target += share.transpose(1, 0, 2).reshape(target.shape)
+
+    work = g.size * kernel.shape[0] * kernel.shape[1] * cg if splits(g) else 0
+    over_parts(images, input_shape[0], work)
     return _crop(grad, geo.pads, input_shape)
 
 
@@ -370,7 +461,7 @@ def _conv2d_backprop_input_vjp_kernel(u, dx, g, kernel, *, input_shape, **params
 
 @primitive
 def conv2d_backprop_kernel(
-    x, g, *, kernel_shape, strides=1, padding="valid", dilation_rate=1, groups=1
+    x, g, *, kernel_shape, strides=1, padding="valid", dilation_rate=1, groups=1, tiles=None
 ):
     """The gradient of :func:`conv2d` with respect to its kernel:
 
@@ -379,17 +470,22 @@ def conv2d_backprop_kernel(
     i.e. dK = Xᵀ G, one matrix product per group over all N Ho Wo output pixels.
 
     Args:
-        x: (N, H, W, C).  g: (N, Ho, Wo, F).  kernel_shape: (kh, kw, C / groups, F).
-        strides, padding, dilation_rate, groups: those of the convolution.
+        x: (N, H, W, C).  g: (N, Ho, Wo, F), or tiled.  kernel_shape: (kh, kw, C / groups, F).
+        strides, padding, dilation_rate, groups, tiles: those of the convolution.
 
     VJPs (it is linear in both x and g):
         dL/dx = conv2d_backprop_input(g, v),   dL/dg = conv2d(x, v),   v = dL/d(dkernel).
     """
-    geo = _conv_geometry(
-        "conv2d_backprop_kernel", x.shape, kernel_shape, strides, padding, dilation_rate, groups
-    )
-    _check_gradient("conv2d_backprop_kernel", g, x.shape, geo, kernel_shape[3])
-    grad = _columns(x, geo, groups).mT @ _by_group(g, groups)
+    op = "conv2d_backprop_kernel"
+    geo = _conv_geometry(op, x.shape, kernel_shape, strides, padding, dilation_rate, groups, tiles)
+    tiles = _as_tiles(tiles, op)
+    _check_gradient(op, g, x.shape, geo, kernel_shape[3], tiles)
+
+    def images(rows):  # the sum over images [rows]
+        return _columns(x[rows], geo, groups, tiles).mT @ _by_group(g[rows], groups)
+
+    work = g.size * kernel_shape[0] * kernel_shape[1] * kernel_shape[2] if splits(x, g) else 0
+    grad = sum_over_parts(images, x.shape[0], work)
     return grad.transpose(1, 0, 2).reshape(kernel_shape)
 
 
@@ -479,14 +575,26 @@ def max_pool2d(x, *, pool_size=2, strides=None, padding="valid"):
     row-major order (TensorFlow's choice among ties), nothing to the other pixels.
     """
     geo = _pool_geometry("max_pool2d", x.shape, pool_size, strides, padding)
-    padded = _pad(x, geo.pads, _lowest(x.dtype))
-    views = [_tap(padded, a, b, geo) for a, b in _taps(geo.window)]
-    if len(views) == 1:
-        return views[0].copy()
-    y = xp_of(x).maximum(views[0], views[1])
-    for view in views[2:]:
-        xp_of(x).maximum(y, view, out=y)
+    xp_mod = xp_of(x)
+    y = xp_mod.empty((x.shape[0], *geo.out, x.shape[3]), dtype=x.dtype)
+
+    def images(rows):
+        padded = _pad(x[rows], geo.pads, _lowest(x.dtype))
+        _running_max([_tap(padded, a, b, geo) for a, b in _taps(geo.window)], y[rows])
+
+    over_parts(images, x.shape[0], x.size if splits(x) else 0)
     return y
+
+
+def _running_max(views, out):
+    """out = the elementwise maximum of ``views``, one pass per view."""
+    if len(views) == 1:
+        out[...] = views[0]
+        return
+    maximum = xp_of(out).maximum
+    maximum(views[0], views[1], out=out)
+    for view in views[2:]:
+        maximum(out, view, out=out)
 
 
 @max_pool2d.defvjp(0)
@@ -511,38 +619,40 @@ def max_pool2d_backprop(x, y, g, *, pool_size=2, strides=None, padding="valid"):
     geo = _pool_geometry("max_pool2d_backprop", x.shape, pool_size, strides, padding)
     _check_gradient("max_pool2d_backprop", g, x.shape, geo, x.shape[3])
     xp_mod = xp_of(x, g)
-    padded = _pad(x, geo.pads, _lowest(x.dtype))
     overlapping = any(s < k for s, k in zip(geo.strides, geo.window))
-    tiled = (
-        not overlapping
-        and all(  # every pixel in exactly one window: all written below
-            s == k and o * k == n
-            for s, k, o, n in zip(geo.strides, geo.window, geo.out, padded.shape[1:3])
-        )
+    padded_shape = (x.shape[1] + sum(geo.pads[0]), x.shape[2] + sum(geo.pads[1]))
+    tiled = not overlapping and all(  # every pixel in exactly one window: all written below
+        s == k and o * k == n for s, k, o, n in zip(geo.strides, geo.window, geo.out, padded_shape)
     )
     grad = _padded_buffer(xp_mod, x.shape, geo.pads, g.dtype, fill=not tiled)
-    for a, b, hit in _first_maxima(padded, y, geo):
-        target = _tap(grad, a, b, geo)
-        if overlapping:
-            target += g * hit
-        else:
-            xp_mod.multiply(g, hit, out=target)
+    taps = _taps(geo.window)
+
+    def images(rows):
+        padded = _pad(x[rows], geo.pads, _lowest(x.dtype))
+        views = [_tap(padded, a, b, geo) for a, b in taps]
+        for (a, b), hit in zip(taps, _first_maxima(views, y[rows])):
+            target = _tap(grad[rows], a, b, geo)
+            if overlapping:
+                target += g[rows] * hit
+            else:
+                xp_mod.multiply(g[rows], hit, out=target)
+
+    over_parts(images, x.shape[0], x.size if splits(x, g) else 0)
     return _crop(grad, geo.pads, x.shape)
 
 
-def _first_maxima(padded, y, geo):
-    """Yield (a, b, mask) for each tap in row-major order: the windows whose first maximum
-    (the first tap equal to y) is at tap (a, b). A window with no tap equal to y counts for the
-    last tap, which is never the case when y = max_pool2d(x)."""
-    xp_mod = xp_of(padded, y)
+def _first_maxima(views, y):
+    """For each of ``views`` in order (a window's taps, each of y's shape), the mask of the
+    windows whose first maximum (the first view equal to y) it holds. A window with no view
+    equal to y counts for the last, which is never the case when y is their maximum."""
+    xp_mod = xp_of(y)
     free = xp_mod.ones(y.shape, dtype=bool)  # windows whose maximum is not found yet
-    taps = _taps(geo.window)
-    for a, b in taps[:-1]:
-        hit = xp_mod.equal(_tap(padded, a, b, geo), y)
+    for view in views[:-1]:
+        hit = xp_mod.equal(view, y)
         xp_mod.logical_and(hit, free, out=hit)
         xp_mod.logical_xor(free, hit, out=free)
-        yield a, b, hit
-    yield (*taps[-1], free)
+        yield hit
+    yield free
 
 
 @max_pool2d_backprop.defvjp(2)
@@ -563,8 +673,9 @@ def max_pool2d_gather(x, y, u, *, pool_size=2, strides=None, padding="valid"):
     """
     geo = _pool_geometry("max_pool2d_gather", x.shape, pool_size, strides, padding)
     padded, values = _pad(x, geo.pads, _lowest(x.dtype)), _pad(u, geo.pads)
+    taps = _taps(geo.window)
     gathered = xp_of(x, u).zeros(y.shape, dtype=u.dtype)
-    for a, b, hit in _first_maxima(padded, y, geo):
+    for (a, b), hit in zip(taps, _first_maxima([_tap(padded, a, b, geo) for a, b in taps], y)):
         gathered += _tap(values, a, b, geo) * hit
     return gathered
 
@@ -588,6 +699,96 @@ max_pool2d_backprop.defvjp(0)(_zero_vjp_x)
 max_pool2d_backprop.defvjp(1)(_zero_vjp_y)
 max_pool2d_gather.defvjp(0)(_zero_vjp_x)
 max_pool2d_gather.defvjp(1)(_zero_vjp_y)
+
+
+@primitive
+def tile_max(t):
+    """Max pooling of a convolution's output in the tiled layout (see the module): the maximum
+    over axis 1, which holds the ph pw pixels of each window,
+
+        y[n, i, j, f] = max_p t[n, p, i, j, f],     t (N, P, Hq, Wq, F) -> y (N, Hq, Wq, F)
+
+    equal to max_pool2d(y_conv, pool_size=(ph, pw)) (strides = pool size, 'valid'), whose
+    window pixels t[n, p] lists in row-major order.
+
+    VJP: dL/dt = tile_max_backprop(t, y, g): g to the first p with t[n, p] = y, as max_pool2d's.
+    """
+    if t.ndim != 5:
+        raise ShapeError(
+            f"tile_max: expects a tiled array (batch, window pixels, height, width, channels) "
+            f"(5-D); got shape {tuple(t.shape)}."
+        )
+    y = xp_of(t).empty(t.shape[:1] + t.shape[2:], dtype=t.dtype)
+
+    def images(rows):
+        part = t[rows]
+        _running_max([part[:, p] for p in range(t.shape[1])], y[rows])
+
+    over_parts(images, t.shape[0], t.size if splits(t) else 0)
+    return y
+
+
+@tile_max.defvjp(0)
+def _tile_max_vjp(g, y, t):
+    return tile_max_backprop(t, y, g)
+
+
+@primitive
+def tile_max_backprop(t, y, g):
+    """The gradient of :func:`tile_max`: dt[n, p*, i, j, f] = g[n, i, j, f] for the first p* with
+    t[n, p*, i, j, f] = y[n, i, j, f], 0 for the other p.
+
+    VJPs: dL/dg = tile_max_gather(t, y, u), u = dL/d(dt) (it is linear in g); dL/dt = dL/dy = 0.
+    """
+    _check_tiles("tile_max_backprop", t, y, g)
+    grad = xp_of(t, g).empty(t.shape, dtype=g.dtype)
+
+    def images(rows):
+        part, out, upstream = t[rows], grad[rows], g[rows]
+        views = [part[:, p] for p in range(t.shape[1])]
+        for p, hit in enumerate(_first_maxima(views, y[rows])):
+            xp_of(t).multiply(upstream, hit, out=out[:, p])
+
+    over_parts(images, t.shape[0], t.size if splits(t, g) else 0)
+    return grad
+
+
+def _check_tiles(op, t, y, g):
+    if t.ndim != 5 or y.shape != t.shape[:1] + t.shape[2:] or g.shape != y.shape:
+        raise ShapeError(
+            f"{op}: expects t (N, P, H, W, C) and y, g (N, H, W, C); got shapes "
+            f"{tuple(t.shape)}, {tuple(y.shape)} and {tuple(g.shape)}."
+        )
+
+
+@tile_max_backprop.defvjp(2)
+def _tile_max_backprop_vjp_g(u, dt, t, y, g):
+    return tile_max_gather(t, y, u)
+
+
+@primitive
+def tile_max_gather(t, y, u):
+    """The adjoint of :func:`tile_max_backprop` in g: out[n, i, j, f] = u[n, p*, i, j, f].
+
+    VJPs: dL/du = tile_max_backprop(t, y, g); dL/dt = dL/dy = 0.
+    """
+    _check_tiles("tile_max_gather", t, y, u[:, 0])
+    gathered = xp_of(t, u).zeros(y.shape, dtype=u.dtype)
+    views = [t[:, p] for p in range(t.shape[1])]
+    for p, hit in enumerate(_first_maxima(views, y)):
+        gathered += u[:, p] * hit
+    return gathered
+
+
+@tile_max_gather.defvjp(2)
+def _tile_max_gather_vjp_u(g, out, t, y, u):
+    return tile_max_backprop(t, y, g)
+
+
+tile_max_backprop.defvjp(0)(_zero_vjp_x)
+tile_max_backprop.defvjp(1)(_zero_vjp_y)
+tile_max_gather.defvjp(0)(_zero_vjp_x)
+tile_max_gather.defvjp(1)(_zero_vjp_y)
 
 
 def _float(dtype):

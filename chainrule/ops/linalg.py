@@ -1,5 +1,6 @@
 """Matrix products."""
 
+from .. import parallel
 from ..engine import ShapeError, primitive
 from .reduction import column_sums
 
@@ -23,7 +24,7 @@ def matmul(a, b):
             f"(the last axis of the left, {a.shape[-1]}, must equal the "
             f"{'second-to-last' if b.ndim > 1 else 'only'} axis of the right, {inner_b})"
         )
-    return a @ b
+    return parallel.matmul(a, b)
 
 
 def _as_matrices(g, a, b):
@@ -40,14 +41,14 @@ def _as_matrices(g, a, b):
 @matmul.defvjp(0)
 def _matmul_vjp_a(g, y, a, b):
     g, a2, b2 = _as_matrices(g, a, b)
-    grad = g @ b2.mT
+    grad = parallel.matmul(g, b2.mT)
     return grad.reshape(grad.shape[:-2] + grad.shape[-1:]) if a.ndim == 1 else grad
 
 
 @matmul.defvjp(1)
 def _matmul_vjp_b(g, y, a, b):
     g, a2, b2 = _as_matrices(g, a, b)
-    grad = a2.mT @ g
+    grad = parallel.matmul(a2.mT, g)
     return grad.reshape(grad.shape[:-1]) if b.ndim == 1 else grad
 
 
@@ -63,20 +64,20 @@ def linear(x, kernel, bias):
             f"linear: the inputs' last axis must match the kernel's first: x {x.shape}, "
             f"kernel {kernel.shape}"
         )
-    y = x @ kernel
+    y = parallel.matmul(x, kernel)
     y += bias
     return y
 
 
 @linear.defvjp(0)
 def _linear_vjp_x(g, y, x, kernel, bias):
-    return g @ kernel.T
+    return parallel.matmul(g, kernel.T)
 
 
 @linear.defvjp(1)
 def _linear_vjp_kernel(g, y, x, kernel, bias):
     if x.ndim == 2:
-        return x.T @ g
+        return parallel.matmul(x.T, g)
     return x.reshape((-1, x.shape[-1])).T @ g.reshape((-1, g.shape[-1]))
 
 

@@ -1,0 +1,198 @@
+"""The batch cut over threads (chainrule.parallel): the parts, the BLAS setting, and ops that give
+the same results cut as whole."""
+
+import threading
+
+import numpy as np
+import pytest
+
+from chainrule import keras, ops, parallel
+from chainrule.runtime import flush_denormals
+
+rng = np.random.default_rng(0)
+
+needs_blas_control = pytest.mark.skipif(
+    parallel._blas_threads() is None,
+    reason="the BLAS library's thread count cannot be set here (not OpenBLAS on Linux)",
+)
+
+
+def test_outside_using_cores_everything_runs_whole_in_this_thread():
+    calls = []
+    results = parallel.over_parts(lambda rows: calls.append(rows) or 7, 10, work=1 << 30)
+    assert calls == [slice(0, 10)] and results == [7] and parallel.parts() == 1
+
+
+@needs_blas_control
+def test_parts_cover_the_batch_in_order_one_per_thread(monkeypatch):
+    monkeypatch.setenv("CHAINRULE_NUM_THREADS", "3")
+    seen = []
+
+    def part(rows):
+        seen.append((rows, threading.current_thread() is threading.main_thread()))
+        return rows.stop - rows.start
+
+    with parallel.using_cores():
+        assert parallel.parts() == 3
+        assert parallel.over_parts(part, 10, work=parallel.MIN_WORK) == [3, 3, 4]
+        # small work, or fewer rows than threads: one call in this thread
+        assert parallel.over_parts(part, 10, work=parallel.MIN_WORK - 1) == [10]
+        assert parallel.over_parts(part, 2, work=1 << 30) == [2]
+    assert sorted(rows.start for rows, _ in seen[:3]) == [0, 3, 6]
+    assert (slice(0, 3), True) in seen  # the first part runs in the calling thread
+    assert sum(not main for _, main in seen) == 2
+    assert parallel.parts() == 1
+
+
+@needs_blas_control
+def test_blas_runs_one_thread_inside_and_its_own_count_after(monkeypatch):
+    monkeypatch.setenv("CHAINRULE_NUM_THREADS", "2")
+    get, set_ = parallel._blas_threads()
+    before = get()
+    with parallel.using_cores():
+        assert get() == 1
+        with parallel.using_cores():  # nested (evaluate inside fit): no change
+            assert get() == 1 and parallel.parts() == 2
+        assert get() == 1
+    assert get() == before
+
+
+def test_one_thread_changes_nothing(monkeypatch):
+    monkeypatch.setenv("CHAINRULE_NUM_THREADS", "1")
+    with parallel.using_cores():
+        assert parallel.parts() == 1
+
+
+def test_a_bad_thread_count_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("CHAINRULE_NUM_THREADS", "many")
+    with pytest.raises(ValueError, match="CHAINRULE_NUM_THREADS must be a positive integer"):
+        parallel.thread_count()
+
+
+def test_an_error_in_another_thread_reaches_the_caller(monkeypatch):
+    monkeypatch.setenv("CHAINRULE_NUM_THREADS", "2")
+
+    def part(rows):
+        if rows.start:
+            raise RuntimeError("part two failed")
+
+    with parallel.using_cores():
+        if parallel.parts() == 2:
+            with pytest.raises(RuntimeError, match="part two failed"):
+                parallel.over_parts(part, 4, work=1 << 30)
+
+
+@needs_blas_control
+def test_the_other_threads_flush_subnormals_like_the_caller(monkeypatch):
+    monkeypatch.setenv("CHAINRULE_NUM_THREADS", "2")
+    tiny = np.full(4, 1e-39, dtype=np.float32)  # subnormal in float32
+
+    def part(rows):
+        return float((tiny[rows] * np.float32(1.0)).sum())
+
+    with parallel.using_cores():
+        assert parallel.over_parts(part, 4, work=1 << 30)[1] > 0  # no flushing asked for
+        with flush_denormals():
+            assert parallel.over_parts(part, 4, work=1 << 30) == [0.0, 0.0]
+
+
+def _cut_and_whole(function, *arrays):
+    """function(*arrays) outside and inside using_cores (two threads)."""
+    whole = function(*arrays)
+    with parallel.using_cores():
+        cut = function(*arrays)
+    return whole, cut
+
+
+CONV = {"strides": 1, "padding": "valid", "dilation_rate": 1, "groups": 1}
+
+
+@needs_blas_control
+@pytest.mark.parametrize("tiles", [None, (2, 2)])
+def test_convolutions_and_poolings_cut_over_threads_give_the_same_results(monkeypatch, tiles):
+    monkeypatch.setenv("CHAINRULE_NUM_THREADS", "2")
+    monkeypatch.setattr(parallel, "MIN_WORK", 1)
+    x = rng.standard_normal((6, 9, 9, 3)).astype(np.float32)
+    kernel = rng.standard_normal((3, 3, 3, 4)).astype(np.float32)
+    bias = rng.standard_normal(4).astype(np.float32)
+    y = ops.conv2d.forward(x, kernel, bias, tiles=tiles, **CONV)
+    g = rng.standard_normal(y.shape).astype(np.float32)
+    cases = [
+        (lambda: ops.conv2d.forward(x, kernel, bias, tiles=tiles, **CONV), 0),
+        (
+            lambda: ops.conv2d_backprop_input.forward(
+                g, kernel, input_shape=x.shape, tiles=tiles, **CONV
+            ),
+            0,
+        ),
+        (
+            lambda: ops.conv2d_backprop_kernel.forward(
+                x, g, kernel_shape=kernel.shape, tiles=tiles, **CONV
+            ),
+            1e-5,  # partial sums added: rounding only
+        ),
+    ]
+    if tiles is None:
+        pooled = ops.max_pool2d.forward(y)
+        gp = rng.standard_normal(pooled.shape).astype(np.float32)
+        cases += [
+            (lambda: ops.max_pool2d.forward(y), 0),
+            (lambda: ops.max_pool2d_backprop.forward(y, pooled, gp), 0),
+        ]
+    else:
+        pooled = ops.tile_max.forward(y)
+        gp = rng.standard_normal(pooled.shape).astype(np.float32)
+        cases += [
+            (lambda: ops.tile_max.forward(y), 0),
+            (lambda: ops.tile_max_backprop.forward(y, pooled, gp), 0),
+        ]
+    for function, tolerance in cases:
+        whole, cut = _cut_and_whole(function)
+        np.testing.assert_allclose(cut, whole, rtol=tolerance, atol=tolerance)
+
+
+@needs_blas_control
+@pytest.mark.parametrize("shape", [(300, 40, 20), (40, 30, 500), (5, 7, 3)])
+def test_products_cut_by_rows_or_columns_equal_the_whole(monkeypatch, shape):
+    monkeypatch.setenv("CHAINRULE_NUM_THREADS", "2")
+    monkeypatch.setattr(parallel, "MIN_WORK", 1)
+    n, k, m = shape
+    a, b = rng.standard_normal((n, k)), rng.standard_normal((k, m))
+    whole, cut = _cut_and_whole(parallel.matmul, a, b)
+    np.testing.assert_allclose(cut, whole, rtol=1e-12)
+    whole, cut = _cut_and_whole(parallel.matmul, a.T.copy().T, b[:, ::-1])  # strided operands
+    np.testing.assert_allclose(cut, whole, rtol=1e-12)
+
+
+def _trained_weights(seed):
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(12, 12, 1)),
+            keras.layers.Conv2D(8, 3, activation="relu"),
+            keras.layers.MaxPooling2D(2),
+            keras.layers.Flatten(),
+            keras.layers.Dropout(0.3),
+            keras.layers.Dense(400, activation="relu"),  # a kernel of several blocks
+            keras.layers.Dense(3, activation="softmax"),
+        ]
+    )
+    model.compile("adam", "categorical_crossentropy")
+    x = rng.standard_normal((96, 12, 12, 1)).astype(np.float32)
+    y = np.eye(3, dtype=np.float32)[rng.integers(0, 3, 96)]
+    model.fit(x, y, batch_size=48, epochs=2, verbose=0)
+    return model.get_weights()
+
+
+@needs_blas_control
+def test_training_on_two_threads_is_reproducible(monkeypatch):
+    """The parts are fixed by the batch and the thread count, never by timing: the same seed
+    gives the same weights, bit for bit, with the work cut everywhere it can be."""
+    monkeypatch.setenv("CHAINRULE_NUM_THREADS", "2")
+    monkeypatch.setattr(parallel, "MIN_WORK", 1)
+    state = rng.bit_generator.state
+    first = _trained_weights(3)
+    rng.bit_generator.state = state
+    second = _trained_weights(3)
+    for a, b in zip(first, second):
+        np.testing.assert_array_equal(a, b)
