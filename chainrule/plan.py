@@ -146,8 +146,9 @@ class Plan:
 
     def specialize(self):
         """Recompile without the shape and dtype checks that the runs so far showed unneeded,
-        with convolutions in their poolings' layout (``_pool_tiles``)."""
+        with convolutions in their poolings' layout (``_pool_tiles``, ``_relu_into_tile_max``)."""
         _pool_tiles(self)
+        _relu_into_tile_max(self)
         self.source, self.run = self._compile(fixes=set(self.fixes))
 
     def matches(self, outputs, grads, arrays):
@@ -178,12 +179,8 @@ def _pool_before_relu(plan):
     """
     from .ops import max_pool2d, relu  # the ops import the engine this module builds on
 
-    uses = {}
-    for _, arguments, _, _ in plan.forward:
-        for slot in arguments:
-            uses[slot] = uses.get(slot, 0) + 1
+    uses, makers = _use_counts(plan), _makers(plan)
     kept = set(plan.outputs) | set(plan.wrt)
-    makers = {entry[3]: j for j, entry in enumerate(plan.forward)}
     for k, (forward, arguments, params, p) in enumerate(plan.forward):
         if forward is not max_pool2d.forward:
             continue
@@ -221,13 +218,8 @@ def _pool_tiles(plan):
     """
     from .ops import conv2d, max_pool2d, tile_max  # the ops import the engine
 
-    uses = {}
-    for _, arguments, _, _ in plan.forward:
-        for slot in arguments:
-            uses[slot] = uses.get(slot, 0) + 1
+    uses, makers, grads = _use_counts(plan), _makers(plan), _gradient_entries(plan)
     kept = set(plan.outputs) | set(plan.wrt)
-    makers = {entry[3]: j for j, entry in enumerate(plan.forward)}
-    grads = {entry[0]: i for i, entry in enumerate(plan.backward)}
     for k, (forward, arguments, params, p) in enumerate(plan.forward):
         if forward is not max_pool2d.forward or not _tiles_output(params):
             continue
@@ -251,6 +243,55 @@ def _pool_tiles(plan):
             plan.backward[grads[p]] = (p, (t,), {}, (vjp,))
             _, _, _, parents = plan.backward[grads[z]]
             plan.backward[grads[z]] = (t, conv_arguments, tiled_params, parents)
+
+
+def _relu_into_tile_max(plan):
+    """Rewrite every tile_max whose only use is a relu as one tile_max(relu=True): the relu
+    and its VJP run in the pooling's own passes, over each thread's part of the batch (the same
+    numbers: max(y, 0), and g routed only where y > 0)."""
+    from .ops import relu, tile_max  # the ops import the engine
+
+    uses, makers, grads = _use_counts(plan), _makers(plan), _gradient_entries(plan)
+    kept = set(plan.outputs) | set(plan.wrt)
+    dropped_forward, dropped_backward = set(), set()
+    for k, (forward, arguments, params, r) in enumerate(plan.forward):
+        if forward is not relu.forward or params:
+            continue
+        (p,) = arguments
+        j = makers.get(p)
+        if j is None or uses.get(p) != 1 or p in kept or (p in grads) != (r in grads):
+            continue
+        pool_forward, pool_arguments, pool_params, _ = plan.forward[j]
+        if pool_forward is not tile_max.forward or pool_params.get("relu"):
+            continue
+        (t,) = pool_arguments
+        plan.forward[k] = (pool_forward, pool_arguments, {"relu": True}, r)
+        dropped_forward.add(j)
+        if r in grads:
+            pool_entry = plan.backward[grads[p]]
+            plan.backward[grads[r]] = (r, (t,), {"relu": True}, pool_entry[3])
+            dropped_backward.add(grads[p])
+    plan.forward = [e for i, e in enumerate(plan.forward) if i not in dropped_forward]
+    plan.backward = [e for i, e in enumerate(plan.backward) if i not in dropped_backward]
+
+
+def _use_counts(plan):
+    """slot -> how many forward ops read it."""
+    uses = {}
+    for _, arguments, _, _ in plan.forward:
+        for slot in arguments:
+            uses[slot] = uses.get(slot, 0) + 1
+    return uses
+
+
+def _makers(plan):
+    """slot -> the index of the forward op that computes it."""
+    return {entry[3]: j for j, entry in enumerate(plan.forward)}
+
+
+def _gradient_entries(plan):
+    """slot -> the index of the backward entry that sends its gradient on."""
+    return {entry[0]: i for i, entry in enumerate(plan.backward)}
 
 
 def _tiles_output(params):

@@ -314,17 +314,27 @@ CASES.update(
         "tile_max": [
             (ops.tile_max, (_distinct(2, 4, 3, 3, 2),)),
             (ops.tile_max, (_distinct(1, 6, 2, 1, 3),)),
+            # with the relu: maxima on both sides of zero, none within a step of it
+            (lambda t: ops.tile_max(t, relu=True), (_distinct(2, 4, 3, 3, 2) - 3.025,)),
         ],
         "tile_max_backprop": [
             (
                 lambda t, g: ops.tile_max_backprop(t, ops.tile_max(t), g),
                 (_distinct(2, 4, 3, 3, 2), randn(2, 3, 3, 2)),
             ),
+            (
+                lambda t, g: ops.tile_max_backprop(t, ops.tile_max(t, relu=True), g, relu=True),
+                (_distinct(2, 4, 3, 3, 2) - 3.025, randn(2, 3, 3, 2)),
+            ),
         ],
         "tile_max_gather": [
             (
                 lambda t, u: ops.tile_max_gather(t, ops.tile_max(t), u),
                 (_distinct(2, 4, 3, 3, 2), randn(2, 4, 3, 3, 2)),
+            ),
+            (
+                lambda t, u: ops.tile_max_gather(t, ops.tile_max(t, relu=True), u, relu=True),
+                (_distinct(2, 4, 3, 3, 2) - 3.025, randn(2, 4, 3, 3, 2)),
             ),
         ],
         "avg_pool2d": [

@@ -280,7 +280,7 @@ def _check_gradient(op, g, x_shape, geo, channels, tiles=None):
         )
 
 
-def _columns(x, geo, groups, tiles=None):
+def _columns(x, geo, groups, tiles=None, ones=False):
     """The im2col matrix of x, one per group: (G, N Ho Wo, kh kw C/G), rows ordered (n, i, j),
     columns (a, b, c) as the kernel's axes, so that X_q K_q is group q's convolution. With
     ``tiles`` the rows are the output pixels of the tiled layout, in its order (n, a, b, i, j).
@@ -288,7 +288,8 @@ def _columns(x, geo, groups, tiles=None):
     A strided view picks every window without copying; the reshape makes the one copy. With a
     single input channel that copy would move one number at a time, so the matrix is filled tap
     by tap instead, each tap a run of whole image rows, and returned as the transpose of a
-    (1, kh kw, N Ho Wo) array, which the matrix products read as well.
+    (1, kh kw, N Ho Wo) array, which the matrix products read as well; ``ones`` then appends a
+    column of ones (so that a product with the kernel and the bias below it adds the bias).
     """
     xp_mod = xp_of(x)
     padded = _pad(x, geo.pads)
@@ -296,10 +297,12 @@ def _columns(x, geo, groups, tiles=None):
     (kh, kw), (sh, sw), (dh, dw), (ho, wo) = geo.window, geo.strides, geo.dilation, geo.out
     if c == 1:
         pixels = (n, ho, wo) if tiles is None else (n, *tiles, ho // tiles[0], wo // tiles[1])
-        columns = xp_mod.empty((kh * kw, *pixels), dtype=x.dtype)
+        columns = xp_mod.empty((kh * kw + ones, *pixels), dtype=x.dtype)
         for t, (a, b) in enumerate(_taps(geo.window)):
             columns[t] = _tiled(_tap(padded, a, b, geo)[..., 0], tiles)
-        return columns.reshape(1, kh * kw, -1).transpose(0, 2, 1)
+        if ones:
+            columns[-1] = 1
+        return columns.reshape(1, kh * kw + ones, -1).transpose(0, 2, 1)
     extent = ((kh - 1) * dh + 1, (kw - 1) * dw + 1)
     views = xp_mod.lib.stride_tricks.sliding_window_view(padded, extent, axis=(1, 2))
     views = views[:, : sh * (ho - 1) + 1 : sh, : sw * (wo - 1) + 1 : sw, :, ::dh, ::dw]
@@ -369,14 +372,20 @@ def conv2d(
     weights = kernel.reshape(-1, groups, filters // groups).transpose(1, 0, 2)
     y = xp_mod.empty(_output_shape(x.shape[0], geo, tiles, filters), xp_mod.result_type(x, kernel))
 
+    # with one input channel the im2col matrix is short (kh kw columns): a column of ones and the
+    # bias below the kernel add the bias in the product, saving a pass over the output
+    bias_in_product = bias is not None and x.shape[3] == 1
+    if bias_in_product:
+        weights = xp_mod.concatenate([weights[0], bias[None].astype(weights.dtype)])[None]
+
     def images(rows):  # the convolution of images x[rows], written to y[rows]
         out = y[rows]
-        columns = _columns(x[rows], geo, groups, tiles)
+        columns = _columns(x[rows], geo, groups, tiles, ones=bias_in_product)
         if groups == 1:
             xp_mod.matmul(columns[0], weights[0], out=out.reshape(-1, filters))
         else:
             out[...] = (columns @ weights).transpose(1, 0, 2).reshape(out.shape)
-        if bias is not None:
+        if bias is not None and not bias_in_product:
             out += bias
 
     over_parts(images, x.shape[0], _products(x, kernel, geo) if splits(x) else 0)
@@ -660,13 +669,16 @@ def _first_maxima(views, y):
     windows whose first maximum (the first view equal to y) it holds. A window with no view
     equal to y counts for the last, which is never the case when y is their maximum."""
     xp_mod = xp_of(y)
-    free = xp_mod.ones(y.shape, dtype=bool)  # windows whose maximum is not found yet
-    for view in views[:-1]:
+    hit = xp_mod.equal(views[0], y)
+    yield hit
+    free = xp_mod.logical_not(hit)  # windows whose maximum is not found yet
+    for view in views[1:-1]:
         hit = xp_mod.equal(view, y)
         xp_mod.logical_and(hit, free, out=hit)
         xp_mod.logical_xor(free, hit, out=free)
         yield hit
-    yield free
+    if len(views) > 1:
+        yield free
 
 
 @max_pool2d_backprop.defvjp(2)
@@ -716,55 +728,66 @@ max_pool2d_gather.defvjp(1)(_zero_vjp_y)
 
 
 @primitive
-def tile_max(t):
+def tile_max(t, *, relu=False):
     """Max pooling of a convolution's output in the tiled layout (see the module): the maximum
     over axis 1, which holds the ph pw pixels of each window,
 
         y[n, i, j, f] = max_p t[n, p, i, j, f],     t (N, P, Hq, Wq, F) -> y (N, Hq, Wq, F)
 
     equal to max_pool2d(y_conv, pool_size=(ph, pw)) (strides = pool size, 'valid'), whose
-    window pixels t[n, p] lists in row-major order.
+    window pixels t[n, p] lists in row-major order. With ``relu``, y = max(max_p t[n, p], 0):
+    the relu that follows the pooling, in the same pass.
 
-    VJP: dL/dt = tile_max_backprop(t, y, g): g to the first p with t[n, p] = y, as max_pool2d's.
+    VJP: dL/dt = tile_max_backprop(t, y, g): g to the first p with t[n, p] = y, as max_pool2d's
+    (with ``relu``, only where y > 0, as the relu's).
     """
     if t.ndim != 5:
         raise ShapeError(
             f"tile_max: expects a tiled array (batch, window pixels, height, width, channels) "
             f"(5-D); got shape {tuple(t.shape)}."
         )
-    y = xp_of(t).empty(t.shape[:1] + t.shape[2:], dtype=t.dtype)
+    xp_mod = xp_of(t)
+    y = xp_mod.empty(t.shape[:1] + t.shape[2:], dtype=t.dtype)
 
     def images(rows):
-        part = t[rows]
-        _running_max([part[:, p] for p in range(t.shape[1])], y[rows])
+        part, out = t[rows], y[rows]
+        _running_max([part[:, p] for p in range(t.shape[1])], out)
+        if relu:
+            xp_mod.maximum(out, 0, out=out)
 
     over_parts(images, t.shape[0], t.size if splits(t) else 0)
     return y
 
 
 @tile_max.defvjp(0)
-def _tile_max_vjp(g, y, t):
-    return tile_max_backprop(t, y, g)
+def _tile_max_vjp(g, y, t, **params):
+    return tile_max_backprop(t, y, g, **params)
 
 
 @primitive
-def tile_max_backprop(t, y, g):
+def tile_max_backprop(t, y, g, *, relu=False):
     """The gradient of :func:`tile_max`: dt[n, p*, i, j, f] = g[n, i, j, f] for the first p* with
-    t[n, p*, i, j, f] = y[n, i, j, f], 0 for the other p.
+    t[n, p*, i, j, f] = y[n, i, j, f], 0 for the other p (and, with ``relu``, 0 where y = 0).
 
     VJPs: dL/dg = tile_max_gather(t, y, u), u = dL/d(dt) (it is linear in g); dL/dt = dL/dy = 0.
     """
     _check_tiles("tile_max_backprop", t, y, g)
-    grad = xp_of(t, g).empty(t.shape, dtype=g.dtype)
+    xp_mod = xp_of(t, g)
+    grad = xp_mod.empty(t.shape, dtype=g.dtype)
 
     def images(rows):
-        part, out, upstream = t[rows], grad[rows], g[rows]
+        part, out, upstream = t[rows], grad[rows], _active(g[rows], y[rows], relu)
         views = [part[:, p] for p in range(t.shape[1])]
         for p, hit in enumerate(_first_maxima(views, y[rows])):
-            xp_of(t).multiply(upstream, hit, out=out[:, p])
+            xp_mod.multiply(upstream, hit, out=out[:, p])
 
     over_parts(images, t.shape[0], t.size if splits(t, g) else 0)
     return grad
+
+
+def _active(g, y, relu):
+    """g, or with ``relu`` g where y > 0 and 0 elsewhere (the relu's own gradient)."""
+    return g * (y > 0) if relu else g
 
 
 def _check_tiles(op, t, y, g):
@@ -776,13 +799,14 @@ def _check_tiles(op, t, y, g):
 
 
 @tile_max_backprop.defvjp(2)
-def _tile_max_backprop_vjp_g(u, dt, t, y, g):
-    return tile_max_gather(t, y, u)
+def _tile_max_backprop_vjp_g(u, dt, t, y, g, **params):
+    return tile_max_gather(t, y, u, **params)
 
 
 @primitive
-def tile_max_gather(t, y, u):
-    """The adjoint of :func:`tile_max_backprop` in g: out[n, i, j, f] = u[n, p*, i, j, f].
+def tile_max_gather(t, y, u, *, relu=False):
+    """The adjoint of :func:`tile_max_backprop` in g: out[n, i, j, f] = u[n, p*, i, j, f] (and,
+    with ``relu``, 0 where y = 0).
 
     VJPs: dL/du = tile_max_backprop(t, y, g); dL/dt = dL/dy = 0.
     """
@@ -791,12 +815,12 @@ def tile_max_gather(t, y, u):
     views = [t[:, p] for p in range(t.shape[1])]
     for p, hit in enumerate(_first_maxima(views, y)):
         gathered += u[:, p] * hit
-    return gathered
+    return _active(gathered, y, relu)
 
 
 @tile_max_gather.defvjp(2)
-def _tile_max_gather_vjp_u(g, out, t, y, u):
-    return tile_max_backprop(t, y, g)
+def _tile_max_gather_vjp_u(g, out, t, y, u, **params):
+    return tile_max_backprop(t, y, g, **params)
 
 
 tile_max_backprop.defvjp(0)(_zero_vjp_x)
