@@ -1,20 +1,23 @@
-"""The batch split over the CPU's cores, by chainrule's own threads.
+"""The batch cut over the CPU's cores, by chainrule's own threads.
 
 A training step on images spends most of its time in passes over memory (im2col copies, pooling
-masks, gradient scatters) that NumPy runs on one core, and in matrix products that the BLAS
-library spreads over all of them. Every sample of a batch goes through those ops independently,
-so the batch can be cut in one contiguous part per core and each part computed by its own thread:
-NumPy releases the interpreter lock inside its loops and the BLAS calls, so the parts run at the
-same time, the memory passes included.
+masks, gradient scatters) that NumPy runs on one core, and in matrix products. Every image of a
+batch goes through those ops on its own, so the batch can be cut in one contiguous part per core
+and each part computed by its own thread: NumPy releases the interpreter lock inside its loops and
+its BLAS calls, so the parts run at the same time, the memory passes included.
 
-Inside :func:`using_cores` (which ``fit``, ``evaluate`` and ``predict`` enter), the BLAS library
-runs each call on one thread, the caller's, and the ops that carry the work hand
-:func:`over_parts` a function of one part of their batch (convolutions, pooling, the optimizers'
-updates) or of their product's rows or columns (:func:`matmul`, for dense layers). The BLAS
-library's own threads must stay asleep meanwhile: after a call they keep polling for the next one
-for a while, and would take the cores from chainrule's threads. Outside :func:`using_cores`, or
-with ``CHAINRULE_NUM_THREADS=1``, or where the BLAS library's thread count cannot be set,
-everything runs in the calling thread, the products on the BLAS library's threads.
+Inside :func:`using_cores` (which ``fit``, ``evaluate`` and ``predict`` enter), the ops that carry
+large passes (convolutions and poolings) hand :func:`over_parts` a function of one part of their
+batch. The first time they do, the BLAS library is set to run each call on the calling thread
+only, until the block ends: its own threads keep polling for work for a while after each call
+and would take the cores from chainrule's. From then on, large matrix products (dense layers)
+are cut over chainrule's threads too (:func:`matmul`). A model without such ops (a dense
+network) never cuts anything, and its products keep the BLAS library's threads, which split a
+product as well as chainrule's threads would. Many short NumPy calls (an optimizer's update, a
+block at a time) stay in one thread: two threads would mostly wait for the interpreter lock.
+
+Outside :func:`using_cores`, with ``CHAINRULE_NUM_THREADS=1``, or where the BLAS library's
+thread count cannot be set, everything runs in the calling thread.
 
 The parts are fixed by the batch size and the thread count, never by timing, so results are the
 same from run to run; where the parts' results are summed (a kernel gradient, say), they are
@@ -40,6 +43,7 @@ _lock = threading.Lock()
 _depth = 0  # nesting of using_cores() blocks (fit calling evaluate, say)
 _pool = None  # the other threads while inside using_cores(), else None
 _parts = 1
+_blas_saved = None  # the BLAS library's thread count, while chainrule's threads replace it
 
 
 def parts():
@@ -60,6 +64,11 @@ def over_parts(function, n, work=None):
     count = _parts if (work is None or work >= MIN_WORK) else 1
     if count == 1 or n < count:
         return [function(slice(0, n))]
+    global _blas_saved
+    if _blas_saved is None:  # from now on the BLAS library runs in the calling thread
+        get, set_ = _blas
+        _blas_saved = get()
+        set_(1)
     bounds = [n * k // count for k in range(count + 1)]
     pieces = [slice(a, b) for a, b in zip(bounds, bounds[1:])]
     mode = runtime.floating_point_mode()
@@ -86,7 +95,12 @@ def sum_over_parts(function, n, work=None):
 def splits(*arrays):
     """True if ops on ``arrays`` may be cut over threads: inside :func:`using_cores`, and
     NumPy arrays (another array library parallelises its own kernels)."""
-    return _parts > 1 and all(type(a) is numpy.ndarray for a in arrays)
+    if _parts == 1:
+        return False
+    for a in arrays:
+        if type(a) is not numpy.ndarray:
+            return False
+    return True
 
 
 def thread_count():
@@ -108,19 +122,16 @@ def thread_count():
 
 @contextlib.contextmanager
 def using_cores():
-    """Within the block, ops cut their work over :func:`thread_count` threads and the BLAS
-    library runs each call on one thread; both are restored on exit. Does nothing with one
-    thread, or when the BLAS library's thread count cannot be set (two kinds of threads on the
-    same cores would compete), or inside another such block."""
-    global _depth, _pool, _parts
+    """Within the block, ops may cut their work over :func:`thread_count` threads (and the BLAS
+    library then runs each call on one thread; its thread count is restored on exit). Does
+    nothing with one thread, where the BLAS library's thread count cannot be set (two kinds of
+    threads on the same cores would compete), or inside another such block."""
+    global _depth, _pool, _parts, _blas_saved
     with _lock:
         _depth += 1
         start = _depth == 1
-    blas = _blas_threads() if start else None
-    count = thread_count() if blas else 1
+    count = thread_count() if start and _blas_threads() else 1
     if count > 1:
-        saved = blas[0]()
-        blas[1](1)
         _pool = ThreadPoolExecutor(count - 1, thread_name_prefix="chainrule")
         _parts = count
     try:
@@ -130,31 +141,35 @@ def using_cores():
             _parts = 1
             _pool.shutdown()
             _pool = None
-            blas[1](saved)
+            if _blas_saved is not None:
+                _blas[1](_blas_saved)
+                _blas_saved = None
         with _lock:
             _depth -= 1
 
 
 def matmul(a, b):
-    """a @ b for matrices (n, k) @ (k, m), cut over the threads inside :func:`using_cores`
-    (one BLAS call each): by rows when n is large, else by columns, so that each thread's
-    product stays a large one."""
-    if not splits(a, b) or a.ndim != 2 or b.ndim != 2:
+    """a @ b for matrices (n, k) @ (k, m), cut over the threads once they have replaced the
+    BLAS library's (see the module; one BLAS call each): by rows when n is large, else by
+    columns, so that each thread's product stays a large one."""
+    if _blas_saved is None or a.ndim != 2 or b.ndim != 2:
         return a @ b
     (n, k), m = a.shape, b.shape[1]
+    if n * k * m < PRODUCT_SPEEDUP * MIN_WORK or not splits(a, b):
+        return a @ b  # small products stay whole: cutting them costs more than it saves
     out = numpy.empty((n, m), dtype=numpy.result_type(a, b))
     if n >= _ROWS_ENOUGH or n >= m:
 
         def part(rows):
             numpy.matmul(a[rows], b, out=out[rows])
 
-        over_parts(part, n, n * k * m // PRODUCT_SPEEDUP)
+        over_parts(part, n)
     else:
 
         def part(columns):
             numpy.matmul(a, b[:, columns], out=out[:, columns])
 
-        over_parts(part, m, n * k * m // PRODUCT_SPEEDUP)
+        over_parts(part, m)
     return out
 
 

@@ -45,11 +45,15 @@ def test_parts_cover_the_batch_in_order_one_per_thread(monkeypatch):
 
 
 @needs_blas_control
-def test_blas_runs_one_thread_inside_and_its_own_count_after(monkeypatch):
+def test_blas_runs_one_thread_once_the_work_is_cut_and_its_own_count_after(monkeypatch):
     monkeypatch.setenv("CHAINRULE_NUM_THREADS", "2")
     get, set_ = parallel._blas_threads()
     before = get()
+    a = rng.standard_normal((600, 300))
     with parallel.using_cores():
+        assert get() == before  # nothing cut yet: a dense network keeps the BLAS threads
+        assert parallel.matmul(a, a.T).shape == (600, 600) and get() == before
+        parallel.over_parts(lambda rows: None, 4, work=1 << 30)
         assert get() == 1
         with parallel.using_cores():  # nested (evaluate inside fit): no change
             assert get() == 1 and parallel.parts() == 2
@@ -97,9 +101,11 @@ def test_the_other_threads_flush_subnormals_like_the_caller(monkeypatch):
 
 
 def _cut_and_whole(function, *arrays):
-    """function(*arrays) outside and inside using_cores (two threads)."""
+    """function(*arrays) outside and inside using_cores (two threads, which have replaced the
+    BLAS library's)."""
     whole = function(*arrays)
     with parallel.using_cores():
+        parallel.over_parts(lambda rows: None, 2, work=1 << 30)
         cut = function(*arrays)
     return whole, cut
 
@@ -158,7 +164,15 @@ def test_products_cut_by_rows_or_columns_equal_the_whole(monkeypatch, shape):
     monkeypatch.setattr(parallel, "MIN_WORK", 1)
     n, k, m = shape
     a, b = rng.standard_normal((n, k)), rng.standard_normal((k, m))
+    cuts, over_parts = [], parallel.over_parts
+
+    def spy(function, n, work=None):
+        cuts.append(n)
+        return over_parts(function, n, work)
+
+    monkeypatch.setattr(parallel, "over_parts", spy)
     whole, cut = _cut_and_whole(parallel.matmul, a, b)
+    assert cuts[-1] == (n if n >= m else m)  # cut by rows, or by columns
     np.testing.assert_allclose(cut, whole, rtol=1e-12)
     whole, cut = _cut_and_whole(parallel.matmul, a.T.copy().T, b[:, ::-1])  # strided operands
     np.testing.assert_allclose(cut, whole, rtol=1e-12)

@@ -61,7 +61,7 @@ def column_sums(a):
         # dot, not matmul, which runs this two to three times slower while another thread
         # runs a product too
         ones = _ones(a.shape[0], a.dtype)
-        if not parallel.splits(a):
+        if a.size < parallel.MIN_WORK or not parallel.splits(a):
             return numpy.dot(ones, a)
         return parallel.sum_over_parts(lambda rows: numpy.dot(ones[rows], a[rows]), len(a), a.size)
     return a.sum(axis=0)

@@ -18,7 +18,6 @@ import numpy as np
 
 from ...backend import ndarray_types, xp_of
 from ...engine import Tensor
-from ...parallel import over_parts, splits
 from .schedules import LearningRateSchedule
 from .schedules import deserialize as deserialize_schedule
 from .schedules import serialize as serialize_schedule
@@ -274,28 +273,19 @@ class Optimizer:
         times, one NumPy operation at a time. A large variable is therefore updated one block of
         BLOCK elements at a time, ``update_step`` seeing each block as the variable: the dozen
         passes then find the block's arrays in the core's cache instead of in memory. The
-        updates are elementwise, so the result is the same, bit for bit; inside
-        :func:`chainrule.parallel.using_cores` the blocks are shared out among the threads.
+        updates are elementwise, so the result is the same, bit for bit. (They stay in one
+        thread: a block's dozen short NumPy calls would mostly wait for the interpreter lock if
+        two threads shared the blocks out.)
         """
-        jobs = []
         for g, v in zip(grads, variables):
             data = v.data
             if g.size < 2 * BLOCK or not (data.flags.c_contiguous and g.flags.c_contiguous):
-                jobs.append((g, v))
+                self.update_step(g, v, learning_rate)
                 continue
             g = g.reshape(-1)
             for start in range(0, g.size, BLOCK):
-                jobs.append((g[start : start + BLOCK], _Block(v, slice(start, start + BLOCK))))
-        if len(jobs) == len(grads) or not splits(*grads):
-            for g, v in jobs:
-                self.update_step(g, v, learning_rate)
-            return
-
-        def blocks(part):
-            for g, v in jobs[part]:
-                self.update_step(g, v, learning_rate)
-
-        over_parts(blocks, len(jobs))
+                block = slice(start, start + BLOCK)
+                self.update_step(g[block], _Block(v, block), learning_rate)
 
     def update_step(self, gradient, variable, learning_rate):
         raise NotImplementedError
