@@ -44,6 +44,7 @@ _depth = 0  # nesting of using_cores() blocks (fit calling evaluate, say)
 _pool = None  # the other threads while inside using_cores(), else None
 _parts = 1
 _blas_saved = None  # the BLAS library's thread count, while chainrule's threads replace it
+_worker = threading.local()  # .busy: this thread is running a part
 
 
 def parts():
@@ -62,8 +63,9 @@ def over_parts(function, n, work=None):
     Each thread runs with the caller's floating-point mode (subnormals flushed or not).
     """
     count = _parts if (work is None or work >= MIN_WORK) else 1
-    if count == 1 or n < count:
-        return [function(slice(0, n))]
+    pool = _pool
+    if count == 1 or n < count or pool is None or getattr(_worker, "busy", False):
+        return [function(slice(0, n))]  # (a part never cuts itself again: its thread waits)
     global _blas_saved
     if _blas_saved is None:  # from now on the BLAS library runs in the calling thread
         get, set_ = _blas
@@ -72,14 +74,18 @@ def over_parts(function, n, work=None):
     bounds = [n * k // count for k in range(count + 1)]
     pieces = [slice(a, b) for a, b in zip(bounds, bounds[1:])]
     mode = runtime.floating_point_mode()
-    futures = [_pool.submit(_in_mode, mode, function, rows) for rows in pieces[1:]]
+    futures = [pool.submit(_in_mode, mode, function, rows) for rows in pieces[1:]]
     results = [function(pieces[0])]
     return results + [future.result() for future in futures]
 
 
 def _in_mode(mode, function, rows):
-    with runtime.floating_point_mode_set(mode):
-        return function(rows)
+    _worker.busy = True
+    try:
+        with runtime.floating_point_mode_set(mode):
+            return function(rows)
+    finally:
+        _worker.busy = False
 
 
 def sum_over_parts(function, n, work=None):
