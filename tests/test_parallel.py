@@ -114,26 +114,31 @@ CONV = {"strides": 1, "padding": "valid", "dilation_rate": 1, "groups": 1}
 
 
 @needs_blas_control
-@pytest.mark.parametrize("tiles", [None, (2, 2)])
-def test_convolutions_and_poolings_cut_over_threads_give_the_same_results(monkeypatch, tiles):
+@pytest.mark.parametrize(
+    "channels, groups, tiles", [(3, 1, None), (3, 1, (2, 2)), (4, 2, (2, 2)), (1, 1, (2, 2))]
+)
+def test_convolutions_and_poolings_cut_over_threads_give_the_same_results(
+    monkeypatch, channels, groups, tiles
+):
     monkeypatch.setenv("CHAINRULE_NUM_THREADS", "2")
     monkeypatch.setattr(parallel, "MIN_WORK", 1)
-    x = rng.standard_normal((6, 9, 9, 3)).astype(np.float32)
-    kernel = rng.standard_normal((3, 3, 3, 4)).astype(np.float32)
+    x = rng.standard_normal((6, 9, 9, channels)).astype(np.float32)
+    kernel = rng.standard_normal((3, 3, channels // groups, 4)).astype(np.float32)
     bias = rng.standard_normal(4).astype(np.float32)
-    y = ops.conv2d.forward(x, kernel, bias, tiles=tiles, **CONV)
+    conv = {**CONV, "groups": groups}
+    y = ops.conv2d.forward(x, kernel, bias, tiles=tiles, **conv)
     g = rng.standard_normal(y.shape).astype(np.float32)
     cases = [
-        (lambda: ops.conv2d.forward(x, kernel, bias, tiles=tiles, **CONV), 0),
+        (lambda: ops.conv2d.forward(x, kernel, bias, tiles=tiles, **conv), 0),
         (
             lambda: ops.conv2d_backprop_input.forward(
-                g, kernel, input_shape=x.shape, tiles=tiles, **CONV
+                g, kernel, input_shape=x.shape, tiles=tiles, **conv
             ),
             0,
         ),
         (
             lambda: ops.conv2d_backprop_kernel.forward(
-                x, g, kernel_shape=kernel.shape, tiles=tiles, **CONV
+                x, g, kernel_shape=kernel.shape, tiles=tiles, **conv
             ),
             1e-5,  # partial sums added: rounding only
         ),
@@ -150,6 +155,7 @@ def test_convolutions_and_poolings_cut_over_threads_give_the_same_results(monkey
         gp = rng.standard_normal(pooled.shape).astype(np.float32)
         cases += [
             (lambda: ops.tile_max.forward(y), 0),
+            (lambda: ops.tile_max.forward(y, relu=True), 0),
             (lambda: ops.tile_max_backprop.forward(y, pooled, gp), 0),
         ]
     for function, tolerance in cases:
@@ -173,9 +179,9 @@ def test_products_cut_by_rows_or_columns_equal_the_whole(monkeypatch, shape):
     monkeypatch.setattr(parallel, "over_parts", spy)
     whole, cut = _cut_and_whole(parallel.matmul, a, b)
     assert cuts[-1] == (n if n >= m else m)  # cut by rows, or by columns
-    np.testing.assert_allclose(cut, whole, rtol=1e-12)
+    np.testing.assert_allclose(cut, whole, rtol=1e-12, atol=1e-12)
     whole, cut = _cut_and_whole(parallel.matmul, a.T.copy().T, b[:, ::-1])  # strided operands
-    np.testing.assert_allclose(cut, whole, rtol=1e-12)
+    np.testing.assert_allclose(cut, whole, rtol=1e-12, atol=1e-12)
 
 
 def _trained_weights(seed):

@@ -214,15 +214,15 @@ def _taps(window):
     return list(itertools.product(range(window[0]), range(window[1])))
 
 
-def _tiled(a, tiles, rows=3):
+def _tiled(a, tiles):
     """An array whose axes 0..2 are (N, Ho, Wo) (a view of any strides), viewed with those axes
     as (N, ph, pw, Ho // ph, Wo // pw): element [n, a, b, i, j] is [n, i ph + a, j pw + b]
     (trailing rows and columns that fill no whole tile dropped). ``tiles`` None: ``a`` itself."""
     if tiles is None:
         return a
-    (ph, pw), (n, ho, wo) = tiles, a.shape[:rows]
+    (ph, pw), (n, ho, wo) = tiles, a.shape[:3]
     hq, wq = ho // ph, wo // pw
-    a = a[:, : hq * ph, : wq * pw].reshape(n, hq, ph, wq, pw, *a.shape[rows:])
+    a = a[:, : hq * ph, : wq * pw].reshape(n, hq, ph, wq, pw, *a.shape[3:])
     return a.transpose(0, 2, 4, 1, 3, *range(5, a.ndim))
 
 
@@ -393,8 +393,8 @@ def conv2d(
 
 
 def _products(x, kernel, geo):
-    """The multiply-adds of a convolution of x (N, H, W, C) with ``kernel``: N Ho Wo kh kw C F
-    / groups (= kernel.size)."""
+    """The multiply-adds of a convolution of x (N, H, W, C) with ``kernel``: N Ho Wo times
+    kh kw C F / groups, which is kernel.size."""
     return x.shape[0] * geo.out[0] * geo.out[1] * kernel.size
 
 
