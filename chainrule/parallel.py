@@ -62,11 +62,11 @@ def over_parts(function, n, work=None):
     n below the number of parts, makes it one call, ``function(slice(0, n))``, in this thread.
     Each thread runs with the caller's floating-point mode (subnormals flushed or not).
     """
+    global _blas_saved
     count = _parts if (work is None or work >= MIN_WORK) else 1
     pool = _pool
     if count == 1 or n < count or pool is None or getattr(_worker, "busy", False):
         return [function(slice(0, n))]  # (a part never cuts itself again: its thread waits)
-    global _blas_saved
     if _blas_saved is None:  # from now on the BLAS library runs in the calling thread
         get, set_ = _blas
         _blas_saved = get()
@@ -115,11 +115,15 @@ def thread_count():
     wanted = os.environ.get("CHAINRULE_NUM_THREADS", "")
     if wanted.strip():
         try:
-            return max(1, int(wanted))
+            count = int(wanted)
         except ValueError:
+            count = 0
+        if count < 1:
             raise ValueError(
-                f"CHAINRULE_NUM_THREADS must be a positive integer; it is {wanted!r}."
-            ) from None
+                f"CHAINRULE_NUM_THREADS must be a positive integer; it is {wanted!r}. Unset it to "
+                f"use every core, or set it to 1 to run in one thread."
+            )
+        return count
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux

@@ -6,9 +6,10 @@ them on raw arrays: the same forward functions and the same VJPs from the primit
 the same order as ``backward()`` would run them, so its gradients are those of the engine, bit for
 bit, without a Tensor or a Node allocated per op. One rewrite changes the order, not the result:
 a relu whose only use is a max pooling runs after the pooling, on the smaller array (see
-``_pool_before_relu``). Another, made once the plan has been checked against the engine
-(:meth:`Plan.specialize`), computes a convolution whose only use is a tiling max pooling in the
-pooling's layout (see ``_pool_tiles``): the same outputs, and gradients that differ from the
+``_pool_before_relu``). Two more are made once the plan has been checked against the engine
+(:meth:`Plan.specialize`): a convolution whose only use is a tiling max pooling computes its
+output in the pooling's layout (``_pool_tiles``), and the relu after such a pooling runs inside
+it (``_relu_into_tile_max``). They give the same outputs, and gradients that differ from the
 engine's only in the rounding of the kernel's and bias's sums, which add the same terms in
 another order.
 

@@ -67,8 +67,9 @@ def test_one_thread_changes_nothing(monkeypatch):
         assert parallel.parts() == 1
 
 
-def test_a_bad_thread_count_is_a_clear_error(monkeypatch):
-    monkeypatch.setenv("CHAINRULE_NUM_THREADS", "many")
+@pytest.mark.parametrize("value", ["many", "0", "-2", "1.5"])
+def test_a_bad_thread_count_is_a_clear_error(monkeypatch, value):
+    monkeypatch.setenv("CHAINRULE_NUM_THREADS", value)
     with pytest.raises(ValueError, match="CHAINRULE_NUM_THREADS must be a positive integer"):
         parallel.thread_count()
 
