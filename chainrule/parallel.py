@@ -44,7 +44,7 @@ _depth = 0  # nesting of using_cores() blocks (fit calling evaluate, say)
 _pool = None  # the other threads while inside using_cores(), else None
 _parts = 1
 _blas_saved = None  # the BLAS library's thread count, while chainrule's threads replace it
-_worker = threading.local()  # .busy: this thread is running a part
+_worker = threading.local()  # .busy: this thread is running a part (which is never cut again)
 
 
 def parts():
@@ -66,7 +66,7 @@ def over_parts(function, n, work=None):
     count = _parts if (work is None or work >= MIN_WORK) else 1
     pool = _pool
     if count == 1 or n < count or pool is None or getattr(_worker, "busy", False):
-        return [function(slice(0, n))]  # (a part never cuts itself again: its thread waits)
+        return [function(slice(0, n))]
     if _blas_saved is None:  # from now on the BLAS library runs in the calling thread
         get, set_ = _blas
         _blas_saved = get()
@@ -75,7 +75,11 @@ def over_parts(function, n, work=None):
     pieces = [slice(a, b) for a, b in zip(bounds, bounds[1:])]
     mode = runtime.floating_point_mode()
     futures = [pool.submit(_in_mode, mode, function, rows) for rows in pieces[1:]]
-    results = [function(pieces[0])]
+    _worker.busy = True
+    try:
+        results = [function(pieces[0])]
+    finally:
+        _worker.busy = False
     return results + [future.result() for future in futures]
 
 

@@ -93,7 +93,7 @@ class Plan:
         self.wrt = [slots.get(id(w)) for w in wrt]
         _pool_before_relu(self)
 
-        self.fixes = set()
+        self.fixes, self.checked = set(), set()
         self.source, self.run = self._compile()
 
     def _compile(self, fixes=None):
@@ -102,8 +102,13 @@ class Plan:
 
         The generated source is kept in ``self.source``: the chain rule of this computation,
         written out. ``fixes`` names the VJP results that need summing back to their input's
-        shape or casting to its dtype; None checks every one and notes in ``self.fixes`` those
-        that did (shapes and dtypes are fixed per plan, so one run tells).
+        shape or casting to its dtype, by (gradient from, gradient to, parent index); None checks
+        every one and notes in ``self.fixes`` those that did (shapes and dtypes are fixed per
+        plan, so one run tells). A result that the checking run did not see (one that a rewrite
+        made) keeps its checks.
+
+        An entry's parent whose slot is a tuple is one VJP function computing the gradients of
+        several inputs at once, returned in that order.
         """
         namespace = {"unbroadcast": unbroadcast, "fixes": self.fixes}
         namespace["variables"] = [variable for _, variable in self.variables]
@@ -128,16 +133,31 @@ class Plan:
             call += _keywords(params, f"q{k}", namespace)
             for j, (vjp, slot, shape, dtype) in enumerate(parents):
                 name = f"b{k}_{j}"
-                namespace[name], namespace[f"S{name}"], namespace[f"D{name}"] = vjp, shape, dtype
-                lines.append(f"    t = {name}(g{out}, {call})  # {vjp.__name__}")
-                if fixes is None:
-                    lines.append(f"    if t.shape != S{name} or t.dtype != D{name}:")
-                    lines.append(f"        fixes.add({name!r})")
-                if fixes is None or name in fixes:
-                    lines.append(f"    if t.shape != S{name}: t = unbroadcast(t, S{name})")
-                    lines.append(f"    if t.dtype != D{name}: t = t.astype(D{name})")
-                lines.append(f"    g{slot} = g{slot} + t" if slot in have else f"    g{slot} = t")
-                have.add(slot)
+                namespace[name] = vjp
+                if isinstance(slot, tuple):  # one call, the gradients of several inputs
+                    lines.append(f"    ts = {name}(g{out}, {call})  # {vjp.__name__}")
+                    results = [
+                        (f"ts[{i}]", *each) for i, each in enumerate(zip(slot, shape, dtype))
+                    ]
+                else:
+                    lines.append(f"    t = {name}(g{out}, {call})  # {vjp.__name__}")
+                    results = [("t", slot, shape, dtype)]
+                for i, (value, slot, shape, dtype) in enumerate(results):
+                    key, label = (out, slot, j), f"{name}_{i}"
+                    namespace[f"S{label}"], namespace[f"D{label}"] = shape, dtype
+                    if value != "t":
+                        lines.append(f"    t = {value}")
+                    if fixes is None:
+                        self.checked.add(key)
+                        lines.append(f"    if t.shape != S{label} or t.dtype != D{label}:")
+                        lines.append(f"        fixes.add({key!r})")
+                    if fixes is None or key in fixes or key not in self.checked:
+                        lines.append(f"    if t.shape != S{label}: t = unbroadcast(t, S{label})")
+                        lines.append(f"    if t.dtype != D{label}: t = t.astype(D{label})")
+                    lines.append(
+                        f"    g{slot} = g{slot} + t" if slot in have else f"    g{slot} = t"
+                    )
+                    have.add(slot)
         outputs = ", ".join(f"v{i}" for i in self.outputs)
         grads = ", ".join(f"g{i}" if i in have else "None" for i in self.wrt)
         lines.append(f"    return [{outputs}], [{grads}]")
@@ -147,9 +167,11 @@ class Plan:
 
     def specialize(self):
         """Recompile without the shape and dtype checks that the runs so far showed unneeded,
-        with convolutions in their poolings' layout (``_pool_tiles``, ``_relu_into_tile_max``)."""
+        with convolutions in their poolings' layout (``_pool_tiles``, ``_relu_into_tile_max``,
+        ``_tiled_conv_gradients``)."""
         _pool_tiles(self)
         _relu_into_tile_max(self)
+        _tiled_conv_gradients(self)
         self.source, self.run = self._compile(fixes=set(self.fixes))
 
     def matches(self, outputs, grads, arrays):
@@ -274,6 +296,38 @@ def _relu_into_tile_max(plan):
             dropped_backward.add(grads[p])
     plan.forward = [e for i, e in enumerate(plan.forward) if i not in dropped_forward]
     plan.backward = [e for i, e in enumerate(plan.backward) if i not in dropped_backward]
+
+
+def _tiled_conv_gradients(plan):
+    """Rewrite the VJPs of every tile_max of a tiled convolution, and the convolution's own VJPs,
+    as one call of ``tiled_conv_gradients``: the same gradients (the bias's summed over the
+    pooling's gradient instead of the convolution's, which adds only zeros more), computed by
+    each thread for its part of the batch in one go rather than op by op."""
+    from .ops import conv2d, tile_max, tiled_conv_gradients  # the ops import the engine
+
+    names = {id(conv2d.vjps[argnum]): name for argnum, name in enumerate(("x", "kernel", "bias"))}
+    tile_max_vjp = _vjp_function(tile_max, 0)
+    grads = _gradient_entries(plan)
+    dropped = set()
+    for k, (r, arguments, params, parents) in enumerate(plan.backward):
+        if len(parents) != 1 or parents[0][0] is not tile_max_vjp:
+            continue
+        (t,) = arguments
+        conv = grads.get(t)
+        if conv is None:
+            continue
+        _, conv_arguments, conv_params, conv_parents = plan.backward[conv]
+        wrt = tuple(names.get(id(vjp)) for vjp, *_ in conv_parents)
+        if None in wrt or conv_params.get("tiles") is None:
+            continue
+        slots, shapes, dtypes = zip(
+            *((slot, shape, dtype) for _, slot, shape, dtype in conv_parents)
+        )
+        params = {**conv_params, "relu": params.get("relu", False), "wrt": wrt}
+        together = (tiled_conv_gradients, slots, shapes, dtypes)
+        plan.backward[k] = (r, (t,) + conv_arguments[:2], params, (together,))
+        dropped.add(conv)
+    plan.backward = [e for i, e in enumerate(plan.backward) if i not in dropped]
 
 
 def _use_counts(plan):

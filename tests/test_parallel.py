@@ -222,13 +222,12 @@ def test_training_on_two_threads_is_reproducible(monkeypatch):
 @needs_blas_control
 def test_a_part_that_would_cut_its_rows_again_runs_them_whole(monkeypatch):
     """Each part runs in its own thread; were a part to hand work to the pool again, it could
-    wait for itself. It runs that work in its own thread instead."""
+    wait for itself (and the cores are taken already). It runs that work whole instead."""
     monkeypatch.setenv("CHAINRULE_NUM_THREADS", "2")
 
     def inner(rows):
         return parallel.over_parts(lambda r: (r.start, r.stop), rows.stop - rows.start, 1 << 30)
 
     with parallel.using_cores():
-        outer = parallel.over_parts(inner, 8, work=1 << 30)
-    assert outer[1] == [(0, 4)]  # the other thread's part: whole
-    assert outer[0] == [(0, 2), (2, 4)]  # the calling thread's part may still be cut
+        assert parallel.over_parts(inner, 8, work=1 << 30) == [[(0, 4)], [(0, 4)]]
+        assert parallel.over_parts(lambda r: r, 4, work=1 << 30) == [slice(0, 2), slice(2, 4)]

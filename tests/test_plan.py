@@ -241,14 +241,18 @@ def _conv_batch():
 @pytest.mark.parametrize("activation", ["relu", None])
 def test_a_convolution_pooled_by_tiling_windows_is_computed_in_their_layout(activation):
     """Once specialized, the plan computes each convolution whose only use is a tiling max
-    pooling in the tiled layout and pools with tile_max (taking in the relu that follows it):
-    the same outputs, and gradients equal up to the rounding of sums taken in another order."""
+    pooling in the tiled layout and pools with tile_max (taking in the relu that follows it),
+    and computes their gradients in one call: the same outputs, and gradients equal up to the
+    rounding of sums taken in another order."""
     model = _convnet({"pool_size": 2}, activation)
     plan = _traced(model, _conv_batch())
     plan.specialize()
     assert plan.source.count("tiles=(2, 2))  # conv2d") == 2
     assert plan.source.count("# tile_max") == 2
-    assert "# max_pool2d" not in plan.source and "# _tile_max_vjp" in plan.source
+    assert "# max_pool2d" not in plan.source
+    # each block's gradients in one call: the pooling's, then the convolution's
+    assert plan.source.count("# tiled_conv_gradients") == 2
+    assert "# _tile_max_vjp" not in plan.source and "# _conv2d_vjp" not in plan.source
     # the first block's relu runs inside its pooling, forward and backward
     assert plan.source.count("relu=True)  # tile_max") == (activation == "relu")
     assert plan.source.count("# relu") == 0 if activation else "# relu" not in plan.source

@@ -44,6 +44,7 @@ from .conv import (
     tile_max,
     tile_max_backprop,
     tile_max_gather,
+    tiled_conv_gradients,
 )
 from .linalg import linear, matmul
 from .nn import (

@@ -441,33 +441,37 @@ def conv2d_backprop_input(
     tiles = _as_tiles(tiles, op)
     _check_gradient(op, g, input_shape, geo, kernel.shape[3], tiles)
     xp_mod = xp_of(g, kernel)
+    grad = _padded_buffer(xp_mod, input_shape, geo.pads, xp_mod.result_type(g, kernel))
+
+    def images(rows):
+        _add_input_gradient(g[rows], kernel, grad[rows], geo, groups, tiles)
+
+    work = g.size * kernel.shape[0] * kernel.shape[1] * kernel.shape[2] if splits(g) else 0
+    over_parts(images, input_shape[0], work)
+    return _crop(grad, geo.pads, input_shape)
+
+
+def _add_input_gradient(g, kernel, grad, geo, groups, tiles):
+    """Add the input gradient of some images, G Kᵀ scattered back by col2im, into ``grad``
+    (their rows of the padded gradient buffer); g is their rows of the output gradient."""
+    xp_mod = xp_of(g, kernel)
     kh, kw, cg, filters = kernel.shape
     weights = kernel.reshape(kh * kw, cg, groups, filters // groups).transpose(0, 2, 3, 1)
-    dtype = xp_mod.result_type(g, kernel)
-    grad = _padded_buffer(xp_mod, input_shape, geo.pads, dtype)
     if tiles is not None:  # the outputs that the tiles cover, each back in its place
         (ph, pw), (_, _, hq, wq, _) = tiles, g.shape
         geo = geo._replace(out=(hq * ph, wq * pw))
-
-    def images(rows):  # the gradient of images [rows], from g[rows] into grad[rows]
-        part = g[rows]
-        if tiles is not None:
-            untiled = xp_mod.empty((part.shape[0], *geo.out, filters), dtype)
-            window_pixels = _tiled(untiled, tiles)
-            window_pixels[...] = part.reshape(window_pixels.shape)
-            part = untiled
-        part, padded = _by_group(part, groups), grad[rows]  # part: (G, M, F/G)
-        # one product per tap, (G, M, F/G) @ (G, F/G, C/G), into one buffer that stays in the
-        # cache, added at once to the pixels the tap read
-        share = xp_mod.empty((groups, part.shape[1], cg), dtype=dtype)
-        for t, (a, b) in enumerate(_taps(geo.window)):
-            xp_mod.matmul(part, weights[t], out=share)
-            target = _tap(padded, a, b, geo)
-            target += share.transpose(1, 0, 2).reshape(target.shape)
-
-    work = g.size * kernel.shape[0] * kernel.shape[1] * cg if splits(g) else 0
-    over_parts(images, input_shape[0], work)
-    return _crop(grad, geo.pads, input_shape)
+        untiled = xp_mod.empty((g.shape[0], *geo.out, filters), grad.dtype)
+        window_pixels = _tiled(untiled, tiles)
+        window_pixels[...] = g.reshape(window_pixels.shape)
+        g = untiled
+    rows = _by_group(g, groups)  # (G, M, F/G)
+    # one product per tap, (G, M, F/G) @ (G, F/G, C/G), into one buffer that stays in the cache,
+    # added at once to the pixels the tap read
+    share = xp_mod.empty((groups, rows.shape[1], cg), dtype=grad.dtype)
+    for t, (a, b) in enumerate(_taps(geo.window)):
+        xp_mod.matmul(rows, weights[t], out=share)
+        target = _tap(grad, a, b, geo)
+        target += share.transpose(1, 0, 2).reshape(target.shape)
 
 
 @conv2d_backprop_input.defvjp(0)
@@ -502,14 +506,18 @@ def conv2d_backprop_kernel(
     tiles = _as_tiles(tiles, op)
     _check_gradient(op, g, x.shape, geo, kernel_shape[3], tiles)
 
-    def images(rows):  # the sum over images [rows]
-        return _sum_of_products(
-            _columns(x[rows], geo, groups, tiles).mT, _by_group(g[rows], groups)
-        )
+    def images(rows):
+        return _kernel_gradient(x[rows], g[rows], geo, groups, tiles)
 
     work = g.size * kernel_shape[0] * kernel_shape[1] * kernel_shape[2] if splits(x, g) else 0
     grad = sum_over_parts(images, x.shape[0], work)
     return grad.transpose(1, 0, 2).reshape(kernel_shape)
+
+
+def _kernel_gradient(x, g, geo, groups, tiles):
+    """Xᵀ G over some images: (G, kh kw C/G, F/G), the kernel gradient's share of images x with
+    output gradient g."""
+    return _sum_of_products(_columns(x, geo, groups, tiles).mT, _by_group(g, groups))
 
 
 @conv2d_backprop_kernel.defvjp(0)
@@ -772,22 +780,87 @@ def tile_max_backprop(t, y, g, *, relu=False):
     VJPs: dL/dg = tile_max_gather(t, y, u), u = dL/d(dt) (it is linear in g); dL/dt = dL/dy = 0.
     """
     _check_tiles("tile_max_backprop", t, y, g)
-    xp_mod = xp_of(t, g)
-    grad = xp_mod.empty(t.shape, dtype=g.dtype)
+    grad = xp_of(t, g).empty(t.shape, dtype=g.dtype)
 
     def images(rows):
-        part, out, upstream = t[rows], grad[rows], _active(g[rows], y[rows], relu)
-        views = [part[:, p] for p in range(t.shape[1])]
-        for p, hit in enumerate(_first_maxima(views, y[rows])):
-            xp_mod.multiply(upstream, hit, out=out[:, p])
+        _route_to_first_maxima(t[rows], y[rows], _active(g[rows], y[rows], relu), grad[rows])
 
     over_parts(images, t.shape[0], t.size if splits(t, g) else 0)
     return grad
 
 
+def _route_to_first_maxima(t, y, g, out):
+    """out[n, p] = g where t[n, p] is the first maximum (= y) of its window, else 0."""
+    views = [t[:, p] for p in range(t.shape[1])]
+    for p, hit in enumerate(_first_maxima(views, y)):
+        xp_of(t).multiply(g, hit, out=out[:, p])
+
+
 def _active(g, y, relu):
     """g, or with ``relu`` g where y > 0 and 0 elsewhere (the relu's own gradient)."""
     return g * (y > 0) if relu else g
+
+
+def tiled_conv_gradients(
+    g,
+    y,
+    t,
+    x,
+    kernel,
+    *,
+    wrt,
+    relu=False,
+    strides=1,
+    padding="valid",
+    dilation_rate=1,
+    groups=1,
+    tiles,
+):
+    """The gradients of y = tile_max(conv2d(x, kernel, bias, tiles=tiles), relu) with respect to
+    the inputs named in ``wrt`` ('x', 'kernel', 'bias'), in that order, computed together:
+
+        G = tile_max_backprop(t, y, g)             (t the convolution's tiled output)
+        dL/dx = conv2d_backprop_input(G, kernel)    dL/dkernel = conv2d_backprop_kernel(x, G)
+        dL/dbias = sum over n, i, j of g (where y > 0, with relu)
+
+    The same VJPs the engine chains (the bias's sum taken over g, to which G adds only zeros,
+    instead of over G), but each thread computes all of them for its part of the batch in one
+    go, from its own part of G. Not a primitive: a training step's plan calls it (see
+    ``chainrule.plan``); the engine differentiates tile_max and conv2d one at a time.
+    """
+    op = "tiled_conv_gradients"
+    x_shape = x.shape
+    geo = _conv_geometry(op, x_shape, kernel.shape, strides, padding, dilation_rate, groups, tiles)
+    tiles = _as_tiles(tiles, op)
+    xp_mod = xp_of(g, t, x, kernel)
+    dtype = xp_mod.result_type(g, kernel)
+    dx = _padded_buffer(xp_mod, x_shape, geo.pads, dtype) if "x" in wrt else None
+    filters = kernel.shape[3]
+
+    def images(rows):
+        active = _active(g[rows], y[rows], relu)
+        routed = xp_mod.empty(t[rows].shape, dtype=g.dtype)
+        _route_to_first_maxima(t[rows], y[rows], active, routed)
+        if dx is not None:
+            _add_input_gradient(routed, kernel, dx[rows], geo, groups, tiles)
+        dk = _kernel_gradient(x[rows], routed, geo, groups, tiles) if "kernel" in wrt else None
+        db = column_sums(active.reshape(-1, filters)) if "bias" in wrt else None
+        return dk, db
+
+    work = t.size * kernel.shape[0] * kernel.shape[1] * kernel.shape[2] if splits(t, x) else 0
+    parts = over_parts(images, x_shape[0], work)
+    gradients = {"x": None if dx is None else _crop(dx, geo.pads, x_shape)}
+    if "kernel" in wrt:
+        dk = parts[0][0]
+        for part, _ in parts[1:]:
+            dk += part
+        gradients["kernel"] = dk.transpose(1, 0, 2).reshape(kernel.shape)
+    if "bias" in wrt:
+        db = parts[0][1]
+        for _, part in parts[1:]:
+            db += part
+        gradients["bias"] = db
+    return tuple(gradients[name] for name in wrt)
 
 
 def _check_tiles(op, t, y, g):
