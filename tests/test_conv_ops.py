@@ -296,3 +296,41 @@ def test_bad_inputs_get_errors_that_name_the_op_the_shapes_and_the_rule():
         ops.conv2d(image, kernel, tiles=4)
     with pytest.raises(cr.ShapeError, match=r"tile_max: expects a tiled array .* got shape"):
         ops.tile_max(image)
+
+
+@pytest.mark.parametrize(
+    "channels, tiles, conv, relu, wrt",
+    [
+        (3, (2, 2), {}, True, ("x", "kernel", "bias")),
+        (1, (2, 2), {}, True, ("kernel", "bias")),  # a first layer: no input gradient
+        (4, (3, 2), {"strides": (2, 1), "padding": "same", "groups": 2}, False, ("x", "kernel")),
+        (2, (2, 3), {"dilation_rate": 2}, True, ("bias", "x")),
+    ],
+)
+def test_a_tiled_blocks_gradients_in_one_call_are_the_vjps_chained(
+    channels, tiles, conv, relu, wrt
+):
+    """tiled_conv_gradients gives what tile_max's VJP followed by conv2d's VJPs give, in the
+    order asked for (up to the rounding of sums taken in another order)."""
+    groups = conv.get("groups", 1)
+    x = rng.standard_normal((5, 11, 12, channels))
+    kernel = rng.standard_normal((3, 3, channels // groups, 4))
+    bias = rng.standard_normal(4)
+    params = {"strides": 1, "padding": "valid", "dilation_rate": 1, "groups": 1, **conv}
+    t = ops.conv2d.forward(x, kernel, bias, tiles=tiles, **params)
+    y = ops.tile_max.forward(t, relu=relu)
+    g = rng.standard_normal(y.shape)
+    routed = ops.tile_max_backprop.forward(t, y, g, relu=relu)
+    expected = {
+        "x": ops.conv2d_backprop_input.forward(
+            routed, kernel, input_shape=x.shape, tiles=tiles, **params
+        ),
+        "kernel": ops.conv2d_backprop_kernel.forward(
+            x, routed, kernel_shape=kernel.shape, tiles=tiles, **params
+        ),
+        "bias": routed.sum(axis=(0, 1, 2, 3)),
+    }
+    got = ops.tiled_conv_gradients(g, y, t, x, kernel, wrt=wrt, relu=relu, tiles=tiles, **params)
+    assert len(got) == len(wrt)
+    for name, gradient in zip(wrt, got):
+        np.testing.assert_allclose(gradient, expected[name], rtol=1e-10, atol=1e-10)

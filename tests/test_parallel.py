@@ -159,6 +159,18 @@ def test_convolutions_and_poolings_cut_over_threads_give_the_same_results(
             (lambda: ops.tile_max.forward(y, relu=True), 0),
             (lambda: ops.tile_max_backprop.forward(y, pooled, gp), 0),
         ]
+        wrt = ("x", "kernel", "bias")
+        together = ops.tiled_conv_gradients(gp, pooled, y, x, kernel, wrt=wrt, tiles=tiles, **conv)
+        for i in range(3):  # the input gradient exactly; the sums up to rounding
+            cases.append(
+                (
+                    lambda i=i: ops.tiled_conv_gradients(
+                        gp, pooled, y, x, kernel, wrt=wrt, tiles=tiles, **conv
+                    )[i],
+                    1e-5 if i else 0,
+                )
+            )
+        assert [a.shape for a in together] == [x.shape, kernel.shape, bias.shape]
     for function, tolerance in cases:
         whole, cut = _cut_and_whole(function)
         np.testing.assert_allclose(cut, whole, rtol=tolerance, atol=tolerance)
