@@ -42,6 +42,7 @@ MIN_WORK = 1 << 20
 _lock = threading.Lock()
 _depth = 0  # nesting of using_cores() blocks (fit calling evaluate, say)
 _pool = None  # the other threads while inside using_cores(), else None
+_owner = None  # the thread that entered using_cores(): only its ops are cut
 _parts = 1
 _blas_saved = None  # the BLAS library's thread count, while chainrule's threads replace it
 _worker = threading.local()  # .busy: this thread is running a part (which is never cut again)
@@ -65,7 +66,13 @@ def over_parts(function, n, work=None):
     global _blas_saved
     count = _parts if (work is None or work >= MIN_WORK) else 1
     pool = _pool
-    if count == 1 or n < count or pool is None or getattr(_worker, "busy", False):
+    if (
+        count == 1
+        or n < count
+        or pool is None
+        or getattr(_worker, "busy", False)
+        or threading.get_ident() != _owner
+    ):
         return [function(slice(0, n))]
     if _blas_saved is None:  # from now on the BLAS library runs in the calling thread
         get, set_ = _blas
@@ -136,23 +143,25 @@ def thread_count():
 
 @contextlib.contextmanager
 def using_cores():
-    """Within the block, ops may cut their work over :func:`thread_count` threads (and the BLAS
-    library then runs each call on one thread; its thread count is restored on exit). Does
-    nothing with one thread, where the BLAS library's thread count cannot be set (two kinds of
-    threads on the same cores would compete), or inside another such block."""
-    global _depth, _pool, _parts, _blas_saved
+    """Within the block, ops that this thread runs may cut their work over
+    :func:`thread_count` threads (and the BLAS library then runs each call on one thread; its
+    thread count is restored on exit). Does nothing with one thread, where the BLAS library's
+    thread count cannot be set (two kinds of threads on the same cores would compete), or while
+    another such block is active (nested, or in another thread: two trainings at once share the
+    cores as they are)."""
+    global _depth, _pool, _parts, _blas_saved, _owner
     with _lock:
         _depth += 1
         start = _depth == 1
     count = thread_count() if start and _blas_threads() else 1
     if count > 1:
         _pool = ThreadPoolExecutor(count - 1, thread_name_prefix="chainrule")
-        _parts = count
+        _parts, _owner = count, threading.get_ident()
     try:
         yield
     finally:
         if count > 1:
-            _parts = 1
+            _parts, _owner = 1, None
             _pool.shutdown()
             _pool = None
             if _blas_saved is not None:

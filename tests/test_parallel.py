@@ -243,3 +243,19 @@ def test_a_part_that_would_cut_its_rows_again_runs_them_whole(monkeypatch):
     with parallel.using_cores():
         assert parallel.over_parts(inner, 8, work=1 << 30) == [[(0, 4)], [(0, 4)]]
         assert parallel.over_parts(lambda r: r, 4, work=1 << 30) == [slice(0, 2), slice(2, 4)]
+
+
+@needs_blas_control
+def test_only_the_thread_that_took_the_cores_cuts_its_work(monkeypatch):
+    monkeypatch.setenv("CHAINRULE_NUM_THREADS", "2")
+    seen = []
+
+    def other_thread():
+        seen.append(parallel.over_parts(lambda rows: rows, 4, work=1 << 30))
+
+    with parallel.using_cores():
+        thread = threading.Thread(target=other_thread)
+        thread.start()
+        thread.join()
+        assert parallel.over_parts(lambda rows: rows, 4, work=1 << 30) == [slice(0, 2), slice(2, 4)]
+    assert seen == [[slice(0, 4)]]
