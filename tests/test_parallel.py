@@ -11,6 +11,13 @@ from chainrule.runtime import flush_denormals
 
 rng = np.random.default_rng(0)
 
+
+@pytest.fixture(autouse=True)
+def _parts_of_any_size(monkeypatch):
+    """These tests cut small arrays: parts of one row upward are allowed."""
+    monkeypatch.setattr(parallel, "MIN_ROWS", 1)
+
+
 needs_blas_control = pytest.mark.skipif(
     parallel._blas_threads() is None,
     reason="the BLAS library's thread count cannot be set here (not OpenBLAS on Linux)",
@@ -59,6 +66,18 @@ def test_blas_runs_one_thread_once_the_work_is_cut_and_its_own_count_after(monke
             assert get() == 1 and parallel.parts() == 2
         assert get() == 1
     assert get() == before
+
+
+@needs_blas_control
+def test_parts_smaller_than_min_rows_are_not_worth_a_thread(monkeypatch):
+    monkeypatch.setenv("CHAINRULE_NUM_THREADS", "2")
+    monkeypatch.setattr(parallel, "MIN_ROWS", 32)
+    with parallel.using_cores():
+        assert parallel.over_parts(lambda rows: rows, 63, work=1 << 30) == [slice(0, 63)]
+        assert parallel.over_parts(lambda rows: rows, 64, work=1 << 30) == [
+            slice(0, 32),
+            slice(32, 64),
+        ]
 
 
 def test_one_thread_changes_nothing(monkeypatch):

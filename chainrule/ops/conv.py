@@ -388,14 +388,12 @@ def conv2d(
         if bias is not None and not bias_in_product:
             out += bias
 
-    over_parts(images, x.shape[0], _products(x, kernel, geo) if splits(x) else 0)
+    # the products run on every core either way (split here, or by the BLAS library's threads):
+    # what cutting gains is the memory passes, the im2col matrix's and the output's
+    columns = y.size // kernel.shape[3] * kernel.shape[0] * kernel.shape[1] * x.shape[3]
+    size = columns + y.size if splits(x) else 0
+    over_parts(images, x.shape[0], size)
     return y
-
-
-def _products(x, kernel, geo):
-    """The multiply-adds of a convolution of x (N, H, W, C) with ``kernel``: N Ho Wo times
-    kh kw C F / groups, which is kernel.size."""
-    return x.shape[0] * geo.out[0] * geo.out[1] * kernel.size
 
 
 @conv2d.defvjp(0)
@@ -446,8 +444,11 @@ def conv2d_backprop_input(
     def images(rows):
         _add_input_gradient(g[rows], kernel, grad[rows], geo, groups, tiles)
 
-    work = g.size * kernel.shape[0] * kernel.shape[1] * kernel.shape[2] if splits(g) else 0
-    over_parts(images, input_shape[0], work)
+    taps = kernel.shape[0] * kernel.shape[1]
+    size = (
+        g.size // kernel.shape[3] * kernel.shape[2] * groups * taps + grad.size if splits(g) else 0
+    )
+    over_parts(images, input_shape[0], size)
     return _crop(grad, geo.pads, input_shape)
 
 
@@ -509,8 +510,9 @@ def conv2d_backprop_kernel(
     def images(rows):
         return _kernel_gradient(x[rows], g[rows], geo, groups, tiles)
 
-    work = g.size * kernel_shape[0] * kernel_shape[1] * kernel_shape[2] if splits(x, g) else 0
-    grad = sum_over_parts(images, x.shape[0], work)
+    columns = g.size // kernel_shape[3] * kernel_shape[0] * kernel_shape[1] * kernel_shape[2]
+    size = columns * groups + g.size if splits(x, g) else 0
+    grad = sum_over_parts(images, x.shape[0], size)
     return grad.transpose(1, 0, 2).reshape(kernel_shape)
 
 
@@ -847,8 +849,10 @@ def tiled_conv_gradients(
         db = column_sums(active.reshape(-1, filters)) if "bias" in wrt else None
         return dk, db
 
-    work = t.size * kernel.shape[0] * kernel.shape[1] * kernel.shape[2] if splits(t, x) else 0
-    parts = over_parts(images, x_shape[0], work)
+    # memory passes: routing t, the im2col matrix, and with dx the col2im additions
+    columns = t.size // kernel.shape[3] * kernel.shape[0] * kernel.shape[1] * x_shape[3]
+    size = t.size + columns * (1 + (dx is not None)) if splits(t, x) else 0
+    parts = over_parts(images, x_shape[0], size)
     gradients = {"x": None if dx is None else _crop(dx, geo.pads, x_shape)}
     if "kernel" in wrt:
         dk = parts[0][0]
