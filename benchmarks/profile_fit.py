@@ -90,7 +90,7 @@ def main():
     report(f"NumPy reference loop, {args.workload}", seconds, rows, steps, args.top)
 
     if args.plan:
-        from chainrule.plan import Plan
+        from chainrule.fast.plan import Plan
 
         for plan in model._train_plans.plans.values():
             if isinstance(plan, Plan):

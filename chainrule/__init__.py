@@ -34,79 +34,24 @@ from .ops import (
 )
 from .ops import max, min, sum  # noqa: A004  (chainrule.sum(x) as torch.sum and np.sum)
 from .variables import Variable
-from .explain import explain  # the function: its module imports only NumPy and the engine
 
-# The TensorFlow vocabulary: `import chainrule as tf` runs TensorFlow programs.
-from . import math, nn, random  # noqa: E402
-from .function import function  # noqa: E402
-from .math import (  # noqa: E402, A004
-    abs,
-    add,
-    argmax,
-    argmin,
-    divide,
-    equal,
-    exp,
-    greater,
-    greater_equal,
-    less,
-    less_equal,
-    log,
-    matmul,
-    maximum,
-    minimum,
-    multiply,
-    negative,
-    not_equal,
-    pow,
-    reduce_logsumexp,
-    reduce_max,
-    reduce_mean,
-    reduce_min,
-    reduce_sum,
-    sigmoid,
-    sqrt,
-    square,
-    subtract,
-    tanh,
-)
-from .tape import GradientTape, UnconnectedGradients  # noqa: E402
-from .tf_api import (  # noqa: E402, A004
-    bool_ as bool,
-    cast,
-    concat,
-    constant,
-    convert_to_tensor,
-    expand_dims,
-    fill,
-    float16,
-    float32,
-    float64,
-    identity,
-    int8,
-    int16,
-    int32,
-    int64,
-    ones,
-    ones_like,
-    one_hot,
-    range,
-    reshape,
-    squeeze,
-    stack,
-    transpose,
-    uint8,
-    where,
-    zeros,
-    zeros_like,
-)
+# The TensorFlow vocabulary (chainrule.tf): `import chainrule as tf` runs TensorFlow programs.
+from .tf import *  # noqa: E402, F403, A004
+
+_LAZY = {
+    "keras": ".keras",  # the Keras API, imported on first use so that `import chainrule` stays light
+    "data": ".tf.data",  # tf.data
+    "viz": ".tools.viz",
+}
 
 
 def __getattr__(name):
-    """``chainrule.keras``, ``chainrule.data`` and ``chainrule.viz`` are imported on first use,
-    so ``import chainrule`` stays light."""
-    if name in ("keras", "data", "viz"):
-        import importlib
+    """``chainrule.keras``, ``chainrule.data``, ``chainrule.viz`` and ``chainrule.explain`` are
+    imported on first use, so ``import chainrule`` stays light."""
+    import importlib
 
-        return importlib.import_module(f".{name}", __name__)
+    if name == "explain":
+        return importlib.import_module(".tools.explain", __name__).explain
+    if name in _LAZY:
+        return importlib.import_module(_LAZY[name], __name__)
     raise AttributeError(f"module 'chainrule' has no attribute {name!r}")

@@ -1,5 +1,5 @@
 """`python -m chainrule train` runs the `chainrule` command."""
 
-from .cli import main
+from .tools.cli import main
 
 raise SystemExit(main())

@@ -18,10 +18,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from chainrule import cli, images
+from chainrule.tools import cli, images
 from chainrule.keras.datasets import mnist
 from chainrule.keras.models import Model
-from chainrule.plot import plot_history
+from chainrule.tools.plot import plot_history
 
 ROOT = Path(__file__).resolve().parents[1]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

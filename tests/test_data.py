@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.data import AUTOTUNE, INFINITE_CARDINALITY, Dataset
+from chainrule.tf.data import AUTOTUNE, INFINITE_CARDINALITY, Dataset
 
 
 def values(dataset):

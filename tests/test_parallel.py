@@ -6,8 +6,9 @@ import threading
 import numpy as np
 import pytest
 
-from chainrule import keras, ops, parallel
-from chainrule.runtime import flush_denormals
+from chainrule import keras, ops
+from chainrule.fast import threads as parallel
+from chainrule.fast.process import flush_denormals
 
 rng = np.random.default_rng(0)
 

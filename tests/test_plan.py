@@ -8,7 +8,7 @@ from chainrule import keras
 from chainrule.engine import grad_arrays, tracing
 from chainrule.keras.layers import Dense, Layer
 from chainrule.keras.models import Sequential
-from chainrule.plan import Plan
+from chainrule.fast.plan import Plan
 
 rng = np.random.default_rng(0)
 

@@ -14,7 +14,7 @@ PROGRAM = textwrap.dedent(
     """
     import resource
     import numpy as np
-    from chainrule.runtime import keep_freed_memory
+    from chainrule.fast.process import keep_freed_memory
 
     kept = keep_freed_memory()
     faults = []
@@ -59,7 +59,9 @@ def test_fit_evaluate_and_predict_keep_freed_memory(monkeypatch):
     import chainrule as cr
 
     calls = []
-    monkeypatch.setattr("chainrule.runtime.keep_freed_memory", lambda: calls.append(1) or True)
+    monkeypatch.setattr(
+        "chainrule.fast.process.keep_freed_memory", lambda: calls.append(1) or True
+    )
     model = cr.keras.Sequential([cr.keras.layers.Dense(2, input_shape=(3,))])
     model.compile("sgd", "mse")
     x, y = np.ones((4, 3), np.float32), np.zeros((4, 2), np.float32)
@@ -79,7 +81,7 @@ flushing = pytest.mark.skipif(
 
 @flushing
 def test_subnormals_are_zero_inside_flush_denormals_only(monkeypatch):
-    from chainrule.runtime import flush_denormals
+    from chainrule.fast.process import flush_denormals
 
     assert SUBNORMAL * np.float32(1) == SUBNORMAL
     with flush_denormals():

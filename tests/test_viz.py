@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule import viz
+from chainrule.tools import viz
 from chainrule.keras import Sequential
 from chainrule.keras import layers as L
 from chainrule.keras.utils import set_random_seed, to_categorical

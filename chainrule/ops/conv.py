@@ -48,7 +48,7 @@ import numpy
 
 from ..backend import xp_of
 from ..engine import ShapeError, primitive
-from ..parallel import over_parts, splits, sum_over_parts
+from ..fast.threads import over_parts, splits, sum_over_parts
 from .reduction import column_sums
 from .shape import expand_dims, squeeze
 

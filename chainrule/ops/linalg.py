@@ -1,6 +1,6 @@
 """Matrix products."""
 
-from .. import parallel
+from ..fast import threads as parallel
 from ..engine import ShapeError, primitive
 from .reduction import column_sums
 

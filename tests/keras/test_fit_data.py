@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from chainrule import keras
-from chainrule.data import Dataset
+from chainrule.tf.data import Dataset
 from chainrule.keras import optimizers
 from chainrule.keras.callbacks import Callback
 from chainrule.keras.layers import Dense

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from ... import random
-from ...data import Dataset
+from ...tf.data import Dataset
 from ...engine import Tensor
 from ..utils import PyDataset, unpack_x_y_sample_weight
 

@@ -17,7 +17,7 @@ import warnings
 import numpy as np
 
 from ...engine import Tensor, no_grad
-from ...runtime import training_runtime
+from ...fast import training_runtime
 from .. import losses as losses_module
 from .. import metrics as metrics_module
 from .. import optimizers as optimizers_module
@@ -26,7 +26,7 @@ from ..layers.base import Layer
 from ..layers.keras_tensor import is_shape
 from ..progress import Progbar
 from . import data
-from .replay import TrainStepPlans
+from ...fast import TrainStepPlans
 
 
 class Model(Layer):

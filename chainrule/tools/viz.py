@@ -16,8 +16,8 @@ import inspect
 
 import numpy as np
 
-from .engine import GraphFreedError, Tensor
-from .engine import gradients as engine_gradients
+from ..engine import GraphFreedError, Tensor
+from ..engine import gradients as engine_gradients
 
 
 def to_dot(output, gradients=None, name="chainrule"):

@@ -5,10 +5,10 @@ with the engine's primitives; the cross-entropies are the fused, overflow-free p
 :mod:`chainrule.ops.nn`, whose VJPs give dL/dz = g (softmax(z) - labels).
 """
 
-from . import ops
-from .engine import ShapeError
+from .. import ops
+from ..engine import ShapeError
 from .math import log_softmax, sigmoid, softmax, softplus, tanh
-from .tf_api import cast, convert_to_tensor
+from .core import cast, convert_to_tensor
 
 __all__ = [
     "elu",

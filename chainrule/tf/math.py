@@ -6,8 +6,8 @@ with the engine's primitives, so its gradient is the primitive's VJP. Reductions
 ``axis`` (None: all axes; an int or a list) and ``keepdims``.
 """
 
-from . import ops
-from .tf_api import as_dtype, cast, convert_to_tensor, int64, tensors
+from .. import ops
+from .core import as_dtype, cast, convert_to_tensor, int64, tensors
 
 
 def _axis(axis):

@@ -11,12 +11,9 @@ third) and does nothing elsewhere.
 
 import contextlib
 import ctypes
-import functools
 import os
 import platform
 import sys
-
-from . import parallel
 
 # C allocator options (glibc's mallopt): the most freed memory kept at the top of the heap, and
 # the size from which an allocation gets pages of its own (32 MiB, glibc's upper bound).
@@ -125,17 +122,3 @@ def _fpu_environment():
         return env if _libm.fegetenv(ctypes.byref(env)) == 0 else None
     except (OSError, AttributeError):  # not glibc
         return None
-
-
-def training_runtime(method):
-    """Decorator for ``fit``, ``evaluate`` and ``predict``: run ``method`` with freed memory
-    kept (:func:`keep_freed_memory`), subnormals flushed (:func:`flush_denormals`) and the
-    batch cut over the cores (:func:`chainrule.parallel.using_cores`)."""
-
-    @functools.wraps(method)
-    def run(*args, **kwargs):
-        keep_freed_memory()
-        with flush_denormals(), parallel.using_cores():
-            return method(*args, **kwargs)
-
-    return run

@@ -33,7 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy
 
-from . import runtime
+from . import process as runtime
 
 #: Parts of fewer rows than this are not worth a thread's wake-up: a training step of 32
 #: MNIST images ran 10 % slower cut in two, one of 64 about 20 % faster.

@@ -12,9 +12,9 @@ import builtins
 
 import numpy as np
 
-from . import ops
-from .backend import xp_of
-from .engine import Tensor, as_array
+from .. import ops
+from ..backend import xp_of
+from ..engine import Tensor, as_array
 
 float16, float32, float64 = np.dtype("float16"), np.dtype("float32"), np.dtype("float64")
 int8, int16 = np.dtype("int8"), np.dtype("int16")

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from . import images
-from .keras.callbacks import Callback
+from ..keras.callbacks import Callback
 
 NUM_CLASSES = 10
 PIXELS = 28 * 28
@@ -140,7 +140,7 @@ def _layer_sizes(text):
 
 def build_parser():
     """The argparse parser of the `chainrule` command and its three subcommands."""
-    from .keras.optimizers import OPTIMIZERS
+    from ..keras.optimizers import OPTIMIZERS
 
     parser = _Parser(
         prog="chainrule",
@@ -301,8 +301,8 @@ def main(argv=None):
 # ----- train -------------------------------------------------------------------------------------
 def train_command(args):
     """`chainrule train`: fit, report the test results, write the run's files."""
-    from .keras.optimizers import OPTIMIZERS
-    from .keras.utils import set_random_seed, to_categorical
+    from ..keras.optimizers import OPTIMIZERS
+    from ..keras.utils import set_random_seed, to_categorical
 
     out = _output_folder(args.out)
     if args.seed is not None:
@@ -331,7 +331,7 @@ def train_command(args):
     callbacks = [stopper]
     flow = None
     if args.explain:
-        from .keras.callbacks import GradientFlow
+        from ..keras.callbacks import GradientFlow
 
         fitted = int(len(x_train) * (1 - args.validation_split))
         steps = args.epochs * -(-fitted // args.batch_size)
@@ -453,7 +453,7 @@ def _write_run(out, model, record, title, flow=None):
 
 def _write_atomically(path, write):
     """Call `write(file)` on a binary file that becomes `path` only once it is complete."""
-    from .keras.saving import atomic_write
+    from ..keras.saving import atomic_write
 
     with atomic_write(path) as file:
         write(file)
@@ -461,8 +461,8 @@ def _write_atomically(path, write):
 
 def _dense_network(hidden):
     """x (784,) -> Dense(h, relu) for each h in `hidden` -> Dense(10, softmax), uncompiled."""
-    from .keras.layers import Dense
-    from .keras.models import Sequential
+    from ..keras.layers import Dense
+    from ..keras.models import Sequential
 
     return Sequential(
         [Dense(hidden[0], activation="relu", input_shape=(PIXELS,))]
@@ -473,7 +473,7 @@ def _dense_network(hidden):
 
 def _mnist():
     """MNIST as Keras's example prepares it: (n, 784) float32 pixels in [0, 1], uint8 labels."""
-    from .keras.datasets import mnist
+    from ..keras.datasets import mnist
 
     (x_train, y_train), (x_test, y_test) = mnist.load_data()
     return (
@@ -543,7 +543,7 @@ def format_confusion_matrix(matrix):
 
 def _load_model(path):
     """Load a saved model, reporting a missing or unreadable file as a CommandError."""
-    from .keras.models import load_model
+    from ..keras.models import load_model
 
     if not path.is_file():
         state = "is not a file" if path.exists() else "does not exist"
@@ -586,7 +586,7 @@ def explain_command(args):
     """`chainrule explain`: one training step, each gradient by textbook, engine and finite
     differences; exit status 1 if they disagree."""
     from .explain import explain
-    from .keras.utils import set_random_seed
+    from ..keras.utils import set_random_seed
 
     set_random_seed(args.seed)
     if args.tiny:
@@ -605,9 +605,9 @@ def _tiny_problem(seed):
     2 classes. Weights and inputs are rounded, to follow the arithmetic by hand, and drawn again
     while a pre-activation z of the relu layer lies within 0.05 of 0, ReLU's kink, where it has
     no derivative to check."""
-    from .keras.layers import Dense
-    from .keras.models import Sequential
-    from .keras.utils import to_categorical
+    from ..keras.layers import Dense
+    from ..keras.models import Sequential
+    from ..keras.utils import to_categorical
 
     rng = np.random.default_rng(seed)
     model = Sequential(
@@ -626,7 +626,7 @@ def _tiny_problem(seed):
 def _mnist_problem(path, batch_size):
     """The article's model (or the saved one at `path`) and the first `batch_size` training
     digits, shaped for the model, with labels as its loss takes them."""
-    from .keras.utils import to_categorical
+    from ..keras.utils import to_categorical
 
     if path is None:
         model = _dense_network((10,))

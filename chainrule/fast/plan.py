@@ -23,8 +23,9 @@ import ast
 
 import numpy as np
 
-from .engine import Tensor, _topological_order, post_order, tracing, unbroadcast
-from .variables import Variable
+from .. import ops
+from ..engine import Tensor, _topological_order, post_order, tracing, unbroadcast
+from ..variables import Variable
 
 __all__ = ["Plan", "tracing"]
 
@@ -200,12 +201,11 @@ def _pool_before_relu(plan):
     relu and its VJP then run on the pooled array, a quarter of the size for 2x2 pools, so the
     usual convolution, relu, pooling block moves much less data.
     """
-    from .ops import max_pool2d, relu  # the ops import the engine this module builds on
 
     uses, makers = _use_counts(plan), _makers(plan)
     kept = set(plan.outputs) | set(plan.wrt)
     for k, (forward, arguments, params, p) in enumerate(plan.forward):
-        if forward is not max_pool2d.forward:
+        if forward is not ops.max_pool2d.forward:
             continue
         (r,) = arguments
         if uses.get(r) != 1 or r in kept or r not in makers:
@@ -213,7 +213,7 @@ def _pool_before_relu(plan):
         j = makers[r]
         relu_forward, relu_arguments, relu_params, _ = plan.forward[j]
         grads = {entry[0]: i for i, entry in enumerate(plan.backward)}
-        if relu_forward is not relu.forward or relu_params or (p in grads) != (r in grads):
+        if relu_forward is not ops.relu.forward or relu_params or (p in grads) != (r in grads):
             continue
         (z,) = relu_arguments
         t = len(plan.values)  # the pooled pre-activation
@@ -239,19 +239,18 @@ def _pool_tiles(plan):
     rows and columns no window reads), so the pooling's passes and its gradient's run over whole
     contiguous arrays, and the gradient reaches the kernel without a full-size scatter.
     """
-    from .ops import conv2d, max_pool2d, tile_max  # the ops import the engine
 
     uses, makers, grads = _use_counts(plan), _makers(plan), _gradient_entries(plan)
     kept = set(plan.outputs) | set(plan.wrt)
     for k, (forward, arguments, params, p) in enumerate(plan.forward):
-        if forward is not max_pool2d.forward or not _tiles_output(params):
+        if forward is not ops.max_pool2d.forward or not _tiles_output(params):
             continue
         (z,) = arguments
         j = makers.get(z)
         if j is None or uses.get(z) != 1 or z in kept or (p in grads) != (z in grads):
             continue
         conv_forward, conv_arguments, conv_params, _ = plan.forward[j]
-        if conv_forward is not conv2d.forward or conv_params.get("tiles") is not None:
+        if conv_forward is not ops.conv2d.forward or conv_params.get("tiles") is not None:
             continue
         (n, ho, wo, f), dtype = plan.shapes[z]
         ph, pw = params["pool_size"]
@@ -260,9 +259,9 @@ def _pool_tiles(plan):
         plan.shapes[t] = ((n, ph * pw, ho // ph, wo // pw, f), dtype)
         tiled_params = {**conv_params, "tiles": (ph, pw)}
         plan.forward[j] = (conv_forward, conv_arguments, tiled_params, t)
-        plan.forward[k] = (tile_max.forward, (t,), {}, p)
+        plan.forward[k] = (ops.tile_max.forward, (t,), {}, p)
         if p in grads:
-            vjp = (_vjp_function(tile_max, 0), t, *plan.shapes[t])
+            vjp = (_vjp_function(ops.tile_max, 0), t, *plan.shapes[t])
             plan.backward[grads[p]] = (p, (t,), {}, (vjp,))
             _, _, _, parents = plan.backward[grads[z]]
             plan.backward[grads[z]] = (t, conv_arguments, tiled_params, parents)
@@ -272,20 +271,19 @@ def _relu_into_tile_max(plan):
     """Rewrite every tile_max whose only use is a relu as one tile_max(relu=True): the relu
     and its VJP run in the pooling's own passes, over each thread's part of the batch (the same
     numbers: max(y, 0), and g routed only where y > 0)."""
-    from .ops import relu, tile_max  # the ops import the engine
 
     uses, makers, grads = _use_counts(plan), _makers(plan), _gradient_entries(plan)
     kept = set(plan.outputs) | set(plan.wrt)
     dropped_forward, dropped_backward = set(), set()
     for k, (forward, arguments, params, r) in enumerate(plan.forward):
-        if forward is not relu.forward or params:
+        if forward is not ops.relu.forward or params:
             continue
         (p,) = arguments
         j = makers.get(p)
         if j is None or uses.get(p) != 1 or p in kept or (p in grads) != (r in grads):
             continue
         pool_forward, pool_arguments, pool_params, _ = plan.forward[j]
-        if pool_forward is not tile_max.forward or pool_params.get("relu"):
+        if pool_forward is not ops.tile_max.forward or pool_params.get("relu"):
             continue
         (t,) = pool_arguments
         plan.forward[k] = (pool_forward, pool_arguments, {"relu": True}, r)
@@ -303,10 +301,9 @@ def _tiled_conv_gradients(plan):
     as one call of ``tiled_conv_gradients``: the same gradients (the bias's summed over the
     pooling's gradient instead of the convolution's, which adds only zeros more), computed by
     each thread for its part of the batch in one go rather than op by op."""
-    from .ops import conv2d, tile_max, tiled_conv_gradients  # the ops import the engine
 
-    names = {id(conv2d.vjps[argnum]): name for argnum, name in enumerate(("x", "kernel", "bias"))}
-    tile_max_vjp = _vjp_function(tile_max, 0)
+    names = {id(ops.conv2d.vjps[argnum]): name for argnum, name in enumerate(("x", "kernel", "bias"))}
+    tile_max_vjp = _vjp_function(ops.tile_max, 0)
     grads = _gradient_entries(plan)
     dropped = set()
     for k, (r, arguments, params, parents) in enumerate(plan.backward):
@@ -324,7 +321,7 @@ def _tiled_conv_gradients(plan):
             *((slot, shape, dtype) for _, slot, shape, dtype in conv_parents)
         )
         params = {**conv_params, "relu": params.get("relu", False), "wrt": wrt}
-        together = (tiled_conv_gradients, slots, shapes, dtypes)
+        together = (ops.tiled_conv_gradients, slots, shapes, dtypes)
         plan.backward[k] = (r, (t,) + conv_arguments[:2], params, (together,))
         dropped.add(conv)
     plan.backward = [e for i, e in enumerate(plan.backward) if i not in dropped]

@@ -20,8 +20,8 @@ import math
 
 import numpy as np
 
-from . import random
-from .engine import Tensor, as_array, no_grad
+from .. import random
+from ..engine import Tensor, as_array, no_grad
 
 INFINITE_CARDINALITY = -1
 """``cardinality()`` of a dataset that never ends (``repeat()`` with no count)."""

@@ -14,9 +14,9 @@ that the engine records the ops on it, and switched back when the block ends.
 
 import warnings
 
-from . import nest
-from .engine import Tensor, enable_grad, gradients, is_grad_enabled, no_grad
-from .variables import Variable
+from .. import nest
+from ..engine import Tensor, enable_grad, gradients, is_grad_enabled, no_grad
+from ..variables import Variable
 
 _active = []  # the tapes whose ``with`` block is running, innermost last
 

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .engine import Tensor, gradients
+from ..engine import Tensor, gradients
 
 # ----- the textbook: the article's formulas, written out with NumPy ---------------------------
 # Shapes: z, a (n, k) for a batch of n samples and k units; y the labels as an (n, k) matrix.
@@ -373,8 +373,8 @@ def explain(model, x, y, samples=8, step=1e-5, tolerance=1e-6, seed=0, verbose=T
         report.agrees                        # True: the three ways agree
         report.gradient("dL/dW_2").engine    # dL/dW of layer 2, by the engine
     """
-    from . import random
-    from .engine import no_grad
+    from .. import random
+    from ..engine import no_grad
 
     _check_arguments(model, samples, step, tolerance)
     x, y = _check_batch(x, y)
@@ -421,7 +421,7 @@ def explain(model, x, y, samples=8, step=1e-5, tolerance=1e-6, seed=0, verbose=T
 
 
 def _check_arguments(model, samples, step, tolerance):
-    from .keras.models import Sequential
+    from ..keras.models import Sequential
 
     if not isinstance(model, Sequential):
         raise TypeError(
@@ -478,8 +478,8 @@ class _Stage:
     """
 
     def __init__(self, index, layer, input_shape):
-        from .keras import activations
-        from .keras.layers import Dense
+        from ..keras import activations
+        from ..keras.layers import Dense
 
         self.index, self.layer = index, layer
         self.twin = _float64_copy(layer, input_shape)
@@ -497,7 +497,7 @@ class _Stage:
 
     def forward(self, a_prev):
         """(z, a) for the input a_prev; z is None for a layer called whole."""
-        from . import ops
+        from .. import ops
 
         twin = self.twin
         if not self.dense:
@@ -944,7 +944,7 @@ class _Checker:
 
 def _update(model, run):
     """The optimizer's step on copies of the weights: (update steps, a note on its state)."""
-    from .variables import Variable
+    from ..variables import Variable
 
     optimizer = model.optimizer
     clone = type(optimizer).from_config(optimizer.get_config())

@@ -9,9 +9,9 @@ engine: the plan is an optimisation that never changes a result.
 
 import numpy as np
 
-from ... import random
-from ...engine import Tensor, grad_arrays, tracing
-from ...plan import Plan
+from .. import random
+from ..engine import Tensor, grad_arrays, tracing
+from .plan import Plan
 
 _DISABLED = "disabled"
 

@@ -1,0 +1,18 @@
+"""The speed, behind one seam: what makes ``fit``, ``evaluate`` and ``predict`` fast without
+changing what they compute.
+
+- :mod:`.plan` traces a training step once and replays it as straight-line Python;
+  :mod:`.train_step` decides per input shape when a plan may be trusted.
+- :mod:`.threads` cuts a batch over the cores; :mod:`.process` sets the allocator and the
+  floating-point mode of the training thread.
+- :mod:`.kernels` holds faster implementations of named primitives (convolutions and poolings cut
+  over threads; the tiled convolution a plan rewrites a conv + max-pool block into), installed
+  only while a training call runs.
+- :mod:`.updates` holds the optimizers' cache-blocked update loops.
+
+All of it is chosen in :func:`training_runtime`, and :func:`set_enabled` (or
+``CHAINRULE_FAST=0``) turns all of it off. Nothing below this package imports it.
+"""
+
+from .runtime import active, disabled, enabled, set_enabled, training_runtime
+from .train_step import TrainStepPlans

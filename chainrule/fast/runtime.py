@@ -1,0 +1,75 @@
+"""Where the speed switches on: ``fit``, ``evaluate`` and ``predict`` run inside
+:func:`training_runtime`, and nowhere else does anything in this package take effect.
+
+One switch turns all of it off: ``CHAINRULE_FAST=0`` in the environment, or
+:func:`set_enabled` (``False``) in the program, or a ``with disabled():`` block. Training then runs
+every step through the engine and the primitives of ``chainrule.ops`` exactly as they are
+written: no replayed plan, no threads, no allocator or floating-point settings, no alternative
+kernels. Results agree with the fast path (bit for bit for dense networks; to rounding where a
+kernel adds a sum in another order, as the tiled convolution's kernel gradient does).
+"""
+
+import contextlib
+import functools
+import os
+import threading
+
+from . import kernels, process, threads
+
+_enabled = None  # None: read CHAINRULE_FAST on first use
+_state = threading.local()  # .active: this thread is inside training_runtime with the switch on
+
+
+def enabled():
+    """True unless the speed package was switched off (``CHAINRULE_FAST=0`` or
+    :func:`set_enabled`)."""
+    global _enabled
+    if _enabled is None:
+        _enabled = os.environ.get("CHAINRULE_FAST", "1").strip() != "0"
+    return _enabled
+
+
+def set_enabled(flag):
+    """Switch the speed package on or off for the ``fit``, ``evaluate`` and ``predict`` calls
+    that start from now on; returns the previous setting."""
+    global _enabled
+    previous, _enabled = enabled(), bool(flag)
+    return previous
+
+
+@contextlib.contextmanager
+def disabled():
+    """Within the block, training runs on the engine and the plain primitives only."""
+    previous = set_enabled(False)
+    try:
+        yield
+    finally:
+        set_enabled(previous)
+
+
+def active():
+    """True inside a ``fit``, ``evaluate`` or ``predict`` call of this thread that runs with the
+    speed package on."""
+    return getattr(_state, "active", False)
+
+
+def training_runtime(method):
+    """Decorator for ``fit``, ``evaluate`` and ``predict``: with the switch on, run ``method``
+    with freed memory kept (:func:`process.keep_freed_memory`), subnormals flushed
+    (:func:`process.flush_denormals`), the batch cut over the cores (:func:`threads.using_cores`)
+    and the faster kernels in place of the primitives they implement (:func:`kernels.installed`);
+    with it off, just run it."""
+
+    @functools.wraps(method)
+    def run(*args, **kwargs):
+        if not enabled() or active():
+            return method(*args, **kwargs)
+        process.keep_freed_memory()
+        _state.active = True
+        try:
+            with process.flush_denormals(), threads.using_cores(), kernels.installed():
+                return method(*args, **kwargs)
+        finally:
+            _state.active = False
+
+    return run
