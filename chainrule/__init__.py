@@ -4,7 +4,7 @@ A reverse-mode automatic-differentiation engine on NumPy (``Tensor``, ``backward
 and, on top of it, the Keras API (``chainrule.keras``) that trains models with it.
 """
 
-__version__ = "0.1.0"
+from .version import __version__
 
 from . import ops
 from .engine import (

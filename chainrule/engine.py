@@ -16,13 +16,13 @@ one place, so that no VJP has to.
 
 import numpy as np
 
-from .backend import ndarray_types, xp_of
+from .backend import asnumpy, ndarray_types, xp_of
 
 PRIMITIVES = {}
 """Every primitive by name: the single registry that the gradient tests are driven by."""
 
 _recording = True
-_tracing = False  # while True, every op is recorded, with or without gradient (see plan.py)
+_tracing = False  # while True, every op is recorded, with or without gradient (see fast/plan.py)
 
 
 class ShapeError(ValueError):
@@ -59,9 +59,10 @@ class no_grad:
         return wrapper
 
 
-class tracing(no_grad):
+class tracing:
     """Context manager that records every op, also those that need no gradient, so that a
-    computation can be replayed on new inputs (see :mod:`chainrule.plan`)."""
+    computation can be replayed on new inputs (see :mod:`chainrule.fast.plan`). Recording for
+    gradients goes on as before inside the block."""
 
     def __enter__(self):
         global _tracing
@@ -124,7 +125,10 @@ class Tensor:
         x.grad.numpy()             # array([2., 4., 6.], dtype=float32)
     """
 
-    __slots__ = ("data", "requires_grad", "grad", "_node", "name", "__weakref__")
+    # _keras_logits: set by chainrule.keras.activations.softmax and .sigmoid on their outputs
+    # (the attribute Keras 3 puts on a backend tensor), so that a cross-entropy can work from the
+    # logits; read with getattr(t, "_keras_logits", None), never set by the engine.
+    __slots__ = ("data", "requires_grad", "grad", "_node", "name", "_keras_logits", "__weakref__")
     __array_ufunc__ = None  # so that ndarray (op) Tensor defers to the Tensor's reflected operator
 
     def __init__(self, data, dtype=None, requires_grad=False, name=None):
@@ -162,8 +166,6 @@ class Tensor:
 
     def numpy(self):
         """Return the values as a NumPy array (shares memory on the CPU)."""
-        from .backend import asnumpy
-
         return asnumpy(self.data)
 
     def item(self):
@@ -219,104 +221,105 @@ class Tensor:
         retain = create_graph if retain_graph is None else retain_graph
         _backprop([self], [seed], retain, create_graph, wanted=None)
 
-    # ----- operators (each one a recorded primitive) ----------------------------------------
+    # ----- operators (each one a recorded primitive, found by name in the registry that
+    # chainrule.ops fills: the engine imports nothing above it) -----------------------------
     def __add__(self, other):
-        return ops.add(self, other)
+        return PRIMITIVES["add"](self, other)
 
     def __radd__(self, other):
-        return ops.add(other, self)
+        return PRIMITIVES["add"](other, self)
 
     def __sub__(self, other):
-        return ops.sub(self, other)
+        return PRIMITIVES["sub"](self, other)
 
     def __rsub__(self, other):
-        return ops.sub(other, self)
+        return PRIMITIVES["sub"](other, self)
 
     def __mul__(self, other):
-        return ops.mul(self, other)
+        return PRIMITIVES["mul"](self, other)
 
     def __rmul__(self, other):
-        return ops.mul(other, self)
+        return PRIMITIVES["mul"](other, self)
 
     def __truediv__(self, other):
-        return ops.div(self, other)
+        return PRIMITIVES["div"](self, other)
 
     def __rtruediv__(self, other):
-        return ops.div(other, self)
+        return PRIMITIVES["div"](other, self)
 
     def __pow__(self, other):
-        return ops.pow(self, other)
+        return PRIMITIVES["pow"](self, other)
 
     def __rpow__(self, other):
-        return ops.pow(other, self)
+        return PRIMITIVES["pow"](other, self)
 
     def __matmul__(self, other):
-        return ops.matmul(self, other)
+        return PRIMITIVES["matmul"](self, other)
 
     def __rmatmul__(self, other):
-        return ops.matmul(other, self)
+        return PRIMITIVES["matmul"](other, self)
 
     def __neg__(self):
-        return ops.neg(self)
+        return PRIMITIVES["neg"](self)
 
     def __abs__(self):
-        return ops.abs(self)
+        return PRIMITIVES["abs"](self)
 
     def __getitem__(self, index):
-        return ops.getitem(self, index=index)
+        return PRIMITIVES["getitem"](self, index=index)
 
     def __iter__(self):
         return (self[i] for i in range(len(self)))
 
     def __lt__(self, other):
-        return ops.less(self, other)
+        return PRIMITIVES["less"](self, other)
 
     def __le__(self, other):
-        return ops.less_equal(self, other)
+        return PRIMITIVES["less_equal"](self, other)
 
     def __gt__(self, other):
-        return ops.greater(self, other)
+        return PRIMITIVES["greater"](self, other)
 
     def __ge__(self, other):
-        return ops.greater_equal(self, other)
+        return PRIMITIVES["greater_equal"](self, other)
 
     def __eq__(self, other):
-        return ops.equal(self, other)
+        return PRIMITIVES["equal"](self, other)
 
     def __ne__(self, other):
-        return ops.not_equal(self, other)
+        return PRIMITIVES["not_equal"](self, other)
 
     # ----- the ndarray methods that VJPs use, so a VJP body runs on arrays and Tensors alike --
     def sum(self, axis=None, keepdims=False):
-        return ops.sum(self, axis=axis, keepdims=keepdims)
+        return PRIMITIVES["sum"](self, axis=axis, keepdims=keepdims)
 
     def mean(self, axis=None, keepdims=False):
-        return ops.mean(self, axis=axis, keepdims=keepdims)
+        return PRIMITIVES["mean"](self, axis=axis, keepdims=keepdims)
 
     def max(self, axis=None, keepdims=False):
-        return ops.max(self, axis=axis, keepdims=keepdims)
+        return PRIMITIVES["max"](self, axis=axis, keepdims=keepdims)
 
     def min(self, axis=None, keepdims=False):
-        return ops.min(self, axis=axis, keepdims=keepdims)
+        return PRIMITIVES["min"](self, axis=axis, keepdims=keepdims)
 
     def reshape(self, *shape):
         shape = shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape
-        return ops.reshape(self, shape=tuple(shape))
+        return PRIMITIVES["reshape"](self, shape=tuple(shape))
 
     def transpose(self, *axes):
         axes = axes[0] if len(axes) == 1 and not isinstance(axes[0], int) else axes
-        return ops.transpose(self, axes=tuple(axes) if axes else None)
+        return PRIMITIVES["transpose"](self, axes=tuple(axes) if axes else None)
 
     def astype(self, dtype):
-        return ops.cast(self, dtype=np.dtype(dtype))
+        return PRIMITIVES["cast"](self, dtype=np.dtype(dtype))
 
     @property
     def T(self):
-        return ops.transpose(self, axes=None)
+        return PRIMITIVES["transpose"](self, axes=None)
 
     @property
     def mT(self):
-        return ops.swapaxes(self, axis1=-1, axis2=-2)
+        return PRIMITIVES["swapaxes"](self, axis1=-1, axis2=-2)
 
 
 class Node:
@@ -610,5 +613,3 @@ def grad_arrays(loss, tensors):
     """
     return _backprop([loss], [_seed(loss, None)], False, False, wanted=tensors)
 
-
-from . import ops  # noqa: E402  (the operators above call into the primitives defined there)

@@ -6,14 +6,13 @@ backward pass (``create_graph``) so the outer one can differentiate through it.
 """
 
 from .engine import Tensor, gradients, is_grad_enabled
-from .ops import reshape
 
 
 def _differentiable_copy(value):
     """A fresh tensor to differentiate with respect to, still connected to ``value``'s graph."""
     if isinstance(value, Tensor):
         if value.requires_grad and is_grad_enabled():
-            return reshape(value, shape=value.shape), True  # identity, recorded
+            return value.reshape(value.shape), True  # identity, recorded
         return Tensor(value.data, requires_grad=True), False
     return Tensor(value, requires_grad=True), False
 

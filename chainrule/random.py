@@ -6,6 +6,8 @@ whole training run.
 
 import numpy as np
 
+from .engine import Tensor
+
 _generator = np.random.default_rng()
 
 
@@ -28,8 +30,6 @@ def _shape(shape):
 
 def normal(shape, mean=0.0, stddev=1.0, dtype="float32", seed=None, name=None):
     """Samples from N(mean, stddev^2) of ``shape`` as a Tensor (``tf.random.normal``)."""
-    from .engine import Tensor
-
     rng = _generator if seed is None else np.random.default_rng(seed)
     return Tensor(rng.normal(mean, stddev, _shape(shape)).astype(dtype))
 
@@ -42,8 +42,6 @@ def uniform(shape, minval=0, maxval=None, dtype="float32", seed=None, name=None)
     Raises:
         ValueError: an integer dtype without ``maxval``.
     """
-    from .engine import Tensor
-
     rng = _generator if seed is None else np.random.default_rng(seed)
     dtype = np.dtype(dtype)
     if dtype.kind in "iu":

@@ -33,7 +33,8 @@ import zlib
 
 import numpy as np
 
-from ... import __version__, random
+from ... import random
+from ...version import __version__
 from ..layers.base import Layer, snake_case
 from ..layers.core import InputLayer
 from ..models.sequential import Sequential
