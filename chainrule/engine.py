@@ -352,14 +352,23 @@ class Primitive:
     """
 
     def __init__(self, forward, differentiable=True, constants=()):
-        self.forward = forward
+        self.forward = forward  # the math, as written
         self.name = forward.__name__.strip("_")
         self.__doc__ = forward.__doc__
         self.differentiable = differentiable
         self.constants = frozenset(constants)
-        self.vjps = {}
+        self.vjps = {}  # the VJPs, as written
         self.variadic_vjp = None
+        # what runs: the above, or faster implementations of the same math (see use_kernels)
+        self.kernel, self.vjp_kernels = forward, self.vjps
         PRIMITIVES[self.name] = self
+
+    def use_kernels(self, forward=None, vjps=None):
+        """Compute with ``forward`` and ``vjps`` (argnum -> VJP) in place of the functions
+        written for this primitive, until called again without them. They must compute the same
+        math (chainrule.fast installs such kernels while a training call runs)."""
+        self.kernel = forward or self.forward
+        self.vjp_kernels = {**self.vjps, **vjps} if vjps else self.vjps
 
     def defvjp(self, argnum):
         """Decorator: register ``fn(g, y, *inputs, **params) -> dL/d(inputs[argnum])``."""
@@ -380,7 +389,7 @@ class Primitive:
         if self.variadic_vjp is not None:
             return self.variadic_vjp(argnum, g, y, *inputs, **params)
         try:
-            fn = self.vjps[argnum]
+            fn = self.vjp_kernels[argnum]
         except KeyError:
             raise TypeError(f"{self.name}: input {argnum} is not differentiable") from None
         return fn(g, y, *inputs, **params)
@@ -414,7 +423,7 @@ class Primitive:
 
     def _compute(self, raw, params):
         try:
-            out = self.forward(*raw, **params)
+            out = self.kernel(*raw, **params)
         except ShapeError:
             raise
         except (ValueError, TypeError, IndexError) as error:

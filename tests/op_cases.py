@@ -233,22 +233,6 @@ CASES.update(
                 lambda x, k: ops.conv1d(x, k, padding="causal", dilation_rate=2),
                 (randn(2, 7, 3), randn(3, 3, 2)),
             ),
-            # the tiled layout: 2x2 tiles of a 5x5 output (its last row and column dropped), 2x3
-            # tiles with strides, groups and 'same' padding, and a single input channel
-            (
-                lambda x, k, b: ops.conv2d(x, k, b, tiles=2),
-                (randn(2, 7, 7, 3), randn(3, 3, 3, 2), randn(2)),
-            ),
-            (
-                lambda x, k: ops.conv2d(
-                    x, k, strides=(1, 2), padding="same", groups=2, tiles=(2, 3)
-                ),
-                (randn(2, 4, 12, 4), randn(3, 2, 2, 4)),
-            ),
-            (
-                lambda x, k: ops.conv2d(x, k, dilation_rate=2, tiles=2),
-                (randn(2, 8, 9, 1), randn(2, 3, 1, 3)),
-            ),
         ],
         "conv2d_backprop_input": [
             (
@@ -261,12 +245,6 @@ CASES.update(
                 ),
                 (randn(1, 3, 3, 6), randn(3, 2, 2, 6)),
             ),
-            (
-                lambda g, k: ops.conv2d_backprop_input(
-                    g, k, input_shape=(2, 7, 7, 3), tiles=(2, 2)
-                ),
-                (randn(2, 4, 2, 2, 4), randn(3, 3, 3, 4)),
-            ),
         ],
         "conv2d_backprop_kernel": [
             (
@@ -278,12 +256,6 @@ CASES.update(
                     x, g, kernel_shape=(3, 3, 2, 2), padding="same", dilation_rate=(2, 1)
                 ),
                 (randn(1, 6, 5, 2), randn(1, 6, 5, 2)),
-            ),
-            (
-                lambda x, g: ops.conv2d_backprop_kernel(
-                    x, g, kernel_shape=(2, 2, 1, 3), strides=2, tiles=(3, 2)
-                ),
-                (randn(2, 13, 9, 1), randn(2, 6, 2, 2, 3)),
             ),
         ],
         "max_pool2d": [
@@ -309,32 +281,6 @@ CASES.update(
             (
                 lambda x, u: ops.max_pool2d_gather(x, ops.max_pool2d(x, **_SAME2), u, **_SAME2),
                 (_distinct(1, 5, 6, 2), randn(1, 5, 6, 2)),
-            ),
-        ],
-        "tile_max": [
-            (ops.tile_max, (_distinct(2, 4, 3, 3, 2),)),
-            (ops.tile_max, (_distinct(1, 6, 2, 1, 3),)),
-            # with the relu: maxima on both sides of zero, none within a step of it
-            (lambda t: ops.tile_max(t, relu=True), (_distinct(2, 4, 3, 3, 2) - 3.025,)),
-        ],
-        "tile_max_backprop": [
-            (
-                lambda t, g: ops.tile_max_backprop(t, ops.tile_max(t), g),
-                (_distinct(2, 4, 3, 3, 2), randn(2, 3, 3, 2)),
-            ),
-            (
-                lambda t, g: ops.tile_max_backprop(t, ops.tile_max(t, relu=True), g, relu=True),
-                (_distinct(2, 4, 3, 3, 2) - 3.025, randn(2, 3, 3, 2)),
-            ),
-        ],
-        "tile_max_gather": [
-            (
-                lambda t, u: ops.tile_max_gather(t, ops.tile_max(t), u),
-                (_distinct(2, 4, 3, 3, 2), randn(2, 4, 3, 3, 2)),
-            ),
-            (
-                lambda t, u: ops.tile_max_gather(t, ops.tile_max(t, relu=True), u, relu=True),
-                (_distinct(2, 4, 3, 3, 2) - 3.025, randn(2, 4, 3, 3, 2)),
             ),
         ],
         "avg_pool2d": [

@@ -2,16 +2,19 @@
 
 A training step of a fixed model does the same ops on every batch; only the data changes. A
 :class:`Plan` records those ops once (every primitive call, with its parameters) and then replays
-them on raw arrays: the same forward functions and the same VJPs from the primitive registry, in
-the same order as ``backward()`` would run them, so its gradients are those of the engine, bit for
-bit, without a Tensor or a Node allocated per op. One rewrite changes the order, not the result:
-a relu whose only use is a max pooling runs after the pooling, on the smaller array (see
-``_pool_before_relu``). Two more are made once the plan has been checked against the engine
-(:meth:`Plan.specialize`): a convolution whose only use is a tiling max pooling computes its
-output in the pooling's layout (``_pool_tiles``), and the relu after such a pooling runs inside
-it (``_relu_into_tile_max``). They give the same outputs, and gradients that differ from the
-engine's only in the rounding of the kernel's and bias's sums, which add the same terms in
-another order.
+them on raw arrays: the same forward functions and the same VJPs as the engine runs, in the same
+order as ``backward()`` would run them, so its gradients are those of the engine, bit for bit,
+without a Tensor or a Node allocated per op. The replay is written out as Python source
+(``plan.source``: the chain rule of this computation, one line per op) and registered with
+:mod:`linecache`, so a traceback through a replayed step shows the line that failed.
+
+One rewrite changes the order, not the result: a relu whose only use is a max pooling runs after
+the pooling, on the smaller array (:func:`_pool_before_relu`). Once the plan has been checked
+against the engine (:meth:`Plan.specialize`), a convolution whose only use is a tiling max
+pooling is computed in the pooling's layout, with a relu after the pooling folded into it, and
+the block's gradients computed in one call (:func:`_tile_conv_pool_blocks`, see :mod:`.tiled`):
+the same outputs, and gradients that differ from the engine's only in the rounding of the
+kernel's and bias's sums, which add the same terms in another order.
 
 A plan is valid for inputs of the traced shapes and dtypes. Values that the traced code computed
 outside the primitives from the data (a Python branch on a value, say) would be frozen into the
@@ -20,14 +23,56 @@ before trusting it.
 """
 
 import ast
+import itertools
+import linecache
+import weakref
+from typing import NamedTuple
 
 import numpy as np
 
 from .. import ops
-from ..engine import Tensor, _topological_order, post_order, tracing, unbroadcast
+from ..engine import Tensor, _topological_order, post_order, unbroadcast
 from ..variables import Variable
+from .tiled import conv2d_tiled, tile_max, tiled_conv_gradients
 
-__all__ = ["Plan", "tracing"]
+__all__ = ["Plan"]
+
+
+class Step(NamedTuple):
+    """One forward op: slot ``out`` = ``function(*slots arguments, **params)``. ``prim`` is the
+    primitive it computes, or None for a function a rewrite put in."""
+
+    prim: object
+    function: object
+    arguments: tuple
+    params: dict
+    out: int
+
+
+class Gradient(NamedTuple):
+    """One VJP of a backward step: the gradient for slot ``slot`` (its ``shape`` and ``dtype``),
+    from input ``argnum`` of the primitive; ``slot``, ``shape`` and ``dtype`` are tuples for a
+    function that returns the gradients of several inputs at once."""
+
+    vjp: object
+    argnum: object
+    slot: object
+    shape: object
+    dtype: object
+
+
+class BackStep(NamedTuple):
+    """The VJPs of one op: g of slot ``out`` sent back to the op's inputs, each VJP called as
+    ``vjp(g, out value, *arguments, **params)``."""
+
+    prim: object
+    out: int
+    arguments: tuple
+    params: dict
+    gradients: tuple
+
+
+_names = itertools.count()
 
 
 class Plan:
@@ -49,7 +94,7 @@ class Plan:
         slots = {id(t): i for i, t in enumerate(inputs)}
         values = [t.data for t in inputs]
         self.variables = []  # (slot, Variable): read afresh on every run
-        self.forward = []  # (forward function, argument slots, params, output slot)
+        self.forward = []  # Steps
         self.shapes = {}  # output slot -> (shape, dtype) of what each op computed when traced
 
         def slot_of(value):
@@ -73,7 +118,9 @@ class Plan:
             arguments = tuple(slot_of(a) for a in node.inputs)
             slots[id(tensor)] = len(values)
             values.append(None)
-            self.forward.append((node.prim.forward, arguments, node.params, slots[id(tensor)]))
+            self.forward.append(
+                Step(node.prim, node.prim.kernel, arguments, node.params, slots[id(tensor)])
+            )
             self.shapes[slots[id(tensor)]] = (tensor.shape, tensor.dtype)
         self.values = values
         self.outputs = [slots[id(t)] for t in outputs]
@@ -85,31 +132,38 @@ class Plan:
             node = tensor._node
             if node is None or not node.parents:
                 continue
-            arguments = tuple(slot_of(a) for a in node.inputs)
-            parents = tuple(
-                (_vjp_function(node.prim, argnum), slots[id(parent)], parent.shape, parent.dtype)
+            gradients = tuple(
+                Gradient(
+                    _vjp_function(node.prim, argnum),
+                    argnum,
+                    slots[id(parent)],
+                    parent.shape,
+                    parent.dtype,
+                )
                 for argnum, parent in node.parents
             )
-            self.backward.append((slots[id(tensor)], arguments, node.params, parents))
+            arguments = tuple(slot_of(a) for a in node.inputs)
+            self.backward.append(
+                BackStep(node.prim, slots[id(tensor)], arguments, node.params, gradients)
+            )
         self.wrt = [slots.get(id(w)) for w in wrt]
         _pool_before_relu(self)
 
         self.fixes, self.checked = set(), set()
+        self.filename = f"<chainrule plan {next(_names)}>"
+        weakref.finalize(self, linecache.cache.pop, self.filename, None)
         self.source, self.run = self._compile()
 
     def _compile(self, fixes=None):
         """Write the replay as straight-line Python (one line per forward op or VJP) and compile
         it: the same calls as the engine makes, without its per-op bookkeeping.
 
-        The generated source is kept in ``self.source``: the chain rule of this computation,
-        written out. ``fixes`` names the VJP results that need summing back to their input's
-        shape or casting to its dtype, by (gradient from, gradient to, parent index); None checks
-        every one and notes in ``self.fixes`` those that did (shapes and dtypes are fixed per
-        plan, so one run tells). A result that the checking run did not see (one that a rewrite
-        made) keeps its checks.
-
-        An entry's parent whose slot is a tuple is one VJP function computing the gradients of
-        several inputs at once, returned in that order.
+        The generated source is kept in ``self.source`` and in :mod:`linecache` under
+        ``self.filename``, so tracebacks show it. ``fixes`` names the VJP results that need
+        summing back to their input's shape or casting to its dtype, by (gradient from, gradient
+        to, VJP index); None checks every one and notes in ``self.fixes`` those that did (shapes
+        and dtypes are fixed per plan, so one run tells). A result that the checking run did not
+        see (one that a rewrite made) keeps its checks.
         """
         namespace = {"unbroadcast": unbroadcast, "fixes": self.fixes}
         namespace["variables"] = [variable for _, variable in self.variables]
@@ -119,32 +173,34 @@ class Plan:
         lines.append("    " + ", ".join(f"v{i}" for i in range(self.n_inputs)) + ", = arrays")
         for k, (slot, _) in enumerate(self.variables):
             lines.append(f"    v{slot} = variables[{k}].data")
-        for k, (forward, arguments, params, out) in enumerate(self.forward):
-            namespace[f"f{k}"] = forward
-            call = ", ".join(f"v{i}" for i in arguments) + _keywords(params, f"p{k}", namespace)
-            lines.append(f"    v{out} = f{k}({call})  # {forward.__name__}")
+        for k, step in enumerate(self.forward):
+            namespace[f"f{k}"] = step.function
+            call = ", ".join(f"v{i}" for i in step.arguments)
+            call += _keywords(step.params, f"p{k}", namespace)
+            lines.append(f"    v{step.out} = f{k}({call})  # {_label(step)}")
         loss = self.outputs[0]
         namespace["seed"] = self.seed
         lines.append(f"    g{loss} = seed")
         have = {loss}
-        for k, (out, arguments, params, parents) in enumerate(self.backward):
-            if out not in have:
+        for k, back in enumerate(self.backward):
+            if back.out not in have:
                 continue
-            call = ", ".join(f"v{i}" for i in (out,) + arguments)
-            call += _keywords(params, f"q{k}", namespace)
-            for j, (vjp, slot, shape, dtype) in enumerate(parents):
+            call = ", ".join(f"v{i}" for i in (back.out,) + back.arguments)
+            call += _keywords(back.params, f"q{k}", namespace)
+            for j, gradient in enumerate(back.gradients):
                 name = f"b{k}_{j}"
-                namespace[name] = vjp
-                if isinstance(slot, tuple):  # one call, the gradients of several inputs
-                    lines.append(f"    ts = {name}(g{out}, {call})  # {vjp.__name__}")
+                namespace[name] = gradient.vjp
+                if isinstance(gradient.slot, tuple):  # one call, the gradients of several inputs
+                    lines.append(f"    ts = {name}(g{back.out}, {call})  # {gradient.vjp.__name__}")
                     results = [
-                        (f"ts[{i}]", *each) for i, each in enumerate(zip(slot, shape, dtype))
+                        (f"ts[{i}]", *each)
+                        for i, each in enumerate(zip(gradient.slot, gradient.shape, gradient.dtype))
                     ]
                 else:
-                    lines.append(f"    t = {name}(g{out}, {call})  # {vjp.__name__}")
-                    results = [("t", slot, shape, dtype)]
+                    lines.append(f"    t = {name}(g{back.out}, {call})  # {gradient.vjp.__name__}")
+                    results = [("t", gradient.slot, gradient.shape, gradient.dtype)]
                 for i, (value, slot, shape, dtype) in enumerate(results):
-                    key, label = (out, slot, j), f"{name}_{i}"
+                    key, label = (back.out, slot, j), f"{name}_{i}"
                     namespace[f"S{label}"], namespace[f"D{label}"] = shape, dtype
                     if value != "t":
                         lines.append(f"    t = {value}")
@@ -163,16 +219,14 @@ class Plan:
         grads = ", ".join(f"g{i}" if i in have else "None" for i in self.wrt)
         lines.append(f"    return [{outputs}], [{grads}]")
         source = "\n".join(lines) + "\n"
-        exec(compile(source, "<chainrule plan>", "exec"), namespace)  # noqa: S102 (our own code)
+        linecache.cache[self.filename] = (len(source), None, source.splitlines(True), self.filename)
+        exec(compile(source, self.filename, "exec"), namespace)  # noqa: S102 (our own code)
         return source, namespace["replay"]
 
     def specialize(self):
         """Recompile without the shape and dtype checks that the runs so far showed unneeded,
-        with convolutions in their poolings' layout (``_pool_tiles``, ``_relu_into_tile_max``,
-        ``_tiled_conv_gradients``)."""
-        _pool_tiles(self)
-        _relu_into_tile_max(self)
-        _tiled_conv_gradients(self)
+        with convolutions in their poolings' layout (:func:`_tile_conv_pool_blocks`)."""
+        _tile_conv_pool_blocks(self)
         self.source, self.run = self._compile(fixes=set(self.fixes))
 
     def matches(self, outputs, grads, arrays):
@@ -201,149 +255,135 @@ def _pool_before_relu(plan):
     relu and its VJP then run on the pooled array, a quarter of the size for 2x2 pools, so the
     usual convolution, relu, pooling block moves much less data.
     """
-
     uses, makers = _use_counts(plan), _makers(plan)
     kept = set(plan.outputs) | set(plan.wrt)
-    for k, (forward, arguments, params, p) in enumerate(plan.forward):
-        if forward is not ops.max_pool2d.forward:
+    for k, pool in enumerate(plan.forward):
+        if pool.prim is not ops.max_pool2d:
             continue
-        (r,) = arguments
+        (r,) = pool.arguments
         if uses.get(r) != 1 or r in kept or r not in makers:
             continue
         j = makers[r]
-        relu_forward, relu_arguments, relu_params, _ = plan.forward[j]
-        grads = {entry[0]: i for i, entry in enumerate(plan.backward)}
-        if relu_forward is not ops.relu.forward or relu_params or (p in grads) != (r in grads):
+        relu = plan.forward[j]
+        grads = _gradient_entries(plan)
+        if relu.prim is not ops.relu or relu.params or (pool.out in grads) != (r in grads):
             continue
-        (z,) = relu_arguments
-        t = len(plan.values)  # the pooled pre-activation
-        plan.values.append(None)
-        plan.shapes[t] = plan.shapes[p]
-        plan.forward[j] = (forward, (z,), params, t)
-        plan.forward[k] = (relu_forward, (t,), {}, p)
-        if p in grads:  # dL/dt = relu's VJP at t, then dL/dz = the pooling's VJP at z
-            ((pool_vjp, *_),) = plan.backward[grads[p]][3]
-            ((relu_vjp, _, *z_like),) = plan.backward[grads[r]][3]
-            plan.backward[grads[p]] = (p, (t,), {}, ((relu_vjp, t, *plan.shapes[t]),))
-            plan.backward[grads[r]] = (t, (z,), params, ((pool_vjp, z, *z_like),))
+        (z,) = relu.arguments
+        t = _new_slot(plan, plan.shapes[pool.out])  # the pooled pre-activation
+        plan.forward[j] = pool._replace(arguments=(z,), out=t)
+        plan.forward[k] = relu._replace(arguments=(t,), out=pool.out)
+        if pool.out in grads:  # dL/dt = relu's VJP at t, then dL/dz = the pooling's VJP at z
+            pool_back, relu_back = plan.backward[grads[pool.out]], plan.backward[grads[r]]
+            (pool_gradient,), (relu_gradient,) = pool_back.gradients, relu_back.gradients
+            t_shape, t_dtype = plan.shapes[t]
+            plan.backward[grads[pool.out]] = relu_back._replace(
+                out=pool.out,
+                arguments=(t,),
+                gradients=(relu_gradient._replace(slot=t, shape=t_shape, dtype=t_dtype),),
+            )
+            plan.backward[grads[r]] = pool_back._replace(
+                out=t,
+                arguments=(z,),
+                gradients=(
+                    pool_gradient._replace(
+                        slot=z, shape=relu_gradient.shape, dtype=relu_gradient.dtype
+                    ),
+                ),
+            )
 
 
-def _pool_tiles(plan):
+_CONV_INPUTS = ("x", "kernel", "bias")  # conv2d's inputs by position, as tiled_conv_gradients
+
+
+def _tile_conv_pool_blocks(plan):
     """Rewrite every convolution whose only use is a max pooling with windows that tile its
     output (strides equal to the pool size, 'valid') as the convolution in the tiled layout,
-    then the maximum over each tile:
+    then the maximum over each tile, and the block's VJPs as one call:
 
-        max_pool2d(conv2d(x, K, b)) = tile_max(conv2d(x, K, b, tiles=pool_size))
+        max_pool2d(conv2d(x, K, b))   ->   tile_max(conv2d_tiled(x, K, b, tiles=pool_size))
 
-    The convolution computes the same numbers in the order the pooling reads them (and not the
-    rows and columns no window reads), so the pooling's passes and its gradient's run over whole
-    contiguous arrays, and the gradient reaches the kernel without a full-size scatter.
+    A relu whose only use is such a pooling's output is folded into it (``relu=True``). The
+    convolution computes the same numbers in the order the pooling reads them (and not the rows
+    and columns no window reads), so the pooling's passes and its gradient's run over whole
+    contiguous arrays, and the gradient reaches the kernel without a full-size scatter
+    (:func:`.tiled.tiled_conv_gradients`).
     """
-
-    uses, makers, grads = _use_counts(plan), _makers(plan), _gradient_entries(plan)
-    kept = set(plan.outputs) | set(plan.wrt)
-    for k, (forward, arguments, params, p) in enumerate(plan.forward):
-        if forward is not ops.max_pool2d.forward or not _tiles_output(params):
-            continue
-        (z,) = arguments
-        j = makers.get(z)
-        if j is None or uses.get(z) != 1 or z in kept or (p in grads) != (z in grads):
-            continue
-        conv_forward, conv_arguments, conv_params, _ = plan.forward[j]
-        if conv_forward is not ops.conv2d.forward or conv_params.get("tiles") is not None:
-            continue
-        (n, ho, wo, f), dtype = plan.shapes[z]
-        ph, pw = params["pool_size"]
-        t = len(plan.values)  # the convolution's output, tiled
-        plan.values.append(None)
-        plan.shapes[t] = ((n, ph * pw, ho // ph, wo // pw, f), dtype)
-        tiled_params = {**conv_params, "tiles": (ph, pw)}
-        plan.forward[j] = (conv_forward, conv_arguments, tiled_params, t)
-        plan.forward[k] = (ops.tile_max.forward, (t,), {}, p)
-        if p in grads:
-            vjp = (_vjp_function(ops.tile_max, 0), t, *plan.shapes[t])
-            plan.backward[grads[p]] = (p, (t,), {}, (vjp,))
-            _, _, _, parents = plan.backward[grads[z]]
-            plan.backward[grads[z]] = (t, conv_arguments, tiled_params, parents)
-
-
-def _relu_into_tile_max(plan):
-    """Rewrite every tile_max whose only use is a relu as one tile_max(relu=True): the relu
-    and its VJP run in the pooling's own passes, over each thread's part of the batch (the same
-    numbers: max(y, 0), and g routed only where y > 0)."""
-
-    uses, makers, grads = _use_counts(plan), _makers(plan), _gradient_entries(plan)
     kept = set(plan.outputs) | set(plan.wrt)
     dropped_forward, dropped_backward = set(), set()
-    for k, (forward, arguments, params, r) in enumerate(plan.forward):
-        if forward is not ops.relu.forward or params:
+    for k, pool in enumerate(plan.forward):
+        uses, makers, grads = _use_counts(plan), _makers(plan), _gradient_entries(plan)
+        if pool.prim is not ops.max_pool2d or not _tiles_output(pool.params):
             continue
-        (p,) = arguments
-        j = makers.get(p)
-        if j is None or uses.get(p) != 1 or p in kept or (p in grads) != (r in grads):
+        (z,) = pool.arguments
+        j = makers.get(z)
+        if j is None or uses.get(z) != 1 or z in kept or (pool.out in grads) != (z in grads):
             continue
-        pool_forward, pool_arguments, pool_params, _ = plan.forward[j]
-        if pool_forward is not ops.tile_max.forward or pool_params.get("relu"):
+        conv = plan.forward[j]
+        if conv.prim is not ops.conv2d:
             continue
-        (t,) = pool_arguments
-        plan.forward[k] = (pool_forward, pool_arguments, {"relu": True}, r)
-        dropped_forward.add(j)
-        if r in grads:
-            pool_entry = plan.backward[grads[p]]
-            plan.backward[grads[r]] = (r, (t,), {"relu": True}, pool_entry[3])
-            dropped_backward.add(grads[p])
+        (n, ho, wo, f), dtype = plan.shapes[z]
+        ph, pw = pool.params["pool_size"]
+        t = _new_slot(plan, ((n, ph * pw, ho // ph, wo // pw, f), dtype))
+        tiled_params = {**conv.params, "tiles": (ph, pw)}
+        plan.forward[j] = Step(None, conv2d_tiled, conv.arguments, tiled_params, t)
+        out, relu = pool.out, {}
+        r = makers.get(_only_user(plan, pool.out, uses))
+        if r is not None and pool.out not in kept:
+            follower = plan.forward[r]
+            if follower.prim is ops.relu and not follower.params:
+                if (follower.out in grads) == (pool.out in grads):
+                    dropped_forward.add(k)
+                    dropped_backward.update([grads[pool.out]] if pool.out in grads else [])
+                    k, out, relu = r, follower.out, {"relu": True}
+        plan.forward[k] = Step(None, tile_max, (t,), relu, out)
+        if out in grads:
+            conv_back = plan.backward[grads[z]]
+            wrt = tuple(_CONV_INPUTS[gradient.argnum] for gradient in conv_back.gradients)
+            slots, shapes, dtypes = zip(
+                *((gradient.slot, gradient.shape, gradient.dtype) for gradient in conv_back.gradients)
+            )
+            together = Gradient(tiled_conv_gradients, None, slots, shapes, dtypes)
+            params = {**tiled_params, **relu, "wrt": wrt}
+            plan.backward[grads[out]] = BackStep(
+                None, out, (t,) + conv.arguments[:2], params, (together,)
+            )
+            dropped_backward.add(grads[z])
     plan.forward = [e for i, e in enumerate(plan.forward) if i not in dropped_forward]
     plan.backward = [e for i, e in enumerate(plan.backward) if i not in dropped_backward]
 
 
-def _tiled_conv_gradients(plan):
-    """Rewrite the VJPs of every tile_max of a tiled convolution, and the convolution's own VJPs,
-    as one call of ``tiled_conv_gradients``: the same gradients (the bias's summed over the
-    pooling's gradient instead of the convolution's, which adds only zeros more), computed by
-    each thread for its part of the batch in one go rather than op by op."""
+def _only_user(plan, slot, uses):
+    """The slot computed by the one forward op that reads ``slot``, or None."""
+    if uses.get(slot) != 1:
+        return None
+    return next(step.out for step in plan.forward if slot in step.arguments)
 
-    names = {id(ops.conv2d.vjps[argnum]): name for argnum, name in enumerate(("x", "kernel", "bias"))}
-    tile_max_vjp = _vjp_function(ops.tile_max, 0)
-    grads = _gradient_entries(plan)
-    dropped = set()
-    for k, (r, arguments, params, parents) in enumerate(plan.backward):
-        if len(parents) != 1 or parents[0][0] is not tile_max_vjp:
-            continue
-        (t,) = arguments
-        conv = grads.get(t)
-        if conv is None:
-            continue
-        _, conv_arguments, conv_params, conv_parents = plan.backward[conv]
-        wrt = tuple(names.get(id(vjp)) for vjp, *_ in conv_parents)
-        if None in wrt or conv_params.get("tiles") is None:
-            continue
-        slots, shapes, dtypes = zip(
-            *((slot, shape, dtype) for _, slot, shape, dtype in conv_parents)
-        )
-        params = {**conv_params, "relu": params.get("relu", False), "wrt": wrt}
-        together = (ops.tiled_conv_gradients, slots, shapes, dtypes)
-        plan.backward[k] = (r, (t,) + conv_arguments[:2], params, (together,))
-        dropped.add(conv)
-    plan.backward = [e for i, e in enumerate(plan.backward) if i not in dropped]
+
+def _new_slot(plan, shape_and_dtype):
+    """A new slot for an intermediate result that a rewrite adds."""
+    plan.values.append(None)
+    slot = len(plan.values) - 1
+    plan.shapes[slot] = shape_and_dtype
+    return slot
 
 
 def _use_counts(plan):
     """slot -> how many forward ops read it."""
     uses = {}
-    for _, arguments, _, _ in plan.forward:
-        for slot in arguments:
+    for step in plan.forward:
+        for slot in step.arguments:
             uses[slot] = uses.get(slot, 0) + 1
     return uses
 
 
 def _makers(plan):
     """slot -> the index of the forward op that computes it."""
-    return {entry[3]: j for j, entry in enumerate(plan.forward)}
+    return {step.out: j for j, step in enumerate(plan.forward)}
 
 
 def _gradient_entries(plan):
-    """slot -> the index of the backward entry that sends its gradient on."""
-    return {entry[0]: i for i, entry in enumerate(plan.backward)}
+    """slot -> the index of the backward step that sends its gradient on."""
+    return {back.out: i for i, back in enumerate(plan.backward)}
 
 
 def _tiles_output(params):
@@ -356,6 +396,11 @@ def _tiles_output(params):
         and strides in (None, pool)
         and params.get("padding", "valid") == "valid"
     )
+
+
+def _label(step):
+    """The comment after a forward line: the primitive's name, or the rewrite's function's."""
+    return step.prim.name if step.prim is not None else step.function.__name__
 
 
 def _keywords(params, name, namespace):
@@ -377,9 +422,9 @@ def _vjp_function(prim, argnum):
     """The VJP of ``prim`` for input ``argnum`` as a function of (g, y, *inputs, **params)."""
     if prim.variadic_vjp is not None:
         return lambda g, y, *inputs, **params: prim.variadic_vjp(argnum, g, y, *inputs, **params)
-    if argnum not in prim.vjps:
+    if argnum not in prim.vjp_kernels:
         raise TypeError(f"{prim.name}: input {argnum} is not differentiable")
-    return prim.vjps[argnum]
+    return prim.vjp_kernels[argnum]
 
 
 def _tensor_inputs(node):

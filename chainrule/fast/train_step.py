@@ -1,4 +1,4 @@
-"""The training step, traced once per input shape and then replayed (see :mod:`chainrule.plan`).
+"""The training step, traced once per input shape and then replayed (see :mod:`.plan`).
 
 The first batch of a given shape runs through the engine while every op is recorded. The second
 runs through the engine again and is replayed on the recorded plan as well, with the same random
@@ -12,6 +12,7 @@ import numpy as np
 from .. import random
 from ..engine import Tensor, grad_arrays, tracing
 from .plan import Plan
+from .runtime import enabled
 
 _DISABLED = "disabled"
 
@@ -24,14 +25,14 @@ class _Unverified:
 class TrainStepPlans:
     """Per-input-shape plans of one model's training step."""
 
-    def __init__(self, enabled=True):
-        self.enabled = enabled
+    def __init__(self, replay=True):
+        self.enabled = replay
         self.plans = {}
         self.weights = None  # the trainable weights, fixed at the first step
 
     def step(self, model, arrays, weights):
         """Run one forward pass and backward pass: (loss array, y_pred array, gradients)."""
-        if not self.enabled:
+        if not self.enabled or not enabled():
             return _eager(model, arrays, weights)
         key = tuple([(a.shape, a.dtype) for a in arrays])  # the weights are fixed per compile
         plan = self.plans.get(key)

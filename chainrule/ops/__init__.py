@@ -31,20 +31,13 @@ from .elementwise import (
     tanh,
     where,
 )
-from .conv import (
+from .conv import conv1d, conv2d, conv2d_backprop_input, conv2d_backprop_kernel
+from .pooling import (
     avg_pool2d,
     avg_pool2d_backprop,
-    conv1d,
-    conv2d,
-    conv2d_backprop_input,
-    conv2d_backprop_kernel,
     max_pool2d,
     max_pool2d_backprop,
     max_pool2d_gather,
-    tile_max,
-    tile_max_backprop,
-    tile_max_gather,
-    tiled_conv_gradients,
 )
 from .linalg import linear, matmul
 from .nn import (

@@ -2,7 +2,6 @@
 
 from ..fast import threads as parallel
 from ..engine import ShapeError, primitive
-from .reduction import column_sums
 
 
 @primitive
@@ -24,7 +23,7 @@ def matmul(a, b):
             f"(the last axis of the left, {a.shape[-1]}, must equal the "
             f"{'second-to-last' if b.ndim > 1 else 'only'} axis of the right, {inner_b})"
         )
-    return parallel.matmul(a, b)
+    return a @ b
 
 
 def _as_matrices(g, a, b):
@@ -41,14 +40,14 @@ def _as_matrices(g, a, b):
 @matmul.defvjp(0)
 def _matmul_vjp_a(g, y, a, b):
     g, a2, b2 = _as_matrices(g, a, b)
-    grad = parallel.matmul(g, b2.mT)
+    grad = g @ b2.mT
     return grad.reshape(grad.shape[:-2] + grad.shape[-1:]) if a.ndim == 1 else grad
 
 
 @matmul.defvjp(1)
 def _matmul_vjp_b(g, y, a, b):
     g, a2, b2 = _as_matrices(g, a, b)
-    grad = parallel.matmul(a2.mT, g)
+    grad = a2.mT @ g
     return grad.reshape(grad.shape[:-1]) if b.ndim == 1 else grad
 
 
@@ -64,23 +63,21 @@ def linear(x, kernel, bias):
             f"linear: the inputs' last axis must match the kernel's first: x {x.shape}, "
             f"kernel {kernel.shape}"
         )
-    y = parallel.matmul(x, kernel)
+    y = x @ kernel
     y += bias
     return y
 
 
 @linear.defvjp(0)
 def _linear_vjp_x(g, y, x, kernel, bias):
-    return parallel.matmul(g, kernel.T)
+    return g @ kernel.mT
 
 
 @linear.defvjp(1)
 def _linear_vjp_kernel(g, y, x, kernel, bias):
-    if x.ndim == 2:
-        return parallel.matmul(x.T, g)
-    return x.reshape((-1, x.shape[-1])).T @ g.reshape((-1, g.shape[-1]))
+    return x.reshape((-1, x.shape[-1])).mT @ g.reshape((-1, g.shape[-1]))
 
 
 @linear.defvjp(2)
 def _linear_vjp_bias(g, y, x, kernel, bias):
-    return column_sums(g if g.ndim == 2 else g.reshape(-1, g.shape[-1]))
+    return g.reshape((-1, g.shape[-1])).sum(axis=0)

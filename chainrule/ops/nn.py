@@ -3,27 +3,10 @@
 All of them subtract the maximum before exponentiating, so logits of +-1e4 stay finite.
 """
 
-import numpy as np
-
 from ..backend import xp_of
 from ..engine import Tensor, primitive
 from .elementwise import exp, sigmoid
-from .reduction import restore_reduced, sum_keepdims
-
-
-def _max_keepdims(a, axis):
-    """max of ``a`` over ``axis``, keeping it as size 1. For the rows of a matrix the maximum
-    is read at the argmax, which NumPy finds several times faster than it reduces with max
-    over a short last axis (a NaN propagates either way: argmax points at it)."""
-    if a.ndim == 2 and axis in (-1, 1) and a.shape[1] and isinstance(a, np.ndarray):
-        rows = _ROWS.get(a.shape[0])
-        if rows is None:
-            rows = _ROWS[a.shape[0]] = np.arange(a.shape[0])
-        return a[rows, a.argmax(axis=1)][:, None]
-    return a.max(axis=axis, keepdims=True)
-
-
-_ROWS = {}  # row count -> the row indices of _max_keepdims, made once
+from .reduction import restore_reduced
 
 
 @primitive
@@ -52,9 +35,9 @@ def softmax(a, axis=-1):
     dL/da = y * (g - sum_j g_j y_j)   (the Jacobian diag(y) - y yᵀ applied to g).
     """
     xp = xp_of(a)
-    e = a - _max_keepdims(a, axis)
+    e = a - a.max(axis=axis, keepdims=True)
     xp.exp(e, out=e)
-    e /= sum_keepdims(e, axis)
+    e /= e.sum(axis=axis, keepdims=True)
     return e
 
 
@@ -92,7 +75,7 @@ def softmax_cross_entropy(logits, labels, probabilities=None, axis=-1):
     xp = xp_of(logits)
     if probabilities is not None and probabilities.min() > xp.finfo(probabilities.dtype).tiny:
         return -(labels * xp.log(probabilities)).sum(axis=axis)
-    shifted = logits - _max_keepdims(logits, axis)  # z - m: the same softmax, no overflow
+    shifted = logits - logits.max(axis=axis, keepdims=True)  # z - m: the same softmax, no overflow
     lse = xp.log(xp.exp(shifted).sum(axis=axis))  # logsumexp(z) - m
     return lse * labels.sum(axis=axis) - (labels * shifted).sum(axis=axis)
 
@@ -140,7 +123,7 @@ def _per_sample_scale(g, logits, axis):
 def _mean_softmax_cross_entropy_vjp_logits(g, y, logits, labels, probabilities=None, axis=-1):
     if probabilities is None:
         probabilities = softmax(logits, axis=axis)
-    grad = probabilities * sum_keepdims(labels, axis)
+    grad = probabilities * labels.sum(axis=axis, keepdims=True)
     grad -= labels
     grad *= _per_sample_scale(g, logits, axis)
     return grad

@@ -6,9 +6,6 @@ A reduction maps x of shape S to y of shape S with the reduced axes removed (or 
 
 import builtins
 
-import numpy
-
-from ..fast import threads as parallel
 from ..backend import xp_of
 from ..engine import Tensor, primitive
 from .shape import broadcast_to
@@ -51,40 +48,6 @@ def broadcast_back(g, shape):
     out = xp_of(g).empty(shape, dtype=g.dtype)
     out[...] = g
     return out
-
-
-def column_sums(a):
-    """sum over the rows of a matrix (axis 0), as the product ones(rows) @ a: BLAS adds the
-    columns of a float matrix about twice as fast as NumPy reduces along its first axis. Inside
-    :func:`chainrule.parallel.using_cores` the rows are cut over the threads."""
-    if a.ndim == 2 and a.dtype.kind == "f" and isinstance(a, numpy.ndarray):
-        # dot, not matmul, which runs this two to three times slower while another thread
-        # runs a product too
-        ones = _ones(a.shape[0], a.dtype)
-        if a.size < parallel.MIN_WORK or not parallel.splits(a):
-            return numpy.dot(ones, a)
-        return parallel.sum_over_parts(lambda rows: numpy.dot(ones[rows], a[rows]), len(a), a.size)
-    return a.sum(axis=0)
-
-
-def sum_keepdims(a, axis):
-    """sum of ``a`` over ``axis``, kept as size 1. Along the rows of a float matrix it is the
-    product a @ ones(columns), for a short last axis several times faster than NumPy's
-    reduction."""
-    if a.ndim == 2 and axis in (-1, 1) and a.dtype.kind == "f" and isinstance(a, numpy.ndarray):
-        return numpy.dot(a, _ones(a.shape[1], a.dtype))[:, None]
-    return a.sum(axis=axis, keepdims=True)
-
-
-_ONES = {}  # (length, dtype) -> a read-only ones vector, made once
-
-
-def _ones(n, dtype):
-    ones = _ONES.get((n, dtype))
-    if ones is None:
-        ones = _ONES[n, dtype] = numpy.ones(n, dtype)
-        ones.flags.writeable = False
-    return ones
 
 
 @primitive

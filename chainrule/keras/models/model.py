@@ -17,7 +17,7 @@ import warnings
 import numpy as np
 
 from ...engine import Tensor, no_grad
-from ...fast import training_runtime
+from ...fast import TrainStepPlans, training_runtime
 from .. import losses as losses_module
 from .. import metrics as metrics_module
 from .. import optimizers as optimizers_module
@@ -26,7 +26,6 @@ from ..layers.base import Layer
 from ..layers.keras_tensor import is_shape
 from ..progress import Progbar
 from . import data
-from ...fast import TrainStepPlans
 
 
 class Model(Layer):
@@ -145,7 +144,7 @@ class Model(Layer):
                 metrics_module.get(identifier)
         self._compile_metrics = None
         self._weighted_metrics = None
-        self._train_plans = TrainStepPlans(enabled=not run_eagerly)
+        self._train_plans = TrainStepPlans(replay=not run_eagerly)
         self.compiled = True
 
     def _require_compiled(self, method):
@@ -212,8 +211,8 @@ class Model(Layer):
         """Forward, loss, backward, update; then the metrics. Returns the running logs.
 
         Steps 1 to 3 run through the engine, or replay its recorded plan once that has been
-        checked to give the same results (see ``replay.py``; ``compile(run_eagerly=True)``
-        turns replaying off).
+        checked to give the same results (see ``chainrule.fast.train_step``;
+        ``compile(run_eagerly=True)`` turns replaying off).
         """
         plans = self._train_plans
         if plans.weights is None:
