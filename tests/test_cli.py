@@ -19,6 +19,8 @@ import numpy as np
 import pytest
 
 from chainrule.tools import cli, images
+from chainrule.tools.cli import classify, digits, train
+from chainrule.tools.cli.arguments import EXIT_INTERRUPTED
 from chainrule.keras.datasets import mnist
 from chainrule.keras.models import Model
 from chainrule.tools.plot import plot_history
@@ -81,7 +83,7 @@ def run_dir(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def prepared_mnist():
-    return cli._mnist()
+    return digits.mnist()
 
 
 @pytest.fixture
@@ -89,7 +91,7 @@ def small_mnist(monkeypatch, prepared_mnist):
     """Train and test on the first 3,200 and 1,000 MNIST images, for tests of the plumbing."""
     (x_train, y_train), (x_test, y_test) = prepared_mnist
     small = (x_train[:3200], y_train[:3200]), (x_test[:1000], y_test[:1000])
-    monkeypatch.setattr(cli, "_mnist", lambda: small)
+    monkeypatch.setattr(digits, "mnist", lambda: small)
 
 
 @pytest.fixture(scope="module")
@@ -226,7 +228,7 @@ def test_train_quiet_prints_only_the_results(small_mnist, tmp_path, capsys):
 
 def test_train_default_out_is_a_fresh_timestamped_folder(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
-    first, second = cli._output_folder(None), cli._output_folder(None)
+    first, second = train._output_folder(None), train._output_folder(None)
     assert first != second and first.is_dir() and second.is_dir()
     assert first.parent == second.parent == Path("runs")
     assert re.fullmatch(r"\d{8}-\d{6}(-\d+)?", first.name)
@@ -278,7 +280,7 @@ def test_ctrl_c_stops_after_the_batch_and_still_writes(tmp_path):
         out, err = process.communicate(timeout=60)
     finally:
         process.kill()
-    assert process.returncode == cli.EXIT_INTERRUPTED, err
+    assert process.returncode == EXIT_INTERRUPTED, err
     assert "Traceback" not in err
     assert "Ctrl-C: stopping after this batch" in err
     match = re.search(r"Stopped by Ctrl-C after batch (\d+) of epoch (\d+); results so far:", out)
@@ -298,7 +300,7 @@ class _FakeModel:
 
 def test_stop_on_interrupt_restores_the_handler_and_a_second_ctrl_c_quits():
     previous = signal.getsignal(signal.SIGINT)
-    stopper = cli.StopOnInterrupt()
+    stopper = train.StopOnInterrupt()
     stopper.set_model(_FakeModel())
     stopper.on_train_begin()
     assert signal.getsignal(signal.SIGINT) != previous
@@ -319,7 +321,7 @@ def test_stop_on_interrupt_restores_the_handler_and_a_second_ctrl_c_quits():
 
 def test_stop_on_interrupt_without_ctrl_c_restores_the_handler():
     previous = signal.getsignal(signal.SIGINT)
-    stopper = cli.StopOnInterrupt()
+    stopper = train.StopOnInterrupt()
     stopper.set_model(_FakeModel())
     stopper.on_train_begin()
     stopper.on_train_end()
@@ -430,9 +432,9 @@ def test_bad_input_in_a_subprocess_is_one_line_and_exit_1(tmp_path):
 
 # ----- evaluate, predict ---------------------------------------------------------------------
 def test_confusion_matrix_counts_pairs():
-    matrix = cli.confusion_matrix([0, 0, 1, 2, 2, 2], [0, 1, 1, 2, 0, 2], 3)
+    matrix = classify.confusion_matrix([0, 0, 1, 2, 2, 2], [0, 1, 1, 2, 0, 2], 3)
     np.testing.assert_array_equal(matrix, [[1, 1, 0], [0, 1, 0], [1, 0, 2]])
-    table = cli.format_confusion_matrix(matrix).splitlines()
+    table = classify.format_confusion_matrix(matrix).splitlines()
     assert table[0].split() == ["true", "0", "1", "2", "accuracy"]
     assert table[1].split() == ["0", "1", "1", "0", "0.5000"]
     assert table[3].split() == ["2", "1", "0", "2", "0.6667"]
