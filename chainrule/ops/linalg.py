@@ -1,6 +1,5 @@
 """Matrix products."""
 
-from ..fast import threads as parallel
 from ..engine import ShapeError, primitive
 
 
