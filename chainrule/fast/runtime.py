@@ -14,7 +14,7 @@ import functools
 import os
 import threading
 
-from . import kernels, process, threads
+from . import kernels, process, threads, updates
 
 _enabled = None  # None: read CHAINRULE_FAST on first use
 _state = threading.local()  # .active: this thread is inside training_runtime with the switch on
@@ -51,6 +51,13 @@ def active():
     """True inside a ``fit``, ``evaluate`` or ``predict`` call of this thread that runs with the
     speed package on."""
     return getattr(_state, "active", False)
+
+
+def update_loop():
+    """The loop an optimizer runs its ``update_step`` in (its ``update_loop``): cache-sized
+    blocks (:func:`.updates.in_blocks`) inside a training call with the switch on, else None
+    (each variable whole)."""
+    return updates.in_blocks if active() else None
 
 
 def training_runtime(method):

@@ -17,7 +17,7 @@ import warnings
 import numpy as np
 
 from ...engine import Tensor, no_grad
-from ...fast import TrainStepPlans, training_runtime
+from ...fast import TrainStepPlans, training_runtime, update_loop
 from .. import losses as losses_module
 from .. import metrics as metrics_module
 from .. import optimizers as optimizers_module
@@ -224,6 +224,7 @@ class Model(Layer):
         weights = plans.weights
         arrays = (x, y) if sample_weight is None else (x, y, sample_weight)
         loss, y_pred, grads = plans.step(self, arrays, weights)
+        self.optimizer.update_loop = update_loop()
         self.optimizer.apply(grads, weights)
         return self._update_metrics(y, y_pred, loss, len(x), sample_weight)
 

@@ -72,6 +72,8 @@ class Optimizer:
         self.built = False
         self._slots = {}
         self._scratch = {}
+        # how update_step is run over the variables (see _backend_update_step); None: in turn
+        self.update_loop = None
         self._exclude_ids = set()
         self._exclude_pattern = None
 
@@ -132,17 +134,20 @@ class Optimizer:
                 self.add_slot(variable, name, fill)
 
     def slot(self, variable, name):
-        """The state array ``name`` of ``variable`` (of the block's elements, for a _Block)."""
-        if isinstance(variable, _Block):
-            return variable.part(self._slots[name][id(variable.variable)])
+        """The state array ``name`` of ``variable``; for part of a variable (an object with
+        ``whole`` and ``part``, as an ``update_loop`` may pass), the same part of the state."""
+        whole = getattr(variable, "whole", None)
+        if whole is not None:
+            return variable.part(self._slots[name][id(whole)])
         return self._slots[name][id(variable)]
 
     def scratch(self, variable, count):
         """``count`` work arrays shaped like ``variable``, allocated once and reused by every
         step, so that an update writes its intermediate results without allocating (they hold
         no state: nothing in them survives a step)."""
-        if isinstance(variable, _Block):
-            return [variable.part(b) for b in self.scratch(variable.variable, count)]
+        whole = getattr(variable, "whole", None)
+        if whole is not None:
+            return [variable.part(b) for b in self.scratch(whole, count)]
         buffers = self._scratch.get(id(variable))
         if buffers is None or len(buffers) < count:
             xp = xp_of(variable.data)
@@ -267,25 +272,14 @@ class Optimizer:
                 v.data -= v.data * (learning_rate * self.weight_decay)
 
     def _backend_update_step(self, grads, variables, learning_rate):
-        """Run ``update_step`` on every (gradient, variable) pair; a hook for per-step state.
-
-        An update reads and writes its arrays (the weights, the gradient, the state) a dozen
-        times, one NumPy operation at a time. A large variable is therefore updated one block of
-        BLOCK elements at a time, ``update_step`` seeing each block as the variable: the dozen
-        passes then find the block's arrays in the core's cache instead of in memory. The
-        updates are elementwise, so the result is the same, bit for bit. (They stay in one
-        thread: a block's dozen short NumPy calls would mostly wait for the interpreter lock if
-        two threads shared the blocks out.)
-        """
+        """Run ``update_step`` on every (gradient, variable) pair: through ``update_loop`` when
+        one is set (``fit`` sets one that updates a large variable in cache-sized blocks, see
+        ``chainrule.fast.updates``), else one pair after the other."""
+        if self.update_loop is not None:
+            return self.update_loop(self.update_step, grads, variables, learning_rate)
         for g, v in zip(grads, variables):
-            data = v.data
-            if g.size < 2 * BLOCK or not (data.flags.c_contiguous and g.flags.c_contiguous):
-                self.update_step(g, v, learning_rate)
-                continue
-            g = g.reshape(-1)
-            for start in range(0, g.size, BLOCK):
-                block = slice(start, start + BLOCK)
-                self.update_step(g[block], _Block(v, block), learning_rate)
+            self.update_step(g, v, learning_rate)
+        return None
 
     def update_step(self, gradient, variable, learning_rate):
         raise NotImplementedError
@@ -311,25 +305,6 @@ class Optimizer:
         if isinstance(config.get("learning_rate"), dict):
             config["learning_rate"] = deserialize_schedule(config["learning_rate"])
         return cls(**config)
-
-
-BLOCK = 1 << 15  # elements per block: a few arrays of this size fit a core's cache
-
-
-class _Block:
-    """Elements [start, stop) of a variable (flattened), standing in for it in ``update_step``:
-    ``data`` is a view of them, and the optimizer's ``slot`` and ``scratch`` return the same
-    elements of the variable's state."""
-
-    __slots__ = ("data", "index", "variable")
-
-    def __init__(self, variable, index):
-        self.variable, self.index = variable, index
-        self.data = variable.data.reshape(-1)[index]
-
-    def part(self, array):
-        """The block's elements of an array shaped like the variable (a view)."""
-        return array.reshape(-1)[self.index]
 
 
 def _takes_an_argument(fn):

@@ -27,13 +27,6 @@ class SGD(Optimizer):
             self.add_slots(variables, "momentum")
         super().build(variables)
 
-    def _backend_update_step(self, grads, variables, learning_rate):
-        if self.momentum:
-            return super()._backend_update_step(grads, variables, learning_rate)
-        for gradient, variable in zip(grads, variables):  # update_step's first case, inline
-            variable.data -= gradient * learning_rate
-        return None
-
     def update_step(self, gradient, variable, learning_rate):
         w = variable.data
         if not self.momentum:
