@@ -11,7 +11,12 @@ import warnings
 
 import numpy as np
 
-from ...engine import Tensor, gradients
+from ... import ops, random
+from ...engine import Tensor, gradients, no_grad
+from ...keras import activations
+from ...keras.layers import Dense
+from ...keras.models import Sequential
+from ...variables import Variable
 from .finite_differences import Checker, local_differences
 from .report import BackwardStep, Explanation, ForwardStep, LossStep, UpdateStep
 from .textbook import ACTIVATIONS, loss_gradient
@@ -49,9 +54,6 @@ def explain(model, x, y, samples=8, step=1e-5, tolerance=1e-6, seed=0, verbose=T
         report.agrees                        # True: the three ways agree
         report.gradient("dL/dW_2").engine    # dL/dW of layer 2, by the engine
     """
-    from ... import random
-    from ...engine import no_grad
-
     _check_arguments(model, samples, step, tolerance)
     x, y = _check_batch(x, y)
     if not model.built:
@@ -97,8 +99,6 @@ def explain(model, x, y, samples=8, step=1e-5, tolerance=1e-6, seed=0, verbose=T
 
 
 def _check_arguments(model, samples, step, tolerance):
-    from ...keras.models import Sequential
-
     if not isinstance(model, Sequential):
         raise TypeError(
             f"explain: expected a compiled Sequential model; got {type(model).__name__}. Build "
@@ -154,9 +154,6 @@ class _Stage:
     """
 
     def __init__(self, index, layer, input_shape):
-        from ...keras import activations
-        from ...keras.layers import Dense
-
         self.index, self.layer = index, layer
         self.twin = _float64_copy(layer, input_shape)
         self.dense = (
@@ -173,8 +170,6 @@ class _Stage:
 
     def forward(self, a_prev):
         """(z, a) for the input a_prev; z is None for a layer called whole."""
-        from ... import ops
-
         twin = self.twin
         if not self.dense:
             return None, twin(a_prev, training=False)
@@ -518,8 +513,6 @@ def _jacobian(derivative):
 
 def _update(model, run):
     """The optimizer's step on copies of the weights: (update steps, a note on its state)."""
-    from ...variables import Variable
-
     optimizer = model.optimizer
     clone = type(optimizer).from_config(optimizer.get_config())
     trained = {id(w) for w in model.trainable_weights}
