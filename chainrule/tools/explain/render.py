@@ -16,12 +16,9 @@ SMALL = 64
 
 
 def render_report(report, file, matrices=None):
-    """Draw ``report``, an :class:`~.report.Explanation`, to ``file``.
-
-    Args:
-        matrices: also print every number of every matrix; None decides by size (when no
-            matrix has more than :data:`SMALL` entries).
-    """
+    """Draw ``report``, an :class:`~.report.Explanation`, to ``file``; ``matrices`` as in
+    :meth:`~.report.Explanation.render` (None: when no matrix has more than :data:`SMALL`
+    entries)."""
     _render(_blocks(report, matrices), file)
 
 
