@@ -26,6 +26,7 @@ from chainrule.keras.optimizers import SGD
 from chainrule.keras.utils import set_random_seed, to_categorical
 
 explain_module = importlib.import_module("chainrule.tools.explain")
+textbook = importlib.import_module("chainrule.tools.explain.textbook")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
@@ -153,11 +154,11 @@ def test_a_broken_layer_gradient_is_flagged():
 
 
 def test_a_wrong_textbook_formula_is_flagged(monkeypatch):
-    rule = explain_module.ACTIVATIONS["sigmoid"]
+    rule = textbook.ACTIVATIONS["sigmoid"]
     monkeypatch.setitem(
-        explain_module.ACTIVATIONS,
+        textbook.ACTIVATIONS,
         "sigmoid",
-        explain_module._Activation(rule.f, lambda z, a: a, "f'(z) = a  (wrong)"),
+        textbook._Activation(rule.f, lambda z, a: a, "f'(z) = a  (wrong)"),
     )
     model, x, y = _network(("sigmoid", "linear"), "mse", 0)
     with pytest.warns(RuntimeWarning):
@@ -360,11 +361,11 @@ def test_cli_explain_missing_model_is_one_line(capsys, tmp_path):
 
 
 def test_cli_explain_exits_1_on_disagreement(capsys, monkeypatch):
-    rule = explain_module.ACTIVATIONS["relu"]
+    rule = textbook.ACTIVATIONS["relu"]
     monkeypatch.setitem(
-        explain_module.ACTIVATIONS,
+        textbook.ACTIVATIONS,
         "relu",
-        explain_module._Activation(rule.f, lambda z, a: np.ones_like(z), "1"),
+        textbook._Activation(rule.f, lambda z, a: np.ones_like(z), "1"),
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
