@@ -11,7 +11,7 @@ import pytest
 import chainrule as cr
 from chainrule import ops
 
-FIXTURES = np.load(pathlib.Path(__file__).parent / "fixtures" / "conv" / "tf_conv.npz")
+FIXTURES = np.load(pathlib.Path(__file__).parents[1] / "fixtures" / "conv" / "tf_conv.npz")
 rng = np.random.default_rng(0)
 
 

@@ -25,7 +25,7 @@ from chainrule.keras.datasets import mnist
 from chainrule.keras.models import Model
 from chainrule.tools.plot import plot_history
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 

@@ -11,7 +11,7 @@ import pytest
 import chainrule as tf
 from chainrule import keras
 
-FIXTURES = pathlib.Path(__file__).parent / "fixtures" / "tf_api"
+FIXTURES = pathlib.Path(__file__).parents[1] / "fixtures" / "tf_api"
 _spec = importlib.util.spec_from_file_location(
     "make_tf_api_fixtures", FIXTURES / "make_fixtures.py"
 )
