@@ -6,6 +6,7 @@ import pytest
 
 import chainrule as cr
 from chainrule import ops
+from chainrule.engine import PRIMITIVES, tracing
 
 
 def test_closed_form_gradient_of_a_small_network():
@@ -60,6 +61,29 @@ def test_no_grad_records_nothing():
         return t * 2
 
     assert not double(x).requires_grad
+
+
+def test_tracing_records_every_op_and_still_records_gradients():
+    x = cr.Tensor([1.0, 2.0], requires_grad=True)
+    constant = cr.Tensor([3.0, 4.0])
+    with tracing():
+        y = x * 2  # needs a gradient: recorded as always
+        z = constant + 1  # needs none: recorded only for a replay
+    assert y.requires_grad and y._node.parents
+    assert not z.requires_grad and z._node is not None and not z._node.parents
+    after = constant + 1
+    assert after._node is None  # outside the block, nothing extra is recorded
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 2.0])
+
+
+def test_the_engine_reaches_the_operators_through_the_registry():
+    """Tensor's operators call the primitives registered by chainrule.ops, by name."""
+    x = cr.Tensor([1.0, -2.0], requires_grad=True)
+    y = -(x * x) @ cr.Tensor([1.0, 1.0])
+    assert y._node.prim is PRIMITIVES["matmul"] is ops.matmul
+    y.backward()
+    np.testing.assert_allclose(x.grad.numpy(), [-2.0, 4.0])
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])

@@ -1,5 +1,7 @@
 """Trace once, replay: the replayed step must give the engine's results, bit for bit."""
 
+import traceback
+
 import numpy as np
 import pytest
 
@@ -116,6 +118,21 @@ def test_the_plan_source_writes_out_the_chain_rule():
     assert "# linear" in plan.source and "# mean_softmax_cross_entropy" in plan.source
     assert "# _linear_vjp_kernel" in plan.source and "# _relu_vjp" in plan.source
     assert "axis=-1)  # softmax" in plan.source and "**" not in plan.source  # literal keywords
+
+
+def test_a_traceback_through_a_replayed_step_shows_the_failing_line():
+    model = Sequential(
+        [Dense(3, activation="relu", input_shape=(2,)), Dense(2, activation="softmax")]
+    )
+    model.compile("sgd", "categorical_crossentropy")
+    plan = _traced(model, [np.ones((4, 2), np.float32), np.eye(2, dtype=np.float32)[[0, 1, 0, 1]]])
+    # a batch of another width: the first replayed line, the dense layer's product, fails there
+    with pytest.raises(ValueError) as failure:
+        plan.run(np.ones((4, 5), np.float32), np.eye(2, dtype=np.float32)[[0, 1, 0, 1]])
+    text = "".join(traceback.format_exception(failure.value))
+    assert f'File "{plan.filename}", line ' in text
+    failing = next(line for line in plan.source.splitlines() if line.endswith("# linear"))
+    assert failing.strip() in text  # the generated line itself, as for any Python file
 
 
 def test_dropout_draws_afresh_in_each_replayed_step():
