@@ -4,6 +4,8 @@ A reverse-mode automatic-differentiation engine on NumPy (``Tensor``, ``backward
 and, on top of it, the Keras API (``chainrule.keras``) that trains models with it.
 """
 
+import sys as _sys
+
 from .version import __version__
 
 from . import ops
@@ -37,6 +39,9 @@ from .variables import Variable
 
 # The TensorFlow vocabulary (chainrule.tf): `import chainrule as tf` runs TensorFlow programs.
 from .tf import *  # noqa: E402, F403, A004
+
+# tf.math and tf.nn are importable by their TensorFlow names too: `from chainrule.math import exp`
+_sys.modules[f"{__name__}.math"], _sys.modules[f"{__name__}.nn"] = math, nn
 
 _LAZY = {
     "keras": ".keras",  # the Keras API, imported on first use so that `import chainrule` stays light
