@@ -6,7 +6,7 @@ Each is built from chainrule primitives, so its derivative comes from the engine
 import math
 
 from .. import ops
-from .registry import lookup
+from .registry import lookup, register_names
 
 
 def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
@@ -95,6 +95,7 @@ ACTIVATIONS = {
     "gelu": gelu,
     "exponential": exponential,
 }
+register_names("keras.activations", ACTIVATIONS)
 
 
 def get(identifier):

@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import ops
 from ..engine import ShapeError, Tensor, as_array
-from .registry import lookup
+from .registry import lookup, register_classes, register_names
 
 EPSILON = 1e-7
 
@@ -483,3 +483,7 @@ CLASSES.update(
         )
     }
 )
+
+# Files name the losses under keras.losses.
+register_names("keras.losses", LOSSES)
+register_classes("keras.losses", CLASSES.values())
