@@ -193,7 +193,7 @@ class Softmax(Layer):
         if isinstance(self.axis, list) and len(self.axis) > 1:
             return ops.exp(inputs - ops.logsumexp(inputs, axis=tuple(self.axis), keepdims=True))
         axis = self.axis[0] if isinstance(self.axis, list) else self.axis
-        return ops.softmax(inputs, axis=axis)
+        return activations_module.softmax(inputs, axis=axis)  # with its logits, for the loss
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis}
