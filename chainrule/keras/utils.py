@@ -1,5 +1,5 @@
-"""Utilities: one-hot encoding, reproducible seeding, and Python datasets of batches
-(``PyDataset``) for ``fit``."""
+"""Utilities: one-hot encoding, reproducible seeding, Python datasets of batches
+(``PyDataset``) for ``fit``, and Keras's snake_case names of classes."""
 
 import random as python_random
 import re

@@ -8,9 +8,12 @@ with ``"build_config": {"input_shape": [...]}`` added for a built layer and ``"c
 for a compiled model; an activation is written as its name, a layer's dtype as a ``DTypePolicy``.
 :func:`serialize_keras_object` writes that form; :func:`deserialize_keras_object` reads it back.
 
-Reading builds only the classes in chainrule's own name tables (the layers in :data:`LAYERS`, the
-models, and the entries of the initializer, regularizer, constraint, optimizer, schedule, loss,
-metric and activation tables), plus any that the caller passes in ``custom_objects``. The
+Reading builds only the classes registered in :mod:`chainrule.keras.registry` (the layers in
+:data:`LAYERS`, the models, and the initializers, regularizers, constraints, optimizers,
+schedules, losses, metrics and activations), plus any that the caller passes in
+``custom_objects``. This module imports no layer or model: each class registers itself and owns
+its config (``get_config``/``from_config``, and ``get_keras_config`` where Keras writes it
+differently). The
 ``module`` written in a file only selects one of those tables: nothing is imported by name, and no
 code from a file is ever run.
 """
