@@ -1,6 +1,11 @@
 """The Keras API on chainrule's engine: ``from chainrule.keras.layers import Dense``.
 
 Layers compute with Tensor ops, so every gradient in a model comes from the autodiff engine.
+
+Each module imports only from the modules before it, in this order:
+registry, utils, progress -> activations, initializers, regularizers, constraints, optimizers,
+losses, metrics -> saving (configs and files; it finds layer and model classes in the registry,
+where they register as they are defined) -> layers -> callbacks -> models -> backend.
 """
 
 from . import (
@@ -15,11 +20,17 @@ from . import (
     models,
     optimizers,
     regularizers,
+    registry,
     utils,
 )
 from .layers import Input
 from .layers.keras_tensor import KerasTensor
 from .models import Model, Sequential
+from .optimizers import schedules
+
+# The optimizers and their schedules are written in files under these modules.
+registry.register_classes("keras.optimizers", optimizers.OPTIMIZERS.values())
+registry.register_classes("keras.optimizers.schedules", schedules.SCHEDULES.values())
 
 
 def __getattr__(name):

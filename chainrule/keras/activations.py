@@ -6,7 +6,8 @@ Each is built from chainrule primitives, so its derivative comes from the engine
 import math
 
 from .. import ops
-from .registry import lookup
+from ..engine import Tensor
+from .registry import lookup, register_names
 
 
 def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
@@ -23,8 +24,8 @@ def leaky_relu(x, negative_slope=0.2):
 
 
 def sigmoid(x):
-    """1 / (1 + e^-x)."""
-    return ops.sigmoid(x)
+    """1 / (1 + e^-x). The output remembers ``x`` as its logits (see :func:`softmax`)."""
+    return _with_logits(ops.sigmoid(x), x)
 
 
 def tanh(x):
@@ -33,8 +34,19 @@ def tanh(x):
 
 
 def softmax(x, axis=-1):
-    """e^x_i / sum_j e^x_j along ``axis``."""
-    return ops.softmax(x, axis=axis)
+    """e^x_i / sum_j e^x_j along ``axis``.
+
+    Over the last axis, the output remembers ``x`` as its logits (``_keras_logits``, as Keras 3
+    does), so that a cross-entropy of it is computed from the logits in one stable step.
+    """
+    y = ops.softmax(x, axis=axis)
+    return _with_logits(y, x) if axis in (-1, y.ndim - 1) else y
+
+
+def _with_logits(y, logits):
+    if isinstance(y, Tensor):  # raw arrays carry no attributes
+        y._keras_logits = logits
+    return y
 
 
 def linear(x):
@@ -95,6 +107,7 @@ ACTIVATIONS = {
     "gelu": gelu,
     "exponential": exponential,
 }
+register_names("keras.activations", ACTIVATIONS)
 
 
 def get(identifier):

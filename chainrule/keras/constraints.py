@@ -14,7 +14,7 @@ and Tensors alike.
 """
 
 from .. import ops
-from .registry import lookup
+from .registry import lookup, register_classes
 
 EPSILON = 1e-7
 
@@ -113,6 +113,7 @@ CONSTRAINTS = {
     "min_max_norm": MinMaxNorm,
     "minmaxnorm": MinMaxNorm,
 }
+register_classes("keras.constraints", CONSTRAINTS.values())
 
 
 def serialize(constraint):

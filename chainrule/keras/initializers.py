@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from .. import random
-from .registry import lookup
+from .registry import lookup, register_classes
 
 
 def compute_fans(shape):
@@ -206,6 +206,7 @@ INITIALIZERS = {
 }
 for _cls in list(INITIALIZERS.values()):
     INITIALIZERS[_cls.__name__.lower()] = _cls
+register_classes("keras.initializers", INITIALIZERS.values())
 
 
 def get(identifier):

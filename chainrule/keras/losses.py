@@ -5,9 +5,10 @@ last axis for the regression losses), multiplies them by ``sample_weight`` if gi
 them; the default reduction ``sum_over_batch_size`` is sum(values) / number of values.
 
 On probability outputs the cross-entropies clip probabilities to [ε, 1 - ε] with ε = 1e-7, as
-Keras does; but where the probabilities were just produced by a softmax (or a sigmoid) that the
-engine recorded, they are computed from its input logits in one fused, stable step, as Keras on
-TensorFlow does inside ``fit``.
+Keras does; but where the probabilities come from ``keras.activations.softmax`` (over the last
+axis) or ``sigmoid``, which leave their logits on the output as ``_keras_logits`` (Keras 3's
+contract; the Dense activation, the Softmax and Activation layers all use them), they are
+computed from those logits in one fused, stable step, as Keras does.
 """
 
 import math
@@ -16,7 +17,7 @@ import numpy as np
 
 from .. import ops
 from ..engine import ShapeError, Tensor, as_array
-from .registry import lookup
+from .registry import lookup, register_classes, register_names
 
 EPSILON = 1e-7
 
@@ -45,13 +46,10 @@ def _same_rank(y_true, y_pred):
     return y_true, y_pred
 
 
-def _recorded_input(output, primitive):
-    """The input of ``primitive`` if the engine recorded that it produced ``output``, else None."""
-    node = getattr(output, "_node", None)
-    if node is not None and node.prim is primitive and node.parents is not None:
-        if primitive is not ops.softmax or node.params.get("axis", -1) in (-1, output.ndim - 1):
-            return node.inputs[0]
-    return None
+def _logits(y_pred):
+    """The logits of probabilities that ``keras.activations.softmax`` (over the last axis) or
+    ``sigmoid`` produced (Keras 3's ``_keras_logits``), else None."""
+    return getattr(y_pred, "_keras_logits", None)
 
 
 # ----- per-sample loss functions -------------------------------------------------------------
@@ -104,7 +102,7 @@ def _categorical_crossentropy(y_true, y_pred, from_logits, label_smoothing, axis
     fused = ops.mean_softmax_cross_entropy if mean else ops.softmax_cross_entropy
     if from_logits:
         return fused(y_pred, y_true, axis=axis)
-    logits = _recorded_input(y_pred, ops.softmax)
+    logits = _logits(y_pred)
     if logits is not None:  # reuse the softmax already computed: y_pred
         return fused(logits, y_true, y_pred, axis=axis)
     probabilities = y_pred / ops.sum(y_pred, axis=axis, keepdims=True)
@@ -134,7 +132,7 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, axis=-1):
         )
     if y_true.dtype.kind not in "iu":
         y_true = ops.cast(y_true, dtype=np.dtype(np.int64))
-    logits = y_pred if from_logits else _recorded_input(y_pred, ops.softmax)
+    logits = y_pred if from_logits else _logits(y_pred)
     if logits is None:
         logits = ops.log(ops.clip(y_pred, EPSILON, 1.0 - EPSILON))
     return ops.sparse_softmax_cross_entropy(logits, y_true)
@@ -149,7 +147,7 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, 
     _check_same_shape("binary_crossentropy", y_true, y_pred)
     if label_smoothing:
         y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
-    logits = y_pred if from_logits else _recorded_input(y_pred, ops.sigmoid)
+    logits = y_pred if from_logits else _logits(y_pred)
     if logits is not None:
         return ops.mean(ops.sigmoid_cross_entropy(logits, y_true), axis=axis)
     p = ops.clip(y_pred, EPSILON, 1.0 - EPSILON)
@@ -483,3 +481,7 @@ CLASSES.update(
         )
     }
 )
+
+# Files name the losses under keras.losses.
+register_names("keras.losses", LOSSES)
+register_classes("keras.losses", CLASSES.values())

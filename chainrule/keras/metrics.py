@@ -8,7 +8,7 @@ A metric is a per-sample function (1.0 for a correct prediction, say) wrapped in
 import numpy as np
 
 from ..engine import Tensor
-from .registry import lookup
+from .registry import lookup, register_classes, register_names
 
 
 def _array(x):
@@ -714,3 +714,7 @@ METRICS.update(
         "fbeta_score": FBetaScore,
     }
 )
+
+# Files name the metrics under keras.metrics.
+register_names("keras.metrics", METRICS)
+register_classes("keras.metrics", METRICS.values())

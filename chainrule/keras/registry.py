@@ -1,9 +1,16 @@
-"""Look-up of Keras string identifiers ('relu', 'sgd', 'categorical_crossentropy', ...).
+"""Keras's string identifiers ('relu', 'sgd', 'categorical_crossentropy', ...) and the classes a
+file may build.
 
 Each module keeps a table of the names it knows; :func:`lookup` turns an identifier into the
-object, or raises an error that lists the known names. The same tables are the allow-list of
-what may be built from a saved file.
+object, or raises an error that lists the known names. Modules also register their serializable
+classes (and the tables of functions written by name) here, under the Keras module that names
+them in a file (``keras.layers``, ``keras.losses``...), as they are defined. Saving finds classes
+only here, so the registry is the allow-list of what may be built from a saved file: nothing a
+file names is imported.
 """
+
+_CLASSES = {}  # Keras module -> {class name: class}
+_NAMES = {}  # Keras module -> {name: function or class}, the names functions are written by
 
 
 def lookup(kind, table, identifier):
@@ -18,3 +25,39 @@ def lookup(kind, table, identifier):
     known = ", ".join(sorted(k for k in table if isinstance(k, str)))
     plural = kind + ("es" if kind.endswith("s") else "s")
     raise ValueError(f"Unknown {kind}: {identifier!r}. Known {plural}: {known}.")
+
+
+def serializable(module):
+    """Class decorator: register the class under ``module`` (e.g. ``"keras.layers"``), so that
+    files may build it and saving writes it with that module."""
+
+    def register(cls):
+        register_classes(module, [cls])
+        return cls
+
+    return register
+
+
+def register_classes(module, classes):
+    """Register ``classes`` under ``module`` by their class names (other values are skipped, so
+    a name table of classes and factories can be passed as its ``values()``)."""
+    table = classes_of(module)
+    for cls in classes:
+        if isinstance(cls, type):
+            table[cls.__name__] = cls
+
+
+def register_names(module, table):
+    """Register the table of names (``{"relu": relu, ...}``) by which ``module``'s functions are
+    written in a file. The table is kept, not copied."""
+    _NAMES[module] = table
+
+
+def classes_of(module):
+    """{class name: class} registered under ``module`` (the live table, empty if none)."""
+    return _CLASSES.setdefault(module, {})
+
+
+def names_of(module):
+    """{name: function} registered under ``module`` (empty if none)."""
+    return _NAMES.get(module, {})

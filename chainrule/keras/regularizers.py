@@ -1,7 +1,7 @@
 """Weight penalties added to the loss: L1, L2 and both (Keras's defaults: 0.01)."""
 
 from .. import ops
-from .registry import lookup
+from .registry import lookup, register_classes
 
 
 class Regularizer:
@@ -58,6 +58,7 @@ class L2(L1L2):
 
 l1, l2, l1_l2 = L1, L2, L1L2
 REGULARIZERS = {"l1": L1, "l2": L2, "l1_l2": L1L2, "l1l2": L1L2}
+register_classes("keras.regularizers", REGULARIZERS.values())
 
 
 def serialize(regularizer):

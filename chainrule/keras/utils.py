@@ -1,7 +1,8 @@
-"""Utilities: one-hot encoding, reproducible seeding, and Python datasets of batches
-(``PyDataset``) for ``fit``."""
+"""Utilities: one-hot encoding, reproducible seeding, Python datasets of batches
+(``PyDataset``) for ``fit``, and Keras's snake_case names of classes."""
 
 import random as python_random
+import re
 
 import numpy as np
 
@@ -121,3 +122,11 @@ class PyDataset:
 
 
 Sequence = PyDataset
+
+
+def snake_case(name):
+    """Keras's ``to_snake_case``: 'BatchNormalization' -> 'batch_normalization', 'Conv2D' ->
+    'conv2d'. It names layers and, in saved files, the groups that hold their weights."""
+    name = re.sub(r"\W+", "", name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()

@@ -5,6 +5,7 @@ import warnings
 
 from ... import ops
 from ...engine import as_array
+from .. import registry
 from .. import activations as activations_module
 from .. import initializers as initializers_module
 from .base import Layer
@@ -18,6 +19,7 @@ def _check_non_negative(layer, **values):
             )
 
 
+@registry.serializable("keras.layers")
 class ReLU(Layer):
     """y = max_value for x >= max_value; x for threshold < x < max_value;
     negative_slope * (x - threshold) otherwise.   dL/dx = dL/dy times 1, 0 or negative_slope.
@@ -52,6 +54,7 @@ class ReLU(Layer):
         }
 
 
+@registry.serializable("keras.layers")
 class LeakyReLU(Layer):
     """y = x for x >= 0, negative_slope * x otherwise (Keras's layer default: 0.3).
 
@@ -75,6 +78,7 @@ class LeakyReLU(Layer):
         return {**super().get_config(), "negative_slope": self.negative_slope}
 
 
+@registry.serializable("keras.layers")
 class PReLU(Layer):
     """Leaky ReLU with a learned slope: y = max(x, 0) - alpha * max(-x, 0).
 
@@ -149,6 +153,7 @@ class PReLU(Layer):
         }
 
 
+@registry.serializable("keras.layers")
 class ELU(Layer):
     """y = x for x > 0, alpha (e^x - 1) otherwise.   dL/dx = dL/dy times 1 or (y + alpha).
 
@@ -167,6 +172,7 @@ class ELU(Layer):
         return {**super().get_config(), "alpha": self.alpha}
 
 
+@registry.serializable("keras.layers")
 class Softmax(Layer):
     """y = e^x / sum e^x over ``axis`` (an int, or a list of axes normalized together).
 
@@ -187,7 +193,7 @@ class Softmax(Layer):
         if isinstance(self.axis, list) and len(self.axis) > 1:
             return ops.exp(inputs - ops.logsumexp(inputs, axis=tuple(self.axis), keepdims=True))
         axis = self.axis[0] if isinstance(self.axis, list) else self.axis
-        return ops.softmax(inputs, axis=axis)
+        return activations_module.softmax(inputs, axis=axis)  # with its logits, for the loss
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis}

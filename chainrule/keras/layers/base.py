@@ -2,7 +2,6 @@
 around it (names, ``get_weights``/``set_weights``, ``get_config``)."""
 
 import inspect
-import re
 
 import numpy as np
 
@@ -13,7 +12,9 @@ from ...variables import Variable
 from .. import constraints as constraints_module
 from .. import initializers as initializers_module
 from .. import regularizers as regularizers_module
-from .keras_tensor import is_symbolic, symbolic_call
+from ..saving.serialization import deserialize_config, dtype_policy, serialize_keras_object
+from ..utils import snake_case
+from .keras_tensor import is_symbolic, passes_shape_through, symbolic_call
 
 _name_counts = {}
 
@@ -28,14 +29,6 @@ def unique_name(prefix):
 def reset_names():
     """Forget the names handed out so far (``keras.backend.clear_session()``)."""
     _name_counts.clear()
-
-
-def snake_case(name):
-    """Keras's ``to_snake_case``: 'BatchNormalization' -> 'batch_normalization', 'Conv2D' ->
-    'conv2d'. It names layers and, in saved files, the groups that hold their weights."""
-    name = re.sub(r"\W+", "", name)
-    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 def as_tensor(x, dtype):
@@ -239,6 +232,7 @@ class Layer:
     def call(self, inputs, training=None):
         return inputs
 
+    @passes_shape_through
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
 
@@ -288,9 +282,17 @@ class Layer:
     def from_config(cls, config):
         """The layer ``get_config()`` describes; nested descriptions (initializers,
         regularizers...) are built from chainrule's own classes only."""
-        from ..saving.serialization import deserialize_config
-
         return cls(**deserialize_config(config))
+
+    def get_keras_config(self):
+        """``get_config()`` as Keras 3 writes it in a file: nested objects described, the dtype
+        as a ``DTypePolicy``, and no ``batch_input_shape`` (a Sequential model writes an
+        InputLayer instead)."""
+        config = serialize_keras_object(self.get_config())
+        config.pop("batch_input_shape", None)
+        if isinstance(config.get("dtype"), str):
+            config["dtype"] = dtype_policy(config["dtype"])
+        return config
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"

@@ -10,6 +10,7 @@ the window: fan_in = kh kw in/groups, fan_out = kh kw filters) and the bias shap
 from ... import ops
 from ...engine import ShapeError
 from ...ops.conv import as_padding, as_tuple, output_length
+from .. import registry
 from .. import activations as activations_module
 from .. import initializers as initializers_module
 from .base import Layer
@@ -288,6 +289,7 @@ class BaseConv(ConvLayer):
         return config
 
 
+@registry.serializable("keras.layers")
 class Conv2D(BaseConv):
     """2-D convolution over images: y = activation(conv2d(x, kernel) + bias).
 
@@ -335,6 +337,7 @@ class Conv2D(BaseConv):
         )
 
 
+@registry.serializable("keras.layers")
 class Conv1D(BaseConv):
     """1-D convolution over sequences: y = activation(conv1d(x, kernel) + bias).
 

@@ -1,14 +1,17 @@
 """The core layers: Dense, Activation and the input placeholder."""
 
 from ... import ops
+from .. import registry
 from .. import activations as activations_module
 from .. import constraints as constraints_module
 from .. import initializers as initializers_module
 from .. import regularizers as regularizers_module
+from ..saving.serialization import serialize_keras_object
 from .base import Layer
 from .keras_tensor import KerasNode, KerasTensor
 
 
+@registry.serializable("keras.layers")
 class InputLayer(Layer):
     """The placeholder that fixes a model's input shape (``shape`` excludes the batch axis).
 
@@ -45,6 +48,10 @@ class InputLayer(Layer):
             "dtype": str(self.dtype),
             "name": self.name,
         }
+
+    def get_keras_config(self):
+        """The config as Keras writes an InputLayer's: its dtype as a plain name."""
+        return serialize_keras_object(self.get_config())
 
 
 def Input(shape=None, batch_size=None, dtype=None, name=None, batch_shape=None):
@@ -89,6 +96,7 @@ def set_kernel_options(
     layer.bias_constraint = constraints_module.get(bias_constraint)
 
 
+@registry.serializable("keras.layers")
 class Dense(Layer):
     """A fully connected layer: y = activation(x W + b).
 
@@ -204,6 +212,7 @@ class Dense(Layer):
         return config
 
 
+@registry.serializable("keras.layers")
 class Activation(Layer):
     """Applies an activation function: y = f(x)."""
 

@@ -127,15 +127,22 @@ def build_for(layer, inputs, kwargs=None):
         layer._build_shape = shapes
     if isinstance(inputs, KerasTensor):
         layer.check_input(inputs)
-    if type(layer).compute_output_shape is _base_compute_output_shape():
+    if not knows_output_shape(layer):
         return _run_on_zeros(layer, inputs, kwargs)
     return layer.compute_output_shape(shapes), None
 
 
-def _base_compute_output_shape():
-    from .base import Layer
+def passes_shape_through(compute_output_shape):
+    """Mark a ``compute_output_shape`` that returns its input shape without knowing what the
+    layer does (``Layer``'s default): a layer that keeps it is run on zeros to find its shape."""
+    compute_output_shape.passes_shape_through = True
+    return compute_output_shape
 
-    return Layer.compute_output_shape
+
+def knows_output_shape(layer):
+    """Whether ``layer`` defines its own ``compute_output_shape``."""
+    method = type(layer).compute_output_shape
+    return not getattr(method, "passes_shape_through", False)
 
 
 def _shape_leaves(structure):

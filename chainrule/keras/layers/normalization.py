@@ -5,6 +5,7 @@ by (the batch mean and variance depend on every input), and both are gradient-ch
 """
 
 from ... import ops
+from .. import registry
 from .. import initializers as initializers_module
 from .base import Layer
 
@@ -75,6 +76,7 @@ def _check_epsilon(layer_name, epsilon):
         raise ValueError(f"{layer_name}: epsilon must be > 0; got epsilon={epsilon}")
 
 
+@registry.serializable("keras.layers")
 class BatchNormalization(Layer):
     """Normalizes each feature (channel) by batch statistics in training, by their moving
     averages in inference, then scales and shifts it.
@@ -206,6 +208,7 @@ class BatchNormalization(Layer):
         }
 
 
+@registry.serializable("keras.layers")
 class LayerNormalization(Layer):
     """Normalizes each sample over ``axis`` (the features), then scales and shifts it.
 

@@ -8,6 +8,7 @@ whose gradients come from those reductions.
 
 from ... import ops
 from ...ops.conv import as_padding, as_tuple, output_length
+from .. import registry
 from .base import Layer
 from .conv import (
     channels_last,
@@ -78,6 +79,7 @@ class BasePooling2D(Layer):
         return config
 
 
+@registry.serializable("keras.layers")
 class MaxPooling2D(BasePooling2D):
     """The maximum of each window: y[n, i, j, c] = max_{a, b} x[n, i sh + a, j sw + b, c].
 
@@ -89,6 +91,7 @@ class MaxPooling2D(BasePooling2D):
     pool = ops.max_pool2d
 
 
+@registry.serializable("keras.layers")
 class AveragePooling2D(BasePooling2D):
     """The mean of each window's real (unpadded) pixels:
 
@@ -135,6 +138,7 @@ class BaseGlobalPooling2D(Layer):
         return config
 
 
+@registry.serializable("keras.layers")
 class GlobalAveragePooling2D(BaseGlobalPooling2D):
     """The mean over height and width: y[n, c] = (1 / HW) sum_{i, j} x[n, i, j, c];
     dL/dx = g / HW at every pixel."""
@@ -142,6 +146,7 @@ class GlobalAveragePooling2D(BaseGlobalPooling2D):
     reduce = ops.mean
 
 
+@registry.serializable("keras.layers")
 class GlobalMaxPooling2D(BaseGlobalPooling2D):
     """The maximum over height and width: y[n, c] = max_{i, j} x[n, i, j, c]; dL/dx = g at the
     maximum (shared equally among ties, as TensorFlow's reduce_max), 0 elsewhere."""

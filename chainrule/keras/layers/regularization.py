@@ -10,6 +10,7 @@ through the same mask (or offset) that the forward pass used.
 import numpy as np
 
 from ...ops import noise
+from .. import registry
 from .. import regularizers as regularizers_module
 from .base import Layer
 
@@ -26,6 +27,7 @@ class _RandomLayer(Layer):
         return {**super().get_config(), "seed": self.seed}
 
 
+@registry.serializable("keras.layers")
 class Dropout(_RandomLayer):
     """Inverted dropout: in training, zero each input with probability ``rate`` and scale the rest
     by 1 / (1 - rate), so that the expected output equals the input; in inference, the identity.
@@ -92,6 +94,7 @@ def _check_noise_shape(noise_shape):
     return noise_shape
 
 
+@registry.serializable("keras.layers")
 class GaussianNoise(_RandomLayer):
     """Adds zero-mean Gaussian noise in training: y = x + n, n ~ N(0, stddev²); the identity in
     inference. dL/dx = dL/dy.
@@ -122,6 +125,7 @@ class GaussianNoise(_RandomLayer):
         return {**super().get_config(), "stddev": self.stddev}
 
 
+@registry.serializable("keras.layers")
 class ActivityRegularization(Layer):
     """The identity, adding l1 * sum|x| + l2 * sum x² of its inputs, divided by the batch size
     (as Keras does for every activity regularizer), to the model's loss.

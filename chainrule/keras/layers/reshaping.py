@@ -7,12 +7,14 @@ over each block of copies).
 
 from ... import ops
 from ...ops.conv import as_tuple
+from .. import registry
 from .base import Layer
 from .conv import check_rank, spatial_axes, standardize_data_format
 
 IMAGE_LAYOUT = "(batch, height, width, channels)"
 
 
+@registry.serializable("keras.layers")
 class ZeroPadding2D(Layer):
     """Adds rows and columns of zeros around each image.
 
@@ -66,6 +68,7 @@ class ZeroPadding2D(Layer):
         return {**super().get_config(), "padding": self.padding, "data_format": self.data_format}
 
 
+@registry.serializable("keras.layers")
 class UpSampling2D(Layer):
     """Repeats each row ``size[0]`` times and each column ``size[1]`` times (nearest neighbour).
 

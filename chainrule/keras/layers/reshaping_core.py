@@ -7,6 +7,7 @@ input's shape, so dL/dx is dL/dy reshaped (and, for ``channels_first``, transpos
 import math
 
 from ... import ops
+from .. import registry
 from .base import Layer
 
 DATA_FORMATS = ("channels_last", "channels_first")
@@ -42,6 +43,7 @@ def reshaped_sample_shape(input_shape, target_shape, layer_name):
     return tuple(size // known if d == -1 else d for d in target_shape)
 
 
+@registry.serializable("keras.layers")
 class Flatten(Layer):
     """Flattens each sample: (batch, d1, ..., dk) -> (batch, d1 * ... * dk).
 
@@ -76,6 +78,7 @@ class Flatten(Layer):
         return {**super().get_config(), "data_format": self.data_format}
 
 
+@registry.serializable("keras.layers")
 class Reshape(Layer):
     """Reshapes each sample to ``target_shape``: (batch, ...) -> (batch, *target_shape).
 

@@ -14,6 +14,7 @@ has kh kw C m + C m filters weights where a Conv2D has kh kw C filters.
 
 from ... import ops
 from ...ops.conv import as_padding, as_tuple
+from .. import registry
 from .. import activations as activations_module
 from .. import constraints as constraints_module
 from .. import initializers as initializers_module
@@ -143,6 +144,7 @@ class _DepthwiseBase(ConvLayer):
         return config
 
 
+@registry.serializable("keras.layers")
 class DepthwiseConv2D(_DepthwiseBase):
     """Depthwise 2-D convolution: each input channel convolved with its own m kernels.
 
@@ -189,6 +191,7 @@ class DepthwiseConv2D(_DepthwiseBase):
         return conv_output_shape(self, input_shape, channels)
 
 
+@registry.serializable("keras.layers")
 class SeparableConv2D(_DepthwiseBase):
     """Depthwise-separable 2-D convolution: the depthwise step, then a pointwise (1x1) one.
 

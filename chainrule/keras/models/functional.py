@@ -21,9 +21,10 @@ from ..layers.base import as_tensor
 from ..layers.core import InputLayer
 from ..layers.keras_tensor import KerasTensor, is_symbolic, symbolic_call
 from .model import Model
+from .summary import functional_rows
 
 
-class Functional(Model):
+class Functional(Model, functional=True):
     """A model given by its inputs and outputs: ``keras.Model(inputs, outputs)``.
 
     Args:
@@ -142,6 +143,9 @@ class Functional(Model):
     def compute_output_shape(self, input_shape):
         """The output shapes recorded when the model was defined (the batch axis None)."""
         return nest.pack_like(self._outputs_struct, [list(t.shape) for t in self.outputs])
+
+    def _summary_rows(self):
+        return functional_rows(self)
 
 
 def _symbolic(structure, role):

@@ -25,7 +25,9 @@ from ..callbacks import CallbackList, History, ProgbarLogger
 from ..layers.base import Layer
 from ..layers.keras_tensor import is_shape
 from ..progress import Progbar
+from ..saving import keras_file
 from . import data
+from .summary import subclassed_rows, summary_text
 
 
 class Model(Layer):
@@ -39,11 +41,19 @@ class Model(Layer):
       (also in lists) are tracked, and its weights are created on the first call.
     """
 
+    # The class that ``Model(inputs, outputs)`` makes. Functional names itself when it is
+    # defined (``class Functional(Model, functional=True)``), so that this module, below it,
+    # need not import it.
+    _functional_class = None
+
+    def __init_subclass__(cls, functional=False, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if functional:
+            Model._functional_class = cls
+
     def __new__(cls, *args, **kwargs):
         if cls is Model and (len(args) >= 2 or "inputs" in kwargs or "outputs" in kwargs):
-            from .functional import Functional
-
-            return Functional.__new__(Functional)
+            return Model._functional_class.__new__(Model._functional_class)
         return super().__new__(cls)
 
     def __init__(self, *args, **kwargs):
@@ -98,9 +108,11 @@ class Model(Layer):
         Raises:
             ValueError: a subclassed model that has not been built (called on data) yet.
         """
-        from .summary import summary_text
+        (print_fn or print)(summary_text(self, *self._summary_rows()))
 
-        (print_fn or print)(summary_text(self))
+    def _summary_rows(self):
+        """The rows of the summary's table, and whether it has the "Connected to" column."""
+        return subclassed_rows(self)
 
     # ----- compile -----------------------------------------------------------------------------
     def compile(
@@ -475,27 +487,19 @@ class Model(Layer):
 
         Load it with ``chainrule.keras.models.load_model`` or ``keras.saving.load_model``.
         """
-        from ..saving import save_model
-
-        save_model(self, filepath, overwrite=overwrite)
+        keras_file.save_model(self, filepath, overwrite=overwrite)
 
     def save_weights(self, filepath, overwrite=True):
         """Save the weights and the optimizer's state to ``filepath`` (``.weights.h5``)."""
-        from ..saving import save_weights
-
-        save_weights(self, filepath, overwrite=overwrite)
+        keras_file.save_weights(self, filepath, overwrite=overwrite)
 
     def load_weights(self, filepath):
         """Load the weights (and optimizer state) from a ``.weights.h5`` or ``.keras`` file."""
-        from ..saving import load_weights
-
-        load_weights(self, filepath)
+        keras_file.load_weights(self, filepath)
 
     def to_json(self, **kwargs):
         """The model's description as a JSON string (``model_from_json`` rebuilds it)."""
-        from ..saving.keras_file import to_json
-
-        return to_json(self, **kwargs)
+        return keras_file.to_json(self, **kwargs)
 
     def _batch_result(self, logs, return_dict):
         if return_dict:

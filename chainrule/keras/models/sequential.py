@@ -1,11 +1,23 @@
 """Sequential: a plain stack of layers, each feeding the next."""
 
+from .. import registry
 from ..layers.base import Layer
 from ..layers.core import InputLayer
 from ..layers.keras_tensor import KerasTensor, build_for
+from ..saving.serialization import (
+    FileFormatError,
+    check_shape,
+    construct,
+    deserialize_keras_object,
+    dtype_policy,
+    layer_config,
+    resolve,
+)
 from .model import Model
+from .summary import sequential_rows
 
 
+@registry.serializable("keras.models")
 class Sequential(Model):
     """A model that applies its layers in order: y = f_n(... f_2(f_1(x))).
 
@@ -83,6 +95,9 @@ class Sequential(Model):
     def _sublayers(self):
         return self.layers
 
+    def _summary_rows(self):
+        return sequential_rows(self)
+
     @property
     def weights(self):
         return [w for layer in self.layers for w in layer.weights]
@@ -113,14 +128,90 @@ class Sequential(Model):
     def get_config(self):
         """Keras 3's config: name, trainable, dtype, each layer's description (an InputLayer
         first when the input shape is known) and ``build_input_shape``."""
-        from ..saving.serialization import sequential_config
+        configs = [
+            layer_config(layer, shape) for layer, shape in zip(self.layers, self._input_shapes())
+        ]
+        first = self._layers[0] if self._layers else None
+        if isinstance(first, InputLayer):
+            configs.insert(0, layer_config(first))
+        elif self.batch_input_shape is not None:
+            input_layer = InputLayer(batch_shape=self.batch_input_shape, name="input_layer")
+            configs.insert(0, layer_config(input_layer))
+        config = {
+            "name": self.name,
+            "trainable": self.trainable,
+            "dtype": dtype_policy(self.dtype),
+            "layers": configs,
+        }
+        if self.batch_input_shape is not None:
+            config["build_input_shape"] = list(self.batch_input_shape)
+        return config
 
-        return sequential_config(self)
+    def _input_shapes(self):
+        """The input shape of each of ``layers`` (None for all while the input is unknown)."""
+        shape = self.batch_input_shape
+        if shape is None:
+            return [None] * len(self.layers)
+        shapes = []
+        for layer in self.layers:
+            shapes.append(tuple(shape))
+            shape = layer.compute_output_shape(shape)
+        return shapes
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
         """The model ``get_config()`` describes, built when its input shape is known; only
-        chainrule's own layer classes (and ``custom_objects``) are built."""
-        from ..saving.serialization import sequential_from_config
+        chainrule's own layer classes (and ``custom_objects``) are built.
 
-        return sequential_from_config(config, custom_objects)
+        Raises:
+            FileFormatError: a config that does not describe a Sequential model of layers.
+        """
+        return cls.from_parts(*cls.parts_from_config(config, custom_objects))
+
+    @classmethod
+    def parts_from_config(cls, config, custom_objects=None):
+        """The layers of a config, built from their configs but not yet built (so that their
+        weights can be checked against a file before any is created).
+
+        An ``InputLayer`` comes first whenever the input shape is known (from the config's own
+        InputLayer or its ``build_input_shape``), so that :meth:`from_parts` builds the model.
+
+        Returns:
+            (name, trainable, layers).
+        """
+        if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
+            raise FileFormatError("A Sequential config needs a 'layers' list.")
+        name = config.get("name")
+        if name is not None and not isinstance(name, str):
+            raise FileFormatError(f"A model's name must be a string; got {name!r:.200}")
+        if config.get("dtype") is not None:
+            deserialize_keras_object(config["dtype"])  # a policy chainrule cannot honour fails
+        built = []
+        for index, description in enumerate(config["layers"]):
+            layer_class = resolve(description, f"Layer {index} of the model", custom_objects)
+            if not issubclass(layer_class, Layer) or issubclass(layer_class, Sequential):
+                raise FileFormatError(
+                    f"Layer {index} of the model is a {layer_class.__name__}; a Sequential model "
+                    f"holds layers, and chainrule does not load nested models."
+                )
+            built.append(construct(layer_class, description.get("config", {}), custom_objects))
+        if any(isinstance(layer, InputLayer) for layer in built[1:]):
+            raise FileFormatError(
+                "An InputLayer can only be the first layer of a Sequential model."
+            )
+        shape = config.get("build_input_shape")
+        if shape is not None and not (built and isinstance(built[0], InputLayer)):
+            shape = check_shape(shape, "build_input_shape")
+            built.insert(0, InputLayer(batch_shape=shape))
+        if built and isinstance(built[0], InputLayer):
+            check_shape(built[0].batch_input_shape, "The InputLayer's batch_shape")
+        return name, bool(config.get("trainable", True)), built
+
+    @classmethod
+    def from_parts(cls, name, trainable, layer_list):
+        """The model of :meth:`parts_from_config`'s parts, built when the first layer is an
+        InputLayer; a layer that rejects the shapes it receives makes a FileFormatError."""
+        try:
+            return cls(layer_list, name=name, trainable=trainable)
+        except (TypeError, ValueError) as err:
+            raise FileFormatError(f"Cannot assemble the Sequential model {name!r}: {err}") from err

@@ -10,6 +10,8 @@ import textwrap
 
 import numpy as np
 
+from ..layers.keras_tensor import knows_output_shape
+
 COLUMNS = (("Layer (type)", 31, "<"), ("Output Shape", 22, "<"), ("Param #", 13, ">"))
 CONNECTED = ("Connected to", 28, "<")
 
@@ -65,7 +67,7 @@ def _name(layer):
     return f"{layer.name} ({type(layer).__name__})"
 
 
-def _sequential_rows(model):
+def sequential_rows(model):
     shapes = model._output_shapes if model.built else [None] * len(model.layers)
     return [
         [_name(layer), "?" if shape is None else _shape_text(shape), _params(layer)]
@@ -73,7 +75,7 @@ def _sequential_rows(model):
     ], False
 
 
-def _functional_rows(model):
+def functional_rows(model):
     """The rows of a functional model, and whether it needs the "Connected to" column."""
     nodes = model._nodes
     calls, counts = {}, {}  # id(node) -> which call of its layer (in this model) it is
@@ -109,9 +111,7 @@ def _functional_rows(model):
     return rows, not chain
 
 
-def _subclassed_rows(model):
-    from ..layers.base import Layer
-
+def subclassed_rows(model):
     if not model.built:
         raise ValueError(
             f'This model "{model.name}" has not yet been built. Build the model first by '
@@ -120,9 +120,7 @@ def _subclassed_rows(model):
     rows = []
     for layer in model.layers:
         shape = getattr(layer, "_build_shape", None)
-        known = (
-            shape is not None and type(layer).compute_output_shape is not Layer.compute_output_shape
-        )
+        known = shape is not None and knows_output_shape(layer)
         rows.append(
             [
                 _name(layer),
@@ -133,17 +131,10 @@ def _subclassed_rows(model):
     return rows, False
 
 
-def summary_text(model):
-    """The summary of a Sequential, functional or subclassed model as text."""
-    from .functional import Functional
-    from .sequential import Sequential
-
-    if isinstance(model, Sequential):
-        rows, connected = _sequential_rows(model)
-    elif isinstance(model, Functional):
-        rows, connected = _functional_rows(model)
-    else:
-        rows, connected = _subclassed_rows(model)
+def summary_text(model, rows, connected):
+    """The summary of ``model`` as text, given the rows of its table (from the row function of
+    its kind: :func:`sequential_rows`, :func:`functional_rows`, :func:`subclassed_rows`) and
+    whether they have the "Connected to" column."""
     columns = COLUMNS + (CONNECTED,) if connected else COLUMNS
     lines = [f'Model: "{model.name}"']
     lines.append(_rule(columns, "┏", "━", "┳", "┓"))

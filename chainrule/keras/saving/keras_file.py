@@ -35,9 +35,7 @@ import numpy as np
 
 from ... import random
 from ...version import __version__
-from ..layers.base import Layer, snake_case
-from ..layers.core import InputLayer
-from ..models.sequential import Sequential
+from ..utils import snake_case
 from . import serialization
 from .atomic import atomic_write
 from .serialization import FileFormatError
@@ -149,7 +147,7 @@ def to_json(model, **kwargs):
 
 def _weights_bytes(model):
     """The HDF5 weights file of ``model``, in memory."""
-    if not isinstance(model, Sequential):
+    if not serialization.is_model(model):
         raise TypeError(
             f"save_weights() writes Keras's weight layout for Sequential models only; got a "
             f"{type(model).__name__} model. Keep its weights as arrays instead: "
@@ -282,10 +280,13 @@ def load_model(filepath, custom_objects=None, compile=True):
     with open(filepath, "rb") as file, _reading(os.fspath(filepath)), _random_state_kept():
         config_bytes, weights_bytes = _read_archive(file)
         config = _parse_json(config_bytes)
-        name, trainable, layer_list = serialization.model_parts(config, custom_objects)
+        model_class = serialization.model_class(config)
+        name, trainable, layer_list = model_class.parts_from_config(
+            config.get("config"), custom_objects
+        )
         with h5py.File(io.BytesIO(weights_bytes), "r") as h5:
             _check_planned_weights(layer_list, h5)
-            model = serialization.assemble_sequential(name, trainable, layer_list)
+            model = model_class.from_parts(name, trainable, layer_list)
             if compile and config.get("compile_config"):  # {} when saved uncompiled
                 serialization.compile_from_config(model, config["compile_config"], custom_objects)
             _read_weights(model, h5)
@@ -302,7 +303,7 @@ def load_weights(model, filepath):
         ValueError: the model is not built yet.
         FileFormatError: the file is damaged or holds other weights than the model has.
     """
-    if not isinstance(model, Sequential):
+    if not serialization.is_model(model):
         raise TypeError(
             f"load_weights() reads Keras's weight layout into Sequential models only; got a "
             f"{type(model).__name__} model. Restore weights kept as arrays with "
@@ -374,7 +375,7 @@ def _read_entry(archive, name, limit=None):
 def _check_planned_weights(layer_list, h5):
     """Compare the weights each layer's config will create with the file's datasets, before the
     model is built (so a config cannot make loading allocate more than the file holds)."""
-    if not layer_list or not isinstance(layer_list[0], InputLayer):
+    if not layer_list or not isinstance(layer_list[0], serialization.LAYERS["InputLayer"]):
         return  # no input shape: the model stays unbuilt and creates no weights
     shape = layer_list[0].batch_input_shape
     for key, layer in _layer_keys(layer_list[1:]):
@@ -389,9 +390,6 @@ def _check_planned_weights(layer_list, h5):
         shape = layer.compute_output_shape(shape)
 
 
-_ADD_WEIGHT = inspect.signature(Layer.add_weight)
-
-
 class _PlannedWeight:
     """What a stand-in's ``add_weight`` returns: the weight's shape and dtype, no values."""
 
@@ -403,9 +401,10 @@ def planned_weights(layer, input_shape):
     """The weights ``layer.build(input_shape)`` creates, in creation order, found without
     creating them: a stand-in of the same class and config records each ``add_weight`` call."""
     planned = []
+    add_weight = inspect.signature(type(layer).add_weight)
 
     def record(self, *args, **kwargs):
-        arguments = _ADD_WEIGHT.bind(self, *args, **kwargs)
+        arguments = add_weight.bind(self, *args, **kwargs)
         arguments.apply_defaults()
         shape = tuple(int(n) for n in (arguments.arguments["shape"] or ()))
         weight = _PlannedWeight(

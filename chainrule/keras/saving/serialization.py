@@ -8,9 +8,12 @@ with ``"build_config": {"input_shape": [...]}`` added for a built layer and ``"c
 for a compiled model; an activation is written as its name, a layer's dtype as a ``DTypePolicy``.
 :func:`serialize_keras_object` writes that form; :func:`deserialize_keras_object` reads it back.
 
-Reading builds only the classes in chainrule's own name tables (the layers in :data:`LAYERS`, the
-models, and the entries of the initializer, regularizer, constraint, optimizer, schedule, loss,
-metric and activation tables), plus any that the caller passes in ``custom_objects``. The
+Reading builds only the classes registered in :mod:`chainrule.keras.registry` (the layers in
+:data:`LAYERS`, the models, and the initializers, regularizers, constraints, optimizers,
+schedules, losses, metrics and activations), plus any that the caller passes in
+``custom_objects``. This module imports no layer or model: each class registers itself and owns
+its config (``get_config``/``from_config``, and ``get_keras_config`` where Keras writes it
+differently). The
 ``module`` written in a file only selects one of those tables: nothing is imported by name, and no
 code from a file is ever run.
 """
@@ -19,19 +22,7 @@ import inspect
 
 import numpy as np
 
-from .. import (
-    activations,
-    constraints,
-    initializers,
-    layers,
-    losses,
-    metrics,
-    optimizers,
-    regularizers,
-)
-from ..layers.base import Layer
-from ..models.sequential import Sequential
-from ..optimizers import schedules
+from .. import registry as keras_registry
 
 
 class FileFormatError(ValueError):
@@ -39,39 +30,10 @@ class FileFormatError(ValueError):
     damaged, or describing something chainrule does not build."""
 
 
-# The layers a file may build, by Keras class name. A new layer class becomes loadable (and
-# savable in Keras's form) by adding one line here.
-LAYERS = {
-    cls.__name__: cls
-    for cls in (
-        layers.InputLayer,
-        layers.Dense,
-        layers.Activation,
-        layers.Flatten,
-        layers.Reshape,
-        layers.Dropout,
-        layers.GaussianNoise,
-        layers.ActivityRegularization,
-        layers.BatchNormalization,
-        layers.LayerNormalization,
-        layers.ReLU,
-        layers.LeakyReLU,
-        layers.PReLU,
-        layers.ELU,
-        layers.Softmax,
-        layers.Conv1D,
-        layers.Conv2D,
-        layers.DepthwiseConv2D,
-        layers.SeparableConv2D,
-        layers.MaxPooling2D,
-        layers.AveragePooling2D,
-        layers.GlobalAveragePooling2D,
-        layers.GlobalMaxPooling2D,
-        layers.ZeroPadding2D,
-        layers.UpSampling2D,
-    )
-}
-MODELS = {"Sequential": Sequential}
+# The layers and models a file may build, by Keras class name: the classes registered under
+# ``keras.layers`` and ``keras.models`` as they are defined (see ``chainrule.keras.registry``).
+LAYERS = keras_registry.classes_of("keras.layers")
+MODELS = keras_registry.classes_of("keras.models")
 
 # Arguments Keras writes that chainrule does not implement, with the value at which each changes
 # nothing; such an entry is dropped, any other value of it is an error.
@@ -98,33 +60,36 @@ DTYPE_POLICIES = ("DTypePolicy", "FloatDTypePolicy")
 FLOAT_DTYPES = ("float16", "float32", "float64")
 
 
-def _classes(table):
-    """{class name: class} for the classes among a name table's values."""
-    return {value.__name__: value for value in table.values() if isinstance(value, type)}
+# The Keras modules whose classes a file may name, in the order a module-less description
+# searches them; models are written with the module "keras".
+MODULES = (
+    "keras.layers",
+    "keras.initializers",
+    "keras.regularizers",
+    "keras.constraints",
+    "keras.optimizers",
+    "keras.optimizers.schedules",
+    "keras.losses",
+    "keras.metrics",
+)
+# Functions are written by name; each name is looked up in its module's table.
+FUNCTION_MODULES = ("keras.activations", "keras.losses", "keras.metrics")
 
 
 def registry():
     """Keras module -> {class name: class}: every class that a file may build."""
-    return {
-        "keras": MODELS,
-        "keras.models": MODELS,
-        "keras.layers": LAYERS,
-        "keras.initializers": _classes(initializers.INITIALIZERS),
-        "keras.regularizers": _classes(regularizers.REGULARIZERS),
-        "keras.constraints": _classes(constraints.CONSTRAINTS),
-        "keras.optimizers": _classes(optimizers.OPTIMIZERS),
-        "keras.optimizers.schedules": _classes(schedules.SCHEDULES),
-        "keras.losses": dict(losses.CLASSES),
-        "keras.metrics": _classes(metrics.METRICS),
-    }
+    tables = {"keras": MODELS, "keras.models": MODELS}
+    tables.update((module, keras_registry.classes_of(module)) for module in MODULES)
+    return tables
 
 
-# Functions are written by name; each name is looked up in its module's table.
-FUNCTIONS = {
-    "keras.activations": activations.ACTIVATIONS,
-    "keras.losses": losses.LOSSES,
-    "keras.metrics": metrics.METRICS,
-}
+def _function_tables():
+    return [keras_registry.names_of(module) for module in FUNCTION_MODULES]
+
+
+def is_model(obj):
+    """Whether ``obj`` is a model that files hold (a Sequential model)."""
+    return isinstance(obj, tuple(MODELS.values()))
 
 
 # ----- writing ---------------------------------------------------------------------------------
@@ -151,12 +116,10 @@ def serialize_keras_object(obj):
         return [serialize_keras_object(value) for value in obj]
     if isinstance(obj, dict):
         return _serialize_dict(obj)
-    if isinstance(obj, Sequential):
+    if is_model(obj):
         return model_config(obj)
-    if isinstance(obj, Layer):
-        return layer_config(obj)
     if hasattr(obj, "get_config"):
-        return _object_form(type(obj), serialize_keras_object(obj.get_config()))
+        return layer_config(obj)
     if callable(obj):
         return _function_form(obj)
     raise TypeError(
@@ -196,7 +159,7 @@ def _module_of(cls):
 
 def _function_form(fn):
     """A chainrule function's name; a user function in Keras's ``"function"`` form."""
-    for table in FUNCTIONS.values():
+    for table in _function_tables():
         for name, value in table.items():
             if value is fn:
                 return name
@@ -219,69 +182,31 @@ def dtype_policy(dtype):
     }
 
 
-def layer_config(layer, input_shape=None):
-    """Keras's description of one layer; ``input_shape`` (with the batch axis) adds the
-    ``build_config`` that Keras writes for a built layer."""
-    config = serialize_keras_object(layer.get_config())
-    config.pop("batch_input_shape", None)  # a Sequential model writes an InputLayer instead
-    if not isinstance(layer, layers.InputLayer) and isinstance(config.get("dtype"), str):
-        config["dtype"] = dtype_policy(config["dtype"])
-    form = _object_form(type(layer), config)
+def layer_config(obj, input_shape=None):
+    """Keras's description of a layer (or of any object with a ``get_config()``): its config in
+    Keras's form, which a class may give itself with ``get_keras_config()`` (a layer does: its
+    dtype becomes a policy); ``input_shape`` (with the batch axis) adds the ``build_config`` that
+    Keras writes for a built layer."""
+    own_form = getattr(obj, "get_keras_config", None)
+    config = own_form() if own_form is not None else serialize_keras_object(obj.get_config())
+    form = _object_form(type(obj), config)
     if input_shape is not None:
         form["build_config"] = {"input_shape": list(input_shape)}
     return form
 
 
-def _layer_input_shapes(model):
-    """The input shape of each of ``model.layers`` (None for all while the input is unknown)."""
-    shape = model.batch_input_shape
-    if shape is None:
-        return [None] * len(model.layers)
-    shapes = []
-    for layer in model.layers:
-        shapes.append(tuple(shape))
-        shape = layer.compute_output_shape(shape)
-    return shapes
-
-
-def sequential_config(model):
-    """``Sequential.get_config()`` in Keras 3's form: name, trainable, dtype, the layers (an
-    ``InputLayer`` first when the input shape is known) and ``build_input_shape``."""
-    configs = [
-        layer_config(layer, shape) for layer, shape in zip(model.layers, _layer_input_shapes(model))
-    ]
-    first = model._layers[0] if model._layers else None
-    if isinstance(first, layers.InputLayer):
-        configs.insert(0, layer_config(first))
-    elif model.batch_input_shape is not None:
-        configs.insert(
-            0,
-            layer_config(
-                layers.InputLayer(batch_shape=model.batch_input_shape, name="input_layer")
-            ),
-        )
-    config = {
-        "name": model.name,
-        "trainable": model.trainable,
-        "dtype": dtype_policy(model.dtype),
-        "layers": configs,
-    }
-    if model.batch_input_shape is not None:
-        config["build_input_shape"] = list(model.batch_input_shape)
-    return config
-
-
 def model_config(model):
     """The whole description of a model, as ``config.json`` holds it: the Sequential config plus
     ``build_config`` and, once compiled, ``compile_config``."""
-    if not isinstance(model, Sequential):
+    if not is_model(model):
         raise TypeError(
             f"Only Sequential models can be written in Keras's format; got "
             f"{type(model).__name__}. Keep its weights as arrays instead: "
             f"np.savez('weights.npz', *model.get_weights()), and later "
             f"model.set_weights(list(np.load('weights.npz').values())) on the same architecture."
         )
-    form = _object_form(Sequential, sequential_config(model))
+    cls = next(cls for cls in MODELS.values() if isinstance(model, cls))
+    form = _object_form(cls, serialize_keras_object(model.get_config()))
     if model.batch_input_shape is not None:
         form["build_config"] = {"input_shape": list(model.batch_input_shape)}
     if model.compiled:
@@ -329,7 +254,7 @@ def deserialize_keras_object(config, custom_objects=None):
     if class_name in DTYPE_POLICIES:
         return _dtype_from_policy(config)
     cls = _resolve_class(module, class_name, custom_objects)
-    if issubclass(cls, Sequential):
+    if issubclass(cls, tuple(MODELS.values())):
         return model_from_config(config, custom_objects)
     return construct(cls, config.get("config", {}), custom_objects)
 
@@ -418,7 +343,7 @@ def _function_named(config, custom_objects):
         raise FileFormatError(f"A function is described by its name; got {name!r:.200}")
     if custom_objects and callable(custom_objects.get(name)):
         return custom_objects[name]
-    for table in FUNCTIONS.values():
+    for table in _function_tables():
         if name in table:
             return name
     raise FileFormatError(
@@ -451,74 +376,27 @@ def check_shape(value, what):
     return tuple(value)
 
 
-def sequential_layers(config, custom_objects=None):
-    """The layers of a Sequential config, built from their configs but not yet built.
-
-    An ``InputLayer`` comes first whenever the input shape is known (from the config's own
-    InputLayer or its ``build_input_shape``), so that assembling the model builds it.
-
-    Returns:
-        (name, trainable, layers).
-    """
-    if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
-        raise FileFormatError("A Sequential config needs a 'layers' list.")
-    name = config.get("name")
-    if name is not None and not isinstance(name, str):
-        raise FileFormatError(f"A model's name must be a string; got {name!r:.200}")
-    if config.get("dtype") is not None:
-        deserialize_keras_object(config["dtype"])  # a policy chainrule cannot honour is an error
-    built = []
-    for index, layer_description in enumerate(config["layers"]):
-        cls = _resolve_class(
-            *_names(layer_description, f"Layer {index} of the model"), custom_objects
-        )
-        if not issubclass(cls, Layer) or issubclass(cls, Sequential):
-            raise FileFormatError(
-                f"Layer {index} of the model is a {cls.__name__}; a Sequential model holds "
-                f"layers, and chainrule does not load nested models."
-            )
-        built.append(construct(cls, layer_description.get("config", {}), custom_objects))
-    if any(isinstance(layer, layers.InputLayer) for layer in built[1:]):
-        raise FileFormatError("An InputLayer can only be the first layer of a Sequential model.")
-    shape = config.get("build_input_shape")
-    if shape is not None and not (built and isinstance(built[0], layers.InputLayer)):
-        shape = check_shape(shape, "build_input_shape")
-        built.insert(0, layers.InputLayer(batch_shape=shape))
-    if built and isinstance(built[0], layers.InputLayer):
-        check_shape(built[0].batch_input_shape, "The InputLayer's batch_shape")
-    return name, bool(config.get("trainable", True)), built
+def resolve(description, what, custom_objects=None):
+    """The class a description names, from chainrule's tables or ``custom_objects``; ``what``
+    says where the description is, for the error."""
+    return _resolve_class(*_names(description, what), custom_objects)
 
 
-def assemble_sequential(name, trainable, layer_list):
-    """``Sequential(layer_list, ...)``, which builds the layers when the first is an InputLayer;
-    a layer that rejects the shapes it receives makes a FileFormatError."""
-    try:
-        return Sequential(layer_list, name=name, trainable=trainable)
-    except (TypeError, ValueError) as err:
-        raise FileFormatError(f"Cannot assemble the Sequential model {name!r}: {err}") from err
-
-
-def sequential_from_config(config, custom_objects=None):
-    """The Sequential model a config describes, built when its input shape is known."""
-    return assemble_sequential(*sequential_layers(config, custom_objects))
-
-
-def model_parts(config, custom_objects=None):
-    """(name, trainable, layers) of a whole model description (``config.json``, ``to_json``),
-    its layers built from their configs but not yet built."""
+def model_class(config):
+    """The model class that a whole model description (``config.json``, ``to_json``) names."""
     _, class_name = _names(config, "A model description")
     if class_name not in MODELS:
         raise FileFormatError(
             f"chainrule loads Sequential models; this file holds a {class_name!r}. Functional "
             f"and subclassed models are not supported."
         )
-    return sequential_layers(config.get("config"), custom_objects)
+    return MODELS[class_name]
 
 
 def model_from_config(config, custom_objects=None, compile=True):
     """The model a whole description stands for, compiled from its ``compile_config`` when there
     is one and ``compile`` is True."""
-    model = assemble_sequential(*model_parts(config, custom_objects))
+    model = model_class(config).from_config(config.get("config"), custom_objects)
     if compile and config.get("compile_config"):  # Keras writes {} for an uncompiled model
         compile_from_config(model, config["compile_config"], custom_objects)
     return model

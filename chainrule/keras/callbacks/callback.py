@@ -1,0 +1,103 @@
+"""The base class of callbacks, and the list that calls them in ``fit``."""
+
+
+class Callback:
+    """Base class: override the hooks you need. ``self.model`` and ``self.params`` are set."""
+
+    def __init__(self):
+        self.model = None
+        self.params = {}
+
+    def set_model(self, model):
+        self.model = model
+
+    def set_params(self, params):
+        self.params = params
+
+    def on_train_begin(self, logs=None):
+        pass
+
+    def on_train_end(self, logs=None):
+        pass
+
+    def on_epoch_begin(self, epoch, logs=None):
+        pass
+
+    def on_epoch_end(self, epoch, logs=None):
+        pass
+
+    def on_test_begin(self, logs=None):
+        pass
+
+    def on_test_end(self, logs=None):
+        pass
+
+    def on_predict_begin(self, logs=None):
+        pass
+
+    def on_predict_end(self, logs=None):
+        pass
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.on_batch_begin(batch, logs)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.on_batch_end(batch, logs)
+
+    def on_test_batch_begin(self, batch, logs=None):
+        pass
+
+    def on_test_batch_end(self, batch, logs=None):
+        pass
+
+    def on_predict_batch_begin(self, batch, logs=None):
+        pass
+
+    def on_predict_batch_end(self, batch, logs=None):
+        pass
+
+    def on_batch_begin(self, batch, logs=None):
+        pass
+
+    def on_batch_end(self, batch, logs=None):
+        pass
+
+
+class CallbackList:
+    """Calls each hook on every callback in order.
+
+    A hook is called only on the callbacks that override it, so the per-batch hooks of the
+    usual callbacks (History, say) cost nothing in the training loop.
+    """
+
+    def __init__(self, callbacks, model, params):
+        self.callbacks = list(callbacks)
+        for callback in self.callbacks:
+            callback.set_model(model)
+            callback.set_params(params)
+
+    def __getattr__(self, hook):
+        if not hook.startswith("on_"):
+            raise AttributeError(hook)
+        methods = [getattr(c, hook) for c in self.callbacks if _overrides(c, hook)]
+
+        def call_all(*args, **kwargs):
+            for method in methods:
+                method(*args, **kwargs)
+
+        hook_function = methods[0] if len(methods) == 1 else call_all
+        setattr(self, hook, hook_function)  # found once; later calls skip __getattr__
+        return hook_function
+
+
+def _overrides(callback, hook):
+    """Whether ``callback`` does something in ``hook`` (the train-batch hooks forward to the
+    ``on_batch_*`` aliases, so overriding either counts)."""
+
+    def overridden(name):  # by the class, or on the instance (as LambdaCallback does)
+        return name in vars(callback) or getattr(type(callback), name) is not getattr(
+            Callback, name
+        )
+
+    alias = {"on_train_batch_begin": "on_batch_begin", "on_train_batch_end": "on_batch_end"}
+    return overridden(hook) or (hook in alias and overridden(alias[hook]))
