@@ -20,17 +20,12 @@ from . import (
     models,
     optimizers,
     regularizers,
-    registry,
     utils,
 )
 from .layers import Input
 from .layers.keras_tensor import KerasTensor
 from .models import Model, Sequential
 from .optimizers import schedules
-
-# The optimizers and their schedules are written in files under these modules.
-registry.register_classes("keras.optimizers", optimizers.OPTIMIZERS.values())
-registry.register_classes("keras.optimizers.schedules", schedules.SCHEDULES.values())
 
 
 def __getattr__(name):

@@ -1,6 +1,6 @@
 """Optimizers by class or by Keras's string identifiers ('sgd', 'adam', 'rmsprop', ...)."""
 
-from ..registry import lookup
+from ..registry import lookup, register_classes
 from . import schedules
 from .adadelta import Adadelta
 from .adagrad import Adagrad
@@ -17,6 +17,9 @@ OPTIMIZERS = {
     cls.__name__.lower(): cls
     for cls in (SGD, Adam, RMSprop, AdamW, Adagrad, Adadelta, Nadam, Adamax, Lion)
 }
+# the classes a file may name, as Keras writes them
+register_classes("keras.optimizers", OPTIMIZERS.values())
+register_classes("keras.optimizers.schedules", schedules.SCHEDULES.values())
 
 
 def get(identifier):
