@@ -17,7 +17,7 @@ pytest.importorskip("h5py")
 
 import chainrule.keras as ck
 from chainrule.keras.models import load_model
-from test_saving import EXAMPLES
+from test_keras_file import EXAMPLES
 
 TOLERANCE = 1e-6  # max abs difference of float32 predictions
 RESULTS = {}  # the measured differences, printed at the end (pytest -s)

@@ -19,7 +19,7 @@ from chainrule.keras.saving.serialization import (
     layer_config,
 )
 
-FIXTURES = pathlib.Path(__file__).parent / "fixtures" / "conv"
+FIXTURES = pathlib.Path(__file__).parents[1] / "fixtures" / "conv"
 KERAS_LAYERS = json.loads((FIXTURES / "keras_layers.json").read_text())
 rng = np.random.default_rng(0)
 

@@ -11,7 +11,7 @@ import pytest
 
 from chainrule import keras
 
-FIXTURES = pathlib.Path(__file__).parent / "fixtures" / "keras_training"
+FIXTURES = pathlib.Path(__file__).parents[1] / "fixtures" / "keras_training"
 _spec = importlib.util.spec_from_file_location(
     "make_training_fixtures", FIXTURES / "make_fixtures.py"
 )

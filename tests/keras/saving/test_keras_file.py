@@ -1,7 +1,7 @@
 """Saving and loading in Keras 3's formats: round trips of every registered class, Keras-made
 files (fixtures), resuming training bit for bit, the allow-list, the size checks, atomic saves
-and the checkpoint callbacks. Real Keras is in test_saving_interop.py; fuzzing and killed saves
-in test_saving_faults.py."""
+and the checkpoint callbacks. Real Keras is in test_interop.py; fuzzing and killed saves
+in test_faults.py."""
 
 import io
 import json
@@ -32,7 +32,7 @@ from chainrule.keras.models import Sequential, load_model, model_from_json
 from chainrule.keras.optimizers import schedules
 from chainrule.keras.saving import LAYERS, FileFormatError, serialization
 
-FIXTURES = pathlib.Path(__file__).parent / "fixtures" / "keras"
+FIXTURES = pathlib.Path(__file__).parents[2] / "fixtures" / "keras"
 KERAS_FIXTURES = ["dense_adam", "sgd_nesterov", "rmsprop_layers", "conv_adam", "uncompiled"]
 
 

@@ -22,7 +22,7 @@ from chainrule.keras import layers
 from chainrule.keras.models import Sequential, load_model
 from chainrule.keras.saving import FileFormatError
 
-FIXTURES = pathlib.Path(__file__).parent / "fixtures" / "keras"
+FIXTURES = pathlib.Path(__file__).parents[2] / "fixtures" / "keras"
 ODD_VALUES = [
     None,
     True,
