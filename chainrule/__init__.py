@@ -6,8 +6,6 @@ and, on top of it, the Keras API (``chainrule.keras``) that trains models with i
 
 import sys as _sys
 
-from .version import __version__
-
 from . import ops
 from .engine import (
     PRIMITIVES,
@@ -29,22 +27,25 @@ from .ops import (
     leaky_relu,
     log_softmax,
     logsumexp,
+    max,
     mean,
+    min,
     relu,
     sign,
     softmax,
+    sum,
 )
-from .ops import max, min, sum  # noqa: A004  (chainrule.sum(x) as torch.sum and np.sum)
-from .variables import Variable
 
 # The TensorFlow vocabulary (chainrule.tf): `import chainrule as tf` runs TensorFlow programs.
-from .tf import *  # noqa: E402, F403, A004
+from .tf import *
+from .variables import Variable
+from .version import __version__
 
 # tf.math and tf.nn are importable by their TensorFlow names too: `from chainrule.math import exp`
 _sys.modules[f"{__name__}.math"], _sys.modules[f"{__name__}.nn"] = math, nn
 
 _LAZY = {
-    "keras": ".keras",  # the Keras API, imported on first use so that `import chainrule` stays light
+    "keras": ".keras",  # the Keras API: imported on first use, so `import chainrule` stays light
     "data": ".tf.data",  # tf.data
     "viz": ".tools.viz",
 }

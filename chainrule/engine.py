@@ -128,7 +128,7 @@ class Tensor:
     # _keras_logits: set by chainrule.keras.activations.softmax and .sigmoid on their outputs
     # (the attribute Keras 3 puts on a backend tensor), so that a cross-entropy can work from the
     # logits; read with getattr(t, "_keras_logits", None), never set by the engine.
-    __slots__ = ("data", "requires_grad", "grad", "_node", "name", "_keras_logits", "__weakref__")
+    __slots__ = ("__weakref__", "_keras_logits", "_node", "data", "grad", "name", "requires_grad")
     __array_ufunc__ = None  # so that ndarray (op) Tensor defers to the Tensor's reflected operator
 
     def __init__(self, data, dtype=None, requires_grad=False, name=None):
@@ -329,7 +329,7 @@ class Node:
     ``parents`` the ``(position, Tensor)`` pairs that require a gradient.
     """
 
-    __slots__ = ("prim", "inputs", "raw", "params", "parents")
+    __slots__ = ("inputs", "params", "parents", "prim", "raw")
 
     def __init__(self, prim, inputs, raw, params, parents):
         self.prim, self.inputs, self.raw, self.params, self.parents = (
@@ -621,4 +621,3 @@ def grad_arrays(loss, tensors):
     The training loop's path: a plain backward pass that frees the graph and touches no ``.grad``.
     """
     return _backprop([loss], [_seed(loss, None)], False, False, wanted=tensors)
-

@@ -448,8 +448,7 @@ CLEAN = {
     "chainrule/keras/layers/core.py": "from ... import ops\nfrom ...engine import Tensor\n",
     "chainrule/keras/models/__init__.py": "from .model import Model\n",
     "chainrule/keras/models/model.py": (
-        "from ...fast import Plan\nfrom ..layers import core\n"
-        "def fit():\n    import numpy\n"
+        "from ...fast import Plan\nfrom ..layers import core\ndef fit():\n    import numpy\n"
     ),
     "chainrule/tools/__init__.py": "",
     "chainrule/tools/cli.py": "from ..keras.models import Model\n",

@@ -3,7 +3,7 @@
 
 - :func:`keep_freed_memory`: the C allocator keeps the memory that one step frees for the next.
 - :func:`flush_denormals`: subnormal floats count as zero while they run, as in TensorFlow.
-- :func:`chainrule.parallel.using_cores`: ops cut their batch over one thread per core.
+- :func:`.threads.using_cores` (in chainrule.fast.threads): ops cut their batch over the cores.
 
 Each acts only where it can (glibc on Linux; x86-64 or ARM64 for the second; OpenBLAS for the
 third) and does nothing elsewhere.

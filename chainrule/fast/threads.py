@@ -7,10 +7,10 @@ and each part computed by its own thread: NumPy releases the interpreter lock in
 its BLAS calls, so the parts run at the same time, the memory passes included.
 
 Inside :func:`using_cores` (which ``fit``, ``evaluate`` and ``predict`` enter), the ops that carry
-large passes (convolutions and poolings) hand :func:`over_parts` a function of one part of their
-batch. The first time they do, the BLAS library is set to run each call on the calling thread
-only, until the block ends: its own threads keep polling for work for a while after each call
-and would take the cores from chainrule's. From then on, large matrix products (dense layers)
+large passes (the kernels of convolutions and poolings, :mod:`.kernels`) hand :func:`over_parts`
+a function of one part of their batch. The first time they do, the BLAS library is set to run
+each call on the calling thread only, until the block ends: its own threads keep polling for
+work for a while after each call and would take the cores from chainrule's. From then on, large matrix products (dense layers)
 are cut over chainrule's threads too (:func:`matmul`). A model without such ops (a dense
 network) never cuts anything, and its products keep the BLAS library's threads, which split a
 product as well as chainrule's threads would. Many short NumPy calls (an optimizer's update, a
@@ -33,7 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy
 
-from . import process as runtime
+from . import process
 
 #: Parts of fewer rows than this are not worth a thread's wake-up: a training step of 32
 #: MNIST images ran 10 % slower cut in two, one of 64 about 20 % faster.
@@ -95,7 +95,7 @@ def over_parts(function, n, work=None):
         set_(1)
     bounds = [n * k // count for k in range(count + 1)]
     pieces = [slice(a, b) for a, b in zip(bounds, bounds[1:])]
-    mode = runtime.floating_point_mode()
+    mode = process.floating_point_mode()
     futures = [pool.submit(_in_mode, mode, function, rows) for rows in pieces[1:]]
     _worker.busy = True
     try:
@@ -108,7 +108,7 @@ def over_parts(function, n, work=None):
 def _in_mode(mode, function, rows):
     _worker.busy = True
     try:
-        with runtime.floating_point_mode_set(mode):
+        with process.floating_point_mode_set(mode):
             return function(rows)
     finally:
         _worker.busy = False

@@ -5,7 +5,7 @@ A max pooling whose windows tile its input (strides equal to the pool size (ph, 
 padding) reads each output pixel of the convolution once. The convolution can then write its
 output already grouped by pooling window::
 
-    t[n, a pw + b, i, j, f] = y[n, i ph + a, j pw + b, f]     shape (N, ph pw, Ho // ph, Wo // pw, F)
+    t[n, a pw + b, i, j, f] = y[n, i ph + a, j pw + b, f]    (N, ph pw, Ho // ph, Wo // pw, F)
 
 the same numbers in another order (rows and columns that no window reads are not computed), and
 the pooling is the maximum over axis 1 (:func:`tile_max`): whole contiguous arrays instead of

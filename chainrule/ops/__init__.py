@@ -1,5 +1,6 @@
 """Every primitive, importable as ``chainrule.ops.<name>`` (and re-exported by ``chainrule``)."""
 
+from .conv import conv1d, conv2d, conv2d_backprop_input, conv2d_backprop_kernel
 from .elementwise import (
     abs,
     add,
@@ -31,14 +32,6 @@ from .elementwise import (
     tanh,
     where,
 )
-from .conv import conv1d, conv2d, conv2d_backprop_input, conv2d_backprop_kernel
-from .pooling import (
-    avg_pool2d,
-    avg_pool2d_backprop,
-    max_pool2d,
-    max_pool2d_backprop,
-    max_pool2d_gather,
-)
 from .linalg import linear, matmul
 from .nn import (
     log_softmax,
@@ -49,6 +42,13 @@ from .nn import (
     softmax,
     softmax_cross_entropy,
     sparse_softmax_cross_entropy,
+)
+from .pooling import (
+    avg_pool2d,
+    avg_pool2d_backprop,
+    max_pool2d,
+    max_pool2d_backprop,
+    max_pool2d_gather,
 )
 from .reduction import argmax, argmin, max, mean, min, sum
 from .shape import (

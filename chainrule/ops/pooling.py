@@ -244,7 +244,9 @@ def avg_pool2d_backprop(g, *, input_shape, pool_size=2, strides=None, padding="v
     dL/dg = avg_pool2d(u), u = dL/d(dx).
     """
     geo = pool_geometry("avg_pool2d_backprop", input_shape, pool_size, strides, padding)
-    check_gradient("avg_pool2d_backprop", g, input_shape, (input_shape[0], *geo.out, input_shape[3]))
+    check_gradient(
+        "avg_pool2d_backprop", g, input_shape, (input_shape[0], *geo.out, input_shape[3])
+    )
     xp_mod = xp_of(g)
     share = g / _window_counts(xp_mod, input_shape, geo, g.dtype)
     grad = padded_buffer(xp_mod, input_shape, geo.pads, g.dtype)

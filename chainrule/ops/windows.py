@@ -180,8 +180,6 @@ def taps(window):
     return list(itertools.product(range(window[0]), range(window[1])))
 
 
-
-
 def check_gradient(op, g, x_shape, expected):
     """The upstream gradient g must have the forward output's shape ``expected``."""
     if tuple(g.shape) != tuple(expected):

@@ -8,8 +8,10 @@ every name of ``__all__``.
 
 from .. import random
 from . import math, nn
-from .core import (  # noqa: A004
+from .core import (
     bool_ as bool,
+)
+from .core import (
     cast,
     concat,
     constant,
@@ -24,9 +26,9 @@ from .core import (  # noqa: A004
     int16,
     int32,
     int64,
+    one_hot,
     ones,
     ones_like,
-    one_hot,
     range,
     reshape,
     squeeze,
@@ -38,7 +40,7 @@ from .core import (  # noqa: A004
     zeros_like,
 )
 from .function import function
-from .math import (  # noqa: A004
+from .math import (
     abs,
     add,
     argmax,

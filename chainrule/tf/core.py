@@ -144,7 +144,7 @@ def ones_like(input, dtype=None, name=None):
     return Tensor(xp_of(data).ones_like(data, dtype=dtype and as_dtype(dtype)), name=name)
 
 
-def range(start, limit=None, delta=1, dtype=None, name="range"):  # noqa: A001 (tf.range)
+def range(start, limit=None, delta=1, dtype=None, name="range"):
     """The numbers start, start + delta, ... below ``limit`` (``range(n)``: 0 ... n-1)."""
     if limit is None:
         start, limit = 0, start

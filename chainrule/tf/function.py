@@ -2,7 +2,7 @@
 
 TensorFlow compiles a ``@tf.function`` into a graph. chainrule runs every function eagerly on the
 engine, where a training step is already cheap (and ``Model.fit`` replays its traced step; see
-:mod:`chainrule.plan`), so the decorator only keeps the program's meaning: same arguments, same
+:mod:`chainrule.fast.plan`), so the decorator only keeps the program's meaning: same arguments, same
 results, same side effects (metric updates, optimizer steps) on every call.
 """
 

@@ -7,8 +7,8 @@ with the engine's primitives; the cross-entropies are the fused, overflow-free p
 
 from .. import ops
 from ..engine import ShapeError
-from .math import log_softmax, sigmoid, softmax, softplus, tanh
 from .core import cast, convert_to_tensor
+from .math import log_softmax, sigmoid, softmax, softplus, tanh
 
 __all__ = [
     "elu",

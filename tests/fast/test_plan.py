@@ -8,9 +8,9 @@ import pytest
 import chainrule as cr
 from chainrule import keras
 from chainrule.engine import grad_arrays, tracing
+from chainrule.fast.plan import Plan
 from chainrule.keras.layers import Dense, Layer
 from chainrule.keras.models import Sequential
-from chainrule.fast.plan import Plan
 
 rng = np.random.default_rng(0)
 
@@ -192,7 +192,7 @@ def test_a_relu_before_max_pooling_is_replayed_after_it_with_the_same_results(po
         ]
     )
     model.compile("sgd", "categorical_crossentropy")
-    batch = lambda: [  # noqa: E731
+    batch = lambda: [
         rng.standard_normal((5, 7, 7, 2)).astype(np.float32),
         np.eye(3, dtype=np.float32)[rng.integers(0, 3, 5)],
     ]

@@ -59,9 +59,7 @@ def test_fit_evaluate_and_predict_keep_freed_memory(monkeypatch):
     import chainrule as cr
 
     calls = []
-    monkeypatch.setattr(
-        "chainrule.fast.process.keep_freed_memory", lambda: calls.append(1) or True
-    )
+    monkeypatch.setattr("chainrule.fast.process.keep_freed_memory", lambda: calls.append(1) or True)
     model = cr.keras.Sequential([cr.keras.layers.Dense(2, input_shape=(3,))])
     model.compile("sgd", "mse")
     x, y = np.ones((4, 3), np.float32), np.zeros((4, 2), np.float32)

@@ -1,5 +1,5 @@
-"""The batch cut over threads (chainrule.parallel): the parts, the BLAS setting, and ops that give
-the same results cut as whole."""
+"""The batch cut over threads (chainrule.fast.threads): the parts, the BLAS setting, and ops that
+give the same results cut as whole."""
 
 import threading
 
@@ -136,7 +136,9 @@ CONV = {"strides": 1, "padding": "valid", "dilation_rate": 1, "groups": 1}
 
 
 @needs_blas_control
-@pytest.mark.parametrize("channels, groups, tiles", [(3, 1, (2, 2)), (4, 2, (2, 2)), (1, 1, (2, 2))])
+@pytest.mark.parametrize(
+    "channels, groups, tiles", [(3, 1, (2, 2)), (4, 2, (2, 2)), (1, 1, (2, 2))]
+)
 def test_convolutions_and_poolings_cut_over_threads_give_the_primitives_results(
     monkeypatch, channels, groups, tiles
 ):

@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 
 from chainrule import keras
-from chainrule.tf.data import Dataset
 from chainrule.keras import optimizers
 from chainrule.keras.callbacks import Callback
 from chainrule.keras.layers import Dense
 from chainrule.keras.models import Sequential
 from chainrule.keras.utils import PyDataset
+from chainrule.tf.data import Dataset
 
 
 def blobs(n=120, seed=0):

@@ -2,9 +2,9 @@
 registry: a primitive with no cases in op_cases.CASES fails the suite."""
 
 import pytest
+from op_cases import CASES
 
 import chainrule as cr
-from op_cases import CASES
 
 WORST = {}
 

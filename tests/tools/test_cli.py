@@ -18,11 +18,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from chainrule.keras.datasets import mnist
+from chainrule.keras.models import Model
 from chainrule.tools import cli, images
 from chainrule.tools.cli import classify, digits, train
 from chainrule.tools.cli.arguments import EXIT_INTERRUPTED
-from chainrule.keras.datasets import mnist
-from chainrule.keras.models import Model
 from chainrule.tools.plot import plot_history
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -16,7 +16,6 @@ import pytest
 
 import chainrule
 from chainrule import random
-from chainrule.tools import cli
 from chainrule.engine import Tensor
 from chainrule.keras import Sequential
 from chainrule.keras import layers as L
@@ -24,6 +23,7 @@ from chainrule.keras.callbacks import GradientFlow
 from chainrule.keras.datasets import mnist
 from chainrule.keras.optimizers import SGD
 from chainrule.keras.utils import set_random_seed, to_categorical
+from chainrule.tools import cli
 
 explain_module = importlib.import_module("chainrule.tools.explain")
 textbook = importlib.import_module("chainrule.tools.explain.textbook")

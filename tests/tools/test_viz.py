@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.tools import viz
 from chainrule.keras import Sequential
 from chainrule.keras import layers as L
 from chainrule.keras.utils import set_random_seed, to_categorical
+from chainrule.tools import viz
 
 TOKEN = re.compile(r'\s*(?:(->)|([{}\[\];,=])|"((?:\\.|[^"\\])*)"|([A-Za-z_][A-Za-z0-9_.#-]*))')
 

@@ -5,9 +5,9 @@ import warnings
 
 from ... import ops
 from ...engine import as_array
-from .. import registry
 from .. import activations as activations_module
 from .. import initializers as initializers_module
+from .. import registry
 from .base import Layer
 
 

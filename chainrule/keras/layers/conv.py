@@ -10,9 +10,9 @@ the window: fan_in = kh kw in/groups, fan_out = kh kw filters) and the bias shap
 from ... import ops
 from ...engine import ShapeError
 from ...ops.conv import as_padding, as_tuple, output_length
-from .. import registry
 from .. import activations as activations_module
 from .. import initializers as initializers_module
+from .. import registry
 from .base import Layer
 from .core import set_kernel_options
 

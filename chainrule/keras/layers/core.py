@@ -1,10 +1,10 @@
 """The core layers: Dense, Activation and the input placeholder."""
 
 from ... import ops
-from .. import registry
 from .. import activations as activations_module
 from .. import constraints as constraints_module
 from .. import initializers as initializers_module
+from .. import registry
 from .. import regularizers as regularizers_module
 from ..saving.serialization import serialize_keras_object
 from .base import Layer

@@ -21,7 +21,7 @@ class KerasNode:
     ``training`` value given to the call (None: the model's own), the other keyword arguments,
     and its outputs (a structure of KerasTensors)."""
 
-    __slots__ = ("layer", "inputs", "training", "kwargs", "outputs")
+    __slots__ = ("inputs", "kwargs", "layer", "outputs", "training")
 
     def __init__(self, layer, inputs, training=None, kwargs=None):
         self.layer, self.inputs, self.training = layer, inputs, training
@@ -45,7 +45,7 @@ class KerasTensor:
         index: its position among that node's (flattened) outputs.
     """
 
-    __slots__ = ("shape", "dtype", "name", "node", "index")
+    __slots__ = ("dtype", "index", "name", "node", "shape")
 
     def __init__(self, shape, dtype="float32", name=None, node=None, index=0):
         self.shape = tuple(None if n is None else int(n) for n in shape)

@@ -5,8 +5,8 @@ by (the batch mean and variance depend on every input), and both are gradient-ch
 """
 
 from ... import ops
-from .. import registry
 from .. import initializers as initializers_module
+from .. import registry
 from .base import Layer
 
 

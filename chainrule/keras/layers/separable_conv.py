@@ -14,10 +14,10 @@ has kh kw C m + C m filters weights where a Conv2D has kh kw C filters.
 
 from ... import ops
 from ...ops.conv import as_padding, as_tuple
-from .. import registry
 from .. import activations as activations_module
 from .. import constraints as constraints_module
 from .. import initializers as initializers_module
+from .. import registry
 from .. import regularizers as regularizers_module
 from .conv import (
     ConvLayer,

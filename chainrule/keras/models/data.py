@@ -17,8 +17,8 @@ from collections.abc import Iterator
 import numpy as np
 
 from ... import random
-from ...tf.data import Dataset
 from ...engine import Tensor
+from ...tf.data import Dataset
 from ..utils import PyDataset, unpack_x_y_sample_weight
 
 # ----- arrays ----------------------------------------------------------------------------------

@@ -50,7 +50,6 @@ def sample_shape(model):
     sample = (PIXELS,) if shape is None else tuple(shape[1:])
     if int(np.prod(sample)) != PIXELS:
         raise CommandError(
-            f"the model expects inputs of shape {sample}; MNIST images have 28x28 = "
-            f"{PIXELS} pixels"
+            f"the model expects inputs of shape {sample}; MNIST images have 28x28 = {PIXELS} pixels"
         )
     return sample

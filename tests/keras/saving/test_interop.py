@@ -15,9 +15,10 @@ pytest.importorskip("jax")
 keras = pytest.importorskip("keras")
 pytest.importorskip("h5py")
 
+from test_keras_file import EXAMPLES
+
 import chainrule.keras as ck
 from chainrule.keras.models import load_model
-from test_keras_file import EXAMPLES
 
 TOLERANCE = 1e-6  # max abs difference of float32 predictions
 RESULTS = {}  # the measured differences, printed at the end (pytest -s)
