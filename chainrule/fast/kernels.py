@@ -29,13 +29,12 @@ from ..backend import xp_of
 from ..engine import PRIMITIVES
 from ..ops.conv import (
     add_input_gradient,
-    bias_in_product,
-    check_bias,
+    conv2d_setup,
     conv_geometry,
     convolve,
-    group_weights,
     kernel_from_groups,
     kernel_gradient,
+    product_buffer,
 )
 from ..ops.pooling import max_gradient_buffer, pool_geometry, pool_max, route_max_gradient
 from ..ops.windows import check_gradient, crop, padded_buffer
@@ -197,12 +196,9 @@ def _work(*arrays, passes):
 
 @kernel_of("conv2d")
 def conv2d(x, kernel, bias=None, *, strides=1, padding="valid", dilation_rate=1, groups=1):
-    geo = conv_geometry("conv2d", x.shape, kernel.shape, strides, padding, dilation_rate, groups)
+    geo, weights = conv2d_setup("conv2d", x, kernel, bias, strides, padding, dilation_rate, groups)
     filters = kernel.shape[3]
-    check_bias("conv2d", bias, filters)
-    xp_mod = xp_of(x, kernel)
-    y = xp_mod.empty((x.shape[0], *geo.out, filters), xp_mod.result_type(x, kernel))
-    weights = group_weights(kernel, bias, groups, bias_in_product(x, bias))
+    y = product_buffer(x, kernel, (x.shape[0], *geo.out, filters))
 
     def images(rows):
         convolve(x[rows], weights, bias, y[rows], geo, groups)

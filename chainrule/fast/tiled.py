@@ -20,12 +20,12 @@ from ..backend import xp_of
 from ..engine import ShapeError
 from ..ops.conv import (
     add_input_gradient,
-    bias_in_product,
+    conv2d_setup,
     conv_geometry,
     convolve,
-    group_weights,
     kernel_from_groups,
     kernel_gradient,
+    product_buffer,
 )
 from ..ops.pooling import first_maxima, running_max
 from ..ops.windows import as_tuple, crop, padded_buffer
@@ -43,15 +43,15 @@ def tile(a, tiles):
     return a.transpose(0, 2, 4, 1, 3, *range(5, a.ndim))
 
 
-def _tiled_geometry(op, x_shape, kernel_shape, tiles, strides, padding, dilation_rate, groups):
-    geo = conv_geometry(op, x_shape, kernel_shape, strides, padding, dilation_rate, groups)
+def _fitting_tiles(op, geo, tiles):
+    """``tiles`` as a pair of positive ints, each tile fitting in the convolution's output."""
     tiles = as_tuple(tiles, 2, "tiles", op)
     if any(o < k for o, k in zip(geo.out, tiles)):
         raise ShapeError(
             f"{op}: tiles={tiles} do not fit the output's height and width {geo.out}: each "
             f"tile (a pooling window) must fit in the output."
         )
-    return geo, tiles
+    return tiles
 
 
 def conv2d_tiled(
@@ -60,15 +60,11 @@ def conv2d_tiled(
     """conv2d(x, kernel, bias) in the tiled layout of a (ph, pw) = ``tiles`` max pooling:
     t of shape (N, ph pw, Ho // ph, Wo // pw, F) (see the module), the batch cut over the
     threads."""
-    geo, tiles = _tiled_geometry(
-        "conv2d_tiled", x.shape, kernel.shape, tiles, strides, padding, dilation_rate, groups
-    )
+    op = "conv2d_tiled"
+    geo, weights = conv2d_setup(op, x, kernel, bias, strides, padding, dilation_rate, groups)
+    tiles = _fitting_tiles(op, geo, tiles)
     (ph, pw), (ho, wo), filters = tiles, geo.out, kernel.shape[3]
-    xp_mod = xp_of(x, kernel)
-    t = xp_mod.empty(
-        (x.shape[0], ph * pw, ho // ph, wo // pw, filters), xp_mod.result_type(x, kernel)
-    )
-    weights = group_weights(kernel, bias, groups, bias_in_product(x, bias))
+    t = product_buffer(x, kernel, (x.shape[0], ph * pw, ho // ph, wo // pw, filters))
 
     def images(rows):
         convolve(x[rows], weights, bias, t[rows], geo, groups, lambda view: tile(view, tiles))
@@ -149,9 +145,8 @@ def tiled_conv_gradients(
     which G adds only zeros), but each thread computes all of them for its images in one go.
     """
     op = "tiled_conv_gradients"
-    geo, tiles = _tiled_geometry(
-        op, x.shape, kernel.shape, tiles, strides, padding, dilation_rate, groups
-    )
+    geo = conv_geometry(op, x.shape, kernel.shape, strides, padding, dilation_rate, groups)
+    tiles = _fitting_tiles(op, geo, tiles)
     xp_mod = xp_of(g, t, x, kernel)
     dtype = xp_mod.result_type(g, kernel)
     dx = padded_buffer(xp_mod, x.shape, geo.pads, dtype) if "x" in wrt else None

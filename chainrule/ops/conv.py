@@ -161,13 +161,23 @@ def convolve(x, weights, bias, out, geo, groups, pixel_order=None):
         out += bias
 
 
-def check_bias(op, bias, filters):
-    """The bias must hold one value per filter."""
+def conv2d_setup(op, x, kernel, bias, strides, padding, dilation_rate, groups):
+    """Check a convolution's arguments; its :class:`Geometry` and the kernel as the G matrices
+    that :func:`convolve` multiplies by (:func:`group_weights`)."""
+    geo = conv_geometry(op, x.shape, kernel.shape, strides, padding, dilation_rate, groups)
+    filters = kernel.shape[3]
     if bias is not None and bias.shape != (filters,):
         raise ShapeError(
             f"{op}: the bias must have shape ({filters},), one value per filter; got shape "
             f"{bias.shape}."
         )
+    return geo, group_weights(kernel, bias, groups, bias_in_product(x, bias))
+
+
+def product_buffer(a, b, shape):
+    """An uninitialised array of ``shape`` in the dtype of a product of a and b."""
+    xp_mod = xp_of(a, b)
+    return xp_mod.empty(shape, xp_mod.result_type(a, b))
 
 
 @primitive
@@ -196,12 +206,8 @@ def conv2d(x, kernel, bias=None, *, strides=1, padding="valid", dilation_rate=1,
     Raises:
         ShapeError: for a 3-D input, mismatched channels, or a kernel larger than the padded input.
     """
-    geo = conv_geometry("conv2d", x.shape, kernel.shape, strides, padding, dilation_rate, groups)
-    filters = kernel.shape[3]
-    check_bias("conv2d", bias, filters)
-    xp_mod = xp_of(x, kernel)
-    y = xp_mod.empty((x.shape[0], *geo.out, filters), xp_mod.result_type(x, kernel))
-    weights = group_weights(kernel, bias, groups, bias_in_product(x, bias))
+    geo, weights = conv2d_setup("conv2d", x, kernel, bias, strides, padding, dilation_rate, groups)
+    y = product_buffer(x, kernel, (x.shape[0], *geo.out, kernel.shape[3]))
     convolve(x, weights, bias, y, geo, groups)
     return y
 

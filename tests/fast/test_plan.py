@@ -264,7 +264,7 @@ def test_a_convolution_pooled_by_tiling_windows_is_computed_in_their_layout(acti
     model = _convnet({"pool_size": 2}, activation)
     plan = _traced(model, _conv_batch())
     plan.specialize()
-    assert plan.source.count("tiles=(2, 2))  # conv2d") == 2
+    assert plan.source.count("tiles=(2, 2))  # conv2d_tiled") == 2
     assert plan.source.count("# tile_max") == 2
     assert "# max_pool2d" not in plan.source
     # each block's gradients in one call: the pooling's, then the convolution's
@@ -289,7 +289,7 @@ def test_poolings_whose_windows_overlap_or_pad_keep_the_plain_layout():
         plan = _traced(model, _conv_batch())
         plan.specialize()
         assert plan.source.count("# max_pool2d") == 1 and plan.source.count("# tile_max") == 1
-        assert plan.source.count("tiles=(2, 2))  # conv2d") == 1
+        assert plan.source.count("tiles=(2, 2))  # conv2d_tiled") == 1
 
 
 def test_a_convolution_with_another_use_keeps_the_plain_layout():
