@@ -13,6 +13,7 @@ The training runtime hands :func:`in_blocks` to the optimizer as its ``update_lo
 """
 
 BLOCK = 1 << 15  # elements per block: a few arrays of this size fit a core's cache
+_BLOCKED_FROM = 2 * BLOCK  # a smaller variable is updated whole
 
 
 class VariableBlock:
@@ -35,8 +36,7 @@ def in_blocks(update_step, grads, variables, learning_rate):
     """``update_step(g, v, learning_rate)`` for every pair, a large contiguous variable one
     block at a time."""
     for g, v in zip(grads, variables):
-        data = v.data
-        if g.size < 2 * BLOCK or not (data.flags.c_contiguous and g.flags.c_contiguous):
+        if g.size < _BLOCKED_FROM or not (v.data.flags.c_contiguous and g.flags.c_contiguous):
             update_step(g, v, learning_rate)
             continue
         g = g.reshape(-1)
