@@ -41,19 +41,19 @@ from .tf import *
 from .variables import Variable
 from .version import __version__
 
-# tf.math and tf.nn are importable by their TensorFlow names too: `from chainrule.math import exp`
-_sys.modules[f"{__name__}.math"], _sys.modules[f"{__name__}.nn"] = math, nn
+# the facade's modules are importable by their TensorFlow names too (`from chainrule.math import
+# exp`, `from chainrule.data import Dataset`)
+_sys.modules.update({f"{__name__}.math": math, f"{__name__}.nn": nn, f"{__name__}.data": data})
 
 _LAZY = {
     "keras": ".keras",  # the Keras API: imported on first use, so `import chainrule` stays light
-    "data": ".tf.data",  # tf.data
     "viz": ".tools.viz",
 }
 
 
 def __getattr__(name):
-    """``chainrule.keras``, ``chainrule.data``, ``chainrule.viz`` and ``chainrule.explain`` are
-    imported on first use, so ``import chainrule`` stays light."""
+    """``chainrule.keras``, ``chainrule.viz`` and ``chainrule.explain`` are imported on first
+    use, so ``import chainrule`` stays light."""
     import importlib
 
     if name == "explain":

@@ -7,7 +7,7 @@ every name of ``__all__``.
 """
 
 from .. import random
-from . import math, nn
+from . import data, math, nn
 from .core import (
     bool_ as bool,
 )
