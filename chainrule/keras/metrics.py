@@ -119,7 +119,7 @@ class Mean(Metric):
         return Tensor(np.float32(self.result_value()))
 
     def result_value(self):
-        return self.total / self.count if self.count else 0.0
+        return float(self.total / self.count) if self.count else 0.0
 
 
 class MeanMetricWrapper(Mean):

@@ -1,6 +1,9 @@
 """The Keras training API: compile/fit/evaluate/predict semantics, SGD, metrics, callbacks,
 reproducibility and the errors a user sees."""
 
+import re
+import warnings
+
 import numpy as np
 import pytest
 
@@ -333,9 +336,29 @@ def test_a_nan_loss_stops_training_and_names_epoch_and_batch():
     x, y = blobs(64)
     model = Sequential([Dense(2, activation="linear")])
     model.compile(optimizers.SGD(1e30), "mse")
-    with pytest.warns(RuntimeWarning, match=r"loss became (nan|inf) at epoch 1, batch \d+"):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         history = model.fit(x, np.stack([y, y], 1).astype(np.float32), epochs=3, verbose=0)
     assert len(history.history["loss"]) == 1
+    # one warning, chainrule's own, not NumPy's overflow warnings from the diverging update
+    assert [str(w.message)[:16] for w in caught] == ["The loss became "]
+    assert re.search(r"loss became (nan|inf) at epoch 1, batch \d+", str(caught[0].message))
+
+
+def test_logs_and_results_are_python_floats_as_keras_gives_them():
+    x, labels = blobs(32)
+    y = np.eye(2, dtype=np.float32)[labels]
+    model = Sequential([Dense(2, activation="softmax")])
+    model.compile("sgd", "categorical_crossentropy", metrics=["accuracy", "mae"])
+    history = model.fit(x, y, epochs=2, verbose=0)
+    results = [
+        model.evaluate(x, y, verbose=0, return_dict=True),
+        model.test_on_batch(x, y, return_dict=True),
+    ]
+    for logs in [{k: v[-1] for k, v in history.history.items()}, *results]:
+        assert set(logs) == {"accuracy", "loss", "mae"}
+        assert all(type(value) is float for value in logs.values()), logs
+    assert all(type(value) is float for value in model.evaluate(x, y, verbose=0))
 
 
 def test_the_first_step_of_an_unbuilt_model_updates_its_weights():

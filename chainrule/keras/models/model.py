@@ -11,6 +11,7 @@ One training step is the article's four steps:
 epochs, reporting progress and calling callbacks as Keras does.
 """
 
+import functools
 import math
 import warnings
 
@@ -28,6 +29,20 @@ from ..progress import Progbar
 from ..saving import keras_file
 from . import data
 from .summary import subclassed_rows, summary_text
+
+
+def _without_float_warnings(method):
+    """Run ``fit``, ``evaluate`` or ``predict`` without NumPy's floating-point warnings
+    (overflow, invalid operation, division by zero), as Keras prints none: the training math
+    reports what matters in its own words (a loss that became inf or NaN stops ``fit`` with the
+    epoch and batch where it happened)."""
+
+    @functools.wraps(method)
+    def run(*args, **kwargs):
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return method(*args, **kwargs)
+
+    return run
 
 
 class Model(Layer):
@@ -262,6 +277,7 @@ class Model(Layer):
 
     # ----- fit ---------------------------------------------------------------------------------
     @training_runtime
+    @_without_float_warnings
     def fit(
         self,
         x=None,
@@ -411,6 +427,7 @@ class Model(Layer):
         return logs, steps
 
     @training_runtime
+    @_without_float_warnings
     def evaluate(
         self,
         x=None,
@@ -447,6 +464,7 @@ class Model(Layer):
         return values[0] if len(values) == 1 else values
 
     @training_runtime
+    @_without_float_warnings
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """The model's outputs as one NumPy array: for arrays ``x``, computed in batches of
         ``batch_size`` (32); for a Dataset, PyDataset or generator, on the x part of each of its
