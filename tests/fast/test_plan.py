@@ -208,14 +208,14 @@ def test_a_relu_before_max_pooling_is_replayed_after_it_with_the_same_results(po
             np.testing.assert_array_equal(got, want)
 
 
-def test_a_relu_with_another_use_is_not_moved():
-    """When the relu's output is also used elsewhere (here, added back after the pooling's
-    upsampling), it must be computed as such: no rewrite."""
+def _pooled_and_used_again(block):
+    """A traced plan of a model whose ``block`` output is max-pooled and also used again (added
+    back after the pooling's upsampling), with the arrays it was traced on."""
     inputs = keras.Input(shape=(4, 4, 1))
-    activated = keras.layers.Activation("relu")(keras.layers.Conv2D(2, 1)(inputs))
-    pooled = keras.layers.UpSampling2D(2)(keras.layers.MaxPooling2D(2)(activated))
+    convolved = block(keras.layers.Conv2D(2, 1)(inputs))
+    pooled = keras.layers.UpSampling2D(2)(keras.layers.MaxPooling2D(2)(convolved))
     outputs = Dense(2, activation="softmax")(
-        keras.layers.Flatten()(keras.layers.Add()([pooled, activated]))
+        keras.layers.Flatten()(keras.layers.Add()([pooled, convolved]))
     )
     model = keras.Model(inputs, outputs)
     model.compile("sgd", "categorical_crossentropy")
@@ -223,7 +223,12 @@ def test_a_relu_with_another_use_is_not_moved():
         rng.standard_normal((3, 4, 4, 1)).astype(np.float32),
         np.eye(2, dtype=np.float32)[[0, 1, 1]],
     ]
-    plan = _traced(model, arrays)
+    return model, _traced(model, arrays), arrays
+
+
+def test_a_relu_with_another_use_is_not_moved():
+    """When the relu's output is also used elsewhere, it must be computed as such: no rewrite."""
+    model, plan, arrays = _pooled_and_used_again(keras.layers.Activation("relu"))
     assert plan.source.index("# relu") < plan.source.index("# max_pool2d")
     outputs, grads = plan.run(*arrays)
     expected_outputs, expected_grads = _eager(model, arrays)
@@ -293,18 +298,6 @@ def test_poolings_whose_windows_overlap_or_pad_keep_the_plain_layout():
 
 
 def test_a_convolution_with_another_use_keeps_the_plain_layout():
-    inputs = keras.Input(shape=(4, 4, 1))
-    convolved = keras.layers.Conv2D(2, 1)(inputs)
-    pooled = keras.layers.UpSampling2D(2)(keras.layers.MaxPooling2D(2)(convolved))
-    outputs = Dense(2, activation="softmax")(
-        keras.layers.Flatten()(keras.layers.Add()([pooled, convolved]))
-    )
-    model = keras.Model(inputs, outputs)
-    model.compile("sgd", "categorical_crossentropy")
-    arrays = [
-        rng.standard_normal((3, 4, 4, 1)).astype(np.float32),
-        np.eye(2, dtype=np.float32)[[0, 1, 1]],
-    ]
-    plan = _traced(model, arrays)
+    _, plan, _ = _pooled_and_used_again(lambda convolved: convolved)
     plan.specialize()
     assert "# max_pool2d" in plan.source and "tiles=" not in plan.source
