@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 from chainrule.keras import Sequential
+from chainrule.keras.backend import clear_session
 from chainrule.keras.callbacks import GradientFlow
 from chainrule.keras.datasets import mnist
 from chainrule.keras.layers import Dense
@@ -58,4 +59,5 @@ IMAGES = {
 
 if __name__ == "__main__":
     for image in sys.argv[1:] or IMAGES:
+        clear_session()  # each image names its layers from dense, as a fresh process would
         IMAGES[image]()

@@ -115,7 +115,7 @@ def plot_gradient_flow(flow, file, title=None):
 
     Returns:
         The matplotlib ``Figure`` drawn, on the Agg canvas; the legend, one for both panels,
-        stands to the right of them.
+        stands to the right of them, clear of the title.
 
     Raises:
         ImportError: matplotlib is not installed; the message says how to install it.
@@ -157,7 +157,7 @@ def plot_gradient_flow(flow, file, title=None):
         axes.set_xlabel("training step")
         axes.grid(alpha=0.3)
     figure.legend(
-        *gradient_axes.get_legend_handles_labels(), loc="outside right upper", fontsize="small"
+        *gradient_axes.get_legend_handles_labels(), loc="outside right center", fontsize="small"
     )
     _suptitle(figure, title)
     figure.savefig(file, format="png")

@@ -55,6 +55,8 @@ def test_a_long_title_is_broken_into_lines_inside_the_figure():
         assert inside(extent, figure.bbox), (extent, figure.bbox)
         for axes in figure.axes:  # and above the panels, not over them
             assert extent.y0 >= axes.get_tightbbox(renderer).y1 - 1
+        for legend in figure.legends:
+            assert not extent.overlaps(legend.get_window_extent(renderer))
 
 
 def test_a_short_title_stays_on_one_line():
