@@ -18,7 +18,11 @@ def plot_history(history, file, title=None):
         history: a dict {metric name: list of per-epoch values}, as `History.history`; keys
             other than loss, accuracy and their `val_` versions are ignored.
         file: where to write the PNG: a path (str or os.PathLike) or a binary file object.
-        title: an optional line above both panels.
+        title: an optional line above both panels, broken at spaces where it is wider than the
+            figure.
+
+    Returns:
+        The matplotlib ``Figure`` drawn, on the Agg canvas.
 
     Raises:
         ImportError: matplotlib is not installed; the message says how to install it.
@@ -35,6 +39,8 @@ def plot_history(history, file, title=None):
             f"{sorted(history)}"
         )
     figure = _figure(len(panels))
+    from matplotlib.ticker import MaxNLocator  # present: _figure imported matplotlib
+
     for axes, (key, label) in zip(figure.subplots(1, len(panels), squeeze=False)[0], panels):
         for name, style in ((key, "o-"), (f"val_{key}", "s--")):
             values = history.get(name)
@@ -44,26 +50,50 @@ def plot_history(history, file, title=None):
         axes.set_title(label)
         axes.set_xlabel("epoch")
         axes.grid(alpha=0.3)
-        axes.xaxis.get_major_locator().set_params(integer=True)
+        # Epochs are whole numbers; min_n_ticks=1 keeps a single epoch's axis at one tick, "1",
+        # where the default falls back to fractional ticks for want of two integers in range.
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
         axes.legend()
-    if title:
-        figure.suptitle(title)
+    _suptitle(figure, title)
     figure.savefig(file, format="png")
+    return figure
 
 
 def _legend(name):
     return "validation" if name.startswith("val_") else "train"
 
 
-def _figure(panels):
-    """An empty figure, `panels` side by side, on matplotlib's non-interactive Agg canvas."""
+def _suptitle(figure, title):
+    """Set `title` above the panels, broken into lines at spaces so that no line is wider than
+    the figure: a centred title is not wrapped by matplotlib, and would be cut at both sides."""
+    if not title:
+        return
+    text = figure.suptitle(title)
+    renderer = figure.canvas.get_renderer()
+    room = 0.96 * figure.bbox.width
+    lines = []
+    for paragraph in title.split("\n"):
+        lines.append("")
+        for word in paragraph.split(" "):
+            longer = f"{lines[-1]} {word}" if lines[-1] else word
+            text.set_text(longer)
+            if lines[-1] and text.get_window_extent(renderer).width > room:
+                lines.append(word)
+            else:
+                lines[-1] = longer
+    text.set_text("\n".join(lines))
+
+
+def _figure(panels, width=None):
+    """An empty figure, `panels` side by side (4.5 inches each unless `width` is given), on
+    matplotlib's non-interactive Agg canvas."""
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
     except ImportError as err:
         raise ImportError('plotting needs matplotlib: pip install "chainrule[plot]"') from err
 
-    figure = Figure(figsize=(4.5 * panels, 3.4), dpi=100, layout="constrained")
+    figure = Figure(figsize=(width or 4.5 * panels, 3.4), dpi=100, layout="constrained")
     FigureCanvasAgg(figure)
     return figure
 
@@ -80,7 +110,12 @@ def plot_gradient_flow(flow, file, title=None):
         flow: a `chainrule.keras.callbacks.GradientFlow` callback after training (its `steps`,
             `gradient_norms`, `weight_norms`, `low` and `high`).
         file: where to write the PNG: a path (str or os.PathLike) or a binary file object.
-        title: an optional line above both panels.
+        title: an optional line above both panels, broken at spaces where it is wider than the
+            figure.
+
+    Returns:
+        The matplotlib ``Figure`` drawn, on the Agg canvas; the legend, one for both panels,
+        stands to the right of them, clear of the title.
 
     Raises:
         ImportError: matplotlib is not installed; the message says how to install it.
@@ -93,15 +128,17 @@ def plot_gradient_flow(flow, file, title=None):
             "fit(callbacks=[...]) on a model with trainable weights first."
         )
     floor = flow.low / 10
-    figure = _figure(2)
+    # Room on the right for one legend of both panels: a layer has the same colour in each, and
+    # with many layers a legend inside a panel covers the curves.
+    figure = _figure(2, width=10.5)
     gradient_axes, weight_axes = figure.subplots(1, 2)
     everything = []
-    for name, norms in flow.gradient_norms.items():
+    for index, (name, norms) in enumerate(flow.gradient_norms.items()):
         shown = [max(norm, floor) for norm in norms]
         everything += shown
-        gradient_axes.plot(flow.steps, shown, ".-", markersize=3, label=name)
-    for name, norms in flow.weight_norms.items():
-        weight_axes.plot(flow.steps, norms, ".-", markersize=3, label=name)
+        color = f"C{index % 10}"
+        gradient_axes.plot(flow.steps, shown, ".-", color=color, markersize=3, label=name)
+        weight_axes.plot(flow.steps, flow.weight_norms[name], ".-", color=color, markersize=3)
     gradient_axes.set_yscale("log")
     bottom, top = min(everything) / 10, max(everything) * 10
     gradient_axes.set_ylim(bottom, top)
@@ -119,7 +156,9 @@ def plot_gradient_flow(flow, file, title=None):
         axes.set_title(label, fontsize="medium")
         axes.set_xlabel("training step")
         axes.grid(alpha=0.3)
-        axes.legend(fontsize="small")
-    if title:
-        figure.suptitle(title)
+    figure.legend(
+        *gradient_axes.get_legend_handles_labels(), loc="outside right center", fontsize="small"
+    )
+    _suptitle(figure, title)
     figure.savefig(file, format="png")
+    return figure

@@ -9,8 +9,8 @@ on_train_end(logs)
 
 By family: :mod:`.callback` (the base class and the list ``fit`` calls), :mod:`.history`
 (History, the progress bar), :mod:`.early_stopping`, :mod:`.learning_rate`, :mod:`.logging`
-(CSV, your own functions), :mod:`.checkpoint` (saving as training goes) and
-:mod:`.gradient_flow`.
+(CSV, your own functions), :mod:`.checkpoint` (saving as training goes),
+:mod:`.gradient_flow` and :mod:`.tensorboard` (event files for TensorBoard).
 """
 
 from .callback import Callback, CallbackList
@@ -20,6 +20,7 @@ from .gradient_flow import GradientFlow
 from .history import History, ProgbarLogger
 from .learning_rate import LearningRateScheduler, ReduceLROnPlateau
 from .logging import CSVLogger, LambdaCallback
+from .tensorboard import TensorBoard
 
 __all__ = [
     "BackupAndRestore",
@@ -34,5 +35,6 @@ __all__ = [
     "ModelCheckpoint",
     "ProgbarLogger",
     "ReduceLROnPlateau",
+    "TensorBoard",
     "TerminateOnNaN",
 ]
