@@ -342,7 +342,7 @@ def describe_machine(args):
         + (", ".join(f"{k}={v}" for k, v in settings.items()) or "none set"),
     ]
     lines += [f"{name}: {os.environ.get(name, 'unset')}" for name in OPENBLAS_TUNING]
-    lines.append(f"load: {load_words(args.load)}")
+    lines.append(load_words(args.load))
     if args.unset_openblas_env:
         lines.append("--unset-openblas-env: both removed from the benchmarks' environment")
     return lines
@@ -351,8 +351,8 @@ def describe_machine(args):
 def load_words(count):
     """The ``--load`` setting as the table states it."""
     if not count:
-        return "no added load"
-    return f"load {count} (busy pure-Python processes on the CPUs while measuring)"
+        return "load 0 (nothing added on the CPUs)"
+    return f"load {count} ({count} busy pure-Python processes on the CPUs while measuring)"
 
 
 def _cpu_model():

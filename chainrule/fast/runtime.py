@@ -71,10 +71,14 @@ def training_runtime(method):
     def run(*args, **kwargs):
         if not enabled() or active():
             return method(*args, **kwargs)
-        process.keep_freed_memory()
         _state.active = True
         try:
-            with process.flush_denormals(), threads.using_cores(), kernels.installed():
+            with (
+                process.keep_freed_memory(),
+                process.flush_denormals(),
+                threads.using_cores(),
+                kernels.installed(),
+            ):
                 return method(*args, **kwargs)
         finally:
             _state.active = False
