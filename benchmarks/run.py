@@ -2,7 +2,7 @@
 
     python benchmarks/run.py [--workload article|wide|all|convnet] [--epochs N] [--repeat R]
                              [--peers tf,torch,jax] [--threads N] [--unset-openblas-env]
-                             [--data DIR] [--json FILE]
+                             [--load N] [--data DIR] [--json FILE]
 
 Every system trains in its own interpreter (``bench_<system>.py``), one after the other, so that
 each one's import time and peak memory are its own: chainrule and the NumPy reference with this
@@ -17,9 +17,13 @@ compilation and warm-up); samples/s is the training set's size over it; test acc
 median over repeats after the last epoch; import is ``import <framework>`` in a fresh interpreter
 (median); peak RSS is the largest of the repeats; the last column is the system's s/epoch divided
 by chainrule's.
+
+``--load N`` keeps N busy processes (pure-Python loops) on the cores while everything runs, as on
+a machine shared with other work; they end with the run, on an error or Ctrl-C too.
 """
 
 import argparse
+import contextlib
 import datetime
 import fcntl
 import json
@@ -112,8 +116,16 @@ def parse_args():
         default=str(DEFAULT_DATA),
         help="folder with MNIST's IDX .gz files (default: chainrule's copy)",
     )
+    parser.add_argument(
+        "--load",
+        type=int,
+        default=0,
+        help="keep N busy processes (pure-Python loops) on the CPUs while measuring (default 0)",
+    )
     parser.add_argument("--json", help="also write every run's raw record to this file")
     args = parser.parse_args()
+    if args.load < 0:
+        parser.error(f"--load must be 0 or more; got {args.load}")
     if args.epochs is not None and args.epochs < 1:
         parser.error(f"--epochs must be at least 1; got {args.epochs}")
     if args.repeat is not None and args.repeat < 1:
@@ -136,6 +148,37 @@ def child_environment(unset_openblas):
             env.pop(name, None)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(HERE), env.get("PYTHONPATH")]))
     return env
+
+
+# A busy process: a pure-Python loop that ends by itself once its parent is gone (killed too hard
+# to stop it), checking about ten times a second.
+BUSY_LOOP = """
+import os
+parent = os.getppid()
+while os.getppid() == parent:
+    for _ in range(300_000):
+        pass
+"""
+
+
+@contextlib.contextmanager
+def busy_processes(count):
+    """Within the block, ``count`` processes each keep a CPU busy; they end when it does, on an
+    error or KeyboardInterrupt too."""
+    processes = []
+    try:
+        for _ in range(count):
+            processes.append(subprocess.Popen([sys.executable, "-c", BUSY_LOOP]))
+        yield
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 def python_of(system):
@@ -299,9 +342,17 @@ def describe_machine(args):
         + (", ".join(f"{k}={v}" for k, v in settings.items()) or "none set"),
     ]
     lines += [f"{name}: {os.environ.get(name, 'unset')}" for name in OPENBLAS_TUNING]
+    lines.append(load_words(args.load))
     if args.unset_openblas_env:
         lines.append("--unset-openblas-env: both removed from the benchmarks' environment")
     return lines
+
+
+def load_words(count):
+    """The ``--load`` setting as the table states it."""
+    if not count:
+        return "load 0 (nothing added on the CPUs)"
+    return f"load {count} ({count} busy pure-Python processes on the CPUs while measuring)"
 
 
 def _cpu_model():
@@ -319,7 +370,8 @@ def run_workload(args, workload, env):
     sizes = "-".join(str(n) for n in (784, *config["hidden"], 10))
     print(
         f"\n## {workload}: {sizes} ReLU, {config['optimizer']} {config['learning_rate']}, "
-        f"batch {config['batch_size']}, {config['epochs']} epochs, {args.repeat} repeat(s)\n",
+        f"batch {config['batch_size']}, {config['epochs']} epochs, {args.repeat} repeat(s), "
+        f"{load_words(args.load)}\n",
         flush=True,
     )
     records = {system: [] for system in args.systems}
@@ -383,13 +435,15 @@ def main():
     if args.threads is not None:  # the children inherit the CPU set, as with `taskset`
         os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[: args.threads])
     env = child_environment(args.unset_openblas_env)
-    if args.workload == "convnet":
-        run_convnet(args, env)
-    args.repeat = args.repeat or DEFAULT_REPEAT
-    print("# chainrule benchmarks\n")
-    print("\n".join(describe_machine(args)), flush=True)
-    workloads = ["article", "wide"] if args.workload == "all" else [args.workload]
-    results = {w: run_workload(args, w, env) for w in workloads}
+    with busy_processes(args.load):
+        if args.workload == "convnet":
+            print(f"convnet, {load_words(args.load)}", flush=True)
+            run_convnet(args, env)
+        args.repeat = args.repeat or DEFAULT_REPEAT
+        print("# chainrule benchmarks\n")
+        print("\n".join(describe_machine(args)), flush=True)
+        workloads = ["article", "wide"] if args.workload == "all" else [args.workload]
+        results = {w: run_workload(args, w, env) for w in workloads}
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1))
 

@@ -1,7 +1,8 @@
 """How a training process uses the CPU: three settings that ``fit``, ``evaluate`` and
 ``predict`` make, each of which the environment can turn off.
 
-- :func:`keep_freed_memory`: the C allocator keeps the memory that one step frees for the next.
+- :func:`keep_freed_memory`: the C allocator keeps the memory that one step frees for the next,
+  until the training call returns.
 - :func:`flush_denormals`: subnormal floats count as zero while they run, as in TensorFlow.
 - :func:`.threads.using_cores` (in chainrule.fast.threads): ops cut their batch over the cores.
 
@@ -14,16 +15,24 @@ import ctypes
 import os
 import platform
 import sys
+import threading
 
 # C allocator options (glibc's mallopt): the most freed memory kept at the top of the heap, and
 # the size from which an allocation gets pages of its own (32 MiB, glibc's upper bound).
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
 _KEPT_BYTES, _OWN_PAGES_FROM = 512 << 20, 32 << 20
-_memory_kept = None
+# glibc's defaults for both (DEFAULT_TRIM_THRESHOLD, DEFAULT_MMAP_THRESHOLD_MIN in malloc.c), which
+# the allocator starts with; see keep_freed_memory for what "restored" leaves out.
+_GLIBC_TRIM_THRESHOLD, _GLIBC_MMAP_THRESHOLD = 128 << 10, 128 << 10
+_memory_lock = threading.Lock()
+_memory_depth = 0  # training calls inside keep_freed_memory, in every thread
+_memory_kept = False  # the outermost call changed the allocator's settings
 
 
+@contextlib.contextmanager
 def keep_freed_memory():
-    """Ask the C allocator to keep the memory NumPy frees, so that the next step reuses it.
+    """Within the block, the C allocator keeps the memory NumPy frees, so that the next step
+    reuses it; the block's value is True where it does.
 
     A training step allocates and frees the same large arrays every time (feature maps, their
     gradients, im2col matrices). glibc's malloc gives arrays above 128 KiB pages of their own
@@ -33,25 +42,50 @@ def keep_freed_memory():
 
     This serves arrays of up to 32 MiB from the heap and keeps up to 512 MiB of freed memory
     there: the process holds on to about its peak memory between steps instead of giving it back.
-    It is done once per process by ``fit``, ``evaluate`` and ``predict``, only with glibc (Linux),
-    and not at all when the environment sets ``CHAINRULE_KEEP_FREED_MEMORY=0``.
-
-    Returns:
-        True if the allocator keeps freed memory (now or from an earlier call).
+    ``fit``, ``evaluate`` and ``predict`` enter it, only with glibc (Linux), and not at all when
+    the environment sets ``CHAINRULE_KEEP_FREED_MEMORY=0``. When the outermost block ends, both
+    settings go back to glibc's defaults, 128 KiB each, and the next large free gives the kept
+    memory back. glibc starts with the same values but raises its mmap threshold by itself as
+    large arrays are freed (up to 32 MiB on 64-bit), and any mallopt of either setting turns that
+    adjustment off for good: after the block the thresholds stay at 128 KiB.
     """
-    global _memory_kept
-    if _memory_kept is None:
-        _memory_kept = False
-        if os.environ.get("CHAINRULE_KEEP_FREED_MEMORY", "1") != "0" and sys.platform == "linux":
-            try:
-                libc = ctypes.CDLL("libc.so.6")
-                _memory_kept = bool(
-                    libc.mallopt(_M_MMAP_THRESHOLD, _OWN_PAGES_FROM)
-                    and libc.mallopt(_M_TRIM_THRESHOLD, _KEPT_BYTES)
-                )
-            except (OSError, AttributeError):  # not glibc (musl, say): leave malloc alone
+    global _memory_depth, _memory_kept
+    with _memory_lock:
+        _memory_depth += 1
+        if _memory_depth == 1:
+            _memory_kept = _set_allocator(_OWN_PAGES_FROM, _KEPT_BYTES)
+        kept = _memory_kept
+    try:
+        yield kept
+    finally:
+        with _memory_lock:
+            _memory_depth -= 1
+            if _memory_depth == 0 and _memory_kept:
+                _set_allocator(_GLIBC_MMAP_THRESHOLD, _GLIBC_TRIM_THRESHOLD)
                 _memory_kept = False
-    return _memory_kept
+
+
+def _set_allocator(own_pages_from, kept_bytes):
+    """Set glibc's mmap and trim thresholds; True if both were set."""
+    libc = _libc()
+    if libc is None:
+        return False
+    return bool(
+        libc.mallopt(_M_MMAP_THRESHOLD, own_pages_from)
+        and libc.mallopt(_M_TRIM_THRESHOLD, kept_bytes)
+    )
+
+
+def _libc():
+    """glibc, where the allocator may be tuned (Linux, and not CHAINRULE_KEEP_FREED_MEMORY=0);
+    else None."""
+    if os.environ.get("CHAINRULE_KEEP_FREED_MEMORY", "1") == "0" or sys.platform != "linux":
+        return None
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return None
+    return libc if hasattr(libc, "mallopt") else None  # not glibc (musl): leave malloc alone
 
 
 # Where the flush-to-zero bits live in glibc's fenv_t: x86-64's MXCSR (at byte 28) has FTZ

@@ -5,8 +5,9 @@ One switch turns all of it off: ``CHAINRULE_FAST=0`` in the environment, or
 :func:`set_enabled` (``False``) in the program, or a ``with disabled():`` block. Training then runs
 every step through the engine and the primitives of ``chainrule.ops`` exactly as they are
 written: no replayed plan, no threads, no allocator or floating-point settings, no alternative
-kernels. Results agree with the fast path (bit for bit for dense networks; to rounding where a
-kernel adds a sum in another order, as the tiled convolution's kernel gradient does).
+kernels. Results agree with the fast path to rounding: a kernel may add a sum in another order,
+as the tiled convolution's kernel gradient does, and a product on one BLAS thread may round its
+last bit unlike one on several (see :mod:`.choice`).
 """
 
 import contextlib
@@ -71,10 +72,14 @@ def training_runtime(method):
     def run(*args, **kwargs):
         if not enabled() or active():
             return method(*args, **kwargs)
-        process.keep_freed_memory()
         _state.active = True
         try:
-            with process.flush_denormals(), threads.using_cores(), kernels.installed():
+            with (
+                process.keep_freed_memory(),
+                process.flush_denormals(),
+                threads.using_cores(),
+                kernels.installed(),
+            ):
                 return method(*args, **kwargs)
         finally:
             _state.active = False

@@ -16,24 +16,32 @@ network) never cuts anything, and its products keep the BLAS library's threads, 
 product as well as chainrule's threads would. Many short NumPy calls (an optimizer's update, a
 block at a time) stay in one thread: two threads would mostly wait for the interpreter lock.
 
-Outside :func:`using_cores`, with ``CHAINRULE_NUM_THREADS=1``, or where the BLAS library's
-thread count cannot be set, everything runs in the calling thread.
+On a machine whose cores other processes keep busy, threads can make a step several times
+slower than one thread does. Unless ``CHAINRULE_NUM_THREADS`` fixes the thread count, ``fit``
+therefore times its steps both ways (:func:`training_step`, :class:`.choice.ThreadChoice`) and runs
+on one core where that is faster: the BLAS library on one thread, and the same parts of a batch
+one after the other in the calling thread.
+
+The BLAS library's threads are read and set through threadpoolctl (the optional extra
+``chainrule[fast]``). Outside :func:`using_cores`, with ``CHAINRULE_NUM_THREADS=1``, or where the
+BLAS library's thread count cannot be set (threadpoolctl not installed, or a BLAS library it does
+not know), everything runs in the calling thread, and the BLAS library keeps its own threads.
 
 The parts are fixed by the batch size and the thread count, never by timing, so results are the
-same from run to run; where the parts' results are summed (a kernel gradient, say), they are
-added in part order.
+same from run to run whether the parts run at once or one after the other; where the parts'
+results are summed (a kernel gradient, say), they are added in part order. The BLAS library's
+thread count can change a product's last bit (see :mod:`.choice`).
 """
 
 import contextlib
-import ctypes
 import os
-import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy
 
 from . import process
+from .choice import ThreadChoice
 
 #: Parts of fewer rows than this are not worth a thread's wake-up: a training step of 32
 #: MNIST images ran 10 % slower cut in two, one of 64 about 20 % faster.
@@ -58,7 +66,10 @@ _depth = 0  # nesting of using_cores() blocks (fit calling evaluate, say)
 _pool = None  # the other threads while inside using_cores(), else None
 _owner = None  # the thread that entered using_cores(): only its ops are cut
 _parts = 1
-_blas_saved = None  # the BLAS library's thread count, while chainrule's threads replace it
+_blas = None  # the BLAS library's thread pools (a _BlasThreads) while inside using_cores()
+_cutting = False  # an op has cut its work: from then on the BLAS library runs one thread per call
+_single = False  # the block runs on one core: BLAS on one thread, the parts one after the other
+_choice = None  # the ThreadChoice of the block, where the thread count is not fixed by the user
 _worker = threading.local()  # .busy: this thread is running a part (which is never cut again)
 
 
@@ -78,7 +89,7 @@ def over_parts(function, n, work=None):
     this thread.
     Each thread runs with the caller's floating-point mode (subnormals flushed or not).
     """
-    global _blas_saved
+    global _cutting
     count = _parts if (work is None or work >= MIN_WORK) else 1
     pool = _pool
     if (
@@ -89,12 +100,13 @@ def over_parts(function, n, work=None):
         or threading.get_ident() != _owner
     ):
         return [function(slice(0, n))]
-    if _blas_saved is None:  # from now on the BLAS library runs in the calling thread
-        get, set_ = _blas
-        _blas_saved = get()
-        set_(1)
+    if not _cutting:  # from now on the BLAS library runs in the calling thread
+        _cutting = True
+        _set_blas()
     bounds = [n * k // count for k in range(count + 1)]
     pieces = [slice(a, b) for a, b in zip(bounds, bounds[1:])]
+    if _single:  # the same parts, one after the other, as their threads would compute them
+        return [_in_mode(None, function, rows) for rows in pieces]
     mode = process.floating_point_mode()
     futures = [pool.submit(_in_mode, mode, function, rows) for rows in pieces[1:]]
     _worker.busy = True
@@ -159,38 +171,103 @@ def thread_count():
 @contextlib.contextmanager
 def using_cores():
     """Within the block, ops that this thread runs may cut their work over
-    :func:`thread_count` threads (and the BLAS library then runs each call on one thread; its
-    thread count is restored on exit). Does nothing with one thread, where the BLAS library's
-    thread count cannot be set (two kinds of threads on the same cores would compete), or while
-    another such block is active (nested, or in another thread: two trainings at once share the
-    cores as they are)."""
-    global _depth, _pool, _parts, _blas_saved, _owner
+    :func:`thread_count` threads (and the BLAS library then runs each call on one thread), and,
+    unless ``CHAINRULE_NUM_THREADS`` is set, the training steps choose between every core and one
+    (:func:`training_step`); the BLAS library's thread count is restored on exit. Does nothing
+    with one thread, where the BLAS library's thread count cannot be set (two kinds of threads on
+    the same cores would compete), or while another such block is active (nested, or in another
+    thread: two trainings at once share the cores as they are)."""
+    global _depth, _pool, _parts, _owner, _blas, _cutting, _single, _choice
     with _lock:
         _depth += 1
         start = _depth == 1
-    count = thread_count() if start and _blas_threads() else 1
+    blas = _BlasThreads.find() if start else None
+    count = thread_count() if blas is not None else 1
     if count > 1:
         _pool = ThreadPoolExecutor(count - 1, thread_name_prefix="chainrule")
-        _parts, _owner = count, threading.get_ident()
+        _parts, _owner, _blas = count, threading.get_ident(), blas
+        if not os.environ.get("CHAINRULE_NUM_THREADS", "").strip():
+            _choice = ThreadChoice()
     try:
         yield
     finally:
         if count > 1:
-            _parts, _owner = 1, None
+            _parts, _owner, _choice, _cutting, _single = 1, None, None, False, False
             _pool.shutdown()
             _pool = None
-            if _blas_saved is not None:
-                _blas[1](_blas_saved)
-                _blas_saved = None
+            _blas.restore()
+            _blas = None
         with _lock:
             _depth -= 1
+
+
+def training_step():
+    """Called at the start of every training step: times the steps and runs the one starting
+    on every core or on one, as :class:`.choice.ThreadChoice` decides (inside
+    :func:`using_cores`, in the thread that entered it, and without ``CHAINRULE_NUM_THREADS``;
+    elsewhere it does nothing)."""
+    global _single
+    choice = _choice
+    if choice is None or threading.get_ident() != _owner:
+        return
+    single = not choice.step()
+    if single != _single:
+        _single = single
+        _set_blas()
+
+
+def _set_blas():
+    """The BLAS library on one thread once the work is cut or the block runs on one core; else
+    on its own thread count."""
+    _blas.set(1 if (_cutting or _single) else None)
+
+
+class _BlasThreads:
+    """The thread pools of the BLAS libraries NumPy loaded, through threadpoolctl."""
+
+    _pools = None  # threadpoolctl's controller of them, found once per process (or False)
+
+    def __init__(self, pools):
+        self._libraries = pools.lib_controllers
+        self._own = [library.get_num_threads() for library in self._libraries]
+        self._now = None  # None: their own thread counts
+
+    @classmethod
+    def find(cls):
+        """The BLAS libraries' thread pools, or None where threadpoolctl is not installed or
+        finds no BLAS library whose thread count it can set."""
+        if cls._pools is None:
+            cls._pools = False
+            try:
+                import threadpoolctl
+            except ImportError:
+                return None
+            pools = threadpoolctl.ThreadpoolController().select(user_api="blas")
+            cls._pools = pools if pools.lib_controllers else False
+        return cls(cls._pools) if cls._pools else None
+
+    def set(self, count):
+        """Run each call on ``count`` threads (None: the libraries' own thread counts)."""
+        if count != self._now:
+            for library, own in zip(self._libraries, self._own):
+                library.set_num_threads(own if count is None else count)
+            self._now = count
+
+    def restore(self):
+        self.set(None)
+
+
+def blas_thread_counts():
+    """The thread counts of the BLAS libraries NumPy loaded (empty where they cannot be read)."""
+    blas = _BlasThreads.find()
+    return [] if blas is None else [library.get_num_threads() for library in blas._libraries]
 
 
 def matmul(a, b):
     """a @ b for matrices (n, k) @ (k, m), cut over the threads once they have replaced the
     BLAS library's (see the module; one BLAS call each): by rows when n is large, else by
     columns, so that each thread's product stays a large one."""
-    if _blas_saved is None or a.ndim != 2 or b.ndim != 2:
+    if not _cutting or a.ndim != 2 or b.ndim != 2:
         return a @ b
     (n, k), m = a.shape, b.shape[1]
     if work_units(n * k * m, n * m) < MIN_WORK or not splits(a, b):
@@ -212,47 +289,3 @@ def matmul(a, b):
 
 
 _ROWS_ENOUGH = 256  # rows from which a product is cut by rows (each part still fills the cores)
-
-
-# The BLAS libraries whose thread count can be read and set, by the names of their functions:
-# the OpenBLAS that NumPy's wheels bundle (64-bit integers, prefixed), and OpenBLAS built plainly.
-_BLAS_FUNCTIONS = (
-    ("scipy_openblas_get_num_threads64_", "scipy_openblas_set_num_threads64_"),
-    ("scipy_openblas_get_num_threads", "scipy_openblas_set_num_threads"),
-    ("openblas_get_num_threads64_", "openblas_set_num_threads64_"),
-    ("openblas_get_num_threads", "openblas_set_num_threads"),
-)
-_blas = None
-
-
-def _blas_threads():
-    """(get, set) for the thread count of the BLAS library NumPy loaded, or None where it is not
-    found (only OpenBLAS on Linux is looked for)."""
-    global _blas
-    if _blas is None:
-        _blas = False
-        for path in _loaded_libraries("openblas"):
-            try:
-                library = ctypes.CDLL(path)
-            except OSError:
-                continue
-            for get_name, set_name in _BLAS_FUNCTIONS:
-                get, set_ = getattr(library, get_name, None), getattr(library, set_name, None)
-                if get is not None and set_ is not None:
-                    get.restype, set_.argtypes = ctypes.c_int, [ctypes.c_int]
-                    _blas = (get, set_)
-                    return _blas
-    return _blas or None
-
-
-def _loaded_libraries(part):
-    """Paths of the shared libraries mapped into this process whose file name contains
-    ``part`` (read from /proc/self/maps; none elsewhere)."""
-    if sys.platform != "linux":
-        return []
-    try:
-        with open("/proc/self/maps") as maps:
-            paths = {line.split()[-1] for line in maps if ".so" in line}
-    except OSError:
-        return []
-    return sorted(p for p in paths if part in os.path.basename(p).lower())

@@ -11,6 +11,7 @@ import numpy as np
 
 from .. import random
 from ..engine import Tensor, grad_arrays, tracing
+from . import threads
 from .plan import Plan
 from .runtime import enabled
 
@@ -32,6 +33,7 @@ class TrainStepPlans:
 
     def step(self, model, arrays, weights):
         """Run one forward pass and backward pass: (loss array, y_pred array, gradients)."""
+        threads.training_step()  # every core or one, for this step (see threads.using_cores)
         if not self.enabled or not enabled():
             return _eager(model, arrays, weights)
         key = tuple([(a.shape, a.dtype) for a in arrays])  # the weights are fixed per compile

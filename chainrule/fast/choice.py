@@ -1,0 +1,85 @@
+"""Every core or one: the choice a training call makes by timing its own steps.
+
+On an idle machine the BLAS library's threads (and chainrule's, :mod:`.threads`) make a step
+faster. On a machine whose cores other processes keep busy they can make it several times slower:
+a threaded product waits for its slowest thread, which the system has handed to another process,
+while the threads that finished early spin on the cores that process wants. Which of the two
+holds depends on the machine, the model and the load of the moment, so the training call measures
+it: :class:`ThreadChoice` alternates the two settings over a few steps, keeps the faster, and
+measures again every so often, since the load changes.
+
+Only the setting depends on the timings, never the parts a batch is cut into, so that a
+convolution's results are the same, bit for bit, either way. A product's may not be: OpenBLAS
+sums a long inner dimension in another order on several threads than on one (the last bit of a
+784-long dot product, say), so a dense network's seeded run is then reproducible to rounding.
+"""
+
+import statistics
+import time
+
+#: Steps that are not timed at the start: the first batch of a shape is traced, the second checked
+#: against the engine (see :mod:`.train_step`), and the third runs the first replay.
+WARMUP_STEPS = 3
+#: Steps timed with each setting in one trial, the two settings alternating step by step, so that
+#: a change of load during the trial weighs on both alike.
+TRIAL_STEPS = 6
+#: Every core is kept only if its median step takes at most this fraction of one core's: where
+#: the two are about as fast, one thread leaves the other cores to the machine's other work.
+KEEP_MANY_BELOW = 0.95
+#: A new trial once training has run this many times as long as the last trial took, so that
+#: trials, the slower setting's steps included, cost at most a few percent of the time.
+TRIAL_EVERY = 30
+#: ...and at least this long (seconds), so that a fast network is not measured all the time.
+MIN_SECONDS_BETWEEN_TRIALS = 2.0
+
+
+class ThreadChoice:
+    """Chooses, from step times, whether training runs on every core or on one.
+
+    Call :meth:`step` at the start of every training step; it returns the setting that step is to
+    run with (True: every core). The time from one call to the next is the step's time with the
+    setting the previous call returned: the forward and backward pass, the optimizer's update,
+    the metrics and callbacks, everything the load slows down.
+
+    Args:
+        clock: seconds, as ``time.perf_counter`` (which tests replace).
+    """
+
+    def __init__(self, clock=time.perf_counter):
+        self._clock = clock
+        self._steps = 0  # steps started so far
+        self._last = None  # the clock at the previous step's start
+        self._running = True  # the setting the previous step ran with
+        self._times = None  # {setting: [seconds]} during a trial, else None
+        self._trial_started = None
+        self._next_trial = float("-inf")  # the clock from which the next trial may start
+        self.many = True  # the setting chosen by the last trial (every core before any)
+        self.trials = []  # (median with every core, median with one, chosen) of each trial
+
+    def step(self):
+        """Account for the step that just ended; returns the setting for the one starting now."""
+        now = self._clock()
+        if self._times is not None:
+            self._times[self._running].append(now - self._last)
+            if min(len(times) for times in self._times.values()) >= TRIAL_STEPS:
+                self._decide(now)
+        if self._times is None and self._steps >= WARMUP_STEPS and now >= self._next_trial:
+            self._times = {True: [], False: []}
+            self._trial_started = now
+        self._steps += 1
+        self._last = now
+        self._running = self._setting()
+        return self._running
+
+    def _setting(self):
+        if self._times is None:
+            return self.many
+        return len(self._times[True]) <= len(self._times[False])  # alternate, every core first
+
+    def _decide(self, now):
+        many, one = (statistics.median(self._times[setting]) for setting in (True, False))
+        self.many = many <= KEEP_MANY_BELOW * one
+        self.trials.append((many, one, self.many))
+        self._times = None
+        took = now - self._trial_started
+        self._next_trial = now + max(TRIAL_EVERY * took, MIN_SECONDS_BETWEEN_TRIALS)

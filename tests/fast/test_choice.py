@@ -1,0 +1,86 @@
+"""Every core or one (chainrule.fast.choice): the decision from step times, on a made-up clock."""
+
+import pytest
+
+from chainrule.fast import choice
+from chainrule.fast.choice import ThreadChoice
+
+
+class Clock:
+    """A clock that the test moves forward by each step's made-up duration."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+def run(chooser, clock, seconds, steps):
+    """Start ``steps`` steps; each lasts ``seconds(setting)``. The settings they ran with."""
+    settings = []
+    for _ in range(steps):
+        setting = chooser.step()
+        settings.append(setting)
+        clock.now += seconds(setting)
+    return settings
+
+
+def times(many, one):
+    return lambda setting: many if setting else one
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+def test_the_first_steps_run_on_every_core_then_a_trial_alternates(clock):
+    chooser = ThreadChoice(clock)
+    settings = run(chooser, clock, times(0.01, 0.02), choice.WARMUP_STEPS + 2 * choice.TRIAL_STEPS)
+    assert settings[: choice.WARMUP_STEPS] == [True] * choice.WARMUP_STEPS
+    assert settings[choice.WARMUP_STEPS :] == [True, False] * choice.TRIAL_STEPS
+    assert chooser.trials == []  # the last step's time is known only when the next one starts
+    assert chooser.step() is True
+    assert chooser.trials == [(pytest.approx(0.01), pytest.approx(0.02), True)]
+
+
+def trained(clock, many, one):
+    chooser = ThreadChoice(clock)
+    run(chooser, clock, times(many, one), choice.WARMUP_STEPS + 2 * choice.TRIAL_STEPS)
+    return chooser, chooser.step()
+
+
+def test_every_core_is_kept_where_it_is_faster(clock):
+    chooser, setting = trained(clock, many=0.010, one=0.016)
+    assert setting is True and chooser.many
+
+
+def test_one_core_is_chosen_where_threads_are_slower(clock):
+    chooser, setting = trained(clock, many=0.030, one=0.006)  # a busy machine
+    assert setting is False and not chooser.many
+
+
+def test_one_core_is_chosen_where_both_are_about_as_fast(clock):
+    chooser, setting = trained(clock, many=0.0098, one=0.010)
+    assert setting is False
+
+
+def test_the_warmup_steps_and_an_odd_slow_step_do_not_decide(clock):
+    chooser = ThreadChoice(clock)
+    durations = iter([5.0] * choice.WARMUP_STEPS + [0.010, 0.020, 0.010, 0.020, 9.0, 0.020] * 2)
+    run(chooser, clock, lambda setting: next(durations), choice.WARMUP_STEPS + 12)
+    assert chooser.step() is True  # the 9 s step (a validation pass, say) is one of six
+    assert chooser.trials == [(pytest.approx(0.010), pytest.approx(0.020), True)]
+
+
+def test_the_trial_is_repeated_later_and_follows_the_load(clock):
+    chooser, _ = trained(clock, many=0.010, one=0.016)
+    trial_took = (0.010 + 0.016) * choice.TRIAL_STEPS
+    wait = max(choice.TRIAL_EVERY * trial_took, choice.MIN_SECONDS_BETWEEN_TRIALS)
+    steps_before = int(wait / 0.030) - 2
+    settings = run(chooser, clock, times(0.030, 0.006), steps_before)  # the machine got busy
+    assert set(settings) == {True} and len(chooser.trials) == 1  # not measured again yet
+    settings = run(chooser, clock, times(0.030, 0.006), 2 * choice.TRIAL_STEPS + 6)
+    assert settings[-3:] == [False] * 3 and chooser.step() is False
+    assert [chosen for _, _, chosen in chooser.trials] == [True, False]
