@@ -441,3 +441,15 @@ def test_read_splits_checks_layout(tmp_path):
     files[1].write_bytes(to_idx_bytes(np.zeros(3, np.int32)))
     with pytest.raises(ValueError, match="expected uint8 images"):
         mnist.read_splits(files)
+
+
+def test_mnist_test_data_reads_only_the_test_files(tmp_path, monkeypatch):
+    """`load_test_data()` is `load_data()[1]` without reading the 60,000 training images."""
+    expected = mnist.load_data()[1]
+    for name in ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
+        shutil.copy(mnist.BUNDLED_DIR / f"{name}.gz", tmp_path)
+    monkeypatch.setattr(mnist, "BUNDLED_DIR", tmp_path)  # no training files there
+    x_test, y_test = mnist.load_test_data()
+    assert np.array_equal(x_test, expected[0]) and np.array_equal(y_test, expected[1])
+    with pytest.raises(FileNotFoundError):
+        mnist.load_data()

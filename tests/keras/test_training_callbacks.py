@@ -203,3 +203,16 @@ def test_lambda_callback_calls_the_given_functions_in_order():
     assert calls == ["begin", "epoch 0: ['loss', 'mae']", "epoch 1: ['loss', 'mae']", "end"]
     with pytest.raises(TypeError, match="'on_epoch_finish' is not a callback hook"):
         callbacks.LambdaCallback(on_epoch_finish=print)
+
+
+def test_progress_bar_shows_the_batch_where_training_stopped(capsys):
+    """A stop mid-epoch (Ctrl-C, TerminateOnNaN) leaves the bar at the last batch trained, not
+    at the epoch's full count."""
+    x = np.zeros((80, 3), np.float32)
+    y = np.zeros((80, 1), np.float32)
+    stopper = callbacks.LambdaCallback(
+        on_train_batch_end=lambda batch, logs: setattr(stopper.model, "stop_training", batch == 2)
+    )
+    tiny_model().fit(x, y, batch_size=8, epochs=1, verbose=1, callbacks=[stopper])
+    out = capsys.readouterr().out
+    assert out.startswith(" 3/10 ━") and "10/10" not in out

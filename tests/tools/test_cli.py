@@ -223,7 +223,7 @@ def test_train_quiet_prints_only_the_results(small_mnist, tmp_path, capsys):
     assert status == 0
     lines = out.splitlines()
     assert [line.split(":")[0] for line in lines[:2]] == ["Test loss", "Test accuracy"]
-    assert len(lines) == 3 and lines[2].startswith("1 epochs in ")
+    assert len(lines) == 3 and lines[2].startswith("1 epoch in ")
 
 
 def test_train_default_out_is_a_fresh_timestamped_folder(monkeypatch, tmp_path):
@@ -283,13 +283,14 @@ def test_ctrl_c_stops_after_the_batch_and_still_writes(tmp_path):
     assert process.returncode == EXIT_INTERRUPTED, err
     assert "Traceback" not in err
     assert "Ctrl-C: stopping after this batch" in err
-    match = re.search(r"Stopped by Ctrl-C after batch (\d+) of epoch (\d+); results so far:", out)
+    match = re.search(r"Stopped by Ctrl-C after batch (\d+) of 1875 of epoch (\d+); results so far:", out)
     batch, epoch = int(match.group(1)), int(match.group(2))
     assert 1 <= batch <= 1875 and 2 <= epoch < 40
     assert "Test accuracy: 0." in out
+    completed = epoch if batch == 1875 else epoch - 1  # a cut-short epoch is not in the history
     record = json.loads((tmp_path / "history.json").read_text())
-    assert record["interrupted"] is True and record["epoch"] == list(range(epoch))
-    assert len((tmp_path / "history.csv").read_text().splitlines()) == 1 + epoch
+    assert record["interrupted"] is True and record["epoch"] == list(range(completed))
+    assert len((tmp_path / "history.csv").read_text().splitlines()) == 1 + completed
     assert (tmp_path / "training.png").read_bytes().startswith(PNG_SIGNATURE)
     assert (tmp_path / "model.keras").is_file()
 
@@ -354,7 +355,7 @@ def test_default_run_reaches_keras_accuracy(tmp_path):
         (["--learning-rate", "-1"], "argument --learning-rate"),
         (["--validation-split", "1.5"], "argument --validation-split: expected a number in [0, 1)"),
         (["--optimizer", "newton"], "argument --optimizer: invalid choice: 'newton'"),
-        (["--seed", "-1"], "argument --seed: expected a non-negative integer; got '-1'"),
+        (["--seed", "-1"], "argument --seed: expected an integer from 0 to 4294967295; got '-1'"),
         (["--out"], "argument --out: expected one argument"),
     ],
 )
@@ -514,8 +515,9 @@ def test_parse_pgm_binary_text_and_16_bit():
         (b"P5 2 2 255\n\0\0\0", r"promises 2x2 pixels \(4 bytes\) but 3 bytes follow"),
         (
             b"P5 99999 99999 255\n\0",
-            r"promises 99999x99999 pixels \(9999800001 bytes\) but 1 bytes follow",
+            r"99999x99999 = 9999800001 pixels; images are read up to 50000000 pixels",
         ),
+        (b"P5 999 999 255\n\0", r"promises 999x999 pixels \(998001 bytes\) but 1 bytes follow"),
         (b"P2 2 1 255\n1", "promises 2x1 = 2 pixel values but the text holds 1 tokens"),
         (b"P2 2 1 255\n1 b", "not integers"),
         (b"P2 2 1 100\n1 200", "a pixel value 200 exceeds maxval 100"),
@@ -609,3 +611,229 @@ def test_plot_history_draws_train_and_validation_curves():
 def test_plot_history_needs_loss_or_accuracy():
     with pytest.raises(ValueError, match="expected per-epoch 'loss' or 'accuracy' values"):
         plot_history({"mae": [1.0]}, io.BytesIO())
+
+
+# ----- an existing run, hostile options and files ------------------------------------------
+@pytest.fixture
+def tiny_mnist(monkeypatch, prepared_mnist):
+    """Train on 64 and test on 32 MNIST images: for runs that must stop or fail quickly."""
+    (x_train, y_train), (x_test, y_test) = prepared_mnist
+    tiny = (x_train[:64], y_train[:64]), (x_test[:32], y_test[:32])
+    monkeypatch.setattr(digits, "mnist", lambda: tiny)
+
+
+def test_train_refuses_to_replace_an_existing_run(tiny_mnist, tmp_path, capsys):
+    (tmp_path / "model.keras").write_text("the earlier run's model")
+    status, out, err = _run(capsys, "train", "--epochs", "1", "--quiet", "--out", tmp_path)
+    assert status == 1 and out == ""
+    _one_line_error(err, f"--out {tmp_path} already holds", "--overwrite", "another folder")
+    assert [path.name for path in tmp_path.iterdir()] == ["model.keras"]
+    assert (tmp_path / "model.keras").read_text() == "the earlier run's model"
+    status, _, _ = _run(
+        capsys, "train", "--epochs", "1", "--quiet", "--overwrite", "--out", tmp_path
+    )
+    assert status == 0
+    assert (tmp_path / "model.keras").read_bytes() != b"the earlier run's model"
+
+
+def test_train_default_out_never_reuses_a_folder(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(train.time, "strftime", lambda _: "20260101-000000")
+    (tmp_path / "runs" / "20260101-000000").mkdir(parents=True)  # empty, but taken
+    assert train._output_folder(None) == Path("runs/20260101-000000-2")
+    assert train._output_folder(None) == Path("runs/20260101-000000-3")
+
+
+@pytest.mark.parametrize(
+    "argv, fragments",
+    [
+        (["--seed", "4294967296"], ["argument --seed", "'4294967296'", "4294967295"]),
+        (
+            ["--validation-split", "0.999"],
+            ["argument --validation-split: 0.999 leaves 3 of the 3200 training images", "32"],
+        ),
+        (["--validation-split", "0.99999"], ["argument --validation-split: 0.99999 leaves 0"]),
+        (
+            ["--validation-split", "1e-20"],
+            ["argument --validation-split: 1e-20 holds out none of the 3200"],
+        ),
+        (["--hidden", "10000000"], ["argument --hidden: 10000000", "GiB", "at most"]),
+        (["--hidden", "64,5000000,64"], ["argument --hidden: 64,5000000,64", "GiB"]),
+    ],
+)
+def test_train_bad_values_are_usage_errors_before_any_folder(
+    small_mnist, tmp_path, capsys, argv, fragments
+):
+    import tracemalloc
+
+    out_dir = tmp_path / "run"
+    tracemalloc.start()
+    try:
+        status, out, err = _run(capsys, "train", *argv, "--out", out_dir)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert status == 2 and out == ""
+    _one_line_error(err, "chainrule train: error: ", *fragments, "(see chainrule train --help)")
+    assert not out_dir.exists()
+    assert peak < 50e6  # nothing allocated for a model that was refused
+
+
+def test_train_that_diverges_fails_and_writes_no_model(tiny_mnist, tmp_path, capsys):
+    (tmp_path / "model.keras").write_text("the earlier run's model")
+    status, out, err = _run(
+        capsys, "train", "--learning-rate", "1e308", "--overwrite", "--quiet", "--out", tmp_path
+    )
+    assert status == 1
+    _one_line_error(err, "training diverged: the loss became", "--learning-rate 1e+308", "lower")
+    assert "Test accuracy" not in out
+    assert [path.name for path in tmp_path.iterdir()] == ["model.keras"]
+    assert (tmp_path / "model.keras").read_text() == "the earlier run's model"
+    fresh = tmp_path / "fresh"
+    status, _, err = _run(capsys, "train", "--learning-rate", "1e308", "--quiet", "--out", fresh)
+    assert status == 1 and not fresh.exists()
+
+
+def test_ctrl_c_mid_epoch_keeps_the_partial_epoch_out_of_the_history(
+    small_mnist, monkeypatch, tmp_path, capsys
+):
+    trained = train.StopOnInterrupt.on_train_batch_end
+
+    def ctrl_c_at_batch_30_of_epoch_2(stopper, batch, logs=None):
+        trained(stopper, batch, logs)
+        if stopper._position == (2, 30):
+            stopper._stop(signal.SIGINT, None)
+
+    monkeypatch.setattr(train.StopOnInterrupt, "on_train_batch_end", ctrl_c_at_batch_30_of_epoch_2)
+    status, out, _ = _run(capsys, "train", "--epochs", "3", "--out", tmp_path)
+    assert status == EXIT_INTERRUPTED
+    lines = out.splitlines()
+    epoch_2 = lines[lines.index("Epoch 2/3") + 1]
+    assert epoch_2.startswith(" 30/100 ━"), epoch_2
+    assert "Stopped by Ctrl-C after batch 30 of 100 of epoch 2; results so far:" in lines
+    assert re.fullmatch(r"1 epoch and 30 of 100 batches in [\d.]+ s; wrote .*", lines[-1])
+    with open(tmp_path / "history.csv", newline="") as file:
+        rows = list(csv.reader(file))
+    assert [row[0] for row in rows] == ["epoch", "0"]  # completed epochs only, as CSVLogger
+    record = json.loads((tmp_path / "history.json").read_text())
+    assert record["epoch"] == [0] and len(record["history"]["loss"]) == 1
+    partial = record["partial_epoch"]
+    assert (partial["epoch"], partial["batches"], partial["steps"]) == (1, 30, 100)
+    assert set(partial["logs"]) == {"loss", "accuracy"}
+
+
+def test_version(capsys):
+    from chainrule.version import __version__
+
+    status, out, _ = _run(capsys, "--version")
+    assert status == 0 and out == f"chainrule {__version__}\n"
+
+
+def test_train_says_1_epoch_and_takes_optimizer_names_in_any_case(tiny_mnist, tmp_path, capsys):
+    status, out, _ = _run(
+        capsys, "train", "--epochs", "1", "--optimizer", "Adam", "--out", tmp_path
+    )
+    assert status == 0
+    assert "epochs" not in out and ", 1 epoch\n" in out and "\n1 epoch in " in out
+    assert json.loads((tmp_path / "history.json").read_text())["params"]["optimizer"] == "adam"
+
+
+def test_evaluate_reads_only_the_test_images(run_dir, monkeypatch, capsys):
+    def no_training_images(*args, **kwargs):
+        raise AssertionError("evaluate read the training images")
+
+    monkeypatch.setattr(mnist, "load_data", no_training_images)
+    status, out, _ = _run(capsys, "evaluate", run_dir / "model.keras")
+    assert status == 0 and out.startswith("Test accuracy: ")
+
+
+def test_license_ships_with_the_package():
+    import tomllib
+
+    text = (ROOT / "LICENSE").read_text()
+    assert text.startswith("MIT License") and "Copyright (c) 2026 the chainrule authors" in text
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["license-files"] == ["LICENSE"]
+
+
+def _bounded(read, path, limit=50e6):
+    """`read(path)`'s error, checking that it allocated less than `limit` bytes."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(images.ImageFormatError) as info:
+            read(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < limit, peak
+    return str(info.value)
+
+
+def _png_header(width, height):
+    """The chunks of a PNG that declare width x height 8-bit grayscale pixels, but hold none."""
+    import struct
+    import zlib
+
+    def chunk(kind, body):
+        return (
+            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        )
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return PNG_SIGNATURE + chunk(b"IHDR", ihdr) + chunk(b"IDAT", b"")
+
+
+def test_read_grayscale_refuses_what_is_not_a_regular_file(tmp_path):
+    fifo = tmp_path / "pipe.png"
+    os.mkfifo(fifo)  # opening it would wait forever for a writer
+    message = _bounded(images.read_grayscale, fifo)
+    assert message.startswith(f"{fifo} is not a regular file (a FIFO)")
+    message = _bounded(images.read_grayscale, "/dev/zero")
+    assert message.startswith("/dev/zero is not a regular file (a character device)")
+    message = _bounded(images.read_grayscale, tmp_path)
+    assert message.startswith(f"{tmp_path} is not a regular file (a directory)")
+
+
+def test_read_grayscale_bounds_pixels_and_bytes_before_reading(tmp_path):
+    png = tmp_path / "tall.png"
+    png.write_bytes(_png_header(1, 80_000_000))
+    message = _bounded(images.read_grayscale, png)
+    assert "1x80000000 = 80000000 pixels" in message and "50000000" in message
+    pgm = tmp_path / "huge.pgm"
+    pgm.write_bytes(b"P5 10000 10000 255\n\0")
+    message = _bounded(images.read_grayscale, pgm)
+    assert "10000x10000 = 100000000 pixels" in message and "50000000" in message
+    text = tmp_path / "huge_text.pgm"
+    text.write_bytes(b"P2 2000 2000 255\n0")
+    assert "plain-text PGM" in _bounded(images.read_grayscale, text)
+    sparse = tmp_path / "sparse.pgm"
+    with open(sparse, "wb") as file:  # a sparse file: no disk space, no memory
+        file.write(b"P5 1 1 255\n")
+        file.truncate(images.MAX_FILE_BYTES + 1)
+    assert "bytes" in _bounded(images.read_grayscale, sparse, limit=10e6)
+
+
+@pytest.mark.parametrize("size", [(400_000, 1), (1, 400_000)])
+def test_a_long_thin_image_is_resized_in_little_memory(tmp_path, size):
+    import tracemalloc
+
+    from PIL import Image
+
+    Image.new("L", size, 255).save(tmp_path / "thin.png")
+    tracemalloc.start()
+    try:
+        digit = images.to_mnist(images.read_grayscale(tmp_path / "thin.png"))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert digit.shape == (28, 28) and peak < 30e6, peak
+
+
+def test_predict_reports_a_hostile_file_in_one_line(run_dir, tmp_path, capsys):
+    fifo = tmp_path / "pipe.pgm"
+    os.mkfifo(fifo)
+    status, out, err = _run(capsys, "predict", run_dir / "model.keras", fifo)
+    assert status == 1 and out == ""
+    _one_line_error(err, f"{fifo} is not a regular file")

@@ -37,11 +37,13 @@ class ProgbarLogger(Callback):
             print(f"Epoch {epoch + 1}/{epochs}", flush=True)
         # Without a step count (a generator), an epoch is taken to be as long as the last one.
         self.bar = Progbar(self.params.get("steps") or self.seen, verbose=self.verbose)
+        self.seen = 0
 
     def on_train_batch_end(self, batch, logs=None):
         self.seen = batch + 1
         self.bar.update(self.seen, logs or {})
 
     def on_epoch_end(self, epoch, logs=None):
+        # An epoch stopped early (stop_training, Ctrl-C) ends the bar where it stopped, 1230/1875.
         self.bar.target = self.bar.target or self.seen
-        self.bar.update(self.bar.target, logs or {}, finalize=True)
+        self.bar.update(self.seen, logs or {}, finalize=True)

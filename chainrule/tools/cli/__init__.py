@@ -1,8 +1,8 @@
 """The `chainrule` command: train the article's network on MNIST, evaluate it, read digits.
 
     chainrule train [--epochs 10] [--batch-size 32] [--learning-rate η] [--optimizer sgd]
-                    [--hidden 10] [--seed N] [--validation-split 0] [--out DIR] [--quiet]
-                    [--explain]
+                    [--hidden 10] [--seed N] [--validation-split 0] [--out DIR] [--overwrite]
+                    [--quiet] [--explain]
     chainrule evaluate MODEL
     chainrule predict MODEL IMAGE [IMAGE ...]
     chainrule explain [--tiny | --model MODEL] [--batch-size 32] [--samples 8] [--seed 0]
@@ -10,8 +10,9 @@
 `train` fits  x (784,) -> Dense(h, relu) -> ... -> Dense(10, softmax)  to the 60,000 MNIST
 training images with Keras's defaults (SGD with η = 0.01, batches of 32, 10 epochs, categorical
 cross-entropy on one-hot labels, pixels scaled to [0, 1]), prints the test loss and accuracy, and
-writes the model, its history and a plot of it. Bad input ends with one line on standard error
-and exit status 1 (2 for a malformed command line), never a traceback.
+writes the model, its history and a plot of it into a new folder (an existing one that holds files
+only with --overwrite). Bad input ends with one line on standard error and exit status 1 (2 for a
+malformed command line or an option's value that cannot work), never a traceback.
 
 This module holds the argument parser and `main`; each command lives in a module of its own
 (`train`, `classify` for evaluate and predict, `explain`), on top of `arguments` (checking the
@@ -23,10 +24,13 @@ import sys
 from pathlib import Path
 
 from ...keras.optimizers import OPTIMIZERS
+from ...version import __version__
 from .arguments import (
     EXIT_ERROR,
     EXIT_INTERRUPTED,
+    EXIT_USAGE,
     CommandError,
+    UsageError,
     fraction,
     layer_sizes,
     positive_float,
@@ -51,6 +55,7 @@ def build_parser():
         prog="chainrule",
         description="Train, evaluate and use a digit classifier on MNIST with chainrule.",
     )
+    parser.add_argument("--version", action="version", version=f"chainrule {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     train = commands.add_parser(
@@ -59,7 +64,8 @@ def build_parser():
         description="Train x(784) -> Dense(relu) ... -> Dense(10, softmax) on the 60,000 MNIST "
         "training images with Keras's defaults, print the test loss and accuracy, and write "
         "model.keras, history.csv, history.json and training.png. Ctrl-C stops after the current "
-        "batch and still writes them (exit status 130).",
+        "batch and still writes them, with only the completed epochs in history.csv (exit status "
+        "130). A NaN or infinite loss ends training with an error and writes nothing.",
     )
     train.add_argument(
         "--epochs", type=positive_int, default=10, help="passes over the data (default 10)"
@@ -79,6 +85,7 @@ def build_parser():
     )
     train.add_argument(
         "--optimizer",
+        type=str.lower,  # any case, as keras.optimizers.get takes it
         choices=sorted(OPTIMIZERS),
         default="sgd",
         metavar="NAME",
@@ -108,7 +115,13 @@ def build_parser():
         type=Path,
         default=None,
         metavar="DIR",
-        help="where to write the results (default runs/<date-time>/)",
+        help="where to write the results: a new or empty folder (default runs/<date-time>/, "
+        "with -2, -3, ... added if that exists)",
+    )
+    train.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="write into an --out folder that already holds files, replacing an earlier run's",
     )
     train.add_argument(
         "--quiet",
@@ -195,6 +208,12 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
+    except UsageError as err:
+        print(
+            f"chainrule {args.command}: error: {err} (see chainrule {args.command} --help)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     except CommandError as err:
         print(f"chainrule {args.command}: error: {err}", file=sys.stderr)
         return EXIT_ERROR

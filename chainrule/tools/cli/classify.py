@@ -12,7 +12,7 @@ from .digits import NUM_CLASSES, PIXELS
 def evaluate_command(args):
     """`chainrule evaluate MODEL`: test accuracy and confusion matrix on MNIST's test images."""
     model = digits.read_model(args.model)
-    _, (x_test, y_test) = digits.mnist()
+    x_test, y_test = digits.mnist_test()
     predicted = _probabilities(model, x_test).argmax(axis=1)
     matrix = confusion_matrix(y_test, predicted, NUM_CLASSES)
     correct = int(np.trace(matrix))

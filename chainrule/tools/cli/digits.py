@@ -14,11 +14,17 @@ PIXELS = 28 * 28
 
 def mnist():
     """MNIST as Keras's example prepares it: (n, 784) float32 pixels in [0, 1], uint8 labels."""
-    (x_train, y_train), (x_test, y_test) = mnist_dataset.load_data()
-    return (
-        (x_train.reshape(-1, PIXELS).astype(np.float32) / 255, y_train),
-        (x_test.reshape(-1, PIXELS).astype(np.float32) / 255, y_test),
-    )
+    train, test = mnist_dataset.load_data()
+    return _prepared(*train), _prepared(*test)
+
+
+def mnist_test():
+    """MNIST's 10,000 test digits alone, prepared as by `mnist()`."""
+    return _prepared(*mnist_dataset.load_test_data())
+
+
+def _prepared(images, labels):
+    return images.reshape(-1, PIXELS).astype(np.float32) / 255, labels
 
 
 def dense_network(hidden):

@@ -1,16 +1,22 @@
 """`chainrule train`: fit the article's network to MNIST, report the test results, and write the
 run's files (model, history, plots), stopping cleanly on Ctrl-C."""
 
+import contextlib
 import csv
 import io
+import itertools
 import json
+import math
 import os
 import signal
 import sys
 import tempfile
 import threading
 import time
+import warnings
 from pathlib import Path
+
+import numpy as np
 
 from ...keras.callbacks import Callback, GradientFlow
 from ...keras.optimizers import OPTIMIZERS
@@ -18,7 +24,7 @@ from ...keras.saving import atomic_write
 from ...keras.utils import set_random_seed, to_categorical
 from ..plot import plot_gradient_flow, plot_history
 from . import digits
-from .arguments import EXIT_INTERRUPTED, CommandError
+from .arguments import EXIT_INTERRUPTED, CommandError, UsageError, plural
 from .digits import NUM_CLASSES, PIXELS
 
 
@@ -74,12 +80,44 @@ class StopOnInterrupt(Callback):
             self._previous = None
 
 
+MAX_WEIGHTS = 2**28  # 1 GiB of float32 weights; training holds several times that
+
+
+class StopOnDivergence(Callback):
+    """Stop training at the first batch whose loss is NaN or infinite, as TerminateOnNaN does,
+    and remember where.
+
+    Attributes:
+        diverged: None, or (epoch, batch, loss), counted from 1, of the first such batch.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.diverged = None
+        self._epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch + 1
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if self.diverged is None and loss is not None and not math.isfinite(loss):
+            self.diverged = (self._epoch, batch + 1, loss)
+            self.model.stop_training = True
+
+
 def train_command(args):
-    """`chainrule train`: fit, report the test results, write the run's files."""
+    """`chainrule train`: check the options, fit, report the test results, write the run's
+    files. No folder is made before every option has been checked against the others and the
+    data."""
+    _check_model_size(args.hidden)
+    _check_out(args.out, args.overwrite)
+    (x_train, y_train), (x_test, y_test) = digits.mnist()
+    _check_validation_split(args.validation_split, len(x_train), args.batch_size)
+    existed = args.out is not None and args.out.exists()
     out = _output_folder(args.out)
     if args.seed is not None:
         set_random_seed(args.seed)
-    (x_train, y_train), (x_test, y_test) = digits.mnist()
     model = digits.dense_network(args.hidden)
     rate = {} if args.learning_rate is None else {"learning_rate": args.learning_rate}
     optimizer = OPTIMIZERS[args.optimizer](**rate)
@@ -95,12 +133,12 @@ def train_command(args):
     if not args.quiet:
         print(
             f"MNIST: {len(x_train)} training and {len(x_test)} test images; model {described}, "
-            f"{args.epochs} epochs",
+            f"{plural(args.epochs, 'epoch')}",
             flush=True,
         )
 
-    stopper = StopOnInterrupt()
-    callbacks = [stopper]
+    stopper, divergence = StopOnInterrupt(), StopOnDivergence()
+    callbacks = [stopper, divergence]
     flow = None
     if args.explain:
         fitted = int(len(x_train) * (1 - args.validation_split))
@@ -110,19 +148,25 @@ def train_command(args):
         )
         callbacks.append(flow)
     start = time.perf_counter()
-    history = model.fit(
-        x_train,
-        to_categorical(y_train, NUM_CLASSES),
-        batch_size=args.batch_size,
-        epochs=args.epochs,
-        validation_split=args.validation_split,
-        verbose=verbose,
-        callbacks=callbacks,
-    )
+    with warnings.catch_warnings():
+        # Overflow and a NaN loss are reported below, in one line, by StopOnDivergence.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        history = model.fit(
+            x_train,
+            to_categorical(y_train, NUM_CLASSES),
+            batch_size=args.batch_size,
+            epochs=args.epochs,
+            validation_split=args.validation_split,
+            verbose=verbose,
+            callbacks=callbacks,
+        )
     seconds = time.perf_counter() - start
+    _refuse_divergence(divergence.diverged, model, optimizer, out, existed)
+    partial = _partial_epoch(stopper, history)
     if stopper.interrupted:
         epoch, batch = stopper.interrupted
-        print(f"Stopped by Ctrl-C after batch {batch} of epoch {epoch}; results so far:")
+        steps = stopper.params.get("steps")
+        print(f"Stopped by Ctrl-C after batch {batch} of {steps} of epoch {epoch}; results so far:")
     test_loss, test_accuracy = model.evaluate(
         x_test, to_categorical(y_test, NUM_CLASSES), batch_size=args.batch_size, verbose=verbose
     )
@@ -145,28 +189,78 @@ def train_command(args):
         "interrupted": stopper.interrupted is not None,
         "seconds": round(seconds, 3),
     }
+    if partial is not None:
+        record["partial_epoch"] = partial
     title = f"MNIST: {described}; test accuracy {test_accuracy:.4f}"
     written = _write_run(out, model, record, title, flow)
-    print(
-        f"{len(history.epoch)} epochs in {seconds:.1f} s; wrote {', '.join(written)} "
-        f"in {out}{os.sep}"
-    )
+    trained = plural(len(history.epoch), "epoch")
+    if partial is not None:
+        trained += f" and {partial['batches']} of {partial['steps']} batches"
+    print(f"{trained} in {seconds:.1f} s; wrote {', '.join(written)} in {out}{os.sep}")
     return EXIT_INTERRUPTED if stopper.interrupted else 0
 
 
-def _output_folder(out):
-    """Create the run's folder (default runs/<date-time>, made unique) and check it is writable."""
-    if out is None:
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        for suffix in [""] + [f"-{n}" for n in range(2, 100)]:
-            candidate = Path("runs") / f"{stamp}{suffix}"
-            if not candidate.exists():
-                out = candidate
-                break
-    if out.exists() and not out.is_dir():
+def _check_model_size(hidden):
+    """Refuse layer sizes whose weights would not fit in memory, before anything is allocated."""
+    sizes = [PIXELS, *hidden, NUM_CLASSES]
+    weights = sum((n_in + 1) * n_out for n_in, n_out in zip(sizes, sizes[1:]))
+    if weights > MAX_WEIGHTS:
+        raise UsageError(
+            "--hidden",
+            f"{','.join(map(str, hidden))} makes a model of {weights:,} weights "
+            f"({weights * 4 / 2**30:.1f} GiB as float32); at most {MAX_WEIGHTS:,} (1 GiB) are "
+            "allowed, since training needs several times that in memory: use smaller layers, "
+            "such as 128,64",
+        )
+
+
+def _check_validation_split(split, samples, batch_size):
+    """Refuse a --validation-split that leaves less than a batch to train on, or holds out
+    nothing; `fit` splits off the last floor(n (1 - split)) samples, as computed here."""
+    if not split:
+        return
+    fitted = int(math.floor(samples * (1.0 - split)))
+    if fitted == samples:
+        raise UsageError(
+            "--validation-split",
+            f"{split:g} holds out none of the {samples} training images; use 0 for no "
+            "validation or a larger fraction, such as 0.1",
+        )
+    if fitted < batch_size:
+        raise UsageError(
+            "--validation-split",
+            f"{split:g} leaves {fitted} of the {samples} training images to train on, fewer "
+            f"than one batch of {batch_size}; use a smaller fraction, such as 0.1",
+        )
+
+
+def _check_out(out, overwrite):
+    """Refuse an --out that is a file, or a folder holding files unless `overwrite`; create
+    nothing."""
+    if out is None or not out.exists():
+        return
+    if not out.is_dir():
         raise CommandError(f"--out {out} is a file; pass --out with a folder to write results in")
     try:
-        out.mkdir(parents=True, exist_ok=True)
+        taken = not overwrite and any(out.iterdir())
+    except OSError as err:
+        raise CommandError(f"cannot read --out {out}: {err.strerror or err}") from None
+    if taken:
+        raise CommandError(
+            f"--out {out} already holds files (an earlier run?); pass --overwrite to replace "
+            "them, or choose another folder with --out"
+        )
+
+
+def _output_folder(out):
+    """Create the run's folder and check it is writable. The default, runs/<date-time>, is
+    always a new folder: -2, -3, ... is added to a name that exists, and each is claimed with
+    one mkdir, so that two runs started in the same second never share a folder."""
+    try:
+        if out is None:
+            out = _new_run_folder(Path("runs"), time.strftime("%Y%m%d-%H%M%S"))
+        else:
+            out.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=out):
             pass
     except OSError as err:
@@ -175,6 +269,53 @@ def _output_folder(out):
             "folder you can write to"
         ) from None
     return out
+
+
+def _new_run_folder(parent, stamp):
+    parent.mkdir(parents=True, exist_ok=True)
+    for number in itertools.count(1):
+        folder = parent / (stamp if number == 1 else f"{stamp}-{number}")
+        try:
+            folder.mkdir()
+            return folder
+        except FileExistsError:
+            continue
+
+
+def _refuse_divergence(diverged, model, optimizer, out, existed):
+    """End the command if the loss or the weights became NaN or infinite: nothing is written
+    (an earlier run's files in `out` stay as they were), and a folder made for this run is
+    removed."""
+    if diverged is None and all(np.isfinite(weight).all() for weight in model.get_weights()):
+        return
+    if not existed:
+        with contextlib.suppress(OSError):
+            out.rmdir()  # empty: nothing was written yet
+    where = (
+        "the weights became NaN or infinite"
+        if diverged is None
+        else f"the loss became {diverged[2]} at batch {diverged[1]} of epoch {diverged[0]}"
+    )
+    raise CommandError(
+        f"training diverged: {where} (--learning-rate {float(optimizer.learning_rate):g}); "
+        "no files were written: lower the learning rate with --learning-rate"
+    )
+
+
+def _partial_epoch(stopper, history):
+    """Take the epoch that Ctrl-C cut short out of `history`, as Keras's CSVLogger would never
+    have written it, and return it as {"epoch", "batches", "steps", "logs"} (None if Ctrl-C
+    came at an epoch's end, or never)."""
+    steps = stopper.params.get("steps") if stopper.params else None
+    if not stopper.interrupted or not history.epoch or stopper.interrupted[1] == steps:
+        return None
+    logs = {key: values.pop() for key, values in history.history.items()}
+    return {
+        "epoch": history.epoch.pop(),
+        "batches": stopper.interrupted[1],
+        "steps": steps,
+        "logs": logs,
+    }
 
 
 def _write_run(out, model, record, title, flow=None):
