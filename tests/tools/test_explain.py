@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import chainrule
-from chainrule import random
+from chainrule import ops, random
 from chainrule.engine import Tensor
 from chainrule.keras import Sequential
 from chainrule.keras import layers as L
@@ -371,6 +371,87 @@ def test_cli_explain_exits_1_on_disagreement(capsys, monkeypatch):
         warnings.simplefilter("ignore", RuntimeWarning)
         status, out, _ = _run(capsys, "explain", "--tiny")
     assert status == 1 and "DISAGREEMENT" in out
+
+
+# ----- confident trained models: no false alarms, real errors still caught --------------------
+_TRAINED = {}
+
+
+def _readme_model(optimizer, seed):
+    """The README's `chainrule train --seed S` network, trained 10 epochs on MNIST (cached): its
+    predictions are confident, with probabilities within 1e-5 of 0 and 1e-7 of 1."""
+    if (optimizer, seed) not in _TRAINED:
+        (x, labels), _ = cli.digits.mnist()
+        set_random_seed(seed)
+        model = cli.digits.dense_network((10,))
+        model.compile(optimizer=optimizer, loss="categorical_crossentropy")
+        model.fit(x, to_categorical(labels, 10), epochs=10, verbose=0)
+        _TRAINED[optimizer, seed] = model
+    return _TRAINED[optimizer, seed]
+
+
+def _first_digits(n=32):
+    (x, labels), _ = cli.digits.mnist()
+    return x[:n], to_categorical(labels[:n], 10)
+
+
+def _false_alarms(model, seeds):
+    x, y = _first_digits()
+    found = {}
+    for seed in seeds:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # a disagreement, or numpy's, raises
+            report = chainrule.explain(model, x, y, seed=seed, verbose=False)
+        if not report.agrees:
+            found[seed] = report.disagreements
+    return found
+
+
+@pytest.mark.parametrize("optimizer, seed", [("sgd", 1), ("adam", 3)])
+def test_confident_models_get_no_false_disagreement(optimizer, seed):
+    """Explain seeds 0-7 pick entries of dL/dŷ at probabilities within a step of 0 (seed 1 did,
+    where ŷ - h < 0), and the Adam model's labels have probabilities that Keras clips at 1 - 1e-7,
+    where the loss is flat."""
+    assert _false_alarms(_readme_model(optimizer, seed), range(8)) == {}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_confident_models_get_no_false_disagreement_over_50_seeds(optimizer):
+    for seed in (1, 2, 3):
+        assert _false_alarms(_readme_model(optimizer, seed), range(50)) == {}, seed
+
+
+def test_cli_explain_of_a_trained_model_agrees_without_warnings(capsys, tmp_path):
+    from chainrule.keras.models import Model
+
+    if not hasattr(Model, "save"):
+        pytest.skip("saving models is not available")
+    _readme_model("sgd", 1).save(tmp_path / "model.keras")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        status, out, err = _run(capsys, "explain", "--model", tmp_path / "model.keras", "--seed", 1)
+    assert status == 0 and err == "" and caught == []
+    assert "agree three ways" in out and "DISAGREE" not in out
+
+
+def test_a_wrong_engine_derivative_is_still_caught_on_a_trained_model(capsys, monkeypatch):
+    """dL/dW off by 1 % in the engine's VJP of linear: a real error, reported and exit 1."""
+    model = _readme_model("sgd", 1)
+    right = ops.linear.vjps[1]
+    monkeypatch.setitem(ops.linear.vjps, 1, lambda *args: 1.01 * right(*args))
+    x, y = _first_digits()
+    with pytest.warns(RuntimeWarning, match="disagree"):
+        report = chainrule.explain(model, x, y, seed=1, verbose=False)
+    assert any(name.startswith("dL/dW_2 ") for name in report.disagreements)
+    wrong = report.gradient("dL/dW_2")
+    assert wrong.textbook_error > 1e-3 and wrong.numeric_error > 1e-3
+    monkeypatch.setattr(cli.digits, "read_model", lambda path: model)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        status, out, err = _run(capsys, "explain", "--model", "trained.keras", "--seed", 1)
+    assert status == 1 and "DISAGREEMENT" in out
+    assert err == "" and caught == []  # the report says it in words, not a raw warning above it
 
 
 # ----- gradient flow ------------------------------------------------------------------------------

@@ -45,15 +45,29 @@ def _blocks(report, matrices):
     blocks += _backward_blocks(report, matrices)
     blocks += _update_blocks(report, matrices)
     blocks += [("text", note, "dim") for note in report.notes]
-    if any(g.kinks for step in report.backward for g in step.gradients):
+    factors = [g for step in report.backward for g in step.gradients]
+    if any(g.kinks for g in factors):
         blocks.append(
             (
                 "text",
                 (
-                    "Entries at a ReLU kink: there a perturbation ±h changes the sign "
-                    "of a pre-activation z, and ReLU has no derivative at z = 0 (the "
-                    "textbook and the engine take relu'(0) = 0, as Keras does), so "
-                    "finite differences are not compared there."
+                    "Entries not checked, at a kink or bound: there every step ±h tried "
+                    "crosses a ReLU kink, changing the sign of a pre-activation z, and ReLU has "
+                    "no derivative at z = 0 (the textbook and the engine take relu'(0) = 0, as "
+                    "Keras does), or the differences never settle as h shrinks, so finite "
+                    "differences are not compared there."
+                ),
+                "dim",
+            )
+        )
+    if any(g.one_sided_count for g in factors):
+        blocks.append(
+            (
+                "text",
+                (
+                    "One-sided entries lie within a step of a bound of the loss's domain (a "
+                    "probability near 0 or 1): their differences (4 L(v ± h) - 3 L(v) - "
+                    "L(v ± 2h)) / ±2h stay on the side inside it."
                 ),
                 "dim",
             )
@@ -196,8 +210,9 @@ def _backward_blocks(report, matrices):
     for step in report.backward:
         rows, styles = [], []
         for g in step.gradients:
-            kinks = f", {g.kinks} at a ReLU kink" if g.kinks else ""
-            numeric = f"{_error(g.numeric_error)} ({len(g.sample) - g.kinks}{kinks})"
+            kinks = f", {g.kinks} not checked: at a kink or bound" if g.kinks else ""
+            sided = f", {g.one_sided_count} one-sided" if g.one_sided_count else ""
+            numeric = f"{_error(g.numeric_error)} ({len(g.sample) - g.kinks}{sided}{kinks})"
             rows.append(
                 [
                     g.name,

@@ -23,8 +23,13 @@ class Gradient:
         shape: its shape.
         textbook, engine: the full arrays, or None where that way does not apply.
         sample: the flat indices at which finite differences were taken.
-        numeric: the finite differences at those indices; nan where the perturbation ±h crossed
-            a ReLU kink (a pre-activation changed sign), where the derivative is undefined.
+        numeric: the finite differences at those indices; nan where the entry sits at a kink
+            or a bound (every step ±h tried crossed a ReLU kink, changing the sign of a
+            pre-activation, or the differences at h and h/4 never agreed), where the
+            derivative is undefined.
+        one_sided: for each of those indices, whether its difference was taken on one side
+            only, away from a bound of the loss's domain within a step (a probability near 0
+            or 1).
         textbook_error: max relative error, textbook against engine.
         numeric_error: max relative error, finite differences against the engine (against the
             textbook where the engine does not apply).
@@ -38,14 +43,20 @@ class Gradient:
     engine: np.ndarray = None
     sample: np.ndarray = None
     numeric: np.ndarray = None
+    one_sided: np.ndarray = None
     textbook_error: float = None
     numeric_error: float = None
     agrees: bool = True
 
     @property
     def kinks(self):
-        """How many sampled entries were skipped at a ReLU kink."""
+        """How many sampled entries were not checked, at a kink or bound."""
         return int(np.isnan(self.numeric).sum())
+
+    @property
+    def one_sided_count(self):
+        """How many sampled entries were checked by one-sided differences, near a bound."""
+        return 0 if self.one_sided is None else int(self.one_sided.sum())
 
     @property
     def value(self):

@@ -19,7 +19,7 @@ from ...keras.models import Sequential
 from ...variables import Variable
 from .finite_differences import Checker, local_differences
 from .report import BackwardStep, Explanation, ForwardStep, LossStep, UpdateStep
-from .textbook import ACTIVATIONS, loss_gradient
+from .textbook import ACTIVATIONS, loss_gradient, prediction_bounds
 
 
 def explain(model, x, y, samples=8, step=1e-5, tolerance=1e-6, seed=0, verbose=True):
@@ -287,7 +287,11 @@ class _Run:
             formula or "dL/dŷ",
             upstream_textbook,
             np.zeros_like(values) if engine is None else engine.numpy(),
-            checker.differences(values, lambda: (float(self.loss_of(_leaf(values)).item()), ())),
+            checker.differences(
+                values,
+                lambda: (float(self.loss_of(_leaf(values)).item()), ()),
+                prediction_bounds(self.loss_object),
+            ),
         )
         steps = []
         textbook_a = self._textbook_forward()

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...keras.losses import EPSILON
+
 
 def _sigmoid(z):
     return 1 / (1 + np.exp(-z))
@@ -69,6 +71,25 @@ ACTIVATIONS = {
 """The activations with a textbook derivative, by their Keras names."""
 
 
+def _unclipped(p):
+    """1 where Keras's clip of a probability to [ε, 1 - ε] lets p through, else 0."""
+    return ((p >= EPSILON) & (p <= 1 - EPSILON)).astype(np.float64)
+
+
+def prediction_bounds(loss):
+    """The domain of the compiled loss in each entry of ŷ: (0, 1) for a cross-entropy on
+    probabilities, where log ŷ is taken, else unbounded."""
+    fn = getattr(loss, "fn", None)
+    probabilities = getattr(fn, "__module__", None) == "chainrule.keras.losses" and fn.__name__ in (
+        "categorical_crossentropy",
+        "sparse_categorical_crossentropy",
+        "binary_crossentropy",
+    )
+    if probabilities and not loss.fn_kwargs.get("from_logits"):
+        return 0.0, 1.0
+    return -np.inf, np.inf
+
+
 def loss_gradient(loss, y, y_hat, output_activation):
     """The textbook gradient of the compiled loss: (dL/dŷ, its formula, fused), or None.
 
@@ -100,7 +121,12 @@ def loss_gradient(loss, y, y_hat, output_activation):
         total = y.sum(axis=1, keepdims=True)  # 1 for one-hot labels
         if options.get("from_logits"):
             return (_softmax(y_hat) * total - y) / n, "dL/dŷ = (softmax(ŷ) - y) / n", None
-        upstream = -(y / y_hat - total / y_hat.sum(axis=1, keepdims=True)) / n
+        # Keras clips the probabilities ŷ / Σŷ to [ε, 1 - ε]: a clipped one no longer depends
+        # on ŷ, so its label drops out of the derivative (a confident model's does, p > 1 - ε)
+        mass = y_hat.sum(axis=1, keepdims=True)
+        live = y * _unclipped(y_hat / mass)  # nonzero only where ŷ ≥ ε Σŷ > 0
+        ratio = np.divide(live, y_hat, out=np.zeros_like(live), where=live != 0)
+        upstream = -(ratio - live.sum(axis=1, keepdims=True) / mass) / n
         fused = None
         if output_activation == "softmax":
             fused = (y_hat * total - y) / n, "(ŷ - y) / n"
@@ -109,7 +135,8 @@ def loss_gradient(loss, y, y_hat, output_activation):
         y = y * (1 - smoothing) + smoothing / 2
         if options.get("from_logits"):
             return (_sigmoid(y_hat) - y) / (n * k), "dL/dŷ = (sigmoid(ŷ) - y) / (n k)", None
-        upstream = (y_hat - y) / (y_hat * (1 - y_hat) * n * k)
+        p = np.clip(y_hat, EPSILON, 1 - EPSILON)  # as Keras; ŷ itself where unclipped
+        upstream = _unclipped(y_hat) * (y_hat - y) / (p * (1 - p) * n * k)
         fused = None
         if output_activation == "sigmoid":
             fused = (y_hat - y) / (n * k), "(ŷ - y) / (n k)"
