@@ -9,6 +9,7 @@ import importlib
 import io
 import re
 import sys
+import tracemalloc
 import warnings
 
 import numpy as np
@@ -335,6 +336,18 @@ def test_cli_explain_mnist_runs_and_exits_0(capsys):
     assert status == 0, err
     assert "on a batch of 8 samples" in out and "(784, 10)" in out
     assert "W_1 =" not in out  # the matrices are too large to print
+
+
+def test_cli_explain_prepares_only_the_batch_it_explains(capsys):
+    """The 32 digits explained are made float, not the 60,000 training images (188 MB)."""
+    tracemalloc.start()
+    try:
+        status, out, err = _run(capsys, "explain", "--batch-size", "32", "--samples", "4")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert status == 0, err
+    assert peak < 120e6, f"explain allocated {peak / 1e6:.0f} MB at its peak"
 
 
 def test_cli_explain_model_file(capsys, tmp_path):

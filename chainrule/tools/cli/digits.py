@@ -18,6 +18,13 @@ def mnist():
     return _prepared(*train), _prepared(*test)
 
 
+def mnist_training_batch(size):
+    """MNIST's first `size` training digits, prepared as by `mnist()` (the other digits stay
+    uint8: no float copy of the whole set is made)."""
+    (images, labels), _ = mnist_dataset.load_data()
+    return _prepared(images[:size], labels[:size])
+
+
 def mnist_test():
     """MNIST's 10,000 test digits alone, prepared as by `mnist()`."""
     return _prepared(*mnist_dataset.load_test_data())

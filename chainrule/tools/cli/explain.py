@@ -60,8 +60,7 @@ def _mnist_problem(path, batch_size):
         model.compile(optimizer="sgd", loss="categorical_crossentropy")
     else:
         model = digits.read_model(path)
-    (x_train, y_train), _ = digits.mnist()
-    x, labels = x_train[:batch_size], y_train[:batch_size]
+    x, labels = digits.mnist_training_batch(batch_size)
     if path is None:
         return model, x, to_categorical(labels, NUM_CLASSES)
     if not getattr(model, "compiled", False) or getattr(model, "_loss_object", None) is None:
