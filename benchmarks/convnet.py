@@ -176,7 +176,12 @@ def train_one(args):
 
 
 def compare(args):
-    from run import child_environment, describe_machine, python_of, run_child, summarize
+    from run import (
+        busy_processes,
+        child_environment,
+        describe_machine,
+        summarize,
+    )
 
     env = child_environment(args.unset_openblas_env)
     systems = ["chainrule"] + [p for p in PEERS if p in args.peers]
@@ -191,6 +196,37 @@ def compare(args):
     )
     records = {system: [] for system in systems}
     notes = {}
+    with busy_processes(args.load):
+        _measure(args, systems, env, records, notes)
+    summaries = {s: summarize(r) for s, r in records.items() if r}
+    print()
+    print(convnet_table(summaries, systems, notes))
+    for summary in summaries.values():
+        if summary["backend"]:
+            details = ", ".join(f"{k} {v}" for k, v in summary["backend"].items())
+            print(f"\n{summary['name']}: {details}", end="")
+    print()
+    chainrule, tf = summaries.get("chainrule"), summaries.get("tf")
+    if chainrule and tf:
+        ratio = chainrule["seconds"] / tf["seconds"]
+        print(
+            f"\ntarget: chainrule s/epoch <= 1.25 x Keras-TensorFlow's: {ratio:.2f} x, "
+            f"{'met' if ratio <= 1.25 else 'MISSED'}"
+        )
+    if chainrule:
+        print(
+            f"target: chainrule peak RSS < 1500 MB: {chainrule['rss']:.0f} MB, "
+            f"{'met' if chainrule['rss'] < 1500 else 'MISSED'}"
+        )
+    if args.json:
+        Path(args.json).write_text(json.dumps({"records": records, "notes": notes}, indent=1))
+
+
+def _measure(args, systems, env, records, notes):
+    """Run every system ``args.repeat`` times, each in a child process of its own, adding each
+    run's record to ``records`` (or why it did not run to ``notes``)."""
+    from run import python_of, run_child
+
     for seed in range(args.repeat):
         for system in systems:
             if system in notes:
@@ -230,28 +266,6 @@ def compare(args):
                 f"{record['test_accuracy']:.4f}, peak RSS {record['peak_rss_mb']:.0f} MB",
                 flush=True,
             )
-    summaries = {s: summarize(r) for s, r in records.items() if r}
-    print()
-    print(convnet_table(summaries, systems, notes))
-    for summary in summaries.values():
-        if summary["backend"]:
-            details = ", ".join(f"{k} {v}" for k, v in summary["backend"].items())
-            print(f"\n{summary['name']}: {details}", end="")
-    print()
-    chainrule, tf = summaries.get("chainrule"), summaries.get("tf")
-    if chainrule and tf:
-        ratio = chainrule["seconds"] / tf["seconds"]
-        print(
-            f"\ntarget: chainrule s/epoch <= 1.25 x Keras-TensorFlow's: {ratio:.2f} x, "
-            f"{'met' if ratio <= 1.25 else 'MISSED'}"
-        )
-    if chainrule:
-        print(
-            f"target: chainrule peak RSS < 1500 MB: {chainrule['rss']:.0f} MB, "
-            f"{'met' if chainrule['rss'] < 1500 else 'MISSED'}"
-        )
-    if args.json:
-        Path(args.json).write_text(json.dumps({"records": records, "notes": notes}, indent=1))
 
 
 def convnet_table(summaries, systems, notes):
@@ -294,6 +308,12 @@ def parse_args():
         "--unset-openblas-env",
         action="store_true",
         help="remove OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE from the children",
+    )
+    parser.add_argument(
+        "--load",
+        type=int,
+        default=0,
+        help="keep N busy processes on the CPUs while measuring (default 0)",
     )
     parser.add_argument("--json", help="also write every run's raw record to this file")
     parser.add_argument("--system", choices=sorted(RUNNERS), help=argparse.SUPPRESS)
