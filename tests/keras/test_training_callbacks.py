@@ -3,6 +3,7 @@ and restores the best weights, ReduceLROnPlateau, LearningRateScheduler, Termina
 CSVLogger and LambdaCallback, and the warnings and errors a user sees."""
 
 import csv
+import types
 import warnings
 
 import numpy as np
@@ -216,3 +217,15 @@ def test_progress_bar_shows_the_batch_where_training_stopped(capsys):
     tiny_model().fit(x, y, batch_size=8, epochs=1, verbose=1, callbacks=[stopper])
     out = capsys.readouterr().out
     assert out.startswith(" 3/10 ━") and "10/10" not in out
+
+
+def test_the_callbacks_package_exposes_its_classes_not_other_modules():
+    public = {name: getattr(callbacks, name) for name in dir(callbacks) if not name.startswith("_")}
+    foreign = [
+        name
+        for name, value in public.items()
+        if isinstance(value, types.ModuleType) and not value.__name__.startswith(callbacks.__name__)
+    ]
+    assert not foreign  # no os, json or np beside the classes
+    assert set(callbacks.__all__) <= set(public)
+    assert {"Callback", "EarlyStopping", "ModelCheckpoint", "TensorBoard"} <= set(callbacks.__all__)
