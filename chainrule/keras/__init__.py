@@ -3,9 +3,9 @@
 Layers compute with Tensor ops, so every gradient in a model comes from the autodiff engine.
 
 Each module imports only from the modules before it, in this order:
-registry, utils, progress -> activations, initializers, regularizers, constraints, optimizers,
-losses, metrics -> saving (configs and files; it finds layer and model classes in the registry,
-where they register as they are defined) -> layers -> callbacks -> models -> backend.
+registry, utils, progress, random -> activations, initializers, regularizers, constraints,
+optimizers, losses, metrics -> saving (configs and files; it finds layer and model classes in the
+registry, where they register as they are defined) -> layers -> callbacks -> models -> backend.
 """
 
 from . import (
@@ -19,6 +19,7 @@ from . import (
     metrics,
     models,
     optimizers,
+    random,
     regularizers,
     utils,
 )
