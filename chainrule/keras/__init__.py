@@ -4,8 +4,9 @@ Layers compute with Tensor ops, so every gradient in a model comes from the auto
 
 Each module imports only from the modules before it, in this order:
 registry, utils, progress, random -> activations, initializers, regularizers, constraints,
-optimizers, losses, metrics -> saving (configs and files; it finds layer and model classes in the
-registry, where they register as they are defined) -> layers -> callbacks -> models -> backend.
+variables, optimizers, losses, metrics -> saving (configs and files; it finds layer and model
+classes in the registry, where they register as they are defined) -> layers -> callbacks ->
+models -> backend.
 """
 
 from . import (
@@ -27,6 +28,7 @@ from .layers import Input
 from .layers.keras_tensor import KerasTensor
 from .models import Model, Sequential
 from .optimizers import schedules
+from .variables import Variable
 
 
 def __getattr__(name):

@@ -14,6 +14,7 @@ from .. import initializers as initializers_module
 from .. import regularizers as regularizers_module
 from ..saving.serialization import deserialize_config, dtype_policy, serialize_keras_object
 from ..utils import snake_case
+from ..variables import Variable as KerasVariable
 from .keras_tensor import is_symbolic, passes_shape_through, symbolic_call
 
 _name_counts = {}
@@ -97,7 +98,9 @@ class Layer:
         shape = tuple(shape or ())
         dtype = np.dtype(dtype or self.dtype)
         initializer = initializers_module.get(initializer or "glorot_uniform")
-        variable = Variable(initializer(shape, dtype=dtype), trainable=trainable, name=name)
+        variable = KerasVariable(
+            initializer, shape=shape, dtype=dtype, trainable=trainable, name=name
+        )
         variable.path = f"{self.name}/{name}"
         variable.constraint = constraints_module.get(constraint)
         self._weights.append(variable)

@@ -1,6 +1,6 @@
 """Models: ``from chainrule.keras.models import Sequential``."""
 
+from ..saving import load_model, model_from_json
 from .functional import Functional
 from .model import Model
 from .sequential import Sequential
-from ..saving import load_model, model_from_json  # after Sequential, which saving imports

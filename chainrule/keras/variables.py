@@ -1,0 +1,72 @@
+"""``keras.Variable``: a variable made as Keras 3 makes one, from an initial value or from an
+initializer and a shape. Layers' weights (``add_weight``) are such variables too, so
+``isinstance(layer.kernel, keras.Variable)`` holds as in Keras."""
+
+import numpy as np
+
+from .. import variables
+from . import initializers as initializers_module
+
+
+class Variable(variables.Variable):
+    """A model's state: a mutable tensor that optimizers update when it is trainable.
+
+    Args:
+        initializer: the initial value (an array, a Tensor, a number), or an initializer (an
+            ``Initializer``, a callable ``(shape, dtype) -> array`` or its name, such as
+            ``"zeros"``), which then needs ``shape``.
+        shape: the variable's shape; required with an initializer, checked against a value.
+        dtype: the variable's dtype; float32 (Keras's ``floatx()``) by default.
+        trainable: whether optimizers update it and gradients are computed for it.
+        autocast, aggregation, synchronization: accepted as Keras accepts them; they change
+            nothing here (one device, one compute dtype).
+        name: the variable's name (default ``"variable"``).
+
+    Example::
+
+        w = keras.Variable(initializer="glorot_uniform", shape=(3, 2), name="kernel")
+        b = keras.Variable(np.zeros(2))       # float32, as Keras makes it
+
+    Raises:
+        ValueError: an initializer without ``shape``, or a value of another shape than
+            ``shape``.
+    """
+
+    __slots__ = ()
+
+    def __init__(
+        self,
+        initializer,
+        shape=None,
+        dtype=None,
+        trainable=True,
+        autocast=True,
+        aggregation="none",
+        synchronization="auto",
+        name=None,
+    ):
+        dtype = np.dtype(dtype or "float32")
+        if isinstance(initializer, str) or _is_initializer(initializer):
+            if shape is None:
+                raise ValueError(
+                    f"When creating a Variable from an initializer, the `shape` argument should "
+                    f"be specified. Received: initializer={initializer!r} and shape={shape}"
+                )
+            initializer = initializers_module.get(initializer)
+            value = initializer(tuple(shape), dtype=dtype)
+        else:
+            value = np.asarray(
+                initializer.numpy() if hasattr(initializer, "numpy") else initializer
+            )
+            if shape is not None and tuple(shape) != value.shape:
+                raise ValueError(
+                    f"Initial value has shape {value.shape}, but the variable's shape is "
+                    f"{tuple(shape)}. Pass a value of that shape, or leave `shape` out."
+                )
+        name = name or "variable"
+        super().__init__(value, trainable=trainable, name=name, dtype=dtype)
+
+
+def _is_initializer(value):
+    """True for an initializer (something called with a shape), False for a value."""
+    return callable(value) and not hasattr(value, "shape")
