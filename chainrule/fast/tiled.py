@@ -24,13 +24,12 @@ from ..ops.conv import (
     conv_geometry,
     convolve,
     kernel_from_groups,
-    kernel_gradient,
     product_buffer,
 )
 from ..ops.pooling import first_maxima, running_max
 from ..ops.windows import as_tuple, crop, padded_buffer
 from . import threads
-from .kernels import column_sums
+from .kernels import column_sums, kernel_gradient
 
 
 def tile(a, tiles):

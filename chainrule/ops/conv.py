@@ -23,8 +23,8 @@ is over the taps of the window, never over pixels or channels.
 The backward passes are primitives themselves (``conv2d_backprop_input``,
 ``conv2d_backprop_kernel``), each with its own VJPs, so that every VJP runs on Tensors and second
 derivatives come from the engine. Each op works image by image through a function of some images
-(:func:`convolve`, :func:`add_input_gradient`, :func:`kernel_gradient`), which
-:mod:`chainrule.fast` reuses to cut a batch over the cores.
+(:func:`convolve`, :func:`add_input_gradient`, :func:`kernel_gradient` and the im2col matrix
+of :func:`columns`), which :mod:`chainrule.fast` reuses to cut a batch over the cores.
 """
 
 from ..backend import xp_of
@@ -109,18 +109,6 @@ def columns(x, geo, groups, pixel_order=None, ones=False):
     r = views.ndim - 4  # the pixel axes: (n, i, j), or as many as pixel_order makes
     views = views.transpose(r, *range(r), r + 2, r + 3, r + 1)
     return views.reshape(groups, -1, kh * kw * (c // groups))
-
-
-def sum_of_products(a, b):
-    """a @ b for stacks of G matrices, (G, m, n) @ (G, n, k) -> (G, m, k), where the products
-    sum over a long axis n (N Ho Wo pixels) into a small result (a kernel's gradient).
-
-    With one group it is ``dot`` of the two matrices: NumPy's ``matmul`` runs such a product two
-    to three times slower while another thread runs one too; ``dot`` does not.
-    """
-    if a.shape[0] != 1:
-        return a @ b
-    return xp_of(a, b).dot(a[0], b[0])[None]
 
 
 def by_group(a, groups):
@@ -306,10 +294,10 @@ def conv2d_backprop_kernel(
     return kernel_from_groups(kernel_gradient(x, g, geo, groups), kernel_shape)
 
 
-def kernel_gradient(x, g, geo, groups, pixel_order=None):
+def kernel_gradient(x, g, geo, groups):
     """Xᵀ G over some images: (G, kh kw C/G, F/G), the kernel gradient's share of images x with
-    output gradient g (whose pixels are in ``pixel_order``, see :func:`columns`)."""
-    return sum_of_products(columns(x, geo, groups, pixel_order).mT, by_group(g, groups))
+    output gradient g, one product per group summing over their N Ho Wo pixels."""
+    return columns(x, geo, groups).mT @ by_group(g, groups)
 
 
 def kernel_from_groups(grad, kernel_shape):
