@@ -24,6 +24,14 @@ from pathlib import Path
 
 import numpy as np
 from common import CLASSES, EpochClock, load_mnist, write_result
+from run import (
+    busy_processes,
+    child_environment,
+    describe_machine,
+    python_of,
+    run_child,
+    summarize,
+)
 
 HERE = Path(__file__).resolve().parent
 BATCH_SIZE, VALIDATION_SPLIT, SAMPLES = 128, 0.1, 54000
@@ -176,13 +184,6 @@ def train_one(args):
 
 
 def compare(args):
-    from run import (
-        busy_processes,
-        child_environment,
-        describe_machine,
-        summarize,
-    )
-
     env = child_environment(args.unset_openblas_env)
     systems = ["chainrule"] + [p for p in PEERS if p in args.peers]
     print("# the keras-io Simple MNIST convnet\n")
@@ -225,8 +226,6 @@ def compare(args):
 def _measure(args, systems, env, records, notes):
     """Run every system ``args.repeat`` times, each in a child process of its own, adding each
     run's record to ``records`` (or why it did not run to ``notes``)."""
-    from run import python_of, run_child
-
     for seed in range(args.repeat):
         for system in systems:
             if system in notes:
