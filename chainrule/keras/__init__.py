@@ -3,8 +3,8 @@
 Layers compute with Tensor ops, so every gradient in a model comes from the autodiff engine.
 
 Each module imports only from the modules before it, in this order:
-registry, utils, progress, random -> activations, initializers, regularizers, constraints,
-variables, optimizers, losses, metrics -> saving (configs and files; it finds layer and model
+registry, utils, keras_tensor, ops, progress, random -> activations, initializers, regularizers,
+constraints, variables, optimizers, losses, metrics -> saving (configs and files; it finds layer and model
 classes in the registry, where they register as they are defined) -> layers -> callbacks ->
 models -> backend.
 """
@@ -19,13 +19,14 @@ from . import (
     losses,
     metrics,
     models,
+    ops,
     optimizers,
     random,
     regularizers,
     utils,
 )
+from .keras_tensor import KerasTensor
 from .layers import Input
-from .layers.keras_tensor import KerasTensor
 from .models import Model, Sequential
 from .optimizers import schedules
 from .variables import Variable

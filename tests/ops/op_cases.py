@@ -302,3 +302,18 @@ CASES.update(
         ],
     }
 )
+
+
+def _gather_area_cases():
+    """Add the cases kept in ``cases_<area>.py`` files next to this one, each a ``CASES`` dict."""
+    import importlib
+    from pathlib import Path
+
+    for path in sorted(Path(__file__).parent.glob("cases_*.py")):
+        area = importlib.import_module(path.stem).CASES
+        clash = set(area) & set(CASES)
+        assert not clash, f"{path.name} repeats cases for {sorted(clash)}"
+        CASES.update(area)
+
+
+_gather_area_cases()

@@ -283,7 +283,9 @@ def test_ctrl_c_stops_after_the_batch_and_still_writes(tmp_path):
     assert process.returncode == EXIT_INTERRUPTED, err
     assert "Traceback" not in err
     assert "Ctrl-C: stopping after this batch" in err
-    match = re.search(r"Stopped by Ctrl-C after batch (\d+) of 1875 of epoch (\d+); results so far:", out)
+    match = re.search(
+        r"Stopped by Ctrl-C after batch (\d+) of 1875 of epoch (\d+); results so far:", out
+    )
     batch, epoch = int(match.group(1)), int(match.group(2))
     assert 1 <= batch <= 1875 and 2 <= epoch < 40
     assert "Test accuracy: 0." in out

@@ -12,10 +12,10 @@ from ...variables import Variable
 from .. import constraints as constraints_module
 from .. import initializers as initializers_module
 from .. import regularizers as regularizers_module
+from ..keras_tensor import is_symbolic, passes_shape_through, symbolic_call
 from ..saving.serialization import deserialize_config, dtype_policy, serialize_keras_object
 from ..utils import snake_case
 from ..variables import Variable as KerasVariable
-from .keras_tensor import is_symbolic, passes_shape_through, symbolic_call
 
 _name_counts = {}
 

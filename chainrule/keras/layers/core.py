@@ -6,9 +6,9 @@ from .. import constraints as constraints_module
 from .. import initializers as initializers_module
 from .. import registry
 from .. import regularizers as regularizers_module
+from ..keras_tensor import KerasNode, KerasTensor
 from ..saving.serialization import serialize_keras_object
 from .base import Layer
-from .keras_tensor import KerasNode, KerasTensor
 
 
 @registry.serializable("keras.layers")

@@ -5,7 +5,7 @@
     outputs = keras.layers.Dense(10, name="predictions")(x)
     model = keras.Model(inputs=inputs, outputs=outputs)
 
-Each layer call on symbolic tensors recorded a :class:`~chainrule.keras.layers.keras_tensor.
+Each layer call on symbolic tensors recorded a :class:`~chainrule.keras.keras_tensor.
 KerasNode` (the layer, the tensors it read, the tensors it produced). The model keeps the nodes
 that lead from its inputs to its outputs, each after the nodes it reads from, and its ``call``
 runs them in that order on real tensors. Branches that split and join again (``Add``,
@@ -17,9 +17,9 @@ import numpy as np
 
 from ... import nest
 from ...engine import Tensor
+from ..keras_tensor import KerasTensor, is_symbolic, symbolic_call
 from ..layers.base import as_tensor
 from ..layers.core import InputLayer
-from ..layers.keras_tensor import KerasTensor, is_symbolic, symbolic_call
 from .model import Model
 from .summary import functional_rows
 

@@ -23,8 +23,8 @@ from .. import losses as losses_module
 from .. import metrics as metrics_module
 from .. import optimizers as optimizers_module
 from ..callbacks import CallbackList, History, ProgbarLogger
+from ..keras_tensor import is_shape
 from ..layers.base import Layer
-from ..layers.keras_tensor import is_shape
 from ..progress import Progbar
 from ..saving import keras_file
 from . import data

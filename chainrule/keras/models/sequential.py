@@ -1,9 +1,9 @@
 """Sequential: a plain stack of layers, each feeding the next."""
 
 from .. import registry
+from ..keras_tensor import KerasTensor, build_for
 from ..layers.base import Layer
 from ..layers.core import InputLayer
-from ..layers.keras_tensor import KerasTensor, build_for
 from ..saving.serialization import (
     FileFormatError,
     check_shape,

@@ -10,7 +10,7 @@ import textwrap
 
 import numpy as np
 
-from ..layers.keras_tensor import knows_output_shape
+from ..keras_tensor import knows_output_shape
 
 COLUMNS = (("Layer (type)", 31, "<"), ("Output Shape", 22, "<"), ("Param #", 13, ">"))
 CONNECTED = ("Connected to", 28, "<")

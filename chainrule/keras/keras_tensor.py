@@ -12,8 +12,8 @@ taken as 1) to find it.
 
 import numpy as np
 
-from ... import nest
-from ...engine import Tensor, no_grad
+from .. import nest
+from ..engine import Tensor, no_grad
 
 
 class KerasNode:

@@ -1,0 +1,3 @@
+"""keras.ops.core."""
+
+__all__ = []

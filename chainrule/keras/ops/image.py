@@ -1,0 +1,3 @@
+"""keras.ops.image."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""keras.ops.linalg."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""keras.ops.math."""
+
+__all__ = []
