@@ -1,0 +1,80 @@
+"""Data-parallel training on MPI: real jobs of 2 and 4 ranks started with ``mpiexec``.
+
+Each job is a script next to this file, run in a fresh process tree; the tests read what the
+jobs write and print. They need the ``mpi`` extra (mpi4py and an MPI with ``mpiexec``).
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("mpi4py", reason='needs the mpi extra: pip install ".[mpi]"')
+MPIEXEC = shutil.which("mpiexec", path=str(Path(sys.executable).parent)) or shutil.which("mpiexec")
+pytestmark = pytest.mark.skipif(MPIEXEC is None, reason="no mpiexec on PATH")
+
+HERE = Path(__file__).parent
+ROOT = HERE.parent.parent
+
+
+def run_job(script, *args, ranks=None, timeout=120):
+    """Run ``script`` (with ``mpiexec -n ranks`` if ranks is given); return (seconds, result)."""
+    command = [sys.executable, str(HERE / script), *map(str, args)]
+    if ranks is not None:
+        command = [MPIEXEC, "-n", str(ranks), *command]
+    env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
+    start = time.perf_counter()
+    result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
+    return time.perf_counter() - start, result
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+@pytest.mark.parametrize("ranks", [2, 4])
+def test_ranks_train_the_same_weights_as_one_process(tmp_path, optimizer, ranks):
+    """N ranks, each on B/N samples of every global batch of B, with gradients averaged, end with
+    the weights one process reaches on batches of B (ranks start from different seeds, so the
+    initial broadcast is checked too)."""
+    _, alone = run_job("data_parallel_job.py", optimizer, tmp_path / "one.npz")
+    assert alone.returncode == 0, alone.stderr
+    _, job = run_job("data_parallel_job.py", optimizer, tmp_path / "many.npz", ranks=ranks)
+    assert job.returncode == 0, job.stderr
+    one, many = np.load(tmp_path / "one.npz"), np.load(tmp_path / "many.npz")
+    for key in one:
+        scale = np.abs(one[key]).max()
+        assert np.abs(one[key] - many[key]).max() <= 1e-6 * scale + 1e-7, key
+
+
+def test_two_identical_jobs_are_bit_identical(tmp_path):
+    for name in ("a.npz", "b.npz"):
+        _, job = run_job("data_parallel_job.py", "adam", tmp_path / name, ranks=2)
+        assert job.returncode == 0, job.stderr
+    a, b = np.load(tmp_path / "a.npz"), np.load(tmp_path / "b.npz")
+    for key in a:
+        assert np.array_equal(a[key], b[key])
+
+
+def test_a_rank_that_raises_ends_the_job_naming_the_rank_and_the_error():
+    seconds, job = run_job("faulty_job.py", "raise", ranks=2, timeout=60)
+    assert job.returncode != 0
+    assert "rank 1 of 2 failed (RuntimeError: the disk is full)" in job.stderr
+    assert seconds < 30
+
+
+def test_a_killed_rank_ends_the_job():
+    seconds, job = run_job("faulty_job.py", "kill", ranks=2, timeout=60)
+    assert job.returncode != 0
+    assert "Killed (signal 9)" in job.stdout + job.stderr
+    assert seconds < 30
+
+
+def test_ranks_with_different_models_are_refused_at_the_first_broadcast():
+    seconds, job = run_job("faulty_job.py", "mismatch", ranks=2, timeout=60)
+    assert job.returncode != 0
+    assert "the ranks built different models" in job.stderr
+    assert "((5, 9), 'float32') on rank 1 but ((5, 8), 'float32') on rank 0" in job.stderr
+    assert seconds < 30
