@@ -27,6 +27,7 @@ import datetime
 import inspect
 import io
 import json
+import math
 import os
 import zipfile
 import zlib
@@ -45,7 +46,11 @@ METADATA = "metadata.json"
 WEIGHTS = "model.weights.h5"
 KERAS_VERSION = "3.15.1"  # the Keras release whose format is written (checked by the tests)
 MAX_CONFIG_BYTES = 64 << 20
-MAX_EXPANSION = 1000  # a zip entry may decompress to at most this many times its stored size
+MAX_EXPANSION = 100  # a zip entry may decompress to at most this many times its stored size
+# The input sample a model is built with before its weights are read (None axes taken as 1)
+# may hold at most this many bytes: a config cannot make loading allocate much more than the
+# file stores.
+MAX_SAMPLE_BYTES = 256 << 20
 
 # Keras 3 stores an optimizer's variables in the order its build() creates them: `iterations`,
 # the learning rate (absent for a schedule), then the state. Slots created together are
@@ -378,6 +383,13 @@ def _check_planned_weights(layer_list, h5):
     if not layer_list or not isinstance(layer_list[0], serialization.LAYERS["InputLayer"]):
         return  # no input shape: the model stays unbuilt and creates no weights
     shape = layer_list[0].batch_input_shape
+    sample_bytes = 4 * math.prod(1 if n is None else n for n in shape)
+    if sample_bytes > MAX_SAMPLE_BYTES:
+        raise FileFormatError(
+            f"the input shape {list(shape)} makes one sample of {sample_bytes} bytes, over the "
+            f"{MAX_SAMPLE_BYTES} that loading allows; build such a model in code and use "
+            f"load_weights()"
+        )
     for key, layer in _layer_keys(layer_list[1:]):
         planned = _stored_order(planned_weights(layer, shape))
         stored = [d.shape for d in _datasets(h5, key, len(planned), layer)]
@@ -516,6 +528,18 @@ def _dataset(group, name, where):
         raise FileFormatError(f"{where}: variable {name} is not a dataset")
     if dataset.is_virtual or dataset.external:
         raise FileFormatError(f"{where}: variable {name} keeps its data in other files")
+    if dataset.id.get_create_plist().get_nfilters():
+        raise FileFormatError(
+            f"{where}: variable {name} is compressed or filtered inside the HDF5 file; Keras "
+            f"writes weights plainly, and chainrule reads only plain data (so that what a file "
+            f"makes it allocate is what the file holds)"
+        )
+    stored = dataset.id.get_storage_size()
+    if stored < dataset.nbytes:
+        raise FileFormatError(
+            f"{where}: variable {name} declares {dataset.nbytes} bytes of data but the file "
+            f"stores {stored}: its values were never written"
+        )
     return dataset
 
 

@@ -278,12 +278,68 @@ def construct(cls, config, custom_objects=None):
     if not isinstance(config, dict):
         raise FileFormatError(f"The config of a {cls.__name__} must be a dict; got {config!r:.200}")
     arguments = deserialize_config(config, custom_objects)
+    check_argument_types(cls, arguments)
     try:
         return cls.from_config(arguments)
     except (TypeError, ValueError, KeyError, OverflowError) as err:
         name = config.get("name")
         which = f"{cls.__name__} {name!r}" if isinstance(name, str) else cls.__name__
         raise FileFormatError(f"Cannot build {which} from its config: {err}") from err
+
+
+def check_argument_types(cls, arguments):
+    """Refuse config values of a kind ``cls``'s constructor does not take, before it runs.
+
+    A ``dtype`` must name a float type. Otherwise the kind an argument takes is read off its
+    default value: a bool default takes a bool; an int default an int or a list of ints; a float
+    default a number; a tuple default a list or an int. Objects built from descriptions (a
+    schedule for a learning rate, say), nulls, arguments without a default or with a None
+    default are left to the constructor.
+
+    Raises:
+        FileFormatError: naming the class, the argument, what it takes and what the file holds.
+    """
+    try:
+        parameters = inspect.signature(cls.__init__).parameters
+    except (TypeError, ValueError):
+        return
+    for key, value in arguments.items():
+        if key == "dtype":
+            if value is not None and value not in FLOAT_DTYPES:
+                raise FileFormatError(
+                    f"{cls.__name__}: dtype must be one of {', '.join(FLOAT_DTYPES)}; the file "
+                    f"has {value!r:.80}"
+                )
+            continue
+        parameter = parameters.get(key)
+        if parameter is None or parameter.default in (inspect.Parameter.empty, None):
+            continue
+        if not isinstance(value, (bool, int, float, str, list, tuple)):
+            continue
+        expected, accepts = _ARGUMENT_KINDS.get(type(parameter.default), (None, None))
+        if accepts is not None and not accepts(value):
+            raise FileFormatError(
+                f"{cls.__name__}: {key} takes {expected}; the file has {value!r:.80}"
+            )
+
+
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+_ARGUMENT_KINDS = {
+    bool: ("true or false", lambda v: isinstance(v, bool)),
+    int: (
+        "an integer (or a list of integers)",
+        lambda v: _is_int(v) or (isinstance(v, (list, tuple)) and all(map(_is_int, v))),
+    ),
+    float: ("a number", _is_number),
+    tuple: ("a list or an integer", lambda v: isinstance(v, (list, tuple)) or _is_int(v)),
+}
 
 
 def deserialize_config(config, custom_objects=None):
