@@ -17,9 +17,13 @@ optimizer's state follows :data:`OPTIMIZER_STATE`. A ``.weights.h5`` file is tha
 Saving writes the whole file to a temporary file and renames it over the target (see
 :mod:`.atomic`). Loading checks every size before it reads or allocates: the zip entries' declared
 sizes, then the weights each layer's config will create against the shapes in the HDF5 file
-(before any layer is built), then each dataset's shape and type before it is read. It builds only
-chainrule's own classes (see :mod:`.serialization`), never follows HDF5 links to other files, and
-turns any damage it meets into a :class:`FileFormatError`.
+(before any layer is built), then each dataset's shape and type before it is read. A dataset must
+hold its data plainly (no HDF5 compression or filters) and all of it (no declared-but-unwritten
+storage), so that what loading allocates is bounded by what the file holds; the input sample a
+model is built with is bounded too (:data:`MAX_SAMPLE_BYTES`). It builds only chainrule's own
+classes, with config values of the kinds their constructors take (see :mod:`.serialization`),
+never follows HDF5 links to other files, and turns any damage it meets into a
+:class:`FileFormatError`.
 """
 
 import contextlib
