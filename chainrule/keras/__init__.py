@@ -3,10 +3,10 @@
 Layers compute with Tensor ops, so every gradient in a model comes from the autodiff engine.
 
 Each module imports only from the modules before it, in this order:
-registry, utils, keras_tensor, ops, progress, random -> activations, initializers, regularizers,
-constraints, variables, optimizers, losses, metrics -> saving (configs and files; it finds layer and model
-classes in the registry, where they register as they are defined) -> layers -> callbacks ->
-models -> backend.
+registry, object_registration, utils, keras_tensor, ops, progress, random -> activations,
+initializers, regularizers, constraints, variables, optimizers, losses, metrics -> saving
+(configs and files; it finds layer and model classes in the registry, where they register as
+they are defined) -> layers -> callbacks -> models -> backend.
 """
 
 from . import (

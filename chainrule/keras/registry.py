@@ -61,3 +61,59 @@ def classes_of(module):
 def names_of(module):
     """{name: function} registered under ``module`` (empty if none)."""
     return _NAMES.get(module, {})
+
+
+# ----- the user's own objects ------------------------------------------------------------------
+# Classes and functions a user allowed files to name: registered for good with
+# ``keras.saving.register_keras_serializable`` (under "package>Name"), or for the length of a
+# ``with keras.saving.custom_object_scope({...}):`` block. Nothing else of the user's is built.
+
+_CUSTOM = {}  # registered name ("package>Name") -> class or function
+_CUSTOM_NAMES = {}  # class or function -> its registered name
+_SCOPES = []  # the dicts of the custom_object_scope blocks now open, innermost last
+
+
+def custom_objects():
+    """The live table of registered objects, ``{"package>Name": object}``."""
+    return _CUSTOM
+
+
+def register_custom(name, obj):
+    """Register ``obj`` under ``name`` for good (see ``keras.saving``)."""
+    _CUSTOM[name] = obj
+    _CUSTOM_NAMES[obj] = name
+
+
+def custom_name(obj):
+    """The name ``obj`` was registered under, or None."""
+    try:
+        return _CUSTOM_NAMES.get(obj)
+    except TypeError:  # unhashable objects are never registered
+        return None
+
+
+def scoped_objects():
+    """The objects of the open custom_object_scope blocks merged, inner ones winning."""
+    merged = {}
+    for scope in _SCOPES:
+        merged.update(scope)
+    return merged
+
+
+def open_scope(objects):
+    _SCOPES.append(dict(objects))
+
+
+def close_scope():
+    _SCOPES.pop()
+
+
+def find_custom(names, extra=None):
+    """The user's object under one of ``names`` (registered name first, then class name):
+    from ``extra`` (a load call's custom_objects), the open scopes, then the registered
+    objects; else None."""
+    for table in (extra or {}, scoped_objects(), _CUSTOM):
+        for name in names:
+            if name is not None and name in table:
+                return table[name]
+    return None

@@ -6,6 +6,14 @@
 only chainrule's own classes: see :mod:`.keras_file` and :mod:`.serialization`.
 """
 
+from ..object_registration import (
+    CustomObjectScope,
+    custom_object_scope,
+    get_custom_objects,
+    get_registered_name,
+    get_registered_object,
+    register_keras_serializable,
+)
 from .atomic import atomic_write
 from .keras_file import load_model, load_weights, model_from_json, save_model, save_weights
 from .serialization import (

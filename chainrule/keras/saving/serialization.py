@@ -150,11 +150,12 @@ def _object_form(cls, config):
 
 def _module_of(cls):
     """(module, registered_name) as Keras writes them: a built-in class's public module and no
-    registered name, or a user class's Python module and its name."""
+    registered name, or a user class's Python module and the name it was registered under
+    (``"package>Name"``, else its own name)."""
     for module, table in registry().items():
         if table.get(cls.__name__) is cls:
             return module, None
-    return cls.__module__, cls.__name__
+    return cls.__module__, keras_registry.custom_name(cls) or cls.__name__
 
 
 def _function_form(fn):
@@ -168,7 +169,7 @@ def _function_form(fn):
         "module": getattr(fn, "__module__", None),
         "class_name": "function",
         "config": name,
-        "registered_name": "function",
+        "registered_name": keras_registry.custom_name(fn) or "function",
     }
 
 
@@ -253,7 +254,7 @@ def deserialize_keras_object(config, custom_objects=None):
         return _function_named(config, custom_objects)
     if class_name in DTYPE_POLICIES:
         return _dtype_from_policy(config)
-    cls = _resolve_class(module, class_name, custom_objects)
+    cls = _resolve_class(module, class_name, custom_objects, _registered_name(config))
     if issubclass(cls, tuple(MODELS.values())):
         return model_from_config(config, custom_objects)
     return construct(cls, config.get("config", {}), custom_objects)
@@ -373,9 +374,18 @@ def _find_class(module, class_name):
     return None
 
 
-def _resolve_class(module, class_name, custom_objects):
-    if custom_objects and isinstance(custom_objects.get(class_name), type):
-        return custom_objects[class_name]
+def _registered_name(description):
+    name = description.get("registered_name")
+    return name if isinstance(name, str) else None
+
+
+def _resolve_class(module, class_name, custom_objects, registered_name=None):
+    """The class a description names: one of the user's (by its registered name, else by class
+    name: from ``custom_objects``, the open custom-object scopes or the registered objects),
+    else chainrule's own; else FileFormatError."""
+    own = keras_registry.find_custom([registered_name, class_name], custom_objects)
+    if isinstance(own, type):
+        return own
     cls = _find_class(module, class_name)
     if cls is not None:
         return cls
@@ -384,7 +394,9 @@ def _resolve_class(module, class_name, custom_objects):
         "A Lambda layer holds Python code, and chainrule never runs code from a file: rebuild "
         "the model with a layer class instead."
         if class_name == "Lambda"
-        else f"To load a class of your own, pass custom_objects={{{class_name!r}: YourClass}}."
+        else f"To load a class of your own, register it with "
+        f"@keras.saving.register_keras_serializable(), or pass "
+        f"custom_objects={{{class_name!r}: YourClass}}."
     )
     raise FileFormatError(
         f"Unknown class {class_name!r} (module {module!r}): chainrule builds only its own classes "
@@ -397,8 +409,9 @@ def _function_named(config, custom_objects):
     name = config.get("config")
     if not isinstance(name, str):
         raise FileFormatError(f"A function is described by its name; got {name!r:.200}")
-    if custom_objects and callable(custom_objects.get(name)):
-        return custom_objects[name]
+    own = keras_registry.find_custom([_registered_name(config), name], custom_objects)
+    if callable(own):
+        return own
     for table in _function_tables():
         if name in table:
             return name
@@ -435,7 +448,8 @@ def check_shape(value, what):
 def resolve(description, what, custom_objects=None):
     """The class a description names, from chainrule's tables or ``custom_objects``; ``what``
     says where the description is, for the error."""
-    return _resolve_class(*_names(description, what), custom_objects)
+    module, class_name = _names(description, what)
+    return _resolve_class(module, class_name, custom_objects, _registered_name(description))
 
 
 def model_class(config):
