@@ -6,7 +6,7 @@ Each module imports only from the modules before it, in this order:
 registry, object_registration, utils, keras_tensor, ops, progress, random -> activations,
 initializers, regularizers, constraints, variables, optimizers, losses, metrics -> saving
 (configs and files; it finds layer and model classes in the registry, where they register as
-they are defined) -> layers -> callbacks -> models -> backend.
+they are defined) -> layers -> callbacks -> models -> export -> backend.
 """
 
 from . import (
@@ -14,6 +14,7 @@ from . import (
     backend,
     callbacks,
     constraints,
+    export,
     initializers,
     layers,
     losses,
