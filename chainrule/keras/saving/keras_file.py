@@ -26,35 +26,37 @@ never follows HDF5 links to other files, and turns any damage it meets into a
 :class:`FileFormatError`.
 """
 
-import contextlib
 import datetime
-import inspect
 import io
 import json
-import math
 import os
 import zipfile
-import zlib
 
 import numpy as np
 
-from ... import random
 from ...version import __version__
 from ..utils import snake_case
-from . import serialization
+from . import legacy_h5, serialization
 from .atomic import atomic_write
+from .reading import (
+    MAX_CONFIG_BYTES,
+    check_dataset,
+    check_sample_size,
+    h5_dataset,
+    h5_group,
+    h5py_module,
+    planned_weights,
+    random_state_kept,
+    reading,
+    stored_order,
+)
 from .serialization import FileFormatError
 
 CONFIG = "config.json"
 METADATA = "metadata.json"
 WEIGHTS = "model.weights.h5"
 KERAS_VERSION = "3.15.1"  # the Keras release whose format is written (checked by the tests)
-MAX_CONFIG_BYTES = 64 << 20
 MAX_EXPANSION = 100  # a zip entry may decompress to at most this many times its stored size
-# The input sample a model is built with before its weights are read (None axes taken as 1)
-# may hold at most this many bytes: a config cannot make loading allocate much more than the
-# file stores.
-MAX_SAMPLE_BYTES = 256 << 20
 
 # Keras 3 stores an optimizer's variables in the order its build() creates them: `iterations`,
 # the learning rate (absent for a schedule), then the state. Slots created together are
@@ -66,35 +68,6 @@ OPTIMIZER_STATE = {
     "RMSprop": (("velocity",), ("momentum",), ("average_gradient",)),
     "Nadam": (("momentum", "velocity"), "u_product"),
 }
-
-# What damaged or foreign data raises inside zipfile, json, h5py and the layer constructors.
-DAMAGE = (
-    OSError,
-    EOFError,
-    ValueError,
-    TypeError,
-    KeyError,
-    IndexError,
-    AttributeError,
-    OverflowError,
-    RecursionError,
-    RuntimeError,
-    NotImplementedError,
-    MemoryError,
-    zipfile.BadZipFile,
-    zlib.error,
-)
-
-
-def _h5py():
-    try:
-        import h5py
-    except ImportError as err:
-        raise ImportError(
-            "Saving and loading weights needs h5py (HDF5): pip install 'chainrule[h5]'"
-        ) from err
-    return h5py
-
 
 # ----- saving ----------------------------------------------------------------------------------
 
@@ -162,14 +135,14 @@ def _weights_bytes(model):
             f"{type(model).__name__} model. Keep its weights as arrays instead: "
             f"np.savez('weights.npz', *model.get_weights()), restored with set_weights()."
         )
-    h5py = _h5py()
+    h5py = h5py_module()
     buffer = io.BytesIO()
     with h5py.File(buffer, "w") as h5:
         h5.create_group("vars").attrs["name"] = model.name
         for key, layer in _layer_keys(model.layers):
             group = h5.create_group(f"layers/{key}/vars")
             group.attrs["name"] = layer.name
-            for index, variable in enumerate(_stored_order(layer.weights)):
+            for index, variable in enumerate(stored_order(layer.weights)):
                 group.create_dataset(str(index), data=variable.numpy())
         if model.optimizer is not None:
             group = h5.create_group("optimizer/vars")
@@ -187,11 +160,6 @@ def _layer_keys(layer_list):
         count = used.get(base, -1) + 1
         used[base] = count
         yield (base if count == 0 else f"{base}_{count}"), layer
-
-
-def _stored_order(weights):
-    """A layer's weights in Keras's stored order: the trainable ones, then the others."""
-    return [w for w in weights if w.trainable] + [w for w in weights if not w.trainable]
 
 
 def _optimizer_entries(model):
@@ -240,30 +208,6 @@ def _state_layout(optimizer):
 # ----- loading ---------------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def _reading(path):
-    """Turn what damaged data raises into a FileFormatError that names the file."""
-    try:
-        yield
-    except FileFormatError as err:
-        raise FileFormatError(f"{path}: {err}") from err
-    except DAMAGE as err:
-        raise FileFormatError(
-            f"{path} is damaged or not in Keras's format ({type(err).__name__}: {err})"
-        ) from err
-
-
-@contextlib.contextmanager
-def _random_state_kept():
-    """Leave the global generator as it was: the initial weights that building a model draws
-    are all replaced by the file's."""
-    state = random.get_state()
-    try:
-        yield
-    finally:
-        random.set_state(state)
-
-
 def load_model(filepath, custom_objects=None, compile=True):
     """The model saved in a ``.keras`` file (by chainrule or Keras 3): architecture, weights and,
     with ``compile=True``, the compile config and the optimizer's state.
@@ -285,8 +229,10 @@ def load_model(filepath, custom_objects=None, compile=True):
 
         model = chainrule.keras.models.load_model("mnist.keras")
     """
-    h5py = _h5py()
-    with open(filepath, "rb") as file, _reading(os.fspath(filepath)), _random_state_kept():
+    if legacy_h5.is_hdf5(filepath):
+        return legacy_h5.load_legacy_model(filepath, custom_objects, compile)
+    h5py = h5py_module()
+    with open(filepath, "rb") as file, reading(os.fspath(filepath)), random_state_kept():
         config_bytes, weights_bytes = _read_archive(file)
         config = _parse_json(config_bytes)
         model_class = serialization.model_class(config)
@@ -323,14 +269,17 @@ def load_weights(model, filepath):
             f"Model {model.name!r} is not built, so its weights do not exist yet: give it an input "
             f"shape (an Input layer or input_shape=) or call it on data, then load_weights()."
         )
-    h5py = _h5py()
+    h5py = h5py_module()
     path = os.fspath(filepath)
-    with open(path, "rb") as file, _reading(path):
+    with open(path, "rb") as file, reading(path):
         is_archive = zipfile.is_zipfile(file)
         file.seek(0)
         source = io.BytesIO(_read_archive(file)[1]) if is_archive else file
         with h5py.File(source, "r") as h5:
-            _read_weights(model, h5)
+            if legacy_h5.is_legacy_layout(h5):
+                legacy_h5.read_legacy_weights(model, legacy_h5.weights_root(h5))
+            else:
+                _read_weights(model, h5)
 
 
 def model_from_json(json_string, custom_objects=None):
@@ -340,7 +289,7 @@ def model_from_json(json_string, custom_objects=None):
     Raises:
         FileFormatError: not JSON, or a description chainrule cannot build.
     """
-    with _reading("model_from_json"):
+    with reading("model_from_json"):
         config = _parse_json(json_string)
         return serialization.model_from_config(config, custom_objects)
 
@@ -386,16 +335,9 @@ def _check_planned_weights(layer_list, h5):
     model is built (so a config cannot make loading allocate more than the file holds)."""
     if not layer_list or not isinstance(layer_list[0], serialization.LAYERS["InputLayer"]):
         return  # no input shape: the model stays unbuilt and creates no weights
-    shape = layer_list[0].batch_input_shape
-    sample_bytes = 4 * math.prod(1 if n is None else n for n in shape)
-    if sample_bytes > MAX_SAMPLE_BYTES:
-        raise FileFormatError(
-            f"the input shape {list(shape)} makes one sample of {sample_bytes} bytes, over the "
-            f"{MAX_SAMPLE_BYTES} that loading allows; build such a model in code and use "
-            f"load_weights()"
-        )
+    shape = check_sample_size(layer_list[0].batch_input_shape)
     for key, layer in _layer_keys(layer_list[1:]):
-        planned = _stored_order(planned_weights(layer, shape))
+        planned = stored_order(planned_weights(layer, shape))
         stored = [d.shape for d in _datasets(h5, key, len(planned), layer)]
         for index, (weight, stored_shape) in enumerate(zip(planned, stored)):
             if weight.shape != stored_shape:
@@ -406,57 +348,27 @@ def _check_planned_weights(layer_list, h5):
         shape = layer.compute_output_shape(shape)
 
 
-class _PlannedWeight:
-    """What a stand-in's ``add_weight`` returns: the weight's shape and dtype, no values."""
-
-    def __init__(self, shape, dtype, trainable):
-        self.shape, self.dtype, self.trainable = shape, dtype, trainable
-
-
-def planned_weights(layer, input_shape):
-    """The weights ``layer.build(input_shape)`` creates, in creation order, found without
-    creating them: a stand-in of the same class and config records each ``add_weight`` call."""
-    planned = []
-    add_weight = inspect.signature(type(layer).add_weight)
-
-    def record(self, *args, **kwargs):
-        arguments = add_weight.bind(self, *args, **kwargs)
-        arguments.apply_defaults()
-        shape = tuple(int(n) for n in (arguments.arguments["shape"] or ()))
-        weight = _PlannedWeight(
-            shape,
-            np.dtype(arguments.arguments["dtype"] or self.dtype),
-            bool(arguments.arguments["trainable"]),
-        )
-        planned.append(weight)
-        return weight
-
-    stand_in = type(type(layer).__name__, (type(layer),), {"add_weight": record})
-    stand_in.from_config(layer.get_config()).build(tuple(input_shape))
-    return planned
-
-
 def _read_weights(model, h5):
     """Check every dataset for the model's layers and optimizer, then assign them all."""
     pairs = []
     keys = set()
     for key, layer in _layer_keys(model.layers):
         keys.add(key)
-        variables = _stored_order(layer.weights)
+        variables = stored_order(layer.weights)
         for variable, dataset in zip(variables, _datasets(h5, key, len(variables), layer)):
-            _check_dataset(
+            check_dataset(
                 dataset, variable.shape, f"layer {layer.name!r}, weight {variable.name!r}"
             )
             pairs.append((variable.assign, variable.dtype, dataset))
-    stored_layers = _group(h5, "layers")
+    stored_layers = h5_group(h5, "layers")
     extra = sorted(set(stored_layers.keys() if stored_layers is not None else ()) - keys)
     if extra:
         raise FileFormatError(
             f"the file has weights for layers the model does not have: {extra} (the model's "
             f"layers are {sorted(keys)})"
         )
-    if model.optimizer is not None and _group(h5, "optimizer/vars") is not None:
-        pairs += _optimizer_pairs(model, _group(h5, "optimizer/vars"))
+    if model.optimizer is not None and h5_group(h5, "optimizer/vars") is not None:
+        pairs += _optimizer_pairs(model, h5_group(h5, "optimizer/vars"))
     values = [(assign, dataset[()].astype(dtype, copy=False)) for assign, dtype, dataset in pairs]
     for assign, value in values:
         assign(value)
@@ -481,14 +393,14 @@ def _optimizer_pairs(model, group):
     datasets = _numbered(group, count, "optimizer")
     pairs = []
     for (label, value, setter), dataset in zip(entries, datasets):
-        _check_dataset(dataset, np.shape(value), f"optimizer variable {label!r}")
+        check_dataset(dataset, np.shape(value), f"optimizer variable {label!r}")
         pairs.append((setter, np.asarray(value).dtype, dataset))
     return pairs
 
 
 def _datasets(h5, key, count, layer):
     """The ``count`` datasets of ``layers/<key>/vars``, in order (none needed if count is 0)."""
-    group = _group(h5, f"layers/{key}/vars")
+    group = h5_group(h5, f"layers/{key}/vars")
     if group is None and count == 0:
         return []
     if group is None:
@@ -505,55 +417,4 @@ def _numbered(group, count, where):
             f"{where}: expected {count} stored variables named 0..{count - 1}, found "
             f"{len(names)}: {names[:10]}"
         )
-    return [_dataset(group, str(i), where) for i in range(count)]
-
-
-def _group(h5, path):
-    """The group at ``path`` (None if absent), refusing links to elsewhere."""
-    h5py = _h5py()
-    node = h5
-    for part in path.split("/"):
-        if part not in node:
-            return None
-        if not isinstance(node.get(part, getlink=True), h5py.HardLink):
-            raise FileFormatError(f"{path} is a link; links (to other files) are not followed")
-        node = node[part]
-        if not isinstance(node, h5py.Group):
-            raise FileFormatError(f"{path} should be a group, but is a {type(node).__name__}")
-    return node
-
-
-def _dataset(group, name, where):
-    h5py = _h5py()
-    if not isinstance(group.get(name, getlink=True), h5py.HardLink):
-        raise FileFormatError(f"{where}: variable {name} is a link; links are not followed")
-    dataset = group[name]
-    if not isinstance(dataset, h5py.Dataset):
-        raise FileFormatError(f"{where}: variable {name} is not a dataset")
-    if dataset.is_virtual or dataset.external:
-        raise FileFormatError(f"{where}: variable {name} keeps its data in other files")
-    if dataset.id.get_create_plist().get_nfilters():
-        raise FileFormatError(
-            f"{where}: variable {name} is compressed or filtered inside the HDF5 file; Keras "
-            f"writes weights plainly, and chainrule reads only plain data (so that what a file "
-            f"makes it allocate is what the file holds)"
-        )
-    stored = dataset.id.get_storage_size()
-    if stored < dataset.nbytes:
-        raise FileFormatError(
-            f"{where}: variable {name} declares {dataset.nbytes} bytes of data but the file "
-            f"stores {stored}: its values were never written"
-        )
-    return dataset
-
-
-def _check_dataset(dataset, shape, where):
-    if dataset.shape != tuple(shape):
-        raise FileFormatError(
-            f"{where}: the model has shape {tuple(shape)}, the file stores {dataset.shape}"
-        )
-    if dataset.dtype.kind not in "fiub" or dataset.attrs.get("dtype") == "bfloat16":
-        raise FileFormatError(
-            f"{where}: stored as {dataset.attrs.get('dtype', dataset.dtype)}, which chainrule "
-            f"does not read (expected a float or integer type)"
-        )
+    return [h5_dataset(group, str(i), where) for i in range(count)]
