@@ -645,7 +645,8 @@ class Model(Layer):
         if not outputs:
             raise ValueError("predict() got no data: x yielded no batch.")
         callbacks.on_predict_end()
-        return nest.map_structure(lambda *parts: np.concatenate(parts, axis=0), *outputs)
+        joined = [np.concatenate(parts, axis=0) for parts in zip(*map(nest.flatten, outputs))]
+        return nest.pack_like(outputs[0], joined)
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One ``train_step`` on one batch; returns the loss (and metrics) so far."""
