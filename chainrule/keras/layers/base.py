@@ -66,7 +66,7 @@ class Layer:
         input_shape: the shape of one sample, for a first layer (``input_shape=(784,)``).
     """
 
-    _call_takes_training = {}
+    _call_training = {}
 
     def __init__(self, name=None, trainable=True, dtype=None, input_shape=None, **kwargs):
         batch_input_shape = kwargs.pop("batch_input_shape", None)
@@ -356,8 +356,10 @@ class Layer:
         training = kwargs.pop("training", None)
         if is_symbolic(inputs):
             return symbolic_call(self, inputs, training, kwargs)
-        if training is None and _training_context:
-            training = _training_context[-1]
+        takes_training, default_training = self._training_parameter()
+        if training is None:  # as Keras: from the call this one runs in, else call's default
+            training = _training_context[-1] if _training_context else None
+            training = default_training if training is None else training
         if nest.is_nested(inputs):  # several inputs: build(input_shape) gets their shapes
             x = nest.map_structure(lambda value: as_tensor(value, self.dtype), inputs)
         else:
@@ -369,7 +371,7 @@ class Layer:
         self.check_input(x)
         if not _running:
             self._clear_losses()
-        if self._takes_training():
+        if takes_training and training is not None:
             kwargs["training"] = training
         _running.append(self)
         _training_context.append(training)
@@ -418,13 +420,16 @@ class Layer:
     def check_input(self, x):
         """Raise a clear error if ``x`` cannot be an input of this (built) layer."""
 
-    def _takes_training(self):
+    def _training_parameter(self):
+        """(whether ``call`` takes ``training``, its default value), found once per class."""
         cls = type(self)
-        takes = Layer._call_takes_training.get(cls)
-        if takes is None:
-            takes = "training" in inspect.signature(cls.call).parameters
-            Layer._call_takes_training[cls] = takes
-        return takes
+        found = Layer._call_training.get(cls)
+        if found is None:
+            parameter = inspect.signature(cls.call).parameters.get("training")
+            default = None if parameter is None else parameter.default
+            found = (parameter is not None, None if default is inspect.Parameter.empty else default)
+            Layer._call_training[cls] = found
+        return found
 
     def incompatible(self, x, rule):
         """The error for an input that breaks ``rule`` (Keras's wording, with the shapes)."""
