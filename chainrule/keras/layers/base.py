@@ -13,6 +13,7 @@ from .. import constraints as constraints_module
 from .. import initializers as initializers_module
 from .. import regularizers as regularizers_module
 from ..keras_tensor import is_symbolic, passes_shape_through, symbolic_call
+from ..metrics import Metric
 from ..saving.serialization import deserialize_config, dtype_policy, serialize_keras_object
 from ..utils import snake_case
 from ..variables import Variable as KerasVariable
@@ -204,12 +205,21 @@ class Layer:
                 self._created_trainable.add(id(value))
         elif tracked and name in tracked:
             del tracked[name]
+        metric_names = self.__dict__.get("_metric_attributes")
+        if _holds_metrics(value):
+            if metric_names is None:
+                metric_names = {}
+                object.__setattr__(self, "_metric_attributes", metric_names)
+            metric_names[name] = None
+        elif metric_names and name in metric_names:
+            del metric_names[name]
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name):
-        tracked = self.__dict__.get("_tracked")
-        if tracked and name in tracked:
-            del tracked[name]
+        for registry in ("_tracked", "_metric_attributes"):
+            names = self.__dict__.get(registry)
+            if names and name in names:
+                del names[name]
         object.__delattr__(self, name)
 
     def _tracked_values(self):
@@ -468,6 +478,24 @@ class Layer:
 def _is_own_weight(layer, variable):
     """Whether ``variable`` came from the layer's ``add_weight`` (``self.kernel = ...``)."""
     return any(variable is w for w in layer.__dict__.get("_weights", ()))
+
+
+def _holds_metrics(value):
+    """Whether an attribute's value is a Metric, or a list or tuple holding one."""
+    if type(value) in (list, tuple):
+        return any(isinstance(v, Metric) for v in value)
+    return isinstance(value, Metric)
+
+
+def tracked_metrics(layer):
+    """The Metric objects held in ``layer``'s attributes (also in lists), in assignment order."""
+    found = []
+    for name in layer.__dict__.get("_metric_attributes", ()):
+        value = layer.__dict__[name]
+        found += (
+            [v for v in value if isinstance(v, Metric)] if type(value) in (list, tuple) else [value]
+        )
+    return found
 
 
 def _holds_trackables(name, value):

@@ -30,7 +30,7 @@ from .. import optimizers as optimizers_module
 from ..callbacks import CallbackList, History, ProgbarLogger
 from ..callbacks.callback import pythonify_logs
 from ..keras_tensor import is_shape
-from ..layers.base import Layer, walk_layers
+from ..layers.base import Layer, tracked_metrics, walk_layers
 from ..progress import Progbar
 from ..saving import keras_file
 from ..utils import pack_x_y_sample_weight, unpack_x_y_sample_weight
@@ -257,11 +257,10 @@ class Model(Layer):
         for layer in walk_layers(self):
             if layer is not self and isinstance(layer, Model):
                 continue
-            for value in vars(layer).values():
-                for leaf in nest.flatten(value) if isinstance(value, (list, tuple)) else [value]:
-                    if isinstance(leaf, metrics_module.Metric) and id(leaf) not in known:
-                        known.add(id(leaf))
-                        found.append(leaf)
+            for metric in tracked_metrics(layer):
+                if id(metric) not in known:
+                    known.add(id(metric))
+                    found.append(metric)
         return found
 
     @property
