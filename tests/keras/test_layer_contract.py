@@ -80,6 +80,16 @@ def test_trainable_propagates_to_nested_layers_and_back_as_keras_does():
     assert len(m.trainable_weights) == 4
 
 
+def test_weights_of_a_frozen_layer_are_created_frozen():
+    # Keras 3.15.1: d = layers.Dense(2, trainable=False); d.build((None, 3))
+    #   -> d.kernel.trainable False, 0 trainable weights; d.trainable = True -> True, 2
+    dense = layers.Dense(2, trainable=False)
+    dense.build((None, 3))
+    assert dense.kernel.trainable is False and dense.trainable_weights == []
+    dense.trainable = True
+    assert dense.kernel.trainable is True and len(dense.trainable_weights) == 2
+
+
 def test_trainable_leaves_weights_created_non_trainable_alone():
     # Keras 3.15.1: bn = layers.BatchNormalization(); bn.build((None, 3));
     #   bn.trainable = False; bn.trainable = True

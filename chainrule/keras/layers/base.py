@@ -129,7 +129,7 @@ class Layer:
             initializers_module.get(initializer),
             shape=shape,
             dtype=dtype,
-            trainable=trainable,
+            trainable=trainable and self._trainable,  # frozen with its layer, as in Keras
             autocast=autocast,
             aggregation=aggregation,
             name=name or unique_name("variable"),
