@@ -419,9 +419,12 @@ class Model(Layer):
         Args:
             x, y: arrays of samples and their targets, served in batches of ``batch_size`` (32)
                 in a new random order each epoch (``shuffle``); or ``x`` alone as a source of
-                batches (x, y) or (x, y, sample_weight): a ``chainrule.data.Dataset``, a
+                batches (x, y), (x, y, sample_weight) or x: a ``chainrule.data.Dataset``, a
                 ``keras.utils.PyDataset`` or a generator, used as it comes (``shuffle`` only
-                reorders a PyDataset's batches; ``batch_size`` must not be given).
+                reorders a PyDataset's batches; ``batch_size`` is ignored for a PyDataset or a
+                generator, and refused for a Dataset). Without ``y`` (or with batches of x
+                alone), ``train_step`` gets x alone: a model whose loss comes from
+                ``add_loss`` or from its own step needs no targets.
             class_weight: {class index: weight}; sample i then weighs class_weight[c_i], c_i
                 its label (or the argmax of a one-hot row).
             sample_weight: one weight per sample of the arrays.
