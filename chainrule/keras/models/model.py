@@ -29,7 +29,7 @@ from .. import metrics as metrics_module
 from .. import optimizers as optimizers_module
 from ..callbacks import CallbackList, History, ProgbarLogger
 from ..callbacks.callback import pythonify_logs
-from ..keras_tensor import is_shape
+from ..keras_tensor import is_shape, is_symbolic
 from ..layers.base import Layer, tracked_metrics, walk_layers
 from ..progress import Progbar
 from ..saving import keras_file
@@ -78,11 +78,11 @@ class Model(Layer):
 
     def __new__(cls, *args, **kwargs):
         functional = Model._functional_class
-        if (len(args) >= 2 or "inputs" in kwargs or "outputs" in kwargs) and not issubclass(
-            cls, functional
-        ):
-            if cls is Model:
-                return functional.__new__(functional)
+        if cls is Model and (len(args) >= 2 or "inputs" in kwargs or "outputs" in kwargs):
+            return functional.__new__(functional)  # which checks its inputs and outputs
+        inputs = args[0] if args else kwargs.get("inputs")
+        outputs = args[1] if len(args) > 1 else kwargs.get("outputs")
+        if is_symbolic(inputs) and is_symbolic(outputs) and not issubclass(cls, functional):
             # A subclass of Model (overriding train_step, say) called as Model(inputs, outputs)
             # is a functional model with the subclass's methods, as in Keras: the instance's
             # class derives from both, the subclass first.
