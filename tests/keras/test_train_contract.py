@@ -549,3 +549,15 @@ def test_pydataset_and_generator_ignore_batch_size_and_honour_steps_per_epoch():
     assert isinstance(model.evaluate(Batches(X[:12], Y[:12], 4), batch_size=7, verbose=0), float)
     assert model.predict(Batches(X[:12], Y[:12], 4), batch_size=3, verbose=0).shape == (12, 1)
     assert model.predict(endless(), steps=3, verbose=0).shape == (12, 1)
+
+
+def test_on_batch_methods_run_the_steps():
+    Recording.seen = []
+    model = linear_model(Recording, kernel_initializer="zeros")
+    model.compile(optimizer=keras.optimizers.SGD(0.0), loss="mse", metrics=["mae"])
+    loss, mae = model.train_on_batch(X, Y)
+    assert Recording.seen == [("Tensor", "Tensor")]
+    assert (loss, mae) == pytest.approx((float(np.mean(Y**2)), float(np.mean(Y))), rel=1e-5)
+    logs = model.test_on_batch(X, Y, return_dict=True)
+    assert logs == pytest.approx({"loss": float(np.mean(Y**2)), "mae": float(np.mean(Y))})
+    np.testing.assert_array_equal(model.predict_on_batch(X), np.zeros((64, 1)))
