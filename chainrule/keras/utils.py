@@ -18,6 +18,7 @@ __all__ = [
     "plot_model",
     "set_random_seed",
     "snake_case",
+    "pack_x_y_sample_weight",
     "to_categorical",
     "unpack_x_y_sample_weight",
 ]
@@ -78,6 +79,17 @@ def unpack_x_y_sample_weight(data):
             f"{len(data)} items."
         )
     return data + (None,) * (3 - len(data))
+
+
+def pack_x_y_sample_weight(x, y=None, sample_weight=None):
+    """The batch ``unpack_x_y_sample_weight`` reads back: ``x`` alone when there is no ``y``
+    (``(x,)`` when ``x`` is itself a tuple or list, so that it stays one item), ``(x, y)``
+    without a ``sample_weight``, else ``(x, y, sample_weight)`` (Keras's helper of that name)."""
+    if y is None:
+        return (x,) if isinstance(x, (tuple, list)) else x
+    if sample_weight is None:
+        return (x, y)
+    return (x, y, sample_weight)
 
 
 class PyDataset:

@@ -18,8 +18,8 @@ class Variable(variables.Variable):
         shape: the variable's shape; required with an initializer, checked against a value.
         dtype: the variable's dtype; float32 (Keras's ``floatx()``) by default.
         trainable: whether optimizers update it and gradients are computed for it.
-        autocast, aggregation, synchronization: accepted as Keras accepts them; they change
-            nothing here (one device, one compute dtype).
+        autocast, aggregation, synchronization: kept as attributes, as Keras keeps them; they
+            change nothing here (one device, one compute dtype).
         name: the variable's name (default ``"variable"``).
 
     Example::
@@ -32,7 +32,13 @@ class Variable(variables.Variable):
             ``shape``.
     """
 
-    __slots__ = ()
+    __slots__ = (
+        "aggregation",
+        "autocast",
+        "overwrite_with_gradient",
+        "regularizer",
+        "synchronization",
+    )
 
     def __init__(
         self,
@@ -65,6 +71,11 @@ class Variable(variables.Variable):
                 )
         name = name or "variable"
         super().__init__(value, trainable=trainable, name=name, dtype=dtype)
+        self.autocast = autocast
+        self.aggregation = aggregation
+        self.synchronization = synchronization
+        self.regularizer = None  # a layer's add_weight sets these two
+        self.overwrite_with_gradient = False
 
 
 def _is_initializer(value):

@@ -7,6 +7,11 @@ on_train_begin
   on_epoch_end(epoch, logs)          logs: loss, metrics, val_loss, val_metrics
 on_train_end(logs)
 
+``evaluate`` calls on_test_begin, on_test_batch_begin/end and on_test_end; ``predict`` calls
+on_predict_begin, on_predict_batch_begin/end (logs: {"outputs": the batch's outputs}) and
+on_predict_end. Every hook gets ``logs`` as a dict (empty where Keras passes none), its numbers
+as Python floats.
+
 By family: :mod:`.callback` (the base class and the list ``fit`` calls), :mod:`.history`
 (History, the progress bar), :mod:`.early_stopping`, :mod:`.learning_rate`, :mod:`.logging`
 (CSV, your own functions), :mod:`.checkpoint` (saving as training goes),

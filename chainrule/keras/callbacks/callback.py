@@ -1,5 +1,7 @@
 """The base class of callbacks, and the list that calls them in ``fit``."""
 
+import numpy as np
+
 
 class Callback:
     """Base class: override the hooks you need. ``self.model`` and ``self.params`` are set."""
@@ -66,8 +68,10 @@ class Callback:
 class CallbackList:
     """Calls each hook on every callback in order.
 
-    A hook is called only on the callbacks that override it, so the per-batch hooks of the
-    usual callbacks (History, say) cost nothing in the training loop.
+    Every hook gets its ``logs`` as a dict, never None, its values made Python floats where they
+    are numbers (:func:`pythonify_logs`), as Keras's list does. A hook is called only on the
+    callbacks that override it, so the per-batch hooks of the usual callbacks (History, say)
+    cost nothing in the training loop.
     """
 
     def __init__(self, callbacks, model, params):
@@ -80,14 +84,37 @@ class CallbackList:
         if not hook.startswith("on_"):
             raise AttributeError(hook)
         methods = [getattr(c, hook) for c in self.callbacks if _overrides(c, hook)]
+        indexed = hook.endswith(("_batch_begin", "_batch_end")) or "_epoch_" in hook
 
-        def call_all(*args, **kwargs):
+        def call_all(*args, logs=None):
+            if not methods:
+                return
+            if len(args) > indexed:  # logs given by position
+                args, logs = args[:-1], args[-1]
+            logs = pythonify_logs(logs)
             for method in methods:
-                method(*args, **kwargs)
+                method(*args, logs)
 
-        hook_function = methods[0] if len(methods) == 1 else call_all
-        setattr(self, hook, hook_function)  # found once; later calls skip __getattr__
-        return hook_function
+        setattr(self, hook, call_all)  # found once; later calls skip __getattr__
+        return call_all
+
+
+def pythonify_logs(logs):
+    """``logs`` as a new dict (an empty one for None), sorted by key, with nested dicts merged in
+    and every value that is a number (a scalar Tensor, a NumPy scalar) made a Python float; other
+    values (arrays of several numbers) stay as they are. This is what Keras hands callbacks."""
+    result = {}
+    for key, value in sorted((logs or {}).items()):
+        if isinstance(value, dict):
+            result.update(pythonify_logs(value))
+            continue
+        if not isinstance(value, (str, bytes)) and np.size(value) == 1:
+            try:
+                value = float(np.asarray(value).reshape(()))
+            except (TypeError, ValueError):
+                pass
+        result[key] = value
+    return result
 
 
 def _overrides(callback, hook):

@@ -13,11 +13,18 @@ from .. import constraints as constraints_module
 from .. import initializers as initializers_module
 from .. import regularizers as regularizers_module
 from ..keras_tensor import is_symbolic, passes_shape_through, symbolic_call
+from ..metrics import Metric
 from ..saving.serialization import deserialize_config, dtype_policy, serialize_keras_object
 from ..utils import snake_case
 from ..variables import Variable as KerasVariable
 
 _name_counts = {}
+
+# The layer calls running now (outermost first), and the ``training`` each of them runs with:
+# a nested call inherits ``training`` when it is not given one, and only the outermost call
+# clears the losses added during the previous call.
+_running = []
+_training_context = []
 
 
 def unique_name(prefix):
@@ -60,7 +67,7 @@ class Layer:
         input_shape: the shape of one sample, for a first layer (``input_shape=(784,)``).
     """
 
-    _call_takes_training = {}
+    _call_training = {}
 
     def __init__(self, name=None, trainable=True, dtype=None, input_shape=None, **kwargs):
         batch_input_shape = kwargs.pop("batch_input_shape", None)
@@ -76,12 +83,13 @@ class Layer:
             batch_input_shape = (batch_size,) + tuple(input_shape)
         self.batch_input_shape = None if batch_input_shape is None else tuple(batch_input_shape)
         self.name = name or unique_name(snake_case(type(self).__name__))
-        self.trainable = trainable
         self.dtype = np.dtype(dtype or "float32")
         self.built = False
         self._weights = []
-        self._regularized = []
+        self._created_trainable = set()  # ids of the weights that `trainable` switches
+        self._losses = []
         self._activity_losses = []
+        self._trainable = bool(trainable)  # nothing to pass it on to yet
 
     # ----- weights -----------------------------------------------------------------------------
     def add_weight(
@@ -90,23 +98,90 @@ class Layer:
         initializer=None,
         dtype=None,
         trainable=True,
+        autocast=True,
+        regularizer=None,
+        constraint=None,
+        aggregation="none",
+        overwrite_with_gradient=False,
+        name=None,
+    ):
+        """Create a weight of this layer, as Keras 3's ``add_weight``.
+
+        Args:
+            shape: the weight's shape (default ``()``, a scalar).
+            initializer: an initializer or its name; by default ``"glorot_uniform"`` for a
+                floating dtype and ``"zeros"`` for integers and booleans.
+            dtype: the weight's dtype (default: the layer's).
+            trainable: whether training updates it (and ``layer.trainable`` switches it).
+            autocast, aggregation: kept on the variable, as Keras keeps them.
+            regularizer: a penalty r(w) that ``layer.losses`` adds while the weight trains.
+            constraint: a projection applied after each optimizer update.
+            overwrite_with_gradient: mark the weight as one the optimizer overwrites with its
+                "gradient" instead of updating it (``variable.overwrite_with_gradient``).
+            name: the weight's name (default ``"variable"``, made unique as Keras does); its
+                ``path`` is ``"<layer name>/<name>"``.
+        """
+        shape = tuple(() if shape is None else shape)
+        dtype = np.dtype(dtype or self.dtype)
+        if initializer is None:
+            initializer = "glorot_uniform" if dtype.kind in "fc" else "zeros"
+        variable = KerasVariable(
+            initializers_module.get(initializer),
+            shape=shape,
+            dtype=dtype,
+            trainable=trainable and self._trainable,  # frozen with its layer, as in Keras
+            autocast=autocast,
+            aggregation=aggregation,
+            name=name or unique_name("variable"),
+        )
+        variable.path = f"{self.name}/{variable.name}"
+        variable.constraint = constraints_module.get(constraint)
+        variable.regularizer = None if regularizer is None else regularizers_module.get(regularizer)
+        variable.overwrite_with_gradient = bool(overwrite_with_gradient)
+        self._weights.append(variable)
+        if trainable:
+            self._created_trainable.add(id(variable))
+        return variable
+
+    def add_variable(
+        self,
+        shape,
+        initializer,
+        dtype=None,
+        trainable=True,
+        autocast=True,
         regularizer=None,
         constraint=None,
         name=None,
     ):
-        """Create a weight of ``shape``, initialised by ``initializer`` (default glorot_uniform)."""
-        shape = tuple(shape or ())
-        dtype = np.dtype(dtype or self.dtype)
-        initializer = initializers_module.get(initializer or "glorot_uniform")
-        variable = KerasVariable(
-            initializer, shape=shape, dtype=dtype, trainable=trainable, name=name
+        """:meth:`add_weight` with ``shape`` and ``initializer`` required (Keras's alias)."""
+        return self.add_weight(
+            shape=shape,
+            initializer=initializer,
+            dtype=dtype,
+            trainable=trainable,
+            autocast=autocast,
+            regularizer=regularizer,
+            constraint=constraint,
+            name=name,
         )
-        variable.path = f"{self.name}/{name}"
-        variable.constraint = constraints_module.get(constraint)
-        self._weights.append(variable)
-        if regularizer is not None:
-            self._regularized.append((regularizers_module.get(regularizer), variable))
-        return variable
+
+    @property
+    def trainable(self):
+        """Whether training updates this layer's weights. Setting it sets it on every sublayer
+        too, and on every weight created trainable, as Keras does (so setting it back to True
+        makes them all trainable again; weights created non-trainable stay so)."""
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        value = bool(value)
+        object.__setattr__(self, "_trainable", value)
+        for weight in self._own_weights():
+            if id(weight) in self._created_trainable:
+                weight.trainable = value
+        for layer in self._sublayers():
+            layer.trainable = value
 
     # ----- tracking of sublayers and variables -------------------------------------------------
     def __setattr__(self, name, value):
@@ -126,14 +201,25 @@ class Layer:
                 tracked = {}
                 object.__setattr__(self, "_tracked", tracked)
             tracked[name] = None
+            if isinstance(value, Variable) and value.trainable:
+                self._created_trainable.add(id(value))
         elif tracked and name in tracked:
             del tracked[name]
+        metric_names = self.__dict__.get("_metric_attributes")
+        if _holds_metrics(value):
+            if metric_names is None:
+                metric_names = {}
+                object.__setattr__(self, "_metric_attributes", metric_names)
+            metric_names[name] = None
+        elif metric_names and name in metric_names:
+            del metric_names[name]
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name):
-        tracked = self.__dict__.get("_tracked")
-        if tracked and name in tracked:
-            del tracked[name]
+        for registry in ("_tracked", "_metric_attributes"):
+            names = self.__dict__.get(registry)
+            if names and name in names:
+                del names[name]
         object.__delattr__(self, name)
 
     def _tracked_values(self):
@@ -218,14 +304,31 @@ class Layer:
             )
         return int(sum(w.size for w in self.weights))
 
+    def add_loss(self, loss):
+        """Add ``loss`` (a Tensor, summed if it has several values) to this layer's ``losses``:
+        called inside ``call``, it is a penalty that ``fit`` adds to the loss of this step.
+        Losses added during one call of the outermost layer are cleared at its next call."""
+        self._losses.append(loss)
+
     @property
     def losses(self):
-        """Penalties to add to the loss: weight and activity regularizers, the sublayers' too."""
+        """The penalties to add to the loss, as a list of Tensors: those added by
+        :meth:`add_loss` (and activity regularizers) during the latest call, this layer's and
+        every sublayer's, then r(w) for every trainable weight w that has a regularizer r."""
         found = []
-        for layer in _walk_layers(self):
-            found += [regularizer(variable) for regularizer, variable in layer._regularized]
-            found += layer._activity_losses
+        for layer in walk_layers(self):
+            found += layer._losses + layer._activity_losses
+        for weight in self.trainable_weights:
+            regularizer = getattr(weight, "regularizer", None)
+            if regularizer is not None:
+                found.append(regularizer(weight))
         return found
+
+    def _clear_losses(self):
+        """Forget the losses added during the previous call, this layer's and its sublayers'."""
+        for layer in walk_layers(self):
+            layer._losses = []
+            layer._activity_losses = []
 
     # ----- forward -----------------------------------------------------------------------------
     def build(self, input_shape):
@@ -239,33 +342,104 @@ class Layer:
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
 
-    def __call__(self, inputs, training=None, **kwargs):
+    def compute_mask(self, inputs, previous_mask):
+        """The mask of the outputs: by default the mask that came in (``previous_mask``)."""
+        return previous_mask
+
+    def __call__(self, *args, **kwargs):
+        """Call the layer as Keras does: ``layer(inputs, *more, training=..., **kwargs)``.
+
+        The first argument is the input (a tensor, or a list or dict of them); the other
+        positional and keyword arguments go to ``call`` as they are, arrays among them made
+        Tensors. The first call builds the layer from the shapes of its tensor arguments.
+        ``training`` left out is taken from the layer call this one runs inside, if any. The
+        outermost call first clears the losses that the previous one added (``losses``).
+        """
+        if not args:
+            if "inputs" not in kwargs:
+                raise TypeError(
+                    f'Layer "{self.name}" was called without inputs: pass them as the first '
+                    f"argument, layer(x)."
+                )
+            args = (kwargs.pop("inputs"),)
+        inputs, more = args[0], args[1:]
+        training = kwargs.pop("training", None)
         if is_symbolic(inputs):
             return symbolic_call(self, inputs, training, kwargs)
+        takes_training, default_training = self._training_parameter()
+        if training is None:  # as Keras: from the call this one runs in, else call's default
+            training = _training_context[-1] if _training_context else None
+            training = default_training if training is None else training
         if nest.is_nested(inputs):  # several inputs: build(input_shape) gets their shapes
             x = nest.map_structure(lambda value: as_tensor(value, self.dtype), inputs)
         else:
             x = as_tensor(inputs, self.dtype)
+        more = [nest.map_structure(self._convert_argument, value) for value in more]
+        kwargs = {key: nest.map_structure(self._convert_argument, v) for key, v in kwargs.items()}
         if not self.built:
-            shape = _batch_shapes(x)
-            self.build(shape)
-            self.built = True
-            self._build_shape = shape
+            self._build_from(x, more, kwargs)
         self.check_input(x)
-        if self._takes_training():
-            return self.call(x, training=training, **kwargs)
-        return self.call(x, **kwargs)
+        if not _running:
+            self._clear_losses()
+        if takes_training and training is not None:
+            kwargs["training"] = training
+        _running.append(self)
+        _training_context.append(training)
+        try:
+            return self.call(x, *more, **kwargs)
+        finally:
+            _running.pop()
+            _training_context.pop()
+
+    def _convert_argument(self, value):
+        """An argument of ``call`` besides the inputs: a NumPy array becomes a Tensor (floats in
+        the layer's dtype); anything else is passed as it is."""
+        if isinstance(value, np.ndarray):
+            value = Tensor(value)
+        if isinstance(value, Tensor) and value.dtype.kind == "f" and value.dtype != self.dtype:
+            value = cast(value, dtype=self.dtype)
+        return value
+
+    def _build_from(self, x, more, kwargs):
+        """Build for the first call: ``build(input_shape)`` with the inputs' shapes, or, for a
+        ``build`` with several parameters, ``build(a_shape=..., b_shape=...)`` with the shapes of
+        call's tensor arguments ``a``, ``b``... as Keras does."""
+        shape = _batch_shapes(x)
+        names = _parameter_names(type(self).build)
+        if len(names) <= 1 or not (more or kwargs):
+            self.build(shape)
+        else:
+            bound = inspect.signature(self.call).bind(x, *more, **kwargs).arguments
+            shapes = {
+                f"{name}_shape": _batch_shapes(value)
+                for name, value in bound.items()
+                if name in [n[: -len("_shape")] for n in names] and _holds_tensors(value)
+            }
+            missing = [n for n in names if n not in shapes]
+            if missing:
+                raise ValueError(
+                    f"{type(self).__name__}.build takes {names}, but call() got no tensor "
+                    f"argument for {missing}: name build's parameters after call's tensor "
+                    f"arguments with '_shape' appended (call(self, a, b) -> build(self, "
+                    f"a_shape, b_shape)), or let build take one input_shape."
+                )
+            self.build(**shapes)
+        self.built = True
+        self._build_shape = shape
 
     def check_input(self, x):
         """Raise a clear error if ``x`` cannot be an input of this (built) layer."""
 
-    def _takes_training(self):
+    def _training_parameter(self):
+        """(whether ``call`` takes ``training``, its default value), found once per class."""
         cls = type(self)
-        takes = Layer._call_takes_training.get(cls)
-        if takes is None:
-            takes = "training" in inspect.signature(cls.call).parameters
-            Layer._call_takes_training[cls] = takes
-        return takes
+        found = Layer._call_training.get(cls)
+        if found is None:
+            parameter = inspect.signature(cls.call).parameters.get("training")
+            default = None if parameter is None else parameter.default
+            found = (parameter is not None, None if default is inspect.Parameter.empty else default)
+            Layer._call_training[cls] = found
+        return found
 
     def incompatible(self, x, rule):
         """The error for an input that breaks ``rule`` (Keras's wording, with the shapes)."""
@@ -306,6 +480,24 @@ def _is_own_weight(layer, variable):
     return any(variable is w for w in layer.__dict__.get("_weights", ()))
 
 
+def _holds_metrics(value):
+    """Whether an attribute's value is a Metric, or a list or tuple holding one."""
+    if type(value) in (list, tuple):
+        return any(isinstance(v, Metric) for v in value)
+    return isinstance(value, Metric)
+
+
+def tracked_metrics(layer):
+    """The Metric objects held in ``layer``'s attributes (also in lists), in assignment order."""
+    found = []
+    for name in layer.__dict__.get("_metric_attributes", ()):
+        value = layer.__dict__[name]
+        found += (
+            [v for v in value if isinstance(v, Metric)] if type(value) in (list, tuple) else [value]
+        )
+    return found
+
+
 def _holds_trackables(name, value):
     """Whether a container assigned to attribute ``name`` is tracked: when it holds a Layer or
     Variable, or is a public empty container (``self.blocks = []``, filled later)."""
@@ -323,7 +515,18 @@ def _batch_shapes(x):
     return (None,) + tuple(x.shape[1:])
 
 
-def _walk_layers(root):
+def _parameter_names(function):
+    """The names of the parameters of a method, ``self`` and ``*args``/``**kwargs`` left out."""
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    parameters = list(inspect.signature(function).parameters.values())[1:]
+    return [p.name for p in parameters if p.kind in kinds]
+
+
+def _holds_tensors(value):
+    return any(isinstance(leaf, Tensor) for leaf in nest.flatten(value))
+
+
+def walk_layers(root):
     """``root`` and every layer below it, depth first in tracking order, each once."""
     order, visited, stack = [], set(), [root]
     while stack:

@@ -89,8 +89,10 @@ def check_lengths(x, y, sample_weight=None):
         )
 
 
-def checked_arrays(method, x, y=None, sample_weight=None, prefix=""):
-    """(x, y, sample_weight) converted and checked; ``predict`` needs x only.
+def checked_arrays(method, x, y=None, sample_weight=None, prefix="", targets=True):
+    """(x, y, sample_weight) converted and checked; ``predict`` needs x only, and a step that
+    does without targets (``targets=False``: a model whose loss comes from ``add_loss``, or a
+    ``train_step`` of the user's) takes x alone when no y is given.
 
     Raises:
         ValueError: no samples, no ``y`` for ``fit``/``evaluate``, different numbers of
@@ -102,7 +104,7 @@ def checked_arrays(method, x, y=None, sample_weight=None, prefix=""):
         raise ValueError(
             f"{method}() needs samples along axis 0 of {prefix}x; got an array of shape {x.shape}."
         )
-    if method == "predict":
+    if method == "predict" or (y is None and not targets):
         return x, None, None
     if y is None:
         raise ValueError(
@@ -301,9 +303,10 @@ class StreamBatches(Batches):
     or ``(x, y, sample_weight)`` is converted as it arrives (float32 inputs; NaN shows up as a
     NaN loss rather than by scanning every batch)."""
 
-    def __init__(self, source, method, class_weight=None, shuffle=False):
+    def __init__(self, source, method, class_weight=None, shuffle=False, targets=True):
         self.source = source
         self.method = method
+        self.targets = targets
         self.shuffle = shuffle
         self.kind = describe(source)
         if class_weight is not None and isinstance(source, Iterator):
@@ -346,7 +349,7 @@ class StreamBatches(Batches):
     def _convert(self, batch):
         x, y, weight = unpack_x_y_sample_weight(batch)
         x = as_input_array(x, "x", check_finite=False)
-        if self.method == "predict":
+        if self.method == "predict" or (y is None and not self.targets):
             return x, None, None
         if y is None:
             raise ValueError(
@@ -376,16 +379,22 @@ def batches(
     steps=None,
     shuffle=False,
     class_weight=None,
+    targets=True,
 ):
-    """The batches ``method`` ('fit', 'evaluate' or 'predict') draws from its data.
+    """The batches ``method`` ('fit', 'evaluate' or 'predict') draws from its data; ``targets``:
+    whether its batches must hold targets (see :func:`checked_arrays`).
+
+    ``batch_size`` is ignored for a PyDataset or a generator, as Keras ignores it: they make
+    their own batches.
 
     Raises:
-        ValueError: ``y``, ``sample_weight`` or ``batch_size`` given with a source of batches
-            (they belong in its batches), and every error of :func:`checked_arrays`.
+        ValueError: ``y`` or ``sample_weight`` given with a source of batches, or
+            ``batch_size`` with a Dataset (they belong in its batches), and every error of
+            :func:`checked_arrays`.
     """
     batch_size = check_count(batch_size, "batch_size")
     if not is_stream(x):
-        arrays = checked_arrays(method, x, y, sample_weight)
+        arrays = checked_arrays(method, x, y, sample_weight, targets=targets)
         return array_batches(arrays, batch_size, steps, shuffle, class_weight)
     kind = describe(x)
     for argument, value in (("y", y), ("sample_weight", sample_weight)):
@@ -394,22 +403,22 @@ def batches(
                 f"When x is a {kind}, {argument} must not be passed to {method}(): the "
                 f"{kind}'s batches carry it, as (x, y) or (x, y, sample_weight)."
             )
-    if batch_size is not None:
+    if batch_size is not None and isinstance(x, Dataset):  # PyDatasets, generators: ignored
         raise ValueError(
             f"The batch_size argument must not be specified when x is a {kind}: it yields whole "
             f"batches already (received batch_size={batch_size}). Set the batch size where the "
             f"batches are made, e.g. dataset.batch({batch_size})."
         )
-    return StreamBatches(x, method, class_weight, shuffle)
+    return StreamBatches(x, method, class_weight, shuffle, targets)
 
 
-def validation_batches(validation_data, batch_size=None, steps=None):
+def validation_batches(validation_data, batch_size=None, steps=None, targets=True):
     """The batches of ``fit``'s ``validation_data``: a tuple (x_val, y_val) or
     (x_val, y_val, sample_weight) of arrays, or a source of such batches; None stays None."""
     if validation_data is None:
         return None
     if is_stream(validation_data):
-        return StreamBatches(validation_data, "evaluate")
+        return StreamBatches(validation_data, "evaluate", targets=targets)
     if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
         received = type(validation_data).__name__
         if isinstance(validation_data, (tuple, list)):
@@ -418,7 +427,7 @@ def validation_batches(validation_data, batch_size=None, steps=None):
             f"validation_data must be a tuple (x_val, y_val) or (x_val, y_val, sample_weight), "
             f"or a Dataset, PyDataset or generator of such batches; got a {received}."
         )
-    arrays = checked_arrays("fit", *validation_data, prefix="validation ")
+    arrays = checked_arrays("fit", *validation_data, prefix="validation ", targets=targets)
     return array_batches(arrays, batch_size, steps)
 
 

@@ -3,30 +3,37 @@
 One training step is the article's four steps:
 
     y_pred = model(x)                    1. forward pass
-    loss   = loss_fn(y, y_pred)          2. loss (plus regularization penalties)
+    loss   = loss_fn(y, y_pred)          2. loss (plus ``model.losses``: add_loss, regularizers)
     grads  = dL/dW for every weight W    3. backward pass: the engine applies the chain rule
     optimizer.apply(grads, weights)      4. update, W <- W - η dL/dW for SGD
 
-``train_step`` is exactly that and can be overridden; ``fit`` loops it over shuffled batches and
-epochs, reporting progress and calling callbacks as Keras does.
+``train_step(data)`` is exactly that and can be overridden, as can ``test_step(data)``,
+``predict_step(data)``, ``compute_loss`` and ``metrics``, with Keras 3's contract: ``data`` is
+one batch as the data gives it (``(x, y)``, ``(x, y, sample_weight)`` or ``x``, as Tensors), and
+a step returns a dict of logs. ``fit`` loops it over shuffled batches and epochs, reporting
+progress and calling callbacks as Keras does.
 """
 
 import functools
+import inspect
 import math
 import warnings
 
 import numpy as np
 
+from ... import nest
 from ...engine import Tensor, no_grad
 from ...fast import TrainStepPlans, training_runtime, update_loop
 from .. import losses as losses_module
 from .. import metrics as metrics_module
 from .. import optimizers as optimizers_module
 from ..callbacks import CallbackList, History, ProgbarLogger
-from ..keras_tensor import is_shape
-from ..layers.base import Layer
+from ..callbacks.callback import pythonify_logs
+from ..keras_tensor import is_shape, is_symbolic
+from ..layers.base import Layer, tracked_metrics, walk_layers
 from ..progress import Progbar
 from ..saving import keras_file
+from ..utils import pack_x_y_sample_weight, unpack_x_y_sample_weight
 from . import data
 from .summary import subclassed_rows, summary_text
 
@@ -66,9 +73,25 @@ class Model(Layer):
         if functional:
             Model._functional_class = cls
 
+    # For each subclass of Model built from inputs and outputs, its functional twin.
+    _functional_twins = {}
+
     def __new__(cls, *args, **kwargs):
+        functional = Model._functional_class
         if cls is Model and (len(args) >= 2 or "inputs" in kwargs or "outputs" in kwargs):
-            return Model._functional_class.__new__(Model._functional_class)
+            return functional.__new__(functional)  # which checks its inputs and outputs
+        inputs = args[0] if args else kwargs.get("inputs")
+        outputs = args[1] if len(args) > 1 else kwargs.get("outputs")
+        if is_symbolic(inputs) and is_symbolic(outputs) and not issubclass(cls, functional):
+            # A subclass of Model (overriding train_step, say) called as Model(inputs, outputs)
+            # is a functional model with the subclass's methods, as in Keras: the instance's
+            # class derives from both, the subclass first.
+            twin = Model._functional_twins.get(cls)
+            if twin is None:
+                twin = type(cls.__name__, (cls, functional), {"__module__": cls.__module__})
+                twin.__qualname__ = cls.__qualname__
+                Model._functional_twins[cls] = twin
+            return super().__new__(twin)
         return super().__new__(cls)
 
     def __init__(self, *args, **kwargs):
@@ -82,7 +105,8 @@ class Model(Layer):
         self._weighted_metric_identifiers = []
         self._compile_metrics = None
         self._weighted_metrics = None
-        self._loss_tracker = metrics_module.Mean(name="loss")
+        self._loss_object = None
+        self._loss_tracker = None  # compile() makes it, as Keras does
         self._initial_epoch = None  # set by a callback (BackupAndRestore) to resume a fit
 
     # ----- structure ---------------------------------------------------------------------------
@@ -146,7 +170,8 @@ class Model(Layer):
 
         Args:
             optimizer: name ('sgd', 'adam', 'rmsprop') or Optimizer instance.
-            loss: name, Loss instance, or function ``loss(y_true, y_pred)``.
+            loss: name, Loss instance, or function ``loss(y_true, y_pred)``; None when the loss
+                comes only from ``add_loss``, an overridden ``compute_loss`` or ``train_step``.
             metrics: list of names ('accuracy', ...), Metric objects or functions, updated
                 without sample weights.
             weighted_metrics: the same, updated with each batch's ``sample_weight`` (or class
@@ -166,12 +191,18 @@ class Model(Layer):
         self._metric_identifiers = list(metrics or [])
         self._weighted_metric_identifiers = list(weighted_metrics or [])
         for identifier in self._metric_identifiers + self._weighted_metric_identifiers:
-            # fail now on unknown names, not mid-fit
-            if not (isinstance(identifier, str) and identifier.lower() in ("accuracy", "acc")):
+            if not _needs_outputs(identifier):  # fail now on unknown names, not mid-fit
                 metrics_module.get(identifier)
         self._compile_metrics = None
         self._weighted_metrics = None
-        self._train_plans = TrainStepPlans(replay=not run_eagerly)
+        identifiers = self._metric_identifiers + self._weighted_metric_identifiers
+        if not any(_needs_outputs(identifier) for identifier in identifiers):
+            self._build_metrics(None, None)  # nothing to learn from the data: resolve them now
+        self._loss_tracker = metrics_module.Mean(name="loss")
+        # A compute_loss of the user's may keep state of its own (a metric it updates, say),
+        # which replaying a recorded step would skip: such a model trains through the engine.
+        replay = not run_eagerly and type(self).compute_loss is Model.compute_loss
+        self._train_plans = TrainStepPlans(replay=replay)
         self.compiled = True
 
     def _require_compiled(self, method):
@@ -180,67 +211,141 @@ class Model(Layer):
                 f"You must call compile() before {method}(): e.g. model.compile(optimizer='sgd', "
                 f"loss='categorical_crossentropy', metrics=['accuracy'])."
             )
-        if self._loss_object is None and method != "predict":
-            raise ValueError(f"{method}() needs a loss: pass loss=... to compile().")
+
+    def _needs_targets(self, step):
+        """Whether batches must hold targets y for ``step`` ('train_step' or 'test_step'): only
+        when Keras's own step and ``compute_loss`` run a compiled loss, which reads them. (A
+        step of the user's may do without, as may a model whose loss comes from add_loss.)"""
+        own = getattr(type(self), step) is getattr(Model, step)
+        return own and type(self).compute_loss is Model.compute_loss and bool(self._loss_object)
 
     def _build_metrics(self, y, y_pred):
-        """Resolve the metric identifiers once, from the first batch's labels and outputs."""
-        if self._compile_metrics is None:
-            self._compile_metrics = [
-                metrics_module.get(identifier, y, y_pred) for identifier in self._metric_identifiers
-            ]
-            names = {metric.name for metric in self._compile_metrics}
-            self._weighted_metrics = []
-            for identifier in self._weighted_metric_identifiers:
-                metric = metrics_module.get(identifier, y, y_pred)
-                if metric.name in names:  # Keras's name for the weighted twin of a metric
-                    metric.name = f"weighted_{metric.name}"
-                self._weighted_metrics.append(metric)
-            self._sorted_metrics = sorted(self.metrics, key=lambda m: m.name)
+        """Resolve the metric identifiers (once): 'accuracy' needs the shapes of labels and
+        outputs, ``y`` and ``y_pred``, to choose its kind."""
+        self._compile_metrics = [
+            metrics_module.get(identifier, y, y_pred) for identifier in self._metric_identifiers
+        ]
+        names = {metric.name for metric in self._compile_metrics}
+        self._weighted_metrics = []
+        for identifier in self._weighted_metric_identifiers:
+            metric = metrics_module.get(identifier, y, y_pred)
+            if metric.name in names:  # Keras's name for the weighted twin of a metric
+                metric.name = f"weighted_{metric.name}"
+            self._weighted_metrics.append(metric)
+
+    def _build_metrics_for(self, data):
+        """Resolve the compiled metrics before the first step, from its batch ``data``: a step
+        of the user's reads them from ``self.metrics``, which must list them already."""
+        if self._compile_metrics is not None:
+            return
+        x, y, _ = unpack_x_y_sample_weight(data)
+        with no_grad():
+            y_pred = self(nest.map_structure(lambda t: t[:1], x), training=False)
+        self._build_metrics(y, y_pred)
 
     @property
     def metrics(self):
-        return (
-            [self._loss_tracker]
-            + list(self._compile_metrics or [])
-            + list(self._weighted_metrics or [])
-        )
+        """The metrics ``fit`` and ``evaluate`` reset at the start of each epoch and report, in
+        Keras's order: the loss tracker ('loss') and the compiled metrics (once compiled), then
+        the Metric objects held in this model's attributes, then those of its layers (other
+        models excepted). Override it to list your own trackers instead."""
+        found = []
+        if self.compiled:
+            found.append(self._loss_tracker)
+            found += list(self._compile_metrics or []) + list(self._weighted_metrics or [])
+        known = {id(m) for m in found}
+        for layer in walk_layers(self):
+            if layer is not self and isinstance(layer, Model):
+                continue
+            for metric in tracked_metrics(layer):
+                if id(metric) not in known:
+                    known.add(id(metric))
+                    found.append(metric)
+        return found
 
     @property
     def metrics_names(self):
         return [m.name for m in self.metrics]
 
     def reset_metrics(self):
+        """Reset every metric in ``self.metrics`` (``fit`` does so at each epoch's start)."""
         for metric in self.metrics:
             metric.reset_state()
 
     def get_metrics_result(self):
-        """The current value of every metric, keyed by name in alphabetical order (as Keras):
-        a float, or an array for a metric with several values (F1Score per class, say)."""
-        if self._compile_metrics is None:  # nothing measured yet: the loss alone
-            return {"loss": self._loss_tracker.result_value()}
-        return {m.name: m.result_value() for m in self._sorted_metrics}
+        """{name: metric.result()} for every metric in ``self.metrics``, in that order (a
+        metric whose result is a dict adds its entries)."""
+        results = {}
+        for metric in self.metrics:
+            result = metric.result()
+            if isinstance(result, dict):
+                results.update(result)
+            else:
+                results[metric.name] = result
+        return results
 
     # ----- one step ----------------------------------------------------------------------------
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        """The compiled loss plus the model's regularization penalties (``self.losses``)."""
-        loss = self._loss_object(y, y_pred, sample_weight)
-        for penalty in self.losses:
-            loss = loss + penalty
-        return loss
+        """The loss of one batch: the compiled loss of (y, y_pred, sample_weight), plus the sum of
+        each Tensor in ``self.losses`` (``add_loss`` and weight regularizers).
 
-    def forward_loss(self, x, y, sample_weight=None):
+        Raises:
+            ValueError: no loss at all (none compiled, none added), or a compiled loss without
+                targets ``y``.
+        """
+        losses = []
+        if self._loss_object is not None:
+            if y is None:
+                raise ValueError(
+                    f"The loss compiled into model {self.name!r} needs targets, but the batch "
+                    f"holds only x: pass y to fit()/evaluate(), yield (x, y) batches, or compile "
+                    f"without a loss when the model adds its own with add_loss()."
+                )
+            losses.append(self._loss_object(y, y_pred, sample_weight))
+        for loss in self.losses:
+            loss = loss if isinstance(loss, Tensor) else Tensor(np.asarray(loss, np.float32))
+            losses.append(loss.sum() if loss.ndim else loss)
+        if not losses:
+            raise ValueError(
+                "No loss to compute. Provide a `loss` argument in `compile()`, or add one with "
+                "`add_loss()` in a layer's call()."
+            )
+        return functools.reduce(lambda total, loss: total + loss, losses)
+
+    def _compute_loss(self, x, y, y_pred, sample_weight, training):
+        """``compute_loss``, also when an override has no ``training`` parameter (as before
+        Keras 3.3)."""
+        if "training" in _parameters(type(self).compute_loss):
+            return self.compute_loss(x, y, y_pred, sample_weight, training=training)
+        return self.compute_loss(x, y, y_pred, sample_weight)
+
+    def forward_loss(self, x, y=None, sample_weight=None):
         """Steps 1 and 2 on Tensors: (loss, y_pred) for one training batch."""
         y_pred = self(x, training=True)
-        return self.compute_loss(x, y, y_pred, sample_weight), y_pred
+        return self._compute_loss(x, y, y_pred, sample_weight, True), y_pred
 
-    def train_step(self, x, y, sample_weight=None):
-        """Forward, loss, backward, update; then the metrics. Returns the running logs.
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        """Update the compiled metrics with one batch and return ``get_metrics_result()``. As in
+        Keras, only ``weighted_metrics`` see ``sample_weight``; the loss tracker is updated by
+        the step itself."""
+        if self._compile_metrics is None:
+            self._build_metrics(y, y_pred)
+        for metric in self._compile_metrics:
+            metric.update_state(y, y_pred)
+        for metric in self._weighted_metrics:
+            metric.update_state(y, y_pred, sample_weight=sample_weight)
+        return self.get_metrics_result()
+
+    def train_step(self, data):
+        """One training step on ``data``, a batch ``(x, y)``, ``(x, y, sample_weight)`` or
+        ``x``: forward, loss (``compute_loss``), backward, update; then the metrics. Returns the
+        logs, {name: value} of ``self.metrics``.
 
         Steps 1 to 3 run through the engine, or replay its recorded plan once that has been
         checked to give the same results (see ``chainrule.fast.train_step``;
         ``compile(run_eagerly=True)`` turns replaying off).
         """
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
         plans = self._train_plans
         if plans.weights is None:
             if not self.built:  # create the weights first, so that this step updates them too
@@ -249,31 +354,43 @@ class Model(Layer):
             # Keras also fixes what trains at compile time: compile again after changing it
             plans.weights = self.trainable_weights
         weights = plans.weights
-        arrays = (x, y) if sample_weight is None else (x, y, sample_weight)
+        arrays = tuple(_raw(a) for a in (x, y, sample_weight) if a is not None)
         loss, y_pred, grads = plans.step(self, arrays, weights)
         self.optimizer.update_loop = update_loop()
         self.optimizer.apply(grads, weights)
-        return self._update_metrics(y, y_pred, loss, len(x), sample_weight)
+        self._loss_tracker.add(loss, len(arrays[0]))
+        return self.compute_metrics(x, y, y_pred, sample_weight)
 
-    def test_step(self, x, y, sample_weight=None):
-        """Forward and loss without an update; then the metrics."""
+    def test_step(self, data):
+        """One evaluation step on ``data`` (as in ``train_step``): forward and loss without an
+        update, then the metrics; returns the logs."""
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
         with no_grad():
             y_pred = self(x, training=False)
-        loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
-        return self._update_metrics(y, y_pred, loss, len(x), sample_weight)
+            loss = self._compute_loss(x, y, y_pred, sample_weight, False)
+        self._loss_tracker.add(_raw(loss), len(nest.flatten(x)[0]))
+        return self.compute_metrics(x, y, y_pred, sample_weight)
 
-    def _update_metrics(self, y, y_pred, loss, batch_size, sample_weight=None):
-        """Add one batch to the running metrics; y_pred and loss as arrays or Tensors. As in
-        Keras, only ``weighted_metrics`` see ``sample_weight``."""
-        y_pred = y_pred.data if isinstance(y_pred, Tensor) else y_pred
-        if self._compile_metrics is None:
-            self._build_metrics(y, y_pred)
-        self._loss_tracker.add(loss.data if isinstance(loss, Tensor) else loss, batch_size)
-        for metric in self._compile_metrics:
-            metric.update_state(y, y_pred)
-        for metric in self._weighted_metrics:
-            metric.update_state(y, y_pred, sample_weight=sample_weight)
-        return self.get_metrics_result()
+    def predict_step(self, data):
+        """The model's outputs for the x of ``data`` (a batch, as in ``train_step``)."""
+        x, _, _ = unpack_x_y_sample_weight(data)
+        return self(x, training=False)
+
+    def _get_metrics_result_or_logs(self, logs):
+        """The metrics' results when a step's ``logs`` have their names (the default steps),
+        else the step's own ``logs`` (a step of the user's reporting other values), as Keras."""
+        results = self.get_metrics_result()
+        if isinstance(logs, dict) and set(logs) == set(results):
+            return results
+        return logs
+
+    def _flatten_metrics_in_order(self, logs):
+        """``evaluate``'s list: the values of ``logs`` in ``metrics_names`` order, then the
+        others by name; one value alone for a single one."""
+        names = [name for name in self.metrics_names if name in logs]
+        values = [logs[name] for name in names]
+        values += [logs[key] for key in sorted(logs) if key not in names]
+        return values[0] if len(values) == 1 else values
 
     # ----- fit ---------------------------------------------------------------------------------
     @training_runtime
@@ -302,9 +419,12 @@ class Model(Layer):
         Args:
             x, y: arrays of samples and their targets, served in batches of ``batch_size`` (32)
                 in a new random order each epoch (``shuffle``); or ``x`` alone as a source of
-                batches (x, y) or (x, y, sample_weight): a ``chainrule.data.Dataset``, a
+                batches (x, y), (x, y, sample_weight) or x: a ``chainrule.data.Dataset``, a
                 ``keras.utils.PyDataset`` or a generator, used as it comes (``shuffle`` only
-                reorders a PyDataset's batches; ``batch_size`` must not be given).
+                reorders a PyDataset's batches; ``batch_size`` is ignored for a PyDataset or a
+                generator, and refused for a Dataset). Without ``y`` (or with batches of x
+                alone), ``train_step`` gets x alone: a model whose loss comes from
+                ``add_loss`` or from its own step needs no targets.
             class_weight: {class index: weight}; sample i then weighs class_weight[c_i], c_i
                 its label (or the argmax of a one-hot row).
             sample_weight: one weight per sample of the arrays.
@@ -335,6 +455,7 @@ class Model(Layer):
         steps_per_epoch = data.check_count(steps_per_epoch, "steps_per_epoch")
         validation_steps = data.check_count(validation_steps, "validation_steps")
         _check_validation_freq(validation_freq)
+        targets = self._needs_targets("train_step")
         if validation_split and validation_data is None:
             if data.is_stream(x):
                 raise ValueError(
@@ -342,7 +463,7 @@ class Model(Layer):
                     f"{data.describe(x)}. Pass validation_data=... instead."
                 )
             arrays, held_out = data.split_validation(
-                data.checked_arrays("fit", x, y, sample_weight), validation_split
+                data.checked_arrays("fit", x, y, sample_weight, targets=targets), validation_split
             )
             training = data.array_batches(
                 arrays, batch_size, steps_per_epoch, shuffle, class_weight
@@ -350,10 +471,21 @@ class Model(Layer):
             validation = data.array_batches(held_out, validation_batch_size, validation_steps)
         else:
             training = data.batches(
-                "fit", x, y, sample_weight, batch_size, steps_per_epoch, shuffle, class_weight
+                "fit",
+                x,
+                y,
+                sample_weight,
+                batch_size,
+                steps_per_epoch,
+                shuffle,
+                class_weight,
+                targets,
             )
             validation = data.validation_batches(
-                validation_data, validation_batch_size, validation_steps
+                validation_data,
+                validation_batch_size,
+                validation_steps,
+                self._needs_targets("test_step"),
             )
         training = data.EpochIterator(training, steps_per_epoch)
         if validation is not None:
@@ -379,20 +511,25 @@ class Model(Layer):
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             callbacks.on_epoch_begin(epoch)
-            for step, (x_batch, y_batch, weight_batch) in enumerate(training.epoch()):
+            logs = {}
+            for step, batch in enumerate(training.epoch()):
+                step_data = _step_data(batch)
+                if self._compile_metrics is None:
+                    self._build_metrics_for(step_data)
                 callbacks.on_train_batch_begin(step)
-                logs = self.train_step(x_batch, y_batch, weight_batch)
-                if not math.isfinite(logs["loss"]):
-                    self._report_nan(epoch, step, logs["loss"])
+                logs = self.train_step(step_data)
+                loss = logs.get("loss") if isinstance(logs, dict) else None
+                if loss is not None and np.size(loss) == 1 and not math.isfinite(float(loss)):
+                    self._report_nan(epoch, step, float(loss))
                 callbacks.on_train_batch_end(step, logs)
                 if self.stop_training:
                     break
             if training.exhausted:  # a used-up generator: nothing left to train on
                 data.warn_ran_out()
                 break
-            epoch_logs = self.get_metrics_result()
+            epoch_logs = pythonify_logs(self._get_metrics_result_or_logs(logs))
             if validation is not None and _should_validate(epoch, validation_freq):
-                val_logs, _ = self._test_loop(validation)
+                val_logs, _ = self._test_loop(validation, callbacks)
                 epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
             callbacks.on_epoch_end(epoch, epoch_logs)
             if self.stop_training:
@@ -411,19 +548,28 @@ class Model(Layer):
         )
 
     # ----- evaluate, predict -----------------------------------------------------------------
-    def _test_loop(self, iterator):
+    def _test_loop(self, iterator, callbacks):
         """(logs, number of batches) of ``test_step`` over one epoch of ``iterator`` (a
-        ``data.EpochIterator``), from a fresh pass."""
+        ``data.EpochIterator``), from a fresh pass, calling the ``on_test_*`` hooks."""
         self.reset_metrics()
         iterator.reset()
+        callbacks.on_test_begin()
         logs, steps = {}, 0
-        for steps, (x_batch, y_batch, weight_batch) in enumerate(iterator.epoch(), 1):
-            logs = self.test_step(x_batch, y_batch, weight_batch)
+        for step, batch in enumerate(iterator.epoch()):
+            step_data = _step_data(batch)
+            if self._compile_metrics is None:
+                self._build_metrics_for(step_data)
+            callbacks.on_test_batch_begin(step)
+            logs = self.test_step(step_data)
+            callbacks.on_test_batch_end(step, logs)
+            steps = step + 1
         if iterator.exhausted:
             raise ValueError(
                 "There was no data to evaluate on: the data yielded no batch (a generator can "
                 "be read only once; a Dataset or PyDataset starts over on each use)."
             )
+        logs = pythonify_logs(self._get_metrics_result_or_logs(logs))
+        callbacks.on_test_end(logs)
         return logs, steps
 
     @training_runtime
@@ -439,64 +585,101 @@ class Model(Layer):
         callbacks=None,
         return_dict=False,
     ):
-        """The loss and metrics over the data, batch by batch.
+        """The loss and metrics over the data, batch by batch (``test_step``).
 
         Args:
             x, y, sample_weight: arrays, batched by ``batch_size`` (32); or ``x`` alone as a
-                Dataset, PyDataset or generator of (x, y[, sample_weight]) batches.
+                Dataset, PyDataset or generator of batches (``batch_size`` then ignored).
             steps: evaluate on this many batches only (default: all).
+            callbacks: callbacks whose ``on_test_*`` hooks are called.
 
         Returns:
-            The loss alone when no metrics were compiled, else [loss, metric, ...] in compile
-            order; a dict {name: value} with ``return_dict=True``.
+            The loss alone when no metrics were compiled, else [loss, metric, ...] in the order
+            of ``metrics_names``; a dict {name: value} with ``return_dict=True``.
         """
         self._require_compiled("evaluate")
         steps = data.check_count(steps, "steps")
-        batches = data.batches("evaluate", x, y, sample_weight, batch_size, steps)
-        bar = Progbar(0, verbose=1 if verbose == "auto" else verbose) if verbose else None
-        logs, steps = self._test_loop(data.EpochIterator(batches, steps))
+        batches = data.batches(
+            "evaluate",
+            x,
+            y,
+            sample_weight,
+            batch_size,
+            steps,
+            targets=self._needs_targets("test_step"),
+        )
+        iterator = data.EpochIterator(batches, steps)
+        verbose = 1 if verbose == "auto" else verbose
+        callbacks = CallbackList(
+            callbacks or [], self, {"epochs": 1, "steps": iterator.num_batches, "verbose": verbose}
+        )
+        bar = Progbar(0, verbose=verbose) if verbose else None
+        logs, steps = self._test_loop(iterator, callbacks)
         if bar is not None:  # started before the loop, so its clock measures the steps
             bar.target = steps
             bar.update(steps, logs, finalize=True)
         if return_dict:
             return logs
-        values = [logs[m.name] for m in self.metrics]
-        return values[0] if len(values) == 1 else values
+        return self._flatten_metrics_in_order(logs)
 
     @training_runtime
     @_without_float_warnings
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
-        """The model's outputs as one NumPy array: for arrays ``x``, computed in batches of
-        ``batch_size`` (32); for a Dataset, PyDataset or generator, on the x part of each of its
-        batches (first ``steps`` batches only, if given)."""
+        """The model's outputs (``predict_step`` on each batch, joined along axis 0) as NumPy
+        arrays, in the structure ``predict_step`` returns: for arrays ``x``, computed in batches
+        of ``batch_size`` (32); for a Dataset, PyDataset or generator, on each of its batches
+        (first ``steps`` batches only, if given; ``batch_size`` ignored). ``callbacks`` get the
+        ``on_predict_*`` hooks, each batch's outputs as ``logs["outputs"]``."""
         steps = data.check_count(steps, "steps")
-        iterator = data.EpochIterator(
-            data.batches("predict", x, batch_size=batch_size, steps=steps), steps
+        batches = data.batches("predict", x, batch_size=batch_size, steps=steps)
+        iterator = data.EpochIterator(batches, steps)
+        callbacks = CallbackList(
+            callbacks or [], self, {"epochs": 1, "steps": iterator.num_batches, "verbose": 0}
         )
+        callbacks.on_predict_begin()
+        outputs = []
         with no_grad():
-            outputs = [self(x_batch, training=False).numpy() for x_batch, _, _ in iterator.epoch()]
+            for step, batch in enumerate(iterator.epoch()):
+                callbacks.on_predict_batch_begin(step)
+                batch_outputs = nest.map_structure(_raw, self.predict_step(_step_data(batch)))
+                outputs.append(batch_outputs)
+                callbacks.on_predict_batch_end(step, {"outputs": batch_outputs})
         if not outputs:
             raise ValueError("predict() got no data: x yielded no batch.")
-        return np.concatenate(outputs, axis=0)
+        callbacks.on_predict_end()
+        joined = [np.concatenate(parts, axis=0) for parts in zip(*map(nest.flatten, outputs))]
+        return nest.pack_like(outputs[0], joined)
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
-        """One training step on one batch; returns the loss (and metrics) so far."""
+        """One ``train_step`` on one batch; returns the loss (and metrics) so far."""
         self._require_compiled("train_on_batch")
-        x, y, sample_weight = data.checked_arrays("train_on_batch", x, y, sample_weight)
-        logs = self.train_step(x, y, data.merge_class_weight(y, sample_weight, class_weight))
+        x, y, sample_weight = data.checked_arrays(
+            "train_on_batch", x, y, sample_weight, targets=self._needs_targets("train_step")
+        )
+        weight = None if y is None else data.merge_class_weight(y, sample_weight, class_weight)
+        batch = _step_data((x, y, weight))
+        if self._compile_metrics is None:
+            self._build_metrics_for(batch)
+        logs = self.train_step(batch)
         return self._batch_result(logs, return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
-        """The loss (and metrics) on one batch, without updating the weights."""
+        """The loss (and metrics) of ``test_step`` on one batch, without updating the weights."""
         self._require_compiled("test_on_batch")
         self.reset_metrics()
-        logs = self.test_step(*data.checked_arrays("test_on_batch", x, y, sample_weight))
-        return self._batch_result(logs, return_dict)
+        arrays = data.checked_arrays(
+            "test_on_batch", x, y, sample_weight, targets=self._needs_targets("test_step")
+        )
+        batch = _step_data(arrays)
+        if self._compile_metrics is None:
+            self._build_metrics_for(batch)
+        return self._batch_result(self.test_step(batch), return_dict)
 
     def predict_on_batch(self, x):
-        """The model's outputs for one batch, as a NumPy array."""
+        """The model's outputs (``predict_step``) for one batch, as NumPy arrays."""
         with no_grad():
-            return self(data.as_input_array(x), training=False).numpy()
+            outputs = self.predict_step(Tensor(data.as_input_array(x)))
+        return nest.map_structure(_raw, outputs)
 
     # ----- saving ------------------------------------------------------------------------------
     def save(self, filepath, overwrite=True):
@@ -520,10 +703,15 @@ class Model(Layer):
         return keras_file.to_json(self, **kwargs)
 
     def _batch_result(self, logs, return_dict):
-        if return_dict:
-            return logs
-        values = [logs[m.name] for m in self.metrics]
-        return values[0] if len(values) == 1 else values
+        logs = pythonify_logs(self._get_metrics_result_or_logs(logs))
+        return logs if return_dict else self._flatten_metrics_in_order(logs)
+
+
+def _step_data(batch):
+    """What a step gets from one ``(x, y, sample_weight)`` batch of arrays: Tensors packed as
+    ``pack_x_y_sample_weight`` packs them (``x`` alone when there is no ``y``)."""
+    x, y, sample_weight = batch
+    return pack_x_y_sample_weight(Tensor(x), _as_tensor(y), _as_tensor(sample_weight))
 
 
 def _check_validation_freq(validation_freq):
@@ -544,6 +732,25 @@ def _should_validate(epoch, validation_freq):
     if isinstance(validation_freq, (list, tuple)):
         return epoch + 1 in validation_freq
     return (epoch + 1) % validation_freq == 0
+
+
+def _needs_outputs(identifier):
+    """Whether a metric identifier ('accuracy') resolves only once labels and outputs are
+    seen."""
+    return isinstance(identifier, str) and identifier.lower() in metrics_module.ACCURACY_NAMES
+
+
+def _parameters(function):
+    return inspect.signature(function).parameters
+
+
+def _raw(value):
+    """The array of a Tensor (or of anything array-like)."""
+    return value.data if isinstance(value, Tensor) else np.asarray(value)
+
+
+def _as_tensor(value):
+    return None if value is None else Tensor(value)
 
 
 def _zeros(shape, dtype):

@@ -1,0 +1,227 @@
+"""Keras 3's Layer contract: add_weight/add_variable, trainable switching, losses from add_loss and
+regularizers, calls with several tensors, and training passed down to nested calls.
+
+Expected values come from closed forms or from Keras 3.15.1 (JAX backend); the fragments that
+gave them are quoted beside the checks.
+"""
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+import chainrule.keras as keras
+from chainrule.keras import layers
+
+
+def test_add_weight_has_keras_argument_order_defaults_and_names():
+    # Keras 3.15.1:
+    #   inspect.signature(keras.layers.Layer.add_weight) -> (self, *args, shape=None,
+    #   initializer=None, dtype=None, trainable=True, autocast=True, regularizer=None,
+    #   constraint=None, aggregation='none', overwrite_with_gradient=False, name=None)
+    #   l = layers.Layer(name="lay"); w = l.add_weight(shape=(2,))
+    #   w2 = l.add_weight(shape=(2,), dtype="int32"); w3 = l.add_variable((1,), "zeros")
+    #   -> w.name 'variable', w.path 'lay/variable', w2.name 'variable_1', w2 [0 0],
+    #      w3.name 'variable_2', w3.path 'lay/variable_2'
+    keras.backend.clear_session()
+    layer = layers.Layer(name="lay")
+    w = layer.add_weight(shape=(2,))
+    w2 = layer.add_weight(shape=(2,), dtype="int32")
+    w3 = layer.add_variable((1,), "zeros")
+    assert (w.name, w.path) == ("variable", "lay/variable")
+    assert w2.name == "variable_1" and w2.dtype == np.int32
+    np.testing.assert_array_equal(w2.numpy(), [0, 0])  # integers start at zeros
+    assert (w3.name, w3.path) == ("variable_2", "lay/variable_2")
+    np.testing.assert_array_equal(w3.numpy(), [0.0])
+    assert isinstance(w, keras.Variable) and w.dtype == np.float32
+    # glorot_uniform by default: |w| <= sqrt(6 / (fan_in + fan_out)) = sqrt(6 / 4) for shape (2,)
+    assert np.all(np.abs(w.numpy()) <= np.sqrt(6 / 4))
+    scalar = layer.add_weight(initializer="ones", name="scale")
+    assert scalar.shape == () and float(scalar.numpy()) == 1.0
+
+
+def test_add_weight_keeps_its_options_on_the_variable():
+    layer = layers.Layer(name="opts")
+    w = layer.add_weight(
+        (3,),
+        "ones",
+        "float32",
+        False,
+        False,
+        "l2",
+        None,
+        aggregation="mean",
+        overwrite_with_gradient=True,
+        name="w",
+    )
+    assert not w.trainable and w.autocast is False and w.aggregation == "mean"
+    assert w.overwrite_with_gradient is True
+    assert w.regularizer is not None and w.path == "opts/w"
+    # a non-trainable weight's regularizer adds nothing (Keras reads the trainable weights)
+    assert layer.losses == []
+
+
+def test_trainable_propagates_to_nested_layers_and_back_as_keras_does():
+    # Keras 3.15.1:
+    #   m = keras.Sequential([layers.Input((3,)), layers.Dense(2), layers.Dense(1)])
+    #   m.trainable = False -> every layer and weight trainable False, 0 trainable weights
+    #   m.layers[0].trainable = True -> m.trainable False, still 0 trainable weights
+    #   m.trainable = True -> all True again, 4 trainable weights
+    m = keras.Sequential([layers.Input((3,)), layers.Dense(2), layers.Dense(1)])
+    m.trainable = False
+    assert [(l.trainable, [v.trainable for v in l.weights]) for l in m.layers] == [
+        (False, [False, False]),
+        (False, [False, False]),
+    ]
+    assert m.trainable_weights == []
+    m.layers[0].trainable = True
+    assert m.trainable is False and m.trainable_weights == []
+    m.trainable = True
+    assert all(l.trainable and all(v.trainable for v in l.weights) for l in m.layers)
+    assert len(m.trainable_weights) == 4
+
+
+def test_weights_of_a_frozen_layer_are_created_frozen():
+    # Keras 3.15.1: d = layers.Dense(2, trainable=False); d.build((None, 3))
+    #   -> d.kernel.trainable False, 0 trainable weights; d.trainable = True -> True, 2
+    dense = layers.Dense(2, trainable=False)
+    dense.build((None, 3))
+    assert dense.kernel.trainable is False and dense.trainable_weights == []
+    dense.trainable = True
+    assert dense.kernel.trainable is True and len(dense.trainable_weights) == 2
+
+
+def test_trainable_leaves_weights_created_non_trainable_alone():
+    # Keras 3.15.1: bn = layers.BatchNormalization(); bn.build((None, 3));
+    #   bn.trainable = False; bn.trainable = True
+    #   -> gamma True, beta True, moving_mean False, moving_variance False
+    bn = layers.BatchNormalization()
+    bn.build((None, 3))
+    bn.trainable = False
+    assert not any(v.trainable for v in bn.weights)
+    bn.trainable = True
+    assert [v.trainable for v in bn.weights] == [True, True, False, False]
+
+
+class SumLoss(layers.Layer):
+    """Adds sum(x) to the losses and passes x on."""
+
+    def call(self, x):
+        self.add_loss(cr.reduce_sum(x))
+        return x
+
+
+class TwoCalls(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.a = SumLoss()
+        self.d = layers.Dense(
+            1, kernel_initializer="ones", kernel_regularizer=keras.regularizers.L2(0.01)
+        )
+
+    def call(self, x):
+        return self.d(self.a(self.a(x)))
+
+
+def test_losses_are_those_of_the_latest_outer_call_plus_regularization():
+    # Keras 3.15.1 (the same model, kernel initialized by glorot there):
+    #   mm(np.ones((2, 3))) -> len(mm.losses) 3: [6.0, 6.0, l2 penalty], len(mm.a.losses) 2
+    #   mm(np.ones((2, 3))) again -> 3 (cleared, then added again)
+    #   mm.a(np.ones((1, 3))) -> len(mm.losses) 2, len(mm.a.losses) 1
+    m = TwoCalls()
+    m(np.ones((2, 3)))
+    assert [float(v) for v in m.losses] == pytest.approx([6.0, 6.0, 0.01 * 3])
+    assert len(m.a.losses) == 2
+    m(np.ones((2, 3)))
+    assert len(m.losses) == 3
+    m.a(np.ones((1, 3)))
+    assert [float(v) for v in m.losses] == pytest.approx([3.0, 0.03])
+    assert len(m.a.losses) == 1
+    m.d.trainable = False  # a frozen weight's regularizer no longer counts
+    assert [float(v) for v in m.losses] == pytest.approx([3.0])
+
+
+def test_add_loss_gradient_flows_through_the_tape():
+    layer = SumLoss()
+    w = cr.Variable(np.array([1.0, 2.0], np.float32))
+    with cr.GradientTape() as tape:
+        layer(w * w)
+        (loss,) = layer.losses
+    grad = tape.gradient(loss, w)
+    np.testing.assert_allclose(grad.numpy(), [2.0, 4.0])  # d sum(w^2) / dw = 2w
+
+
+class Affine(layers.Layer):
+    """(a * w + b) * scale, built from the shapes of both tensors."""
+
+    def build(self, a_shape, b_shape):
+        self.shapes = (a_shape, b_shape)
+        self.w = self.add_weight(shape=(a_shape[-1],), initializer="ones")
+
+    def call(self, a, b, scale=1.0):
+        return (a * self.w + b) * scale
+
+
+def test_a_layer_takes_several_positional_and_keyword_tensors():
+    # Keras 3.15.1: Affine()(np.ones((2, 3)), np.full((2, 3), 2.0), scale=np.float32(3))
+    #   -> build(a_shape=(2, 3), b_shape=(2, 3)); every value 9.0
+    layer = Affine()
+    out = layer(np.ones((2, 3)), np.full((2, 3), 2.0), scale=np.float32(3))
+    np.testing.assert_allclose(out.numpy(), np.full((2, 3), 9.0))
+    assert [s[1:] for s in layer.shapes] == [(3,), (3,)]
+    out = Affine()(np.ones((2, 3)), b=np.ones((2, 3)))
+    np.testing.assert_allclose(out.numpy(), np.full((2, 3), 2.0))
+
+
+def test_build_parameters_must_name_call_tensors():
+    class Odd(layers.Layer):
+        def build(self, first_shape, second_shape):
+            pass
+
+        def call(self, a, b):
+            return a + b
+
+    with pytest.raises(ValueError, match="build takes .*'_shape' appended"):
+        Odd()(np.ones((1, 2)), np.ones((1, 2)))
+
+
+class Probe(layers.Layer):
+    def call(self, x, training=False):
+        self.seen = training
+        return x
+
+
+class Outer(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.probe = Probe()
+
+    def call(self, x):
+        return self.probe(x)
+
+
+def test_training_is_passed_down_to_nested_calls():
+    # Keras 3.15.1: a layer whose call has training=False, alone -> False; inside a model
+    #   called with training=True -> True
+    probe = Probe()
+    probe(np.ones((1, 2)))
+    assert probe.seen is False
+    outer = Outer()
+    outer(np.ones((1, 2)), training=True)
+    assert outer.probe.seen is True
+    outer(np.ones((1, 2)))
+    assert outer.probe.seen is False
+
+
+def test_default_build_compute_output_shape_and_compute_mask():
+    # Keras 3.15.1: layers.Layer().compute_mask(x, None) -> None; (x, "m") -> "m"
+    layer = layers.Layer()
+    assert layer.compute_mask(np.ones(2), None) is None
+    assert layer.compute_mask(np.ones(2), "m") == "m"
+    assert layer.compute_output_shape((None, 4)) == (None, 4)
+    layer.build((None, 4))
+    assert layer.built
+
+
+def test_a_layer_called_without_inputs_says_so():
+    with pytest.raises(TypeError, match="called without inputs"):
+        layers.Dense(1)()
