@@ -223,9 +223,10 @@ def test_validation_steps_and_validation_batch_size():
     batches = []
     test_step = m.test_step
 
-    def recording_test_step(xb, yb, wb=None):
-        batches.append((len(xb), xb[0, 0]))
-        return test_step(xb, yb, wb)
+    def recording_test_step(data):
+        xb = keras.utils.unpack_x_y_sample_weight(data)[0]
+        batches.append((len(xb), float(xb[0, 0])))
+        return test_step(data)
 
     m.test_step = recording_test_step
     m.fit(x, y, epochs=2, validation_data=(x, y), validation_batch_size=16, verbose=0)
