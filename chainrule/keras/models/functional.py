@@ -6,18 +6,22 @@
     model = keras.Model(inputs=inputs, outputs=outputs)
 
 Each layer call on symbolic tensors recorded a :class:`~chainrule.keras.keras_tensor.
-KerasNode` (the layer, the tensors it read, the tensors it produced). The model keeps the nodes
+KerasNode` (the layer, the tensors it read, the tensors it produced), and so did each
+``keras.ops`` function or operator (``x + 1``) called on them, as an
+:class:`~chainrule.keras.keras_tensor.Operation` node. The model keeps the nodes
 that lead from its inputs to its outputs, each after the nodes it reads from, and its ``call``
 runs them in that order on real tensors. Branches that split and join again (``Add``,
 ``Concatenate``), several inputs and several outputs are graphs of nodes like any other; the
 gradients through them come from the engine, which sums the contributions of every branch.
 """
 
+from types import SimpleNamespace
+
 import numpy as np
 
 from ... import nest
 from ...engine import Tensor
-from ..keras_tensor import KerasTensor, is_symbolic, symbolic_call
+from ..keras_tensor import KerasTensor, Operation, is_symbolic, symbolic_call
 from ..layers.base import as_tensor
 from ..layers.core import InputLayer
 from .model import Model
@@ -50,11 +54,12 @@ class Functional(Model, functional=True):
         input_nodes = [t.node for t in self.inputs]
         self._nodes = input_nodes + steps  # every call in the model, for summary()
         self._steps = steps  # the calls that ``call`` runs, in order
-        layers = {}
+        operations = {}
         for node in self._nodes:
-            layers.setdefault(id(node.layer), node.layer)
-        self._layers = list(layers.values())
-        _check_unique_names(self._layers)
+            operations.setdefault(id(node.layer), node.layer)
+        self._operations = list(operations.values())
+        self._layers = [op for op in self._operations if not isinstance(op, Operation)]
+        _check_unique_names(self._operations)
         if len(self.inputs) == 1:
             self.batch_input_shape = self.inputs[0].shape
         self.built = True
@@ -63,6 +68,23 @@ class Functional(Model, functional=True):
     def layers(self):
         """Every layer of the model, Input layers included, in the order they are run."""
         return list(self._layers)
+
+    @property
+    def operations(self):
+        """The layers and the recorded ``keras.ops`` calls (:class:`Operation`), in order."""
+        return list(self._operations)
+
+    @property
+    def input_shape(self):
+        """The inputs' shapes (batch axis None): one shape for one input, else a list."""
+        shapes = [t.shape for t in self.inputs]
+        return shapes[0] if len(shapes) == 1 else shapes
+
+    @property
+    def output_shape(self):
+        """The outputs' shapes (batch axis None): one shape for one output, else a list."""
+        shapes = [t.shape for t in self.outputs]
+        return shapes[0] if len(shapes) == 1 else shapes
 
     @property
     def input(self):
@@ -88,7 +110,9 @@ class Functional(Model, functional=True):
             values[id(spec)] = as_tensor(value, spec.dtype)
         self._check_shapes([values[id(spec)] for spec in self.inputs])
         for node in self._steps:
-            arguments = nest.map_structure(lambda t: values[id(t)], node.inputs)
+            arguments = nest.map_structure(
+                lambda t: values[id(t)] if isinstance(t, KerasTensor) else t, node.inputs
+            )
             result = node.layer(
                 arguments,
                 training=training if node.training is None else node.training,
@@ -145,7 +169,11 @@ class Functional(Model, functional=True):
         return nest.pack_like(self._outputs_struct, [list(t.shape) for t in self.outputs])
 
     def _summary_rows(self):
-        return functional_rows(self)
+        # Keras lists the recorded ops among the layers in the summary's table.
+        view = SimpleNamespace(
+            layers=self._operations, _nodes=self._nodes, inputs=self.inputs, outputs=self.outputs
+        )
+        return functional_rows(view)
 
 
 def _symbolic(structure, role):
