@@ -231,7 +231,6 @@ class Activation(Layer):
         return config
 
 
-@registry.serializable("keras.layers")
 class Lambda(Layer):
     """Wraps a function of tensors as a layer: y = function(x, **arguments).
 
@@ -244,9 +243,9 @@ class Lambda(Layer):
         mask: the output mask, or a function ``mask(inputs, mask)`` giving it.
         arguments: keyword arguments passed to ``function``.
 
-    The layer has no weights. Its config names ``function``, so a model holding it can be
-    saved only when ``function`` is a named function (a Python lambda cannot: loading a model
-    never runs code from the file).
+    The layer has no weights. Its config names ``function`` (a Python lambda has no name, and
+    is refused); chainrule never loads a Lambda from a file, since that would run code from it,
+    so the class is not among those a file may build.
     """
 
     def __init__(self, function, output_shape=None, mask=None, arguments=None, **kwargs):
