@@ -177,6 +177,7 @@ class Operation:
 
     built = True
     trainable = False
+    kind = "operation"  # the function's name, which names the subclass and each instance
     weights = trainable_weights = non_trainable_weights = property(lambda self: [])
 
     def __init__(self, function, name):
@@ -184,7 +185,10 @@ class Operation:
         self._inbound_nodes = []
 
     def __call__(self, inputs, training=None):
+        """The function on ``inputs = (args, kwargs)``; on KerasTensors, a new node."""
         args, kwargs = inputs
+        if is_symbolic(inputs):
+            return symbolic_op(self.function, args, kwargs, self.kind)
         return self.function(*args, **kwargs)
 
     def count_params(self):
@@ -201,7 +205,7 @@ def _operation_class(name):
     """The subclass of :class:`Operation` for function ``name``, made once."""
     if name not in _operation_classes:
         class_name = "".join(part.capitalize() for part in re.split(r"_+", name) if part)
-        _operation_classes[name] = type(class_name or "Operation", (Operation,), {})
+        _operation_classes[name] = type(class_name or "Operation", (Operation,), {"kind": name})
     return _operation_classes[name]
 
 

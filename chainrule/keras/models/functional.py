@@ -109,15 +109,33 @@ class Functional(Model, functional=True):
         for spec, value in zip(self.inputs, self._flat_inputs(inputs)):
             values[id(spec)] = as_tensor(value, spec.dtype)
         self._check_shapes([values[id(spec)] for spec in self.inputs])
+        return self.run_graph(values, training)
+
+    def run_graph(self, values, training=None, replace=None, call_function=None):
+        """The outputs of the recorded calls, in the structure of ``outputs``.
+
+        Args:
+            values: ``{id(tensor): value}`` for each of the model's input tensors (Tensors, or
+                KerasTensors to record the calls again in a new graph).
+            training: passed to each call that was not given its own.
+            replace: optional ``fn(layer) -> layer`` run on each layer (not on the recorded
+                ``keras.ops`` calls) to get the layer that is called instead.
+            call_function: optional ``fn(layer, inputs, **kwargs)`` that calls the layer.
+        """
         for node in self._steps:
             arguments = nest.map_structure(
                 lambda t: values[id(t)] if isinstance(t, KerasTensor) else t, node.inputs
             )
-            result = node.layer(
-                arguments,
-                training=training if node.training is None else node.training,
-                **node.kwargs,
+            layer = node.layer
+            if replace is not None and not isinstance(layer, Operation):
+                layer = replace(layer)
+            kwargs = dict(
+                node.kwargs, training=training if node.training is None else node.training
             )
+            if call_function is not None and not isinstance(layer, Operation):
+                result = call_function(layer, arguments, **kwargs)
+            else:
+                result = layer(arguments, **kwargs)
             for tensor, value in zip(node.output_tensors, nest.flatten(result)):
                 values[id(tensor)] = value
         return nest.pack_like(self._outputs_struct, [values[id(t)] for t in self.outputs])
