@@ -327,8 +327,8 @@ class Lambda(Layer):
         if getattr(function, "__name__", None) == "<lambda>":
             raise ValueError(
                 f'Lambda layer "{self.name}": its {role} is a Python lambda, which cannot be '
-                f"saved (Keras would write its bytecode, and chainrule never runs code from a "
-                f"file). Define it with `def` at module level and register it with "
-                f"keras.saving.register_keras_serializable, or save the weights only."
+                f"saved: Keras would write its bytecode, and loading never runs code from a "
+                f"file. Save the weights only (model.save_weights) and rebuild the model in "
+                f"code, or write the computation as a Layer subclass."
             )
         return serialize_keras_object(function)
