@@ -59,7 +59,7 @@ class Functional(Model, functional=True):
             operations.setdefault(id(node.layer), node.layer)
         self._operations = list(operations.values())
         self._layers = [op for op in self._operations if not isinstance(op, Operation)]
-        _check_unique_names(self._operations)
+        _check_unique_names(self._layers)  # ops are named by a counter, never by the user
         if len(self.inputs) == 1:
             self.batch_input_shape = self.inputs[0].shape
         self.built = True
