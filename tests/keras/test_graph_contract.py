@@ -6,11 +6,15 @@ Expected values are closed forms (the layers' own weights applied in NumPy); the
 "as Keras" were checked with Keras 3.15.1 on JAX (the script lines are quoted).
 """
 
+import json
+
 import numpy as np
 import pytest
 
 from chainrule import keras
 from chainrule.keras import layers
+from chainrule.keras.models import Functional
+from chainrule.keras.saving.serialization import FileFormatError
 
 rng = np.random.default_rng(1)
 
@@ -222,3 +226,48 @@ def test_clone_model_refusals():
     functional = keras.Model(inputs, layers.Dense(1)(inputs))
     with pytest.raises(ValueError, match="input_tensors must be 1 KerasTensor"):
         keras.models.clone_model(functional, input_tensors=[np.ones((1, 2))])
+
+
+# ----- the functional config --------------------------------------------------------------------
+
+
+def test_functional_config_has_keras_form_and_rebuilds_the_model():
+    # Keras 3.15.1 for this model (e called on a, d called twice) writes
+    #   "input_layers": ["a", 0, 0], "output_layers": ["d", 1, 0], and for d the inbound_nodes
+    #   [{"args": [{"class_name": "__keras_tensor__", "config": {"shape": [null, 4],
+    #   "dtype": "float32", "keras_history": ["e", 0, 0]}}], "kwargs": {}}, {... ["d", 0, 0]}]
+    # (json.dumps(keras.Model(a, d(d(e(a))), name="m").get_config())).
+    a = keras.Input((4,), name="a")
+    d = layers.Dense(4, name="d")
+    model = keras.Model(a, d(d(layers.Dense(4, name="e")(a))), name="m")
+    config = json.loads(json.dumps(model.get_config()))
+    assert config["input_layers"] == ["a", 0, 0] and config["output_layers"] == ["d", 1, 0]
+    by_name = {layer["name"]: layer for layer in config["layers"]}
+    assert by_name["a"]["inbound_nodes"] == []
+    histories = [
+        node["args"][0]["config"]["keras_history"] for node in by_name["d"]["inbound_nodes"]
+    ]
+    assert histories == [["e", 0, 0], ["d", 0, 0]]
+    assert by_name["d"]["build_config"] == {"input_shape": [None, 4]}
+    rebuilt = Functional.from_config(config)
+    assert rebuilt.get_config() == model.get_config() and len(rebuilt.weights) == 4
+    rebuilt.set_weights(model.get_weights())
+    data = rng.normal(size=(2, 4))
+    np.testing.assert_allclose(rebuilt(data).numpy(), model(data).numpy(), rtol=1e-6)
+
+
+def test_functional_config_keeps_structures_and_refuses_op_nodes():
+    a, b = keras.Input((4,), name="a"), keras.Input((4,), name="b")
+    model = keras.Model([a, b], {"x": layers.Dense(2, name="x")(a), "y": layers.Dense(1)(b)})
+    config = model.get_config()
+    assert config["input_layers"] == [["a", 0, 0], ["b", 0, 0]]
+    assert config["output_layers"]["x"] == ["x", 0, 0]
+    rebuilt = Functional.from_config(config)
+    assert sorted(rebuilt([np.ones((1, 4)), np.ones((1, 4))])) == ["x", "y"]
+    with_ops = keras.Model(a, layers.Dense(2)(a) * 2)
+    with pytest.raises(ValueError, match=r"keras.ops calls between its layers \(multiply"):
+        with_ops.get_config()
+    with pytest.raises(FileFormatError, match="read tensors that no layer"):
+        broken = json.loads(json.dumps(config))
+        broken["layers"][2]["inbound_nodes"][0]["args"][0]["config"]["keras_history"][0] = "zz"
+        Functional.from_config(broken)
