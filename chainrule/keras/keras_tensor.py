@@ -221,7 +221,7 @@ def symbolic_op(function, args, kwargs, name):
     come back as numbers, None where they follow the batch size, and no node is recorded.
     """
     structure = (tuple(args), dict(kwargs))
-    outputs = output_specs(function, structure, name)
+    outputs = output_specs(function, structure, f"keras.ops.{name}")
     tensors = [t for t in nest.flatten(outputs) if isinstance(t, KerasTensor)]
     if not tensors:
         return outputs
@@ -233,9 +233,10 @@ def symbolic_op(function, args, kwargs, name):
     return outputs
 
 
-def output_specs(function, structure, name):
+def output_specs(function, structure, caller):
     """The outputs of ``function(*args, **kwargs)`` for ``structure = (args, kwargs)`` holding
-    KerasTensors, as KerasTensors (not yet in a graph) with the outputs' shapes and dtypes.
+    KerasTensors, as KerasTensors (not yet in a graph) with the outputs' shapes and dtypes;
+    ``caller`` names the op or layer in errors (``keras.ops.relu``, ``Layer "dense"``).
 
     ``function`` runs twice on samples of ones, every None axis of size 2, then 3: an output
     axis that follows those sizes is None, any other keeps its size. This covers every function
@@ -246,17 +247,17 @@ def output_specs(function, structure, name):
         ValueError: the function fails on the samples, or its outputs' number or ranks change
             with the batch size, which shapes with None axes cannot describe.
     """
-    runs = [_run_on_ones(function, structure, size, name) for size in SAMPLE_SIZES]
+    runs = [_run_on_ones(function, structure, size, caller) for size in SAMPLE_SIZES]
     leaves = [nest.flatten(run) for run in runs]
     if len(leaves[0]) != len(leaves[1]):
-        raise ValueError(_batch_dependent(name, structure, "number of outputs"))
+        raise ValueError(_batch_dependent(caller, structure, "number of outputs"))
     merged, count = [], 0
     for first, second in zip(*leaves):
         if not isinstance(first, (Tensor, np.ndarray)):
             merged.append(first if _same_number(first, second) else None)
             continue
         if np.ndim(first) != np.ndim(second):
-            raise ValueError(_batch_dependent(name, structure, "output rank"))
+            raise ValueError(_batch_dependent(caller, structure, "output rank"))
         shape = tuple(a if a == b else None for a, b in zip(np.shape(first), np.shape(second)))
         merged.append(KerasTensor(shape, first.dtype, index=count))
         count += 1
@@ -270,7 +271,7 @@ def _same_number(first, second):
         return False
 
 
-def _run_on_ones(function, structure, size, name):
+def _run_on_ones(function, structure, size, caller):
     """``function`` on the arguments, each KerasTensor replaced by a Tensor of ones (None axes
     of ``size``); the clear error if it fails."""
     sample = nest.map_structure(
@@ -287,15 +288,15 @@ def _run_on_ones(function, structure, size, name):
             return function(*args, **kwargs)
     except Exception as err:
         raise ValueError(
-            f"keras.ops.{name} cannot be called on the symbolic inputs "
+            f"{caller} cannot be called on the symbolic inputs "
             f"{_describe(structure)}: run on samples of ones of those shapes (None axes of "
             f"size {size}) it fails with {type(err).__name__}: {err}"
         ) from err
 
 
-def _batch_dependent(name, structure, what):
+def _batch_dependent(caller, structure, what):
     return (
-        f"keras.ops.{name} on the symbolic inputs {_describe(structure)} gives a {what} that "
+        f"{caller} on the symbolic inputs {_describe(structure)} gives a {what} that "
         f"depends on the batch size, which a symbolic tensor (one shape, None for the batch "
         f"axis) cannot describe. Call it inside a layer's call() on concrete values instead."
     )
@@ -378,7 +379,7 @@ def _run_for_shapes(layer, inputs, kwargs):
     def run(x, **kwargs):
         return layer(x, training=False, **kwargs)
 
-    outputs = output_specs(run, ((inputs,), dict(kwargs or {})), layer.name)
+    outputs = output_specs(run, ((inputs,), dict(kwargs or {})), f'Layer "{layer.name}"')
     flat = nest.flatten(outputs)
     dtypes = [t.dtype for t in flat]
     if len(flat) == 1 and not nest.is_nested(outputs):
