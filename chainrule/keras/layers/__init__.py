@@ -3,7 +3,7 @@
 from .activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from .base import Layer
 from .conv import Conv1D, Conv2D
-from .core import Activation, Dense, Input, InputLayer
+from .core import Activation, Dense, Input, InputLayer, Lambda
 from .merging import (
     Add,
     Average,

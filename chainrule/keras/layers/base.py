@@ -12,32 +12,18 @@ from ...variables import Variable
 from .. import constraints as constraints_module
 from .. import initializers as initializers_module
 from .. import regularizers as regularizers_module
-from ..keras_tensor import is_symbolic, passes_shape_through, symbolic_call
+from ..keras_tensor import is_symbolic, passes_shape_through, symbolic_call, unique_name
+from ..keras_tensor import reset_names as reset_names  # keras.backend.clear_session's
 from ..metrics import Metric
 from ..saving.serialization import deserialize_config, dtype_policy, serialize_keras_object
 from ..utils import snake_case
 from ..variables import Variable as KerasVariable
-
-_name_counts = {}
 
 # The layer calls running now (outermost first), and the ``training`` each of them runs with:
 # a nested call inherits ``training`` when it is not given one, and only the outermost call
 # clears the losses added during the previous call.
 _running = []
 _training_context = []
-
-
-def unique_name(prefix):
-    """``prefix``, then ``prefix_1``, ``prefix_2``... as Keras names layers and models."""
-    count = _name_counts.get(prefix, 0)
-    _name_counts[prefix] = count + 1
-    return prefix if count == 0 else f"{prefix}_{count}"
-
-
-def reset_names():
-    """Forget the names handed out so far (``keras.backend.clear_session()``)."""
-    _name_counts.clear()
-
 
 def as_tensor(x, dtype):
     """Layer inputs as a Tensor of the layer's floating dtype (Keras autocasts floats)."""
@@ -427,6 +413,18 @@ class Layer:
         self.built = True
         self._build_shape = shape
 
+    @property
+    def input(self):
+        """The symbolic input(s) of the layer's first call on KerasTensors (a list when it read
+        several): what ``keras.Model(inputs=..., outputs=layer.output)`` starts from."""
+        return _first_call(self, "input")
+
+    @property
+    def output(self):
+        """The symbolic output(s) of the layer's first call on KerasTensors, for a feature
+        extractor: ``keras.Model(model.inputs, [layer.output for layer in model.layers])``."""
+        return _first_call(self, "output")
+
     def check_input(self, x):
         """Raise a clear error if ``x`` cannot be an input of this (built) layer."""
 
@@ -473,6 +471,19 @@ class Layer:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _first_call(layer, which):
+    """The input or output KerasTensors of ``layer``'s first symbolic call (one, or a list)."""
+    nodes = vars(layer).get("_inbound_nodes")
+    if not nodes:
+        raise AttributeError(
+            f"The layer {layer.name} has never been called and thus has no defined {which}. "
+            f"Call it on a keras.Input (or on the output of a layer that was) first."
+        )
+    node = nodes[0]
+    tensors = node.input_tensors if which == "input" else node.output_tensors
+    return tensors[0] if len(tensors) == 1 else tensors
 
 
 def _is_own_weight(layer, variable):

@@ -1,4 +1,6 @@
-"""The core layers: Dense, Activation and the input placeholder."""
+"""The core layers: Dense, Activation, Lambda and the input placeholder."""
+
+import inspect
 
 from ... import ops
 from .. import activations as activations_module
@@ -6,7 +8,7 @@ from .. import constraints as constraints_module
 from .. import initializers as initializers_module
 from .. import registry
 from .. import regularizers as regularizers_module
-from ..keras_tensor import KerasNode, KerasTensor
+from ..keras_tensor import KerasNode, KerasTensor, passes_shape_through, sample_output_shapes
 from ..saving.serialization import serialize_keras_object
 from .base import Layer
 
@@ -40,7 +42,7 @@ class InputLayer(Layer):
         self.built = True
         node = KerasNode(self, inputs=[])
         node.outputs = KerasTensor(self.batch_input_shape, self.dtype, name=self.name, node=node)
-        self.output = node.outputs
+        self._inbound_nodes = [node]  # ``self.output`` is the tensor keras.Input returns
 
     def get_config(self):
         return {
@@ -227,3 +229,106 @@ class Activation(Layer):
         config = super().get_config()
         config["activation"] = activations_module.serialize(self.activation)
         return config
+
+
+class Lambda(Layer):
+    """Wraps a function of tensors as a layer: y = function(x, **arguments).
+
+    Args:
+        function: called on the layer's input (a tensor, or the list or dict of them); it may
+            take ``training`` and ``mask`` keyword arguments, which it then receives.
+        output_shape: the output shape without the batch axis (a tuple, or a structure of
+            them), or a function from the input shape(s) to the output shape(s) (batch axis
+            included). Default: found by running ``function`` on samples of the input shape.
+        mask: the output mask, or a function ``mask(inputs, mask)`` giving it.
+        arguments: keyword arguments passed to ``function``.
+
+    The layer has no weights. Its config names ``function`` (a Python lambda has no name, and
+    is refused); chainrule never loads a Lambda from a file, since that would run code from it,
+    so the class is not among those a file may build.
+    """
+
+    def __init__(self, function, output_shape=None, mask=None, arguments=None, **kwargs):
+        super().__init__(**kwargs)
+        if not callable(function):
+            raise TypeError(
+                f"Lambda needs a function of tensors; got {type(function).__name__} "
+                f"({function!r:.80}). Pass e.g. Lambda(lambda x: x * 2)."
+            )
+        self.function = function
+        self.arguments = dict(arguments or {})
+        self.mask = mask
+        self.supports_masking = mask is not None
+        self._output_shape = output_shape
+        try:
+            parameters = inspect.signature(function).parameters
+        except (TypeError, ValueError):  # a builtin without a signature
+            parameters = {}
+        self._takes = {name for name in ("mask", "training") if name in parameters}
+
+    def call(self, inputs, mask=None, training=None):
+        kwargs = dict(self.arguments)
+        if "mask" in self._takes:
+            kwargs["mask"] = mask
+        if "training" in self._takes:
+            kwargs["training"] = training
+        return self.function(inputs, **kwargs)
+
+    @property
+    def compute_output_shape(self):
+        """The shape rule: ``output_shape`` as given, or (none given) a run on samples."""
+        if self._output_shape is None:
+            return self._sampled_output_shape
+        return self._given_output_shape
+
+    @passes_shape_through
+    def _sampled_output_shape(self, input_shape):
+        return sample_output_shapes(self, input_shape)
+
+    def _given_output_shape(self, input_shape):
+        if callable(self._output_shape):
+            return self._output_shape(input_shape)
+        first = input_shape
+        while not (first is None or isinstance(first, int)):
+            first = first[0] if isinstance(first, (list, tuple)) else next(iter(first.values()))
+        given = self._output_shape
+        if isinstance(given, (list, tuple)) and all(n is None or isinstance(n, int) for n in given):
+            return (first,) + tuple(given)
+        if isinstance(given, dict):
+            return {key: (first,) + tuple(shape) for key, shape in given.items()}
+        return [(first,) + tuple(shape) for shape in given]
+
+    def compute_mask(self, inputs, mask=None):
+        """The output mask: ``mask(inputs, mask)`` when ``mask`` is a function, else ``mask``."""
+        return self.mask(inputs, mask) if callable(self.mask) else self.mask
+
+    def get_config(self):
+        """The config; a Python lambda (as ``function``, ``output_shape`` or ``mask``) cannot be
+        written, since loading a model never runs code from its file.
+
+        Raises:
+            ValueError: a Python lambda in the config.
+        """
+        config = super().get_config()
+        config["function"] = self._named(self.function, "function")
+        if self._output_shape is not None:
+            output_shape = self._output_shape
+            config["output_shape"] = (
+                self._named(output_shape, "output_shape")
+                if callable(output_shape)
+                else output_shape
+            )
+        if self.mask is not None:
+            config["mask"] = self._named(self.mask, "mask") if callable(self.mask) else self.mask
+        config["arguments"] = serialize_keras_object(self.arguments)
+        return config
+
+    def _named(self, function, role):
+        if getattr(function, "__name__", None) == "<lambda>":
+            raise ValueError(
+                f'Lambda layer "{self.name}": its {role} is a Python lambda, which cannot be '
+                f"saved: Keras would write its bytecode, and loading never runs code from a "
+                f"file. Save the weights only (model.save_weights) and rebuild the model in "
+                f"code, or write the computation as a Layer subclass."
+            )
+        return serialize_keras_object(function)

@@ -1,6 +1,7 @@
 """Models: ``from chainrule.keras.models import Sequential``."""
 
 from ..saving import load_model, model_from_json
+from .cloning import clone_model
 from .functional import Functional
 from .model import Model
 from .sequential import Sequential

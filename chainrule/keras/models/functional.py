@@ -6,20 +6,30 @@
     model = keras.Model(inputs=inputs, outputs=outputs)
 
 Each layer call on symbolic tensors recorded a :class:`~chainrule.keras.keras_tensor.
-KerasNode` (the layer, the tensors it read, the tensors it produced). The model keeps the nodes
+KerasNode` (the layer, the tensors it read, the tensors it produced), and so did each
+``keras.ops`` function or operator (``x + 1``) called on them, as an
+:class:`~chainrule.keras.keras_tensor.Operation` node. The model keeps the nodes
 that lead from its inputs to its outputs, each after the nodes it reads from, and its ``call``
 runs them in that order on real tensors. Branches that split and join again (``Add``,
 ``Concatenate``), several inputs and several outputs are graphs of nodes like any other; the
 gradients through them come from the engine, which sums the contributions of every branch.
 """
 
+from types import SimpleNamespace
+
 import numpy as np
 
 from ... import nest
 from ...engine import Tensor
-from ..keras_tensor import KerasTensor, is_symbolic, symbolic_call
+from ..keras_tensor import KerasTensor, Operation, is_symbolic, shapes_of, symbolic_call
 from ..layers.base import as_tensor
 from ..layers.core import InputLayer
+from ..saving.serialization import (
+    FileFormatError,
+    deserialize_keras_object,
+    layer_config,
+    serialize_keras_object,
+)
 from .model import Model
 from .summary import functional_rows
 
@@ -50,11 +60,12 @@ class Functional(Model, functional=True):
         input_nodes = [t.node for t in self.inputs]
         self._nodes = input_nodes + steps  # every call in the model, for summary()
         self._steps = steps  # the calls that ``call`` runs, in order
-        layers = {}
+        operations = {}
         for node in self._nodes:
-            layers.setdefault(id(node.layer), node.layer)
-        self._layers = list(layers.values())
-        _check_unique_names(self._layers)
+            operations.setdefault(id(node.layer), node.layer)
+        self._operations = list(operations.values())
+        self._layers = [op for op in self._operations if not isinstance(op, Operation)]
+        _check_unique_names(self._layers)  # ops are named by a counter, never by the user
         if len(self.inputs) == 1:
             self.batch_input_shape = self.inputs[0].shape
         self.built = True
@@ -63,6 +74,23 @@ class Functional(Model, functional=True):
     def layers(self):
         """Every layer of the model, Input layers included, in the order they are run."""
         return list(self._layers)
+
+    @property
+    def operations(self):
+        """The layers and the recorded ``keras.ops`` calls (:class:`Operation`), in order."""
+        return list(self._operations)
+
+    @property
+    def input_shape(self):
+        """The inputs' shapes (batch axis None): one shape for one input, else a list."""
+        shapes = [t.shape for t in self.inputs]
+        return shapes[0] if len(shapes) == 1 else shapes
+
+    @property
+    def output_shape(self):
+        """The outputs' shapes (batch axis None): one shape for one output, else a list."""
+        shapes = [t.shape for t in self.outputs]
+        return shapes[0] if len(shapes) == 1 else shapes
 
     @property
     def input(self):
@@ -87,13 +115,33 @@ class Functional(Model, functional=True):
         for spec, value in zip(self.inputs, self._flat_inputs(inputs)):
             values[id(spec)] = as_tensor(value, spec.dtype)
         self._check_shapes([values[id(spec)] for spec in self.inputs])
+        return self.run_graph(values, training)
+
+    def run_graph(self, values, training=None, replace=None, call_function=None):
+        """The outputs of the recorded calls, in the structure of ``outputs``.
+
+        Args:
+            values: ``{id(tensor): value}`` for each of the model's input tensors (Tensors, or
+                KerasTensors to record the calls again in a new graph).
+            training: passed to each call that was not given its own.
+            replace: optional ``fn(layer) -> layer`` run on each layer (not on the recorded
+                ``keras.ops`` calls) to get the layer that is called instead.
+            call_function: optional ``fn(layer, inputs, **kwargs)`` that calls the layer.
+        """
         for node in self._steps:
-            arguments = nest.map_structure(lambda t: values[id(t)], node.inputs)
-            result = node.layer(
-                arguments,
-                training=training if node.training is None else node.training,
-                **node.kwargs,
+            arguments = nest.map_structure(
+                lambda t: values[id(t)] if isinstance(t, KerasTensor) else t, node.inputs
             )
+            layer = node.layer
+            if replace is not None and not isinstance(layer, Operation):
+                layer = replace(layer)
+            kwargs = dict(
+                node.kwargs, training=training if node.training is None else node.training
+            )
+            if call_function is not None and not isinstance(layer, Operation):
+                result = call_function(layer, arguments, **kwargs)
+            else:
+                result = layer(arguments, **kwargs)
             for tensor, value in zip(node.output_tensors, nest.flatten(result)):
                 values[id(tensor)] = value
         return nest.pack_like(self._outputs_struct, [values[id(t)] for t in self.outputs])
@@ -144,8 +192,158 @@ class Functional(Model, functional=True):
         """The output shapes recorded when the model was defined (the batch axis None)."""
         return nest.pack_like(self._outputs_struct, [list(t.shape) for t in self.outputs])
 
+    def get_config(self):
+        """Keras 3's config of a functional model: each layer's description with its calls
+        (``inbound_nodes``: the tensors each call read, as ``[layer name, call, output]``), and
+        the model's inputs and outputs in the same form and structure.
+
+        Raises:
+            ValueError: a model with ``keras.ops`` calls between its layers, which this config
+                cannot describe yet.
+        """
+        operations = [op.name for op in self._operations if isinstance(op, Operation)]
+        if operations:
+            raise ValueError(
+                f'Model "{self.name}" computes with keras.ops calls between its layers '
+                f"({', '.join(operations)}), which chainrule cannot write in a config yet. Move "
+                f"them into a Layer subclass (with get_config), or keep the weights only "
+                f"(model.get_weights())."
+            )
+        calls, counts = {}, {}  # id(node) -> which call of its layer in this model it is
+        for node in self._nodes:
+            calls[id(node)] = counts.get(id(node.layer), 0)
+            counts[id(node.layer)] = calls[id(node)] + 1
+
+        def history(tensor):
+            return [tensor.node.layer.name, calls[id(tensor.node)], tensor.index]
+
+        def tensor_form(tensor):
+            config = {"shape": list(tensor.shape), "dtype": tensor.dtype.name}
+            config["keras_history"] = history(tensor)
+            return {"class_name": "__keras_tensor__", "config": config}
+
+        descriptions = []
+        for layer in self._layers:
+            nodes = [node for node in self._nodes if node.layer is layer]
+            inbound = []
+            if not isinstance(layer, InputLayer):
+                for node in nodes:
+                    kwargs = dict(node.kwargs)
+                    if node.training is not None:
+                        kwargs["training"] = node.training
+                    inbound.append(
+                        {
+                            "args": [nest.map_structure(tensor_form, node.inputs)],
+                            "kwargs": serialize_keras_object(kwargs),
+                        }
+                    )
+            shape = None if isinstance(layer, InputLayer) else shapes_of(nodes[0].inputs)
+            description = layer_config(layer, shape)
+            description.update(name=layer.name, inbound_nodes=inbound)
+            descriptions.append(description)
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "layers": descriptions,
+            "input_layers": _structure_form(self._inputs_struct, history),
+            "output_layers": _structure_form(self._outputs_struct, history),
+        }
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """The model that :meth:`get_config` (or Keras 3) describes: its layers built from their
+        descriptions (chainrule's classes and ``custom_objects`` only), then called as the
+        ``inbound_nodes`` say, each call once the tensors it reads exist.
+
+        Raises:
+            FileFormatError: a config that does not describe a graph of layers.
+        """
+        if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
+            raise FileFormatError("A functional model's config needs a 'layers' list.")
+        layers, pending = {}, []
+        for description in config["layers"]:
+            name = description.get("name") if isinstance(description, dict) else None
+            if not isinstance(name, str) or name in layers:
+                raise FileFormatError(
+                    f"Each layer of a functional model's config needs a unique 'name'; got "
+                    f"{name!r:.80}."
+                )
+            layers[name] = deserialize_keras_object(description, custom_objects)
+            nodes = description.get("inbound_nodes") or []
+            pending += [(name, index, node) for index, node in enumerate(nodes)]
+        tensors = {
+            (name, 0, 0): layer.output
+            for name, layer in layers.items()
+            if isinstance(layer, InputLayer)
+        }
+        while pending:
+            waiting = []
+            for name, index, node in pending:
+                try:
+                    args = _resolve_tensors(node.get("args"), tensors)
+                    kwargs = _resolve_tensors(node.get("kwargs") or {}, tensors)
+                except KeyError:
+                    waiting.append((name, index, node))
+                    continue
+                if not isinstance(args, list) or len(args) != 1:
+                    raise FileFormatError(
+                        f"Layer {name!r} is called with {args!r:.200}: chainrule calls a "
+                        f"layer on one input (a tensor, or a list or dict of them)."
+                    )
+                outputs = layers[name](args[0], **kwargs)
+                for i, tensor in enumerate(nest.flatten(outputs)):
+                    tensors[(name, index, i)] = tensor
+            if len(waiting) == len(pending):
+                raise FileFormatError(
+                    f"The calls of layers {sorted({name for name, _, _ in waiting})} read "
+                    f"tensors that no layer of the config produces."
+                )
+            pending = waiting
+        try:
+            inputs = _resolve_tensors(config.get("input_layers"), tensors, history=True)
+            outputs = _resolve_tensors(config.get("output_layers"), tensors, history=True)
+        except KeyError as err:
+            raise FileFormatError(
+                f"The model's inputs or outputs name {err}, not a tensor of its layers."
+            ) from err
+        return cls(
+            inputs, outputs, name=config.get("name"), trainable=config.get("trainable", True)
+        )
+
     def _summary_rows(self):
-        return functional_rows(self)
+        # Keras lists the recorded ops among the layers in the summary's table.
+        view = SimpleNamespace(
+            layers=self._operations, _nodes=self._nodes, inputs=self.inputs, outputs=self.outputs
+        )
+        return functional_rows(view)
+
+
+def _structure_form(structure, history):
+    """The model's inputs or outputs as Keras writes them: ``[layer name, call, output]`` for
+    each tensor, in the structure given (one, a list or a dict)."""
+    if isinstance(structure, KerasTensor):
+        return history(structure)
+    if isinstance(structure, dict):
+        return {key: _structure_form(value, history) for key, value in structure.items()}
+    return [_structure_form(value, history) for value in structure]
+
+
+def _resolve_tensors(value, tensors, history=False):
+    """``value`` with each tensor description (``__keras_tensor__``, or with ``history`` a
+    ``[layer name, call, output]`` triple) replaced by the tensor of ``tensors`` it names.
+
+    Raises:
+        KeyError: a tensor not (yet) in ``tensors``.
+    """
+    if isinstance(value, dict):
+        if value.get("class_name") == "__keras_tensor__":
+            return tensors[tuple(value.get("config", {}).get("keras_history") or ())]
+        return {key: _resolve_tensors(item, tensors, history) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        if history and len(value) == 3 and isinstance(value[0], str):
+            return tensors[tuple(value)]
+        return [_resolve_tensors(item, tensors, history) for item in value]
+    return value
 
 
 def _symbolic(structure, role):

@@ -1,7 +1,14 @@
-"""Sequential: a plain stack of layers, each feeding the next."""
+"""Sequential: a plain stack of layers, each feeding the next.
+
+Once its input shape is known (an ``Input`` first, ``input_shape=`` on the first layer, ``build``
+or a first batch of data) the model calls its layers on a symbolic input, as a functional model
+would: that builds them, gives each layer its ``input`` and ``output``, and the model its
+``inputs`` and ``outputs`` (for a feature extractor: ``keras.Model(model.inputs,
+[layer.output for layer in model.layers])``).
+"""
 
 from .. import registry
-from ..keras_tensor import KerasTensor, build_for
+from ..keras_tensor import KerasTensor
 from ..layers.base import Layer
 from ..layers.core import InputLayer
 from ..saving.serialization import (
@@ -36,6 +43,7 @@ class Sequential(Model):
         super().__init__(name=name, trainable=trainable)
         self._layers = []
         self._output_shapes = []
+        self._graph = None  # (input, output) KerasTensors of the layers' calls, once built
         for layer in layers or []:
             self.add(layer)
 
@@ -69,17 +77,84 @@ class Sequential(Model):
             self.batch_input_shape = first.batch_input_shape
             self.build(first.batch_input_shape)
 
+    def pop(self, rebuild=True):
+        """Remove the last layer and return it; the model is built again (when its input shape
+        is known) unless ``rebuild`` is False.
+
+        Raises:
+            IndexError: a model with no layers left.
+        """
+        if not self.layers:
+            raise IndexError(
+                f'Sequential model "{self.name}" has no layers to pop. Add one with add().'
+            )
+        layer = self._layers.pop()
+        self._forget_graph()
+        self.built = False
+        if rebuild and self.batch_input_shape is not None:
+            self.build(self.batch_input_shape)
+        return layer
+
     def build(self, input_shape=None):
-        """Build every layer in turn, passing each output shape to the next."""
+        """Call every layer in turn on a symbolic input of ``input_shape``, which builds it."""
         shape = tuple(input_shape if input_shape is not None else self.batch_input_shape)
         if self.batch_input_shape is None:  # built from data: remember the shape, to save it
             self.batch_input_shape = shape
-        self._output_shapes = []
-        for layer in self.layers:  # each output shape from compute_output_shape, or a run
-            shape, _ = build_for(layer, KerasTensor(shape, layer.dtype))
-            shape = tuple(shape)
-            self._output_shapes.append(shape)
+        first = self._layers[0] if self._layers else None
+        if isinstance(first, InputLayer) and first.batch_input_shape == shape:
+            x = first.output
+        else:
+            x = InputLayer(batch_shape=shape, dtype=self.dtype).output
+        self._forget_graph()
+        inputs, self._output_shapes = x, []
+        for layer in self.layers:
+            x = layer(x)
+            self._output_shapes.append(tuple(x.shape) if isinstance(x, KerasTensor) else x)
+        self._graph = (inputs, x)
         self.built = True
+
+    def _forget_graph(self):
+        """Drop the layer calls of the last build, so that ``layer.output`` is this build's."""
+        if self._graph is not None:
+            stale = {id(node) for node in self._graph_nodes()}
+            for layer in self._layers:
+                nodes = vars(layer).get("_inbound_nodes", [])
+                nodes[:] = [node for node in nodes if id(node) not in stale]
+        self._graph = None
+
+    def _graph_nodes(self):
+        """The nodes between the built graph's input and output (a chain, one per layer)."""
+        found, tensor = [], self._graph[1]
+        while isinstance(tensor, KerasTensor) and tensor is not self._graph[0]:
+            found.append(tensor.node)
+            tensor = tensor.node.input_tensors[0] if tensor.node.input_tensors else None
+        return found
+
+    @property
+    def inputs(self):
+        """The symbolic input of the built model, in a list (as a functional model's)."""
+        return [self._built_graph("inputs")[0]]
+
+    @property
+    def outputs(self):
+        """The symbolic output of the built model, in a list."""
+        return [self._built_graph("outputs")[1]]
+
+    @property
+    def input_shape(self):
+        return self._built_graph("input shape")[0].shape
+
+    @property
+    def output_shape(self):
+        return self._built_graph("output shape")[1].shape
+
+    def _built_graph(self, what):
+        if self._graph is None:
+            raise AttributeError(
+                f"Sequential model '{self.name}' has no defined {what} yet: give it an input "
+                f"shape (keras.Input first, or model.build((None, ...))), or call it on data."
+            )
+        return self._graph
 
     def call(self, inputs, training=None):
         x = inputs
