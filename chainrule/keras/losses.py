@@ -500,6 +500,24 @@ def _mask_weight(mask, values, reduction):
     return weight
 
 
+def _aligned_weight(weight, values):
+    """``weight`` if it broadcasts against ``values`` (NumPy's rule, as Keras); else, if its
+    shape is values' leading shape, reshaped to weight those leading entries (one weight per
+    sample of a sequence loss, where Keras raises)."""
+    try:
+        np.broadcast_shapes(weight.shape, values.shape)
+        return weight
+    except ValueError:
+        pass
+    if weight.ndim < values.ndim and values.shape[: weight.ndim] == weight.shape:
+        return ops.reshape(weight, shape=weight.shape + (1,) * (values.ndim - weight.ndim))
+    raise ShapeError(
+        f"Loss: sample_weight of shape {tuple(weight.shape)} does not fit the per-sample losses "
+        f"of shape {tuple(values.shape)}; pass one weight per sample, of shape "
+        f"{tuple(values.shape[:1])}, or weights of the losses' shape."
+    )
+
+
 def reduce_weighted(values, sample_weight, reduction, mask=None):
     """Weight the per-sample ``values`` and reduce them as Keras does.
 
@@ -519,9 +537,7 @@ def reduce_weighted(values, sample_weight, reduction, mask=None):
             weight = weight * mask_weight
     if weight is not None:
         values, weight = _same_rank(values, weight)
-        if weight.ndim < values.ndim:  # one weight per leading entry
-            weight = ops.reshape(weight, shape=weight.shape + (1,) * (values.ndim - weight.ndim))
-        values = values * weight
+        values = values * _aligned_weight(weight, values)
     if reduction is None or reduction == "none" or values.ndim == 0 or values.shape == (0,):
         return values
     if weight is None and reduction in _MEANS:
