@@ -23,6 +23,7 @@ import numpy as np
 from .. import ops
 from ..engine import ShapeError, Tensor, as_array
 from .registry import classes_of, lookup, register_classes, register_names
+from .regularizers import l2_normalize
 
 EPSILON = 1e-7
 
@@ -169,18 +170,12 @@ def poisson(y_true, y_pred):
     return ops.mean(y_pred - y_true * ops.log(y_pred + EPSILON), axis=-1)
 
 
-def _l2_normalize(x, axis):
-    """x / max(||x||, ε) along ``axis``; the norm is sqrt(max(sum x², ε²)), the same value with
-    a finite gradient at x = 0."""
-    return x / ops.sqrt(ops.maximum(ops.sum(x * x, axis=axis, keepdims=True), EPSILON**2))
-
-
 def cosine_similarity(y_true, y_pred, axis=-1):
     """-sum over ``axis`` of (t / ||t||) (p / ||p||): minus the cosine of the angle between the
     label and prediction vectors, so that it is minimized by aligned vectors (Keras's sign).
     A zero vector gives 0."""
     y_true, y_pred = _matching("cosine_similarity", y_true, y_pred)
-    return -ops.sum(_l2_normalize(y_true, axis) * _l2_normalize(y_pred, axis), axis=axis)
+    return -ops.sum(l2_normalize(y_true, axis) * l2_normalize(y_pred, axis), axis=axis)
 
 
 # ----- hinge losses ----------------------------------------------------------------------------
