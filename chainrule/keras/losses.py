@@ -17,6 +17,7 @@ values weights their leading axes (one weight per sample of a sequence loss).
 """
 
 import math
+import re
 
 import numpy as np
 
@@ -529,7 +530,7 @@ def reduce_weighted(values, sample_weight, reduction, mask=None):
             weight = mask_weight
         else:
             mask_weight, weight = _same_rank(mask_weight, weight)
-            weight = weight * mask_weight
+            weight = _aligned_weight(weight, mask_weight) * mask_weight
     if weight is not None:
         values, weight = _same_rank(values, weight)
         values = values * _aligned_weight(weight, values)
@@ -551,8 +552,10 @@ def reduce_weighted(values, sample_weight, reduction, mask=None):
 
 
 def _snake_case(name):
-    """'MeanSquaredError' -> 'mean_squared_error' (Keras's default name for a Loss)."""
-    return "".join(f"_{c.lower()}" if c.isupper() and i else c.lower() for i, c in enumerate(name))
+    """'MeanSquaredError' -> 'mean_squared_error', 'KLDivergence' -> 'kl_divergence' (Keras's
+    default name for a Loss)."""
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 def _to_dtype(x, dtype):

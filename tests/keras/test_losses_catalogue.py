@@ -663,3 +663,24 @@ def test_a_subclassed_loss_reduces_like_keras():
     }
     value = loss(np.zeros((2, 2)), np.array([[1.0, 2.0], [0.0, 1.0]]), sample_weight=[1.0, 3.0])
     assert value.item() == pytest.approx((4.5 * 1 + 0.5 * 3) / 2)
+
+
+def test_ignore_class_with_one_weight_per_sequence():
+    labels = np.array([[0, 1, 9, 9], [2, 9, 1, 0]])
+    logits = np.random.default_rng(3).standard_normal((2, 4, 3))
+    loss = losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=9)
+    valid = labels != 9
+    per_entry = losses.sparse_categorical_crossentropy(
+        np.where(valid, labels, 0), logits, from_logits=True
+    ).numpy()
+    weights = np.array([2.0, 0.5])
+    expected = (per_entry * valid * weights[:, None]).sum() / valid.sum()
+    assert loss(labels, logits, sample_weight=weights).item() == pytest.approx(expected, rel=1e-6)
+
+
+def test_default_names_are_keras_snake_case():
+    class KLThing(losses.Loss):
+        def call(self, y_true, y_pred):
+            return y_pred
+
+    assert KLThing().name == "kl_thing"
