@@ -1099,7 +1099,7 @@ def get(identifier):
 
 def serialize(loss):
     """Keras's description of a loss: ``{"module", "class_name", "config", "registered_name"}``
-    for a Loss, Keras's function form for a per-sample function; None stays None."""
+    for a Loss, Keras's function form (the function's name) for a function; None stays None."""
     if loss is None:
         return None
     if isinstance(loss, Loss):
@@ -1109,14 +1109,14 @@ def serialize(loss):
             "config": loss.get_config(),
             "registered_name": None,
         }
-    if getattr(loss, "__name__", None) in LOSSES:
+    if callable(loss) and hasattr(loss, "__name__"):  # a function is written by its name
         return {
             "module": "builtins",
             "class_name": "function",
             "config": loss.__name__,
             "registered_name": "function",
         }
-    raise TypeError(f"Cannot serialize {loss!r}: it is not a keras.losses Loss or function.")
+    raise TypeError(f"Cannot serialize {loss!r}: it is neither a Loss nor a function.")
 
 
 def deserialize(name, custom_objects=None):
