@@ -113,20 +113,53 @@ CONSTRAINTS = {
     "min_max_norm": MinMaxNorm,
     "minmaxnorm": MinMaxNorm,
 }
-register_classes("keras.constraints", CONSTRAINTS.values())
+register_classes("keras.constraints", [*CONSTRAINTS.values(), Constraint])
 
 
 def serialize(constraint):
-    """Keras's serialised form ``{"class_name": ..., "config": ...}`` (None stays None)."""
+    """Keras's description ``{"module", "class_name", "config", "registered_name"}``; None
+    stays None."""
     if constraint is None:
         return None
-    return {"class_name": type(constraint).__name__, "config": constraint.get_config()}
+    return {
+        "module": "keras.constraints",
+        "class_name": type(constraint).__name__,
+        "config": constraint.get_config(),
+        "registered_name": None,
+    }
+
+
+def deserialize(config, custom_objects=None):
+    """The constraint that :func:`serialize` (or Keras) describes, or one from its name.
+
+    ``custom_objects`` maps further class names to classes.
+    """
+    custom = custom_objects or {}
+    if isinstance(config, str):
+        return (custom.get(config) or lookup("constraint", CONSTRAINTS, config))()
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError(
+            f"constraints.deserialize: expected a name or a dict with 'class_name' and "
+            f"'config'; got {config!r}."
+        )
+    name = config["class_name"]
+    cls = custom.get(name) or lookup("constraint", CONSTRAINTS, name)
+    return cls.from_config(config.get("config") or {})
 
 
 def get(identifier):
-    """A constraint from its name (with default settings), an instance or a callable."""
-    if identifier is None or callable(identifier):
+    """A constraint from its name (with default settings), a config dict, a class, an instance
+    or a callable; None stays None.
+
+    Raises:
+        ValueError: an unknown name (listing the known ones) or an identifier of another kind.
+    """
+    if identifier is None:
+        return None
+    if isinstance(identifier, (str, dict)):
+        return deserialize(identifier)
+    if isinstance(identifier, type):
+        return identifier()
+    if callable(identifier):
         return identifier
-    if isinstance(identifier, str):
-        return lookup("constraint", CONSTRAINTS, identifier)()
-    raise TypeError(f"Could not interpret constraint identifier: {identifier!r}")
+    raise ValueError(f"Could not interpret constraint identifier: {identifier!r}")

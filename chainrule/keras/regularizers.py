@@ -1,17 +1,51 @@
-"""Weight penalties added to the loss: L1, L2 and both (Keras's defaults: 0.01)."""
+"""Weight penalties added to the loss, with Keras 3's names, defaults and configs.
+
+    L1                     l1 · sum |w|                                  (l1 = 0.01)
+    L2                     l2 · sum w²                                   (l2 = 0.01)
+    L1L2                   l1 · sum |w| + l2 · sum w²                    (both 0 by default)
+    OrthogonalRegularizer  factor · mean over pairs i < j of |<v_i, v_j>|   (factor = 0.01)
+
+where v are the rows (or columns) of a 2-D weight scaled to unit norm. Penalties are Tensors
+computed with chainrule's primitives, so their gradients reach the weights.
+"""
+
+import math
 
 from .. import ops
 from .registry import lookup, register_classes
 
+EPSILON = 1e-7  # the smallest norm a vector is divided by (Keras's backend.epsilon())
+
+
+def l2_normalize(x, axis):
+    """x / max(||x||, ε) along ``axis`` (Keras's ``ops.normalize``); the norm is taken as
+    sqrt(max(sum x², ε²)), the same value with a finite gradient at x = 0."""
+    return x / ops.sqrt(ops.maximum(ops.sum(x * x, axis=axis, keepdims=True), EPSILON**2))
+
+
+def _factor(value, name, regularizer):
+    """``value`` as a non-negative finite float, else a ValueError naming the argument."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or math.isinf(value)
+        or math.isnan(value)
+        or value < 0
+    ):
+        raise ValueError(
+            f"{regularizer}: `{name}` must be a non-negative float; received {name}={value!r}."
+        )
+    return float(value)
+
 
 class Regularizer:
-    """Base class: ``regularizer(weight)`` returns a scalar penalty Tensor."""
+    """Base class: ``regularizer(weight)`` returns a scalar penalty (0 here)."""
 
     def __call__(self, x):
-        raise NotImplementedError
+        return 0.0
 
     def get_config(self):
-        return {}
+        raise NotImplementedError(f"{type(self).__name__} does not implement get_config().")
 
     @classmethod
     def from_config(cls, config):
@@ -19,10 +53,11 @@ class Regularizer:
 
 
 class L1L2(Regularizer):
-    """penalty = l1 * sum |w| + l2 * sum w²."""
+    """penalty = l1 · sum |w| + l2 · sum w² (None counts as 0)."""
 
     def __init__(self, l1=0.0, l2=0.0):
-        self.l1, self.l2 = float(l1), float(l2)
+        self.l1 = _factor(0.0 if l1 is None else l1, "l1", "L1L2")
+        self.l2 = _factor(0.0 if l2 is None else l2, "l2", "L1L2")
 
     def __call__(self, x):
         penalty = 0.0
@@ -36,40 +71,133 @@ class L1L2(Regularizer):
         return {"l1": self.l1, "l2": self.l2}
 
 
-class L1(L1L2):
-    """penalty = l1 * sum |w|."""
+class L1(Regularizer):
+    """penalty = l1 · sum |w|   (d/dw = l1 sign(w))."""
 
     def __init__(self, l1=0.01):
-        super().__init__(l1=l1)
+        self.l1 = _factor(0.01 if l1 is None else l1, "l1", "L1")
+
+    def __call__(self, x):
+        return self.l1 * ops.sum(ops.abs(x))
 
     def get_config(self):
         return {"l1": self.l1}
 
 
-class L2(L1L2):
-    """penalty = l2 * sum w²."""
+class L2(Regularizer):
+    """penalty = l2 · sum w²   (d/dw = 2 l2 w)."""
 
     def __init__(self, l2=0.01):
-        super().__init__(l2=l2)
+        self.l2 = _factor(0.01 if l2 is None else l2, "l2", "L2")
+
+    def __call__(self, x):
+        return self.l2 * ops.sum(x * x)
 
     def get_config(self):
         return {"l2": self.l2}
 
 
-l1, l2, l1_l2 = L1, L2, L1L2
-REGULARIZERS = {"l1": L1, "l2": L2, "l1_l2": L1L2, "l1l2": L1L2}
-register_classes("keras.regularizers", REGULARIZERS.values())
+class OrthogonalRegularizer(Regularizer):
+    """Encourages the rows (``mode="rows"``) or columns (``"columns"``) of a 2-D weight to be
+    orthogonal: with v the n vectors scaled to unit norm,
+
+        penalty = factor · 0.5 · sum over i != j of |<v_i, v_j>| / (n (n - 1) / 2)
+
+    i.e. ``factor`` times the mean |cosine| over the pairs of vectors.
+
+    Raises:
+        ValueError: a negative factor or an unknown mode; at call time, a weight that is not 2-D.
+    """
+
+    def __init__(self, factor=0.01, mode="rows"):
+        self.factor = _factor(factor, "factor", "OrthogonalRegularizer")
+        if mode not in ("rows", "columns"):
+            raise ValueError(
+                f"OrthogonalRegularizer: mode must be 'rows' or 'columns'; received mode={mode!r}."
+            )
+        self.mode = mode
+
+    def __call__(self, inputs):
+        if len(inputs.shape) != 2:
+            raise ValueError(
+                f"OrthogonalRegularizer: the weight must be 2-D; received shape "
+                f"{tuple(inputs.shape)}."
+            )
+        unit = l2_normalize(inputs, axis=1 if self.mode == "rows" else 0)
+        if self.mode == "rows":
+            product = ops.matmul(unit, ops.transpose(unit))
+        else:
+            product = ops.matmul(ops.transpose(unit), unit)
+        size = product.shape[0]
+        off_diagonal = ops.sum(ops.abs(product)) - ops.sum(ops.abs(_diagonal(product, size)))
+        return self.factor * 0.5 * off_diagonal / (size * (size - 1.0) / 2.0)
+
+    def get_config(self):
+        return {"factor": self.factor, "mode": self.mode}
+
+
+def _diagonal(matrix, size):
+    """The diagonal of a square (size, size) Tensor, as a vector."""
+    return ops.reshape(matrix, shape=(size * size,))[:: size + 1]
+
+
+l1, l2, l1_l2, orthogonal_regularizer = L1, L2, L1L2, OrthogonalRegularizer
+_CLASSES = (Regularizer, L1, L2, L1L2, OrthogonalRegularizer)
+REGULARIZERS = {
+    "l1": L1,
+    "l2": L2,
+    "l1_l2": L1L2,
+    "l1l2": L1L2,
+    "orthogonal_regularizer": OrthogonalRegularizer,
+    "orthogonalregularizer": OrthogonalRegularizer,
+}
+register_classes("keras.regularizers", _CLASSES)
 
 
 def serialize(regularizer):
-    """Keras's serialised form ``{"class_name": ..., "config": ...}`` (None stays None)."""
+    """Keras's description ``{"module", "class_name", "config", "registered_name"}``; None
+    stays None."""
     if regularizer is None:
         return None
-    return {"class_name": type(regularizer).__name__, "config": regularizer.get_config()}
+    return {
+        "module": "keras.regularizers",
+        "class_name": type(regularizer).__name__,
+        "config": regularizer.get_config(),
+        "registered_name": None,
+    }
+
+
+def deserialize(config, custom_objects=None):
+    """The regularizer that :func:`serialize` (or Keras) describes, or one from its name.
+
+    ``custom_objects`` maps further class names to classes.
+    """
+    custom = custom_objects or {}
+    if isinstance(config, str):
+        return (custom.get(config) or lookup("regularizer", REGULARIZERS, config))()
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError(
+            f"regularizers.deserialize: expected a name or a dict with 'class_name' and "
+            f"'config'; got {config!r}."
+        )
+    name = config["class_name"]
+    cls = custom.get(name) or lookup("regularizer", REGULARIZERS, name)
+    return cls.from_config(config.get("config") or {})
 
 
 def get(identifier):
-    """A regularizer from its name, an instance or a callable."""
-    if identifier is None or callable(identifier):
+    """A regularizer from its name, a config dict, a class, an instance or a callable; None
+    stays None.
+
+    Raises:
+        ValueError: an unknown name (listing the known ones) or an identifier of another kind.
+    """
+    if identifier is None:
+        return None
+    if isinstance(identifier, (str, dict)):
+        return deserialize(identifier)
+    if isinstance(identifier, type):
+        return identifier()
+    if callable(identifier):
         return identifier
-    return lookup("regularizer", REGULARIZERS, identifier)()
+    raise ValueError(f"Could not interpret regularizer identifier: {identifier!r}")
