@@ -17,6 +17,7 @@ error, then aborts the whole job (``MPI_Abort``), which the launcher turns into 
 """
 
 import sys
+import time
 
 import numpy as np
 
@@ -160,6 +161,7 @@ def _install_fault_handler(comm):
             f"({kind.__name__}: {error}); aborting every rank.\n"
         )
         sys.stderr.flush()
+        time.sleep(0.5)  # let the launcher forward these lines before it tears the job down
         comm.Abort(1)
 
     sys.excepthook = abort_job
