@@ -86,6 +86,12 @@ def _float(x):
     return x if x.dtype.kind == "f" else prim.cast(x, "float32")
 
 
+def _as(v, dtype):
+    """v as a Tensor of ``dtype``, cast by the engine (so a gradient flows back through it)."""
+    v = convert_to_tensor(v)
+    return v if v.dtype == dtype else prim.cast(v, dtype)
+
+
 def _axis(axis, ndim, op):
     """``axis`` as a non-negative index into ``ndim`` axes."""
     if not -ndim <= axis < ndim:
@@ -254,7 +260,7 @@ def tanh_shrink(x):
 def threshold(x, threshold, default_value):
     """x where x > threshold, ``default_value`` elsewhere."""
     x = _float(x)
-    return prim.where(x > threshold, x, convert_to_tensor(default_value, dtype=x.dtype))
+    return prim.where(x > threshold, x, _as(default_value, x.dtype))
 
 
 @keras_op
@@ -372,7 +378,7 @@ def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilo
     shape[axis] = x.shape[axis]
 
     def along(v, name):
-        v = convert_to_tensor(v, dtype=x.dtype)
+        v = _as(v, x.dtype)
         if v.shape != (x.shape[axis],):
             raise ShapeError(
                 f"batch_normalization: `{name}` must have shape ({x.shape[axis]},), the size of "
@@ -416,7 +422,7 @@ def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None, **kwarg
     shape = [x.shape[a] if a in axes else 1 for a in range(x.ndim)]
 
     def param(v):
-        v = prim.cast(convert_to_tensor(v), x.dtype)
+        v = _as(v, x.dtype)
         return v if v.ndim == x.ndim or axes == [x.ndim - 1] else prim.reshape(v, tuple(shape))
 
     mean, variance = moments(x, axes=tuple(axes), keepdims=True)
@@ -428,7 +434,7 @@ def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None, **kwarg
     else:
         shift = -mean * inv
         out = x * inv + (shift if beta is None else shift + param(beta))
-    return prim.cast(out, dtype) if out.dtype != dtype else out
+    return _as(out, dtype)
 
 
 @keras_op
@@ -442,8 +448,8 @@ def rms_normalization(x, scale=None, axis=-1, epsilon=None):
     axes = tuple(_normalized_axes(axis, x.ndim, "rms_normalization"))
     out = x * (1.0 / prim.sqrt(prim.mean(x * x, axis=axes, keepdims=True) + epsilon))
     if scale is not None:
-        out = out * prim.cast(convert_to_tensor(scale), x.dtype)
-    return prim.cast(out, dtype) if out.dtype != dtype else out
+        out = out * _as(scale, x.dtype)
+    return _as(out, dtype)
 
 
 @keras_op
@@ -474,7 +480,7 @@ def psnr(x1, x2, max_val):
         raise ShapeError(f"psnr: x1 and x2 must have the same shape; got {x1.shape}, {x2.shape}.")
     difference = x1 - x2
     mse = prim.mean(difference * difference)
-    peak = prim.log(prim.cast(convert_to_tensor(max_val), x2.dtype))
+    peak = prim.log(_as(max_val, x2.dtype))
     return (peak * 20.0 - prim.log(mse) * 10.0) * (1 / math.log(10))
 
 
@@ -494,7 +500,7 @@ def binary_crossentropy(target, output, from_logits=False):
     """Elementwise -(t log p + (1 - t) log(1 - p)); p = sigmoid(output) with ``from_logits``
     (computed stably from the logits), else ``output`` clipped to [1e-7, 1 - 1e-7]."""
     output = _float(output)
-    target = prim.cast(convert_to_tensor(target), output.dtype)
+    target = _as(target, output.dtype)
     _same_shape(target, output, "binary_crossentropy")
     if from_logits:
         return prim.sigmoid_cross_entropy(output, target)
@@ -515,7 +521,7 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
     """-sum_k t_k log p_k along ``axis``; p = softmax(output) with ``from_logits``, else
     ``output`` normalised to sum 1 and clipped to [1e-7, 1 - 1e-7]."""
     output = _float(output)
-    target = prim.cast(convert_to_tensor(target), output.dtype)
+    target = _as(target, output.dtype)
     _same_shape(target, output, "categorical_crossentropy")
     if output.ndim < 1:
         raise ShapeError("categorical_crossentropy: `output` must be at least rank 1.")
@@ -996,7 +1002,7 @@ def dot_product_attention(
     if attn_logits_soft_cap is not None:
         logits = prim.tanh(logits * (1.0 / attn_logits_soft_cap)) * attn_logits_soft_cap
     if bias is not None:
-        logits = logits + prim.cast(convert_to_tensor(bias), logits.dtype)
+        logits = logits + _as(bias, logits.dtype)
     keep = None if mask is None else np.asarray(convert_to_tensor(mask).data, dtype=bool)
     if is_causal:
         causal = np.tril(np.ones(logits.shape[-2:], dtype=bool))
