@@ -21,7 +21,7 @@ Its gradient with respect to the logits is, at each valid step t and class k,
 from ..backend import xp_of
 from ..engine import primitive
 
-__all__ = ["ctc_greedy_decode", "ctc_loss", "ctc_loss_gradient"]
+__all__ = ["ctc_beam_search_decode", "ctc_greedy_decode", "ctc_loss", "ctc_loss_gradient"]
 
 
 def _log_softmax(xp, z):
@@ -155,3 +155,56 @@ def ctc_greedy_decode(scores, lengths, merge_repeated=True, blank=0):
     order = xp.argsort(xp.where(kept, xp.arange(steps)[None, :], steps), axis=-1, kind="stable")
     decoded = xp.take_along_axis(xp.where(kept, best, -1), order, axis=-1).astype(xp.int32)
     return decoded, -chosen.sum(axis=1, keepdims=True)
+
+
+def ctc_beam_search_decode(log_probs, lengths, beam_width=100, top_paths=1, blank=0):
+    """Prefix beam search on raw arrays (no gradient): the ``top_paths`` most probable label
+    sequences, each prefix's probability summed over all its alignments.
+
+    Each prefix keeps two log-probabilities, of its alignments so far ending in a blank (p_b)
+    and in its last label (p_n). A step with class log-probabilities lp moves them as
+
+        blank:            prefix p_b <- logaddexp(p_b, p_n) + lp[blank]
+        its last label c: prefix p_n <- p_n + lp[c]   and   prefix + c  p_n <- p_b + lp[c]
+        another label c:  prefix + c  p_n <- logaddexp(p_b, p_n) + lp[c]
+
+    and only the ``beam_width`` prefixes of highest total logaddexp(p_b, p_n) stay.
+
+    Args:
+        log_probs: (B, T, C) per-step class log-probabilities.  lengths: (B,) valid steps.
+
+    Returns:
+        paths (top_paths, B, T) int32, each a label sequence followed by -1 padding; and
+        scores (B, top_paths), the log-probability of each.
+    """
+    xp = xp_of(log_probs)
+    batch, steps, classes = log_probs.shape
+    paths = xp.full((top_paths, batch, steps), -1, dtype=xp.int32)
+    scores = xp.full((batch, top_paths), -xp.inf, dtype=log_probs.dtype)
+    labels = [c for c in range(classes) if c != blank]
+    for b in range(batch):
+        beams = {(): (0.0, -xp.inf)}
+        for t in range(int(lengths[b])):
+            lp = [float(v) for v in log_probs[b, t]]
+            grown = {}
+
+            def add(prefix, blank_part, label_part):
+                old_b, old_n = grown.get(prefix, (-xp.inf, -xp.inf))
+                grown[prefix] = (xp.logaddexp(old_b, blank_part), xp.logaddexp(old_n, label_part))
+
+            for prefix, (p_b, p_n) in beams.items():
+                total = xp.logaddexp(p_b, p_n)
+                add(prefix, total + lp[blank], -xp.inf)
+                for c in labels:
+                    if prefix and prefix[-1] == c:
+                        add(prefix, -xp.inf, p_n + lp[c])
+                        add(prefix + (c,), -xp.inf, p_b + lp[c])
+                    else:
+                        add(prefix + (c,), -xp.inf, total + lp[c])
+            ranked = sorted(grown.items(), key=lambda item: -xp.logaddexp(*item[1]))
+            beams = dict(ranked[:beam_width])
+        ranked = sorted(beams.items(), key=lambda item: -xp.logaddexp(*item[1]))[:top_paths]
+        for k, (prefix, parts) in enumerate(ranked):
+            paths[k, b, : len(prefix)] = prefix
+            scores[b, k] = xp.logaddexp(*parts)
+    return paths, scores

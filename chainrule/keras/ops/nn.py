@@ -1054,22 +1054,31 @@ def ctc_decode(
 ):
     """Decode CTC outputs (B, T, C) into label sequences.
 
-    Returns (decoded, scores): decoded (1, B, T) int32, each row its classes then -1 padding;
-    scores (B, 1), minus the sum of the best path's per-step scores. Only ``strategy="greedy"``
-    (best path) is supported.
+    ``strategy="greedy"`` (best path): returns decoded (1, B, T) int32, each row its classes then
+    -1 padding, and scores (B, 1), minus the sum of the chosen per-step scores.
+    ``strategy="beam_search"``: a prefix beam search over log_softmax(inputs) keeping
+    ``beam_width`` prefixes; returns the ``top_paths`` best, decoded (top_paths, B, T), and
+    their log-probabilities (B, top_paths). ``mask_index`` is the blank class.
     """
-    if strategy != "greedy":
+    if strategy not in ("greedy", "beam_search"):
         raise ValueError(
-            f"ctc_decode: only strategy='greedy' is supported; received strategy={strategy!r}."
+            f"ctc_decode: `strategy` must be 'greedy' or 'beam_search'; received "
+            f"strategy={strategy!r}."
         )
     scores = _float(inputs)
     if scores.ndim != 3:
         raise ShapeError(f"ctc_decode: expects inputs (batch, steps, classes); got {scores.shape}.")
     lengths = np.asarray(convert_to_tensor(sequence_lengths).data).reshape(-1)
-    decoded, total = prim.ctc_greedy_decode(
-        scores.data, lengths, merge_repeated=merge_repeated, blank=mask_index
+    if strategy == "greedy":
+        decoded, total = prim.ctc_greedy_decode(
+            scores.data, lengths, merge_repeated=merge_repeated, blank=mask_index
+        )
+        return Tensor(decoded[None]), Tensor(total)
+    log_probs = prim.log_softmax(scores, axis=-1).data
+    paths, total = prim.ctc_beam_search_decode(
+        log_probs, lengths, beam_width=beam_width, top_paths=top_paths, blank=mask_index
     )
-    return Tensor(decoded[None]), Tensor(total)
+    return Tensor(paths), Tensor(total)
 
 
 @keras_op

@@ -406,5 +406,33 @@ def test_ctc_decode_greedy():
     np.testing.assert_array_equal(decoded.numpy()[0], [[1, 1, 2, -1, -1, -1, -1]])
     decoded, _ = nn.ctc_decode(scores, np.array([7]), merge_repeated=False)
     np.testing.assert_array_equal(decoded.numpy()[0], [[1, 1, 1, 2, 2, 3, -1]])
-    with pytest.raises(ValueError, match="ctc_decode: only strategy='greedy'"):
-        nn.ctc_decode(scores, np.array([7]), strategy="beam_search")
+    with pytest.raises(ValueError, match="ctc_decode: `strategy` must be 'greedy' or"):
+        nn.ctc_decode(scores, np.array([7]), strategy="best")
+
+
+def test_ctc_decode_beam_search_matches_real_keras():
+    # x = np.random.default_rng(5).standard_normal((3, 6, 4)).astype("float32")
+    # KERAS_BACKEND=jax: keras.ops.ctc_decode(x, np.array([6, 5, 3]), strategy="beam_search",
+    #     beam_width=5, top_paths=3)
+    x = np.random.default_rng(5).standard_normal((3, 6, 4)).astype("float32")
+    paths, scores = nn.ctc_decode(
+        x, np.array([6, 5, 3]), strategy="beam_search", beam_width=5, top_paths=3
+    )
+    pad = [-1] * 6
+    expected = [
+        [[3, 1, 2] + pad[:3], [1, 2] + pad[:4], [2] + pad[:5]],
+        [[3, 1, 1] + pad[:3], [1, 3, 2] + pad[:3], [2, 2] + pad[:4]],
+        [[3, 1, 2, 1] + pad[:2], [1, 3] + pad[:4], [1, 2] + pad[:4]],
+    ]
+    np.testing.assert_array_equal(paths.numpy(), expected)
+    np.testing.assert_allclose(
+        scores.numpy(),
+        [[-2.6982751, -2.9857619, -3.1125157], [-2.5925407, -2.8225152, -3.0359378]]
+        + [[-1.348541, -1.6040753, -2.5425782]],
+        rtol=1e-6,
+    )
+    # with one step per label and a wide beam, the best path's score is its exact probability
+    log_p = np.log(np.array([[[0.1, 0.9, 0.0 + 1e-9], [0.2, 0.1, 0.7]]]))
+    paths, scores = nn.ctc_decode(log_p, np.array([2]), strategy="beam_search", beam_width=10)
+    np.testing.assert_array_equal(paths.numpy()[0, 0], [1, 2])
+    np.testing.assert_allclose(scores.numpy()[0, 0], math.log(0.9 * 0.7), rtol=1e-6)
