@@ -13,7 +13,7 @@ import numpy as np
 
 from ... import ops as prim
 from ...engine import ShapeError, Tensor
-from ...ops.windows import as_padding, as_tuple
+from ...ops.windows import as_padding, as_tuple, same_pads
 from .dispatch import keras_op
 from .dtypes import convert_to_tensor, result_type, standardize_dtype
 
@@ -580,45 +580,82 @@ def _from_channels_last(y, fmt):
 
 
 def _spatial_rank(op, inputs, kernel, kernel_layout):
-    """The number of spatial axes (1 or 2), checked against the input's and kernel's ranks."""
+    """The number of spatial axes (1, 2 or 3), checked against the input's and kernel's ranks."""
     rank = kernel.ndim - 2
-    if rank not in (1, 2) or inputs.ndim != rank + 2:
+    if rank not in (1, 2, 3) or inputs.ndim != rank + 2:
         raise ShapeError(
             f"{op}: expects an input (batch, *spatial, channels) and a kernel ({kernel_layout}) "
-            f"with 1 or 2 spatial axes, the input one axis longer than the kernel; got input "
-            f"shape {inputs.shape} and kernel shape {kernel.shape}. 3-D convolutions are not "
-            f"supported."
+            f"with 1, 2 or 3 spatial axes, the input one axis longer than the kernel; got input "
+            f"shape {inputs.shape} and kernel shape {kernel.shape}."
         )
     return rank
 
 
-def _as_2d(x, rank):
-    """A 1-D op's (N, L, C) input as the image (N, 1, L, C)."""
-    return prim.expand_dims(x, axis=1) if rank == 1 else x
+def _zero_pad(x, axis, before, after):
+    """x with zeros added before and after along ``axis``: a scatter into a larger zero array,
+    whose gradient is the slice back."""
+    if before == after == 0:
+        return x
+    shape = list(x.shape)
+    shape[axis] += before + after
+    index = (slice(None),) * axis + (slice(before, before + x.shape[axis]),)
+    return prim.scatter_add(x, index=index, shape=tuple(shape))
 
 
-def _pair(value, rank, name, op):
-    """A spatial argument as a pair for the 2-D primitives (1 for the added height axis)."""
-    values = as_tuple(value, rank, name, op)
-    return (1, *values) if rank == 1 else values
+def _depth_geometry(op, length, window, stride, dilation, padding):
+    """The first spatial axis of a 3-D window op: its pads (before, after) and output length."""
+    before, after = same_pads(length, window, stride, dilation) if padding == "same" else (0, 0)
+    out = (length + before + after - dilation * (window - 1) - 1) // stride + 1
+    if out < 1:
+        raise ShapeError(
+            f"{op}: the window of depth {window} (dilation {dilation}) does not fit the input's "
+            f"depth {length}; use a smaller window, padding='same', or a deeper input."
+        )
+    return before, after, out
 
 
-def _conv2d(x, kernel, rank, strides, padding, dilation_rate, groups, op):
+def _conv(x, kernel, rank, strides, padding, dilation_rate, groups, op):
+    """The channels_last convolution of x (N, *spatial, C) with kernel (*window, C/G, F), by
+    conv2d: a 1-D one over images of height 1; a 3-D one as the sum, over the kernel's depth
+    taps a, of the 2-D convolutions of the depth slices i sd + a dd that tap reads."""
     padding = as_padding(padding, op)
-    y = prim.conv2d(
-        _as_2d(x, rank),
-        kernel if rank == 2 else prim.expand_dims(kernel, axis=0),
-        strides=_pair(strides, rank, "strides", op),
-        padding=padding,
-        dilation_rate=_pair(dilation_rate, rank, "dilation_rate", op),
-        groups=groups,
-    )
-    return prim.squeeze(y, axis=1) if rank == 1 else y
+    strides = as_tuple(strides, rank, "strides", op)
+    dilation = as_tuple(dilation_rate, rank, "dilation_rate", op)
+    if rank == 1:
+        y = prim.conv2d(
+            prim.expand_dims(x, axis=1),
+            prim.expand_dims(kernel, axis=0),
+            strides=(1, *strides),
+            padding=padding,
+            dilation_rate=(1, *dilation),
+            groups=groups,
+        )
+        return prim.squeeze(y, axis=1)
+    if rank == 2:
+        return prim.conv2d(
+            x, kernel, strides=strides, padding=padding, dilation_rate=dilation, groups=groups
+        )
+    (sd, *plane_strides), (dd, *plane_dilation) = strides, dilation
+    before, after, depth = _depth_geometry(op, x.shape[1], kernel.shape[0], sd, dd, padding)
+    x = _zero_pad(x, 1, before, after)
+    total = None
+    for a in range(kernel.shape[0]):
+        slices = x[:, a * dd : a * dd + sd * (depth - 1) + 1 : sd]
+        y = prim.conv2d(
+            prim.reshape(slices, (-1, *x.shape[2:])),
+            kernel[a],
+            strides=tuple(plane_strides),
+            padding=padding,
+            dilation_rate=tuple(plane_dilation),
+            groups=groups,
+        )
+        total = y if total is None else total + y
+    return prim.reshape(total, (x.shape[0], depth, *total.shape[1:]))
 
 
 @keras_op
 def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
-    """N-D convolution (cross-correlation), N = 1 or 2:
+    """N-D convolution (cross-correlation), N = 1, 2 or 3:
 
         y[n, i, f] = sum_{a, c} xp[n, i s + a d, c] kernel[a, c, f]   (i, a spatial tuples)
 
@@ -641,7 +678,7 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
             f"a whole number of its {filters} filters each. Use a kernel of shape "
             f"(*window, {channels}, filters) for an ordinary convolution."
         )
-    y = _conv2d(x, kernel, rank, strides, padding, dilation_rate, channels // per_group, "conv")
+    y = _conv(x, kernel, rank, strides, padding, dilation_rate, channels // per_group, "conv")
     return _from_channels_last(y, fmt)
 
 
@@ -664,7 +701,7 @@ def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None,
             f"kernel shape {kernel.shape} for input shape {inputs.shape} ({fmt})."
         )
     grouped = prim.reshape(kernel, (*kernel.shape[:-2], 1, channels * kernel.shape[-1]))
-    y = _conv2d(x, grouped, rank, strides, padding, dilation_rate, channels, "depthwise_conv")
+    y = _conv(x, grouped, rank, strides, padding, dilation_rate, channels, "depthwise_conv")
     return _from_channels_last(y, fmt)
 
 
@@ -721,7 +758,7 @@ def conv_transpose(
     data_format=None,
     dilation_rate=1,
 ):
-    """Transposed convolution (the adjoint of :func:`conv` in its input), N = 1 or 2:
+    """Transposed convolution (the adjoint of :func:`conv` in its input), N = 1, 2 or 3:
 
         y[n, i s + a d - p, c] += sum_f x[n, i, f] kernel[a, c, f]
 
@@ -756,65 +793,127 @@ def conv_transpose(
         _transpose_pads(n, k, s, d, padding, e)
         for n, k, s, d, e in zip(x.shape[1:-1], kernel.shape[:-2], strides, dilation, extras)
     ]
-    pads = tuple(p for _, _, p in axes)
-    forward_shape = (x.shape[0], *(n for _, n, _ in axes), kernel.shape[-2])
     if rank == 1:
-        pads, forward_shape = ((0, 0), *pads), (x.shape[0], 1, *forward_shape[1:])
-    y = prim.conv2d_backprop_input(
-        _as_2d(x, rank),
-        kernel if rank == 2 else prim.expand_dims(kernel, axis=0),
-        input_shape=forward_shape,
-        strides=_pair(strides, rank, "strides", op),
-        padding=pads,
-        dilation_rate=_pair(dilation, rank, "dilation_rate", op),
-    )
-    if rank == 1:
+        plane = ((1, 1, (0, 0)), axes[0])
+        y = _transpose_plane(
+            prim.expand_dims(x, axis=1),
+            prim.expand_dims(kernel, axis=0),
+            plane,
+            (1, *strides),
+            (1, *dilation),
+        )
         y = prim.squeeze(y, axis=1)
+    elif rank == 2:
+        y = _transpose_plane(x, kernel, axes, strides, dilation)
+    else:
+        y = _transpose_depth(x, kernel, axes, strides, dilation)
     for axis, (out, length, _) in enumerate(axes, start=1):
-        if out > length:  # output pixels no window reaches
-            zeros_shape = list(y.shape)
-            zeros_shape[axis] = out - length
-            y = prim.concatenate([y, Tensor(np.zeros(zeros_shape, y.dtype))], axis=axis)
+        y = _zero_pad(y, axis, 0, out - length)  # output pixels that no window reaches
     return _from_channels_last(y, fmt)
+
+
+def _transpose_plane(x, kernel, axes, strides, dilation):
+    """The 2-D transposed convolution of x (N, H, W, F) as conv2d_backprop_input, for the
+    per-axis geometry ``axes`` from :func:`_transpose_pads`."""
+    return prim.conv2d_backprop_input(
+        x,
+        kernel,
+        input_shape=(x.shape[0], axes[0][1], axes[1][1], kernel.shape[-2]),
+        strides=strides,
+        padding=(axes[0][2], axes[1][2]),
+        dilation_rate=dilation,
+    )
+
+
+def _transpose_depth(x, kernel, axes, strides, dilation):
+    """The 3-D transposed convolution of x (N, D, H, W, F): for each depth tap a, the 2-D one of
+    every depth slice i with kernel[a], added at output depth i sd + a dd - pad (when inside)."""
+    (_, length, (pad, _)), (sd, dd) = axes[0], (strides[0], dilation[0])
+    n, depth = x.shape[:2]
+    flat = prim.reshape(x, (n * depth, *x.shape[2:]))
+    total = None
+    for a in range(kernel.shape[0]):
+        offset = a * dd - pad  # where input slice 0 lands
+        first = max(0, -(offset // sd))
+        last = min(depth - 1, (length - 1 - offset) // sd)
+        if first > last:
+            continue
+        part = _transpose_plane(flat, kernel[a], axes[1:], strides[1:], dilation[1:])
+        part = prim.reshape(part, (n, depth, *part.shape[1:]))[:, first : last + 1]
+        start = first * sd + offset
+        index = (slice(None), slice(start, start + (last - first) * sd + 1, sd))
+        placed = prim.scatter_add(part, index=index, shape=(n, length, *part.shape[2:]))
+        total = placed if total is None else total + placed
+    if total is None:  # no tap reaches the output: all zeros
+        shape = (n, length, *(ax[1] for ax in axes[1:]), kernel.shape[-2])
+        total = Tensor(np.zeros(shape, dtype=x.dtype))
+    return total
 
 
 # ----- pooling -----------------------------------------------------------------------------------
 
 
-def _pool(pool_fn, op, inputs, pool_size, strides, padding, data_format):
+def _pool(pool_fn, reduce, op, inputs, pool_size, strides, padding, data_format):
+    """A 2-D pooling primitive on 1-D (height 1), 2-D or 3-D inputs; a 3-D pool is the 2-D pool
+    of every depth slice, then ``reduce`` (max or mean) over each window's real depth slices."""
     fmt = _data_format(data_format, op)
     inputs = convert_to_tensor(inputs)
     if inputs.dtype.kind != "f" and pool_fn is prim.avg_pool2d:
         inputs = prim.cast(inputs, "float32")
     rank = inputs.ndim - 2
-    if rank not in (1, 2):
+    if rank not in (1, 2, 3):
         raise ShapeError(
-            f"{op}: expects an input (batch, *spatial, channels) with 1 or 2 spatial axes; got "
-            f"shape {inputs.shape}. 3-D pooling is not supported."
+            f"{op}: expects an input (batch, *spatial, channels) with 1, 2 or 3 spatial axes; "
+            f"got shape {inputs.shape}."
         )
     x = _to_channels_last(inputs, fmt)
     pool_size = as_tuple(pool_size, rank, "pool_size", op)
     strides = pool_size if strides is None else as_tuple(strides, rank, "strides", op)
-    y = pool_fn(
-        _as_2d(x, rank),
-        pool_size=_pair(pool_size, rank, "pool_size", op),
-        strides=_pair(strides, rank, "strides", op),
-        padding=as_padding(padding, op),
-    )
-    return _from_channels_last(prim.squeeze(y, axis=1) if rank == 1 else y, fmt)
+    padding = as_padding(padding, op)
+    if rank == 1:
+        y = pool_fn(
+            prim.expand_dims(x, axis=1),
+            pool_size=(1, *pool_size),
+            strides=(1, *strides),
+            padding=padding,
+        )
+        y = prim.squeeze(y, axis=1)
+    elif rank == 2:
+        y = pool_fn(x, pool_size=pool_size, strides=strides, padding=padding)
+    else:
+        n, depth = x.shape[:2]
+        planes = pool_fn(
+            prim.reshape(x, (n * depth, *x.shape[2:])),
+            pool_size=pool_size[1:],
+            strides=strides[1:],
+            padding=padding,
+        )
+        planes = prim.reshape(planes, (n, depth, *planes.shape[1:]))
+        size, stride = pool_size[0], strides[0]
+        before, _, out = _depth_geometry(op, depth, size, stride, 1, padding)
+        cells = [
+            reduce(planes[:, max(o * stride - before, 0) : o * stride - before + size], axis=1)
+            for o in range(out)
+        ]
+        y = prim.stack(cells, axis=1)
+    return _from_channels_last(y, fmt)
 
 
 @keras_op
 def max_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
-    """The maximum of each window (1-D or 2-D); strides default to the pool size. The gradient
-    goes to each window's first maximum."""
-    return _pool(prim.max_pool2d, "max_pool", inputs, pool_size, strides, padding, data_format)
+    """The maximum of each window (1-D, 2-D or 3-D); strides default to the pool size. The
+    gradient goes to each window's first maximum."""
+    return _pool(
+        prim.max_pool2d, prim.max, "max_pool", inputs, pool_size, strides, padding, data_format
+    )
 
 
 @keras_op
 def average_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
-    """The mean of each window (1-D or 2-D); with 'same' padding, of its real pixels only."""
-    return _pool(prim.avg_pool2d, "average_pool", inputs, pool_size, strides, padding, data_format)
+    """The mean of each window (1-D, 2-D or 3-D); with 'same' padding, of its real pixels only."""
+    return _pool(
+        prim.avg_pool2d, prim.mean, "average_pool", inputs, pool_size, strides, padding, data_format
+    )
 
 
 def _adaptive_pool(reduce, op, inputs, output_size, data_format):

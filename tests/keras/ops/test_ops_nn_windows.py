@@ -186,10 +186,73 @@ def test_window_op_errors_name_the_op():
         nn.conv(randn(1, 5, 5, 3), randn(3, 3, 3, 4), padding="full")
     with pytest.raises(ValueError, match="conv: `data_format` must be"):
         nn.conv(randn(1, 5, 5, 3), randn(3, 3, 3, 4), data_format="NHWC")
-    with pytest.raises(
-        ShapeError, match="max_pool: expects an input .* 3-D pooling is not supported"
-    ):
-        nn.max_pool(randn(1, 4, 4, 4, 2), 2)
+    with pytest.raises(ShapeError, match=r"max_pool: expects an input .* 1, 2 or 3 spatial axes"):
+        nn.max_pool(randn(1, 4, 4, 4, 4, 2), 2)
+    with pytest.raises(ShapeError, match="conv: the window of depth 3 .* does not fit the input's"):
+        nn.conv(randn(1, 2, 4, 4, 2), randn(3, 1, 1, 2, 1))
+
+
+def direct_conv3d(x, kernel, strides, pads):
+    """y[n, i, j, l, f] = sum xp[n, i s0 + a, j s1 + b, l s2 + c, :] k[a, b, c, :, f], by loops."""
+    xp = np.pad(x, ((0, 0), *pads, (0, 0)))
+    window = kernel.shape[:3]
+    out = [(xp.shape[1 + d] - window[d]) // strides[d] + 1 for d in range(3)]
+    y = np.zeros((x.shape[0], *out, kernel.shape[-1]))
+    for i, j, m in itertools.product(*map(range, out)):
+        box = xp[
+            :,
+            i * strides[0] : i * strides[0] + window[0],
+            j * strides[1] : j * strides[1] + window[1],
+            m * strides[2] : m * strides[2] + window[2],
+        ]
+        y[:, i, j, m] = np.einsum("nabcd,abcdf->nf", box, kernel)
+    return y
+
+
+def test_3d_conv_and_its_transpose():
+    x, k = randn(2, 5, 6, 4, 3), randn(2, 3, 2, 3, 4)
+    # 'same' with strides (2, 1, 2): depth pads (0, 1), rows (1, 1), columns (0, 0)
+    y = nn.conv(x, k, strides=(2, 1, 2), padding="same")
+    expected = direct_conv3d(x, k, (2, 1, 2), ((0, 1), (1, 1), (0, 0)))
+    np.testing.assert_allclose(y.numpy(), expected, rtol=1e-10)
+    np.testing.assert_allclose(
+        nn.conv(x.transpose(0, 4, 1, 2, 3), k, data_format="channels_first").numpy(),
+        direct_conv3d(x, k, (1, 1, 1), ((0, 0),) * 3).transpose(0, 4, 1, 2, 3),
+        rtol=1e-10,
+    )
+    cr.gradcheck(
+        lambda a, kk: nn.conv(a, kk, 2, "same"), randn(1, 3, 4, 3, 2), randn(2, 2, 2, 2, 2)
+    )
+    dk = randn(2, 2, 2, 3, 2)
+    y = nn.depthwise_conv(x, dk).numpy()
+    np.testing.assert_allclose(
+        y[..., 3],
+        direct_conv3d(x[..., 1:2], dk[:, :, :, 1:2, 1:2], (1, 1, 1), ((0, 0),) * 3)[..., 0],
+    )
+    # shapes real Keras gives for this input and a (3, 2, 2, 4, 3) kernel
+    tk = randn(3, 2, 2, 4, 3)
+    for strides, padding, extra, shape in [
+        (2, "valid", None, (11, 12, 8)),
+        ((2, 3, 1), "same", None, (10, 18, 4)),
+        ((3, 2, 2), "valid", (2, 1, 0), (17, 13, 8)),
+    ]:
+        y = nn.conv_transpose(x, tk, strides, padding, extra)
+        assert y.shape == (2, *shape, 4)
+        u = randn(*y.shape)
+        grad = cr.grad(lambda a: (nn.conv_transpose(a, tk, strides, padding, extra) * u).sum())
+        np.testing.assert_allclose(
+            np.sum(np.asarray(grad(x)) * x), np.sum(y.numpy() * u), rtol=1e-10
+        )
+    # stride 1, 'same': the exact adjoint of the 'same' convolution
+    v = randn(2, 5, 6, 4, 4)
+    np.testing.assert_allclose(
+        np.sum(nn.conv(v, tk, padding="same").numpy() * x),
+        np.sum(v * nn.conv_transpose(x, tk, padding="same").numpy()),
+        rtol=1e-10,
+    )
+    cr.gradcheck(
+        lambda a, kk: nn.conv_transpose(a, kk, 2), randn(1, 2, 2, 2, 2), randn(2, 2, 1, 2, 2)
+    )
 
 
 # ----- pooling -----------------------------------------------------------------------------------
@@ -228,6 +291,22 @@ def test_max_and_average_pool():
     np.testing.assert_allclose(nn.max_pool(x1, 4, 2).numpy()[:, 1], x1[:, 2:6].max(1))
     cr.gradcheck(lambda a: nn.average_pool(a, 3, 2, "same"), x)
     cr.gradcheck(lambda a: nn.max_pool(a, 2), randn(1, 6, 3))
+
+
+def test_3d_pools():
+    x = randn(2, 5, 6, 4, 3)
+    y = nn.max_pool(x, (2, 3, 2), (2, 2, 1), "same").numpy()
+    # depth: 3 outputs, pads (0, 1); rows: 3 outputs, pads (0, 1); columns: 4 outputs, pads (0, 1)
+    assert y.shape == (2, 3, 3, 4, 3)
+    np.testing.assert_array_equal(y[:, 2, 1, 3], x[:, 4:5, 2:5, 3:4].max(axis=(1, 2, 3)))
+    np.testing.assert_array_equal(y[:, 0, 0, 0], x[:, 0:2, 0:3, 0:2].max(axis=(1, 2, 3)))
+    # depth: 3 outputs, pads (1, 1); rows: 6 outputs, pads (0, 1); columns: 2, no padding
+    y = nn.average_pool(x, (3, 2, 2), (2, 1, 2), "same").numpy()
+    np.testing.assert_allclose(y[:, 2, 5, 1], x[:, 3:5, 5:6, 2:4].mean(axis=(1, 2, 3)), rtol=1e-12)
+    np.testing.assert_allclose(y[:, 1, 2, 0], x[:, 1:4, 2:4, 0:2].mean(axis=(1, 2, 3)), rtol=1e-12)
+    y = nn.average_pool(x, 2).numpy()
+    np.testing.assert_allclose(y[:, 1, 2, 1], x[:, 2:4, 4:6, 2:4].mean(axis=(1, 2, 3)), rtol=1e-12)
+    cr.gradcheck(lambda a: nn.average_pool(a, 2, 1, "same"), randn(1, 3, 3, 2, 2))
 
 
 def test_adaptive_pools():
