@@ -179,7 +179,7 @@ def hard_sigmoid(x):
 def hard_silu(x):
     """x hard_sigmoid(x) (also called hard swish)."""
     x = _float(x)
-    return x * prim.clip(x * (1 / 6) + 0.5, 0.0, 1.0)
+    return x * hard_sigmoid(x)
 
 
 hard_swish = hard_silu
