@@ -1,36 +1,56 @@
 """Activation functions, by name or as callables, with Keras 3's signatures and defaults.
 
-Each is built from chainrule primitives, so its derivative comes from the engine.
+Where Keras's activation takes the same arguments as the ``keras.ops.nn`` function of its name,
+it is that function; the others adapt it (``relu``'s options, ``gelu``'s exact default, the
+logits that ``softmax`` and ``sigmoid`` outputs remember). Every derivative comes from the
+engine.
 """
-
-import math
 
 from .. import ops
 from ..engine import Tensor
+from .ops import nn
+from .ops.dtypes import convert_to_tensor
 from .registry import lookup, register_names
+
+celu = nn.celu
+elu = nn.elu
+glu = nn.glu
+hard_shrink = nn.hard_shrink
+hard_sigmoid = nn.hard_sigmoid
+hard_silu = nn.hard_silu
+hard_swish = nn.hard_silu
+hard_tanh = nn.hard_tanh
+leaky_relu = nn.leaky_relu
+log_sigmoid = nn.log_sigmoid
+log_softmax = nn.log_softmax
+relu6 = nn.relu6
+selu = nn.selu
+silu = nn.silu
+swish = nn.silu
+soft_shrink = nn.soft_shrink
+softplus = nn.softplus
+softsign = nn.softsign
+sparse_plus = nn.sparse_plus
+sparse_sigmoid = nn.sparse_sigmoid
+sparsemax = nn.sparsemax
+squareplus = nn.squareplus
+tanh_shrink = nn.tanh_shrink
+threshold = nn.threshold
 
 
 def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
-    """max(x, 0); with Keras's options: slope below ``threshold``, capped at ``max_value``."""
+    """max(x, 0); with Keras's options: x for x > threshold, negative_slope (x - threshold)
+    below it, the result capped at ``max_value``."""
     if negative_slope == 0.0 and max_value is None and threshold == 0.0:
-        return ops.relu(x)
-    y = ops.where(x > threshold, x, negative_slope * (x - threshold))
+        return nn.relu(x)
+    x = convert_to_tensor(x)
+    y = ops.where(x > threshold, x, (x - threshold) * negative_slope)
     return y if max_value is None else ops.minimum(y, max_value)
-
-
-def leaky_relu(x, negative_slope=0.2):
-    """x for x > 0, negative_slope * x otherwise (Keras's default slope is 0.2)."""
-    return ops.leaky_relu(x, alpha=negative_slope)
 
 
 def sigmoid(x):
     """1 / (1 + e^-x). The output remembers ``x`` as its logits (see :func:`softmax`)."""
-    return _with_logits(ops.sigmoid(x), x)
-
-
-def tanh(x):
-    """Hyperbolic tangent."""
-    return ops.tanh(x)
+    return _with_logits(nn.sigmoid(x), x)
 
 
 def softmax(x, axis=-1):
@@ -39,14 +59,36 @@ def softmax(x, axis=-1):
     Over the last axis, the output remembers ``x`` as its logits (``_keras_logits``, as Keras 3
     does), so that a cross-entropy of it is computed from the logits in one stable step.
     """
-    y = ops.softmax(x, axis=axis)
+    y = nn.softmax(x, axis=axis)
     return _with_logits(y, x) if axis in (-1, y.ndim - 1) else y
 
 
 def _with_logits(y, logits):
-    if isinstance(y, Tensor):  # raw arrays carry no attributes
+    if isinstance(y, Tensor):
         y._keras_logits = logits
     return y
+
+
+def gelu(x, approximate=False):
+    """Gaussian error linear unit x Phi(x), exact by default (``keras.ops.gelu`` defaults to the
+    tanh approximation)."""
+    return nn.gelu(x, approximate=approximate)
+
+
+def tanh(x):
+    """Hyperbolic tangent."""
+    return ops.tanh(convert_to_tensor(x))
+
+
+def exponential(x):
+    """e^x."""
+    return ops.exp(convert_to_tensor(x))
+
+
+def mish(x):
+    """x tanh(softplus(x)) (Misra, 2019)."""
+    x = convert_to_tensor(x)
+    return x * ops.tanh(ops.softplus(x))
 
 
 def linear(x):
@@ -54,74 +96,87 @@ def linear(x):
     return x
 
 
-def elu(x, alpha=1.0):
-    """x for x > 0, alpha (e^x - 1) otherwise."""
-    return ops.elu(x, alpha=alpha)
-
-
-SELU_ALPHA = 1.6732632423543772848170429916717
-SELU_SCALE = 1.0507009873554804934193349852946
-
-
-def selu(x):
-    """scale * elu(x, alpha) with the self-normalising constants of Klambauer et al. (2017)."""
-    return ops.elu(x, alpha=SELU_ALPHA) * SELU_SCALE
-
-
-def softplus(x):
-    """log(1 + e^x), computed stably."""
-    return ops.softplus(x)
-
-
-def swish(x):
-    """x * sigmoid(x) (also called SiLU)."""
-    return x * ops.sigmoid(x)
-
-
-def gelu(x, approximate=False):
-    """Gaussian error linear unit: x Φ(x); with ``approximate=True`` the tanh form
-    0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³)))."""
-    if not approximate:
-        return 0.5 * x * (1 + ops.erf(x * (1 / math.sqrt(2))))
-    inner = (x + 0.044715 * x * x * x) * math.sqrt(2 / math.pi)
-    return 0.5 * x * (1 + ops.tanh(inner))
-
-
-def exponential(x):
-    """e^x."""
-    return ops.exp(x)
-
-
 ACTIVATIONS = {
-    "relu": relu,
-    "leaky_relu": leaky_relu,
-    "sigmoid": sigmoid,
-    "tanh": tanh,
-    "softmax": softmax,
-    "linear": linear,
+    "celu": celu,
     "elu": elu,
-    "selu": selu,
-    "softplus": softplus,
-    "swish": swish,
-    "silu": swish,
-    "gelu": gelu,
     "exponential": exponential,
+    "gelu": gelu,
+    "glu": glu,
+    "hard_shrink": hard_shrink,
+    "hard_sigmoid": hard_sigmoid,
+    "hard_silu": hard_silu,
+    "hard_swish": hard_silu,
+    "hard_tanh": hard_tanh,
+    "leaky_relu": leaky_relu,
+    "linear": linear,
+    "log_sigmoid": log_sigmoid,
+    "log_softmax": log_softmax,
+    "mish": mish,
+    "relu": relu,
+    "relu6": relu6,
+    "selu": selu,
+    "sigmoid": sigmoid,
+    "silu": silu,
+    "swish": silu,
+    "soft_shrink": soft_shrink,
+    "softmax": softmax,
+    "softplus": softplus,
+    "softsign": softsign,
+    "sparse_plus": sparse_plus,
+    "sparse_sigmoid": sparse_sigmoid,
+    "sparsemax": sparsemax,
+    "squareplus": squareplus,
+    "tanh": tanh,
+    "tanh_shrink": tanh_shrink,
+    "threshold": threshold,
 }
 register_names("keras.activations", ACTIVATIONS)
 
 
 def get(identifier):
-    """An activation from its name, a callable, or None (linear)."""
+    """An activation from its name, its serialized form (a dict), a callable, or None (linear).
+
+    Raises:
+        ValueError: for an unknown name, listing the known ones.
+    """
     if identifier is None:
         return linear
     if callable(identifier):
         return identifier
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
     return lookup("activation", ACTIVATIONS, identifier)
 
 
 def serialize(activation):
-    """The Keras name of an activation function."""
+    """The Keras name of an activation function (aliases give their canonical name: swish is
+    written as "silu"); another function's ``__name__``."""
     for name, fn in ACTIVATIONS.items():
         if fn is activation:
             return name
     return getattr(activation, "__name__", str(activation))
+
+
+def deserialize(config, custom_objects=None):
+    """The activation that ``config`` names: a name, or Keras's dict form
+    ``{"class_name": "function", "config": name, ...}``; ``custom_objects`` maps further names
+    to functions.
+
+    Raises:
+        ValueError: for an unknown name or a config of another form.
+    """
+    if isinstance(config, dict):
+        name = config.get("config")
+        if not isinstance(name, str):
+            raise ValueError(
+                f"deserialize: expects an activation's name or a dict with its name under "
+                f"'config'; received {config!r}."
+            )
+        config = name
+    if not isinstance(config, str):
+        raise ValueError(
+            f"deserialize: expects an activation's name or its dict form; received {config!r}."
+        )
+    if custom_objects and config in custom_objects:
+        return custom_objects[config]
+    return lookup("activation", ACTIVATIONS, config)

@@ -1,6 +1,7 @@
 """Every primitive, importable as ``chainrule.ops.<name>`` (and re-exported by ``chainrule``)."""
 
 from .conv import conv1d, conv2d, conv2d_backprop_input, conv2d_backprop_kernel
+from .ctc import ctc_beam_search_decode, ctc_greedy_decode, ctc_loss, ctc_loss_gradient
 from .elementwise import (
     abs,
     add,
@@ -38,10 +39,12 @@ from .nn import (
     logsumexp,
     mean_softmax_cross_entropy,
     one_hot,
+    polar,
     sigmoid_cross_entropy,
     softmax,
     softmax_cross_entropy,
     sparse_softmax_cross_entropy,
+    sparsemax,
 )
 from .pooling import (
     avg_pool2d,

@@ -187,3 +187,42 @@ def one_hot(indices, depth, dtype="float32"):
     """y[..., k] = 1 where k == indices[...], else 0 (no gradient)."""
     xp = xp_of(indices)
     return (indices[..., None] == xp.arange(depth)).astype(dtype)
+
+
+@primitive
+def sparsemax(a, axis=-1):
+    """The Euclidean projection of a onto the probability simplex along ``axis`` (Martins and
+    Astudillo, 2016): y_i = max(a_i - tau, 0), with tau chosen so that sum_i y_i = 1. Sorting
+    a in decreasing order as z, the support holds the first k entries where
+    1 + k z_k > sum_{j <= k} z_j, and tau = (sum_{j <= k} z_j - 1) / k.
+
+    dL/da = s * (g - sum_j s_j g_j / sum_j s_j),   s = [y > 0] (the support).
+    """
+    xp = xp_of(a)
+    z = -xp.sort(-a, axis=axis)
+    cumulative = xp.cumsum(z, axis=axis)
+    shape = [1] * a.ndim
+    shape[axis] = -1
+    k = xp.arange(1, a.shape[axis] + 1, dtype=a.dtype).reshape(shape)
+    support = z * k > cumulative - 1
+    count = support.sum(axis=axis, keepdims=True)
+    # the support is a prefix of z: its sum is the cumulative sum at its last entry
+    total = xp.take_along_axis(cumulative, count - 1, axis=axis)
+    tau = (total - 1) / count
+    return xp.maximum(a - tau, 0).astype(a.dtype)
+
+
+@sparsemax.defvjp(0)
+def _sparsemax_vjp(g, y, a, axis=-1):
+    support = y > 0
+    share = (g * support).sum(axis=axis, keepdims=True) / support.sum(axis=axis, keepdims=True)
+    return (g - share) * support
+
+
+@primitive(differentiable=False)
+def polar(magnitude, angle):
+    """y = magnitude (cos angle + i sin angle), a complex array (no gradient)."""
+    xp = xp_of(magnitude, angle)
+    real = magnitude * xp.cos(angle)
+    dtype = xp.result_type(real.dtype, xp.complex64)
+    return (real + 1j * (magnitude * xp.sin(angle))).astype(dtype)
