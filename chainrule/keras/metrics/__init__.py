@@ -18,7 +18,6 @@ from .accuracy import (
     SparseCategoricalAccuracy,
     SparseTopKCategoricalAccuracy,
     TopKCategoricalAccuracy,
-    accuracy,
     binary_accuracy,
     categorical_accuracy,
     sparse_categorical_accuracy,
@@ -51,6 +50,8 @@ from .probabilistic import (
     Poisson,
     SparseCategoricalCrossentropy,
     SquaredHinge,
+    binary_focal_crossentropy,
+    categorical_focal_crossentropy,
 )
 from .regression import (
     ConcordanceCorrelation,
@@ -166,14 +167,15 @@ METRICS.update(
 FUNCTIONS = {
     fn.__name__: fn
     for fn in (
-        accuracy,
         binary_accuracy,
         categorical_accuracy,
         sparse_categorical_accuracy,
         top_k_categorical_accuracy,
         sparse_top_k_categorical_accuracy,
         binary_crossentropy,
+        binary_focal_crossentropy,
         categorical_crossentropy,
+        categorical_focal_crossentropy,
         sparse_categorical_crossentropy,
         categorical_hinge,
         hinge,
