@@ -331,7 +331,10 @@ def wrapper_class(class_name, fn, default_name, direction, doc, **defaults):
                 f"{class_name}() got unexpected arguments {sorted(unknown)}; it takes name, "
                 f"dtype{''.join(', ' + key for key in defaults)}."
             )
-        MeanMetricWrapper.__init__(self, fn, name=name, dtype=dtype, **{**defaults, **kwargs})
+        arguments = {**defaults, **kwargs}
+        MeanMetricWrapper.__init__(self, fn, name=name, dtype=dtype, **arguments)
+        for key, value in arguments.items():  # metric.threshold, metric.from_logits, ...
+            setattr(self, key, value)
 
     return type(
         class_name,
