@@ -24,7 +24,7 @@ from .accuracy import (
     sparse_top_k_categorical_accuracy,
     top_k_categorical_accuracy,
 )
-from .base import _FUNCTIONS, Mean, MeanMetricWrapper, Metric, Sum
+from .base import NAMED_FUNCTIONS, Mean, MeanMetricWrapper, Metric, Sum
 from .confusion import (
     AUC,
     FalseNegatives,
@@ -192,7 +192,7 @@ FUNCTIONS = {
         concordance_correlation,
     )
 }
-_FUNCTIONS.update(FUNCTIONS)
+NAMED_FUNCTIONS.update(FUNCTIONS)
 
 ACCURACY_NAMES = ("accuracy", "acc")
 

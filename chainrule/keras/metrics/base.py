@@ -159,10 +159,12 @@ class Metric:
         return self.result()
 
     def get_config(self):
+        """The constructor arguments that rebuild this metric: ``{"name", "dtype", ...}``."""
         return {"name": self.name, "dtype": self.dtype}
 
     @classmethod
     def from_config(cls, config):
+        """The metric that ``get_config`` described: ``cls(**config)``."""
         return cls(**config)
 
     def __repr__(self):
@@ -289,17 +291,17 @@ class MeanMetricWrapper(Mean):
     def from_config(cls, config):
         config = dict(config)
         if isinstance(config.get("fn"), str):
-            from_names = _FUNCTIONS.get(config["fn"])
+            from_names = NAMED_FUNCTIONS.get(config["fn"])
             if from_names is None:
                 raise ValueError(
                     f"MeanMetricWrapper.from_config: unknown function {config['fn']!r}; pass the "
-                    f"function itself, or one of {sorted(_FUNCTIONS)}."
+                    f"function itself, or one of {sorted(NAMED_FUNCTIONS)}."
                 )
             config["fn"] = from_names
         return cls(**config)
 
 
-_FUNCTIONS = {}  # name -> metric function, filled by the package
+NAMED_FUNCTIONS = {}  # name -> metric function, as files and configs write them; filled by the package
 
 
 class WrapperWithConfig(MeanMetricWrapper):
@@ -313,10 +315,6 @@ class WrapperWithConfig(MeanMetricWrapper):
     def get_config(self):
         config = Metric.get_config(self)
         return {**config, **{key: self._fn_kwargs[key] for key in self._config_keys}}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
 
 def wrapper_class(class_name, fn, default_name, direction, doc, **defaults):

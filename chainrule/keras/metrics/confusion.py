@@ -401,7 +401,7 @@ class AUC(_CountsMetric):
         name: default "auc".  thresholds: explicit thresholds in [0, 1] instead.
         multi_label: one AUC per label (the last axis), averaged (weighted by ``label_weights``
             if given); otherwise every (label, prediction) pair is one data point.
-        num_labels: accepted for compatibility (labels are counted on the first batch).
+        num_labels: the number of labels with ``multi_label`` (else read from the first batch).
         label_weights: per-label weights: of the average with ``multi_label``, of the data
             points otherwise.
         from_logits: apply a sigmoid to the predictions first.

@@ -158,12 +158,13 @@ class SparseCategoricalCrossentropy(WrapperWithConfig):
             y_true = np.where(kept, y_true, 0)
             if kept.ndim == np.ndim(y_pred) and kept.shape[-1] == 1:
                 kept = kept[..., 0]
-            if sample_weight is None:
-                # as Keras: ignored samples add 0 to the total but still count
-                return Mean.update_state(self, self._values(y_true, y_pred) * kept)
+        values = self._values(y_true, y_pred)
+        if self.ignore_class is not None and sample_weight is None:
+            values = values * kept  # as Keras: ignored samples add 0 but still count
+        elif self.ignore_class is not None:
             weight, kept = same_rank(as_array(sample_weight, np.float64), kept)
-            sample_weight = weight * kept
-        Mean.update_state(self, self._values(y_true, y_pred), sample_weight=sample_weight)
+            sample_weight = weight * kept  # weighted: ignored samples count for nothing
+        Mean.update_state(self, values, sample_weight=sample_weight)
 
     def _values(self, y_true, y_pred):
         values = losses.sparse_categorical_crossentropy(

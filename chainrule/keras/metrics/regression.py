@@ -236,9 +236,6 @@ class R2Score(Metric):
             score = 1 - (1 - score) * (n - 1) / (n - p - 1)
         return as_result(score)
 
-    def reset_state(self):
-        super().reset_state()
-
     def get_config(self):
         return {
             **super().get_config(),
