@@ -93,7 +93,7 @@ class Counts(keras.callbacks.Callback):
         self.counts, self.batch_losses = [], []
 
     def on_epoch_begin(self, epoch, logs=None):
-        self.counts.append(self.model.loss_tracker.count)
+        self.counts.append(float(self.model.loss_tracker.count))
         self.batch_losses.append([])
 
     def on_train_batch_end(self, batch, logs=None):

@@ -57,7 +57,9 @@ KERAS_ONLY = {
 # Arguments that only matter while another one is on: dropped when it is off.
 KERAS_ONLY_WHEN = {"ema_momentum": "use_ema", "renorm_momentum": "renorm"}
 DTYPE_POLICIES = ("DTypePolicy", "FloatDTypePolicy")
-FLOAT_DTYPES = ("float16", "float32", "float64")
+FLOAT_DTYPES = ("float16", "float32", "float64")  # what layers compute in
+# what other objects (metrics that count, say) may hold
+NUMERIC_DTYPES = FLOAT_DTYPES + ("int8", "int16", "int32", "int64", "uint8", "bool")
 
 
 # The Keras modules whose classes a file may name, in the order a module-less description
@@ -291,7 +293,7 @@ def construct(cls, config, custom_objects=None):
 def check_argument_types(cls, arguments):
     """Refuse config values of a kind ``cls``'s constructor does not take, before it runs.
 
-    A ``dtype`` must name a float type. Otherwise the kind an argument takes is read off its
+    A layer's ``dtype`` must name a float type, another object's a numeric one. Otherwise the kind an argument takes is read off its
     default value: a bool default takes a bool; an int default an int or a list of ints; a float
     default a number; a tuple default a list or an int. Objects built from descriptions (a
     schedule for a learning rate, say), nulls, arguments without a default or with a None
@@ -306,9 +308,10 @@ def check_argument_types(cls, arguments):
         return
     for key, value in arguments.items():
         if key == "dtype":
-            if value is not None and value not in FLOAT_DTYPES:
+            allowed = FLOAT_DTYPES if issubclass(cls, tuple(LAYERS.values())) else NUMERIC_DTYPES
+            if value is not None and value not in allowed:
                 raise FileFormatError(
-                    f"{cls.__name__}: dtype must be one of {', '.join(FLOAT_DTYPES)}; the file "
+                    f"{cls.__name__}: dtype must be one of {', '.join(allowed)}; the file "
                     f"has {value!r:.80}"
                 )
             continue
