@@ -4,19 +4,32 @@ from .conv import conv1d, conv2d, conv2d_backprop_input, conv2d_backprop_kernel
 from .elementwise import (
     abs,
     add,
+    arccos,
+    arccosh,
+    arcsin,
+    arcsinh,
+    arctan,
+    arctan2,
+    arctanh,
     cast,
+    cbrt,
     clip,
+    cos,
+    cosh,
     div,
     elu,
     equal,
     erf,
     exp,
+    expm1,
+    floor,
     greater,
     greater_equal,
     leaky_relu,
     less,
     less_equal,
     log,
+    log1p,
     maximum,
     minimum,
     mul,
@@ -26,13 +39,30 @@ from .elementwise import (
     relu,
     sigmoid,
     sign,
+    sin,
+    sinh,
     softplus,
     sqrt,
     sub,
+    tan,
     tanh,
+    trunc,
     where,
 )
-from .linalg import linear, matmul
+from .indexing import (
+    diagonal,
+    flip,
+    pad_by_index,
+    repeat,
+    roll,
+    take,
+    take_along_axis,
+    tile,
+    tril,
+    triu,
+)
+from .linalg import einsum as _einsum
+from .linalg import linear, matmul, tensordot
 from .nn import (
     log_softmax,
     logsumexp,
@@ -50,11 +80,12 @@ from .pooling import (
     max_pool2d_backprop,
     max_pool2d_gather,
 )
-from .reduction import argmax, argmin, max, mean, min, sum
+from .reduction import argmax, argmin, cumprod, cumsum, max, mean, min, prod, sum
 from .shape import (
     broadcast_to,
     expand_dims,
     getitem,
+    pad,
     reshape,
     scatter_add,
     squeeze,
@@ -63,6 +94,7 @@ from .shape import (
 )
 from .shape import concatenate as _concatenate
 from .shape import stack as _stack
+from .sorting import argsort, sort
 
 
 def concatenate(tensors, axis=0):
@@ -73,3 +105,8 @@ def concatenate(tensors, axis=0):
 def stack(tensors, axis=0):
     """Stack a sequence of tensors along a new ``axis`` (see the ``stack`` primitive)."""
     return _stack(*tensors, axis=axis)
+
+
+def einsum(subscripts, *operands):
+    """The Einstein sum of ``operands`` by ``subscripts`` (see the ``einsum`` primitive)."""
+    return _einsum(*operands, subscripts=subscripts)
