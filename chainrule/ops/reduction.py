@@ -19,6 +19,12 @@ def _axes(axis, ndim):
     return tuple(a % ndim if ndim else a for a in axes)
 
 
+def _kept(a):
+    """The dtype a sum or product of a keeps: a's own (NumPy would widen int32 to int64), or
+    NumPy's choice for bools."""
+    return None if a.dtype.kind == "b" else a.dtype
+
+
 def keepdims_shape(shape, axis):
     """``shape`` with each reduced axis set to 1: the shape that broadcasts back to ``shape``."""
     if isinstance(axis, int) and shape:
@@ -53,7 +59,7 @@ def broadcast_back(g, shape):
 @primitive
 def sum(a, axis=None, keepdims=False):
     """y = sum of a over ``axis``.   dL/da = g broadcast back over the summed axes."""
-    return a.sum(axis=axis, keepdims=keepdims)
+    return a.sum(axis=axis, keepdims=keepdims, dtype=_kept(a))
 
 
 @sum.defvjp(0)
@@ -125,7 +131,7 @@ def prod(a, axis=None, keepdims=False):
     dL/da_i = g * prod_{j != i} a_j, computed as g * y / a_i where a_i != 0; at a zero the
     product of the other factors is formed explicitly, so the gradient stays exact there.
     """
-    return xp_of(a).prod(a, axis=axis, keepdims=keepdims)
+    return xp_of(a).prod(a, axis=axis, keepdims=keepdims, dtype=_kept(a))
 
 
 @prod.defvjp(0)
@@ -153,7 +159,7 @@ def _reversed(a, axis):
 @primitive
 def cumsum(a, axis=0):
     """y_i = a_0 + ... + a_i along ``axis``.   dL/da_i = g_i + ... + g_n (g summed from the end)."""
-    return xp_of(a).cumsum(a, axis=axis)
+    return xp_of(a).cumsum(a, axis=axis, dtype=_kept(a))
 
 
 @cumsum.defvjp(0)
@@ -169,7 +175,7 @@ def cumprod(a, axis=0):
     dL/da_i = sum_{k >= i} g_k y_k / a_i (for a_i != 0; the inputs are assumed non-zero, as in
     the usual formula).
     """
-    return xp_of(a).cumprod(a, axis=axis)
+    return xp_of(a).cumprod(a, axis=axis, dtype=_kept(a))
 
 
 @cumprod.defvjp(0)

@@ -958,8 +958,17 @@ def moveaxis(x, source, destination):
     """y = x with the axes ``source`` moved to the positions ``destination``, the others in
     order.   dL/dx = g with the axes moved back."""
     x = _tensor(x)
-    order = np.moveaxis(np.arange(x.ndim), source, destination)
-    return ops.transpose(x, axes=tuple(int(i) for i in order))
+    source = [source] if isinstance(source, int) else list(source)
+    destination = [destination] if isinstance(destination, int) else list(destination)
+    if len(source) != len(destination):
+        raise ValueError(
+            f"moveaxis: source {source} and destination {destination} need as many axes"
+        )
+    source = [s % x.ndim for s in source]
+    order = [d for d in range(x.ndim) if d not in source]
+    for to, axis in sorted(zip((d % x.ndim for d in destination), source)):
+        order.insert(to, axis)
+    return ops.transpose(x, axes=tuple(order))
 
 
 @_export
@@ -1380,6 +1389,8 @@ def histogram(x, bins=10, range=None):
     """(counts, bin_edges): the number of elements of x in each of ``bins`` equal bins over
     ``range`` (x's min and max by default); counts int32, edges in x's floating dtype."""
     x = _floating(x)
+    if x.ndim != 1:
+        raise ValueError(f"histogram: needs a 1-D tensor; got shape {x.shape}")
     counts, edges = np.histogram(x.data, bins=bins, range=range)
     return _constant(counts, "int32"), _constant(edges, x.dtype)
 
@@ -1556,7 +1567,7 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
     start, stop = np.asarray(start), np.asarray(stop)
     out = np.linspace(start, stop, num, endpoint, retstep, standardize_dtype(dtype), axis)
     if retstep:
-        return _constant(out[0]), out[1]
+        return _constant(out[0]), _constant(np.asarray(out[1], out[0].dtype))
     return _constant(out)
 
 
