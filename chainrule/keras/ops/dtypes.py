@@ -84,16 +84,14 @@ def standardize_dtype(dtype):
     float32, int32 and bool; NumPy dtypes, their names and anything with a ``.dtype`` give that
     dtype's name.
     """
-    if dtype is None:
+    if isinstance(dtype, (Tensor, np.ndarray, np.generic)):
+        dtype = dtype.dtype
+    if dtype is None or dtype is float or (isinstance(dtype, str) and dtype == "float"):
         return FLOATX
-    if dtype is float or dtype == "float":
-        return FLOATX
-    if dtype is int or dtype == "int":
+    if dtype is int or (isinstance(dtype, str) and dtype == "int"):
         return "int32"
     if dtype is bool:
         return "bool"
-    if hasattr(dtype, "dtype") and not isinstance(dtype, (type, np.dtype)):
-        dtype = dtype.dtype
     try:
         name = np.dtype(dtype).name
     except TypeError:
