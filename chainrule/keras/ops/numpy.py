@@ -1716,11 +1716,26 @@ def einsum(subscripts, *operands, **kwargs):
     """The Einstein sum: letters name axes, shared letters multiply, letters missing from the
     output are summed ("ij,jk->ik" is matmul). Int8 operands compute in int32.
     dL/d(operand) = einsum of g with the other operands into that operand's letters."""
+    if not isinstance(subscripts, str):  # NumPy's interleaved form: a, [0, 1], b, [1], [0]
+        subscripts, operands = _interleaved_subscripts((subscripts,) + operands)
     operands = [_tensor(o) for o in operands]
     dtype = result_type(*operands)
     if dtype == "int8":
         dtype = "int32"
     return ops.einsum(subscripts, *[_cast(o, dtype) for o in operands])
+
+
+def _interleaved_subscripts(args):
+    """(subscripts, operands) from einsum's form operand, axes, operand, axes, ..., [output],
+    where axes are lists of ints (and Ellipsis)."""
+
+    def letters(axes):
+        return "".join("..." if a is Ellipsis else chr(ord("a") + a) for a in axes)
+
+    operands, terms = list(args[0:-1:2]), ",".join(letters(a) for a in args[1::2])
+    if len(args) % 2:  # an output list closes the arguments
+        return terms + "->" + letters(args[-1]), operands
+    return terms, operands
 
 
 @_export
