@@ -171,6 +171,9 @@ def convert_to_tensor(x, dtype=None):
         return Tensor(array, dtype=dtype)
     if isinstance(x, (np.ndarray, np.generic)) and x.dtype.kind == "c":
         standardize_dtype(x.dtype)
+    if dtype is not None and not isinstance(x, (np.ndarray, np.generic)):
+        # Python numbers convert as Keras's backends do: -1 as uint8 wraps around to 255
+        return Tensor(np.asarray(x).astype(dtype))
     return Tensor(x, dtype=dtype)
 
 

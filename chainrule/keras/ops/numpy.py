@@ -130,8 +130,12 @@ def negative(x):
 
 @_export
 def power(x1, x2):
-    """y = x1 ** x2.   dL/dx1 = g x2 x1^(x2-1),   dL/dx2 = g y ln x1 (0 where x1 <= 0)."""
-    return ops.pow(*_pair(x1, x2))
+    """y = x1 ** x2 (two bools give int32).   dL/dx1 = g x2 x1^(x2-1),
+    dL/dx2 = g y ln x1 (0 where x1 <= 0)."""
+    x1, x2 = _pair(x1, x2)
+    if _name(x1) == "bool":
+        x1, x2 = _cast(x1, "int32"), _cast(x2, "int32")
+    return ops.pow(x1, x2)
 
 
 @_export
@@ -766,6 +770,8 @@ def _quantile(x, q, axis, method, keepdims, skip_nan, name):
         above = ops.take_along_axis(ordered, hi, axis=-1)
         fraction = 0.5 if method == "midpoint" else (position - lo).astype(x.dtype)
         y = below + (above - below) * fraction
+    if not skip_nan:  # a NaN anywhere in a row makes its quantiles NaN
+        y = ops.where(np.isnan(flat.data).any(-1, keepdims=True), np.nan, y)
     y = ops.transpose(y, axes=(len(rows),) + tuple(range(len(rows))))  # q first
     if keepdims:
         rows = tuple(1 if d in axes else x.shape[d] for d in range(ndim))
@@ -1435,14 +1441,8 @@ def unique(
         for p in positions:
             extra = out[p][:size]
             out[p] = np.pad(extra, (0, size - extra.shape[0]))
-    result = [_constant(out[0])] + [
-        _constant(
-            o.reshape(-1) if axis is None and i == (1 + return_index) and return_inverse else o,
-            "int32",
-        )
-        for i, o in enumerate(out[1:], 1)
-    ]
-    return result[0] if len(result) == 1 else tuple(result)
+    result = (_constant(out[0]),) + tuple(_constant(o, "int32") for o in out[1:])
+    return result[0] if len(result) == 1 else result
 
 
 @_export
