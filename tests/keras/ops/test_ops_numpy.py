@@ -291,3 +291,41 @@ def test_every_keras_numpy_function_is_exported():
     assert len(ops.numpy.__all__) == 220
     for name in ops.numpy.__all__:
         assert callable(getattr(ops, name)), name
+
+
+def _second(fn):
+    """x -> d/dx sum(fn(x)), recorded so that it can be differentiated again."""
+    return lambda x: cr.gradients(fn(x).sum(), x, create_graph=True)
+
+
+# the VJPs of the primitives behind these ops are written with primitives: second derivatives
+SECOND_ORDER = [
+    (cr.ops.sin, _rand(4)),
+    (cr.ops.cos, _rand(4)),
+    (cr.ops.tan, np.array([0.3, -0.6, 0.1])),
+    (cr.ops.arcsin, np.array([0.3, -0.6, 0.1])),
+    (cr.ops.arccos, np.array([0.3, -0.6, 0.1])),
+    (cr.ops.arctan, _rand(4)),
+    (lambda x: cr.ops.arctan2(x, x * x + 1), _rand(4)),
+    (cr.ops.sinh, _rand(4)),
+    (cr.ops.cosh, _rand(4)),
+    (cr.ops.arcsinh, _rand(4)),
+    (cr.ops.arccosh, np.array([1.5, 2.0, 3.0])),
+    (cr.ops.arctanh, np.array([0.3, -0.6, 0.1])),
+    (cr.ops.log1p, np.array([0.3, 1.6, 0.1])),
+    (cr.ops.expm1, _rand(4)),
+    (cr.ops.cbrt, np.array([0.3, -1.6, 2.1])),
+    (lambda x: cr.ops.prod(x * x, axis=1), _rand(2, 3)),
+    (lambda x: cr.ops.cumsum(x * x, axis=0), _rand(4)),
+    (lambda x: cr.ops.cumprod(x * x, axis=0), _rand(4)),
+    (lambda x: cr.ops.pad(x * x, pad_width=((1, 1),)), _rand(3)),
+    (lambda x: cr.ops.einsum("ij,jk->ik", x, x * x), _rand(3, 3)),
+    (lambda x: cr.ops.einsum("ii->i", x * x), _rand(3, 3)),
+    (lambda x: ops.sort(x * x), _rand(5)),
+]
+
+
+@pytest.mark.parametrize("index", range(len(SECOND_ORDER)))
+def test_second_derivatives(index):
+    fn, x0 = SECOND_ORDER[index]
+    assert cr.gradcheck(_second(fn), x0) < 1e-5
