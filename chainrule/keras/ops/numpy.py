@@ -677,23 +677,19 @@ def count_nonzero(x, axis=None):
     return _constant(np.count_nonzero(_tensor(x).data, axis=_axis_tuple(axis)), "int32")
 
 
-def _arg(name, fn):
+def _arg(name, fn, doc):
     def op(x, axis=None, keepdims=False):
-        x = _tensor(x)
-        return _constant(fn(x.data, axis=axis, keepdims=keepdims), "int32")
+        return _constant(fn(_tensor(x).data, axis=axis, keepdims=keepdims), "int32")
 
     op.__name__ = op.__qualname__ = name
-    return op
+    op.__doc__ = doc + " along ``axis`` (of the flattened x for None), int32 (no gradient)."
+    return _export(op)
 
 
-argmax = _export(_arg("argmax", np.argmax))
-argmax.__doc__ = "The index of the largest element along ``axis`` (the first of ties), int32."
-argmin = _export(_arg("argmin", np.argmin))
-argmin.__doc__ = "The index of the smallest element along ``axis`` (the first of ties), int32."
-nanargmax = _export(_arg("nanargmax", np.nanargmax))
-nanargmax.__doc__ = "The index of the largest element along ``axis``, NaNs ignored, int32."
-nanargmin = _export(_arg("nanargmin", np.nanargmin))
-nanargmin.__doc__ = "The index of the smallest element along ``axis``, NaNs ignored, int32."
+argmax = _arg("argmax", np.argmax, "The index of the largest element (the first of ties)")
+argmin = _arg("argmin", np.argmin, "The index of the smallest element (the first of ties)")
+nanargmax = _arg("nanargmax", np.nanargmax, "The index of the largest element, NaNs ignored")
+nanargmin = _arg("nanargmin", np.nanargmin, "The index of the smallest element, NaNs ignored")
 
 
 def _variance(x, axis, keepdims):
@@ -1393,12 +1389,12 @@ def bincount(x, weights=None, minlength=0, sparse=False):
 @_export
 def histogram(x, bins=10, range=None):
     """(counts, bin_edges): the number of elements of x in each of ``bins`` equal bins over
-    ``range`` (x's min and max by default); counts int32, edges in x's floating dtype."""
+    ``range`` (x's min and max by default); both in x's floating dtype (float32 for ints)."""
     x = _floating(x)
     if x.ndim != 1:
         raise ValueError(f"histogram: needs a 1-D tensor; got shape {x.shape}")
     counts, edges = np.histogram(x.data, bins=bins, range=range)
-    return _constant(counts, "int32"), _constant(edges, x.dtype)
+    return _constant(counts, x.dtype), _constant(edges, x.dtype)
 
 
 @_export
