@@ -5,19 +5,32 @@ from .ctc import ctc_beam_search_decode, ctc_greedy_decode, ctc_loss, ctc_loss_g
 from .elementwise import (
     abs,
     add,
+    arccos,
+    arccosh,
+    arcsin,
+    arcsinh,
+    arctan,
+    arctan2,
+    arctanh,
     cast,
+    cbrt,
     clip,
+    cos,
+    cosh,
     div,
     elu,
     equal,
     erf,
     exp,
+    expm1,
+    floor,
     greater,
     greater_equal,
     leaky_relu,
     less,
     less_equal,
     log,
+    log1p,
     maximum,
     minimum,
     mul,
@@ -27,13 +40,30 @@ from .elementwise import (
     relu,
     sigmoid,
     sign,
+    sin,
+    sinh,
     softplus,
     sqrt,
     sub,
+    tan,
     tanh,
+    trunc,
     where,
 )
-from .linalg import linear, matmul
+from .indexing import (
+    diagonal,
+    flip,
+    pad_by_index,
+    repeat,
+    roll,
+    take,
+    take_along_axis,
+    tile,
+    tril,
+    triu,
+)
+from .linalg import einsum as _einsum
+from .linalg import linear, matmul, tensordot
 from .nn import (
     log_softmax,
     logsumexp,
@@ -53,11 +83,12 @@ from .pooling import (
     max_pool2d_backprop,
     max_pool2d_gather,
 )
-from .reduction import argmax, argmin, max, mean, min, sum
+from .reduction import argmax, argmin, cumprod, cumsum, max, mean, min, prod, sum
 from .shape import (
     broadcast_to,
     expand_dims,
     getitem,
+    pad,
     reshape,
     scatter_add,
     squeeze,
@@ -66,6 +97,7 @@ from .shape import (
 )
 from .shape import concatenate as _concatenate
 from .shape import stack as _stack
+from .sorting import argsort, sort
 
 
 def concatenate(tensors, axis=0):
@@ -76,3 +108,8 @@ def concatenate(tensors, axis=0):
 def stack(tensors, axis=0):
     """Stack a sequence of tensors along a new ``axis`` (see the ``stack`` primitive)."""
     return _stack(*tensors, axis=axis)
+
+
+def einsum(subscripts, *operands):
+    """The Einstein sum of ``operands`` by ``subscripts`` (see the ``einsum`` primitive)."""
+    return _einsum(*operands, subscripts=subscripts)

@@ -310,6 +310,182 @@ def _cast_vjp(g, y, a, dtype):
     return g.astype(a.dtype)
 
 
+# ----- trigonometric, hyperbolic and the accurate logarithms/exponentials ---------------------
+
+
+@primitive
+def sin(a):
+    """y = sin a.   dL/da = g * cos a."""
+    return xp_of(a).sin(a)
+
+
+@sin.defvjp(0)
+def _sin_vjp(g, y, a):
+    return g * cos(a)
+
+
+@primitive
+def cos(a):
+    """y = cos a.   dL/da = -g * sin a."""
+    return xp_of(a).cos(a)
+
+
+@cos.defvjp(0)
+def _cos_vjp(g, y, a):
+    return -g * sin(a)
+
+
+@primitive
+def tan(a):
+    """y = tan a.   dL/da = g * (1 + y^2)."""
+    return xp_of(a).tan(a)
+
+
+@tan.defvjp(0)
+def _tan_vjp(g, y, a):
+    return g * (1 + y * y)
+
+
+@primitive
+def arcsin(a):
+    """y = arcsin a, for |a| <= 1.   dL/da = g / sqrt(1 - a^2)."""
+    return xp_of(a).arcsin(a)
+
+
+@arcsin.defvjp(0)
+def _arcsin_vjp(g, y, a):
+    return g / sqrt(1 - a * a)
+
+
+@primitive
+def arccos(a):
+    """y = arccos a, for |a| <= 1.   dL/da = -g / sqrt(1 - a^2)."""
+    return xp_of(a).arccos(a)
+
+
+@arccos.defvjp(0)
+def _arccos_vjp(g, y, a):
+    return -g / sqrt(1 - a * a)
+
+
+@primitive
+def arctan(a):
+    """y = arctan a.   dL/da = g / (1 + a^2)."""
+    return xp_of(a).arctan(a)
+
+
+@arctan.defvjp(0)
+def _arctan_vjp(g, y, a):
+    return g / (1 + a * a)
+
+
+@primitive
+def arctan2(a, b):
+    """y = atan2(a, b), the angle of the point (b, a) in (-pi, pi].
+
+    dL/da = g * b / (a^2 + b^2),   dL/db = -g * a / (a^2 + b^2).
+    """
+    return xp_of(a, b).arctan2(a, b)
+
+
+@arctan2.defvjp(0)
+def _arctan2_vjp_a(g, y, a, b):
+    return g * b / (a * a + b * b)
+
+
+@arctan2.defvjp(1)
+def _arctan2_vjp_b(g, y, a, b):
+    return -g * a / (a * a + b * b)
+
+
+@primitive
+def sinh(a):
+    """y = sinh a.   dL/da = g * cosh a."""
+    return xp_of(a).sinh(a)
+
+
+@sinh.defvjp(0)
+def _sinh_vjp(g, y, a):
+    return g * cosh(a)
+
+
+@primitive
+def cosh(a):
+    """y = cosh a.   dL/da = g * sinh a."""
+    return xp_of(a).cosh(a)
+
+
+@cosh.defvjp(0)
+def _cosh_vjp(g, y, a):
+    return g * sinh(a)
+
+
+@primitive
+def arcsinh(a):
+    """y = arsinh a = ln(a + sqrt(a^2 + 1)).   dL/da = g / sqrt(a^2 + 1)."""
+    return xp_of(a).arcsinh(a)
+
+
+@arcsinh.defvjp(0)
+def _arcsinh_vjp(g, y, a):
+    return g / sqrt(a * a + 1)
+
+
+@primitive
+def arccosh(a):
+    """y = arcosh a, for a >= 1.   dL/da = g / sqrt(a^2 - 1)."""
+    return xp_of(a).arccosh(a)
+
+
+@arccosh.defvjp(0)
+def _arccosh_vjp(g, y, a):
+    return g / sqrt(a * a - 1)
+
+
+@primitive
+def arctanh(a):
+    """y = artanh a, for |a| < 1.   dL/da = g / (1 - a^2)."""
+    return xp_of(a).arctanh(a)
+
+
+@arctanh.defvjp(0)
+def _arctanh_vjp(g, y, a):
+    return g / (1 - a * a)
+
+
+@primitive
+def log1p(a):
+    """y = ln(1 + a), accurate for small a.   dL/da = g / (1 + a)."""
+    return xp_of(a).log1p(a)
+
+
+@log1p.defvjp(0)
+def _log1p_vjp(g, y, a):
+    return g / (1 + a)
+
+
+@primitive
+def expm1(a):
+    """y = e^a - 1, accurate for small a.   dL/da = g * (y + 1)."""
+    return xp_of(a).expm1(a)
+
+
+@expm1.defvjp(0)
+def _expm1_vjp(g, y, a):
+    return g * (y + 1)
+
+
+@primitive
+def cbrt(a):
+    """y = the real cube root of a.   dL/da = g / (3 y^2)."""
+    return xp_of(a).cbrt(a)
+
+
+@cbrt.defvjp(0)
+def _cbrt_vjp(g, y, a):
+    return g / (3 * y * y)
+
+
 # ----- without gradient: signs and comparisons ---------------------------------------------------
 
 
@@ -353,3 +529,15 @@ def equal(a, b):
 def not_equal(a, b):
     """a != b, elementwise (no gradient)."""
     return a != b
+
+
+@primitive(differentiable=False)
+def floor(a):
+    """y = the largest integer <= a (no gradient: its derivative is 0 almost everywhere)."""
+    return xp_of(a).floor(a)
+
+
+@primitive(differentiable=False)
+def trunc(a):
+    """y = a rounded towards zero (no gradient)."""
+    return xp_of(a).trunc(a)

@@ -1,6 +1,7 @@
 """Matrix products."""
 
-from ..engine import ShapeError, primitive
+from ..backend import xp_of
+from ..engine import ShapeError, Tensor, primitive
 
 
 @primitive
@@ -80,3 +81,108 @@ def _linear_vjp_kernel(g, y, x, kernel, bias):
 @linear.defvjp(2)
 def _linear_vjp_bias(g, y, x, kernel, bias):
     return g.reshape((-1, g.shape[-1])).sum(axis=0)
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _einsum_terms(subscripts, shapes):
+    """The subscripts of each operand and of the output, with '...' written out as letters and
+    an implicit output (no '->') made explicit, as NumPy's einsum reads them."""
+    spec = subscripts.replace(" ", "")
+    inputs, arrow, output = spec.partition("->")
+    terms = inputs.split(",")
+    if len(terms) != len(shapes):
+        raise ShapeError(
+            f"einsum: the subscripts {subscripts!r} name {len(terms)} operands but "
+            f"{len(shapes)} were given"
+        )
+    free = [c for c in _LETTERS if c not in spec]
+    widest = max((len(s) - len(t.replace("...", "")) for t, s in zip(terms, shapes)), default=0)
+    ellipsis = "".join(free[:widest])
+    explicit = []
+    for term, shape in zip(terms, shapes):
+        n = len(shape) - len(term.replace("...", ""))
+        term = term.replace("...", ellipsis[widest - n :] if n else "")
+        if len(term) != len(shape):
+            raise ShapeError(
+                f"einsum: the subscripts {term!r} do not match an operand of shape {shape}"
+            )
+        explicit.append(term)
+    if arrow:
+        output = output.replace("...", ellipsis)
+    else:
+        letters = "".join(explicit)
+        output = ellipsis + "".join(
+            sorted(c for c in set(letters) if letters.count(c) == 1 and c not in ellipsis)
+        )
+    return explicit, output
+
+
+@primitive
+def einsum(*operands, subscripts):
+    """y = the Einstein sum of the operands: every letter of ``subscripts`` is an axis, letters
+    shared by operands are multiplied elementwise and letters absent from the output are summed.
+    E.g. "ij,jk->ik" is a matrix product, "ii->" a trace, "bi,bi->b" a batch of dot products.
+
+    dL/d(operand i) = the Einstein sum of g (output letters) with the other operands into
+    operand i's letters; a letter repeated in operand i is placed on its diagonal (by an
+    identity factor), and a letter found nowhere else is spread by a factor of ones.
+    """
+    terms, output = _einsum_terms(subscripts, [o.shape for o in operands])
+    return xp_of(*operands).einsum(",".join(terms) + "->" + output, *operands)
+
+
+@einsum.defvjp_variadic
+def _einsum_vjp(i, g, y, *operands, subscripts):
+    terms, output = _einsum_terms(subscripts, [o.shape for o in operands])
+    target = terms[i]
+    sizes = {c: n for term, o in zip(terms, operands) for c, n in zip(term, o.shape)}
+    # broadcast axes: a letter of size 1 in operand i but larger elsewhere is summed by the engine
+    present = set(output).union(*(t for j, t in enumerate(terms) if j != i))
+    xp = xp_of(*(o for o in operands if not isinstance(o, Tensor)))
+    factors_terms, factors = [output], [g]
+    for j, (term, o) in enumerate(zip(terms, operands)):
+        if j != i:
+            factors_terms.append(term)
+            factors.append(o)
+    unused = iter(c for c in _LETTERS if c not in sizes)
+    written = ""
+    for c in target:
+        if c in written:  # a repeated letter: a new letter tied to it by an identity factor
+            fresh = next(unused)
+            factors_terms.append(c + fresh)
+            factors.append(xp.eye(sizes[c], dtype=y.dtype))
+            written += fresh
+        else:
+            written += c
+            if c not in present:
+                factors_terms.append(c)
+                factors.append(xp.ones(sizes[c], dtype=y.dtype))
+    return einsum(*factors, subscripts=",".join(factors_terms) + "->" + written)
+
+
+def tensordot(a, b, axes=2):
+    """y = the sum over paired axes of a and b of their product: ``axes=N`` pairs a's last N
+    axes with b's first N; ``axes=(a_axes, b_axes)`` pairs them as listed. y has a's free axes
+    then b's.   The gradient is einsum's."""
+    na, nb = a.ndim, b.ndim
+    if isinstance(axes, int):
+        a_axes, b_axes = list(range(na - axes, na)), list(range(axes))
+    else:
+        a_axes, b_axes = ([x] if isinstance(x, int) else list(x) for x in axes)
+    a_axes, b_axes = [x % na for x in a_axes], [x % nb for x in b_axes]
+    if len(a_axes) != len(b_axes) or any(a.shape[p] != b.shape[q] for p, q in zip(a_axes, b_axes)):
+        raise ShapeError(
+            f"tensordot: cannot pair axes {a_axes} of a tensor of shape {a.shape} with axes "
+            f"{b_axes} of one of shape {b.shape}; paired axes need equal sizes"
+        )
+    a_term = _LETTERS[:na]
+    b_term = list(_LETTERS[na : na + nb])
+    for p, q in zip(a_axes, b_axes):
+        b_term[q] = a_term[p]
+    b_term = "".join(b_term)
+    out = "".join(c for k, c in enumerate(a_term) if k not in a_axes) + "".join(
+        c for k, c in enumerate(b_term) if k not in b_axes
+    )
+    return einsum(a, b, subscripts=f"{a_term},{b_term}->{out}")

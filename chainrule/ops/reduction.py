@@ -19,6 +19,12 @@ def _axes(axis, ndim):
     return tuple(a % ndim if ndim else a for a in axes)
 
 
+def _kept(a):
+    """The dtype a sum or product of a keeps: a's own (NumPy would widen int32 to int64), or
+    NumPy's choice for bools."""
+    return None if a.dtype.kind == "b" else a.dtype
+
+
 def keepdims_shape(shape, axis):
     """``shape`` with each reduced axis set to 1: the shape that broadcasts back to ``shape``."""
     if isinstance(axis, int) and shape:
@@ -53,7 +59,7 @@ def broadcast_back(g, shape):
 @primitive
 def sum(a, axis=None, keepdims=False):
     """y = sum of a over ``axis``.   dL/da = g broadcast back over the summed axes."""
-    return a.sum(axis=axis, keepdims=keepdims)
+    return a.sum(axis=axis, keepdims=keepdims, dtype=_kept(a))
 
 
 @sum.defvjp(0)
@@ -116,3 +122,63 @@ def argmin(a, axis=None):
     """y = the index of the minimum of a along ``axis`` (of the flattened a for None); the first
     one among ties. An index has no gradient."""
     return xp_of(a).argmin(a, axis=axis)
+
+
+@primitive
+def prod(a, axis=None, keepdims=False):
+    """y = the product of a over ``axis``.
+
+    dL/da_i = g * prod_{j != i} a_j, computed as g * y / a_i where a_i != 0; at a zero the
+    product of the other factors is formed explicitly, so the gradient stays exact there.
+    """
+    return xp_of(a).prod(a, axis=axis, keepdims=keepdims, dtype=_kept(a))
+
+
+@prod.defvjp(0)
+def _prod_vjp(g, y, a, axis=None, keepdims=False):
+    g = restore_reduced(g, a.shape, axis, keepdims)
+    nonzero = (a != 0).astype(a.dtype)
+    safe = a * nonzero + (1 - nonzero)  # a with its zeros replaced by 1
+    # the product of the non-zero factors and the number of zeros, per reduced group
+    others = prod(safe, axis=axis, keepdims=True)
+    zeros = (1 - nonzero).sum(axis=axis, keepdims=True)
+    # one zero in the group: only that element gets a gradient, the product of the others;
+    # none: y / a_i; two or more: 0 everywhere
+    none = (zeros == 0) * others / safe
+    one = (zeros == 1) * (1 - nonzero) * others
+    return g * (none + one)
+
+
+def _reversed(a, axis):
+    """The index that reverses ``axis`` of an array of ``ndim`` axes."""
+    index = [slice(None)] * a.ndim
+    index[axis] = slice(None, None, -1)
+    return tuple(index)
+
+
+@primitive
+def cumsum(a, axis=0):
+    """y_i = a_0 + ... + a_i along ``axis``.   dL/da_i = g_i + ... + g_n (g summed from the end)."""
+    return xp_of(a).cumsum(a, axis=axis, dtype=_kept(a))
+
+
+@cumsum.defvjp(0)
+def _cumsum_vjp(g, y, a, axis=0):
+    rev = _reversed(g, axis)
+    return cumsum(g[rev], axis=axis)[rev]
+
+
+@primitive
+def cumprod(a, axis=0):
+    """y_i = a_0 * ... * a_i along ``axis``.
+
+    dL/da_i = sum_{k >= i} g_k y_k / a_i (for a_i != 0; the inputs are assumed non-zero, as in
+    the usual formula).
+    """
+    return xp_of(a).cumprod(a, axis=axis, dtype=_kept(a))
+
+
+@cumprod.defvjp(0)
+def _cumprod_vjp(g, y, a, axis=0):
+    rev = _reversed(g, axis)
+    return cumsum((g * y)[rev], axis=axis)[rev] / a

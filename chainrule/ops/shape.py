@@ -169,3 +169,15 @@ def _stack_vjp(i, g, y, *arrays, axis=0):
     index = [slice(None)] * g.ndim
     index[axis] = i
     return g[tuple(index)]
+
+
+@primitive
+def pad(a, pad_width, constant_values=0):
+    """y = a surrounded by ``constant_values``: ``pad_width[i] = (before, after)`` entries on
+    axis i, so y has shape (before_i + n_i + after_i).   dL/da = the slice of g where a sits."""
+    return xp_of(a).pad(a, pad_width, mode="constant", constant_values=constant_values)
+
+
+@pad.defvjp(0)
+def _pad_vjp(g, y, a, pad_width, constant_values=0):
+    return g[tuple(slice(before, before + n) for (before, _), n in zip(pad_width, a.shape))]
