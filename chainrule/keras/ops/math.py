@@ -291,8 +291,7 @@ def stft(x, sequence_length, sequence_stride, fft_length, window="hann", center=
         raise TypeError(f"stft: expects float32 or float64 input; got {x.dtype}")
     if fft_length < sequence_length:
         raise ValueError(
-            f"stft: fft_length ({fft_length}) must be at least sequence_length "
-            f"({sequence_length})"
+            f"stft: fft_length ({fft_length}) must be at least sequence_length ({sequence_length})"
         )
     if center:
         half, length = fft_length // 2, x.shape[-1]
@@ -307,9 +306,7 @@ def stft(x, sequence_length, sequence_stride, fft_length, window="hann", center=
 
 
 @keras_op
-def istft(
-    x, sequence_length, sequence_stride, fft_length, length=None, window="hann", center=True
-):
+def istft(x, sequence_length, sequence_stride, fft_length, length=None, window="hann", center=True):
     """Inverse of :func:`stft`: irfft of each frame, times the window, overlap-added and divided
     by the overlap-added squared window; cropped by fft_length // 2 on both ends when
     ``center`` (or to ``length`` samples)."""
