@@ -1,6 +1,23 @@
 """Every primitive, importable as ``chainrule.ops.<name>`` (and re-exported by ``chainrule``)."""
 
+from . import image
 from .conv import conv1d, conv2d, conv2d_backprop_input, conv2d_backprop_kernel
+from .decompositions import (
+    cholesky,
+    det,
+    eig,
+    eigh,
+    inv,
+    logabsdet,
+    lstsq,
+    lu_factor,
+    matrix_rank,
+    pinv,
+    qr,
+    solve,
+    solve_triangular,
+    svd,
+)
 from .elementwise import (
     abs,
     add,
@@ -51,6 +68,7 @@ from .pooling import (
     max_pool2d_gather,
 )
 from .reduction import argmax, argmin, max, mean, min, sum
+from .segments import segment_reduce
 from .shape import (
     broadcast_to,
     expand_dims,
@@ -63,6 +81,7 @@ from .shape import (
 )
 from .shape import concatenate as _concatenate
 from .shape import stack as _stack
+from .spectral import fft, irfft, rfft
 
 
 def concatenate(tensors, axis=0):
