@@ -16,6 +16,7 @@ from .dispatch import keras_op
 from .dtypes import convert_to_tensor, standardize_dtype
 
 __all__ = [
+    "cdist",
     "erf",
     "erfc",
     "erfinv",
@@ -73,9 +74,10 @@ def _erfinv_values(x):
         p_small, p_large = cs + p_small * ws, cl + p_large * wl
     y = np.where(small, p_small, p_large) * x
     erf_values = np.vectorize(_math.erf, otypes=[np.float64])
+    inside = np.abs(x) < 1
     for _ in range(2):
-        inside = np.abs(x) < 1
-        step = (erf_values(y) - x) / (2 / np.sqrt(np.pi) * np.exp(-y * y))
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            step = (erf_values(y) - x) / (2 / np.sqrt(np.pi) * np.exp(-y * y))
         y = np.where(inside, y - step, y)
     y = np.where(np.abs(x) == 1, np.copysign(np.inf, x), y)
     return np.where(np.abs(x) > 1, np.nan, y)
@@ -113,6 +115,22 @@ def logdet(x):
 
 
 @keras_op
+def cdist(x, y):
+    """The Euclidean distances between the rows of x (..., m, d) and y (..., n, d):
+    D_ij = √(Σ_k (x_ik - y_jk)²), shape (..., m, n)."""
+    x, y = _float(x), _float(y)
+    if x.ndim < 2 or y.ndim < 2 or x.shape[-1] != y.shape[-1]:
+        raise ValueError(
+            f"cdist: expects x (..., m, d) and y (..., n, d) with the same d; got shapes "
+            f"{x.shape} and {y.shape}"
+        )
+    dtype = np.result_type(x.dtype, y.dtype)
+    x, y = cast(x, dtype), cast(y, dtype)
+    diff = ops.expand_dims(x, axis=-2) - ops.expand_dims(y, axis=-3)
+    return ops.sqrt(ops.sum(diff * diff, axis=-1))
+
+
+@keras_op
 def top_k(x, k, sorted=True):
     """The k largest entries of the last axis, largest first, and their indices (int32); among
     ties the lower index comes first. The values' gradient goes back to where they came from."""
@@ -127,13 +145,15 @@ def top_k(x, k, sorted=True):
 @keras_op
 def in_top_k(targets, predictions, k):
     """Whether each target's score is among the k largest of its row: fewer than k scores are
-    strictly larger (so ties with the k-th count as in; a nan score never does)."""
+    strictly larger (so ties with the k-th count as in; a nan score or a target outside the row
+    never does)."""
     predictions = convert_to_tensor(predictions).numpy()
     targets = np.asarray(convert_to_tensor(targets).numpy()).astype(np.int64)
-    at_label = np.take_along_axis(predictions, targets[..., None], axis=-1)
+    inside = (targets >= 0) & (targets < predictions.shape[-1])
+    at_label = np.take_along_axis(predictions, np.where(inside, targets, 0)[..., None], axis=-1)
     at_label = np.where(np.isnan(at_label), -np.inf, at_label)
     rank = 1 + (predictions > at_label).sum(axis=-1)
-    return Tensor(rank <= k)
+    return Tensor((rank <= k) & inside)
 
 
 def _segment(kind, data, segment_ids, num_segments):
@@ -268,8 +288,10 @@ def _window(window, sequence_length, fft_length, dtype, owner):
     elif isinstance(window, str):
         if window not in ("hann", "hamming"):
             raise ValueError(f"{owner}: window must be 'hann', 'hamming', a tensor or None")
-        a = 0.5 if window == "hann" else 0.54
-        win = a - (1 - a) * np.cos(2 * np.pi * np.arange(sequence_length) / sequence_length)
+        a = 0.5 if window == "hann" else 0.54  # periodic windows; a window of one sample is 1
+        win = np.ones(1) if sequence_length == 1 else None
+        if win is None:
+            win = a - (1 - a) * np.cos(2 * np.pi * np.arange(sequence_length) / sequence_length)
     else:
         win = np.asarray(convert_to_tensor(window).numpy(), dtype=np.float64)
         if win.shape != (sequence_length,):
