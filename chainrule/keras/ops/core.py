@@ -114,8 +114,7 @@ def shape(x):
 @keras_op
 def stop_gradient(variable):
     """The same values, cut from the graph: no gradient flows back through the result."""
-    value = getattr(variable, "value", variable)
-    return Tensor(_convert_to_tensor(value).data)
+    return Tensor(_convert_to_tensor(variable).data)
 
 
 # ----- control flow ------------------------------------------------------------------------------

@@ -628,12 +628,14 @@ def gaussian_blur(images, kernel_size=(3, 3), sigma=(1.0, 1.0), data_format=None
 @keras_op
 def sobel_edges(images, data_format=None):
     """The Sobel derivatives of each channel, zero-padded to keep the size, stacked on a new
-    last axis as (d/dy, d/dx): kernels [[-1,-2,-1],[0,0,0],[1,2,1]] and its transpose."""
+    last axis as (d/dy, d/dx): kernels [[-1,-2,-1],[0,0,0],[1,2,1]] and its transpose. Integer
+    images keep their dtype."""
     x, restore = _to_nhwc(images, data_format, "sobel_edges")
+    dtype = x.dtype
     x = _float(x)
     dy = np.array([[-1.0, -2.0, -1.0], [0.0, 0.0, 0.0], [1.0, 2.0, 1.0]])
-    edges = [restore(_filter(x, k, same=True)) for k in (dy, dy.T)]
-    return ops.stack(edges, axis=-1)
+    edges = ops.stack([restore(_filter(x, k, same=True)) for k in (dy, dy.T)], axis=-1)
+    return edges if dtype.kind == "f" else cast(edges, dtype)  # integer kernels: exact
 
 
 @keras_op
