@@ -1,6 +1,5 @@
 """Every primitive, importable as ``chainrule.ops.<name>`` (and re-exported by ``chainrule``)."""
 
-from . import image
 from .conv import conv1d, conv2d, conv2d_backprop_input, conv2d_backprop_kernel
 from .decompositions import (
     cholesky,

@@ -35,7 +35,7 @@ def _tril_mask(n, like, k=0):
     return xp_of(like).tri(n, n, k, dtype=like.dtype)
 
 
-def _as_matrix(b, like):
+def _as_matrix(b):
     """b as a stack of matrices: NumPy's rule, a 1-D right-hand side is one column."""
     return b.reshape(b.shape + (1,)) if b.ndim == 1 else b
 
@@ -102,7 +102,7 @@ def solve(a, b):
     dL/db = a⁻ᵀ g,   dL/da = -(dL/db) xᵀ.
     """
     _check_square("solve", a)
-    b2 = _as_matrix(b, a)
+    b2 = _as_matrix(b)
     if b2.shape[-2] != a.shape[-1]:
         raise ShapeError(
             f"solve: a has shape {a.shape} and b has shape {b.shape}; b's rows (axis -2, or its "
@@ -119,8 +119,8 @@ def _solve_vjp_b(g, y, a, b):
 
 @solve.defvjp(0)
 def _solve_vjp_a(g, y, a, b):
-    gb = _as_matrix(solve(a.mT, g), a)
-    return -(gb @ _as_matrix(y, a).mT)
+    gb = _as_matrix(solve(a.mT, g))
+    return -(gb @ _as_matrix(y).mT)
 
 
 def _triangular_solve(a, b, lower):
@@ -146,7 +146,7 @@ def solve_triangular(a, b, lower=False):
     dL/da = -(dL/db) xᵀ restricted to a's triangle.
     """
     _check_square("solve_triangular", a)
-    b2 = _as_matrix(b, a)
+    b2 = _as_matrix(b)
     if b2.shape[-2] != a.shape[-1]:
         raise ShapeError(
             f"solve_triangular: a has shape {a.shape} and b has shape {b.shape}; b's rows must "
@@ -165,9 +165,9 @@ def _solve_triangular_vjp_b(g, y, a, b, lower=False):
 
 @solve_triangular.defvjp(0)
 def _solve_triangular_vjp_a(g, y, a, b, lower=False):
-    gb = _as_matrix(solve_triangular(a.mT, g, lower=not lower), a)
+    gb = _as_matrix(solve_triangular(a.mT, g, lower=not lower))
     mask = _tril_mask(a.shape[-1], a)
-    return -(gb @ _as_matrix(y, a).mT) * (mask if lower else mask.T)
+    return -(gb @ _as_matrix(y).mT) * (mask if lower else mask.T)
 
 
 @primitive
@@ -193,9 +193,9 @@ def _lstsq_vjp_b(g, y, a, b, rcond=None):
 
 @lstsq.defvjp(0)
 def _lstsq_vjp_a(g, y, a, b, rcond=None):
-    z = _as_matrix(solve(a.mT @ a, g), a)
-    x = _as_matrix(y, a)
-    r = _as_matrix(b, a) - a @ x
+    z = _as_matrix(solve(a.mT @ a, g))
+    x = _as_matrix(y)
+    r = _as_matrix(b) - a @ x
     return r @ z.mT - a @ z @ x.mT
 
 

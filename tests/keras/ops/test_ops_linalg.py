@@ -201,3 +201,28 @@ def test_jvp_docstring_and_closed_forms():
     np.testing.assert_allclose(_np(out), a @ b)
     with pytest.raises(ValueError, match="jvp: needs one tangent per primal"):
         la.jvp(la.det, (a,), ())
+
+
+def _spd_of(m):
+    return m @ m.mT + 3 * cr.Tensor(np.eye(m.shape[-1]), dtype="float64")
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda a: la.cholesky(_spd_of(a)),
+        lambda a: la.eigh((a + a.mT) * 0.5)[1],
+        lambda a: la.svd(a, full_matrices=False)[2],
+        lambda a: la.qr(a)[0],
+        lambda a: la.solve(a + 3 * cr.Tensor(np.eye(3), dtype="float64"), a),
+        lambda a: la.norm(a, ord="nuc"),
+    ],
+    ids=["cholesky", "eigh", "svd", "qr", "solve", "nuclear norm"],
+)
+def test_jvp_through_decompositions_matches_finite_differences(fn):
+    # jvp differentiates the recorded VJPs again, so this checks them under create_graph too
+    a, t, eps = rng.standard_normal((3, 3)), rng.standard_normal((3, 3)), 1e-6
+    _, tangent = la.jvp(fn, (a,), (t,))
+    plus = _np(fn(cr.Tensor(a + eps * t, dtype="float64")))
+    minus = _np(fn(cr.Tensor(a - eps * t, dtype="float64")))
+    np.testing.assert_allclose(_np(tangent), (plus - minus) / (2 * eps), atol=1e-7)
