@@ -251,7 +251,8 @@ def scatter_update(inputs, indices, updates, reduction=None):
     """``inputs`` with the entries at ``indices`` (N, k) replaced by ``updates`` (or combined
     with them: ``reduction`` "add", "mul", "max" or "min").
 
-    Gradient (replace): g to inputs outside the indices, g at the indices to updates."""
+    Gradient: replace sends g outside the indices to inputs and g at the indices to updates;
+    "add" sends g to both; "mul", "max" and "min" are computed without a gradient."""
     inputs = _convert_to_tensor(inputs)
     updates = cast(_convert_to_tensor(updates), inputs.dtype)
     index = _index_tuple(indices, "scatter_update")

@@ -391,10 +391,11 @@ def elastic_transform(
     n, h, w, _ = x.shape
     sigma = float(sigma)
     size = int(6 * sigma) | 1
-    seed = getattr(seed, "numpy", lambda: seed)()
-    field = np.random.default_rng(
-        None if seed is None else np.asarray(seed).tolist()
-    ).standard_normal((n, h, w, 1))
+    if seed is not None and not isinstance(seed, (int, np.integer)):
+        raise TypeError(
+            f"elastic_transform: seed must be an int or None; got {type(seed).__name__}"
+        )
+    field = np.random.default_rng(seed).standard_normal((n, h, w, 1))
     field = gaussian_blur(field.astype(x.dtype) * sigma, (size, size), (sigma, sigma)).numpy()[
         ..., 0
     ]
