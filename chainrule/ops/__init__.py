@@ -2,6 +2,22 @@
 
 from .conv import conv1d, conv2d, conv2d_backprop_input, conv2d_backprop_kernel
 from .ctc import ctc_beam_search_decode, ctc_greedy_decode, ctc_loss, ctc_loss_gradient
+from .decompositions import (
+    cholesky,
+    det,
+    eig,
+    eigh,
+    inv,
+    logabsdet,
+    lstsq,
+    lu_factor,
+    matrix_rank,
+    pinv,
+    qr,
+    solve,
+    solve_triangular,
+    svd,
+)
 from .elementwise import (
     abs,
     add,
@@ -84,6 +100,7 @@ from .pooling import (
     max_pool2d_gather,
 )
 from .reduction import argmax, argmin, cumprod, cumsum, max, mean, min, prod, sum
+from .segments import segment_reduce
 from .shape import (
     broadcast_to,
     expand_dims,
@@ -98,6 +115,7 @@ from .shape import (
 from .shape import concatenate as _concatenate
 from .shape import stack as _stack
 from .sorting import argsort, sort
+from .spectral import fft, irfft, rfft
 
 
 def concatenate(tensors, axis=0):
