@@ -2,6 +2,7 @@
 
 from .conv import conv1d, conv2d, conv2d_backprop_input, conv2d_backprop_kernel
 from .ctc import ctc_beam_search_decode, ctc_greedy_decode, ctc_loss, ctc_loss_gradient
+from .custom import custom_vjp
 from .decompositions import (
     cholesky,
     det,

@@ -9,7 +9,7 @@ import numpy as np
 from op_cases import positive, randn
 
 from chainrule import ops
-from chainrule.keras.ops.core import custom_vjp
+from chainrule.ops import custom_vjp
 
 
 def _sym(a):

@@ -10,7 +10,8 @@ import re
 import numpy as np
 
 from ... import nest, ops
-from ...engine import Tensor, primitive
+from ...engine import Tensor
+from ...ops.custom import custom_vjp
 from .dispatch import keras_op
 from .dtypes import convert_to_tensor as _convert_to_tensor
 from .dtypes import standardize_dtype
@@ -330,28 +331,6 @@ def unstack(x, num=None, axis=0):
 
 
 # ----- custom gradients --------------------------------------------------------------------------
-
-
-@primitive
-def custom_vjp(*inputs, value, grad_fn):
-    """y = ``value`` (computed beforehand by a ``custom_gradient`` function of the inputs).
-
-    dL/d inputs_i = the i-th result of ``grad_fn(g)``: the gradient the user wrote.
-    """
-    return value
-
-
-@custom_vjp.defvjp_variadic
-def _custom_vjp_vjp(i, g, y, *inputs, value, grad_fn):
-    grads = grad_fn(g if isinstance(g, Tensor) else Tensor(g))
-    grads = tuple(grads) if isinstance(grads, (list, tuple)) else (grads,)
-    if len(grads) != len(inputs):
-        raise ValueError(
-            f"custom_gradient: the gradient function returned {len(grads)} gradients for "
-            f"{len(inputs)} inputs; return one per input"
-        )
-    grad = _convert_to_tensor(grads[i], dtype=np.asarray(inputs[i]).dtype)
-    return grad if isinstance(g, Tensor) else grad.data
 
 
 @keras_op
