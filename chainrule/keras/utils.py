@@ -244,9 +244,10 @@ def plot_model(
     IPython, where the message is printed and nothing is drawn, so that a notebook goes on.
 
     Args:
-        model, show_shapes, show_dtype, show_layer_names, rankdir, expand_nested, dpi,
-        show_layer_activations, show_trainable: as for ``model_to_dot`` (``show_layer_names``
-            defaults to False here, as in Keras 3).
+        model: the model to draw; ``show_shapes``, ``show_dtype``, ``show_layer_names``,
+            ``rankdir``, ``expand_nested``, ``dpi``, ``show_layer_activations`` and
+            ``show_trainable`` as for ``model_to_dot`` (``show_layer_names`` defaults to False
+            here, as in Keras 3).
         to_file: the image's path.
 
     Returns:

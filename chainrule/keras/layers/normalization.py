@@ -98,8 +98,8 @@ class BatchNormalization(Layer):
     Args:
         axis: the feature axis (default -1).  momentum: default 0.99.  epsilon: ε, default 1e-3.
         center, scale: whether to add β and multiply by γ.
-        beta_initializer, gamma_initializer, moving_mean_initializer,
-        moving_variance_initializer: defaults zeros, ones, zeros, ones.
+        beta_initializer, gamma_initializer, moving_mean_initializer, moving_variance_initializer:
+            defaults zeros, ones, zeros, ones.
         beta_regularizer, gamma_regularizer, beta_constraint, gamma_constraint: as for Dense.
         synchronized: accepted for compatibility; only False is supported (one device).
     """

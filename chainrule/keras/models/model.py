@@ -177,7 +177,8 @@ class Model(Layer):
             weighted_metrics: the same, updated with each batch's ``sample_weight`` (or class
                 weights); one named like a metric in ``metrics`` is reported as 'weighted_<name>'.
             run_eagerly: run every step through the engine instead of replaying its traced plan.
-            The remaining arguments are accepted for compatibility and have no effect here.
+
+        The remaining arguments are accepted for compatibility and have no effect here.
         """
         self.optimizer = optimizers_module.get(optimizer)
         self.loss = loss

@@ -253,7 +253,7 @@ def _sample(x, coordinates, order, fill_mode, fill_value):
 @keras_op
 def map_coordinates(inputs, coordinates, order, fill_mode="constant", fill_value=0):
     """inputs sampled at ``coordinates`` (inputs.ndim, ...): out[p] = inputs interpolated at
-    (coordinates[0][p], coordinates[1][p], ...), ``order`` 0 (nearest) or 1 (linear), as JAX's
+    ``(coordinates[0][p], coordinates[1][p], ...)``, ``order`` 0 (nearest) or 1 (linear), as JAX's
     ``scipy.ndimage.map_coordinates`` (its "constant" and "wrap" are SciPy's grid-constant and
     grid-wrap)."""
     inputs = convert_to_tensor(inputs)
