@@ -48,6 +48,7 @@ _sys.modules.update({f"{__name__}.math": math, f"{__name__}.nn": nn, f"{__name__
 _LAZY = {
     "keras": ".keras",  # the Keras API: imported on first use, so `import chainrule` stays light
     "viz": ".tools.viz",
+    "distribute": ".distributed.strategy",  # tf.distribute.MultiWorkerMirroredStrategy
 }
 
 

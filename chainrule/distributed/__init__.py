@@ -42,3 +42,4 @@ from .optimizer import (
     broadcast_optimizer_state,
     broadcast_variables,
 )
+from .strategy import MPIDataParallel, MultiWorkerMirroredStrategy

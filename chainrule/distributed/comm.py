@@ -16,6 +16,7 @@ collective; :func:`init` therefore installs an exception hook that names the ran
 error, then aborts the whole job (``MPI_Abort``), which the launcher turns into every rank's exit.
 """
 
+import os
 import sys
 import time
 
@@ -30,6 +31,21 @@ except ImportError:  # the optional extra is not installed; init() says how to i
 
 AVERAGE, SUM = "average", "sum"
 _state = {"comm": None, "local": None}
+
+
+# What MPI launchers set in each process they start: the job's size (MPICH/Hydra and PMI-based
+# launchers such as srun, Open MPI, MVAPICH).
+LAUNCHER_SIZE_VARIABLES = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MV2_COMM_WORLD_SIZE")
+
+
+def launched_size():
+    """The number of processes the MPI launcher that started this one started (1 when this
+    process was not started by one), read from the environment without initialising MPI."""
+    for variable in LAUNCHER_SIZE_VARIABLES:
+        value = os.environ.get(variable, "")
+        if value.isdigit():
+            return int(value)
+    return 1
 
 
 def init(comm=None):

@@ -59,37 +59,19 @@ def DistributedOptimizer(optimizer, op=comm.AVERAGE):
             f"DistributedOptimizer: {optimizer.name!r} has already taken steps; wrap the "
             f"optimizer before compiling or training so that every rank starts alike."
         )
-    base = type(optimizer)
-    wrapped = _distributed_class(base).from_config(optimizer.get_config())
-    wrapped._distributed_op = op
+    wrapped = type(optimizer).from_config(optimizer.get_config())
+    plain_apply = wrapped.apply
+    wrapped._gradient_scale = 1.0  # a strategy sets it when a process's part of a batch is
+    # larger or smaller than an equal share, so that the average is weighted by rows
+
+    def apply(grads, trainable_variables):
+        grads = list(grads)
+        if wrapped._gradient_scale != 1.0:
+            grads = [None if g is None else g * wrapped._gradient_scale for g in grads]
+        return plain_apply(average_gradients(grads, op=op), trainable_variables)
+
+    wrapped.apply = apply  # the instance's own: its class, config and file stay the optimizer's
     return wrapped
-
-
-_CLASSES = {}
-
-
-def _distributed_class(base):
-    """The subclass of ``base`` whose ``apply`` averages the gradients first (one per base)."""
-    if getattr(base, "_is_distributed", False):
-        return base
-    if base not in _CLASSES:
-
-        def apply(self, grads, trainable_variables):
-            grads = average_gradients(list(grads), op=self._distributed_op)
-            return base.apply(self, grads, trainable_variables)
-
-        _CLASSES[base] = type(
-            base.__name__,
-            (base,),
-            {
-                "apply": apply,
-                "_is_distributed": True,
-                "_distributed_op": comm.AVERAGE,
-                "__doc__": f"{base.__name__} with gradients averaged across ranks.",
-                "__module__": __name__,
-            },
-        )
-    return _CLASSES[base]
 
 
 def broadcast_variables(variables, root_rank=0, what="variables"):

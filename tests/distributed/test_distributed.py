@@ -4,6 +4,7 @@ Each job is a script next to this file, run in a fresh process tree; the tests r
 jobs write and print. They need the ``mpi`` extra (mpi4py and an MPI with ``mpiexec``).
 """
 
+import json
 import os
 import shutil
 import subprocess
@@ -78,3 +79,65 @@ def test_ranks_with_different_models_are_refused_at_the_first_broadcast():
     assert "the ranks built different models" in job.stderr
     assert "((5, 9), 'float32') on rank 1 but ((5, 8), 'float32') on rank 0" in job.stderr
     assert seconds < 30
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+@pytest.mark.parametrize("ranks", [2, 3, 4])
+def test_plain_fit_under_the_strategy_matches_one_process(tmp_path, optimizer, ranks):
+    """`fit` in a strategy's scope, with shuffling, a validation split, a short last batch
+    (70 rows at batch 16: parts of 6, 5 and 5 rows on 3 ranks) and ranks seeded differently,
+    ends with one process's weights, history and evaluation; rank 0 alone writes the
+    checkpoint, a normal one-process file."""
+    _, alone = run_job("strategy_job.py", optimizer, tmp_path / "one")
+    assert alone.returncode == 0, alone.stderr
+    _, job = run_job("strategy_job.py", optimizer, tmp_path / "many", ranks=ranks)
+    assert job.returncode == 0, job.stderr
+    one, many = np.load(tmp_path / "one.npz"), np.load(tmp_path / "many.npz")
+    for key in one:
+        scale = np.abs(one[key]).max()
+        assert np.abs(one[key] - many[key]).max() <= 1e-6 * scale + 1e-7, key
+    expected = json.loads((tmp_path / "one.json").read_text())
+    got = json.loads((tmp_path / "many.json").read_text())
+    for name, values in expected["history"].items():
+        np.testing.assert_allclose(got["history"][name], values, rtol=1e-5, err_msg=name)
+    for name, value in expected["evaluation"].items():
+        assert got["evaluation"][name] == pytest.approx(value, rel=1e-5)
+    from chainrule.keras.models import load_model
+
+    checkpoint = load_model(tmp_path / "many.keras")
+    for a, b in zip(checkpoint.get_weights(), one.values()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.slow
+def test_chainrule_train_with_workers_gives_the_one_process_results(tmp_path):
+    results = {}
+    for workers in (1, 2):
+        out = tmp_path / f"run{workers}"
+        command = [
+            sys.executable,
+            "-m",
+            "chainrule",
+            "train",
+            "--epochs",
+            "1",
+            "--seed",
+            "0",
+            "--quiet",
+            "--out",
+            str(out),
+            "--workers",
+            str(workers),
+        ]
+        env = dict(os.environ, PYTHONPATH=str(ROOT))
+        result = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
+        assert result.returncode == 0, result.stderr
+        results[workers] = json.loads((out / "history.json").read_text())["test"]
+        assert sorted(p.name for p in out.iterdir()) == [
+            "history.csv",
+            "history.json",
+            "model.keras",
+            "training.png",
+        ]
+    assert results[2]["accuracy"] == pytest.approx(results[1]["accuracy"], abs=1e-6)
+    assert results[2]["loss"] == pytest.approx(results[1]["loss"], rel=1e-5)

@@ -53,3 +53,26 @@ def test_without_mpi4py_init_says_how_to_install_it(monkeypatch):
     monkeypatch.setitem(comm._state, "comm", None)
     with pytest.raises(ImportError, match=r'pip install "chainrule\[mpi\]"'):
         dist.init()
+
+
+def test_a_batch_is_cut_into_parts_that_differ_by_one_row_at_most():
+    from chainrule.distributed.strategy import part_bounds
+
+    assert [part_bounds(16, r, 3) for r in range(3)] == [(0, 6), (6, 11), (11, 16)]
+    assert [part_bounds(8, r, 4) for r in range(4)] == [(0, 2), (2, 4), (4, 6), (6, 8)]
+    assert [part_bounds(2, r, 3) for r in range(3)] == [(0, 1), (1, 2), (2, 2)]
+
+
+def test_the_launchers_job_size_is_read_without_starting_mpi(monkeypatch):
+    for variable in comm.LAUNCHER_SIZE_VARIABLES:
+        monkeypatch.delenv(variable, raising=False)
+    assert comm.launched_size() == 1
+    monkeypatch.setenv("OMPI_COMM_WORLD_SIZE", "4")
+    assert comm.launched_size() == 4
+
+
+def test_a_model_compiled_outside_any_scope_trains_in_one_process():
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    assert model._distribution.size == 1 and model._distribution.is_primary
+    assert type(model.optimizer) is keras.optimizers.SGD

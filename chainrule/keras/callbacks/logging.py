@@ -14,6 +14,8 @@ class CSVLogger(Callback):
         append: add to an existing file (without repeating its header) instead of overwriting.
     """
 
+    primary_only = True  # with several processes training, only process 0 writes the file
+
     def __init__(self, filename, separator=",", append=False):
         super().__init__()
         self.filename, self.sep, self.append = str(filename), separator, append

@@ -62,6 +62,8 @@ class TensorBoard(Callback):
         # then: tensorboard --logdir=logs
     """
 
+    primary_only = True  # with several processes training, only process 0 writes events
+
     def __init__(
         self,
         log_dir="logs",

@@ -24,6 +24,7 @@ import numpy as np
 from ... import nest
 from ...engine import Tensor, no_grad
 from ...fast import TrainStepPlans, training_runtime, update_loop
+from .. import distribution as distribution_module
 from .. import losses as losses_module
 from .. import metrics as metrics_module
 from .. import optimizers as optimizers_module
@@ -67,6 +68,7 @@ class Model(Layer):
     # defined (``class Functional(Model, functional=True)``), so that this module, below it,
     # need not import it.
     _functional_class = None
+    _distribution = distribution_module.SingleProcess()  # compile() sets the one in force
 
     def __init_subclass__(cls, functional=False, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -180,7 +182,8 @@ class Model(Layer):
 
         The remaining arguments are accepted for compatibility and have no effect here.
         """
-        self.optimizer = optimizers_module.get(optimizer)
+        self._distribution = distribution_module.distribution()  # e.g. a strategy's scope
+        self.optimizer = self._distribution.wrap_optimizer(optimizers_module.get(optimizer))
         self.loss = loss
         self._loss_object = None if loss is None else losses_module.as_loss_object(loss)
         for argument, value in (("metrics", metrics), ("weighted_metrics", weighted_metrics)):
@@ -492,11 +495,18 @@ class Model(Layer):
         if validation is not None:
             validation = data.EpochIterator(validation, validation_steps)
         verbose = 1 if verbose == "auto" else verbose
+        if not self._distribution.is_primary:  # only process 0 prints
+            verbose = 0
 
         self.history = History()
         extra = [ProgbarLogger(verbose)] if verbose else []
+        callbacks = [  # callbacks that write files run in process 0 only
+            c
+            for c in callbacks or []
+            if self._distribution.is_primary or not getattr(c, "primary_only", False)
+        ]
         callbacks = CallbackList(
-            list(callbacks or []) + extra + [self.history],
+            callbacks + extra + [self.history],
             self,
             {
                 "epochs": epochs,
@@ -507,6 +517,8 @@ class Model(Layer):
         )
         self.stop_training = False
         callbacks.on_train_begin()
+        started_built = self.built
+        self._distribution.start(self)
         initial_epoch, self._initial_epoch = self._initial_epoch or initial_epoch, None
         epoch_logs = {}
         for epoch in range(initial_epoch, epochs):
@@ -514,11 +526,14 @@ class Model(Layer):
             callbacks.on_epoch_begin(epoch)
             logs = {}
             for step, batch in enumerate(training.epoch()):
-                step_data = _step_data(batch)
+                step_data = _step_data(self._distribution.shard(batch))
                 if self._compile_metrics is None:
                     self._build_metrics_for(step_data)
                 callbacks.on_train_batch_begin(step)
                 logs = self.train_step(step_data)
+                if not started_built:  # the weights were made by this first step: align them
+                    self._distribution.start(self)
+                    started_built = True
                 loss = logs.get("loss") if isinstance(logs, dict) else None
                 if loss is not None and np.size(loss) == 1 and not math.isfinite(float(loss)):
                     self._report_nan(epoch, step, float(loss))
@@ -528,7 +543,8 @@ class Model(Layer):
             if training.exhausted:  # a used-up generator: nothing left to train on
                 data.warn_ran_out()
                 break
-            epoch_logs = pythonify_logs(self._get_metrics_result_or_logs(logs))
+            with self._distribution.synchronized(self.metrics):
+                epoch_logs = pythonify_logs(self._get_metrics_result_or_logs(logs))
             if validation is not None and _should_validate(epoch, validation_freq):
                 val_logs, _ = self._test_loop(validation, callbacks)
                 epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
@@ -557,7 +573,7 @@ class Model(Layer):
         callbacks.on_test_begin()
         logs, steps = {}, 0
         for step, batch in enumerate(iterator.epoch()):
-            step_data = _step_data(batch)
+            step_data = _step_data(self._distribution.shard(batch))
             if self._compile_metrics is None:
                 self._build_metrics_for(step_data)
             callbacks.on_test_batch_begin(step)
@@ -569,7 +585,8 @@ class Model(Layer):
                 "There was no data to evaluate on: the data yielded no batch (a generator can "
                 "be read only once; a Dataset or PyDataset starts over on each use)."
             )
-        logs = pythonify_logs(self._get_metrics_result_or_logs(logs))
+        with self._distribution.synchronized(self.metrics):
+            logs = pythonify_logs(self._get_metrics_result_or_logs(logs))
         callbacks.on_test_end(logs)
         return logs, steps
 
@@ -611,6 +628,8 @@ class Model(Layer):
         )
         iterator = data.EpochIterator(batches, steps)
         verbose = 1 if verbose == "auto" else verbose
+        if not self._distribution.is_primary:  # only process 0 prints
+            verbose = 0
         callbacks = CallbackList(
             callbacks or [], self, {"epochs": 1, "steps": iterator.num_batches, "verbose": verbose}
         )
@@ -688,12 +707,16 @@ class Model(Layer):
         architecture, the weights, the compile config and the optimizer's state.
 
         Load it with ``chainrule.keras.models.load_model`` or ``keras.saving.load_model``.
+        When several processes train the model (a strategy's scope), only process 0 writes.
         """
-        keras_file.save_model(self, filepath, overwrite=overwrite)
+        if self._distribution.is_primary:
+            keras_file.save_model(self, filepath, overwrite=overwrite)
 
     def save_weights(self, filepath, overwrite=True):
-        """Save the weights and the optimizer's state to ``filepath`` (``.weights.h5``)."""
-        keras_file.save_weights(self, filepath, overwrite=overwrite)
+        """Save the weights and the optimizer's state to ``filepath`` (``.weights.h5``); only
+        process 0 writes when several processes train the model."""
+        if self._distribution.is_primary:
+            keras_file.save_weights(self, filepath, overwrite=overwrite)
 
     def load_weights(self, filepath):
         """Load the weights (and optimizer state) from a ``.weights.h5`` or ``.keras`` file."""

@@ -135,6 +135,15 @@ def build_parser():
         "training images) and plot them in gradient_flow.png; warn when gradients vanish "
         "(below 1e-7) or explode (above 1e3) for a sustained stretch",
     )
+    train.add_argument(
+        "--workers",
+        type=positive_int,
+        default=1,
+        metavar="N",
+        help="train data-parallel in N processes on this machine, started with mpiexec (needs "
+        'pip install "chainrule[mpi]"); across machines, run `mpiexec -f hosts -n N chainrule '
+        "train ...` instead",
+    )
     train.set_defaults(run=train_command)
 
     evaluate = commands.add_parser(
@@ -206,6 +215,7 @@ def build_parser():
 def main(argv=None):
     """Run the `chainrule` command with `argv` (default: sys.argv[1:]); return its exit status."""
     args = build_parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     try:
         return args.run(args)
     except UsageError as err:

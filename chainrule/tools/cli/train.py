@@ -8,7 +8,9 @@ import itertools
 import json
 import math
 import os
+import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import threading
@@ -18,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ...distributed import comm
+from ...distributed.strategy import MultiWorkerMirroredStrategy
 from ...keras.callbacks import Callback, GradientFlow
 from ...keras.optimizers import OPTIMIZERS
 from ...keras.saving import atomic_write
@@ -110,18 +114,26 @@ def train_command(args):
     """`chainrule train`: check the options, fit, report the test results, write the run's
     files. No folder is made before every option has been checked against the others and the
     data."""
+    if args.workers > 1 and comm.launched_size() == 1:
+        return _launch_workers(args.workers, args.argv)
     _check_model_size(args.hidden)
     _check_out(args.out, args.overwrite)
     (x_train, y_train), (x_test, y_test) = digits.mnist()
     _check_validation_split(args.validation_split, len(x_train), args.batch_size)
+    strategy = MultiWorkerMirroredStrategy() if comm.launched_size() > 1 else None
+    primary = strategy is None or strategy.distribution.is_primary
+    if not primary:  # process 0 alone prints and writes the run's files
+        args.quiet = True
     existed = args.out is not None and args.out.exists()
-    out = _output_folder(args.out)
+    out = _output_folder(args.out) if primary else None
     if args.seed is not None:
         set_random_seed(args.seed)
     model = digits.dense_network(args.hidden)
     rate = {} if args.learning_rate is None else {"learning_rate": args.learning_rate}
     optimizer = OPTIMIZERS[args.optimizer](**rate)
-    model.compile(optimizer=optimizer, loss="categorical_crossentropy", metrics=["accuracy"])
+    with strategy.scope() if strategy is not None else contextlib.nullcontext():
+        model.compile(optimizer=optimizer, loss="categorical_crossentropy", metrics=["accuracy"])
+    optimizer = model.optimizer
     layers = " -> ".join(
         [f"{PIXELS}"] + [f"{units} relu" for units in args.hidden] + [f"{NUM_CLASSES} softmax"]
     )
@@ -131,9 +143,10 @@ def train_command(args):
     )
     verbose = 0 if args.quiet else "auto"
     if not args.quiet:
+        processes = "" if strategy is None else f", {strategy.num_replicas_in_sync} processes"
         print(
             f"MNIST: {len(x_train)} training and {len(x_test)} test images; model {described}, "
-            f"{plural(args.epochs, 'epoch')}",
+            f"{plural(args.epochs, 'epoch')}{processes}",
             flush=True,
         )
 
@@ -170,6 +183,8 @@ def train_command(args):
     test_loss, test_accuracy = model.evaluate(
         x_test, to_categorical(y_test, NUM_CLASSES), batch_size=args.batch_size, verbose=verbose
     )
+    if not primary:
+        return 0
     print(f"Test loss: {test_loss:.4f}")
     print(f"Test accuracy: {test_accuracy:.4f}")
 
@@ -198,6 +213,20 @@ def train_command(args):
         trained += f" and {partial['batches']} of {partial['steps']} batches"
     print(f"{trained} in {seconds:.1f} s; wrote {', '.join(written)} in {out}{os.sep}")
     return EXIT_INTERRUPTED if stopper.interrupted else 0
+
+
+def _launch_workers(workers, argv):
+    """Run this same `chainrule train` in ``workers`` processes under mpiexec; its exit status."""
+    mpiexec = shutil.which("mpiexec", path=os.path.dirname(sys.executable)) or shutil.which(
+        "mpiexec"
+    )
+    if mpiexec is None:
+        raise CommandError(
+            '--workers needs MPI: pip install "chainrule[mpi]" (mpi4py and the MPICH wheel, '
+            "which brings mpiexec)"
+        )
+    command = [mpiexec, "-n", str(workers), sys.executable, "-m", "chainrule", *argv]
+    return subprocess.run(command).returncode
 
 
 def _check_model_size(hidden):
@@ -288,7 +317,7 @@ def _refuse_divergence(diverged, model, optimizer, out, existed):
     removed."""
     if diverged is None and all(np.isfinite(weight).all() for weight in model.get_weights()):
         return
-    if not existed:
+    if not existed and out is not None:  # out is None in the processes that do not write
         with contextlib.suppress(OSError):
             out.rmdir()  # empty: nothing was written yet
     where = (
