@@ -65,7 +65,7 @@ def categorical_indices(rng, logits, num_samples):
     logits = np.asarray(as_array(logits), dtype=np.float64)
     if logits.ndim != 2:
         raise ValueError(
-            f"categorical: logits must be 2-D (batch, classes); received shape {logits.shape}."
+            f"categorical: `logits` must be 2-D (batch, classes); received shape {logits.shape}."
         )
     probabilities = np.exp(logits - logits.max(axis=1, keepdims=True))
     cumulative = np.cumsum(probabilities / probabilities.sum(axis=1, keepdims=True), axis=1)
