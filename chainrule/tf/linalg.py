@@ -12,7 +12,7 @@ import numpy as np
 from .. import ops
 from .arrays import eye
 from .core import convert_to_tensor
-from .math import _axis, global_norm, matmul
+from .math import global_norm, matmul, reduction_axis
 
 __all__ = ["einsum", "eye", "global_norm", "matmul", "norm"]
 
@@ -51,10 +51,10 @@ def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None):
     """
     x = convert_to_tensor(tensor)
     keepdims = bool(keepdims)
-    if axis is None or isinstance(axis, int) or len(_axis(axis)) == 1:
-        axis = axis if axis is None or isinstance(axis, int) else _axis(axis)[0]
+    if axis is None or isinstance(axis, int) or len(reduction_axis(axis)) == 1:
+        axis = axis if axis is None or isinstance(axis, int) else reduction_axis(axis)[0]
         return _vector_norm(x, ord, axis, keepdims)
-    rows, cols = (a % x.ndim for a in _axis(axis))
+    rows, cols = (a % x.ndim for a in reduction_axis(axis))
     if ord in ("euclidean", "fro"):
         return ops.sqrt(ops.sum(x * x, axis=(rows, cols), keepdims=keepdims))
     if ord in (1, np.inf):

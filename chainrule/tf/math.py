@@ -17,7 +17,8 @@ from .arrays import argsort, take_along_axis
 from .core import as_dtype, cast, convert_to_tensor, int32, int64, tensors
 
 
-def _axis(axis):
+def reduction_axis(axis):
+    """TensorFlow's reduction ``axis`` (None, an int, or a list of ints) as the primitives take it."""
     if axis is None or isinstance(axis, int):
         return axis
     return tuple(int(a) for a in axis)
@@ -43,7 +44,9 @@ def _binary(primitive, public_name, math):
 
 def _reduction(primitive, public_name, math):
     def fn(input_tensor, axis=None, keepdims=False, name=None):
-        return primitive(convert_to_tensor(input_tensor), axis=_axis(axis), keepdims=keepdims)
+        return primitive(
+            convert_to_tensor(input_tensor), axis=reduction_axis(axis), keepdims=keepdims
+        )
 
     fn.__name__ = fn.__qualname__ = public_name
     fn.__doc__ = f"{math} over ``axis`` (all axes for None) (the ``{primitive.name}`` primitive)."
@@ -90,7 +93,9 @@ def square(x, name=None):
 def reduce_logsumexp(input_tensor, axis=None, keepdims=False, name=None):
     """y = log sum e^x over ``axis`` (all axes for None), computed without overflow.
     dL/dx = g softmax(x)."""
-    return ops.logsumexp(convert_to_tensor(input_tensor), axis=_axis(axis), keepdims=keepdims)
+    return ops.logsumexp(
+        convert_to_tensor(input_tensor), axis=reduction_axis(axis), keepdims=keepdims
+    )
 
 
 def matmul(a, b, transpose_a=False, transpose_b=False, name=None):
@@ -146,7 +151,7 @@ def log1p(x, name=None):
 def _reduced_layout(x, axis):
     """(moved, kept): x's reduced axes moved first and merged into one, and the sizes of the
     axes that remain, for a reduction written as a loop over the first axis."""
-    axes = tuple(range(x.ndim)) if axis is None else _axis(axis)
+    axes = tuple(range(x.ndim)) if axis is None else reduction_axis(axis)
     axes = tuple(a % x.ndim for a in ((axes,) if isinstance(axes, int) else axes))
     rest = tuple(a for a in range(x.ndim) if a not in axes)
     moved = ops.transpose(x, axes=axes + rest) if axes + rest != tuple(range(x.ndim)) else x
@@ -189,13 +194,13 @@ def _boolean(input_tensor, op):
 def reduce_any(input_tensor, axis=None, keepdims=False, name=None):
     """The logical or of a boolean tensor over ``axis`` (all axes for None). No gradient."""
     data = _boolean(input_tensor, "reduce_any")
-    return Tensor(xp_of(data).any(data, axis=_axis(axis), keepdims=keepdims))
+    return Tensor(xp_of(data).any(data, axis=reduction_axis(axis), keepdims=keepdims))
 
 
 def reduce_all(input_tensor, axis=None, keepdims=False, name=None):
     """The logical and of a boolean tensor over ``axis`` (all axes for None). No gradient."""
     data = _boolean(input_tensor, "reduce_all")
-    return Tensor(xp_of(data).all(data, axis=_axis(axis), keepdims=keepdims))
+    return Tensor(xp_of(data).all(data, axis=reduction_axis(axis), keepdims=keepdims))
 
 
 def reduce_variance(input_tensor, axis=None, keepdims=False, name=None):
@@ -211,8 +216,8 @@ def reduce_variance(input_tensor, axis=None, keepdims=False, name=None):
             f"reduce_variance: input must be floating point; got dtype {x.dtype}. Cast it with "
             f"tf.cast(x, tf.float32)."
         )
-    deviations = x - ops.mean(x, axis=_axis(axis), keepdims=True)
-    return ops.mean(deviations * deviations, axis=_axis(axis), keepdims=keepdims)
+    deviations = x - ops.mean(x, axis=reduction_axis(axis), keepdims=True)
+    return ops.mean(deviations * deviations, axis=reduction_axis(axis), keepdims=keepdims)
 
 
 def reduce_std(input_tensor, axis=None, keepdims=False, name=None):
@@ -252,7 +257,7 @@ def clip_by_value(t, clip_value_min, clip_value_max, name=None):
 
 
 def _squared_norm(t, axes=None):
-    return ops.sum(t * t, axis=_axis(axes), keepdims=axes is not None)
+    return ops.sum(t * t, axis=reduction_axis(axes), keepdims=axes is not None)
 
 
 def clip_by_norm(t, clip_norm, axes=None, name=None):
