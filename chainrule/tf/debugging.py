@@ -43,23 +43,37 @@ def _fail(check, message, detail):
     raise InvalidArgumentError(f"{prefix}{check} failed: {detail}")
 
 
+def _check_relation(check, relation, symbol, x, y, message, summarize):
+    a, b = _values(x), _values(y)
+    try:
+        holds = relation(a, b)
+    except ValueError:
+        raise ValueError(
+            f"{check}: x of shape {a.shape} and y of shape {b.shape} do not broadcast."
+        ) from None
+    if not np.all(holds):
+        a, b = np.broadcast_arrays(a, b)
+        bad = np.argwhere(~np.broadcast_to(holds, a.shape))[: summarize or 3]
+        pairs = ", ".join(f"x{tuple(i.tolist())}={a[tuple(i)]} y={b[tuple(i)]}" for i in bad)
+        _fail(check, message, f"expected x {symbol} y elementwise; not so at {pairs}")
+
+
 def _compare(check, relation, symbol):
     def fn(x, y, message=None, summarize=None, name=None):
-        a, b = _values(x), _values(y)
-        try:
-            holds = relation(a, b)
-        except ValueError:
-            raise ValueError(
-                f"{check}: x of shape {a.shape} and y of shape {b.shape} do not broadcast."
-            ) from None
-        if not np.all(holds):
-            a, b = np.broadcast_arrays(a, b)
-            bad = np.argwhere(~np.broadcast_to(holds, a.shape))[: summarize or 3]
-            pairs = ", ".join(f"x{tuple(i)}={a[tuple(i)]} y={b[tuple(i)]}" for i in bad)
-            _fail(check, message, f"expected x {symbol} y elementwise; not so at {pairs}")
+        _check_relation(check, relation, symbol, x, y, message, summarize)
 
     fn.__name__ = fn.__qualname__ = check
     fn.__doc__ = f"Raise InvalidArgumentError unless x {symbol} y for every element."
+    return fn
+
+
+def _against_zero(check, relation, symbol, words):
+    def fn(x, message=None, summarize=None, name=None):
+        zero = np.zeros((), dtype=_values(x).dtype)
+        _check_relation(check, relation, symbol, x, zero, message, summarize)
+
+    fn.__name__ = fn.__qualname__ = check
+    fn.__doc__ = f"Raise InvalidArgumentError unless every element of x is {words} (x {symbol} 0)."
     return fn
 
 
@@ -69,21 +83,10 @@ assert_less = _compare("assert_less", np.less, "<")
 assert_less_equal = _compare("assert_less_equal", np.less_equal, "<=")
 assert_greater = _compare("assert_greater", np.greater, ">")
 assert_greater_equal = _compare("assert_greater_equal", np.greater_equal, ">=")
-
-
-def _against_zero(check, compare):
-    def fn(x, message=None, summarize=None, name=None):
-        compare(x, np.zeros((), dtype=_values(x).dtype), message=message, summarize=summarize)
-
-    fn.__name__ = fn.__qualname__ = check
-    fn.__doc__ = f"Raise InvalidArgumentError unless every element of x is {check[7:]}."
-    return fn
-
-
-assert_positive = _against_zero("assert_positive", assert_greater)
-assert_negative = _against_zero("assert_negative", assert_less)
-assert_non_negative = _against_zero("assert_non_negative", assert_greater_equal)
-assert_non_positive = _against_zero("assert_non_positive", assert_less_equal)
+assert_positive = _against_zero("assert_positive", np.greater, ">", "positive")
+assert_negative = _against_zero("assert_negative", np.less, "<", "negative")
+assert_non_negative = _against_zero("assert_non_negative", np.greater_equal, ">=", "non-negative")
+assert_non_positive = _against_zero("assert_non_positive", np.less_equal, "<=", "non-positive")
 
 
 def assert_near(x, y, rtol=None, atol=None, message=None, summarize=None, name=None):
