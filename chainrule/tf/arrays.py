@@ -79,7 +79,7 @@ class TensorShape:
     def __eq__(self, other):
         try:
             other = TensorShape(other)
-        except TypeError:
+        except (TypeError, ValueError):
             return NotImplemented
         return self.dims == other.dims
 
