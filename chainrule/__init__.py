@@ -38,12 +38,18 @@ from .ops import (
 
 # The TensorFlow vocabulary (chainrule.tf): `import chainrule as tf` runs TensorFlow programs.
 from .tf import *
+from .tf import data, debugging, errors, linalg, math, nn
 from .variables import Variable
 from .version import __version__
 
 # the facade's modules are importable by their TensorFlow names too (`from chainrule.math import
 # exp`, `from chainrule.data import Dataset`)
-_sys.modules.update({f"{__name__}.math": math, f"{__name__}.nn": nn, f"{__name__}.data": data})
+_sys.modules.update(
+    {
+        f"{__name__}.{module.__name__.rsplit('.', 1)[1]}": module
+        for module in (data, debugging, errors, linalg, math, nn)
+    }
+)
 
 _LAZY = {
     "keras": ".keras",  # the Keras API: imported on first use, so `import chainrule` stays light

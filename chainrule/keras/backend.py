@@ -1,19 +1,128 @@
-"""Keras's ``backend`` helpers that programs reach for."""
+"""``keras.backend``: Keras 3's fourteen backend names.
 
-from .layers.base import reset_names
-from .losses import EPSILON
+The settings (``floatx``, ``epsilon``, ``image_data_format``) with their setters, the name of
+the backend, the dtype helpers (``standardize_dtype``, ``result_type``, ``is_float_dtype``,
+``is_int_dtype``), ``is_keras_tensor``, and the session's counters (``get_uid``,
+``clear_session``).
+
+``backend()`` answers ``"tensorflow"``: Keras programs branch on it to pick backend-specific
+code, and chainrule's backend-specific vocabulary is TensorFlow's (``import chainrule as tf``
+gives ``tf.GradientTape``, ``tf.data``, ``tf.function``, ``tf.nn``), so the TensorFlow branch is
+the one that runs. A JAX or PyTorch branch would need those libraries' own functions, and a
+``"numpy"`` answer would send programs down Keras's inference-only path, which cannot train.
+"""
+
+from .keras_tensor import KerasTensor
+from .layers.base import reset_names, unique_name
+from .ops.dtypes import result_type, standardize_dtype
+
+__all__ = [
+    "backend",
+    "clear_session",
+    "epsilon",
+    "floatx",
+    "get_uid",
+    "image_data_format",
+    "is_float_dtype",
+    "is_int_dtype",
+    "is_keras_tensor",
+    "result_type",
+    "set_epsilon",
+    "set_floatx",
+    "set_image_data_format",
+    "standardize_dtype",
+]
+
+FLOAT_TYPES = ("bfloat16", "float16", "float32", "float64")
+DATA_FORMATS = ("channels_first", "channels_last")
+
+_settings = {"floatx": "float32", "epsilon": 1e-7, "image_data_format": "channels_last"}
 
 
-def epsilon():
-    """The fuzz factor used to clip probabilities (1e-7)."""
-    return EPSILON
+def backend():
+    """The backend's name: ``"tensorflow"`` (see the module for why)."""
+    return "tensorflow"
 
 
 def floatx():
-    """The default float type of weights and computations."""
-    return "float32"
+    """The default float dtype, as a string (``"float32"`` unless :func:`set_floatx` changed it)."""
+    return _settings["floatx"]
 
 
-def clear_session():
-    """Reset the automatic layer and model names (``dense``, ``dense_1``...)."""
+def set_floatx(value):
+    """Make ``value`` (``"bfloat16"``, ``"float16"``, ``"float32"`` or ``"float64"``) the default
+    float dtype.
+
+    Raises:
+        ValueError: any other value.
+    """
+    if value not in FLOAT_TYPES:
+        raise ValueError(
+            f"set_floatx: unknown `floatx` value {value!r}; expected one of {FLOAT_TYPES}."
+        )
+    _settings["floatx"] = str(value)
+
+
+def epsilon():
+    """The fuzz factor ε added to denominators and used to clip probabilities (1e-7)."""
+    return _settings["epsilon"]
+
+
+def set_epsilon(value):
+    """Make ``value`` (a float) the fuzz factor returned by :func:`epsilon`."""
+    _settings["epsilon"] = value
+
+
+def image_data_format():
+    """Where images keep their channels by default: ``"channels_last"`` (N, H, W, C) or
+    ``"channels_first"`` (N, C, H, W)."""
+    return _settings["image_data_format"]
+
+
+def set_image_data_format(data_format):
+    """Set the default image layout, ``"channels_first"`` or ``"channels_last"`` (any case).
+
+    Raises:
+        ValueError: any other value.
+    """
+    data_format = str(data_format).lower()
+    if data_format not in DATA_FORMATS:
+        raise ValueError(
+            f"set_image_data_format: `data_format` must be one of {DATA_FORMATS}; received "
+            f"data_format={data_format!r}."
+        )
+    _settings["image_data_format"] = data_format
+
+
+def is_float_dtype(dtype):
+    """True for the floating dtypes (``float16``, ``float32``, ``float64``, ``bfloat16``; also
+    Python's ``float``)."""
+    return standardize_dtype(dtype).startswith(("float", "bfloat"))
+
+
+def is_int_dtype(dtype):
+    """True for the signed and unsigned integer dtypes (also Python's ``int``)."""
+    return standardize_dtype(dtype).startswith(("int", "uint"))
+
+
+def is_keras_tensor(x):
+    """True when ``x`` is a symbolic :class:`~chainrule.keras.KerasTensor` (from ``keras.Input``
+    or a layer called on one), False for values (Tensors, arrays, numbers)."""
+    return isinstance(x, KerasTensor)
+
+
+def get_uid(prefix=""):
+    """The next number for ``prefix``: 1 on the first call, then 2, 3...
+
+    It shares the counter that names layers, as in Keras: after a layer named ``dense`` was made,
+    ``get_uid("dense")`` is 2 (and the next Dense is named ``dense_2``).
+    """
+    name = unique_name(prefix)
+    # unique_name hands out prefix, prefix_1, prefix_2...: the n-th name has uid n
+    return 1 if name == prefix else int(name[len(prefix) + 1 :]) + 1
+
+
+def clear_session(free_memory=True):
+    """Reset the names and uids handed out so far, so that the next layer is ``dense`` again.
+    ``free_memory`` is accepted for Keras's signature; NumPy frees arrays as they go."""
     reset_names()

@@ -21,6 +21,7 @@ import numpy as np
 from .. import random as global_random
 from ..engine import Tensor, as_array
 from ..ops import noise
+from ..tf.random import categorical_indices, truncated_standard_normal
 
 __all__ = [
     "SeedGenerator",
@@ -125,12 +126,7 @@ def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
     """Samples of N(mean, stddev²) restricted to [mean - 2 stddev, mean + 2 stddev]: values
     beyond two standard deviations are drawn again, as in Keras."""
     generator = _generator(seed, "truncated_normal")
-    values = generator.standard_normal(_shape(shape, "truncated_normal"))
-    outside = np.abs(values) > 2
-    while outside.any():
-        values[outside] = generator.standard_normal(int(outside.sum()))
-        outside = np.abs(values) > 2
-    values = mean + stddev * values
+    values = mean + stddev * truncated_standard_normal(generator, _shape(shape, "truncated_normal"))
     return Tensor(values.astype(_float_dtype(dtype, "truncated_normal")))
 
 
@@ -151,17 +147,8 @@ def randint(shape, minval, maxval, dtype="int32", seed=None):
 def categorical(logits, num_samples, dtype="int32", seed=None):
     """``num_samples`` class indices for each row of ``logits`` (batch, classes), each class c
     drawn with probability softmax(logits)[c]; returns (batch, num_samples)."""
-    logits = np.asarray(as_array(logits), dtype=np.float64)
-    if logits.ndim != 2:
-        raise ValueError(
-            f"categorical: `logits` must be 2-D (batch, classes); received shape {logits.shape}."
-        )
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    probabilities = np.exp(shifted)
-    cumulative = np.cumsum(probabilities / probabilities.sum(axis=1, keepdims=True), axis=1)
-    draws = _generator(seed, "categorical").random((len(logits), int(num_samples), 1))
-    indices = (draws > cumulative[:, None, :]).sum(axis=2)
-    return Tensor(np.minimum(indices, logits.shape[1] - 1).astype(np.dtype(dtype)))
+    indices = categorical_indices(_generator(seed, "categorical"), logits, num_samples)
+    return Tensor(indices.astype(np.dtype(dtype)))
 
 
 def dropout(inputs, rate, noise_shape=None, seed=None):

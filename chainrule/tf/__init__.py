@@ -1,13 +1,35 @@
 """The TensorFlow vocabulary: with ``import chainrule as tf``, TensorFlow programs run.
 
-``tf.math``, ``tf.nn``, ``tf.random``, ``tf.data``, ``tf.GradientTape``, ``tf.function`` and
-the everyday top-level names (``tf.constant``, ``tf.reduce_sum``, ``tf.float32``, ...), written
+``tf.math``, ``tf.nn``, ``tf.linalg``, ``tf.random``, ``tf.debugging``, ``tf.data``,
+``tf.GradientTape``, ``tf.function``, ``tf.Variable`` and the everyday top-level names
+(``tf.constant``, ``tf.shape``, ``tf.reduce_sum``, ``tf.gather``, ``tf.float32``, ...), written
 on the engine and the primitives of :mod:`chainrule.ops`. The package ``chainrule`` re-exports
 every name of ``__all__``.
+
+``tf.random`` offers every function of the core's :mod:`chainrule.random` too (``generator``,
+``get_state``...), so that ``chainrule.random``, which this re-export makes the facade's, keeps
+serving the code that draws from the global generator.
 """
 
-from .. import random
-from . import data, math, nn
+from . import data, debugging, errors, linalg, math, nn, random
+from .arrays import (
+    TensorShape,
+    argsort,
+    eye,
+    gather,
+    gather_nd,
+    linspace,
+    newaxis,
+    pad,
+    rank,
+    shape,
+    size,
+    sort,
+    split,
+    stop_gradient,
+    tile,
+    unstack,
+)
 from .core import (
     bool_ as bool,
 )
@@ -39,12 +61,28 @@ from .core import (
     zeros,
     zeros_like,
 )
+from .debugging import (
+    assert_equal,
+    assert_greater,
+    assert_greater_equal,
+    assert_less,
+    assert_less_equal,
+    assert_near,
+    assert_none_equal,
+    assert_rank,
+    assert_type,
+)
+from .debugging import print_ as print
 from .function import function
+from .linalg import einsum, norm
 from .math import (
     abs,
     add,
     argmax,
     argmin,
+    clip_by_global_norm,
+    clip_by_norm,
+    clip_by_value,
     divide,
     equal,
     exp,
@@ -60,11 +98,16 @@ from .math import (
     negative,
     not_equal,
     pow,
+    reduce_all,
+    reduce_any,
     reduce_logsumexp,
     reduce_max,
     reduce_mean,
     reduce_min,
+    reduce_prod,
+    reduce_std,
     reduce_sum,
+    reduce_variance,
     sigmoid,
     sqrt,
     square,
@@ -73,4 +116,6 @@ from .math import (
 )
 from .tape import GradientTape, UnconnectedGradients
 
-__all__ = [name for name in dir() if not name.startswith("_") and name not in ("core", "tape")]
+__all__ = [
+    name for name in dir() if not name.startswith("_") and name not in ("arrays", "core", "tape")
+]

@@ -6,11 +6,19 @@ with the engine's primitives, so its gradient is the primitive's VJP. Reductions
 ``axis`` (None: all axes; an int or a list) and ``keepdims``.
 """
 
+import collections
+
+import numpy as np
+
 from .. import ops
-from .core import as_dtype, cast, convert_to_tensor, int64, tensors
+from ..backend import xp_of
+from ..engine import Tensor
+from .arrays import argsort, take_along_axis
+from .core import as_dtype, cast, convert_to_tensor, int32, int64, tensors
 
 
-def _axis(axis):
+def reduction_axis(axis):
+    """TensorFlow's reduction ``axis`` (None, an int, or a list of ints) as the primitives take it."""
     if axis is None or isinstance(axis, int):
         return axis
     return tuple(int(a) for a in axis)
@@ -36,7 +44,9 @@ def _binary(primitive, public_name, math):
 
 def _reduction(primitive, public_name, math):
     def fn(input_tensor, axis=None, keepdims=False, name=None):
-        return primitive(convert_to_tensor(input_tensor), axis=_axis(axis), keepdims=keepdims)
+        return primitive(
+            convert_to_tensor(input_tensor), axis=reduction_axis(axis), keepdims=keepdims
+        )
 
     fn.__name__ = fn.__qualname__ = public_name
     fn.__doc__ = f"{math} over ``axis`` (all axes for None) (the ``{primitive.name}`` primitive)."
@@ -83,7 +93,9 @@ def square(x, name=None):
 def reduce_logsumexp(input_tensor, axis=None, keepdims=False, name=None):
     """y = log sum e^x over ``axis`` (all axes for None), computed without overflow.
     dL/dx = g softmax(x)."""
-    return ops.logsumexp(convert_to_tensor(input_tensor), axis=_axis(axis), keepdims=keepdims)
+    return ops.logsumexp(
+        convert_to_tensor(input_tensor), axis=reduction_axis(axis), keepdims=keepdims
+    )
 
 
 def matmul(a, b, transpose_a=False, transpose_b=False, name=None):
@@ -125,3 +137,165 @@ def softmax(logits, axis=None, name=None):
     """y_i = e^(x_i) / sum_j e^(x_j) along ``axis`` (the last by default).
     dL/dx = y (g - sum_j g_j y_j)."""
     return ops.softmax(convert_to_tensor(logits), axis=-1 if axis is None else axis)
+
+
+def log1p(x, name=None):
+    """y = ln(1 + x), elementwise.   dy/dx = 1 / (1 + x).
+
+    Computed as log(1 + x): for |x| below float epsilon the sum rounds to 1 and the result to 0
+    (a dedicated log1p primitive would keep those digits)."""
+    x = convert_to_tensor(x)
+    return ops.log(1 + x)
+
+
+def _reduced_layout(x, axis):
+    """(moved, kept): x's reduced axes moved first and merged into one, and the sizes of the
+    axes that remain, for a reduction written as a loop over the first axis."""
+    axes = tuple(range(x.ndim)) if axis is None else reduction_axis(axis)
+    axes = tuple(a % x.ndim for a in ((axes,) if isinstance(axes, int) else axes))
+    rest = tuple(a for a in range(x.ndim) if a not in axes)
+    moved = ops.transpose(x, axes=axes + rest) if axes + rest != tuple(range(x.ndim)) else x
+    kept = tuple(x.shape[a] for a in rest)
+    return ops.reshape(moved, shape=(-1,) + kept) if x.ndim else ops.reshape(x, shape=(1,)), axes
+
+
+def reduce_prod(input_tensor, axis=None, keepdims=False, name=None):
+    """y = the product of x over ``axis`` (all axes for None).
+
+    Multiplied pairwise in a tree (log2 n rounds of elementwise products), so the gradient is
+    exact also where x holds zeros: dy/dx_i = the product of the other elements.
+    """
+    x = convert_to_tensor(input_tensor)
+    values, axes = _reduced_layout(x, axis)
+    if values.shape[0] == 0:  # the empty product
+        values = Tensor(np.ones((1,) + values.shape[1:], dtype=x.dtype))
+    while values.shape[0] > 1:
+        half = values.shape[0] // 2
+        product = values[0 : 2 * half : 2] * values[1 : 2 * half : 2]
+        values = product if values.shape[0] % 2 == 0 else ops.concatenate([product, values[-1:]])
+    result = values[0]
+    if keepdims:
+        result = ops.reshape(
+            result, shape=tuple(1 if a in axes else n for a, n in enumerate(x.shape))
+        )
+    return result
+
+
+def _boolean(input_tensor, op):
+    x = convert_to_tensor(input_tensor)
+    if x.dtype != bool:
+        raise TypeError(
+            f"{op}: input must be boolean; got dtype {x.dtype}. Compare first, e.g. "
+            f"{op}(x > 0), or cast with tf.cast(x, tf.bool)."
+        )
+    return x.data
+
+
+def reduce_any(input_tensor, axis=None, keepdims=False, name=None):
+    """The logical or of a boolean tensor over ``axis`` (all axes for None). No gradient."""
+    data = _boolean(input_tensor, "reduce_any")
+    return Tensor(xp_of(data).any(data, axis=reduction_axis(axis), keepdims=keepdims))
+
+
+def reduce_all(input_tensor, axis=None, keepdims=False, name=None):
+    """The logical and of a boolean tensor over ``axis`` (all axes for None). No gradient."""
+    data = _boolean(input_tensor, "reduce_all")
+    return Tensor(xp_of(data).all(data, axis=reduction_axis(axis), keepdims=keepdims))
+
+
+def reduce_variance(input_tensor, axis=None, keepdims=False, name=None):
+    """var = mean((x - mean(x))^2) over ``axis`` (the population variance, divided by n).
+    dvar/dx_i = 2 (x_i - mean) / n.
+
+    Raises:
+        TypeError: an integer input (TensorFlow takes floats only).
+    """
+    x = convert_to_tensor(input_tensor)
+    if x.dtype.kind != "f":
+        raise TypeError(
+            f"reduce_variance: input must be floating point; got dtype {x.dtype}. Cast it with "
+            f"tf.cast(x, tf.float32)."
+        )
+    deviations = x - ops.mean(x, axis=reduction_axis(axis), keepdims=True)
+    return ops.mean(deviations * deviations, axis=reduction_axis(axis), keepdims=keepdims)
+
+
+def reduce_std(input_tensor, axis=None, keepdims=False, name=None):
+    """std = sqrt(reduce_variance(x)) over ``axis``.   dstd/dx_i = (x_i - mean) / (n std)."""
+    return ops.sqrt(reduce_variance(input_tensor, axis=axis, keepdims=keepdims))
+
+
+TopKV2 = collections.namedtuple("TopKV2", ["values", "indices"])
+
+
+def top_k(input, k=1, sorted=True, index_type=int32, name=None):
+    """The ``k`` largest entries along the last axis and their indices (ties: the lower index
+    first), largest first: ``values, indices = top_k(x, k)``, shapes (..., k).
+
+    dL/dx = g scattered back to the positions of the chosen entries.
+
+    Raises:
+        ValueError: k larger than the last axis, or negative.
+    """
+    x = convert_to_tensor(input)
+    k = int(k)
+    if x.ndim == 0 or not 0 <= k <= x.shape[-1]:
+        raise ValueError(
+            f"top_k: k={k} must be between 0 and the size of the last axis of input of shape "
+            f"{x.shape}."
+        )
+    order = argsort(x, axis=-1, direction="DESCENDING").data[..., :k]
+    values = take_along_axis(x, order, axis=-1)
+    return TopKV2(values, Tensor(order.astype(as_dtype(index_type))))
+
+
+def clip_by_value(t, clip_value_min, clip_value_max, name=None):
+    """y = min(max(t, lo), hi), computed as maximum(minimum(t, hi), lo) as TensorFlow does:
+    dL/dt = g where lo <= t <= hi (both ends included), else 0; tensor bounds get the rest."""
+    t = convert_to_tensor(t)
+    return ops.maximum(ops.minimum(t, clip_value_max), clip_value_min)
+
+
+def _squared_norm(t, axes=None):
+    return ops.sum(t * t, axis=reduction_axis(axes), keepdims=axes is not None)
+
+
+def clip_by_norm(t, clip_norm, axes=None, name=None):
+    """t scaled so that its L2 norm (over ``axes``, all by default) is at most ``clip_norm``:
+
+        y = t clip_norm / max(||t||, clip_norm)      (t unchanged when ||t|| <= clip_norm)
+
+    Differentiable in t through the norm too. A zero t stays zero (no division by zero).
+    """
+    t = convert_to_tensor(t)
+    squared = _squared_norm(t, axes)
+    positive = squared.data > 0
+    safe = ops.where(positive, squared, Tensor(np.ones_like(squared.data)))
+    norm = ops.where(positive, ops.sqrt(safe), squared)
+    return t * clip_norm / ops.maximum(norm, clip_norm)
+
+
+def global_norm(t_list, name=None):
+    """sqrt(sum over the tensors of sum t^2): the L2 norm of all of them as one vector
+    (None entries skipped)."""
+    tensors_ = [convert_to_tensor(t) for t in t_list if t is not None]
+    total = _squared_norm(tensors_[0])
+    for t in tensors_[1:]:
+        total = total + _squared_norm(t)
+    return ops.sqrt(total)
+
+
+def clip_by_global_norm(t_list, clip_norm, use_norm=None, name=None):
+    """The tensors scaled together so that their global norm is at most ``clip_norm``:
+
+        y_i = t_i clip_norm / max(global_norm, clip_norm)
+
+    Returns ``(list_clipped, global_norm)``; None entries stay None. A non-finite global norm
+    makes every output NaN, as in TensorFlow.
+    """
+    norm = global_norm(t_list) if use_norm is None else convert_to_tensor(use_norm)
+    scale = clip_norm * ops.minimum(1.0 / norm, 1.0 / clip_norm)
+    if not np.isfinite(norm.data).all():
+        scale = scale * float("nan")
+    clipped = [None if t is None else convert_to_tensor(t) * scale for t in t_list]
+    return clipped, norm

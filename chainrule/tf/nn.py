@@ -5,16 +5,27 @@ with the engine's primitives; the cross-entropies are the fused, overflow-free p
 :mod:`chainrule.ops.nn`, whose VJPs give dL/dz = g (softmax(z) - labels).
 """
 
+import numpy as np
+
 from .. import ops
+from .. import random as global_random
 from ..engine import ShapeError
+from ..ops import noise
+from .arrays import stop_gradient
 from .core import cast, convert_to_tensor
-from .math import log_softmax, sigmoid, softmax, softplus, tanh
+from .math import log_softmax, reduce_mean, sigmoid, softmax, softplus, tanh
 
 __all__ = [
+    "avg_pool2d",
+    "bias_add",
+    "conv2d",
+    "dropout",
     "elu",
     "l2_loss",
     "leaky_relu",
     "log_softmax",
+    "max_pool2d",
+    "moments",
     "relu",
     "sigmoid",
     "sigmoid_cross_entropy_with_logits",
@@ -115,3 +126,151 @@ def sigmoid_cross_entropy_with_logits(labels=None, logits=None, name=None):
     logits = convert_to_tensor(logits)
     labels = _labels_like(labels, logits, "sigmoid_cross_entropy_with_logits")
     return ops.sigmoid_cross_entropy(logits, labels)
+
+
+def moments(x, axes, shift=None, keepdims=False, name=None):
+    """The mean and the (population) variance of ``x`` over ``axes``:
+
+        mean = mean(x),   variance = mean((x - mean)^2)
+
+    as TensorFlow computes them, the variance around a mean held constant (stop_gradient), which
+    gives the same gradient, dvar/dx_i = 2 (x_i - mean) / n. Returns ``(mean, variance)``.
+    """
+    x = convert_to_tensor(x)
+    mean = reduce_mean(x, axis=axes, keepdims=True)
+    deviations = x - stop_gradient(mean)
+    variance = reduce_mean(deviations * deviations, axis=axes, keepdims=True)
+    if not keepdims:
+        axes = tuple(a % x.ndim for a in ((axes,) if isinstance(axes, int) else axes))
+        mean, variance = ops.squeeze(mean, axis=axes), ops.squeeze(variance, axis=axes)
+    return mean, variance
+
+
+def _spatial(value, op, what):
+    """TensorFlow's strides, dilations or ksize: an int, 2 ints, or 4 ints with 1 at the batch
+    and channel positions; as (height, width)."""
+    values = [int(v) for v in np.reshape(value, -1)]
+    if len(values) == 1:
+        return values[0], values[0]
+    if len(values) == 2:
+        return tuple(values)
+    if len(values) == 4 and values[0] == values[3] == 1:
+        return values[1], values[2]
+    raise ValueError(
+        f"{op}: `{what}` must be an int, 2 ints, or 4 ints [1, h, w, 1]; received {value!r}."
+    )
+
+
+def _padding(padding, op):
+    """'SAME' / 'VALID', or TensorFlow's explicit [[0, 0], [top, bottom], [left, right], [0, 0]]."""
+    if isinstance(padding, str):
+        if padding.upper() not in ("SAME", "VALID"):
+            raise ValueError(f"{op}: padding must be 'SAME' or 'VALID'; received {padding!r}.")
+        return padding.lower()
+    pads = np.asarray(padding, dtype=int).reshape(-1, 2)
+    if pads.shape != (4, 2) or pads[0].any() or pads[3].any():
+        raise ValueError(
+            f"{op}: explicit padding must be [[0, 0], [top, bottom], [left, right], [0, 0]]; "
+            f"received {padding!r}."
+        )
+    return tuple(map(tuple, pads[1:3].tolist()))
+
+
+def _channels_last(x, data_format, op):
+    """x in NHWC, and whether the result must go back to NCHW."""
+    if data_format not in ("NHWC", "NCHW"):
+        raise ValueError(f"{op}: data_format must be 'NHWC' or 'NCHW'; received {data_format!r}.")
+    if x.ndim != 4:
+        raise ShapeError(
+            f"{op}: input must be 4-D (batch, height, width, channels); got {x.shape}."
+        )
+    if data_format == "NCHW":
+        return ops.transpose(x, axes=(0, 2, 3, 1)), True
+    return x, False
+
+
+def _back(y, to_nchw):
+    return ops.transpose(y, axes=(0, 3, 1, 2)) if to_nchw else y
+
+
+def conv2d(input, filters, strides, padding, data_format="NHWC", dilations=None, name=None):
+    """2-D cross-correlation, as TensorFlow's ``tf.nn.conv2d``:
+
+        y[n, i, j, f] = sum_{a, b, c} xp[n, i sh + a dh, j sw + b dw, c] filters[a, b, c, f]
+
+    input (N, H, W, C) (or NCHW), filters (kh, kw, C / groups, F); 'SAME' pads so that the
+    output is ceil(H / sh). Gradients: those of the ``conv2d`` primitive.
+
+    Raises:
+        ValueError: malformed strides, dilations, padding or data_format.
+    """
+    x, to_nchw = _channels_last(convert_to_tensor(input), data_format, "conv2d")
+    kernel = convert_to_tensor(filters)
+    groups = x.shape[-1] // kernel.shape[2] if kernel.ndim == 4 and kernel.shape[2] else 1
+    y = ops.conv2d(
+        x,
+        kernel,
+        strides=_spatial(strides, "conv2d", "strides"),
+        padding=_padding(padding, "conv2d"),
+        dilation_rate=_spatial(1 if dilations is None else dilations, "conv2d", "dilations"),
+        groups=groups,
+    )
+    return _back(y, to_nchw)
+
+
+def _pool(primitive, op, input, ksize, strides, padding, data_format):
+    x, to_nchw = _channels_last(convert_to_tensor(input), data_format, op)
+    y = primitive(
+        x,
+        pool_size=_spatial(ksize, op, "ksize"),
+        strides=_spatial(strides, op, "strides"),
+        padding=_padding(padding, op),
+    )
+    return _back(y, to_nchw)
+
+
+def max_pool2d(input, ksize, strides, padding, data_format="NHWC", name=None):
+    """y[n, i, j, c] = the maximum of the (kh, kw) window at (i sh, j sw); 'SAME' pads with -inf.
+    dL/dx: each g goes to the first maximum of its window (TensorFlow's choice among ties)."""
+    return _pool(ops.max_pool2d, "max_pool2d", input, ksize, strides, padding, data_format)
+
+
+def avg_pool2d(input, ksize, strides, padding, data_format="NHWC", name=None):
+    """y[n, i, j, c] = the mean of the real pixels of the (kh, kw) window at (i sh, j sw)
+    ('SAME' padding is not counted, as in TensorFlow). dL/dx: g / m spread over the window."""
+    return _pool(ops.avg_pool2d, "avg_pool2d", input, ksize, strides, padding, data_format)
+
+
+def dropout(x, rate, noise_shape=None, seed=None, name=None):
+    """Inverted dropout: y = x m / (1 - rate), m_i = 1 with probability 1 - rate, else 0;
+    ``noise_shape`` (broadcast against x) shares one draw over some axes. dL/dx = g m / (1 - rate).
+
+    Raises:
+        ValueError: a rate outside [0, 1).
+    """
+    if not 0 <= rate < 1:
+        raise ValueError(f"dropout: rate must be in [0, 1); received rate={rate!r}.")
+    x = convert_to_tensor(x)
+    shape = x.shape if noise_shape is None else tuple(int(n) for n in np.reshape(noise_shape, -1))
+    rng = global_random.generator() if seed is None else np.random.default_rng(seed)
+    return x * noise.dropout_mask(x, shape=shape, rate=rate, rng=rng)
+
+
+def bias_add(value, bias, data_format=None, name=None):
+    """y = value + bias along the channel axis: the last ('N...C', the default) or axis 1
+    ('NC...'). dL/dbias = the sum of g over the other axes.
+
+    Raises:
+        ValueError: a bias that is not 1-D with one entry per channel.
+    """
+    value, bias = convert_to_tensor(value), convert_to_tensor(bias)
+    channels_first = data_format is not None and data_format.startswith("NC")
+    axis = 1 if channels_first else value.ndim - 1
+    if bias.ndim != 1 or value.ndim < 2 or bias.shape[0] != value.shape[axis]:
+        raise ShapeError(
+            f"bias_add: bias must be 1-D with one entry per channel (axis {axis} of value "
+            f"{value.shape}); got bias of shape {bias.shape}."
+        )
+    if channels_first:
+        bias = ops.reshape(bias, shape=(-1,) + (1,) * (value.ndim - 2))
+    return value + bias

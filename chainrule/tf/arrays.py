@@ -1,0 +1,426 @@
+"""TensorFlow's array functions beyond the basics of :mod:`.core`: shapes (``tf.shape``,
+``tf.rank``, ``tf.size``, ``tf.TensorShape``), gathering (``tf.gather``, ``tf.gather_nd``),
+building (``tf.tile``, ``tf.pad``, ``tf.eye``, ``tf.linspace``), cutting (``tf.split``,
+``tf.unstack``), ordering (``tf.sort``, ``tf.argsort``) and ``tf.stop_gradient``.
+
+Everything that moves values is written with the ``getitem`` primitive (an index built from
+integer arrays) and its VJP, the scatter-add: each output element is one input element, so the
+gradient of an input element is the sum of g over the places it went to. Indices and shapes are
+integers and carry no gradient.
+"""
+
+import builtins
+
+import numpy as np
+
+from .. import ops
+from ..backend import xp_of
+from ..engine import Tensor
+from .core import as_dtype, constant, convert_to_tensor, float32, int32
+
+newaxis = None
+
+
+class TensorShape:
+    """A shape whose sizes may be unknown (None), as TensorFlow's ``tf.TensorShape``.
+
+    Args:
+        dims: a sequence of ints or Nones, another TensorShape, or None (unknown rank).
+
+    Example::
+
+        s = TensorShape([None, 3])
+        s.rank, s.as_list(), s[1], s.is_fully_defined()     # 2, [None, 3], 3, False
+    """
+
+    def __init__(self, dims):
+        if isinstance(dims, TensorShape):
+            dims = dims.dims
+        if dims is not None and isinstance(dims, (int, np.integer)):
+            dims = [dims]
+        self.dims = None if dims is None else [None if d is None else int(d) for d in dims]
+
+    @property
+    def rank(self):
+        """The number of axes (None when unknown)."""
+        return None if self.dims is None else len(self.dims)
+
+    ndims = rank
+
+    def as_list(self):
+        """The sizes as a list.
+
+        Raises:
+            ValueError: for an unknown rank.
+        """
+        if self.dims is None:
+            raise ValueError("TensorShape.as_list: the rank is unknown (TensorShape(None)).")
+        return list(self.dims)
+
+    def num_elements(self):
+        """The product of the sizes, or None when any is unknown."""
+        if not self.is_fully_defined():
+            return None
+        return int(np.prod(self.dims, dtype=np.int64))
+
+    def is_fully_defined(self):
+        return self.dims is not None and all(d is not None for d in self.dims)
+
+    def __len__(self):
+        return len(self.as_list())
+
+    def __iter__(self):
+        return iter(self.as_list())
+
+    def __getitem__(self, key):
+        dims = self.as_list()[key]
+        return TensorShape(dims) if isinstance(key, slice) else dims
+
+    def __eq__(self, other):
+        try:
+            other = TensorShape(other)
+        except (TypeError, ValueError):
+            return NotImplemented
+        return self.dims == other.dims
+
+    def __hash__(self):
+        return hash(None if self.dims is None else tuple(self.dims))
+
+    def __repr__(self):
+        return "TensorShape(None)" if self.dims is None else f"TensorShape({self.dims})"
+
+
+def _out_type(out_type, op):
+    dtype = as_dtype(out_type)
+    if dtype not in (np.dtype("int32"), np.dtype("int64")):
+        raise TypeError(f"{op}: out_type must be int32 or int64; got {dtype}.")
+    return dtype
+
+
+def shape(input, out_type=int32, name=None):
+    """The shape of ``input`` as a 1-D integer tensor (int32 by default), so that
+    ``tf.shape(x)[0]`` is the batch size as a tensor."""
+    return Tensor(np.array(convert_to_tensor(input).shape, dtype=_out_type(out_type, "shape")))
+
+
+def rank(input, name=None):
+    """The number of axes of ``input``, as an int32 scalar tensor."""
+    return Tensor(np.array(convert_to_tensor(input).ndim, dtype=np.int32))
+
+
+def size(input, out_type=int32, name=None):
+    """The number of elements of ``input``, as a scalar tensor (int32 by default)."""
+    return Tensor(np.array(convert_to_tensor(input).size, dtype=_out_type(out_type, "size")))
+
+
+def stop_gradient(input, name=None):
+    """y = x in the forward pass, dL/dx = 0: the result is a new leaf, cut from the graph."""
+    return convert_to_tensor(input).detach()
+
+
+def _open_grid(shape_, axis, index):
+    """An integer index for ``getitem`` that takes ``index`` (shaped like the result) along
+    ``axis`` and each position along the other axes: y[..., i, ...] = x[..., index[..., i, ...],
+    ...]."""
+    grid = list(np.indices(shape_, sparse=True))
+    grid[axis] = index
+    return tuple(grid)
+
+
+def _positions(data, axis, descending):
+    """The argsort of ``data`` along ``axis``, stable, in descending order when asked (ties keep
+    their order, as in TensorFlow)."""
+    xp = xp_of(data)
+    if not descending:
+        return xp.argsort(data, axis=axis, kind="stable")
+    # reverse, sort ascending stably, reverse back: the largest first, ties in index order
+    n = data.shape[axis]
+    flipped = xp.flip(data, axis=axis)
+    order = xp.argsort(flipped, axis=axis, kind="stable")
+    return xp.flip(n - 1 - order, axis=axis)
+
+
+def _direction(direction, op):
+    if direction not in ("ASCENDING", "DESCENDING"):
+        raise ValueError(
+            f"{op}: direction must be 'ASCENDING' or 'DESCENDING'; received {direction!r}."
+        )
+    return direction == "DESCENDING"
+
+
+def argsort(values, axis=-1, direction="ASCENDING", stable=False, name=None):
+    """The int32 indices that sort ``values`` along ``axis`` (ties in index order). No gradient.
+
+    Raises:
+        ValueError: a direction other than 'ASCENDING' or 'DESCENDING'.
+    """
+    data = convert_to_tensor(values).data
+    order = _positions(data, axis, _direction(direction, "argsort"))
+    return Tensor(order.astype(np.int32))
+
+
+def sort(values, axis=-1, direction="ASCENDING", name=None):
+    """``values`` sorted along ``axis``: y = x[..., argsort(x), ...].
+
+    dL/dx = g scattered back to the positions the values came from.
+    """
+    x = convert_to_tensor(values)
+    order = _positions(x.data, axis, _direction(direction, "sort"))
+    return ops.getitem(x, index=_open_grid(x.shape, axis % max(x.ndim, 1), order))
+
+
+def take_along_axis(x, index, axis):
+    """y[..., i, ...] = x[..., index[..., i, ...], ...] for an integer array ``index`` of x's
+    rank (what sort and top_k pick). dL/dx = g scatter-added back."""
+    return ops.getitem(x, index=_open_grid(index.shape, axis % x.ndim, index))
+
+
+def _integer_indices(indices, op):
+    indices = convert_to_tensor(indices)
+    if indices.dtype.kind not in "iu":
+        raise TypeError(
+            f"{op}: indices must be integers; got dtype {indices.dtype}. Convert them with "
+            f"tf.cast(indices, tf.int32)."
+        )
+    return indices.data
+
+
+def _check_range(index, size_, op, axis):
+    if index.size and (index.min() < -size_ or index.max() >= size_):
+        bad = index[(index < -size_) | (index >= size_)].ravel()[0]
+        raise ValueError(
+            f"{op}: index {int(bad)} is out of range for axis {axis} of size {size_}; "
+            f"indices must lie in [0, {size_})."
+        )
+
+
+def gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name=None):
+    """The slices of ``params`` along ``axis`` picked by ``indices``:
+
+        y[p0.., i.., p1..] = params[p0.., indices[i..], p1..]
+        shape: params.shape[:axis] + indices.shape[batch_dims:] + params.shape[axis + 1:]
+
+    With ``batch_dims`` = b > 0 the first b axes of params and indices are paired (each batch
+    element picks from its own slice); ``axis`` defaults to ``batch_dims``.
+    dL/dparams = g scatter-added back (an index picked twice gets both gradients).
+
+    Raises:
+        TypeError: non-integer indices.
+        ValueError: an index out of range (TensorFlow raises on the CPU too), or ``batch_dims``
+            with an ``axis`` other than ``batch_dims``.
+    """
+    x = convert_to_tensor(params)
+    index = _integer_indices(indices, "gather")
+    axis = batch_dims if axis is None else int(axis) % x.ndim
+    _check_range(index, x.shape[axis], "gather", axis)
+    if batch_dims == 0:
+        return ops.getitem(x, index=(builtins.slice(None),) * axis + (index,))
+    if axis != batch_dims or index.shape[:batch_dims] != x.shape[:batch_dims]:
+        raise ValueError(
+            f"gather: with batch_dims={batch_dims} this facade takes axis=batch_dims and indices "
+            f"whose first {batch_dims} axes match params'; got axis={axis}, params "
+            f"{x.shape}, indices {index.shape}."
+        )
+    batch = np.indices(index.shape[:batch_dims], sparse=True)
+    tail = (1,) * (index.ndim - batch_dims)
+    grid = tuple(b.reshape(b.shape + tail) for b in batch)
+    return ops.getitem(x, index=grid + (index,))
+
+
+def gather_nd(params, indices, batch_dims=0, name=None):
+    """Elements or slices of ``params`` addressed by the last axis of ``indices``:
+
+        y[i..] = params[indices[i.., 0], ..., indices[i.., k - 1]]
+        shape: indices.shape[:-1] + params.shape[k:]
+
+    dL/dparams = g scatter-added back.
+
+    Raises:
+        TypeError: non-integer indices.
+        ValueError: an index out of range, k larger than params' rank, or batch_dims != 0.
+    """
+    if batch_dims != 0:
+        raise ValueError(
+            f"gather_nd: batch_dims={batch_dims} is not provided; add the batch index as the "
+            f"first column of indices instead."
+        )
+    x = convert_to_tensor(params)
+    index = _integer_indices(indices, "gather_nd")
+    k = index.shape[-1] if index.ndim else 0
+    if index.ndim == 0 or k > x.ndim:
+        raise ValueError(
+            f"gather_nd: indices of shape {index.shape} must end in an axis of at most "
+            f"params' rank {x.ndim} coordinates (params shape {x.shape})."
+        )
+    for axis in builtins.range(k):
+        _check_range(index[..., axis], x.shape[axis], "gather_nd", axis)
+    return ops.getitem(x, index=tuple(index[..., axis] for axis in builtins.range(k)))
+
+
+def _ints(value):
+    """A shape-like argument (list, array or Tensor) as a flat list of Python ints."""
+    value = value.tolist() if isinstance(value, Tensor) else value
+    return [int(v) for v in np.asarray(value).reshape(-1)]
+
+
+def tile(input, multiples, name=None):
+    """``input`` repeated ``multiples[a]`` times along each axis a:
+    y[i_0, ..., i_n] = x[i_0 mod d_0, ..., i_n mod d_n].   dL/dx = the sum of g over the copies.
+
+    Raises:
+        ValueError: ``multiples`` whose length is not input's rank, or a negative multiple.
+    """
+    x = convert_to_tensor(input)
+    multiples = _ints(multiples)
+    if len(multiples) != x.ndim or any(m < 0 for m in multiples):
+        raise ValueError(
+            f"tile: multiples must hold one non-negative count per axis of the input (shape "
+            f"{x.shape}); received {multiples}."
+        )
+    index = np.ix_(*[np.tile(np.arange(n), m) for n, m in zip(x.shape, multiples)])
+    return ops.getitem(x, index=index)
+
+
+def pad(tensor, paddings, mode="CONSTANT", constant_values=0, name=None):
+    """``tensor`` with ``paddings[a] = (before, after)`` entries added on each side of axis a:
+    ``constant_values`` (mode 'CONSTANT'), or the input mirrored without ('REFLECT') or with
+    ('SYMMETRIC') the edge value.
+
+    dL/dx = g at the input's positions (CONSTANT); the sum of g over an element's mirror images
+    (REFLECT, SYMMETRIC).
+
+    Raises:
+        ValueError: paddings not of shape (rank, 2), negative, an unknown mode, or a REFLECT
+            padding not smaller than the axis (SYMMETRIC: not larger).
+    """
+    x = convert_to_tensor(tensor)
+    pads = np.asarray(_ints(paddings))
+    if pads.size != 2 * x.ndim or (pads < 0).any():
+        raise ValueError(
+            f"pad: paddings must be {x.ndim} non-negative (before, after) pairs, one per axis of "
+            f"the input (shape {x.shape}); received {np.asarray(paddings).tolist()}."
+        )
+    pads = pads.reshape(x.ndim, 2)
+    mode = mode.upper()
+    if mode == "CONSTANT":
+        shape_ = tuple(int(n + b + a) for n, (b, a) in zip(x.shape, pads))
+        inside = tuple(builtins.slice(int(b), int(b + n)) for n, (b, _) in zip(x.shape, pads))
+        padded = ops.scatter_add(x, index=inside, shape=shape_)
+        if constant_values != 0:
+            border = np.full(shape_, constant_values, dtype=x.dtype)
+            border[inside] = 0
+            padded = padded + Tensor(border)
+        return padded
+    if mode not in ("REFLECT", "SYMMETRIC"):
+        raise ValueError(
+            f"pad: mode must be 'CONSTANT', 'REFLECT' or 'SYMMETRIC'; received {mode!r}."
+        )
+    limit = 0 if mode == "REFLECT" else 1
+    for axis, (n, (b, a)) in enumerate(zip(x.shape, pads)):
+        if builtins.max(b, a) > n - 1 + limit:
+            raise ValueError(
+                f"pad: {mode} padding of axis {axis} (size {n}) must be at most {n - 1 + limit} "
+                f"on each side; received ({b}, {a})."
+            )
+    numpy_mode = "reflect" if mode == "REFLECT" else "symmetric"
+    index = np.ix_(*[np.pad(np.arange(n), p, mode=numpy_mode) for n, p in zip(x.shape, pads)])
+    return ops.getitem(x, index=index)
+
+
+def split(value, num_or_size_splits, axis=0, num=None, name="split"):
+    """``value`` cut along ``axis`` into ``num_or_size_splits`` equal parts (an int), or parts
+    of the given sizes (a list; one size may be -1, the rest). Returns a list of tensors.
+    dL/dx = the parts' gradients side by side.
+
+    Raises:
+        ValueError: an axis that does not divide evenly, or sizes that do not add up.
+    """
+    x = convert_to_tensor(value)
+    axis = int(axis) % x.ndim
+    length = x.shape[axis]
+    if isinstance(num_or_size_splits, (int, np.integer)):
+        parts = int(num_or_size_splits)
+        if parts <= 0 or length % parts:
+            raise ValueError(
+                f"split: axis {axis} of size {length} cannot be cut into {parts} equal parts."
+            )
+        sizes = [length // parts] * parts
+    else:
+        sizes = _ints(num_or_size_splits)
+        if sizes.count(-1) == 1:
+            sizes[sizes.index(-1)] = length - (builtins.sum(sizes) + 1)
+        if builtins.sum(sizes) != length or any(s < 0 for s in sizes):
+            raise ValueError(
+                f"split: sizes {list(num_or_size_splits)} do not add up to the size {length} of "
+                f"axis {axis}."
+            )
+    outputs, start = [], 0
+    for s in sizes:
+        index = (builtins.slice(None),) * axis + (builtins.slice(start, start + s),)
+        outputs.append(ops.getitem(x, index=index))
+        start += s
+    return outputs
+
+
+def unstack(value, num=None, axis=0, name="unstack"):
+    """The tensors along ``axis`` as a list: [x[..., 0, ...], x[..., 1, ...], ...].
+    dL/dx = the pieces' gradients stacked.
+
+    Raises:
+        ValueError: ``num`` that is not the size of ``axis``.
+    """
+    x = convert_to_tensor(value)
+    axis = int(axis) % x.ndim
+    if num is not None and num != x.shape[axis]:
+        raise ValueError(f"unstack: num={num} but axis {axis} of {x.shape} has {x.shape[axis]}.")
+    head = (builtins.slice(None),) * axis
+    return [ops.getitem(x, index=head + (i,)) for i in builtins.range(x.shape[axis])]
+
+
+def eye(num_rows, num_columns=None, batch_shape=None, dtype=float32, name=None):
+    """The identity matrix (num_rows, num_columns), ones on the diagonal, optionally repeated
+    over ``batch_shape`` leading axes (float32 by default)."""
+    matrix = np.eye(int(num_rows), None if num_columns is None else int(num_columns))
+    if batch_shape is not None:
+        batch_shape = tuple(_ints(batch_shape))
+        matrix = np.broadcast_to(matrix, batch_shape + matrix.shape)
+    return Tensor(np.array(matrix, dtype=as_dtype(dtype)), name=name)
+
+
+def linspace(start, stop, num, name=None, axis=0):
+    """``num`` evenly spaced values from ``start`` to ``stop`` inclusive, in start's dtype
+    (float32 for Python floats). Tensors ``start`` and ``stop`` give one sequence per element,
+    along the new ``axis``.
+
+    Raises:
+        TypeError: integer start or stop (TensorFlow takes only floats).
+    """
+    start = convert_to_tensor(start)
+    if start.dtype.kind != "f":
+        raise TypeError(
+            f"linspace: start and stop must be floating point; got dtype {start.dtype}. "
+            f"Pass floats, e.g. linspace(0.0, 1.0, {num})."
+        )
+    stop = constant(convert_to_tensor(stop).data, dtype=start.dtype)
+    values = np.linspace(start.data, stop.data, int(num), axis=axis)
+    return Tensor(values.astype(start.dtype))
+
+
+__all__ = [
+    "TensorShape",
+    "argsort",
+    "eye",
+    "gather",
+    "gather_nd",
+    "linspace",
+    "newaxis",
+    "pad",
+    "rank",
+    "shape",
+    "size",
+    "sort",
+    "split",
+    "stop_gradient",
+    "tile",
+    "unstack",
+]
