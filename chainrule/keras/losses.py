@@ -404,6 +404,29 @@ def categorical_generalized_cross_entropy(y_true, y_pred, q):
 # ----- overlap and metric-learning losses ------------------------------------------------------
 
 
+def ctc(y_true, y_pred):
+    """Connectionist temporal classification: -log p(labels | logits), one value per sequence.
+
+    Args:
+        y_true: (batch, max_label_length) integer labels; 0 is the blank and pads the sequences.
+        y_pred: (batch, steps, classes) logits (not softmaxed).
+
+    p sums, over every alignment of the labels to the steps (blanks between and repeats
+    merged), the product of the steps' softmax probabilities; its gradient is
+    softmax(y_pred) minus each class's posterior occupancy (see ``chainrule.ops.ctc_loss``).
+    """
+    y_true, y_pred = as_array(y_true), y_pred if isinstance(y_pred, Tensor) else Tensor(y_pred)
+    if y_true.ndim != 2 or y_pred.ndim != 3:
+        raise ValueError(
+            f"ctc: y_true must be (batch_size, max_length) integer labels and y_pred "
+            f"(batch_size, max_length, num_classes) logits; received y_true.shape="
+            f"{y_true.shape}, y_pred.shape={y_pred.shape}"
+        )
+    label_lengths = (y_true != 0).sum(axis=-1).astype("int32")
+    steps = np.full(y_pred.shape[0], y_pred.shape[1], dtype="int32")
+    return ops.ctc_loss(y_pred, y_true.astype("int32"), label_lengths, steps, blank=0)
+
+
 def dice(y_true, y_pred, axis=None):
     """1 - 2 sum(t p) / (sum t + sum p + ε), the sums over ``axis`` (all axes by default, one
     value for the batch): one minus the soft Dice coefficient (F1 score) of the overlap."""
@@ -950,6 +973,13 @@ class Dice(_KerasLoss):
         super().__init__(dice, reduction=reduction, name=name, dtype=dtype, axis=axis)
 
 
+class CTC(_KerasLoss):
+    """The CTC loss of label sequences given per-step class logits (:func:`ctc`)."""
+
+    def __init__(self, reduction="sum_over_batch_size", name="ctc", dtype=None):
+        super().__init__(ctc, reduction=reduction, name=name, dtype=dtype)
+
+
 class Tversky(_KerasLoss):
     """1 - the Tversky index over ``axis`` (:func:`tversky`)."""
 
@@ -1026,6 +1056,7 @@ LOSSES = {
         categorical_focal_crossentropy,
         sparse_categorical_crossentropy,
         categorical_generalized_cross_entropy,
+        ctc,
         dice,
         tversky,
         circle,
@@ -1064,6 +1095,7 @@ CLASSES = {
         CategoricalFocalCrossentropy,
         SparseCategoricalCrossentropy,
         CategoricalGeneralizedCrossEntropy,
+        CTC,
         Dice,
         Tversky,
         Circle,
