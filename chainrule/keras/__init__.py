@@ -6,7 +6,7 @@ Each module imports only from the modules before it, in this order:
 registry, object_registration, utils, keras_tensor, ops, progress, random -> activations,
 initializers, regularizers, constraints, variables, optimizers, losses, metrics -> saving
 (configs and files; it finds layer and model classes in the registry, where they register as
-they are defined) -> layers -> callbacks -> models -> export -> backend.
+they are defined) -> layers -> callbacks -> models -> export -> backend, scopes.
 """
 
 from . import (
@@ -26,11 +26,23 @@ from . import (
     regularizers,
     utils,
 )
+from .initializers import Initializer
 from .keras_tensor import KerasTensor
-from .layers import Input
+from .layers import Input, Layer
+from .losses import Loss
+from .metrics import Metric
 from .models import Model, Sequential
-from .optimizers import schedules
+from .optimizers import Optimizer, schedules
+from .regularizers import Regularizer
+from .saving.keras_file import KERAS_VERSION
+from .scopes import RematScope, device, name_scope, remat
 from .variables import Variable
+
+
+def version():
+    """The version of Keras whose API and file format chainrule.keras follows ("3.15.1"); the
+    library's own version is ``chainrule.__version__``."""
+    return KERAS_VERSION
 
 
 def __getattr__(name):
