@@ -233,8 +233,7 @@ class Model(Layer):
         if y is None:
             return
         with no_grad():
-            y_pred = self(nest.map_structure(lambda t: t[:1], x), training=False)
-        y = nest.map_structure(lambda t: t[:1], y)
+            y_pred = self(x, training=False)
         for compiled in (self._compile_loss, self._compile_metrics):
             if compiled is not None and not compiled.built:
                 compiled.build(y, y_pred)
