@@ -404,9 +404,15 @@ class Model(Layer):
         return logs
 
     def _flatten_metrics_in_order(self, logs):
-        """``evaluate``'s list: the values of ``logs`` in ``metrics_names`` order, then the
-        others by name; one value alone for a single one."""
-        names = [name for name in self.metrics_names if name in logs]
+        """``evaluate``'s list: the values of ``logs`` in the order of ``self.metrics`` (the
+        compiled metrics in compile order, when their names are the logs' keys: one output),
+        then the others by name; one value alone for a single one."""
+        names = []
+        for metric in self.metrics:  # the compiled metrics by their own names, as Keras
+            if isinstance(metric, CompileMetrics):
+                names += [m.name for m in metric.metrics if m.name in logs]
+            elif metric.name in logs:
+                names.append(metric.name)
         values = [logs[name] for name in names]
         values += [logs[key] for key in sorted(logs) if key not in names]
         return values[0] if len(values) == 1 else values
@@ -437,7 +443,9 @@ class Model(Layer):
 
         Args:
             x, y: arrays of samples and their targets, served in batches of ``batch_size`` (32)
-                in a new random order each epoch (``shuffle``); or ``x`` alone as a source of
+                in a new random order each epoch (``shuffle``): for several inputs (outputs) a
+                list of arrays in the model's order or a dict keyed by the Input (output
+                layer) names; or ``x`` alone as a source of
                 batches (x, y), (x, y, sample_weight) or x: a ``chainrule.data.Dataset``, a
                 ``keras.utils.PyDataset`` or a generator, used as it comes (``shuffle`` only
                 reorders a PyDataset's batches; ``batch_size`` is ignored for a PyDataset or a
@@ -445,11 +453,13 @@ class Model(Layer):
                 alone), ``train_step`` gets x alone: a model whose loss comes from
                 ``add_loss`` or from its own step needs no targets.
             class_weight: {class index: weight}; sample i then weighs class_weight[c_i], c_i
-                its label (or the argmax of a one-hot row).
-            sample_weight: one weight per sample of the arrays.
+                its label (or the argmax of a one-hot row); for models with one output only.
+            sample_weight: one weight per sample of the arrays; for several outputs, a list or
+                dict with one array per output, or one array used for every output.
             validation_split: the *last* fraction of the arrays (before shuffling) held out
                 for validation, with their sample weights.
-            validation_data: (x_val, y_val[, sample_weight]) arrays, or a source of batches.
+            validation_data: (x_val, y_val[, sample_weight]) arrays (each may be a list or
+                dict, as ``x``, ``y`` and ``sample_weight``), or a source of batches.
             steps_per_epoch: batches per epoch; a pass over the data then carries over from one
                 epoch to the next, as Keras does. By default an epoch is one full pass.
             validation_steps: batches per validation (default: a full pass).
@@ -607,14 +617,16 @@ class Model(Layer):
         """The loss and metrics over the data, batch by batch (``test_step``).
 
         Args:
-            x, y, sample_weight: arrays, batched by ``batch_size`` (32); or ``x`` alone as a
-                Dataset, PyDataset or generator of batches (``batch_size`` then ignored).
+            x, y, sample_weight: arrays (or lists or dicts of them, as in ``fit``), batched by
+                ``batch_size`` (32); or ``x`` alone as a Dataset, PyDataset or generator of
+                batches (``batch_size`` then ignored).
             steps: evaluate on this many batches only (default: all).
             callbacks: callbacks whose ``on_test_*`` hooks are called.
 
         Returns:
-            The loss alone when no metrics were compiled, else [loss, metric, ...] in the order
-            of ``metrics_names``; a dict {name: value} with ``return_dict=True``.
+            The loss alone when nothing else is reported, else a list in Keras's order: 'loss',
+            each output's loss, then the other values by name; a dict {name: value} with
+            ``return_dict=True``.
         """
         self._require_compiled("evaluate")
         steps = data.check_count(steps, "steps")
