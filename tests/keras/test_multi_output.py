@@ -14,6 +14,7 @@ import pytest
 
 import chainrule as tf
 import chainrule.keras as keras
+from chainrule.fast.plan import Plan
 from chainrule.keras import layers
 
 RNG = np.random.default_rng(0)
@@ -116,6 +117,8 @@ def test_fit_trains_every_head_and_replays_the_same_numbers():
         keras.utils.set_random_seed(1)
         model = compiled(run_eagerly=run_eagerly)
         history = model.fit([XA, XB], [Y1, Y2], epochs=3, batch_size=8, verbose=0).history
+        replays = any(isinstance(p, Plan) for p in model._train_plans.plans.values())
+        assert replays == (not run_eagerly)
         return history
 
     eager, replayed = run(True), run(False)
@@ -375,3 +378,38 @@ def test_guide_training_multi_input_multi_output():
     train_dataset = train_dataset.shuffle(buffer_size=1024).batch(64)
     history = model.fit(train_dataset, epochs=1, verbose=0).history
     assert sorted(history) == ["class_output_loss", "loss", "score_output_loss"]
+
+
+def test_targets_only_for_the_outputs_that_have_a_loss():
+    model = two_headed()
+    model.compile("sgd", loss=[None, "sparse_categorical_crossentropy"])
+    full = model.evaluate([XA, XB], [Y1, Y2], batch_size=40, verbose=0)
+    assert model.evaluate([XA, XB], [Y2], batch_size=40, verbose=0) == pytest.approx(full)
+    assert model.evaluate([XA, XB], Y2, batch_size=40, verbose=0) == pytest.approx(full)
+    model.compile("sgd", loss={"cls": "sparse_categorical_crossentropy"})
+    by_name = model.evaluate([XA, XB], {"cls": Y2}, batch_size=40, verbose=0)
+    assert by_name == pytest.approx(full)
+
+
+def test_sequential_and_subclassed_models_name_their_outputs():
+    sequential = keras.Sequential([keras.Input((3,)), layers.Dense(1, name="out")])
+    sequential.compile("sgd", loss={"out": "mse"}, metrics={"out": ["mae"]})
+    assert sorted(sequential.evaluate(XA, Y1, verbose=0, return_dict=True)) == ["loss", "mae"]
+
+    class TwoHeads(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.score = layers.Dense(1)
+            self.cls = layers.Dense(4, activation="softmax")
+
+        def call(self, x):
+            return {"score": self.score(x), "cls": self.cls(x)}
+
+    model = TwoHeads()
+    model.compile("sgd", loss={"score": "mse", "cls": "sparse_categorical_crossentropy"})
+    history = model.fit(XA, {"score": Y1, "cls": Y2}, epochs=1, verbose=0).history
+    assert sorted(history) == ["cls_loss", "loss", "score_loss"]
+    predicted = model.predict_on_batch(XA)
+    assert predicted["cls"].shape == (40, 4)
+    two = two_headed()
+    assert [p.shape for p in two.predict_on_batch([XA, XB])] == [(40, 1), (40, 4)]

@@ -22,9 +22,13 @@ from .. import metrics as metrics_module
 
 def output_names(model):
     """The names of a model's outputs, in the order its outputs flatten: the names of the
-    layers that compute them (for a model built from inputs and outputs), else None."""
-    outputs = model.__dict__.get("outputs")
-    if not outputs:
+    layers that compute them (for a model built from inputs and outputs, or a Sequential model
+    with an input shape), else None."""
+    try:
+        outputs = model.outputs  # a Sequential model without an input shape yet has none
+    except AttributeError:
+        return None
+    if not isinstance(outputs, (list, tuple)) or not outputs:
         return None
     names = []
     for tensor in outputs:
@@ -172,7 +176,7 @@ class CompileLoss:
         if not self.built:
             self.build(y, y_pred)
         names, flat = _resolve_outputs(y_pred, self._names)
-        ys = _per_output(y, names, len(flat), "y")
+        ys = self._targets(y, names, len(flat))
         weights = _per_output(sample_weight, names, len(flat), "sample_weight")
         total, self.values = None, []
         for k, fn, weight in self._entries:
@@ -188,6 +192,19 @@ class CompileLoss:
         if self.track:
             self.track_values(self.values, len(flat[0]))
         return total
+
+    def _targets(self, y, names, count):
+        """``y`` as one entry per output; a list (or one array) with an entry for each output
+        that has a loss only, in output order, also does, as in Keras."""
+        with_loss = [k for k, _, _ in self._entries]
+        if count > 1 and len(with_loss) < count and not isinstance(y, dict):
+            given = list(y) if isinstance(y, (list, tuple)) else [y]
+            if len(given) == len(with_loss):
+                spread = [None] * count
+                for k, value in zip(with_loss, given):
+                    spread[k] = value
+                return spread
+        return _per_output(y, names, count, "y")
 
     def track_values(self, values, batch_size):
         """Add each output's loss of one batch of ``batch_size`` samples to its tracker."""

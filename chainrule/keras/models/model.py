@@ -234,8 +234,10 @@ class Model(Layer):
             return
         with no_grad():
             y_pred = self(x, training=False)
+        names = output_names(self)  # known now for a Sequential model built on data
         for compiled in (self._compile_loss, self._compile_metrics):
             if compiled is not None and not compiled.built:
+                compiled.output_names = compiled.output_names or names
                 compiled.build(y, y_pred)
 
     @property
@@ -679,7 +681,10 @@ class Model(Layer):
             raise ValueError("predict() got no data: x yielded no batch.")
         callbacks.on_predict_end()
         joined = [np.concatenate(parts, axis=0) for parts in zip(*map(nest.flatten, outputs))]
-        return nest.pack_like(outputs[0], joined)
+        joined = nest.pack_like(outputs[0], joined)
+        if isinstance(joined, dict):  # Keras returns a dict of outputs by sorted name
+            joined = {key: joined[key] for key in sorted(joined)}
+        return joined
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One ``train_step`` on one batch; returns the loss (and metrics) so far."""
@@ -709,7 +714,7 @@ class Model(Layer):
     def predict_on_batch(self, x):
         """The model's outputs (``predict_step``) for one batch, as NumPy arrays."""
         with no_grad():
-            outputs = self.predict_step(_as_tensor(data.input_arrays(x)))
+            outputs = self.predict_step(pack_x_y_sample_weight(_as_tensor(data.input_arrays(x))))
         return nest.map_structure(_raw, outputs)
 
     # ----- saving ------------------------------------------------------------------------------
