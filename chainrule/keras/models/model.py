@@ -106,6 +106,7 @@ class Model(Layer):
         self._weighted_metric_identifiers = []
         self._compile_metrics = None
         self._compile_loss = None
+        self._loss_weights = None
         self._loss_object = None
         self._loss_tracker = None  # compile() makes it, as Keras does
         self._initial_epoch = None  # set by a callback (BackupAndRestore) to resume a fit
@@ -189,6 +190,7 @@ class Model(Layer):
         """
         self.optimizer = optimizers_module.get(optimizer)
         self.loss = loss
+        self._loss_weights = loss_weights  # for the compile config that saving writes
         names = output_names(self)
         self._compile_loss = None if loss is None else CompileLoss(loss, loss_weights, names)
         single = loss is not None and not isinstance(loss, (list, tuple, dict))
