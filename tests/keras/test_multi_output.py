@@ -413,3 +413,13 @@ def test_sequential_and_subclassed_models_name_their_outputs():
     assert predicted["cls"].shape == (40, 4)
     two = two_headed()
     assert [p.shape for p in two.predict_on_batch([XA, XB])] == [(40, 1), (40, 4)]
+
+
+def test_metric_objects_given_to_compile_are_reported_once():
+    mae = keras.metrics.MeanAbsoluteError()
+    model = two_headed()
+    model.compile("sgd", loss=["mse", "sparse_categorical_crossentropy"], metrics=[[mae], None])
+    assert model.metrics_names == ["loss", "compile_metrics"]
+    logs = model.evaluate([XA, XB], [Y1, Y2], verbose=0, return_dict=True)
+    assert sorted(logs) == ["cls_loss", "loss", "score_loss", "score_mean_absolute_error"]
+    assert model.metrics_names == ["loss", "compile_metrics", "score_loss", "cls_loss"]

@@ -257,6 +257,9 @@ class Model(Layer):
             if self._compile_loss is not None:
                 found += self._compile_loss.metrics
         known = {id(m) for m in found}
+        if self.compiled:  # Metric objects given to compile are reported by compile_metrics
+            given = (self._metric_identifiers, self._weighted_metric_identifiers)
+            known.update(id(m) for m in nest.flatten(given))
         for layer in walk_layers(self):
             if layer is not self and isinstance(layer, Model):
                 continue
