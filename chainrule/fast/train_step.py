@@ -9,7 +9,7 @@ engine: the plan is an optimisation that never changes a result.
 
 import numpy as np
 
-from .. import random
+from .. import nest, random
 from ..engine import Tensor, grad_arrays, tracing
 from . import threads
 from .plan import Plan
@@ -19,8 +19,9 @@ _DISABLED = "disabled"
 
 
 class _Unverified:
-    def __init__(self, plan):
+    def __init__(self, plan, structure):
         self.plan = plan
+        self.structure = nest.map_structure(lambda _: None, structure)
 
 
 class TrainStepPlans:
@@ -29,51 +30,74 @@ class TrainStepPlans:
     def __init__(self, replay=True):
         self.enabled = replay
         self.plans = {}
+        self.structures = {}  # per plan, the structure of what its forward returns
         self.weights = None  # the trainable weights, fixed at the first step
 
-    def step(self, model, arrays, weights):
-        """Run one forward pass and backward pass: (loss array, y_pred array, gradients)."""
+    def step(self, model, arrays, weights, forward=None):
+        """Run one forward pass and backward pass: (loss array, outputs, gradients).
+
+        ``forward(*tensors) -> (loss, outputs)`` computes the loss from one Tensor per array
+        (by default ``model.forward_loss``, whose outputs are y_pred); ``outputs`` may be any
+        structure of Tensors (several outputs, each output's loss) and comes back as the same
+        structure of arrays.
+        """
         threads.training_step()  # every core or one, for this step (see threads.using_cores)
+        forward = forward or model.forward_loss
         if not self.enabled or not enabled():
-            return _eager(model, arrays, weights)
+            return _eager(forward, arrays, weights)
         key = tuple([(a.shape, a.dtype) for a in arrays])  # the weights are fixed per compile
         plan = self.plans.get(key)
-        if isinstance(plan, Plan):
-            (loss, y_pred), grads = plan.run(*arrays)
-            return loss, y_pred, grads
-        if plan is None:
-            return self._trace(model, arrays, weights, key)
+        if isinstance(plan, _Unverified):
+            return self._verify(model, forward, arrays, weights, key, plan)
         if plan is _DISABLED:
-            return _eager(model, arrays, weights)
-        return self._verify(model, arrays, weights, key, plan.plan)
+            return _eager(forward, arrays, weights)
+        if plan is not None:
+            (loss, *outputs), grads = plan.run(*arrays)
+            return loss, nest.pack_like(self.structures[key], outputs), grads
+        return self._trace(forward, arrays, weights, key)
 
-    def _trace(self, model, arrays, weights, key):
+    def _trace(self, forward, arrays, weights, key):
         inputs = [Tensor(a) for a in arrays]
         with tracing():
-            loss, y_pred = model.forward_loss(*inputs)
+            loss, outputs = forward(*inputs)
+        flat = nest.flatten(outputs)
+        traceable = all(isinstance(t, Tensor) for t in flat)
         if not isinstance(loss, Tensor) or loss.size != 1 or not loss.requires_grad:
-            self.plans[key] = _DISABLED
+            traceable = False
+        if traceable:
+            self.plans[key] = _Unverified(Plan(inputs, [loss, *flat], weights), outputs)
         else:
-            self.plans[key] = _Unverified(Plan(inputs, [loss, y_pred], weights))
-        return loss.data, y_pred.data, grad_arrays(loss, weights)
+            self.plans[key] = _DISABLED
+        return loss.data, nest.map_structure(_data, outputs), grad_arrays(loss, weights)
 
-    def _verify(self, model, arrays, weights, key, plan):
+    def _verify(self, model, forward, arrays, weights, key, unverified):
+        plan = unverified.plan
         state = random.get_state()
         before = [w.data.copy() for w in model.non_trainable_weights]
-        loss, y_pred, grads = _eager(model, arrays, weights)
+        loss, outputs, grads = _eager(forward, arrays, weights)
         after_state = random.get_state()
         side_effects = any(
             not np.array_equal(old, w.data) for old, w in zip(before, model.non_trainable_weights)
         )
         random.set_state(state)
-        same = not side_effects and plan.matches([loss, y_pred], grads, arrays)
+        flat = nest.flatten(outputs)
+        same = (
+            not side_effects
+            and len(flat) == len(nest.flatten(unverified.structure))
+            and plan.matches([loss, *flat], grads, arrays)
+        )
         random.set_state(after_state)
         if same:
             plan.specialize()
         self.plans[key] = plan if same else _DISABLED
-        return loss, y_pred, grads
+        self.structures[key] = unverified.structure
+        return loss, outputs, grads
 
 
-def _eager(model, arrays, weights):
-    loss, y_pred = model.forward_loss(*[Tensor(a) for a in arrays])
-    return loss.data, y_pred.data, grad_arrays(loss, weights)
+def _data(value):
+    return value.data if isinstance(value, Tensor) else value
+
+
+def _eager(forward, arrays, weights):
+    loss, outputs = forward(*[Tensor(a) for a in arrays])
+    return loss.data, nest.map_structure(_data, outputs), grad_arrays(loss, weights)

@@ -37,7 +37,11 @@ def monitor_sign(callback):
     name = callback.monitor.removeprefix("val_")
     if name == "loss":
         return -1
+    found = []
     for metric in getattr(callback.model, "metrics", ()):
+        inner = getattr(metric, "metrics", None)  # the compiled metrics, held by one metric
+        found += inner if isinstance(inner, list) else [metric]
+    for metric in found:
         direction = getattr(metric, "_direction", None)
         if metric.name == name and direction is not None:
             return 1 if direction == "up" else -1

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from ... import random
+from ... import nest, random
 from ...engine import Tensor
 from ...tf.data import Dataset
 from ..utils import PyDataset, unpack_x_y_sample_weight
@@ -66,6 +66,79 @@ def as_target_array(y, argument="y", check_finite=True):
     return array
 
 
+def is_structure(value):
+    """Whether ``value`` holds several arrays (one per input or output of a model): a dict, or
+    a list or tuple of arrays (a list of numbers, or of lists of numbers, is one array)."""
+    if isinstance(value, dict):
+        return True
+    return isinstance(value, (list, tuple)) and any(
+        isinstance(item, (np.ndarray, Tensor, dict)) or hasattr(item, "__array__") for item in value
+    )
+
+
+def _each(convert, value, argument):
+    """``convert(array, name)`` on ``value``, or on each array of a structure (named
+    ``argument['key']`` or ``argument[i]`` in messages); None entries stay None."""
+    if isinstance(value, dict):
+        return {k: _each(convert, v, f"{argument}[{k!r}]") for k, v in value.items()}
+    if is_structure(value):
+        return type(value)(_each(convert, v, f"{argument}[{i}]") for i, v in enumerate(value))
+    return None if value is None else convert(value, argument)
+
+
+def input_arrays(x, argument="x", check_finite=True):
+    """:func:`as_input_array` on ``x``, or on each array of a list or dict of inputs."""
+    return _each(lambda a, name: as_input_array(a, name, check_finite), x, argument)
+
+
+def target_arrays(y, argument="y", check_finite=True):
+    """:func:`as_target_array` on ``y``, or on each array of a list or dict of targets."""
+    return _each(lambda a, name: as_target_array(a, name, check_finite), y, argument)
+
+
+def weight_arrays(sample_weight, y, argument="sample_weight"):
+    """Sample weights as float32 arrays: one array, or one per output of ``y`` (a list or dict).
+    One array of per-sample weights given for several outputs applies to each, as in Keras.
+
+    Raises:
+        ValueError: a structure unlike ``y``'s, or one array for several outputs that has more
+            than one weight per sample.
+    """
+    weights = _each(as_weight_array, sample_weight, argument)
+    if weights is None or not is_structure(y):
+        return weights
+    if is_structure(weights):
+        if isinstance(y, dict) != isinstance(weights, dict) or (
+            sorted(y) != sorted(weights) if isinstance(y, dict) else len(y) != len(weights)
+        ):
+            raise ValueError(
+                f"You should provide one `{argument}` array per output in `y`. The two "
+                f"structures did not match: y has {_layout(y)}, {argument} has "
+                f"{_layout(weights)}."
+            )
+        return weights
+    if weights.ndim > 2 or (weights.ndim == 2 and weights.shape[1] != 1):
+        raise ValueError(
+            f"For a model with multiple outputs, when providing a single `{argument}` array, it "
+            f"should only have one scalar score per sample (i.e. shape `(num_samples,)`); got "
+            f"shape {weights.shape}. If you want to use non-scalar sample weights, pass a "
+            f"`{argument}` argument with one array per model output."
+        )
+    return nest.map_structure(lambda _: weights, y)
+
+
+def _layout(structure):
+    """A structure's keys or length, for messages."""
+    if isinstance(structure, dict):
+        return f"the keys {sorted(structure)}"
+    return f"{len(structure)} arrays"
+
+
+def num_samples(structure):
+    """The number of samples (axis 0) of the first array of ``structure``."""
+    return len(nest.flatten(structure)[0])
+
+
 def as_weight_array(sample_weight, argument="sample_weight"):
     """Per-sample weights as float32, or None."""
     if sample_weight is None:
@@ -74,19 +147,30 @@ def as_weight_array(sample_weight, argument="sample_weight"):
 
 
 def check_lengths(x, y, sample_weight=None):
-    """All arrays must hold the same number of samples along axis 0."""
-    if x.ndim == 0:
-        raise ValueError("x must have a batch axis; got a scalar.")
-    if y is not None and (y.ndim == 0 or len(y) != len(x)):
-        raise ValueError(
-            f"x and y must have the same number of samples: x has {len(x)} (shape {x.shape}), "
-            f"y has {len(y) if y.ndim else 0} (shape {y.shape})."
-        )
-    if sample_weight is not None and len(sample_weight) != len(x):
-        raise ValueError(
-            f"sample_weight must have one weight per sample: x has {len(x)} samples, "
-            f"sample_weight has {len(sample_weight)}."
-        )
+    """All arrays (of x, y and sample_weight, each one array or a list or dict of them) must
+    hold the same number of samples along axis 0."""
+    xs = nest.flatten(x)
+    for array in xs:
+        if array.ndim == 0:
+            raise ValueError("x must have a batch axis; got a scalar.")
+        if len(array) != len(xs[0]):
+            raise ValueError(
+                f"All inputs must have the same number of samples; got arrays of shapes "
+                f"{[a.shape for a in xs]}."
+            )
+    n, shape = len(xs[0]), xs[0].shape
+    for label in nest.flatten(y) if y is not None else []:
+        if label is not None and (label.ndim == 0 or len(label) != n):
+            raise ValueError(
+                f"x and y must have the same number of samples: x has {n} (shape {shape}), "
+                f"y has {len(label) if label.ndim else 0} (shape {label.shape})."
+            )
+    for weight in nest.flatten(sample_weight) if sample_weight is not None else []:
+        if weight is not None and len(weight) != n:
+            raise ValueError(
+                f"sample_weight must have one weight per sample: x has {n} samples, "
+                f"sample_weight has {len(weight)}."
+            )
 
 
 def checked_arrays(method, x, y=None, sample_weight=None, prefix="", targets=True):
@@ -99,10 +183,12 @@ def checked_arrays(method, x, y=None, sample_weight=None, prefix="", targets=Tru
             samples, NaN.
         TypeError: non-numeric data.
     """
-    x = as_input_array(x, f"{prefix}x")
-    if x.ndim == 0 or len(x) == 0:
+    x = input_arrays(x, f"{prefix}x")
+    first = nest.flatten(x)[0]
+    if first.ndim == 0 or len(first) == 0:
         raise ValueError(
-            f"{method}() needs samples along axis 0 of {prefix}x; got an array of shape {x.shape}."
+            f"{method}() needs samples along axis 0 of {prefix}x; got an array of shape "
+            f"{first.shape}."
         )
     if method == "predict" or (y is None and not targets):
         return x, None, None
@@ -111,8 +197,8 @@ def checked_arrays(method, x, y=None, sample_weight=None, prefix="", targets=Tru
             f"{method}() needs targets: pass {prefix}y (the labels) with {prefix}x, or give "
             f"{prefix}x as a Dataset, PyDataset or generator of (x, y) batches."
         )
-    y = as_target_array(y, f"{prefix}y")
-    sample_weight = as_weight_array(sample_weight, f"{prefix}sample_weight")
+    y = target_arrays(y, f"{prefix}y")
+    sample_weight = weight_arrays(sample_weight, y, f"{prefix}sample_weight")
     check_lengths(x, y, sample_weight)
     return x, y, sample_weight
 
@@ -121,15 +207,15 @@ def split_validation(arrays, validation_split):
     """Split off the *last* ``validation_split`` fraction of each array, before any shuffling."""
     if not 0.0 < validation_split < 1.0:
         raise ValueError(f"validation_split must be in (0, 1); got {validation_split}")
-    n = len(arrays[0])
+    n = num_samples(arrays[0])
     split_at = int(np.floor(n * (1.0 - validation_split)))
     if split_at == 0 or split_at == n:
         raise ValueError(
             f"validation_split={validation_split} leaves no data for training or for validation "
             f"with {n} samples."
         )
-    train = tuple(None if a is None else a[:split_at] for a in arrays)
-    validation = tuple(None if a is None else a[split_at:] for a in arrays)
+    train = tuple(take(a, slice(None, split_at)) for a in arrays)
+    validation = tuple(take(a, slice(split_at, None)) for a in arrays)
     return train, validation
 
 
@@ -141,9 +227,12 @@ def batch_slices(n, batch_size, order=None):
 
 
 def take(array, index):
-    """Rows ``index`` of ``array`` (a copy of just the batch; None stays None)."""
+    """Rows ``index`` of ``array``, or of each array of a list or dict of them (a copy of just
+    the batch; None stays None)."""
     if array is None:
         return None
+    if isinstance(array, (list, tuple, dict)):
+        return nest.map_structure(lambda a: take(a, index), array)
     if isinstance(index, slice):
         return array[index]
     return array.take(index, axis=0)
@@ -226,6 +315,11 @@ def merge_class_weight(y, sample_weight, class_weight):
             "You cannot pass class_weight and sample_weight at the same time: multiply the "
             "class weights into sample_weight instead."
         )
+    if isinstance(y, (list, tuple, dict)):
+        raise ValueError(
+            "`class_weight` is only supported for Models with a single output. For several "
+            "outputs, pass sample_weight with one array of weights per output instead."
+        )
     return class_weight_to_sample_weight(y, check_class_weight(class_weight))
 
 
@@ -254,17 +348,19 @@ class ArrayBatches(Batches):
         self.arrays = arrays
         self.batch_size = batch_size
         self.shuffle = shuffle
-        self.num_batches = math.ceil(len(arrays[0]) / batch_size)
+        self.num_batches = math.ceil(num_samples(arrays[0]) / batch_size)
 
     def __iter__(self):
         x, y, weight = self.arrays
-        order = random.generator().permutation(len(x)) if self.shuffle else None
-        if order is not None and y is not None and weight is None:  # the usual case
-            for start in range(0, len(x), self.batch_size):
+        n = num_samples(x)
+        order = random.generator().permutation(n) if self.shuffle else None
+        plain = isinstance(x, np.ndarray) and isinstance(y, np.ndarray)
+        if order is not None and plain and weight is None:  # the usual case
+            for start in range(0, n, self.batch_size):
                 index = order[start : start + self.batch_size]
                 yield x.take(index, axis=0), y.take(index, axis=0), None
             return
-        for index in batch_slices(len(x), self.batch_size, order):
+        for index in batch_slices(n, self.batch_size, order):
             yield take(x, index), take(y, index), take(weight, index)
 
 
@@ -275,7 +371,7 @@ def array_batches(arrays, batch_size=None, steps=None, shuffle=False, class_weig
     x, y, weight = arrays
     weight = merge_class_weight(y, weight, class_weight)
     if batch_size is None:
-        batch_size = math.ceil(len(x) / steps) if steps else 32
+        batch_size = math.ceil(num_samples(x) / steps) if steps else 32
     return ArrayBatches((x, y, weight), batch_size, shuffle)
 
 
@@ -348,7 +444,7 @@ class StreamBatches(Batches):
 
     def _convert(self, batch):
         x, y, weight = unpack_x_y_sample_weight(batch)
-        x = as_input_array(x, "x", check_finite=False)
+        x = input_arrays(x, "x", check_finite=False)
         if self.method == "predict" or (y is None and not self.targets):
             return x, None, None
         if y is None:
@@ -356,8 +452,8 @@ class StreamBatches(Batches):
                 f"{self.method}() needs targets, but a batch from the {self.kind} holds only x: "
                 f"yield (x, y) or (x, y, sample_weight) batches."
             )
-        y = as_target_array(y, "y", check_finite=False)
-        weight = merge_class_weight(y, as_weight_array(weight), self.class_weight)
+        y = target_arrays(y, "y", check_finite=False)
+        weight = merge_class_weight(y, weight_arrays(weight, y), self.class_weight)
         check_lengths(x, y, weight)
         return x, y, weight
 

@@ -36,6 +36,7 @@ from ..progress import Progbar
 from ..saving import keras_file
 from ..utils import pack_x_y_sample_weight, unpack_x_y_sample_weight
 from . import data
+from .compile_utils import CompileLoss, CompileMetrics, output_names
 from .summary import subclassed_rows, summary_text
 
 
@@ -106,7 +107,8 @@ class Model(Layer):
         self._metric_identifiers = []
         self._weighted_metric_identifiers = []
         self._compile_metrics = None
-        self._weighted_metrics = None
+        self._compile_loss = None
+        self._loss_weights = None
         self._loss_object = None
         self._loss_tracker = None  # compile() makes it, as Keras does
         self._initial_epoch = None  # set by a callback (BackupAndRestore) to resume a fit
@@ -172,10 +174,16 @@ class Model(Layer):
 
         Args:
             optimizer: name ('sgd', 'adam', 'rmsprop') or Optimizer instance.
-            loss: name, Loss instance, or function ``loss(y_true, y_pred)``; None when the loss
-                comes only from ``add_loss``, an overridden ``compute_loss`` or ``train_step``.
-            metrics: list of names ('accuracy', ...), Metric objects or functions, updated
-                without sample weights.
+            loss: name, Loss instance, or function ``loss(y_true, y_pred)``; for a model with
+                several outputs, one loss for all of them, a list with one per output, or a
+                dict keyed by output names (the names of the layers computing them); None when
+                the loss comes only from ``add_loss``, an overridden ``compute_loss`` or
+                ``train_step``.
+            loss_weights: the weight w_k of each output's loss in the total
+                sum_k w_k L_k: a number, a list or a dict, as ``loss``.
+            metrics: names ('accuracy', ...), Metric objects or functions, updated without
+                sample weights: a list for one output; for several, a list with one entry per
+                output (a metric or a list of them) or a dict keyed by output names.
             weighted_metrics: the same, updated with each batch's ``sample_weight`` (or class
                 weights); one named like a metric in ``metrics`` is reported as 'weighted_<name>'.
             run_eagerly: run every step through the engine instead of replaying its traced plan.
@@ -185,23 +193,16 @@ class Model(Layer):
         self._distribution = distribution_module.distribution()  # e.g. a strategy's scope
         self.optimizer = self._distribution.wrap_optimizer(optimizers_module.get(optimizer))
         self.loss = loss
-        self._loss_object = None if loss is None else losses_module.as_loss_object(loss)
-        for argument, value in (("metrics", metrics), ("weighted_metrics", weighted_metrics)):
-            if value is not None and not isinstance(value, (list, tuple)):
-                raise TypeError(
-                    f"{argument} must be a list, e.g. {argument}=['accuracy']; got "
-                    f"{type(value).__name__}"
-                )
-        self._metric_identifiers = list(metrics or [])
-        self._weighted_metric_identifiers = list(weighted_metrics or [])
-        for identifier in self._metric_identifiers + self._weighted_metric_identifiers:
-            if not _needs_outputs(identifier):  # fail now on unknown names, not mid-fit
-                metrics_module.get(identifier)
+        self._loss_weights = loss_weights  # for the compile config that saving writes
+        names = output_names(self)
+        self._compile_loss = None if loss is None else CompileLoss(loss, loss_weights, names)
+        single = loss is not None and not isinstance(loss, (list, tuple, dict))
+        self._loss_object = losses_module.as_loss_object(loss) if single else None
+        self._metric_identifiers = metrics if metrics is not None else []
+        self._weighted_metric_identifiers = weighted_metrics if weighted_metrics is not None else []
         self._compile_metrics = None
-        self._weighted_metrics = None
-        identifiers = self._metric_identifiers + self._weighted_metric_identifiers
-        if not any(_needs_outputs(identifier) for identifier in identifiers):
-            self._build_metrics(None, None)  # nothing to learn from the data: resolve them now
+        if metrics is not None or weighted_metrics is not None:
+            self._compile_metrics = CompileMetrics(metrics, weighted_metrics, names)
         self._loss_tracker = metrics_module.Mean(name="loss")
         # A compute_loss of the user's may keep state of its own (a metric it updates, say),
         # which replaying a recorded step would skip: such a model trains through the engine.
@@ -221,43 +222,47 @@ class Model(Layer):
         when Keras's own step and ``compute_loss`` run a compiled loss, which reads them. (A
         step of the user's may do without, as may a model whose loss comes from add_loss.)"""
         own = getattr(type(self), step) is getattr(Model, step)
-        return own and type(self).compute_loss is Model.compute_loss and bool(self._loss_object)
+        return own and type(self).compute_loss is Model.compute_loss and bool(self._compile_loss)
 
-    def _build_metrics(self, y, y_pred):
-        """Resolve the metric identifiers (once): 'accuracy' needs the shapes of labels and
-        outputs, ``y`` and ``y_pred``, to choose its kind."""
-        self._compile_metrics = [
-            metrics_module.get(identifier, y, y_pred) for identifier in self._metric_identifiers
-        ]
-        names = {metric.name for metric in self._compile_metrics}
-        self._weighted_metrics = []
-        for identifier in self._weighted_metric_identifiers:
-            metric = metrics_module.get(identifier, y, y_pred)
-            if metric.name in names:  # Keras's name for the weighted twin of a metric
-                metric.name = f"weighted_{metric.name}"
-            self._weighted_metrics.append(metric)
+    def _unbuilt(self):
+        """Whether the compiled loss or metrics still wait for a first batch to be resolved."""
+        return any(
+            c is not None and not c.built for c in (self._compile_loss, self._compile_metrics)
+        )
 
     def _build_metrics_for(self, data):
-        """Resolve the compiled metrics before the first step, from its batch ``data``: a step
-        of the user's reads them from ``self.metrics``, which must list them already."""
-        if self._compile_metrics is not None:
-            return
+        """Resolve the compiled loss and metrics before the first step, from its batch ``data``
+        ('accuracy' needs the shapes of labels and outputs to choose its kind): a step of the
+        user's reads them from ``self.metrics``, which must list them already."""
         x, y, _ = unpack_x_y_sample_weight(data)
+        if y is None:
+            return
         with no_grad():
-            y_pred = self(nest.map_structure(lambda t: t[:1], x), training=False)
-        self._build_metrics(y, y_pred)
+            y_pred = self(x, training=False)
+        names = output_names(self)  # known now for a Sequential model built on data
+        for compiled in (self._compile_loss, self._compile_metrics):
+            if compiled is not None and not compiled.built:
+                compiled.output_names = compiled.output_names or names
+                compiled.build(y, y_pred)
 
     @property
     def metrics(self):
         """The metrics ``fit`` and ``evaluate`` reset at the start of each epoch and report, in
-        Keras's order: the loss tracker ('loss') and the compiled metrics (once compiled), then
-        the Metric objects held in this model's attributes, then those of its layers (other
-        models excepted). Override it to list your own trackers instead."""
+        Keras's order: the loss tracker ('loss'), the compiled metrics as one metric
+        ('compile_metrics') and, with several losses, each output's loss ('<output>_loss'), once
+        compiled; then the Metric objects held in this model's attributes, then those of its
+        layers (other models excepted). Override it to list your own trackers instead."""
         found = []
         if self.compiled:
             found.append(self._loss_tracker)
-            found += list(self._compile_metrics or []) + list(self._weighted_metrics or [])
+            if self._compile_metrics is not None:
+                found.append(self._compile_metrics)
+            if self._compile_loss is not None:
+                found += self._compile_loss.metrics
         known = {id(m) for m in found}
+        if self.compiled:  # Metric objects given to compile are reported by compile_metrics
+            given = (self._metric_identifiers, self._weighted_metric_identifiers)
+            known.update(id(m) for m in nest.flatten(given))
         for layer in walk_layers(self):
             if layer is not self and isinstance(layer, Model):
                 continue
@@ -291,21 +296,23 @@ class Model(Layer):
     # ----- one step ----------------------------------------------------------------------------
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """The loss of one batch: the compiled loss of (y, y_pred, sample_weight), plus the sum of
-        each Tensor in ``self.losses`` (``add_loss`` and weight regularizers).
+        each Tensor in ``self.losses`` (``add_loss`` and weight regularizers). With several
+        outputs the compiled loss is sum_k w_k L_k(y_k, y_pred_k, s_k) (see ``compile``), and
+        each unweighted L_k is added to its tracker, reported as '<output>_loss'.
 
         Raises:
             ValueError: no loss at all (none compiled, none added), or a compiled loss without
                 targets ``y``.
         """
         losses = []
-        if self._loss_object is not None:
+        if self._compile_loss is not None:
             if y is None:
                 raise ValueError(
                     f"The loss compiled into model {self.name!r} needs targets, but the batch "
                     f"holds only x: pass y to fit()/evaluate(), yield (x, y) batches, or compile "
                     f"without a loss when the model adds its own with add_loss()."
                 )
-            losses.append(self._loss_object(y, y_pred, sample_weight))
+            losses.append(self._compile_loss(y, y_pred, sample_weight))
         for loss in self.losses:
             loss = loss if isinstance(loss, Tensor) else Tensor(np.asarray(loss, np.float32))
             losses.append(loss.sum() if loss.ndim else loss)
@@ -332,12 +339,8 @@ class Model(Layer):
         """Update the compiled metrics with one batch and return ``get_metrics_result()``. As in
         Keras, only ``weighted_metrics`` see ``sample_weight``; the loss tracker is updated by
         the step itself."""
-        if self._compile_metrics is None:
-            self._build_metrics(y, y_pred)
-        for metric in self._compile_metrics:
-            metric.update_state(y, y_pred)
-        for metric in self._weighted_metrics:
-            metric.update_state(y, y_pred, sample_weight=sample_weight)
+        if self._compile_metrics is not None:
+            self._compile_metrics.update_state(y, y_pred, sample_weight)
         return self.get_metrics_result()
 
     def train_step(self, data):
@@ -354,15 +357,37 @@ class Model(Layer):
         if plans.weights is None:
             if not self.built:  # create the weights first, so that this step updates them too
                 with no_grad():
-                    self(x[:1], training=False)
+                    self(nest.map_structure(lambda t: t[:1], x), training=False)
             # Keras also fixes what trains at compile time: compile again after changing it
             plans.weights = self.trainable_weights
         weights = plans.weights
-        arrays = tuple(_raw(a) for a in (x, y, sample_weight) if a is not None)
-        loss, y_pred, grads = plans.step(self, arrays, weights)
+        leaves = nest.flatten((x, y, sample_weight))
+        arrays = tuple(_raw(a) for a in leaves if a is not None)
+        compile_loss = self._compile_loss
+
+        def forward(*tensors):
+            # The step's Tensors back in their structure; each output's loss comes out with the
+            # outputs, so that a replayed step reports it too.
+            given = iter(tensors)
+            batch = nest.pack_like(
+                (x, y, sample_weight), [None if a is None else next(given) for a in leaves]
+            )
+            loss, y_pred = self.forward_loss(*batch)
+            return loss, (y_pred, list(compile_loss.values) if compile_loss else [])
+
+        if compile_loss is not None:
+            compile_loss.values, compile_loss.track = [], False
+        try:
+            loss, (y_pred, output_losses), grads = plans.step(self, arrays, weights, forward)
+        finally:
+            if compile_loss is not None:
+                compile_loss.track = True
         self.optimizer.update_loop = update_loop()
         self.optimizer.apply(grads, weights)
-        self._loss_tracker.add(loss, len(arrays[0]))
+        batch_size = len(arrays[0])
+        self._loss_tracker.add(loss, batch_size)
+        if compile_loss is not None:
+            compile_loss.track_values(output_losses, batch_size)
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
     def test_step(self, data):
@@ -389,9 +414,15 @@ class Model(Layer):
         return logs
 
     def _flatten_metrics_in_order(self, logs):
-        """``evaluate``'s list: the values of ``logs`` in ``metrics_names`` order, then the
-        others by name; one value alone for a single one."""
-        names = [name for name in self.metrics_names if name in logs]
+        """``evaluate``'s list: the values of ``logs`` in the order of ``self.metrics`` (the
+        compiled metrics in compile order, when their names are the logs' keys: one output),
+        then the others by name; one value alone for a single one."""
+        names = []
+        for metric in self.metrics:  # the compiled metrics by their own names, as Keras
+            if isinstance(metric, CompileMetrics):
+                names += [m.name for m in metric.metrics if m.name in logs]
+            elif metric.name in logs:
+                names.append(metric.name)
         values = [logs[name] for name in names]
         values += [logs[key] for key in sorted(logs) if key not in names]
         return values[0] if len(values) == 1 else values
@@ -422,7 +453,9 @@ class Model(Layer):
 
         Args:
             x, y: arrays of samples and their targets, served in batches of ``batch_size`` (32)
-                in a new random order each epoch (``shuffle``); or ``x`` alone as a source of
+                in a new random order each epoch (``shuffle``): for several inputs (outputs) a
+                list of arrays in the model's order or a dict keyed by the Input (output
+                layer) names; or ``x`` alone as a source of
                 batches (x, y), (x, y, sample_weight) or x: a ``chainrule.data.Dataset``, a
                 ``keras.utils.PyDataset`` or a generator, used as it comes (``shuffle`` only
                 reorders a PyDataset's batches; ``batch_size`` is ignored for a PyDataset or a
@@ -430,11 +463,13 @@ class Model(Layer):
                 alone), ``train_step`` gets x alone: a model whose loss comes from
                 ``add_loss`` or from its own step needs no targets.
             class_weight: {class index: weight}; sample i then weighs class_weight[c_i], c_i
-                its label (or the argmax of a one-hot row).
-            sample_weight: one weight per sample of the arrays.
+                its label (or the argmax of a one-hot row); for models with one output only.
+            sample_weight: one weight per sample of the arrays; for several outputs, a list or
+                dict with one array per output, or one array used for every output.
             validation_split: the *last* fraction of the arrays (before shuffling) held out
                 for validation, with their sample weights.
-            validation_data: (x_val, y_val[, sample_weight]) arrays, or a source of batches.
+            validation_data: (x_val, y_val[, sample_weight]) arrays (each may be a list or
+                dict, as ``x``, ``y`` and ``sample_weight``), or a source of batches.
             steps_per_epoch: batches per epoch; a pass over the data then carries over from one
                 epoch to the next, as Keras does. By default an epoch is one full pass.
             validation_steps: batches per validation (default: a full pass).
@@ -527,7 +562,7 @@ class Model(Layer):
             logs = {}
             for step, batch in enumerate(training.epoch()):
                 step_data = _step_data(self._distribution.shard(batch))
-                if self._compile_metrics is None:
+                if self._unbuilt():
                     self._build_metrics_for(step_data)
                 callbacks.on_train_batch_begin(step)
                 logs = self.train_step(step_data)
@@ -574,7 +609,7 @@ class Model(Layer):
         logs, steps = {}, 0
         for step, batch in enumerate(iterator.epoch()):
             step_data = _step_data(self._distribution.shard(batch))
-            if self._compile_metrics is None:
+            if self._unbuilt():
                 self._build_metrics_for(step_data)
             callbacks.on_test_batch_begin(step)
             logs = self.test_step(step_data)
@@ -606,14 +641,16 @@ class Model(Layer):
         """The loss and metrics over the data, batch by batch (``test_step``).
 
         Args:
-            x, y, sample_weight: arrays, batched by ``batch_size`` (32); or ``x`` alone as a
-                Dataset, PyDataset or generator of batches (``batch_size`` then ignored).
+            x, y, sample_weight: arrays (or lists or dicts of them, as in ``fit``), batched by
+                ``batch_size`` (32); or ``x`` alone as a Dataset, PyDataset or generator of
+                batches (``batch_size`` then ignored).
             steps: evaluate on this many batches only (default: all).
             callbacks: callbacks whose ``on_test_*`` hooks are called.
 
         Returns:
-            The loss alone when no metrics were compiled, else [loss, metric, ...] in the order
-            of ``metrics_names``; a dict {name: value} with ``return_dict=True``.
+            The loss alone when nothing else is reported, else a list in Keras's order: 'loss',
+            each output's loss, then the other values by name; a dict {name: value} with
+            ``return_dict=True``.
         """
         self._require_compiled("evaluate")
         steps = data.check_count(steps, "steps")
@@ -668,7 +705,10 @@ class Model(Layer):
             raise ValueError("predict() got no data: x yielded no batch.")
         callbacks.on_predict_end()
         joined = [np.concatenate(parts, axis=0) for parts in zip(*map(nest.flatten, outputs))]
-        return nest.pack_like(outputs[0], joined)
+        joined = nest.pack_like(outputs[0], joined)
+        if isinstance(joined, dict):  # Keras returns a dict of outputs by sorted name
+            joined = {key: joined[key] for key in sorted(joined)}
+        return joined
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One ``train_step`` on one batch; returns the loss (and metrics) so far."""
@@ -678,7 +718,7 @@ class Model(Layer):
         )
         weight = None if y is None else data.merge_class_weight(y, sample_weight, class_weight)
         batch = _step_data((x, y, weight))
-        if self._compile_metrics is None:
+        if self._unbuilt():
             self._build_metrics_for(batch)
         logs = self.train_step(batch)
         return self._batch_result(logs, return_dict)
@@ -691,14 +731,14 @@ class Model(Layer):
             "test_on_batch", x, y, sample_weight, targets=self._needs_targets("test_step")
         )
         batch = _step_data(arrays)
-        if self._compile_metrics is None:
+        if self._unbuilt():
             self._build_metrics_for(batch)
         return self._batch_result(self.test_step(batch), return_dict)
 
     def predict_on_batch(self, x):
         """The model's outputs (``predict_step``) for one batch, as NumPy arrays."""
         with no_grad():
-            outputs = self.predict_step(Tensor(data.as_input_array(x)))
+            outputs = self.predict_step(pack_x_y_sample_weight(_as_tensor(data.input_arrays(x))))
         return nest.map_structure(_raw, outputs)
 
     # ----- saving ------------------------------------------------------------------------------
@@ -735,7 +775,7 @@ def _step_data(batch):
     """What a step gets from one ``(x, y, sample_weight)`` batch of arrays: Tensors packed as
     ``pack_x_y_sample_weight`` packs them (``x`` alone when there is no ``y``)."""
     x, y, sample_weight = batch
-    return pack_x_y_sample_weight(Tensor(x), _as_tensor(y), _as_tensor(sample_weight))
+    return pack_x_y_sample_weight(_as_tensor(x), _as_tensor(y), _as_tensor(sample_weight))
 
 
 def _check_validation_freq(validation_freq):
@@ -774,7 +814,8 @@ def _raw(value):
 
 
 def _as_tensor(value):
-    return None if value is None else Tensor(value)
+    """An array, or a list or dict of arrays (None entries kept), as Tensors."""
+    return nest.map_structure(lambda a: None if a is None else Tensor(a), value)
 
 
 def _zeros(shape, dtype):
