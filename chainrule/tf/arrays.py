@@ -224,7 +224,13 @@ def gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name
     x = convert_to_tensor(params)
     index = _integer_indices(indices, "gather")
     b = _batch_dims(batch_dims, x.shape, index.shape, "gather")
-    axis = b if axis is None else int(axis) % builtins.max(x.ndim, 1)
+    axis = b if axis is None else int(axis)
+    if not -x.ndim <= axis < x.ndim:
+        raise ValueError(
+            f"gather: axis={axis} is out of range for params of shape {x.shape}; it must lie in "
+            f"[{-x.ndim}, {x.ndim})."
+        )
+    axis %= x.ndim
     if axis < b:
         raise ValueError(
             f"gather: axis={axis} must be at least batch_dims={b} (params {x.shape}, indices "
@@ -337,6 +343,33 @@ def pad(tensor, paddings, mode="CONSTANT", constant_values=0, name=None):
     return ops.pad_by_index(x, pads, mode.lower())
 
 
+def reverse(tensor, axis, name=None):
+    """``tensor`` with the order of its entries reversed along each axis in ``axis`` (a list of
+    ints), the ``flip`` function of chainrule.ops.   dL/dx = g reversed back."""
+    return ops.flip(convert_to_tensor(tensor), axis=tuple(_ints(axis)))
+
+
+def roll(input, shift, axis, name=None):
+    """``input`` shifted by ``shift[i]`` places along ``axis[i]`` (ints or lists of ints), what
+    leaves one end coming back at the other: y[..., (j + s) mod n, ...] = x[..., j, ...] (the
+    ``roll`` function of chainrule.ops).   dL/dx = g rolled back."""
+    shifts, axes = _ints(shift), _ints(axis)
+    if len(shifts) != len(axes):
+        raise ValueError(
+            f"roll: shift and axis must have the same length; received shift={shift!r}, "
+            f"axis={axis!r}."
+        )
+    return ops.roll(convert_to_tensor(input), shifts, axis=axes)
+
+
+def repeat(input, repeats, axis=None, name=None):
+    """Each entry of ``input`` repeated ``repeats`` times (an int, or one count per entry)
+    along ``axis``, or of the flattened input for None (the ``repeat`` function of
+    chainrule.ops).   dL/dx = the sum of g over each entry's copies."""
+    counts = _ints(repeats)
+    return ops.repeat(convert_to_tensor(input), counts if len(counts) > 1 else counts[0], axis=axis)
+
+
 def split(value, num_or_size_splits, axis=0, num=None, name="split"):
     """``value`` cut along ``axis`` into ``num_or_size_splits`` equal parts (an int), or parts
     of the given sizes (a list; one size may be -1, the rest). Returns a list of tensors.
@@ -426,6 +459,9 @@ __all__ = [
     "newaxis",
     "pad",
     "rank",
+    "repeat",
+    "reverse",
+    "roll",
     "shape",
     "size",
     "sort",

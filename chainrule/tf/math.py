@@ -64,6 +64,19 @@ tanh = _unary(ops.tanh, "y = tanh x;  dy/dx = 1 - y^2")
 softplus = _unary(ops.softplus, "y = log(1 + e^x);  dy/dx = sigmoid(x)")
 erf = _unary(ops.erf, "y = erf(x);  dy/dx = (2/sqrt(pi)) e^(-x^2)")
 log1p = _unary(ops.log1p, "y = ln(1 + x), exact also for tiny x;  dy/dx = 1 / (1 + x)")
+expm1 = _unary(ops.expm1, "y = e^x - 1, exact also for tiny x;  dy/dx = y + 1")
+sin = _unary(ops.sin, "y = sin x;  dy/dx = cos x")
+cos = _unary(ops.cos, "y = cos x;  dy/dx = -sin x")
+tan = _unary(ops.tan, "y = tan x;  dy/dx = 1 + y^2")
+asin = _unary(ops.arcsin, "y = arcsin x for |x| <= 1;  dy/dx = 1 / sqrt(1 - x^2)")
+acos = _unary(ops.arccos, "y = arccos x for |x| <= 1;  dy/dx = -1 / sqrt(1 - x^2)")
+atan = _unary(ops.arctan, "y = arctan x;  dy/dx = 1 / (1 + x^2)")
+sinh = _unary(ops.sinh, "y = sinh x;  dy/dx = cosh x")
+cosh = _unary(ops.cosh, "y = cosh x;  dy/dx = sinh x")
+asinh = _unary(ops.arcsinh, "y = arsinh x;  dy/dx = 1 / sqrt(x^2 + 1)")
+acosh = _unary(ops.arccosh, "y = arcosh x for x >= 1;  dy/dx = 1 / sqrt(x^2 - 1)")
+atanh = _unary(ops.arctanh, "y = artanh x for |x| < 1;  dy/dx = 1 / (1 - x^2)")
+floor = _unary(ops.floor, "y = the largest integer <= x (no gradient: dy/dx = 0)")
 
 add = _binary(ops.add, "add", "z = x + y")
 subtract = _binary(ops.sub, "subtract", "z = x - y")
@@ -83,6 +96,12 @@ reduce_sum = _reduction(ops.sum, "reduce_sum", "y = sum of x")
 reduce_mean = _reduction(ops.mean, "reduce_mean", "y = mean of x")
 reduce_max = _reduction(ops.max, "reduce_max", "y = max of x (ties share the gradient)")
 reduce_min = _reduction(ops.min, "reduce_min", "y = min of x (ties share the gradient)")
+
+
+def atan2(y, x, name=None):
+    """z = the angle of the point (x, y) in (-pi, pi], elementwise with broadcasting (the
+    ``arctan2`` primitive).   dz/dy = x / (x^2 + y^2),  dz/dx = -y / (x^2 + y^2)."""
+    return ops.arctan2(*tensors(y, x))
 
 
 def square(x, name=None):
@@ -144,6 +163,35 @@ def reduce_prod(input_tensor, axis=None, keepdims=False, name=None):
     """y = the product of x over ``axis`` (all axes for None) (the ``prod`` primitive, whose
     gradient is exact also where x holds zeros: dy/dx_i = the product of the other elements)."""
     return ops.prod(convert_to_tensor(input_tensor), axis=reduction_axis(axis), keepdims=keepdims)
+
+
+def _scan(primitive, identity, x, axis, exclusive, reverse):
+    """A running reduction along ``axis``, TensorFlow's way: from the end when ``reverse``;
+    shifted by one place, ``identity`` first, when ``exclusive``."""
+    x = convert_to_tensor(x)
+    axis = int(axis) % x.ndim
+    if reverse:
+        x = ops.flip(x, axis=axis)
+    y = primitive(x, axis=axis)
+    if exclusive:
+        before = tuple((1, 0) if a == axis else (0, 0) for a in range(x.ndim))
+        shifted = ops.pad(y, pad_width=before, constant_values=identity)
+        y = shifted[(slice(None),) * axis + (slice(0, x.shape[axis]),)]
+    return ops.flip(y, axis=axis) if reverse else y
+
+
+def cumsum(x, axis=0, exclusive=False, reverse=False, name=None):
+    """The running sum along ``axis`` (the ``cumsum`` primitive): y_i = x_0 + ... + x_i;
+    ``exclusive``: y_i = x_0 + ... + x_(i-1) (y_0 = 0); ``reverse``: summed from the end.
+    dL/dx_i = the sum of g over the outputs that x_i enters."""
+    return _scan(ops.cumsum, 0, x, axis, exclusive, reverse)
+
+
+def cumprod(x, axis=0, exclusive=False, reverse=False, name=None):
+    """The running product along ``axis`` (the ``cumprod`` primitive): y_i = x_0 ... x_i;
+    ``exclusive``: y_i = x_0 ... x_(i-1) (y_0 = 1); ``reverse``: multiplied from the end.
+    dL/dx_i = sum over the outputs y_k that x_i enters of g_k y_k / x_i (x non-zero)."""
+    return _scan(ops.cumprod, 1, x, axis, exclusive, reverse)
 
 
 def _boolean(input_tensor, op):

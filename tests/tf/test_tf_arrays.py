@@ -90,6 +90,10 @@ def test_gather_errors():
         tf.gather(tf.ones((2, 3)), [[0], [1]], axis=0, batch_dims=1)
     with pytest.raises(ValueError, match="gather: batch_dims=1 must pair the first axes"):
         tf.gather(tf.ones((2, 3)), [[0], [1], [2]], batch_dims=1)
+    with pytest.raises(ValueError, match=r"gather: axis=2 is out of range .* \[-2, 2\)"):
+        tf.gather(tf.ones((2, 3)), [0], axis=2)
+    with pytest.raises(ValueError, match="gather: axis=0 is out of range for params of shape"):
+        tf.gather(tf.constant(1.0), [0])
     with pytest.raises(TypeError, match="gather: indices must be integers"):
         tf.gather(tf.ones((3,)), [0.0])
 

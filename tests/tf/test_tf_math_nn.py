@@ -215,6 +215,10 @@ def test_norm_orders():
     gradcheck(lambda t: tf.norm(t, ord=1, axis=[0, 1]), m)
     with pytest.raises(ValueError, match="norm: over two axes ord must be"):
         tf.norm(m, ord=3, axis=[0, 1])
+    with pytest.raises(ValueError, match="norm: axis must be None, one axis or a pair of dist"):
+        tf.norm(m, ord=2, axis=[1, -1])
+    with pytest.raises(ValueError, match="norm: axis must be None, one axis or a pair of dist"):
+        tf.norm(randn(2, 2, 2), axis=[0, 1, 2])
 
 
 def test_norm_ord_2_over_two_axes_is_the_largest_singular_value():
