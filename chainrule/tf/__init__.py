@@ -22,6 +22,9 @@ from .arrays import (
     newaxis,
     pad,
     rank,
+    repeat,
+    reverse,
+    roll,
     shape,
     size,
     sort,
@@ -74,18 +77,29 @@ from .debugging import (
 )
 from .debugging import print_ as print
 from .function import function
-from .linalg import einsum, norm
+from .linalg import einsum, norm, tensordot
 from .math import (
     abs,
+    acos,
+    acosh,
     add,
     argmax,
     argmin,
+    asin,
+    asinh,
+    atan,
+    atan2,
+    atanh,
     clip_by_global_norm,
     clip_by_norm,
     clip_by_value,
+    cos,
+    cosh,
+    cumsum,
     divide,
     equal,
     exp,
+    floor,
     greater,
     greater_equal,
     less,
@@ -109,9 +123,12 @@ from .math import (
     reduce_sum,
     reduce_variance,
     sigmoid,
+    sin,
+    sinh,
     sqrt,
     square,
     subtract,
+    tan,
     tanh,
 )
 from .tape import GradientTape, UnconnectedGradients

@@ -3,10 +3,12 @@
 building (``tf.tile``, ``tf.pad``, ``tf.eye``, ``tf.linspace``), cutting (``tf.split``,
 ``tf.unstack``), ordering (``tf.sort``, ``tf.argsort``) and ``tf.stop_gradient``.
 
-Everything that moves values is written with the ``getitem`` primitive (an index built from
-integer arrays) and its VJP, the scatter-add: each output element is one input element, so the
-gradient of an input element is the sum of g over the places it went to. Indices and shapes are
-integers and carry no gradient.
+Everything that moves values is one of chainrule.ops' gathers (``take``, ``take_along_axis``,
+``tile``, ``pad``, ``pad_by_index``, ``getitem``), whose VJP is the scatter-add: each output
+element is one input element, so the gradient of an input element is the sum of g over the places
+it went to; ``argsort`` is the ``argsort`` primitive. This module adapts TensorFlow's arguments
+(``batch_dims``, ``paddings``, ``direction``) and checks them. Indices and shapes are integers and
+carry no gradient.
 """
 
 import builtins
@@ -14,7 +16,6 @@ import builtins
 import numpy as np
 
 from .. import ops
-from ..backend import xp_of
 from ..engine import Tensor
 from .core import as_dtype, constant, convert_to_tensor, float32, int32
 
@@ -118,28 +119,6 @@ def stop_gradient(input, name=None):
     return convert_to_tensor(input).detach()
 
 
-def _open_grid(shape_, axis, index):
-    """An integer index for ``getitem`` that takes ``index`` (shaped like the result) along
-    ``axis`` and each position along the other axes: y[..., i, ...] = x[..., index[..., i, ...],
-    ...]."""
-    grid = list(np.indices(shape_, sparse=True))
-    grid[axis] = index
-    return tuple(grid)
-
-
-def _positions(data, axis, descending):
-    """The argsort of ``data`` along ``axis``, stable, in descending order when asked (ties keep
-    their order, as in TensorFlow)."""
-    xp = xp_of(data)
-    if not descending:
-        return xp.argsort(data, axis=axis, kind="stable")
-    # reverse, sort ascending stably, reverse back: the largest first, ties in index order
-    n = data.shape[axis]
-    flipped = xp.flip(data, axis=axis)
-    order = xp.argsort(flipped, axis=axis, kind="stable")
-    return xp.flip(n - 1 - order, axis=axis)
-
-
 def _direction(direction, op):
     if direction not in ("ASCENDING", "DESCENDING"):
         raise ValueError(
@@ -148,31 +127,35 @@ def _direction(direction, op):
     return direction == "DESCENDING"
 
 
+def _order(x, axis, descending):
+    """The stable argsort of x along ``axis`` (the ``argsort`` primitive), largest first when
+    ``descending``; ties keep their index order either way, as in TensorFlow."""
+    if not descending:
+        return ops.argsort(x, axis=axis)
+    # sorting the reversed x ascending and reversing back puts the largest first and keeps ties
+    # in index order
+    reversed_order = ops.argsort(ops.flip(x, axis=axis), axis=axis)
+    return ops.flip((x.shape[axis] - 1) - reversed_order, axis=axis)
+
+
 def argsort(values, axis=-1, direction="ASCENDING", stable=False, name=None):
     """The int32 indices that sort ``values`` along ``axis`` (ties in index order). No gradient.
 
     Raises:
         ValueError: a direction other than 'ASCENDING' or 'DESCENDING'.
     """
-    data = convert_to_tensor(values).data
-    order = _positions(data, axis, _direction(direction, "argsort"))
-    return Tensor(order.astype(np.int32))
+    x = convert_to_tensor(values)
+    return ops.cast(_order(x, axis, _direction(direction, "argsort")), dtype=int32)
 
 
 def sort(values, axis=-1, direction="ASCENDING", name=None):
-    """``values`` sorted along ``axis``: y = x[..., argsort(x), ...].
+    """``values`` sorted along ``axis``: y = take_along_axis(x, argsort(x)).
 
     dL/dx = g scattered back to the positions the values came from.
     """
     x = convert_to_tensor(values)
-    order = _positions(x.data, axis, _direction(direction, "sort"))
-    return ops.getitem(x, index=_open_grid(x.shape, axis % max(x.ndim, 1), order))
-
-
-def take_along_axis(x, index, axis):
-    """y[..., i, ...] = x[..., index[..., i, ...], ...] for an integer array ``index`` of x's
-    rank (what sort and top_k pick). dL/dx = g scatter-added back."""
-    return ops.getitem(x, index=_open_grid(index.shape, axis % x.ndim, index))
+    order = _order(x, axis, _direction(direction, "sort"))
+    return ops.take_along_axis(x, order, axis=axis)
 
 
 def _integer_indices(indices, op):
@@ -186,12 +169,41 @@ def _integer_indices(indices, op):
 
 
 def _check_range(index, size_, op, axis):
-    if index.size and (index.min() < -size_ or index.max() >= size_):
-        bad = index[(index < -size_) | (index >= size_)].ravel()[0]
+    """TensorFlow's check on the CPU: every index in [0, size_) (negative ones are errors)."""
+    if index.size and (index.min() < 0 or index.max() >= size_):
+        bad = index[(index < 0) | (index >= size_)].ravel()[0]
         raise ValueError(
             f"{op}: index {int(bad)} is out of range for axis {axis} of size {size_}; "
             f"indices must lie in [0, {size_})."
         )
+
+
+def _batch_dims(batch_dims, params_shape, indices_shape, op):
+    """``batch_dims`` made non-negative (it counts from the end of indices' axes when negative),
+    checked against the leading axes that params and indices share."""
+    b = int(batch_dims) + (len(indices_shape) if batch_dims < 0 else 0)
+    if not 0 <= b <= len(indices_shape) or params_shape[:b] != indices_shape[:b]:
+        raise ValueError(
+            f"{op}: batch_dims={batch_dims} must pair the first axes of params and indices, which "
+            f"need the same sizes there; got params {params_shape}, indices {indices_shape}."
+        )
+    return b
+
+
+def _batched_take(x, index, axis, b):
+    """y = x[i_0.., p.., index[i_0.., j..], r..] for the first ``b`` axes of x and index paired
+    (b <= axis): shape x.shape[:axis] + index.shape[b:] + x.shape[axis + 1:]. One
+    ``take_along_axis`` with index's own axes flattened into one and put back afterwards.
+    dL/dx = g scatter-added to the picked places."""
+    if b == 0:
+        return ops.take(x, index, axis=axis)
+    picked = index.shape[b:]
+    count = int(np.prod(picked, dtype=np.int64))
+    along = index.reshape(
+        index.shape[:b] + (1,) * (axis - b) + (count,) + (1,) * (x.ndim - axis - 1)
+    )
+    y = ops.take_along_axis(x, along, axis=axis)
+    return ops.reshape(y, shape=x.shape[:axis] + picked + x.shape[axis + 1 :])
 
 
 def gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name=None):
@@ -201,60 +213,71 @@ def gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name
         shape: params.shape[:axis] + indices.shape[batch_dims:] + params.shape[axis + 1:]
 
     With ``batch_dims`` = b > 0 the first b axes of params and indices are paired (each batch
-    element picks from its own slice); ``axis`` defaults to ``batch_dims``.
+    element picks from its own slice); ``axis`` (at least b) defaults to ``batch_dims``.
     dL/dparams = g scatter-added back (an index picked twice gets both gradients).
 
     Raises:
         TypeError: non-integer indices.
-        ValueError: an index out of range (TensorFlow raises on the CPU too), or ``batch_dims``
-            with an ``axis`` other than ``batch_dims``.
+        ValueError: an index out of range (TensorFlow raises on the CPU too), ``batch_dims``
+            whose axes differ between params and indices, or an ``axis`` below ``batch_dims``.
     """
     x = convert_to_tensor(params)
     index = _integer_indices(indices, "gather")
-    axis = batch_dims if axis is None else int(axis) % x.ndim
-    _check_range(index, x.shape[axis], "gather", axis)
-    if batch_dims == 0:
-        return ops.getitem(x, index=(builtins.slice(None),) * axis + (index,))
-    if axis != batch_dims or index.shape[:batch_dims] != x.shape[:batch_dims]:
+    b = _batch_dims(batch_dims, x.shape, index.shape, "gather")
+    axis = b if axis is None else int(axis)
+    if not -x.ndim <= axis < x.ndim:
         raise ValueError(
-            f"gather: with batch_dims={batch_dims} this facade takes axis=batch_dims and indices "
-            f"whose first {batch_dims} axes match params'; got axis={axis}, params "
-            f"{x.shape}, indices {index.shape}."
+            f"gather: axis={axis} is out of range for params of shape {x.shape}; it must lie in "
+            f"[{-x.ndim}, {x.ndim})."
         )
-    batch = np.indices(index.shape[:batch_dims], sparse=True)
-    tail = (1,) * (index.ndim - batch_dims)
-    grid = tuple(b.reshape(b.shape + tail) for b in batch)
-    return ops.getitem(x, index=grid + (index,))
+    axis %= x.ndim
+    if axis < b:
+        raise ValueError(
+            f"gather: axis={axis} must be at least batch_dims={b} (params {x.shape}, indices "
+            f"{index.shape})."
+        )
+    _check_range(index, x.shape[axis], "gather", axis)
+    return _batched_take(x, index, axis, b)
 
 
 def gather_nd(params, indices, batch_dims=0, name=None):
-    """Elements or slices of ``params`` addressed by the last axis of ``indices``:
+    """Elements or slices of ``params`` addressed by the last axis of ``indices`` (k
+    coordinates), after the first ``batch_dims`` = b axes, which params and indices share:
 
-        y[i..] = params[indices[i.., 0], ..., indices[i.., k - 1]]
-        shape: indices.shape[:-1] + params.shape[k:]
+        y[b.., i..] = params[b.., indices[b.., i.., 0], ..., indices[b.., i.., k - 1]]
+        shape: indices.shape[:-1] + params.shape[b + k:]
 
+    Written as a gather along params' k addressed axes merged into one.
     dL/dparams = g scatter-added back.
 
     Raises:
         TypeError: non-integer indices.
-        ValueError: an index out of range, k larger than params' rank, or batch_dims != 0.
+        ValueError: an index out of range, k larger than params' rank after the batch axes, or
+            batch axes of different sizes.
     """
-    if batch_dims != 0:
-        raise ValueError(
-            f"gather_nd: batch_dims={batch_dims} is not provided; add the batch index as the "
-            f"first column of indices instead."
-        )
     x = convert_to_tensor(params)
     index = _integer_indices(indices, "gather_nd")
-    k = index.shape[-1] if index.ndim else 0
-    if index.ndim == 0 or k > x.ndim:
+    if index.ndim == 0:
         raise ValueError(
-            f"gather_nd: indices of shape {index.shape} must end in an axis of at most "
-            f"params' rank {x.ndim} coordinates (params shape {x.shape})."
+            f"gather_nd: indices must have at least one axis, the coordinates; got a scalar "
+            f"(params shape {x.shape})."
         )
+    b = _batch_dims(batch_dims, x.shape, index.shape[:-1], "gather_nd")
+    k = index.shape[-1]
+    if b + k > x.ndim:
+        raise ValueError(
+            f"gather_nd: indices of shape {index.shape} address {k} axes after {b} batch axes, "
+            f"more than params of shape {x.shape} have."
+        )
+    addressed = x.shape[b : b + k]
     for axis in builtins.range(k):
-        _check_range(index[..., axis], x.shape[axis], "gather_nd", axis)
-    return ops.getitem(x, index=tuple(index[..., axis] for axis in builtins.range(k)))
+        _check_range(index[..., axis], addressed[axis], "gather_nd", b + axis)
+    if k:
+        flat = np.ravel_multi_index(tuple(np.moveaxis(index, -1, 0)), addressed)
+    else:  # no coordinates: the whole params, once for each position of indices
+        flat = np.zeros(index.shape[:-1], dtype=np.intp)
+    merged = ops.reshape(x, shape=x.shape[:b] + (-1,) + x.shape[b + k :])
+    return _batched_take(merged, flat, b, b)
 
 
 def _ints(value):
@@ -264,8 +287,9 @@ def _ints(value):
 
 
 def tile(input, multiples, name=None):
-    """``input`` repeated ``multiples[a]`` times along each axis a:
-    y[i_0, ..., i_n] = x[i_0 mod d_0, ..., i_n mod d_n].   dL/dx = the sum of g over the copies.
+    """``input`` repeated ``multiples[a]`` times along each axis a (the ``tile`` function of
+    chainrule.ops): y[i_0, ..., i_n] = x[i_0 mod d_0, ..., i_n mod d_n].
+    dL/dx = the sum of g over the copies.
 
     Raises:
         ValueError: ``multiples`` whose length is not input's rank, or a negative multiple.
@@ -277,14 +301,13 @@ def tile(input, multiples, name=None):
             f"tile: multiples must hold one non-negative count per axis of the input (shape "
             f"{x.shape}); received {multiples}."
         )
-    index = np.ix_(*[np.tile(np.arange(n), m) for n, m in zip(x.shape, multiples)])
-    return ops.getitem(x, index=index)
+    return ops.tile(x, multiples)
 
 
 def pad(tensor, paddings, mode="CONSTANT", constant_values=0, name=None):
     """``tensor`` with ``paddings[a] = (before, after)`` entries added on each side of axis a:
-    ``constant_values`` (mode 'CONSTANT'), or the input mirrored without ('REFLECT') or with
-    ('SYMMETRIC') the edge value.
+    ``constant_values`` (mode 'CONSTANT', the ``pad`` primitive), or the input mirrored without
+    ('REFLECT') or with ('SYMMETRIC') the edge value (``pad_by_index``).
 
     dL/dx = g at the input's positions (CONSTANT); the sum of g over an element's mirror images
     (REFLECT, SYMMETRIC).
@@ -294,23 +317,18 @@ def pad(tensor, paddings, mode="CONSTANT", constant_values=0, name=None):
             padding not smaller than the axis (SYMMETRIC: not larger).
     """
     x = convert_to_tensor(tensor)
-    pads = np.asarray(_ints(paddings))
-    if pads.size != 2 * x.ndim or (pads < 0).any():
+    pads = _ints(paddings)
+    if len(pads) != 2 * x.ndim or any(p < 0 for p in pads):
         raise ValueError(
             f"pad: paddings must be {x.ndim} non-negative (before, after) pairs, one per axis of "
             f"the input (shape {x.shape}); received {np.asarray(paddings).tolist()}."
         )
-    pads = pads.reshape(x.ndim, 2)
+    pads = tuple(zip(pads[0::2], pads[1::2]))
     mode = mode.upper()
     if mode == "CONSTANT":
-        shape_ = tuple(int(n + b + a) for n, (b, a) in zip(x.shape, pads))
-        inside = tuple(builtins.slice(int(b), int(b + n)) for n, (b, _) in zip(x.shape, pads))
-        padded = ops.scatter_add(x, index=inside, shape=shape_)
-        if constant_values != 0:
-            border = np.full(shape_, constant_values, dtype=x.dtype)
-            border[inside] = 0
-            padded = padded + Tensor(border)
-        return padded
+        if isinstance(constant_values, Tensor):
+            constant_values = constant_values.data
+        return ops.pad(x, pad_width=pads, constant_values=constant_values)
     if mode not in ("REFLECT", "SYMMETRIC"):
         raise ValueError(
             f"pad: mode must be 'CONSTANT', 'REFLECT' or 'SYMMETRIC'; received {mode!r}."
@@ -322,9 +340,34 @@ def pad(tensor, paddings, mode="CONSTANT", constant_values=0, name=None):
                 f"pad: {mode} padding of axis {axis} (size {n}) must be at most {n - 1 + limit} "
                 f"on each side; received ({b}, {a})."
             )
-    numpy_mode = "reflect" if mode == "REFLECT" else "symmetric"
-    index = np.ix_(*[np.pad(np.arange(n), p, mode=numpy_mode) for n, p in zip(x.shape, pads)])
-    return ops.getitem(x, index=index)
+    return ops.pad_by_index(x, pads, mode.lower())
+
+
+def reverse(tensor, axis, name=None):
+    """``tensor`` with the order of its entries reversed along each axis in ``axis`` (a list of
+    ints), the ``flip`` function of chainrule.ops.   dL/dx = g reversed back."""
+    return ops.flip(convert_to_tensor(tensor), axis=tuple(_ints(axis)))
+
+
+def roll(input, shift, axis, name=None):
+    """``input`` shifted by ``shift[i]`` places along ``axis[i]`` (ints or lists of ints), what
+    leaves one end coming back at the other: y[..., (j + s) mod n, ...] = x[..., j, ...] (the
+    ``roll`` function of chainrule.ops).   dL/dx = g rolled back."""
+    shifts, axes = _ints(shift), _ints(axis)
+    if len(shifts) != len(axes):
+        raise ValueError(
+            f"roll: shift and axis must have the same length; received shift={shift!r}, "
+            f"axis={axis!r}."
+        )
+    return ops.roll(convert_to_tensor(input), shifts, axis=axes)
+
+
+def repeat(input, repeats, axis=None, name=None):
+    """Each entry of ``input`` repeated ``repeats`` times (an int, or one count per entry)
+    along ``axis``, or of the flattened input for None (the ``repeat`` function of
+    chainrule.ops).   dL/dx = the sum of g over each entry's copies."""
+    counts = _ints(repeats)
+    return ops.repeat(convert_to_tensor(input), counts if len(counts) > 1 else counts[0], axis=axis)
 
 
 def split(value, num_or_size_splits, axis=0, num=None, name="split"):
@@ -416,6 +459,9 @@ __all__ = [
     "newaxis",
     "pad",
     "rank",
+    "repeat",
+    "reverse",
+    "roll",
     "shape",
     "size",
     "sort",

@@ -13,7 +13,7 @@ import numpy as np
 from .. import ops
 from ..backend import xp_of
 from ..engine import Tensor
-from .arrays import argsort, take_along_axis
+from .arrays import argsort
 from .core import as_dtype, cast, convert_to_tensor, int32, int64, tensors
 
 
@@ -63,6 +63,20 @@ sigmoid = _unary(ops.sigmoid, "y = 1 / (1 + e^-x);  dy/dx = y(1 - y)")
 tanh = _unary(ops.tanh, "y = tanh x;  dy/dx = 1 - y^2")
 softplus = _unary(ops.softplus, "y = log(1 + e^x);  dy/dx = sigmoid(x)")
 erf = _unary(ops.erf, "y = erf(x);  dy/dx = (2/sqrt(pi)) e^(-x^2)")
+log1p = _unary(ops.log1p, "y = ln(1 + x), exact also for tiny x;  dy/dx = 1 / (1 + x)")
+expm1 = _unary(ops.expm1, "y = e^x - 1, exact also for tiny x;  dy/dx = y + 1")
+sin = _unary(ops.sin, "y = sin x;  dy/dx = cos x")
+cos = _unary(ops.cos, "y = cos x;  dy/dx = -sin x")
+tan = _unary(ops.tan, "y = tan x;  dy/dx = 1 + y^2")
+asin = _unary(ops.arcsin, "y = arcsin x for |x| <= 1;  dy/dx = 1 / sqrt(1 - x^2)")
+acos = _unary(ops.arccos, "y = arccos x for |x| <= 1;  dy/dx = -1 / sqrt(1 - x^2)")
+atan = _unary(ops.arctan, "y = arctan x;  dy/dx = 1 / (1 + x^2)")
+sinh = _unary(ops.sinh, "y = sinh x;  dy/dx = cosh x")
+cosh = _unary(ops.cosh, "y = cosh x;  dy/dx = sinh x")
+asinh = _unary(ops.arcsinh, "y = arsinh x;  dy/dx = 1 / sqrt(x^2 + 1)")
+acosh = _unary(ops.arccosh, "y = arcosh x for x >= 1;  dy/dx = 1 / sqrt(x^2 - 1)")
+atanh = _unary(ops.arctanh, "y = artanh x for |x| < 1;  dy/dx = 1 / (1 - x^2)")
+floor = _unary(ops.floor, "y = the largest integer <= x (no gradient: dy/dx = 0)")
 
 add = _binary(ops.add, "add", "z = x + y")
 subtract = _binary(ops.sub, "subtract", "z = x - y")
@@ -82,6 +96,12 @@ reduce_sum = _reduction(ops.sum, "reduce_sum", "y = sum of x")
 reduce_mean = _reduction(ops.mean, "reduce_mean", "y = mean of x")
 reduce_max = _reduction(ops.max, "reduce_max", "y = max of x (ties share the gradient)")
 reduce_min = _reduction(ops.min, "reduce_min", "y = min of x (ties share the gradient)")
+
+
+def atan2(y, x, name=None):
+    """z = the angle of the point (x, y) in (-pi, pi], elementwise with broadcasting (the
+    ``arctan2`` primitive).   dz/dy = x / (x^2 + y^2),  dz/dx = -y / (x^2 + y^2)."""
+    return ops.arctan2(*tensors(y, x))
 
 
 def square(x, name=None):
@@ -139,46 +159,39 @@ def softmax(logits, axis=None, name=None):
     return ops.softmax(convert_to_tensor(logits), axis=-1 if axis is None else axis)
 
 
-def log1p(x, name=None):
-    """y = ln(1 + x), elementwise.   dy/dx = 1 / (1 + x).
-
-    Computed as log(1 + x): for |x| below float epsilon the sum rounds to 1 and the result to 0
-    (a dedicated log1p primitive would keep those digits)."""
-    x = convert_to_tensor(x)
-    return ops.log(1 + x)
-
-
-def _reduced_layout(x, axis):
-    """(moved, kept): x's reduced axes moved first and merged into one, and the sizes of the
-    axes that remain, for a reduction written as a loop over the first axis."""
-    axes = tuple(range(x.ndim)) if axis is None else reduction_axis(axis)
-    axes = tuple(a % x.ndim for a in ((axes,) if isinstance(axes, int) else axes))
-    rest = tuple(a for a in range(x.ndim) if a not in axes)
-    moved = ops.transpose(x, axes=axes + rest) if axes + rest != tuple(range(x.ndim)) else x
-    kept = tuple(x.shape[a] for a in rest)
-    return ops.reshape(moved, shape=(-1,) + kept) if x.ndim else ops.reshape(x, shape=(1,)), axes
-
-
 def reduce_prod(input_tensor, axis=None, keepdims=False, name=None):
-    """y = the product of x over ``axis`` (all axes for None).
+    """y = the product of x over ``axis`` (all axes for None) (the ``prod`` primitive, whose
+    gradient is exact also where x holds zeros: dy/dx_i = the product of the other elements)."""
+    return ops.prod(convert_to_tensor(input_tensor), axis=reduction_axis(axis), keepdims=keepdims)
 
-    Multiplied pairwise in a tree (log2 n rounds of elementwise products), so the gradient is
-    exact also where x holds zeros: dy/dx_i = the product of the other elements.
-    """
-    x = convert_to_tensor(input_tensor)
-    values, axes = _reduced_layout(x, axis)
-    if values.shape[0] == 0:  # the empty product
-        values = Tensor(np.ones((1,) + values.shape[1:], dtype=x.dtype))
-    while values.shape[0] > 1:
-        half = values.shape[0] // 2
-        product = values[0 : 2 * half : 2] * values[1 : 2 * half : 2]
-        values = product if values.shape[0] % 2 == 0 else ops.concatenate([product, values[-1:]])
-    result = values[0]
-    if keepdims:
-        result = ops.reshape(
-            result, shape=tuple(1 if a in axes else n for a, n in enumerate(x.shape))
-        )
-    return result
+
+def _scan(primitive, identity, x, axis, exclusive, reverse):
+    """A running reduction along ``axis``, TensorFlow's way: from the end when ``reverse``;
+    shifted by one place, ``identity`` first, when ``exclusive``."""
+    x = convert_to_tensor(x)
+    axis = int(axis) % x.ndim
+    if reverse:
+        x = ops.flip(x, axis=axis)
+    y = primitive(x, axis=axis)
+    if exclusive:
+        before = tuple((1, 0) if a == axis else (0, 0) for a in range(x.ndim))
+        shifted = ops.pad(y, pad_width=before, constant_values=identity)
+        y = shifted[(slice(None),) * axis + (slice(0, x.shape[axis]),)]
+    return ops.flip(y, axis=axis) if reverse else y
+
+
+def cumsum(x, axis=0, exclusive=False, reverse=False, name=None):
+    """The running sum along ``axis`` (the ``cumsum`` primitive): y_i = x_0 + ... + x_i;
+    ``exclusive``: y_i = x_0 + ... + x_(i-1) (y_0 = 0); ``reverse``: summed from the end.
+    dL/dx_i = the sum of g over the outputs that x_i enters."""
+    return _scan(ops.cumsum, 0, x, axis, exclusive, reverse)
+
+
+def cumprod(x, axis=0, exclusive=False, reverse=False, name=None):
+    """The running product along ``axis`` (the ``cumprod`` primitive): y_i = x_0 ... x_i;
+    ``exclusive``: y_i = x_0 ... x_(i-1) (y_0 = 1); ``reverse``: multiplied from the end.
+    dL/dx_i = sum over the outputs y_k that x_i enters of g_k y_k / x_i (x non-zero)."""
+    return _scan(ops.cumprod, 1, x, axis, exclusive, reverse)
 
 
 def _boolean(input_tensor, op):
@@ -244,9 +257,9 @@ def top_k(input, k=1, sorted=True, index_type=int32, name=None):
             f"top_k: k={k} must be between 0 and the size of the last axis of input of shape "
             f"{x.shape}."
         )
-    order = argsort(x, axis=-1, direction="DESCENDING").data[..., :k]
-    values = take_along_axis(x, order, axis=-1)
-    return TopKV2(values, Tensor(order.astype(as_dtype(index_type))))
+    order = argsort(x, axis=-1, direction="DESCENDING")[..., :k]
+    values = ops.take_along_axis(x, order, axis=-1)
+    return TopKV2(values, cast(order, index_type))
 
 
 def clip_by_value(t, clip_value_min, clip_value_max, name=None):

@@ -9,6 +9,7 @@ and dtypes are TensorFlow's.
 
 import numpy as np
 
+from .. import ops
 from .. import random as global_random
 from ..engine import Tensor, as_array
 from ..random import generator, get_state, normal, set_seed, set_state, uniform
@@ -67,8 +68,7 @@ def categorical_indices(rng, logits, num_samples):
         raise ValueError(
             f"categorical: `logits` must be 2-D (batch, classes); received shape {logits.shape}."
         )
-    probabilities = np.exp(logits - logits.max(axis=1, keepdims=True))
-    cumulative = np.cumsum(probabilities / probabilities.sum(axis=1, keepdims=True), axis=1)
+    cumulative = ops.cumsum(ops.softmax(logits, axis=1), axis=1)
     draws = rng.random((len(logits), int(num_samples), 1))
     indices = (draws > cumulative[:, None, :]).sum(axis=2)
     return np.minimum(indices, logits.shape[1] - 1)

@@ -59,9 +59,41 @@ def test_gather_follows_tensorflow_examples():
     gradcheck(lambda x: tf.gather(x, picks, batch_dims=1), b)
 
 
+def test_gather_with_axis_after_the_batch_axes():
+    # TensorFlow's rule: y[b, p, j.., r] = params[b, p, indices[b, j..], r]
+    params = randn(2, 3, 5, 4)
+    indices = np.array([[[4, 0, 1], [2, 2, 3]], [[0, 1, 0], [4, 4, 4]]])  # (2, 2, 3)
+    y = tf.gather(params, indices, axis=2, batch_dims=1)
+    assert y.shape == (2, 3, 2, 3, 4)
+    for b in range(2):
+        np.testing.assert_allclose(y.numpy()[b], params[b][:, indices[b]])
+    np.testing.assert_allclose(
+        tf.gather(params, indices[:, 0], axis=-2, batch_dims=-1).numpy(),
+        np.stack([params[b][:, indices[b, 0]] for b in range(2)]),
+    )
+    gradcheck(lambda t: tf.gather(t, indices, axis=2, batch_dims=1), params)
+    # two batch axes, each picking one index: batch_dims equal to indices' rank
+    picks = np.array([[1, 0, 2], [2, 2, 0]])
+    np.testing.assert_allclose(
+        tf.gather(params, picks, axis=3, batch_dims=2).numpy(),
+        params[np.arange(2)[:, None], np.arange(3), :, picks].transpose(0, 1, 2),
+    )
+
+
 def test_gather_errors():
     with pytest.raises(ValueError, match="gather: index 7 is out of range for axis 0 of size 3"):
         tf.gather(tf.ones((3,)), [0, 7])
+    # negative indices are out of range in TensorFlow too
+    with pytest.raises(ValueError, match="gather: index -1 is out of range"):
+        tf.gather(tf.ones((3,)), [-1])
+    with pytest.raises(ValueError, match="gather: axis=0 must be at least batch_dims=1"):
+        tf.gather(tf.ones((2, 3)), [[0], [1]], axis=0, batch_dims=1)
+    with pytest.raises(ValueError, match="gather: batch_dims=1 must pair the first axes"):
+        tf.gather(tf.ones((2, 3)), [[0], [1], [2]], batch_dims=1)
+    with pytest.raises(ValueError, match=r"gather: axis=2 is out of range .* \[-2, 2\)"):
+        tf.gather(tf.ones((2, 3)), [0], axis=2)
+    with pytest.raises(ValueError, match="gather: axis=0 is out of range for params of shape"):
+        tf.gather(tf.constant(1.0), [0])
     with pytest.raises(TypeError, match="gather: indices must be integers"):
         tf.gather(tf.ones((3,)), [0.0])
 
@@ -77,6 +109,28 @@ def test_gather_nd_picks_elements_and_slices():
     gradcheck(lambda t: tf.gather_nd(t, idx), x)
     with pytest.raises(ValueError, match="gather_nd: index 5 is out of range for axis 1"):
         tf.gather_nd(grid, [[0, 5]])
+    with pytest.raises(ValueError, match="gather_nd: indices of shape .2, 4. address 4 axes"):
+        tf.gather_nd(grid, np.zeros((2, 4), dtype=np.int32))
+
+
+def test_gather_nd_with_batch_dims():
+    # TensorFlow's rule: y[b, i..] = params[b, indices[b, i.., 0], ..., indices[b, i.., k-1]]
+    params = randn(2, 3, 4, 5)
+    indices = np.array([[[0, 1], [2, 3], [0, 1]], [[1, 0], [1, 3], [2, 2]]])  # (2, 3, 2)
+    y = tf.gather_nd(params, indices, batch_dims=1)
+    assert y.shape == (2, 3, 5)
+    for b in range(2):
+        np.testing.assert_allclose(y.numpy()[b], params[b][indices[b, :, 0], indices[b, :, 1]])
+    gradcheck(lambda t: tf.gather_nd(t, indices, batch_dims=1), params)
+    # tf.gather_nd's documentation, batch_dims=1: [[[0, 1], [2, 3]], [[4, 5], [6, 7]]] at
+    # [[1], [0]] -> [[2, 3], [4, 5]]
+    documented = tf.constant([[[0, 1], [2, 3]], [[4, 5], [6, 7]]])
+    np.testing.assert_array_equal(
+        tf.gather_nd(documented, [[1], [0]], batch_dims=1).numpy(), [[2, 3], [4, 5]]
+    )
+    # no coordinates: the whole of each batch element's slice
+    whole = tf.gather_nd(params, np.zeros((2, 0), dtype=np.int32), batch_dims=1)
+    np.testing.assert_allclose(whole.numpy(), params)
 
 
 def test_tile_pad_split_unstack_values():
@@ -130,6 +184,7 @@ def test_tile_pad_split_unstack_gradients():
 def test_tile_pad_split_errors():
     with pytest.raises(ValueError, match="tile: multiples must hold one non-negative count"):
         tf.tile(tf.ones((2, 2)), [2])
+    assert tf.tile(tf.ones((2, 3)), tf.constant([0, 2])).shape == (0, 6)
     with pytest.raises(ValueError, match=r"pad: paddings must be 2 non-negative"):
         tf.pad(tf.ones((2, 2)), [[1, 1]])
     with pytest.raises(
@@ -161,6 +216,9 @@ def test_sort_and_argsort():
     gradcheck(lambda t: tf.sort(t, axis=0, direction="DESCENDING") ** 2, randn(3, 2))
     with pytest.raises(ValueError, match="sort: direction must be 'ASCENDING' or 'DESCENDING'"):
         tf.sort(x, direction="UP")
+    ints = tf.constant([3, 1, 2])
+    assert tf.sort(ints, direction="DESCENDING").numpy().tolist() == [3, 2, 1]
+    assert tf.sort(ints).dtype == tf.int32
 
 
 def test_eye_linspace_stop_gradient():

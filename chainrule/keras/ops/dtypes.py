@@ -81,17 +81,28 @@ def standardize_dtype(dtype):
     """The dtype's Keras name: ``"float32"``, ``"int32"``, ``"bool"``...
 
     None gives ``floatx()`` (float32); the Python types ``float``, ``int`` and ``bool`` give
-    float32, int32 and bool; NumPy dtypes, their names and anything with a ``.dtype`` give that
-    dtype's name.
+    float32, int32 and bool, and so does the name ``"int"`` (int32); NumPy dtypes and types and
+    anything with a ``.dtype`` give that dtype's name. A string must be a Keras name: NumPy's
+    aliases ("double", "f4", "float") are refused, as Keras refuses them.
     """
     if isinstance(dtype, (Tensor, np.ndarray, np.generic)):
         dtype = dtype.dtype
-    if dtype is None or dtype is float or (isinstance(dtype, str) and dtype == "float"):
+    if dtype is None or dtype is float:
         return FLOATX
     if dtype is int or (isinstance(dtype, str) and dtype == "int"):
         return "int32"
     if dtype is bool:
         return "bool"
+    if isinstance(dtype, str) and dtype == "bfloat16":
+        raise ValueError(
+            "Invalid dtype: 'bfloat16' has no NumPy type, so chainrule does not provide it; "
+            "use 'float16' or 'float32'"
+        )
+    if isinstance(dtype, str) and (dtype not in _LATTICE or dtype in (_INT, _FLOAT)):
+        raise ValueError(
+            f"Invalid dtype: {dtype!r}; expected a Keras dtype name such as 'float32', 'int64', "
+            f"'uint8' or 'bool'"
+        )
     try:
         name = np.dtype(dtype).name
     except TypeError:

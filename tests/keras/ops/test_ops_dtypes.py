@@ -1,7 +1,8 @@
 """Keras 3's dtype rules: result_type's promotion lattice, standardize_dtype and
 convert_to_tensor.
 
-The expected dtypes were printed by real Keras 3.15.1 (JAX backend):
+The expected dtypes were printed by real Keras 3.15.1 (JAX backend), but for the 64-bit results
+that chainrule keeps (marked where they occur):
     rt = keras.backend.result_type
     for p in PROMOTIONS: print(p, rt(*p))
     for x in CONVERSIONS: print(repr(x), keras.ops.convert_to_tensor(x).dtype)
@@ -32,6 +33,16 @@ PROMOTIONS = [
     (("int8", "int16", "uint8"), "int16"),
     (("uint8", "int32"), "int32"),
     ((), "float32"),
+    (("int32", "float16"), "float16"),
+    ((int, "float16"), "float16"),
+    (("uint8", "int8", "float16"), "float16"),
+    (("uint32", "float16"), "float16"),
+    (("int64", "float16"), "float16"),
+    (("uint64", "int64"), "float32"),
+    (("uint16", "uint32"), "uint32"),
+    (("int16", "uint32"), "int64"),  # 64 bits kept (Keras on JAX narrows it to int32)
+    (("bool",), "bool"),
+    ((None, "float16"), "float32"),
 ]
 
 
@@ -99,6 +110,22 @@ def test_standardize_dtype_gives_keras_names():
     assert standardize_dtype(np.float16) == "float16"
     assert standardize_dtype(np.dtype("uint8")) == "uint8"
     assert standardize_dtype(Tensor(np.array([1, 2], "int16"))) == "int16"
+    assert standardize_dtype(np.float64) == "float64"
+    assert standardize_dtype("uint8") == "uint8"
+
+
+@pytest.mark.parametrize("alias", ["float", "double", "half", "f4", "<f4", "int4"])
+def test_standardize_dtype_refuses_what_keras_refuses(alias):
+    # real Keras: keras.backend.standardize_dtype(alias) raises "Invalid dtype: <alias>"
+    with pytest.raises(ValueError, match="Invalid dtype"):
+        standardize_dtype(alias)
+    with pytest.raises(ValueError, match="Invalid dtype"):
+        result_type("int32", alias)
+
+
+def test_bfloat16_is_refused_with_a_reason():
+    with pytest.raises(ValueError, match="'bfloat16' has no NumPy type.*'float16' or 'float32'"):
+        standardize_dtype("bfloat16")
 
 
 def test_complex_data_is_refused_clearly():
