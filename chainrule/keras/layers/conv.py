@@ -132,8 +132,6 @@ class ConvLayer(Layer):
 
     def call(self, inputs):
         y = self.activation(self.convolve(channels_last(inputs, self.data_format)))
-        if self.activity_regularizer is not None:
-            self._activity_losses = [self.activity_regularizer(y) / y.shape[0]]
         return restore_format(y, self.data_format)
 
     def window_config(self):

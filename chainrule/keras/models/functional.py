@@ -21,7 +21,7 @@ import numpy as np
 
 from ... import nest
 from ...engine import Tensor
-from ..keras_tensor import KerasTensor, Operation, is_symbolic, shapes_of, symbolic_call
+from ..keras_tensor import KerasTensor, Operation, shapes_of
 from ..layers.base import as_tensor
 from ..layers.core import InputLayer
 from ..saving.serialization import (
@@ -50,6 +50,8 @@ class Functional(Model, functional=True):
         ValueError: an output that needs an Input not among ``inputs`` ("graph disconnected"),
             or two layers with the same name.
     """
+
+    _convert_input_args = False  # call() converts each input to the dtype of its Input
 
     def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
         super().__init__(name=name, trainable=trainable, **kwargs)
@@ -102,11 +104,6 @@ class Functional(Model, functional=True):
 
     def build(self, input_shape=None):
         """A functional model is built when it is created."""
-
-    def __call__(self, inputs, training=None, **kwargs):
-        if is_symbolic(inputs):
-            return symbolic_call(self, inputs, training, kwargs)
-        return self.call(inputs, training=training)
 
     def call(self, inputs, training=None):
         """Run the recorded layer calls on ``inputs``: each layer gets the tensors its call
