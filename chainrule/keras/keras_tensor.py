@@ -363,14 +363,31 @@ def shapes_of(inputs):
     return [shapes_of(value) for value in inputs]
 
 
+class PositionalArguments(tuple):
+    """The positional arguments of a layer call on several symbolic tensors (``layer(a, b)``),
+    kept as one node's ``inputs``: ``Layer.__call__`` spreads them back into positional
+    arguments when the graph runs. Its items may also be Python values (numbers, None...)."""
+
+    def __new__(cls, *args):
+        return super().__new__(cls, args)
+
+
+def _is_concrete(value):
+    """A value that a symbolic call cannot mix with KerasTensors: a Tensor, array or list."""
+    return isinstance(value, (Tensor, np.ndarray, list, tuple, dict))
+
+
 def symbolic_call(layer, inputs, training=None, kwargs=None):
     """Call ``layer`` on KerasTensors: build it for their shapes, and return KerasTensors for its
-    outputs, recorded with a :class:`KerasNode` of this call.
+    outputs, recorded with a :class:`KerasNode` of this call. ``inputs`` is the call's first
+    argument, or the :class:`PositionalArguments` of a call with several.
 
     Raises:
         TypeError: inputs that mix KerasTensors and concrete values.
     """
     flat = nest.flatten(inputs)
+    if isinstance(inputs, PositionalArguments):  # Python values may stand beside the tensors
+        flat = [t for t in flat if isinstance(t, KerasTensor) or _is_concrete(t)]
     concrete = [type(t).__name__ for t in flat if not isinstance(t, KerasTensor)]
     if concrete:
         raise TypeError(
@@ -394,6 +411,8 @@ def build_for(layer, inputs, kwargs=None):
     """Build ``layer`` (if not yet built) for the KerasTensors ``inputs`` and check them; return
     its output shapes, and their dtypes when they were found by running the layer (else None).
     """
+    if isinstance(inputs, PositionalArguments):  # the run builds it from the arguments
+        return _run_for_shapes(layer, inputs, kwargs)
     shapes = shapes_of(inputs)
     if not layer.built:
         layer.build(shapes)

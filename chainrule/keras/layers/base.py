@@ -12,7 +12,13 @@ from ...variables import Variable
 from .. import constraints as constraints_module
 from .. import initializers as initializers_module
 from .. import regularizers as regularizers_module
-from ..keras_tensor import is_symbolic, passes_shape_through, symbolic_call, unique_name
+from ..keras_tensor import (
+    PositionalArguments,
+    is_symbolic,
+    passes_shape_through,
+    symbolic_call,
+    unique_name,
+)
 from ..keras_tensor import reset_names as reset_names  # keras.backend.clear_session's
 from ..metrics import Metric
 from ..saving.serialization import deserialize_config, dtype_policy, serialize_keras_object
@@ -359,8 +365,12 @@ class Layer:
                     f"argument, layer(x)."
                 )
             args = (kwargs.pop("inputs"),)
+        if len(args) == 1 and isinstance(args[0], PositionalArguments):  # a recorded call
+            args = tuple(args[0])
         inputs, more = args[0], args[1:]
         training = kwargs.pop("training", None)
+        if more and any(is_symbolic(value) for value in args):
+            return symbolic_call(self, PositionalArguments(*args), training, kwargs)
         if is_symbolic(inputs):
             return symbolic_call(self, inputs, training, kwargs)
         takes_training, default_training = self._training_parameter()
