@@ -15,8 +15,6 @@ runs them in that order on real tensors. Branches that split and join again (``A
 gradients through them come from the engine, which sums the contributions of every branch.
 """
 
-from types import SimpleNamespace
-
 import numpy as np
 
 from ... import nest
@@ -308,11 +306,7 @@ class Functional(Model, functional=True):
         )
 
     def _summary_rows(self):
-        # Keras lists the recorded ops among the layers in the summary's table.
-        view = SimpleNamespace(
-            layers=self._operations, _nodes=self._nodes, inputs=self.inputs, outputs=self.outputs
-        )
-        return functional_rows(view)
+        return functional_rows(self)
 
 
 def _structure_form(structure, history):
