@@ -253,6 +253,44 @@ class Tensor:
     def __rpow__(self, other):
         return PRIMITIVES["pow"](other, self)
 
+    def __floordiv__(self, other):
+        return PRIMITIVES["floor_divide"](self, other)
+
+    def __rfloordiv__(self, other):
+        return PRIMITIVES["floor_divide"](other, self)
+
+    def __mod__(self, other):
+        """a % b = a - (a // b) b, the sign of b (Python's); dL/da = g, dL/db = -g floor(a / b)."""
+        return self - PRIMITIVES["floor_divide"](self, other) * other
+
+    def __rmod__(self, other):
+        return other - PRIMITIVES["floor_divide"](other, self) * self
+
+    def __and__(self, other):
+        return PRIMITIVES["bitwise_and"](self, other)
+
+    def __rand__(self, other):
+        return PRIMITIVES["bitwise_and"](other, self)
+
+    def __or__(self, other):
+        return PRIMITIVES["bitwise_or"](self, other)
+
+    def __ror__(self, other):
+        return PRIMITIVES["bitwise_or"](other, self)
+
+    def __xor__(self, other):
+        return PRIMITIVES["bitwise_xor"](self, other)
+
+    def __rxor__(self, other):
+        return PRIMITIVES["bitwise_xor"](other, self)
+
+    def __invert__(self):
+        return PRIMITIVES["invert"](self)
+
+    def __round__(self, ndigits=None):
+        """``round(t)`` and ``round(t, n)``: a Tensor of t's dtype, halves to even (no gradient)."""
+        return PRIMITIVES["round"](self, decimals=ndigits or 0)
+
     def __matmul__(self, other):
         return PRIMITIVES["matmul"](self, other)
 
@@ -290,17 +328,29 @@ class Tensor:
         return PRIMITIVES["not_equal"](self, other)
 
     # ----- the ndarray methods that VJPs use, so a VJP body runs on arrays and Tensors alike --
-    def sum(self, axis=None, keepdims=False):
-        return PRIMITIVES["sum"](self, axis=axis, keepdims=keepdims)
+    # (with NumPy's ``dtype=`` and ``out=None`` keywords, so that ``np.mean(t)`` works too)
+    def sum(self, axis=None, keepdims=False, dtype=None, out=None):
+        """The sum over ``axis``, computed in ``dtype`` if given."""
+        return PRIMITIVES["sum"](self._reduced(dtype, out, "sum"), axis=axis, keepdims=keepdims)
 
-    def mean(self, axis=None, keepdims=False):
-        return PRIMITIVES["mean"](self, axis=axis, keepdims=keepdims)
+    def mean(self, axis=None, keepdims=False, dtype=None, out=None):
+        """The mean over ``axis``, computed in ``dtype`` if given."""
+        return PRIMITIVES["mean"](self._reduced(dtype, out, "mean"), axis=axis, keepdims=keepdims)
 
-    def max(self, axis=None, keepdims=False):
-        return PRIMITIVES["max"](self, axis=axis, keepdims=keepdims)
+    def max(self, axis=None, keepdims=False, out=None):
+        return PRIMITIVES["max"](self._reduced(None, out, "max"), axis=axis, keepdims=keepdims)
 
-    def min(self, axis=None, keepdims=False):
-        return PRIMITIVES["min"](self, axis=axis, keepdims=keepdims)
+    def min(self, axis=None, keepdims=False, out=None):
+        return PRIMITIVES["min"](self._reduced(None, out, "min"), axis=axis, keepdims=keepdims)
+
+    def _reduced(self, dtype, out, method):
+        """self in ``dtype`` (if given), for a reduction; ``out`` must be None."""
+        if out is not None:
+            raise TypeError(
+                f"Tensor.{method}: out= is not supported (a Tensor is never written in place); "
+                f"use the returned Tensor."
+            )
+        return self if dtype is None or np.dtype(dtype) == self.dtype else self.astype(dtype)
 
     def reshape(self, *shape):
         shape = shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape

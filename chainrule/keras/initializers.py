@@ -500,13 +500,20 @@ register_classes("keras.initializers", [*_CLASSES, Initializer])
 
 def serialize(initializer):
     """Keras's description ``{"module", "class_name", "config", "registered_name"}`` of an
-    Initializer; None stays None. Another object with a config gets the short form
-    ``{"class_name", "config"}``, which saving completes with the module it is registered under.
+    Initializer; None stays None.
+
+    Raises:
+        TypeError: an object that is not an Initializer (a regularizer or constraint has its
+            own module's ``serialize``).
     """
     if initializer is None:
         return None
     if not isinstance(initializer, Initializer):
-        return {"class_name": type(initializer).__name__, "config": initializer.get_config()}
+        raise TypeError(
+            f"initializers.serialize: expected a keras.initializers.Initializer, got "
+            f"{initializer!r} (type {type(initializer).__name__}). Subclass Initializer and "
+            f"define get_config() to save your own initializer."
+        )
     return {
         "module": "keras.initializers",
         "class_name": type(initializer).__name__,

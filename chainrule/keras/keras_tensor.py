@@ -63,8 +63,8 @@ class KerasNode:
 class KerasTensor:
     """A symbolic tensor: the shape (batch axis None) and dtype of a value a model will compute.
 
-    Python's operators on it (``x + 1``, ``2 * x``, ``-x``, ``x @ w``, ``x[:, 0]``, ``x > 0``,
-    ``abs(x)``) and its ``reshape``/``squeeze`` methods are recorded as operations of the
+    Python's operators on it (``x + 1``, ``2 * x``, ``x // 2``, ``x % 3``, ``-x``, ``x @ w``,
+    ``x[:, 0]``, ``x > 0``, ``(x > 0) & (x < 1)``, ``~m``, ``abs(x)``, ``round(x)``) and its ``reshape``/``squeeze`` methods are recorded as operations of the
     graph, as ``keras.ops`` functions are; each runs, in the model, as the same operator on the
     Tensor the model computes. It cannot be turned into an array, a bool or a number.
 
@@ -142,14 +142,45 @@ def _operator_method(function, name, reflected=False):
     return method
 
 
-# Python's operators, each recorded under the name Keras 3 gives the op it stands for.
+def _truth(x):
+    """x as bools (non-zero is true): a Tensor, or a Python bool for a number."""
+    return x != 0
+
+
+def _logical_and(x1, x2):
+    return _truth(x1) & _truth(x2)
+
+
+def _logical_or(x1, x2):
+    return _truth(x1) | _truth(x2)
+
+
+def _logical_xor(x1, x2):
+    return _truth(x1) ^ _truth(x2)
+
+
+def _logical_not(x):
+    return ~_truth(x)
+
+
+def _round(x, ndigits=None):
+    return round(x, ndigits)
+
+
+# Python's operators, each recorded under the name Keras 3 gives the op it stands for (as in
+# Keras, &, |, ^ and ~ on symbolic tensors are the logical operations).
 for _dunder, _function, _name in (
     ("add", operator.add, "add"),
     ("sub", operator.sub, "subtract"),
     ("mul", operator.mul, "multiply"),
     ("truediv", operator.truediv, "true_divide"),
+    ("floordiv", operator.floordiv, "floor_divide"),
+    ("mod", operator.mod, "mod"),
     ("pow", operator.pow, "power"),
     ("matmul", operator.matmul, "matmul"),
+    ("and", _logical_and, "logical_and"),
+    ("or", _logical_or, "logical_or"),
+    ("xor", _logical_xor, "logical_xor"),
 ):
     setattr(KerasTensor, f"__{_dunder}__", _operator_method(_function, _name))
     setattr(KerasTensor, f"__r{_dunder}__", _operator_method(_function, _name, reflected=True))
@@ -163,6 +194,8 @@ for _dunder, _function, _name in (
     ("ge", operator.ge, "greater_equal"),
     ("eq", operator.eq, "equal"),
     ("ne", operator.ne, "not_equal"),
+    ("invert", _logical_not, "logical_not"),
+    ("round", _round, "round"),
 ):
     setattr(KerasTensor, f"__{_dunder}__", _operator_method(_function, _name))
 
@@ -330,14 +363,31 @@ def shapes_of(inputs):
     return [shapes_of(value) for value in inputs]
 
 
+class PositionalArguments(tuple):
+    """The positional arguments of a layer call on several symbolic tensors (``layer(a, b)``),
+    kept as one node's ``inputs``: ``Layer.__call__`` spreads them back into positional
+    arguments when the graph runs. Its items may also be Python values (numbers, None...)."""
+
+    def __new__(cls, *args):
+        return super().__new__(cls, args)
+
+
+def _is_concrete(value):
+    """A value that a symbolic call cannot mix with KerasTensors: a Tensor, array or list."""
+    return isinstance(value, (Tensor, np.ndarray, list, tuple, dict))
+
+
 def symbolic_call(layer, inputs, training=None, kwargs=None):
     """Call ``layer`` on KerasTensors: build it for their shapes, and return KerasTensors for its
-    outputs, recorded with a :class:`KerasNode` of this call.
+    outputs, recorded with a :class:`KerasNode` of this call. ``inputs`` is the call's first
+    argument, or the :class:`PositionalArguments` of a call with several.
 
     Raises:
         TypeError: inputs that mix KerasTensors and concrete values.
     """
     flat = nest.flatten(inputs)
+    if isinstance(inputs, PositionalArguments):  # Python values may stand beside the tensors
+        flat = [t for t in flat if isinstance(t, KerasTensor) or _is_concrete(t)]
     concrete = [type(t).__name__ for t in flat if not isinstance(t, KerasTensor)]
     if concrete:
         raise TypeError(
@@ -361,6 +411,8 @@ def build_for(layer, inputs, kwargs=None):
     """Build ``layer`` (if not yet built) for the KerasTensors ``inputs`` and check them; return
     its output shapes, and their dtypes when they were found by running the layer (else None).
     """
+    if isinstance(inputs, PositionalArguments):  # the run builds it from the arguments
+        return _run_for_shapes(layer, inputs, kwargs)
     shapes = shapes_of(inputs)
     if not layer.built:
         layer.build(shapes)

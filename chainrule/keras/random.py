@@ -22,6 +22,7 @@ from .. import random as global_random
 from ..engine import Tensor, as_array
 from ..ops import noise
 from ..tf.random import categorical_indices, truncated_standard_normal
+from .keras_tensor import unique_name
 
 __all__ = [
     "SeedGenerator",
@@ -44,6 +45,9 @@ class SeedGenerator:
     Args:
         seed: an int, or None for one drawn from the global generator (so that
             ``keras.utils.set_random_seed`` fixes it too).
+        name: default ``"seed_generator"``, then ``"seed_generator_1"``... as Keras names them.
+
+    ``get_config()`` is ``{"seed": the seed given (None stays None), "name": name}``, as in Keras.
 
     Example::
 
@@ -53,10 +57,11 @@ class SeedGenerator:
     """
 
     def __init__(self, seed=None, name=None, **kwargs):
-        if seed is None:
-            seed = int(global_random.generator().integers(2**31))
-        self.seed = _checked_seed(seed, "SeedGenerator")
-        self.name = name or "seed_generator"
+        self._initial_seed = None if seed is None else _checked_seed(seed, "SeedGenerator")
+        self.seed = self._initial_seed
+        if self.seed is None:
+            self.seed = int(global_random.generator().integers(2**31))
+        self.name = name or unique_name("seed_generator")
         self._generator = np.random.default_rng(self.seed)
 
     def next(self):
@@ -64,7 +69,7 @@ class SeedGenerator:
         return self._generator
 
     def get_config(self):
-        return {"seed": self.seed}
+        return {"seed": self._initial_seed, "name": self.name}
 
     @classmethod
     def from_config(cls, config):

@@ -12,7 +12,7 @@ computed with chainrule's primitives, so their gradients reach the weights.
 import math
 
 from .. import ops
-from .registry import lookup, register_classes
+from .registry import classes_of, custom_name, lookup, register_classes
 
 EPSILON = 1e-7  # the smallest norm a vector is divided by (Keras's backend.epsilon())
 
@@ -156,14 +156,17 @@ register_classes("keras.regularizers", _CLASSES)
 
 def serialize(regularizer):
     """Keras's description ``{"module", "class_name", "config", "registered_name"}``; None
-    stays None."""
+    stays None. A class of your own is written as Keras writes it: with its Python module and
+    the name it was registered under (``"package>Name"``, else its class name)."""
     if regularizer is None:
         return None
+    cls = type(regularizer)
+    builtin = classes_of("keras.regularizers").get(cls.__name__) is cls
     return {
-        "module": "keras.regularizers",
-        "class_name": type(regularizer).__name__,
+        "module": "keras.regularizers" if builtin else cls.__module__,
+        "class_name": cls.__name__,
         "config": regularizer.get_config(),
-        "registered_name": None,
+        "registered_name": None if builtin else custom_name(cls) or cls.__name__,
     }
 
 

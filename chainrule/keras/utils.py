@@ -333,10 +333,11 @@ def _is_graph_model(layer):
 
 def _layers_and_links(model):
     """The model's layers, [(source layer, target layer), ...] and {id(layer): (input shapes,
-    output shapes, output dtypes)} for a Sequential or functional model; a subclassed model is
-    its own single layer."""
-    if hasattr(model, "_nodes"):  # functional: one link per tensor read by a layer call
-        layers, links, seen, shapes = model.layers, [], set(), {}
+    output shapes, output dtypes)} for a Sequential or functional model (whose ``keras.ops``
+    calls are drawn as layers, as Keras draws them); a subclassed model is its own single
+    layer."""
+    if hasattr(model, "_nodes"):  # functional: one link per tensor read by a call
+        layers, links, seen, shapes = model.operations, [], set(), {}
         for node in model._nodes:
             inputs, outputs, dtypes = shapes.setdefault(id(node.layer), ([], [], []))
             inputs += [t.shape for t in node.input_tensors]

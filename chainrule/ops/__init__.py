@@ -1,5 +1,6 @@
 """Every primitive, importable as ``chainrule.ops.<name>`` (and re-exported by ``chainrule``)."""
 
+from .bitwise import bitwise_and, bitwise_or, bitwise_xor, floor_divide, invert, round
 from .conv import conv1d, conv2d, conv2d_backprop_input, conv2d_backprop_kernel
 from .ctc import ctc_beam_search_decode, ctc_greedy_decode, ctc_loss, ctc_loss_gradient
 from .custom import custom_vjp

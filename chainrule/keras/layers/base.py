@@ -12,7 +12,13 @@ from ...variables import Variable
 from .. import constraints as constraints_module
 from .. import initializers as initializers_module
 from .. import regularizers as regularizers_module
-from ..keras_tensor import is_symbolic, passes_shape_through, symbolic_call, unique_name
+from ..keras_tensor import (
+    PositionalArguments,
+    is_symbolic,
+    passes_shape_through,
+    symbolic_call,
+    unique_name,
+)
 from ..keras_tensor import reset_names as reset_names  # keras.backend.clear_session's
 from ..metrics import Metric
 from ..saving.serialization import deserialize_config, dtype_policy, serialize_keras_object
@@ -52,11 +58,22 @@ class Layer:
         trainable: whether its weights are updated by training.
         dtype: the dtype of its weights and computations (default float32).
         input_shape: the shape of one sample, for a first layer (``input_shape=(784,)``).
+        activity_regularizer: a penalty r(y) of each output y, divided by y's batch size and
+            added with :meth:`add_loss` at every call (default None).
     """
 
     _call_training = {}
+    _convert_input_args = True  # False: ``__call__`` passes the arguments to ``call`` unconverted
 
-    def __init__(self, name=None, trainable=True, dtype=None, input_shape=None, **kwargs):
+    def __init__(
+        self,
+        name=None,
+        trainable=True,
+        dtype=None,
+        input_shape=None,
+        activity_regularizer=None,
+        **kwargs,
+    ):
         batch_input_shape = kwargs.pop("batch_input_shape", None)
         input_dim = kwargs.pop("input_dim", None)
         batch_size = kwargs.pop("batch_size", None)
@@ -75,7 +92,7 @@ class Layer:
         self._weights = []
         self._created_trainable = set()  # ids of the weights that `trainable` switches
         self._losses = []
-        self._activity_losses = []
+        self.activity_regularizer = regularizers_module.get(activity_regularizer)
         self._trainable = bool(trainable)  # nothing to pass it on to yet
 
     # ----- weights -----------------------------------------------------------------------------
@@ -304,7 +321,7 @@ class Layer:
         every sublayer's, then r(w) for every trainable weight w that has a regularizer r."""
         found = []
         for layer in walk_layers(self):
-            found += layer._losses + layer._activity_losses
+            found += layer._losses
         for weight in self.trainable_weights:
             regularizer = getattr(weight, "regularizer", None)
             if regularizer is not None:
@@ -315,7 +332,6 @@ class Layer:
         """Forget the losses added during the previous call, this layer's and its sublayers'."""
         for layer in walk_layers(self):
             layer._losses = []
-            layer._activity_losses = []
 
     # ----- forward -----------------------------------------------------------------------------
     def build(self, input_shape):
@@ -349,20 +365,27 @@ class Layer:
                     f"argument, layer(x)."
                 )
             args = (kwargs.pop("inputs"),)
+        if len(args) == 1 and isinstance(args[0], PositionalArguments):  # a recorded call
+            args = tuple(args[0])
         inputs, more = args[0], args[1:]
         training = kwargs.pop("training", None)
+        if more and any(is_symbolic(value) for value in args):
+            return symbolic_call(self, PositionalArguments(*args), training, kwargs)
         if is_symbolic(inputs):
             return symbolic_call(self, inputs, training, kwargs)
         takes_training, default_training = self._training_parameter()
         if training is None:  # as Keras: from the call this one runs in, else call's default
             training = _training_context[-1] if _training_context else None
             training = default_training if training is None else training
-        if nest.is_nested(inputs):  # several inputs: build(input_shape) gets their shapes
+        if not self._convert_input_args:  # call converts them itself
+            x = inputs
+        elif nest.is_nested(inputs):  # several inputs: build(input_shape) gets their shapes
             x = nest.map_structure(lambda value: as_tensor(value, self.dtype), inputs)
         else:
             x = as_tensor(inputs, self.dtype)
-        more = [nest.map_structure(self._convert_argument, value) for value in more]
-        kwargs = {key: nest.map_structure(self._convert_argument, v) for key, v in kwargs.items()}
+        if self._convert_input_args:
+            more = [nest.map_structure(self._convert_argument, value) for value in more]
+            kwargs = {k: nest.map_structure(self._convert_argument, v) for k, v in kwargs.items()}
         if not self.built:
             self._build_from(x, more, kwargs)
         self.check_input(x)
@@ -373,10 +396,23 @@ class Layer:
         _running.append(self)
         _training_context.append(training)
         try:
-            return self.call(x, *more, **kwargs)
+            outputs = self.call(x, *more, **kwargs)
+            if self.activity_regularizer is not None:
+                self._add_activity_losses(outputs)
+            return outputs
         finally:
             _running.pop()
             _training_context.pop()
+
+    def _add_activity_losses(self, outputs):
+        """add_loss(r(y) / batch size) for each output Tensor y, r the activity regularizer (a
+        scalar y is not divided), as Keras does after each call."""
+        for output in nest.flatten(outputs):
+            if isinstance(output, Tensor):
+                loss = self.activity_regularizer(output)
+                if output.ndim and output.shape[0]:
+                    loss = loss / output.shape[0]
+                self.add_loss(loss)
 
     def _convert_argument(self, value):
         """An argument of ``call`` besides the inputs: a NumPy array becomes a Tensor (floats in
@@ -450,6 +486,10 @@ class Layer:
     # ----- configuration -----------------------------------------------------------------------
     def get_config(self):
         config = {"name": self.name, "trainable": self.trainable, "dtype": str(self.dtype)}
+        if self.activity_regularizer is not None:  # Keras writes it only when set
+            config["activity_regularizer"] = regularizers_module.serialize(
+                self.activity_regularizer
+            )
         if self.batch_input_shape is not None:
             config["batch_input_shape"] = list(self.batch_input_shape)
         return config

@@ -11,8 +11,10 @@ from ... import ops
 from ...engine import ShapeError
 from ...ops.conv import as_padding, as_tuple, output_length
 from .. import activations as activations_module
+from .. import constraints as constraints_module
 from .. import initializers as initializers_module
 from .. import registry
+from .. import regularizers as regularizers_module
 from .base import Layer
 from .core import set_kernel_options
 
@@ -93,11 +95,6 @@ def conv_output_shape(layer, input_shape, channels):
     return tuple(shape)
 
 
-def serialize_option(obj):
-    """An optional regularizer or constraint in the form initializers are saved in."""
-    return None if obj is None else initializers_module.serialize(obj)
-
-
 class ConvLayer(Layer):
     """What every convolution layer shares: it convolves channels_last inputs, applies its
     activation (and activity penalty), and describes its window in its config."""
@@ -135,8 +132,6 @@ class ConvLayer(Layer):
 
     def call(self, inputs):
         y = self.activation(self.convolve(channels_last(inputs, self.data_format)))
-        if self.activity_regularizer is not None:
-            self._activity_losses = [self.activity_regularizer(y) / y.shape[0]]
         return restore_format(y, self.data_format)
 
     def window_config(self):
@@ -150,9 +145,9 @@ class ConvLayer(Layer):
             "activation": activations_module.serialize(self.activation),
             "use_bias": self.use_bias,
             "bias_initializer": initializers_module.serialize(self.bias_initializer),
-            "bias_regularizer": serialize_option(self.bias_regularizer),
-            "activity_regularizer": serialize_option(self.activity_regularizer),
-            "bias_constraint": serialize_option(self.bias_constraint),
+            "bias_regularizer": regularizers_module.serialize(self.bias_regularizer),
+            "activity_regularizer": regularizers_module.serialize(self.activity_regularizer),
+            "bias_constraint": constraints_module.serialize(self.bias_constraint),
         }
 
 
@@ -282,8 +277,8 @@ class BaseConv(ConvLayer):
             filters=self.filters,
             groups=self.groups,
             kernel_initializer=initializers_module.serialize(self.kernel_initializer),
-            kernel_regularizer=serialize_option(self.kernel_regularizer),
-            kernel_constraint=serialize_option(self.kernel_constraint),
+            kernel_regularizer=regularizers_module.serialize(self.kernel_regularizer),
+            kernel_constraint=constraints_module.serialize(self.kernel_constraint),
             **self.window_config(),
         )
         return config

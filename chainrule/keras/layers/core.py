@@ -186,10 +186,7 @@ class Dense(Layer):
             z = ops.linear(inputs, self.kernel, self.bias)
         else:
             z = inputs @ self.kernel
-        y = self.activation(z)
-        if self.activity_regularizer is not None:
-            self._activity_losses = [self.activity_regularizer(y) / y.shape[0]]
-        return y
+        return self.activation(z)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.units,)
@@ -207,10 +204,6 @@ class Dense(Layer):
             kernel_constraint=constraints_module.serialize(self.kernel_constraint),
             bias_constraint=constraints_module.serialize(self.bias_constraint),
         )
-        if self.activity_regularizer is not None:  # Keras writes it only when set
-            config["activity_regularizer"] = regularizers_module.serialize(
-                self.activity_regularizer
-            )
         return config
 
 

@@ -5,8 +5,10 @@ by (the batch mean and variance depend on every input), and both are gradient-ch
 """
 
 from ... import ops
+from .. import constraints as constraints_module
 from .. import initializers as initializers_module
 from .. import registry
+from .. import regularizers as regularizers_module
 from .base import Layer
 
 
@@ -60,6 +62,29 @@ def _add_gamma_beta(layer, shape, scale, center):
             regularizer=layer.beta_regularizer,
             constraint=layer.beta_constraint,
         )
+
+
+def _set_gamma_beta_options(
+    layer, beta_regularizer, gamma_regularizer, beta_constraint, gamma_constraint
+):
+    """Resolve the regularizers and constraints of gamma and beta from their Keras identifiers
+    into the objects, as attributes of ``layer``."""
+    layer.beta_regularizer = regularizers_module.get(beta_regularizer)
+    layer.gamma_regularizer = regularizers_module.get(gamma_regularizer)
+    layer.beta_constraint = constraints_module.get(beta_constraint)
+    layer.gamma_constraint = constraints_module.get(gamma_constraint)
+
+
+def _gamma_beta_config(layer):
+    """The config entries of gamma's and beta's initializers, regularizers and constraints."""
+    return {
+        "beta_initializer": initializers_module.serialize(layer.beta_initializer),
+        "gamma_initializer": initializers_module.serialize(layer.gamma_initializer),
+        "beta_regularizer": regularizers_module.serialize(layer.beta_regularizer),
+        "gamma_regularizer": regularizers_module.serialize(layer.gamma_regularizer),
+        "beta_constraint": constraints_module.serialize(layer.beta_constraint),
+        "gamma_constraint": constraints_module.serialize(layer.gamma_constraint),
+    }
 
 
 def _scale_and_shift(layer, outputs):
@@ -139,8 +164,9 @@ class BatchNormalization(Layer):
         self.gamma_initializer = initializers_module.get(gamma_initializer)
         self.moving_mean_initializer = initializers_module.get(moving_mean_initializer)
         self.moving_variance_initializer = initializers_module.get(moving_variance_initializer)
-        self.beta_regularizer, self.gamma_regularizer = beta_regularizer, gamma_regularizer
-        self.beta_constraint, self.gamma_constraint = beta_constraint, gamma_constraint
+        _set_gamma_beta_options(
+            self, beta_regularizer, gamma_regularizer, beta_constraint, gamma_constraint
+        )
         self.gamma = self.beta = None
 
     def build(self, input_shape):
@@ -200,8 +226,7 @@ class BatchNormalization(Layer):
             "epsilon": self.epsilon,
             "center": self.center,
             "scale": self.scale,
-            "beta_initializer": serialize(self.beta_initializer),
-            "gamma_initializer": serialize(self.gamma_initializer),
+            **_gamma_beta_config(self),
             "moving_mean_initializer": serialize(self.moving_mean_initializer),
             "moving_variance_initializer": serialize(self.moving_variance_initializer),
             "synchronized": self.synchronized,
@@ -258,8 +283,9 @@ class LayerNormalization(Layer):
         self.rms_scaling = rms_scaling
         self.beta_initializer = initializers_module.get(beta_initializer)
         self.gamma_initializer = initializers_module.get(gamma_initializer)
-        self.beta_regularizer, self.gamma_regularizer = beta_regularizer, gamma_regularizer
-        self.beta_constraint, self.gamma_constraint = beta_constraint, gamma_constraint
+        _set_gamma_beta_options(
+            self, beta_regularizer, gamma_regularizer, beta_constraint, gamma_constraint
+        )
         self.gamma = self.beta = None
 
     def build(self, input_shape):
@@ -299,7 +325,6 @@ class LayerNormalization(Layer):
         return _scale_and_shift(self, outputs)
 
     def get_config(self):
-        serialize = initializers_module.serialize
         return {
             **super().get_config(),
             "axis": self.axis,
@@ -307,6 +332,5 @@ class LayerNormalization(Layer):
             "center": self.center,
             "scale": self.scale,
             "rms_scaling": self.rms_scaling,
-            "beta_initializer": serialize(self.beta_initializer),
-            "gamma_initializer": serialize(self.gamma_initializer),
+            **_gamma_beta_config(self),
         }

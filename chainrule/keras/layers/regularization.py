@@ -144,8 +144,9 @@ class ActivityRegularization(Layer):
         self.activity_regularizer = regularizers_module.L1L2(l1=l1, l2=l2)
 
     def call(self, inputs):
-        self._activity_losses = [self.activity_regularizer(inputs) / inputs.shape[0]]
-        return inputs
+        return inputs  # Layer.__call__ adds the activity penalty
 
     def get_config(self):
-        return {**super().get_config(), "l1": self.l1, "l2": self.l2}
+        config = super().get_config()
+        del config["activity_regularizer"]  # l1 and l2 describe it, as in Keras
+        return {**config, "l1": self.l1, "l2": self.l2}

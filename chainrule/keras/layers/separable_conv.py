@@ -22,7 +22,6 @@ from .. import regularizers as regularizers_module
 from .conv import (
     ConvLayer,
     conv_output_shape,
-    serialize_option,
     standardize_data_format,
 )
 
@@ -137,8 +136,8 @@ class _DepthwiseBase(ConvLayer):
         config.update(
             depth_multiplier=self.depth_multiplier,
             depthwise_initializer=initializers_module.serialize(self.depthwise_initializer),
-            depthwise_regularizer=serialize_option(self.depthwise_regularizer),
-            depthwise_constraint=serialize_option(self.depthwise_constraint),
+            depthwise_regularizer=regularizers_module.serialize(self.depthwise_regularizer),
+            depthwise_constraint=constraints_module.serialize(self.depthwise_constraint),
             **self.window_config(),
         )
         return config
@@ -272,7 +271,7 @@ class SeparableConv2D(_DepthwiseBase):
         config.update(
             filters=self.filters,
             pointwise_initializer=initializers_module.serialize(self.pointwise_initializer),
-            pointwise_regularizer=serialize_option(self.pointwise_regularizer),
-            pointwise_constraint=serialize_option(self.pointwise_constraint),
+            pointwise_regularizer=regularizers_module.serialize(self.pointwise_regularizer),
+            pointwise_constraint=constraints_module.serialize(self.pointwise_constraint),
         )
         return config

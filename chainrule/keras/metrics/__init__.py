@@ -50,8 +50,6 @@ from .probabilistic import (
     Poisson,
     SparseCategoricalCrossentropy,
     SquaredHinge,
-    binary_focal_crossentropy,
-    categorical_focal_crossentropy,
 )
 from .regression import (
     ConcordanceCorrelation,
@@ -65,13 +63,15 @@ from .regression import (
     R2Score,
     RootMeanSquaredError,
     concordance_correlation,
-    mean_absolute_percentage_error,
-    mean_squared_logarithmic_error,
     pearson_correlation,
 )
 
 # The metric functions that are the loss functions of the same name.
 binary_crossentropy = losses.binary_crossentropy
+binary_focal_crossentropy = losses.binary_focal_crossentropy
+categorical_focal_crossentropy = losses.categorical_focal_crossentropy
+mean_absolute_percentage_error = losses.mean_absolute_percentage_error
+mean_squared_logarithmic_error = losses.mean_squared_logarithmic_error
 categorical_crossentropy = losses.categorical_crossentropy
 sparse_categorical_crossentropy = losses.sparse_categorical_crossentropy
 categorical_hinge = losses.categorical_hinge

@@ -96,7 +96,7 @@ class FBetaScore(Metric):
             return as_result(np.sum(score * support / (support.sum() + EPSILON)))
         if self.average is not None:
             return as_result(np.mean(score))
-        return score.astype(np.float32)  # per class: an array, as the logs and callers use it
+        return as_result(score)  # per class: a vector
 
     def get_config(self):
         return {

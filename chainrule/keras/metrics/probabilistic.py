@@ -4,61 +4,7 @@ of :mod:`chainrule.keras.losses`, averaged over everything seen."""
 import numpy as np
 
 from .. import losses
-from .base import Mean, WrapperWithConfig, as_array, as_result, same_rank, wrapper_class
-
-EPSILON = 1e-7
-
-
-def binary_focal_crossentropy(
-    y_true,
-    y_pred,
-    apply_class_balancing=False,
-    alpha=0.25,
-    gamma=2.0,
-    from_logits=False,
-    label_smoothing=0.0,
-    axis=-1,
-):
-    """mean over ``axis`` of (1 - p_t)^γ · BCE, with p_t = y p + (1 - y)(1 - p) and BCE the
-    binary cross-entropy on p clipped to [ε, 1 - ε] (ε = 1e-7); with ``apply_class_balancing``
-    each term is also weighted by α y + (1 - α)(1 - y). ``from_logits`` applies a sigmoid to
-    y_pred first; ``label_smoothing`` s turns the labels into y (1 - s) + s / 2.
-
-    A metric value (no gradient is recorded)."""
-    y_pred = as_array(y_pred, np.float64)
-    y_true = as_array(y_true, np.float64)
-    if label_smoothing:
-        y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
-    if from_logits:
-        y_pred = 1.0 / (1.0 + np.exp(-y_pred))
-    clipped = np.clip(y_pred, EPSILON, 1.0 - EPSILON)
-    bce = -(y_true * np.log(clipped) + (1.0 - y_true) * np.log(1.0 - clipped))
-    p_t = y_true * y_pred + (1.0 - y_true) * (1.0 - y_pred)
-    focal = (1.0 - p_t) ** gamma * bce
-    if apply_class_balancing:
-        focal = (y_true * alpha + (1.0 - y_true) * (1.0 - alpha)) * focal
-    return as_result(np.mean(focal, axis=axis))
-
-
-def categorical_focal_crossentropy(
-    y_true, y_pred, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1
-):
-    """Σ over ``axis`` of -α (1 - q)^γ y log q, with q = y_pred / Σ y_pred clipped to
-    [ε, 1 - ε] (ε = 1e-7): the cross-entropy with easy, confident classes down-weighted.
-    ``from_logits`` applies a softmax first; ``label_smoothing`` s with k classes turns the
-    labels into y (1 - s) + s / k.
-
-    A metric value (no gradient is recorded)."""
-    y_pred = as_array(y_pred, np.float64)
-    y_true = as_array(y_true, np.float64)
-    if label_smoothing:
-        y_true = y_true * (1.0 - label_smoothing) + label_smoothing / y_true.shape[-1]
-    if from_logits:
-        y_pred = np.exp(y_pred - y_pred.max(axis=axis, keepdims=True))
-    output = np.clip(y_pred / y_pred.sum(axis=axis, keepdims=True), EPSILON, 1.0 - EPSILON)
-    focal = alpha * (1.0 - output) ** gamma * (-y_true * np.log(output))
-    return as_result(focal.sum(axis=axis))
-
+from .base import Mean, WrapperWithConfig, as_array, same_rank, wrapper_class
 
 BinaryCrossentropy = wrapper_class(
     "BinaryCrossentropy",
@@ -152,22 +98,13 @@ class SparseCategoricalCrossentropy(WrapperWithConfig):
         self.from_logits, self.ignore_class, self.axis = from_logits, ignore_class, axis
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        y_true = as_array(y_true)
-        if self.ignore_class is not None:
-            kept = y_true != self.ignore_class
-            y_true = np.where(kept, y_true, 0)
-            if kept.ndim == np.ndim(y_pred) and kept.shape[-1] == 1:
-                kept = kept[..., 0]
-        values = self._values(y_true, y_pred)
-        if self.ignore_class is not None and sample_weight is None:
-            values = values * kept  # as Keras: ignored samples add 0 but still count
-        elif self.ignore_class is not None:
+        values = as_array(self._fn(y_true, y_pred, **self._fn_kwargs))
+        if self.ignore_class is not None and sample_weight is not None:
+            # Ignored entries are 0 in the values; with weights they also count for nothing
+            # (without weights they still count, as in Keras).
+            kept = as_array(y_true) != self.ignore_class
+            if kept.ndim == np.ndim(y_pred) and kept.shape[self.axis] == 1:
+                kept = np.squeeze(kept, axis=self.axis)
             weight, kept = same_rank(as_array(sample_weight, np.float64), kept)
-            sample_weight = weight * kept  # weighted: ignored samples count for nothing
+            sample_weight = weight * kept
         Mean.update_state(self, values, sample_weight=sample_weight)
-
-    def _values(self, y_true, y_pred):
-        values = losses.sparse_categorical_crossentropy(
-            y_true, y_pred, from_logits=self.from_logits, axis=self.axis
-        )
-        return as_array(values)

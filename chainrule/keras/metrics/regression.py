@@ -15,21 +15,6 @@ def _pair(y_true, y_pred):
     return same_rank(as_array(y_true, np.float64), as_array(y_pred, np.float64))
 
 
-def mean_absolute_percentage_error(y_true, y_pred):
-    """100 · mean over the last axis of |y_true - y_pred| / max(|y_true|, ε) (ε = 1e-7)."""
-    y_true, y_pred = _pair(y_true, y_pred)
-    return as_result(
-        100.0 * np.mean(np.abs((y_true - y_pred) / np.maximum(np.abs(y_true), EPSILON)), axis=-1)
-    )
-
-
-def mean_squared_logarithmic_error(y_true, y_pred):
-    """mean over the last axis of (log(max(y_pred, ε) + 1) - log(max(y_true, ε) + 1))²."""
-    y_true, y_pred = _pair(y_true, y_pred)
-    difference = np.log1p(np.maximum(y_pred, EPSILON)) - np.log1p(np.maximum(y_true, EPSILON))
-    return as_result(np.mean(difference**2, axis=-1))
-
-
 def cosine_similarity(y_true, y_pred, axis=-1):
     """Σ over ``axis`` of (t / ||t||)(p / ||p||): the cosine of the angle between the label and
     prediction vectors (the loss of that name is its negative); 0 for a zero vector."""
@@ -77,17 +62,18 @@ MeanAbsoluteError = wrapper_class(
 )
 MeanAbsolutePercentageError = wrapper_class(
     "MeanAbsolutePercentageError",
-    mean_absolute_percentage_error,
+    losses.mean_absolute_percentage_error,
     "mean_absolute_percentage_error",
     "down",
-    "The running mean of :func:`mean_absolute_percentage_error`.",
+    "The running mean of 100 · mean(|y_true - y_pred| / max(|y_true|, ε)) over the last axis.",
 )
 MeanSquaredLogarithmicError = wrapper_class(
     "MeanSquaredLogarithmicError",
-    mean_squared_logarithmic_error,
+    losses.mean_squared_logarithmic_error,
     "mean_squared_logarithmic_error",
     "down",
-    "The running mean of :func:`mean_squared_logarithmic_error`.",
+    "The running mean of mean((log(max(y_pred, ε) + 1) - log(max(y_true, ε) + 1))²) over the "
+    "last axis.",
 )
 LogCoshError = wrapper_class(
     "LogCoshError",

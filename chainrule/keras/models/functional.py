@@ -15,13 +15,11 @@ runs them in that order on real tensors. Branches that split and join again (``A
 gradients through them come from the engine, which sums the contributions of every branch.
 """
 
-from types import SimpleNamespace
-
 import numpy as np
 
 from ... import nest
 from ...engine import Tensor
-from ..keras_tensor import KerasTensor, Operation, is_symbolic, shapes_of, symbolic_call
+from ..keras_tensor import KerasTensor, Operation, shapes_of
 from ..layers.base import as_tensor
 from ..layers.core import InputLayer
 from ..saving.serialization import (
@@ -50,6 +48,8 @@ class Functional(Model, functional=True):
         ValueError: an output that needs an Input not among ``inputs`` ("graph disconnected"),
             or two layers with the same name.
     """
+
+    _convert_input_args = False  # call() converts each input to the dtype of its Input
 
     def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
         super().__init__(name=name, trainable=trainable, **kwargs)
@@ -102,11 +102,6 @@ class Functional(Model, functional=True):
 
     def build(self, input_shape=None):
         """A functional model is built when it is created."""
-
-    def __call__(self, inputs, training=None, **kwargs):
-        if is_symbolic(inputs):
-            return symbolic_call(self, inputs, training, kwargs)
-        return self.call(inputs, training=training)
 
     def call(self, inputs, training=None):
         """Run the recorded layer calls on ``inputs``: each layer gets the tensors its call
@@ -311,11 +306,7 @@ class Functional(Model, functional=True):
         )
 
     def _summary_rows(self):
-        # Keras lists the recorded ops among the layers in the summary's table.
-        view = SimpleNamespace(
-            layers=self._operations, _nodes=self._nodes, inputs=self.inputs, outputs=self.outputs
-        )
-        return functional_rows(view)
+        return functional_rows(self)
 
 
 def _structure_form(structure, history):

@@ -193,10 +193,6 @@ class Sequential(Model):
     non_trainable_variables = non_trainable_weights
     variables = weights
 
-    @property
-    def losses(self):
-        return [penalty for layer in self.layers for penalty in layer.losses]
-
     def count_params(self):
         return sum(layer.count_params() for layer in self.layers)
 

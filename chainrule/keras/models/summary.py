@@ -1,7 +1,7 @@
 """``model.summary()``: the table Keras prints, with the same columns and totals.
 
 A Sequential model lists its layers with their output shapes; a functional model its layers
-(Input layers included) and, when its graph is not a plain chain, what each layer is connected
+(Input layers included) and the ``keras.ops`` calls between them and, when its graph is not a plain chain, what each layer is connected
 to (``layer_name[node][tensor]``, as Keras writes it); a subclassed model its sublayers, with an
 output shape where the layer was built on known shapes and "?" otherwise.
 """
@@ -94,7 +94,7 @@ def functional_rows(model):
         and len({id(node.layer) for node in nodes}) == len(nodes)
     )
     rows = []
-    for layer in model.layers:
+    for layer in model.operations:  # the recorded keras.ops calls too, as Keras lists them
         own = [node for node in nodes if node.layer is layer]
         shapes = [t.shape for node in own for t in node.output_tensors]
         row = [_name(layer), _shapes_text(shapes), _params(layer)]

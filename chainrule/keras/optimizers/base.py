@@ -189,6 +189,9 @@ class Optimizer:
         """One optimisation step: update each variable from its gradient.
 
         Variables whose gradient is None are left alone, with a warning naming them (as Keras).
+        A variable with ``overwrite_with_gradient`` set is assigned its gradient instead (no
+        clipping, weight decay, update or constraint), as Keras does for such "gradients" that
+        carry a new value (for example the scales of float8 training).
 
         Raises:
             ValueError: a gradient whose shape differs from its variable's, or no gradient at all.
@@ -204,6 +207,7 @@ class Optimizer:
                 f"Gradients do not exist for variables {missing} when minimizing the loss.",
                 stacklevel=2,
             )
+        grads, variables = _overwrite_with_gradients(grads, variables)
         if self.clipnorm or self.global_clipnorm or self.clipvalue:
             grads = self._clip(grads)
         learning_rate = self.learning_rate
@@ -318,3 +322,18 @@ def _takes_an_argument(fn):
     except TypeError:
         return False
     return True
+
+
+def _overwrite_with_gradients(grads, variables):
+    """Assign its gradient to each variable marked ``overwrite_with_gradient``; return the
+    other (gradient, variable) pairs, for the update."""
+    if not any(getattr(v, "overwrite_with_gradient", False) for v in variables):
+        return grads, variables
+    kept_grads, kept_variables = [], []
+    for g, v in zip(grads, variables):
+        if getattr(v, "overwrite_with_gradient", False):
+            v.assign(g)
+        else:
+            kept_grads.append(g)
+            kept_variables.append(v)
+    return kept_grads, kept_variables
