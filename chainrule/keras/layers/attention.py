@@ -59,7 +59,9 @@ def masked_softmax(scores, mask, axes):
     if axes == 1:
         weights = ops.softmax(scores, axis=-1)
     else:
-        weights = ops.exp(scores - ops.logsumexp(scores, axis=tuple(range(-axes, 0)), keepdims=True))
+        weights = ops.exp(
+            scores - ops.logsumexp(scores, axis=tuple(range(-axes, 0)), keepdims=True)
+        )
     if mask is not None:
         weights = ops.where(mask, weights, 0.0)
     return weights
@@ -119,7 +121,12 @@ class BaseDenseAttention(Layer):
         raise NotImplementedError
 
     def call(
-        self, inputs, mask=None, training=False, return_attention_scores=False, use_causal_mask=False
+        self,
+        inputs,
+        mask=None,
+        training=False,
+        return_attention_scores=False,
+        use_causal_mask=False,
     ):
         self._validate(inputs, mask)
         query, value = inputs[0], inputs[1]
@@ -416,8 +423,10 @@ class MultiHeadAttention(Layer):
         )
 
     def build(self, query_shape, value_shape=None, key_shape=None):
-        if value_shape is None and isinstance(query_shape, list) and not isinstance(
-            query_shape[0], (int, type(None))
+        if (
+            value_shape is None
+            and isinstance(query_shape, list)
+            and not isinstance(query_shape[0], (int, type(None)))
         ):
             query_shape, value_shape, key_shape = (list(query_shape) + [None])[:3]
         key_shape = value_shape if key_shape is None else key_shape
@@ -588,8 +597,10 @@ class MultiHeadAttention(Layer):
         return x
 
     def compute_output_shape(self, query_shape, value_shape=None, key_shape=None):
-        if value_shape is None and isinstance(query_shape, list) and not isinstance(
-            query_shape[0], (int, type(None))
+        if (
+            value_shape is None
+            and isinstance(query_shape, list)
+            and not isinstance(query_shape[0], (int, type(None)))
         ):
             query_shape, value_shape = query_shape[0], query_shape[1]
         query_shape = tuple(query_shape)

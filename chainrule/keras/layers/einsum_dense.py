@@ -106,13 +106,15 @@ def analyze_equation(equation, bias_axes, input_shape, output_shape, owner):
                     f"output spec {output_spec!r}."
                 )
         first = min(output_spec.find(d) for d in bias_axes)
-        bias_shape = [
-            outputs[output_axis[d]] if d in bias_axes else 1 for d in output_spec[first:]
-        ]
+        bias_shape = [outputs[output_axis[d]] if d in bias_axes else 1 for d in output_spec[first:]]
         if elided_side == "right":
             bias_shape += [1] * elided
-    return tuple(kernel_shape), bias_shape and tuple(bias_shape), tuple(outputs), input_axes, (
-        output_axes
+    return (
+        tuple(kernel_shape),
+        bias_shape and tuple(bias_shape),
+        tuple(outputs),
+        input_axes,
+        (output_axes),
     )
 
 
@@ -191,9 +193,7 @@ class EinsumDense(Layer):
         )
 
     def build(self, input_shape):
-        kernel_shape, bias_shape, output_shape, input_axes, output_axes = self._analyze(
-            input_shape
-        )
+        kernel_shape, bias_shape, output_shape, input_axes, output_axes = self._analyze(input_shape)
         if None in kernel_shape:
             raise ValueError(
                 f'EinsumDense layer "{self.name}": the kernel shape {kernel_shape} is not '
@@ -233,7 +233,8 @@ class EinsumDense(Layer):
         found = self._analyze((None,) + tuple(x.shape[1:]))[0]
         if found != tuple(expected):
             raise self.incompatible(
-                x, f"{self.equation!r} needs a kernel of shape {found}, but the kernel is {expected}"
+                x,
+                f"{self.equation!r} needs a kernel of shape {found}, but the kernel is {expected}",
             )
 
     def call(self, inputs):
