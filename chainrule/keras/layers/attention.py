@@ -23,6 +23,7 @@ from .. import constraints as constraints_module
 from .. import initializers as initializers_module
 from .. import registry
 from .. import regularizers as regularizers_module
+from ..keras_tensor import is_symbolic
 from ..ops.nn import dot_product_attention
 from .base import Layer
 from .conv import serialize_option
@@ -81,7 +82,9 @@ class BaseDenseAttention(Layer):
         super().__init__(**kwargs)
         self.use_scale, self.dropout, self.seed = use_scale, float(dropout), seed
         self.scale = None
-        self._dropout_layer = Dropout(rate=self.dropout, seed=seed) if self.dropout else None
+        self._dropout_layer = (
+            Dropout(rate=self.dropout, seed=seed, dtype=self.dtype) if self.dropout else None
+        )
 
     def _validate(self, inputs, mask=None):
         name = type(self).__name__
@@ -386,7 +389,9 @@ class MultiHeadAttention(Layer):
             bias_constraint=constraints_module.get(bias_constraint),
         )
         self._inverse_sqrt_key_dim = 1.0 / math.sqrt(float(self.key_dim))
-        self._dropout_layer = Dropout(rate=self.dropout, seed=seed) if self.dropout else None
+        self._dropout_layer = (
+            Dropout(rate=self.dropout, seed=seed, dtype=self.dtype) if self.dropout else None
+        )
 
     @property
     def attention_axes(self):
@@ -405,6 +410,8 @@ class MultiHeadAttention(Layer):
             )
         else:
             inputs = [query, value] if key is None else [query, value, key]
+        if not self.built and not is_symbolic(inputs):
+            self.build(*[(None,) + tuple(np.shape(as_array(x)))[1:] for x in inputs])
         return super().__call__(inputs, **kwargs)
 
     def _head_count(self):
@@ -417,6 +424,7 @@ class MultiHeadAttention(Layer):
         """The options of each projection: fresh copies of the initializers (so that an unseeded
         one draws other values for each projection, as in Keras) and the shared penalties."""
         return dict(
+            dtype=self.dtype,
             kernel_initializer=_copy(self.kernel_initializer),
             bias_initializer=_copy(self.bias_initializer),
             **self._sublayer_options,
@@ -439,11 +447,11 @@ class MultiHeadAttention(Layer):
         query_rank = len(query_shape)
         self._query_dense = self._projection(query_shape, self._head_count(), self.key_dim, "query")
         self._key_dense = self._projection(key_shape, self._kv_heads(), self.key_dim, "key")
-        self._value_dense = self._projection(value_shape, self._kv_heads(), self.value_dim, "value")
-        if self.use_gate:
+        if self.use_gate:  # between key and value, as Keras orders the weights
             self._gate_dense = self._projection(
                 query_shape, self._head_count(), self.value_dim, "gate", activation="sigmoid"
             )
+        self._value_dense = self._projection(value_shape, self._kv_heads(), self.value_dim, "value")
         output_shape = self._output_shape or (query_shape[-1],)
         equation, bias_axes, rank = projection_equation(query_rank - 1, 2, len(output_shape))
         self._output_dense = EinsumDense(

@@ -72,11 +72,15 @@ def analyze_equation(equation, bias_axes, input_shape, output_shape, owner):
             f"output axes after the batch axis that {equation!r} names."
         )
     for d in input_spec:
-        if d in output_axis and outputs[output_axis[d]] not in (None, input_shape[input_axis[d]]):
+        if d not in output_axis:
+            continue
+        size = input_shape[input_axis[d]]
+        if outputs[output_axis[d]] is None:
+            outputs[output_axis[d]] = size  # a shared axis keeps the input's size
+        elif size is not None and outputs[output_axis[d]] != size:
             raise ValueError(
                 f"{owner}: input shape and output shape do not match at shared dimension "
-                f"{d!r}: input shape is {input_shape[input_axis[d]]}, and output shape is "
-                f"{outputs[output_axis[d]]}."
+                f"{d!r}: input shape is {size}, and output shape is {outputs[output_axis[d]]}."
             )
     for d in output_spec:
         if d not in input_spec and d not in weight_spec:
@@ -181,7 +185,6 @@ class EinsumDense(Layer):
             bias_constraint,
         )
         self.kernel = self.bias = None
-        self.full_output_shape = None
 
     def _analyze(self, input_shape):
         return analyze_equation(
@@ -200,7 +203,6 @@ class EinsumDense(Layer):
                 f"fully known for input shape {tuple(input_shape)}; give every input axis the "
                 f"kernel reads a size, and every output axis only the kernel has."
             )
-        self.full_output_shape = output_shape
         initializer = self.kernel_initializer
         if (
             isinstance(initializer, initializers_module.VarianceScaling)
