@@ -393,6 +393,7 @@ class TransformerBlock(layers.Layer):
 
 
 def test_transformer_text_classifier_trains():
+    keras.utils.set_random_seed(0)
     # The token-and-position embedding is stood in for by a Dense on one-hot tokens plus a
     # learned position table (a Dense on a fixed one-hot of the positions).
     maxlen, vocab, embed_dim = 8, 12, 16

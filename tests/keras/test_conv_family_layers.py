@@ -231,6 +231,7 @@ def test_bad_arguments_and_inputs_are_refused():
 
 
 def test_mnist_convolutional_autoencoder_trains():
+    keras.utils.set_random_seed(0)
     # keras-io examples/vision/autoencoder.py, on 16 x 16 digits-like blobs for speed.
     rng = np.random.default_rng(0)
     images = np.zeros((64, 16, 16, 1), "float32")
@@ -253,6 +254,7 @@ def test_mnist_convolutional_autoencoder_trains():
 
 
 def test_conditional_gan_generator_builds_and_trains():
+    keras.utils.set_random_seed(0)
     # The generator of keras-io examples/generative/conditional_gan.py: a latent vector plus a
     # one-hot class, to a 28 x 28 image by Dense, Reshape and Conv2DTranspose with LeakyReLU;
     # a Cropping2D trims a 32 x 32 variant back to 28 x 28.
@@ -263,11 +265,11 @@ def test_conditional_gan_generator_builds_and_trains():
             layers.Dense(4 * 4 * 16),
             layers.LeakyReLU(negative_slope=0.2),
             layers.Reshape((4, 4, 16)),
-            layers.Conv2DTranspose(16, (4, 4), strides=(2, 2), padding="same"),
-            layers.LeakyReLU(negative_slope=0.2),
-            layers.Conv2DTranspose(16, (4, 4), strides=(2, 2), padding="same"),
+            layers.Conv2DTranspose(8, (4, 4), strides=(2, 2), padding="same"),
             layers.LeakyReLU(negative_slope=0.2),
             layers.Conv2DTranspose(8, (4, 4), strides=(2, 2), padding="same"),
+            layers.LeakyReLU(negative_slope=0.2),
+            layers.Conv2DTranspose(4, (4, 4), strides=(2, 2), padding="same"),
             layers.LeakyReLU(negative_slope=0.2),
             layers.Cropping2D(((2, 2), (2, 2))),
             layers.Conv2D(1, (7, 7), padding="same", activation="sigmoid"),
@@ -276,12 +278,12 @@ def test_conditional_gan_generator_builds_and_trains():
     )
     assert generator.output_shape == (None, 28, 28, 1)
     rng = np.random.default_rng(1)
-    codes = rng.standard_normal((32, latent_dim + num_classes)).astype("float32")
+    codes = rng.standard_normal((16, latent_dim + num_classes)).astype("float32")
     # each code's target: a gray level set by its one-hot class part
     targets = np.broadcast_to(
         (0.1 + 0.08 * np.argmax(codes[:, latent_dim:], axis=1))[:, None, None, None],
-        (32, 28, 28, 1),
+        (16, 28, 28, 1),
     ).astype("float32")
-    generator.compile(optimizer=keras.optimizers.Adam(0.005), loss="mse")
-    history = generator.fit(codes, targets, epochs=12, batch_size=16, verbose=0)
-    assert history.history["loss"][-1] < 0.4 * history.history["loss"][0]
+    generator.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse")
+    history = generator.fit(codes, targets, epochs=8, batch_size=8, verbose=0)
+    assert history.history["loss"][-1] < 0.5 * history.history["loss"][0]
