@@ -34,8 +34,9 @@ from .regularization import Dropout
 _MASKED_SCORE = {np.dtype("float16"): -3e4}
 
 
-def boolean_mask(mask, owner):
-    """A mask (Tensor, array, list; booleans or numbers, nonzero meaning keep) as a bool ndarray."""
+def boolean_mask(mask):
+    """A mask (Tensor, array or list) as a bool ndarray: True keeps; floats keep where > 0.5
+    (as Keras's Softmax), other numbers where nonzero."""
     if mask is None:
         return None
     array = as_array(mask)
@@ -136,7 +137,7 @@ class BaseDenseAttention(Layer):
         key = inputs[2] if len(inputs) > 2 else value
         query_mask, value_mask = (None, None) if not mask else (mask[0], mask[1])
         scores = self.scores(query, key)
-        keep = boolean_mask(value_mask, self.name)
+        keep = boolean_mask(value_mask)
         if keep is not None and keep.ndim == scores.ndim - 1:
             keep = keep[..., None, :]
         if use_causal_mask:
@@ -150,7 +151,7 @@ class BaseDenseAttention(Layer):
         if training and self._dropout_layer is not None:
             dropped = self._dropout_layer(weights, training=True)
         output = dropped @ value
-        query_keep = boolean_mask(query_mask, self.name)
+        query_keep = boolean_mask(query_mask)
         if query_keep is not None:
             output = ops.where(query_keep[..., None], output, 0.0)
         return (output, weights) if return_attention_scores else output
@@ -414,10 +415,8 @@ class MultiHeadAttention(Layer):
             self.build(*[(None,) + tuple(np.shape(as_array(x)))[1:] for x in inputs])
         return super().__call__(inputs, **kwargs)
 
-    def _head_count(self):
-        return self.num_heads
-
     def _kv_heads(self):
+        """The number of key and value heads."""
         return self.num_heads
 
     def _common(self):
@@ -445,11 +444,11 @@ class MultiHeadAttention(Layer):
                 f"must be known; received {query_shape}, {value_shape}, {key_shape}."
             )
         query_rank = len(query_shape)
-        self._query_dense = self._projection(query_shape, self._head_count(), self.key_dim, "query")
+        self._query_dense = self._projection(query_shape, self.num_heads, self.key_dim, "query")
         self._key_dense = self._projection(key_shape, self._kv_heads(), self.key_dim, "key")
         if self.use_gate:  # between key and value, as Keras orders the weights
             self._gate_dense = self._projection(
-                query_shape, self._head_count(), self.value_dim, "gate", activation="sigmoid"
+                query_shape, self.num_heads, self.value_dim, "gate", activation="sigmoid"
             )
         self._value_dense = self._projection(value_shape, self._kv_heads(), self.value_dim, "value")
         output_shape = self._output_shape or (query_shape[-1],)
@@ -530,10 +529,10 @@ class MultiHeadAttention(Layer):
         ``attention_mask``; None when there is none."""
         parts = []
         if query_mask is not None:
-            parts.append(boolean_mask(query_mask, self.name)[..., None])
+            parts.append(boolean_mask(query_mask)[..., None])
         for mask in (value_mask, key_mask):
             if mask is not None:
-                parts.append(boolean_mask(mask, self.name)[..., None, :])
+                parts.append(boolean_mask(mask)[..., None, :])
         length_t, length_s = query.shape[1], value.shape[1]
         if use_causal_mask:
             parts.append(causal_mask(length_t, length_s))
@@ -541,7 +540,7 @@ class MultiHeadAttention(Layer):
             offsets = np.arange(length_t)[:, None] - np.arange(length_s)[None, :]
             parts.append((np.abs(offsets) < self.sliding_window)[None])
         if attention_mask is not None:
-            parts.append(boolean_mask(attention_mask, self.name))
+            parts.append(boolean_mask(attention_mask))
         if not parts:
             return None
         keep = parts[0]
