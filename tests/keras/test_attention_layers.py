@@ -448,3 +448,20 @@ def test_multi_input_layers_round_trip_through_their_keras_descriptions():
         rebuilt = deserialize_keras_object(description)
         assert type(rebuilt) is type(layer)
         assert rebuilt.get_config() == layer.get_config()
+
+
+def test_bad_calls_get_clear_errors():
+    layer = layers.MultiHeadAttention(num_heads=2, key_dim=2)
+    with pytest.raises(ValueError, match="needs a query and a value"):
+        layer(Q)
+    layer(Q, V)
+    with pytest.raises(ValueError, match=r"the query was built with 4 features"):
+        layer(data(0, 2, 3, 5), V)
+    with pytest.raises(ValueError, match=r"key and value must have the same shape"):
+        layer(Q, V, data(0, 2, 6, 5))
+    with pytest.raises(ValueError, match=r"must broadcast to .* = \(2, 3, 4\).*attention_mask"):
+        layer(Q, V, attention_mask=np.ones((2, 3, 5), bool))
+    with pytest.raises(ValueError, match="`num_heads` must be a positive integer"):
+        layers.MultiHeadAttention(num_heads=0, key_dim=2)
+    with pytest.raises(ValueError, match="query and key must have the same last axis"):
+        layers.Attention()([Q, data(0, 2, 4, 3)])

@@ -45,6 +45,10 @@ def boolean_mask(mask):
     return array.astype(bool)
 
 
+def _shape(mask):
+    return None if mask is None else tuple(np.shape(as_array(mask)))
+
+
 def causal_mask(query_length, key_length):
     """(1, T, S), True where key s <= query t: a query sees itself and what came before it."""
     return np.tril(np.ones((query_length, key_length), dtype=bool))[None]
@@ -396,6 +400,7 @@ class MultiHeadAttention(Layer):
 
     @property
     def attention_axes(self):
+        """The axes attended over (None until built, when not given)."""
         return self._attention_axes
 
     # ----- call packing: the query, value and key travel together as one list of inputs ---------
@@ -486,18 +491,22 @@ class MultiHeadAttention(Layer):
 
     @property
     def query_dense(self):
+        """The EinsumDense projecting the query to (B, T, N, key_dim)."""
         return self._query_dense
 
     @property
     def key_dense(self):
+        """The EinsumDense projecting the key to (B, S, N, key_dim)."""
         return self._key_dense
 
     @property
     def value_dense(self):
+        """The EinsumDense projecting the value to (B, S, N, value_dim)."""
         return self._value_dense
 
     @property
     def output_dense(self):
+        """The EinsumDense from (B, T, N, value_dim) back to the output's features."""
         return self._output_dense
 
     def check_input(self, x):
@@ -543,9 +552,22 @@ class MultiHeadAttention(Layer):
             parts.append(boolean_mask(attention_mask))
         if not parts:
             return None
-        keep = parts[0]
-        for part in parts[1:]:
-            keep = keep & part
+        expected = (query.shape[0], *query.shape[1:-1], *value.shape[1:-1])
+        try:
+            keep = parts[0]
+            for part in parts[1:]:
+                keep = keep & part
+            if self._attention_axes == tuple(range(1, query.ndim - 1)):
+                np.broadcast_shapes(keep.shape, expected)
+        except ValueError:
+            raise ShapeError(
+                f'Layer "{self.name}" ({type(self).__name__}): the masks must broadcast to '
+                f"(batch, query positions, value positions) = {expected}: query_mask (batch, "
+                f"query positions), value_mask and key_mask (batch, value positions), "
+                f"attention_mask (batch, query positions, value positions); received "
+                f"query_mask {_shape(query_mask)}, value_mask {_shape(value_mask)}, key_mask "
+                f"{_shape(key_mask)}, attention_mask {_shape(attention_mask)}."
+            ) from None
         return keep
 
     def call(
