@@ -1,13 +1,22 @@
 """Keras layers: ``from chainrule.keras.layers import Dense``."""
 
 from .activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
+from .attention import (
+    AdditiveAttention,
+    Attention,
+    GroupedQueryAttention,
+    MultiHeadAttention,
+)
 from .base import Layer
-from .conv import Conv1D, Conv2D
+from .conv import Conv1D, Conv2D, Conv3D
+from .conv_transpose import Conv1DTranspose, Conv2DTranspose, Conv3DTranspose
 from .core import Activation, Dense, Input, InputLayer, Lambda
+from .einsum_dense import EinsumDense
 from .merging import (
     Add,
     Average,
     Concatenate,
+    Dot,
     Maximum,
     Minimum,
     Multiply,
@@ -15,6 +24,7 @@ from .merging import (
     add,
     average,
     concatenate,
+    dot,
     maximum,
     minimum,
     multiply,
@@ -22,12 +32,60 @@ from .merging import (
 )
 from .normalization import BatchNormalization, LayerNormalization
 from .pooling import (
+    AveragePooling1D,
     AveragePooling2D,
+    AveragePooling3D,
+    GlobalAveragePooling1D,
     GlobalAveragePooling2D,
+    GlobalAveragePooling3D,
+    GlobalMaxPooling1D,
     GlobalMaxPooling2D,
+    GlobalMaxPooling3D,
+    MaxPooling1D,
     MaxPooling2D,
+    MaxPooling3D,
 )
-from .regularization import ActivityRegularization, Dropout, GaussianNoise
-from .reshaping import UpSampling2D, ZeroPadding2D
-from .reshaping_core import Flatten, Reshape
+from .regularization import (
+    ActivityRegularization,
+    AlphaDropout,
+    Dropout,
+    GaussianDropout,
+    GaussianNoise,
+    SpatialDropout1D,
+    SpatialDropout2D,
+    SpatialDropout3D,
+)
+from .reshaping import (
+    Cropping1D,
+    Cropping2D,
+    Cropping3D,
+    UpSampling1D,
+    UpSampling2D,
+    UpSampling3D,
+    ZeroPadding1D,
+    ZeroPadding2D,
+    ZeroPadding3D,
+)
+from .reshaping_core import Flatten, Permute, RepeatVector, Reshape
 from .separable_conv import DepthwiseConv2D, SeparableConv2D
+
+# Keras's aliases
+GroupQueryAttention = GroupedQueryAttention
+MaxPool1D, MaxPool2D, MaxPool3D = MaxPooling1D, MaxPooling2D, MaxPooling3D
+AvgPool1D, AvgPool2D, AvgPool3D = AveragePooling1D, AveragePooling2D, AveragePooling3D
+GlobalAvgPool1D, GlobalAvgPool2D, GlobalAvgPool3D = (
+    GlobalAveragePooling1D,
+    GlobalAveragePooling2D,
+    GlobalAveragePooling3D,
+)
+GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPool3D = (
+    GlobalMaxPooling1D,
+    GlobalMaxPooling2D,
+    GlobalMaxPooling3D,
+)
+Convolution1D, Convolution2D, Convolution3D = Conv1D, Conv2D, Conv3D
+Convolution1DTranspose, Convolution2DTranspose, Convolution3DTranspose = (
+    Conv1DTranspose,
+    Conv2DTranspose,
+    Conv3DTranspose,
+)

@@ -1,4 +1,5 @@
-"""Convolution layers: Conv1D and Conv2D, with Keras 3's arguments, defaults, weights and config.
+"""Convolution layers: Conv1D, Conv2D and Conv3D, with Keras 3's arguments, defaults, weights
+and config.
 
 A convolution layer computes y = activation(conv(x, kernel) + bias) with the primitives of
 :mod:`chainrule.ops.conv`, whose VJPs give dL/dx, dL/dkernel and dL/dbias. The kernel has shape
@@ -15,6 +16,7 @@ from .. import constraints as constraints_module
 from .. import initializers as initializers_module
 from .. import registry
 from .. import regularizers as regularizers_module
+from ..ops import nn as keras_nn
 from .base import Layer
 from .core import set_kernel_options
 
@@ -152,10 +154,10 @@ class ConvLayer(Layer):
 
 
 class BaseConv(ConvLayer):
-    """Shared by Conv1D and Conv2D: ``rank`` spatial axes, Keras's ``BaseConv`` arguments.
+    """Shared by Conv1D, Conv2D and Conv3D: ``rank`` spatial axes, Keras's ``BaseConv`` arguments.
 
     Args:
-        rank: the number of spatial axes (1 or 2).
+        rank: the number of spatial axes (1, 2 or 3).
         filters: F, the number of output channels.
         kernel_size: an int or a tuple of ``rank`` ints (the window).
         strides: an int or a tuple of ``rank`` ints (default 1). Keras forbids strides > 1
@@ -374,3 +376,47 @@ class Conv1D(BaseConv):
             dilation_rate=self.dilation_rate,
             groups=self.groups,
         )
+
+
+@registry.serializable("keras.layers")
+class Conv3D(BaseConv):
+    """3-D convolution over volumes: y = activation(conv3d(x, kernel) + bias).
+
+    Shapes (channels_last): x (N, D, H, W, C), kernel (kd, kh, kw, C / groups, filters), bias
+    (filters,), y (N, Do, Ho, Wo, filters), each output size as for Conv2D. Computed by
+    ``keras.ops.conv`` as a sum over the kernel's depth taps of 2-D convolutions, so the
+    gradients are conv2d's. See :class:`BaseConv` for the arguments.
+    """
+
+    layout = "(batch, depth, height, width, channels)"
+
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        strides=(1, 1, 1),
+        padding="valid",
+        data_format=None,
+        dilation_rate=(1, 1, 1),
+        **kwargs,
+    ):
+        super().__init__(
+            3,
+            filters,
+            kernel_size,
+            strides=strides,
+            padding=padding,
+            data_format=data_format,
+            dilation_rate=dilation_rate,
+            **kwargs,
+        )
+
+    def convolve(self, x):
+        y = keras_nn.conv(
+            x,
+            self.kernel,
+            strides=self.strides,
+            padding=self.padding,
+            dilation_rate=self.dilation_rate,
+        )
+        return y if self.bias is None else y + self.bias

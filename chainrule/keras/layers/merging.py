@@ -5,10 +5,14 @@ broadcasting over the non-batch axes (an input of lower rank gets new axes after
 as in Keras); Concatenate joins them along an axis. Each is a few engine ops, so the gradient of
 a merge sends g back to every branch: dL/dx_i = g for Add, g * prod_{j != i} x_j for Multiply,
 g / n for Average, the slice of g for Concatenate, g at the selected elements for Maximum and
-Minimum.
+Minimum. Dot is a batched dot product (an einsum), whose gradient is einsum's.
 """
 
+import string
+
 from ... import ops
+from .. import registry
+from ..ops import nn as keras_nn
 from .base import Layer
 
 
@@ -104,6 +108,7 @@ def _shape_list(layer, input_shape):
     return [tuple(shape) for shape in input_shape]
 
 
+@registry.serializable("keras.layers")
 class Add(Merge):
     """y = x_1 + x_2 + ... + x_n (same shapes, or broadcastable).   dL/dx_i = g."""
 
@@ -114,6 +119,7 @@ class Add(Merge):
         return y
 
 
+@registry.serializable("keras.layers")
 class Subtract(Merge):
     """y = x_1 - x_2, for exactly two inputs.   dL/dx_1 = g, dL/dx_2 = -g."""
 
@@ -130,6 +136,7 @@ class Subtract(Merge):
         return inputs[0] - inputs[1]
 
 
+@registry.serializable("keras.layers")
 class Multiply(Merge):
     """y = x_1 * x_2 * ... * x_n elementwise.   dL/dx_i = g * prod_{j != i} x_j."""
 
@@ -140,6 +147,7 @@ class Multiply(Merge):
         return y
 
 
+@registry.serializable("keras.layers")
 class Average(Merge):
     """y = (x_1 + ... + x_n) / n.   dL/dx_i = g / n."""
 
@@ -147,6 +155,7 @@ class Average(Merge):
         return Add.merge(self, inputs) / len(inputs)
 
 
+@registry.serializable("keras.layers")
 class Maximum(Merge):
     """y = max(x_1, ..., x_n) elementwise.   dL/dx_i = g where x_i is the maximum (the first
     input among ties)."""
@@ -158,6 +167,7 @@ class Maximum(Merge):
         return y
 
 
+@registry.serializable("keras.layers")
 class Minimum(Merge):
     """y = min(x_1, ..., x_n) elementwise.   dL/dx_i = g where x_i is the minimum (the first
     input among ties)."""
@@ -169,6 +179,7 @@ class Minimum(Merge):
         return y
 
 
+@registry.serializable("keras.layers")
 class Concatenate(Layer):
     """y = the inputs joined along ``axis`` (default -1, the features); every other axis must
     match.   dL/dx_i = the slice of g that x_i occupies.
@@ -222,6 +233,98 @@ class Concatenate(Layer):
         return config
 
 
+@registry.serializable("keras.layers")
+class Dot(Layer):
+    """The dot product of two inputs along one axis of each, sample by sample:
+
+        y[b, i..., j...] = sum_k x1[b, i..., k, ...] x2[b, j..., k, ...]
+
+    (Keras's ``batch_dot``): the output has x1's axes without ``axes[0]``, then x2's without the
+    batch axis and ``axes[1]``; a result with only the batch axis gets an axis of size 1.
+    dL/dx1 = sum_j g x2, dL/dx2 = sum_i g x1 (by the einsum's VJPs).
+
+    Args:
+        axes: an int (the same axis of both) or a pair (axis of x1, axis of x2); negative axes
+            count from the end.
+        normalize: L2-normalise both inputs along their axes first, so that the product is
+            the cosine similarity.
+    """
+
+    def __init__(self, axes, normalize=False, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(axes, int) and not isinstance(axes, bool):
+            self.axes = axes
+        elif (
+            isinstance(axes, (list, tuple))
+            and len(axes) == 2
+            and all(isinstance(a, int) for a in axes)
+        ):
+            self.axes = tuple(axes)
+        else:
+            raise TypeError(
+                f'Dot layer "{self.name}": invalid format for argument `axes`: expected an int '
+                f"or a list/tuple of 2 ints. Received: axes={axes!r}"
+            )
+        self.normalize = normalize
+
+    def _resolved_axes(self, shapes):
+        pair = (self.axes, self.axes) if isinstance(self.axes, int) else self.axes
+        return [a % len(shape) if a < 0 else a for a, shape in zip(pair, shapes)]
+
+    def _check(self, input_shape):
+        shapes = _shape_list(self, input_shape)
+        if len(shapes) != 2:
+            raise ValueError(
+                f'A `Dot` layer ("{self.name}") should be called on a list of 2 inputs. '
+                f"Received: input_shape={input_shape}"
+            )
+        first, second = self._resolved_axes(shapes)
+        for shape, axis in ((shapes[0], first), (shapes[1], second)):
+            if not 0 < axis < len(shape):
+                raise ValueError(
+                    f'Layer "{self.name}" (Dot): axis {axis} is not a non-batch axis of an '
+                    f"input of shape {shape}."
+                )
+        size1, size2 = shapes[0][first], shapes[1][second]
+        if size1 is not None and size2 is not None and size1 != size2:
+            raise ValueError(
+                f'Layer "{self.name}" (Dot): incompatible input shapes: axis values {size1} '
+                f"(at axis {first}) != {size2} (at axis {second}). Full input shapes: "
+                f"{shapes[0]}, {shapes[1]}"
+            )
+        return shapes, (first, second)
+
+    def build(self, input_shape):
+        self._check(input_shape)
+        self.built = True
+
+    def check_input(self, x):
+        self._check([tuple(t.shape) for t in _as_list(self, x)])
+
+    def call(self, inputs):
+        x1, x2 = _as_list(self, inputs)
+        first, second = self._resolved_axes([x1.shape, x2.shape])
+        if self.normalize:
+            x1 = keras_nn.normalize(x1, axis=first)
+            x2 = keras_nn.normalize(x2, axis=second)
+        letters = iter(string.ascii_letters[2:])
+        left = ["a"] + [next(letters) for _ in range(x1.ndim - 1)]
+        right = ["a"] + [next(letters) for _ in range(x2.ndim - 1)]
+        right[second] = left[first] = "b"
+        kept = [c for c in left if c != "b"] + [c for c in right[1:] if c != "b"]
+        y = ops.einsum(f"{''.join(left)},{''.join(right)}->{''.join(kept)}", x1, x2)
+        return ops.expand_dims(y, axis=1) if y.ndim == 1 else y
+
+    def compute_output_shape(self, input_shape):
+        (shape1, shape2), (first, second) = self._check(input_shape)
+        output = [n for i, n in enumerate(shape1) if i != first]
+        output += [n for i, n in enumerate(shape2) if i not in (0, second)]
+        return tuple(output) if len(output) > 1 else tuple(output) + (1,)
+
+    def get_config(self):
+        return {**super().get_config(), "axes": self.axes, "normalize": self.normalize}
+
+
 def add(inputs, **kwargs):
     """``Add(**kwargs)(inputs)``."""
     return Add(**kwargs)(inputs)
@@ -250,6 +353,11 @@ def maximum(inputs, **kwargs):
 def minimum(inputs, **kwargs):
     """``Minimum(**kwargs)(inputs)``."""
     return Minimum(**kwargs)(inputs)
+
+
+def dot(inputs, axes=-1, **kwargs):
+    """``Dot(axes=axes, **kwargs)(inputs)``."""
+    return Dot(axes=axes, **kwargs)(inputs)
 
 
 def concatenate(inputs, axis=-1, **kwargs):

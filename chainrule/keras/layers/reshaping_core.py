@@ -1,7 +1,10 @@
-"""Layers that change the shape of each sample but not its values: Flatten and Reshape.
+"""Layers that change the shape of each sample but not its values: Flatten, Reshape, Permute
+and RepeatVector.
 
-Both are a reshape of the non-batch axes; the engine's reshape VJP sends the gradient back to the
-input's shape, so dL/dx is dL/dy reshaped (and, for ``channels_first``, transposed back).
+Flatten and Reshape are a reshape of the non-batch axes; the engine's reshape VJP sends the
+gradient back to the input's shape, so dL/dx is dL/dy reshaped (and, for ``channels_first``,
+transposed back). Permute is a transpose (dL/dx: g transposed back), RepeatVector a broadcast
+(dL/dx: g summed over the copies).
 """
 
 import math
@@ -114,3 +117,81 @@ class Reshape(Layer):
 
     def get_config(self):
         return {**super().get_config(), "target_shape": list(self.target_shape)}
+
+
+@registry.serializable("keras.layers")
+class Permute(Layer):
+    """Permutes the non-batch axes: y = transpose(x, (0, *dims)); dL/dx = g transposed back.
+
+    Args:
+        dims: a permutation of 1..k (the batch axis is 0 and stays first), e.g. (2, 1) swaps
+            the two axes of (batch, steps, features).
+
+    Raises:
+        ValueError: ``dims`` that is not a permutation of 1..len(dims).
+    """
+
+    def __init__(self, dims, **kwargs):
+        super().__init__(**kwargs)
+        self.dims = tuple(dims)
+        if sorted(self.dims) != list(range(1, len(self.dims) + 1)):
+            raise ValueError(
+                f'Permute layer "{self.name}": invalid permutation argument `dims` for Permute '
+                f"layer. The set of indices in `dims` must be consecutive and start from 1. "
+                f"Received dims={dims!r}"
+            )
+
+    def check_input(self, x):
+        self.compute_output_shape(x.shape)
+
+    def call(self, inputs):
+        return ops.transpose(inputs, axes=(0, *self.dims))
+
+    def compute_output_shape(self, input_shape):
+        if len(input_shape) != len(self.dims) + 1:
+            raise ValueError(
+                f'Layer "{self.name}" (Permute): dims={self.dims} permutes '
+                f"{len(self.dims)} axes, but the input of shape {tuple(input_shape)} has "
+                f"{len(input_shape) - 1} axes after the batch axis."
+            )
+        return (input_shape[0], *(input_shape[d] for d in self.dims))
+
+    def get_config(self):
+        return {**super().get_config(), "dims": self.dims}
+
+
+@registry.serializable("keras.layers")
+class RepeatVector(Layer):
+    """Repeats each sample ``n`` times: (batch, features) -> (batch, n, features),
+    y[b, i, f] = x[b, f]; dL/dx[b, f] = sum_i g[b, i, f].
+
+    Args:
+        n: the number of repetitions (a positive int).
+    """
+
+    def __init__(self, n, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(n, int) or isinstance(n, bool) or n <= 0:
+            raise TypeError(
+                f'RepeatVector layer "{self.name}": expected an integer value for `n`, the '
+                f"number of repetitions; received n={n!r}."
+            )
+        self.n = n
+
+    def check_input(self, x):
+        self.compute_output_shape(x.shape)
+
+    def call(self, inputs):
+        x = ops.expand_dims(inputs, axis=1)
+        return ops.broadcast_to(x, shape=(inputs.shape[0], self.n, inputs.shape[1]))
+
+    def compute_output_shape(self, input_shape):
+        if len(input_shape) != 2:
+            raise ValueError(
+                f'Layer "{self.name}" (RepeatVector): expects 2-D inputs (batch, features); '
+                f"received input shape {tuple(input_shape)}."
+            )
+        return (input_shape[0], self.n, input_shape[1])
+
+    def get_config(self):
+        return {**super().get_config(), "n": self.n}
