@@ -26,7 +26,6 @@ from .. import regularizers as regularizers_module
 from ..keras_tensor import is_symbolic
 from ..ops.nn import dot_product_attention
 from .base import Layer
-from .conv import serialize_option
 from .einsum_dense import EinsumDense
 from .regularization import Dropout
 
@@ -652,7 +651,12 @@ class MultiHeadAttention(Layer):
             kernel_initializer=initializers_module.serialize(self.kernel_initializer),
             bias_initializer=initializers_module.serialize(self.bias_initializer),
             seed=self.seed,
-            **{k: serialize_option(v) for k, v in self._sublayer_options.items()},
+            **{
+                k: (
+                    regularizers_module if k.endswith("regularizer") else constraints_module
+                ).serialize(v)
+                for k, v in self._sublayer_options.items()
+            },
         )
         return config
 

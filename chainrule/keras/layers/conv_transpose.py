@@ -11,12 +11,14 @@ forward convolution of g with the kernel, dL/dkernel the correlation of g with x
 """
 
 from ...ops.conv import as_padding, as_tuple
+from .. import constraints as constraints_module
 from .. import initializers as initializers_module
 from .. import registry
+from .. import regularizers as regularizers_module
 from ..ops import nn as keras_nn
 from ..ops.nn import _transpose_pads as transpose_geometry
 from .base import Layer
-from .conv import ConvLayer, check_rank, serialize_option, spatial_axes, standardize_data_format
+from .conv import ConvLayer, check_rank, spatial_axes, standardize_data_format
 from .core import set_kernel_options
 
 
@@ -153,8 +155,8 @@ class BaseConvTranspose(ConvLayer):
         config.update(
             filters=self.filters,
             kernel_initializer=initializers_module.serialize(self.kernel_initializer),
-            kernel_regularizer=serialize_option(self.kernel_regularizer),
-            kernel_constraint=serialize_option(self.kernel_constraint),
+            kernel_regularizer=regularizers_module.serialize(self.kernel_regularizer),
+            kernel_constraint=constraints_module.serialize(self.kernel_constraint),
             output_padding=self.output_padding,
             **self.window_config(),
         )

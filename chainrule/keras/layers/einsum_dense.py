@@ -12,10 +12,11 @@ import re
 from ... import ops
 from ...engine import ShapeError
 from .. import activations as activations_module
+from .. import constraints as constraints_module
 from .. import initializers as initializers_module
 from .. import registry
+from .. import regularizers as regularizers_module
 from .base import Layer
-from .conv import serialize_option
 from .core import set_kernel_options
 
 _FORMS = (
@@ -260,10 +261,10 @@ class EinsumDense(Layer):
             bias_axes=self.bias_axes,
             kernel_initializer=initializers_module.serialize(self.kernel_initializer),
             bias_initializer=initializers_module.serialize(self.bias_initializer),
-            kernel_regularizer=serialize_option(self.kernel_regularizer),
-            bias_regularizer=serialize_option(self.bias_regularizer),
-            activity_regularizer=serialize_option(self.activity_regularizer),
-            kernel_constraint=serialize_option(self.kernel_constraint),
-            bias_constraint=serialize_option(self.bias_constraint),
+            kernel_regularizer=regularizers_module.serialize(self.kernel_regularizer),
+            bias_regularizer=regularizers_module.serialize(self.bias_regularizer),
+            activity_regularizer=regularizers_module.serialize(self.activity_regularizer),
+            kernel_constraint=constraints_module.serialize(self.kernel_constraint),
+            bias_constraint=constraints_module.serialize(self.bias_constraint),
         )
         return config
