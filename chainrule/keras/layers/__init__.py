@@ -27,6 +27,16 @@ from .pooling import (
     GlobalMaxPooling2D,
     MaxPooling2D,
 )
+from .preprocessing import (
+    CategoryEncoding,
+    Discretization,
+    Hashing,
+    IntegerLookup,
+    Normalization,
+    Rescaling,
+    StringLookup,
+    TextVectorization,
+)
 from .regularization import ActivityRegularization, Dropout, GaussianNoise
 from .reshaping import UpSampling2D, ZeroPadding2D
 from .reshaping_core import Flatten, Reshape
