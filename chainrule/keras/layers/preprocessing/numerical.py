@@ -104,8 +104,6 @@ class Normalization(Layer):
             self.count = self.add_weight(
                 name="count", shape=(), dtype="int64", initializer="zeros", trainable=False
             )
-            self.built = True
-            self.finalize_state()
         else:
             mean = np.asarray(self.input_mean, dtype="float64")
             variance = np.asarray(self.input_variance, dtype="float64")
@@ -160,7 +158,8 @@ class Normalization(Layer):
                 )
 
     def finalize_state(self):
-        """Take the adapted statistics as the layer's mean and variance."""
+        """Take the adapted statistics (the ``mean`` and ``variance`` weights) as the layer's
+        ``mean`` and ``variance``, shaped to broadcast against the input."""
         if self.input_mean is not None or not self.built:
             return
         self.mean = self.adapt_mean.numpy().reshape(self._broadcast_shape).astype(self.dtype)
@@ -168,6 +167,7 @@ class Normalization(Layer):
         self.variance = self.variance.astype(self.dtype)
 
     def call(self, inputs):
+        self.finalize_state()  # the weights may have been loaded or set since
         scale = np.maximum(np.sqrt(self.variance), EPSILON).astype(self.dtype)
         if self.invert:
             return inputs * scale + self.mean
