@@ -285,7 +285,7 @@ class IndexLookup(PreprocessingLayer):
                 f"set the vocabulary before calling the layer: pass `vocabulary` or call "
                 f"`adapt` on sample data."
             )
-        self._check_input_dtype(inputs)
+        inputs = self._checked_input(inputs)
         indices = self.lookup_indices(inputs)
         if self.output_mode == "int":
             return Tensor(indices)
@@ -331,18 +331,24 @@ class IndexLookup(PreprocessingLayer):
         key = None if self.salt is None else _salt_key(self.salt)
         return hash_buckets([str(s) for s in strings], self.num_oov_indices, key)
 
-    def _check_input_dtype(self, inputs):
+    def _checked_input(self, inputs):
+        """``inputs`` if their dtype suits the vocabulary; whole-valued floats (a model's float32
+        batches of integer features) become int64."""
         if self.vocabulary_dtype == "string":
             if inputs.dtype.kind not in "UO":
                 raise TypeError(
                     f"{type(self).__name__}: expected string inputs; received dtype "
                     f"{inputs.dtype}. Pass an array or list of str."
                 )
-        elif inputs.dtype.kind not in "iu":
+            return inputs
+        if inputs.dtype.kind == "f" and np.all(inputs == np.round(inputs)):
+            return inputs.astype(np.int64)
+        if inputs.dtype.kind not in "iu":
             raise TypeError(
                 f"{type(self).__name__}: expected integer inputs; received dtype "
                 f"{inputs.dtype}. Cast them with np.asarray(x, dtype='int64')."
             )
+        return inputs
 
     def _invert(self, inputs):
         """Indices back to tokens: an array of str (StringLookup) or a Tensor of ints."""
