@@ -555,3 +555,96 @@ def test_layers_work_inside_a_model():
     model.compile(optimizer="sgd", loss="mse")
     history = model.fit(R, R[:, :1], epochs=2, verbose=0)
     assert np.isfinite(history.history["loss"]).all()
+
+
+# ---------------------------------------------------------------- Resizing, CenterCrop
+
+# Keras 3.15.1 (JAX), on x = np.arange(70, dtype="float32").reshape(1, 5, 7, 2) ** 1.5 and
+# u = (np.arange(35).reshape(1, 5, 7, 1) * 7).astype("uint8"):
+IMAGE = np.arange(70, dtype="float32").reshape(1, 5, 7, 2) ** 1.5
+UINT8 = (np.arange(35).reshape(1, 5, 7, 1) * 7).astype("uint8")
+
+
+def test_resizing_matches_keras():
+    # keras.layers.Resizing(3, 4)(x)[0, :, :, 1]
+    out = keras.layers.Resizing(3, 4)(IMAGE)
+    assert out.dtype == np.float32 and out.shape == (1, 3, 4, 2)
+    np.testing.assert_allclose(
+        values(out)[0, :, :, 1],
+        [
+            [22.580400466918945, 36.230499267578125, 53.475101470947266, 73.50409698486328],
+            [162.33140563964844, 191.75709533691406, 222.8123016357422, 255.41319274902344],
+            [389.0827941894531, 427.8565979003906, 467.8848876953125, 509.12811279296875],
+        ],
+        rtol=1e-5,
+    )
+    # keras.layers.Resizing(3, 4, interpolation="nearest", crop_to_aspect_ratio=True)(x)[0,:,:,0]
+    nearest = keras.layers.Resizing(3, 4, interpolation="nearest", crop_to_aspect_ratio=True)
+    np.testing.assert_allclose(
+        values(nearest(IMAGE))[0, :, :, 0],
+        [
+            [0.0, 8.0, 14.696938514709473, 31.62277603149414],
+            [148.1620635986328, 181.0193328857422, 198.2523651123047, 234.24774169921875],
+            [419.06561279296875, 464.75799560546875, 488.1885070800781, 536.1865234375],
+        ],
+        rtol=1e-5,
+    )
+    # keras.layers.Resizing(3, 4)(u): uint8 in, uint8 out
+    out = keras.layers.Resizing(3, 4)(UINT8)
+    assert out.dtype == np.uint8
+    assert values(out)[0, :, :, 0].tolist() == [
+        [19, 31, 43, 56],
+        [101, 113, 125, 137],
+        [182, 195, 207, 219],
+    ]
+    config = keras.layers.Resizing(3, 4, name="r").get_config()
+    assert {k: config[k] for k in ("height", "width", "interpolation", "data_format")} == {
+        "height": 3,
+        "width": 4,
+        "interpolation": "bilinear",
+        "data_format": "channels_last",
+    }
+    with pytest.raises(ValueError, match="interpolation"):
+        keras.layers.Resizing(3, 4, interpolation="area")
+
+
+def test_center_crop_matches_keras():
+    # keras.layers.CenterCrop(3, 3)(x)[0, :, :, 0]
+    out = keras.layers.CenterCrop(3, 3)(IMAGE)
+    np.testing.assert_allclose(
+        values(out)[0, :, :, 0],
+        [
+            [76.3675308227539, 89.44271850585938, 103.18914794921875],
+            [181.0193328857422, 198.2523651123047, 216.0],
+            [311.9871826171875, 332.55377197265625, 353.55340576171875],
+        ],
+        rtol=1e-6,
+    )
+    # keras.layers.CenterCrop(4, 3)(x[:, :3, :5]): smaller than the window, so resized
+    small = keras.layers.CenterCrop(4, 3)(IMAGE[:, :3, :5])
+    assert small.shape == (1, 4, 3, 2)
+    np.testing.assert_allclose(
+        values(small)[0, :, :, 0],
+        [
+            [2.828399896621704, 5.4141998291015625, 8.0],
+            [41.060699462890625, 45.895198822021484, 50.729698181152344],
+            [101.6187973022461, 108.61540222167969, 115.61199951171875],
+            [164.31680297851562, 172.66799926757812, 181.01930236816406],
+        ],
+        rtol=1e-5,
+    )
+    # keras.layers.CenterCrop(2, 2)(u) -> float32 [[63, 70], [112, 119]]
+    out = keras.layers.CenterCrop(2, 2)(UINT8)
+    assert out.dtype == np.float32 and values(out)[0, :, :, 0].tolist() == [[63, 70], [112, 119]]
+    first = keras.layers.CenterCrop(2, 3, data_format="channels_first")
+    assert first(np.zeros((1, 2, 5, 7), "float32")).shape == (1, 2, 2, 3)
+    with pytest.raises(ValueError, match="rank 3"):
+        keras.layers.CenterCrop(2, 2)(np.zeros((4, 4), "float32"))
+
+
+def test_image_layers_gradients():
+    x = np.random.default_rng(2).normal(size=(1, 4, 5, 2))
+    resize = keras.layers.Resizing(3, 2, dtype="float64")
+    assert cr.gradcheck(lambda t: resize(t), x) < 1e-6
+    crop = keras.layers.CenterCrop(2, 3, dtype="float64")
+    assert cr.gradcheck(lambda t: crop(t), x) < 1e-6

@@ -29,11 +29,13 @@ from .pooling import (
 )
 from .preprocessing import (
     CategoryEncoding,
+    CenterCrop,
     Discretization,
     Hashing,
     IntegerLookup,
     Normalization,
     Rescaling,
+    Resizing,
     StringLookup,
     TextVectorization,
 )

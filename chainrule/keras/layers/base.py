@@ -25,6 +25,7 @@ from ..variables import Variable as KerasVariable
 _running = []
 _training_context = []
 
+
 def as_tensor(x, dtype):
     """Layer inputs as a Tensor of the layer's floating dtype (Keras autocasts floats)."""
     if not isinstance(x, Tensor):
