@@ -648,3 +648,18 @@ def test_image_layers_gradients():
     assert cr.gradcheck(lambda t: resize(t), x) < 1e-6
     crop = keras.layers.CenterCrop(2, 3, dtype="float64")
     assert cr.gradcheck(lambda t: crop(t), x) < 1e-6
+
+
+def test_lookup_and_encoding_in_a_functional_model():
+    inputs = keras.Input((3,))
+    counts = CategoryEncoding(num_tokens=5, output_mode="count")(inputs)
+    model = keras.Model(inputs, keras.layers.Dense(1)(counts))
+    model.compile(optimizer="sgd", loss="mse")
+    x = np.random.default_rng(0).integers(0, 5, (16, 3))
+    assert np.isfinite(model.fit(x, np.ones((16, 1)), epochs=2, verbose=0).history["loss"]).all()
+    ids = keras.Input((2,))
+    lookup = keras.Model(ids, IntegerLookup(vocabulary=[3, 5, 7])(ids))
+    assert np.asarray(lookup.predict(np.array([[3, 9], [7, 5]]), verbose=0)).tolist() == [
+        [1, 0],
+        [3, 2],
+    ]

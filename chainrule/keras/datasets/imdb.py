@@ -150,9 +150,15 @@ def get_md5_file(fname, mirrors, md5, cache_subdir, timeout=DEFAULT_TIMEOUT):
             if _md5(body) != md5:
                 raise ChecksumError(f"received {len(body)} bytes with md5 {_md5(body)}")
             handle, temp = tempfile.mkstemp(prefix=f".{fname}.", suffix=".part", dir=target.parent)
-            with os.fdopen(handle, "wb") as out:
-                out.write(body)
-            os.replace(temp, target)
+            try:
+                with os.fdopen(handle, "wb") as out:
+                    out.write(body)
+                    out.flush()
+                    os.fsync(out.fileno())
+                os.replace(temp, target)
+            except BaseException:
+                os.unlink(temp)
+                raise
             return target
         except (OSError, ChecksumError) as err:
             failures.append(f"{url}: {_describe(err)}")
