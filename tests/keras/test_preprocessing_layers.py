@@ -663,3 +663,16 @@ def test_lookup_and_encoding_in_a_functional_model():
         [1, 0],
         [3, 2],
     ]
+
+
+def test_adapted_layers_survive_save_and_load(tmp_path):
+    norm = Normalization()
+    norm.adapt(R)
+    bins = Discretization(num_bins=3)
+    bins.adapt(R)
+    model = keras.Sequential([keras.Input((3,)), norm, Rescaling(2.0), bins])
+    model.save(tmp_path / "m.keras")
+    loaded = keras.models.load_model(tmp_path / "m.keras")
+    assert loaded.layers[0].count.numpy() == 50
+    assert loaded.layers[2].bin_boundaries == bins.bin_boundaries
+    assert values(loaded(R[:8])).tolist() == values(model(R[:8])).tolist()
