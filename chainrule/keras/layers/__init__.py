@@ -45,6 +45,18 @@ from .pooling import (
     MaxPooling2D,
     MaxPooling3D,
 )
+from .preprocessing import (
+    CategoryEncoding,
+    CenterCrop,
+    Discretization,
+    Hashing,
+    IntegerLookup,
+    Normalization,
+    Rescaling,
+    Resizing,
+    StringLookup,
+    TextVectorization,
+)
 from .regularization import (
     ActivityRegularization,
     AlphaDropout,
