@@ -291,7 +291,7 @@ def test_all_mirrors_failing_says_where_to_put_the_file(server, cache, closed_po
 def test_get_file_checks_its_arguments(cache):
     with pytest.raises(ValueError, match="no mirrors"):
         get_file("a.gz", [], _sha256(PAYLOAD))
-    with pytest.raises(ValueError, match="64 hex digits"):
+    with pytest.raises(ValueError, match=r"64 hex digits \(sha256\) or 32 \(md5\)"):
         get_file("a.gz", ["http://127.0.0.1:9/"], "abc")
 
 

@@ -19,7 +19,9 @@ from pathlib import Path
 DEFAULT_TIMEOUT = 30.0
 
 _CHUNK_BYTES = 1 << 20
-_SHA256_PATTERN = re.compile(r"[0-9a-f]{64}")
+# A digest's algorithm, told by its length as Keras's get_file does ("auto"): sha256 or md5
+# (Keras publishes only an md5 for some small files).
+_ALGORITHMS = {64: "sha256", 32: "md5"}
 
 
 class ChecksumError(ValueError):
@@ -47,22 +49,8 @@ def cache_dir():
 
 
 def sha256_of_file(path):
-    """Return the hex sha256 digest of a file's bytes, read in chunks.
-
-    Args:
-        path: the file (str or os.PathLike).
-
-    Returns:
-        str: 64 lowercase hex digits.
-
-    Raises:
-        OSError: the file cannot be read.
-    """
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        while chunk := file.read(_CHUNK_BYTES):
-            digest.update(chunk)
-    return digest.hexdigest()
+    """The hex sha256 digest of a file's bytes (64 lowercase hex digits)."""
+    return digest_of_file(path, "sha256")
 
 
 def check_sha256(name, actual, expected, remedy):
@@ -81,6 +69,15 @@ def check_sha256(name, actual, expected, remedy):
         raise ChecksumError(f"{name}: sha256 is {actual}, expected {expected}. {remedy}")
 
 
+def digest_of_file(path, algorithm="sha256"):
+    """The hex digest of a file's bytes by ``algorithm`` ("sha256" or "md5"), read in chunks."""
+    digest = hashlib.new(algorithm)
+    with open(path, "rb") as file:
+        while chunk := file.read(_CHUNK_BYTES):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def get_file(fname, mirrors, sha256, cache_subdir="datasets", timeout=DEFAULT_TIMEOUT):
     """Return the path of a verified local copy of `fname`, downloading it if needed.
 
@@ -91,7 +88,8 @@ def get_file(fname, mirrors, sha256, cache_subdir="datasets", timeout=DEFAULT_TI
     Args:
         fname: the file name, appended to each mirror URL and used as the cached file's name.
         mirrors: base URLs (folders) to try in order, e.g. ("https://example.org/data/",).
-        sha256: the expected hex sha256 digest of the file's bytes.
+        sha256: the expected hex digest of the file's bytes: a sha256 (64 digits) or, for the
+            few files Keras publishes only an md5 for, an md5 (32 digits).
         cache_subdir: folder under `cache_dir()` to keep the file in.
         timeout: seconds to wait on any one connect or read before giving up on a mirror.
 
@@ -99,7 +97,7 @@ def get_file(fname, mirrors, sha256, cache_subdir="datasets", timeout=DEFAULT_TI
         Path: `cache_dir() / cache_subdir / fname`, whose sha256 has just been verified.
 
     Raises:
-        ValueError: `mirrors` is empty or `sha256` is not 64 hex digits.
+        ValueError: `mirrors` is empty or `sha256` is neither 64 nor 32 hex digits.
         DownloadError: every mirror failed; the message lists each URL with its failure and the
             full path to place the file at by hand.
         OSError: the cache folder cannot be created.
@@ -112,20 +110,24 @@ def get_file(fname, mirrors, sha256, cache_subdir="datasets", timeout=DEFAULT_TI
     if not mirrors:
         raise ValueError(f"get_file: no mirrors given for {fname}")
     expected = sha256.lower()
-    if not _SHA256_PATTERN.fullmatch(expected):
-        raise ValueError(f"get_file: sha256 for {fname} must be 64 hex digits, got {sha256!r}")
+    algorithm = _ALGORITHMS.get(len(expected))
+    if algorithm is None or not re.fullmatch(r"[0-9a-f]+", expected):
+        raise ValueError(
+            f"get_file: the digest for {fname} must be 64 hex digits (sha256) or 32 (md5), "
+            f"got {sha256!r}"
+        )
     target = cache_dir() / cache_subdir / fname
     failures = []
     if target.exists():
-        cached = sha256_of_file(target)
+        cached = digest_of_file(target, algorithm)
         if cached == expected:
             return target
-        failures.append(f"cached copy {target}: sha256 is {cached}, expected {expected}")
+        failures.append(f"cached copy {target}: {algorithm} is {cached}, expected {expected}")
     target.parent.mkdir(parents=True, exist_ok=True)
     for mirror in mirrors:
         url = mirror.rstrip("/") + "/" + fname
         try:
-            _download_verified(url, target, expected, timeout)
+            _download_verified(url, target, expected, algorithm, timeout)
             return target
         except (OSError, http.client.HTTPException, ChecksumError) as err:
             failures.append(f"{url}: {_describe(err)}")
@@ -133,17 +135,17 @@ def get_file(fname, mirrors, sha256, cache_subdir="datasets", timeout=DEFAULT_TI
     raise DownloadError(
         f"Could not get {fname} from any mirror:\n{tried}\n"
         f"Download it by hand and place it at\n  {target}\n"
-        f"(its sha256 must be {expected}), or set CHAINRULE_HOME to another cache folder."
+        f"(its {algorithm} must be {expected}), or set CHAINRULE_HOME to another cache folder."
     )
 
 
-def _download_verified(url, target, expected, timeout):
+def _download_verified(url, target, expected, algorithm, timeout):
     """Stream `url` into a temporary file beside `target`; rename it into place if it verifies."""
     handle, temp_name = tempfile.mkstemp(
         prefix=f".{target.name}.", suffix=".part", dir=target.parent
     )
     try:
-        digest = hashlib.sha256()
+        digest = hashlib.new(algorithm)
         size = 0
         with os.fdopen(handle, "wb") as temp, urllib.request.urlopen(url, timeout=timeout) as reply:
             while chunk := reply.read(_CHUNK_BYTES):
@@ -154,7 +156,7 @@ def _download_verified(url, target, expected, timeout):
             os.fsync(temp.fileno())
         if digest.hexdigest() != expected:
             raise ChecksumError(
-                f"received {size} bytes with sha256 {digest.hexdigest()}, expected {expected}"
+                f"received {size} bytes with {algorithm} {digest.hexdigest()}, expected {expected}"
             )
         os.replace(temp_name, target)
     except BaseException:

@@ -6,15 +6,12 @@ the word index are downloaded on first use from Keras's storage into
 ``cache_dir()/datasets/imdb`` and verified by digest; later calls read the cache.
 """
 
-import hashlib
 import json
 import os
-import tempfile
-import urllib.request
 
 import numpy as np
 
-from .download import DEFAULT_TIMEOUT, ChecksumError, DownloadError, _describe, cache_dir, get_file
+from .download import DEFAULT_TIMEOUT, get_file
 from .safe_pickle import load_npz
 
 MIRRORS = ("https://storage.googleapis.com/tensorflow/tf-keras-datasets/",)
@@ -87,7 +84,7 @@ def get_word_index(path="imdb_word_index.json", mirrors=None, timeout=DEFAULT_TI
         DownloadError: the file is neither cached nor obtainable.
     """
     mirrors = MIRRORS if mirrors is None else mirrors
-    file = get_md5_file(path, mirrors, WORD_INDEX_MD5, CACHE_SUBDIR, timeout)
+    file = get_file(path, mirrors, WORD_INDEX_MD5, CACHE_SUBDIR, timeout)
     with open(file, encoding="utf-8") as handle:
         return json.load(handle)
 
@@ -127,47 +124,3 @@ def _object_array(sequences):
     array = np.empty(len(sequences), dtype=object)
     array[:] = sequences
     return array
-
-
-def get_md5_file(fname, mirrors, md5, cache_subdir, timeout=DEFAULT_TIMEOUT):
-    """``get_file`` for the small files Keras publishes only an md5 for (the word indexes):
-    the cached copy if its md5 matches, else a download to a temporary file, checked, then
-    renamed into place.
-
-    Raises:
-        DownloadError: every mirror failed; the message lists them and where to put the file.
-    """
-    target = cache_dir() / cache_subdir / fname
-    if target.exists() and _md5(target.read_bytes()) == md5:
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    failures = []
-    for mirror in mirrors:
-        url = mirror.rstrip("/") + "/" + fname
-        try:
-            with urllib.request.urlopen(url, timeout=timeout) as reply:
-                body = reply.read()
-            if _md5(body) != md5:
-                raise ChecksumError(f"received {len(body)} bytes with md5 {_md5(body)}")
-            handle, temp = tempfile.mkstemp(prefix=f".{fname}.", suffix=".part", dir=target.parent)
-            try:
-                with os.fdopen(handle, "wb") as out:
-                    out.write(body)
-                    out.flush()
-                    os.fsync(out.fileno())
-                os.replace(temp, target)
-            except BaseException:
-                os.unlink(temp)
-                raise
-            return target
-        except (OSError, ChecksumError) as err:
-            failures.append(f"{url}: {_describe(err)}")
-    tried = "\n".join(f"  {failure}" for failure in failures)
-    raise DownloadError(
-        f"Could not get {fname} from any mirror:\n{tried}\nDownload it by hand and place it at\n"
-        f"  {target}\n(its md5 must be {md5}), or set CHAINRULE_HOME to another cache folder."
-    )
-
-
-def _md5(data):
-    return hashlib.md5(data, usedforsecurity=False).hexdigest()

@@ -11,7 +11,7 @@ import os
 import numpy as np
 
 from .download import DEFAULT_TIMEOUT, get_file
-from .imdb import _object_array, get_md5_file, prepare_sequences
+from .imdb import _object_array, prepare_sequences
 from .safe_pickle import load_npz
 
 MIRRORS = ("https://storage.googleapis.com/tensorflow/tf-keras-datasets/",)
@@ -75,7 +75,7 @@ def load_data(
 def get_word_index(path="reuters_word_index.json", mirrors=None, timeout=DEFAULT_TIMEOUT):
     """The dict word -> frequency rank of the Reuters stories (rank r appears as r + 3)."""
     mirrors = MIRRORS if mirrors is None else mirrors
-    file = get_md5_file(path, mirrors, WORD_INDEX_MD5, CACHE_SUBDIR, timeout)
+    file = get_file(path, mirrors, WORD_INDEX_MD5, CACHE_SUBDIR, timeout)
     with open(file, encoding="utf-8") as handle:
         return json.load(handle)
 
