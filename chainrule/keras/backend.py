@@ -12,6 +12,14 @@ the one that runs. A JAX or PyTorch branch would need those libraries' own funct
 ``"numpy"`` answer would send programs down Keras's inference-only path, which cannot train.
 """
 
+from .config import (
+    epsilon,
+    floatx,
+    image_data_format,
+    set_epsilon,
+    set_floatx,
+    set_image_data_format,
+)
 from .keras_tensor import KerasTensor
 from .layers.base import reset_names, unique_name
 from .ops.dtypes import result_type, standardize_dtype
@@ -33,65 +41,10 @@ __all__ = [
     "standardize_dtype",
 ]
 
-FLOAT_TYPES = ("bfloat16", "float16", "float32", "float64")
-DATA_FORMATS = ("channels_first", "channels_last")
-
-_settings = {"floatx": "float32", "epsilon": 1e-7, "image_data_format": "channels_last"}
-
 
 def backend():
     """The backend's name: ``"tensorflow"`` (see the module for why)."""
     return "tensorflow"
-
-
-def floatx():
-    """The default float dtype, as a string (``"float32"`` unless :func:`set_floatx` changed it)."""
-    return _settings["floatx"]
-
-
-def set_floatx(value):
-    """Make ``value`` (``"bfloat16"``, ``"float16"``, ``"float32"`` or ``"float64"``) the default
-    float dtype.
-
-    Raises:
-        ValueError: any other value.
-    """
-    if value not in FLOAT_TYPES:
-        raise ValueError(
-            f"set_floatx: unknown `floatx` value {value!r}; expected one of {FLOAT_TYPES}."
-        )
-    _settings["floatx"] = str(value)
-
-
-def epsilon():
-    """The fuzz factor ε added to denominators and used to clip probabilities (1e-7)."""
-    return _settings["epsilon"]
-
-
-def set_epsilon(value):
-    """Make ``value`` (a float) the fuzz factor returned by :func:`epsilon`."""
-    _settings["epsilon"] = value
-
-
-def image_data_format():
-    """Where images keep their channels by default: ``"channels_last"`` (N, H, W, C) or
-    ``"channels_first"`` (N, C, H, W)."""
-    return _settings["image_data_format"]
-
-
-def set_image_data_format(data_format):
-    """Set the default image layout, ``"channels_first"`` or ``"channels_last"`` (any case).
-
-    Raises:
-        ValueError: any other value.
-    """
-    data_format = str(data_format).lower()
-    if data_format not in DATA_FORMATS:
-        raise ValueError(
-            f"set_image_data_format: `data_format` must be one of {DATA_FORMATS}; received "
-            f"data_format={data_format!r}."
-        )
-    _settings["image_data_format"] = data_format
 
 
 def is_float_dtype(dtype):

@@ -14,9 +14,8 @@ and Tensors alike.
 """
 
 from .. import ops
+from . import config
 from .registry import lookup, register_classes
-
-EPSILON = 1e-7
 
 
 def _norms(w, axis):
@@ -45,7 +44,7 @@ class MaxNorm(Constraint):
 
     def __call__(self, w):
         norms = _norms(w, self.axis)
-        return w * (ops.clip(norms, 0, self.max_value) / (EPSILON + norms))
+        return w * (ops.clip(norms, 0, self.max_value) / (config.epsilon() + norms))
 
     def get_config(self):
         return {"max_value": self.max_value, "axis": self.axis}
@@ -65,7 +64,7 @@ class UnitNorm(Constraint):
         self.axis = axis
 
     def __call__(self, w):
-        return w / (EPSILON + _norms(w, self.axis))
+        return w / (config.epsilon() + _norms(w, self.axis))
 
     def get_config(self):
         return {"axis": self.axis}
@@ -91,7 +90,7 @@ class MinMaxNorm(Constraint):
         norms = _norms(w, self.axis)
         desired = self.rate * ops.clip(norms, self.min_value, self.max_value)
         desired = desired + (1 - self.rate) * norms
-        return w * (desired / (EPSILON + norms))
+        return w * (desired / (config.epsilon() + norms))
 
     def get_config(self):
         return {

@@ -20,6 +20,7 @@ import numpy as np
 
 from .. import random as global_random
 from ..engine import Tensor
+from . import config
 from . import random as keras_random
 from .registry import lookup, register_classes
 
@@ -41,7 +42,7 @@ def compute_fans(shape, input_axes=None, output_axes=None):
 
 def _dtype(dtype, name, floating=False):
     """``dtype`` (float32 when None) as a NumPy dtype; a float one if ``floating``."""
-    dtype = np.dtype("float32" if dtype is None else dtype)
+    dtype = np.dtype(config.floatx() if dtype is None else dtype)
     if floating and dtype.kind != "f":
         raise ValueError(f"{name}: random values need a floating-point dtype; received {dtype}.")
     return dtype

@@ -23,10 +23,9 @@ import numpy as np
 
 from .. import ops
 from ..engine import ShapeError, Tensor, as_array
+from . import config
 from .registry import classes_of, lookup, register_classes, register_names
 from .regularizers import l2_normalize
-
-EPSILON = 1e-7
 
 
 def _as_pair(y_true, y_pred, labels_dtype=None):
@@ -113,7 +112,7 @@ def mean_absolute_percentage_error(y_true, y_pred):
     dL/dp = 100 sign(p - t) / (n max(|t|, ε)).
     """
     y_true, y_pred = _matching("mean_absolute_percentage_error", y_true, y_pred)
-    scale = ops.maximum(ops.abs(y_true), EPSILON)
+    scale = ops.maximum(ops.abs(y_true), config.epsilon())
     return 100.0 * ops.mean(ops.abs((y_true - y_pred) / scale), axis=-1)
 
 
@@ -123,7 +122,9 @@ def mean_squared_logarithmic_error(y_true, y_pred):
     dL/dp = 2 (log(p + 1) - log(t + 1)) / (n (p + 1)) where p > ε, else 0.
     """
     y_true, y_pred = _matching("mean_squared_logarithmic_error", y_true, y_pred)
-    diff = ops.log(ops.maximum(y_pred, EPSILON) + 1.0) - ops.log(ops.maximum(y_true, EPSILON) + 1.0)
+    diff = ops.log(ops.maximum(y_pred, config.epsilon()) + 1.0) - ops.log(
+        ops.maximum(y_true, config.epsilon()) + 1.0
+    )
     return ops.mean(diff * diff, axis=-1)
 
 
@@ -159,8 +160,8 @@ def kl_divergence(y_true, y_pred):
     dL/dp = -t / p where p is inside the clip range.
     """
     y_true, y_pred = _matching("kl_divergence", y_true, y_pred)
-    y_true = ops.clip(y_true, EPSILON, 1.0)
-    y_pred = ops.clip(y_pred, EPSILON, 1.0)
+    y_true = ops.clip(y_true, config.epsilon(), 1.0)
+    y_pred = ops.clip(y_pred, config.epsilon(), 1.0)
     return ops.sum(y_true * ops.log(y_true / y_pred), axis=-1)
 
 
@@ -168,7 +169,7 @@ def poisson(y_true, y_pred):
     """mean over the last axis of p - t log(p + ε) (ε = 1e-7): the Poisson negative
     log-likelihood of counts t with rate p, up to terms without p.   dL/dp = 1 - t / (p + ε)."""
     y_true, y_pred = _matching("poisson", y_true, y_pred)
-    return ops.mean(y_pred - y_true * ops.log(y_pred + EPSILON), axis=-1)
+    return ops.mean(y_pred - y_true * ops.log(y_pred + config.epsilon()), axis=-1)
 
 
 def cosine_similarity(y_true, y_pred, axis=-1):
@@ -270,7 +271,7 @@ def _categorical_crossentropy(y_true, y_pred, from_logits, label_smoothing, axis
 def _normalized_probabilities(y_pred, axis):
     """y_pred / sum(y_pred) over ``axis``, clipped to [ε, 1 - ε] (Keras's guard before a log)."""
     probabilities = y_pred / ops.sum(y_pred, axis=axis, keepdims=True)
-    return ops.clip(probabilities, EPSILON, 1.0 - EPSILON)
+    return ops.clip(probabilities, config.epsilon(), 1.0 - config.epsilon())
 
 
 def categorical_focal_crossentropy(
@@ -359,7 +360,7 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, 
 
 def _binary_crossentropy_of_probabilities(y_true, p):
     """Elementwise -(y log p + (1 - y) log(1 - p)), p clipped to [ε, 1 - ε]."""
-    p = ops.clip(p, EPSILON, 1.0 - EPSILON)
+    p = ops.clip(p, config.epsilon(), 1.0 - config.epsilon())
     return -(y_true * ops.log(p) + (1.0 - y_true) * ops.log(1.0 - p))
 
 
@@ -433,7 +434,7 @@ def dice(y_true, y_pred, axis=None):
     y_true, y_pred = _as_pair(y_true, y_pred)
     intersection = ops.sum(y_true * y_pred, axis=axis)
     total = ops.sum(y_true, axis=axis) + ops.sum(y_pred, axis=axis)
-    return 1.0 - 2.0 * intersection / (total + EPSILON)
+    return 1.0 - 2.0 * intersection / (total + config.epsilon())
 
 
 def tversky(y_true, y_pred, alpha=0.5, beta=0.5, axis=None):
@@ -444,7 +445,7 @@ def tversky(y_true, y_pred, alpha=0.5, beta=0.5, axis=None):
     true_positive = ops.sum(y_true * y_pred, axis=axis)
     false_positive = ops.sum((1.0 - y_pred) * y_true, axis=axis)
     false_negative = ops.sum(y_pred * (1.0 - y_true), axis=axis)
-    denominator = true_positive + alpha * false_positive + beta * false_negative + EPSILON
+    denominator = true_positive + alpha * false_positive + beta * false_negative + config.epsilon()
     return 1.0 - true_positive / denominator
 
 

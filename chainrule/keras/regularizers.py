@@ -12,15 +12,16 @@ computed with chainrule's primitives, so their gradients reach the weights.
 import math
 
 from .. import ops
+from . import config
 from .registry import classes_of, custom_name, lookup, register_classes
-
-EPSILON = 1e-7  # the smallest norm a vector is divided by (Keras's backend.epsilon())
 
 
 def l2_normalize(x, axis):
     """x / max(||x||, ε) along ``axis`` (Keras's ``ops.normalize``); the norm is taken as
     sqrt(max(sum x², ε²)), the same value with a finite gradient at x = 0."""
-    return x / ops.sqrt(ops.maximum(ops.sum(x * x, axis=axis, keepdims=True), EPSILON**2))
+    return x / ops.sqrt(
+        ops.maximum(ops.sum(x * x, axis=axis, keepdims=True), config.epsilon() ** 2)
+    )
 
 
 def _factor(value, name, regularizer):

@@ -5,6 +5,7 @@ initializer and a shape. Layers' weights (``add_weight``) are such variables too
 import numpy as np
 
 from .. import variables
+from . import config
 from . import initializers as initializers_module
 
 
@@ -51,7 +52,7 @@ class Variable(variables.Variable):
         synchronization="auto",
         name=None,
     ):
-        dtype = np.dtype(dtype or "float32")
+        dtype = np.dtype(dtype or config.floatx())
         if isinstance(initializer, str) or _is_initializer(initializer):
             if shape is None:
                 raise ValueError(

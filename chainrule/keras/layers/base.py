@@ -9,6 +9,7 @@ from ... import nest
 from ...engine import ShapeError, Tensor, as_array
 from ...ops import cast
 from ...variables import Variable
+from .. import config
 from .. import constraints as constraints_module
 from .. import initializers as initializers_module
 from .. import regularizers as regularizers_module
@@ -87,7 +88,7 @@ class Layer:
             batch_input_shape = (batch_size,) + tuple(input_shape)
         self.batch_input_shape = None if batch_input_shape is None else tuple(batch_input_shape)
         self.name = name or unique_name(snake_case(type(self).__name__))
-        self.dtype = np.dtype(dtype or "float32")
+        self.dtype = np.dtype(dtype or config.floatx())
         self.built = False
         self._weights = []
         self._created_trainable = set()  # ids of the weights that `trainable` switches

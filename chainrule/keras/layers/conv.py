@@ -12,9 +12,9 @@ from ... import ops
 from ...engine import ShapeError
 from ...ops.conv import as_padding, as_tuple, output_length
 from .. import activations as activations_module
+from .. import config, registry
 from .. import constraints as constraints_module
 from .. import initializers as initializers_module
-from .. import registry
 from .. import regularizers as regularizers_module
 from ..ops import nn as keras_nn
 from .base import Layer
@@ -25,7 +25,7 @@ DATA_FORMATS = ("channels_last", "channels_first")
 
 def standardize_data_format(data_format, owner):
     """'channels_last' (the default, for None) or 'channels_first'."""
-    value = "channels_last" if data_format is None else str(data_format).lower()
+    value = config.image_data_format() if data_format is None else str(data_format).lower()
     if value not in DATA_FORMATS:
         raise ValueError(
             f"{owner}: `data_format` must be one of {DATA_FORMATS}; received "

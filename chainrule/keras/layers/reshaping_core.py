@@ -10,7 +10,7 @@ transposed back). Permute is a transpose (dL/dx: g transposed back), RepeatVecto
 import math
 
 from ... import ops
-from .. import registry
+from .. import config, registry
 from .base import Layer
 
 DATA_FORMATS = ("channels_last", "channels_first")
@@ -60,7 +60,7 @@ class Flatten(Layer):
 
     def __init__(self, data_format=None, **kwargs):
         super().__init__(**kwargs)
-        data_format = "channels_last" if data_format is None else data_format.lower()
+        data_format = config.image_data_format() if data_format is None else data_format.lower()
         if data_format not in DATA_FORMATS:
             raise ValueError(
                 f"Flatten: data_format must be one of {DATA_FORMATS}; got {data_format!r}"

@@ -8,10 +8,10 @@ metric's variables, so every ratio is over everything seen, not a mean of batch 
 
 import numpy as np
 
+from .. import config
 from .base import Metric, as_array, as_result, divide_no_nan
 
 NEG_INF = -1e10  # below any prediction: the threshold that makes every top-k entry positive
-EPSILON = 1e-7
 COUNT_NAMES = {
     "tp": "true_positives",
     "fp": "false_positives",
@@ -38,7 +38,11 @@ def _evenly_spaced(thresholds):
     """Whether the thresholds are i / (n - 1) for i = 0..n-1, up to the ends (which may be -ε
     and 1 + ε): then a prediction's bucket can be computed instead of compared n times."""
     n = len(thresholds)
-    if n < 3 or thresholds[0] not in (0.0, -EPSILON) or thresholds[-1] not in (1.0, 1.0 + EPSILON):
+    if (
+        n < 3
+        or thresholds[0] not in (0.0, -config.epsilon())
+        or thresholds[-1] not in (1.0, 1.0 + config.epsilon())
+    ):
         return False
     inner = np.asarray(thresholds[1:-1], np.float64)
     return bool(np.allclose(inner, np.arange(1, n - 1) / (n - 1), rtol=0, atol=1e-12))
@@ -446,7 +450,7 @@ class AUC(_CountsMetric):
             summation_method,
         )
         self._init_from_thresholds = thresholds is not None
-        self.thresholds = [-EPSILON] + inner + [1.0 + EPSILON]
+        self.thresholds = [-config.epsilon()] + inner + [1.0 + config.epsilon()]
         self.multi_label, self.num_labels = multi_label, num_labels
         self.label_weights = (
             None if label_weights is None else np.asarray(label_weights, np.float64)

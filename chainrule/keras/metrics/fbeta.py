@@ -2,9 +2,8 @@
 
 import numpy as np
 
+from .. import config
 from .base import Metric, as_array, as_result
-
-EPSILON = 1e-7
 
 
 class FBetaScore(Metric):
@@ -88,12 +87,12 @@ class FBetaScore(Metric):
         )
         if self.average == "micro":  # one score from the counts summed over the classes
             tp, fp, fn = tp.sum(), fp.sum(), fn.sum()
-        precision = tp / (tp + fp + EPSILON)
-        recall = tp / (tp + fn + EPSILON)
+        precision = tp / (tp + fp + config.epsilon())
+        recall = tp / (tp + fn + config.epsilon())
         b2 = self.beta**2
-        score = (1 + b2) * precision * recall / (b2 * precision + recall + EPSILON)
+        score = (1 + b2) * precision * recall / (b2 * precision + recall + config.epsilon())
         if self.average == "weighted":
-            return as_result(np.sum(score * support / (support.sum() + EPSILON)))
+            return as_result(np.sum(score * support / (support.sum() + config.epsilon())))
         if self.average is not None:
             return as_result(np.mean(score))
         return as_result(score)  # per class: a vector

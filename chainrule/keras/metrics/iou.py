@@ -7,9 +7,8 @@ has the metric's dtype, int32 by default, so float sample weights are truncated 
 
 import numpy as np
 
+from .. import config
 from .base import Metric, as_array, as_result
-
-EPSILON = 1e-7
 
 
 class IoU(Metric):
@@ -87,11 +86,11 @@ class IoU(Metric):
         union = matrix.sum(axis=0) + matrix.sum(axis=1) - true_positives
         ids = self.target_class_ids
         valid = union[ids] > 1e-9
-        return np.where(valid, true_positives[ids] / (union[ids] + EPSILON), 0.0), valid
+        return np.where(valid, true_positives[ids] / (union[ids] + config.epsilon()), 0.0), valid
 
     def result(self):
         ious, valid = self._class_ious()
-        return as_result(ious.sum() / (valid.sum() + EPSILON))
+        return as_result(ious.sum() / (valid.sum() + config.epsilon()))
 
     def get_config(self):
         return {

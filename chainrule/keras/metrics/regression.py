@@ -4,10 +4,8 @@ import warnings
 
 import numpy as np
 
-from .. import losses
+from .. import config, losses
 from .base import Mean, Metric, WrapperWithConfig, as_array, as_result, same_rank, wrapper_class
-
-EPSILON = 1e-7
 
 
 def _pair(y_true, y_pred):
@@ -43,7 +41,7 @@ def concordance_correlation(y_true, y_pred, axis=-1):
     pred_var = y_pred.var(axis=axis, keepdims=True)
     covariance = (y_true - pred_mean) * (y_pred - pred_mean)
     norm = true_var + pred_var + (true_mean - pred_mean) ** 2
-    return as_result(np.mean(2 * covariance / (norm + EPSILON), axis=axis))
+    return as_result(np.mean(2 * covariance / (norm + config.epsilon()), axis=axis))
 
 
 MeanSquaredError = wrapper_class(

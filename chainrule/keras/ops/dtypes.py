@@ -27,8 +27,7 @@ import numpy as np
 
 from ...engine import Tensor
 from ...ops.shape import stack
-
-FLOATX = "float32"
+from .. import config
 
 _BOOL, _INT, _FLOAT = "bool", "int", "float"  # ``int``/``float``: the weak Python-scalar types
 
@@ -88,7 +87,7 @@ def standardize_dtype(dtype):
     if isinstance(dtype, (Tensor, np.ndarray, np.generic)):
         dtype = dtype.dtype
     if dtype is None or dtype is float:
-        return FLOATX
+        return config.floatx()
     if dtype is int or (isinstance(dtype, str) and dtype == "int"):
         return "int32"
     if dtype is bool:
@@ -141,8 +140,8 @@ def result_type(*values):
     int16; (bool, int) -> int32; (uint8, 1) -> uint8; () -> floatx.
     """
     if not values:
-        return FLOATX
-    nodes = [_lattice_node(FLOATX if v is None else v) for v in values]
+        return config.floatx()
+    nodes = [_lattice_node(config.floatx() if v is None else v) for v in values]
     names = frozenset(n for n, _ in nodes)
     if len(names) == 1:
         name = next(iter(names))
@@ -153,7 +152,7 @@ def result_type(*values):
     if name == _INT or (weak and name.startswith("int")):
         return "int32"
     if name == _FLOAT or (weak and name.startswith("float")):
-        return FLOATX
+        return config.floatx()
     return name
 
 
@@ -176,7 +175,7 @@ def convert_to_tensor(x, dtype=None):
         if array.dtype.kind == "c":
             standardize_dtype(array.dtype)  # raises the clear error
         if array.dtype.kind == "f":
-            dtype = FLOATX
+            dtype = config.floatx()
         elif array.dtype.kind in "iu":
             dtype = "int32"
         return Tensor(array, dtype=dtype)

@@ -19,6 +19,7 @@ from ... import ops
 from ...engine import Tensor
 from ...ops import image as resampling
 from ...ops.windows import same_pads
+from .. import config
 from .core import cast
 from .dispatch import keras_op
 from .dtypes import convert_to_tensor
@@ -51,7 +52,7 @@ FILL_MODES = ("constant", "nearest", "wrap", "mirror", "reflect")
 
 
 def _data_format(data_format, owner):
-    data_format = "channels_last" if data_format is None else data_format
+    data_format = config.image_data_format() if data_format is None else data_format
     if data_format not in ("channels_last", "channels_first"):
         raise ValueError(
             f"{owner}: data_format must be 'channels_last' or 'channels_first'; got {data_format!r}"

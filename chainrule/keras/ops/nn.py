@@ -14,6 +14,7 @@ import numpy as np
 from ... import ops as prim
 from ...engine import ShapeError, Tensor
 from ...ops.windows import as_padding, as_tuple, same_pads
+from .. import config
 from .dispatch import keras_op
 from .dtypes import convert_to_tensor, result_type, standardize_dtype
 
@@ -75,7 +76,6 @@ __all__ = [
     "unfold",
 ]
 
-EPSILON = 1e-7  # Keras's backend.epsilon(), the default fuzz factor
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
 
@@ -416,7 +416,7 @@ def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None, **kwarg
     rms_scaling = kwargs.pop("rms_scaling", False)
     if kwargs:
         raise TypeError(f"layer_normalization: unexpected arguments {sorted(kwargs)}.")
-    epsilon = EPSILON if epsilon is None else epsilon
+    epsilon = config.epsilon() if epsilon is None else epsilon
     x, dtype = _at_least_float32(x)
     axes = _normalized_axes(axis, x.ndim, "layer_normalization")
     shape = [x.shape[a] if a in axes else 1 for a in range(x.ndim)]
@@ -441,7 +441,7 @@ def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None, **kwarg
 def rms_normalization(x, scale=None, axis=-1, epsilon=None):
     """x / sqrt(mean(x^2) + epsilon) * scale, the mean over ``axis``, in at least float32;
     epsilon defaults to 1e-7."""
-    epsilon = EPSILON if epsilon is None else epsilon
+    epsilon = config.epsilon() if epsilon is None else epsilon
     x, dtype = _at_least_float32(x)
     if x.ndim == 0:
         x = prim.reshape(x, (1,))
@@ -458,7 +458,7 @@ def normalize(x, axis=-1, order=2, epsilon=None):
     x / max(||x||, epsilon). epsilon defaults to 1e-7."""
     if not isinstance(order, int) or order < 1:
         raise ValueError(f"normalize: `order` must be an int >= 1; received order={order!r}.")
-    epsilon = EPSILON if epsilon is None else epsilon
+    epsilon = config.epsilon() if epsilon is None else epsilon
     x = _float(x)
     if x.ndim == 0:
         x = prim.reshape(x, (1,))
@@ -504,7 +504,7 @@ def binary_crossentropy(target, output, from_logits=False):
     _same_shape(target, output, "binary_crossentropy")
     if from_logits:
         return prim.sigmoid_cross_entropy(output, target)
-    p = prim.clip(output, EPSILON, 1.0 - EPSILON)
+    p = prim.clip(output, config.epsilon(), 1.0 - config.epsilon())
     return -(target * prim.log(p) + (1.0 - target) * prim.log(1.0 - p))
 
 
@@ -513,7 +513,7 @@ def _log_probabilities(output, from_logits, axis):
     if from_logits:
         return prim.log_softmax(output, axis=axis)
     p = output / prim.sum(output, axis=axis, keepdims=True)
-    return prim.log(prim.clip(p, EPSILON, 1.0 - EPSILON))
+    return prim.log(prim.clip(p, config.epsilon(), 1.0 - config.epsilon()))
 
 
 @keras_op
@@ -558,7 +558,7 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
 
 
 def _data_format(data_format, op):
-    fmt = "channels_last" if data_format is None else data_format
+    fmt = config.image_data_format() if data_format is None else data_format
     if fmt not in ("channels_last", "channels_first"):
         raise ValueError(
             f"{op}: `data_format` must be 'channels_last' or 'channels_first'; received "

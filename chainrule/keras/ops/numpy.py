@@ -18,8 +18,9 @@ import numpy as np
 
 from ... import ops
 from ...engine import ShapeError, Tensor
+from .. import config
 from .dispatch import keras_op
-from .dtypes import FLOATX, convert_to_tensor, result_type, standardize_dtype
+from .dtypes import convert_to_tensor, result_type, standardize_dtype
 
 __all__ = []  # filled by _export, in the order of definition
 
@@ -255,7 +256,7 @@ def sign(x):
 def heaviside(x1, x2):
     """y = 0 where x1 < 0, x2 where x1 == 0, 1 where x1 > 0 (ints give float32; no gradient)."""
     x1, x2 = _pair(x1, x2)
-    dtype = FLOATX if _name(x1).startswith(("int", "uint")) else _name(x1)
+    dtype = config.floatx() if _name(x1).startswith(("int", "uint")) else _name(x1)
     return _constant(np.heaviside(*_arrays(x1, x2)), dtype)
 
 
@@ -1603,7 +1604,7 @@ def tri(N, M=None, k=0, dtype=None):
 
 def _window(name, fn, doc):
     def op(x):
-        return _constant(fn(int(_tensor(x).data)), FLOATX)
+        return _constant(fn(int(_tensor(x).data)), config.floatx())
 
     op.__name__ = op.__qualname__ = name
     op.__doc__ = doc + " of ``x`` points, float32."
@@ -1619,7 +1620,7 @@ hanning = _window("hanning", np.hanning, "The Hann window")
 @_export
 def kaiser(x, beta):
     """The Kaiser window of ``x`` points and shape parameter ``beta``, float32."""
-    return _constant(np.kaiser(int(_tensor(x).data), beta), FLOATX)
+    return _constant(np.kaiser(int(_tensor(x).data), beta), config.floatx())
 
 
 @_export

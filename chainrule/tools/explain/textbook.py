@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...keras.losses import EPSILON
+from ...keras import config
 
 
 def _sigmoid(z):
@@ -73,7 +73,7 @@ ACTIVATIONS = {
 
 def _unclipped(p):
     """1 where Keras's clip of a probability to [ε, 1 - ε] lets p through, else 0."""
-    return ((p >= EPSILON) & (p <= 1 - EPSILON)).astype(np.float64)
+    return ((p >= config.epsilon()) & (p <= 1 - config.epsilon())).astype(np.float64)
 
 
 def prediction_bounds(loss):
@@ -135,7 +135,9 @@ def loss_gradient(loss, y, y_hat, output_activation):
         y = y * (1 - smoothing) + smoothing / 2
         if options.get("from_logits"):
             return (_sigmoid(y_hat) - y) / (n * k), "dL/dŷ = (sigmoid(ŷ) - y) / (n k)", None
-        p = np.clip(y_hat, EPSILON, 1 - EPSILON)  # as Keras; ŷ itself where unclipped
+        p = np.clip(
+            y_hat, config.epsilon(), 1 - config.epsilon()
+        )  # as Keras; ŷ itself where unclipped
         upstream = _unclipped(y_hat) * (y_hat - y) / (p * (1 - p) * n * k)
         fused = None
         if output_activation == "sigmoid":

@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from ....engine import Tensor
-from ... import registry
+from ... import config, registry
 from ..base import Layer
 from .base import (
     PreprocessingLayer,
@@ -18,8 +18,6 @@ from .base import (
 )
 from .fingerprint import hash_buckets
 from .lookup import _salt_key
-
-EPSILON = 1e-7  # keras.config.epsilon()
 
 
 @registry.serializable("keras.layers")
@@ -168,7 +166,7 @@ class Normalization(Layer):
 
     def call(self, inputs):
         self.finalize_state()  # the weights may have been loaded or set since
-        scale = np.maximum(np.sqrt(self.variance), EPSILON).astype(self.dtype)
+        scale = np.maximum(np.sqrt(self.variance), config.epsilon()).astype(self.dtype)
         if self.invert:
             return inputs * scale + self.mean
         return (inputs - self.mean) / scale
