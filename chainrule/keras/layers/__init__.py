@@ -4,6 +4,8 @@ from .activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from .base import Layer
 from .conv import Conv1D, Conv2D
 from .core import Activation, Dense, Input, InputLayer, Lambda
+from .embedding import Embedding
+from .masking import Masking
 from .merging import (
     Add,
     Average,
@@ -30,4 +32,16 @@ from .pooling import (
 from .regularization import ActivityRegularization, Dropout, GaussianNoise
 from .reshaping import UpSampling2D, ZeroPadding2D
 from .reshaping_core import Flatten, Reshape
+from .rnn import (
+    GRU,
+    LSTM,
+    RNN,
+    Bidirectional,
+    GRUCell,
+    LSTMCell,
+    SimpleRNN,
+    SimpleRNNCell,
+    StackedRNNCells,
+    TimeDistributed,
+)
 from .separable_conv import DepthwiseConv2D, SeparableConv2D
