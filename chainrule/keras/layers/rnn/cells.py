@@ -20,7 +20,10 @@ from ... import constraints as constraints_module
 from ... import initializers as initializers_module
 from ... import registry
 from ... import regularizers as regularizers_module
-from ...saving.serialization import deserialize_keras_object
+from ...saving.serialization import (
+    deserialize_config,
+    deserialize_keras_object,
+)
 from ..base import Layer
 
 
@@ -472,15 +475,8 @@ class StackedRNNCells(Layer):
     @classmethod
     def from_config(cls, config, custom_objects=None):
         config = dict(config)
-        cells = [deserialize_cell(cell, custom_objects) for cell in config.pop("cells")]
-        return cls(cells, **config)
-
-
-def deserialize_cell(description, custom_objects=None):
-    """A cell from its description (a cell object is taken as it is)."""
-    if isinstance(description, Layer):
-        return description
-    return deserialize_keras_object(description, custom_objects)
+        cells = [deserialize_keras_object(cell, custom_objects) for cell in config.pop("cells")]
+        return cls(cells, **deserialize_config(config, custom_objects))
 
 
 def zero_states(state_size, batch_size, dtype="float32"):

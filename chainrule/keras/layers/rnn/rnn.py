@@ -17,7 +17,6 @@ from .cells import (
     SimpleRNNCell,
     StackedRNNCells,
     call_cell,
-    deserialize_cell,
     initial_state,
 )
 
@@ -223,9 +222,7 @@ class RNN(Layer):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        config = dict(config)
-        config["cell"] = deserialize_cell(config["cell"], custom_objects)
-        return cls(**config)
+        return cls(**deserialize_config(config, custom_objects))
 
 
 def _nested(value):

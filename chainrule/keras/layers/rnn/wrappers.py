@@ -3,7 +3,7 @@ applied to every time step)."""
 
 from .... import nest, ops
 from ... import registry
-from ...saving.serialization import deserialize_keras_object, serialize_keras_object
+from ...saving.serialization import deserialize_config, serialize_keras_object
 from ..base import Layer
 
 _MERGE_MODES = ("sum", "mul", "ave", "concat", None)
@@ -178,13 +178,7 @@ class Bidirectional(Layer):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        config = dict(config)
-        config["layer"] = deserialize_keras_object(config["layer"], custom_objects)
-        if config.get("backward_layer") is not None:
-            config["backward_layer"] = deserialize_keras_object(
-                config["backward_layer"], custom_objects
-            )
-        return cls(**config)
+        return cls(**deserialize_config(config, custom_objects))
 
 
 @registry.serializable("keras.layers")
@@ -254,6 +248,4 @@ class TimeDistributed(Layer):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        config = dict(config)
-        config["layer"] = deserialize_keras_object(config["layer"], custom_objects)
-        return cls(**config)
+        return cls(**deserialize_config(config, custom_objects))
