@@ -551,19 +551,27 @@ def reduce_weighted(values, sample_weight, reduction, mask=None):
 
 # ----- masks attached to tensors ------------------------------------------------------------------
 
-# id(tensor) -> (weak reference to the tensor, its mask). A Keras 3 tensor carries its mask as
-# ``_keras_mask``; chainrule keeps it beside the tensor, and forgets it when the tensor goes.
+# id(tensor) -> (reference to the tensor, its mask). A Keras 3 tensor carries its mask as
+# ``_keras_mask``; chainrule keeps it beside the tensor, and forgets it when a Tensor goes. A
+# KerasTensor (no weak references) is held as long as its graph is: models keep theirs anyway.
 _masks = {}
 
 
 def set_keras_mask(x, mask):
-    """Attach ``mask`` (booleans of x's leading shape, e.g. (batch, time)) to the Tensor ``x``,
-    as Keras 3 does with ``x._keras_mask``; None detaches it."""
+    """Attach ``mask`` (booleans of x's leading shape, e.g. (batch, time)) to the Tensor or
+    KerasTensor ``x``, as Keras 3 does with ``x._keras_mask``; None detaches it."""
     key = id(x)
     if mask is None:
         _masks.pop(key, None)
         return
-    _masks[key] = (weakref.ref(x, lambda _, key=key: _masks.pop(key, None)), mask)
+    try:
+        reference = weakref.ref(x, lambda _, key=key: _masks.pop(key, None))
+    except TypeError:
+
+        def reference(x=x):
+            return x
+
+    _masks[key] = (reference, mask)
 
 
 def get_keras_mask(x):

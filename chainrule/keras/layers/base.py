@@ -13,7 +13,14 @@ from ...variables import Variable
 from .. import constraints as constraints_module
 from .. import initializers as initializers_module
 from .. import regularizers as regularizers_module
-from ..keras_tensor import is_symbolic, passes_shape_through, symbolic_call, unique_name
+from ..keras_tensor import (
+    KerasTensor,
+    is_symbolic,
+    output_specs,
+    passes_shape_through,
+    symbolic_call,
+    unique_name,
+)
 from ..keras_tensor import reset_names as reset_names  # keras.backend.clear_session's
 from ..losses import get_keras_mask, set_keras_mask
 from ..metrics import Metric
@@ -368,9 +375,9 @@ class Layer:
             args = (kwargs.pop("inputs"),)
         inputs, more = args[0], args[1:]
         training = kwargs.pop("training", None)
-        if is_symbolic(inputs):
-            return symbolic_call(self, inputs, training, kwargs)
         input_masks = _masks_of(inputs)
+        if is_symbolic(inputs):
+            return self._symbolic_call(inputs, training, kwargs, input_masks, more)
         takes_training, default_training = self._training_parameter()
         if training is None:  # as Keras: from the call this one runs in, else call's default
             training = _training_context[-1] if _training_context else None
@@ -391,6 +398,9 @@ class Layer:
         if kwargs.get("mask") is None and self._takes_mask() and not more:
             kwargs["mask"] = input_masks  # Keras hands the inputs' mask to call(..., mask=)
         previous_mask = input_masks if kwargs.get("mask") is None else kwargs["mask"]
+        if kwargs.get("mask") is None and self.__dict__.get("_sample_mask_ndim"):
+            # a run on samples for the output shape: a mask of ones, for call only
+            kwargs["mask"] = Tensor(np.ones(x.shape[: self._sample_mask_ndim], dtype=bool))
         _running.append(self)
         _training_context.append(training)
         try:
@@ -399,6 +409,28 @@ class Layer:
             _running.pop()
             _training_context.pop()
         self._attach_masks(x, outputs, previous_mask)
+        return outputs
+
+    def _symbolic_call(self, inputs, training, kwargs, input_masks, more):
+        """Record the call on KerasTensors, with the masks the outputs will carry (as
+        KerasTensors of their shapes). A layer whose call takes ``mask`` and whose shape is found
+        by running it on samples gets a mask of ones of the inputs' mask's rank then."""
+        sample_mask = (
+            input_masks is not None
+            and kwargs.get("mask") is None
+            and self._takes_mask()
+            and not isinstance(input_masks, list)
+        )
+        if sample_mask:
+            object.__setattr__(self, "_sample_mask_ndim", input_masks.ndim)
+        try:
+            outputs = symbolic_call(self, inputs, training, kwargs)
+        finally:
+            if sample_mask:
+                object.__setattr__(self, "_sample_mask_ndim", None)
+        if not more:
+            previous_mask = input_masks if kwargs.get("mask") is None else kwargs["mask"]
+            self._attach_masks(inputs, outputs, previous_mask)
         return outputs
 
     def _takes_mask(self):
@@ -426,10 +458,14 @@ class Layer:
                 stacklevel=3,
             )
             return
-        flat_outputs = [t for t in nest.flatten(outputs) if isinstance(t, Tensor)]
+        flat_outputs = [t for t in nest.flatten(outputs) if isinstance(t, (Tensor, KerasTensor))]
         if all(get_keras_mask(t) is not None for t in flat_outputs):
             return
-        masks = self.compute_mask(inputs, previous_mask)
+        if is_symbolic(inputs):  # the masks' shapes, from compute_mask run on samples
+            structure = ((inputs, previous_mask), {})
+            masks = output_specs(self.compute_mask, structure, f'Layer "{self.name}"')
+        else:
+            masks = self.compute_mask(inputs, previous_mask)
         if masks is None:
             return
         flat_masks = nest.flatten(masks)

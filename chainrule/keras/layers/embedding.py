@@ -3,6 +3,7 @@
 import warnings
 
 from ... import ops
+from ...engine import Tensor
 from ...ops.recurrent import embedding_lookup
 from .. import constraints as constraints_module
 from .. import initializers as initializers_module
@@ -99,7 +100,7 @@ class Embedding(Layer):
         """x != 0 (booleans of x's shape) when ``mask_zero``, else None."""
         if not self.mask_zero:
             return None
-        return ops.not_equal(inputs, 0)
+        return ops.not_equal(inputs if isinstance(inputs, Tensor) else Tensor(inputs), 0)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape) + (self.output_dim,)

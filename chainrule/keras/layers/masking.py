@@ -1,6 +1,7 @@
 """Masking: mark the time steps whose features all equal a value as padding."""
 
 from ... import ops
+from ...engine import Tensor
 from .. import registry
 from ..losses import set_keras_mask
 from .base import Layer
@@ -24,6 +25,7 @@ class Masking(Layer):
         self.supports_masking = True
 
     def _step_mask(self, inputs):
+        inputs = inputs if isinstance(inputs, Tensor) else Tensor(inputs)
         return ops.max(ops.not_equal(inputs, self.mask_value), axis=-1)
 
     def call(self, inputs):
