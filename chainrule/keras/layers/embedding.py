@@ -90,7 +90,8 @@ class Embedding(Layer):
             self._initial_weights = None
 
     def call(self, inputs):
-        indices = inputs.data if inputs.dtype.kind in "iu" else inputs.data.astype("int64")
+        # a Tensor, not its array: a traced training step then reads each batch's indices
+        indices = inputs if inputs.dtype.kind in "iu" else ops.cast(inputs, dtype="int64")
         y = embedding_lookup(self.embeddings, indices)
         if self.activity_regularizer is not None:
             self._activity_losses = [self.activity_regularizer(y) / y.shape[0]]
