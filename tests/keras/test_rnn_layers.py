@@ -458,3 +458,55 @@ def test_lstm_text_classifier_trains_with_fit():
     losses = history.history["loss"]
     assert losses[-1] < 0.7 * losses[0]
     assert history.history["accuracy"][-1] > 0.8
+
+
+def _keras_lstm_config(name, go_backwards):
+    """The config Keras 3.15.1 writes for an LSTM(2) inside Bidirectional (its initializers
+    shortened to the keys chainrule reads)."""
+    initializer = {
+        "module": "keras.initializers",
+        "config": {"seed": None},
+        "registered_name": None,
+    }
+    return {
+        "module": "keras.layers", "class_name": "LSTM", "registered_name": None,
+        "build_config": {"input_shape": [None, 5, 3]},
+        "config": {
+            "name": name, "trainable": True,
+            "dtype": {"module": "keras", "class_name": "DTypePolicy",
+                      "config": {"name": "float32"}, "registered_name": None},
+            "return_sequences": False, "return_state": False, "go_backwards": go_backwards,
+            "stateful": False, "unroll": False, "zero_output_for_mask": False, "units": 2,
+            "activation": "tanh", "recurrent_activation": "sigmoid", "use_bias": True,
+            "kernel_initializer": {**initializer, "class_name": "GlorotUniform"},
+            "recurrent_initializer": {**initializer, "class_name": "Orthogonal",
+                                      "config": {"seed": None, "gain": 1.0}},
+            "bias_initializer": {**initializer, "class_name": "Zeros", "config": {}},
+            "unit_forget_bias": True, "kernel_regularizer": None,
+            "recurrent_regularizer": None, "bias_regularizer": None,
+            "activity_regularizer": None, "kernel_constraint": None,
+            "recurrent_constraint": None, "bias_constraint": None, "dropout": 0.0,
+            "recurrent_dropout": 0.0, "seed": None,
+        },
+    }  # fmt: skip
+
+
+def test_bidirectional_loads_a_keras_config():
+    # keras.layers.Bidirectional(keras.layers.LSTM(2)).get_config() after build((None, 5, 3))
+    description = {
+        "module": "keras.layers",
+        "class_name": "Bidirectional",
+        "config": {
+            "name": "bidirectional",
+            "trainable": True,
+            "dtype": "float32",
+            "merge_mode": "concat",
+            "layer": _keras_lstm_config("forward_lstm_1", False),
+            "backward_layer": _keras_lstm_config("backward_lstm_1", True),
+        },
+    }
+    layer = keras.saving.deserialize_keras_object(description)
+    assert layer.forward_layer.name == "forward_lstm_1"
+    assert layer.backward_layer.name == "backward_lstm_1" and layer.backward_layer.go_backwards
+    assert layer(rng.standard_normal((2, 5, 3)).astype("float32")).shape == (2, 4)
+    assert [w.shape for w in layer.weights] == [(3, 8), (2, 8), (8,)] * 2
