@@ -23,6 +23,7 @@ from ... import regularizers as regularizers_module
 from ...saving.serialization import (
     deserialize_config,
     deserialize_keras_object,
+    serialize_keras_object,
 )
 from ..base import Layer
 
@@ -467,9 +468,7 @@ class StackedRNNCells(Layer):
 
     def get_config(self):
         config = super().get_config()
-        config["cells"] = [
-            {"class_name": type(cell).__name__, "config": cell.get_config()} for cell in self.cells
-        ]
+        config["cells"] = [serialize_keras_object(cell) for cell in self.cells]
         return config
 
     @classmethod
