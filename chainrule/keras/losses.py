@@ -18,6 +18,7 @@ values weights their leading axes (one weight per sample of a sequence loss).
 
 import math
 import re
+import weakref
 
 import numpy as np
 
@@ -572,6 +573,47 @@ def reduce_weighted(values, sample_weight, reduction, mask=None):
     return total / values.size if values.size else total * 0.0
 
 
+# ----- masks attached to tensors ------------------------------------------------------------------
+
+# id(tensor) -> (reference to the tensor, its mask). A Keras 3 tensor carries its mask as
+# ``_keras_mask``; chainrule keeps it beside the tensor, and forgets it when a Tensor goes. A
+# KerasTensor (no weak references) is held as long as its graph is: models keep theirs anyway.
+_masks = {}
+
+
+def set_keras_mask(x, mask):
+    """Attach ``mask`` (booleans of x's leading shape, e.g. (batch, time)) to the Tensor or
+    KerasTensor ``x``, as Keras 3 does with ``x._keras_mask``; None detaches it."""
+    key = id(x)
+    if mask is None:
+        _masks.pop(key, None)
+        return
+    try:
+        reference = weakref.ref(x, lambda _, key=key: _masks.pop(key, None))
+    except TypeError:
+
+        def reference(x=x):
+            return x
+
+    _masks[key] = (reference, mask)
+
+
+def get_keras_mask(x):
+    """The mask attached to ``x`` by :func:`set_keras_mask` (or by the layer that made it), or
+    None."""
+    found = _masks.get(id(x))
+    if found is None or found[0]() is not x:
+        return None
+    return found[1]
+
+
+def _combined_mask(first, second):
+    """The logical and of two optional boolean masks (None: no mask)."""
+    if first is None or second is None:
+        return second if first is None else first
+    return ops.mul(ops.cast(first, dtype=bool), ops.cast(second, dtype=bool))
+
+
 # ----- Loss objects ------------------------------------------------------------------------------
 
 
@@ -611,10 +653,11 @@ class Loss:
         return "float32" if self._dtype is None else self._dtype.name
 
     def __call__(self, y_true, y_pred, sample_weight=None):
+        output_mask = get_keras_mask(y_pred)  # e.g. from Embedding(mask_zero=True) upstream
         if self._dtype is not None:
             y_true, y_pred = _to_dtype(y_true, self._dtype), _to_dtype(y_pred, self._dtype)
         values = self.call(y_true, y_pred)
-        mask = self._values_mask(y_true, y_pred, values)
+        mask = _combined_mask(output_mask, self._values_mask(y_true, y_pred, values))
         return reduce_weighted(values, sample_weight, self.reduction, mask)
 
     def call(self, y_true, y_pred):
@@ -656,7 +699,8 @@ class LossFunctionWrapper(Loss):
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         fused = _FUSED_MEANS.get(self.fn)
-        if fused is not None and sample_weight is None and self.reduction in _MEANS:
+        plain = sample_weight is None and get_keras_mask(y_pred) is None
+        if fused is not None and plain and self.reduction in _MEANS:
             if self._dtype is not None:
                 y_true, y_pred = _to_dtype(y_true, self._dtype), _to_dtype(y_pred, self._dtype)
             return fused(y_true, y_pred, **self.fn_kwargs)

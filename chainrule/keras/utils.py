@@ -1,4 +1,4 @@
-"""Utilities: one-hot encoding, reproducible seeding, Python datasets of batches
+"""Utilities: one-hot encoding, padding of sequences to one length, reproducible seeding, Python datasets of batches
 (``PyDataset``) for ``fit``, Keras's snake_case names of classes, and a model's layers drawn as a
 graph (``model_to_dot``, ``plot_model``)."""
 
@@ -23,6 +23,7 @@ __all__ = [
     "text_dataset_from_directory",
     "timeseries_dataset_from_array",
     "pack_x_y_sample_weight",
+    "pad_sequences",
     "to_categorical",
     "unpack_x_y_sample_weight",
 ]
@@ -54,6 +55,76 @@ def to_categorical(y, num_classes=None):
     categorical = _np.zeros(y.shape + (num_classes,))
     _np.put_along_axis(categorical, y[..., None], 1.0, axis=-1)
     return categorical
+
+
+def pad_sequences(
+    sequences, maxlen=None, dtype="int32", padding="pre", truncating="pre", value=0.0
+):
+    """Cut or pad sequences of different lengths to one length, as one array.
+
+    Sequence i of length n_i fills row i of a (len(sequences), maxlen) array (or
+    (len(sequences), maxlen) + the shape of one element) of ``value``: at its end when
+    ``padding="post"``, else at its start; when n_i > maxlen, its first n_i - maxlen elements
+    are cut (``truncating="pre"``) or its last ones (``"post"``). Empty sequences stay padding.
+
+    Args:
+        sequences: a list of sequences (lists or arrays; their elements numbers, or arrays of
+            one shape).
+        maxlen: the length of the rows (default: the longest sequence's length).
+        dtype: the array's dtype (default int32).
+        padding, truncating: ``"pre"`` (default) or ``"post"``.
+        value: the padding value (default 0).
+
+    Returns:
+        A NumPy array of shape (len(sequences), maxlen) + element shape.
+
+    Raises:
+        ValueError: a padding or truncating other than "pre"/"post", a negative maxlen,
+            sequences that are not sized, or elements of different shapes.
+
+    Example::
+
+        pad_sequences([[1, 2], [3, 4, 5]])          # [[0, 1, 2], [3, 4, 5]]
+        pad_sequences([[1, 2], [3]], padding="post") # [[1, 2], [3, 0]]
+    """
+    for name, mode in (("padding", padding), ("truncating", truncating)):
+        if mode not in ("pre", "post"):
+            raise ValueError(
+                f'pad_sequences: {name} type "{mode}" not understood; use "pre" or "post".'
+            )
+    if not hasattr(sequences, "__len__"):
+        raise ValueError("pad_sequences: `sequences` must be a list of sequences (iterables).")
+    lengths, sample_shape = [], None
+    for i, sequence in enumerate(sequences):
+        if not hasattr(sequence, "__len__"):
+            raise ValueError(
+                f"pad_sequences: `sequences` must be a list of iterables; found non-iterable "
+                f"{sequence!r:.80} at position {i}."
+            )
+        lengths.append(len(sequence))
+        if sample_shape is None and len(sequence):
+            sample_shape = _np.asarray(sequence).shape[1:]
+    if maxlen is None:
+        maxlen = max(lengths, default=0)
+    if maxlen < 0:
+        raise ValueError(f"pad_sequences: maxlen must be >= 0; received maxlen={maxlen}.")
+    sample_shape = () if sample_shape is None else sample_shape
+    padded = _np.full((len(lengths), maxlen) + sample_shape, value, dtype=dtype)
+    for i, sequence in enumerate(sequences):
+        if not len(sequence) or not maxlen:
+            continue
+        kept = _np.asarray(sequence, dtype=dtype)
+        kept = kept[-maxlen:] if truncating == "pre" else kept[:maxlen]
+        if kept.shape[1:] != sample_shape:
+            raise ValueError(
+                f"pad_sequences: the elements of sequence {i} have shape {kept.shape[1:]}, "
+                f"unlike those of the first non-empty sequence, {sample_shape}."
+            )
+        if padding == "post":
+            padded[i, : len(kept)] = kept
+        else:
+            padded[i, maxlen - len(kept) :] = kept
+    return padded
 
 
 def set_random_seed(seed):

@@ -12,6 +12,8 @@ from .conv import Conv1D, Conv2D, Conv3D
 from .conv_transpose import Conv1DTranspose, Conv2DTranspose, Conv3DTranspose
 from .core import Activation, Dense, Input, InputLayer, Lambda
 from .einsum_dense import EinsumDense
+from .embedding import Embedding
+from .masking import Masking
 from .merging import (
     Add,
     Average,
@@ -79,6 +81,18 @@ from .reshaping import (
     ZeroPadding3D,
 )
 from .reshaping_core import Flatten, Permute, RepeatVector, Reshape
+from .rnn import (
+    GRU,
+    LSTM,
+    RNN,
+    Bidirectional,
+    GRUCell,
+    LSTMCell,
+    SimpleRNN,
+    SimpleRNNCell,
+    StackedRNNCells,
+    TimeDistributed,
+)
 from .separable_conv import DepthwiseConv2D, SeparableConv2D
 
 # Keras's aliases

@@ -2,6 +2,7 @@
 around it (names, ``get_weights``/``set_weights``, ``get_config``)."""
 
 import inspect
+import warnings
 
 import numpy as np
 
@@ -14,13 +15,16 @@ from .. import constraints as constraints_module
 from .. import initializers as initializers_module
 from .. import regularizers as regularizers_module
 from ..keras_tensor import (
+    KerasTensor,
     PositionalArguments,
     is_symbolic,
+    output_specs,
     passes_shape_through,
     symbolic_call,
     unique_name,
 )
 from ..keras_tensor import reset_names as reset_names  # keras.backend.clear_session's
+from ..losses import get_keras_mask, set_keras_mask
 from ..metrics import Metric
 from ..saving.serialization import deserialize_config, dtype_policy, serialize_keras_object
 from ..utils import snake_case
@@ -65,6 +69,7 @@ class Layer:
 
     _call_training = {}
     _convert_input_args = True  # False: ``__call__`` passes the arguments to ``call`` unconverted
+    _call_mask = {}
 
     def __init__(
         self,
@@ -346,6 +351,20 @@ class Layer:
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
 
+    @property
+    def supports_masking(self):
+        """Whether the layer passes a mask on to its outputs: True when its class overrides
+        :meth:`compute_mask` or it was set True (``self.supports_masking = True``), as Keras 3
+        decides. A layer that does not drops the mask of its inputs, with a warning."""
+        found = self.__dict__.get("_supports_masking")
+        if found is None:
+            return type(self).compute_mask is not Layer.compute_mask
+        return found
+
+    @supports_masking.setter
+    def supports_masking(self, value):
+        object.__setattr__(self, "_supports_masking", bool(value))
+
     def compute_mask(self, inputs, previous_mask):
         """The mask of the outputs: by default the mask that came in (``previous_mask``)."""
         return previous_mask
@@ -372,8 +391,9 @@ class Layer:
         training = kwargs.pop("training", None)
         if more and any(is_symbolic(value) for value in args):
             return symbolic_call(self, PositionalArguments(*args), training, kwargs)
+        input_masks = _masks_of(inputs)
         if is_symbolic(inputs):
-            return symbolic_call(self, inputs, training, kwargs)
+            return self._symbolic_call(inputs, training, kwargs, input_masks, more)
         takes_training, default_training = self._training_parameter()
         if training is None:  # as Keras: from the call this one runs in, else call's default
             training = _training_context[-1] if _training_context else None
@@ -394,16 +414,85 @@ class Layer:
             self._clear_losses()
         if takes_training and training is not None:
             kwargs["training"] = training
+        if kwargs.get("mask") is None and self._takes_mask() and not more:
+            kwargs["mask"] = input_masks  # Keras hands the inputs' mask to call(..., mask=)
+        previous_mask = input_masks if kwargs.get("mask") is None else kwargs["mask"]
+        if kwargs.get("mask") is None and self.__dict__.get("_sample_mask_ndim"):
+            # a run on samples for the output shape: a mask of ones, for call only
+            kwargs["mask"] = Tensor(np.ones(x.shape[: self._sample_mask_ndim], dtype=bool))
         _running.append(self)
         _training_context.append(training)
         try:
             outputs = self.call(x, *more, **kwargs)
             if self.activity_regularizer is not None:
                 self._add_activity_losses(outputs)
-            return outputs
         finally:
             _running.pop()
             _training_context.pop()
+        self._attach_masks(x, outputs, previous_mask)
+        return outputs
+
+    def _symbolic_call(self, inputs, training, kwargs, input_masks, more):
+        """Record the call on KerasTensors, with the masks the outputs will carry (as
+        KerasTensors of their shapes). A layer whose call takes ``mask`` and whose shape is found
+        by running it on samples gets a mask of ones of the inputs' mask's rank then."""
+        sample_mask = (
+            input_masks is not None
+            and kwargs.get("mask") is None
+            and self._takes_mask()
+            and not isinstance(input_masks, list)
+        )
+        if sample_mask:
+            object.__setattr__(self, "_sample_mask_ndim", input_masks.ndim)
+        try:
+            outputs = symbolic_call(self, inputs, training, kwargs)
+        finally:
+            if sample_mask:
+                object.__setattr__(self, "_sample_mask_ndim", None)
+        if not more:
+            previous_mask = input_masks if kwargs.get("mask") is None else kwargs["mask"]
+            self._attach_masks(inputs, outputs, previous_mask)
+        return outputs
+
+    def _takes_mask(self):
+        """Whether ``call`` has a ``mask`` parameter (found once per class)."""
+        cls = type(self)
+        found = Layer._call_mask.get(cls)
+        if found is None:
+            found = "mask" in inspect.signature(cls.call).parameters
+            Layer._call_mask[cls] = found
+        return found
+
+    def _attach_masks(self, inputs, outputs, previous_mask):
+        """Attach ``compute_mask(inputs, previous_mask)`` to the outputs that have no mask yet,
+        when the layer supports masking; warn that a mask is dropped when it does not."""
+        if previous_mask is None and type(self).compute_mask is Layer.compute_mask:
+            return  # no mask came in, and the layer makes none
+        if not self.supports_masking:
+            if previous_mask is None:
+                return
+            warnings.warn(
+                f"Layer '{self.name}' (of type {type(self).__name__}) was passed an input with a "
+                f"mask attached to it, but it does not support masking, so the layers after it "
+                f"will not see the mask. Set supports_masking = True in a layer that keeps the "
+                f"time axis, or define compute_mask.",
+                stacklevel=3,
+            )
+            return
+        flat_outputs = [t for t in nest.flatten(outputs) if isinstance(t, (Tensor, KerasTensor))]
+        if all(get_keras_mask(t) is not None for t in flat_outputs):
+            return
+        if is_symbolic(inputs):  # the masks' shapes, from compute_mask run on samples
+            structure = ((inputs, previous_mask), {})
+            masks = output_specs(self.compute_mask, structure, f'Layer "{self.name}"')
+        else:
+            masks = self.compute_mask(inputs, previous_mask)
+        if masks is None:
+            return
+        flat_masks = nest.flatten(masks)
+        for tensor, mask in zip(flat_outputs, flat_masks):
+            if mask is not None and get_keras_mask(tensor) is None:
+                set_keras_mask(tensor, mask)
 
     def _add_activity_losses(self, outputs):
         """add_loss(r(y) / batch size) for each output Tensor y, r the activity regularizer (a
@@ -513,6 +602,15 @@ class Layer:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _masks_of(inputs):
+    """The masks attached to the inputs: one mask (or None) for one input, else the list of
+    them, or None when none of them has one."""
+    if not nest.is_nested(inputs):
+        return get_keras_mask(inputs)
+    masks = [get_keras_mask(t) for t in nest.flatten(inputs)]
+    return None if all(m is None for m in masks) else masks
 
 
 def _first_call(layer, which):

@@ -8,6 +8,7 @@ need no gradients, so they compute on plain arrays and only their results are Te
 import numpy as np
 
 from ...engine import Tensor
+from ..losses import get_keras_mask
 from ..utils import snake_case
 from ..variables import Variable
 
@@ -171,6 +172,18 @@ class Metric:
         return f"<{type(self).__name__} name={self.name}>"
 
 
+def masked_weight(sample_weight, mask):
+    """The weights times the mask of the predictions (Keras 3 applies a mask so): w * m, or m
+    alone (0/1) when there are no weights; ``sample_weight`` as it is when there is no mask."""
+    if mask is None:
+        return sample_weight
+    weight = as_array(mask, np.float64)
+    if sample_weight is None:
+        return weight
+    weight, sample_weight = same_rank(weight, as_array(sample_weight, np.float64))
+    return sample_weight * weight
+
+
 def reduce_to_samplewise(values, sample_weight, reduce):
     """Keras's reduction of a batch of values (and weights) to one value per sample.
 
@@ -280,8 +293,9 @@ class MeanMetricWrapper(Mean):
         self._fn_kwargs = kwargs
 
     def update_state(self, y_true, y_pred, sample_weight=None):
+        mask = get_keras_mask(y_pred)
         values = self._fn(y_true, y_pred, **self._fn_kwargs)
-        super().update_state(values, sample_weight=sample_weight)
+        super().update_state(values, sample_weight=masked_weight(sample_weight, mask))
 
     def get_config(self):
         config = {**super().get_config(), "fn": self._fn}
