@@ -3,19 +3,39 @@
 from ..registry import lookup, register_classes
 from . import schedules
 from .adadelta import Adadelta
+from .adafactor import Adafactor
 from .adagrad import Adagrad
 from .adam import Adam
 from .adamax import Adamax
 from .adamw import AdamW
 from .base import Optimizer
+from .ftrl import Ftrl
+from .lamb import Lamb
 from .lion import Lion
+from .muon import Muon
 from .nadam import Nadam
 from .rmsprop import RMSprop
+from .schedule_free_adamw import ScheduleFreeAdamW
 from .sgd import SGD
 
 OPTIMIZERS = {
     cls.__name__.lower(): cls
-    for cls in (SGD, Adam, RMSprop, AdamW, Adagrad, Adadelta, Nadam, Adamax, Lion)
+    for cls in (
+        SGD,
+        Adam,
+        RMSprop,
+        AdamW,
+        Adagrad,
+        Adadelta,
+        Nadam,
+        Adamax,
+        Lion,
+        Adafactor,
+        Ftrl,
+        Lamb,
+        Muon,
+        ScheduleFreeAdamW,
+    )
 }
 # the classes a file may name, as Keras writes them
 register_classes("keras.optimizers", OPTIMIZERS.values())
