@@ -22,7 +22,8 @@ class Adafactor(WholeVariableOptimizer):
         w <- w - α Û
 
     A variable of fewer than two dimensions keeps V unfactored: V <- β̂2 V + (1 - β̂2) G.
-    The state is R ("r"), C ("c") and V ("velocity", stored for every variable).
+    The state is R ("r"), C ("c") and V ("velocity"); a variable of fewer than two dimensions
+    has an unused integer 0 for R and C, as in Keras's files.
 
     Args:
         learning_rate: η, default 0.001.  beta_2_decay: default -0.8.
@@ -47,14 +48,14 @@ class Adafactor(WholeVariableOptimizer):
 
     def build(self, variables):
         for variable in variables:
-            shape = variable.data.shape
+            shape, dtype = variable.data.shape, variable.data.dtype
+            zeros = xp_of(variable.data).zeros
             if len(shape) >= 2:  # the last two dimensions are factored
-                zeros = xp_of(variable.data).zeros
-                dtype = variable.data.dtype
-                self._slots.setdefault("r", {})[id(variable)] = zeros(shape[:-1], dtype)
-                self._slots.setdefault("c", {})[id(variable)] = zeros(
-                    shape[:-2] + shape[-1:], dtype
-                )
+                r, c = zeros(shape[:-1], dtype), zeros(shape[:-2] + shape[-1:], dtype)
+            else:  # unused: Keras keeps (and saves) an integer 0 in their place
+                r, c = zeros((), "int32"), zeros((), "int32")
+            self._slots.setdefault("r", {})[id(variable)] = r
+            self._slots.setdefault("c", {})[id(variable)] = c
             self.add_slot(variable, "velocity")
         super().build(variables)
 
