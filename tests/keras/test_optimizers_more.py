@@ -308,7 +308,8 @@ def test_lamb_trust_ratio_is_one_for_zero_weights():
 
 
 def test_ftrl_first_step_by_hand():
-    # n' = n + g²; z = g - (sqrt(n') - sqrt(n)) / η w; w = (clip(z, ±λ1) - z) / (sqrt(n')/η + 2λ2)
+    # n' = n + g²;  z = g - (sqrt(n') - sqrt(n)) / η w;
+    # w = (clip(z, ±λ1) - z) / (sqrt(n') / η + 2 λ2)
     w0, g, n, eta, l1, l2 = 0.5, 0.3, 0.1, 0.2, 0.01, 0.05
     w = cr.Variable(np.array([w0]))
     opt = optimizers.Ftrl(eta, l1_regularization_strength=l1, l2_regularization_strength=l2)
@@ -707,10 +708,10 @@ KERAS_STATE = {
         ((3,), "f"), ((4,), "f"), ((3, 4), "f"), ((), "i"), ((), "i"), ((4,), "f"),
         ((4,), "f"), ((1,), "f"), ((4, 1), "f"), ((), "i"), ((), "i"), ((1,), "f"),
     ],
-    "Ftrl": [((), "i"), ((), "f")] + [(s, "f") for s in [(3, 4)] * 2 + [(4,)] * 2 + [(4, 1)] * 2 + [(1,)] * 2],
-    "Lamb": [((), "i"), ((), "f")] + [(s, "f") for s in [(3, 4)] * 2 + [(4,)] * 2 + [(4, 1)] * 2 + [(1,)] * 2],
-    "ScheduleFreeAdamW": [((), "i"), ((), "f")] + [(s, "f") for s in [(3, 4)] * 2 + [(4,)] * 2 + [(4, 1)] * 2 + [(1,)] * 2],
 }  # fmt: skip
+# two slots shaped like each variable, interleaved: kernel_accumulator, kernel_linear, bias_...
+TWO_SLOTS = [((), "i"), ((), "f")] + [(s, "f") for s in [(3, 4), (4,), (4, 1), (1,)] for _ in "ab"]
+KERAS_STATE.update(Ftrl=TWO_SLOTS, Lamb=TWO_SLOTS, ScheduleFreeAdamW=TWO_SLOTS)
 
 
 @pytest.mark.parametrize("name", sorted(KERAS_STATE))
