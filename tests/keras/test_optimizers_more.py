@@ -660,7 +660,11 @@ def test_default_config_equals_keras_and_round_trips(name):
     assert config["learning_rate"] == KERAS_LEARNING_RATES[name]
     assert {k: config[k] for k in KERAS_CONFIGS[name]} == KERAS_CONFIGS[name]
     assert cls.from_config(config).get_config() == config
-    assert optimizers.get(name.lower()).get_config() == config
+    if name == "Lamb":  # Keras 3.15 has no string identifier for Lamb
+        with pytest.raises(ValueError, match="Unknown optimizer: 'lamb'"):
+            optimizers.get("lamb")
+    else:
+        assert optimizers.get(name.lower()).get_config() == config
     described = optimizers.serialize(cls(learning_rate=schedules.CosineDecayRestarts(0.1, 5)))
     again = optimizers.deserialize(described)
     assert type(again) is cls

@@ -22,6 +22,7 @@ from .rmsprop import RMSprop
 from .schedule_free_adamw import ScheduleFreeAdamW
 from .sgd import SGD
 
+# the names get() takes, as Keras 3.15's (which has no name for Lamb; the wrappers need arguments)
 OPTIMIZERS = {
     cls.__name__.lower(): cls
     for cls in (
@@ -36,7 +37,6 @@ OPTIMIZERS = {
         Lion,
         Adafactor,
         Ftrl,
-        Lamb,
         Muon,
         ScheduleFreeAdamW,
     )
@@ -44,7 +44,7 @@ OPTIMIZERS = {
 # the classes a file may name, as Keras writes them
 register_classes(
     "keras.optimizers",
-    [*OPTIMIZERS.values(), LossScaleOptimizer, MultiOptimizer, OptimizerMap],
+    [*OPTIMIZERS.values(), Lamb, LossScaleOptimizer, MultiOptimizer, OptimizerMap],
 )
 register_classes("keras.optimizers.schedules", schedules.SCHEDULES.values())
 
