@@ -86,14 +86,20 @@ class Muon(WholeVariableOptimizer):
         super().build(variables)
 
     def _apply_weight_decay(self, variables, learning_rate):
-        for v in variables:
-            if not self._use_weight_decay(v):
-                continue
-            decay = self.adam_weight_decay if self._uses_adam(v) else self.weight_decay
-            if decay is not None:
-                v.data -= v.data * (learning_rate * decay)
+        """Nothing here: each variable decays at the start of its own ``update_step``, with its
+        own rate, and also when ``weight_decay`` is None (``adam_weight_decay`` still applies),
+        as in Keras."""
+
+    def _decay(self, variable, learning_rate):
+        """W <- W - η λ W, λ the variable's decay rate (none if excluded or None)."""
+        if not self._use_weight_decay(variable):
+            return
+        decay = self.adam_weight_decay if self._uses_adam(variable) else self.weight_decay
+        if decay is not None:
+            variable.data -= variable.data * (learning_rate * decay)
 
     def update_step(self, gradient, variable, learning_rate):
+        self._decay(variable, learning_rate)
         m = self.slot(variable, "momentum")
         if id(variable) in self._slots.get("velocity", {}):
             self._adam_step(gradient, variable, learning_rate * self.adam_lr_ratio, m)
