@@ -808,3 +808,32 @@ def test_a_small_model_trains_through_fit(build):
     _, losses = trained(build())
     assert np.all(np.isfinite(losses))
     assert losses[-1] < 0.5 * losses[0]
+
+
+def test_loss_scaling_leaves_float32_training_unchanged():
+    # a loop that differentiates scale_loss(loss), as Keras's training step does: the scale is a
+    # power of two, so scaling and unscaling are exact and the weights follow the inner
+    # optimizer's alone, bit for bit
+    r = np.random.RandomState(4)
+    x = r.randn(8, 3).astype("float32")
+    w0 = r.randn(3, 2).astype("float32")
+
+    def loss_of(w):
+        return cr.reduce_sum(cr.matmul(cr.constant(x), w) ** 2)
+
+    results = []
+    for wrap in (False, True):
+        w = cr.Variable(w0.copy(), name="kernel")
+        opt = optimizers.Adam(0.01)
+        if wrap:
+            opt = optimizers.LossScaleOptimizer(opt, dynamic_growth_steps=2)
+        for _ in range(5):
+            loss = loss_of(w)
+            if wrap:
+                loss = opt.scale_loss(loss)
+            w.grad = None
+            loss.backward()
+            opt.apply([w.grad], [w])
+        results.append(w.data)
+    assert opt.dynamic_scale == 2.0**17  # doubled after steps 2 and 4
+    np.testing.assert_array_equal(results[0], results[1])
