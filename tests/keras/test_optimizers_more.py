@@ -638,6 +638,12 @@ def test_multi_optimizer_config_round_trip_and_errors():
         bad.build([cr.Variable(np.zeros(2), name="w")])
     with pytest.raises(TypeError, match="callable"):
         optimizers.MultiOptimizer({"a": optimizers.SGD()})
+    built = optimizers.MultiOptimizer(optimizers.OptimizerMap(optimizers.SGD()))
+    built.apply([np.ones(2)], [cr.Variable(np.zeros(2), name="w")])
+    with pytest.raises(ValueError, match="one to one"):
+        built.apply([np.ones(2), np.ones(2)], [cr.Variable(np.zeros(2))] * 2)
+    with pytest.raises(ValueError, match="'other' was not among the variables"):
+        built.apply([np.ones(2)], [cr.Variable(np.zeros(2), name="other")])
 
 
 # ----- configs ---------------------------------------------------------------------------------

@@ -197,7 +197,8 @@ class MultiOptimizer(Optimizer):
         """One step of every inner optimizer on its own variables.
 
         Raises:
-            ValueError: not one gradient per variable, or no variables before the first build.
+            ValueError: not one gradient per variable, a variable it was not built with, or no
+                variables before the first build.
         """
         grads = list(grads)
         if not grads:
@@ -226,6 +227,12 @@ class MultiOptimizer(Optimizer):
             ]
         shares = {}
         for g, v in zip(grads, trainable_variables):
+            if id(v) not in self._assignment:
+                raise ValueError(
+                    f"MultiOptimizer: variable {getattr(v, 'path', None) or v.name!r} was not "
+                    f"among the variables it was built with; create a new MultiOptimizer to "
+                    f"train other variables."
+                )
             share = shares.setdefault(self._assignment[id(v)], ([], []))
             share[0].append(g)
             share[1].append(v)
