@@ -127,10 +127,14 @@ class LossScaleOptimizer(Optimizer):
             return
         scale = self.dynamic_scale
         self.inner_optimizer.update_loop = self.update_loop
-        self.inner_optimizer.apply(
-            [None if g is None else g / g.dtype.type(scale) for g in grads],
-            trainable_variables,
-        )
+        # a variable overwritten with its "gradient" (a new value) takes it unscaled, as in Keras
+        unscaled = [
+            g
+            if g is None or getattr(v, "overwrite_with_gradient", False)
+            else g / g.dtype.type(scale)
+            for g, v in zip(grads, trainable_variables)
+        ]
+        self.inner_optimizer.apply(unscaled, trainable_variables)
         if self.step_counter == self.dynamic_growth_steps - 1:
             self.step_counter = 0
             self.dynamic_scale = np.float32(self.dynamic_scale * 2.0)
