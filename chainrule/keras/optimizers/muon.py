@@ -4,6 +4,7 @@ import math
 import re
 
 from ...backend import xp_of
+from .adam import Adam
 from .whole import WholeVariableOptimizer
 
 
@@ -69,6 +70,11 @@ class Muon(WholeVariableOptimizer):
         self.exclude_layers = exclude_layers or []
         self.adam_weight_decay = adam_weight_decay
 
+    # the names Adam's update_step reads, for the variables Muon leaves to it
+    beta_1 = property(lambda self: self.adam_beta_1)
+    beta_2 = property(lambda self: self.adam_beta_2)
+    amsgrad = False
+
     def _uses_adam(self, variable):
         """True for the variables that take Adam's step instead of Muon's."""
         if variable.data.ndim != 2:
@@ -102,7 +108,7 @@ class Muon(WholeVariableOptimizer):
         self._decay(variable, learning_rate)
         m = self.slot(variable, "momentum")
         if id(variable) in self._slots.get("velocity", {}):
-            self._adam_step(gradient, variable, learning_rate * self.adam_lr_ratio, m)
+            Adam.update_step(self, gradient, variable, learning_rate * self.adam_lr_ratio)
             return
         m *= self.momentum
         m += gradient
@@ -112,16 +118,6 @@ class Muon(WholeVariableOptimizer):
         if self.rms_rate is not None:
             scale *= math.sqrt(max(update.shape[0], update.shape[1])) * self.rms_rate
         variable.data -= update * scale
-
-    def _adam_step(self, gradient, variable, learning_rate, m):
-        xp = xp_of(variable.data)
-        t = self.iterations + 1
-        b1, b2 = self.adam_beta_1, self.adam_beta_2
-        alpha = learning_rate * math.sqrt(1 - b2**t) / (1 - b1**t)
-        v = self.slot(variable, "velocity")
-        m += (gradient - m) * (1 - b1)
-        v += (gradient * gradient - v) * (1 - b2)
-        variable.data -= m * alpha / (xp.sqrt(v) + self.epsilon)
 
     def orthogonalize(self, g):
         """NS(g): ``ns_steps`` Newton-Schulz iterations towards the orthogonal factor of the
