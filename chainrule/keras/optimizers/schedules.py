@@ -8,6 +8,7 @@ A schedule is passed as ``learning_rate=`` to any optimizer, which calls it with
     PolynomialDecay         (η0 - η_end)(1 - min(s, T) / T)^p + η_end
     InverseTimeDecay        η0 / (1 + r s / T)                 (s / T floored with staircase)
     CosineDecay             linear warmup, then η_peak ((1 - α) (1 + cos(π s / T)) / 2 + α)
+    CosineDecayRestarts     the same cosine, restarted after T, T t_mul, T t_mul², ... steps
 """
 
 import math
@@ -245,6 +246,62 @@ class CosineDecay(LearningRateSchedule):
         }
 
 
+class CosineDecayRestarts(LearningRateSchedule):
+    """Cosine decay with warm restarts (Loshchilov & Hutter's SGDR).
+
+    The i-th period (i = 0, 1, ...) lasts T tⁱ steps, T = ``first_decay_steps`` and
+    t = ``t_mul``, and starts at the rate η0 mⁱ (m = ``m_mul``). With f = s / T, the period
+    i and the fraction p of it already done are
+
+        i = floor(f),   p = f - i                                 (t = 1)
+        i = floor(log(1 - f (1 - t)) / log t),
+        p = (f - (1 - tⁱ) / (1 - t)) / tⁱ                          (t ≠ 1)
+
+    and η(s) = η0 ((1 - α) mⁱ (1 + cos(π p)) / 2 + α), α = ``alpha``.
+
+    Raises:
+        ValueError: ``first_decay_steps`` <= 0.
+    """
+
+    def __init__(
+        self,
+        initial_learning_rate,
+        first_decay_steps,
+        t_mul=2.0,
+        m_mul=1.0,
+        alpha=0.0,
+        name="SGDRDecay",
+    ):
+        _check_positive_steps("CosineDecayRestarts", "first_decay_steps", first_decay_steps)
+        self.initial_learning_rate, self.first_decay_steps = (
+            initial_learning_rate,
+            first_decay_steps,
+        )
+        self._t_mul, self._m_mul, self.alpha, self.name = t_mul, m_mul, alpha, name
+
+    def __call__(self, step):
+        fraction = float(step) / self.first_decay_steps
+        t = float(self._t_mul)
+        if t == 1.0:
+            restart = math.floor(fraction)
+            fraction -= restart
+        else:
+            restart = math.floor(math.log(1.0 - fraction * (1.0 - t)) / math.log(t))
+            fraction = (fraction - (1.0 - t**restart) / (1.0 - t)) / t**restart
+        cosine = 0.5 * self._m_mul**restart * (1.0 + math.cos(math.pi * fraction))
+        return self.initial_learning_rate * ((1 - self.alpha) * cosine + self.alpha)
+
+    def get_config(self):
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "first_decay_steps": self.first_decay_steps,
+            "t_mul": self._t_mul,
+            "m_mul": self._m_mul,
+            "alpha": self.alpha,
+            "name": self.name,
+        }
+
+
 SCHEDULES = {
     cls.__name__.lower(): cls
     for cls in (
@@ -253,6 +310,7 @@ SCHEDULES = {
         PolynomialDecay,
         InverseTimeDecay,
         CosineDecay,
+        CosineDecayRestarts,
     )
 }
 

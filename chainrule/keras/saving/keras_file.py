@@ -67,6 +67,8 @@ OPTIMIZER_STATE = {
     "Adam": (("momentum", "velocity"), ("velocity_hat",)),
     "RMSprop": (("velocity",), ("momentum",), ("average_gradient",)),
     "Nadam": (("momentum", "velocity"), "u_product"),
+    "Adafactor": (("r", "c", "velocity"),),
+    "Muon": (("momentum", "velocity"),),  # "velocity" only for the variables Adam updates
 }
 
 # ----- saving ----------------------------------------------------------------------------------
