@@ -180,8 +180,8 @@ def _optimizer_entries(model):
             continue
         for variable in model.trainable_weights:
             for slot in group:
-                if slot in optimizer._slots:
-                    array = optimizer._slots[slot][id(variable)]
+                array = optimizer._slots.get(slot, {}).get(id(variable))
+                if array is not None:  # Muon keeps no velocity for the matrices it updates
                     entries.append((f"{slot} of {variable.path}", array, _array_setter(array)))
     return entries
 
