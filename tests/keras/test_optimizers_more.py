@@ -843,3 +843,24 @@ def test_loss_scaling_leaves_float32_training_unchanged():
         results.append(w.data)
     assert opt.dynamic_scale == 2.0**17  # doubled after steps 2 and 4
     np.testing.assert_array_equal(results[0], results[1])
+
+
+def test_fit_with_a_loss_scale_optimizer_trains_as_without_it():
+    """fit differentiates the scaled loss S L (as Keras's train_step does with scale_loss), and
+    the optimizer divides the gradients by S again: with S a power of two, bit for bit the same
+    training as the inner optimizer alone."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(64, 4)).astype("float32")
+    y = x @ rng.normal(size=(4, 1)).astype("float32")
+    weights = []
+    for wrap in (False, True):
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+        sgd = keras.optimizers.SGD(0.05)
+        model.compile(
+            optimizer=keras.optimizers.LossScaleOptimizer(sgd) if wrap else sgd, loss="mse"
+        )
+        model.fit(x, y, epochs=3, batch_size=16, shuffle=False, verbose=0)
+        weights.append(model.get_weights())
+    for a, b in zip(*weights):
+        np.testing.assert_array_equal(a, b)

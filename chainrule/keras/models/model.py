@@ -382,6 +382,11 @@ class Model(Layer):
         finally:
             if compile_loss is not None:
                 compile_loss.track = True
+        scale = (
+            float(self.optimizer.scale_loss(1.0)) if hasattr(self.optimizer, "scale_loss") else 1
+        )
+        if scale != 1:  # the gradient of the scaled loss S L, which the optimizer unscales
+            grads = [None if g is None else g * scale for g in grads]
         self.optimizer.update_loop = update_loop()
         self.optimizer.apply(grads, weights)
         batch_size = len(arrays[0])
