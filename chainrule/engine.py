@@ -128,7 +128,18 @@ class Tensor:
     # _keras_logits: set by chainrule.keras.activations.softmax and .sigmoid on their outputs
     # (the attribute Keras 3 puts on a backend tensor), so that a cross-entropy can work from the
     # logits; read with getattr(t, "_keras_logits", None), never set by the engine.
-    __slots__ = ("__weakref__", "_keras_logits", "_node", "data", "grad", "name", "requires_grad")
+    # _keras_mask: the boolean mask a Keras layer attached to its output (Keras 3's attribute),
+    # read by the layers, losses and metrics after it; also set by chainrule.keras only.
+    __slots__ = (
+        "__weakref__",
+        "_keras_logits",
+        "_keras_mask",
+        "_node",
+        "data",
+        "grad",
+        "name",
+        "requires_grad",
+    )
     __array_ufunc__ = None  # so that ndarray (op) Tensor defers to the Tensor's reflected operator
 
     def __init__(self, data, dtype=None, requires_grad=False, name=None):

@@ -73,7 +73,7 @@ class KerasTensor:
         index: its position among that node's (flattened) outputs.
     """
 
-    __slots__ = ("dtype", "index", "name", "node", "shape")
+    __slots__ = ("_keras_mask", "dtype", "index", "name", "node", "shape")
     __array_ufunc__ = None  # ``ndarray @ x`` and ``1.0 - x`` defer to the reflected operators
 
     def __init__(self, shape, dtype="float32", name=None, node=None, index=0):

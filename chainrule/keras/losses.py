@@ -18,13 +18,13 @@ values weights their leading axes (one weight per sample of a sequence loss).
 
 import math
 import re
-import weakref
 
 import numpy as np
 
 from .. import ops
 from ..engine import ShapeError, Tensor, as_array
 from . import config
+from .keras_tensor import KerasTensor
 from .registry import classes_of, lookup, register_classes, register_names
 from .regularizers import l2_normalize
 
@@ -575,36 +575,18 @@ def reduce_weighted(values, sample_weight, reduction, mask=None):
 
 # ----- masks attached to tensors ------------------------------------------------------------------
 
-# id(tensor) -> (reference to the tensor, its mask). A Keras 3 tensor carries its mask as
-# ``_keras_mask``; chainrule keeps it beside the tensor, and forgets it when a Tensor goes. A
-# KerasTensor (no weak references) is held as long as its graph is: models keep theirs anyway.
-_masks = {}
-
 
 def set_keras_mask(x, mask):
     """Attach ``mask`` (booleans of x's leading shape, e.g. (batch, time)) to the Tensor or
-    KerasTensor ``x``, as Keras 3 does with ``x._keras_mask``; None detaches it."""
-    key = id(x)
-    if mask is None:
-        _masks.pop(key, None)
-        return
-    try:
-        reference = weakref.ref(x, lambda _, key=key: _masks.pop(key, None))
-    except TypeError:
-
-        def reference(x=x):
-            return x
-
-    _masks[key] = (reference, mask)
+    KerasTensor ``x`` as ``x._keras_mask``, as Keras 3 does; None detaches it. Other values
+    (NumPy arrays) carry no mask."""
+    if isinstance(x, (Tensor, KerasTensor)):
+        x._keras_mask = mask
 
 
 def get_keras_mask(x):
-    """The mask attached to ``x`` by :func:`set_keras_mask` (or by the layer that made it), or
-    None."""
-    found = _masks.get(id(x))
-    if found is None or found[0]() is not x:
-        return None
-    return found[1]
+    """The mask attached to ``x`` (``x._keras_mask``, set by the layer that made it), or None."""
+    return getattr(x, "_keras_mask", None)
 
 
 def _combined_mask(first, second):

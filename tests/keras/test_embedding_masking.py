@@ -381,12 +381,8 @@ def test_guide_temporal_softmax_receives_the_mask_through_a_layer_that_passes_it
     np.testing.assert_array_equal(y.numpy()[..., 0][ids == 0], 0.0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Keras 3's Dense sets supports_masking = True; chainrule's Dense (layers/core.py) "
-    "does not yet, so the mask stops there.",
-)
 def test_guide_temporal_softmax_after_dense():
+    """Dense keeps the mask (supports_masking, as Keras 3), so TemporalSoftmax receives it."""
     inputs = keras.Input(shape=(None,), dtype="int32")
     x = layers.Embedding(input_dim=10, output_dim=32, mask_zero=True)(inputs)
     with warnings.catch_warnings():

@@ -32,6 +32,7 @@ class ReLU(Layer):
 
     def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, **kwargs):
         super().__init__(**kwargs)
+        self.supports_masking = True
         if max_value is not None:
             _check_non_negative("ReLU", max_value=max_value)
         _check_non_negative("ReLU", negative_slope=negative_slope, threshold=threshold)
@@ -68,6 +69,7 @@ class LeakyReLU(Layer):
                 "Argument `alpha` is deprecated. Use `negative_slope` instead.", stacklevel=2
             )
         super().__init__(**kwargs)
+        self.supports_masking = True
         _check_non_negative("LeakyReLU", negative_slope=negative_slope)
         self.negative_slope = negative_slope
 
@@ -100,6 +102,7 @@ class PReLU(Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self.supports_masking = True
         self.alpha_initializer = initializers_module.get(alpha_initializer)
         self.alpha_regularizer, self.alpha_constraint = alpha_regularizer, alpha_constraint
         if shared_axes is None:
@@ -163,6 +166,7 @@ class ELU(Layer):
 
     def __init__(self, alpha=1.0, **kwargs):
         super().__init__(**kwargs)
+        self.supports_masking = True
         self.alpha = alpha
 
     def call(self, inputs):
@@ -185,6 +189,7 @@ class Softmax(Layer):
 
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
+        self.supports_masking = True
         self.axis = list(axis) if isinstance(axis, (list, tuple)) else axis
 
     def call(self, inputs, mask=None):

@@ -131,6 +131,7 @@ class Dense(Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self.supports_masking = True
         if not isinstance(units, int) or isinstance(units, bool) or units <= 0:
             raise ValueError(f"Dense: units must be a positive integer; got {units!r}")
         self.units = units
@@ -213,6 +214,7 @@ class Activation(Layer):
 
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
+        self.supports_masking = True
         self.activation = activations_module.get(activation)
 
     def call(self, inputs):

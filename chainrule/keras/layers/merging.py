@@ -13,11 +13,22 @@ import string
 from ... import ops
 from .. import registry
 from ..ops import nn as keras_nn
+from ..ops import numpy as keras_np
 from .base import Layer
 
 
 class Merge(Layer):
     """Base of the elementwise merge layers: ``merge(inputs)`` on a list of tensors."""
+
+    def compute_mask(self, inputs, mask=None):
+        """The inputs' masks or-ed (a step is kept when any input keeps it), as Keras; None
+        unless every input has a mask."""
+        if mask is None or not isinstance(mask, (list, tuple)) or any(m is None for m in mask):
+            return None
+        combined = mask[0]
+        for m in mask[1:]:
+            combined = keras_np.logical_or(combined, m)
+        return combined
 
     def build(self, input_shape):
         self._output_sample_shape(input_shape)
@@ -188,8 +199,20 @@ class Concatenate(Layer):
         axis: the axis to join along.
     """
 
+    def compute_mask(self, inputs, mask=None):
+        """For a concatenation along the features, the inputs' masks and-ed (an input without
+        a mask keeps every step), as Keras; None when no input has a mask."""
+        if mask is None or not isinstance(mask, (list, tuple)) or all(m is None for m in mask):
+            return None
+        given = [m for m in mask if m is not None]
+        combined = given[0]
+        for m in given[1:]:
+            combined = keras_np.logical_and(combined, m)
+        return combined
+
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
+        self.supports_masking = True
         self.axis = axis
 
     def build(self, input_shape):
@@ -252,6 +275,7 @@ class Dot(Layer):
 
     def __init__(self, axes, normalize=False, **kwargs):
         super().__init__(**kwargs)
+        self.supports_masking = True
         if isinstance(axes, int) and not isinstance(axes, bool):
             self.axes = axes
         elif (

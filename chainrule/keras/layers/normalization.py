@@ -148,6 +148,7 @@ class BatchNormalization(Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self.supports_masking = True
         if synchronized:
             raise ValueError(
                 "BatchNormalization: synchronized=True needs several devices; chainrule trains "
@@ -270,6 +271,7 @@ class LayerNormalization(Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self.supports_masking = True
         if isinstance(axis, (list, tuple)) and all(isinstance(a, int) for a in axis) and axis:
             self.axis = list(axis)
         elif isinstance(axis, int) and not isinstance(axis, bool):

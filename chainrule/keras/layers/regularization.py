@@ -50,6 +50,7 @@ class Dropout(_RandomLayer):
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(seed=seed, **kwargs)
+        self.supports_masking = True
         if (
             isinstance(rate, bool)
             or not isinstance(rate, (int, float, np.number))
@@ -120,6 +121,7 @@ class GaussianNoise(_RandomLayer):
 
     def __init__(self, stddev, seed=None, **kwargs):
         super().__init__(seed=seed, **kwargs)
+        self.supports_masking = True
         if (
             isinstance(stddev, bool)
             or not isinstance(stddev, (int, float, np.number))
@@ -150,6 +152,7 @@ class ActivityRegularization(Layer):
 
     def __init__(self, l1=0.0, l2=0.0, **kwargs):
         super().__init__(**kwargs)
+        self.supports_masking = True
         if l1 < 0 or l2 < 0:
             raise ValueError(
                 f"ActivityRegularization: l1 and l2 must be >= 0; got l1={l1}, l2={l2}"
@@ -258,6 +261,7 @@ class GaussianDropout(_RandomLayer):
 
     def __init__(self, rate, seed=None, **kwargs):
         super().__init__(seed=seed, **kwargs)
+        self.supports_masking = True
         self.rate = _check_rate(rate, f'GaussianDropout layer "{self.name}"')
 
     def call(self, inputs, training=None):
@@ -294,6 +298,7 @@ class AlphaDropout(_RandomLayer):
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(seed=seed, **kwargs)
+        self.supports_masking = True
         self.rate = _check_rate(rate, f'AlphaDropout layer "{self.name}"')
         self.noise_shape = _check_noise_shape(noise_shape)
 
