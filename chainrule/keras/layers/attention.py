@@ -315,8 +315,8 @@ class MultiHeadAttention(Layer):
         use_gate: multiply o by sigmoid(query W_g + b_g) (a "gate" projection like the
             query's) before the output projection.
         sliding_window: if set, query t sees only keys s with |t - s| < sliding_window.
-        kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
-            activity_regularizer, kernel_constraint, bias_constraint: for every projection.
+        kernel_initializer: for every projection, like ``bias_initializer``, the
+            regularizers (kernel, bias, activity) and the constraints (kernel, bias).
         seed: the dropout's seed.
 
     Call: ``layer(query, value, key=None, query_mask=None, value_mask=None, key_mask=None,
@@ -673,8 +673,8 @@ class GroupedQueryAttention(MultiHeadAttention):
 
     Args:
         head_dim: H.  num_query_heads: Nq.  num_key_value_heads: Nkv, dividing Nq.
-        dropout, use_bias, sliding_window, use_gate, the initializers, penalties and
-        constraints, seed: as for MultiHeadAttention.
+        dropout: as for MultiHeadAttention, like ``use_bias``, ``sliding_window``,
+            ``use_gate``, the initializers, penalties and constraints, and ``seed``.
     """
 
     def __init__(self, head_dim, num_query_heads, num_key_value_heads, **kwargs):

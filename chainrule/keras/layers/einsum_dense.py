@@ -140,8 +140,8 @@ class EinsumDense(Layer):
         kernel_initializer: default 'glorot_uniform', whose fans count the kernel's input and
             output axes of the equation only (as Keras sets ``input_axes``/``output_axes``).
         bias_initializer: default 'zeros'.
-        kernel_regularizer, bias_regularizer, activity_regularizer, kernel_constraint,
-            bias_constraint: as for Dense.
+        kernel_regularizer: as for Dense, like ``bias_regularizer``, ``activity_regularizer``,
+            ``kernel_constraint`` and ``bias_constraint``.
     """
 
     def __init__(

@@ -22,8 +22,8 @@ class Ftrl(Optimizer):
     Args:
         learning_rate: η, default 0.001.  learning_rate_power: -p, default -0.5, <= 0.
         initial_accumulator_value: default 0.1, >= 0.
-        l1_regularization_strength, l2_regularization_strength,
-        l2_shrinkage_regularization_strength: λ1, λ2, λs, default 0, >= 0.
+        l1_regularization_strength: λ1, default 0, >= 0; ``l2_regularization_strength`` (λ2)
+            and ``l2_shrinkage_regularization_strength`` (λs) likewise.
         beta: β, default 0.
 
     Raises:

@@ -475,8 +475,8 @@ class IntegerLookup(IndexLookup):
     FarmHash of its decimal string (``"farmhash"``).
 
     Args:
-        max_tokens, num_oov_indices, vocabulary, idf_weights, invert, output_mode, sparse,
-        pad_to_max_tokens: as for :class:`StringLookup`.
+        max_tokens: as for :class:`StringLookup`, like ``num_oov_indices``, ``vocabulary``,
+            ``idf_weights``, ``invert``, ``output_mode``, ``sparse`` and ``pad_to_max_tokens``.
         mask_token: the value meaning "no value" (index 0), or None (default).
         oov_token: the value ``invert`` writes for an OOV index (default -1).
         vocabulary_dtype: "int64" (default) or "int32".

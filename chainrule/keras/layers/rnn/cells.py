@@ -209,8 +209,9 @@ class SimpleRNNCell(_GatedCell):
     Args:
         units: the size of the state h.
         activation: default ``"tanh"``.
-        use_bias, kernel_initializer (glorot_uniform), recurrent_initializer (orthogonal),
-        bias_initializer (zeros), the regularizers and constraints: as for Dense, per weight.
+        use_bias: as for Dense, like ``kernel_initializer`` (glorot_uniform),
+            ``recurrent_initializer`` (orthogonal), ``bias_initializer`` (zeros), and the
+            regularizers and constraints, per weight.
         dropout: the fraction of the inputs' units to drop in training (one mask per sequence).
         recurrent_dropout: the same for h_{t-1}.
         seed: the seed of the dropout masks.
