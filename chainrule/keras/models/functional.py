@@ -24,6 +24,7 @@ from ...engine import Tensor
 from ..keras_tensor import KerasTensor, Operation, is_symbolic, shapes_of, symbolic_call
 from ..layers.base import as_tensor
 from ..layers.core import InputLayer
+from ..registry import serializable
 from ..saving.serialization import (
     FileFormatError,
     deserialize_keras_object,
@@ -34,6 +35,7 @@ from .model import Model
 from .summary import functional_rows
 
 
+@serializable("keras.models")
 class Functional(Model, functional=True):
     """A model given by its inputs and outputs: ``keras.Model(inputs, outputs)``.
 
@@ -265,7 +267,7 @@ class Functional(Model, functional=True):
             name = description.get("name") if isinstance(description, dict) else None
             if not isinstance(name, str) or name in layers:
                 raise FileFormatError(
-                    f"Each layer of a functional model's config needs a unique 'name'; got "
+                    f"Each layer of a Functional model's config needs a unique 'name'; got "
                     f"{name!r:.80}."
                 )
             layers[name] = deserialize_keras_object(description, custom_objects)

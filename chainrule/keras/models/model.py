@@ -32,7 +32,9 @@ from ..callbacks.callback import pythonify_logs
 from ..keras_tensor import is_shape, is_symbolic
 from ..layers.base import Layer, tracked_metrics, walk_layers
 from ..progress import Progbar
+from ..registry import serializable
 from ..saving import keras_file
+from ..saving.serialization import deserialize_config, is_functional_config
 from ..utils import pack_x_y_sample_weight, unpack_x_y_sample_weight
 from . import data
 from .summary import subclassed_rows, summary_text
@@ -52,6 +54,7 @@ def _without_float_warnings(method):
     return run
 
 
+@serializable("keras.models")
 class Model(Layer):
     """Base class of trainable models, built three ways as in Keras:
 
@@ -683,6 +686,24 @@ class Model(Layer):
         return nest.map_structure(_raw, outputs)
 
     # ----- saving ------------------------------------------------------------------------------
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """The model a config describes, as Keras 3's ``Model.from_config``: a functional
+        config (one with ``input_layers``) makes a functional model (of ``cls`` when it is a
+        subclass), any other config is passed to ``cls(**config)`` with its nested
+        descriptions built (only chainrule's classes and ``custom_objects``).
+
+        Raises:
+            FileFormatError: a functional config that does not describe a graph of layers.
+            TypeError: a config with arguments ``cls.__init__`` does not take (override
+                ``get_config`` and ``from_config`` together).
+        """
+        if is_functional_config(config):
+            functional = Model._functional_class
+            target = functional if cls is Model else cls
+            return functional.from_config.__func__(target, config, custom_objects)
+        return cls(**deserialize_config(config, custom_objects))
+
     def save(self, filepath, overwrite=True):
         """Save the model to ``filepath`` (``.keras``, Keras 3's format), atomically: the
         architecture, the weights, the compile config and the optimizer's state.

@@ -131,18 +131,17 @@ def _weights_bytes(model):
     """The HDF5 weights file of ``model``, in memory."""
     if not serialization.is_model(model):
         raise TypeError(
-            f"save_weights() writes Keras's weight layout for Sequential models only; got a "
-            f"{type(model).__name__} model. Keep its weights as arrays instead: "
-            f"np.savez('weights.npz', *model.get_weights()), restored with set_weights()."
+            f"save_weights() writes the weights of a model (Sequential, functional or a Model "
+            f"subclass); got a {type(model).__name__}. Put the layer in a model first, or keep "
+            f"its weights as arrays: np.savez('weights.npz', *layer.get_weights())."
         )
     h5py = h5py_module()
     buffer = io.BytesIO()
     with h5py.File(buffer, "w") as h5:
-        h5.create_group("vars").attrs["name"] = model.name
-        for key, layer in _layer_keys(model.layers):
-            group = h5.create_group(f"layers/{key}/vars")
+        for path, layer in saved_layers(model):
+            group = h5.create_group(_vars_path(path))
             group.attrs["name"] = layer.name
-            for index, variable in enumerate(stored_order(layer.weights)):
+            for index, variable in enumerate(stored_order(layer._own_weights())):
                 group.create_dataset(str(index), data=variable.numpy())
         if model.optimizer is not None:
             group = h5.create_group("optimizer/vars")
@@ -150,6 +149,56 @@ def _weights_bytes(model):
             for index, (_, value, _) in enumerate(_optimizer_entries(model)):
                 group.create_dataset(str(index), data=value)
     return buffer.getvalue()
+
+
+def saved_layers(model):
+    """(path, layer) for ``model`` and every layer inside it, as Keras 3 stores them: a layer's
+    own weights at ``<path>/vars`` (the model's at the root), each layer once, at the first
+    path Keras's depth-first walk reaches it by (a shared layer is stored once).
+
+    A Sequential or functional model's layers are under ``layers``; a subclassed model's under
+    the attributes that hold them, in Keras's order (public names sorted, then private ones).
+    The layers of a list or dict are named by class, as :func:`_layer_keys` does, so that a
+    nested model's layers sit at ``layers/sequential/layers/dense``, say.
+    """
+    found, visited = [], set()
+    stack = [("", model)]
+    while stack:
+        path, layer = stack.pop()
+        if id(layer) in visited:
+            continue
+        visited.add(id(layer))
+        found.append((path, layer))
+        children = []
+        for attribute, value in _attributes(layer):
+            where = f"{path}/{attribute}" if path else attribute
+            if _is_layer(value):
+                children.append((where, value))
+            elif isinstance(value, (list, tuple, dict)):
+                items = value.values() if isinstance(value, dict) else value
+                held = [item for item in items if _is_layer(item)]
+                children += [(f"{where}/{key}", item) for key, item in _layer_keys(held)]
+        stack.extend(reversed(children))
+    return found
+
+
+def _attributes(layer):
+    """(name, value) of the attributes Keras walks for ``layer``'s sublayers, in its order."""
+    structured = serialization.has_layer_list(layer)
+    if structured:
+        yield "layers", layer.layers
+    names = sorted(vars(layer).get("_tracked", ()), key=lambda n: "~" + n if n[0] == "_" else n)
+    for name in names:
+        if not (structured and name == "_layers"):
+            yield name, vars(layer)[name]
+
+
+def _is_layer(value):
+    return callable(getattr(value, "_own_weights", None))
+
+
+def _vars_path(path):
+    return f"{path}/vars" if path else "vars"
 
 
 def _layer_keys(layer_list):
@@ -235,17 +284,45 @@ def load_model(filepath, custom_objects=None, compile=True):
     with open(filepath, "rb") as file, reading(os.fspath(filepath)), random_state_kept():
         config_bytes, weights_bytes = _read_archive(file)
         config = _parse_json(config_bytes)
-        model_class = serialization.model_class(config)
-        name, trainable, layer_list = model_class.parts_from_config(
-            config.get("config"), custom_objects
-        )
+        model_class = serialization.model_class(config, custom_objects)
         with h5py.File(io.BytesIO(weights_bytes), "r") as h5:
-            _check_planned_weights(layer_list, h5)
-            model = model_class.from_parts(name, trainable, layer_list)
-            if compile and config.get("compile_config"):  # {} when saved uncompiled
-                serialization.compile_from_config(model, config["compile_config"], custom_objects)
+            if hasattr(model_class, "parts_from_config"):  # Sequential: checked before built
+                name, trainable, layer_list = model_class.parts_from_config(
+                    config.get("config"), custom_objects
+                )
+                _check_planned_weights(layer_list, h5)
+                model = model_class.from_parts(name, trainable, layer_list)
+                if compile and config.get("compile_config"):  # {} when saved uncompiled
+                    serialization.compile_from_config(
+                        model, config["compile_config"], custom_objects
+                    )
+            else:
+                model = serialization.model_from_config(config, custom_objects, compile)
+                _build_from_config(model, config.get("build_config"))
             _read_weights(model, h5)
     return model
+
+
+def _build_from_config(model, build_config):
+    """Build a subclassed model with the input shape it was saved with (its ``build_config``),
+    which creates its weights; the sample it is called on is bounded (``check_sample_size``)."""
+    if model.built or not isinstance(build_config, dict):
+        return
+    shape = build_config.get("input_shape")
+    if shape is None:
+        return
+    shapes = shape.values() if isinstance(shape, dict) else shape
+    if isinstance(shape, dict) or (shape and isinstance(shape[0], list)):
+        for one in shapes:
+            check_sample_size(serialization.check_shape(one, "build_config's input_shape"))
+        shape = (
+            {k: tuple(v) for k, v in shape.items()}
+            if isinstance(shape, dict)
+            else [tuple(v) for v in shape]
+        )
+    else:
+        shape = check_sample_size(serialization.check_shape(shape, "build_config's input_shape"))
+    model.build(shape)
 
 
 def load_weights(model, filepath):
@@ -260,9 +337,9 @@ def load_weights(model, filepath):
     """
     if not serialization.is_model(model):
         raise TypeError(
-            f"load_weights() reads Keras's weight layout into Sequential models only; got a "
-            f"{type(model).__name__} model. Restore weights kept as arrays with "
-            f"model.set_weights(list(np.load('weights.npz').values()))."
+            f"load_weights() reads Keras's weight layout into models only; got a "
+            f"{type(model).__name__}. Restore weights kept as arrays with "
+            f"layer.set_weights(list(np.load('weights.npz').values()))."
         )
     if not model.built:
         raise ValueError(
@@ -291,7 +368,9 @@ def model_from_json(json_string, custom_objects=None):
     """
     with reading("model_from_json"):
         config = _parse_json(json_string)
-        return serialization.model_from_config(config, custom_objects)
+        model = serialization.model_from_config(config, custom_objects)
+        _build_from_config(model, config.get("build_config"))
+        return model
 
 
 def _parse_json(text):
@@ -338,7 +417,7 @@ def _check_planned_weights(layer_list, h5):
     shape = check_sample_size(layer_list[0].batch_input_shape)
     for key, layer in _layer_keys(layer_list[1:]):
         planned = stored_order(planned_weights(layer, shape))
-        stored = [d.shape for d in _datasets(h5, key, len(planned), layer)]
+        stored = [d.shape for d in _datasets(h5, f"layers/{key}/vars", len(planned), layer)]
         for index, (weight, stored_shape) in enumerate(zip(planned, stored)):
             if weight.shape != stored_shape:
                 raise FileFormatError(
@@ -351,27 +430,56 @@ def _check_planned_weights(layer_list, h5):
 def _read_weights(model, h5):
     """Check every dataset for the model's layers and optimizer, then assign them all."""
     pairs = []
-    keys = set()
-    for key, layer in _layer_keys(model.layers):
-        keys.add(key)
-        variables = stored_order(layer.weights)
-        for variable, dataset in zip(variables, _datasets(h5, key, len(variables), layer)):
+    expected = set()
+    for path, layer in saved_layers(model):
+        expected.add(_vars_path(path))
+        variables = stored_order(layer._own_weights())
+        for variable, dataset in zip(
+            variables, _datasets(h5, _vars_path(path), len(variables), layer)
+        ):
             check_dataset(
                 dataset, variable.shape, f"layer {layer.name!r}, weight {variable.name!r}"
             )
             pairs.append((variable.assign, variable.dtype, dataset))
-    stored_layers = h5_group(h5, "layers")
-    extra = sorted(set(stored_layers.keys() if stored_layers is not None else ()) - keys)
+    extra = sorted(_stored_weight_groups(h5) - expected)
     if extra:
         raise FileFormatError(
-            f"the file has weights for layers the model does not have: {extra} (the model's "
-            f"layers are {sorted(keys)})"
+            f"the file has weights for layers the model does not have: {extra[:10]} (the "
+            f"model's layers are stored at {sorted(expected)[:10]})"
         )
     if model.optimizer is not None and h5_group(h5, "optimizer/vars") is not None:
         pairs += _optimizer_pairs(model, h5_group(h5, "optimizer/vars"))
     values = [(assign, dataset[()].astype(dtype, copy=False)) for assign, dtype, dataset in pairs]
     for assign, value in values:
         assign(value)
+
+
+MAX_GROUPS = 1 << 20  # the most HDF5 groups a weights file may hold
+
+
+def _stored_weight_groups(h5):
+    """The paths of the file's non-empty ``vars`` groups (the optimizer's aside), found without
+    following links; a file with more than :data:`MAX_GROUPS` groups is refused."""
+    h5py = h5py_module()
+    found, stack, seen = set(), [("", h5)], 0
+    while stack:
+        path, group = stack.pop()
+        for key in group:
+            if not isinstance(group.get(key, getlink=True), h5py.HardLink):
+                continue
+            child = group[key]
+            if not isinstance(child, h5py.Group) or (not path and key == "optimizer"):
+                continue
+            seen += 1
+            if seen > MAX_GROUPS:
+                raise FileFormatError(f"the weights file holds over {MAX_GROUPS} groups")
+            where = f"{path}/{key}" if path else key
+            if key == "vars":
+                if len(child):
+                    found.add(where)
+            else:
+                stack.append((where, child))
+    return found
 
 
 def _optimizer_pairs(model, group):
@@ -398,14 +506,14 @@ def _optimizer_pairs(model, group):
     return pairs
 
 
-def _datasets(h5, key, count, layer):
-    """The ``count`` datasets of ``layers/<key>/vars``, in order (none needed if count is 0)."""
-    group = h5_group(h5, f"layers/{key}/vars")
+def _datasets(h5, path, count, layer):
+    """The ``count`` datasets of the group at ``path``, in order (none needed if count is 0)."""
+    group = h5_group(h5, path)
     if group is None and count == 0:
         return []
     if group is None:
         raise FileFormatError(
-            f"no weights for layer {layer.name!r} ({type(layer).__name__}) at layers/{key}"
+            f"no weights for layer {layer.name!r} ({type(layer).__name__}) at {path}"
         )
     return _numbered(group, count, f"layer {layer.name!r} ({type(layer).__name__})")
 

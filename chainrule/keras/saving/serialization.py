@@ -90,8 +90,20 @@ def _function_tables():
 
 
 def is_model(obj):
-    """Whether ``obj`` is a model that files hold (a Sequential model)."""
+    """Whether ``obj`` is a model (Sequential, functional or a subclass of ``Model``)."""
     return isinstance(obj, tuple(MODELS.values()))
+
+
+def has_layer_list(obj):
+    """Whether ``obj`` is a Sequential or functional model, whose ``layers`` list is its
+    structure (Keras stores their weights under ``layers``, not under attribute names)."""
+    kinds = tuple(MODELS[name] for name in ("Sequential", "Functional") if name in MODELS)
+    return isinstance(obj, kinds)
+
+
+def is_functional_config(config):
+    """Whether a model's inner config describes a graph of layers (Keras's functional form)."""
+    return isinstance(config, dict) and "input_layers" in config
 
 
 # ----- writing ---------------------------------------------------------------------------------
@@ -189,7 +201,13 @@ def layer_config(obj, input_shape=None):
     """Keras's description of a layer (or of any object with a ``get_config()``): its config in
     Keras's form, which a class may give itself with ``get_keras_config()`` (a layer does: its
     dtype becomes a policy); ``input_shape`` (with the batch axis) adds the ``build_config`` that
-    Keras writes for a built layer."""
+    Keras writes for a built layer. A model nested in another is described by
+    :func:`model_config`, with an empty ``compile_config`` as Keras writes it."""
+    if is_model(obj):
+        form = model_config(obj, nested=True)
+        if input_shape is not None:
+            form["build_config"] = {"input_shape": serialize_keras_object(input_shape)}
+        return form
     own_form = getattr(obj, "get_keras_config", None)
     config = own_form() if own_form is not None else serialize_keras_object(obj.get_config())
     form = _object_form(type(obj), config)
@@ -198,21 +216,40 @@ def layer_config(obj, input_shape=None):
     return form
 
 
-def model_config(model):
-    """The whole description of a model, as ``config.json`` holds it: the Sequential config plus
-    ``build_config`` and, once compiled, ``compile_config``."""
+def model_config(model, nested=False):
+    """The whole description of a model, as ``config.json`` holds it.
+
+    Its class and config (a Sequential model's layers; a functional model's layers, calls,
+    inputs and outputs, written as Keras's ``Functional``; a subclassed model's ``get_config()``
+    with its registered name), the ``build_config`` (the input shape it was built with; None
+    for a functional model) and, once compiled, the ``compile_config`` (``{}`` for a model
+    nested in another, as Keras writes it).
+
+    Raises:
+        TypeError: ``model`` is not a model, or its config holds an object with no description.
+        ValueError: a subclassed model that was never built or called, whose weights do not
+            exist yet.
+    """
     if not is_model(model):
         raise TypeError(
-            f"Only Sequential models can be written in Keras's format; got "
-            f"{type(model).__name__}. Keep its weights as arrays instead: "
-            f"np.savez('weights.npz', *model.get_weights()), and later "
-            f"model.set_weights(list(np.load('weights.npz').values())) on the same architecture."
+            f"Expected a model (Sequential, functional or a Model subclass); got "
+            f"{type(model).__name__}."
         )
-    cls = next(cls for cls in MODELS.values() if isinstance(model, cls))
-    form = _object_form(cls, serialize_keras_object(model.get_config()))
-    if model.batch_input_shape is not None:
-        form["build_config"] = {"input_shape": list(model.batch_input_shape)}
-    if model.compiled:
+    own_form = getattr(model, "get_keras_config", None)
+    form = _object_form(type(model), own_form() if own_form else model.get_config())
+    if is_functional_config(form["config"]):
+        if type(model) is MODELS.get("Functional"):
+            form["module"], form["registered_name"] = "keras.src.models.functional", "Functional"
+        form["build_config"] = {"input_shape": None}
+    else:
+        shape = model.batch_input_shape
+        if shape is None and not has_layer_list(model):
+            shape = getattr(model, "_build_shape", None)
+        if shape is not None:
+            form["build_config"] = {"input_shape": serialize_keras_object(shape)}
+    if nested:
+        form["compile_config"] = {}
+    elif model.compiled:
         form["compile_config"] = compile_config(model)
     return form
 
@@ -455,21 +492,39 @@ def resolve(description, what, custom_objects=None):
     return _resolve_class(module, class_name, custom_objects, _registered_name(description))
 
 
-def model_class(config):
-    """The model class that a whole model description (``config.json``, ``to_json``) names."""
-    _, class_name = _names(config, "A model description")
-    if class_name not in MODELS:
+def model_class(config, custom_objects=None):
+    """The model class that a whole model description (``config.json``, ``to_json``) names:
+    chainrule's ``Sequential``, ``Functional`` or ``Model``, or one of the user's subclasses
+    (registered, or in ``custom_objects``)."""
+    module, class_name = _names(config, "A model description")
+    cls = _resolve_class(module, class_name, custom_objects, _registered_name(config))
+    if not issubclass(cls, tuple(MODELS.values())):
         raise FileFormatError(
-            f"chainrule loads Sequential models; this file holds a {class_name!r}. Functional "
-            f"and subclassed models are not supported."
+            f"The file describes a {cls.__name__}, which is not a model (a Sequential, "
+            f"functional or Model subclass)."
         )
-    return MODELS[class_name]
+    return cls
 
 
 def model_from_config(config, custom_objects=None, compile=True):
     """The model a whole description stands for, compiled from its ``compile_config`` when there
-    is one and ``compile`` is True."""
-    model = model_class(config).from_config(config.get("config"), custom_objects)
+    is one and ``compile`` is True.
+
+    A Sequential or functional config goes to the class's ``from_config(config,
+    custom_objects)``; a subclassed model's config has its nested descriptions built first
+    and then goes to ``from_config(config)`` (by default ``cls(**config)``). The model is not
+    built here from ``build_config`` (see ``keras_file``)."""
+    cls = model_class(config, custom_objects)
+    inner = config.get("config")
+    if isinstance(inner, dict) and ("layers" in inner or is_functional_config(inner)):
+        try:
+            model = cls.from_config(inner, custom_objects)
+        except (TypeError, ValueError, KeyError) as err:
+            if isinstance(err, FileFormatError):
+                raise
+            raise FileFormatError(f"Cannot build the {cls.__name__} model: {err}") from err
+    else:
+        model = construct(cls, inner if inner is not None else {}, custom_objects)
     if compile and config.get("compile_config"):  # Keras writes {} for an uncompiled model
         compile_from_config(model, config["compile_config"], custom_objects)
     return model
@@ -479,7 +534,7 @@ def compile_from_config(model, config, custom_objects=None):
     """``model.compile(...)`` with the arguments of a ``compile_config``."""
     if not isinstance(config, dict):
         raise FileFormatError(f"compile_config must be a JSON object; got {config!r:.200}")
-    arguments = deserialize_config(config, custom_objects)
+    arguments = {key: _compile_argument(value, custom_objects) for key, value in config.items()}
     accepted = inspect.signature(type(model).compile).parameters
     unknown = sorted(set(arguments) - set(accepted))
     if unknown:
@@ -488,3 +543,13 @@ def compile_from_config(model, config, custom_objects=None):
         model.compile(**arguments)
     except (TypeError, ValueError) as err:
         raise FileFormatError(f"Cannot compile the model from its compile_config: {err}") from err
+
+
+def _compile_argument(value, custom_objects):
+    """A compile argument from its description: a dict keyed by output names (losses, metrics
+    or loss weights per output) or a list has each of its values built."""
+    if isinstance(value, list):
+        return [_compile_argument(item, custom_objects) for item in value]
+    if isinstance(value, dict) and "class_name" not in value:
+        return {key: _compile_argument(item, custom_objects) for key, item in value.items()}
+    return deserialize_keras_object(value, custom_objects)
