@@ -9,6 +9,7 @@ Minimum.
 """
 
 from ... import ops
+from .. import registry
 from .base import Layer
 
 
@@ -104,6 +105,7 @@ def _shape_list(layer, input_shape):
     return [tuple(shape) for shape in input_shape]
 
 
+@registry.serializable("keras.layers")
 class Add(Merge):
     """y = x_1 + x_2 + ... + x_n (same shapes, or broadcastable).   dL/dx_i = g."""
 
@@ -114,6 +116,7 @@ class Add(Merge):
         return y
 
 
+@registry.serializable("keras.layers")
 class Subtract(Merge):
     """y = x_1 - x_2, for exactly two inputs.   dL/dx_1 = g, dL/dx_2 = -g."""
 
@@ -130,6 +133,7 @@ class Subtract(Merge):
         return inputs[0] - inputs[1]
 
 
+@registry.serializable("keras.layers")
 class Multiply(Merge):
     """y = x_1 * x_2 * ... * x_n elementwise.   dL/dx_i = g * prod_{j != i} x_j."""
 
@@ -140,6 +144,7 @@ class Multiply(Merge):
         return y
 
 
+@registry.serializable("keras.layers")
 class Average(Merge):
     """y = (x_1 + ... + x_n) / n.   dL/dx_i = g / n."""
 
@@ -147,6 +152,7 @@ class Average(Merge):
         return Add.merge(self, inputs) / len(inputs)
 
 
+@registry.serializable("keras.layers")
 class Maximum(Merge):
     """y = max(x_1, ..., x_n) elementwise.   dL/dx_i = g where x_i is the maximum (the first
     input among ties)."""
@@ -158,6 +164,7 @@ class Maximum(Merge):
         return y
 
 
+@registry.serializable("keras.layers")
 class Minimum(Merge):
     """y = min(x_1, ..., x_n) elementwise.   dL/dx_i = g where x_i is the minimum (the first
     input among ties)."""
@@ -169,6 +176,7 @@ class Minimum(Merge):
         return y
 
 
+@registry.serializable("keras.layers")
 class Concatenate(Layer):
     """y = the inputs joined along ``axis`` (default -1, the features); every other axis must
     match.   dL/dx_i = the slice of g that x_i occupies.

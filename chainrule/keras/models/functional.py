@@ -62,10 +62,7 @@ class Functional(Model, functional=True):
         input_nodes = [t.node for t in self.inputs]
         self._nodes = input_nodes + steps  # every call in the model, for summary()
         self._steps = steps  # the calls that ``call`` runs, in order
-        operations = {}
-        for node in self._nodes:
-            operations.setdefault(id(node.layer), node.layer)
-        self._operations = list(operations.values())
+        self._operations = _keras_operation_order(self.inputs, self.outputs)
         self._layers = [op for op in self._operations if not isinstance(op, Operation)]
         _check_unique_names(self._layers)  # ops are named by a counter, never by the user
         if len(self.inputs) == 1:
@@ -394,6 +391,51 @@ def _ordered_nodes(inputs, outputs):
         stack.append((tensor, consumer, True))
         stack.extend((t, node.layer.name, False) for t in reversed(node.input_tensors))
     return order
+
+
+def _keras_operation_order(inputs, outputs):
+    """The model's layers and ops in Keras 3's order, which numbers their saved weights
+    (``layers/dense_2``...) and orders the config: by depth, those farthest from the outputs
+    first, where a call's depth is one more than the deepest call that reads its output and a
+    layer's is its deepest call's; ties in the order a depth-first walk back from each output
+    (in turn) first meets them. The Input layers of ``inputs`` come first.
+    """
+    input_ids = {id(t) for t in inputs}
+    visits, finished, post_order = {}, set(), []
+    for output in outputs:
+        stack = [(output, False)]
+        while stack:
+            tensor, expanded = stack.pop()
+            node = tensor.node
+            if id(node) in finished:
+                continue
+            if expanded:
+                finished.add(id(node))
+                post_order.append(node)
+                continue
+            is_input = isinstance(node.layer, InputLayer)
+            if id(tensor) in input_ids and not is_input:
+                finished.add(id(node))  # the model starts here: what made it is outside
+                continue
+            visits.setdefault(id(node.layer), (len(visits), node.layer))
+            stack.append((tensor, True))
+            if not is_input:
+                stack.extend((t, False) for t in reversed(node.input_tensors))
+    in_graph = {id(node) for node in post_order}
+    node_depth, depths = {}, {}
+    for node in reversed(post_order):
+        depth = max(node_depth.setdefault(id(node), 0), depths.get(id(node.layer), 0))
+        depths[id(node.layer)] = node_depth[id(node)] = depth
+        if not isinstance(node.layer, InputLayer):
+            for tensor in node.input_tensors:
+                if id(tensor.node) in in_graph:
+                    node_depth[id(tensor.node)] = max(depth + 1, node_depth.get(id(tensor.node), 0))
+    for tensor in inputs:
+        layer = tensor.node.layer
+        if id(layer) not in depths and isinstance(layer, InputLayer):
+            depths[id(layer)], visits[id(layer)] = 0, (-1, layer)
+    ranked = sorted(depths, key=lambda key: (-depths[key], visits[key][0]))
+    return [visits[key][1] for key in ranked]
 
 
 def _check_unique_names(layers):

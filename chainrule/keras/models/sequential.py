@@ -45,16 +45,18 @@ class Sequential(Model):
         self._output_shapes = []
         self._graph = None  # (input, output) KerasTensors of the layers' calls, once built
         for layer in layers or []:
-            self.add(layer)
+            self.add(layer, rebuild=False)
+        if self._layers and self._layers[0].batch_input_shape is not None:
+            self.build(self._layers[0].batch_input_shape)  # once: linear in the layer count
 
     @property
     def layers(self):
         """The layers, without the input placeholder (as Keras lists them)."""
         return [layer for layer in self._layers if not isinstance(layer, InputLayer)]
 
-    def add(self, layer):
+    def add(self, layer, rebuild=True):
         """Append a layer (or, first, a ``keras.Input``); builds the model when the input shape
-        is known."""
+        is known, unless ``rebuild`` is False (adding many layers, build once at the end)."""
         if isinstance(layer, KerasTensor):
             if not isinstance(layer.node.layer, InputLayer):
                 raise TypeError(
@@ -75,7 +77,8 @@ class Sequential(Model):
         first = self._layers[0]
         if first.batch_input_shape is not None:
             self.batch_input_shape = first.batch_input_shape
-            self.build(first.batch_input_shape)
+            if rebuild:
+                self.build(first.batch_input_shape)
 
     def pop(self, rebuild=True):
         """Remove the last layer and return it; the model is built again (when its input shape
