@@ -228,6 +228,8 @@ class Functional(Model, functional=True):
             if not isinstance(layer, InputLayer):
                 for node in nodes:
                     kwargs = dict(node.kwargs)
+                    if isinstance(layer, Model):
+                        kwargs.setdefault("mask", None)  # Keras records a model call's mask
                     if node.training is not None:
                         kwargs["training"] = node.training
                     inbound.append(
@@ -281,6 +283,8 @@ class Functional(Model, functional=True):
                 try:
                     args = _resolve_tensors(node.get("args"), tensors)
                     kwargs = _resolve_tensors(node.get("kwargs") or {}, tensors)
+                    if isinstance(kwargs, dict) and kwargs.get("mask", False) is None:
+                        del kwargs["mask"]  # no masking here: Keras's mask=None changes nothing
                 except KeyError:
                     waiting.append((name, index, node))
                     continue

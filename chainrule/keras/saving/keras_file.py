@@ -323,6 +323,8 @@ def _build_from_config(model, build_config):
     else:
         shape = check_sample_size(serialization.check_shape(shape, "build_config's input_shape"))
     model.build(shape)
+    if getattr(model, "_build_shape", None) is None:
+        model._build_shape = shape  # written again by save(), as Keras does
 
 
 def load_weights(model, filepath):

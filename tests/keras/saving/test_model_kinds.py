@@ -1,0 +1,163 @@
+"""Functional and subclassed models in Keras 3's ``.keras`` and ``.weights.h5`` layout.
+
+The fixtures were written by real Keras 3.15.1 (``tests/fixtures/keras/make_fixtures.py kinds``):
+chainrule loads them and predicts what Keras predicted, and resumes training from the saved
+optimizer state to the weights Keras reached after one more step. Files chainrule writes are
+read back here; ``test_interop.py`` has real Keras read them.
+"""
+
+import json
+import pathlib
+import time
+import zipfile
+
+import numpy as np
+import pytest
+
+pytest.importorskip("h5py")
+
+import chainrule.keras as keras
+from chainrule.keras import layers
+from chainrule.keras.saving import FileFormatError
+
+FIXTURES = pathlib.Path(__file__).parents[2] / "fixtures" / "keras"
+EXPECTED = np.load(FIXTURES / "expected_kinds.npz")
+
+
+@keras.saving.register_keras_serializable(package="fixtures")
+class Tower(keras.Model):
+    """The subclassed model of the fixtures: the same attributes as Keras's ``Tower``."""
+
+    def __init__(self, units=4, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.encoder = layers.Dense(units, activation="relu")
+        self.blocks = [layers.Dense(units), layers.Dense(units, activation="tanh")]
+        self.head = keras.Sequential([layers.Dense(2)])
+
+    def call(self, inputs, training=False):
+        x = self.encoder(inputs)
+        for block in self.blocks:
+            x = block(x) + x
+        return self.head(x)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+
+
+def weight_paths(path):
+    """The HDF5 paths of every dataset in a ``.keras`` file's weights."""
+    import io
+
+    import h5py
+
+    with zipfile.ZipFile(path) as archive:
+        data = archive.read("model.weights.h5")
+    found = []
+    with h5py.File(io.BytesIO(data), "r") as h5:
+        h5.visititems(
+            lambda name, obj: found.append(name) if isinstance(obj, h5py.Dataset) else None
+        )
+    return sorted(found)
+
+
+@pytest.mark.parametrize("name", ["functional_adam", "subclassed"])
+def test_keras_files_load_predict_and_resume_training(name):
+    model = keras.models.load_model(FIXTURES / f"{name}.keras")
+    x = EXPECTED[f"x_{name}"]
+    np.testing.assert_allclose(model.predict(x, verbose=0), EXPECTED[f"y_{name}"], atol=1e-6)
+    assert int(model.optimizer.iterations) == EXPECTED[f"iterations_{name}"]
+    model.train_on_batch(x[:4], EXPECTED[f"ystep_{name}"])
+    stepped = [EXPECTED[f"stepped_{name}_{i}"] for i in range(len(model.get_weights()))]
+    for got, want in zip(model.get_weights(), stepped):
+        np.testing.assert_allclose(got, want, atol=1e-5)
+
+
+def test_compile_state_comes_back_with_metric_objects():
+    model = keras.models.load_model(FIXTURES / "functional_adam.keras")
+    assert type(model.optimizer).__name__ == "Adam"
+    assert model.optimizer.learning_rate == pytest.approx(0.01)
+    top_k = [m for m in model._metric_identifiers if type(m).__name__ == "TopKCategoricalAccuracy"]
+    assert len(top_k) == 1 and top_k[0].k == 3
+
+
+def test_a_dict_of_inputs_and_a_list_of_outputs():
+    model = keras.models.load_model(FIXTURES / "functional_multi.keras")
+    x = {key: EXPECTED[f"x_functional_multi_{key}"] for key in ("a", "b")}
+    outputs = model(x)
+    assert isinstance(outputs, list) and len(outputs) == 2
+    for index, output in enumerate(outputs):
+        np.testing.assert_allclose(
+            output.numpy(), EXPECTED[f"y_functional_multi_{index}"], atol=1e-6
+        )
+
+
+@pytest.mark.parametrize("name", ["functional_adam", "functional_multi", "subclassed"])
+def test_weights_files_load_into_the_same_architecture(name):
+    model = keras.models.load_model(FIXTURES / f"{name}.keras", compile=False)
+    reference = [w.copy() for w in model.get_weights()]
+    model.set_weights([np.zeros_like(w) for w in reference])
+    model.load_weights(FIXTURES / f"{name}.weights.h5")
+    for got, want in zip(model.get_weights(), reference):
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("name", ["functional_adam", "functional_multi", "subclassed"])
+def test_saving_again_writes_keras_layout_and_config(name, tmp_path):
+    model = keras.models.load_model(FIXTURES / f"{name}.keras")
+    model.save(tmp_path / "again.keras")
+    assert weight_paths(tmp_path / "again.keras") == weight_paths(FIXTURES / f"{name}.keras")
+    with zipfile.ZipFile(FIXTURES / f"{name}.keras") as archive:
+        theirs = json.loads(archive.read("config.json"))
+    with zipfile.ZipFile(tmp_path / "again.keras") as archive:
+        ours = json.loads(archive.read("config.json"))
+    # A user's class is found by its registered name; the module written beside it is free.
+    keys = ("class_name", "registered_name", "build_config")
+    for key in keys if name == "subclassed" else ("module",) + keys:
+        assert ours.get(key) == theirs.get(key), key
+    if "layers" in theirs["config"]:
+        assert [d["name"] for d in ours["config"]["layers"]] == [
+            d["name"] for d in theirs["config"]["layers"]
+        ]
+        for key in ("input_layers", "output_layers"):
+            assert ours["config"][key] == theirs["config"][key]
+        for mine, keras_layer in zip(ours["config"]["layers"], theirs["config"]["layers"]):
+            assert mine["inbound_nodes"] == keras_layer["inbound_nodes"], mine["name"]
+    again = keras.models.load_model(tmp_path / "again.keras")
+    for got, want in zip(again.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_a_subclassed_model_needs_its_class():
+    scope = keras.saving.get_custom_objects()
+    saved = scope.pop("fixtures>Tower")
+    try:
+        with pytest.raises(FileFormatError, match="'Tower'.*custom_objects"):
+            keras.models.load_model(FIXTURES / "subclassed.keras")
+        model = keras.models.load_model(
+            FIXTURES / "subclassed.keras", custom_objects={"Tower": Tower}
+        )
+        assert isinstance(model, Tower)
+    finally:
+        scope["fixtures>Tower"] = saved
+
+
+def test_model_from_config_dispatches_on_input_layers():
+    inputs = keras.Input(shape=(3,))
+    model = keras.Model(inputs, layers.Dense(2)(layers.Dense(4)(inputs)))
+    rebuilt = keras.Model.from_config(model.get_config())
+    assert type(rebuilt).__name__ == "Functional"
+    assert [type(layer).__name__ for layer in rebuilt.layers] == ["InputLayer", "Dense", "Dense"]
+    tower = Tower.from_config(Tower(units=3).get_config())
+    assert isinstance(tower, Tower) and tower.units == 3
+
+
+def test_loading_is_linear_in_the_number_of_layers(tmp_path):
+    """2,000 layers load in a few seconds (building the model once, not once per layer)."""
+    model = keras.Sequential([keras.Input(shape=(1,))] + [layers.Dense(1) for _ in range(2000)])
+    model.save(tmp_path / "deep.keras")
+    start = time.perf_counter()
+    loaded = keras.models.load_model(tmp_path / "deep.keras")
+    assert time.perf_counter() - start < 30  # about 4 s on one core; quadratic took minutes
+    x = np.ones((2, 1), "float32")
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
