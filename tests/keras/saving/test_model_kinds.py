@@ -81,6 +81,31 @@ def test_compile_state_comes_back_with_metric_objects():
     assert len(top_k) == 1 and top_k[0].k == 3
 
 
+def test_keras_ops_between_layers():
+    """Keras writes each keras.ops call as a node of an op class (Sum with axis in its config,
+    GetItem with slices in its args); chainrule calls the same functions."""
+    model = keras.models.load_model(FIXTURES / "functional_ops.keras")
+    kinds = [type(op).__name__ for op in model.operations]
+    for kind in ("Sum", "Add", "Concatenate", "Tanh", "GetItem", "Subtract", "Relu", "Mean"):
+        assert kind in kinds
+    for index, output in enumerate(model(EXPECTED["x_functional_ops_x"])):
+        np.testing.assert_allclose(output.numpy(), EXPECTED[f"y_functional_ops_{index}"], atol=1e-6)
+
+
+def test_an_op_outside_keras_ops_is_refused(tmp_path):
+    with zipfile.ZipFile(FIXTURES / "functional_ops.keras") as archive:
+        entries = {name: archive.read(name) for name in archive.namelist()}
+    config = json.loads(entries["config.json"])
+    op = next(d for d in config["config"]["layers"] if d["class_name"] == "Tanh")
+    op["class_name"] = "System"
+    entries["config.json"] = json.dumps(config)
+    with zipfile.ZipFile(tmp_path / "bad.keras", "w") as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    with pytest.raises(FileFormatError, match="op 'System'"):
+        keras.models.load_model(tmp_path / "bad.keras")
+
+
 def test_a_dict_of_inputs_and_a_list_of_outputs():
     model = keras.models.load_model(FIXTURES / "functional_multi.keras")
     x = {key: EXPECTED[f"x_functional_multi_{key}"] for key in ("a", "b")}
@@ -92,7 +117,9 @@ def test_a_dict_of_inputs_and_a_list_of_outputs():
         )
 
 
-@pytest.mark.parametrize("name", ["functional_adam", "functional_multi", "subclassed"])
+@pytest.mark.parametrize(
+    "name", ["functional_adam", "functional_multi", "functional_ops", "subclassed"]
+)
 def test_weights_files_load_into_the_same_architecture(name):
     model = keras.models.load_model(FIXTURES / f"{name}.keras", compile=False)
     reference = [w.copy() for w in model.get_weights()]
@@ -102,7 +129,9 @@ def test_weights_files_load_into_the_same_architecture(name):
         np.testing.assert_array_equal(got, want)
 
 
-@pytest.mark.parametrize("name", ["functional_adam", "functional_multi", "subclassed"])
+@pytest.mark.parametrize(
+    "name", ["functional_adam", "functional_multi", "functional_ops", "subclassed"]
+)
 def test_saving_again_writes_keras_layout_and_config(name, tmp_path):
     model = keras.models.load_model(FIXTURES / f"{name}.keras")
     model.save(tmp_path / "again.keras")
