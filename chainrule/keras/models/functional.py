@@ -29,6 +29,7 @@ from ..layers.core import InputLayer
 from ..registry import serializable
 from ..saving.serialization import (
     FileFormatError,
+    check_build,
     deserialize_keras_object,
     layer_config,
     serialize_keras_object,
@@ -299,6 +300,7 @@ class Functional(Model, functional=True):
                         f"layer on one input (a tensor, or a list or dict of them)."
                     )
                 else:
+                    check_build(layers[name], shapes_of(args[0]))
                     outputs = layers[name](args[0], **kwargs)
                 for i, tensor in enumerate(nest.flatten(outputs)):
                     tensors[(name, index, i)] = tensor

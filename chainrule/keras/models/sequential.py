@@ -13,6 +13,7 @@ from ..layers.base import Layer
 from ..layers.core import InputLayer
 from ..saving.serialization import (
     FileFormatError,
+    check_build,
     check_shape,
     construct,
     deserialize_keras_object,
@@ -289,6 +290,11 @@ class Sequential(Model):
     def from_parts(cls, name, trainable, layer_list):
         """The model of :meth:`parts_from_config`'s parts, built when the first layer is an
         InputLayer; a layer that rejects the shapes it receives makes a FileFormatError."""
+        if layer_list and isinstance(layer_list[0], InputLayer):
+            shape = layer_list[0].batch_input_shape
+            for layer in layer_list[1:]:
+                check_build(layer, shape)  # when a file is read: its weights are there
+                shape = layer.compute_output_shape(shape)
         try:
             return cls(layer_list, name=name, trainable=trainable)
         except (TypeError, ValueError) as err:

@@ -29,6 +29,7 @@ never follows HDF5 links to other files, and turns any damage it meets into a
 import datetime
 import io
 import json
+import math
 import os
 import zipfile
 
@@ -297,10 +298,39 @@ def load_model(filepath, custom_objects=None, compile=True):
                         model, config["compile_config"], custom_objects
                     )
             else:
-                model = serialization.model_from_config(config, custom_objects, compile)
-                _build_from_config(model, config.get("build_config"))
+                with serialization.build_check(_WeightBudget(h5).check):
+                    model = serialization.model_from_config(config, custom_objects, compile)
+                    _build_from_config(model, config.get("build_config"))
             _read_weights(model, h5)
     return model
+
+
+class _WeightBudget:
+    """The bytes of layer weights the file stores: a functional model's layers are built one by
+    one as its config's calls say, and each of chainrule's own layers is checked before it is
+    built, on the input shape it is called with, so that the weights a config creates never
+    outgrow what the file holds (a user's layer class is trusted, as its code is the user's)."""
+
+    def __init__(self, h5):
+        self.left = 0
+        for path in _stored_weight_groups(h5):
+            group = h5_group(h5, path)
+            for name in group:
+                dataset = h5_dataset(group, name, path)
+                self.left += math.prod(dataset.shape) * dataset.dtype.itemsize
+
+    def check(self, layer, input_shape):
+        if serialization.LAYERS.get(type(layer).__name__) is not type(layer):
+            return
+        planned = planned_weights(layer, input_shape)
+        need = sum(math.prod(w.shape) * w.dtype.itemsize for w in planned)
+        if need > self.left:
+            raise FileFormatError(
+                f"layer {layer.name!r} ({type(layer).__name__}): its config makes weights of "
+                f"{need} bytes for input shape {input_shape}, more than the {self.left} bytes "
+                f"of weights left in the file"
+            )
+        self.left -= need
 
 
 def _build_from_config(model, build_config):

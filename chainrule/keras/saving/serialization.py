@@ -18,6 +18,7 @@ differently). The
 code from a file is ever run.
 """
 
+import contextlib
 import inspect
 
 import numpy as np
@@ -104,6 +105,29 @@ def has_layer_list(obj):
 def is_functional_config(config):
     """Whether a model's inner config describes a graph of layers (Keras's functional form)."""
     return isinstance(config, dict) and "input_layers" in config
+
+
+# While a file is read, the loader's check of each layer's weights before it is built: a
+# function (layer, input_shape) that raises FileFormatError (see ``keras_file``).
+_BUILD_CHECKS = []
+
+
+@contextlib.contextmanager
+def build_check(check):
+    """Run ``check(layer, input_shape)`` before each layer that a config describes is built,
+    while the block runs (models call :func:`check_build`)."""
+    _BUILD_CHECKS.append(check)
+    try:
+        yield
+    finally:
+        _BUILD_CHECKS.pop()
+
+
+def check_build(layer, input_shape):
+    """The open :func:`build_check`'s verdict on building ``layer`` for ``input_shape`` (none
+    outside one, or for a layer already built)."""
+    if _BUILD_CHECKS and not layer.built:
+        _BUILD_CHECKS[-1](layer, input_shape)
 
 
 # ----- writing ---------------------------------------------------------------------------------

@@ -190,3 +190,47 @@ def test_loading_is_linear_in_the_number_of_layers(tmp_path):
     assert time.perf_counter() - start < 30  # about 4 s on one core; quadratic took minutes
     x = np.ones((2, 1), "float32")
     np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def rewritten(tmp_path, change, name="functional_adam"):
+    """A copy of a fixture with ``change(config)`` applied to its config.json."""
+    with zipfile.ZipFile(FIXTURES / f"{name}.keras") as archive:
+        entries = {entry: archive.read(entry) for entry in archive.namelist()}
+    config = json.loads(entries["config.json"])
+    change(config)
+    entries["config.json"] = json.dumps(config)
+    target = tmp_path / f"changed_{name}.keras"
+    with zipfile.ZipFile(target, "w") as archive:
+        for entry, data in entries.items():
+            archive.writestr(entry, data)
+    return target
+
+
+def test_a_functional_config_cannot_allocate_more_than_the_file_holds(tmp_path):
+    """A layer's weights are checked before it is built, on the shape it is called with."""
+    import tracemalloc
+
+    def huge(config):
+        for description in config["config"]["layers"]:
+            if description["class_name"] == "InputLayer":
+                description["config"]["batch_shape"] = [None, 100_000]
+            if description["config"].get("name") == "shared":
+                description["config"]["units"] = 1_000_000  # a 400 GB kernel, if it were built
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(FileFormatError, match=r"'shared' \(Dense\).*bytes"):
+            keras.models.load_model(rewritten(tmp_path, huge))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 50 << 20
+
+
+def test_a_call_reading_a_tensor_no_layer_makes_is_refused(tmp_path):
+    def dangling(config):
+        layer = config["config"]["layers"][-1]
+        layer["inbound_nodes"][0]["args"][0]["config"]["keras_history"] = ["nowhere", 0, 0]
+
+    with pytest.raises(FileFormatError, match="no layer of the config produces"):
+        keras.models.load_model(rewritten(tmp_path, dangling))
