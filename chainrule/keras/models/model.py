@@ -704,21 +704,24 @@ class Model(Layer):
             return functional.from_config.__func__(target, config, custom_objects)
         return cls(**deserialize_config(config, custom_objects))
 
-    def save(self, filepath, overwrite=True):
+    def save(self, filepath, overwrite=True, zipped=None, **kwargs):
         """Save the model to ``filepath`` (``.keras``, Keras 3's format), atomically: the
         architecture, the weights, the compile config and the optimizer's state.
 
         Load it with ``chainrule.keras.models.load_model`` or ``keras.saving.load_model``.
         """
-        keras_file.save_model(self, filepath, overwrite=overwrite)
+        keras_file.save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
 
-    def save_weights(self, filepath, overwrite=True):
+    def save_weights(self, filepath, overwrite=True, max_shard_size=None):
         """Save the weights and the optimizer's state to ``filepath`` (``.weights.h5``)."""
-        keras_file.save_weights(self, filepath, overwrite=overwrite)
+        keras_file.save_weights(self, filepath, overwrite=overwrite, max_shard_size=max_shard_size)
 
-    def load_weights(self, filepath):
-        """Load the weights (and optimizer state) from a ``.weights.h5`` or ``.keras`` file."""
-        keras_file.load_weights(self, filepath)
+    def load_weights(self, filepath, skip_mismatch=False, **kwargs):
+        """Load the weights (and optimizer state) from a ``.weights.h5`` or ``.keras`` file;
+        ``skip_mismatch`` leaves the layers whose stored weights do not fit as they are."""
+        if kwargs:
+            raise TypeError(f"load_weights() got unexpected arguments: {sorted(kwargs)}")
+        keras_file.load_weights(self, filepath, skip_mismatch=skip_mismatch)
 
     def to_json(self, **kwargs):
         """The model's description as a JSON string (``model_from_json`` rebuilds it)."""

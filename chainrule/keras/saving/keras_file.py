@@ -31,6 +31,7 @@ import io
 import json
 import math
 import os
+import warnings
 import zipfile
 
 import numpy as np
@@ -73,18 +74,34 @@ OPTIMIZER_STATE = {
 # ----- saving ----------------------------------------------------------------------------------
 
 
-def save_model(model, filepath, overwrite=True):
+def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
     """Write ``model`` to ``filepath`` in Keras 3's ``.keras`` format, atomically.
 
     The file holds the architecture, the weights, the compile config and the optimizer's state,
     so that training resumes where it stopped; Keras 3 loads it with ``keras.saving.load_model``.
+    Every kind of model is written: Sequential, functional (ops between layers included) and
+    subclasses of ``Model`` (whose ``get_config`` gives their constructor's arguments).
+
+    Args:
+        model: the model.
+        filepath: a name ending in ``.keras``.
+        overwrite: replace an existing file (else FileExistsError).
+        zipped: None or True: the zip archive Keras writes (``False``, a folder, is refused).
 
     Raises:
-        ValueError: ``filepath`` does not end in ``.keras``.
-        TypeError: ``model`` is not a Sequential model (or holds an object with no config).
+        ValueError: ``filepath`` does not end in ``.keras``, or ``zipped=False``.
+        TypeError: ``model`` is not a model (or holds an object with no config), or an argument
+            Keras's ``save_model`` does not take.
         FileExistsError: the file exists and ``overwrite`` is False.
     """
     path = os.fspath(filepath)
+    if kwargs:
+        raise TypeError(f"save_model() got unexpected arguments: {sorted(kwargs)}")
+    if zipped is False:
+        raise ValueError(
+            "save_model(zipped=False) writes an unzipped folder, which chainrule does not; "
+            "leave zipped as None to write the .keras archive."
+        )
     if not path.endswith(".keras"):
         raise ValueError(
             f"The filepath for Model.save() must end in .keras (Keras 3's format); got {path!r}. "
@@ -105,14 +122,21 @@ def save_model(model, filepath, overwrite=True):
         archive.writestr(WEIGHTS, weights)
 
 
-def save_weights(model, filepath, overwrite=True):
-    """Write the weights and the optimizer's state to ``filepath`` (``.weights.h5``), atomically.
+def save_weights(model, filepath, overwrite=True, max_shard_size=None):
+    """Write the weights and the optimizer's state to ``filepath`` (``.weights.h5``), atomically,
+    at the paths Keras 3 gives them (``layers/dense/vars/0``...).
 
     Raises:
-        ValueError: ``filepath`` does not end in ``.weights.h5``.
+        ValueError: ``filepath`` does not end in ``.weights.h5``, or a ``max_shard_size`` (one
+            file per shard, which chainrule does not write).
         FileExistsError: the file exists and ``overwrite`` is False.
     """
     path = os.fspath(filepath)
+    if max_shard_size is not None:
+        raise ValueError(
+            "save_weights(max_shard_size=...) writes sharded weights, which chainrule does not; "
+            "leave max_shard_size as None to write one .weights.h5 file."
+        )
     if not path.endswith(".weights.h5"):
         raise ValueError(
             f"The filename for save_weights() must end in .weights.h5; got {path!r}. To save the "
@@ -258,7 +282,7 @@ def _state_layout(optimizer):
 # ----- loading ---------------------------------------------------------------------------------
 
 
-def load_model(filepath, custom_objects=None, compile=True):
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """The model saved in a ``.keras`` file (by chainrule or Keras 3): architecture, weights and,
     with ``compile=True``, the compile config and the optimizer's state.
 
@@ -270,6 +294,8 @@ def load_model(filepath, custom_objects=None, compile=True):
         custom_objects: ``{name: class or function}`` of your own that the file may use; nothing
             else outside chainrule is ever built, and no code in the file is run.
         compile: also compile the model as it was saved (optimizer state included).
+        safe_mode: accepted as Keras takes it; chainrule is always safe (a Lambda layer's
+            code in a file is never run, whatever its value).
 
     Raises:
         FileFormatError: the file is not a ``.keras`` archive, is damaged, or describes a class,
@@ -357,11 +383,13 @@ def _build_from_config(model, build_config):
         model._build_shape = shape  # written again by save(), as Keras does
 
 
-def load_weights(model, filepath):
+def load_weights(model, filepath, skip_mismatch=False):
     """Set ``model``'s weights (and its compiled optimizer's state) from a ``.weights.h5`` file or
     the weights inside a ``.keras`` file. The model must be built, with the saved architecture.
 
     Every shape is checked before anything is assigned: on an error the weights are unchanged.
+    With ``skip_mismatch``, a layer (or the optimizer) whose stored weights are missing or of
+    other shapes keeps its own, with a warning, and the others are loaded (as Keras does).
 
     Raises:
         ValueError: the model is not built yet.
@@ -388,7 +416,7 @@ def load_weights(model, filepath):
             if legacy_h5.is_legacy_layout(h5):
                 legacy_h5.read_legacy_weights(model, legacy_h5.weights_root(h5))
             else:
-                _read_weights(model, h5)
+                _read_weights(model, h5, skip_mismatch)
 
 
 def model_from_json(json_string, custom_objects=None):
@@ -459,28 +487,39 @@ def _check_planned_weights(layer_list, h5):
         shape = layer.compute_output_shape(shape)
 
 
-def _read_weights(model, h5):
-    """Check every dataset for the model's layers and optimizer, then assign them all."""
+def _read_weights(model, h5, skip_mismatch=False):
+    """Check every dataset for the model's layers and optimizer, then assign them all; with
+    ``skip_mismatch`` a layer or optimizer that does not match is left as it is (warned)."""
     pairs = []
     expected = set()
     for path, layer in saved_layers(model):
         expected.add(_vars_path(path))
         variables = stored_order(layer._own_weights())
-        for variable, dataset in zip(
-            variables, _datasets(h5, _vars_path(path), len(variables), layer)
-        ):
-            check_dataset(
-                dataset, variable.shape, f"layer {layer.name!r}, weight {variable.name!r}"
-            )
-            pairs.append((variable.assign, variable.dtype, dataset))
+        try:
+            datasets = _datasets(h5, _vars_path(path), len(variables), layer)
+            for variable, dataset in zip(variables, datasets):
+                check_dataset(
+                    dataset, variable.shape, f"layer {layer.name!r}, weight {variable.name!r}"
+                )
+        except FileFormatError as err:
+            if not skip_mismatch:
+                raise
+            warnings.warn(f"Skipping loading weights for layer {layer.name!r}: {err}")
+            continue
+        pairs += [(v.assign, v.dtype, d) for v, d in zip(variables, datasets)]
     extra = sorted(_stored_weight_groups(h5) - expected)
-    if extra:
+    if extra and not skip_mismatch:
         raise FileFormatError(
             f"the file has weights for layers the model does not have: {extra[:10]} (the "
             f"model's layers are stored at {sorted(expected)[:10]})"
         )
     if model.optimizer is not None and h5_group(h5, "optimizer/vars") is not None:
-        pairs += _optimizer_pairs(model, h5_group(h5, "optimizer/vars"))
+        try:
+            pairs += _optimizer_pairs(model, h5_group(h5, "optimizer/vars"))
+        except FileFormatError as err:
+            if not skip_mismatch:
+                raise
+            warnings.warn(f"Skipping loading the optimizer's state: {err}")
     values = [(assign, dataset[()].astype(dtype, copy=False)) for assign, dtype, dataset in pairs]
     for assign, value in values:
         assign(value)

@@ -577,3 +577,57 @@ def _compile_argument(value, custom_objects):
     if isinstance(value, dict) and "class_name" not in value:
         return {key: _compile_argument(item, custom_objects) for key, item in value.items()}
     return deserialize_keras_object(value, custom_objects)
+
+
+# ----- keras.layers.serialize / deserialize, keras.optimizers.serialize / deserialize ----------
+
+
+def serialize_layer(layer):
+    """``keras.layers.serialize``: Keras's description of a layer (a model's whole description),
+    with the ``build_config`` of a built layer."""
+    if is_model(layer):
+        return model_config(layer)
+    shape = getattr(layer, "_build_shape", None) if layer.built else None
+    return layer_config(layer, shape)
+
+
+def deserialize_layer(config, custom_objects=None):
+    """``keras.layers.deserialize``: the layer (or model) a description stands for, built from
+    chainrule's classes and ``custom_objects`` only; its weights are created on its first call.
+
+    Raises:
+        FileFormatError: not the description of a layer (named), or one chainrule cannot build.
+    """
+    layer = deserialize_keras_object(config, custom_objects)
+    if not callable(getattr(layer, "_own_weights", None)):
+        raise FileFormatError(
+            f"keras.layers.deserialize: the description is of a {type(layer).__name__}, not a "
+            f"layer; use the deserialize of its own module."
+        )
+    return layer
+
+
+def serialize_optimizer(optimizer):
+    """``keras.optimizers.serialize``: Keras's description of an optimizer."""
+    return serialize_keras_object(optimizer)
+
+
+def deserialize_optimizer(config, custom_objects=None):
+    """``keras.optimizers.deserialize``: the optimizer a description stands for; as in Keras,
+    the class name may be written in lower case (``{"class_name": "adam", "config": {}}``).
+
+    Raises:
+        FileFormatError: not the description of an optimizer, or one chainrule cannot build.
+    """
+    module, class_name = _names(config, "keras.optimizers.deserialize's config")
+    table = keras_registry.classes_of("keras.optimizers")
+    by_lower = {name.lower(): name for name in table}
+    if class_name not in table and class_name.lower() in by_lower:
+        config = {**config, "class_name": by_lower[class_name.lower()]}
+    optimizer = deserialize_keras_object(config, custom_objects)
+    if not isinstance(optimizer, tuple(table.values())):
+        raise FileFormatError(
+            f"keras.optimizers.deserialize: the description is of a {type(optimizer).__name__}, "
+            f"not an optimizer."
+        )
+    return optimizer

@@ -234,3 +234,102 @@ def test_a_call_reading_a_tensor_no_layer_makes_is_refused(tmp_path):
 
     with pytest.raises(FileFormatError, match="no layer of the config produces"):
         keras.models.load_model(rewritten(tmp_path, dangling))
+
+
+def functional_classifier():
+    inputs = keras.Input(shape=(4,))
+    shared = layers.Dense(4, activation="tanh")
+    x = layers.Concatenate()([shared(inputs), shared(shared(inputs))])
+    block = keras.Sequential([keras.Input(shape=(8,)), layers.Dense(5, activation="relu")])
+    return keras.Model(inputs, layers.Dense(3, activation="softmax")(block(x)))
+
+
+@pytest.mark.parametrize("kind", ["sequential", "functional", "subclassed"])
+def test_model_checkpoint_files_resume_training_exactly(tmp_path, kind):
+    """Two epochs, a checkpoint, one more epoch from the file: the weights of three epochs in
+    one go (no shuffling, no dropout, the optimizer's state and step count restored)."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(24, 4)).astype("float32")
+    y = rng.integers(0, 2, 24)  # Tower has two outputs
+    make = {
+        "sequential": lambda: keras.Sequential(
+            [keras.Input(shape=(4,)), layers.Dense(5, activation="relu"), layers.Dense(3)]
+        ),
+        "functional": functional_classifier,
+        "subclassed": lambda: Tower(units=3),
+    }[kind]
+    runs = []
+    for epochs in (3, 2):
+        keras.utils.set_random_seed(1)
+        model = make()
+        model.compile(
+            optimizer=keras.optimizers.Adam(0.05),
+            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=kind != "functional"),
+            metrics=[keras.metrics.SparseTopKCategoricalAccuracy(k=2)],
+        )
+        checkpoint = keras.callbacks.ModelCheckpoint(str(tmp_path / "ckpt.keras"))
+        model.fit(
+            x, y, batch_size=8, epochs=epochs, shuffle=False, verbose=0, callbacks=[checkpoint]
+        )
+        runs.append(model)
+    resumed = keras.models.load_model(tmp_path / "ckpt.keras")
+    assert int(resumed.optimizer.iterations) == 6
+    assert type(resumed._loss_object).__name__ == "SparseCategoricalCrossentropy"
+    resumed.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    for got, want in zip(resumed.get_weights(), runs[0].get_weights()):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+def test_weights_of_another_architecture_are_skipped_only_when_asked(tmp_path):
+    model = functional_classifier()
+    model.save_weights(tmp_path / "w.weights.h5")
+    inputs = keras.Input(shape=(4,))
+    shared = layers.Dense(4, activation="tanh")
+    x = layers.Concatenate()([shared(inputs), shared(shared(inputs))])
+    block = keras.Sequential([keras.Input(shape=(8,)), layers.Dense(5, activation="relu")])
+    other = keras.Model(inputs, layers.Dense(2)(block(x)))  # a different head
+    before = [w.copy() for w in other.get_weights()]
+    with pytest.raises(FileFormatError, match="shape"):
+        other.load_weights(tmp_path / "w.weights.h5")
+    for got, want in zip(other.get_weights(), before):
+        np.testing.assert_array_equal(got, want)  # nothing assigned on an error
+    with pytest.warns(UserWarning, match="Skipping loading weights for layer"):
+        other.load_weights(tmp_path / "w.weights.h5", skip_mismatch=True)
+    np.testing.assert_array_equal(other.get_weights()[0], model.get_weights()[0])
+    np.testing.assert_array_equal(other.get_weights()[-1], before[-1])
+
+
+def test_arguments_keras_takes_that_chainrule_cannot_honour_are_clear_errors(tmp_path):
+    model = functional_classifier()
+    with pytest.raises(ValueError, match="zipped=False"):
+        model.save(tmp_path / "m.keras", zipped=False)
+    with pytest.raises(ValueError, match="max_shard_size"):
+        model.save_weights(tmp_path / "m.weights.h5", max_shard_size=1)
+    keras.saving.save_model(model, tmp_path / "m.keras", zipped=True)
+    loaded = keras.saving.load_model(tmp_path / "m.keras", safe_mode=True)
+    x = np.ones((2, 4), "float32")
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_layer_and_optimizer_descriptions_round_trip():
+    from chainrule.keras.saving import serialization
+
+    dense = layers.Dense(3, activation="relu", name="d")
+    dense(np.ones((2, 5), "float32"))
+    description = serialization.serialize_layer(dense)
+    assert description["build_config"] == {"input_shape": [None, 5]}
+    again = serialization.deserialize_layer(description)
+    assert (type(again).__name__, again.units, again.name) == ("Dense", 3, "d")
+    model = functional_classifier()
+    rebuilt = serialization.deserialize_layer(serialization.serialize_layer(model))
+    assert [type(layer).__name__ for layer in rebuilt.layers] == [
+        type(layer).__name__ for layer in model.layers
+    ]
+    adam = serialization.deserialize_optimizer({"class_name": "adam", "config": {"beta_1": 0.5}})
+    assert type(adam).__name__ == "Adam" and adam.beta_1 == 0.5
+    description = serialization.serialize_optimizer(keras.optimizers.SGD(0.1, momentum=0.9))
+    assert serialization.deserialize_optimizer(description).momentum == 0.9
+    with pytest.raises(FileFormatError, match="not an optimizer"):
+        serialization.deserialize_optimizer(
+            {"module": "keras.layers", "class_name": "Dense", "config": {"units": 2}}
+        )
