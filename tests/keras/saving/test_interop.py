@@ -343,6 +343,36 @@ def test_training_resumes_across_libraries(tmp_path, kind):
         assert max_difference(model.get_weights(), restored.get_weights()) <= 1e-5
 
 
+def with_ops(lib):
+    """keras.ops calls between layers: written by both as nodes of op classes."""
+    inputs = lib.Input(shape=(4,))
+    x = lib.layers.Dense(4)(inputs)
+    total = lib.ops.sum(x, axis=1, keepdims=True) + 1.0
+    joined = lib.ops.concatenate([x, total], axis=-1)
+    out = lib.ops.tanh(joined) - x[:, :1]
+    return lib.Model(inputs, [lib.layers.Dense(2)(lib.ops.relu(out) * 2.0), lib.ops.mean(out, -1)])
+
+
+def test_a_model_with_op_nodes_crosses_both_ways(tmp_path):
+    x = inputs((4,), seed=6)
+    ck.utils.set_random_seed(0)
+    model = with_ops(ck)
+    model.save(tmp_path / "c.keras")
+    in_keras = keras.saving.load_model(tmp_path / "c.keras")
+    ours = [o.numpy() for o in model(x)]
+    difference = max(float(np.abs(o - t).max()) for o, t in zip(ours, in_keras.predict(x)))
+    RESULTS["chainrule -> Keras, functional with keras.ops nodes"] = difference
+    assert difference <= TOLERANCE
+    keras.utils.set_random_seed(0)
+    keras_model = with_ops(keras)
+    keras_model.save(tmp_path / "k.keras")
+    back = load_model(tmp_path / "k.keras")
+    theirs = keras_model.predict(x, verbose=0)
+    difference = max(float(np.abs(o.numpy() - t).max()) for o, t in zip(back(x), theirs))
+    RESULTS["Keras -> chainrule, functional with keras.ops nodes"] = difference
+    assert difference <= TOLERANCE
+
+
 def test_report_the_measured_differences():
     for case, difference in sorted(RESULTS.items()):
         print(f"{case}: max abs prediction difference {difference:.3g}")
