@@ -6,18 +6,24 @@ A ``.keras`` archive holds three entries:
     config.json         the model's description (architecture, build and compile configs)
     model.weights.h5    the weights, in Keras's HDF5 layout:
 
-        vars                                    an empty group named after the model
+        vars                                    the model's own weights (usually none)
         layers/<key>/vars/0, 1, ...             one dataset per weight, trainable ones first
+        layers/<key>/layers/<key>/vars/...      the layers of a model nested in the model
+        <attribute>/vars/...                    a subclassed model's layer in an attribute
+        <attribute>/<key>/vars/...              ... or in a list or dict attribute
         optimizer/vars/0, 1, ...                iterations, learning rate, then the state
 
 ``<key>`` is the layer's class name in snake_case, numbered from the second layer of the same
-class on (``dense``, ``dense_1``, ...), as Keras 3 names them in a Sequential model; the
-optimizer's state follows :data:`OPTIMIZER_STATE`. A ``.weights.h5`` file is that HDF5 file alone.
+class on (``dense``, ``dense_1``, ...) in the order of ``model.layers`` (Keras's order, Input
+layers included for a functional model), and a layer used twice is stored once, at the first
+path (see :func:`saved_layers`); the optimizer's state follows :data:`OPTIMIZER_STATE`. A
+``.weights.h5`` file is that HDF5 file alone.
 
 Saving writes the whole file to a temporary file and renames it over the target (see
 :mod:`.atomic`). Loading checks every size before it reads or allocates: the zip entries' declared
 sizes, then the weights each layer's config will create against the shapes in the HDF5 file
-(before any layer is built), then each dataset's shape and type before it is read. A dataset must
+(before any layer of a Sequential model is built; for a functional model, each layer before it
+is built, on the shape it is called with, against the bytes the file stores), then each dataset's shape and type before it is read. A dataset must
 hold its data plainly (no HDF5 compression or filters) and all of it (no declared-but-unwritten
 storage), so that what loading allocates is bounded by what the file holds; the input sample a
 model is built with is bounded too (:data:`MAX_SAMPLE_BYTES`). It builds only chainrule's own

@@ -137,8 +137,8 @@ def serialize_keras_object(obj):
     """Keras 3's JSON-ready description of ``obj``.
 
     Layers, optimizers, losses, metrics, initializers, regularizers, constraints and schedules
-    become ``{"module", "class_name", "config", "registered_name"}`` (a Sequential model adds
-    ``build_config`` and ``compile_config``); chainrule's activations and loss functions become
+    become ``{"module", "class_name", "config", "registered_name"}`` (a model adds
+    ``build_config`` and ``compile_config``: see :func:`model_config`); chainrule's activations and loss functions become
     their names; lists, dicts, NumPy scalars and dtypes become plain JSON values.
 
     Raises:
