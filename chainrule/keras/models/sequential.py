@@ -259,7 +259,9 @@ class Sequential(Model):
             (name, trainable, layers).
         """
         if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
-            raise FileFormatError("A Sequential config needs a 'layers' list.")
+            raise FileFormatError(
+                "A Sequential config (a nested model's too) needs a 'layers' list."
+            )
         name = config.get("name")
         if name is not None and not isinstance(name, str):
             raise FileFormatError(f"A model's name must be a string; got {name!r:.200}")
@@ -268,11 +270,14 @@ class Sequential(Model):
         built = []
         for index, description in enumerate(config["layers"]):
             layer_class = resolve(description, f"Layer {index} of the model", custom_objects)
-            if not issubclass(layer_class, Layer) or issubclass(layer_class, Sequential):
+            if not issubclass(layer_class, Layer):
                 raise FileFormatError(
                     f"Layer {index} of the model is a {layer_class.__name__}; a Sequential model "
-                    f"holds layers, and chainrule does not load nested models."
+                    f"holds layers (nested models included)."
                 )
+            if issubclass(layer_class, Model):  # a nested model, built from its own config
+                built.append(deserialize_keras_object(description, custom_objects))
+                continue
             built.append(construct(layer_class, description.get("config", {}), custom_objects))
         if any(isinstance(layer, InputLayer) for layer in built[1:]):
             raise FileFormatError(

@@ -320,9 +320,10 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         model_class = serialization.model_class(config, custom_objects)
         with h5py.File(io.BytesIO(weights_bytes), "r") as h5:
             if hasattr(model_class, "parts_from_config"):  # Sequential: checked before built
-                name, trainable, layer_list = model_class.parts_from_config(
-                    config.get("config"), custom_objects
-                )
+                with serialization.build_check(_WeightBudget(h5).check):  # nested models
+                    name, trainable, layer_list = model_class.parts_from_config(
+                        config.get("config"), custom_objects
+                    )
                 _check_planned_weights(layer_list, h5)
                 model = model_class.from_parts(name, trainable, layer_list)
                 if compile and config.get("compile_config"):  # {} when saved uncompiled
@@ -482,6 +483,9 @@ def _check_planned_weights(layer_list, h5):
         return  # no input shape: the model stays unbuilt and creates no weights
     shape = check_sample_size(layer_list[0].batch_input_shape)
     for key, layer in _layer_keys(layer_list[1:]):
+        if serialization.is_model(layer):  # checked layer by layer as it was built
+            shape = layer.compute_output_shape(shape)
+            continue
         planned = stored_order(planned_weights(layer, shape))
         stored = [d.shape for d in _datasets(h5, f"layers/{key}/vars", len(planned), layer)]
         for index, (weight, stored_shape) in enumerate(zip(planned, stored)):

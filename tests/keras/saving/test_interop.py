@@ -373,6 +373,38 @@ def test_a_model_with_op_nodes_crosses_both_ways(tmp_path):
     assert difference <= TOLERANCE
 
 
+def nested_sequential(lib):
+    """A Sequential model holding a Sequential and a functional model."""
+    inner = lib.Sequential([lib.Input(shape=(6,)), lib.layers.Dense(4, activation="relu")])
+    head_in = lib.Input(shape=(4,))
+    head = lib.Model(head_in, lib.layers.Dense(3, activation="softmax")(head_in))
+    return lib.Sequential([lib.Input(shape=(6,)), inner, head])
+
+
+def test_models_nested_in_a_sequential_model_resume_training_across_libraries(tmp_path):
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(32, 6)).astype("float32")
+    y = ck.utils.to_categorical(rng.integers(0, 3, 32), 3)
+    for source, target in ((ck, keras), (keras, ck)):
+        source.utils.set_random_seed(0)
+        model = nested_sequential(source)
+        model.compile(optimizer=source.optimizers.Adam(0.01), loss="categorical_crossentropy")
+        model.fit(x, y, batch_size=8, epochs=2, verbose=0)
+        model.save(tmp_path / "nested.keras")
+        restored = (keras.saving.load_model if target is keras else load_model)(
+            tmp_path / "nested.keras"
+        )
+        difference = float(
+            np.abs(model.predict(x, verbose=0) - restored.predict(x, verbose=0)).max()
+        )
+        RESULTS[f"{source.__name__} -> {target.__name__}, models nested in Sequential"] = difference
+        assert difference <= TOLERANCE
+        assert int(restored.optimizer.iterations) == int(model.optimizer.iterations) == 8
+        model.train_on_batch(x[:8], y[:8])
+        restored.train_on_batch(x[:8], y[:8])
+        assert max_difference(model.get_weights(), restored.get_weights()) <= 1e-5
+
+
 def test_report_the_measured_differences():
     for case, difference in sorted(RESULTS.items()):
         print(f"{case}: max abs prediction difference {difference:.3g}")

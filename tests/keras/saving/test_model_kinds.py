@@ -333,3 +333,43 @@ def test_layer_and_optimizer_descriptions_round_trip():
         serialization.deserialize_optimizer(
             {"module": "keras.layers", "class_name": "Dense", "config": {"units": 2}}
         )
+
+
+def test_models_nested_in_a_sequential_model(tmp_path):
+    """Keras's layout for a Sequential model holding a Sequential and a functional model, and
+    the nested layers' weights checked before they are built."""
+    inner = keras.Sequential([keras.Input(shape=(4,)), layers.Dense(3)], name="inner")
+    head_in = keras.Input(shape=(3,))
+    head = keras.Model(head_in, layers.Dense(2)(head_in), name="head")
+    model = keras.Sequential([keras.Input(shape=(4,)), inner, head, layers.Dense(1)])
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(np.ones((8, 4)), np.ones((8, 1)), verbose=0)
+    model.save(tmp_path / "nested.keras")
+    assert weight_paths(tmp_path / "nested.keras")[:6] == [
+        "layers/dense/vars/0",
+        "layers/dense/vars/1",
+        "layers/functional/layers/dense/vars/0",
+        "layers/functional/layers/dense/vars/1",
+        "layers/sequential/layers/dense/vars/0",
+        "layers/sequential/layers/dense/vars/1",
+    ]
+    loaded = keras.models.load_model(tmp_path / "nested.keras")
+    x = np.random.default_rng(0).normal(size=(3, 4)).astype("float32")
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    assert int(loaded.optimizer.iterations) == 1
+
+    def huge(config):
+        nested = config["config"]["layers"][1]["config"]["layers"]
+        nested[0]["config"]["batch_shape"] = [None, 100_000]
+        nested[1]["config"]["units"] = 1_000_000
+
+    with zipfile.ZipFile(tmp_path / "nested.keras") as archive:
+        entries = {entry: archive.read(entry) for entry in archive.namelist()}
+    config = json.loads(entries["config.json"])
+    huge(config)
+    entries["config.json"] = json.dumps(config)
+    with zipfile.ZipFile(tmp_path / "bomb.keras", "w") as archive:
+        for entry, data in entries.items():
+            archive.writestr(entry, data)
+    with pytest.raises(FileFormatError, match="bytes"):
+        keras.models.load_model(tmp_path / "bomb.keras")
