@@ -193,7 +193,17 @@ def _module_of(cls):
     for module, table in registry().items():
         if table.get(cls.__name__) is cls:
             return module, None
-    return cls.__module__, keras_registry.custom_name(cls) or cls.__name__
+    # A Model subclass called as Model(inputs, outputs) is an instance of a class derived from
+    # it that bears its name: the name it was registered under is the subclass's.
+    registered = next(
+        (
+            keras_registry.custom_name(base)
+            for base in cls.__mro__
+            if base.__name__ == cls.__name__ and keras_registry.custom_name(base)
+        ),
+        None,
+    )
+    return cls.__module__, registered or cls.__name__
 
 
 def _function_form(fn):

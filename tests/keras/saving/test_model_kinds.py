@@ -373,3 +373,31 @@ def test_models_nested_in_a_sequential_model(tmp_path):
             archive.writestr(entry, data)
     with pytest.raises(FileFormatError, match="bytes"):
         keras.models.load_model(tmp_path / "bomb.keras")
+
+
+@keras.saving.register_keras_serializable(package="kinds")
+class Doubling(keras.Model):
+    """A Model subclass built from inputs and outputs: a functional model with its methods."""
+
+    def predict_step(self, data):
+        return super().predict_step(data) * 2.0
+
+
+def test_json_and_functional_subclasses_round_trip(tmp_path):
+    inputs = keras.Input(shape=(3,))
+    hidden = layers.Dense(4)(inputs)
+    model = Doubling(inputs, keras.ops.relu(hidden) + 1.0)
+    model.save(tmp_path / "doubling.keras")
+    loaded = keras.models.load_model(tmp_path / "doubling.keras")
+    assert isinstance(loaded, Doubling)
+    x = np.ones((2, 3), "float32")
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    rebuilt = keras.models.model_from_json(model.to_json())
+    assert isinstance(rebuilt, Doubling) and [type(op).__name__ for op in rebuilt.operations] == [
+        "InputLayer",
+        "Dense",
+        "Relu",
+        "Add",
+    ]
+    tower = keras.models.model_from_json(Tower(units=3).to_json())
+    assert isinstance(tower, Tower) and tower.units == 3
