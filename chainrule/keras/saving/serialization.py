@@ -289,15 +289,14 @@ def model_config(model, nested=False):
 
 
 def compile_config(model):
-    """The arguments ``compile`` was given, as Keras writes them."""
-    metric_list = [serialize_keras_object(m) for m in model._metric_identifiers]
-    weighted_list = [serialize_keras_object(m) for m in model._weighted_metric_identifiers]
+    """The arguments ``compile`` was given, as Keras writes them: a loss, loss weights and
+    metrics per output stay lists or dicts keyed by output name."""
     return {
         "optimizer": serialize_keras_object(model.optimizer),
         "loss": serialize_keras_object(model.loss),
-        "loss_weights": None,
-        "metrics": metric_list or None,
-        "weighted_metrics": weighted_list or None,
+        "loss_weights": serialize_keras_object(getattr(model, "_loss_weights", None)),
+        "metrics": serialize_keras_object(model._metric_identifiers) or None,
+        "weighted_metrics": serialize_keras_object(model._weighted_metric_identifiers) or None,
     }
 
 
