@@ -1,5 +1,7 @@
 """Keras layers: ``from chainrule.keras.layers import Dense``."""
 
+from ..saving.serialization import deserialize_layer as deserialize
+from ..saving.serialization import serialize_layer as serialize
 from .activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from .attention import (
     AdditiveAttention,

@@ -15,23 +15,30 @@ runs them in that order on real tensors. Branches that split and join again (``A
 gradients through them come from the engine, which sums the contributions of every branch.
 """
 
+import inspect
+
 import numpy as np
 
 from ... import nest
 from ...engine import Tensor
+from .. import ops as keras_ops
 from ..keras_tensor import KerasTensor, Operation, shapes_of
 from ..layers.base import as_tensor
 from ..layers.core import InputLayer
+from ..registry import serializable
 from ..saving.serialization import (
     FileFormatError,
+    check_build,
     deserialize_keras_object,
     layer_config,
     serialize_keras_object,
 )
+from ..utils import snake_case
 from .model import Model
 from .summary import functional_rows
 
 
+@serializable("keras.models")
 class Functional(Model, functional=True):
     """A model given by its inputs and outputs: ``keras.Model(inputs, outputs)``.
 
@@ -60,10 +67,7 @@ class Functional(Model, functional=True):
         input_nodes = [t.node for t in self.inputs]
         self._nodes = input_nodes + steps  # every call in the model, for summary()
         self._steps = steps  # the calls that ``call`` runs, in order
-        operations = {}
-        for node in self._nodes:
-            operations.setdefault(id(node.layer), node.layer)
-        self._operations = list(operations.values())
+        self._operations = _keras_operation_order(self.inputs, self.outputs)
         self._layers = [op for op in self._operations if not isinstance(op, Operation)]
         _check_unique_names(self._layers)  # ops are named by a counter, never by the user
         if len(self.inputs) == 1:
@@ -190,20 +194,11 @@ class Functional(Model, functional=True):
     def get_config(self):
         """Keras 3's config of a functional model: each layer's description with its calls
         (``inbound_nodes``: the tensors each call read, as ``[layer name, call, output]``), and
-        the model's inputs and outputs in the same form and structure.
-
-        Raises:
-            ValueError: a model with ``keras.ops`` calls between its layers, which this config
-                cannot describe yet.
+        the model's inputs and outputs in the same form and structure. A ``keras.ops`` call
+        between layers is described as Keras describes it: its op class (``Sum``), the
+        function's keyword arguments in its config (``axis``), the tensors and other values it
+        reads in its node's ``args``.
         """
-        operations = [op.name for op in self._operations if isinstance(op, Operation)]
-        if operations:
-            raise ValueError(
-                f'Model "{self.name}" computes with keras.ops calls between its layers '
-                f"({', '.join(operations)}), which chainrule cannot write in a config yet. Move "
-                f"them into a Layer subclass (with get_config), or keep the weights only "
-                f"(model.get_weights())."
-            )
         calls, counts = {}, {}  # id(node) -> which call of its layer in this model it is
         for node in self._nodes:
             calls[id(node)] = counts.get(id(node.layer), 0)
@@ -218,12 +213,17 @@ class Functional(Model, functional=True):
             return {"class_name": "__keras_tensor__", "config": config}
 
         descriptions = []
-        for layer in self._layers:
+        for layer in self._operations:
             nodes = [node for node in self._nodes if node.layer is layer]
+            if isinstance(layer, Operation):
+                descriptions.append(_operation_form(layer, nodes, tensor_form))
+                continue
             inbound = []
             if not isinstance(layer, InputLayer):
                 for node in nodes:
                     kwargs = dict(node.kwargs)
+                    if isinstance(layer, Model):
+                        kwargs.setdefault("mask", None)  # Keras records a model call's mask
                     if node.training is not None:
                         kwargs["training"] = node.training
                     inbound.append(
@@ -260,10 +260,13 @@ class Functional(Model, functional=True):
             name = description.get("name") if isinstance(description, dict) else None
             if not isinstance(name, str) or name in layers:
                 raise FileFormatError(
-                    f"Each layer of a functional model's config needs a unique 'name'; got "
+                    f"Each layer of a Functional model's config needs a unique 'name'; got "
                     f"{name!r:.80}."
                 )
-            layers[name] = deserialize_keras_object(description, custom_objects)
+            if _is_operation_form(description):
+                layers[name] = _operation_from(description)
+            else:
+                layers[name] = deserialize_keras_object(description, custom_objects)
             nodes = description.get("inbound_nodes") or []
             pending += [(name, index, node) for index, node in enumerate(nodes)]
         tensors = {
@@ -277,15 +280,24 @@ class Functional(Model, functional=True):
                 try:
                     args = _resolve_tensors(node.get("args"), tensors)
                     kwargs = _resolve_tensors(node.get("kwargs") or {}, tensors)
+                    if isinstance(kwargs, dict) and kwargs.get("mask", False) is None:
+                        del kwargs["mask"]  # no masking here: Keras's mask=None changes nothing
                 except KeyError:
                     waiting.append((name, index, node))
                     continue
-                if not isinstance(args, list) or len(args) != 1:
+                if isinstance(layers[name], _OperationCall):
+                    outputs = layers[name](args, kwargs)
+                    for tensor in nest.flatten(outputs):
+                        if isinstance(tensor, KerasTensor):
+                            tensor.node.layer.name = name  # the name the config gives it
+                elif not isinstance(args, list) or len(args) != 1:
                     raise FileFormatError(
                         f"Layer {name!r} is called with {args!r:.200}: chainrule calls a "
                         f"layer on one input (a tensor, or a list or dict of them)."
                     )
-                outputs = layers[name](args[0], **kwargs)
+                else:
+                    check_build(layers[name], shapes_of(args[0]))
+                    outputs = layers[name](args[0], **kwargs)
                 for i, tensor in enumerate(nest.flatten(outputs)):
                     tensors[(name, index, i)] = tensor
             if len(waiting) == len(pending):
@@ -309,6 +321,131 @@ class Functional(Model, functional=True):
         return functional_rows(self)
 
 
+# The Keras modules of op classes, by the chainrule.keras.ops module of the function.
+OPS_MODULES = {"core", "image", "linalg", "math", "nn", "numpy"}
+
+
+def _operation_form(operation, nodes, tensor_form):
+    """Keras's description of a recorded ``keras.ops`` call: ``{"module":
+    "keras.src.ops.<family>", "class_name": "Sum", "config": {"name", keyword arguments...},
+    "registered_name": "Sum", "name", "inbound_nodes"}``. The function's parameters that have a
+    default and are given a value other than a tensor are its config (Keras's op constructor
+    arguments); the others are the node's ``args`` (and ``kwargs`` for a tensor given to a
+    parameter with a default)."""
+    function = operation.function
+    family = getattr(function, "__module__", "").rsplit(".", 1)[-1]
+    module = f"keras.src.ops.{family if family in OPS_MODULES else 'numpy'}"
+    config, inbound = {"name": operation.name}, []
+    for node in nodes:
+        args, kwargs = node.inputs
+        try:
+            bound = inspect.signature(function).bind(*args, **kwargs)
+        except (TypeError, ValueError):  # an operator (x + 1): its operands are the args
+            positional, named, options = list(args), dict(kwargs), {}
+        else:
+            positional, named, options = [], {}, {}
+            for parameter in bound.signature.parameters.values():
+                if parameter.name not in bound.arguments:
+                    continue
+                value = bound.arguments[parameter.name]
+                has_tensor = any(isinstance(t, KerasTensor) for t in nest.flatten(value))
+                if parameter.default is inspect.Parameter.empty and not named:
+                    positional.append(value)
+                elif has_tensor:
+                    named[parameter.name] = value
+                else:
+                    options[parameter.name] = value
+        config.update(serialize_keras_object(options))
+        inbound.append(
+            {
+                "args": _node_values(positional, tensor_form),
+                "kwargs": _node_values(named, tensor_form),
+            }
+        )
+    kind = type(operation).__name__
+    return {
+        "module": module,
+        "class_name": kind,
+        "config": config,
+        "registered_name": kind,
+        "name": operation.name,
+        "inbound_nodes": inbound,
+    }
+
+
+def _node_values(values, tensor_form):
+    """A node's arguments as Keras writes them: tensors by history, slices as ``__slice__``,
+    tuples as lists."""
+    if isinstance(values, KerasTensor):
+        return tensor_form(values)
+    if isinstance(values, slice):
+        return {
+            "class_name": "__slice__",
+            "config": {"start": values.start, "stop": values.stop, "step": values.step},
+        }
+    if isinstance(values, dict):
+        return {key: _node_values(value, tensor_form) for key, value in values.items()}
+    if isinstance(values, (list, tuple)):
+        return [_node_values(value, tensor_form) for value in values]
+    return serialize_keras_object(values)
+
+
+def _is_operation_form(description):
+    module = description.get("module") if isinstance(description, dict) else None
+    return isinstance(module, str) and module.startswith("keras.src.ops.")
+
+
+class _OperationCall:
+    """A ``keras.ops`` function named by a config, with the keyword arguments of its config;
+    called with a node's resolved ``(args, kwargs)``."""
+
+    def __init__(self, function, options, name):
+        self.function, self.options, self.name = function, options, name
+
+    def __call__(self, args, kwargs):
+        if not isinstance(args, list) or not isinstance(kwargs, dict):
+            raise FileFormatError(
+                f"The op {self.name!r} is called with args {args!r:.100} and kwargs "
+                f"{kwargs!r:.100}: expected a list and a dict."
+            )
+        if self.function is keras_ops.get_item and len(args) == 2 and isinstance(args[1], list):
+            args = [args[0], tuple(args[1])]  # Keras writes an index tuple as a list
+        try:
+            return self.function(*args, **self.options, **kwargs)
+        except (TypeError, ValueError, IndexError) as err:
+            raise FileFormatError(f"Cannot call the op {self.name!r} of the config: {err}") from err
+
+
+def _operation_from(description):
+    """The :class:`_OperationCall` of an op description: only a public ``keras.ops`` function,
+    found by the op class's name in snake case (``Sum`` -> ``sum``), is ever called."""
+    class_name, config = description.get("class_name"), description.get("config")
+    name = snake_case(class_name) if isinstance(class_name, str) else None
+    function = getattr(keras_ops, name, None) if name in _public_ops() else None
+    if function is None or not isinstance(config, dict):
+        raise FileFormatError(
+            f"The config calls an op {class_name!r:.80} that chainrule does not have (its "
+            f"keras.ops functions are {len(_public_ops())}, by name in snake case)."
+        )
+    options = {key: value for key, value in config.items() if key != "name"}
+    return _OperationCall(function, _resolve_tensors(options, {}), description.get("name"))
+
+
+def _public_ops():
+    return {
+        name
+        for module in (
+            keras_ops.core,
+            keras_ops.image,
+            keras_ops.linalg,
+            keras_ops.math,
+            keras_ops.nn,
+            keras_ops.numpy,
+        )
+        for name in getattr(module, "__all__", ())
+    }
+
+
 def _structure_form(structure, history):
     """The model's inputs or outputs as Keras writes them: ``[layer name, call, output]`` for
     each tensor, in the structure given (one, a list or a dict)."""
@@ -329,6 +466,12 @@ def _resolve_tensors(value, tensors, history=False):
     if isinstance(value, dict):
         if value.get("class_name") == "__keras_tensor__":
             return tensors[tuple(value.get("config", {}).get("keras_history") or ())]
+        if value.get("class_name") == "__slice__":
+            bounds = value.get("config") or {}
+            parts = [bounds.get(key) for key in ("start", "stop", "step")]
+            if not all(part is None or type(part) is int for part in parts):
+                raise FileFormatError(f"A slice holds integers or null; got {bounds!r:.100}")
+            return slice(*parts)
         return {key: _resolve_tensors(item, tensors, history) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
         if history and len(value) == 3 and isinstance(value[0], str):
@@ -383,6 +526,51 @@ def _ordered_nodes(inputs, outputs):
         stack.append((tensor, consumer, True))
         stack.extend((t, node.layer.name, False) for t in reversed(node.input_tensors))
     return order
+
+
+def _keras_operation_order(inputs, outputs):
+    """The model's layers and ops in Keras 3's order, which numbers their saved weights
+    (``layers/dense_2``...) and orders the config: by depth, those farthest from the outputs
+    first, where a call's depth is one more than the deepest call that reads its output and a
+    layer's is its deepest call's; ties in the order a depth-first walk back from each output
+    (in turn) first meets them. The Input layers of ``inputs`` come first.
+    """
+    input_ids = {id(t) for t in inputs}
+    visits, finished, post_order = {}, set(), []
+    for output in outputs:
+        stack = [(output, False)]
+        while stack:
+            tensor, expanded = stack.pop()
+            node = tensor.node
+            if id(node) in finished:
+                continue
+            if expanded:
+                finished.add(id(node))
+                post_order.append(node)
+                continue
+            is_input = isinstance(node.layer, InputLayer)
+            if id(tensor) in input_ids and not is_input:
+                finished.add(id(node))  # the model starts here: what made it is outside
+                continue
+            visits.setdefault(id(node.layer), (len(visits), node.layer))
+            stack.append((tensor, True))
+            if not is_input:
+                stack.extend((t, False) for t in reversed(node.input_tensors))
+    in_graph = {id(node) for node in post_order}
+    node_depth, depths = {}, {}
+    for node in reversed(post_order):
+        depth = max(node_depth.setdefault(id(node), 0), depths.get(id(node.layer), 0))
+        depths[id(node.layer)] = node_depth[id(node)] = depth
+        if not isinstance(node.layer, InputLayer):
+            for tensor in node.input_tensors:
+                if id(tensor.node) in in_graph:
+                    node_depth[id(tensor.node)] = max(depth + 1, node_depth.get(id(tensor.node), 0))
+    for tensor in inputs:
+        layer = tensor.node.layer
+        if id(layer) not in depths and isinstance(layer, InputLayer):
+            depths[id(layer)], visits[id(layer)] = 0, (-1, layer)
+    ranked = sorted(depths, key=lambda key: (-depths[key], visits[key][0]))
+    return [visits[key][1] for key in ranked]
 
 
 def _check_unique_names(layers):

@@ -33,7 +33,9 @@ from ..callbacks.callback import pythonify_logs
 from ..keras_tensor import is_shape, is_symbolic
 from ..layers.base import Layer, tracked_metrics, walk_layers
 from ..progress import Progbar
+from ..registry import serializable
 from ..saving import keras_file
+from ..saving.serialization import deserialize_config, is_functional_config
 from ..utils import pack_x_y_sample_weight, unpack_x_y_sample_weight
 from . import data
 from .compile_utils import CompileLoss, CompileMetrics, output_names
@@ -54,6 +56,7 @@ def _without_float_warnings(method):
     return run
 
 
+@serializable("keras.models")
 class Model(Layer):
     """Base class of trainable models, built three ways as in Keras:
 
@@ -747,7 +750,25 @@ class Model(Layer):
         return nest.map_structure(_raw, outputs)
 
     # ----- saving ------------------------------------------------------------------------------
-    def save(self, filepath, overwrite=True):
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """The model a config describes, as Keras 3's ``Model.from_config``: a functional
+        config (one with ``input_layers``) makes a functional model (of ``cls`` when it is a
+        subclass), any other config is passed to ``cls(**config)`` with its nested
+        descriptions built (only chainrule's classes and ``custom_objects``).
+
+        Raises:
+            FileFormatError: a functional config that does not describe a graph of layers.
+            TypeError: a config with arguments ``cls.__init__`` does not take (override
+                ``get_config`` and ``from_config`` together).
+        """
+        if is_functional_config(config):
+            functional = Model._functional_class
+            target = functional if cls is Model else cls
+            return functional.from_config.__func__(target, config, custom_objects)
+        return cls(**deserialize_config(config, custom_objects))
+
+    def save(self, filepath, overwrite=True, zipped=None, **kwargs):
         """Save the model to ``filepath`` (``.keras``, Keras 3's format), atomically: the
         architecture, the weights, the compile config and the optimizer's state.
 
@@ -755,17 +776,22 @@ class Model(Layer):
         When several processes train the model (a strategy's scope), only process 0 writes.
         """
         if self._distribution.is_primary:
-            keras_file.save_model(self, filepath, overwrite=overwrite)
+            keras_file.save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
 
-    def save_weights(self, filepath, overwrite=True):
+    def save_weights(self, filepath, overwrite=True, max_shard_size=None):
         """Save the weights and the optimizer's state to ``filepath`` (``.weights.h5``); only
         process 0 writes when several processes train the model."""
         if self._distribution.is_primary:
-            keras_file.save_weights(self, filepath, overwrite=overwrite)
+            keras_file.save_weights(
+                self, filepath, overwrite=overwrite, max_shard_size=max_shard_size
+            )
 
-    def load_weights(self, filepath):
-        """Load the weights (and optimizer state) from a ``.weights.h5`` or ``.keras`` file."""
-        keras_file.load_weights(self, filepath)
+    def load_weights(self, filepath, skip_mismatch=False, **kwargs):
+        """Load the weights (and optimizer state) from a ``.weights.h5`` or ``.keras`` file;
+        ``skip_mismatch`` leaves the layers whose stored weights do not fit as they are."""
+        if kwargs:
+            raise TypeError(f"load_weights() got unexpected arguments: {sorted(kwargs)}")
+        keras_file.load_weights(self, filepath, skip_mismatch=skip_mismatch)
 
     def to_json(self, **kwargs):
         """The model's description as a JSON string (``model_from_json`` rebuilds it)."""

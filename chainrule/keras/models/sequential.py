@@ -13,6 +13,7 @@ from ..layers.base import Layer
 from ..layers.core import InputLayer
 from ..saving.serialization import (
     FileFormatError,
+    check_build,
     check_shape,
     construct,
     deserialize_keras_object,
@@ -45,16 +46,18 @@ class Sequential(Model):
         self._output_shapes = []
         self._graph = None  # (input, output) KerasTensors of the layers' calls, once built
         for layer in layers or []:
-            self.add(layer)
+            self.add(layer, rebuild=False)
+        if self._layers and self._layers[0].batch_input_shape is not None:
+            self.build(self._layers[0].batch_input_shape)  # once: linear in the layer count
 
     @property
     def layers(self):
         """The layers, without the input placeholder (as Keras lists them)."""
         return [layer for layer in self._layers if not isinstance(layer, InputLayer)]
 
-    def add(self, layer):
+    def add(self, layer, rebuild=True):
         """Append a layer (or, first, a ``keras.Input``); builds the model when the input shape
-        is known."""
+        is known, unless ``rebuild`` is False (adding many layers, build once at the end)."""
         if isinstance(layer, KerasTensor):
             if not isinstance(layer.node.layer, InputLayer):
                 raise TypeError(
@@ -75,7 +78,8 @@ class Sequential(Model):
         first = self._layers[0]
         if first.batch_input_shape is not None:
             self.batch_input_shape = first.batch_input_shape
-            self.build(first.batch_input_shape)
+            if rebuild:
+                self.build(first.batch_input_shape)
 
     def pop(self, rebuild=True):
         """Remove the last layer and return it; the model is built again (when its input shape
@@ -251,7 +255,9 @@ class Sequential(Model):
             (name, trainable, layers).
         """
         if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
-            raise FileFormatError("A Sequential config needs a 'layers' list.")
+            raise FileFormatError(
+                "A Sequential config (a nested model's too) needs a 'layers' list."
+            )
         name = config.get("name")
         if name is not None and not isinstance(name, str):
             raise FileFormatError(f"A model's name must be a string; got {name!r:.200}")
@@ -260,11 +266,14 @@ class Sequential(Model):
         built = []
         for index, description in enumerate(config["layers"]):
             layer_class = resolve(description, f"Layer {index} of the model", custom_objects)
-            if not issubclass(layer_class, Layer) or issubclass(layer_class, Sequential):
+            if not issubclass(layer_class, Layer):
                 raise FileFormatError(
                     f"Layer {index} of the model is a {layer_class.__name__}; a Sequential model "
-                    f"holds layers, and chainrule does not load nested models."
+                    f"holds layers (nested models included)."
                 )
+            if issubclass(layer_class, Model):  # a nested model, built from its own config
+                built.append(deserialize_keras_object(description, custom_objects))
+                continue
             built.append(construct(layer_class, description.get("config", {}), custom_objects))
         if any(isinstance(layer, InputLayer) for layer in built[1:]):
             raise FileFormatError(
@@ -282,6 +291,11 @@ class Sequential(Model):
     def from_parts(cls, name, trainable, layer_list):
         """The model of :meth:`parts_from_config`'s parts, built when the first layer is an
         InputLayer; a layer that rejects the shapes it receives makes a FileFormatError."""
+        if layer_list and isinstance(layer_list[0], InputLayer):
+            shape = layer_list[0].batch_input_shape
+            for layer in layer_list[1:]:
+                check_build(layer, shape)  # when a file is read: its weights are there
+                shape = layer.compute_output_shape(shape)
         try:
             return cls(layer_list, name=name, trainable=trainable)
         except (TypeError, ValueError) as err:

@@ -6,18 +6,24 @@ A ``.keras`` archive holds three entries:
     config.json         the model's description (architecture, build and compile configs)
     model.weights.h5    the weights, in Keras's HDF5 layout:
 
-        vars                                    an empty group named after the model
+        vars                                    the model's own weights (usually none)
         layers/<key>/vars/0, 1, ...             one dataset per weight, trainable ones first
+        layers/<key>/layers/<key>/vars/...      the layers of a model nested in the model
+        <attribute>/vars/...                    a subclassed model's layer in an attribute
+        <attribute>/<key>/vars/...              ... or in a list or dict attribute
         optimizer/vars/0, 1, ...                iterations, learning rate, then the state
 
 ``<key>`` is the layer's class name in snake_case, numbered from the second layer of the same
-class on (``dense``, ``dense_1``, ...), as Keras 3 names them in a Sequential model; the
-optimizer's state follows :data:`OPTIMIZER_STATE`. A ``.weights.h5`` file is that HDF5 file alone.
+class on (``dense``, ``dense_1``, ...) in the order of ``model.layers`` (Keras's order, Input
+layers included for a functional model), and a layer used twice is stored once, at the first
+path (see :func:`saved_layers`); the optimizer's state follows :data:`OPTIMIZER_STATE`. A
+``.weights.h5`` file is that HDF5 file alone.
 
 Saving writes the whole file to a temporary file and renames it over the target (see
 :mod:`.atomic`). Loading checks every size before it reads or allocates: the zip entries' declared
 sizes, then the weights each layer's config will create against the shapes in the HDF5 file
-(before any layer is built), then each dataset's shape and type before it is read. A dataset must
+(before any layer of a Sequential model is built; for a functional model, each layer before it
+is built, on the shape it is called with, against the bytes the file stores), then each dataset's shape and type before it is read. A dataset must
 hold its data plainly (no HDF5 compression or filters) and all of it (no declared-but-unwritten
 storage), so that what loading allocates is bounded by what the file holds; the input sample a
 model is built with is bounded too (:data:`MAX_SAMPLE_BYTES`). It builds only chainrule's own
@@ -29,7 +35,9 @@ never follows HDF5 links to other files, and turns any damage it meets into a
 import datetime
 import io
 import json
+import math
 import os
+import warnings
 import zipfile
 
 import numpy as np
@@ -74,18 +82,34 @@ OPTIMIZER_STATE = {
 # ----- saving ----------------------------------------------------------------------------------
 
 
-def save_model(model, filepath, overwrite=True):
+def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
     """Write ``model`` to ``filepath`` in Keras 3's ``.keras`` format, atomically.
 
     The file holds the architecture, the weights, the compile config and the optimizer's state,
     so that training resumes where it stopped; Keras 3 loads it with ``keras.saving.load_model``.
+    Every kind of model is written: Sequential, functional (ops between layers included) and
+    subclasses of ``Model`` (whose ``get_config`` gives their constructor's arguments).
+
+    Args:
+        model: the model.
+        filepath: a name ending in ``.keras``.
+        overwrite: replace an existing file (else FileExistsError).
+        zipped: None or True: the zip archive Keras writes (``False``, a folder, is refused).
 
     Raises:
-        ValueError: ``filepath`` does not end in ``.keras``.
-        TypeError: ``model`` is not a Sequential model (or holds an object with no config).
+        ValueError: ``filepath`` does not end in ``.keras``, or ``zipped=False``.
+        TypeError: ``model`` is not a model (or holds an object with no config), or an argument
+            Keras's ``save_model`` does not take.
         FileExistsError: the file exists and ``overwrite`` is False.
     """
     path = os.fspath(filepath)
+    if kwargs:
+        raise TypeError(f"save_model() got unexpected arguments: {sorted(kwargs)}")
+    if zipped is False:
+        raise ValueError(
+            "save_model(zipped=False) writes an unzipped folder, which chainrule does not; "
+            "leave zipped as None to write the .keras archive."
+        )
     if not path.endswith(".keras"):
         raise ValueError(
             f"The filepath for Model.save() must end in .keras (Keras 3's format); got {path!r}. "
@@ -106,14 +130,21 @@ def save_model(model, filepath, overwrite=True):
         archive.writestr(WEIGHTS, weights)
 
 
-def save_weights(model, filepath, overwrite=True):
-    """Write the weights and the optimizer's state to ``filepath`` (``.weights.h5``), atomically.
+def save_weights(model, filepath, overwrite=True, max_shard_size=None):
+    """Write the weights and the optimizer's state to ``filepath`` (``.weights.h5``), atomically,
+    at the paths Keras 3 gives them (``layers/dense/vars/0``...).
 
     Raises:
-        ValueError: ``filepath`` does not end in ``.weights.h5``.
+        ValueError: ``filepath`` does not end in ``.weights.h5``, or a ``max_shard_size`` (one
+            file per shard, which chainrule does not write).
         FileExistsError: the file exists and ``overwrite`` is False.
     """
     path = os.fspath(filepath)
+    if max_shard_size is not None:
+        raise ValueError(
+            "save_weights(max_shard_size=...) writes sharded weights, which chainrule does not; "
+            "leave max_shard_size as None to write one .weights.h5 file."
+        )
     if not path.endswith(".weights.h5"):
         raise ValueError(
             f"The filename for save_weights() must end in .weights.h5; got {path!r}. To save the "
@@ -133,18 +164,17 @@ def _weights_bytes(model):
     """The HDF5 weights file of ``model``, in memory."""
     if not serialization.is_model(model):
         raise TypeError(
-            f"save_weights() writes Keras's weight layout for Sequential models only; got a "
-            f"{type(model).__name__} model. Keep its weights as arrays instead: "
-            f"np.savez('weights.npz', *model.get_weights()), restored with set_weights()."
+            f"save_weights() writes the weights of a model (Sequential, functional or a Model "
+            f"subclass); got a {type(model).__name__}. Put the layer in a model first, or keep "
+            f"its weights as arrays: np.savez('weights.npz', *layer.get_weights())."
         )
     h5py = h5py_module()
     buffer = io.BytesIO()
     with h5py.File(buffer, "w") as h5:
-        h5.create_group("vars").attrs["name"] = model.name
-        for key, layer in _layer_keys(model.layers):
-            group = h5.create_group(f"layers/{key}/vars")
+        for path, layer in saved_layers(model):
+            group = h5.create_group(_vars_path(path))
             group.attrs["name"] = layer.name
-            for index, variable in enumerate(stored_order(layer.weights)):
+            for index, variable in enumerate(stored_order(layer._own_weights())):
                 group.create_dataset(str(index), data=variable.numpy())
         if model.optimizer is not None:
             group = h5.create_group("optimizer/vars")
@@ -152,6 +182,56 @@ def _weights_bytes(model):
             for index, (_, value, _) in enumerate(_optimizer_entries(model)):
                 group.create_dataset(str(index), data=value)
     return buffer.getvalue()
+
+
+def saved_layers(model):
+    """(path, layer) for ``model`` and every layer inside it, as Keras 3 stores them: a layer's
+    own weights at ``<path>/vars`` (the model's at the root), each layer once, at the first
+    path Keras's depth-first walk reaches it by (a shared layer is stored once).
+
+    A Sequential or functional model's layers are under ``layers``; a subclassed model's under
+    the attributes that hold them, in Keras's order (public names sorted, then private ones).
+    The layers of a list or dict are named by class, as :func:`_layer_keys` does, so that a
+    nested model's layers sit at ``layers/sequential/layers/dense``, say.
+    """
+    found, visited = [], set()
+    stack = [("", model)]
+    while stack:
+        path, layer = stack.pop()
+        if id(layer) in visited:
+            continue
+        visited.add(id(layer))
+        found.append((path, layer))
+        children = []
+        for attribute, value in _attributes(layer):
+            where = f"{path}/{attribute}" if path else attribute
+            if _is_layer(value):
+                children.append((where, value))
+            elif isinstance(value, (list, tuple, dict)):
+                items = value.values() if isinstance(value, dict) else value
+                held = [item for item in items if _is_layer(item)]
+                children += [(f"{where}/{key}", item) for key, item in _layer_keys(held)]
+        stack.extend(reversed(children))
+    return found
+
+
+def _attributes(layer):
+    """(name, value) of the attributes Keras walks for ``layer``'s sublayers, in its order."""
+    structured = serialization.has_layer_list(layer)
+    if structured:
+        yield "layers", layer.layers
+    names = sorted(vars(layer).get("_tracked", ()), key=lambda n: "~" + n if n[0] == "_" else n)
+    for name in names:
+        if not (structured and name == "_layers"):
+            yield name, vars(layer)[name]
+
+
+def _is_layer(value):
+    return callable(getattr(value, "_own_weights", None))
+
+
+def _vars_path(path):
+    return f"{path}/vars" if path else "vars"
 
 
 def _layer_keys(layer_list):
@@ -210,7 +290,7 @@ def _state_layout(optimizer):
 # ----- loading ---------------------------------------------------------------------------------
 
 
-def load_model(filepath, custom_objects=None, compile=True):
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """The model saved in a ``.keras`` file (by chainrule or Keras 3): architecture, weights and,
     with ``compile=True``, the compile config and the optimizer's state.
 
@@ -222,6 +302,8 @@ def load_model(filepath, custom_objects=None, compile=True):
         custom_objects: ``{name: class or function}`` of your own that the file may use; nothing
             else outside chainrule is ever built, and no code in the file is run.
         compile: also compile the model as it was saved (optimizer state included).
+        safe_mode: accepted as Keras takes it; chainrule is always safe (a Lambda layer's
+            code in a file is never run, whatever its value).
 
     Raises:
         FileFormatError: the file is not a ``.keras`` archive, is damaged, or describes a class,
@@ -237,24 +319,86 @@ def load_model(filepath, custom_objects=None, compile=True):
     with open(filepath, "rb") as file, reading(os.fspath(filepath)), random_state_kept():
         config_bytes, weights_bytes = _read_archive(file)
         config = _parse_json(config_bytes)
-        model_class = serialization.model_class(config)
-        name, trainable, layer_list = model_class.parts_from_config(
-            config.get("config"), custom_objects
-        )
+        model_class = serialization.model_class(config, custom_objects)
         with h5py.File(io.BytesIO(weights_bytes), "r") as h5:
-            _check_planned_weights(layer_list, h5)
-            model = model_class.from_parts(name, trainable, layer_list)
-            if compile and config.get("compile_config"):  # {} when saved uncompiled
-                serialization.compile_from_config(model, config["compile_config"], custom_objects)
+            if hasattr(model_class, "parts_from_config"):  # Sequential: checked before built
+                with serialization.build_check(_WeightBudget(h5).check):  # nested models
+                    name, trainable, layer_list = model_class.parts_from_config(
+                        config.get("config"), custom_objects
+                    )
+                _check_planned_weights(layer_list, h5)
+                model = model_class.from_parts(name, trainable, layer_list)
+                if compile and config.get("compile_config"):  # {} when saved uncompiled
+                    serialization.compile_from_config(
+                        model, config["compile_config"], custom_objects
+                    )
+            else:
+                with serialization.build_check(_WeightBudget(h5).check):
+                    model = serialization.model_from_config(config, custom_objects, compile)
+                    _build_from_config(model, config.get("build_config"))
             _read_weights(model, h5)
     return model
 
 
-def load_weights(model, filepath):
+class _WeightBudget:
+    """The bytes of layer weights the file stores: a functional model's layers are built one by
+    one as its config's calls say, and each of chainrule's own layers is checked before it is
+    built, on the input shape it is called with, so that the weights a config creates never
+    outgrow what the file holds (a user's layer class is trusted, as its code is the user's)."""
+
+    def __init__(self, h5):
+        self.left = 0
+        for path in _stored_weight_groups(h5):
+            group = h5_group(h5, path)
+            for name in group:
+                dataset = h5_dataset(group, name, path)
+                self.left += math.prod(dataset.shape) * dataset.dtype.itemsize
+
+    def check(self, layer, input_shape):
+        if serialization.LAYERS.get(type(layer).__name__) is not type(layer):
+            return
+        planned = planned_weights(layer, input_shape)
+        need = sum(math.prod(w.shape) * w.dtype.itemsize for w in planned)
+        if need > self.left:
+            raise FileFormatError(
+                f"layer {layer.name!r} ({type(layer).__name__}): its config makes weights of "
+                f"{need} bytes for input shape {input_shape}, more than the {self.left} bytes "
+                f"of weights left in the file"
+            )
+        self.left -= need
+
+
+def _build_from_config(model, build_config):
+    """Build a subclassed model with the input shape it was saved with (its ``build_config``),
+    which creates its weights; the sample it is called on is bounded (``check_sample_size``)."""
+    if model.built or not isinstance(build_config, dict):
+        return
+    shape = build_config.get("input_shape")
+    if shape is None:
+        return
+    shapes = shape.values() if isinstance(shape, dict) else shape
+    if isinstance(shape, dict) or (shape and isinstance(shape[0], list)):
+        for one in shapes:
+            check_sample_size(serialization.check_shape(one, "build_config's input_shape"))
+        shape = (
+            {k: tuple(v) for k, v in shape.items()}
+            if isinstance(shape, dict)
+            else [tuple(v) for v in shape]
+        )
+    else:
+        shape = check_sample_size(serialization.check_shape(shape, "build_config's input_shape"))
+    model.build(shape)
+    if getattr(model, "_build_shape", None) is None:
+        model._build_shape = shape  # written again by save(), as Keras does
+
+
+def load_weights(model, filepath, skip_mismatch=False):
     """Set ``model``'s weights (and its compiled optimizer's state) from a ``.weights.h5`` file or
     the weights inside a ``.keras`` file. The model must be built, with the saved architecture.
 
     Every shape is checked before anything is assigned: on an error the weights are unchanged.
+    With ``skip_mismatch``, a layer (or the optimizer) whose stored weights are missing or of
+    other shapes keeps its own, with a warning, and the others are loaded (as Keras does).
 
     Raises:
         ValueError: the model is not built yet.
@@ -262,9 +406,9 @@ def load_weights(model, filepath):
     """
     if not serialization.is_model(model):
         raise TypeError(
-            f"load_weights() reads Keras's weight layout into Sequential models only; got a "
-            f"{type(model).__name__} model. Restore weights kept as arrays with "
-            f"model.set_weights(list(np.load('weights.npz').values()))."
+            f"load_weights() reads Keras's weight layout into models only; got a "
+            f"{type(model).__name__}. Restore weights kept as arrays with "
+            f"layer.set_weights(list(np.load('weights.npz').values()))."
         )
     if not model.built:
         raise ValueError(
@@ -281,7 +425,7 @@ def load_weights(model, filepath):
             if legacy_h5.is_legacy_layout(h5):
                 legacy_h5.read_legacy_weights(model, legacy_h5.weights_root(h5))
             else:
-                _read_weights(model, h5)
+                _read_weights(model, h5, skip_mismatch)
 
 
 def model_from_json(json_string, custom_objects=None):
@@ -293,7 +437,9 @@ def model_from_json(json_string, custom_objects=None):
     """
     with reading("model_from_json"):
         config = _parse_json(json_string)
-        return serialization.model_from_config(config, custom_objects)
+        model = serialization.model_from_config(config, custom_objects)
+        _build_from_config(model, config.get("build_config"))
+        return model
 
 
 def _parse_json(text):
@@ -339,8 +485,11 @@ def _check_planned_weights(layer_list, h5):
         return  # no input shape: the model stays unbuilt and creates no weights
     shape = check_sample_size(layer_list[0].batch_input_shape)
     for key, layer in _layer_keys(layer_list[1:]):
+        if serialization.is_model(layer):  # checked layer by layer as it was built
+            shape = layer.compute_output_shape(shape)
+            continue
         planned = stored_order(planned_weights(layer, shape))
-        stored = [d.shape for d in _datasets(h5, key, len(planned), layer)]
+        stored = [d.shape for d in _datasets(h5, f"layers/{key}/vars", len(planned), layer)]
         for index, (weight, stored_shape) in enumerate(zip(planned, stored)):
             if weight.shape != stored_shape:
                 raise FileFormatError(
@@ -350,30 +499,70 @@ def _check_planned_weights(layer_list, h5):
         shape = layer.compute_output_shape(shape)
 
 
-def _read_weights(model, h5):
-    """Check every dataset for the model's layers and optimizer, then assign them all."""
+def _read_weights(model, h5, skip_mismatch=False):
+    """Check every dataset for the model's layers and optimizer, then assign them all; with
+    ``skip_mismatch`` a layer or optimizer that does not match is left as it is (warned)."""
     pairs = []
-    keys = set()
-    for key, layer in _layer_keys(model.layers):
-        keys.add(key)
-        variables = stored_order(layer.weights)
-        for variable, dataset in zip(variables, _datasets(h5, key, len(variables), layer)):
-            check_dataset(
-                dataset, variable.shape, f"layer {layer.name!r}, weight {variable.name!r}"
-            )
-            pairs.append((variable.assign, variable.dtype, dataset))
-    stored_layers = h5_group(h5, "layers")
-    extra = sorted(set(stored_layers.keys() if stored_layers is not None else ()) - keys)
-    if extra:
+    expected = set()
+    for path, layer in saved_layers(model):
+        expected.add(_vars_path(path))
+        variables = stored_order(layer._own_weights())
+        try:
+            datasets = _datasets(h5, _vars_path(path), len(variables), layer)
+            for variable, dataset in zip(variables, datasets):
+                check_dataset(
+                    dataset, variable.shape, f"layer {layer.name!r}, weight {variable.name!r}"
+                )
+        except FileFormatError as err:
+            if not skip_mismatch:
+                raise
+            warnings.warn(f"Skipping loading weights for layer {layer.name!r}: {err}")
+            continue
+        pairs += [(v.assign, v.dtype, d) for v, d in zip(variables, datasets)]
+    extra = sorted(_stored_weight_groups(h5) - expected)
+    if extra and not skip_mismatch:
         raise FileFormatError(
-            f"the file has weights for layers the model does not have: {extra} (the model's "
-            f"layers are {sorted(keys)})"
+            f"the file has weights for layers the model does not have: {extra[:10]} (the "
+            f"model's layers are stored at {sorted(expected)[:10]})"
         )
     if model.optimizer is not None and h5_group(h5, "optimizer/vars") is not None:
-        pairs += _optimizer_pairs(model, h5_group(h5, "optimizer/vars"))
+        try:
+            pairs += _optimizer_pairs(model, h5_group(h5, "optimizer/vars"))
+        except FileFormatError as err:
+            if not skip_mismatch:
+                raise
+            warnings.warn(f"Skipping loading the optimizer's state: {err}")
     values = [(assign, dataset[()].astype(dtype, copy=False)) for assign, dtype, dataset in pairs]
     for assign, value in values:
         assign(value)
+
+
+MAX_GROUPS = 1 << 20  # the most HDF5 groups a weights file may hold
+
+
+def _stored_weight_groups(h5):
+    """The paths of the file's non-empty ``vars`` groups (the optimizer's aside), found without
+    following links; a file with more than :data:`MAX_GROUPS` groups is refused."""
+    h5py = h5py_module()
+    found, stack, seen = set(), [("", h5)], 0
+    while stack:
+        path, group = stack.pop()
+        for key in group:
+            if not isinstance(group.get(key, getlink=True), h5py.HardLink):
+                continue
+            child = group[key]
+            if not isinstance(child, h5py.Group) or (not path and key == "optimizer"):
+                continue
+            seen += 1
+            if seen > MAX_GROUPS:
+                raise FileFormatError(f"the weights file holds over {MAX_GROUPS} groups")
+            where = f"{path}/{key}" if path else key
+            if key == "vars":
+                if len(child):
+                    found.add(where)
+            else:
+                stack.append((where, child))
+    return found
 
 
 def _optimizer_pairs(model, group):
@@ -400,14 +589,14 @@ def _optimizer_pairs(model, group):
     return pairs
 
 
-def _datasets(h5, key, count, layer):
-    """The ``count`` datasets of ``layers/<key>/vars``, in order (none needed if count is 0)."""
-    group = h5_group(h5, f"layers/{key}/vars")
+def _datasets(h5, path, count, layer):
+    """The ``count`` datasets of the group at ``path``, in order (none needed if count is 0)."""
+    group = h5_group(h5, path)
     if group is None and count == 0:
         return []
     if group is None:
         raise FileFormatError(
-            f"no weights for layer {layer.name!r} ({type(layer).__name__}) at layers/{key}"
+            f"no weights for layer {layer.name!r} ({type(layer).__name__}) at {path}"
         )
     return _numbered(group, count, f"layer {layer.name!r} ({type(layer).__name__})")
 

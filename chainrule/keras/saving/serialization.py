@@ -18,6 +18,7 @@ differently). The
 code from a file is ever run.
 """
 
+import contextlib
 import inspect
 
 import numpy as np
@@ -90,8 +91,43 @@ def _function_tables():
 
 
 def is_model(obj):
-    """Whether ``obj`` is a model that files hold (a Sequential model)."""
+    """Whether ``obj`` is a model (Sequential, functional or a subclass of ``Model``)."""
     return isinstance(obj, tuple(MODELS.values()))
+
+
+def has_layer_list(obj):
+    """Whether ``obj`` is a Sequential or functional model, whose ``layers`` list is its
+    structure (Keras stores their weights under ``layers``, not under attribute names)."""
+    kinds = tuple(MODELS[name] for name in ("Sequential", "Functional") if name in MODELS)
+    return isinstance(obj, kinds)
+
+
+def is_functional_config(config):
+    """Whether a model's inner config describes a graph of layers (Keras's functional form)."""
+    return isinstance(config, dict) and "input_layers" in config
+
+
+# While a file is read, the loader's check of each layer's weights before it is built: a
+# function (layer, input_shape) that raises FileFormatError (see ``keras_file``).
+_BUILD_CHECKS = []
+
+
+@contextlib.contextmanager
+def build_check(check):
+    """Run ``check(layer, input_shape)`` before each layer that a config describes is built,
+    while the block runs (models call :func:`check_build`)."""
+    _BUILD_CHECKS.append(check)
+    try:
+        yield
+    finally:
+        _BUILD_CHECKS.pop()
+
+
+def check_build(layer, input_shape):
+    """The open :func:`build_check`'s verdict on building ``layer`` for ``input_shape`` (none
+    outside one, or for a layer already built)."""
+    if _BUILD_CHECKS and not layer.built:
+        _BUILD_CHECKS[-1](layer, input_shape)
 
 
 # ----- writing ---------------------------------------------------------------------------------
@@ -101,8 +137,8 @@ def serialize_keras_object(obj):
     """Keras 3's JSON-ready description of ``obj``.
 
     Layers, optimizers, losses, metrics, initializers, regularizers, constraints and schedules
-    become ``{"module", "class_name", "config", "registered_name"}`` (a Sequential model adds
-    ``build_config`` and ``compile_config``); chainrule's activations and loss functions become
+    become ``{"module", "class_name", "config", "registered_name"}`` (a model adds
+    ``build_config`` and ``compile_config``: see :func:`model_config`); chainrule's activations and loss functions become
     their names; lists, dicts, NumPy scalars and dtypes become plain JSON values.
 
     Raises:
@@ -157,7 +193,17 @@ def _module_of(cls):
     for module, table in registry().items():
         if table.get(cls.__name__) is cls:
             return module, None
-    return cls.__module__, keras_registry.custom_name(cls) or cls.__name__
+    # A Model subclass called as Model(inputs, outputs) is an instance of a class derived from
+    # it that bears its name: the name it was registered under is the subclass's.
+    registered = next(
+        (
+            keras_registry.custom_name(base)
+            for base in cls.__mro__
+            if base.__name__ == cls.__name__ and keras_registry.custom_name(base)
+        ),
+        None,
+    )
+    return cls.__module__, registered or cls.__name__
 
 
 def _function_form(fn):
@@ -189,7 +235,13 @@ def layer_config(obj, input_shape=None):
     """Keras's description of a layer (or of any object with a ``get_config()``): its config in
     Keras's form, which a class may give itself with ``get_keras_config()`` (a layer does: its
     dtype becomes a policy); ``input_shape`` (with the batch axis) adds the ``build_config`` that
-    Keras writes for a built layer."""
+    Keras writes for a built layer. A model nested in another is described by
+    :func:`model_config`, with an empty ``compile_config`` as Keras writes it."""
+    if is_model(obj):
+        form = model_config(obj, nested=True)
+        if input_shape is not None:
+            form["build_config"] = {"input_shape": serialize_keras_object(input_shape)}
+        return form
     own_form = getattr(obj, "get_keras_config", None)
     config = own_form() if own_form is not None else serialize_keras_object(obj.get_config())
     form = _object_form(type(obj), config)
@@ -198,35 +250,53 @@ def layer_config(obj, input_shape=None):
     return form
 
 
-def model_config(model):
-    """The whole description of a model, as ``config.json`` holds it: the Sequential config plus
-    ``build_config`` and, once compiled, ``compile_config``."""
+def model_config(model, nested=False):
+    """The whole description of a model, as ``config.json`` holds it.
+
+    Its class and config (a Sequential model's layers; a functional model's layers, calls,
+    inputs and outputs, written as Keras's ``Functional``; a subclassed model's ``get_config()``
+    with its registered name), the ``build_config`` (the input shape it was built with; None
+    for a functional model) and, once compiled, the ``compile_config`` (``{}`` for a model
+    nested in another, as Keras writes it).
+
+    Raises:
+        TypeError: ``model`` is not a model, or its config holds an object with no description.
+        ValueError: a subclassed model that was never built or called, whose weights do not
+            exist yet.
+    """
     if not is_model(model):
         raise TypeError(
-            f"Only Sequential models can be written in Keras's format; got "
-            f"{type(model).__name__}. Keep its weights as arrays instead: "
-            f"np.savez('weights.npz', *model.get_weights()), and later "
-            f"model.set_weights(list(np.load('weights.npz').values())) on the same architecture."
+            f"Expected a model (Sequential, functional or a Model subclass); got "
+            f"{type(model).__name__}."
         )
-    cls = next(cls for cls in MODELS.values() if isinstance(model, cls))
-    form = _object_form(cls, serialize_keras_object(model.get_config()))
-    if model.batch_input_shape is not None:
-        form["build_config"] = {"input_shape": list(model.batch_input_shape)}
-    if model.compiled:
+    own_form = getattr(model, "get_keras_config", None)
+    form = _object_form(type(model), own_form() if own_form else model.get_config())
+    if is_functional_config(form["config"]):
+        if type(model) is MODELS.get("Functional"):
+            form["module"], form["registered_name"] = "keras.src.models.functional", "Functional"
+        form["build_config"] = {"input_shape": None}
+    else:
+        shape = model.batch_input_shape
+        if shape is None and not has_layer_list(model):
+            shape = getattr(model, "_build_shape", None)
+        if shape is not None:
+            form["build_config"] = {"input_shape": serialize_keras_object(shape)}
+    if nested:
+        form["compile_config"] = {}
+    elif model.compiled:
         form["compile_config"] = compile_config(model)
     return form
 
 
 def compile_config(model):
-    """The arguments ``compile`` was given, as Keras writes them."""
-    metric_list = [serialize_keras_object(m) for m in model._metric_identifiers]
-    weighted_list = [serialize_keras_object(m) for m in model._weighted_metric_identifiers]
+    """The arguments ``compile`` was given, as Keras writes them: a loss, loss weights and
+    metrics per output stay lists or dicts keyed by output name."""
     return {
         "optimizer": serialize_keras_object(model.optimizer),
         "loss": serialize_keras_object(model.loss),
-        "loss_weights": None,
-        "metrics": metric_list or None,
-        "weighted_metrics": weighted_list or None,
+        "loss_weights": serialize_keras_object(getattr(model, "_loss_weights", None)),
+        "metrics": serialize_keras_object(model._metric_identifiers) or None,
+        "weighted_metrics": serialize_keras_object(model._weighted_metric_identifiers) or None,
     }
 
 
@@ -455,21 +525,39 @@ def resolve(description, what, custom_objects=None):
     return _resolve_class(module, class_name, custom_objects, _registered_name(description))
 
 
-def model_class(config):
-    """The model class that a whole model description (``config.json``, ``to_json``) names."""
-    _, class_name = _names(config, "A model description")
-    if class_name not in MODELS:
+def model_class(config, custom_objects=None):
+    """The model class that a whole model description (``config.json``, ``to_json``) names:
+    chainrule's ``Sequential``, ``Functional`` or ``Model``, or one of the user's subclasses
+    (registered, or in ``custom_objects``)."""
+    module, class_name = _names(config, "A model description")
+    cls = _resolve_class(module, class_name, custom_objects, _registered_name(config))
+    if not issubclass(cls, tuple(MODELS.values())):
         raise FileFormatError(
-            f"chainrule loads Sequential models; this file holds a {class_name!r}. Functional "
-            f"and subclassed models are not supported."
+            f"The file describes a {cls.__name__}, which is not a model (a Sequential, "
+            f"functional or Model subclass)."
         )
-    return MODELS[class_name]
+    return cls
 
 
 def model_from_config(config, custom_objects=None, compile=True):
     """The model a whole description stands for, compiled from its ``compile_config`` when there
-    is one and ``compile`` is True."""
-    model = model_class(config).from_config(config.get("config"), custom_objects)
+    is one and ``compile`` is True.
+
+    A Sequential or functional config goes to the class's ``from_config(config,
+    custom_objects)``; a subclassed model's config has its nested descriptions built first
+    and then goes to ``from_config(config)`` (by default ``cls(**config)``). The model is not
+    built here from ``build_config`` (see ``keras_file``)."""
+    cls = model_class(config, custom_objects)
+    inner = config.get("config")
+    if isinstance(inner, dict) and ("layers" in inner or is_functional_config(inner)):
+        try:
+            model = cls.from_config(inner, custom_objects)
+        except (TypeError, ValueError, KeyError) as err:
+            if isinstance(err, FileFormatError):
+                raise
+            raise FileFormatError(f"Cannot build the {cls.__name__} model: {err}") from err
+    else:
+        model = construct(cls, inner if inner is not None else {}, custom_objects)
     if compile and config.get("compile_config"):  # Keras writes {} for an uncompiled model
         compile_from_config(model, config["compile_config"], custom_objects)
     return model
@@ -479,7 +567,7 @@ def compile_from_config(model, config, custom_objects=None):
     """``model.compile(...)`` with the arguments of a ``compile_config``."""
     if not isinstance(config, dict):
         raise FileFormatError(f"compile_config must be a JSON object; got {config!r:.200}")
-    arguments = deserialize_config(config, custom_objects)
+    arguments = {key: _compile_argument(value, custom_objects) for key, value in config.items()}
     accepted = inspect.signature(type(model).compile).parameters
     unknown = sorted(set(arguments) - set(accepted))
     if unknown:
@@ -488,3 +576,67 @@ def compile_from_config(model, config, custom_objects=None):
         model.compile(**arguments)
     except (TypeError, ValueError) as err:
         raise FileFormatError(f"Cannot compile the model from its compile_config: {err}") from err
+
+
+def _compile_argument(value, custom_objects):
+    """A compile argument from its description: a dict keyed by output names (losses, metrics
+    or loss weights per output) or a list has each of its values built."""
+    if isinstance(value, list):
+        return [_compile_argument(item, custom_objects) for item in value]
+    if isinstance(value, dict) and "class_name" not in value:
+        return {key: _compile_argument(item, custom_objects) for key, item in value.items()}
+    return deserialize_keras_object(value, custom_objects)
+
+
+# ----- keras.layers.serialize / deserialize, keras.optimizers.serialize / deserialize ----------
+
+
+def serialize_layer(layer):
+    """``keras.layers.serialize``: Keras's description of a layer (a model's whole description),
+    with the ``build_config`` of a built layer."""
+    if is_model(layer):
+        return model_config(layer)
+    shape = getattr(layer, "_build_shape", None) if layer.built else None
+    return layer_config(layer, shape)
+
+
+def deserialize_layer(config, custom_objects=None):
+    """``keras.layers.deserialize``: the layer (or model) a description stands for, built from
+    chainrule's classes and ``custom_objects`` only; its weights are created on its first call.
+
+    Raises:
+        FileFormatError: not the description of a layer (named), or one chainrule cannot build.
+    """
+    layer = deserialize_keras_object(config, custom_objects)
+    if not callable(getattr(layer, "_own_weights", None)):
+        raise FileFormatError(
+            f"keras.layers.deserialize: the description is of a {type(layer).__name__}, not a "
+            f"layer; use the deserialize of its own module."
+        )
+    return layer
+
+
+def serialize_optimizer(optimizer):
+    """``keras.optimizers.serialize``: Keras's description of an optimizer."""
+    return serialize_keras_object(optimizer)
+
+
+def deserialize_optimizer(config, custom_objects=None):
+    """``keras.optimizers.deserialize``: the optimizer a description stands for; as in Keras,
+    the class name may be written in lower case (``{"class_name": "adam", "config": {}}``).
+
+    Raises:
+        FileFormatError: not the description of an optimizer, or one chainrule cannot build.
+    """
+    module, class_name = _names(config, "keras.optimizers.deserialize's config")
+    table = keras_registry.classes_of("keras.optimizers")
+    by_lower = {name.lower(): name for name in table}
+    if class_name not in table and class_name.lower() in by_lower:
+        config = {**config, "class_name": by_lower[class_name.lower()]}
+    optimizer = deserialize_keras_object(config, custom_objects)
+    if not isinstance(optimizer, tuple(table.values())):
+        raise FileFormatError(
+            f"keras.optimizers.deserialize: the description is of a {type(optimizer).__name__}, "
+            f"not an optimizer."
+        )
+    return optimizer

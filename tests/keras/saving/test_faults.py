@@ -68,6 +68,25 @@ def chainrule_file(folder):
     return folder / "base.keras"
 
 
+def functional_file(folder):
+    """A functional base: two branches that join, a layer called twice, a keras.ops call and a
+    Sequential model inside, trained so that the optimizer holds state."""
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input(shape=(5,))
+    shared = layers.Dense(5, activation="tanh")
+    left = shared(shared(inputs))
+    right = layers.BatchNormalization()(layers.Dense(5)(inputs))
+    joined = keras.ops.relu(layers.Add()([left, right])) * 0.5
+    block = keras.Sequential([keras.Input(shape=(10,)), layers.Dense(4), layers.Dropout(0.2)])
+    outputs = layers.Dense(3, activation="softmax")(block(layers.Concatenate()([joined, right])))
+    model = keras.Model(inputs, outputs)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    rng = np.random.default_rng(0)
+    model.fit(rng.normal(size=(32, 5)), rng.integers(0, 3, 32), batch_size=8, verbose=0)
+    model.save(folder / "functional.keras")
+    return folder / "functional.keras"
+
+
 def _bytes(data, rng):
     """Flipped bits, a truncation, or an overwritten run of bytes."""
     data = bytearray(data)
@@ -140,7 +159,16 @@ def mutants(base, count, seed):
 
 def _usable(model):
     """A loaded model must predict, with the shapes its layers say (on a batch of 2, unless the
-    damage made some layer's output too large to try, or of unknown size)."""
+    damage made some layer's output too large to try, or of unknown size); a functional model
+    with the output shapes its graph recorded."""
+    if not isinstance(model, Sequential):
+        shapes = [(2,) + tuple(t.shape[1:]) for t in model.inputs + model.outputs]
+        if all(None not in shape and math.prod(shape) <= 10**6 for shape in shapes):
+            inputs = [np.zeros(shape, "float32") for shape in shapes[: len(model.inputs)]]
+            outputs = model(inputs if len(inputs) > 1 else inputs[0])
+            flat = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+            assert [tuple(o.shape) for o in flat] == shapes[len(model.inputs) :]
+        return
     shapes = [(2,) + tuple(model.batch_input_shape[1:])]
     for layer in model.layers:
         shapes.append(tuple(layer.compute_output_shape(shapes[-1])))
@@ -149,11 +177,20 @@ def _usable(model):
         assert prediction.shape == shapes[-1]
 
 
-@pytest.mark.parametrize("base", ["chainrule", "keras"])
+BASES = {
+    "chainrule": (chainrule_file, 1),
+    "keras": (lambda folder: FIXTURES / "rmsprop_layers.keras", 2),
+    "chainrule_functional": (functional_file, 4),
+    "keras_functional": (lambda folder: FIXTURES / "functional_adam.keras", 5),
+}
+
+
+@pytest.mark.parametrize("base", sorted(BASES))
 def test_fuzzed_keras_files_load_or_raise_file_format_error(tmp_path, base):
-    path = chainrule_file(tmp_path) if base == "chainrule" else FIXTURES / "rmsprop_layers.keras"
+    make, seed = BASES[base]
+    path = make(tmp_path)
     outcomes = {"loaded": 0, "refused": 0}
-    for index, content in enumerate(mutants(path, 200, seed=1 if base == "chainrule" else 2)):
+    for index, content in enumerate(mutants(path, 200, seed=seed)):
         target = tmp_path / f"mutant{index}.keras"
         target.write_bytes(content)
         try:
@@ -168,8 +205,9 @@ def test_fuzzed_keras_files_load_or_raise_file_format_error(tmp_path, base):
     assert outcomes["refused"] > 100  # most damage is caught; none escapes as another error
 
 
-def test_fuzzed_weights_files_load_or_raise_file_format_error(tmp_path):
-    model = load_model(chainrule_file(tmp_path))
+@pytest.mark.parametrize("make", [chainrule_file, functional_file])
+def test_fuzzed_weights_files_load_or_raise_file_format_error(tmp_path, make):
+    model = load_model(make(tmp_path))
     model.save_weights(tmp_path / "base.weights.h5")
     raw = (tmp_path / "base.weights.h5").read_bytes()
     rng = np.random.default_rng(3)

@@ -219,6 +219,192 @@ def test_weights_files_cross_both_ways(tmp_path):
     assert max_difference(model.get_weights(), twin.get_weights()) == 0.0
 
 
+def functional_pair(lib):
+    """The same functional model in chainrule (``lib=ck``) or Keras (``lib=keras``): branches
+    that join, a layer called twice, a Sequential and a functional model inside, and two inputs
+    (a dict) with two outputs."""
+    a = lib.Input(shape=(6,), name="a")
+    b = lib.Input(shape=(3,), name="b")
+    shared = lib.layers.Dense(5, activation="tanh", name="shared")
+    left = shared(a)
+    right = lib.layers.Dense(5, activation="relu")(lib.layers.Dense(6)(b))
+    joined = lib.layers.Add()([left, right])
+    again = shared(lib.layers.Dense(6)(joined))
+    inner_in = lib.Input(shape=(10,))
+    inner = lib.Model(inner_in, lib.layers.Dense(4, activation="relu")(inner_in), name="inner")
+    block = lib.Sequential([lib.Input(shape=(4,)), lib.layers.Dense(3), lib.layers.Dense(3)])
+    first = block(inner(lib.layers.Concatenate()([joined, again])))
+    second = lib.layers.Dense(1, name="second")(lib.layers.Multiply()([left, again]))
+    return lib.Model({"a": a, "b": b}, [first, second], name="branchy")
+
+
+def single_functional(lib):
+    """One input, one output, a shared layer and a nested Sequential: trainable in both."""
+    inputs = lib.Input(shape=(6,))
+    shared = lib.layers.Dense(6, activation="tanh")
+    x = shared(shared(inputs))
+    x = lib.layers.Concatenate()([x, lib.layers.Dense(2, activation="relu")(inputs)])
+    block = lib.Sequential([lib.Input(shape=(8,)), lib.layers.Dense(4, activation="relu")])
+    return lib.Model(inputs, lib.layers.Dense(3, activation="softmax")(block(x)))
+
+
+def tower_class(lib):
+    """A subclassed model with layers in attributes, in a list and in a nested Sequential."""
+
+    class Tower(lib.Model):
+        def __init__(self, units=4, **kwargs):
+            super().__init__(**kwargs)
+            self.units = units
+            self.encoder = lib.layers.Dense(units, activation="relu")
+            self.blocks = [lib.layers.Dense(units), lib.layers.Dense(units, activation="tanh")]
+            self.head = lib.Sequential([lib.layers.Dense(3, activation="softmax")])
+
+        def call(self, inputs, training=False):
+            x = self.encoder(inputs)
+            for block in self.blocks:
+                x = block(x) + x
+            return self.head(x)
+
+        def get_config(self):
+            return {**super().get_config(), "units": self.units}
+
+    return Tower
+
+
+def two_inputs(seed):
+    rng = np.random.default_rng(seed)
+    return {
+        "a": rng.normal(size=(16, 6)).astype("float32"),
+        "b": rng.normal(size=(16, 3)).astype("float32"),
+    }
+
+
+def test_a_functional_model_with_two_inputs_and_outputs_crosses_both_ways(tmp_path):
+    x = two_inputs(4)
+    model = functional_pair(ck)
+    model.save(tmp_path / "c.keras")
+    in_keras = keras.saving.load_model(tmp_path / "c.keras")
+    ours = [o.numpy() for o in model(x)]
+    theirs = in_keras.predict(x, verbose=0)
+    difference = max(float(np.abs(o - t).max()) for o, t in zip(ours, theirs))
+    RESULTS["chainrule -> Keras, functional with 2 inputs and 2 outputs"] = difference
+    assert difference <= TOLERANCE
+    keras_model = functional_pair(keras)
+    keras_model.save(tmp_path / "k.keras")
+    back = load_model(tmp_path / "k.keras")
+    theirs = keras_model.predict(x, verbose=0)
+    ours = [o.numpy() for o in back(x)]
+    difference = max(float(np.abs(o - t).max()) for o, t in zip(ours, theirs))
+    RESULTS["Keras -> chainrule, functional with 2 inputs and 2 outputs"] = difference
+    assert difference <= TOLERANCE
+    keras_model.save_weights(tmp_path / "k.weights.h5")
+    model.load_weights(tmp_path / "k.weights.h5")
+    assert max_difference(model.get_weights(), keras_model.get_weights()) == 0.0
+
+
+@pytest.mark.parametrize("kind", ["functional", "subclassed"])
+def test_training_resumes_across_libraries(tmp_path, kind):
+    """Saved after training in one library, the model goes on training in the other from the
+    same optimizer state: one more step agrees."""
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(32, 6)).astype("float32")
+    y = ck.utils.to_categorical(rng.integers(0, 3, 32), 3)
+    towers = {}
+    for lib in (ck, keras):
+        towers[lib] = tower_class(lib)
+    objects = {"Tower": towers[keras]}
+    make = {
+        "functional": lambda lib: single_functional(lib),
+        "subclassed": lambda lib: towers[lib](units=5, name="tower"),
+    }[kind]
+    for source, target in ((ck, keras), (keras, ck)):
+        if source is keras:
+            keras.utils.set_random_seed(0)
+        model = make(source)
+        model.compile(optimizer=source.optimizers.Adam(0.01), loss="categorical_crossentropy")
+        model.fit(x, y, batch_size=8, epochs=2, verbose=0)
+        model.save(tmp_path / f"{kind}.keras")
+        if target is keras:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", UserWarning)
+                restored = keras.saving.load_model(
+                    tmp_path / f"{kind}.keras", custom_objects=objects
+                )
+        else:
+            restored = load_model(tmp_path / f"{kind}.keras", custom_objects={"Tower": towers[ck]})
+        difference = float(
+            np.abs(model.predict(x, verbose=0) - restored.predict(x, verbose=0)).max()
+        )
+        RESULTS[f"{source.__name__} -> {target.__name__}, {kind}"] = difference
+        assert difference <= TOLERANCE
+        assert int(restored.optimizer.iterations) == int(model.optimizer.iterations) == 8
+        model.train_on_batch(x[:8], y[:8])
+        restored.train_on_batch(x[:8], y[:8])
+        assert max_difference(model.get_weights(), restored.get_weights()) <= 1e-5
+
+
+def with_ops(lib):
+    """keras.ops calls between layers: written by both as nodes of op classes."""
+    inputs = lib.Input(shape=(4,))
+    x = lib.layers.Dense(4)(inputs)
+    total = lib.ops.sum(x, axis=1, keepdims=True) + 1.0
+    joined = lib.ops.concatenate([x, total], axis=-1)
+    out = lib.ops.tanh(joined) - x[:, :1]
+    return lib.Model(inputs, [lib.layers.Dense(2)(lib.ops.relu(out) * 2.0), lib.ops.mean(out, -1)])
+
+
+def test_a_model_with_op_nodes_crosses_both_ways(tmp_path):
+    x = inputs((4,), seed=6)
+    ck.utils.set_random_seed(0)
+    model = with_ops(ck)
+    model.save(tmp_path / "c.keras")
+    in_keras = keras.saving.load_model(tmp_path / "c.keras")
+    ours = [o.numpy() for o in model(x)]
+    difference = max(float(np.abs(o - t).max()) for o, t in zip(ours, in_keras.predict(x)))
+    RESULTS["chainrule -> Keras, functional with keras.ops nodes"] = difference
+    assert difference <= TOLERANCE
+    keras.utils.set_random_seed(0)
+    keras_model = with_ops(keras)
+    keras_model.save(tmp_path / "k.keras")
+    back = load_model(tmp_path / "k.keras")
+    theirs = keras_model.predict(x, verbose=0)
+    difference = max(float(np.abs(o.numpy() - t).max()) for o, t in zip(back(x), theirs))
+    RESULTS["Keras -> chainrule, functional with keras.ops nodes"] = difference
+    assert difference <= TOLERANCE
+
+
+def nested_sequential(lib):
+    """A Sequential model holding a Sequential and a functional model."""
+    inner = lib.Sequential([lib.Input(shape=(6,)), lib.layers.Dense(4, activation="relu")])
+    head_in = lib.Input(shape=(4,))
+    head = lib.Model(head_in, lib.layers.Dense(3, activation="softmax")(head_in))
+    return lib.Sequential([lib.Input(shape=(6,)), inner, head])
+
+
+def test_models_nested_in_a_sequential_model_resume_training_across_libraries(tmp_path):
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(32, 6)).astype("float32")
+    y = ck.utils.to_categorical(rng.integers(0, 3, 32), 3)
+    for source, target in ((ck, keras), (keras, ck)):
+        source.utils.set_random_seed(0)
+        model = nested_sequential(source)
+        model.compile(optimizer=source.optimizers.Adam(0.01), loss="categorical_crossentropy")
+        model.fit(x, y, batch_size=8, epochs=2, verbose=0)
+        model.save(tmp_path / "nested.keras")
+        restored = (keras.saving.load_model if target is keras else load_model)(
+            tmp_path / "nested.keras"
+        )
+        difference = float(
+            np.abs(model.predict(x, verbose=0) - restored.predict(x, verbose=0)).max()
+        )
+        RESULTS[f"{source.__name__} -> {target.__name__}, models nested in Sequential"] = difference
+        assert difference <= TOLERANCE
+        assert int(restored.optimizer.iterations) == int(model.optimizer.iterations) == 8
+        model.train_on_batch(x[:8], y[:8])
+        restored.train_on_batch(x[:8], y[:8])
+        assert max_difference(model.get_weights(), restored.get_weights()) <= 1e-5
+
+
 def test_report_the_measured_differences():
     for case, difference in sorted(RESULTS.items()):
         print(f"{case}: max abs prediction difference {difference:.3g}")

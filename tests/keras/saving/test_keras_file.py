@@ -892,20 +892,3 @@ def test_serialization_module_names_every_table():
     assert tables["keras.layers"] is LAYERS
     assert tables["keras.optimizers"]["Adam"] is optimizers.Adam
     assert tables["keras.initializers"]["GlorotUniform"] is initializers.GlorotUniform
-
-
-def test_a_functional_model_is_refused_with_advice_that_works(tmp_path):
-    """save() and save_weights() write Sequential models only; what they advise instead (the
-    weights as arrays) restores the model."""
-    inputs = keras.Input(shape=(3,))
-    model = keras.Model(inputs, layers.Dense(2)(layers.Dense(4, activation="relu")(inputs)))
-    x = np.random.default_rng(0).normal(size=(5, 3)).astype("float32")
-    for save in (model.save, model.save_weights):
-        suffix = ".keras" if save == model.save else ".weights.h5"
-        with pytest.raises(TypeError, match=r"Sequential models.*get_weights\(\)"):
-            save(tmp_path / f"model{suffix}")
-    assert not any(tmp_path.iterdir())  # nothing half-written
-    np.savez(tmp_path / "weights.npz", *model.get_weights())
-    twin = keras.Model(inputs, layers.Dense(2)(layers.Dense(4, activation="relu")(inputs)))
-    twin.set_weights(list(np.load(tmp_path / "weights.npz").values()))
-    np.testing.assert_array_equal(twin.predict(x, verbose=0), model.predict(x, verbose=0))
