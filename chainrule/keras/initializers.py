@@ -22,7 +22,7 @@ from .. import random as global_random
 from ..engine import Tensor
 from . import config
 from . import random as keras_random
-from .registry import lookup, register_classes
+from .registry import deserialize_object, register_classes
 
 
 def compute_fans(shape, input_axes=None, output_axes=None):
@@ -528,19 +528,7 @@ def deserialize(config, custom_objects=None):
 
     ``custom_objects`` maps further class names to classes.
     """
-    custom = custom_objects or {}
-    if isinstance(config, str):
-        return (
-            custom[config]() if config in custom else lookup("initializer", INITIALIZERS, config)()
-        )
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(
-            f"initializers.deserialize: expected a name or a dict with 'class_name' and "
-            f"'config'; got {config!r}."
-        )
-    name = config["class_name"]
-    cls = custom.get(name) or lookup("initializer", INITIALIZERS, name)
-    return cls.from_config(config.get("config") or {})
+    return deserialize_object("initializer", INITIALIZERS, config, custom_objects)
 
 
 def get(identifier):
