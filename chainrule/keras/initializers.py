@@ -22,7 +22,7 @@ from .. import random as global_random
 from ..engine import Tensor
 from . import config
 from . import random as keras_random
-from .registry import deserialize_object, register_classes
+from .registry import deserialize_object, get_object, register_classes
 
 
 def compute_fans(shape, input_axes=None, output_axes=None):
@@ -538,12 +538,4 @@ def get(identifier):
     Raises:
         ValueError: an unknown name, listing the known ones.
     """
-    if identifier is None or isinstance(identifier, Initializer):
-        return identifier
-    if isinstance(identifier, type) and issubclass(identifier, Initializer):
-        return identifier()
-    if isinstance(identifier, (str, dict)):
-        return deserialize(identifier)
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret initializer identifier: {identifier!r}")
+    return get_object("initializer", INITIALIZERS, identifier, Initializer)

@@ -50,10 +50,10 @@ def deserialize_object(kind, table, config, custom_objects=None):
     return cls.from_config(config.get("config") or {})
 
 
-def get_object(kind, table, identifier):
-    """Keras's ``get`` for regularizers and constraints: None stays None, a name or a config
-    dict is deserialized (:func:`deserialize_object`), a class is built with its defaults, and
-    a callable (an instance, a function) is kept.
+def get_object(kind, table, identifier, base=object):
+    """Keras's ``get`` for initializers, regularizers and constraints: None stays None, a name
+    or a config dict is deserialized (:func:`deserialize_object`), a subclass of ``base`` is
+    built with its defaults, and any other callable (an instance, a function) is kept.
 
     Raises:
         ValueError: an unknown name, or an identifier of another kind.
@@ -62,7 +62,7 @@ def get_object(kind, table, identifier):
         return None
     if isinstance(identifier, (str, dict)):
         return deserialize_object(kind, table, identifier)
-    if isinstance(identifier, type):
+    if isinstance(identifier, type) and issubclass(identifier, base):
         return identifier()
     if callable(identifier):
         return identifier

@@ -268,19 +268,21 @@ def squareplus(x, b=4):
 @keras_op
 def softmax(x, axis=-1):
     """e^x_i / sum_j e^x_j along ``axis`` (an int, a tuple of axes, or None for all)."""
-    x = to_floating(x)
-    if isinstance(axis, int):
-        return prim.softmax(x, axis=axis)
-    return _over_axes(prim.softmax, x, axis)
+    return _along(prim.softmax, x, axis)
 
 
 @keras_op
 def log_softmax(x, axis=-1):
     """x_i - log sum_j e^x_j along ``axis`` (an int, a tuple of axes, or None for all)."""
+    return _along(prim.log_softmax, x, axis)
+
+
+def _along(fn, x, axis):
+    """fn(x, axis=...) of the float x along ``axis``: an int, a tuple of axes, or None."""
     x = to_floating(x)
     if isinstance(axis, int):
-        return prim.log_softmax(x, axis=axis)
-    return _over_axes(prim.log_softmax, x, axis)
+        return fn(x, axis=axis)
+    return _over_axes(fn, x, axis)
 
 
 def _over_axes(fn, x, axes):
