@@ -15,7 +15,7 @@ and Tensors alike.
 
 from .. import ops
 from . import config
-from .registry import deserialize_object, get_object, register_classes
+from .registry import describe, deserialize_object, get_object, register_classes
 
 
 def _norms(w, axis):
@@ -120,12 +120,7 @@ def serialize(constraint):
     stays None."""
     if constraint is None:
         return None
-    return {
-        "module": "keras.constraints",
-        "class_name": type(constraint).__name__,
-        "config": constraint.get_config(),
-        "registered_name": None,
-    }
+    return describe(constraint, "keras.constraints")
 
 
 def deserialize(config, custom_objects=None):

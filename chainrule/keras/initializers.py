@@ -22,7 +22,7 @@ from .. import random as global_random
 from ..engine import Tensor
 from . import config
 from . import random as keras_random
-from .registry import deserialize_object, get_object, register_classes
+from .registry import describe, deserialize_object, get_object, register_classes
 
 
 def compute_fans(shape, input_axes=None, output_axes=None):
@@ -125,12 +125,7 @@ class Identity(Initializer):
 def _serialize_seed(seed):
     """A seed as a config holds it: an int or None as it is, a SeedGenerator as Keras's form."""
     if isinstance(seed, keras_random.SeedGenerator):
-        return {
-            "module": "keras.random",
-            "class_name": "SeedGenerator",
-            "config": seed.get_config(),
-            "registered_name": None,
-        }
+        return describe(seed, "keras.random")
     return seed
 
 
@@ -515,12 +510,7 @@ def serialize(initializer):
             f"{initializer!r} (type {type(initializer).__name__}). Subclass Initializer and "
             f"define get_config() to save your own initializer."
         )
-    return {
-        "module": "keras.initializers",
-        "class_name": type(initializer).__name__,
-        "config": initializer.get_config(),
-        "registered_name": None,
-    }
+    return describe(initializer, "keras.initializers")
 
 
 def deserialize(config, custom_objects=None):

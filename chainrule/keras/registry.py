@@ -27,6 +27,18 @@ def lookup(kind, table, identifier):
     raise ValueError(f"Unknown {kind}: {identifier!r}. Known {plural}: {known}.")
 
 
+def describe(obj, module, registered_name=None):
+    """Keras's description of ``obj``: ``{"module", "class_name", "config",
+    "registered_name"}``, with ``module`` the Keras module (or Python module) that names its
+    class and ``registered_name`` None for Keras's own classes."""
+    return {
+        "module": module,
+        "class_name": type(obj).__name__,
+        "config": obj.get_config(),
+        "registered_name": registered_name,
+    }
+
+
 def deserialize_object(kind, table, config, custom_objects=None):
     """The object of ``kind`` (e.g. "constraint") that a name or a Keras description
     ``{"class_name", "config", ...}`` gives: a name builds ``table``'s class with its defaults,

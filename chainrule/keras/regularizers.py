@@ -16,6 +16,7 @@ from . import config
 from .registry import (
     classes_of,
     custom_name,
+    describe,
     deserialize_object,
     get_object,
     register_classes,
@@ -169,12 +170,9 @@ def serialize(regularizer):
         return None
     cls = type(regularizer)
     builtin = classes_of("keras.regularizers").get(cls.__name__) is cls
-    return {
-        "module": "keras.regularizers" if builtin else cls.__module__,
-        "class_name": cls.__name__,
-        "config": regularizer.get_config(),
-        "registered_name": None if builtin else custom_name(cls) or cls.__name__,
-    }
+    if builtin:
+        return describe(regularizer, "keras.regularizers")
+    return describe(regularizer, cls.__module__, custom_name(cls) or cls.__name__)
 
 
 def deserialize(config, custom_objects=None):
