@@ -15,7 +15,7 @@ and Tensors alike.
 
 from .. import ops
 from . import config
-from .registry import lookup, register_classes
+from .registry import describe, deserialize_object, get_object, register_classes
 
 
 def _norms(w, axis):
@@ -120,12 +120,7 @@ def serialize(constraint):
     stays None."""
     if constraint is None:
         return None
-    return {
-        "module": "keras.constraints",
-        "class_name": type(constraint).__name__,
-        "config": constraint.get_config(),
-        "registered_name": None,
-    }
+    return describe(constraint, "keras.constraints")
 
 
 def deserialize(config, custom_objects=None):
@@ -133,17 +128,7 @@ def deserialize(config, custom_objects=None):
 
     ``custom_objects`` maps further class names to classes.
     """
-    custom = custom_objects or {}
-    if isinstance(config, str):
-        return (custom.get(config) or lookup("constraint", CONSTRAINTS, config))()
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(
-            f"constraints.deserialize: expected a name or a dict with 'class_name' and "
-            f"'config'; got {config!r}."
-        )
-    name = config["class_name"]
-    cls = custom.get(name) or lookup("constraint", CONSTRAINTS, name)
-    return cls.from_config(config.get("config") or {})
+    return deserialize_object("constraint", CONSTRAINTS, config, custom_objects)
 
 
 def get(identifier):
@@ -153,12 +138,4 @@ def get(identifier):
     Raises:
         ValueError: an unknown name (listing the known ones) or an identifier of another kind.
     """
-    if identifier is None:
-        return None
-    if isinstance(identifier, (str, dict)):
-        return deserialize(identifier)
-    if isinstance(identifier, type):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret constraint identifier: {identifier!r}")
+    return get_object("constraint", CONSTRAINTS, identifier)

@@ -22,7 +22,7 @@ from .. import random as global_random
 from ..engine import Tensor
 from . import config
 from . import random as keras_random
-from .registry import lookup, register_classes
+from .registry import describe, deserialize_object, get_object, register_classes
 
 
 def compute_fans(shape, input_axes=None, output_axes=None):
@@ -125,12 +125,7 @@ class Identity(Initializer):
 def _serialize_seed(seed):
     """A seed as a config holds it: an int or None as it is, a SeedGenerator as Keras's form."""
     if isinstance(seed, keras_random.SeedGenerator):
-        return {
-            "module": "keras.random",
-            "class_name": "SeedGenerator",
-            "config": seed.get_config(),
-            "registered_name": None,
-        }
+        return describe(seed, "keras.random")
     return seed
 
 
@@ -515,12 +510,7 @@ def serialize(initializer):
             f"{initializer!r} (type {type(initializer).__name__}). Subclass Initializer and "
             f"define get_config() to save your own initializer."
         )
-    return {
-        "module": "keras.initializers",
-        "class_name": type(initializer).__name__,
-        "config": initializer.get_config(),
-        "registered_name": None,
-    }
+    return describe(initializer, "keras.initializers")
 
 
 def deserialize(config, custom_objects=None):
@@ -528,19 +518,7 @@ def deserialize(config, custom_objects=None):
 
     ``custom_objects`` maps further class names to classes.
     """
-    custom = custom_objects or {}
-    if isinstance(config, str):
-        return (
-            custom[config]() if config in custom else lookup("initializer", INITIALIZERS, config)()
-        )
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(
-            f"initializers.deserialize: expected a name or a dict with 'class_name' and "
-            f"'config'; got {config!r}."
-        )
-    name = config["class_name"]
-    cls = custom.get(name) or lookup("initializer", INITIALIZERS, name)
-    return cls.from_config(config.get("config") or {})
+    return deserialize_object("initializer", INITIALIZERS, config, custom_objects)
 
 
 def get(identifier):
@@ -550,12 +528,4 @@ def get(identifier):
     Raises:
         ValueError: an unknown name, listing the known ones.
     """
-    if identifier is None or isinstance(identifier, Initializer):
-        return identifier
-    if isinstance(identifier, type) and issubclass(identifier, Initializer):
-        return identifier()
-    if isinstance(identifier, (str, dict)):
-        return deserialize(identifier)
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret initializer identifier: {identifier!r}")
+    return get_object("initializer", INITIALIZERS, identifier, Initializer)

@@ -25,7 +25,7 @@ from .. import ops
 from ..engine import ShapeError, Tensor, as_array
 from . import config
 from .keras_tensor import KerasTensor
-from .registry import classes_of, lookup, register_classes, register_names
+from .registry import classes_of, describe, lookup, register_classes, register_names
 from .regularizers import l2_normalize
 
 
@@ -1162,12 +1162,7 @@ def serialize(loss):
     if loss is None:
         return None
     if isinstance(loss, Loss):
-        return {
-            "module": "keras.losses",
-            "class_name": type(loss).__name__,
-            "config": loss.get_config(),
-            "registered_name": None,
-        }
+        return describe(loss, "keras.losses")
     if callable(loss) and hasattr(loss, "__name__"):  # a function is written by its name
         return {
             "module": "builtins",

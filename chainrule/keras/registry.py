@@ -27,6 +27,60 @@ def lookup(kind, table, identifier):
     raise ValueError(f"Unknown {kind}: {identifier!r}. Known {plural}: {known}.")
 
 
+def describe(obj, module, registered_name=None):
+    """Keras's description of ``obj``: ``{"module", "class_name", "config",
+    "registered_name"}``, with ``module`` the Keras module (or Python module) that names its
+    class and ``registered_name`` None for Keras's own classes."""
+    return {
+        "module": module,
+        "class_name": type(obj).__name__,
+        "config": obj.get_config(),
+        "registered_name": registered_name,
+    }
+
+
+def deserialize_object(kind, table, config, custom_objects=None):
+    """The object of ``kind`` (e.g. "constraint") that a name or a Keras description
+    ``{"class_name", "config", ...}`` gives: a name builds ``table``'s class with its defaults,
+    a description calls its class's ``from_config``. ``custom_objects`` maps further names to
+    classes and is looked in first.
+
+    Raises:
+        ValueError: an unknown name (listing the known ones), or neither a name nor a dict with
+            "class_name".
+    """
+    custom = custom_objects or {}
+    if isinstance(config, str):
+        return (custom.get(config) or lookup(kind, table, config))()
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError(
+            f"{kind}s.deserialize: expected a name or a dict with 'class_name' and "
+            f"'config'; got {config!r}."
+        )
+    name = config["class_name"]
+    cls = custom.get(name) or lookup(kind, table, name)
+    return cls.from_config(config.get("config") or {})
+
+
+def get_object(kind, table, identifier, base=object):
+    """Keras's ``get`` for initializers, regularizers and constraints: None stays None, a name
+    or a config dict is deserialized (:func:`deserialize_object`), a subclass of ``base`` is
+    built with its defaults, and any other callable (an instance, a function) is kept.
+
+    Raises:
+        ValueError: an unknown name, or an identifier of another kind.
+    """
+    if identifier is None:
+        return None
+    if isinstance(identifier, (str, dict)):
+        return deserialize_object(kind, table, identifier)
+    if isinstance(identifier, type) and issubclass(identifier, base):
+        return identifier()
+    if callable(identifier):
+        return identifier
+    raise ValueError(f"Could not interpret {kind} identifier: {identifier!r}")
+
+
 def serializable(module):
     """Class decorator: register the class under ``module`` (e.g. ``"keras.layers"``), so that
     files may build it and saving writes it with that module."""

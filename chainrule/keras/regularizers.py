@@ -13,7 +13,14 @@ import math
 
 from .. import ops
 from . import config
-from .registry import classes_of, custom_name, lookup, register_classes
+from .registry import (
+    classes_of,
+    custom_name,
+    describe,
+    deserialize_object,
+    get_object,
+    register_classes,
+)
 
 
 def l2_normalize(x, axis):
@@ -163,12 +170,9 @@ def serialize(regularizer):
         return None
     cls = type(regularizer)
     builtin = classes_of("keras.regularizers").get(cls.__name__) is cls
-    return {
-        "module": "keras.regularizers" if builtin else cls.__module__,
-        "class_name": cls.__name__,
-        "config": regularizer.get_config(),
-        "registered_name": None if builtin else custom_name(cls) or cls.__name__,
-    }
+    if builtin:
+        return describe(regularizer, "keras.regularizers")
+    return describe(regularizer, cls.__module__, custom_name(cls) or cls.__name__)
 
 
 def deserialize(config, custom_objects=None):
@@ -176,17 +180,7 @@ def deserialize(config, custom_objects=None):
 
     ``custom_objects`` maps further class names to classes.
     """
-    custom = custom_objects or {}
-    if isinstance(config, str):
-        return (custom.get(config) or lookup("regularizer", REGULARIZERS, config))()
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(
-            f"regularizers.deserialize: expected a name or a dict with 'class_name' and "
-            f"'config'; got {config!r}."
-        )
-    name = config["class_name"]
-    cls = custom.get(name) or lookup("regularizer", REGULARIZERS, name)
-    return cls.from_config(config.get("config") or {})
+    return deserialize_object("regularizer", REGULARIZERS, config, custom_objects)
 
 
 def get(identifier):
@@ -196,12 +190,4 @@ def get(identifier):
     Raises:
         ValueError: an unknown name (listing the known ones) or an identifier of another kind.
     """
-    if identifier is None:
-        return None
-    if isinstance(identifier, (str, dict)):
-        return deserialize(identifier)
-    if isinstance(identifier, type):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret regularizer identifier: {identifier!r}")
+    return get_object("regularizer", REGULARIZERS, identifier)

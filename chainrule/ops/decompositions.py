@@ -95,19 +95,26 @@ def _inv_vjp(g, y, a):
     return -(y.mT @ g @ y.mT)
 
 
+def _system(op, a, b):
+    """Check the system a x = b of ``op`` (a square, b's rows matching a's columns) and return
+    b as a matrix (..., n, k)."""
+    _check_square(op, a)
+    b2 = _as_matrix(b)
+    if b2.shape[-2] != a.shape[-1]:
+        raise ShapeError(
+            f"{op}: a has shape {a.shape} and b has shape {b.shape}; b's rows (axis -2, or its "
+            f"only axis) must number {a.shape[-1]}"
+        )
+    return b2
+
+
 @primitive
 def solve(a, b):
     """x = a⁻¹ b for a (..., n, n) and b (..., n, k), or b (n,) for one right-hand side.
 
     dL/db = a⁻ᵀ g,   dL/da = -(dL/db) xᵀ.
     """
-    _check_square("solve", a)
-    b2 = _as_matrix(b)
-    if b2.shape[-2] != a.shape[-1]:
-        raise ShapeError(
-            f"solve: a has shape {a.shape} and b has shape {b.shape}; b's rows (axis -2, or its "
-            f"only axis) must number {a.shape[-1]}"
-        )
+    b2 = _system("solve", a, b)
     x = xp_of(a, b).linalg.solve(a, b2)
     return x.reshape(b.shape) if b.ndim == 1 else x
 
@@ -145,13 +152,7 @@ def solve_triangular(a, b, lower=False):
     dL/db = a⁻ᵀ g (the transposed system, triangular the other way),
     dL/da = -(dL/db) xᵀ restricted to a's triangle.
     """
-    _check_square("solve_triangular", a)
-    b2 = _as_matrix(b)
-    if b2.shape[-2] != a.shape[-1]:
-        raise ShapeError(
-            f"solve_triangular: a has shape {a.shape} and b has shape {b.shape}; b's rows must "
-            f"number {a.shape[-1]}"
-        )
+    b2 = _system("solve_triangular", a, b)
     mask = _tril_mask(a.shape[-1], a)
     triangle = a * (mask if lower else mask.T)
     x = _triangular_solve(triangle, b2, lower)

@@ -26,6 +26,7 @@ from .. import regularizers as regularizers_module
 from ..keras_tensor import is_symbolic
 from ..ops.nn import dot_product_attention
 from .base import Layer
+from .core import check_positive_int
 from .einsum_dense import EinsumDense
 from .regularization import Dropout
 
@@ -349,11 +350,8 @@ class MultiHeadAttention(Layer):
     ):
         super().__init__(**kwargs)
         owner = f'MultiHeadAttention layer "{self.name}"'
-        for label, value in (("num_heads", num_heads), ("key_dim", key_dim)):
-            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ValueError(
-                    f"{owner}: `{label}` must be a positive integer; received {label}={value!r}."
-                )
+        check_positive_int(owner, "num_heads", num_heads)
+        check_positive_int(owner, "key_dim", key_dim)
         if flash_attention:
             raise ValueError(f"{owner}: flash_attention is not supported; leave it None.")
         if sliding_window is not None and (

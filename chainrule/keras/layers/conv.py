@@ -10,7 +10,7 @@ the window: fan_in = kh kw in/groups, fan_out = kh kw filters) and the bias shap
 
 from ... import ops
 from ...engine import ShapeError
-from ...ops.conv import as_padding, as_tuple, output_length
+from ...ops.conv import PADDINGS, as_padding, as_tuple, output_length
 from .. import activations as activations_module
 from .. import config, registry
 from .. import constraints as constraints_module
@@ -18,7 +18,7 @@ from .. import initializers as initializers_module
 from .. import regularizers as regularizers_module
 from ..ops import nn as keras_nn
 from .base import Layer
-from .core import set_kernel_options
+from .core import add_kernel_and_bias, check_positive_int, set_kernel_options
 
 DATA_FORMATS = ("channels_last", "channels_first")
 
@@ -101,6 +101,20 @@ class ConvLayer(Layer):
     """What every convolution layer shares: it convolves channels_last inputs, applies its
     activation (and activity penalty), and describes its window in its config."""
 
+    def _init_window(
+        self, rank, kernel_size, strides, padding, data_format, dilation_rate, allowed=PADDINGS
+    ):
+        """Check and set ``rank`` and the window's arguments (``allowed`` paddings); returns
+        the owner's name for further error messages."""
+        owner = f'{type(self).__name__} layer "{self.name}"'
+        self.rank = rank
+        self.kernel_size = as_tuple(kernel_size, rank, "kernel_size", owner)
+        self.strides = as_tuple(strides, rank, "strides", owner)
+        self.dilation_rate = as_tuple(dilation_rate, rank, "dilation_rate", owner)
+        self.padding = as_padding(padding, owner, allowed)
+        self.data_format = standardize_data_format(data_format, owner)
+        return owner
+
     @property
     def _channel_axis(self):
         return -1 if self.data_format == "channels_last" else 1
@@ -152,6 +166,21 @@ class ConvLayer(Layer):
             "bias_constraint": constraints_module.serialize(self.bias_constraint),
         }
 
+    def filters_config(self):
+        """:meth:`window_config` with ``filters`` and the kernel's initializer, regularizer and
+        constraint: the config of a layer with one kernel of ``filters`` outputs."""
+        return {
+            "filters": self.filters,
+            "kernel_initializer": initializers_module.serialize(self.kernel_initializer),
+            "kernel_regularizer": regularizers_module.serialize(self.kernel_regularizer),
+            "kernel_constraint": constraints_module.serialize(self.kernel_constraint),
+            **self.window_config(),
+        }
+
+    def add_kernel(self, kernel_shape):
+        """Create the kernel of ``kernel_shape`` and, with ``use_bias``, the bias (filters,)."""
+        add_kernel_and_bias(self, kernel_shape, (self.filters,) if self.use_bias else None)
+
 
 class BaseConv(ConvLayer):
     """Shared by Conv1D, Conv2D and Conv3D: ``rank`` spatial axes, Keras's ``BaseConv`` arguments.
@@ -199,26 +228,17 @@ class BaseConv(ConvLayer):
     ):
         super().__init__(**kwargs)
         owner = f'{type(self).__name__} layer "{self.name}"'
-        if not isinstance(filters, int) or isinstance(filters, bool) or filters <= 0:
-            raise ValueError(
-                f"{owner}: `filters` must be a positive integer; received filters={filters!r}."
-            )
-        if not isinstance(groups, int) or isinstance(groups, bool) or groups <= 0:
-            raise ValueError(
-                f"{owner}: `groups` must be a positive integer; received groups={groups!r}."
-            )
+        check_positive_int(owner, "filters", filters)
+        check_positive_int(owner, "groups", groups)
+        self.filters = filters
+        allowed = ("valid", "same", "causal") if rank == 1 else ("valid", "same")
+        self._init_window(rank, kernel_size, strides, padding, data_format, dilation_rate, allowed)
         if filters % groups:
             raise ValueError(
                 f"{owner}: the number of filters must be evenly divisible by the "
                 f"number of groups; received groups={groups}, filters={filters}."
             )
-        self.rank, self.filters, self.groups = rank, filters, groups
-        self.kernel_size = as_tuple(kernel_size, rank, "kernel_size", owner)
-        self.strides = as_tuple(strides, rank, "strides", owner)
-        self.dilation_rate = as_tuple(dilation_rate, rank, "dilation_rate", owner)
-        allowed = ("valid", "same", "causal") if rank == 1 else ("valid", "same")
-        self.padding = as_padding(padding, owner, allowed)
-        self.data_format = standardize_data_format(data_format, owner)
+        self.groups = groups
         if max(self.strides) > 1 and max(self.dilation_rate) > 1:
             raise ValueError(
                 f"{owner}: `strides > 1` not supported in conjunction with `dilation_rate > 1` "
@@ -249,21 +269,7 @@ class BaseConv(ConvLayer):
                 f"{tuple(input_shape)})."
             )
         self.compute_output_shape(input_shape)  # the kernel must fit the (padded) input
-        self.kernel = self.add_weight(
-            self.kernel_size + (channels // self.groups, self.filters),
-            self.kernel_initializer,
-            name="kernel",
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
-        )
-        if self.use_bias:
-            self.bias = self.add_weight(
-                (self.filters,),
-                self.bias_initializer,
-                name="bias",
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint,
-            )
+        self.add_kernel(self.kernel_size + (channels // self.groups, self.filters))
         self.built = True
 
     def check_input(self, x):
@@ -276,12 +282,8 @@ class BaseConv(ConvLayer):
     def get_config(self):
         config = super().get_config()
         config.update(
-            filters=self.filters,
             groups=self.groups,
-            kernel_initializer=initializers_module.serialize(self.kernel_initializer),
-            kernel_regularizer=regularizers_module.serialize(self.kernel_regularizer),
-            kernel_constraint=constraints_module.serialize(self.kernel_constraint),
-            **self.window_config(),
+            **self.filters_config(),
         )
         return config
 

@@ -10,16 +10,13 @@ so a stride s upsamples by s (the decoders of autoencoders and GAN generators). 
 forward convolution of g with the kernel, dL/dkernel the correlation of g with x.
 """
 
-from ...ops.conv import as_padding, as_tuple
-from .. import constraints as constraints_module
-from .. import initializers as initializers_module
+from ...ops.conv import as_tuple
 from .. import registry
-from .. import regularizers as regularizers_module
 from ..ops import nn as keras_nn
 from ..ops.nn import _transpose_pads as transpose_geometry
 from .base import Layer
-from .conv import ConvLayer, check_rank, spatial_axes, standardize_data_format
-from .core import set_kernel_options
+from .conv import ConvLayer, check_rank, spatial_axes
+from .core import check_positive_int, set_kernel_options
 
 
 class BaseConvTranspose(ConvLayer):
@@ -70,16 +67,9 @@ class BaseConvTranspose(ConvLayer):
     ):
         Layer.__init__(self, **kwargs)
         owner = f'{type(self).__name__} layer "{self.name}"'
-        if not isinstance(filters, int) or isinstance(filters, bool) or filters <= 0:
-            raise ValueError(
-                f"{owner}: `filters` must be a positive integer; received filters={filters!r}."
-            )
-        self.rank, self.filters = rank, filters
-        self.kernel_size = as_tuple(kernel_size, rank, "kernel_size", owner)
-        self.strides = as_tuple(strides, rank, "strides", owner)
-        self.dilation_rate = as_tuple(dilation_rate, rank, "dilation_rate", owner)
-        self.padding = as_padding(padding, owner)
-        self.data_format = standardize_data_format(data_format, owner)
+        check_positive_int(owner, "filters", filters)
+        self.filters = filters
+        self._init_window(rank, kernel_size, strides, padding, data_format, dilation_rate)
         self.output_padding = (
             None
             if output_padding is None
@@ -108,21 +98,7 @@ class BaseConvTranspose(ConvLayer):
 
     def build(self, input_shape):
         channels = self._input_channels(input_shape)
-        self.kernel = self.add_weight(
-            self.kernel_size + (self.filters, channels),
-            self.kernel_initializer,
-            name="kernel",
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
-        )
-        if self.use_bias:
-            self.bias = self.add_weight(
-                (self.filters,),
-                self.bias_initializer,
-                name="bias",
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint,
-            )
+        self.add_kernel(self.kernel_size + (self.filters, channels))
         self.built = True
 
     def check_input(self, x):
@@ -153,12 +129,8 @@ class BaseConvTranspose(ConvLayer):
     def get_config(self):
         config = super().get_config()
         config.update(
-            filters=self.filters,
-            kernel_initializer=initializers_module.serialize(self.kernel_initializer),
-            kernel_regularizer=regularizers_module.serialize(self.kernel_regularizer),
-            kernel_constraint=constraints_module.serialize(self.kernel_constraint),
             output_padding=self.output_padding,
-            **self.window_config(),
+            **self.filters_config(),
         )
         return config
 

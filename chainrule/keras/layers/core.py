@@ -98,6 +98,58 @@ def set_kernel_options(
     layer.bias_constraint = constraints_module.get(bias_constraint)
 
 
+def check_positive_int(owner, label, value):
+    """Raise the error for an argument ``label`` of ``owner`` that is not an int >= 1."""
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ValueError(
+            f"{owner}: `{label}` must be a positive integer; received {label}={value!r}."
+        )
+
+
+def add_kernel_and_bias(layer, kernel_shape, bias_shape, kernel_initializer=None):
+    """Create ``layer.kernel`` of ``kernel_shape`` and, when ``bias_shape`` is not None,
+    ``layer.bias`` of ``bias_shape`` (else None), in that order as in Keras, with the layer's
+    initializers (``kernel_initializer`` overrides its kernel's), regularizers and constraints."""
+    layer.kernel = layer.add_weight(
+        kernel_shape,
+        layer.kernel_initializer if kernel_initializer is None else kernel_initializer,
+        name="kernel",
+        regularizer=layer.kernel_regularizer,
+        constraint=layer.kernel_constraint,
+    )
+    layer.bias = None
+    if bias_shape is not None:
+        layer.bias = layer.add_weight(
+            bias_shape,
+            layer.bias_initializer,
+            name="bias",
+            regularizer=layer.bias_regularizer,
+            constraint=layer.bias_constraint,
+        )
+
+
+def kernel_options_config(layer, use_bias=True, activity_regularizer=False):
+    """The config entries of the options :func:`set_kernel_options` resolved, serialized in
+    Keras's order; ``use_bias`` and ``activity_regularizer`` say whether to write those two
+    (EinsumDense has no ``use_bias``; Dense leaves the activity regularizer out)."""
+    config = {"activation": activations_module.serialize(layer.activation)}
+    if use_bias:
+        config["use_bias"] = layer.use_bias
+    config.update(
+        kernel_initializer=initializers_module.serialize(layer.kernel_initializer),
+        bias_initializer=initializers_module.serialize(layer.bias_initializer),
+        kernel_regularizer=regularizers_module.serialize(layer.kernel_regularizer),
+        bias_regularizer=regularizers_module.serialize(layer.bias_regularizer),
+    )
+    if activity_regularizer:
+        config["activity_regularizer"] = regularizers_module.serialize(layer.activity_regularizer)
+    config.update(
+        kernel_constraint=constraints_module.serialize(layer.kernel_constraint),
+        bias_constraint=constraints_module.serialize(layer.bias_constraint),
+    )
+    return config
+
+
 @registry.serializable("keras.layers")
 class Dense(Layer):
     """A fully connected layer: y = activation(x W + b).
@@ -156,22 +208,9 @@ class Dense(Layer):
                 f"got input shape {tuple(input_shape)}. Add a batch axis, e.g. x[None]."
             )
         self.input_dim = input_shape[-1]
-        self.kernel = self.add_weight(
-            (self.input_dim, self.units),
-            self.kernel_initializer,
-            name="kernel",
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
+        add_kernel_and_bias(
+            self, (self.input_dim, self.units), (self.units,) if self.use_bias else None
         )
-        self.bias = None
-        if self.use_bias:
-            self.bias = self.add_weight(
-                (self.units,),
-                self.bias_initializer,
-                name="bias",
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint,
-            )
         self.built = True
 
     def check_input(self, x):
@@ -196,14 +235,7 @@ class Dense(Layer):
         config = super().get_config()
         config.update(
             units=self.units,
-            activation=activations_module.serialize(self.activation),
-            use_bias=self.use_bias,
-            kernel_initializer=initializers_module.serialize(self.kernel_initializer),
-            bias_initializer=initializers_module.serialize(self.bias_initializer),
-            kernel_regularizer=regularizers_module.serialize(self.kernel_regularizer),
-            bias_regularizer=regularizers_module.serialize(self.bias_regularizer),
-            kernel_constraint=constraints_module.serialize(self.kernel_constraint),
-            bias_constraint=constraints_module.serialize(self.bias_constraint),
+            **kernel_options_config(self),
         )
         return config
 

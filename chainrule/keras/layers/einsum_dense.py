@@ -11,13 +11,10 @@ import re
 
 from ... import ops
 from ...engine import ShapeError
-from .. import activations as activations_module
-from .. import constraints as constraints_module
 from .. import initializers as initializers_module
 from .. import registry
-from .. import regularizers as regularizers_module
 from .base import Layer
-from .core import set_kernel_options
+from .core import add_kernel_and_bias, kernel_options_config, set_kernel_options
 
 _FORMS = (
     ("([a-zA-Z]+),([a-zA-Z]+)->([a-zA-Z]+)", None),
@@ -214,21 +211,7 @@ class EinsumDense(Layer):
             config["output_axes"] = output_axes
             config["seed"] = initializer.seed
             initializer = type(initializer).from_config(config)
-        self.kernel = self.add_weight(
-            kernel_shape,
-            initializer,
-            name="kernel",
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
-        )
-        if bias_shape is not None:
-            self.bias = self.add_weight(
-                bias_shape,
-                self.bias_initializer,
-                name="bias",
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint,
-            )
+        add_kernel_and_bias(self, kernel_shape, bias_shape, initializer)
         self.built = True
 
     def check_input(self, x):
@@ -257,14 +240,7 @@ class EinsumDense(Layer):
         config.update(
             output_shape=self.partial_output_shape,
             equation=self.equation,
-            activation=activations_module.serialize(self.activation),
             bias_axes=self.bias_axes,
-            kernel_initializer=initializers_module.serialize(self.kernel_initializer),
-            bias_initializer=initializers_module.serialize(self.bias_initializer),
-            kernel_regularizer=regularizers_module.serialize(self.kernel_regularizer),
-            bias_regularizer=regularizers_module.serialize(self.bias_regularizer),
-            activity_regularizer=regularizers_module.serialize(self.activity_regularizer),
-            kernel_constraint=constraints_module.serialize(self.kernel_constraint),
-            bias_constraint=constraints_module.serialize(self.bias_constraint),
+            **kernel_options_config(self, use_bias=False, activity_regularizer=True),
         )
         return config

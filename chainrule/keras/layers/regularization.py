@@ -18,6 +18,15 @@ from .base import Layer
 from .conv import standardize_data_format
 
 
+def _is_fraction(value):
+    """Whether ``value`` is a real number (not a bool) in [0, 1]."""
+    return (
+        not isinstance(value, bool)
+        and isinstance(value, (int, float, np.number))
+        and 0 <= value <= 1
+    )
+
+
 class _RandomLayer(Layer):
     """A layer that draws noise from its own seeded generator, or from the global one."""
 
@@ -51,11 +60,7 @@ class Dropout(_RandomLayer):
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(seed=seed, **kwargs)
         self.supports_masking = True
-        if (
-            isinstance(rate, bool)
-            or not isinstance(rate, (int, float, np.number))
-            or not 0 <= rate < 1
-        ):
+        if not _is_fraction(rate) or rate == 1:
             raise ValueError(
                 f"Dropout: rate must be a number in [0, 1), the fraction of inputs to drop; "
                 f"received rate={rate!r}"
@@ -122,11 +127,7 @@ class GaussianNoise(_RandomLayer):
     def __init__(self, stddev, seed=None, **kwargs):
         super().__init__(seed=seed, **kwargs)
         self.supports_masking = True
-        if (
-            isinstance(stddev, bool)
-            or not isinstance(stddev, (int, float, np.number))
-            or not 0 <= stddev <= 1
-        ):
+        if not _is_fraction(stddev):
             raise ValueError(
                 f"GaussianNoise: stddev must be a number in [0, 1]; received stddev={stddev!r}"
             )
@@ -236,11 +237,7 @@ class SpatialDropout3D(_SpatialDropout):
 
 
 def _check_rate(rate, owner):
-    if (
-        isinstance(rate, bool)
-        or not isinstance(rate, (int, float, np.number))
-        or not 0 <= rate <= 1
-    ):
+    if not _is_fraction(rate):
         raise ValueError(
             f"{owner}: invalid value received for argument `rate`. Expected a float value "
             f"between 0 and 1. Received: rate={rate!r}"

@@ -63,7 +63,27 @@ class _SpatialLayer(Layer):
         self.compute_output_shape(x.shape)
 
 
-class BaseZeroPadding(_SpatialLayer):
+class _SidesLayer(_SpatialLayer):
+    """A layer that adds or removes entries on both sides of each spatial axis, by the amounts
+    its argument ``_argument`` ("padding" or "cropping") gives in :func:`side_pairs`'s forms.
+    The attribute of that name keeps one pair for rank 1 and ``rank`` pairs otherwise."""
+
+    _argument = None
+
+    def __init__(self, sides, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        self._setup(data_format)
+        owner = f'{type(self).__name__} layer "{self.name}"'
+        pairs = side_pairs(sides, self.rank, self._argument, owner)
+        setattr(self, self._argument, pairs[0] if self.rank == 1 else pairs)
+
+    def _pairs(self):
+        """(before, after) for each spatial axis."""
+        sides = getattr(self, self._argument)
+        return (sides,) if self.rank == 1 else sides
+
+
+class BaseZeroPadding(_SidesLayer):
     """Adds zeros before and after each spatial axis: y[n, b + i, ..., c] = x[n, i, ..., c] and
     zeros elsewhere, so each axis grows by before + after.
 
@@ -72,15 +92,7 @@ class BaseZeroPadding(_SpatialLayer):
         data_format: 'channels_last' (default) or 'channels_first'.
     """
 
-    def __init__(self, padding, data_format=None, **kwargs):
-        super().__init__(**kwargs)
-        self._setup(data_format)
-        owner = f'{type(self).__name__} layer "{self.name}"'
-        pairs = side_pairs(padding, self.rank, "padding", owner)
-        self.padding = pairs[0] if self.rank == 1 else pairs
-
-    def _pairs(self):
-        return (self.padding,) if self.rank == 1 else self.padding
+    _argument = "padding"
 
     def call(self, inputs):
         index = [slice(None)] * inputs.ndim
@@ -146,7 +158,7 @@ class ZeroPadding3D(BaseZeroPadding):
         super().__init__(padding, data_format, **kwargs)
 
 
-class BaseCropping(_SpatialLayer):
+class BaseCropping(_SidesLayer):
     """Removes ``before`` entries from the start and ``after`` from the end of each spatial
     axis: y = x[:, b1 : L1 - a1, ...]; dL/dx = g placed back, zeros on the cropped entries.
 
@@ -154,15 +166,7 @@ class BaseCropping(_SpatialLayer):
         ValueError: a cropping that leaves nothing of an axis.
     """
 
-    def __init__(self, cropping, data_format=None, **kwargs):
-        super().__init__(**kwargs)
-        self._setup(data_format)
-        owner = f'{type(self).__name__} layer "{self.name}"'
-        pairs = side_pairs(cropping, self.rank, "cropping", owner)
-        self.cropping = pairs[0] if self.rank == 1 else pairs
-
-    def _pairs(self):
-        return (self.cropping,) if self.rank == 1 else self.cropping
+    _argument = "cropping"
 
     def call(self, inputs):
         index = [slice(None)] * inputs.ndim

@@ -13,7 +13,6 @@ has kh kw C m + C m filters weights where a Conv2D has kh kw C filters.
 """
 
 from ... import ops
-from ...ops.conv import as_padding, as_tuple
 from .. import activations as activations_module
 from .. import constraints as constraints_module
 from .. import initializers as initializers_module
@@ -22,8 +21,8 @@ from .. import regularizers as regularizers_module
 from .conv import (
     ConvLayer,
     conv_output_shape,
-    standardize_data_format,
 )
+from .core import check_positive_int
 
 
 class _DepthwiseBase(ConvLayer):
@@ -65,22 +64,11 @@ class _DepthwiseBase(ConvLayer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        owner = f'{type(self).__name__} layer "{self.name}"'
-        if (
-            not isinstance(depth_multiplier, int)
-            or isinstance(depth_multiplier, bool)
-            or depth_multiplier <= 0
-        ):
-            raise ValueError(
-                f"{owner}: `depth_multiplier` must be a positive integer; received "
-                f"depth_multiplier={depth_multiplier!r}."
-            )
+        check_positive_int(
+            f'{type(self).__name__} layer "{self.name}"', "depth_multiplier", depth_multiplier
+        )
         self.depth_multiplier = depth_multiplier
-        self.kernel_size = as_tuple(kernel_size, 2, "kernel_size", owner)
-        self.strides = as_tuple(strides, 2, "strides", owner)
-        self.dilation_rate = as_tuple(dilation_rate, 2, "dilation_rate", owner)
-        self.padding = as_padding(padding, owner)
-        self.data_format = standardize_data_format(data_format, owner)
+        self._init_window(2, kernel_size, strides, padding, data_format, dilation_rate)
         self.activation = activations_module.get(activation)
         self.use_bias = use_bias
         self.depthwise_initializer = initializers_module.get(depthwise_initializer)
@@ -227,11 +215,7 @@ class SeparableConv2D(_DepthwiseBase):
             depth_multiplier=depth_multiplier,
             **kwargs,
         )
-        if not isinstance(filters, int) or isinstance(filters, bool) or filters <= 0:
-            raise ValueError(
-                f'SeparableConv2D layer "{self.name}": `filters` must be a positive integer; '
-                f"received filters={filters!r}."
-            )
+        check_positive_int(f'SeparableConv2D layer "{self.name}"', "filters", filters)
         self.filters = filters
         self.pointwise_initializer = initializers_module.get(pointwise_initializer)
         self.pointwise_regularizer = regularizers_module.get(pointwise_regularizer)

@@ -9,7 +9,7 @@ recall, AUC, ...AtRecall), fbeta, iou. This module holds the names: ``get``, ``s
 import numpy as np
 
 from .. import losses
-from ..registry import lookup, register_classes, register_names
+from ..registry import describe, lookup, register_classes, register_names
 from ..utils import snake_case
 from .accuracy import (
     Accuracy,
@@ -252,12 +252,9 @@ def serialize(metric):
         raise TypeError(f"serialize: expected a keras Metric or metric function, got {metric!r}")
     cls = type(metric)
     builtin = CLASSES.get(cls.__name__) is cls
-    return {
-        "module": "keras.metrics" if builtin else cls.__module__,
-        "class_name": cls.__name__,
-        "config": metric.get_config(),
-        "registered_name": None if builtin else cls.__name__,
-    }
+    if builtin:
+        return describe(metric, "keras.metrics")
+    return describe(metric, cls.__module__, cls.__name__)
 
 
 def deserialize(config, custom_objects=None):

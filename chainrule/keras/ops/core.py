@@ -76,6 +76,13 @@ def cast(x, dtype):
     return x if x.dtype == np.dtype(dtype) else ops.cast(x, dtype=np.dtype(dtype))
 
 
+def to_floating(x):
+    """``x`` as a Tensor of a floating dtype: floats keep theirs, ints and bools become float32
+    (Keras's float ops on integer inputs). The shared input step of the float-only ops."""
+    x = _convert_to_tensor(x)
+    return x if x.dtype.kind == "f" else ops.cast(x, dtype=np.dtype("float32"))
+
+
 @keras_op
 def saturate_cast(x, dtype):
     """``x`` clipped to the range of ``dtype``, then cast: no wrap-around on overflow."""

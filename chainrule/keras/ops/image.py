@@ -20,7 +20,7 @@ from ...engine import Tensor
 from ...ops import image as resampling
 from ...ops.windows import same_pads
 from .. import config
-from .core import cast
+from .core import cast, to_floating
 from .dispatch import keras_op
 from .dtypes import convert_to_tensor
 
@@ -82,11 +82,6 @@ def _to_nhwc(images, data_format, owner, spatial=2):
         return y.reshape(y.shape[1:]) if single else y
 
     return x, restore
-
-
-def _float(x):
-    x = convert_to_tensor(x)
-    return x if x.dtype.kind == "f" else cast(x, "float32")
 
 
 def _apply_along(x, weights, axis):
@@ -187,7 +182,7 @@ def scale_and_translate(
             f"scale_and_translate: method must be one of {sorted(resampling.KERNELS)}; got "
             f"{method!r}"
         )
-    x = _float(images)
+    x = to_floating(images)
     scale = np.asarray(convert_to_tensor(scale).numpy(), dtype=np.float64).reshape(-1)
     translation = np.asarray(convert_to_tensor(translation).numpy(), dtype=np.float64).reshape(-1)
     if not len(spatial_dims) == len(scale) == len(translation):
@@ -259,15 +254,15 @@ def map_coordinates(inputs, coordinates, order, fill_mode="constant", fill_value
     grid-wrap)."""
     inputs = convert_to_tensor(inputs)
     if isinstance(coordinates, (list, tuple)):
-        coordinates = [_float(c) for c in coordinates]
+        coordinates = [to_floating(c) for c in coordinates]
     else:
-        coordinates = list(_float(coordinates))
+        coordinates = list(to_floating(coordinates))
     if len(coordinates) != inputs.ndim:
         raise ValueError(
             f"map_coordinates: coordinates need one entry per axis of the input ({inputs.ndim}); "
             f"got {len(coordinates)}"
         )
-    out = _sample(_float(inputs), coordinates, order, fill_mode, fill_value)
+    out = _sample(to_floating(inputs), coordinates, order, fill_mode, fill_value)
     if inputs.dtype.kind != "f":
         return Tensor(resampling.round_half_away(out.numpy()).astype(inputs.dtype))
     return out
@@ -319,8 +314,8 @@ def affine_transform(
         )
     x, restore = _to_nhwc(images, data_format, "affine_transform")
     dtype = x.dtype
-    x = _float(x)
-    transform = _float(transform)
+    x = to_floating(x)
+    transform = to_floating(transform)
     if transform.ndim not in (1, 2) or transform.shape[-1] != 8:
         raise ValueError(
             f"affine_transform: transform must have shape (8,) or (N, 8); got {transform.shape}"
@@ -364,7 +359,7 @@ def perspective_transform(
     cols = (a[:, 0] * gx + a[:, 1] * gy + a[:, 2]) / denom
     rows = (a[:, 3] * gx + a[:, 4] * gy + a[:, 5]) / denom
     dtype = x.dtype
-    x = _float(x)
+    x = to_floating(x)
     rows, cols = (np.broadcast_to(r, (x.shape[0], h, w)).astype(x.dtype) for r in (rows, cols))
     out = _sample_images(x, rows, cols, interpolation, "constant", fill_value)
     return restore(out if dtype.kind == "f" else cast(out, dtype))
@@ -388,7 +383,7 @@ def elastic_transform(
     JAX's; the warp is differentiable in the images."""
     x, restore = _to_nhwc(images, data_format, "elastic_transform")
     dtype = x.dtype
-    x = _float(x)
+    x = to_floating(x)
     n, h, w, _ = x.shape
     sigma = float(sigma)
     size = int(6 * sigma) | 1
@@ -539,7 +534,7 @@ def rgb_to_grayscale(images, data_format=None):
             f"rgb_to_grayscale: expects 3 (RGB) or 1 channels; got shape {images.shape}"
         )
     dtype = images.dtype
-    x = _float(images)
+    x = to_floating(images)
     weights = np.array([0.2989, 0.5870, 0.1140], dtype=x.dtype)
     gray = _apply_along(x, weights.reshape(3, 1), axis % x.ndim)
     return gray if dtype == gray.dtype else cast(gray, dtype)
@@ -621,7 +616,7 @@ def gaussian_blur(images, kernel_size=(3, 3), sigma=(1.0, 1.0), data_format=None
     as in Keras's JAX backend, the kernel's rows come from (kernel_size[1], sigma[1]) and its
     columns from (kernel_size[0], sigma[0])."""
     x, restore = _to_nhwc(images, data_format, "gaussian_blur")
-    x = _float(x)
+    x = to_floating(x)
     rows = resampling.gaussian_kernel1d(kernel_size[1], float(sigma[1]))
     cols = resampling.gaussian_kernel1d(kernel_size[0], float(sigma[0]))
     return restore(_filter(x, np.outer(rows, cols), same=True))
@@ -634,7 +629,7 @@ def sobel_edges(images, data_format=None):
     images keep their dtype."""
     x, restore = _to_nhwc(images, data_format, "sobel_edges")
     dtype = x.dtype
-    x = _float(x)
+    x = to_floating(x)
     dy = np.array([[-1.0, -2.0, -1.0], [0.0, 0.0, 0.0], [1.0, 2.0, 1.0]])
     edges = ops.stack([restore(_filter(x, k, same=True)) for k in (dy, dy.T)], axis=-1)
     return edges if dtype.kind == "f" else cast(edges, dtype)  # integer kernels: exact
@@ -659,7 +654,7 @@ def ssim(
     b, _ = _to_nhwc(image2, data_format, "ssim")
     single = convert_to_tensor(image1).ndim == 3
     dtype = a.dtype
-    a, b = _float(a), _float(b)
+    a, b = to_floating(a), to_floating(b)
     k = resampling.gaussian_kernel1d(filter_size, float(filter_sigma))
     window = np.outer(k, k)
     c1, c2 = (k1 * max_val) ** 2, (k2 * max_val) ** 2

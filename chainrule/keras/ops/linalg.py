@@ -9,7 +9,7 @@ import numpy as np
 from ... import nest, ops
 from ...engine import Tensor, gradients
 from ...ops import decompositions as dec
-from .core import cast
+from .core import cast, to_floating
 from .dispatch import keras_op
 from .dtypes import convert_to_tensor
 
@@ -33,13 +33,8 @@ __all__ = [
 ]
 
 
-def _float(x):
-    x = convert_to_tensor(x)
-    return x if x.dtype.kind == "f" else cast(x, "float32")
-
-
 def _floats(a, b):
-    a, b = _float(a), _float(b)
+    a, b = to_floating(a), to_floating(b)
     dtype = np.result_type(a.dtype, b.dtype)
     return cast(a, dtype), cast(b, dtype)
 
@@ -47,14 +42,14 @@ def _floats(a, b):
 @keras_op
 def cholesky(x, upper=False):
     """L lower triangular with x = L Lᵀ (U = Lᵀ with ``upper``), x symmetric positive definite."""
-    return dec.cholesky(_float(x), upper=upper)
+    return dec.cholesky(to_floating(x), upper=upper)
 
 
 @keras_op
 def cholesky_inverse(x, upper=False):
     """(L Lᵀ)⁻¹ from a Cholesky factor L (or (UᵀU)⁻¹ from U with ``upper``): two triangular
     solves."""
-    factor = _float(x)
+    factor = to_floating(x)
     low = factor.mT if upper else factor
     eye = Tensor(np.broadcast_to(np.eye(low.shape[-1], dtype=low.dtype), low.shape))
     half = dec.solve_triangular(low, eye, lower=True)  # L⁻¹
@@ -64,28 +59,28 @@ def cholesky_inverse(x, upper=False):
 @keras_op
 def det(x):
     """det x for x (..., n, n) -> (...).   d/dx = det(x) x⁻ᵀ."""
-    return dec.det(_float(x))
+    return dec.det(to_floating(x))
 
 
 @keras_op
 def eig(x):
     """(eigenvalues, eigenvectors) of a general square x; real ones only (no complex dtype
     here: complex eigenvalues are an error). No gradient."""
-    x = _float(x)
+    x = to_floating(x)
     return dec.eig(x, output="values"), dec.eig(x, output="vectors")
 
 
 @keras_op
 def eigh(x):
     """(w ascending, V) with x = V diag(w) Vᵀ for a symmetric x (its lower triangle is read)."""
-    x = _float(x)
+    x = to_floating(x)
     return dec.eigh(x, output="values"), dec.eigh(x, output="vectors")
 
 
 @keras_op
 def inv(x):
     """x⁻¹ for x (..., n, n).   d/dx: -x⁻ᵀ g x⁻ᵀ."""
-    return dec.inv(_float(x))
+    return dec.inv(to_floating(x))
 
 
 @keras_op
@@ -99,20 +94,20 @@ def lstsq(a, b, rcond=None):
 def lu_factor(x):
     """(lu, pivots): the packed LU factors of P x = L U with partial pivoting, and the pivot
     rows (int32), as SciPy's ``lu_factor``. No gradient."""
-    x = _float(x)
+    x = to_floating(x)
     return dec.lu_factor(x, output="lu"), dec.lu_factor(x, output="pivots")
 
 
 @keras_op
 def matrix_rank(x, tol=None):
     """The number of singular values above ``tol`` (NumPy's default tolerance when None), int32."""
-    return cast(dec.matrix_rank(_float(x), tol=tol), "int32")
+    return cast(dec.matrix_rank(to_floating(x), tol=tol), "int32")
 
 
 @keras_op
 def pinv(x, rcond=None):
     """The Moore-Penrose pseudo-inverse (..., n, m) of x (..., m, n). No gradient."""
-    return dec.pinv(_float(x), rcond=rcond)
+    return dec.pinv(to_floating(x), rcond=rcond)
 
 
 @keras_op
@@ -121,7 +116,7 @@ def qr(x, mode="reduced"):
     "complete"."""
     if mode not in ("reduced", "complete"):
         raise ValueError(f"qr: mode must be 'reduced' or 'complete'; got {mode!r}")
-    x = _float(x)
+    x = to_floating(x)
     return dec.qr(x, output="q", mode=mode), dec.qr(x, output="r", mode=mode)
 
 
@@ -142,7 +137,7 @@ def solve_triangular(a, b, lower=False):
 @keras_op
 def svd(x, full_matrices=True, compute_uv=True):
     """(U, s, Vᵀ) with x = U diag(s) Vᵀ, s descending; s alone without ``compute_uv``."""
-    x = _float(x)
+    x = to_floating(x)
     if not compute_uv:
         return dec.svd(x, output="s")
     return (
@@ -200,7 +195,7 @@ def norm(x, ord=None, axis=None, keepdims=False):
     an ``ord``): None/'fro' (Frobenius), 'nuc' (Σ singular values), 1/-1 (max/min column sum of
     |x|), inf/-inf (max/min row sum), 2/-2 (largest/smallest singular value). ``axis=None`` and
     ``ord=None``: the Euclidean norm of all entries. Integer input gives float32."""
-    x = _float(x)
+    x = to_floating(x)
     if axis is None:
         if ord is None:
             return _vector_norm(x.reshape((-1,)), None, 0, False).reshape(
@@ -235,7 +230,7 @@ def jvp(fun, primals, tangents, has_aux=False):
             f"jvp: needs one tangent per primal; got {len(primals)} primals and "
             f"{len(tangents)} tangents"
         )
-    inputs = [Tensor(_float(p).data, requires_grad=True) for p in primals]
+    inputs = [Tensor(to_floating(p).data, requires_grad=True) for p in primals]
     result = fun(*inputs)
     out, aux = result if has_aux else (result, None)
     leaves = [convert_to_tensor(o) for o in nest.flatten(out)]
@@ -246,7 +241,7 @@ def jvp(fun, primals, tangents, has_aux=False):
         # L = Σ <y, u>: its gradient Jᵀu, recorded, stays a function of the dummies u
         total = sum((o * d).sum() for o, d, c in zip(leaves, dummies, connected) if c)
         grads = gradients(total, inputs, create_graph=True)
-        pairs = [(g, _float(t)) for g, t in zip(grads, tangents) if g is not None]
+        pairs = [(g, to_floating(t)) for g, t in zip(grads, tangents) if g is not None]
         if pairs:
             found = gradients(
                 [g for g, _ in pairs],

@@ -11,7 +11,7 @@ import numpy as np
 from ... import ops
 from ...engine import Tensor
 from ...ops import decompositions, segments, spectral
-from .core import cast, custom_gradient
+from .core import cast, custom_gradient, to_floating
 from .dispatch import keras_op
 from .dtypes import convert_to_tensor, standardize_dtype
 
@@ -40,16 +40,10 @@ __all__ = [
 ]
 
 
-def _float(x):
-    """x as a float tensor (ints become float32, Keras's floatx)."""
-    x = convert_to_tensor(x)
-    return x if x.dtype.kind == "f" else cast(x, "float32")
-
-
 @keras_op
 def erf(x):
     """erf(x) = (2/√π) ∫_0^x e^(-t²) dt.   d/dx = (2/√π) e^(-x²)."""
-    return ops.erf(_float(x))
+    return ops.erf(to_floating(x))
 
 
 @keras_op
@@ -92,33 +86,33 @@ def _erfinv(x):
 @keras_op
 def erfinv(x):
     """y = erf⁻¹(x) for x in [-1, 1].   dy/dx = (√π/2) e^(y²)."""
-    return _erfinv(_float(x))
+    return _erfinv(to_floating(x))
 
 
 @keras_op
 def rsqrt(x):
     """1 / √x.   d/dx = -½ x^(-3/2)."""
-    return 1 / ops.sqrt(_float(x))
+    return 1 / ops.sqrt(to_floating(x))
 
 
 @keras_op
 def logsumexp(x, axis=None, keepdims=False):
     """log Σ e^x over ``axis`` (all axes for None), computed stably.   d/dx = softmax(x)."""
-    return ops.logsumexp(_float(x), axis=axis, keepdims=keepdims)
+    return ops.logsumexp(to_floating(x), axis=axis, keepdims=keepdims)
 
 
 @keras_op
 def logdet(x):
     """log |det x| for square x (..., n, n) -> (...); log det for a positive-definite x.
     d/dx = x⁻ᵀ."""
-    return decompositions.logabsdet(_float(x))
+    return decompositions.logabsdet(to_floating(x))
 
 
 @keras_op
 def cdist(x, y):
     """The Euclidean distances between the rows of x (..., m, d) and y (..., n, d):
     D_ij = √(Σ_k (x_ik - y_jk)²), shape (..., m, n)."""
-    x, y = _float(x), _float(y)
+    x, y = to_floating(x), to_floating(y)
     if x.ndim < 2 or y.ndim < 2 or x.shape[-1] != y.shape[-1]:
         raise ValueError(
             f"cdist: expects x (..., m, d) and y (..., n, d) with the same d; got shapes "
@@ -216,7 +210,7 @@ def _complex_pair(x, owner):
             f"{owner}: expects a complex tensor as a (real, imag) pair of real tensors; got "
             f"{type(x).__name__}"
         )
-    real, imag = (_float(p) for p in x)
+    real, imag = (to_floating(p) for p in x)
     if real.shape != imag.shape:
         raise ValueError(
             f"{owner}: the real and imaginary parts must have the same shape; got {real.shape} "
@@ -265,7 +259,7 @@ def _fit_last_axis(x, n):
 def rfft(x, fft_length=None):
     """The non-negative frequencies of the DFT of a real x over its last axis, cropped or
     zero-padded to ``fft_length`` first: (..., fft_length // 2 + 1) real and imaginary parts."""
-    x = _float(x)
+    x = to_floating(x)
     n = x.shape[-1] if fft_length is None else int(fft_length)
     out = spectral.rfft(_fit_last_axis(x, n))
     return out[0], out[1]

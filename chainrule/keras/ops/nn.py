@@ -15,6 +15,7 @@ from ... import ops as prim
 from ...engine import ShapeError, Tensor
 from ...ops.windows import as_padding, as_tuple, same_pads
 from .. import config
+from .core import to_floating
 from .dispatch import keras_op
 from .dtypes import convert_to_tensor, result_type, standardize_dtype
 
@@ -80,12 +81,6 @@ SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
 
 
-def _float(x):
-    """x as a Tensor of a float dtype (integers and booleans become float32)."""
-    x = convert_to_tensor(x)
-    return x if x.dtype.kind == "f" else prim.cast(x, "float32")
-
-
 def _as(v, dtype):
     """v as a Tensor of ``dtype``, cast by the engine (so a gradient flows back through it)."""
     v = convert_to_tensor(v)
@@ -111,38 +106,38 @@ def relu(x):
 @keras_op
 def relu6(x):
     """min(max(x, 0), 6).   Gradient 1 on [0, 6], 0 outside."""
-    return prim.clip(_float(x), 0.0, 6.0)
+    return prim.clip(to_floating(x), 0.0, 6.0)
 
 
 @keras_op
 def sigmoid(x):
     """1 / (1 + e^-x)."""
-    return prim.sigmoid(_float(x))
+    return prim.sigmoid(to_floating(x))
 
 
 @keras_op
 def sparse_sigmoid(x):
     """0 for x <= -1, (x + 1) / 2 for -1 < x < 1, 1 for x >= 1."""
-    return prim.clip((_float(x) + 1.0) * 0.5, 0.0, 1.0)
+    return prim.clip((to_floating(x) + 1.0) * 0.5, 0.0, 1.0)
 
 
 @keras_op
 def softplus(x):
     """log(1 + e^x), computed stably."""
-    return prim.softplus(_float(x))
+    return prim.softplus(to_floating(x))
 
 
 @keras_op
 def softsign(x):
     """x / (1 + |x|)."""
-    x = _float(x)
+    x = to_floating(x)
     return x / (prim.abs(x) + 1.0)
 
 
 @keras_op
 def sparse_plus(x):
     """0 for x <= -1, (x + 1)^2 / 4 for -1 < x < 1, x for x >= 1 (a smooth ReLU)."""
-    x = _float(x)
+    x = to_floating(x)
     inside = prim.clip(x, -1.0, 1.0) + 1.0
     return prim.where(x >= 1.0, x, inside * inside * 0.25)
 
@@ -150,7 +145,7 @@ def sparse_plus(x):
 @keras_op
 def silu(x):
     """x sigmoid(x) (also called swish)."""
-    x = _float(x)
+    x = to_floating(x)
     return x * prim.sigmoid(x)
 
 
@@ -160,25 +155,25 @@ swish = silu  # Keras exports one function under both names
 @keras_op
 def log_sigmoid(x):
     """log sigmoid(x) = -softplus(-x), stable for any x."""
-    return -prim.softplus(-_float(x))
+    return -prim.softplus(-to_floating(x))
 
 
 @keras_op
 def leaky_relu(x, negative_slope=0.2):
     """x for x > 0, negative_slope x otherwise."""
-    return prim.leaky_relu(_float(x), alpha=negative_slope)
+    return prim.leaky_relu(to_floating(x), alpha=negative_slope)
 
 
 @keras_op
 def hard_sigmoid(x):
     """The piecewise-linear sigmoid: clip(x / 6 + 1/2, 0, 1)."""
-    return prim.clip(_float(x) * (1 / 6) + 0.5, 0.0, 1.0)
+    return prim.clip(to_floating(x) * (1 / 6) + 0.5, 0.0, 1.0)
 
 
 @keras_op
 def hard_silu(x):
     """x hard_sigmoid(x) (also called hard swish)."""
-    x = _float(x)
+    x = to_floating(x)
     return x * hard_sigmoid(x)
 
 
@@ -188,26 +183,26 @@ hard_swish = hard_silu
 @keras_op
 def elu(x, alpha=1.0):
     """x for x > 0, alpha (e^x - 1) otherwise."""
-    return prim.elu(_float(x), alpha=alpha)
+    return prim.elu(to_floating(x), alpha=alpha)
 
 
 @keras_op
 def selu(x):
     """scale elu(x, alpha), with the self-normalising constants of Klambauer et al. (2017)."""
-    return prim.elu(_float(x), alpha=SELU_ALPHA) * SELU_SCALE
+    return prim.elu(to_floating(x), alpha=SELU_ALPHA) * SELU_SCALE
 
 
 @keras_op
 def celu(x, alpha=1.0):
     """max(x, 0) + alpha (e^(min(x, 0) / alpha) - 1) = alpha elu(x / alpha), for alpha > 0."""
-    return prim.elu(_float(x) * (1.0 / alpha), alpha=1.0) * alpha
+    return prim.elu(to_floating(x) * (1.0 / alpha), alpha=1.0) * alpha
 
 
 @keras_op
 def gelu(x, approximate=True):
     """Gaussian error linear unit x Phi(x) = x (1 + erf(x / sqrt 2)) / 2; with ``approximate``
     (Keras's default here) the tanh form x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) / 2."""
-    x = _float(x)
+    x = to_floating(x)
     if approximate:
         inner = (x + x * x * x * 0.044715) * math.sqrt(2 / math.pi)
         return x * (prim.tanh(inner) + 1.0) * 0.5
@@ -217,7 +212,7 @@ def gelu(x, approximate=True):
 @keras_op
 def glu(x, axis=-1):
     """Gated linear unit: a sigmoid(b), where a and b are the two halves of x along ``axis``."""
-    x = _float(x)
+    x = to_floating(x)
     axis = _axis(axis, x.ndim, "glu")
     half, odd = divmod(x.shape[axis], 2)
     if odd:
@@ -232,60 +227,62 @@ def glu(x, axis=-1):
 @keras_op
 def hard_tanh(x):
     """clip(x, -1, 1)."""
-    return prim.clip(_float(x), -1.0, 1.0)
+    return prim.clip(to_floating(x), -1.0, 1.0)
 
 
 @keras_op
 def hard_shrink(x, threshold=0.5):
     """x where |x| > threshold, 0 elsewhere."""
-    x = _float(x)
+    x = to_floating(x)
     return prim.where(prim.abs(x) > threshold, x, 0.0)
 
 
 @keras_op
 def soft_shrink(x, threshold=0.5):
     """x - threshold above threshold, x + threshold below -threshold, 0 between."""
-    x = _float(x)
+    x = to_floating(x)
     return prim.where(x > threshold, x - threshold, prim.where(x < -threshold, x + threshold, 0.0))
 
 
 @keras_op
 def tanh_shrink(x):
     """x - tanh(x)."""
-    x = _float(x)
+    x = to_floating(x)
     return x - prim.tanh(x)
 
 
 @keras_op
 def threshold(x, threshold, default_value):
     """x where x > threshold, ``default_value`` elsewhere."""
-    x = _float(x)
+    x = to_floating(x)
     return prim.where(x > threshold, x, _as(default_value, x.dtype))
 
 
 @keras_op
 def squareplus(x, b=4):
     """(x + sqrt(x^2 + b)) / 2, a smooth ReLU (b >= 0)."""
-    x = _float(x)
+    x = to_floating(x)
     return (x + prim.sqrt(x * x + b)) * 0.5
 
 
 @keras_op
 def softmax(x, axis=-1):
     """e^x_i / sum_j e^x_j along ``axis`` (an int, a tuple of axes, or None for all)."""
-    x = _float(x)
-    if isinstance(axis, int):
-        return prim.softmax(x, axis=axis)
-    return _over_axes(prim.softmax, x, axis)
+    return _along(prim.softmax, x, axis)
 
 
 @keras_op
 def log_softmax(x, axis=-1):
     """x_i - log sum_j e^x_j along ``axis`` (an int, a tuple of axes, or None for all)."""
-    x = _float(x)
+    return _along(prim.log_softmax, x, axis)
+
+
+def _along(fn, x, axis):
+    """fn(x, axis=...) of the float x along ``axis``: an int, a tuple of axes, or None."""
+    x = to_floating(x)
     if isinstance(axis, int):
-        return prim.log_softmax(x, axis=axis)
-    return _over_axes(prim.log_softmax, x, axis)
+        return fn(x, axis=axis)
+    return _over_axes(fn, x, axis)
 
 
 def _over_axes(fn, x, axes):
@@ -302,7 +299,7 @@ def _over_axes(fn, x, axes):
 def sparsemax(x, axis=-1):
     """The projection of x onto the probability simplex along ``axis``: max(x - tau, 0) with
     tau such that the outputs sum to 1 (entries may be exactly 0)."""
-    return prim.sparsemax(_float(x), axis=axis)
+    return prim.sparsemax(to_floating(x), axis=axis)
 
 
 # ----- encodings ---------------------------------------------------------------------------------
@@ -372,7 +369,7 @@ def moments(x, axes, keepdims=False, synchronized=False):
 def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilon=1e-3):
     """(x - mean) / sqrt(variance + epsilon) * scale + offset, with the 1-D statistics and
     parameters laid along ``axis`` of x."""
-    x = _float(x)
+    x = to_floating(x)
     axis = _axis(axis, x.ndim, "batch_normalization")
     shape = [1] * x.ndim
     shape[axis] = x.shape[axis]
@@ -459,7 +456,7 @@ def normalize(x, axis=-1, order=2, epsilon=None):
     if not isinstance(order, int) or order < 1:
         raise ValueError(f"normalize: `order` must be an int >= 1; received order={order!r}.")
     epsilon = config.epsilon() if epsilon is None else epsilon
-    x = _float(x)
+    x = to_floating(x)
     if x.ndim == 0:
         x = prim.reshape(x, (1,))
     if order == 2:
@@ -475,7 +472,7 @@ def normalize(x, axis=-1, order=2, epsilon=None):
 @keras_op
 def psnr(x1, x2, max_val):
     """Peak signal-to-noise ratio: 20 log10(max_val) - 10 log10(mean((x1 - x2)^2))."""
-    x1, x2 = _float(x1), _float(x2)
+    x1, x2 = to_floating(x1), to_floating(x2)
     if x1.shape != x2.shape:
         raise ShapeError(f"psnr: x1 and x2 must have the same shape; got {x1.shape}, {x2.shape}.")
     difference = x1 - x2
@@ -499,7 +496,7 @@ def _same_shape(target, output, op):
 def binary_crossentropy(target, output, from_logits=False):
     """Elementwise -(t log p + (1 - t) log(1 - p)); p = sigmoid(output) with ``from_logits``
     (computed stably from the logits), else ``output`` clipped to [1e-7, 1 - 1e-7]."""
-    output = _float(output)
+    output = to_floating(output)
     target = _as(target, output.dtype)
     _same_shape(target, output, "binary_crossentropy")
     if from_logits:
@@ -520,7 +517,7 @@ def _log_probabilities(output, from_logits, axis):
 def categorical_crossentropy(target, output, from_logits=False, axis=-1):
     """-sum_k t_k log p_k along ``axis``; p = softmax(output) with ``from_logits``, else
     ``output`` normalised to sum 1 and clipped to [1e-7, 1 - 1e-7]."""
-    output = _float(output)
+    output = to_floating(output)
     target = _as(target, output.dtype)
     _same_shape(target, output, "categorical_crossentropy")
     if output.ndim < 1:
@@ -534,7 +531,7 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
 def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
     """-log p[target] along ``axis``, with integer class targets; p as in
     :func:`categorical_crossentropy`. A trailing target axis of size 1 is dropped."""
-    output = _float(output)
+    output = to_floating(output)
     target = convert_to_tensor(target)
     if target.dtype.kind not in "iu":
         target = prim.cast(target, "int32")
@@ -667,7 +664,7 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
     The gradient is the engine's (conv2d's VJPs).
     """
     fmt = _data_format(data_format, "conv")
-    inputs, kernel = _float(inputs), _float(kernel)
+    inputs, kernel = to_floating(inputs), to_floating(kernel)
     rank = _spatial_rank("conv", inputs, kernel, "*window, in_channels / groups, filters")
     x = _to_channels_last(inputs, fmt)
     channels, per_group, filters = x.shape[-1], kernel.shape[-2], kernel.shape[-1]
@@ -691,7 +688,7 @@ def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None,
         kernel: (*window, C, M), M the depth multiplier.  Others as in :func:`conv`.
     """
     fmt = _data_format(data_format, "depthwise_conv")
-    inputs, kernel = _float(inputs), _float(kernel)
+    inputs, kernel = to_floating(inputs), to_floating(kernel)
     rank = _spatial_rank("depthwise_conv", inputs, kernel, "*window, in_channels, multiplier")
     x = _to_channels_last(inputs, fmt)
     channels = x.shape[-1]
@@ -772,7 +769,7 @@ def conv_transpose(
     """
     op = "conv_transpose"
     fmt = _data_format(data_format, op)
-    inputs, kernel = _float(inputs), _float(kernel)
+    inputs, kernel = to_floating(inputs), to_floating(kernel)
     rank = _spatial_rank(op, inputs, kernel, "*window, out_channels, in_channels")
     x = _to_channels_last(inputs, fmt)
     if kernel.shape[-1] != x.shape[-1]:
@@ -920,7 +917,7 @@ def _adaptive_pool(reduce, op, inputs, output_size, data_format):
     """Pool each spatial axis to ``output_size`` windows: window i of an axis of length L spans
     [floor(i L / n), ceil((i + 1) L / n)). A box's pool is the pool over its axes in turn."""
     fmt = _data_format(data_format, op)
-    x = _to_channels_last(_float(inputs), fmt)
+    x = _to_channels_last(to_floating(inputs), fmt)
     rank = x.ndim - 2
     if rank < 1:
         raise ShapeError(f"{op}: expects an input (batch, *spatial, channels); got {x.shape}.")
@@ -973,7 +970,7 @@ def _patch_args(kernel_size, dilation, padding, stride, op):
 def unfold(x, kernel_size, dilation=1, padding=0, stride=1):
     """Sliding local blocks of a channels_first batch (N, C, H, W) as columns (N, C kh kw, L),
     rows ordered (c, a, b), L the windows in row-major order (PyTorch's ``unfold``)."""
-    x = _float(x)
+    x = to_floating(x)
     if x.ndim != 4:
         raise ShapeError(f"unfold: expects a 4-D input (N, C, H, W); got shape {x.shape}.")
     params, window = _patch_args(kernel_size, dilation, padding, stride, "unfold")
@@ -988,7 +985,7 @@ def unfold(x, kernel_size, dilation=1, padding=0, stride=1):
 def fold(x, output_size, kernel_size, dilation=1, padding=0, stride=1):
     """The adjoint of :func:`unfold`: columns (N, C kh kw, L) summed back into an image
     (N, C, H, W) of ``output_size`` (H, W), overlapping entries added."""
-    x = _float(x)
+    x = to_floating(x)
     params, window = _patch_args(kernel_size, dilation, padding, stride, "fold")
     size = as_tuple(output_size, 2, "output_size", "fold")
     if x.ndim != 3 or x.shape[1] % (window[0] * window[1]):
@@ -1080,7 +1077,7 @@ def dot_product_attention(
     """
     if flash_attention:
         raise ValueError("dot_product_attention: flash attention is not supported here.")
-    query, key, value = _float(query), _float(key), _float(value)
+    query, key, value = to_floating(query), to_floating(key), to_floating(value)
     if query.ndim != 4 or key.ndim != 4 or value.ndim != 4:
         raise ShapeError(
             f"dot_product_attention: expects 4-D query, key and value (batch, length, heads, "
@@ -1125,7 +1122,7 @@ def ctc_loss(target, output, target_length, output_length, mask_index=0):
         target_length, output_length: (B,) how many labels and steps of each sequence count.
         mask_index: the blank class.
     """
-    output = _float(output)
+    output = to_floating(output)
     labels = np.asarray(convert_to_tensor(target).data, dtype=np.int64)
     if output.ndim != 3 or labels.ndim != 2 or labels.shape[0] != output.shape[0]:
         raise ShapeError(
@@ -1164,7 +1161,7 @@ def ctc_decode(
             f"ctc_decode: `strategy` must be 'greedy' or 'beam_search'; received "
             f"strategy={strategy!r}."
         )
-    scores = _float(inputs)
+    scores = to_floating(inputs)
     if scores.ndim != 3:
         raise ShapeError(f"ctc_decode: expects inputs (batch, steps, classes); got {scores.shape}.")
     lengths = np.asarray(convert_to_tensor(sequence_lengths).data).reshape(-1)
@@ -1183,4 +1180,4 @@ def ctc_decode(
 @keras_op
 def polar(abs_, angle):
     """abs_ (cos angle + i sin angle), a complex tensor (no gradient)."""
-    return prim.polar(_float(abs_), _float(angle))
+    return prim.polar(to_floating(abs_), to_floating(angle))

@@ -80,6 +80,23 @@ def _accumulating(dtype):
     return dtype
 
 
+def _int_pair(x1, x2):
+    """x1 and x2 in their common dtype, with two bools made int32 (Keras's arithmetic on bools)."""
+    x1, x2 = _pair(x1, x2)
+    if _name(x1) == "bool":
+        x1, x2 = _cast(x1, "int32"), _cast(x2, "int32")
+    return x1, x2
+
+
+def _remainder(x1, x2, exact, rounding):
+    """x1 - rounding(x1 / x2) x2: ``exact`` (np.mod or np.fmod) on integers, without gradient;
+    on floats through the engine, so dL/dx1 = g and dL/dx2 = -g rounding(x1 / x2)."""
+    x1, x2 = _int_pair(x1, x2)
+    if x1.dtype.kind != "f":
+        return _constant(exact(*_arrays(x1, x2)))
+    return x1 - rounding(x1 / x2) * x2
+
+
 # ----- elementwise: arithmetic -----------------------------------------------------------------
 
 
@@ -133,10 +150,7 @@ def negative(x):
 def power(x1, x2):
     """y = x1 ** x2 (two bools give int32).   dL/dx1 = g x2 x1^(x2-1),
     dL/dx2 = g y ln x1 (0 where x1 <= 0)."""
-    x1, x2 = _pair(x1, x2)
-    if _name(x1) == "bool":
-        x1, x2 = _cast(x1, "int32"), _cast(x2, "int32")
-    return ops.pow(x1, x2)
+    return ops.pow(*_int_pair(x1, x2))
 
 
 @_export
@@ -165,24 +179,14 @@ def floor_divide(x1, x2):
 def mod(x1, x2):
     """y = x1 - floor(x1 / x2) x2, the sign of x2 (Python's %; bools become int32).
     dL/dx1 = g,   dL/dx2 = -g floor(x1 / x2)."""
-    x1, x2 = _pair(x1, x2)
-    if _name(x1) == "bool":
-        x1, x2 = _cast(x1, "int32"), _cast(x2, "int32")
-    if x1.dtype.kind != "f":
-        return _constant(np.mod(*_arrays(x1, x2)))
-    return x1 - ops.floor(x1 / x2) * x2
+    return _remainder(x1, x2, np.mod, ops.floor)
 
 
 @_export
 def fmod(x1, x2):
     """y = x1 - trunc(x1 / x2) x2, the sign of x1 (C's fmod; bools become int32).
     dL/dx1 = g,   dL/dx2 = -g trunc(x1 / x2)."""
-    x1, x2 = _pair(x1, x2)
-    if _name(x1) == "bool":
-        x1, x2 = _cast(x1, "int32"), _cast(x2, "int32")
-    if x1.dtype.kind != "f":
-        return _constant(np.fmod(*_arrays(x1, x2)))
-    return x1 - ops.trunc(x1 / x2) * x2
+    return _remainder(x1, x2, np.fmod, ops.trunc)
 
 
 @_export
