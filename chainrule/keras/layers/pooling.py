@@ -217,6 +217,10 @@ class GlobalAveragePooling1D(BaseGlobalPooling):
         total = ops.sum(inputs * weights, axis=steps, keepdims=self.keepdims)
         return total / weights.sum(axis=steps, keepdims=self.keepdims)
 
+    def compute_mask(self, inputs, mask=None):
+        """None: the mask is used up in the mean over the steps, as in Keras."""
+        return None
+
 
 @registry.serializable("keras.layers")
 class GlobalAveragePooling2D(BaseGlobalPooling):
