@@ -12,6 +12,14 @@ import numpy as _np
 from .. import random as _random
 from ..engine import Tensor as _Tensor
 from ..tf.data import Dataset as _Dataset
+from .object_registration import (  # noqa: F401 (keras.utils shows them too, as Keras does)
+    CustomObjectScope,
+    custom_object_scope,
+    get_custom_objects,
+    get_registered_name,
+    get_registered_object,
+    register_keras_serializable,
+)
 
 __all__ = [
     "PyDataset",
@@ -801,3 +809,12 @@ def text_dataset_from_directory(
     if subset == "validation":
         return make(validation)
     return make(training), make(validation)
+
+
+def normalize(x, axis=-1, order=2):
+    """``x`` divided by its ``order``-norm along ``axis`` (a zero vector stays zero), as a NumPy
+    array: Keras's ``keras.utils.normalize``."""
+    x = _np.asarray(x)
+    norm = _np.atleast_1d(_np.linalg.norm(x, order, axis))
+    norm[norm == 0] = 1
+    return x / _np.expand_dims(norm, axis)

@@ -37,3 +37,12 @@ def test_the_base_classes_and_version_are_at_the_top():
     assert isinstance(keras.initializers.Zeros(), keras.Initializer)
     assert isinstance(keras.regularizers.L2(), keras.Regularizer)
     assert keras.version().startswith("3.")
+
+
+def test_keras_utils_normalize_and_the_registration_helpers():
+    # keras.utils.normalize(np.array([[3., 4.], [0, 0]])) in Keras 3.15.1: [[0.6 0.8] [0. 0.]]
+    np.testing.assert_allclose(
+        keras.utils.normalize(np.array([[3.0, 4.0], [0.0, 0.0]])), [[0.6, 0.8], [0.0, 0.0]]
+    )
+    assert keras.utils.register_keras_serializable is keras.saving.register_keras_serializable
+    assert keras.utils.custom_object_scope is keras.saving.custom_object_scope
