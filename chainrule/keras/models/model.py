@@ -33,7 +33,7 @@ from ..callbacks.callback import pythonify_logs
 from ..keras_tensor import is_shape, is_symbolic
 from ..layers.base import Layer, tracked_metrics, walk_layers
 from ..progress import Progbar
-from ..registry import serializable
+from ..registry import names_of, serializable
 from ..saving import keras_file
 from ..saving.serialization import deserialize_config, is_functional_config
 from ..utils import pack_x_y_sample_weight, unpack_x_y_sample_weight
@@ -792,6 +792,32 @@ class Model(Layer):
         if kwargs:
             raise TypeError(f"load_weights() got unexpected arguments: {sorted(kwargs)}")
         keras_file.load_weights(self, filepath, skip_mismatch=skip_mismatch)
+
+    def export(self, filepath, format="onnx", verbose=None, input_signature=None, **kwargs):
+        """Write the model for serving: ``format="onnx"`` writes an ONNX file that onnxruntime
+        runs (``chainrule.keras.export.export_onnx``; needs ``pip install "chainrule[onnx]"``).
+
+        Keras's default format, a TensorFlow SavedModel, needs TensorFlow: it is refused with
+        a message, as are ``input_signature`` and other formats' options.
+
+        Raises:
+            ValueError: a format chainrule does not write.
+        """
+        writers = names_of("keras.export")
+        if format not in writers:
+            raise ValueError(
+                f"Model.export: chainrule writes the formats {sorted(writers)}; got "
+                f"format={format!r}. A TensorFlow SavedModel needs TensorFlow: export to ONNX "
+                f"with model.export(path, format='onnx')."
+            )
+        if input_signature is not None or kwargs:
+            raise ValueError(
+                "Model.export: the ONNX writer takes the model's own input shapes; "
+                "input_signature and other options are not supported."
+            )
+        writers[format](self, filepath)
+        if verbose:
+            print(f"Saved the model for serving as {format} at {filepath}")
 
     def to_json(self, **kwargs):
         """The model's description as a JSON string (``model_from_json`` rebuilds it)."""

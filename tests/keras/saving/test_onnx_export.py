@@ -146,3 +146,12 @@ def test_a_layer_without_a_rule_is_named(tmp_path):
     with pytest.raises(UnsupportedLayerError, match="Layer 'cube' \\(Cube\\) has no ONNX rule"):
         export_onnx(model, tmp_path / "m.onnx")
     assert not (tmp_path / "m.onnx").exists()
+
+
+def test_model_export_writes_onnx_and_refuses_other_formats(tmp_path):
+    model = keras.Sequential([keras.Input((3,)), layers.Dense(2, activation="tanh")])
+    x = rng.normal(size=(4, 3)).astype("float32")
+    model.export(tmp_path / "m.onnx", format="onnx")
+    np.testing.assert_allclose(run_onnx(tmp_path / "m.onnx", [x])[0], model(x).numpy(), atol=1e-6)
+    with pytest.raises(ValueError, match="A TensorFlow SavedModel needs TensorFlow"):
+        model.export(tmp_path / "saved", format="tf_saved_model")
