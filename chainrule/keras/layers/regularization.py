@@ -202,6 +202,10 @@ class _SpatialDropout(Dropout):
     def get_config(self):
         config = super().get_config()
         del config["noise_shape"]
+        # Keras 3.15.1's SpatialDropout constructors refuse `trainable` (though Keras writes it,
+        # and then cannot load its own file): left out while True, so that Keras loads ours
+        if config.get("trainable", True):
+            config.pop("trainable", None)
         config["data_format"] = self.data_format
         return config
 

@@ -196,10 +196,12 @@ def test_every_registered_layer_crosses_to_keras_and_back(tmp_path, class_name):
     back = load_model(tmp_path / "keras.keras")
     x = rng.normal(size=(3,) + sample_shape).astype("float32")
     expected = model.predict(x, verbose=0)
-    RESULTS[f"chainrule -> Keras, {class_name}"] = float(
-        np.abs(in_keras.predict(x, verbose=0) - expected).max()
+    # relative to the outputs' size: float32 rounding of sums of many products (Conv3D)
+    scale = max(1.0, float(np.abs(expected).max()))
+    RESULTS[f"chainrule -> Keras, {class_name} (relative)"] = float(
+        np.abs(in_keras.predict(x, verbose=0) - expected).max() / scale
     )
-    assert np.abs(in_keras.predict(x, verbose=0) - expected).max() <= TOLERANCE
+    assert np.abs(in_keras.predict(x, verbose=0) - expected).max() <= TOLERANCE * scale
     np.testing.assert_array_equal(back.predict(x, verbose=0), expected)
 
 
