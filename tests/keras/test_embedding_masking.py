@@ -10,6 +10,8 @@ import pytest
 import chainrule as cr
 import chainrule as tf
 import chainrule.keras as keras
+from chainrule import fast
+from chainrule.fast.plan import Plan
 from chainrule.keras import layers
 from chainrule.keras.losses import get_keras_mask, set_keras_mask
 
@@ -392,3 +394,34 @@ def test_guide_temporal_softmax_after_dense():
         model = keras.Model(inputs, outputs)
         y = model(np.random.randint(0, 10, size=(32, 100)), np.random.random((32, 100, 1)))
     assert y.shape == (32, 100, 1)
+
+
+def test_a_masked_model_replays_its_training_step_with_each_batchs_mask():
+    """The mask reaches GlobalAveragePooling1D as a Tensor, so the traced training step is used
+    (not refused for a baked-in constant) and trains exactly as the engine does, batch by batch,
+    with paddings that differ between batches."""
+    rng = np.random.default_rng(0)
+    x = np.zeros((64, 8), "int32")
+    for row in x:
+        n = rng.integers(1, 9)
+        row[:n] = rng.integers(1, 20, n)
+    y = rng.normal(size=(64, 1)).astype("float32")
+    weights = []
+    for run_eagerly in (False, True):
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential(
+            [
+                keras.Input((8,), dtype="int32"),
+                layers.Embedding(20, 4, mask_zero=True),
+                layers.GlobalAveragePooling1D(),
+                layers.Dense(1),
+            ]
+        )
+        model.compile(optimizer="sgd", loss="mse", run_eagerly=run_eagerly)
+        model.fit(x, y, batch_size=8, epochs=3, shuffle=False, verbose=0)
+        weights.append(model.get_weights())
+        plans = list(model._train_plans.plans.values())
+        if not run_eagerly and fast.enabled():
+            assert all(isinstance(p, Plan) for p in plans)
+    for a, b in zip(*weights):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)

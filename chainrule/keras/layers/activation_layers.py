@@ -4,7 +4,7 @@ arguments and defaults (note LeakyReLU's 0.3, where the ``leaky_relu`` function'
 import warnings
 
 from ... import ops
-from ...engine import as_array
+from ...engine import Tensor
 from .. import activations as activations_module
 from .. import initializers as initializers_module
 from .. import registry
@@ -194,7 +194,9 @@ class Softmax(Layer):
 
     def call(self, inputs, mask=None):
         if mask is not None:
-            inputs = inputs + (1.0 - as_array(mask).astype(inputs.dtype)) * -1e9
+            # a Tensor, not its array: a replayed training step then reads each batch's mask
+            kept = ops.cast(mask if isinstance(mask, Tensor) else Tensor(mask), inputs.dtype)
+            inputs = inputs + (1.0 - kept) * -1e9
         if isinstance(self.axis, list) and len(self.axis) > 1:
             return ops.exp(inputs - ops.logsumexp(inputs, axis=tuple(self.axis), keepdims=True))
         axis = self.axis[0] if isinstance(self.axis, list) else self.axis

@@ -8,10 +8,8 @@ The global poolings are a mean or a max over the spatial axes, whose gradients c
 reductions; GlobalAveragePooling1D takes a mask of the steps to average over.
 """
 
-import numpy as np
-
 from ... import ops
-from ...engine import as_array
+from ...engine import Tensor
 from ...ops.conv import as_padding, as_tuple, output_length
 from .. import registry
 from ..ops import nn as keras_nn
@@ -212,10 +210,11 @@ class GlobalAveragePooling1D(BaseGlobalPooling):
         if mask is None:
             return super().call(inputs)
         steps = 1 if self.data_format == "channels_last" else 2
-        weights = as_array(mask).astype(inputs.dtype)
-        weights = np.expand_dims(weights, 2 if steps == 1 else 1)
+        # a Tensor, not its array: a replayed training step then reads each batch's mask
+        weights = ops.cast(mask if isinstance(mask, Tensor) else Tensor(mask), inputs.dtype)
+        weights = ops.expand_dims(weights, 2 if steps == 1 else 1)
         total = ops.sum(inputs * weights, axis=steps, keepdims=self.keepdims)
-        return total / weights.sum(axis=steps, keepdims=self.keepdims)
+        return total / ops.sum(weights, axis=steps, keepdims=self.keepdims)
 
     def compute_mask(self, inputs, mask=None):
         """None: the mask is used up in the mean over the steps, as in Keras."""
