@@ -225,3 +225,21 @@ def test_default_build_compute_output_shape_and_compute_mask():
 def test_a_layer_called_without_inputs_says_so():
     with pytest.raises(TypeError, match="called without inputs"):
         layers.Dense(1)()
+
+
+def test_a_users_call_gets_integers_and_booleans_as_they_are():
+    # Keras autocasts only floating inputs: a custom call receives integer ids and boolean flags
+    # unchanged (Keras 3.15.1 prints int32 / float32 / bool for the three calls below)
+    seen = []
+
+    class Record(layers.Layer):
+        def call(self, x):
+            seen.append(x.dtype)
+            return x
+
+    Record()(np.zeros((2, 3), "int32"))
+    Record()(np.zeros((2, 3), "float64"))
+    Record()(np.zeros((2, 3), bool))
+    assert seen == [np.int32, np.float32, np.bool_]
+    # chainrule's own layers compute in floats whatever numbers they are given
+    assert layers.Dense(2)(np.ones((2, 3), "int32")).dtype == np.float32

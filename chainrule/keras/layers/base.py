@@ -37,11 +37,13 @@ _running = []
 _training_context = []
 
 
-def as_tensor(x, dtype):
-    """Layer inputs as a Tensor of the layer's floating dtype (Keras autocasts floats)."""
+def as_tensor(x, dtype, kinds="fiub"):
+    """Layer inputs as a Tensor; those whose dtype kind is in ``kinds`` are cast to the layer's
+    floating dtype. Keras autocasts floats only ("f"); chainrule's own layers, whose math is
+    written for floats, take integers and booleans as floats too."""
     if not isinstance(x, Tensor):
         x = Tensor(as_array(x))
-    if x.dtype != dtype and x.dtype.kind in "fiub":
+    if x.dtype != dtype and x.dtype.kind in kinds:
         x = cast(x, dtype=dtype)
     return x
 
@@ -401,9 +403,10 @@ class Layer:
         if not self._convert_input_args:  # call converts them itself
             x = inputs
         elif nest.is_nested(inputs):  # several inputs: build(input_shape) gets their shapes
-            x = nest.map_structure(lambda value: as_tensor(value, self.dtype), inputs)
+            kinds = self._cast_input_kinds()
+            x = nest.map_structure(lambda value: as_tensor(value, self.dtype, kinds), inputs)
         else:
-            x = as_tensor(inputs, self.dtype)
+            x = as_tensor(inputs, self.dtype, self._cast_input_kinds())
         if self._convert_input_args:
             more = [nest.map_structure(self._convert_argument, value) for value in more]
             kwargs = {k: nest.map_structure(self._convert_argument, v) for k, v in kwargs.items()}
@@ -503,6 +506,14 @@ class Layer:
                 if output.ndim and output.shape[0]:
                     loss = loss / output.shape[0]
                 self.add_loss(loss)
+
+    @classmethod
+    def _cast_input_kinds(cls):
+        """The dtype kinds that __call__ casts to the layer's dtype: a ``call`` written by the
+        user gets Keras's rule (floats only: integer ids and boolean flags reach it as they
+        are); chainrule's own layers take every number as a float."""
+        own = cls.call.__module__.startswith("chainrule.")
+        return "fiub" if own else "f"
 
     def _convert_argument(self, value):
         """An argument of ``call`` besides the inputs: a NumPy array becomes a Tensor (floats in
