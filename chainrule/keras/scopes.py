@@ -7,25 +7,10 @@ backward pass to save memory) does not change the numbers a model computes.
 """
 
 import contextlib
-import re
 
-CPU_NAMES = re.compile(r"^(/?(job:[^/]+/)?(device:)?)?cpu(:\d+)?$", re.IGNORECASE)
+from ..tf.core import device
 
-
-@contextlib.contextmanager
-def device(device_name):
-    """Run the block on ``device_name``: chainrule computes on the CPU, so a CPU name
-    (``"cpu"``, ``"cpu:0"``, ``"/device:CPU:0"``) is accepted and anything else refused.
-
-    Raises:
-        ValueError: a GPU or TPU name, saying that chainrule runs on the CPU.
-    """
-    if not isinstance(device_name, str) or not CPU_NAMES.match(device_name.strip()):
-        raise ValueError(
-            f"keras.device: chainrule computes with NumPy on the CPU; got {device_name!r}. Use "
-            f"'cpu' (or leave the device out)."
-        )
-    yield
+__all__ = ["RematScope", "device", "name_scope", "remat"]
 
 
 @contextlib.contextmanager

@@ -41,6 +41,7 @@ from .core import (
     concat,
     constant,
     convert_to_tensor,
+    device,
     expand_dims,
     fill,
     float16,

@@ -9,6 +9,8 @@ NumPy arrays keep their dtype.
 """
 
 import builtins
+import contextlib
+import re
 
 import numpy as np
 
@@ -240,3 +242,23 @@ def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None
         order.insert(axis % hot.ndim, hot.ndim - 1)
         hot = ops.transpose(hot, axes=tuple(order))
     return hot
+
+
+CPU_NAMES = re.compile(r"^(/?(job:[^/]+/)?(device:)?)?cpu(:\d+)?$", re.IGNORECASE)
+
+
+@contextlib.contextmanager
+def device(device_name):
+    """``tf.device`` and ``keras.device``: run the block on ``device_name``. chainrule computes
+    on the CPU, so a CPU name (``"cpu"``, ``"CPU:0"``, ``"/device:CPU:0"``) is accepted and
+    anything else refused.
+
+    Raises:
+        ValueError: a GPU or TPU name, saying that chainrule runs on the CPU.
+    """
+    if not isinstance(device_name, str) or not CPU_NAMES.match(device_name.strip()):
+        raise ValueError(
+            f"device: chainrule computes with NumPy on the CPU; got {device_name!r}. Use "
+            f"'cpu' (or leave the device out)."
+        )
+    yield

@@ -251,3 +251,12 @@ def test_variable_assign_family():
     np.testing.assert_array_equal(v.numpy(), [0.0, 4.0])
     with pytest.raises(ValueError, match="cannot assign a value of shape"):
         v.assign([1.0, 2.0, 3.0])
+
+
+def test_tf_device_takes_cpu_names_as_tensorflow_does_and_refuses_a_gpu():
+    with tf.device("CPU:0"):
+        y = tf.argmax(tf.expand_dims(tf.constant([1.0, 3.0, 2.0]), 0), axis=1)
+    assert y.numpy().tolist() == [1]
+    with pytest.raises(ValueError, match="device: chainrule computes with NumPy on the CPU"):
+        with tf.device("/GPU:0"):
+            pass
