@@ -86,27 +86,56 @@ def is_grad_enabled():
     return _recording
 
 
-def as_array(data, dtype=None):
+def as_array(data, dtype=None, text=False):
     """Convert ``data`` to an ndarray: float32 for Python floats, the array's own dtype otherwise.
+    With ``text``, strings are accepted too, as an object array of ``str`` (:func:`text_array`).
 
     Raises:
-        TypeError: for data that is not numeric (strings, objects).
+        TypeError: for data that is not numeric (strings without ``text``, objects).
     """
     if isinstance(data, Tensor):
         data = data.data
     if isinstance(data, ndarray_types) or isinstance(data, np.generic):
         array = xp_of(data).asarray(data, dtype=dtype)
     else:
-        array = np.asarray(data, dtype=dtype)
+        try:
+            array = np.asarray(data, dtype=dtype)
+        except UnicodeDecodeError:  # str and non-ASCII bytes together: keep them as objects
+            array = np.asarray(data, dtype=object)
         if dtype is None and array.dtype == np.float64:
             array = array.astype(np.float32)
     if array.dtype.kind not in "fiub":
+        strings = text_array(array) if text else None
+        if strings is not None:
+            return strings
         raise TypeError(
-            f"chainrule works on numeric arrays; got dtype {array.dtype} "
+            f"chainrule works on numeric arrays (and strings); got dtype {array.dtype} "
             f"(from {type(data).__name__}). Convert the data to numbers first, e.g. "
             f"np.asarray(x, dtype='float32')."
         )
     return array
+
+
+def text_array(array):
+    """``array`` as an object array of ``str`` when it holds only strings (str, bytes decoded as
+    UTF-8, or NumPy's string dtypes), else None: the storage of a string Tensor (TensorFlow's
+    ``tf.string``), which no primitive differentiates and only the string functions compute on."""
+    if array.dtype.kind in "US":
+        array = array.astype(object)
+    elif array.dtype.kind != "O" or not all(isinstance(v, (str, bytes)) for v in array.flat):
+        return None
+    if any(isinstance(v, bytes) for v in array.flat):
+        array = np.vectorize(_decoded, otypes=[object])(array)
+    return array
+
+
+def _decoded(value):
+    return value.decode("utf-8") if isinstance(value, bytes) else value
+
+
+def is_text(value):
+    """Whether ``value`` is a string Tensor (see :func:`text_array`)."""
+    return isinstance(value, Tensor) and value.data.dtype == object
 
 
 class Tensor:
@@ -143,7 +172,7 @@ class Tensor:
     __array_ufunc__ = None  # so that ndarray (op) Tensor defers to the Tensor's reflected operator
 
     def __init__(self, data, dtype=None, requires_grad=False, name=None):
-        self.data = as_array(data, dtype)
+        self.data = as_array(data, dtype, text=True)
         if requires_grad and self.data.dtype.kind != "f":
             raise TypeError(
                 f"only floating-point tensors can require gradients; got dtype {self.data.dtype}"
@@ -176,7 +205,11 @@ class Tensor:
         return self._node is None
 
     def numpy(self):
-        """Return the values as a NumPy array (shares memory on the CPU)."""
+        """Return the values as a NumPy array (shares memory on the CPU). A string Tensor gives
+        its strings as UTF-8 ``bytes``, as TensorFlow does (an object array, or one ``bytes``)."""
+        if self.data.dtype == object:
+            encoded = np.vectorize(str.encode, otypes=[object])(self.data)
+            return encoded.item() if encoded.ndim == 0 else encoded
         return asnumpy(self.data)
 
     def item(self):
@@ -205,15 +238,18 @@ class Tensor:
         return int(self.data)
 
     def __format__(self, spec):
-        """``f"{loss:.4f}"`` formats a one-element tensor as its number."""
-        if not spec:
-            return str(self)
-        return format(self.data.item() if self.data.size == 1 else self.numpy(), spec)
+        """Formats the values, as TensorFlow does: ``f"{n}"`` of a scalar is its number, and
+        ``f"{loss:.4f}"`` formats a one-element tensor as its number."""
+        value = self.numpy()
+        if isinstance(value, np.ndarray) and (value.ndim == 0 or (spec and value.size == 1)):
+            value = value.item()
+        return format(value, spec)
 
     def __repr__(self):
         body = np.array2string(np.asarray(self.numpy()), separator=", ", prefix="Tensor(")
         grad = ", requires_grad=True" if self.requires_grad else ""
-        return f"Tensor({body}, dtype={self.dtype}{grad})"
+        dtype = "string" if self.dtype == object else self.dtype
+        return f"Tensor({body}, dtype={dtype}{grad})"
 
     __hash__ = object.__hash__  # == is elementwise, but a tensor is still usable as a dict key
 

@@ -230,11 +230,19 @@ def test_backward_on_a_non_scalar_needs_an_upstream_gradient():
     y.backward(np.ones((2, 2)))
 
 
-def test_non_numeric_data_is_rejected():
-    with pytest.raises(TypeError, match="numeric"):
-        cr.Tensor(["a", "b"])
+def test_non_numeric_data_is_rejected_and_strings_are_kept_out_of_the_primitives():
     with pytest.raises(TypeError, match="numeric"):
         cr.Tensor(np.array([object()]))
+    with pytest.raises(TypeError, match="numeric"):
+        cr.Tensor([{"a": 1}, None])
+    text = cr.Tensor(["a", b"\xc3\xa9"])  # a string Tensor (tf.string): bytes are UTF-8
+    assert text.data.tolist() == ["a", "\u00e9"] and text.numpy().tolist() == [b"a", b"\xc3\xa9"]
+    with pytest.raises(
+        TypeError, match=r"exp: cannot apply to an array of shape \(2,\) and dtype object"
+    ):
+        cr.ops.exp(text)
+    with pytest.raises(TypeError, match="floating-point"):
+        cr.Tensor(["a"], requires_grad=True)
     with pytest.raises(TypeError, match="floating-point"):
         cr.Tensor([1, 2], requires_grad=True)
 

@@ -11,7 +11,7 @@ every name of ``__all__``.
 serving the code that draws from the global generator.
 """
 
-from . import data, debugging, errors, linalg, math, nn, random
+from . import data, debugging, errors, linalg, math, nn, random, strings
 from .arrays import (
     TensorShape,
     argsort,
@@ -59,6 +59,7 @@ from .core import (
     reshape,
     squeeze,
     stack,
+    string,
     transpose,
     uint8,
     where,

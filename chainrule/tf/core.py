@@ -16,12 +16,13 @@ import numpy as np
 
 from .. import ops
 from ..backend import xp_of
-from ..engine import Tensor, as_array
+from ..engine import Tensor, as_array, is_text, text_array
 
 float16, float32, float64 = np.dtype("float16"), np.dtype("float32"), np.dtype("float64")
 int8, int16 = np.dtype("int8"), np.dtype("int16")
 int32, int64 = np.dtype("int32"), np.dtype("int64")
 uint8, bool_ = np.dtype("uint8"), np.dtype("bool")
+string = np.dtype(object)  # a string Tensor's storage: Python str (engine.text_array)
 
 _INT32 = np.iinfo(np.int32)
 
@@ -44,6 +45,13 @@ def _python_array(value):
     return array
 
 
+def _python_strings(value):
+    """Python strings (str, bytes, or lists of them) as a string array, else None."""
+    if isinstance(value, (str, bytes)) or (isinstance(value, (list, tuple)) and value):
+        return text_array(np.asarray(value, dtype=object))
+    return None
+
+
 def constant(value, dtype=None, shape=None, name=None):
     """A tensor holding ``value`` (a new leaf: no gradient flows back through it).
 
@@ -61,7 +69,15 @@ def constant(value, dtype=None, shape=None, name=None):
     elif isinstance(value, (np.ndarray, np.generic)):
         array = np.asarray(value)
     else:
-        array = _python_array(value)
+        strings = _python_strings(value)
+        array = _python_array(value) if strings is None else strings
+    if array.dtype == string:
+        if dtype is not None and as_dtype(dtype) != string:
+            raise TypeError(
+                f"constant: strings cannot be converted to {as_dtype(dtype)}; use "
+                f"tf.strings.to_number."
+            )
+        dtype = None
     if dtype is not None:
         array = array.astype(as_dtype(dtype))
     if shape is not None:
@@ -164,29 +180,43 @@ def _shape(shape):
     return tuple(int(n) for n in shape)
 
 
+def _arranged(arrange, *tensors, **options):
+    """``arrange`` (an op that only moves elements) on Tensors; on string Tensors, which no
+    primitive takes, NumPy's function of the same name moves the strings."""
+    if any(is_text(t) for t in tensors):
+        moved = getattr(np, arrange)
+        if arrange in ("concatenate", "stack"):
+            return Tensor(moved([t.data for t in tensors], **options).astype(object))
+        return Tensor(moved(tensors[0].data, **options))
+    if arrange in ("concatenate", "stack"):
+        return getattr(ops, arrange)(list(tensors), **options)
+    return getattr(ops, arrange)(tensors[0], **options)
+
+
 def reshape(tensor, shape, name=None):
     """The same elements in ``shape`` (one axis may be -1, inferred).   dL/dx = g reshaped back."""
-    return ops.reshape(convert_to_tensor(tensor), shape=_shape(shape))
+    return _arranged("reshape", convert_to_tensor(tensor), shape=_shape(shape))
 
 
 def transpose(a, perm=None, conjugate=False, name="transpose"):
     """Axes permuted by ``perm`` (reversed by default).   dL/dx = g permuted back."""
-    return ops.transpose(convert_to_tensor(a), axes=None if perm is None else _shape(perm))
+    return _arranged("transpose", convert_to_tensor(a), axes=None if perm is None else _shape(perm))
 
 
 def concat(values, axis, name="concat"):
     """The tensors joined along the existing ``axis``.   dL/dx_i = the slice of g of x_i."""
-    return ops.concatenate([convert_to_tensor(v) for v in values], axis=axis)
+    return _arranged("concatenate", *[convert_to_tensor(v) for v in values], axis=axis)
 
 
 def stack(values, axis=0, name="stack"):
     """The tensors (of one shape) stacked along a new ``axis``.   dL/dx_i = g at position i."""
-    return ops.stack([convert_to_tensor(v) for v in values], axis=axis)
+    return _arranged("stack", *[convert_to_tensor(v) for v in values], axis=axis)
 
 
 def squeeze(input, axis=None, name=None):
     """``input`` without its axes of size 1 (or only those in ``axis``)."""
-    return ops.squeeze(
+    return _arranged(
+        "squeeze",
         convert_to_tensor(input),
         axis=axis if axis is None else (axis if isinstance(axis, int) else tuple(axis)),
     )
@@ -194,7 +224,7 @@ def squeeze(input, axis=None, name=None):
 
 def expand_dims(input, axis, name=None):
     """``input`` with a new axis of size 1 at ``axis``."""
-    return ops.expand_dims(convert_to_tensor(input), axis=axis)
+    return _arranged("expand_dims", convert_to_tensor(input), axis=axis)
 
 
 def where(condition, x=None, y=None, name=None):

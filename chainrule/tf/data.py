@@ -136,6 +136,21 @@ class Dataset:
         """The first ``count`` elements (all of them when ``count`` is negative)."""
         return _TakeDataset(self, count)
 
+    def cache(self, filename="", name=None):
+        """The elements of the first complete pass, kept in memory and replayed on every later
+        pass (so a shuffle before ``cache`` gives every pass the first pass's order, as in
+        tf.data). Caching to a file is not offered.
+
+        Raises:
+            ValueError: a ``filename``.
+        """
+        if filename:
+            raise ValueError(
+                f"Dataset.cache: chainrule caches in memory only; got filename={filename!r}. "
+                f"Call cache() without a file."
+            )
+        return _CacheDataset(self)
+
     def prefetch(self, buffer_size, name=None):
         """Accepted for compatibility: elements are produced when asked for, so there is nothing
         to prefetch. ``buffer_size`` must be a non-negative integer or ``AUTOTUNE``."""
@@ -180,7 +195,7 @@ class _TensorSliceDataset(Dataset):
         paths, leaves = [], []
         for path, leaf in _flatten(tensors):
             try:
-                leaf = as_array(leaf)
+                leaf = as_array(leaf, text=True)
             except (TypeError, ValueError) as error:
                 raise type(error)(f"Dataset.from_tensor_slices: {_name(path)}: {error}") from None
             if leaf.ndim == 0:
@@ -289,6 +304,23 @@ class _MapDataset(Dataset):
                 else:
                     result = self._map_func(arguments)
             yield [_as_element(result)]
+
+
+class _CacheDataset(Dataset):
+    def __init__(self, parent):
+        super().__init__(parent._cardinality, parent._source)
+        self._parent = parent
+        self._kept = None
+
+    def _runs(self):
+        if self._kept is not None:
+            yield from self._kept
+            return
+        runs = []
+        for run in self._parent._runs():
+            runs.append(run)
+            yield run
+        self._kept = runs  # only a pass that reached its end is kept
 
 
 class _RepeatDataset(Dataset):
@@ -437,7 +469,7 @@ def _as_element(value):
         return tuple(_as_element(item) for item in value)
     if isinstance(value, (dict, tuple)):
         return _map_structure(_as_element, value)
-    return as_array(value)
+    return as_array(value, text=True)
 
 
 def _stack(elements):

@@ -54,7 +54,25 @@ def test_components_of_different_lengths_name_what_was_received():
     with pytest.raises(ValueError, match=r"the array is a scalar"):
         Dataset.from_tensor_slices(np.float32(3.0))
     with pytest.raises(TypeError, match=r"component\[1\]: .*numeric"):
-        Dataset.from_tensor_slices((np.zeros(2), np.array(["a", "b"])))
+        Dataset.from_tensor_slices((np.zeros(2), np.array([{}, None], dtype=object)))
+
+
+def test_strings_slice_batch_map_and_cache_as_in_tf_data():
+    texts = np.array(["Good <br />film", "DULL", "fine", "bad"], dtype=object)
+    ds = Dataset.from_tensor_slices((texts, np.arange(4))).batch(3)
+    first, labels = next(iter(ds))
+    assert first.numpy().tolist() == [b"Good <br />film", b"DULL", b"fine"]  # bytes, as tf's
+    assert labels.numpy().tolist() == [0, 1, 2]
+    lowered = ds.map(lambda x, y: (cr.strings.lower(cr.expand_dims(x, -1)), y))
+    assert [x.shape for x, _ in lowered] == [(3, 1), (1, 1)]
+    assert next(iter(lowered))[0].numpy()[1, 0] == b"dull"
+    # cache replays the first pass: a shuffle before it keeps its first order on every pass
+    cached = Dataset.from_tensor_slices(np.arange(20)).shuffle(20, seed=3).cache()
+    passes = [[int(v) for v in cached] for _ in range(3)]
+    assert passes[0] == passes[1] == passes[2] and sorted(passes[0]) == list(range(20))
+    assert passes[0] != list(range(20))
+    with pytest.raises(ValueError, match="caches in memory only"):
+        Dataset.from_tensor_slices(np.arange(3)).cache("/tmp/file")
 
 
 def test_batch_repeat_take_match_tf_data():
