@@ -10,7 +10,6 @@ import sys as _sys
 import numpy as _np
 
 from .. import random as _random
-from ..engine import Tensor as _Tensor
 from ..tf.data import Dataset as _Dataset
 from .object_registration import (  # noqa: F401 (keras.utils shows them too, as Keras does)
     CustomObjectScope,
@@ -618,41 +617,6 @@ def timeseries_dataset_from_array(
     return dataset.batch(batch_size)
 
 
-class _TextDataset(_Dataset):
-    """Batches of ``(strings, labels)`` (or strings alone): the strings stay NumPy arrays of str,
-    since Tensors hold numbers only; ``map`` hands them to the function as such."""
-
-    def __init__(self, elements):
-        super().__init__(len(elements))
-        self._elements = elements
-
-    def _runs(self):
-        yield list(self._elements)
-
-    def __iter__(self):
-        for element in self.as_numpy_iterator():
-            yield _text_structure(element, _Tensor)
-
-    def map(self, map_func, num_parallel_calls=None, deterministic=None, name=None):
-        """``map_func`` on each batch: strings as arrays of str, labels as Tensors; the result
-        is taken as it comes (Tensors become arrays)."""
-        mapped = []
-        for element in self.__iter__():
-            result = map_func(*element) if isinstance(element, tuple) else map_func(element)
-            mapped.append(_text_structure(result, _np.asarray))
-        return _TextDataset(mapped)
-
-
-def _text_structure(element, convert):
-    """``element`` with its numeric leaves passed through ``convert`` (strings left alone)."""
-    if isinstance(element, (tuple, list)):
-        return tuple(_text_structure(item, convert) for item in element)
-    if isinstance(element, _Tensor):
-        return element.numpy() if convert is _np.asarray else element
-    array = _np.asarray(element)
-    return array if array.dtype.kind in "UOS" else convert(array)
-
-
 def text_dataset_from_directory(
     directory,
     labels="inferred",
@@ -690,8 +654,8 @@ def text_dataset_from_directory(
         verbose: print how many files and classes were found.
 
     Returns:
-        A dataset whose elements are ``(texts, labels)``: ``texts`` a NumPy array of str,
-        ``labels`` a Tensor; ``texts`` alone when there are no labels. It has ``class_names``.
+        A ``tf.data`` dataset whose elements are ``(texts, labels)`` Tensors (the texts a
+        string Tensor); ``texts`` alone when there are no labels. It has ``class_names``.
 
     Raises:
         ValueError: bad arguments, or a folder with no text files.
@@ -784,18 +748,9 @@ def text_dataset_from_directory(
             values = to_categorical(values, len(folders)).astype(_np.float32)
         elif label_mode == "binary":
             values = values.astype(_np.float32).reshape(-1, 1)
-        step = batch_size or 1
-        elements = []
-        for begin in range(0, len(texts), step):
-            chunk = texts[begin : begin + step]
-            if batch_size is None:
-                chunk = chunk[0]
-            if label_mode is None:
-                elements.append(chunk)
-            else:
-                target = values[begin : begin + step]
-                elements.append((chunk, target[0] if batch_size is None else target))
-        dataset = _TextDataset(elements)
+        dataset = _Dataset.from_tensor_slices(texts if label_mode is None else (texts, values))
+        if batch_size is not None:
+            dataset = dataset.batch(batch_size)
         dataset.class_names = folders
         return dataset
 
@@ -804,6 +759,10 @@ def text_dataset_from_directory(
         return make(everything)
     held_out = int(validation_split * len(paths))
     training, validation = everything[: len(paths) - held_out], everything[len(paths) - held_out :]
+    if verbose and subset in ("training", "both"):
+        print(f"Using {len(training)} files for training.")
+    if verbose and subset in ("validation", "both"):
+        print(f"Using {len(validation)} files for validation.")
     if subset == "training":
         return make(training)
     if subset == "validation":

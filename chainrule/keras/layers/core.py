@@ -2,6 +2,8 @@
 
 import inspect
 
+import numpy as np
+
 from ... import ops
 from .. import activations as activations_module
 from .. import constraints as constraints_module
@@ -31,7 +33,10 @@ class InputLayer(Layer):
         batch_input_shape=None,
         **kwargs,
     ):
-        super().__init__(name=name, dtype=dtype, **kwargs)
+        strings = dtype in ("string", "str", str, object)  # Keras's "string" inputs
+        super().__init__(name=name, dtype=None if strings else dtype, **kwargs)
+        if strings:
+            self.dtype = np.dtype(object)  # a string Tensor's storage (tf.string)
         shape = shape if shape is not None else input_shape
         batch_shape = batch_shape if batch_shape is not None else batch_input_shape
         if batch_shape is None:
@@ -47,7 +52,7 @@ class InputLayer(Layer):
     def get_config(self):
         return {
             "batch_shape": list(self.batch_input_shape),
-            "dtype": str(self.dtype),
+            "dtype": "string" if self.dtype == object else str(self.dtype),
             "name": self.name,
         }
 

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from ... import nest, random
-from ...engine import Tensor
+from ...engine import Tensor, text_array
 from ...tf.data import Dataset
 from ..utils import PyDataset, unpack_x_y_sample_weight
 
@@ -25,15 +25,22 @@ from ..utils import PyDataset, unpack_x_y_sample_weight
 
 
 def as_input_array(x, argument="x", check_finite=True):
-    """``x`` as a float32 array (Keras's float type), rejecting what cannot be trained on.
+    """``x`` as a float32 array (Keras's float type), or as strings for a model that reads
+    text (an object array of str, :func:`~chainrule.engine.text_array`); rejecting what cannot
+    be trained on.
 
     Raises:
-        TypeError: non-numeric data.
+        TypeError: data that is neither numbers nor strings.
         ValueError: NaN or infinite values (naming the first one's position), when
             ``check_finite``.
     """
+    if isinstance(x, Tensor) and x.dtype == object:
+        return x.data
     array = x.numpy() if isinstance(x, Tensor) else np.asarray(x)
     if array.dtype.kind not in "fiub":
+        strings = text_array(array)
+        if strings is not None:
+            return strings
         raise TypeError(
             f"{argument} must be numeric; got an array of dtype {array.dtype}. Convert it first, "
             f"e.g. np.asarray({argument}, dtype='float32')."

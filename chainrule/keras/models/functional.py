@@ -38,6 +38,27 @@ from .model import Model
 from .summary import functional_rows
 
 
+def _adjusted_shape(shape, expected):
+    """``shape`` with a last axis of 1 added or dropped where that makes its rank the
+    ``expected`` one, as Keras 3's functional models adjust their inputs: (batch,) data fits an
+    input of shape (None, 1), and (batch, n, 1) data an input of shape (None, n)."""
+    if len(shape) == len(expected) - 1 and expected[-1] == 1:
+        return shape + (1,)
+    if len(shape) == len(expected) + 1 and shape[-1] == 1:
+        return shape[:-1]
+    return shape
+
+
+def _adjust_rank(tensor, expected):
+    """``tensor`` reshaped by :func:`_adjusted_shape` (strings too, which no op reshapes)."""
+    shape = _adjusted_shape(tensor.shape, expected)
+    if shape == tensor.shape:
+        return tensor
+    if tensor.dtype == object:
+        return Tensor(tensor.data.reshape(shape))
+    return keras_ops.reshape(tensor, shape)
+
+
 @serializable("keras.models")
 class Functional(Model, functional=True):
     """A model given by its inputs and outputs: ``keras.Model(inputs, outputs)``.
@@ -112,7 +133,7 @@ class Functional(Model, functional=True):
         read, and ``training`` unless the call was given its own."""
         values = {}
         for spec, value in zip(self.inputs, self._flat_inputs(inputs)):
-            values[id(spec)] = as_tensor(value, spec.dtype)
+            values[id(spec)] = _adjust_rank(as_tensor(value, spec.dtype), spec.shape)
         self._check_shapes([values[id(spec)] for spec in self.inputs])
         return self.run_graph(values, training)
 
@@ -176,7 +197,7 @@ class Functional(Model, functional=True):
 
     def _check_shapes(self, values):
         for i, (spec, value) in enumerate(zip(self.inputs, values)):
-            shape = tuple(value.shape)
+            shape = _adjusted_shape(tuple(value.shape), spec.shape)
             if len(shape) != len(spec.shape) or any(
                 want is not None and got is not None and want != got
                 for want, got in zip(spec.shape, shape)

@@ -38,7 +38,7 @@ class PreprocessingLayer(Layer):
 def to_numpy(data):
     """``data`` (a Tensor, array, list or scalar) as a NumPy array; bytes become str."""
     if isinstance(data, Tensor):
-        return data.numpy()
+        return data.data.copy() if data.dtype == object else data.numpy()  # strings as str
     array = np.asarray(data)
     if array.dtype.kind == "S":
         array = np.char.decode(array, "utf-8")
