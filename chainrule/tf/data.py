@@ -16,7 +16,9 @@ tuple or a dict, nested as needed); ``as_numpy_iterator()`` yields NumPy arrays.
 ``import chainrule as tf``, ``tf.data.Dataset`` is this class.
 """
 
+import gzip
 import math
+import types
 
 import numpy as np
 
@@ -32,6 +34,13 @@ UNKNOWN_CARDINALITY = -2
 
 AUTOTUNE = -1
 """Accepted wherever tf.data takes a buffer size or a degree of parallelism."""
+
+experimental = types.SimpleNamespace(
+    AUTOTUNE=AUTOTUNE,
+    INFINITE_CARDINALITY=INFINITE_CARDINALITY,
+    UNKNOWN_CARDINALITY=UNKNOWN_CARDINALITY,
+)
+"""``tf.data.experimental``: the constants that TensorFlow programs still read from it."""
 
 _SHUFFLE_CHUNK = 1024  # row indices handed on at a time by a streaming shuffle
 
@@ -188,6 +197,64 @@ class Dataset:
 
     def __repr__(self):
         return f"<{type(self).__name__} cardinality={self._cardinality}>"
+
+
+class TextLineDataset(Dataset):
+    """The lines of text files as string elements, file after file, each without its line
+    ending, as ``tf.data.TextLineDataset``. Each pass reads the files again, a block of lines
+    at a time; making the dataset counts their lines, so its ``cardinality()`` is known.
+
+    Args:
+        filenames: a path, or a list (or string Tensor) of paths.
+        compression_type: None or "" (plain text), or "GZIP".
+        buffer_size, num_parallel_reads: accepted; the files are read one after another.
+
+    Raises:
+        ValueError: another compression type.
+        FileNotFoundError: a file that does not exist, naming it.
+    """
+
+    _BLOCK = 1024  # lines handed on at a time
+
+    def __init__(
+        self, filenames, compression_type=None, buffer_size=None, num_parallel_reads=None, name=None
+    ):
+        if compression_type not in (None, "", "GZIP"):
+            raise ValueError(
+                f"TextLineDataset: compression_type must be None, '' or 'GZIP'; got "
+                f"{compression_type!r}"
+            )
+        if isinstance(filenames, Tensor):
+            filenames = filenames.data.tolist()
+        self._paths = [filenames] if isinstance(filenames, (str, bytes)) else list(filenames)
+        self._paths = [p.decode("utf-8") if isinstance(p, bytes) else str(p) for p in self._paths]
+        self._gzip = compression_type == "GZIP"
+        super().__init__(sum(1 for _ in self._lines()))
+
+    def _lines(self):
+        for path in self._paths:
+            with _open_text(path, self._gzip) as file:
+                for line in file:
+                    if line.endswith("\n"):
+                        line = line[:-1]
+                    yield line[:-1] if line.endswith("\r") else line
+
+    def _runs(self):
+        block = []
+        for line in self._lines():
+            block.append(np.array(line, dtype=object))
+            if len(block) == self._BLOCK:
+                yield block
+                block = []
+        if block:
+            yield block
+
+
+def _open_text(path, gzipped):
+    """``path`` opened for reading UTF-8 text (undecodable bytes replaced), lines kept whole."""
+    if gzipped:
+        return gzip.open(path, "rt", encoding="utf-8", errors="replace", newline="")
+    return open(path, encoding="utf-8", errors="replace", newline="")
 
 
 class _TensorSliceDataset(Dataset):

@@ -173,3 +173,21 @@ def test_a_shuffled_batched_pass_gathers_batches_without_copying_the_data():
     tracemalloc.stop()
     assert batches == 625 and xb.shape == (32, 100)
     assert peak < x.nbytes / 10  # row indices (a few 160 kB arrays) and a batch, not a copy
+
+
+def test_text_line_dataset_reads_lines_lazily_file_after_file(tmp_path):
+    import gzip
+
+    (tmp_path / "a.txt").write_text("first line\r\nsecond\n", encoding="utf-8")
+    with gzip.open(tmp_path / "b.txt.gz", "wt", encoding="utf-8") as file:
+        file.write("caf\u00e9\nlast")
+    plain = cr.data.TextLineDataset([str(tmp_path / "a.txt")])
+    assert int(plain.cardinality()) == 2
+    assert [t.numpy() for t in plain] == [b"first line", b"second"]
+    zipped = cr.data.TextLineDataset(str(tmp_path / "b.txt.gz"), compression_type="GZIP")
+    assert [t.numpy() for t in zipped.batch(5)][0].tolist() == ["caf\u00e9".encode(), b"last"]
+    assert cr.data.experimental.AUTOTUNE == AUTOTUNE
+    with pytest.raises(ValueError, match="compression_type must be None, '' or 'GZIP'"):
+        cr.data.TextLineDataset(str(tmp_path / "a.txt"), compression_type="ZLIB")
+    with pytest.raises(FileNotFoundError, match="missing.txt"):
+        cr.data.TextLineDataset(str(tmp_path / "missing.txt"))
