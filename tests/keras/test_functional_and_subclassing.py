@@ -431,3 +431,30 @@ def test_forgetting_super_init_is_explained():
 
     with pytest.raises(RuntimeError, match=r"assigns 'dense' before calling super\(\).__init__"):
         Forgetful()
+
+
+def test_tensors_given_as_keyword_arguments_are_part_of_the_graph():
+    """The decoder reads the encoder's states through ``initial_state=``, and a Dense-made mask
+    goes in through ``mask=``: both producers are in the model, trained, and in its config."""
+    encoder_inputs = keras.Input(shape=(None, 3))
+    _, h, c = keras.layers.LSTM(4, return_state=True)(encoder_inputs)
+    decoder_inputs = keras.Input(shape=(5, 2))
+    keep = keras.Input(shape=(5,), dtype="bool")
+    decoded = keras.layers.LSTM(4)(decoder_inputs, initial_state=[h, c], mask=keep)
+    model = keras.Model([encoder_inputs, decoder_inputs, keep], keras.layers.Dense(1)(decoded))
+    assert [type(layer).__name__ for layer in model.layers].count("LSTM") == 2
+    assert model.count_params() == 4 * 4 * (3 + 4 + 1) + 4 * 4 * (2 + 4 + 1) + 5  # 4 gates
+    rng = np.random.default_rng(0)
+    x = [rng.normal(size=(8, 6, 3)), rng.normal(size=(8, 5, 2)), rng.random((8, 5)) > 0.3]
+    encoder_kernel = model.layers[2].get_weights()[0].copy()
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(x, rng.normal(size=(8, 1)), epochs=1, verbose=0)
+    assert not np.allclose(model.layers[2].get_weights()[0], encoder_kernel)
+    masked = x[1].copy()
+    masked[~x[2]] = 99.0  # masked steps are skipped: their values change nothing
+    np.testing.assert_allclose(
+        model.predict([x[0], masked, x[2]], verbose=0), model.predict(x, verbose=0), atol=1e-6
+    )
+    again = keras.Model.from_config(model.get_config())
+    again.set_weights(model.get_weights())
+    np.testing.assert_allclose(again.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)

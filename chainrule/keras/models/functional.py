@@ -148,16 +148,17 @@ class Functional(Model, functional=True):
                 ``keras.ops`` calls) to get the layer that is called instead.
             call_function: optional ``fn(layer, inputs, **kwargs)`` that calls the layer.
         """
+
+        def value_of(t):
+            return values[id(t)] if isinstance(t, KerasTensor) else t
+
         for node in self._steps:
-            arguments = nest.map_structure(
-                lambda t: values[id(t)] if isinstance(t, KerasTensor) else t, node.inputs
-            )
+            arguments = nest.map_structure(value_of, node.inputs)
             layer = node.layer
             if replace is not None and not isinstance(layer, Operation):
                 layer = replace(layer)
-            kwargs = dict(
-                node.kwargs, training=training if node.training is None else node.training
-            )
+            kwargs = {key: nest.map_structure(value_of, v) for key, v in node.kwargs.items()}
+            kwargs["training"] = training if node.training is None else node.training
             if call_function is not None and not isinstance(layer, Operation):
                 result = call_function(layer, arguments, **kwargs)
             else:
@@ -242,7 +243,12 @@ class Functional(Model, functional=True):
             inbound = []
             if not isinstance(layer, InputLayer):
                 for node in nodes:
-                    kwargs = dict(node.kwargs)
+                    kwargs = {
+                        key: nest.map_structure(
+                            lambda t: tensor_form(t) if isinstance(t, KerasTensor) else t, value
+                        )
+                        for key, value in node.kwargs.items()
+                    }
                     if isinstance(layer, Model):
                         kwargs.setdefault("mask", None)  # Keras records a model call's mask
                     if node.training is not None:

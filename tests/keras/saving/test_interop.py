@@ -407,6 +407,37 @@ def test_models_nested_in_a_sequential_model_resume_training_across_libraries(tm
         assert max_difference(model.get_weights(), restored.get_weights()) <= 1e-5
 
 
+def encoder_decoder(lib):
+    """keras-io's sequence-to-sequence shape: the encoder LSTM's final states are the
+    decoder's ``initial_state``, a tensor given as a keyword argument."""
+    encoder_inputs = lib.Input(shape=(None, 5))
+    _, h, c = lib.layers.LSTM(6, return_state=True)(encoder_inputs)
+    decoder_inputs = lib.Input(shape=(None, 4))
+    decoded = lib.layers.LSTM(6, return_sequences=True)(decoder_inputs, initial_state=[h, c])
+    outputs = lib.layers.Dense(4, activation="softmax")(decoded)
+    return lib.Model([encoder_inputs, decoder_inputs], outputs)
+
+
+def test_a_call_with_tensors_in_its_keyword_arguments_crosses_both_ways():
+    rng = np.random.default_rng(7)
+    x = [rng.normal(size=(3, 7, 5)).astype("float32"), rng.normal(size=(3, 2, 4)).astype("f4")]
+    ours, theirs = encoder_decoder(ck), encoder_decoder(keras)
+    assert ours.count_params() == theirs.count_params()
+    theirs.set_weights(ours.get_weights())
+    in_keras = keras.Model.from_config(ours.get_config())
+    in_keras.set_weights(ours.get_weights())
+    back = ck.Model.from_config(theirs.get_config())
+    back.set_weights(ours.get_weights())
+    expected = theirs.predict(x, verbose=0)
+    difference = max(
+        float(np.abs(ours.predict(x, verbose=0) - expected).max()),
+        float(np.abs(in_keras.predict(x, verbose=0) - expected).max()),
+        float(np.abs(back.predict(x, verbose=0) - expected).max()),
+    )
+    RESULTS["encoder-decoder with initial_state=, configs both ways"] = difference
+    assert difference <= TOLERANCE
+
+
 def test_report_the_measured_differences():
     for case, difference in sorted(RESULTS.items()):
         print(f"{case}: max abs prediction difference {difference:.3g}")
