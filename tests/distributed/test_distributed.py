@@ -88,9 +88,21 @@ def test_plain_fit_under_the_strategy_matches_one_process(tmp_path, optimizer, r
     (70 rows at batch 16: parts of 6, 5 and 5 rows on 3 ranks) and ranks seeded differently,
     ends with one process's weights, history and evaluation; rank 0 alone writes the
     checkpoint, a normal one-process file."""
-    _, alone = run_job("strategy_job.py", optimizer, tmp_path / "one")
+    assert_strategy_job_matches_one_process(tmp_path, optimizer, ranks)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_a_batch_with_fewer_rows_than_ranks_trains_as_one_process(tmp_path, optimizer):
+    """12 samples, 2 of them for validation, at batch 4 on 3 ranks: the last training batch of
+    2 rows and the validation batch of 2 leave rank 2 an empty part, which weighs nothing in the
+    gradient and the metrics."""
+    assert_strategy_job_matches_one_process(tmp_path, optimizer, 3, 12, 4)
+
+
+def assert_strategy_job_matches_one_process(tmp_path, optimizer, ranks, *job_args):
+    _, alone = run_job("strategy_job.py", optimizer, tmp_path / "one", *job_args)
     assert alone.returncode == 0, alone.stderr
-    _, job = run_job("strategy_job.py", optimizer, tmp_path / "many", ranks=ranks)
+    _, job = run_job("strategy_job.py", optimizer, tmp_path / "many", *job_args, ranks=ranks)
     assert job.returncode == 0, job.stderr
     one, many = np.load(tmp_path / "one.npz"), np.load(tmp_path / "many.npz")
     for key in one:

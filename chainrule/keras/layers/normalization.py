@@ -205,7 +205,8 @@ class BatchNormalization(Layer):
             mean = inputs.mean(axis=self._reduction_axes, keepdims=True)
             centered = inputs - mean
             variance = (centered * centered).mean(axis=self._reduction_axes, keepdims=True)
-            self._update_moving_averages(mean.data, variance.data)
+            if inputs.size:  # a batch without rows (a process's empty part) has no statistics
+                self._update_moving_averages(mean.data, variance.data)
             outputs = centered / ops.sqrt(variance + self.epsilon)
         else:
             mean = _broadcastable(self.moving_mean.data, self._broadcast_shape)
