@@ -96,7 +96,19 @@ def test_a_batch_with_fewer_rows_than_ranks_trains_as_one_process(tmp_path, opti
     """12 samples, 2 of them for validation, at batch 4 on 3 ranks: the last training batch of
     2 rows and the validation batch of 2 leave rank 2 an empty part, which weighs nothing in the
     gradient and the metrics."""
-    assert_strategy_job_matches_one_process(tmp_path, optimizer, 3, 12, 4)
+    assert_strategy_job_matches_one_process(tmp_path, optimizer, 3, "--samples=12", "--batch=4")
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+@pytest.mark.parametrize("ranks", [2, 4])
+def test_synchronized_batch_normalization_trains_as_one_process(tmp_path, optimizer, ranks):
+    """BatchNormalization(synchronized=True) normalizes by the global batch's statistics, and its
+    gradient is the global one, also for the short last batch's unequal parts (59 training rows
+    at batch 16: 3, 3, 3, 2 rows on 4 ranks): weights, moving averages, history and evaluation
+    are one process's."""
+    assert_strategy_job_matches_one_process(
+        tmp_path, optimizer, ranks, "--batchnorm", "--samples=73"
+    )
 
 
 def assert_strategy_job_matches_one_process(tmp_path, optimizer, ranks, *job_args):
