@@ -111,6 +111,23 @@ def test_synchronized_batch_normalization_trains_as_one_process(tmp_path, optimi
     )
 
 
+@pytest.mark.parametrize("resume_ranks", [1, 4])
+def test_a_job_resumes_from_rank_0s_checkpoint_with_another_number_of_ranks(tmp_path, resume_ranks):
+    """Epochs 1-2 on 2 ranks, checkpointed by rank 0 (weights and Adam's state), then epochs
+    3-4 on 1 or 4 ranks from that file: the weights of 4 epochs in one process."""
+    _, whole = run_job("resume_job.py", "whole", tmp_path / "whole")
+    assert whole.returncode == 0, whole.stderr
+    _, first = run_job("resume_job.py", "first", tmp_path / "run", ranks=2)
+    assert first.returncode == 0, first.stderr
+    ranks = None if resume_ranks == 1 else resume_ranks
+    _, resumed = run_job("resume_job.py", "resume", tmp_path / "run", ranks=ranks)
+    assert resumed.returncode == 0, resumed.stderr
+    one, many = np.load(tmp_path / "whole.npz"), np.load(tmp_path / "run.npz")
+    for key in one:
+        scale = np.abs(one[key]).max()
+        assert np.abs(one[key] - many[key]).max() <= 1e-6 * scale, key
+
+
 def assert_strategy_job_matches_one_process(tmp_path, optimizer, ranks, *job_args):
     _, alone = run_job("strategy_job.py", optimizer, tmp_path / "one", *job_args)
     assert alone.returncode == 0, alone.stderr
