@@ -73,6 +73,26 @@ def test_a_killed_rank_ends_the_job():
     assert seconds < 30
 
 
+@pytest.mark.parametrize("how", ["kill-while-saving", "kill-the-writer"])
+def test_a_rank_killed_while_checkpoints_are_written_leaves_a_whole_checkpoint(tmp_path, how):
+    """Rank 1 killed while rank 0 saves after every batch, or rank 0 killed halfway through
+    writing its third checkpoint: the job ends within seconds and the checkpoint is a whole file
+    (the second one, when the third was cut short: its half lies in a temporary file)."""
+    checkpoint = tmp_path / "checkpoint.keras"
+    seconds, job = run_job("faulty_job.py", how, checkpoint, ranks=2, timeout=60)
+    assert job.returncode != 0
+    assert "Killed (signal 9)" in job.stdout + job.stderr
+    assert seconds < 30
+    from chainrule.keras.models import load_model
+
+    model = load_model(checkpoint)
+    assert all(np.isfinite(w).all() for w in model.get_weights())
+    if how == "kill-the-writer":
+        assert int(model.optimizer.iterations) == 2
+        (half,) = tmp_path.glob(".checkpoint.keras.*.tmp")
+        assert 0 < half.stat().st_size < checkpoint.stat().st_size
+
+
 def test_ranks_with_different_models_are_refused_at_the_first_broadcast():
     seconds, job = run_job("faulty_job.py", "mismatch", ranks=2, timeout=60)
     assert job.returncode != 0
