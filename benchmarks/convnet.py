@@ -47,8 +47,8 @@ def images(data, split):
 # ----- one training run, in the framework's own interpreter ----------------------------------
 
 
-def keras_convnet(keras, data, epochs, seed):
-    """The keras-io program with ``keras`` (chainrule.keras or tf.keras)."""
+def convnet_model(keras, seed):
+    """The keras-io model, compiled, with ``keras`` (chainrule.keras or tf.keras)."""
     keras.utils.set_random_seed(seed)
     layers = keras.layers
     model = keras.Sequential(
@@ -64,6 +64,12 @@ def keras_convnet(keras, data, epochs, seed):
         ]
     )
     model.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
+    return model
+
+
+def keras_convnet(keras, data, epochs, seed):
+    """The keras-io program with ``keras`` (chainrule.keras or tf.keras)."""
+    model = convnet_model(keras, seed)
     clock = EpochClock()
 
     class EpochTimer(keras.callbacks.Callback):

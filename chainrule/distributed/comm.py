@@ -22,6 +22,7 @@ import time
 
 import numpy as np
 
+from .. import ops
 from ..engine import Tensor
 
 try:
@@ -70,6 +71,7 @@ def init(comm=None):
     _state["local"] = world.Split_type(MPI.COMM_TYPE_SHARED, key=world.Get_rank())
     if world.Get_size() > 1:
         _install_fault_handler(world)
+        ops.sum_replicas_with(sum_over_ranks)  # replica_sum (synchronized BatchNormalization)
 
 
 def is_initialized():
@@ -139,6 +141,11 @@ def allreduce(value, op=AVERAGE):
         if op == AVERAGE:
             array /= comm.Get_size()
     return array
+
+
+def sum_over_ranks(array):
+    """Every rank's ``array`` summed element-wise (what ``ops.replica_sum`` computes in a job)."""
+    return allreduce(array, op=SUM)
 
 
 def broadcast(value, root_rank=0):

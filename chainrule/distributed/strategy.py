@@ -15,7 +15,7 @@ import contextlib
 
 import numpy as np
 
-from .. import nest
+from .. import nest, ops
 from .. import random as random_module
 from ..keras.distribution import SingleProcess, distribution_scope
 from . import comm
@@ -52,6 +52,8 @@ class MPIDataParallel(SingleProcess):
         scale = (stop - start) * self.size / rows
         for optimizer in self._optimizers:
             optimizer._gradient_scale = scale
+        if self.size > 1:  # a replica_sum's gradient undoes the weighting of the sum's part
+            ops.sum_replicas_with(comm.sum_over_ranks, weight=scale)
         return nest.map_structure(lambda a: a[start:stop] if a is not None else a, batch)
 
     def start(self, model):

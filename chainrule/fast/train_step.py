@@ -4,13 +4,16 @@ The first batch of a given shape runs through the engine while every op is recor
 runs through the engine again and is replayed on the recorded plan as well, with the same random
 draws; only if both agree (outputs and gradients) and the step changed no variable on the side
 (moving averages, say) are later batches replayed. Otherwise the model keeps training through the
-engine: the plan is an optimisation that never changes a result.
+engine: the plan is an optimisation that never changes a result. A step that sums over the
+processes of a data-parallel job (``replica_sum``) always runs through the engine, so that every
+process makes the same sums in the same order whatever the shape of its part of a batch.
 """
 
 import numpy as np
 
 from .. import nest, random
 from ..engine import Tensor, grad_arrays, tracing
+from ..ops import replica_sum
 from . import threads
 from .plan import Plan
 from .runtime import enabled
@@ -64,9 +67,10 @@ class TrainStepPlans:
         traceable = all(isinstance(t, Tensor) for t in flat)
         if not isinstance(loss, Tensor) or loss.size != 1 or not loss.requires_grad:
             traceable = False
-        if traceable:
-            self.plans[key] = _Unverified(Plan(inputs, [loss, *flat], weights), outputs)
-        else:
+        plan = Plan(inputs, [loss, *flat], weights) if traceable else None
+        if plan is not None and not any(step.prim is replica_sum for step in plan.forward):
+            self.plans[key] = _Unverified(plan, outputs)
+        else:  # (a sum over the processes, which every process must run alike, is never replayed)
             self.plans[key] = _DISABLED
         return loss.data, nest.map_structure(_data, outputs), grad_arrays(loss, weights)
 

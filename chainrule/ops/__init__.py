@@ -102,6 +102,7 @@ from .pooling import (
     max_pool2d_gather,
 )
 from .reduction import argmax, argmin, cumprod, cumsum, max, mean, min, prod, sum
+from .replicas import replica_sum, sum_replicas_with
 from .segments import segment_reduce
 from .shape import (
     broadcast_to,

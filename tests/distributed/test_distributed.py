@@ -73,6 +73,26 @@ def test_a_killed_rank_ends_the_job():
     assert seconds < 30
 
 
+@pytest.mark.parametrize("how", ["kill-while-saving", "kill-the-writer"])
+def test_a_rank_killed_while_checkpoints_are_written_leaves_a_whole_checkpoint(tmp_path, how):
+    """Rank 1 killed while rank 0 saves after every batch, or rank 0 killed halfway through
+    writing its third checkpoint: the job ends within seconds and the checkpoint is a whole file
+    (the second one, when the third was cut short: its half lies in a temporary file)."""
+    checkpoint = tmp_path / "checkpoint.keras"
+    seconds, job = run_job("faulty_job.py", how, checkpoint, ranks=2, timeout=60)
+    assert job.returncode != 0
+    assert "Killed (signal 9)" in job.stdout + job.stderr
+    assert seconds < 30
+    from chainrule.keras.models import load_model
+
+    model = load_model(checkpoint)
+    assert all(np.isfinite(w).all() for w in model.get_weights())
+    if how == "kill-the-writer":
+        assert int(model.optimizer.iterations) == 2
+        (half,) = tmp_path.glob(".checkpoint.keras.*.tmp")
+        assert 0 < half.stat().st_size < checkpoint.stat().st_size
+
+
 def test_ranks_with_different_models_are_refused_at_the_first_broadcast():
     seconds, job = run_job("faulty_job.py", "mismatch", ranks=2, timeout=60)
     assert job.returncode != 0
@@ -88,9 +108,50 @@ def test_plain_fit_under_the_strategy_matches_one_process(tmp_path, optimizer, r
     (70 rows at batch 16: parts of 6, 5 and 5 rows on 3 ranks) and ranks seeded differently,
     ends with one process's weights, history and evaluation; rank 0 alone writes the
     checkpoint, a normal one-process file."""
-    _, alone = run_job("strategy_job.py", optimizer, tmp_path / "one")
+    assert_strategy_job_matches_one_process(tmp_path, optimizer, ranks)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_a_batch_with_fewer_rows_than_ranks_trains_as_one_process(tmp_path, optimizer):
+    """12 samples, 2 of them for validation, at batch 4 on 3 ranks: the last training batch of
+    2 rows and the validation batch of 2 leave rank 2 an empty part, which weighs nothing in the
+    gradient and the metrics."""
+    assert_strategy_job_matches_one_process(tmp_path, optimizer, 3, "--samples=12", "--batch=4")
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+@pytest.mark.parametrize("ranks", [2, 4])
+def test_synchronized_batch_normalization_trains_as_one_process(tmp_path, optimizer, ranks):
+    """BatchNormalization(synchronized=True) normalizes by the global batch's statistics, and its
+    gradient is the global one, also for the short last batch's unequal parts (59 training rows
+    at batch 16: 3, 3, 3, 2 rows on 4 ranks): weights, moving averages, history and evaluation
+    are one process's."""
+    assert_strategy_job_matches_one_process(
+        tmp_path, optimizer, ranks, "--batchnorm", "--samples=73"
+    )
+
+
+@pytest.mark.parametrize("resume_ranks", [1, 4])
+def test_a_job_resumes_from_rank_0s_checkpoint_with_another_number_of_ranks(tmp_path, resume_ranks):
+    """Epochs 1-2 on 2 ranks, checkpointed by rank 0 (weights and Adam's state), then epochs
+    3-4 on 1 or 4 ranks from that file: the weights of 4 epochs in one process."""
+    _, whole = run_job("resume_job.py", "whole", tmp_path / "whole")
+    assert whole.returncode == 0, whole.stderr
+    _, first = run_job("resume_job.py", "first", tmp_path / "run", ranks=2)
+    assert first.returncode == 0, first.stderr
+    ranks = None if resume_ranks == 1 else resume_ranks
+    _, resumed = run_job("resume_job.py", "resume", tmp_path / "run", ranks=ranks)
+    assert resumed.returncode == 0, resumed.stderr
+    one, many = np.load(tmp_path / "whole.npz"), np.load(tmp_path / "run.npz")
+    for key in one:
+        scale = np.abs(one[key]).max()
+        assert np.abs(one[key] - many[key]).max() <= 1e-6 * scale, key
+
+
+def assert_strategy_job_matches_one_process(tmp_path, optimizer, ranks, *job_args):
+    _, alone = run_job("strategy_job.py", optimizer, tmp_path / "one", *job_args)
     assert alone.returncode == 0, alone.stderr
-    _, job = run_job("strategy_job.py", optimizer, tmp_path / "many", ranks=ranks)
+    _, job = run_job("strategy_job.py", optimizer, tmp_path / "many", *job_args, ranks=ranks)
     assert job.returncode == 0, job.stderr
     one, many = np.load(tmp_path / "one.npz"), np.load(tmp_path / "many.npz")
     for key in one:

@@ -109,6 +109,23 @@ def test_a_step_whose_trace_would_freeze_a_value_is_not_replayed():
     assert set(model._train_plans.plans.values()) == {"disabled"}
 
 
+def test_a_step_that_sums_over_the_processes_is_not_replayed():
+    """Synchronized BatchNormalization (momentum 1: no moving average changes, which would stop
+    the replay anyway) sums over the processes: every step runs through the engine."""
+    model = Sequential(
+        [
+            keras.Input((3,)),
+            Dense(4, use_bias=False),
+            keras.layers.BatchNormalization(momentum=1.0, synchronized=True),
+            Dense(1),
+        ]
+    )
+    model.compile(optimizer="sgd", loss="mse")
+    x = rng.standard_normal((32, 3)).astype(np.float32)
+    model.fit(x, x[:, :1], batch_size=8, epochs=1, verbose=0)
+    assert set(model._train_plans.plans.values()) == {"disabled"}
+
+
 def test_the_plan_source_writes_out_the_chain_rule():
     model = Sequential(
         [Dense(3, activation="relu", input_shape=(2,)), Dense(2, activation="softmax")]

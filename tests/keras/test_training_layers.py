@@ -191,6 +191,16 @@ def test_batch_normalization_training_uses_batch_statistics_and_updates_moving_a
     np.testing.assert_array_equal(layer.moving_mean.numpy(), before)
 
 
+def test_batch_normalization_on_a_batch_without_rows_keeps_its_moving_averages():
+    layer = BatchNormalization()
+    layer(np.ones((4, 3), np.float32), training=True)
+    before = [layer.moving_mean.numpy().copy(), layer.moving_variance.numpy().copy()]
+    with np.errstate(all="ignore"):
+        assert layer(np.zeros((0, 3), np.float32), training=True).shape == (0, 3)
+    np.testing.assert_array_equal(layer.moving_mean.numpy(), before[0])
+    np.testing.assert_array_equal(layer.moving_variance.numpy(), before[1])
+
+
 def test_batch_normalization_inference_uses_the_moving_averages():
     layer = BatchNormalization(momentum=0.5, epsilon=0.01)
     layer.build((None, 2))

@@ -96,6 +96,7 @@ CASES = {
     ],
     "cast": [(lambda a: cr.cast(a, "float64") * 2, (randn(3, 2),))],
     "sum": _reduction(cr.sum),
+    "replica_sum": _unary(ops.replica_sum),  # one replica: the identity
     "mean": _reduction(cr.mean),
     "max": _reduction(cr.max),
     "min": _reduction(cr.min),

@@ -5,6 +5,7 @@ by (the batch mean and variance depend on every input), and both are gradient-ch
 """
 
 from ... import ops
+from ...backend import xp_of
 from .. import constraints as constraints_module
 from .. import initializers as initializers_module
 from .. import registry
@@ -120,13 +121,24 @@ class BatchNormalization(Layer):
     average) and ε = 1e-3, with the biased batch variance in the moving average. A layer with
     ``trainable=False`` runs in inference mode even when called with ``training=True``.
 
+    With ``synchronized=True``, in a data-parallel job (``chainrule.distributed``), μ_B and σ²_B
+    are those of the global batch: with n_r values per feature on process r,
+
+        μ_B = Σ_r Σ x_r / Σ_r n_r          σ²_B = Σ_r Σ (x_r - μ_B)² / Σ_r n_r
+
+    each sum over the processes a ``replica_sum``, whose gradient is again a sum over the
+    processes, so training equals one process's on the whole batch. With ``synchronized=False``
+    (the default, as Keras's) each process normalizes by its own part's statistics. In one
+    process both are the same.
+
     Args:
         axis: the feature axis (default -1).  momentum: default 0.99.  epsilon: ε, default 1e-3.
         center, scale: whether to add β and multiply by γ.
         beta_initializer, gamma_initializer, moving_mean_initializer, moving_variance_initializer:
             defaults zeros, ones, zeros, ones.
         beta_regularizer, gamma_regularizer, beta_constraint, gamma_constraint: as for Dense.
-        synchronized: accepted for compatibility; only False is supported (one device).
+        synchronized: whether a data-parallel job takes the statistics of the global batch
+            (default False: each process's own part).
     """
 
     def __init__(
@@ -149,11 +161,6 @@ class BatchNormalization(Layer):
     ):
         super().__init__(**kwargs)
         self.supports_masking = True
-        if synchronized:
-            raise ValueError(
-                "BatchNormalization: synchronized=True needs several devices; chainrule trains "
-                "on one, so pass synchronized=False."
-            )
         if not isinstance(axis, int) or isinstance(axis, bool):
             raise TypeError(f"BatchNormalization: axis must be an integer; got {axis!r}")
         if not 0.0 <= momentum <= 1.0:
@@ -202,16 +209,29 @@ class BatchNormalization(Layer):
 
     def call(self, inputs, training=None):
         if training and self.trainable:
-            mean = inputs.mean(axis=self._reduction_axes, keepdims=True)
-            centered = inputs - mean
-            variance = (centered * centered).mean(axis=self._reduction_axes, keepdims=True)
-            self._update_moving_averages(mean.data, variance.data)
+            mean, centered, variance, count = self._batch_statistics(inputs)
+            if count:  # a batch without rows (a process's empty part) has no statistics
+                self._update_moving_averages(mean.data, variance.data)
             outputs = centered / ops.sqrt(variance + self.epsilon)
         else:
             mean = _broadcastable(self.moving_mean.data, self._broadcast_shape)
             variance = _broadcastable(self.moving_variance.data, self._broadcast_shape)
             outputs = (inputs - mean) / ops.sqrt(variance + self.epsilon)
         return _scale_and_shift(self, outputs)
+
+    def _batch_statistics(self, inputs):
+        """(μ_B, x - μ_B, σ²_B, the number of values per feature) of this process's batch, or
+        with ``synchronized`` of the global batch (sums over the processes: replica_sum)."""
+        axes = self._reduction_axes
+        if not self.synchronized:
+            mean = inputs.mean(axis=axes, keepdims=True)
+            centered = inputs - mean
+            return mean, centered, (centered * centered).mean(axis=axes, keepdims=True), inputs.size
+        count = float(ops.replica_sum(xp_of(inputs.data).asarray(inputs.size // self._features)))
+        mean = ops.replica_sum(inputs.sum(axis=axes, keepdims=True)) / count
+        centered = inputs - mean
+        variance = ops.replica_sum((centered * centered).sum(axis=axes, keepdims=True)) / count
+        return mean, centered, variance, count
 
     def _update_moving_averages(self, mean, variance):
         m = self.momentum

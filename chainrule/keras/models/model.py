@@ -376,7 +376,7 @@ class Model(Layer):
                 (x, y, sample_weight), [None if a is None else next(given) for a in leaves]
             )
             loss, y_pred = self.forward_loss(*batch)
-            return loss, (y_pred, list(compile_loss.values) if compile_loss else [])
+            return _zero_if_empty(loss), (y_pred, list(compile_loss.values) if compile_loss else [])
 
         if compile_loss is not None:
             compile_loss.values, compile_loss.track = [], False
@@ -404,7 +404,7 @@ class Model(Layer):
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         with no_grad():
             y_pred = self(x, training=False)
-            loss = self._compute_loss(x, y, y_pred, sample_weight, False)
+            loss = _zero_if_empty(self._compute_loss(x, y, y_pred, sample_weight, False))
         self._loss_tracker.add(_raw(loss), len(nest.flatten(x)[0]))
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
@@ -826,6 +826,13 @@ class Model(Layer):
     def _batch_result(self, logs, return_dict):
         logs = pythonify_logs(self._get_metrics_result_or_logs(logs))
         return logs if return_dict else self._flatten_metrics_in_order(logs)
+
+
+def _zero_if_empty(loss):
+    """The loss of a batch without rows, the empty array Keras's reduction returns, as 0: such a
+    batch (a process's part of a global batch with fewer rows than processes) weighs nothing,
+    and the gradient of 0 is zero."""
+    return loss.sum() if loss.size == 0 else loss
 
 
 def _step_data(batch):
