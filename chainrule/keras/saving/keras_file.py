@@ -37,6 +37,7 @@ import io
 import json
 import math
 import os
+import tempfile
 import warnings
 import zipfile
 
@@ -63,6 +64,8 @@ from .serialization import FileFormatError
 CONFIG = "config.json"
 METADATA = "metadata.json"
 WEIGHTS = "model.weights.h5"
+ASSETS = "assets"  # the folder of the files layers save beside their weights
+MAX_ASSET_BYTES = 1 << 28  # all of a file's assets together, decompressed
 KERAS_VERSION = "3.15.1"  # the Keras release whose format is written (checked by the tests)
 MAX_EXPANSION = 100  # a zip entry may decompress to at most this many times its stored size
 
@@ -124,10 +127,49 @@ def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
         }
     )
     weights = _weights_bytes(model)
+    assets = _assets(model)
     with atomic_write(path, overwrite) as file, zipfile.ZipFile(file, "w") as archive:
         archive.writestr(METADATA, metadata)
         archive.writestr(CONFIG, config)
         archive.writestr(WEIGHTS, weights)
+        for name, data in assets.items():
+            archive.writestr(name, data)
+
+
+def _assets(model):
+    """``{archive name: bytes}`` of the files that layers with ``save_assets`` write (a lookup
+    layer's ``vocabulary.txt``), under ``assets/<the layer's path>/`` as Keras 3 stores them."""
+    assets = {}
+    for path, layer in saved_layers(model):
+        if not callable(getattr(layer, "save_assets", None)):
+            continue
+        with tempfile.TemporaryDirectory() as folder:
+            layer.save_assets(folder)
+            for name in sorted(os.listdir(folder)):
+                with open(os.path.join(folder, name), "rb") as file:
+                    assets["/".join(filter(None, (ASSETS, path, name)))] = file.read()
+    return assets
+
+
+def _load_assets(model, assets):
+    """Hand each layer with ``load_assets`` the files stored under its path, in a folder of its
+    own (a layer with none stored, such as one whose vocabulary is in its config, is left)."""
+    for path, layer in saved_layers(model):
+        if not callable(getattr(layer, "load_assets", None)):
+            continue
+        prefix = "/".join(filter(None, (ASSETS, path))) + "/"
+        files = {
+            name[len(prefix) :]: data
+            for name, data in assets.items()
+            if name.startswith(prefix) and "/" not in name[len(prefix) :]
+        }
+        if not files:
+            continue
+        with tempfile.TemporaryDirectory() as folder:
+            for name, data in files.items():
+                with open(os.path.join(folder, name), "wb") as file:
+                    file.write(data)
+            layer.load_assets(folder)
 
 
 def save_weights(model, filepath, overwrite=True, max_shard_size=None):
@@ -176,6 +218,8 @@ def _weights_bytes(model):
             group.attrs["name"] = layer.name
             for index, variable in enumerate(stored_order(layer._own_weights())):
                 group.create_dataset(str(index), data=variable.numpy())
+            for name, array in getattr(layer, "stored_arrays", dict)().items():
+                group.create_dataset(name, data=array)  # a lookup's "idf_weights"
         if model.optimizer is not None:
             group = h5.create_group("optimizer/vars")
             group.attrs["name"] = model.optimizer.name
@@ -317,7 +361,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         return legacy_h5.load_legacy_model(filepath, custom_objects, compile)
     h5py = h5py_module()
     with open(filepath, "rb") as file, reading(os.fspath(filepath)), random_state_kept():
-        config_bytes, weights_bytes = _read_archive(file)
+        config_bytes, weights_bytes, assets = _read_archive(file)
         config = _parse_json(config_bytes)
         model_class = serialization.model_class(config, custom_objects)
         with h5py.File(io.BytesIO(weights_bytes), "r") as h5:
@@ -337,6 +381,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
                     model = serialization.model_from_config(config, custom_objects, compile)
                     _build_from_config(model, config.get("build_config"))
             _read_weights(model, h5)
+        _load_assets(model, assets)
     return model
 
 
@@ -450,7 +495,9 @@ def _parse_json(text):
 
 
 def _read_archive(file):
-    """(config bytes, weights bytes) from a ``.keras`` archive, sizes checked before reading."""
+    """(config bytes, weights bytes, ``{name: bytes}`` of the assets) from a ``.keras``
+    archive, sizes checked before reading; an asset's name must be a plain path under
+    ``assets/`` (no ``..``, no absolute or Windows path)."""
     try:
         archive = zipfile.ZipFile(file)
     except zipfile.BadZipFile as err:
@@ -463,7 +510,24 @@ def _read_archive(file):
                     f"not a .keras file: the archive has no {entry} (it holds "
                     f"{', '.join(sorted(names)) or 'nothing'})"
                 )
-        return _read_entry(archive, CONFIG, MAX_CONFIG_BYTES), _read_entry(archive, WEIGHTS)
+        assets, total = {}, 0
+        for info in archive.infolist():
+            name = info.filename
+            if not name.startswith(ASSETS + "/") or name.endswith("/"):
+                continue
+            parts = name.split("/")
+            if "\\" in name or any(part in ("", ".", "..") for part in parts):
+                raise FileFormatError(
+                    f"the archive has an asset with an unsafe name: {name!r:.200}"
+                )
+            total += info.file_size
+            if total > MAX_ASSET_BYTES:
+                raise FileFormatError(
+                    f"the archive's assets declare over {MAX_ASSET_BYTES} bytes; refusing them"
+                )
+            assets[name] = _read_entry(archive, name)
+        config = _read_entry(archive, CONFIG, MAX_CONFIG_BYTES)
+        return config, _read_entry(archive, WEIGHTS), assets
 
 
 def _read_entry(archive, name, limit=None):
@@ -507,8 +571,9 @@ def _read_weights(model, h5, skip_mismatch=False):
     for path, layer in saved_layers(model):
         expected.add(_vars_path(path))
         variables = stored_order(layer._own_weights())
+        names = getattr(layer, "stored_array_names", list)()
         try:
-            datasets = _datasets(h5, _vars_path(path), len(variables), layer)
+            datasets = _datasets(h5, _vars_path(path), len(variables), layer, names)
             for variable, dataset in zip(variables, datasets):
                 check_dataset(
                     dataset, variable.shape, f"layer {layer.name!r}, weight {variable.name!r}"
@@ -519,6 +584,10 @@ def _read_weights(model, h5, skip_mismatch=False):
             warnings.warn(f"Skipping loading weights for layer {layer.name!r}: {err}")
             continue
         pairs += [(v.assign, v.dtype, d) for v, d in zip(variables, datasets)]
+        group = h5_group(h5, _vars_path(path))
+        if names and group is not None and all(name in group for name in names):
+            arrays = {name: h5_dataset(group, name, layer.name)[()] for name in names}
+            pairs.append((layer.load_stored_arrays, None, arrays))
     extra = sorted(_stored_weight_groups(h5) - expected)
     if extra and not skip_mismatch:
         raise FileFormatError(
@@ -532,7 +601,10 @@ def _read_weights(model, h5, skip_mismatch=False):
             if not skip_mismatch:
                 raise
             warnings.warn(f"Skipping loading the optimizer's state: {err}")
-    values = [(assign, dataset[()].astype(dtype, copy=False)) for assign, dtype, dataset in pairs]
+    values = [
+        (assign, data if dtype is None else data[()].astype(dtype, copy=False))
+        for assign, dtype, data in pairs
+    ]
     for assign, value in values:
         assign(value)
 
@@ -589,8 +661,9 @@ def _optimizer_pairs(model, group):
     return pairs
 
 
-def _datasets(h5, path, count, layer):
-    """The ``count`` datasets of the group at ``path``, in order (none needed if count is 0)."""
+def _datasets(h5, path, count, layer, named=()):
+    """The ``count`` datasets of the group at ``path``, in order (none needed if count is 0),
+    beside which only the arrays ``named`` may be stored."""
     group = h5_group(h5, path)
     if group is None and count == 0:
         return []
@@ -598,11 +671,11 @@ def _datasets(h5, path, count, layer):
         raise FileFormatError(
             f"no weights for layer {layer.name!r} ({type(layer).__name__}) at {path}"
         )
-    return _numbered(group, count, f"layer {layer.name!r} ({type(layer).__name__})")
+    return _numbered(group, count, f"layer {layer.name!r} ({type(layer).__name__})", named)
 
 
-def _numbered(group, count, where):
-    names = sorted(group)
+def _numbered(group, count, where, named=()):
+    names = sorted(name for name in group if name not in named)
     if names != sorted(str(i) for i in range(count)):
         raise FileFormatError(
             f"{where}: expected {count} stored variables named 0..{count - 1}, found "

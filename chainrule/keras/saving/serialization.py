@@ -381,6 +381,8 @@ def check_argument_types(cls, arguments):
         if key == "dtype":
             weighted = issubclass(cls, tuple(LAYERS.values())) and cls is not LAYERS["InputLayer"]
             allowed = FLOAT_DTYPES if weighted else NUMERIC_DTYPES
+            if cls is LAYERS["InputLayer"]:
+                allowed += ("string",)  # a model that reads text
             if value is not None and value not in allowed:
                 raise FileFormatError(
                     f"{cls.__name__}: dtype must be one of {', '.join(allowed)}; the file "

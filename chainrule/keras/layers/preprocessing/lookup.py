@@ -8,6 +8,7 @@ counts the tokens and keeps them by decreasing count, ties by decreasing token o
 """
 
 import collections
+import os
 
 import numpy as np
 
@@ -22,6 +23,7 @@ from .base import (
 )
 from .fingerprint import hash_buckets
 
+VOCABULARY_FILE = "vocabulary.txt"  # the asset Keras saves a lookup layer's vocabulary in
 LOOKUP_MODES = ("int", "one_hot", "multi_hot", "count", "tf_idf")
 
 
@@ -186,6 +188,48 @@ class IndexLookup(PreprocessingLayer):
             front = 0 if found_specials else token_start
             weights = np.concatenate([np.full(front, weights.mean()), weights])
             self._set_idf(weights)
+
+    # ----- saving, as Keras 3 stores a lookup layer ---------------------------------------------
+    def save_assets(self, dir_path):
+        """Write the vocabulary (special tokens first) to ``dir_path/vocabulary.txt``, one
+        token a line; nothing when it is in the config (given as ``vocabulary``)."""
+        if self.input_vocabulary is not None:
+            return
+        with open(os.path.join(dir_path, VOCABULARY_FILE), "w", encoding="utf-8") as file:
+            file.write("\n".join(str(token) for token in self.get_vocabulary()))
+
+    def load_assets(self, dir_path):
+        """Read back what :meth:`save_assets` wrote (the IDF weights come with the weights)."""
+        path = os.path.join(dir_path, VOCABULARY_FILE)
+        if self.input_vocabulary is not None or not os.path.exists(path):
+            return
+        with open(path, encoding="utf-8") as file:
+            lines = file.read().split("\n")
+        tokens = lines[self._token_start_index() :]
+        if self.vocabulary_dtype != "string":
+            tokens = [int(line) for line in tokens]
+        if not tokens:  # saved before adapt
+            return
+        if self.output_mode == "tf_idf":  # its weights come with the weights
+            self._set_tokens([self._token(t) for t in tokens])
+        else:
+            self.set_vocabulary(tokens)
+
+    def stored_array_names(self):
+        """The arrays this layer stores by name beside its weights: "idf_weights" in "tf_idf"
+        mode, as Keras does."""
+        return ["idf_weights"] if self.output_mode == "tf_idf" else []
+
+    def stored_arrays(self):
+        """``{name: array}`` of :meth:`stored_array_names` (none before ``adapt``)."""
+        if self.output_mode != "tf_idf" or self.idf_weights is None:
+            return {}
+        return {"idf_weights": self.idf_weights}
+
+    def load_stored_arrays(self, arrays):
+        """Set what :meth:`stored_arrays` gave."""
+        if "idf_weights" in arrays:
+            self.idf_weights = np.asarray(arrays["idf_weights"], dtype="float32")
 
     def _set_tokens(self, tokens):
         self._tokens = list(tokens)

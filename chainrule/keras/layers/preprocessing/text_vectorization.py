@@ -131,6 +131,22 @@ class TextVectorization(PreprocessingLayer):
             vocabulary_size=vocabulary_size,
         )
 
+    # ----- saving: the lookup's vocabulary and IDF weights, as Keras 3 stores them -----------
+    def save_assets(self, dir_path):
+        self._lookup_layer.save_assets(dir_path)
+
+    def load_assets(self, dir_path):
+        self._lookup_layer.load_assets(dir_path)
+
+    def stored_array_names(self):
+        return self._lookup_layer.stored_array_names()
+
+    def stored_arrays(self):
+        return self._lookup_layer.stored_arrays()
+
+    def load_stored_arrays(self, arrays):
+        self._lookup_layer.load_stored_arrays(arrays)
+
     # ----- the pipeline ----------------------------------------------------------------------
     def _standardized(self, strings):
         """Step 1 on a NumPy array of str."""

@@ -1,0 +1,61 @@
+"""Lookup layers' vocabularies and IDF weights are saved in .keras files as Keras 3 stores
+them (assets/<layer path>/vocabulary.txt, vars/idf_weights) and come back; an asset with an
+unsafe name is refused."""
+
+import zipfile
+
+import numpy as np
+import pytest
+
+from chainrule import keras
+from chainrule.keras.saving.serialization import FileFormatError
+
+TEXTS = ["good film", "bad film", "good plot", "dull plot twist"]
+
+
+@pytest.mark.parametrize("mode", ["int", "multi_hot", "count", "tf_idf"])
+def test_an_adapted_text_vectorization_keeps_its_vocabulary(tmp_path, mode):
+    options = {"output_sequence_length": 4} if mode == "int" else {}
+    vectorize = keras.layers.TextVectorization(max_tokens=12, output_mode=mode, **options)
+    vectorize.adapt(TEXTS)
+    inputs = keras.Input(shape=(1,), dtype="string")
+    model = keras.Model(inputs, vectorize(inputs))
+    model.save(tmp_path / "text.keras")
+    names = zipfile.ZipFile(tmp_path / "text.keras").namelist()
+    assert "assets/layers/text_vectorization/vocabulary.txt" in names
+    back = keras.models.load_model(tmp_path / "text.keras")
+    x = np.array([["good twist"], ["unseen film film"]], dtype=object)
+    assert back.layers[1].get_vocabulary() == vectorize.get_vocabulary()
+    np.testing.assert_array_equal(back.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_string_and_integer_lookups_keep_their_vocabularies(tmp_path):
+    strings = keras.layers.StringLookup(output_mode="one_hot")
+    strings.adapt(np.array(["a", "b", "a", "c"]))
+    integers = keras.layers.IntegerLookup()
+    integers.adapt(np.array([7, 3, 7, 12]))
+    text = keras.Input(shape=(1,), dtype="string")
+    ids = keras.Input(shape=(2,), dtype="int32")
+    model = keras.Model([text, ids], [strings(text), integers(ids)])
+    model.save(tmp_path / "lookups.keras")
+    back = keras.models.load_model(tmp_path / "lookups.keras")
+    x = [np.array([["b"], ["z"]], dtype=object), np.array([[12, 7], [5, 3]], dtype="int32")]
+    for ours, theirs in zip(back.predict(x, verbose=0), model.predict(x, verbose=0)):
+        np.testing.assert_array_equal(ours, theirs)
+    assert back.layers[3].get_vocabulary() == integers.get_vocabulary()
+
+
+def test_a_given_vocabulary_stays_in_the_config_and_an_unsafe_asset_is_refused(tmp_path):
+    lookup = keras.layers.StringLookup(vocabulary=["x", "y"])
+    inputs = keras.Input(shape=(1,), dtype="string")
+    keras.Model(inputs, lookup(inputs)).save(tmp_path / "given.keras")
+    names = zipfile.ZipFile(tmp_path / "given.keras").namelist()
+    assert not [name for name in names if name.startswith("assets/")]
+    with zipfile.ZipFile(tmp_path / "given.keras") as source:
+        entries = {name: source.read(name) for name in source.namelist()}
+    entries["assets/../../escape.txt"] = b"x"
+    with zipfile.ZipFile(tmp_path / "hostile.keras", "w") as target:
+        for name, data in entries.items():
+            target.writestr(name, data)
+    with pytest.raises(FileFormatError, match="asset with an unsafe name"):
+        keras.models.load_model(tmp_path / "hostile.keras")
