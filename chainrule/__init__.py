@@ -55,6 +55,11 @@ _LAZY = {
     "keras": ".keras",  # the Keras API: imported on first use, so `import chainrule` stays light
     "viz": ".tools.viz",
     "distribute": ".distributed.strategy",  # tf.distribute.MultiWorkerMirroredStrategy
+    # TensorFlow's short names for Keras's modules (tf.metrics.BinaryAccuracy, tf.losses...)
+    "metrics": ".keras.metrics",
+    "losses": ".keras.losses",
+    "optimizers": ".keras.optimizers",
+    "initializers": ".keras.initializers",
 }
 
 

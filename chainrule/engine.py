@@ -237,6 +237,16 @@ class Tensor:
     def __int__(self):
         return int(self.data)
 
+    def __index__(self):
+        """An integer scalar indexes as its value (``names[label]``), as NumPy's and
+        TensorFlow's do."""
+        if self.data.ndim != 0 or self.data.dtype.kind not in "iu":
+            raise TypeError(
+                f"only an integer scalar Tensor can be used as an index; got shape "
+                f"{self.data.shape} and dtype {self.data.dtype}"
+            )
+        return int(self.data)
+
     def __format__(self, spec):
         """Formats the values, as TensorFlow does: ``f"{n}"`` of a scalar is its number, and
         ``f"{loss:.4f}"`` formats a one-element tensor as its number."""
@@ -351,6 +361,8 @@ class Tensor:
         return PRIMITIVES["abs"](self)
 
     def __getitem__(self, index):
+        if self.data.dtype == object:  # strings: no gradient to record
+            return Tensor(self.data[as_array(index) if isinstance(index, Tensor) else index])
         return PRIMITIVES["getitem"](self, index=index)
 
     def __iter__(self):

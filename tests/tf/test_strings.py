@@ -17,9 +17,12 @@ def test_the_string_functions_give_tensorflows_documented_values():
         b"camelcase string and all caps"
     )
     assert strings(tf.strings.upper(["a1", "b"])) == [b"A1", b"B"]
-    assert strings(
-        tf.strings.regex_replace("Text with tags.<br /><b>contains html</b>", "<[^>]+>", " ")
-    ) == b"Text with tags.  contains html "
+    assert (
+        strings(
+            tf.strings.regex_replace("Text with tags.<br /><b>contains html</b>", "<[^>]+>", " ")
+        )
+        == b"Text with tags.  contains html "
+    )
     assert strings(tf.strings.regex_replace("aaa", "a", "b", replace_global=False)) == b"baa"
     assert strings(tf.strings.regex_full_match(["TF lib", "lib TF"], ".*lib$")) == [True, False]
     assert strings(tf.strings.length(["Hello", "TensorFlow", "\U0001f642"])) == [5, 10, 4]
@@ -87,3 +90,20 @@ def test_a_model_reads_strings_from_a_string_input_with_the_rank_keras_adjusts()
     by_row = model.predict(texts, verbose=0)  # (batch,): a last axis of 1 is added, as in Keras
     np.testing.assert_array_equal(by_row, by_column)
     assert by_row.shape == (2, 3, 2)
+
+
+def test_a_string_tensor_indexes_and_an_integer_scalar_is_an_index():
+    batch = tf.constant(["first review", "second review"])
+    assert batch[1].numpy() == b"second review" and batch[1].dtype == tf.string
+    assert batch[tf.constant(0)].numpy() == b"first review"
+    names = ["neg", "pos"]
+    assert names[tf.constant(1)] == "pos"  # TensorFlow tutorials index class names so
+    with pytest.raises(TypeError, match="only an integer scalar Tensor can be used as an index"):
+        names[tf.constant(1.0)]
+
+
+def test_tensorflows_short_names_for_the_keras_modules():
+    assert tf.metrics.BinaryAccuracy is keras.metrics.BinaryAccuracy
+    assert tf.losses.BinaryCrossentropy is keras.losses.BinaryCrossentropy
+    assert tf.optimizers.Adam is keras.optimizers.Adam
+    assert tf.initializers.GlorotUniform is keras.initializers.GlorotUniform
