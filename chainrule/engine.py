@@ -14,6 +14,8 @@ rule), and where an input was broadcast, its gradient is summed back to the inpu
 one place, so that no VJP has to.
 """
 
+import types
+
 import numpy as np
 
 from .backend import asnumpy, ndarray_types, xp_of
@@ -131,6 +133,53 @@ def text_array(array):
 
 def _decoded(value):
     return value.decode("utf-8") if isinstance(value, bytes) else value
+
+
+_FLOAT32 = np.dtype("float32")
+# Python numbers are weak: a Python int keeps a tensor's dtype, a Python float takes its float type
+_PYTHON_INT, _PYTHON_FLOAT = types.SimpleNamespace(kind="i"), types.SimpleNamespace(kind="f")
+
+
+def _operand_dtype(value):
+    if isinstance(value, Tensor):
+        return value.data.dtype
+    if isinstance(value, (np.ndarray, np.generic)):
+        return value.dtype
+    if isinstance(value, float):
+        return _PYTHON_FLOAT
+    if isinstance(value, int):
+        return _PYTHON_INT
+    return None
+
+
+def _is_float(dtype):
+    return dtype.kind == "f"
+
+
+def _cast(value, dtype):
+    if isinstance(value, Tensor):
+        return PRIMITIVES["cast"](value, dtype=dtype)  # recorded: replays on new data
+    return np.asarray(value).astype(dtype)
+
+
+def _arithmetic(name, a, b):
+    """The primitive ``name`` on a and b, promoted as Keras 3 promotes integers and floats
+    (its type lattice) rather than as NumPy does: beside a float, an integer or boolean operand
+    takes that float's dtype (int32 x float32 is float32, where NumPy gives float64); an integer
+    tensor with a Python float becomes float32; and ``/`` of integers is float32."""
+    da, db = _operand_dtype(a), _operand_dtype(b)
+    if da is None or db is None or (da is db and (name != "div" or da.kind == "f")):
+        return PRIMITIVES[name](a, b)
+    if _is_float(da) != _is_float(db):  # one float: the other operand takes its dtype
+        dtype = db if _is_float(db) else da
+        dtype = _FLOAT32 if dtype is _PYTHON_FLOAT else dtype
+        if da is not _PYTHON_INT and db is not _PYTHON_INT:  # a Python int keeps NumPy's way
+            a = np.float32(a) if da is _PYTHON_FLOAT else a if _is_float(da) else _cast(a, dtype)
+            b = np.float32(b) if db is _PYTHON_FLOAT else b if _is_float(db) else _cast(b, dtype)
+    elif name == "div" and not _is_float(da):  # two integers divide into float32
+        a = a if da is _PYTHON_INT else _cast(a, _FLOAT32)
+        b = b if db is _PYTHON_INT else _cast(b, _FLOAT32)
+    return PRIMITIVES[name](a, b)
 
 
 def is_text(value):
@@ -281,40 +330,40 @@ class Tensor:
     # ----- operators (each one a recorded primitive, found by name in the registry that
     # chainrule.ops fills: the engine imports nothing above it) -----------------------------
     def __add__(self, other):
-        return PRIMITIVES["add"](self, other)
+        return _arithmetic("add", self, other)
 
     def __radd__(self, other):
-        return PRIMITIVES["add"](other, self)
+        return _arithmetic("add", other, self)
 
     def __sub__(self, other):
-        return PRIMITIVES["sub"](self, other)
+        return _arithmetic("sub", self, other)
 
     def __rsub__(self, other):
-        return PRIMITIVES["sub"](other, self)
+        return _arithmetic("sub", other, self)
 
     def __mul__(self, other):
-        return PRIMITIVES["mul"](self, other)
+        return _arithmetic("mul", self, other)
 
     def __rmul__(self, other):
-        return PRIMITIVES["mul"](other, self)
+        return _arithmetic("mul", other, self)
 
     def __truediv__(self, other):
-        return PRIMITIVES["div"](self, other)
+        return _arithmetic("div", self, other)
 
     def __rtruediv__(self, other):
-        return PRIMITIVES["div"](other, self)
+        return _arithmetic("div", other, self)
 
     def __pow__(self, other):
-        return PRIMITIVES["pow"](self, other)
+        return _arithmetic("pow", self, other)
 
     def __rpow__(self, other):
-        return PRIMITIVES["pow"](other, self)
+        return _arithmetic("pow", other, self)
 
     def __floordiv__(self, other):
-        return PRIMITIVES["floor_divide"](self, other)
+        return _arithmetic("floor_divide", self, other)
 
     def __rfloordiv__(self, other):
-        return PRIMITIVES["floor_divide"](other, self)
+        return _arithmetic("floor_divide", other, self)
 
     def __mod__(self, other):
         """a % b = a - (a // b) b, the sign of b (Python's); dL/da = g, dL/db = -g floor(a / b)."""
@@ -349,7 +398,7 @@ class Tensor:
         return PRIMITIVES["round"](self, decimals=ndigits or 0)
 
     def __matmul__(self, other):
-        return PRIMITIVES["matmul"](self, other)
+        return _arithmetic("matmul", self, other)
 
     def __rmatmul__(self, other):
         return PRIMITIVES["matmul"](other, self)

@@ -261,3 +261,34 @@ def test_cross_entropy_from_given_probabilities_equals_the_logits_form():
     np.testing.assert_allclose(
         ops.softmax_cross_entropy(extreme, labels, probabilities), [200.0, 1.3132616], rtol=1e-6
     )
+
+
+@pytest.mark.parametrize(
+    "left, right, expected",
+    [
+        ("int32", "float32", "float32"),  # NumPy: float64
+        ("int64", "float32", "float32"),
+        ("bool", "float32", "float32"),
+        ("uint8", "float16", "float16"),
+        ("int8", "int32", "int32"),
+        ("float16", "float32", "float32"),
+    ],
+)
+def test_operators_promote_integers_and_floats_as_keras_does(left, right, expected):
+    # expected: keras.backend.result_type(left, right) in Keras 3.15.1
+    a, b = cr.Tensor(np.ones(3, left)), cr.Tensor(np.ones(3, right))
+    for result in (a * b, b * a, a + b, a - b, a @ b):
+        assert result.dtype == np.dtype(expected)
+    assert (b / a).dtype == np.dtype(expected if "float" in expected else "float32")
+    ints = cr.Tensor(np.arange(1, 4, dtype="int32"))
+    assert (ints * 1.5).dtype == (1.5 - ints).dtype == np.float32  # NumPy: float64
+    assert (ints / ints).dtype == (ints / 2).dtype == (2 / ints).dtype == np.float32
+    assert (ints * 2).dtype == (ints // 2).dtype == np.int32
+
+
+def test_a_boolean_mask_times_a_float_passes_the_gradient_where_it_is_true():
+    x = cr.Tensor(np.array([1.0, 2.0], "float32"), requires_grad=True)
+    mask = x > 1.5
+    y = (x * mask).sum()
+    y.backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 1.0])

@@ -99,3 +99,32 @@ def test_the_environment_turns_the_switch_off(monkeypatch):
     previous = fast.set_enabled(False)
     assert previous is True and not fast.enabled()
     fast.set_enabled(True)
+
+
+class _GatedByItsSign(keras.layers.Layer):
+    """y = x * (x > 0): a float times a boolean computed from the batch, which the operator
+    casts to float32 (Keras's promotion); a replayed step must cast each new batch's mask."""
+
+    def call(self, x):
+        return x * (x > 0)
+
+
+def test_a_mask_cast_inside_a_users_layer_is_replayed_on_each_batch():
+    def make():
+        return keras.Sequential(
+            [
+                keras.Input(shape=(20,)),
+                keras.layers.Dense(16),
+                _GatedByItsSign(),
+                keras.layers.Dense(4, activation="softmax"),
+            ]
+        )
+
+    x = rng.standard_normal((64, 20)).astype(np.float32)
+    y = np.eye(4, dtype=np.float32)[rng.integers(0, 4, 64)]
+    fast_model, fast_history, _ = _train(make, "sgd", x, y)
+    with fast.disabled():
+        plain_model, plain_history, _ = _train(make, "sgd", x, y)
+    assert fast_model._train_plans.plans
+    for a, b in zip(fast_model.get_weights(), plain_model.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)

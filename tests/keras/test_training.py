@@ -313,8 +313,12 @@ def test_mismatched_lengths_non_numeric_and_nan_inputs():
     model.compile("sgd", "categorical_crossentropy")
     with pytest.raises(ValueError, match="x has 8 .* y has 7"):
         model.fit(np.zeros((8, 784)), np.zeros((7, 10)), verbose=0)
-    with pytest.raises(TypeError, match="x must be numeric"):
+    with pytest.raises(
+        TypeError, match=r'Layer "\w+" \(Dense\) computes on numbers but received strings'
+    ):
         model.fit(np.array([["a"] * 784] * 2), np.zeros((2, 10)), verbose=0)
+    with pytest.raises(TypeError, match="x must be numeric"):
+        model.fit(np.array([[{}] * 784] * 2, dtype=object), np.zeros((2, 10)), verbose=0)
     bad = np.zeros((4, 784))
     bad[2, 5] = np.nan
     with pytest.raises(ValueError, match=r"NaN or infinite values \(the first at index \(2, 5\)\)"):

@@ -37,12 +37,22 @@ _running = []
 _training_context = []
 
 
-def as_tensor(x, dtype, kinds="fiub"):
+def as_tensor(x, dtype, kinds="fiub", layer=None):
     """Layer inputs as a Tensor; those whose dtype kind is in ``kinds`` are cast to the layer's
     floating dtype. Keras autocasts floats only ("f"); chainrule's own layers, whose math is
-    written for floats, take integers and booleans as floats too."""
+    written for floats, take integers and booleans as floats too.
+
+    Raises:
+        TypeError: strings for a layer that computes on numbers (naming ``layer``).
+    """
     if not isinstance(x, Tensor):
-        x = Tensor(as_array(x))
+        x = Tensor(as_array(x, text=dtype == object))
+    if x.dtype == object and dtype != object and not getattr(layer, "_passes_strings_on", False):
+        owner = "A layer" if layer is None else f'Layer "{layer.name}" ({type(layer).__name__})'
+        raise TypeError(
+            f"{owner} computes on numbers but received strings (shape {x.shape}). Turn text "
+            f"into numbers first, e.g. with keras.layers.TextVectorization or StringLookup."
+        )
     if x.dtype != dtype and x.dtype.kind in kinds:
         x = cast(x, dtype=dtype)
     return x
@@ -404,9 +414,9 @@ class Layer:
             x = inputs
         elif nest.is_nested(inputs):  # several inputs: build(input_shape) gets their shapes
             kinds = self._cast_input_kinds()
-            x = nest.map_structure(lambda value: as_tensor(value, self.dtype, kinds), inputs)
+            x = nest.map_structure(lambda v: as_tensor(v, self.dtype, kinds, self), inputs)
         else:
-            x = as_tensor(inputs, self.dtype, self._cast_input_kinds())
+            x = as_tensor(inputs, self.dtype, self._cast_input_kinds(), self)
         if self._convert_input_args:
             more = [nest.map_structure(self._convert_argument, value) for value in more]
             kwargs = {k: nest.map_structure(self._convert_argument, v) for k, v in kwargs.items()}

@@ -68,6 +68,8 @@ class Model(Layer):
       (also in lists) are tracked, and its weights are created on the first call.
     """
 
+    _passes_strings_on = True  # its layers take or refuse strings (TextVectorization first)
+
     # The class that ``Model(inputs, outputs)`` makes. Functional names itself when it is
     # defined (``class Functional(Model, functional=True)``), so that this module, below it,
     # need not import it.
