@@ -1,5 +1,5 @@
-"""Tests for keras.datasets imdb, reuters and cifar10 (served offline by a local HTTP server
-with small generated files in the real formats), the restricted unpickler, and
+"""Tests for keras.datasets imdb, reuters and cifar10 (served offline by the local HTTP server
+of conftest.py, with small generated files in the real formats), the restricted unpickler, and
 keras.utils.timeseries_dataset_from_array / text_dataset_from_directory.
 """
 
@@ -11,7 +11,6 @@ import tarfile
 
 import numpy as np
 import pytest
-from test_datasets import _Server  # the local mirror of the dataset tests
 
 import chainrule.keras as keras
 from chainrule.keras.datasets import cifar10, imdb, reuters
@@ -104,13 +103,6 @@ def _sha256(data):
 
 def _md5(data):
     return hashlib.md5(data).hexdigest()
-
-
-@pytest.fixture
-def server():
-    serving = _Server()
-    yield serving
-    serving.close()
 
 
 @pytest.fixture

@@ -127,10 +127,10 @@ def get_file(fname, mirrors, sha256, cache_subdir="datasets", timeout=DEFAULT_TI
     for mirror in mirrors:
         url = mirror.rstrip("/") + "/" + fname
         try:
-            _download_verified(url, target, expected, algorithm, timeout)
+            download(url, target, expected, algorithm, timeout)
             return target
         except (OSError, http.client.HTTPException, ChecksumError) as err:
-            failures.append(f"{url}: {_describe(err)}")
+            failures.append(f"{url}: {describe_failure(err)}")
     tried = "\n".join(f"  {failure}" for failure in failures)
     raise DownloadError(
         f"Could not get {fname} from any mirror:\n{tried}\n"
@@ -139,8 +139,16 @@ def get_file(fname, mirrors, sha256, cache_subdir="datasets", timeout=DEFAULT_TI
     )
 
 
-def _download_verified(url, target, expected, algorithm, timeout):
-    """Stream `url` into a temporary file beside `target`; rename it into place if it verifies."""
+def download(url, target, expected=None, algorithm="sha256", timeout=DEFAULT_TIMEOUT):
+    """Stream `url` into a temporary file beside `target`, then rename it into place.
+
+    The rename is atomic, so `target` is either absent, its old content, or the whole new file;
+    with `expected` (a hex digest by `algorithm`) the file is renamed only if its digest matches.
+
+    Raises:
+        ChecksumError: the received bytes' digest is not `expected` (nothing is kept).
+        OSError, http.client.HTTPException: the transfer failed (nothing is kept).
+    """
     handle, temp_name = tempfile.mkstemp(
         prefix=f".{target.name}.", suffix=".part", dir=target.parent
     )
@@ -154,7 +162,7 @@ def _download_verified(url, target, expected, algorithm, timeout):
                 size += len(chunk)
             temp.flush()
             os.fsync(temp.fileno())
-        if digest.hexdigest() != expected:
+        if expected is not None and digest.hexdigest() != expected:
             raise ChecksumError(
                 f"received {size} bytes with {algorithm} {digest.hexdigest()}, expected {expected}"
             )
@@ -164,7 +172,7 @@ def _download_verified(url, target, expected, algorithm, timeout):
         raise
 
 
-def _describe(err):
+def describe_failure(err):
     """One line saying why a mirror failed."""
     if isinstance(err, urllib.error.HTTPError):
         err.close()

@@ -15,6 +15,7 @@ from ..object_registration import (
     register_keras_serializable,
 )
 from .arrays import normalize, pad_sequences, to_categorical
+from .files import get_file
 from .input_pipelines import text_dataset_from_directory, timeseries_dataset_from_array
 from .model_graph import model_to_dot, plot_model
 from .training_data import (
@@ -31,6 +32,7 @@ __all__ = [
     "Sequence",
     "custom_object_scope",
     "get_custom_objects",
+    "get_file",
     "get_registered_name",
     "get_registered_object",
     "model_to_dot",
