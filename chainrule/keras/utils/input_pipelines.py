@@ -1,12 +1,17 @@
 """Datasets built from arrays and folders: windows over a time series
 (``timeseries_dataset_from_array``) and files sorted into class folders
-(``text_dataset_from_directory``)."""
+(``text_dataset_from_directory``, ``image_dataset_from_directory``), which share one listing of
+the folders (``index_directory``)."""
 
 import os
 
 import numpy as np
 
 from ...tf.data import Dataset
+from .. import config
+from ..ops import image as image_ops
+from ..ops.image import RESIZE_INTERPOLATIONS
+from . import images
 from .arrays import to_categorical
 
 
@@ -91,6 +96,144 @@ def timeseries_dataset_from_array(
     return dataset.batch(batch_size)
 
 
+def index_directory(
+    directory,
+    labels,
+    extensions,
+    class_names=None,
+    shuffle=True,
+    seed=None,
+    follow_links=False,
+    verbose=True,
+    caller="index_directory",
+):
+    """The files of ``directory`` with one of ``extensions``, their labels and the class names,
+    as Keras lists them for its ``*_dataset_from_directory`` functions.
+
+    With ``labels="inferred"`` the classes are the sub-folders in alphanumeric order (or
+    ``class_names``) and each file is labelled by the folder it is under; otherwise every file
+    under ``directory`` is listed, labelled by ``labels`` (one per file in sorted path order) or
+    not at all. Files are listed in sorted order, then shuffled by ``np.random.RandomState(seed)``
+    when ``shuffle``.
+
+    Returns:
+        (paths, labels, class_names): lists; ``labels`` is empty when there are none.
+
+    Raises:
+        ValueError: ``class_names`` naming a missing folder, a label count that is not the file
+            count, or no matching file at all.
+    """
+    folders = sorted(
+        entry.name for entry in os.scandir(directory) if entry.is_dir(follow_symlinks=True)
+    )
+    if class_names is not None:
+        missing = sorted(set(class_names) - set(folders))
+        if missing:
+            raise ValueError(
+                f"{caller}: class_names {missing} have no folder in {directory}; its folders "
+                f"are {folders}."
+            )
+        folders = list(class_names)
+
+    def files_under(folder):
+        return [
+            os.path.join(root, name)
+            for root, _, files in sorted(os.walk(folder, followlinks=follow_links))
+            for name in sorted(files)
+            if name.lower().endswith(extensions)
+        ]
+
+    paths, found = [], []
+    if labels == "inferred":
+        for index, folder in enumerate(folders):
+            inside = files_under(os.path.join(directory, folder))
+            paths += inside
+            found += [index] * len(inside)
+    else:
+        paths = files_under(directory)
+        if isinstance(labels, (list, tuple)):
+            if len(labels) != len(paths):
+                raise ValueError(
+                    f"{caller}: {len(labels)} labels for {len(paths)} files in {directory}; "
+                    f"give one label per file, in sorted path order."
+                )
+            found = list(labels)
+    if not paths:
+        raise ValueError(
+            f"{caller}: no files ending in {', '.join(extensions)} found in {directory}."
+        )
+    if verbose:
+        print(f"Found {len(paths)} files belonging to {len(folders)} classes.")
+    order = np.arange(len(paths))
+    if shuffle:
+        seed = np.random.randint(1e6) if seed is None else seed
+        np.random.RandomState(seed).shuffle(order)
+    return [paths[i] for i in order], [found[i] for i in order] if found else [], folders
+
+
+def _check_directory_arguments(caller, labels, label_mode, validation_split, subset):
+    """Keras's checks of the arguments the ``*_dataset_from_directory`` functions share."""
+    if labels not in ("inferred", None) and not isinstance(labels, (list, tuple)):
+        raise ValueError(
+            f'{caller}: `labels` must be "inferred", None or a list of integers. Received: '
+            f"labels={labels!r}"
+        )
+    if label_mode not in ("int", "categorical", "binary", None):
+        raise ValueError(
+            f'{caller}: `label_mode` must be "int", "categorical", "binary" or None. Received: '
+            f"label_mode={label_mode!r}"
+        )
+    if subset not in (None, "training", "validation", "both"):
+        raise ValueError(
+            f'{caller}: `subset` must be "training", "validation", "both" or None. Received: '
+            f"subset={subset!r}"
+        )
+    if (validation_split is None) != (subset is None):
+        raise ValueError(
+            f"{caller}: `validation_split` and `subset` go together: set both or neither."
+        )
+    if validation_split is not None and not 0 < validation_split < 1:
+        raise ValueError(
+            f"{caller}: `validation_split` must be in (0, 1). Received: {validation_split}"
+        )
+
+
+def _label_array(found, label_mode, num_classes):
+    """Labels as Keras hands them out: int32 ("int"), one-hot float32 ("categorical") or a
+    float32 column (n, 1) ("binary")."""
+    values = np.array(found, dtype=np.int64)
+    if label_mode == "int":
+        return values.astype(np.int32)
+    if label_mode == "categorical":
+        return to_categorical(values, num_classes).astype(np.float32)
+    return values.astype(np.float32).reshape(-1, 1)
+
+
+def _subsets(caller, count, validation_split, subset, verbose, make):
+    """``make(indices)`` for the subset asked for: all files, the first part ("training"), the
+    last ``validation_split`` of them ("validation"), or both as a pair."""
+    everything = list(range(count))
+    if validation_split is None:
+        return make(everything)
+    held_out = int(validation_split * count)
+    training, validation = everything[: count - held_out], everything[count - held_out :]
+    if subset in ("training", "both"):
+        if verbose:
+            print(f"Using {len(training)} files for training.")
+        if not training:
+            raise ValueError(f"{caller}: no files are left for training.")
+    if subset in ("validation", "both"):
+        if verbose:
+            print(f"Using {len(validation)} files for validation.")
+        if not validation:
+            raise ValueError(f"{caller}: no files are left for validation.")
+    if subset == "training":
+        return make(training)
+    if subset == "validation":
+        return make(validation)
+    return make(training), make(validation)
+
+
 def text_dataset_from_directory(
     directory,
     labels="inferred",
@@ -134,79 +277,15 @@ def text_dataset_from_directory(
     Raises:
         ValueError: bad arguments, or a folder with no text files.
     """
-    if labels not in ("inferred", None) and not isinstance(labels, (list, tuple)):
-        raise ValueError(
-            f'text_dataset_from_directory: `labels` must be "inferred", None or a list of '
-            f"integers. Received: labels={labels!r}"
-        )
-    if label_mode not in ("int", "categorical", "binary", None):
-        raise ValueError(
-            f'text_dataset_from_directory: `label_mode` must be "int", "categorical", "binary" '
-            f"or None. Received: label_mode={label_mode!r}"
-        )
+    caller = "text_dataset_from_directory"
+    _check_directory_arguments(caller, labels, label_mode, validation_split, subset)
     if labels is None:
         label_mode = None
-    if subset not in (None, "training", "validation", "both"):
-        raise ValueError(
-            f'text_dataset_from_directory: `subset` must be "training", "validation", "both" or '
-            f"None. Received: subset={subset!r}"
-        )
-    if (validation_split is None) != (subset is None):
-        raise ValueError(
-            "text_dataset_from_directory: `validation_split` and `subset` go together: set both "
-            "or neither."
-        )
-    if validation_split is not None and not 0 < validation_split < 1:
-        raise ValueError(
-            f"text_dataset_from_directory: `validation_split` must be in (0, 1). Received: "
-            f"{validation_split}"
-        )
-    folders = sorted(
-        entry.name for entry in os.scandir(directory) if entry.is_dir(follow_symlinks=True)
+    paths, found, folders = index_directory(
+        directory, labels, (".txt",), class_names, shuffle, seed, follow_links, verbose, caller
     )
-    if class_names is not None:
-        missing = sorted(set(class_names) - set(folders))
-        if missing:
-            raise ValueError(
-                f"text_dataset_from_directory: class_names {missing} have no folder in "
-                f"{directory}; its folders are {folders}."
-            )
-        folders = list(class_names)
-    paths, found = [], []
-    if labels == "inferred":
-        for index, folder in enumerate(folders):
-            for root, _, files in sorted(
-                os.walk(os.path.join(directory, folder), followlinks=follow_links)
-            ):
-                for name in sorted(files):
-                    if name.lower().endswith(".txt"):
-                        paths.append(os.path.join(root, name))
-                        found.append(index)
-    else:
-        for root, _, files in sorted(os.walk(directory, followlinks=follow_links)):
-            paths += [os.path.join(root, n) for n in sorted(files) if n.lower().endswith(".txt")]
-        if isinstance(labels, (list, tuple)):
-            if len(labels) != len(paths):
-                raise ValueError(
-                    f"text_dataset_from_directory: {len(labels)} labels for {len(paths)} text "
-                    f"files in {directory}; give one label per file, in sorted path order."
-                )
-            found = list(labels)
-    if not paths:
-        raise ValueError(f"text_dataset_from_directory: no .txt files found in {directory}.")
     if label_mode == "binary" and len(set(found)) > 2:
-        raise ValueError(
-            f'text_dataset_from_directory: label_mode="binary" needs 2 classes; found '
-            f"{len(set(found))}."
-        )
-    if verbose:
-        print(f"Found {len(paths)} files belonging to {len(folders)} classes.")
-    order = np.arange(len(paths))
-    if shuffle:
-        seed = np.random.randint(1e6) if seed is None else seed
-        np.random.RandomState(seed).shuffle(order)
-    paths = [paths[i] for i in order]
-    found = [found[i] for i in order] if found else []
+        raise ValueError(f'{caller}: label_mode="binary" needs 2 classes; found {len(set(found))}.')
 
     def make(selected):
         texts = []
@@ -215,30 +294,165 @@ def text_dataset_from_directory(
                 text = file.read()
             texts.append(text[:max_length] if max_length is not None else text)
         texts = np.array(texts, dtype=object)
-        values = np.array([found[i] for i in selected], dtype=np.int64) if found else None
-        if label_mode == "int":
-            values = values.astype(np.int32)
-        elif label_mode == "categorical":
-            values = to_categorical(values, len(folders)).astype(np.float32)
-        elif label_mode == "binary":
-            values = values.astype(np.float32).reshape(-1, 1)
-        dataset = Dataset.from_tensor_slices(texts if label_mode is None else (texts, values))
+        if label_mode is None:
+            dataset = Dataset.from_tensor_slices(texts)
+        else:
+            values = _label_array([found[i] for i in selected], label_mode, len(folders))
+            dataset = Dataset.from_tensor_slices((texts, values))
         if batch_size is not None:
             dataset = dataset.batch(batch_size)
         dataset.class_names = folders
         return dataset
 
-    everything = list(range(len(paths)))
-    if validation_split is None:
-        return make(everything)
-    held_out = int(validation_split * len(paths))
-    training, validation = everything[: len(paths) - held_out], everything[len(paths) - held_out :]
-    if verbose and subset in ("training", "both"):
-        print(f"Using {len(training)} files for training.")
-    if verbose and subset in ("validation", "both"):
-        print(f"Using {len(validation)} files for validation.")
-    if subset == "training":
-        return make(training)
-    if subset == "validation":
-        return make(validation)
-    return make(training), make(validation)
+    return _subsets(caller, len(paths), validation_split, subset, verbose, make)
+
+
+# The image files Keras's image_dataset_from_directory reads.
+IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
+
+
+def image_dataset_from_directory(
+    directory,
+    labels="inferred",
+    label_mode="int",
+    class_names=None,
+    color_mode="rgb",
+    batch_size=32,
+    image_size=(256, 256),
+    shuffle=True,
+    seed=None,
+    validation_split=None,
+    subset=None,
+    interpolation="bilinear",
+    follow_links=False,
+    crop_to_aspect_ratio=False,
+    pad_to_aspect_ratio=False,
+    data_format=None,
+    format="tf",
+    verbose=True,
+):
+    """Read images from class folders (``directory/<class>/*.png``) into batches of
+    ``(images, labels)``, as Keras 3 does.
+
+    Files ending in .bmp, .gif, .jpeg, .jpg or .png are listed as ``text_dataset_from_directory``
+    lists text files; each image is read when its element is drawn: its header is checked
+    against ``images.MAX_IMAGE_PIXELS``, its first frame decoded into ``color_mode``, and it is
+    resized to ``image_size`` by ``keras.ops.image.resize`` (pixel-centre sampling as
+    ``tf.image.resize``, no antialiasing), after a centre crop (``crop_to_aspect_ratio``) or
+    zero padding (``pad_to_aspect_ratio``) to the target's aspect ratio if asked. Images are
+    float32 in [0, 255].
+
+    Args:
+        directory: the folder.
+        labels: "inferred" (from the folders), None (images only), or a list of integer
+            labels, one per file in sorted path order.
+        label_mode: "int" (int32), "categorical" (float32 one-hot), "binary" (float32 (n, 1))
+            or None.
+        class_names: the class folders to use, in label order.
+        color_mode: "grayscale" (1 channel), "rgb" (3) or "rgba" (4).
+        batch_size: images per batch (None: one image per element).
+        image_size: (height, width), or one integer for both.
+        shuffle, seed: shuffle the files, and shuffle again through a buffer of
+            ``8 * batch_size`` elements (1024 without batches) on each pass, as Keras does.
+        validation_split, subset: the fraction held out, and "training", "validation" or
+            "both" (then a pair of datasets). With ``shuffle`` a ``seed`` is required, so that
+            the two subsets never overlap.
+        interpolation: "bilinear", "nearest", "bicubic", "lanczos3" or "lanczos5" (Keras's
+            "area", "gaussian" and "mitchellcubic" are not available).
+        follow_links: follow symbolic links to folders.
+        crop_to_aspect_ratio, pad_to_aspect_ratio: keep the aspect ratio by cropping or
+            padding (at most one of them).
+        data_format: "channels_last" (images (h, w, c)) or "channels_first" ((c, h, w));
+            default ``keras.config.image_data_format()``.
+        format: "tf" (a ``tf.data`` dataset); Keras's "grain" is not available.
+        verbose: print how many files and classes were found.
+
+    Returns:
+        A ``tf.data`` dataset of ``(images, labels)`` (``images`` alone without labels), with
+        ``class_names``; a pair of them for ``subset="both"``.
+
+    Raises:
+        ValueError: bad arguments, or no image files.
+        ImportError: Pillow is not installed.
+    """
+    caller = "image_dataset_from_directory"
+    _check_directory_arguments(caller, labels, label_mode, validation_split, subset)
+    if labels is None:
+        label_mode = None
+    if color_mode not in images.COLOR_MODES:
+        raise ValueError(
+            f'{caller}: `color_mode` must be "grayscale", "rgb" or "rgba". Received: '
+            f"color_mode={color_mode!r}"
+        )
+    if isinstance(image_size, int):
+        image_size = (image_size, image_size)
+    if not isinstance(image_size, (list, tuple)) or len(image_size) != 2:
+        raise ValueError(
+            f"{caller}: `image_size` must be a tuple of 2 integers. Received: "
+            f"image_size={image_size!r}"
+        )
+    interpolation = interpolation.lower()
+    if interpolation not in RESIZE_INTERPOLATIONS:
+        raise ValueError(
+            f"{caller}: `interpolation` must be one of {RESIZE_INTERPOLATIONS}. Received: "
+            f"interpolation={interpolation!r}"
+        )
+    if crop_to_aspect_ratio and pad_to_aspect_ratio:
+        raise ValueError(
+            f"{caller}: only one of `pad_to_aspect_ratio`, `crop_to_aspect_ratio` can be True."
+        )
+    if format != "tf":
+        raise ValueError(f'{caller}: `format` must be "tf". Received: format={format!r}')
+    if validation_split is not None and shuffle and seed is None:
+        raise ValueError(
+            f"{caller}: with `validation_split` and shuffling, give a `seed`, so that the "
+            f"training and validation subsets do not overlap."
+        )
+    data_format = config.image_data_format() if data_format is None else data_format
+    if seed is None:
+        seed = np.random.randint(1e6)
+    paths, found, folders = index_directory(
+        directory,
+        labels,
+        IMAGE_EXTENSIONS,
+        class_names,
+        shuffle,
+        seed,
+        follow_links,
+        verbose,
+        caller,
+    )
+    if label_mode == "binary" and len(set(found)) > 2:
+        raise ValueError(f'{caller}: label_mode="binary" needs 2 classes; found {len(set(found))}.')
+
+    def load(path, *label):
+        image = images.open_image(os.fsdecode(np.asarray(path.numpy()).item()), color_mode, caller)
+        pixels = np.asarray(image, dtype=np.float32).reshape(image.height, image.width, -1)
+        resized = image_ops.resize(
+            pixels,
+            image_size,
+            interpolation=interpolation,
+            crop_to_aspect_ratio=crop_to_aspect_ratio,
+            pad_to_aspect_ratio=pad_to_aspect_ratio,
+            data_format="channels_last",
+        ).numpy()
+        if data_format == "channels_first":
+            resized = resized.transpose(2, 0, 1)
+        return (resized, *label) if label else resized
+
+    def make(selected):
+        chosen = np.array([paths[i] for i in selected], dtype=object)
+        if label_mode is None:
+            dataset = Dataset.from_tensor_slices(chosen)
+        else:
+            values = _label_array([found[i] for i in selected], label_mode, len(folders))
+            dataset = Dataset.from_tensor_slices((chosen, values))
+        if shuffle:
+            dataset = dataset.shuffle(8 * batch_size if batch_size else 1024, seed=seed)
+        dataset = dataset.map(load)
+        if batch_size is not None:
+            dataset = dataset.batch(batch_size)
+        dataset.class_names = folders
+        return dataset
+
+    return _subsets(caller, len(paths), validation_split, subset, verbose, make)
