@@ -23,7 +23,6 @@ from ..keras_tensor import (
     symbolic_call,
     unique_name,
 )
-from ..keras_tensor import reset_names as reset_names  # keras.backend.clear_session's
 from ..losses import get_keras_mask, set_keras_mask
 from ..metrics import Metric
 from ..naming import snake_case

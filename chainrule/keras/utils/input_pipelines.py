@@ -4,6 +4,7 @@
 the folders (``index_directory``)."""
 
 import os
+import random as python_random
 
 import numpy as np
 
@@ -456,3 +457,105 @@ def image_dataset_from_directory(
         return dataset
 
     return _subsets(caller, len(paths), validation_split, subset, verbose, make)
+
+
+def split_dataset(
+    dataset, left_size=None, right_size=None, shuffle=False, seed=None, preferred_backend=None
+):
+    """Split a dataset in two, as Keras's ``split_dataset``.
+
+    Args:
+        dataset: an array, a tuple or list of arrays of one length (split row-wise, together),
+            or a ``tf.data`` dataset of unbatched elements.
+        left_size, right_size: each a fraction in (0, 1) (rounded to a count), a count, or None
+            (the rest); at least one is given. The left part is the first ``left_size``
+            elements, the right part the last ``right_size``.
+        shuffle, seed: shuffle the elements first, with ``random.Random(seed)`` (the same order
+            as Keras's ``random.seed(seed); random.shuffle``, without reseeding Python's global
+            generator).
+        preferred_backend: accepted for Keras's signature; the parts are ``tf.data`` datasets.
+
+    Returns:
+        (left, right): two ``tf.data`` datasets whose elements have the input's structure.
+
+    Raises:
+        TypeError: an unsupported dataset or size type.
+        ValueError: sizes that are both missing, out of range, or leave a part empty.
+    """
+    if left_size is None and right_size is None:
+        raise ValueError(
+            "split_dataset: give at least one of `left_size` and `right_size`. Received: "
+            "left_size=None and right_size=None"
+        )
+    if isinstance(dataset, Dataset):
+        elements = list(dataset.as_numpy_iterator())
+    elif isinstance(dataset, (tuple, list)):
+        columns = [np.asarray(column) for column in dataset]
+        if len({len(column) for column in columns}) > 1:
+            raise ValueError(
+                f"split_dataset: the arrays have different lengths "
+                f"{[len(column) for column in columns]}; they must be equal."
+            )
+        elements = [tuple(column[i] for column in columns) for i in range(len(columns[0]))]
+    elif hasattr(dataset, "__array__") or isinstance(dataset, np.ndarray):
+        elements = list(np.asarray(dataset))
+    else:
+        raise TypeError(
+            f"split_dataset: `dataset` must be a tf.data dataset, an array, or a tuple or list "
+            f"of arrays. Received: {type(dataset).__name__}"
+        )
+    order = list(range(len(elements)))
+    if shuffle:
+        python_random.Random(python_random.randint(0, int(1e6)) if seed is None else seed).shuffle(
+            order
+        )
+    left_count, right_count = _split_sizes(left_size, right_size, len(elements))
+    parts = []
+    for indices in (order[:left_count], order[len(order) - right_count :]):
+        chosen = [elements[i] for i in indices]
+        if isinstance(chosen[0], tuple):
+            parts.append(Dataset.from_tensor_slices(tuple(np.array(c) for c in zip(*chosen))))
+        elif isinstance(chosen[0], dict):
+            keys = chosen[0].keys()
+            parts.append(
+                Dataset.from_tensor_slices({k: np.array([e[k] for e in chosen]) for k in keys})
+            )
+        else:
+            parts.append(Dataset.from_tensor_slices(np.array(chosen)))
+    return tuple(parts)
+
+
+def _split_sizes(left_size, right_size, total):
+    """Keras's rescaling of ``split_dataset``'s sizes to two counts that fit in ``total``."""
+    for name, size in (("left_size", left_size), ("right_size", right_size)):
+        if size is not None and type(size) not in (int, float):
+            raise TypeError(
+                f"split_dataset: `{name}` must be an int, a float or None. Received: "
+                f"type({name})={type(size).__name__}"
+            )
+        if (type(size) is int and not 0 < size < total) or (
+            type(size) is float and not 0 < size < 1
+        ):
+            raise ValueError(
+                f"split_dataset: `{name}` must be a positive integer smaller than {total} or a "
+                f"float in (0, 1). Received: {name}={size}"
+            )
+    if type(left_size) is float and type(right_size) is float and left_size + right_size > 1:
+        raise ValueError(
+            "split_dataset: `left_size` + `right_size` is greater than 1; it must be at most 1."
+        )
+    left = round(left_size * total) if type(left_size) is float else left_size
+    right = round(right_size * total) if type(right_size) is float else right_size
+    left = total - right if left is None else left
+    right = total - left if right is None else right
+    if left + right > total:
+        raise ValueError(
+            f"split_dataset: left_size + right_size = {left + right} is more than the dataset's "
+            f"{total} elements."
+        )
+    if left == 0 or right == 0:
+        raise ValueError(
+            f"split_dataset: with {total} elements, left_size={left} and right_size={right} "
+            f"leave the {'left' if left == 0 else 'right'} part empty."
+        )
+    return int(left), int(right)

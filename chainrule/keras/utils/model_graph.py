@@ -1,8 +1,39 @@
-"""A model's layers drawn as a graph: ``model_to_dot`` (a pydot graph) and ``plot_model`` (an
-image file, shown inline in a notebook)."""
+"""A model's layers as a graph: drawn by ``model_to_dot`` (a pydot graph) and ``plot_model`` (an
+image file, shown inline in a notebook), and walked back to its inputs by ``get_source_inputs``."""
 
 import os
 import sys
+
+from ..keras_tensor import KerasTensor
+
+
+def get_source_inputs(tensor):
+    """The input tensors (``keras.Input``) that ``tensor`` is computed from, in the order first
+    met walking back through the layers' calls, each once, as Keras's ``get_source_inputs``.
+
+    A KerasTensor without a producing call is its own source; anything that is not a
+    KerasTensor is returned as it is.
+
+    Example::
+
+        a, b = keras.Input((3,)), keras.Input((3,))
+        get_source_inputs(keras.layers.Add()([a, b]) * 2)  # [a, b]
+    """
+    if not isinstance(tensor, KerasTensor):
+        return tensor
+    sources, pending, visited = [], [tensor], set()
+    while pending:  # depth first, left to right, as Keras's recursion visits them
+        current = pending.pop()
+        if id(current) in visited:
+            continue
+        visited.add(id(current))
+        inputs = current.node.input_tensors if current.node is not None else []
+        if inputs:
+            pending.extend(reversed(inputs))
+        else:
+            sources.append(current)
+    return sources
+
 
 _GRAPH_INSTALL = 'pip install "chainrule[graph]"'
 
