@@ -142,6 +142,9 @@ def _device(name):
         ([_link("abs", "/etc/passwd")], "outside"),
         ([_link("hard", "../x", tarfile.LNKTYPE)], "outside"),
         ([_device("dev")], "device"),
+        # each link reads as inside, but "b/a" is the root, so "b/a/.." is its parent
+        ([_link("b/a", ".."), _link("e", "b/a/.."), (regular("e/evil"), b"x")], "through links"),
+        ([_link("e", "x/.."), _link("x", "b/a"), _link("b/a", "..")], "through links"),
     ],
 )
 def test_unsafe_tar_members_refuse_the_archive(tmp_path, members, message):

@@ -4,8 +4,9 @@ A download goes to a temporary file beside its target and is renamed into place 
 complete (and, with ``file_hash``, once its digest matches), so the cache never holds a partial or
 unverified file. Archives are unpacked into a temporary folder that is renamed into place the same
 way, after every member has been checked: a member whose path is absolute or climbs out with
-``..``, a link pointing outside the folder, a device file or FIFO, or contents adding up to more
-than ``MAX_EXTRACTED_BYTES`` make the whole archive be refused with a ``ValueError``.
+``..``, a link pointing outside the folder (by its text, or once the links it passes through
+are followed), a device file or FIFO, or contents adding up to more than
+``MAX_EXTRACTED_BYTES`` make the whole archive be refused with a ``ValueError``.
 """
 
 import os
@@ -25,6 +26,7 @@ from ..datasets.download import (
     digest_of_file,
     download,
 )
+from ..progress import print_msg
 
 # The most bytes an archive may unpack to (its members' sizes added up): 64 GiB.
 MAX_EXTRACTED_BYTES = 64 << 30
@@ -126,14 +128,14 @@ def get_file(
     expected = file_hash.lower() if file_hash is not None else None
     fetch = force_download or not os.path.exists(target)
     if not fetch and expected is not None and digest_of_file(target, algorithm) != expected:
-        print(
+        print_msg(
             f"A local file was found, but it seems to be incomplete or outdated because the "
             f"{algorithm} file hash does not match the original value of {file_hash} so we will "
             f"re-download the data."
         )
         fetch = True
     if fetch:
-        print(f"Downloading data from {origin}")
+        print_msg(f"Downloading data from {origin}")
         try:
             download(origin, Path(target), expected, algorithm)
         except ChecksumError as err:
@@ -268,21 +270,42 @@ def _unpack_tar(file_path, folder):
             total += member.size if member.isfile() else 0
             _check_total(file_path, total)
             members.append((member, relative))
+        root = os.path.realpath(folder)
+        links = []
         for member, relative in members:
             target = os.path.join(folder, relative)
+            # A link checked by its text alone can still lead out through another link
+            # ("b/a" -> "..", then "e" -> "b/a/.."), so every path written is resolved first.
+            _check_resolved(file_path, member.name, root, os.path.dirname(target))
             if member.isdir():
                 os.makedirs(target, exist_ok=True)
+                _check_resolved(file_path, member.name, root, target)
                 continue
             os.makedirs(os.path.dirname(target), exist_ok=True)
+            _check_resolved(file_path, member.name, root, target)
             if member.issym():
                 os.symlink(member.linkname, target)
+                _check_resolved(file_path, member.name, root, target)
+                links.append((member.name, target))
             elif member.islnk():
-                shutil.copyfile(
-                    os.path.join(folder, _member_path(file_path, member.linkname)), target
-                )
+                source = os.path.join(folder, _member_path(file_path, member.linkname))
+                _check_resolved(file_path, member.name, root, source)
+                shutil.copyfile(source, target)
             else:
                 with archive.extractfile(member) as source, open(target, "wb") as sink:
                     shutil.copyfileobj(source, sink, _CHUNK_BYTES)
+        for name, target in links:  # a later link may have redirected an earlier one
+            _check_resolved(file_path, name, root, target)
+
+
+def _check_resolved(archive, name, root, path):
+    """Refuse the archive unless ``path``, with every link in it followed, is inside ``root``."""
+    resolved = os.path.realpath(path)
+    if os.path.commonpath([root, resolved]) != root:
+        raise ValueError(
+            f"extract_archive: {archive} has a member {name!r} that leads, through links, "
+            f"outside the folder it is unpacked into; refusing the archive."
+        )
 
 
 def _unpack_zip(file_path, folder):
