@@ -168,3 +168,26 @@ def test_image_dataset_subsets(image_dir):
 def test_image_dataset_errors(image_dir, kwargs, message):
     with pytest.raises(ValueError, match=message):
         keras.utils.image_dataset_from_directory(image_dir, verbose=False, **kwargs)
+
+
+def test_image_dataset_class_names_follow_the_labels(image_dir, capsys):
+    (image_dir / ".thumbnails").mkdir()  # hidden folders are not classes
+    Image.fromarray(gradient_image(4, 4)).save(image_dir / ".thumbnails" / "t.png")
+    inferred = keras.utils.image_dataset_from_directory(image_dir, image_size=2, seed=0)
+    assert inferred.class_names == ["cats", "dogs"]
+    unlabelled = keras.utils.image_dataset_from_directory(
+        image_dir / "dogs", labels=None, image_size=2, seed=0
+    )
+    assert unlabelled.class_names is None
+    listed = keras.utils.image_dataset_from_directory(
+        image_dir / "cats", labels=[1, 0, 1], image_size=2, shuffle=False
+    )
+    assert listed.class_names == ["0", "1"]
+    np.testing.assert_array_equal(next(iter(listed.as_numpy_iterator()))[1], [1, 0, 1])
+    assert capsys.readouterr().out.splitlines() == [
+        "Found 5 files belonging to 2 classes.",
+        "Found 2 files.",
+        "Found 3 files belonging to 2 classes.",
+    ]
+    with pytest.raises(ValueError, match="class_names"):
+        keras.utils.image_dataset_from_directory(image_dir, labels=None, class_names=["cats"])

@@ -12,6 +12,7 @@ from ...tf.data import Dataset
 from .. import config
 from ..ops import image as image_ops
 from ..ops.image import RESIZE_INTERPOLATIONS
+from ..progress import print_msg
 from . import images
 from .arrays import to_categorical
 
@@ -111,21 +112,30 @@ def index_directory(
     """The files of ``directory`` with one of ``extensions``, their labels and the class names,
     as Keras lists them for its ``*_dataset_from_directory`` functions.
 
-    With ``labels="inferred"`` the classes are the sub-folders in alphanumeric order (or
-    ``class_names``) and each file is labelled by the folder it is under; otherwise every file
-    under ``directory`` is listed, labelled by ``labels`` (one per file in sorted path order) or
-    not at all. Files are listed in sorted order, then shuffled by ``np.random.RandomState(seed)``
+    With ``labels="inferred"`` the classes are the sub-folders in alphanumeric order (hidden ones
+    skipped), or ``class_names``, and each file is labelled by the folder it is under; otherwise
+    every file under ``directory`` is listed, labelled by ``labels`` (one per file in sorted path
+    order; the class names are then the sorted labels as strings) or not at all (no class
+    names). Files are listed in sorted order, then shuffled by ``np.random.RandomState(seed)``
     when ``shuffle``.
 
     Returns:
-        (paths, labels, class_names): lists; ``labels`` is empty when there are none.
+        (paths, labels, class_names): lists; ``labels`` is empty and ``class_names`` None when
+        there are none.
 
     Raises:
-        ValueError: ``class_names`` naming a missing folder, a label count that is not the file
-            count, or no matching file at all.
+        ValueError: ``class_names`` naming a missing folder or given without inferred labels, a
+            label count that is not the file count, or no matching file at all.
     """
+    if labels != "inferred" and class_names is not None:
+        raise ValueError(
+            f'{caller}: `class_names` goes with labels="inferred" only; with a list of labels '
+            f"the class names are the sorted labels, and with labels=None there are none."
+        )
     folders = sorted(
-        entry.name for entry in os.scandir(directory) if entry.is_dir(follow_symlinks=True)
+        entry.name
+        for entry in os.scandir(directory)
+        if entry.is_dir(follow_symlinks=True) and not entry.name.startswith(".")
     )
     if class_names is not None:
         missing = sorted(set(class_names) - set(folders))
@@ -159,12 +169,17 @@ def index_directory(
                     f"give one label per file, in sorted path order."
                 )
             found = list(labels)
+            folders = [str(label) for label in sorted(set(labels))]
+        else:
+            folders = None
     if not paths:
         raise ValueError(
             f"{caller}: no files ending in {', '.join(extensions)} found in {directory}."
         )
-    if verbose:
-        print(f"Found {len(paths)} files belonging to {len(folders)} classes.")
+    if verbose and folders is None:
+        print_msg(f"Found {len(paths)} files.")
+    elif verbose:
+        print_msg(f"Found {len(paths)} files belonging to {len(folders)} classes.")
     order = np.arange(len(paths))
     if shuffle:
         seed = np.random.randint(1e6) if seed is None else seed
@@ -220,12 +235,12 @@ def _subsets(caller, count, validation_split, subset, verbose, make):
     training, validation = everything[: count - held_out], everything[count - held_out :]
     if subset in ("training", "both"):
         if verbose:
-            print(f"Using {len(training)} files for training.")
+            print_msg(f"Using {len(training)} files for training.")
         if not training:
             raise ValueError(f"{caller}: no files are left for training.")
     if subset in ("validation", "both"):
         if verbose:
-            print(f"Using {len(validation)} files for validation.")
+            print_msg(f"Using {len(validation)} files for validation.")
         if not validation:
             raise ValueError(f"{caller}: no files are left for validation.")
     if subset == "training":
