@@ -6,7 +6,8 @@ Each module imports only from the modules before it, in this order:
 registry, config, naming, object_registration, keras_tensor, ops, progress, random -> activations,
 initializers, regularizers, constraints, variables, optimizers, losses, metrics -> saving
 (configs and files; it finds layer and model classes in the registry, where they register as
-they are defined) -> layers -> callbacks -> models -> export -> backend, scopes -> utils, preprocessing.
+they are defined) -> datasets, utils, preprocessing -> layers -> callbacks -> models -> export ->
+backend, scopes.
 """
 
 from . import (
