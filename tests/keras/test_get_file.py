@@ -45,9 +45,12 @@ def regular(name):
     return tarfile.TarInfo(name)
 
 
-def test_downloads_into_keras_home_and_reuses_the_cache(server, home):
+def test_downloads_into_keras_home_and_reuses_the_cache(server, home, capsys):
     server.files["/data/file.txt"] = PAYLOAD
     path = utils.get_file(origin=server.url + "/data/file.txt")
+    said = capsys.readouterr().out.splitlines()
+    assert said[0] == f"Downloading data from {server.url}/data/file.txt"
+    assert said[1].startswith(f"{len(PAYLOAD)}/{len(PAYLOAD)} ") and "/B" in said[1]
     assert path == os.path.join(str(home), "datasets", "file.txt")
     assert open(path, "rb").read() == PAYLOAD
     again = utils.get_file("file.txt", server.url + "/data/file.txt")

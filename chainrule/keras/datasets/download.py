@@ -139,11 +139,15 @@ def get_file(fname, mirrors, sha256, cache_subdir="datasets", timeout=DEFAULT_TI
     )
 
 
-def download(url, target, expected=None, algorithm="sha256", timeout=DEFAULT_TIMEOUT):
+def download(
+    url, target, expected=None, algorithm="sha256", timeout=DEFAULT_TIMEOUT, on_chunk=None
+):
     """Stream `url` into a temporary file beside `target`, then rename it into place.
 
     The rename is atomic, so `target` is either absent, its old content, or the whole new file;
     with `expected` (a hex digest by `algorithm`) the file is renamed only if its digest matches.
+    `on_chunk(received, total)`, if given, is called after each chunk with the bytes received so
+    far and the size the server announced (None if it did not).
 
     Raises:
         ChecksumError: the received bytes' digest is not `expected` (nothing is kept).
@@ -156,10 +160,14 @@ def download(url, target, expected=None, algorithm="sha256", timeout=DEFAULT_TIM
         digest = hashlib.new(algorithm)
         size = 0
         with os.fdopen(handle, "wb") as temp, urllib.request.urlopen(url, timeout=timeout) as reply:
+            announced = reply.headers.get("Content-Length")
+            total = int(announced) if announced and announced.isdigit() else None
             while chunk := reply.read(_CHUNK_BYTES):
                 temp.write(chunk)
                 digest.update(chunk)
                 size += len(chunk)
+                if on_chunk is not None:
+                    on_chunk(size, total)
             temp.flush()
             os.fsync(temp.fileno())
         if expected is not None and digest.hexdigest() != expected:

@@ -27,6 +27,7 @@ from ..datasets.download import (
     download,
 )
 from ..progress import print_msg
+from .progbar import Progbar
 
 # The most bytes an archive may unpack to (its members' sizes added up): 64 GiB.
 MAX_EXTRACTED_BYTES = 64 << 30
@@ -136,8 +137,15 @@ def get_file(
         fetch = True
     if fetch:
         print_msg(f"Downloading data from {origin}")
+        bar = {}
+
+        def show(received, total):  # a bar in bytes, as Keras draws one while downloading
+            if "bar" not in bar:
+                bar["bar"] = Progbar(total, unit_name="B")
+            bar["bar"].update(received, finalize=total is not None and received >= total)
+
         try:
-            download(origin, Path(target), expected, algorithm)
+            download(origin, Path(target), expected, algorithm, on_chunk=show)
         except ChecksumError as err:
             raise ValueError(
                 f"get_file: incomplete or corrupted file from {origin}: {err}. The {algorithm} "
