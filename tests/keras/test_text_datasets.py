@@ -427,3 +427,8 @@ def test_text_dataset_errors(text_dir):
     (text_dir / "empty").mkdir()
     with pytest.raises(ValueError, match="no files ending in .txt"):
         keras.utils.text_dataset_from_directory(text_dir / "empty")
+
+
+def test_text_dataset_split_while_shuffling_needs_a_seed(text_dir):
+    with pytest.raises(ValueError, match="give a `seed`"):
+        keras.utils.text_dataset_from_directory(text_dir, validation_split=0.2, subset="training")

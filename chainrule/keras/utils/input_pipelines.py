@@ -187,7 +187,7 @@ def index_directory(
     return [paths[i] for i in order], [found[i] for i in order] if found else [], folders
 
 
-def _check_directory_arguments(caller, labels, label_mode, validation_split, subset):
+def _check_directory_arguments(caller, labels, label_mode, validation_split, subset, shuffle, seed):
     """Keras's checks of the arguments the ``*_dataset_from_directory`` functions share."""
     if labels not in ("inferred", None) and not isinstance(labels, (list, tuple)):
         raise ValueError(
@@ -211,6 +211,11 @@ def _check_directory_arguments(caller, labels, label_mode, validation_split, sub
     if validation_split is not None and not 0 < validation_split < 1:
         raise ValueError(
             f"{caller}: `validation_split` must be in (0, 1). Received: {validation_split}"
+        )
+    if validation_split is not None and shuffle and seed is None:
+        raise ValueError(
+            f"{caller}: with `validation_split` and shuffling, give a `seed`, so that the "
+            f"training and validation subsets do not overlap."
         )
 
 
@@ -280,7 +285,8 @@ def text_dataset_from_directory(
         class_names: the class folders to use, in label order.
         batch_size: texts per batch (None: one text per element).
         max_length: truncate each text to this many characters.
-        shuffle, seed: shuffle the files.
+        shuffle, seed: shuffle the files (with `validation_split`, a `seed` is required so that
+            the two subsets never overlap).
         validation_split, subset: the fraction held out, and "training", "validation" or
             "both" (then a pair of datasets).
         follow_links: follow symbolic links to folders.
@@ -294,7 +300,7 @@ def text_dataset_from_directory(
         ValueError: bad arguments, or a folder with no text files.
     """
     caller = "text_dataset_from_directory"
-    _check_directory_arguments(caller, labels, label_mode, validation_split, subset)
+    _check_directory_arguments(caller, labels, label_mode, validation_split, subset, shuffle, seed)
     if labels is None:
         label_mode = None
     paths, found, folders = index_directory(
@@ -392,7 +398,7 @@ def image_dataset_from_directory(
         ImportError: Pillow is not installed.
     """
     caller = "image_dataset_from_directory"
-    _check_directory_arguments(caller, labels, label_mode, validation_split, subset)
+    _check_directory_arguments(caller, labels, label_mode, validation_split, subset, shuffle, seed)
     if labels is None:
         label_mode = None
     if color_mode not in images.COLOR_MODES:
@@ -419,11 +425,6 @@ def image_dataset_from_directory(
         )
     if format != "tf":
         raise ValueError(f'{caller}: `format` must be "tf". Received: format={format!r}')
-    if validation_split is not None and shuffle and seed is None:
-        raise ValueError(
-            f"{caller}: with `validation_split` and shuffling, give a `seed`, so that the "
-            f"training and validation subsets do not overlap."
-        )
     data_format = config.image_data_format() if data_format is None else data_format
     if seed is None:
         seed = np.random.randint(1e6)
