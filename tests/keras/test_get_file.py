@@ -93,6 +93,8 @@ def test_bad_arguments_and_a_failed_download(server, home):
         utils.get_file("sub/x", server.url + "/x")
     with pytest.raises(ValueError, match="file name"):
         utils.get_file(origin=server.url + "/")
+    with pytest.raises(ValueError, match="not a file name"):
+        utils.get_file(origin=server.url + "/a/..")
     with pytest.raises(DownloadError, match="404"):
         utils.get_file("missing", server.url + "/missing")
     assert os.listdir(home / "datasets") == []

@@ -115,6 +115,8 @@ def get_file(
         raise ValueError(
             f"get_file: cannot tell the file name from origin {origin!r}; give `fname`."
         )
+    if name in (".", ".."):
+        raise ValueError(f"get_file: {name!r} is not a file name; give another `fname`.")
     extraction_dir = None
     if extract or untar:
         if given_name and "." in name:
