@@ -3,10 +3,11 @@
 Layers compute with Tensor ops, so every gradient in a model comes from the autodiff engine.
 
 Each module imports only from the modules before it, in this order:
-registry, config, object_registration, utils, keras_tensor, ops, progress, random -> activations,
+registry, config, naming, object_registration, keras_tensor, ops, progress, random -> activations,
 initializers, regularizers, constraints, variables, optimizers, losses, metrics -> saving
 (configs and files; it finds layer and model classes in the registry, where they register as
-they are defined) -> layers -> callbacks -> models -> export -> backend, scopes.
+they are defined) -> datasets, utils, preprocessing -> layers -> callbacks -> models -> export ->
+backend, scopes.
 """
 
 from . import (
@@ -23,6 +24,7 @@ from . import (
     models,
     ops,
     optimizers,
+    preprocessing,
     random,
     regularizers,
     utils,

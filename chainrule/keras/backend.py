@@ -20,8 +20,8 @@ from .config import (
     set_floatx,
     set_image_data_format,
 )
-from .keras_tensor import KerasTensor
-from .layers.base import reset_names, unique_name
+from .keras_tensor import clear_session, is_keras_tensor
+from .layers.base import unique_name
 from .ops.dtypes import result_type, standardize_dtype
 
 __all__ = [
@@ -58,12 +58,6 @@ def is_int_dtype(dtype):
     return standardize_dtype(dtype).startswith(("int", "uint"))
 
 
-def is_keras_tensor(x):
-    """True when ``x`` is a symbolic :class:`~chainrule.keras.KerasTensor` (from ``keras.Input``
-    or a layer called on one), False for values (Tensors, arrays, numbers)."""
-    return isinstance(x, KerasTensor)
-
-
 def get_uid(prefix=""):
     """The next number for ``prefix``: 1 on the first call, then 2, 3...
 
@@ -73,9 +67,3 @@ def get_uid(prefix=""):
     name = unique_name(prefix)
     # unique_name hands out prefix, prefix_1, prefix_2...: the n-th name has uid n
     return 1 if name == prefix else int(name[len(prefix) + 1 :]) + 1
-
-
-def clear_session(free_memory=True):
-    """Reset the names and uids handed out so far, so that the next layer is ``dense`` again.
-    ``free_memory`` is accepted for Keras's signature; NumPy frees arrays as they go."""
-    reset_names()

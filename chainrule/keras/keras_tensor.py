@@ -38,6 +38,19 @@ def reset_names():
     _name_counts.clear()
 
 
+def clear_session(free_memory=True):
+    """Reset the names and uids handed out so far, so that the next layer is ``dense`` again
+    (``keras.backend.clear_session``). ``free_memory`` is accepted for Keras's signature; NumPy
+    frees arrays as they go."""
+    reset_names()
+
+
+def is_keras_tensor(x):
+    """True when ``x`` is a symbolic :class:`~chainrule.keras.KerasTensor` (from ``keras.Input``
+    or a layer called on one), False for values (Tensors, arrays, numbers)."""
+    return isinstance(x, KerasTensor)
+
+
 class KerasNode:
     """One call of ``layer`` in a graph of layers: its inputs (a structure of KerasTensors), the
     ``training`` value given to the call (None: the model's own), the other keyword arguments,

@@ -4,12 +4,43 @@
 
 The line is redrawn at most ten times a second. When the output is not a terminal (a log file,
 CI), or rich is not installed, only the finished line is printed, once per epoch.
+
+``disable_interactive_logging()`` sends the lines to Python's ``logging`` (logger
+"chainrule.keras", level INFO) instead of standard output, as Keras sends them to absl's log.
 """
 
+import logging
 import sys
 import time
 
 BAR_WIDTH = 20
+
+_interactive = {"enabled": True}
+
+
+def enable_interactive_logging():
+    """Write progress lines and messages to standard output (the default)."""
+    _interactive["enabled"] = True
+
+
+def disable_interactive_logging():
+    """Send progress lines and messages to the "chainrule.keras" logger instead of standard
+    output (for a job whose output is a log file)."""
+    _interactive["enabled"] = False
+
+
+def is_interactive_logging_enabled():
+    """True when progress lines and messages go to standard output."""
+    return _interactive["enabled"]
+
+
+def print_msg(message, file=None):
+    """Print ``message`` (to ``file``, default standard output), or log it at INFO when
+    interactive logging is disabled."""
+    if _interactive["enabled"]:
+        print(message, file=file or sys.stdout, flush=True)
+    else:
+        logging.getLogger("chainrule.keras").info(message)
 
 
 def format_value(value):
@@ -19,12 +50,12 @@ def format_value(value):
     return f"{value:.4f}" if abs(value) > 1e-3 else f"{value:.4e}"
 
 
-def format_step_time(seconds):
+def format_step_time(seconds, unit_name="step"):
     if seconds >= 1 or seconds == 0:
-        return f"{seconds:.0f}s/step"
+        return f"{seconds:.0f}s/{unit_name}"
     if seconds >= 1e-3:
-        return f"{seconds * 1e3:.0f}ms/step"
-    return f"{seconds * 1e6:.0f}us/step"
+        return f"{seconds * 1e3:.0f}ms/{unit_name}"
+    return f"{seconds * 1e6:.0f}us/{unit_name}"
 
 
 def format_logs(logs):
@@ -38,18 +69,22 @@ class Progbar:
         target: the number of steps in the epoch.
         verbose: 1 for a live bar, 2 for one line at the end.
         file: where to write (default: standard output).
+        width: the bar's length in characters.
+        interval: the least seconds between redraws.
+        unit_name: what a step is called in the time per step ("step": "742us/step").
     """
 
-    interval = 0.1  # seconds between redraws
-
-    def __init__(self, target, verbose=1, file=None):
+    def __init__(
+        self, target, verbose=1, file=None, width=BAR_WIDTH, interval=0.1, unit_name="step"
+    ):
         self.target, self.verbose = target, verbose
+        self.width, self.interval, self.unit_name = width, interval, unit_name
         self.file = file or sys.stdout
         self.start = time.perf_counter()
         self.first_step_done = None
         self.last_draw = 0.0
         self.live = None
-        if verbose == 1:
+        if verbose == 1 and is_interactive_logging_enabled():
             self.live = _start_live(self.file)
 
     def update(self, current, logs, finalize=False):
@@ -65,11 +100,11 @@ class Progbar:
         else:
             line = self._bar_line(current, logs, now, finalize)
         if self.live is not None:
-            self.live.update(_styled(line, current, self.target), refresh=True)
+            self.live.update(_styled(line, current, self.target, self.width), refresh=True)
             if finalize:
                 self.live.stop()
         else:
-            print(line, file=self.file, flush=True)
+            print_msg(line, self.file)
 
     def _per_step(self, current, now):
         if current > 1 and self.first_step_done is not None:
@@ -78,18 +113,18 @@ class Progbar:
 
     def _bar_line(self, current, logs, now, finalize):
         width = len(str(self.target))
-        bar = "━" * BAR_WIDTH  # coloured by _styled: done part green, the rest grey
+        bar = "━" * self.width  # coloured by _styled: done part green, the rest grey
         if finalize or not self.target:  # no target: an epoch of unknown length, no ETA
             clock = f"{now - self.start:.0f}s"
         else:
             clock = _eta(self._per_step(current, now) * (self.target - current))
-        step = format_step_time(self._per_step(current, now))
+        step = format_step_time(self._per_step(current, now), self.unit_name)
         target = self.target or "Unknown"
         return f"{current:>{width}}/{target} {bar} {clock} {step}{format_logs(logs)}"
 
     def _summary_line(self, current, logs, now):
         elapsed = now - self.start
-        step = format_step_time(elapsed / max(current, 1))
+        step = format_step_time(elapsed / max(current, 1), self.unit_name)
         width = len(str(self.target))
         return f"{current:>{width}}/{self.target} - {elapsed:.0f}s - {step}{format_logs(logs)}"
 
@@ -118,14 +153,14 @@ def _start_live(file):
     return live
 
 
-def _styled(line, current, target):
+def _styled(line, current, target, width=BAR_WIDTH):
     """The line with the bar's done part in green and the rest dimmed, as Keras colours it."""
     from rich.text import Text
 
     text = Text(line)
     start = line.index("━")
-    done = int(BAR_WIDTH * current / target) if target else BAR_WIDTH
+    done = int(width * current / target) if target else width
     text.stylize("bold", 0, start - 1)
     text.stylize("green", start, start + done)
-    text.stylize("bright_black", start + done, start + BAR_WIDTH)
+    text.stylize("bright_black", start + done, start + width)
     return text

@@ -1,5 +1,5 @@
-"""Tests for keras.datasets imdb, reuters and cifar10 (served offline by a local HTTP server
-with small generated files in the real formats), the restricted unpickler, and
+"""Tests for keras.datasets imdb, reuters and cifar10 (served offline by the local HTTP server
+of conftest.py, with small generated files in the real formats), the restricted unpickler, and
 keras.utils.timeseries_dataset_from_array / text_dataset_from_directory.
 """
 
@@ -11,7 +11,6 @@ import tarfile
 
 import numpy as np
 import pytest
-from test_datasets import _Server  # the local mirror of the dataset tests
 
 import chainrule.keras as keras
 from chainrule.keras.datasets import cifar10, imdb, reuters
@@ -104,13 +103,6 @@ def _sha256(data):
 
 def _md5(data):
     return hashlib.md5(data).hexdigest()
-
-
-@pytest.fixture
-def server():
-    serving = _Server()
-    yield serving
-    serving.close()
 
 
 @pytest.fixture
@@ -430,8 +422,13 @@ def test_text_dataset_errors(text_dir):
         keras.utils.text_dataset_from_directory(text_dir, validation_split=0.2)
     with pytest.raises(ValueError, match=r"class_names \['cat'\]"):
         keras.utils.text_dataset_from_directory(text_dir, class_names=["cat"])
-    with pytest.raises(ValueError, match="3 labels for 5 text files"):
+    with pytest.raises(ValueError, match="3 labels for 5 files"):
         keras.utils.text_dataset_from_directory(text_dir, labels=[0, 1, 0], verbose=False)
     (text_dir / "empty").mkdir()
-    with pytest.raises(ValueError, match="no .txt files"):
+    with pytest.raises(ValueError, match="no files ending in .txt"):
         keras.utils.text_dataset_from_directory(text_dir / "empty")
+
+
+def test_text_dataset_split_while_shuffling_needs_a_seed(text_dir):
+    with pytest.raises(ValueError, match="give a `seed`"):
+        keras.utils.text_dataset_from_directory(text_dir, validation_split=0.2, subset="training")

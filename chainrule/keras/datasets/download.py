@@ -127,10 +127,10 @@ def get_file(fname, mirrors, sha256, cache_subdir="datasets", timeout=DEFAULT_TI
     for mirror in mirrors:
         url = mirror.rstrip("/") + "/" + fname
         try:
-            _download_verified(url, target, expected, algorithm, timeout)
+            download(url, target, expected, algorithm, timeout)
             return target
         except (OSError, http.client.HTTPException, ChecksumError) as err:
-            failures.append(f"{url}: {_describe(err)}")
+            failures.append(f"{url}: {describe_failure(err)}")
     tried = "\n".join(f"  {failure}" for failure in failures)
     raise DownloadError(
         f"Could not get {fname} from any mirror:\n{tried}\n"
@@ -139,8 +139,20 @@ def get_file(fname, mirrors, sha256, cache_subdir="datasets", timeout=DEFAULT_TI
     )
 
 
-def _download_verified(url, target, expected, algorithm, timeout):
-    """Stream `url` into a temporary file beside `target`; rename it into place if it verifies."""
+def download(
+    url, target, expected=None, algorithm="sha256", timeout=DEFAULT_TIMEOUT, on_chunk=None
+):
+    """Stream `url` into a temporary file beside `target`, then rename it into place.
+
+    The rename is atomic, so `target` is either absent, its old content, or the whole new file;
+    with `expected` (a hex digest by `algorithm`) the file is renamed only if its digest matches.
+    `on_chunk(received, total)`, if given, is called after each chunk with the bytes received so
+    far and the size the server announced (None if it did not).
+
+    Raises:
+        ChecksumError: the received bytes' digest is not `expected` (nothing is kept).
+        OSError, http.client.HTTPException: the transfer failed (nothing is kept).
+    """
     handle, temp_name = tempfile.mkstemp(
         prefix=f".{target.name}.", suffix=".part", dir=target.parent
     )
@@ -148,13 +160,17 @@ def _download_verified(url, target, expected, algorithm, timeout):
         digest = hashlib.new(algorithm)
         size = 0
         with os.fdopen(handle, "wb") as temp, urllib.request.urlopen(url, timeout=timeout) as reply:
+            announced = reply.headers.get("Content-Length")
+            total = int(announced) if announced and announced.isdigit() else None
             while chunk := reply.read(_CHUNK_BYTES):
                 temp.write(chunk)
                 digest.update(chunk)
                 size += len(chunk)
+                if on_chunk is not None:
+                    on_chunk(size, total)
             temp.flush()
             os.fsync(temp.fileno())
-        if digest.hexdigest() != expected:
+        if expected is not None and digest.hexdigest() != expected:
             raise ChecksumError(
                 f"received {size} bytes with {algorithm} {digest.hexdigest()}, expected {expected}"
             )
@@ -164,7 +180,7 @@ def _download_verified(url, target, expected, algorithm, timeout):
         raise
 
 
-def _describe(err):
+def describe_failure(err):
     """One line saying why a mirror failed."""
     if isinstance(err, urllib.error.HTTPError):
         err.close()

@@ -23,11 +23,10 @@ from ..keras_tensor import (
     symbolic_call,
     unique_name,
 )
-from ..keras_tensor import reset_names as reset_names  # keras.backend.clear_session's
 from ..losses import get_keras_mask, set_keras_mask
 from ..metrics import Metric
+from ..naming import snake_case
 from ..saving.serialization import deserialize_config, dtype_policy, serialize_keras_object
-from ..utils import snake_case
 from ..variables import Variable as KerasVariable
 
 # The layer calls running now (outermost first), and the ``training`` each of them runs with:

@@ -9,8 +9,8 @@ recall, AUC, ...AtRecall), fbeta, iou. This module holds the names: ``get``, ``s
 import numpy as np
 
 from .. import losses
+from ..naming import snake_case
 from ..registry import describe, lookup, register_classes, register_names
-from ..utils import snake_case
 from .accuracy import (
     Accuracy,
     BinaryAccuracy,

@@ -9,7 +9,7 @@ import numpy as np
 
 from ...engine import Tensor
 from ..losses import get_keras_mask
-from ..utils import snake_case
+from ..naming import snake_case
 from ..variables import Variable
 
 

@@ -25,6 +25,7 @@ from .. import ops as keras_ops
 from ..keras_tensor import KerasTensor, Operation, shapes_of
 from ..layers.base import as_tensor
 from ..layers.core import InputLayer
+from ..naming import snake_case
 from ..registry import serializable
 from ..saving.serialization import (
     FileFormatError,
@@ -33,7 +34,6 @@ from ..saving.serialization import (
     layer_config,
     serialize_keras_object,
 )
-from ..utils import snake_case
 from .model import Model
 from .summary import functional_rows
 

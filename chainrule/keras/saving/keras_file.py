@@ -44,7 +44,7 @@ import zipfile
 import numpy as np
 
 from ...version import __version__
-from ..utils import snake_case
+from ..naming import snake_case
 from . import legacy_h5, serialization
 from .atomic import atomic_write
 from .reading import (
