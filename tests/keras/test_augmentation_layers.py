@@ -25,23 +25,36 @@ CASES = sorted(glob.glob(os.path.join(FIXTURES, "*.npz")))
 IMAGES = np.random.default_rng(0).random((4, 8, 10, 3)).astype("float32")
 
 
-def all_layers(data_format="channels_last", seed=3):
-    """One of each layer, with arguments that change every image."""
+def geometric_layers(data_format="channels_last", seed=3):
+    """One of each geometric layer, with arguments that change every image."""
     common = {"seed": seed, "data_format": data_format}
     return [
         layers.RandomFlip("horizontal", **common),
         layers.RandomRotation(0.2, **common),
         layers.RandomZoom(0.3, (-0.2, 0.2), **common),
         layers.RandomTranslation(0.2, 0.3, **common),
+        layers.RandomShear(0.3, 0.2, **common),
         layers.RandomCrop(5, 6, **common),
-        layers.RandomContrast(0.5, value_range=(0, 1), **common),
-        layers.RandomBrightness(0.3, value_range=(0, 1), **common),
+    ]
+
+
+def all_layers(data_format="channels_last", seed=3):
+    """One of each random layer, with arguments that change every image."""
+    common = {"seed": seed, "data_format": data_format, "value_range": (0, 1)}
+    return geometric_layers(data_format, seed) + [
+        layers.RandomContrast(0.5, **common),
+        layers.RandomBrightness(0.3, **common),
+        layers.RandomGrayscale(1.0, seed=seed, data_format=data_format),
+        layers.RandomInvert((1.0, 1.0), **common),
+        layers.Solarization(0.2, 0.5, **common),
     ]
 
 
 def transformation_of(fixture):
     if "t_window" in fixture.files:
         return tuple(int(v) for v in fixture["t_window"])
+    if "t_mask" in fixture.files:
+        return fixture["t_mask"]
     return {key[2:]: fixture[key] for key in fixture.files if key.startswith("t_")}
 
 
@@ -58,6 +71,11 @@ def test_transform_images_matches_keras(path):
         "contrast": "RandomContrast",
         "brightness": "RandomBrightness",
         "crop": "RandomCrop",
+        "shear": "RandomShear",
+        "grayscale": "RandomGrayscale",
+        "invert": "RandomInvert",
+        "solarization": "Solarization",
+        "autocontrast": "AutoContrast",
     }[name.split("_")[0].split(".")[0]]
     layer = getattr(layers, layer_name)(**config)
     images = fixture["images"]
@@ -108,12 +126,14 @@ def test_model_predict_does_not_augment_and_fit_trains():
     model = keras.Sequential(
         [keras.Input((8, 10, 3))]
         + [layer for layer in all_layers() if not isinstance(layer, layers.RandomCrop)]
+        + [layers.AutoContrast(value_range=(0, 1))]
         + [layers.Flatten(), layers.Dense(1)]
     )
     model.compile(optimizer="adam", loss="mse")
     history = model.fit(IMAGES, np.ones((4, 1)), epochs=2, verbose=0)
     assert np.isfinite(history.history["loss"]).all()
-    plain = keras.Sequential([keras.Input((8, 10, 3)), layers.Flatten(), model.layers[-1]])
+    stretch = layers.AutoContrast(value_range=(0, 1))
+    plain = keras.Sequential([keras.Input((8, 10, 3)), stretch, layers.Flatten(), model.layers[-1]])
     np.testing.assert_allclose(model.predict(IMAGES, verbose=0), plain.predict(IMAGES, verbose=0))
 
 
@@ -137,7 +157,7 @@ def test_gradient_is_the_transpose_of_the_warp():
     """The geometric layers are linear in the images for a fixed draw, y = T x, so the
     gradient of <w, y> is Tᵀ w: checked through <Tᵀ w, v> = <w, T v> for random v."""
     rng = np.random.default_rng(1)
-    for layer in all_layers()[:5]:
+    for layer in geometric_layers():
         transformation = layer.get_random_transformation(IMAGES, seed=2)
         x = cr.Tensor(IMAGES.copy(), requires_grad=True)
         y = layer.transform_images(x, transformation)
@@ -188,13 +208,28 @@ def test_configs_match_keras_and_round_trip(tmp_path):
         },
         "RandomContrast": {"factor": (0, 0.1), "value_range": (0, 255), "seed": None},
         "RandomBrightness": {"factor": (-0.1, 0.1), "value_range": [0, 255], "seed": None},
-    }  # printed by Keras 3.15.1: keras.layers.RandomX(0.1).get_config()
+        "RandomShear": {"x_factor": (-0.1, 0.1), "y_factor": (-0.0, 0.0), "fill_mode": "reflect"},
+        "Solarization": {
+            "value_range": [0, 255],
+            "addition_factor": (0, 0.1),
+            "threshold_factor": (0, 0.0),
+        },
+        "RandomInvert": {"factor": (0, 1.0), "value_range": (0, 255)},
+        "RandomGrayscale": {"factor": 0.5},
+        "AutoContrast": {"value_range": [0, 255]},
+    }  # printed by Keras 3.15.1: keras.layers.RandomX(0.1).get_config() (RandomInvert(),
+    # RandomGrayscale(), AutoContrast())
     made = {
         "RandomFlip": layers.RandomFlip(),
         "RandomRotation": layers.RandomRotation(0.1),
         "RandomZoom": layers.RandomZoom(0.1),
         "RandomContrast": layers.RandomContrast(0.1),
         "RandomBrightness": layers.RandomBrightness(0.1),
+        "RandomShear": layers.RandomShear(0.1),
+        "Solarization": layers.Solarization(0.1),
+        "RandomInvert": layers.RandomInvert(),
+        "RandomGrayscale": layers.RandomGrayscale(),
+        "AutoContrast": layers.AutoContrast(),
     }
     for name, layer in made.items():
         config = layer.get_config()
@@ -235,3 +270,13 @@ def test_factor_forms_and_bounds():
         layers.RandomFlip("diagonal")
     with pytest.raises(ValueError, match="RandomFlip.*rank 3.*4"):
         layers.RandomFlip()(np.zeros((2, 3)))
+
+
+def test_auto_contrast_stretches_each_channel_in_training_and_inference():
+    images = IMAGES * 0.5 + 0.2
+    images[1, ..., 0] = 0.7  # a constant channel stays as it is
+    layer = layers.AutoContrast(value_range=(0, 1))
+    for out in (layer(images).numpy(), layer(images, training=False).numpy()):
+        np.testing.assert_allclose(out.min(axis=(1, 2))[[0, 2, 3]], 0, atol=1e-6)
+        np.testing.assert_allclose(out.max(axis=(1, 2))[[0, 2, 3]], 1, atol=1e-6)
+        np.testing.assert_array_equal(out[1, ..., 0], images[1, ..., 0])

@@ -50,6 +50,7 @@ from .pooling import (
     MaxPooling3D,
 )
 from .preprocessing import (
+    AutoContrast,
     CategoryEncoding,
     CenterCrop,
     Discretization,
@@ -60,11 +61,15 @@ from .preprocessing import (
     RandomContrast,
     RandomCrop,
     RandomFlip,
+    RandomGrayscale,
+    RandomInvert,
     RandomRotation,
+    RandomShear,
     RandomTranslation,
     RandomZoom,
     Rescaling,
     Resizing,
+    Solarization,
     StringLookup,
     TextVectorization,
 )

@@ -2,16 +2,32 @@
 IntegerLookup, Hashing), images (Resizing, CenterCrop), categories (CategoryEncoding) and numbers (Normalization,
 Discretization, Rescaling). They learn their state with ``adapt(data)`` instead of training.
 The image augmentation layers (RandomFlip, RandomRotation, RandomZoom, RandomTranslation,
-RandomCrop, RandomContrast, RandomBrightness) transform images at random in training only."""
+RandomShear, RandomCrop, RandomContrast, RandomBrightness, RandomGrayscale, RandomInvert,
+Solarization) transform images at random in training only; AutoContrast always."""
 
-from .colour import RandomBrightness, RandomContrast
-from .geometric import RandomCrop, RandomFlip, RandomRotation, RandomTranslation, RandomZoom
+from .colour import (
+    AutoContrast,
+    RandomBrightness,
+    RandomContrast,
+    RandomGrayscale,
+    RandomInvert,
+    Solarization,
+)
+from .geometric import (
+    RandomCrop,
+    RandomFlip,
+    RandomRotation,
+    RandomShear,
+    RandomTranslation,
+    RandomZoom,
+)
 from .image import CenterCrop, Resizing
 from .lookup import IntegerLookup, StringLookup
 from .numerical import CategoryEncoding, Discretization, Hashing, Normalization, Rescaling
 from .text_vectorization import TextVectorization
 
 __all__ = [
+    "AutoContrast",
     "CategoryEncoding",
     "CenterCrop",
     "Discretization",
@@ -22,11 +38,15 @@ __all__ = [
     "RandomContrast",
     "RandomCrop",
     "RandomFlip",
+    "RandomGrayscale",
+    "RandomInvert",
     "RandomRotation",
+    "RandomShear",
     "RandomTranslation",
     "RandomZoom",
     "Rescaling",
     "Resizing",
+    "Solarization",
     "StringLookup",
     "TextVectorization",
 ]

@@ -23,6 +23,7 @@ import numpy as np
 from .... import random as global_random
 from ....ops import cast, expand_dims, squeeze
 from ...ops.dtypes import convert_to_tensor
+from ..base import Layer
 from ..conv import standardize_data_format
 from ..regularization import _RandomLayer
 
@@ -69,29 +70,33 @@ def factor_range(owner, argument, factor, bounds, each=False, open_low=False):
     raise error
 
 
+def as_saved(value):
+    """A factor or value range as the config holds it: a pair as a tuple (so that a config
+    read back from JSON, where it is a list, compares equal), a number as it is."""
+    return tuple(value) if isinstance(value, list) else value
+
+
 def check_choice(owner, argument, value, allowed):
     """Raise a ValueError naming the layer unless ``value`` is one of ``allowed``."""
     if value not in allowed:
         raise ValueError(f"{owner}: unknown `{argument}` {value!r}; expected one of {allowed}.")
 
 
-class ImageAugmentationLayer(_RandomLayer):
-    """A layer that transforms images (a batch (n, h, w, c) or one image (h, w, c); channels
-    first with ``data_format="channels_first"``) at random in training and passes them through
-    in inference.
+class ImagePreprocessingLayer(Layer):
+    """A layer that transforms images: a batch (n, h, w, c) or one image (h, w, c), channels
+    first with ``data_format="channels_first"``.
 
-    Subclasses define ``get_random_transformation`` and ``_transform`` (the transform of a
-    batch, given a transformation); ``transform_images`` adds the training switch and the cast
-    to the layer's dtype.
+    ``call`` draws a transformation with ``get_random_transformation`` and applies it to the
+    images as a batch with ``transform_images``, which casts them to the layer's dtype and
+    calls ``_transform`` in training; subclasses define those two (or override
+    ``transform_images`` where Keras's layer does something else in inference).
 
     Args:
-        seed: seed of the layer's own generator (default: chainrule's global generator, which
-            ``keras.utils.set_random_seed`` reseeds).
         data_format: "channels_last" (default) or "channels_first".
     """
 
-    def __init__(self, seed=None, data_format=None, **kwargs):
-        super().__init__(seed=seed, **kwargs)
+    def __init__(self, data_format=None, **kwargs):
+        super().__init__(**kwargs)
         self.data_format = standardize_data_format(data_format, type(self).__name__)
 
     def call(self, inputs, training=True):
@@ -111,21 +116,12 @@ class ImageAugmentationLayer(_RandomLayer):
         return self._transform(images, transformation)
 
     def get_random_transformation(self, data, training=True, seed=None):
-        """The random parameters for ``data`` (a batch or one image): a dict of arrays, or None
-        in inference. ``seed``: an int or a NumPy generator to draw from instead of the
-        layer's own."""
-        raise NotImplementedError
+        """The parameters for ``data`` (a batch or one image): a dict of arrays, or None in
+        inference."""
+        return None
 
     def _transform(self, images, transformation):
         raise NotImplementedError
-
-    def _rng(self, seed=None):
-        """The generator to draw from: ``seed``'s, else the layer's, else the global one."""
-        if isinstance(seed, np.random.Generator):
-            return seed
-        if seed is not None:
-            return np.random.default_rng(seed)
-        return self._generator or global_random.generator()
 
     def _as_dtype(self, images):
         """``images`` (a Tensor or an array) as a Tensor of the layer's dtype."""
@@ -157,3 +153,26 @@ class ImageAugmentationLayer(_RandomLayer):
 
     def get_config(self):
         return {**super().get_config(), "data_format": self.data_format}
+
+
+class ImageAugmentationLayer(ImagePreprocessingLayer, _RandomLayer):
+    """An image layer that transforms at random in training and passes the images through in
+    inference; ``get_random_transformation(data, training, seed)`` draws from ``seed`` (an int
+    or a NumPy generator) when given, else from the layer's own generator.
+
+    Args:
+        seed: seed of the layer's own generator (default: chainrule's global generator, which
+            ``keras.utils.set_random_seed`` reseeds).
+        data_format: "channels_last" (default) or "channels_first".
+    """
+
+    def __init__(self, seed=None, data_format=None, **kwargs):
+        super().__init__(data_format=data_format, seed=seed, **kwargs)
+
+    def _rng(self, seed=None):
+        """The generator to draw from: ``seed``'s, else the layer's, else the global one."""
+        if isinstance(seed, np.random.Generator):
+            return seed
+        if seed is not None:
+            return np.random.default_rng(seed)
+        return self._generator or global_random.generator()

@@ -18,7 +18,7 @@ from .... import ops
 from .... import random as global_random
 from ... import registry
 from ...ops.image import affine_transform, resize
-from .augmentation import ImageAugmentationLayer, check_choice, factor_range
+from .augmentation import ImageAugmentationLayer, as_saved, check_choice, factor_range
 
 FILL_MODES = ("reflect", "wrap", "constant", "nearest")
 INTERPOLATIONS = ("nearest", "bilinear")
@@ -212,8 +212,8 @@ class RandomZoom(_AffineLayer):
         **kwargs,
     ):
         super().__init__(fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
-        self.height_factor = height_factor
-        self.width_factor = width_factor
+        self.height_factor = as_saved(height_factor)
+        self.width_factor = as_saved(width_factor)
         self._height_range = self._parse(height_factor, "height_factor")
         self._width_range = (
             None if width_factor is None else self._parse(width_factor, "width_factor")
@@ -282,8 +282,8 @@ class RandomTranslation(_AffineLayer):
         **kwargs,
     ):
         super().__init__(fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
-        self.height_factor = height_factor
-        self.width_factor = width_factor
+        self.height_factor = as_saved(height_factor)
+        self.width_factor = as_saved(width_factor)
         self._height_range = self._parse(height_factor, "height_factor")
         self._width_range = self._parse(width_factor, "width_factor")
 
@@ -380,3 +380,67 @@ class RandomCrop(ImageAugmentationLayer):
 
     def get_config(self):
         return {**super().get_config(), "height": self.height, "width": self.width}
+
+
+@registry.serializable("keras.layers")
+class RandomShear(_AffineLayer):
+    """Shears each image: the output samples the input at
+
+        x' = x + sx y,   y' = sy x + y
+
+    (about the top-left corner, as Keras does), sx drawn uniformly from the ``x_factor`` range
+    and sy from ``y_factor``, both negated together for half the images (one coin per image).
+    A number f gives [-f, f], a pair (a, b) gives [a, b]. The identity in inference.
+
+    Transformation: ``{"shear_factor": (n, 2)}``, the pairs [sx, sy].
+
+    Args:
+        x_factor, y_factor: a number in [0, 1] or a pair in [-1, 1]; default 0 (no shear).
+        interpolation, fill_mode, fill_value, data_format, seed: as RandomRotation.
+
+    Example:
+        >>> RandomShear(x_factor=0.2)(images)
+    """
+
+    def __init__(
+        self,
+        x_factor=0.0,
+        y_factor=0.0,
+        interpolation="bilinear",
+        fill_mode="reflect",
+        fill_value=0.0,
+        data_format=None,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
+        self.x_factor = self._parse(x_factor, "x_factor")
+        self.y_factor = self._parse(y_factor, "y_factor")
+
+    @staticmethod
+    def _parse(factor, argument):
+        """A number f in [0, 1] as (-f, f); a pair as given, each end in [-1, 1] (Keras asks
+        for [0, 1], which refuses the (-f, f) its own config saves)."""
+        if isinstance(factor, (tuple, list)):
+            return factor_range("RandomShear", argument, factor, (-1, 1), each=True)
+        upper = factor_range("RandomShear", argument, factor, (0, 1))[1]
+        return -upper, upper
+
+    def get_random_transformation(self, data, training=True, seed=None):
+        if not training:
+            return None
+        rng, shape = self._rng(seed), (self._batch_size(data), 1)
+        sign = np.where(rng.uniform(0, 1, shape) > 0.5, -1.0, 1.0)
+        shear_y = rng.uniform(*self.y_factor, shape)
+        shear_x = rng.uniform(*self.x_factor, shape)
+        return {
+            "shear_factor": (np.concatenate([shear_x, shear_y], axis=1) * sign).astype(np.float32)
+        }
+
+    def _matrix(self, transformation, height, width):
+        shear = np.asarray(transformation["shear_factor"], np.float32).reshape(-1, 2)
+        ones, zeros = np.ones(len(shear), np.float32), np.zeros(len(shear), np.float32)
+        return np.stack([ones, shear[:, 0], zeros, shear[:, 1], ones, zeros, zeros, zeros], axis=1)
+
+    def get_config(self):
+        return {**super().get_config(), "x_factor": self.x_factor, "y_factor": self.y_factor}
