@@ -280,3 +280,47 @@ def test_auto_contrast_stretches_each_channel_in_training_and_inference():
         np.testing.assert_allclose(out.min(axis=(1, 2))[[0, 2, 3]], 0, atol=1e-6)
         np.testing.assert_allclose(out.max(axis=(1, 2))[[0, 2, 3]], 1, atol=1e-6)
         np.testing.assert_array_equal(out[1, ..., 0], images[1, ..., 0])
+
+
+def test_the_keras_io_augmentation_recipe_runs_in_map_and_in_a_model():
+    """keras.io's "image classification from scratch": the same augmentation layers mapped
+    over the training set and placed at the head of the model, as a Sequential and as a
+    Pipeline."""
+    labels = np.array([0, 1, 0, 1])
+    for augment in (
+        keras.Sequential([layers.RandomFlip("horizontal"), layers.RandomRotation(0.1)]),
+        layers.Pipeline([layers.RandomFlip("horizontal"), layers.RandomRotation(0.1)]),
+    ):
+        dataset = Dataset.from_tensor_slices((IMAGES * 255, labels)).batch(2)
+        mapped = dataset.map(lambda x, y: (augment(x, training=True), y))
+        inputs = keras.Input((8, 10, 3))
+        x = layers.Rescaling(1.0 / 255)(augment(inputs))
+        outputs = layers.Dense(1, activation="sigmoid")(layers.Flatten()(x))
+        model = keras.Model(inputs, outputs)
+        model.compile(optimizer="adam", loss="binary_crossentropy")
+        history = model.fit(mapped, epochs=2, verbose=0)
+        assert np.isfinite(history.history["loss"]).all()
+        plain = keras.Sequential([keras.Input((8, 10, 3)), layers.Rescaling(1.0 / 255)])
+        plain.add(layers.Flatten())
+        plain.add(model.layers[-1])
+        np.testing.assert_allclose(
+            model.predict(IMAGES * 255, verbose=0),
+            plain.predict(IMAGES * 255, verbose=0),
+            rtol=1e-6,
+        )
+
+
+def test_pipeline_chains_its_layers_and_round_trips():
+    pipeline = layers.Pipeline(
+        [layers.RandomFlip("horizontal", seed=0), layers.RandomCrop(5, 6, seed=0)], name="aug"
+    )
+    assert pipeline(IMAGES).shape == (4, 5, 6, 3)
+    assert pipeline.compute_output_shape((None, 8, 10, 3)) == (None, 5, 6, 3)
+    copy = layers.Pipeline.from_config(pipeline.get_config())
+    assert copy.name == "aug" and [type(layer) for layer in copy.layers] == [
+        layers.RandomFlip,
+        layers.RandomCrop,
+    ]
+    np.testing.assert_array_equal(copy(IMAGES, training=False), pipeline(IMAGES, training=False))
+    with pytest.raises(ValueError, match="Pipeline.*layers"):
+        layers.Pipeline.from_config({"name": "p"})

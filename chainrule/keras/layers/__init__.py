@@ -57,6 +57,7 @@ from .preprocessing import (
     Hashing,
     IntegerLookup,
     Normalization,
+    Pipeline,
     RandomBrightness,
     RandomContrast,
     RandomCrop,

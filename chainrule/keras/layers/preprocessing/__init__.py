@@ -3,7 +3,8 @@ IntegerLookup, Hashing), images (Resizing, CenterCrop), categories (CategoryEnco
 Discretization, Rescaling). They learn their state with ``adapt(data)`` instead of training.
 The image augmentation layers (RandomFlip, RandomRotation, RandomZoom, RandomTranslation,
 RandomShear, RandomCrop, RandomContrast, RandomBrightness, RandomGrayscale, RandomInvert,
-Solarization) transform images at random in training only; AutoContrast always."""
+Solarization) transform images at random in training only; AutoContrast always. Pipeline
+chains preprocessing layers."""
 
 from .colour import (
     AutoContrast,
@@ -24,6 +25,7 @@ from .geometric import (
 from .image import CenterCrop, Resizing
 from .lookup import IntegerLookup, StringLookup
 from .numerical import CategoryEncoding, Discretization, Hashing, Normalization, Rescaling
+from .pipeline import Pipeline
 from .text_vectorization import TextVectorization
 
 __all__ = [
@@ -34,6 +36,7 @@ __all__ = [
     "Hashing",
     "IntegerLookup",
     "Normalization",
+    "Pipeline",
     "RandomBrightness",
     "RandomContrast",
     "RandomCrop",
