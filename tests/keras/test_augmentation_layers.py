@@ -47,6 +47,7 @@ def all_layers(data_format="channels_last", seed=3):
         layers.RandomGrayscale(1.0, seed=seed, data_format=data_format),
         layers.RandomInvert((1.0, 1.0), **common),
         layers.Solarization(0.2, 0.5, **common),
+        layers.RandomErasing((1.0, 1.0), fill_value=(0.1, 0.5, 0.9), **common),
     ]
 
 
@@ -76,6 +77,7 @@ def test_transform_images_matches_keras(path):
         "invert": "RandomInvert",
         "solarization": "Solarization",
         "autocontrast": "AutoContrast",
+        "erasing": "RandomErasing",
     }[name.split("_")[0].split(".")[0]]
     layer = getattr(layers, layer_name)(**config)
     images = fixture["images"]
@@ -217,6 +219,12 @@ def test_configs_match_keras_and_round_trip(tmp_path):
         "RandomInvert": {"factor": (0, 1.0), "value_range": (0, 255)},
         "RandomGrayscale": {"factor": 0.5},
         "AutoContrast": {"value_range": [0, 255]},
+        "RandomErasing": {
+            "factor": (0, 0.1),
+            "scale": (0.02, 0.33),
+            "fill_value": None,
+            "value_range": (0, 255),
+        },
     }  # printed by Keras 3.15.1: keras.layers.RandomX(0.1).get_config() (RandomInvert(),
     # RandomGrayscale(), AutoContrast())
     made = {
@@ -230,6 +238,7 @@ def test_configs_match_keras_and_round_trip(tmp_path):
         "RandomInvert": layers.RandomInvert(),
         "RandomGrayscale": layers.RandomGrayscale(),
         "AutoContrast": layers.AutoContrast(),
+        "RandomErasing": layers.RandomErasing(0.1),
     }
     for name, layer in made.items():
         config = layer.get_config()
@@ -266,6 +275,8 @@ def test_factor_forms_and_bounds():
         layers.RandomBrightness(0.1, value_range=255)
     with pytest.raises(ValueError, match="RandomRotation.*fill_mode.*'mirror'"):
         layers.RandomRotation(0.1, fill_mode="mirror")
+    with pytest.raises(ValueError, match="RandomErasing.*fill_value.*three"):
+        layers.RandomErasing(fill_value=(1, 2))
     with pytest.raises(ValueError, match="RandomFlip.*mode.*'diagonal'"):
         layers.RandomFlip("diagonal")
     with pytest.raises(ValueError, match="RandomFlip.*rank 3.*4"):

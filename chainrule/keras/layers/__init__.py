@@ -61,6 +61,7 @@ from .preprocessing import (
     RandomBrightness,
     RandomContrast,
     RandomCrop,
+    RandomErasing,
     RandomFlip,
     RandomGrayscale,
     RandomInvert,

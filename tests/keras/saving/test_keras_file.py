@@ -220,6 +220,7 @@ EXAMPLES = {  # a layer of each registered class, on samples of the given shape
     "RandomInvert": ((5, 6, 3), lambda: layers.RandomInvert(0.5, value_range=(0, 1))),
     "Solarization": ((5, 6, 3), lambda: layers.Solarization(0.1, (0.2, 0.5))),
     "AutoContrast": ((5, 6, 3), lambda: layers.AutoContrast(value_range=(-1, 1))),
+    "RandomErasing": ((5, 6, 3), lambda: layers.RandomErasing(0.5, fill_value=[1, 2, 3])),
     "Pipeline": (
         (5, 6, 3),
         lambda: layers.Pipeline([layers.RandomFlip(seed=0), layers.RandomContrast(0.2)]),

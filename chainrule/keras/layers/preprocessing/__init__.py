@@ -3,8 +3,8 @@ IntegerLookup, Hashing), images (Resizing, CenterCrop), categories (CategoryEnco
 Discretization, Rescaling). They learn their state with ``adapt(data)`` instead of training.
 The image augmentation layers (RandomFlip, RandomRotation, RandomZoom, RandomTranslation,
 RandomShear, RandomCrop, RandomContrast, RandomBrightness, RandomGrayscale, RandomInvert,
-Solarization) transform images at random in training only; AutoContrast always. Pipeline
-chains preprocessing layers."""
+Solarization, RandomErasing) transform images at random in training only; AutoContrast
+always. Pipeline chains preprocessing layers."""
 
 from .colour import (
     AutoContrast,
@@ -14,6 +14,7 @@ from .colour import (
     RandomInvert,
     Solarization,
 )
+from .erasing import RandomErasing
 from .geometric import (
     RandomCrop,
     RandomFlip,
@@ -40,6 +41,7 @@ __all__ = [
     "RandomBrightness",
     "RandomContrast",
     "RandomCrop",
+    "RandomErasing",
     "RandomFlip",
     "RandomGrayscale",
     "RandomInvert",

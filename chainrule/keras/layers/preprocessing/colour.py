@@ -10,12 +10,14 @@ from ...ops.image import rgb_to_grayscale
 from .augmentation import ImageAugmentationLayer, ImagePreprocessingLayer, as_saved, factor_range
 
 
-def _check_value_range(owner, value_range):
+def check_value_range(owner, value_range):
+    """``value_range``, once checked to be a pair (the images' lowest and highest values)."""
     if not isinstance(value_range, (tuple, list)) or len(value_range) != 2:
         raise ValueError(
             f"{owner}: `value_range` must be a list of two numbers (the images' lowest and "
             f"highest values). Received: value_range={value_range!r}"
         )
+    return value_range
 
 
 class _ColourLayer(ImageAugmentationLayer):
@@ -27,7 +29,7 @@ class _ColourLayer(ImageAugmentationLayer):
         super().__init__(seed=seed, **kwargs)
         owner = type(self).__name__
         self.factor = factor_range(owner, "factor", factor, bounds)
-        _check_value_range(owner, value_range)
+        check_value_range(owner, value_range)
         self.value_range = as_saved(value_range)
 
     def transform_images(self, images, transformation, training=True):
@@ -184,7 +186,7 @@ class RandomInvert(ImageAugmentationLayer):
     def __init__(self, factor=1.0, value_range=(0, 255), seed=None, data_format=None, **kwargs):
         super().__init__(seed=seed, data_format=data_format, **kwargs)
         self.factor = factor_range("RandomInvert", "factor", factor, (0, 1))
-        _check_value_range("RandomInvert", value_range)
+        check_value_range("RandomInvert", value_range)
         self.value_range = as_saved(value_range)
 
     def get_random_transformation(self, data, training=True, seed=None):
@@ -227,7 +229,7 @@ class Solarization(ImageAugmentationLayer):
         super().__init__(seed=seed, **kwargs)
         self.addition_factor = self._parse(addition_factor, "addition_factor")
         self.threshold_factor = self._parse(threshold_factor, "threshold_factor")
-        _check_value_range("Solarization", value_range)
+        check_value_range("Solarization", value_range)
         self.value_range = sorted(value_range)
 
     @staticmethod
@@ -279,7 +281,7 @@ class AutoContrast(ImagePreprocessingLayer):
 
     def __init__(self, value_range=(0, 255), **kwargs):
         super().__init__(**kwargs)
-        _check_value_range("AutoContrast", value_range)
+        check_value_range("AutoContrast", value_range)
         self.value_range = sorted(value_range)
 
     def transform_images(self, images, transformation=None, training=True):
