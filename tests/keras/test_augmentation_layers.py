@@ -190,6 +190,16 @@ def test_seeded_layers_repeat_their_draws():
         np.testing.assert_array_equal(a, b)
 
 
+def test_unseeded_layers_follow_set_random_seed():
+    runs = []
+    for _ in range(2):
+        keras.utils.set_random_seed(7)
+        runs.append([layer(IMAGES).numpy() for layer in all_layers(seed=None)])
+    for a, b in zip(*runs):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(runs[0][1], all_layers(seed=None)[1](IMAGES).numpy())
+
+
 def test_configs_match_keras_and_round_trip(tmp_path):
     configs = {
         "RandomFlip": {"seed": None, "mode": "horizontal_and_vertical"},
