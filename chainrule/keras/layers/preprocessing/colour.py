@@ -29,8 +29,7 @@ class _ColourLayer(ImageAugmentationLayer):
         super().__init__(seed=seed, **kwargs)
         owner = type(self).__name__
         self.factor = factor_range(owner, "factor", factor, bounds)
-        check_value_range(owner, value_range)
-        self.value_range = as_saved(value_range)
+        self.value_range = as_saved(check_value_range(owner, value_range))
 
     def transform_images(self, images, transformation, training=True):
         if not training:
@@ -186,8 +185,7 @@ class RandomInvert(ImageAugmentationLayer):
     def __init__(self, factor=1.0, value_range=(0, 255), seed=None, data_format=None, **kwargs):
         super().__init__(seed=seed, data_format=data_format, **kwargs)
         self.factor = factor_range("RandomInvert", "factor", factor, (0, 1))
-        check_value_range("RandomInvert", value_range)
-        self.value_range = as_saved(value_range)
+        self.value_range = as_saved(check_value_range("RandomInvert", value_range))
 
     def get_random_transformation(self, data, training=True, seed=None):
         if not training:
@@ -229,8 +227,7 @@ class Solarization(ImageAugmentationLayer):
         super().__init__(seed=seed, **kwargs)
         self.addition_factor = self._parse(addition_factor, "addition_factor")
         self.threshold_factor = self._parse(threshold_factor, "threshold_factor")
-        check_value_range("Solarization", value_range)
-        self.value_range = sorted(value_range)
+        self.value_range = sorted(check_value_range("Solarization", value_range))
 
     @staticmethod
     def _parse(factor, argument):
@@ -281,8 +278,7 @@ class AutoContrast(ImagePreprocessingLayer):
 
     def __init__(self, value_range=(0, 255), **kwargs):
         super().__init__(**kwargs)
-        check_value_range("AutoContrast", value_range)
-        self.value_range = sorted(value_range)
+        self.value_range = sorted(check_value_range("AutoContrast", value_range))
 
     def transform_images(self, images, transformation=None, training=True):
         original = self._as_dtype(images)
