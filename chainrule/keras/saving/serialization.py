@@ -366,7 +366,7 @@ def check_argument_types(cls, arguments):
     A layer's ``dtype`` must name a float type (its weights' type), an InputLayer's (which
     has none) or another object's a numeric one. Otherwise the kind an argument takes is read off its
     default value: a bool default takes a bool; an int default an int or a list of ints; a float
-    default a number; a tuple default a list or an int. Objects built from descriptions (a
+    default a number or a pair of numbers; a tuple default a list or an int. Objects built from descriptions (a
     schedule for a learning rate, say), nulls, arguments without a default or with a None
     default are left to the constructor.
 
@@ -415,7 +415,13 @@ _ARGUMENT_KINDS = {
         "an integer (or a list of integers)",
         lambda v: _is_int(v) or (isinstance(v, (list, tuple)) and all(map(_is_int, v))),
     ),
-    float: ("a number", _is_number),
+    float: (  # a number, or a (low, high) range as the augmentation layers' factors save
+        "a number (or a pair of numbers)",
+        lambda v: (
+            _is_number(v)
+            or (isinstance(v, (list, tuple)) and len(v) == 2 and all(map(_is_number, v)))
+        ),
+    ),
     tuple: ("a list or an integer", lambda v: isinstance(v, (list, tuple)) or _is_int(v)),
 }
 

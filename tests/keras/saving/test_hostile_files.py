@@ -160,7 +160,7 @@ def test_a_huge_input_shape_is_refused_before_anything_runs(tmp_path):
     [
         (layers.Dense(3), "use_bias", "yes", "true or false"),
         (layers.GlobalAveragePooling2D(), "keepdims", "yes", "true or false"),
-        (layers.BatchNormalization(), "momentum", "high", "a number"),
+        (layers.BatchNormalization(), "momentum", "high", "a number (or a pair of numbers)"),
         (layers.BatchNormalization(), "axis", 1.5, "an integer (or a list of integers)"),
         (layers.Conv2D(2, 3), "strides", "2", "a list or an integer"),
     ],

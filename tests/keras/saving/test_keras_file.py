@@ -208,6 +208,23 @@ EXAMPLES = {  # a layer of each registered class, on samples of the given shape
     "Discretization": ((3,), lambda: layers.Discretization(bin_boundaries=[-1.0, 0.0, 1.0])),
     "Resizing": ((5, 6, 2), lambda: layers.Resizing(3, 4)),
     "CenterCrop": ((5, 6, 2), lambda: layers.CenterCrop(3, 4)),
+    "RandomFlip": ((5, 6, 3), lambda: layers.RandomFlip("vertical", seed=1)),
+    "RandomRotation": ((5, 6, 3), lambda: layers.RandomRotation((-0.1, 0.2), fill_mode="wrap")),
+    "RandomZoom": ((5, 6, 3), lambda: layers.RandomZoom([-0.1, 0.2], 0.3, seed=2)),
+    "RandomTranslation": ((5, 6, 3), lambda: layers.RandomTranslation(0.1, [-0.2, 0.1])),
+    "RandomShear": ((5, 6, 3), lambda: layers.RandomShear(0.2, (0.1, 0.3))),
+    "RandomCrop": ((5, 6, 3), lambda: layers.RandomCrop(3, 4, data_format="channels_last")),
+    "RandomContrast": ((5, 6, 3), lambda: layers.RandomContrast(0.3, value_range=[0, 1])),
+    "RandomBrightness": ((5, 6, 3), lambda: layers.RandomBrightness((-0.1, 0.2))),
+    "RandomGrayscale": ((5, 6, 3), lambda: layers.RandomGrayscale(0.3)),
+    "RandomInvert": ((5, 6, 3), lambda: layers.RandomInvert(0.5, value_range=(0, 1))),
+    "Solarization": ((5, 6, 3), lambda: layers.Solarization(0.1, (0.2, 0.5))),
+    "AutoContrast": ((5, 6, 3), lambda: layers.AutoContrast(value_range=(-1, 1))),
+    "RandomErasing": ((5, 6, 3), lambda: layers.RandomErasing(0.5, fill_value=[1, 2, 3])),
+    "Pipeline": (
+        (5, 6, 3),
+        lambda: layers.Pipeline([layers.RandomFlip(seed=0), layers.RandomContrast(0.2)]),
+    ),
     "Dense": (
         (4,),
         lambda: layers.Dense(
