@@ -26,7 +26,13 @@ from ..keras_tensor import (
 from ..keras_tensor import reset_names as reset_names  # keras.backend.clear_session's
 from ..losses import get_keras_mask, set_keras_mask
 from ..metrics import Metric
-from ..saving.serialization import deserialize_config, dtype_policy, serialize_keras_object
+from ..saving.serialization import (
+    PlannedWeight,
+    deserialize_config,
+    dtype_policy,
+    planning_weights,
+    serialize_keras_object,
+)
 from ..utils import snake_case
 from ..variables import Variable as KerasVariable
 
@@ -135,6 +141,12 @@ class Layer:
         """
         shape = tuple(() if shape is None else shape)
         dtype = np.dtype(dtype or self.dtype)
+        if planning_weights():  # a file is being checked: record the weight, allocate nothing
+            planned = PlannedWeight(
+                tuple(int(n) for n in shape), dtype, trainable and self._trainable, name
+            )
+            self._weights.append(planned)
+            return planned
         if initializer is None:
             initializer = "glorot_uniform" if dtype.kind in "fc" else "zeros"
         variable = KerasVariable(

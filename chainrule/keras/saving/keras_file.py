@@ -9,6 +9,9 @@ A ``.keras`` archive holds three entries:
         vars                                    the model's own weights (usually none)
         layers/<key>/vars/0, 1, ...             one dataset per weight, trainable ones first
         layers/<key>/layers/<key>/vars/...      the layers of a model nested in the model
+        layers/<key>/<attribute>/vars/...       a layer's sublayer: layers/lstm/cell/vars,
+                                                layers/bidirectional/forward_layer/cell/vars,
+                                                layers/rnn/cell/cells/gru_cell/vars
         <attribute>/vars/...                    a subclassed model's layer in an attribute
         <attribute>/<key>/vars/...              ... or in a list or dict attribute
         optimizer/vars/0, 1, ...                iterations, learning rate, then the state
@@ -21,7 +24,8 @@ path (see :func:`saved_layers`); the optimizer's state follows :data:`OPTIMIZER_
 
 Saving writes the whole file to a temporary file and renames it over the target (see
 :mod:`.atomic`). Loading checks every size before it reads or allocates: the zip entries' declared
-sizes, then the weights each layer's config will create against the shapes in the HDF5 file
+sizes, then the weights each layer's config will create, its sublayers' included (planned
+without being allocated, see :func:`.reading.planned_layer`), against the shapes in the HDF5 file
 (before any layer of a Sequential model is built; for a functional model, each layer before it
 is built, on the shape it is called with, against the bytes the file stores), then each dataset's shape and type before it is read. A dataset must
 hold its data plainly (no HDF5 compression or filters) and all of it (no declared-but-unwritten
@@ -53,7 +57,7 @@ from .reading import (
     h5_dataset,
     h5_group,
     h5py_module,
-    planned_weights,
+    planned_layer,
     random_state_kept,
     reading,
     stored_order,
@@ -357,7 +361,7 @@ class _WeightBudget:
     def check(self, layer, input_shape):
         if serialization.LAYERS.get(type(layer).__name__) is not type(layer):
             return
-        planned = planned_weights(layer, input_shape)
+        planned = planned_layer(layer, input_shape).weights  # its sublayers' included
         need = sum(math.prod(w.shape) * w.dtype.itemsize for w in planned)
         if need > self.left:
             raise FileFormatError(
@@ -488,14 +492,17 @@ def _check_planned_weights(layer_list, h5):
         if serialization.is_model(layer):  # checked layer by layer as it was built
             shape = layer.compute_output_shape(shape)
             continue
-        planned = stored_order(planned_weights(layer, shape))
-        stored = [d.shape for d in _datasets(h5, f"layers/{key}/vars", len(planned), layer)]
-        for index, (weight, stored_shape) in enumerate(zip(planned, stored)):
-            if weight.shape != stored_shape:
-                raise FileFormatError(
-                    f"layer {layer.name!r} ({type(layer).__name__}): its config makes weight "
-                    f"{index} of shape {weight.shape}, but the file stores shape {stored_shape}"
-                )
+        for path, part in saved_layers(planned_layer(layer, shape)):
+            where = _vars_path(f"layers/{key}/{path}" if path else f"layers/{key}")
+            planned = stored_order(part._own_weights())
+            stored = [d.shape for d in _datasets(h5, where, len(planned), part)]
+            for index, (weight, stored_shape) in enumerate(zip(planned, stored)):
+                if weight.shape != stored_shape:
+                    raise FileFormatError(
+                        f"layer {layer.name!r} ({type(layer).__name__}): its config makes "
+                        f"weight {index} of {where} of shape {weight.shape}, but the file "
+                        f"stores shape {stored_shape}"
+                    )
         shape = layer.compute_output_shape(shape)
 
 

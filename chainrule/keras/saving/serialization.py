@@ -19,6 +19,7 @@ code from a file is ever run.
 """
 
 import contextlib
+import contextvars
 import inspect
 
 import numpy as np
@@ -125,9 +126,39 @@ def build_check(check):
 
 def check_build(layer, input_shape):
     """The open :func:`build_check`'s verdict on building ``layer`` for ``input_shape`` (none
-    outside one, or for a layer already built)."""
-    if _BUILD_CHECKS and not layer.built:
+    outside one, for a layer already built, or while weights are only planned: the planned
+    layer is checked as a whole)."""
+    if _BUILD_CHECKS and not layer.built and not planning_weights():
         _BUILD_CHECKS[-1](layer, input_shape)
+
+
+# While the loader plans what a layer will create (see ``reading.planned_layer``), every
+# ``Layer.add_weight`` in this thread and context returns a :class:`PlannedWeight` instead of a
+# variable, in the layer and in every sublayer its construction or build makes.
+_PLANNING = contextvars.ContextVar("planning_weights", default=False)
+
+
+class PlannedWeight:
+    """What ``add_weight`` returns while weights are planned: a shape, a dtype and whether it
+    trains, and no values (nothing of its size is allocated)."""
+
+    def __init__(self, shape, dtype, trainable, name):
+        self.shape, self.dtype, self.trainable, self.name = shape, dtype, trainable, name
+
+
+@contextlib.contextmanager
+def weights_planned():
+    """Within the block, layers record the weights they would create instead of creating them."""
+    token = _PLANNING.set(True)
+    try:
+        yield
+    finally:
+        _PLANNING.reset(token)
+
+
+def planning_weights():
+    """Whether ``add_weight`` records :class:`PlannedWeight`s now (see :func:`weights_planned`)."""
+    return _PLANNING.get()
 
 
 # ----- writing ---------------------------------------------------------------------------------
