@@ -394,7 +394,8 @@ def construct(cls, config, custom_objects=None):
 def check_argument_types(cls, arguments):
     """Refuse config values of a kind ``cls``'s constructor does not take, before it runs.
 
-    A layer's ``dtype`` must name a float type, another object's a numeric one. Otherwise the kind an argument takes is read off its
+    A layer's ``dtype`` must name a float type (its weights' type), an InputLayer's (which
+    has none) or another object's a numeric one. Otherwise the kind an argument takes is read off its
     default value: a bool default takes a bool; an int default an int or a list of ints; a float
     default a number; a tuple default a list or an int. Objects built from descriptions (a
     schedule for a learning rate, say), nulls, arguments without a default or with a None
@@ -409,7 +410,8 @@ def check_argument_types(cls, arguments):
         return
     for key, value in arguments.items():
         if key == "dtype":
-            allowed = FLOAT_DTYPES if issubclass(cls, tuple(LAYERS.values())) else NUMERIC_DTYPES
+            weighted = issubclass(cls, tuple(LAYERS.values())) and cls is not LAYERS["InputLayer"]
+            allowed = FLOAT_DTYPES if weighted else NUMERIC_DTYPES
             if value is not None and value not in allowed:
                 raise FileFormatError(
                     f"{cls.__name__}: dtype must be one of {', '.join(allowed)}; the file "

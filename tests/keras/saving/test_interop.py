@@ -407,6 +407,86 @@ def test_models_nested_in_a_sequential_model_resume_training_across_libraries(tm
         assert max_difference(model.get_weights(), restored.get_weights()) <= 1e-5
 
 
+def sequence_model(lib, kind):
+    """A small sequence model of the given kind, on samples of 5 steps (``lib`` is chainrule's
+    keras or Keras): its recurrent and wrapped layers keep their weights in sublayers."""
+    layers = lib.layers
+    if kind == "masked_embedding":
+        return lib.Sequential(
+            [
+                lib.Input(shape=(5,), dtype="int32"),
+                layers.Embedding(8, 4, mask_zero=True),
+                layers.LSTM(3, return_sequences=True),
+                layers.GRU(2),
+                layers.Dense(2),
+            ]
+        )
+    body = {
+        "lstm": [layers.LSTM(4, return_sequences=True), layers.LSTM(3, go_backwards=True)],
+        "gru": [layers.GRU(4, return_sequences=True), layers.GRU(3, reset_after=False)],
+        "simple_rnn": [layers.SimpleRNN(4, return_sequences=True), layers.SimpleRNN(3)],
+        "bidirectional": [
+            layers.Bidirectional(layers.LSTM(3, return_sequences=True)),
+            layers.Bidirectional(layers.GRU(2), merge_mode="ave"),
+        ],
+        "time_distributed": [
+            layers.TimeDistributed(layers.Dense(4, activation="relu")),
+            layers.SimpleRNN(3),
+        ],
+        "stacked_cells": [layers.RNN([layers.LSTMCell(3), layers.GRUCell(3)])],
+    }[kind]
+    return lib.Sequential([lib.Input(shape=(5, 3)), *body, layers.Dense(2)])
+
+
+def sequence_data(kind, seed):
+    rng = np.random.default_rng(seed)
+    if kind == "masked_embedding":  # ids padded with zeros at the end: masked steps
+        x = rng.integers(1, 8, size=(32, 5)).astype("int32")
+        x[np.arange(5)[None, :] >= rng.integers(1, 6, size=(32, 1))] = 0
+    else:
+        x = rng.normal(size=(32, 5, 3)).astype("float32")
+    return x, rng.normal(size=(32, 2)).astype("float32")
+
+
+SEQUENCE_KINDS = [
+    "lstm",
+    "gru",
+    "simple_rnn",
+    "bidirectional",
+    "time_distributed",
+    "stacked_cells",
+    "masked_embedding",
+]
+
+
+@pytest.mark.parametrize("kind", SEQUENCE_KINDS)
+def test_sequence_models_cross_both_ways_and_resume_training(tmp_path, kind):
+    """Recurrent and wrapped layers, saved after training in one library, predict the same in
+    the other and train on from the same Adam state."""
+    x, y = sequence_data(kind, seed=8)
+    for source, target in ((ck, keras), (keras, ck)):
+        source.utils.set_random_seed(0)
+        model = sequence_model(source, kind)
+        model.compile(optimizer=source.optimizers.Adam(0.01), loss="mse")
+        model.fit(x, y, batch_size=8, epochs=2, verbose=0)
+        model.save(tmp_path / f"{kind}.keras")
+        if target is keras:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", UserWarning)  # e.g. "Skipping variable loading"
+                restored = keras.saving.load_model(tmp_path / f"{kind}.keras")
+        else:
+            restored = load_model(tmp_path / f"{kind}.keras")
+        difference = float(
+            np.abs(model.predict(x, verbose=0) - restored.predict(x, verbose=0)).max()
+        )
+        RESULTS[f"{source.__name__} -> {target.__name__}, sequence model {kind}"] = difference
+        assert difference <= TOLERANCE
+        assert int(restored.optimizer.iterations) == int(model.optimizer.iterations) == 8
+        model.train_on_batch(x[:8], y[:8])
+        restored.train_on_batch(x[:8], y[:8])
+        assert max_difference(model.get_weights(), restored.get_weights()) <= 1e-5
+
+
 def test_report_the_measured_differences():
     for case, difference in sorted(RESULTS.items()):
         print(f"{case}: max abs prediction difference {difference:.3g}")

@@ -240,6 +240,31 @@ def test_a_sublayers_weight_of_another_shape_is_refused_before_the_model_is_buil
         load_model(tmp_path / "wider.keras")
 
 
+def test_an_integer_input_layer_round_trips_and_other_input_types_are_refused(tmp_path):
+    """An InputLayer holds no weights, so any numeric dtype loads (token ids, say); a dtype
+    that is not numeric is refused before anything is built."""
+    model = Sequential(
+        [
+            keras.Input((5,), dtype="int32"),
+            layers.Embedding(8, 4, mask_zero=True),
+            layers.LSTM(3),
+        ]
+    )
+    model.save(tmp_path / "ids.keras")
+    loaded = load_model(tmp_path / "ids.keras")
+    assert loaded.get_config() == model.get_config()
+    assert loaded.get_config()["layers"][0]["config"]["dtype"] == "int32"
+    ids = np.array([[3, 1, 0, 0, 0], [7, 2, 5, 4, 0]], "int32")
+    np.testing.assert_array_equal(loaded.predict(ids, verbose=0), model.predict(ids, verbose=0))
+
+    def textual(config):
+        config["config"]["layers"][0]["config"]["dtype"] = "U5000000"
+
+    rewrite(tmp_path / "ids.keras", tmp_path / "text.keras", textual)
+    with pytest.raises(FileFormatError, match="InputLayer: dtype must be one of float16.*bool"):
+        load_model(tmp_path / "text.keras")
+
+
 NON_FLOAT_INPUT_LAYERS = {  # strings or integers in: tested in test_preprocessing_layers.py
     "CategoryEncoding",
     "Hashing",
