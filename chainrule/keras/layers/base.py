@@ -30,6 +30,7 @@ from ..saving.serialization import (
     PlannedWeight,
     deserialize_config,
     dtype_policy,
+    parameter_names,
     planning_weights,
     serialize_keras_object,
 )
@@ -541,7 +542,7 @@ class Layer:
         ``build`` with several parameters, ``build(a_shape=..., b_shape=...)`` with the shapes of
         call's tensor arguments ``a``, ``b``... as Keras does."""
         shape = _batch_shapes(x)
-        names = _parameter_names(type(self).build)
+        names = parameter_names(type(self).build)
         if len(names) <= 1 or not (more or kwargs):
             self.build(shape)
         else:
@@ -687,13 +688,6 @@ def _batch_shapes(x):
     if isinstance(x, (list, tuple)):
         return [_batch_shapes(value) for value in x]
     return (None,) + tuple(x.shape[1:])
-
-
-def _parameter_names(function):
-    """The names of the parameters of a method, ``self`` and ``*args``/``**kwargs`` left out."""
-    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
-    parameters = list(inspect.signature(function).parameters.values())[1:]
-    return [p.name for p in parameters if p.kind in kinds]
 
 
 def _holds_tensors(value):

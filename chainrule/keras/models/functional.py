@@ -22,7 +22,7 @@ import numpy as np
 from ... import nest
 from ...engine import Tensor
 from .. import ops as keras_ops
-from ..keras_tensor import KerasTensor, Operation, shapes_of
+from ..keras_tensor import KerasTensor, Operation, PositionalArguments, shapes_of
 from ..layers.base import as_tensor
 from ..layers.core import InputLayer
 from ..registry import serializable
@@ -228,7 +228,7 @@ class Functional(Model, functional=True):
                         kwargs["training"] = node.training
                     inbound.append(
                         {
-                            "args": [nest.map_structure(tensor_form, node.inputs)],
+                            "args": _node_values(_positional(layer, node.inputs), tensor_form),
                             "kwargs": serialize_keras_object(kwargs),
                         }
                     )
@@ -290,14 +290,14 @@ class Functional(Model, functional=True):
                     for tensor in nest.flatten(outputs):
                         if isinstance(tensor, KerasTensor):
                             tensor.node.layer.name = name  # the name the config gives it
-                elif not isinstance(args, list) or len(args) != 1:
+                elif not isinstance(args, list) or not args:
                     raise FileFormatError(
-                        f"Layer {name!r} is called with {args!r:.200}: chainrule calls a "
-                        f"layer on one input (a tensor, or a list or dict of them)."
+                        f"Layer {name!r} is called with {args!r:.200}: a layer call's 'args' "
+                        f"is a list of its positional arguments, the input first."
                     )
                 else:
-                    check_build(layers[name], shapes_of(args[0]))
-                    outputs = layers[name](args[0], **kwargs)
+                    check_build(layers[name], shapes_of(args[0] if len(args) == 1 else args))
+                    outputs = layers[name](*args, **kwargs)
                 for i, tensor in enumerate(nest.flatten(outputs)):
                     tensors[(name, index, i)] = tensor
             if len(waiting) == len(pending):
@@ -371,6 +371,16 @@ def _operation_form(operation, nodes, tensor_form):
         "name": operation.name,
         "inbound_nodes": inbound,
     }
+
+
+def _positional(layer, inputs):
+    """A layer call's positional arguments as Keras records them: ``layer(a, b)``'s two, or
+    the one input (a tensor, or a list or dict of them). A layer whose ``__call__`` gathers
+    several tensors into one list input (``MultiHeadAttention(query, value)``) says so with
+    ``spreads_inputs``, and Keras records them as its positional arguments too."""
+    if isinstance(inputs, PositionalArguments) or getattr(layer, "spreads_inputs", False):
+        return list(inputs)
+    return [inputs]
 
 
 def _node_values(values, tensor_form):

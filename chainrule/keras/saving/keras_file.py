@@ -220,14 +220,32 @@ def saved_layers(model):
 
 
 def _attributes(layer):
-    """(name, value) of the attributes Keras walks for ``layer``'s sublayers, in its order."""
+    """(name, value) of the attributes Keras walks for ``layer``'s sublayers, in its order.
+
+    Keras walks every name of ``dir(layer)``, public ones first, and stores a sublayer at the
+    first name that reaches it: a private attribute with a public property of the same name
+    that returns it (``MultiHeadAttention._query_dense``, ``query_dense``) is reached by the
+    property's name.
+    """
     structured = serialization.has_layer_list(layer)
     if structured:
         yield "layers", layer.layers
-    names = sorted(vars(layer).get("_tracked", ()), key=lambda n: "~" + n if n[0] == "_" else n)
-    for name in names:
+    named = {}
+    for name in vars(layer).get("_tracked", ()):
         if not (structured and name == "_layers"):
-            yield name, vars(layer)[name]
+            value = vars(layer)[name]
+            named[_public_alias(layer, name, value) or name] = value
+    for name in sorted(named, key=lambda n: "~" + n if n[0] == "_" else n):
+        yield name, named[name]
+
+
+def _public_alias(layer, name, value):
+    """The public property of ``layer`` named ``name`` without its leading underscores, if it
+    returns ``value`` (None otherwise)."""
+    public = name.lstrip("_")
+    if public == name or not isinstance(getattr(type(layer), public, None), property):
+        return None
+    return public if getattr(layer, public) is value else None
 
 
 def _is_layer(value):

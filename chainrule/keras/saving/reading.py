@@ -13,7 +13,7 @@ import zipfile
 import zlib
 
 from ... import random
-from .serialization import FileFormatError, weights_planned
+from .serialization import FileFormatError, parameter_names, weights_planned
 
 MAX_CONFIG_BYTES = 64 << 20
 # The input sample a model is built with before its weights are read (None axes taken as 1)
@@ -92,8 +92,20 @@ def planned_layer(layer, input_shape):
     every sublayer (a recurrent cell, a wrapped layer), found without allocating any of them."""
     with weights_planned():
         stand_in = type(layer).from_config(layer.get_config())
-        stand_in.build(tuple(input_shape))
+        stand_in.build(*_build_arguments(stand_in, input_shape))
     return stand_in
+
+
+def _build_arguments(layer, input_shape):
+    """The arguments a first call gives ``layer.build`` for ``input_shape``: the shape, or the
+    list (or dict) of shapes of several inputs, or one shape each for a ``build`` that takes
+    a shape per input (``MultiHeadAttention.build(query_shape, value_shape)``)."""
+    if isinstance(input_shape, dict):
+        return [input_shape]
+    if not input_shape or not all(isinstance(s, (list, tuple)) for s in input_shape):
+        return [tuple(input_shape)]
+    shapes = [tuple(shape) for shape in input_shape]
+    return shapes if len(parameter_names(type(layer).build)) > 1 else [shapes]
 
 
 def stored_order(weights):

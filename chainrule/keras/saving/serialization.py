@@ -211,7 +211,7 @@ def _object_form(cls, config):
     module, registered = _module_of(cls)
     return {
         "module": module,
-        "class_name": cls.__name__,
+        "class_name": keras_registry.public_name(cls),
         "config": config,
         "registered_name": registered,
     }
@@ -277,8 +277,34 @@ def layer_config(obj, input_shape=None):
     config = own_form() if own_form is not None else serialize_keras_object(obj.get_config())
     form = _object_form(type(obj), config)
     if input_shape is not None:
-        form["build_config"] = {"input_shape": list(input_shape)}
+        form["build_config"] = _build_config(obj, input_shape)
     return form
+
+
+def _build_config(layer, input_shape):
+    """Keras's ``build_config`` of ``layer`` built for ``input_shape``: ``{"input_shape": ...}``,
+    or, where ``build`` takes a shape per tensor argument of ``call`` and was given several
+    (``MultiHeadAttention.build(query_shape, value_shape)`` for ``call(query, value)``), those
+    shapes by name, ``{"shapes_dict": {"query_shape": ..., "value_shape": ...}}``, which Keras's
+    ``build_from_config`` passes to ``build`` as keywords. They are named after ``call``'s
+    arguments, or, for a ``call`` that takes them as one list, in the order of ``build``'s."""
+    build = [n for n in parameter_names(type(layer).build) if n.endswith("_shape")]
+    several = isinstance(input_shape, list) and all(
+        isinstance(shape, (list, tuple)) for shape in input_shape
+    )
+    if len(build) > 1 and several and len(input_shape) > 1:
+        named = [f"{name}_shape" for name in parameter_names(type(layer).call)]
+        if not set(build) >= set(named[: len(input_shape)]):  # call(inputs) takes them as one
+            named = build
+        return {"shapes_dict": {n: list(shape) for n, shape in zip(named, input_shape)}}
+    return {"input_shape": list(input_shape)}
+
+
+def parameter_names(method):
+    """The names of a method's parameters, ``self`` and ``*args``/``**kwargs`` left out."""
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    parameters = list(inspect.signature(method).parameters.values())[1:]
+    return [p.name for p in parameters if p.kind in kinds]
 
 
 def model_config(model, nested=False):

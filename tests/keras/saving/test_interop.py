@@ -487,6 +487,36 @@ def test_sequence_models_cross_both_ways_and_resume_training(tmp_path, kind):
         assert max_difference(model.get_weights(), restored.get_weights()) <= 1e-5
 
 
+def attention_model(lib):
+    """MultiHeadAttention (stored at query_dense/vars..., its properties' names), a gated one
+    (_gate_dense/vars, which has no property) and GroupQueryAttention (_query_dense/vars...)."""
+    query, value = lib.Input(shape=(4, 6)), lib.Input(shape=(3, 6))
+    plain = lib.layers.MultiHeadAttention(2, 3)(query, value)
+    gated = lib.layers.MultiHeadAttention(2, 3, use_gate=True)(query, value)
+    grouped = lib.layers.GroupQueryAttention(4, 4, 2)(query, value)
+    return lib.Model([query, value], [plain, gated, grouped])
+
+
+def test_attention_layers_cross_both_ways(tmp_path):
+    x = [inputs((4, 6), seed=9), inputs((3, 6), seed=10)]
+    for source, target in ((ck, keras), (keras, ck)):
+        source.utils.set_random_seed(0)
+        model = attention_model(source)
+        model.save(tmp_path / "attention.keras")
+        if target is keras:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", UserWarning)  # e.g. "Skipping variable loading"
+                restored = keras.saving.load_model(tmp_path / "attention.keras")
+        else:
+            restored = load_model(tmp_path / "attention.keras")
+        difference = max(
+            float(np.abs(np.asarray(a) - np.asarray(b)).max())
+            for a, b in zip(model.predict(x, verbose=0), restored.predict(x, verbose=0))
+        )
+        RESULTS[f"{source.__name__} -> {target.__name__}, attention layers"] = difference
+        assert difference <= TOLERANCE
+
+
 def test_report_the_measured_differences():
     for case, difference in sorted(RESULTS.items()):
         print(f"{case}: max abs prediction difference {difference:.3g}")

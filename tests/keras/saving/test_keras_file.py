@@ -224,6 +224,49 @@ def test_sublayers_weights_sit_at_kerass_nested_paths(tmp_path):
     )
 
 
+def test_attention_layers_are_written_as_keras_writes_them(tmp_path):
+    """Keras stores a sublayer at the first name its walk of ``dir(layer)`` reaches it by:
+    MultiHeadAttention's projections at their public properties' names (query_dense), a
+    gate without a property and GroupQueryAttention's at their attributes' (_gate_dense,
+    _query_dense). Its calls' tensors are positional arguments, its build_config a
+    shapes_dict, GroupQueryAttention named as Keras exports it (as Keras 3.15.1 writes)."""
+    query, value = keras.Input((4, 6)), keras.Input((3, 6))
+    outputs = [
+        layers.MultiHeadAttention(2, 3, use_gate=True)(query, value),
+        layers.GroupQueryAttention(4, 4, 2)(query, value),
+    ]
+    keras.Model([query, value], outputs).save(tmp_path / "m.keras")
+    with zipfile.ZipFile(tmp_path / "m.keras") as archive:
+        config = json.loads(archive.read("config.json"))
+        weights = archive.read("model.weights.h5")
+    with h5py.File(io.BytesIO(weights), "r") as h5:
+        assert sorted(h5["layers/multi_head_attention"]) == [
+            "_gate_dense",
+            "key_dense",
+            "output_dense",
+            "query_dense",
+            "value_dense",
+            "vars",
+        ]
+        assert sorted(h5["layers/grouped_query_attention"]) == [
+            "_key_dense",
+            "_output_dense",
+            "_query_dense",
+            "_value_dense",
+            "vars",
+        ]
+    attention, grouped = config["config"]["layers"][2:]
+    assert grouped["class_name"] == "GroupQueryAttention"
+    assert attention["build_config"] == {
+        "shapes_dict": {"query_shape": [None, 4, 6], "value_shape": [None, 3, 6]}
+    }
+    assert [arg["config"]["keras_history"][0] for arg in attention["inbound_nodes"][0]["args"]] == [
+        "input_layer",
+        "input_layer_1",
+    ]
+    assert type(load_model(tmp_path / "m.keras").layers[3]) is layers.GroupedQueryAttention
+
+
 def test_a_sublayers_weight_of_another_shape_is_refused_before_the_model_is_built(tmp_path):
     model = Sequential([keras.Input((4, 2)), layers.Bidirectional(layers.LSTM(3))])
     model.save(tmp_path / "m.keras")
@@ -391,6 +434,7 @@ MULTI_INPUT = {  # round-tripped in functional models by their own tests
     "AdditiveAttention",
     "MultiHeadAttention",
     "GroupedQueryAttention",
+    "GroupQueryAttention",
 }
 
 
