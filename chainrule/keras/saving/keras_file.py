@@ -47,6 +47,7 @@ import zipfile
 import numpy as np
 
 from ...version import __version__
+from ..object_registration import custom_object_scope
 from ..utils import snake_case
 from . import legacy_h5, serialization
 from .atomic import atomic_write
@@ -335,8 +336,13 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
 
         model = chainrule.keras.models.load_model("mnist.keras")
     """
-    if legacy_h5.is_hdf5(filepath):
-        return legacy_h5.load_legacy_model(filepath, custom_objects, compile)
+    with custom_object_scope(custom_objects or {}):  # for the configs layers hold (a cell)
+        if legacy_h5.is_hdf5(filepath):
+            return legacy_h5.load_legacy_model(filepath, custom_objects, compile)
+        return _load_keras_file(filepath, custom_objects, compile)
+
+
+def _load_keras_file(filepath, custom_objects, compile):
     h5py = h5py_module()
     with open(filepath, "rb") as file, reading(os.fspath(filepath)), random_state_kept():
         config_bytes, weights_bytes = _read_archive(file)

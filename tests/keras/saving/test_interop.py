@@ -487,6 +487,62 @@ def test_sequence_models_cross_both_ways_and_resume_training(tmp_path, kind):
         assert max_difference(model.get_weights(), restored.get_weights()) <= 1e-5
 
 
+def minimal_cell_class(lib):
+    """keras-io's MinimalRNNCell: h_t = tanh(x_t K + h_{t-1} R), a user's cell for ``RNN``."""
+
+    class MinimalRNNCell(lib.layers.Layer):
+        def __init__(self, units, **kwargs):
+            super().__init__(**kwargs)
+            self.units = units
+            self.state_size = units
+
+        def build(self, input_shape):
+            self.kernel = self.add_weight(shape=(input_shape[-1], self.units), name="kernel")
+            self.recurrent_kernel = self.add_weight(
+                shape=(self.units, self.units), name="recurrent_kernel"
+            )
+
+        def call(self, inputs, states):
+            output = lib.ops.tanh(
+                lib.ops.matmul(inputs, self.kernel)
+                + lib.ops.matmul(states[0], self.recurrent_kernel)
+            )
+            return output, [output]
+
+        def get_config(self):
+            return {**super().get_config(), "units": self.units}
+
+    return MinimalRNNCell
+
+
+def test_a_users_cell_in_rnn_crosses_both_ways(tmp_path):
+    """Its weights sit at layers/rnn/cell/vars in both libraries' files."""
+    x = inputs((5, 3), seed=11)
+    cells = {lib: minimal_cell_class(lib) for lib in (ck, keras)}
+    for source, target in ((ck, keras), (keras, ck)):
+        source.utils.set_random_seed(0)
+        model = source.Sequential(
+            [
+                source.Input(shape=(5, 3)),
+                source.layers.RNN(cells[source](4)),
+                source.layers.Dense(2),
+            ]
+        )
+        model.save(tmp_path / "cell.keras")
+        objects = {"MinimalRNNCell": cells[target]}
+        if target is keras:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", UserWarning)  # e.g. "Skipping variable loading"
+                restored = keras.saving.load_model(tmp_path / "cell.keras", custom_objects=objects)
+        else:
+            restored = load_model(tmp_path / "cell.keras", custom_objects=objects)
+        difference = float(
+            np.abs(model.predict(x, verbose=0) - restored.predict(x, verbose=0)).max()
+        )
+        RESULTS[f"{source.__name__} -> {target.__name__}, RNN of a user's cell"] = difference
+        assert difference <= TOLERANCE
+
+
 def attention_model(lib):
     """MultiHeadAttention (stored at query_dense/vars..., its properties' names), a gated one
     (_gate_dense/vars, which has no property) and GroupQueryAttention (_query_dense/vars...)."""

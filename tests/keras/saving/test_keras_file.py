@@ -224,6 +224,40 @@ def test_sublayers_weights_sit_at_kerass_nested_paths(tmp_path):
     )
 
 
+class MinimalCell(layers.Layer):
+    """h_t = tanh(x_t K + h_{t-1} R): a user's recurrent cell."""
+
+    def __init__(self, units, **kwargs):
+        super().__init__(**kwargs)
+        self.units, self.state_size = units, units
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight(shape=(input_shape[-1], self.units))
+        self.recurrent_kernel = self.add_weight(shape=(self.units, self.units))
+
+    def call(self, inputs, states):
+        output = keras.ops.tanh(inputs @ self.kernel + states[0] @ self.recurrent_kernel)
+        return output, [output]
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+
+
+def test_an_rnn_of_a_users_cell_loads_with_custom_objects(tmp_path):
+    """The cell's class is found for the RNN's own config too (while its weights are planned),
+    and its weights sit at layers/rnn/cell/vars."""
+    model = Sequential([keras.Input((5, 3)), layers.RNN(MinimalCell(4))])
+    model.save(tmp_path / "m.keras")
+    with zipfile.ZipFile(tmp_path / "m.keras") as archive:
+        with h5py.File(io.BytesIO(archive.read("model.weights.h5")), "r") as h5:
+            assert sorted(h5["layers/rnn/cell/vars"]) == ["0", "1"]
+    with pytest.raises(FileFormatError, match="Unknown class 'MinimalCell'"):
+        load_model(tmp_path / "m.keras")
+    loaded = load_model(tmp_path / "m.keras", custom_objects={"MinimalCell": MinimalCell})
+    x = np.random.default_rng(0).normal(size=(2, 5, 3)).astype("float32")
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
 def test_attention_layers_are_written_as_keras_writes_them(tmp_path):
     """Keras stores a sublayer at the first name its walk of ``dir(layer)`` reaches it by:
     MultiHeadAttention's projections at their public properties' names (query_dense), a
