@@ -385,8 +385,7 @@ class _WeightBudget:
     def check(self, layer, input_shape):
         if serialization.LAYERS.get(type(layer).__name__) is not type(layer):
             return
-        planned = planned_layer(layer, input_shape).weights  # its sublayers' included
-        need = sum(math.prod(w.shape) * w.dtype.itemsize for w in planned)
+        need = _planned_bytes(planned_layer(layer, input_shape), set())
         if need > self.left:
             raise FileFormatError(
                 f"layer {layer.name!r} ({type(layer).__name__}): its config makes weights of "
@@ -394,6 +393,18 @@ class _WeightBudget:
                 f"of weights left in the file"
             )
         self.left -= need
+
+
+def _planned_bytes(layer, counted):
+    """The bytes of a planned layer's weights and its sublayers', each layer once (``counted``
+    holds the ids of those seen), leaving out the models inside it: each of their layers is
+    checked as it is built."""
+    counted.add(id(layer))
+    total = sum(math.prod(w.shape) * w.dtype.itemsize for w in layer._own_weights())
+    for sublayer in layer._sublayers():
+        if id(sublayer) not in counted and not serialization.is_model(sublayer):
+            total += _planned_bytes(sublayer, counted)
+    return total
 
 
 def _build_from_config(model, build_config):

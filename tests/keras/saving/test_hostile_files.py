@@ -197,6 +197,13 @@ NESTED_HOSTILE = {
         ("units", 2_000_000_000),  # kernel 3 x 2e9: 24 GB
         "weight 0 of layers/time_distributed/layer/vars of shape (3, 2000000000)",
     ),
+    "functional TimeDistributed(Sequential)": (
+        lambda: functional(
+            keras.Input((2, 3)), layers.TimeDistributed(Sequential([layers.Dense(3)]))
+        ),
+        ("units", 2_000_000_000),  # the inner model's Dense is checked as it is built
+        "weights of 32000000000 bytes for input shape (None, 3), more than the 48 bytes",
+    ),
     "functional Bidirectional": (
         lambda: functional(keras.Input((4, 2)), layers.Bidirectional(layers.LSTM(3))),
         ("units", 36_000),

@@ -299,6 +299,18 @@ def test_attention_layers_are_written_as_keras_writes_them(tmp_path):
     assert type(load_model(tmp_path / "m.keras").layers[3]) is layers.GroupedQueryAttention
 
 
+def test_a_wrapped_model_in_a_functional_model_is_counted_once(tmp_path):
+    """A model inside a wrapper is checked layer by layer as it is built: the wrapper's own
+    check leaves its weights out, so the file's bytes are not counted against them twice."""
+    inputs = keras.Input((4, 3))
+    inner = Sequential([keras.Input((3,)), layers.Dense(2)])
+    model = keras.Model(inputs, layers.TimeDistributed(inner)(inputs))
+    model.save(tmp_path / "m.keras")
+    x = np.random.default_rng(0).normal(size=(2, 4, 3)).astype("float32")
+    loaded = load_model(tmp_path / "m.keras")
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
 def test_a_sublayers_weight_of_another_shape_is_refused_before_the_model_is_built(tmp_path):
     model = Sequential([keras.Input((4, 2)), layers.Bidirectional(layers.LSTM(3))])
     model.save(tmp_path / "m.keras")
