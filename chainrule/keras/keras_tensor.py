@@ -56,6 +56,13 @@ class KerasNode:
         return [t for t in nest.flatten(self.inputs) if isinstance(t, KerasTensor)]
 
     @property
+    def read_tensors(self):
+        """Every KerasTensor the call depends on: its inputs', then those given as keyword
+        arguments (``layer(x, mask=m)``), which a model computes before the call too."""
+        given = [t for t in nest.flatten(list(self.kwargs.values())) if isinstance(t, KerasTensor)]
+        return self.input_tensors + given
+
+    @property
     def output_tensors(self):
         return nest.flatten(self.outputs)
 

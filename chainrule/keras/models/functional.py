@@ -134,9 +134,10 @@ class Functional(Model, functional=True):
             layer = node.layer
             if replace is not None and not isinstance(layer, Operation):
                 layer = replace(layer)
-            kwargs = dict(
-                node.kwargs, training=training if node.training is None else node.training
+            kwargs = nest.map_structure(
+                lambda t: values[id(t)] if isinstance(t, KerasTensor) else t, dict(node.kwargs)
             )
+            kwargs["training"] = training if node.training is None else node.training
             if call_function is not None and not isinstance(layer, Operation):
                 result = call_function(layer, arguments, **kwargs)
             else:
@@ -229,7 +230,7 @@ class Functional(Model, functional=True):
                     inbound.append(
                         {
                             "args": _node_values(_positional(layer, node.inputs), tensor_form),
-                            "kwargs": serialize_keras_object(kwargs),
+                            "kwargs": _node_values(kwargs, tensor_form),
                         }
                     )
             shape = None if isinstance(layer, InputLayer) else shapes_of(nodes[0].inputs)
@@ -534,7 +535,7 @@ def _ordered_nodes(inputs, outputs):
             )
         expanded.add(id(node))
         stack.append((tensor, consumer, True))
-        stack.extend((t, node.layer.name, False) for t in reversed(node.input_tensors))
+        stack.extend((t, node.layer.name, False) for t in reversed(node.read_tensors))
     return order
 
 
@@ -565,14 +566,14 @@ def _keras_operation_order(inputs, outputs):
             visits.setdefault(id(node.layer), (len(visits), node.layer))
             stack.append((tensor, True))
             if not is_input:
-                stack.extend((t, False) for t in reversed(node.input_tensors))
+                stack.extend((t, False) for t in reversed(node.read_tensors))
     in_graph = {id(node) for node in post_order}
     node_depth, depths = {}, {}
     for node in reversed(post_order):
         depth = max(node_depth.setdefault(id(node), 0), depths.get(id(node.layer), 0))
         depths[id(node.layer)] = node_depth[id(node)] = depth
         if not isinstance(node.layer, InputLayer):
-            for tensor in node.input_tensors:
+            for tensor in node.read_tensors:
                 if id(tensor.node) in in_graph:
                     node_depth[id(tensor.node)] = max(depth + 1, node_depth.get(id(tensor.node), 0))
     for tensor in inputs:

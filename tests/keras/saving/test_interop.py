@@ -543,6 +543,34 @@ def test_a_users_cell_in_rnn_crosses_both_ways(tmp_path):
         assert difference <= TOLERANCE
 
 
+def mask_argument_model(lib):
+    """A mask given to a call as a tensor keyword argument, ``lstm(x, mask=m)``: Keras writes
+    it among the call's kwargs, as a tensor of the graph."""
+    sequences, mask = lib.Input(shape=(5, 3)), lib.Input(shape=(5,), dtype="bool")
+    outputs = lib.layers.LSTM(3)(sequences, mask=mask)
+    return lib.Model([sequences, mask], lib.layers.Dense(2)(outputs))
+
+
+def test_a_call_with_a_tensor_keyword_argument_crosses_both_ways(tmp_path):
+    x = [inputs((5, 3), seed=12), np.arange(5)[None, :] < np.arange(1, 33)[:, None] % 6]
+    for source, target in ((ck, keras), (keras, ck)):
+        source.utils.set_random_seed(0)
+        model = mask_argument_model(source)
+        model.save(tmp_path / "mask.keras")
+        if target is keras:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", UserWarning)  # e.g. "Skipping variable loading"
+                restored = keras.saving.load_model(tmp_path / "mask.keras")
+        else:
+            restored = load_model(tmp_path / "mask.keras")
+        expected = model.predict(x, verbose=0)
+        difference = float(np.abs(expected - restored.predict(x, verbose=0)).max())
+        RESULTS[f"{source.__name__} -> {target.__name__}, mask=tensor keyword"] = difference
+        assert difference <= TOLERANCE
+        unmasked = model.predict([x[0], np.ones_like(x[1])], verbose=0)
+        assert np.abs(unmasked - expected).max() > 1e-3  # the mask was applied
+
+
 def attention_model(lib):
     """MultiHeadAttention (stored at query_dense/vars..., its properties' names), a gated one
     (_gate_dense/vars, which has no property) and GroupQueryAttention (_query_dense/vars...)."""

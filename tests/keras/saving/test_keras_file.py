@@ -299,6 +299,30 @@ def test_attention_layers_are_written_as_keras_writes_them(tmp_path):
     assert type(load_model(tmp_path / "m.keras").layers[3]) is layers.GroupedQueryAttention
 
 
+def test_a_tensor_keyword_argument_of_a_call_is_saved_as_a_graph_tensor(tmp_path):
+    """``lstm(x, mask=m)`` with ``m`` a model input: the call reads ``m`` when the model runs,
+    and the file writes it among the call's kwargs as Keras does (a ``__keras_tensor__``)."""
+    sequences, mask = keras.Input((5, 3)), keras.Input((5,), dtype="bool")
+    model = keras.Model([sequences, mask], layers.LSTM(3)(sequences, mask=mask))
+    model.save(tmp_path / "m.keras")
+    with zipfile.ZipFile(tmp_path / "m.keras") as archive:
+        config = json.loads(archive.read("config.json"))
+    written = config["config"]["layers"][2]["inbound_nodes"][0]["kwargs"]["mask"]
+    assert written["class_name"] == "__keras_tensor__"
+    assert written["config"]["keras_history"] == [mask.node.layer.name, 0, 0]
+    x = np.random.default_rng(0).normal(size=(2, 5, 3)).astype("float32")
+    steps = np.array([[1, 1, 0, 0, 0], [1, 1, 1, 1, 1]], bool)
+    loaded = load_model(tmp_path / "m.keras")
+    np.testing.assert_array_equal(
+        loaded.predict([x, steps], verbose=0), model.predict([x, steps], verbose=0)
+    )
+    # the first sample's masked steps change nothing; without the mask they would
+    changed = x.copy()
+    changed[0, 2:] += 1.0
+    output = loaded.predict([changed, steps], verbose=0)
+    np.testing.assert_allclose(output[0], model.predict([x, steps], verbose=0)[0], atol=1e-6)
+
+
 def test_a_wrapped_model_in_a_functional_model_is_counted_once(tmp_path):
     """A model inside a wrapper is checked layer by layer as it is built: the wrapper's own
     check leaves its weights out, so the file's bytes are not counted against them twice."""
