@@ -15,6 +15,7 @@ A ``.keras`` archive holds three entries:
         <attribute>/vars/...                    a subclassed model's layer in an attribute
         <attribute>/<key>/vars/...              ... or in a list or dict attribute
         optimizer/vars/0, 1, ...                iterations, learning rate, then the state
+        optimizer/inner_optimizer/vars/...      a LossScaleOptimizer's inner optimizer's
 
 ``<key>`` is the layer's class name in snake_case, numbered from the second layer of the same
 class on (``dense``, ``dense_1``, ...) in the order of ``model.layers`` (Keras's order, Input
@@ -182,10 +183,15 @@ def _weights_bytes(model):
             for index, variable in enumerate(stored_order(layer._own_weights())):
                 group.create_dataset(str(index), data=variable.numpy())
         if model.optimizer is not None:
-            group = h5.create_group("optimizer/vars")
-            group.attrs["name"] = model.optimizer.name
-            for index, (_, value, _) in enumerate(_optimizer_entries(model)):
-                group.create_dataset(str(index), data=value)
+            groups = [("optimizer", model.optimizer, _optimizer_entries(model))]
+            inner = getattr(model.optimizer, "inner_optimizer", None)
+            if inner is not None:  # stored again on its own, as Keras walks it
+                groups.append(("optimizer/inner_optimizer", inner, _inner_entries(model)))
+            for path, optimizer, entries in groups:
+                group = h5.create_group(f"{path}/vars")
+                group.attrs["name"] = optimizer.name
+                for index, (_, value, _) in enumerate(entries):
+                    group.create_dataset(str(index), data=value)
     return buffer.getvalue()
 
 
@@ -271,9 +277,29 @@ def _optimizer_entries(model):
     """The compiled optimizer's state as Keras lists it: (label, current value, setter).
 
     Scalars are written as int64 (``iterations``) and float64 (the rest), losslessly; Keras
-    casts them to its variables' dtypes when it loads them.
+    casts them to its variables' dtypes when it loads them. A LossScaleOptimizer lists its own
+    variables, then its inner optimizer's: its own iterations and learning rate (which Keras
+    keeps at 0, as they are the inner optimizer's) and, once built, its step counter and
+    dynamic scale.
     """
     optimizer = model.optimizer
+    if getattr(optimizer, "inner_optimizer", None) is None:
+        return _state_entries(optimizer, model.trainable_weights)
+    own = [_placeholder_entry("iterations", np.int64), _placeholder_entry("learning_rate", float)]
+    if optimizer.built:
+        own += [
+            _scalar_entry(optimizer, "step_counter", int),
+            _scalar_entry(optimizer, "dynamic_scale", np.float32),
+        ]
+    return own + _inner_entries(model)
+
+
+def _inner_entries(model):
+    return _state_entries(model.optimizer.inner_optimizer, model.trainable_weights)
+
+
+def _state_entries(optimizer, trainable_weights):
+    """(label, value, setter) of ``optimizer``'s iterations, learning rate and state."""
     entries = [_scalar_entry(optimizer, "iterations", int)]
     if not callable(optimizer._learning_rate):  # a schedule is not stored
         entries.append(_scalar_entry(optimizer, "learning_rate", float))
@@ -281,7 +307,7 @@ def _optimizer_entries(model):
         if isinstance(group, str):
             entries.append(_scalar_entry(optimizer, group, float))
             continue
-        for variable in model.trainable_weights:
+        for variable in trainable_weights:
             for slot in group:
                 array = optimizer._slots.get(slot, {}).get(id(variable))
                 if array is not None:  # Muon keeps no velocity for the matrices it updates
@@ -294,6 +320,11 @@ def _scalar_entry(optimizer, name, kind):
         setattr(optimizer, name, kind(value))
 
     return name, np.array(getattr(optimizer, name), dtype=kind), assign
+
+
+def _placeholder_entry(name, kind):
+    """A variable Keras stores and never changes from 0: read and left aside."""
+    return f"{name} (kept at 0)", np.array(0, dtype=kind), lambda value: None
 
 
 def _array_setter(array):

@@ -571,6 +571,39 @@ def test_a_call_with_a_tensor_keyword_argument_crosses_both_ways(tmp_path):
         assert np.abs(unmasked - expected).max() > 1e-3  # the mask was applied
 
 
+def test_a_loss_scale_optimizers_state_crosses_both_ways(tmp_path):
+    """Keras stores a LossScaleOptimizer's variables (its step counter and dynamic scale, then
+    its inner optimizer's) at optimizer/vars, and the inner optimizer's again at
+    optimizer/inner_optimizer/vars: training resumes from the same state either way."""
+    rng = np.random.default_rng(13)
+    x = rng.normal(size=(32, 6)).astype("float32")
+    y = rng.normal(size=(32, 2)).astype("float32")
+    for source, target in ((ck, keras), (keras, ck)):
+        source.utils.set_random_seed(0)
+        model = source.Sequential([source.Input(shape=(6,)), source.layers.Dense(2)])
+        optimizer = source.optimizers.LossScaleOptimizer(
+            source.optimizers.Adam(0.01), dynamic_growth_steps=3
+        )
+        model.compile(optimizer=optimizer, loss="mse")
+        model.fit(x, y, batch_size=8, epochs=2, verbose=0)  # 8 steps: the scale grew twice
+        model.save(tmp_path / "scaled.keras")
+        if target is keras:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", UserWarning)  # e.g. "Skipping variable loading"
+                restored = keras.saving.load_model(tmp_path / "scaled.keras")
+        else:
+            restored = load_model(tmp_path / "scaled.keras")
+        loaded, saved = restored.optimizer, model.optimizer
+        assert int(loaded.iterations) == int(saved.iterations) == 8
+        assert int(loaded.step_counter) == int(saved.step_counter) == 2
+        assert float(loaded.dynamic_scale) == float(saved.dynamic_scale) == 2.0**17
+        model.train_on_batch(x[:8], y[:8])
+        restored.train_on_batch(x[:8], y[:8])
+        difference = max_difference(model.get_weights(), restored.get_weights())
+        RESULTS[f"{source.__name__} -> {target.__name__}, LossScaleOptimizer step"] = difference
+        assert difference <= 1e-6
+
+
 def attention_model(lib):
     """MultiHeadAttention (stored at query_dense/vars..., its properties' names), a gated one
     (_gate_dense/vars, which has no property) and GroupQueryAttention (_query_dense/vars...)."""

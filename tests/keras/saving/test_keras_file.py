@@ -323,6 +323,36 @@ def test_a_tensor_keyword_argument_of_a_call_is_saved_as_a_graph_tensor(tmp_path
     np.testing.assert_allclose(output[0], model.predict([x, steps], verbose=0)[0], atol=1e-6)
 
 
+def test_a_loss_scale_optimizer_is_stored_in_kerass_nested_layout(tmp_path):
+    """Its own variables (iterations and learning rate kept at 0, step counter, dynamic scale)
+    then the inner optimizer's, at optimizer/vars; the inner ones again at
+    optimizer/inner_optimizer/vars (the layout Keras 3.15.1 writes); training resumes."""
+    model = Sequential([keras.Input((3,)), layers.Dense(2)])
+    scaled = optimizers.LossScaleOptimizer(optimizers.Adam(0.01), dynamic_growth_steps=2)
+    model.compile(optimizer=scaled, loss="mse")
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(24, 3)).astype("float32"), rng.normal(size=(24, 2)).astype("float32")
+    model.fit(x, y, batch_size=8, verbose=0)
+    model.save(tmp_path / "m.keras")
+    with zipfile.ZipFile(tmp_path / "m.keras") as archive:
+        weights = archive.read("model.weights.h5")
+    with h5py.File(io.BytesIO(weights), "r") as h5:
+        stored = [h5[f"optimizer/vars/{i}"][()] for i in range(len(h5["optimizer/vars"]))]
+        group = h5["optimizer/inner_optimizer/vars"]
+        inner = [group[str(i)][()] for i in range(len(group))]
+    # Adam's iterations, learning rate, then m and v of the kernel and of the bias
+    assert [float(v) for v in stored[:6]] == [0, 0, 1, 2.0**16, 3, pytest.approx(0.01)]
+    assert len(stored) == 4 + len(inner) and len(inner) == 6
+    for a, b in zip(stored[4:], inner):
+        np.testing.assert_array_equal(a, b)
+    loaded = load_model(tmp_path / "m.keras")
+    assert loaded.optimizer.step_counter == 1 and loaded.optimizer.dynamic_scale == 2.0**16
+    model.train_on_batch(x[:8], y[:8])
+    loaded.train_on_batch(x[:8], y[:8])
+    for a, b in zip(loaded.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_a_wrapped_model_in_a_functional_model_is_counted_once(tmp_path):
     """A model inside a wrapper is checked layer by layer as it is built: the wrapper's own
     check leaves its weights out, so the file's bytes are not counted against them twice."""
