@@ -183,13 +183,15 @@ def _weights_bytes(model):
             for index, variable in enumerate(stored_order(layer._own_weights())):
                 group.create_dataset(str(index), data=variable.numpy())
         if model.optimizer is not None:
-            groups = [("optimizer", model.optimizer, _optimizer_entries(model))]
-            inner = getattr(model.optimizer, "inner_optimizer", None)
-            if inner is not None:  # stored again on its own, as Keras walks it
-                groups.append(("optimizer/inner_optimizer", inner, _inner_entries(model)))
-            for path, optimizer, entries in groups:
+            # an optimizer holding others lists their variables after its own, and Keras's
+            # walk stores each inner one again on its own
+            groups = [("optimizer", model.optimizer)]
+            held = _held_optimizers(model.optimizer)
+            groups += [(f"optimizer/{path}", inner) for path, inner in held]
+            for path, optimizer in groups:
                 group = h5.create_group(f"{path}/vars")
                 group.attrs["name"] = optimizer.name
+                entries = _optimizer_entries(optimizer, model.trainable_weights)
                 for index, (_, value, _) in enumerate(entries):
                     group.create_dataset(str(index), data=value)
     return buffer.getvalue()
@@ -273,29 +275,44 @@ def _layer_keys(layer_list):
         yield (base if count == 0 else f"{base}_{count}"), layer
 
 
-def _optimizer_entries(model):
-    """The compiled optimizer's state as Keras lists it: (label, current value, setter).
+def _optimizer_entries(optimizer, trainable_weights):
+    """An optimizer's state as Keras lists it: (label, current value, setter).
 
     Scalars are written as int64 (``iterations``) and float64 (the rest), losslessly; Keras
-    casts them to its variables' dtypes when it loads them. A LossScaleOptimizer lists its own
-    variables, then its inner optimizer's: its own iterations and learning rate (which Keras
-    keeps at 0, as they are the inner optimizer's) and, once built, its step counter and
-    dynamic scale.
+    casts them to its variables' dtypes when it loads them. An optimizer that holds others
+    lists its own variables, then each inner optimizer's: a LossScaleOptimizer its iterations
+    and learning rate (which Keras keeps at 0: they are the inner optimizer's) and, once built,
+    its step counter and dynamic scale; a MultiOptimizer its step count and a learning rate
+    kept at 0.
     """
-    optimizer = model.optimizer
-    if getattr(optimizer, "inner_optimizer", None) is None:
-        return _state_entries(optimizer, model.trainable_weights)
-    own = [_placeholder_entry("iterations", np.int64), _placeholder_entry("learning_rate", float)]
-    if optimizer.built:
+    held = _held_optimizers(optimizer)
+    if not held:
+        return _state_entries(optimizer, trainable_weights)
+    scaling = getattr(optimizer, "inner_optimizer", None) is not None  # a LossScaleOptimizer
+    own = [
+        _placeholder_entry("iterations", np.int64)
+        if scaling
+        else _scalar_entry(optimizer, "iterations", int),
+        _placeholder_entry("learning_rate", float),
+    ]
+    if scaling and optimizer.built:
         own += [
             _scalar_entry(optimizer, "step_counter", int),
             _scalar_entry(optimizer, "dynamic_scale", np.float32),
         ]
-    return own + _inner_entries(model)
+    return own + [e for _, one in held for e in _state_entries(one, trainable_weights)]
 
 
-def _inner_entries(model):
-    return _state_entries(model.optimizer.inner_optimizer, model.trainable_weights)
+def _held_optimizers(optimizer):
+    """(path, optimizer) of the optimizers ``optimizer`` holds, as Keras's walk names them: a
+    LossScaleOptimizer's ``inner_optimizer``, a MultiOptimizer's ``optimizers/adam``..."""
+    inner = getattr(optimizer, "inner_optimizer", None)
+    if inner is not None:
+        return [("inner_optimizer", inner)]
+    held = getattr(optimizer, "optimizers", None)
+    if isinstance(held, list):
+        return [(f"optimizers/{key}", one) for key, one in _layer_keys(held)]
+    return []
 
 
 def _state_entries(optimizer, trainable_weights):
@@ -643,10 +660,10 @@ def _optimizer_pairs(model, group):
     state first when the file has some and the optimizer has none yet."""
     optimizer = model.optimizer
     count = len(group)
-    entries = _optimizer_entries(model)
+    entries = _optimizer_entries(optimizer, model.trainable_weights)
     if not optimizer.built and count > len(entries):
         optimizer.build(model.trainable_weights)
-        entries = _optimizer_entries(model)
+        entries = _optimizer_entries(optimizer, model.trainable_weights)
     if count != len(entries):
         raise FileFormatError(
             f"the file holds {count} optimizer variables, but the model's "

@@ -363,7 +363,8 @@ def compile_config(model):
 def deserialize_keras_object(config, custom_objects=None):
     """The object that a Keras description stands for, built from chainrule's tables only.
 
-    Plain values (names such as ``"relu"``, numbers, None) are returned as they are: the layer,
+    Plain values (names such as ``"relu"``, numbers, None) are returned as they are, a dict that
+    is not a description with its values read: the layer,
     loss or optimizer they are given to resolves names itself. A ``"function"`` entry becomes the
     function's name after checking that chainrule knows it.
 
@@ -378,6 +379,10 @@ def deserialize_keras_object(config, custom_objects=None):
     """
     if not isinstance(config, dict):
         return config
+    if "class_name" not in config:  # a plain dict (OptimizerMap's {pattern: optimizer}), as Keras
+        return {
+            key: deserialize_keras_object(value, custom_objects) for key, value in config.items()
+        }
     module, class_name = _names(config, "an object description")
     if class_name == "function":
         return _function_named(config, custom_objects)

@@ -604,6 +604,45 @@ def test_a_loss_scale_optimizers_state_crosses_both_ways(tmp_path):
         assert difference <= 1e-6
 
 
+def test_a_multi_optimizers_state_crosses_both_ways(tmp_path):
+    """Keras stores a MultiOptimizer's step count, then each inner optimizer's variables, at
+    optimizer/vars, and each inner optimizer's again at optimizer/optimizers/sgd/vars...:
+    training resumes from the same state either way."""
+    rng = np.random.default_rng(14)
+    x = rng.normal(size=(32, 6)).astype("float32")
+    y = rng.normal(size=(32, 2)).astype("float32")
+    for source, target in ((ck, keras), (keras, ck)):
+        source.utils.set_random_seed(0)
+        model = source.Sequential(
+            [
+                source.Input(shape=(6,)),
+                source.layers.Dense(4, activation="tanh", name="body"),
+                source.layers.Dense(2, name="head"),
+            ]
+        )
+        optimizers = source.optimizers
+        # the head's variables: "head/kernel" in chainrule, "sequential/head/kernel" in Keras
+        routes = optimizers.OptimizerMap(
+            optimizers.Adam(0.01), {".*head/.*": optimizers.SGD(0.1, momentum=0.9)}
+        )
+        model.compile(optimizer=optimizers.MultiOptimizer(routes), loss="mse")
+        model.fit(x, y, batch_size=8, epochs=2, verbose=0)
+        model.save(tmp_path / "multi.keras")
+        if target is keras:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", UserWarning)  # e.g. "Skipping variable loading"
+                restored = keras.saving.load_model(tmp_path / "multi.keras")
+        else:
+            restored = load_model(tmp_path / "multi.keras")
+        steps = [int(o.iterations) for o in restored.optimizer.optimizers]
+        assert steps == [int(o.iterations) for o in model.optimizer.optimizers] == [8, 8]
+        model.train_on_batch(x[:8], y[:8])
+        restored.train_on_batch(x[:8], y[:8])
+        difference = max_difference(model.get_weights(), restored.get_weights())
+        RESULTS[f"{source.__name__} -> {target.__name__}, MultiOptimizer step"] = difference
+        assert difference <= 1e-6
+
+
 def attention_model(lib):
     """MultiHeadAttention (stored at query_dense/vars..., its properties' names), a gated one
     (_gate_dense/vars, which has no property) and GroupQueryAttention (_query_dense/vars...)."""

@@ -353,6 +353,34 @@ def test_a_loss_scale_optimizer_is_stored_in_kerass_nested_layout(tmp_path):
         np.testing.assert_array_equal(a, b)
 
 
+def test_a_multi_optimizer_is_stored_in_kerass_nested_layout(tmp_path):
+    """Its step count and a learning rate kept at 0, then each inner optimizer's variables
+    (the map's, then the default's), at optimizer/vars; each inner optimizer's again at
+    optimizer/optimizers/<class>/vars (the layout Keras 3.15.1 writes); training resumes."""
+    model = Sequential([keras.Input((3,)), layers.Dense(4, name="body"), layers.Dense(2)])
+    routes = optimizers.OptimizerMap(
+        optimizers.Adam(0.01), {"body/.*": optimizers.SGD(0.1, momentum=0.9)}
+    )
+    model.compile(optimizer=optimizers.MultiOptimizer(routes), loss="mse")
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(16, 3)).astype("float32"), rng.normal(size=(16, 2)).astype("float32")
+    model.fit(x, y, batch_size=8, verbose=0)
+    model.save(tmp_path / "m.keras")
+    with zipfile.ZipFile(tmp_path / "m.keras") as archive:
+        weights = archive.read("model.weights.h5")
+    with h5py.File(io.BytesIO(weights), "r") as h5:
+        counts = {key: len(h5[f"optimizer/optimizers/{key}/vars"]) for key in ("sgd", "adam")}
+        stored = [h5[f"optimizer/vars/{i}"][()] for i in range(len(h5["optimizer/vars"]))]
+    assert counts == {"sgd": 2 + 2, "adam": 2 + 4}  # iterations, learning rate, the slots
+    assert [float(v) for v in stored[:4]] == [2, 0, 2, pytest.approx(0.1)]
+    assert len(stored) == 2 + 4 + 6
+    loaded = load_model(tmp_path / "m.keras")
+    model.train_on_batch(x[:8], y[:8])
+    loaded.train_on_batch(x[:8], y[:8])
+    for a, b in zip(loaded.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_a_wrapped_model_in_a_functional_model_is_counted_once(tmp_path):
     """A model inside a wrapper is checked layer by layer as it is built: the wrapper's own
     check leaves its weights out, so the file's bytes are not counted against them twice."""
