@@ -16,6 +16,7 @@ A ``.keras`` archive holds three entries:
         <attribute>/<key>/vars/...              ... or in a list or dict attribute
         optimizer/vars/0, 1, ...                iterations, learning rate, then the state
         optimizer/inner_optimizer/vars/...      a LossScaleOptimizer's inner optimizer's
+        optimizer/optimizers/<key>/vars/...     a MultiOptimizer's inner optimizers'
 
 ``<key>`` is the layer's class name in snake_case, numbered from the second layer of the same
 class on (``dense``, ``dense_1``, ...) in the order of ``model.layers`` (Keras's order, Input

@@ -426,8 +426,8 @@ def check_argument_types(cls, arguments):
     """Refuse config values of a kind ``cls``'s constructor does not take, before it runs.
 
     A layer's ``dtype`` must name a float type (its weights' type), an InputLayer's (which
-    has none) or another object's a numeric one. Otherwise the kind an argument takes is read off its
-    default value: a bool default takes a bool; an int default an int or a list of ints; a float
+    has none) or another object's a numeric one. Otherwise the kind an argument takes is read
+    off its default value: a bool default takes a bool; an int default an int or a list of ints; a float
     default a number; a tuple default a list or an int. Objects built from descriptions (a
     schedule for a learning rate, say), nulls, arguments without a default or with a None
     default are left to the constructor.

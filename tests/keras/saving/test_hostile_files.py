@@ -156,7 +156,7 @@ def test_a_huge_input_shape_is_refused_before_anything_runs(tmp_path):
 
 
 def enlarged(config, key, value):
-    """Set ``key`` to ``value`` wherever it occurs in ``config``, nested layers' configs included."""
+    """Set ``key`` to ``value`` wherever it occurs in ``config``, nested layers' included."""
     if isinstance(config, dict):
         for name, item in config.items():
             if name == key:
