@@ -643,6 +643,27 @@ def test_a_multi_optimizers_state_crosses_both_ways(tmp_path):
         assert difference <= 1e-6
 
 
+def test_a_keras_legacy_hdf5_sequence_model_loads(tmp_path):
+    """Keras's legacy .h5 lists a layer's weights with its sublayers' (an LSTM's cell's, both
+    of a Bidirectional's layers) in one group; they are planned and matched as one layer's."""
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(4, 2)),
+            keras.layers.Bidirectional(keras.layers.LSTM(3, return_sequences=True)),
+            keras.layers.GRU(2),
+            keras.layers.Dense(1),
+        ]
+    )
+    model.save(tmp_path / "legacy.h5")
+    x = inputs((4, 2), seed=15)
+    difference = float(
+        np.abs(model.predict(x, verbose=0) - load_model(tmp_path / "legacy.h5").predict(x)).max()
+    )
+    RESULTS["Keras -> chainrule, legacy .h5 sequence model"] = difference
+    assert difference <= TOLERANCE
+
+
 def attention_model(lib):
     """MultiHeadAttention (stored at query_dense/vars..., its properties' names), a gated one
     (_gate_dense/vars, which has no property) and GroupQueryAttention (_query_dense/vars...)."""
