@@ -235,7 +235,9 @@ def _attributes(layer):
     Keras walks every name of ``dir(layer)``, public ones first, and stores a sublayer at the
     first name that reaches it: a private attribute with a public property of the same name
     that returns it (``MultiHeadAttention._query_dense``, ``query_dense``) is reached by the
-    property's name.
+    property's name, and a subclassed model's layers that no attribute before ``layers`` in
+    that order holds are reached by its ``layers`` list (``layers/time_distributed`` for a
+    layer in ``self.project``).
     """
     structured = serialization.has_layer_list(layer)
     if structured:
@@ -245,6 +247,8 @@ def _attributes(layer):
         if not (structured and name == "_layers"):
             value = vars(layer)[name]
             named[_public_alias(layer, name, value) or name] = value
+    if serialization.is_model(layer) and not structured:
+        named["layers"] = layer.layers
     for name in sorted(named, key=lambda n: "~" + n if n[0] == "_" else n):
         yield name, named[name]
 

@@ -664,6 +664,51 @@ def test_a_keras_legacy_hdf5_sequence_model_loads(tmp_path):
     assert difference <= TOLERANCE
 
 
+def reader_class(lib):
+    """A subclassed model holding a Bidirectional LSTM and a TimeDistributed Dense in its
+    attributes: their sublayers sit under the attributes' names (encoder/forward_layer/cell)."""
+
+    class Reader(lib.Model):
+        def __init__(self, units=3, **kwargs):
+            super().__init__(**kwargs)
+            self.units = units
+            self.project = lib.layers.TimeDistributed(lib.layers.Dense(units, activation="relu"))
+            self.encoder = lib.layers.Bidirectional(lib.layers.LSTM(units))
+            self.head = lib.layers.Dense(2)
+
+        def call(self, inputs):
+            return self.head(self.encoder(self.project(inputs)))
+
+        def get_config(self):
+            return {**super().get_config(), "units": self.units}
+
+    return Reader
+
+
+def test_a_subclassed_model_of_sequence_layers_crosses_both_ways(tmp_path):
+    x = inputs((5, 3), seed=16)
+    readers = {lib: reader_class(lib) for lib in (ck, keras)}
+    for source, target in ((ck, keras), (keras, ck)):
+        source.utils.set_random_seed(0)
+        model = readers[source](units=3, name="reader")
+        model(x[:2])
+        model.save(tmp_path / "reader.keras")
+        objects = {"Reader": readers[target]}
+        if target is keras:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", UserWarning)  # e.g. "Skipping variable loading"
+                restored = keras.saving.load_model(
+                    tmp_path / "reader.keras", custom_objects=objects
+                )
+        else:
+            restored = load_model(tmp_path / "reader.keras", custom_objects=objects)
+        difference = float(
+            np.abs(model.predict(x, verbose=0) - restored.predict(x, verbose=0)).max()
+        )
+        RESULTS[f"{source.__name__} -> {target.__name__}, subclassed sequence model"] = difference
+        assert difference <= TOLERANCE
+
+
 def attention_model(lib):
     """MultiHeadAttention (stored at query_dense/vars..., its properties' names), a gated one
     (_gate_dense/vars, which has no property) and GroupQueryAttention (_query_dense/vars...)."""

@@ -393,6 +393,35 @@ def test_a_wrapped_model_in_a_functional_model_is_counted_once(tmp_path):
     np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
 
 
+def test_a_subclassed_models_layers_after_layers_in_keras_order_sit_under_layers(tmp_path):
+    """Keras's walk reaches a subclassed model's ``layers`` list between its attributes named
+    before and after "layers": ``self.encoder`` is stored at encoder/..., ``self.project`` at
+    layers/time_distributed/... (as Keras 3.15.1 writes it)."""
+
+    class Reader(keras.Model):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.project = layers.TimeDistributed(layers.Dense(3))
+            self.encoder = layers.Bidirectional(layers.LSTM(2))
+
+        def call(self, inputs):
+            return self.encoder(self.project(inputs))
+
+    model = Reader()
+    model(np.ones((2, 5, 3), "float32"))
+    model.save_weights(tmp_path / "r.weights.h5")
+    with h5py.File(tmp_path / "r.weights.h5", "r") as h5:
+        assert sorted(h5) == ["encoder", "layers", "vars"]
+        assert sorted(h5["encoder"]) == ["backward_layer", "forward_layer", "vars"]
+        assert sorted(h5["layers"]) == ["time_distributed"]
+        assert h5["layers/time_distributed/layer/vars/0"].shape == (3, 3)
+    twin = Reader()
+    twin(np.ones((2, 5, 3), "float32"))
+    twin.load_weights(tmp_path / "r.weights.h5")
+    for a, b in zip(twin.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_a_sublayers_weight_of_another_shape_is_refused_before_the_model_is_built(tmp_path):
     model = Sequential([keras.Input((4, 2)), layers.Bidirectional(layers.LSTM(3))])
     model.save(tmp_path / "m.keras")
