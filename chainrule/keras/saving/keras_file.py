@@ -255,11 +255,16 @@ def _attributes(layer):
 
 def _public_alias(layer, name, value):
     """The public property of ``layer`` named ``name`` without its leading underscores, if it
-    returns ``value`` (None otherwise)."""
+    returns ``value`` (None otherwise; a property that raises is passed over, as Keras's walk
+    passes it over)."""
     public = name.lstrip("_")
     if public == name or not isinstance(getattr(type(layer), public, None), property):
         return None
-    return public if getattr(layer, public) is value else None
+    try:
+        found = getattr(layer, public)
+    except Exception:
+        return None
+    return public if found is value else None
 
 
 def _is_layer(value):
