@@ -65,11 +65,15 @@ class KerasNode:
 
     @property
     def input_tensors(self):
-        """The KerasTensors the call read: in its inputs, then in its keyword arguments (an
-        LSTM's ``initial_state``, a ``mask``), as Keras 3's nodes count them; an operation's
-        other arguments left out."""
-        read = nest.flatten(self.inputs) + nest.flatten(list(self.kwargs.values()))
-        return [t for t in read if isinstance(t, KerasTensor)]
+        """The KerasTensors the call read (an operation's other arguments left out)."""
+        return [t for t in nest.flatten(self.inputs) if isinstance(t, KerasTensor)]
+
+    @property
+    def read_tensors(self):
+        """Every KerasTensor the call depends on: its inputs', then those given as keyword
+        arguments (``layer(x, mask=m)``), which a model computes before the call too."""
+        given = [t for t in nest.flatten(list(self.kwargs.values())) if isinstance(t, KerasTensor)]
+        return self.input_tensors + given
 
     @property
     def output_tensors(self):

@@ -81,15 +81,28 @@ def get_object(kind, table, identifier, base=object):
     raise ValueError(f"Could not interpret {kind} identifier: {identifier!r}")
 
 
-def serializable(module):
+def serializable(module, public_name=None):
     """Class decorator: register the class under ``module`` (e.g. ``"keras.layers"``), so that
-    files may build it and saving writes it with that module."""
+    files may build it and saving writes it with that module. A class that Keras exports under
+    another name than its class's (``GroupQueryAttention`` for ``GroupedQueryAttention``) gives
+    it as ``public_name``: files name the class by it, and either name is read."""
 
     def register(cls):
         register_classes(module, [cls])
+        if public_name is not None:
+            classes_of(module)[public_name] = cls
+            _PUBLIC_NAMES[cls] = public_name
         return cls
 
     return register
+
+
+_PUBLIC_NAMES = {}  # class -> the name Keras exports it under, where not the class's own
+
+
+def public_name(cls):
+    """The name a file gives ``cls``: Keras's public name for it (usually its class name)."""
+    return _PUBLIC_NAMES.get(cls, cls.__name__)
 
 
 def register_classes(module, classes):

@@ -401,6 +401,8 @@ class MultiHeadAttention(Layer):
         return self._attention_axes
 
     # ----- call packing: the query, value and key travel together as one list of inputs ---------
+    spreads_inputs = True  # Keras records a call's query, value and key as positional args
+
     def __call__(self, query, value=None, key=None, **kwargs):
         """``layer(query, value, key=None, **options)``. The three tensors are handed to
         :class:`Layer` as one list, so that a functional model records all of them as inputs."""
@@ -659,7 +661,7 @@ class MultiHeadAttention(Layer):
         return config
 
 
-@registry.serializable("keras.layers")
+@registry.serializable("keras.layers", public_name="GroupQueryAttention")
 class GroupedQueryAttention(MultiHeadAttention):
     """Grouped-query attention (Ainslie et al.): ``num_query_heads`` query heads share
     ``num_key_value_heads`` key and value heads, query head n reading key/value head
@@ -691,6 +693,10 @@ class GroupedQueryAttention(MultiHeadAttention):
         self.head_dim, self.num_query_heads = head_dim, num_query_heads
         self.num_key_value_heads = num_key_value_heads
         self.num_repeats = num_query_heads // num_key_value_heads
+
+    # Keras's GroupQueryAttention has no public properties for its projections (its files
+    # store them at _query_dense/vars...), so neither has this one.
+    query_dense = key_dense = value_dense = output_dense = None
 
     def _kv_heads(self):
         return self.num_key_value_heads

@@ -26,7 +26,14 @@ from ..keras_tensor import (
 from ..losses import get_keras_mask, set_keras_mask
 from ..metrics import Metric
 from ..naming import snake_case
-from ..saving.serialization import deserialize_config, dtype_policy, serialize_keras_object
+from ..saving.serialization import (
+    PlannedWeight,
+    deserialize_config,
+    dtype_policy,
+    parameter_names,
+    planning_weights,
+    serialize_keras_object,
+)
 from ..variables import Variable as KerasVariable
 
 # The layer calls running now (outermost first), and the ``training`` each of them runs with:
@@ -144,6 +151,12 @@ class Layer:
         """
         shape = tuple(() if shape is None else shape)
         dtype = np.dtype(dtype or self.dtype)
+        if planning_weights():  # a file is being checked: record the weight, allocate nothing
+            planned = PlannedWeight(
+                tuple(int(n) for n in shape), dtype, trainable and self._trainable, name
+            )
+            self._weights.append(planned)
+            return planned
         if initializer is None:
             initializer = "glorot_uniform" if dtype.kind in "fc" else "zeros"
         variable = KerasVariable(
@@ -538,7 +551,7 @@ class Layer:
         ``build`` with several parameters, ``build(a_shape=..., b_shape=...)`` with the shapes of
         call's tensor arguments ``a``, ``b``... as Keras does."""
         shape = _batch_shapes(x)
-        names = _parameter_names(type(self).build)
+        names = parameter_names(type(self).build)
         if len(names) <= 1 or not (more or kwargs):
             self.build(shape)
         else:
@@ -684,13 +697,6 @@ def _batch_shapes(x):
     if isinstance(x, (list, tuple)):
         return [_batch_shapes(value) for value in x]
     return (None,) + tuple(x.shape[1:])
-
-
-def _parameter_names(function):
-    """The names of the parameters of a method, ``self`` and ``*args``/``**kwargs`` left out."""
-    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
-    parameters = list(inspect.signature(function).parameters.values())[1:]
-    return [p.name for p in parameters if p.kind in kinds]
 
 
 def _holds_tensors(value):

@@ -22,7 +22,7 @@ import numpy as np
 from ... import nest
 from ...engine import Tensor
 from .. import ops as keras_ops
-from ..keras_tensor import KerasTensor, Operation, shapes_of
+from ..keras_tensor import KerasTensor, Operation, PositionalArguments, shapes_of
 from ..layers.base import as_tensor
 from ..layers.core import InputLayer
 from ..naming import snake_case
@@ -243,20 +243,15 @@ class Functional(Model, functional=True):
             inbound = []
             if not isinstance(layer, InputLayer):
                 for node in nodes:
-                    kwargs = {
-                        key: nest.map_structure(
-                            lambda t: tensor_form(t) if isinstance(t, KerasTensor) else t, value
-                        )
-                        for key, value in node.kwargs.items()
-                    }
+                    kwargs = dict(node.kwargs)
                     if isinstance(layer, Model):
                         kwargs.setdefault("mask", None)  # Keras records a model call's mask
                     if node.training is not None:
                         kwargs["training"] = node.training
                     inbound.append(
                         {
-                            "args": [nest.map_structure(tensor_form, node.inputs)],
-                            "kwargs": serialize_keras_object(kwargs),
+                            "args": _node_values(_positional(layer, node.inputs), tensor_form),
+                            "kwargs": _node_values(kwargs, tensor_form),
                         }
                     )
             shape = None if isinstance(layer, InputLayer) else shapes_of(nodes[0].inputs)
@@ -317,14 +312,14 @@ class Functional(Model, functional=True):
                     for tensor in nest.flatten(outputs):
                         if isinstance(tensor, KerasTensor):
                             tensor.node.layer.name = name  # the name the config gives it
-                elif not isinstance(args, list) or len(args) != 1:
+                elif not isinstance(args, list) or not args:
                     raise FileFormatError(
-                        f"Layer {name!r} is called with {args!r:.200}: chainrule calls a "
-                        f"layer on one input (a tensor, or a list or dict of them)."
+                        f"Layer {name!r} is called with {args!r:.200}: a layer call's 'args' "
+                        f"is a list of its positional arguments, the input first."
                     )
                 else:
-                    check_build(layers[name], shapes_of(args[0]))
-                    outputs = layers[name](args[0], **kwargs)
+                    check_build(layers[name], shapes_of(args[0] if len(args) == 1 else args))
+                    outputs = layers[name](*args, **kwargs)
                 for i, tensor in enumerate(nest.flatten(outputs)):
                     tensors[(name, index, i)] = tensor
             if len(waiting) == len(pending):
@@ -398,6 +393,16 @@ def _operation_form(operation, nodes, tensor_form):
         "name": operation.name,
         "inbound_nodes": inbound,
     }
+
+
+def _positional(layer, inputs):
+    """A layer call's positional arguments as Keras records them: ``layer(a, b)``'s two, or
+    the one input (a tensor, or a list or dict of them). A layer whose ``__call__`` gathers
+    several tensors into one list input (``MultiHeadAttention(query, value)``) says so with
+    ``spreads_inputs``, and Keras records them as its positional arguments too."""
+    if isinstance(inputs, PositionalArguments) or getattr(layer, "spreads_inputs", False):
+        return list(inputs)
+    return [inputs]
 
 
 def _node_values(values, tensor_form):
@@ -551,7 +556,7 @@ def _ordered_nodes(inputs, outputs):
             )
         expanded.add(id(node))
         stack.append((tensor, consumer, True))
-        stack.extend((t, node.layer.name, False) for t in reversed(node.input_tensors))
+        stack.extend((t, node.layer.name, False) for t in reversed(node.read_tensors))
     return order
 
 
@@ -582,14 +587,14 @@ def _keras_operation_order(inputs, outputs):
             visits.setdefault(id(node.layer), (len(visits), node.layer))
             stack.append((tensor, True))
             if not is_input:
-                stack.extend((t, False) for t in reversed(node.input_tensors))
+                stack.extend((t, False) for t in reversed(node.read_tensors))
     in_graph = {id(node) for node in post_order}
     node_depth, depths = {}, {}
     for node in reversed(post_order):
         depth = max(node_depth.setdefault(id(node), 0), depths.get(id(node.layer), 0))
         depths[id(node.layer)] = node_depth[id(node)] = depth
         if not isinstance(node.layer, InputLayer):
-            for tensor in node.input_tensors:
+            for tensor in node.read_tensors:
                 if id(tensor.node) in in_graph:
                     node_depth[id(tensor.node)] = max(depth + 1, node_depth.get(id(tensor.node), 0))
     for tensor in inputs:

@@ -9,9 +9,14 @@ A ``.keras`` archive holds three entries:
         vars                                    the model's own weights (usually none)
         layers/<key>/vars/0, 1, ...             one dataset per weight, trainable ones first
         layers/<key>/layers/<key>/vars/...      the layers of a model nested in the model
+        layers/<key>/<attribute>/vars/...       a layer's sublayer: layers/lstm/cell/vars,
+                                                layers/bidirectional/forward_layer/cell/vars,
+                                                layers/rnn/cell/cells/gru_cell/vars
         <attribute>/vars/...                    a subclassed model's layer in an attribute
         <attribute>/<key>/vars/...              ... or in a list or dict attribute
         optimizer/vars/0, 1, ...                iterations, learning rate, then the state
+        optimizer/inner_optimizer/vars/...      a LossScaleOptimizer's inner optimizer's
+        optimizer/optimizers/<key>/vars/...     a MultiOptimizer's inner optimizers'
 
 ``<key>`` is the layer's class name in snake_case, numbered from the second layer of the same
 class on (``dense``, ``dense_1``, ...) in the order of ``model.layers`` (Keras's order, Input
@@ -21,7 +26,8 @@ path (see :func:`saved_layers`); the optimizer's state follows :data:`OPTIMIZER_
 
 Saving writes the whole file to a temporary file and renames it over the target (see
 :mod:`.atomic`). Loading checks every size before it reads or allocates: the zip entries' declared
-sizes, then the weights each layer's config will create against the shapes in the HDF5 file
+sizes, then the weights each layer's config will create, its sublayers' included (planned
+without being allocated, see :func:`.reading.planned_layer`), against the shapes in the HDF5 file
 (before any layer of a Sequential model is built; for a functional model, each layer before it
 is built, on the shape it is called with, against the bytes the file stores), then each dataset's shape and type before it is read. A dataset must
 hold its data plainly (no HDF5 compression or filters) and all of it (no declared-but-unwritten
@@ -45,6 +51,7 @@ import numpy as np
 
 from ...version import __version__
 from ..naming import snake_case
+from ..object_registration import custom_object_scope
 from . import legacy_h5, serialization
 from .atomic import atomic_write
 from .reading import (
@@ -54,7 +61,7 @@ from .reading import (
     h5_dataset,
     h5_group,
     h5py_module,
-    planned_weights,
+    planned_layer,
     random_state_kept,
     reading,
     stored_order,
@@ -221,10 +228,17 @@ def _weights_bytes(model):
             for name, array in getattr(layer, "stored_arrays", dict)().items():
                 group.create_dataset(name, data=array)  # a lookup's "idf_weights"
         if model.optimizer is not None:
-            group = h5.create_group("optimizer/vars")
-            group.attrs["name"] = model.optimizer.name
-            for index, (_, value, _) in enumerate(_optimizer_entries(model)):
-                group.create_dataset(str(index), data=value)
+            # an optimizer holding others lists their variables after its own, and Keras's
+            # walk stores each inner one again on its own
+            groups = [("optimizer", model.optimizer)]
+            held = _held_optimizers(model.optimizer)
+            groups += [(f"optimizer/{path}", inner) for path, inner in held]
+            for path, optimizer in groups:
+                group = h5.create_group(f"{path}/vars")
+                group.attrs["name"] = optimizer.name
+                entries = _optimizer_entries(optimizer, model.trainable_weights)
+                for index, (_, value, _) in enumerate(entries):
+                    group.create_dataset(str(index), data=value)
     return buffer.getvalue()
 
 
@@ -260,14 +274,41 @@ def saved_layers(model):
 
 
 def _attributes(layer):
-    """(name, value) of the attributes Keras walks for ``layer``'s sublayers, in its order."""
+    """(name, value) of the attributes Keras walks for ``layer``'s sublayers, in its order.
+
+    Keras walks every name of ``dir(layer)``, public ones first, and stores a sublayer at the
+    first name that reaches it: a private attribute with a public property of the same name
+    that returns it (``MultiHeadAttention._query_dense``, ``query_dense``) is reached by the
+    property's name, and a subclassed model's layers that no attribute before ``layers`` in
+    that order holds are reached by its ``layers`` list (``layers/time_distributed`` for a
+    layer in ``self.project``).
+    """
     structured = serialization.has_layer_list(layer)
     if structured:
         yield "layers", layer.layers
-    names = sorted(vars(layer).get("_tracked", ()), key=lambda n: "~" + n if n[0] == "_" else n)
-    for name in names:
+    named = {}
+    for name in vars(layer).get("_tracked", ()):
         if not (structured and name == "_layers"):
-            yield name, vars(layer)[name]
+            value = vars(layer)[name]
+            named[_public_alias(layer, name, value) or name] = value
+    if serialization.is_model(layer) and not structured:
+        named["layers"] = layer.layers
+    for name in sorted(named, key=lambda n: "~" + n if n[0] == "_" else n):
+        yield name, named[name]
+
+
+def _public_alias(layer, name, value):
+    """The public property of ``layer`` named ``name`` without its leading underscores, if it
+    returns ``value`` (None otherwise; a property that raises is passed over, as Keras's walk
+    passes it over)."""
+    public = name.lstrip("_")
+    if public == name or not isinstance(getattr(type(layer), public, None), property):
+        return None
+    try:
+        found = getattr(layer, public)
+    except Exception:
+        return None
+    return public if found is value else None
 
 
 def _is_layer(value):
@@ -288,13 +329,48 @@ def _layer_keys(layer_list):
         yield (base if count == 0 else f"{base}_{count}"), layer
 
 
-def _optimizer_entries(model):
-    """The compiled optimizer's state as Keras lists it: (label, current value, setter).
+def _optimizer_entries(optimizer, trainable_weights):
+    """An optimizer's state as Keras lists it: (label, current value, setter).
 
     Scalars are written as int64 (``iterations``) and float64 (the rest), losslessly; Keras
-    casts them to its variables' dtypes when it loads them.
+    casts them to its variables' dtypes when it loads them. An optimizer that holds others
+    lists its own variables, then each inner optimizer's: a LossScaleOptimizer its iterations
+    and learning rate (which Keras keeps at 0: they are the inner optimizer's) and, once built,
+    its step counter and dynamic scale; a MultiOptimizer its step count and a learning rate
+    kept at 0.
     """
-    optimizer = model.optimizer
+    held = _held_optimizers(optimizer)
+    if not held:
+        return _state_entries(optimizer, trainable_weights)
+    scaling = getattr(optimizer, "inner_optimizer", None) is not None  # a LossScaleOptimizer
+    own = [
+        _placeholder_entry("iterations", np.int64)
+        if scaling
+        else _scalar_entry(optimizer, "iterations", int),
+        _placeholder_entry("learning_rate", float),
+    ]
+    if scaling and optimizer.built:
+        own += [
+            _scalar_entry(optimizer, "step_counter", int),
+            _scalar_entry(optimizer, "dynamic_scale", np.float32),
+        ]
+    return own + [e for _, one in held for e in _state_entries(one, trainable_weights)]
+
+
+def _held_optimizers(optimizer):
+    """(path, optimizer) of the optimizers ``optimizer`` holds, as Keras's walk names them: a
+    LossScaleOptimizer's ``inner_optimizer``, a MultiOptimizer's ``optimizers/adam``..."""
+    inner = getattr(optimizer, "inner_optimizer", None)
+    if inner is not None:
+        return [("inner_optimizer", inner)]
+    held = getattr(optimizer, "optimizers", None)
+    if isinstance(held, list):
+        return [(f"optimizers/{key}", one) for key, one in _layer_keys(held)]
+    return []
+
+
+def _state_entries(optimizer, trainable_weights):
+    """(label, value, setter) of ``optimizer``'s iterations, learning rate and state."""
     entries = [_scalar_entry(optimizer, "iterations", int)]
     if not callable(optimizer._learning_rate):  # a schedule is not stored
         entries.append(_scalar_entry(optimizer, "learning_rate", float))
@@ -302,7 +378,7 @@ def _optimizer_entries(model):
         if isinstance(group, str):
             entries.append(_scalar_entry(optimizer, group, float))
             continue
-        for variable in model.trainable_weights:
+        for variable in trainable_weights:
             for slot in group:
                 array = optimizer._slots.get(slot, {}).get(id(variable))
                 if array is not None:  # Muon keeps no velocity for the matrices it updates
@@ -315,6 +391,11 @@ def _scalar_entry(optimizer, name, kind):
         setattr(optimizer, name, kind(value))
 
     return name, np.array(getattr(optimizer, name), dtype=kind), assign
+
+
+def _placeholder_entry(name, kind):
+    """A variable Keras stores and never changes from 0: read and left aside."""
+    return f"{name} (kept at 0)", np.array(0, dtype=kind), lambda value: None
 
 
 def _array_setter(array):
@@ -357,8 +438,13 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
 
         model = chainrule.keras.models.load_model("mnist.keras")
     """
-    if legacy_h5.is_hdf5(filepath):
-        return legacy_h5.load_legacy_model(filepath, custom_objects, compile)
+    with custom_object_scope(custom_objects or {}):  # for the configs layers hold (a cell)
+        if legacy_h5.is_hdf5(filepath):
+            return legacy_h5.load_legacy_model(filepath, custom_objects, compile)
+        return _load_keras_file(filepath, custom_objects, compile)
+
+
+def _load_keras_file(filepath, custom_objects, compile):
     h5py = h5py_module()
     with open(filepath, "rb") as file, reading(os.fspath(filepath)), random_state_kept():
         config_bytes, weights_bytes, assets = _read_archive(file)
@@ -402,8 +488,7 @@ class _WeightBudget:
     def check(self, layer, input_shape):
         if serialization.LAYERS.get(type(layer).__name__) is not type(layer):
             return
-        planned = planned_weights(layer, input_shape)
-        need = sum(math.prod(w.shape) * w.dtype.itemsize for w in planned)
+        need = _planned_bytes(planned_layer(layer, input_shape), set())
         if need > self.left:
             raise FileFormatError(
                 f"layer {layer.name!r} ({type(layer).__name__}): its config makes weights of "
@@ -411,6 +496,18 @@ class _WeightBudget:
                 f"of weights left in the file"
             )
         self.left -= need
+
+
+def _planned_bytes(layer, counted):
+    """The bytes of a planned layer's weights and its sublayers', each layer once (``counted``
+    holds the ids of those seen), leaving out the models inside it: each of their layers is
+    checked as it is built."""
+    counted.add(id(layer))
+    total = sum(math.prod(w.shape) * w.dtype.itemsize for w in layer._own_weights())
+    for sublayer in layer._sublayers():
+        if id(sublayer) not in counted and not serialization.is_model(sublayer):
+            total += _planned_bytes(sublayer, counted)
+    return total
 
 
 def _build_from_config(model, build_config):
@@ -552,14 +649,17 @@ def _check_planned_weights(layer_list, h5):
         if serialization.is_model(layer):  # checked layer by layer as it was built
             shape = layer.compute_output_shape(shape)
             continue
-        planned = stored_order(planned_weights(layer, shape))
-        stored = [d.shape for d in _datasets(h5, f"layers/{key}/vars", len(planned), layer)]
-        for index, (weight, stored_shape) in enumerate(zip(planned, stored)):
-            if weight.shape != stored_shape:
-                raise FileFormatError(
-                    f"layer {layer.name!r} ({type(layer).__name__}): its config makes weight "
-                    f"{index} of shape {weight.shape}, but the file stores shape {stored_shape}"
-                )
+        for path, part in saved_layers(planned_layer(layer, shape)):
+            where = _vars_path(f"layers/{key}/{path}" if path else f"layers/{key}")
+            planned = stored_order(part._own_weights())
+            stored = [d.shape for d in _datasets(h5, where, len(planned), part)]
+            for index, (weight, stored_shape) in enumerate(zip(planned, stored)):
+                if weight.shape != stored_shape:
+                    raise FileFormatError(
+                        f"layer {layer.name!r} ({type(layer).__name__}): its config makes "
+                        f"weight {index} of {where} of shape {weight.shape}, but the file "
+                        f"stores shape {stored_shape}"
+                    )
         shape = layer.compute_output_shape(shape)
 
 
@@ -642,10 +742,10 @@ def _optimizer_pairs(model, group):
     state first when the file has some and the optimizer has none yet."""
     optimizer = model.optimizer
     count = len(group)
-    entries = _optimizer_entries(model)
+    entries = _optimizer_entries(optimizer, model.trainable_weights)
     if not optimizer.built and count > len(entries):
         optimizer.build(model.trainable_weights)
-        entries = _optimizer_entries(model)
+        entries = _optimizer_entries(optimizer, model.trainable_weights)
     if count != len(entries):
         raise FileFormatError(
             f"the file holds {count} optimizer variables, but the model's "

@@ -29,7 +29,7 @@ from .reading import (
     h5_dataset,
     h5_group,
     h5py_module,
-    planned_weights,
+    planned_layer,
     random_state_kept,
     reading,
     stored_order,
@@ -215,7 +215,7 @@ def _check_planned_legacy(layer_list, weights):
     shape = check_sample_size(layer_list[0].batch_input_shape)
     stored = iter(_layers_with_weights(weights))
     for layer in layer_list[1:]:
-        planned = stored_order(planned_weights(layer, shape))
+        planned = stored_order(planned_layer(layer, shape).weights)
         if planned:
             name = next(stored, None)
             if name is None:

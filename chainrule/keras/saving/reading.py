@@ -8,15 +8,12 @@ parsers raise becomes a :class:`FileFormatError` that names the file.
 """
 
 import contextlib
-import inspect
 import math
 import zipfile
 import zlib
 
-import numpy as np
-
 from ... import random
-from .serialization import FileFormatError
+from .serialization import FileFormatError, parameter_names, weights_planned
 
 MAX_CONFIG_BYTES = 64 << 20
 # The input sample a model is built with before its weights are read (None axes taken as 1)
@@ -89,34 +86,26 @@ def check_sample_size(shape):
     return shape
 
 
-class _PlannedWeight:
-    """What a stand-in's ``add_weight`` returns: the weight's shape and dtype, no values."""
+def planned_layer(layer, input_shape):
+    """A layer of ``layer``'s class and config, built for ``input_shape`` with weights that
+    have shapes and no values (:class:`~.serialization.PlannedWeight`): its own and those of
+    every sublayer (a recurrent cell, a wrapped layer), found without allocating any of them."""
+    with weights_planned():
+        stand_in = type(layer).from_config(layer.get_config())
+        stand_in.build(*_build_arguments(stand_in, input_shape))
+    return stand_in
 
-    def __init__(self, shape, dtype, trainable):
-        self.shape, self.dtype, self.trainable = shape, dtype, trainable
 
-
-def planned_weights(layer, input_shape):
-    """The weights ``layer.build(input_shape)`` creates, in creation order, found without
-    creating them: a stand-in of the same class and config records each ``add_weight`` call."""
-    planned = []
-    add_weight = inspect.signature(type(layer).add_weight)
-
-    def record(self, *args, **kwargs):
-        arguments = add_weight.bind(self, *args, **kwargs)
-        arguments.apply_defaults()
-        shape = tuple(int(n) for n in (arguments.arguments["shape"] or ()))
-        weight = _PlannedWeight(
-            shape,
-            np.dtype(arguments.arguments["dtype"] or self.dtype),
-            bool(arguments.arguments["trainable"]),
-        )
-        planned.append(weight)
-        return weight
-
-    stand_in = type(type(layer).__name__, (type(layer),), {"add_weight": record})
-    stand_in.from_config(layer.get_config()).build(tuple(input_shape))
-    return planned
+def _build_arguments(layer, input_shape):
+    """The arguments a first call gives ``layer.build`` for ``input_shape``: the shape, or the
+    list (or dict) of shapes of several inputs, or one shape each for a ``build`` that takes
+    a shape per input (``MultiHeadAttention.build(query_shape, value_shape)``)."""
+    if isinstance(input_shape, dict):
+        return [input_shape]
+    if not input_shape or not all(isinstance(s, (list, tuple)) for s in input_shape):
+        return [tuple(input_shape)]
+    shapes = [tuple(shape) for shape in input_shape]
+    return shapes if len(parameter_names(type(layer).build)) > 1 else [shapes]
 
 
 def stored_order(weights):

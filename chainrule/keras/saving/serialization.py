@@ -19,6 +19,7 @@ code from a file is ever run.
 """
 
 import contextlib
+import contextvars
 import inspect
 
 import numpy as np
@@ -125,9 +126,39 @@ def build_check(check):
 
 def check_build(layer, input_shape):
     """The open :func:`build_check`'s verdict on building ``layer`` for ``input_shape`` (none
-    outside one, or for a layer already built)."""
-    if _BUILD_CHECKS and not layer.built:
+    outside one, for a layer already built, or while weights are only planned: the planned
+    layer is checked as a whole)."""
+    if _BUILD_CHECKS and not layer.built and not planning_weights():
         _BUILD_CHECKS[-1](layer, input_shape)
+
+
+# While the loader plans what a layer will create (see ``reading.planned_layer``), every
+# ``Layer.add_weight`` in this thread and context returns a :class:`PlannedWeight` instead of a
+# variable, in the layer and in every sublayer its construction or build makes.
+_PLANNING = contextvars.ContextVar("planning_weights", default=False)
+
+
+class PlannedWeight:
+    """What ``add_weight`` returns while weights are planned: a shape, a dtype and whether it
+    trains, and no values (nothing of its size is allocated)."""
+
+    def __init__(self, shape, dtype, trainable, name):
+        self.shape, self.dtype, self.trainable, self.name = shape, dtype, trainable, name
+
+
+@contextlib.contextmanager
+def weights_planned():
+    """Within the block, layers record the weights they would create instead of creating them."""
+    token = _PLANNING.set(True)
+    try:
+        yield
+    finally:
+        _PLANNING.reset(token)
+
+
+def planning_weights():
+    """Whether ``add_weight`` records :class:`PlannedWeight`s now (see :func:`weights_planned`)."""
+    return _PLANNING.get()
 
 
 # ----- writing ---------------------------------------------------------------------------------
@@ -180,7 +211,7 @@ def _object_form(cls, config):
     module, registered = _module_of(cls)
     return {
         "module": module,
-        "class_name": cls.__name__,
+        "class_name": keras_registry.public_name(cls),
         "config": config,
         "registered_name": registered,
     }
@@ -246,8 +277,34 @@ def layer_config(obj, input_shape=None):
     config = own_form() if own_form is not None else serialize_keras_object(obj.get_config())
     form = _object_form(type(obj), config)
     if input_shape is not None:
-        form["build_config"] = {"input_shape": list(input_shape)}
+        form["build_config"] = _build_config(obj, input_shape)
     return form
+
+
+def _build_config(layer, input_shape):
+    """Keras's ``build_config`` of ``layer`` built for ``input_shape``: ``{"input_shape": ...}``,
+    or, where ``build`` takes a shape per tensor argument of ``call`` and was given several
+    (``MultiHeadAttention.build(query_shape, value_shape)`` for ``call(query, value)``), those
+    shapes by name, ``{"shapes_dict": {"query_shape": ..., "value_shape": ...}}``, which Keras's
+    ``build_from_config`` passes to ``build`` as keywords. They are named after ``call``'s
+    arguments, or, for a ``call`` that takes them as one list, in the order of ``build``'s."""
+    build = [n for n in parameter_names(type(layer).build) if n.endswith("_shape")]
+    several = isinstance(input_shape, list) and all(
+        isinstance(shape, (list, tuple)) for shape in input_shape
+    )
+    if len(build) > 1 and several and len(input_shape) > 1:
+        named = [f"{name}_shape" for name in parameter_names(type(layer).call)]
+        if not set(build) >= set(named[: len(input_shape)]):  # call(inputs) takes them as one
+            named = build
+        return {"shapes_dict": {n: list(shape) for n, shape in zip(named, input_shape)}}
+    return {"input_shape": list(input_shape)}
+
+
+def parameter_names(method):
+    """The names of a method's parameters, ``self`` and ``*args``/``**kwargs`` left out."""
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    parameters = list(inspect.signature(method).parameters.values())[1:]
+    return [p.name for p in parameters if p.kind in kinds]
 
 
 def model_config(model, nested=False):
@@ -306,7 +363,8 @@ def compile_config(model):
 def deserialize_keras_object(config, custom_objects=None):
     """The object that a Keras description stands for, built from chainrule's tables only.
 
-    Plain values (names such as ``"relu"``, numbers, None) are returned as they are: the layer,
+    Plain values (names such as ``"relu"``, numbers, None) are returned as they are, a dict that
+    is not a description with its values read: the layer,
     loss or optimizer they are given to resolves names itself. A ``"function"`` entry becomes the
     function's name after checking that chainrule knows it.
 
@@ -321,6 +379,10 @@ def deserialize_keras_object(config, custom_objects=None):
     """
     if not isinstance(config, dict):
         return config
+    if "class_name" not in config:  # a plain dict (OptimizerMap's {pattern: optimizer}), as Keras
+        return {
+            key: deserialize_keras_object(value, custom_objects) for key, value in config.items()
+        }
     module, class_name = _names(config, "an object description")
     if class_name == "function":
         return _function_named(config, custom_objects)
@@ -364,9 +426,10 @@ def check_argument_types(cls, arguments):
     """Refuse config values of a kind ``cls``'s constructor does not take, before it runs.
 
     A layer's ``dtype`` must name a float type (its weights' type), an InputLayer's (which
-    has none) or another object's a numeric one. Otherwise the kind an argument takes is read off its
-    default value: a bool default takes a bool; an int default an int or a list of ints; a float
-    default a number or a pair of numbers; a tuple default a list or an int. Objects built from descriptions (a
+    has none) or another object's a numeric one (an InputLayer may also read strings).
+    Otherwise the kind an argument takes is read off its default value: a bool default takes a
+    bool; an int default an int or a list of ints; a float default a number or a pair of
+    numbers; a tuple default a list or an int. Objects built from descriptions (a
     schedule for a learning rate, say), nulls, arguments without a default or with a None
     default are left to the constructor.
 

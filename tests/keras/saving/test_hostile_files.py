@@ -155,6 +155,76 @@ def test_a_huge_input_shape_is_refused_before_anything_runs(tmp_path):
     assert_refused_cheaply(path, "makes one sample of 1000000000 bytes")
 
 
+def enlarged(config, key, value):
+    """Set ``key`` to ``value`` wherever it occurs in ``config``, nested layers' included."""
+    if isinstance(config, dict):
+        for name, item in config.items():
+            if name == key:
+                config[name] = value
+            else:
+                enlarged(item, key, value)
+    elif isinstance(config, list):
+        for item in config:
+            enlarged(item, key, value)
+
+
+def functional(inputs, layer):
+    return keras.Model(inputs, layer(inputs))
+
+
+# Layers whose weights sit in sublayers, saved small, then given ~20 GB of weights by their
+# config alone: each sublayer's weights are compared with the file's before anything is built.
+NESTED_HOSTILE = {
+    "LSTM": (
+        lambda: Sequential([keras.Input((4, 2)), layers.LSTM(3)]),
+        ("units", 36_000),  # recurrent kernel 36000 x 144000: 20.7 GB
+        "weight 0 of layers/lstm/cell/vars of shape (2, 144000), but the file stores shape (2, 12)",
+    ),
+    "stacked cells": (
+        lambda: Sequential(
+            [keras.Input((4, 2)), layers.RNN([layers.GRUCell(3), layers.SimpleRNNCell(3)])]
+        ),
+        ("units", 72_000),  # GRU recurrent kernel 72000 x 216000: 62 GB
+        "weight 0 of layers/rnn/cell/cells/gru_cell/vars of shape (2, 216000)",
+    ),
+    "Bidirectional": (
+        lambda: Sequential([keras.Input((4, 2)), layers.Bidirectional(layers.GRU(3))]),
+        ("units", 50_000),
+        "weight 0 of layers/bidirectional/backward_layer/cell/vars of shape (2, 150000)",
+    ),
+    "TimeDistributed": (
+        lambda: Sequential([keras.Input((2, 3)), layers.TimeDistributed(layers.Dense(3))]),
+        ("units", 2_000_000_000),  # kernel 3 x 2e9: 24 GB
+        "weight 0 of layers/time_distributed/layer/vars of shape (3, 2000000000)",
+    ),
+    "functional TimeDistributed(Sequential)": (
+        lambda: functional(
+            keras.Input((2, 3)), layers.TimeDistributed(Sequential([layers.Dense(3)]))
+        ),
+        ("units", 2_000_000_000),  # the inner model's Dense is checked as it is built
+        "weights of 32000000000 bytes for input shape (None, 3), more than the 48 bytes",
+    ),
+    "functional Bidirectional": (
+        lambda: functional(keras.Input((4, 2)), layers.Bidirectional(layers.LSTM(3))),
+        ("units", 36_000),
+        "weights of 41475456000 bytes for input shape (None, 4, 2), more than the 576 bytes",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(NESTED_HOSTILE))
+def test_huge_weights_in_a_sublayer_are_refused_before_they_are_built(tmp_path, case):
+    make, (key, value), message = NESTED_HOSTILE[case]
+    make().save(tmp_path / "small.keras")
+
+    def huge(config):
+        enlarged(config, key, value)
+        enlarged(config, "build_config", None)  # Keras writes one for nested layers too
+
+    path = rewrite(tmp_path / "small.keras", tmp_path / "huge.keras", huge)
+    assert_refused_cheaply(path, message)
+
+
 @pytest.mark.parametrize(
     "layer, key, value, takes",
     [

@@ -438,6 +438,338 @@ def test_a_call_with_tensors_in_its_keyword_arguments_crosses_both_ways():
     assert difference <= TOLERANCE
 
 
+def sequence_model(lib, kind):
+    """A small sequence model of the given kind, on samples of 5 steps (``lib`` is chainrule's
+    keras or Keras): its recurrent and wrapped layers keep their weights in sublayers."""
+    layers = lib.layers
+    if kind == "masked_embedding":
+        return lib.Sequential(
+            [
+                lib.Input(shape=(5,), dtype="int32"),
+                layers.Embedding(8, 4, mask_zero=True),
+                layers.LSTM(3, return_sequences=True),
+                layers.GRU(2),
+                layers.Dense(2),
+            ]
+        )
+    body = {
+        "lstm": [layers.LSTM(4, return_sequences=True), layers.LSTM(3, go_backwards=True)],
+        "gru": [layers.GRU(4, return_sequences=True), layers.GRU(3, reset_after=False)],
+        "simple_rnn": [layers.SimpleRNN(4, return_sequences=True), layers.SimpleRNN(3)],
+        "bidirectional": [
+            layers.Bidirectional(layers.LSTM(3, return_sequences=True)),
+            layers.Bidirectional(layers.GRU(2), merge_mode="ave"),
+        ],
+        "time_distributed": [
+            layers.TimeDistributed(layers.Dense(4, activation="relu")),
+            layers.SimpleRNN(3),
+        ],
+        "stacked_cells": [layers.RNN([layers.LSTMCell(3), layers.GRUCell(3)])],
+    }[kind]
+    return lib.Sequential([lib.Input(shape=(5, 3)), *body, layers.Dense(2)])
+
+
+def sequence_data(kind, seed):
+    rng = np.random.default_rng(seed)
+    if kind == "masked_embedding":  # ids padded with zeros at the end: masked steps
+        x = rng.integers(1, 8, size=(32, 5)).astype("int32")
+        x[np.arange(5)[None, :] >= rng.integers(1, 6, size=(32, 1))] = 0
+    else:
+        x = rng.normal(size=(32, 5, 3)).astype("float32")
+    return x, rng.normal(size=(32, 2)).astype("float32")
+
+
+SEQUENCE_KINDS = [
+    "lstm",
+    "gru",
+    "simple_rnn",
+    "bidirectional",
+    "time_distributed",
+    "stacked_cells",
+    "masked_embedding",
+]
+
+
+@pytest.mark.parametrize("kind", SEQUENCE_KINDS)
+def test_sequence_models_cross_both_ways_and_resume_training(tmp_path, kind):
+    """Recurrent and wrapped layers, saved after training in one library, predict the same in
+    the other and train on from the same Adam state."""
+    x, y = sequence_data(kind, seed=8)
+    for source, target in ((ck, keras), (keras, ck)):
+        source.utils.set_random_seed(0)
+        model = sequence_model(source, kind)
+        model.compile(optimizer=source.optimizers.Adam(0.01), loss="mse")
+        model.fit(x, y, batch_size=8, epochs=2, verbose=0)
+        model.save(tmp_path / f"{kind}.keras")
+        if target is keras:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", UserWarning)  # e.g. "Skipping variable loading"
+                restored = keras.saving.load_model(tmp_path / f"{kind}.keras")
+        else:
+            restored = load_model(tmp_path / f"{kind}.keras")
+        difference = float(
+            np.abs(model.predict(x, verbose=0) - restored.predict(x, verbose=0)).max()
+        )
+        RESULTS[f"{source.__name__} -> {target.__name__}, sequence model {kind}"] = difference
+        assert difference <= TOLERANCE
+        assert int(restored.optimizer.iterations) == int(model.optimizer.iterations) == 8
+        model.train_on_batch(x[:8], y[:8])
+        restored.train_on_batch(x[:8], y[:8])
+        assert max_difference(model.get_weights(), restored.get_weights()) <= 1e-5
+
+
+def minimal_cell_class(lib):
+    """keras-io's MinimalRNNCell: h_t = tanh(x_t K + h_{t-1} R), a user's cell for ``RNN``."""
+
+    class MinimalRNNCell(lib.layers.Layer):
+        def __init__(self, units, **kwargs):
+            super().__init__(**kwargs)
+            self.units = units
+            self.state_size = units
+
+        def build(self, input_shape):
+            self.kernel = self.add_weight(shape=(input_shape[-1], self.units), name="kernel")
+            self.recurrent_kernel = self.add_weight(
+                shape=(self.units, self.units), name="recurrent_kernel"
+            )
+
+        def call(self, inputs, states):
+            output = lib.ops.tanh(
+                lib.ops.matmul(inputs, self.kernel)
+                + lib.ops.matmul(states[0], self.recurrent_kernel)
+            )
+            return output, [output]
+
+        def get_config(self):
+            return {**super().get_config(), "units": self.units}
+
+    return MinimalRNNCell
+
+
+def test_a_users_cell_in_rnn_crosses_both_ways(tmp_path):
+    """Its weights sit at layers/rnn/cell/vars in both libraries' files."""
+    x = inputs((5, 3), seed=11)
+    cells = {lib: minimal_cell_class(lib) for lib in (ck, keras)}
+    for source, target in ((ck, keras), (keras, ck)):
+        source.utils.set_random_seed(0)
+        model = source.Sequential(
+            [
+                source.Input(shape=(5, 3)),
+                source.layers.RNN(cells[source](4)),
+                source.layers.Dense(2),
+            ]
+        )
+        model.save(tmp_path / "cell.keras")
+        objects = {"MinimalRNNCell": cells[target]}
+        if target is keras:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", UserWarning)  # e.g. "Skipping variable loading"
+                restored = keras.saving.load_model(tmp_path / "cell.keras", custom_objects=objects)
+        else:
+            restored = load_model(tmp_path / "cell.keras", custom_objects=objects)
+        difference = float(
+            np.abs(model.predict(x, verbose=0) - restored.predict(x, verbose=0)).max()
+        )
+        RESULTS[f"{source.__name__} -> {target.__name__}, RNN of a user's cell"] = difference
+        assert difference <= TOLERANCE
+
+
+def mask_argument_model(lib):
+    """A mask given to a call as a tensor keyword argument, ``lstm(x, mask=m)``: Keras writes
+    it among the call's kwargs, as a tensor of the graph."""
+    sequences, mask = lib.Input(shape=(5, 3)), lib.Input(shape=(5,), dtype="bool")
+    outputs = lib.layers.LSTM(3)(sequences, mask=mask)
+    return lib.Model([sequences, mask], lib.layers.Dense(2)(outputs))
+
+
+def test_a_call_with_a_tensor_keyword_argument_crosses_both_ways(tmp_path):
+    x = [inputs((5, 3), seed=12), np.arange(5)[None, :] < np.arange(1, 33)[:, None] % 6]
+    for source, target in ((ck, keras), (keras, ck)):
+        source.utils.set_random_seed(0)
+        model = mask_argument_model(source)
+        model.save(tmp_path / "mask.keras")
+        if target is keras:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", UserWarning)  # e.g. "Skipping variable loading"
+                restored = keras.saving.load_model(tmp_path / "mask.keras")
+        else:
+            restored = load_model(tmp_path / "mask.keras")
+        expected = model.predict(x, verbose=0)
+        difference = float(np.abs(expected - restored.predict(x, verbose=0)).max())
+        RESULTS[f"{source.__name__} -> {target.__name__}, mask=tensor keyword"] = difference
+        assert difference <= TOLERANCE
+        unmasked = model.predict([x[0], np.ones_like(x[1])], verbose=0)
+        assert np.abs(unmasked - expected).max() > 1e-3  # the mask was applied
+
+
+def test_a_loss_scale_optimizers_state_crosses_both_ways(tmp_path):
+    """Keras stores a LossScaleOptimizer's variables (its step counter and dynamic scale, then
+    its inner optimizer's) at optimizer/vars, and the inner optimizer's again at
+    optimizer/inner_optimizer/vars: training resumes from the same state either way."""
+    rng = np.random.default_rng(13)
+    x = rng.normal(size=(32, 6)).astype("float32")
+    y = rng.normal(size=(32, 2)).astype("float32")
+    for source, target in ((ck, keras), (keras, ck)):
+        source.utils.set_random_seed(0)
+        model = source.Sequential([source.Input(shape=(6,)), source.layers.Dense(2)])
+        optimizer = source.optimizers.LossScaleOptimizer(
+            source.optimizers.Adam(0.01), dynamic_growth_steps=3
+        )
+        model.compile(optimizer=optimizer, loss="mse")
+        model.fit(x, y, batch_size=8, epochs=2, verbose=0)  # 8 steps: the scale grew twice
+        model.save(tmp_path / "scaled.keras")
+        if target is keras:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", UserWarning)  # e.g. "Skipping variable loading"
+                restored = keras.saving.load_model(tmp_path / "scaled.keras")
+        else:
+            restored = load_model(tmp_path / "scaled.keras")
+        loaded, saved = restored.optimizer, model.optimizer
+        assert int(loaded.iterations) == int(saved.iterations) == 8
+        assert int(loaded.step_counter) == int(saved.step_counter) == 2
+        assert float(loaded.dynamic_scale) == float(saved.dynamic_scale) == 2.0**17
+        model.train_on_batch(x[:8], y[:8])
+        restored.train_on_batch(x[:8], y[:8])
+        difference = max_difference(model.get_weights(), restored.get_weights())
+        RESULTS[f"{source.__name__} -> {target.__name__}, LossScaleOptimizer step"] = difference
+        assert difference <= 1e-6
+
+
+def test_a_multi_optimizers_state_crosses_both_ways(tmp_path):
+    """Keras stores a MultiOptimizer's step count, then each inner optimizer's variables, at
+    optimizer/vars, and each inner optimizer's again at optimizer/optimizers/sgd/vars...:
+    training resumes from the same state either way."""
+    rng = np.random.default_rng(14)
+    x = rng.normal(size=(32, 6)).astype("float32")
+    y = rng.normal(size=(32, 2)).astype("float32")
+    for source, target in ((ck, keras), (keras, ck)):
+        source.utils.set_random_seed(0)
+        model = source.Sequential(
+            [
+                source.Input(shape=(6,)),
+                source.layers.Dense(4, activation="tanh", name="body"),
+                source.layers.Dense(2, name="head"),
+            ]
+        )
+        optimizers = source.optimizers
+        # the head's variables: "head/kernel" in chainrule, "sequential/head/kernel" in Keras
+        routes = optimizers.OptimizerMap(
+            optimizers.Adam(0.01), {".*head/.*": optimizers.SGD(0.1, momentum=0.9)}
+        )
+        model.compile(optimizer=optimizers.MultiOptimizer(routes), loss="mse")
+        model.fit(x, y, batch_size=8, epochs=2, verbose=0)
+        model.save(tmp_path / "multi.keras")
+        if target is keras:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", UserWarning)  # e.g. "Skipping variable loading"
+                restored = keras.saving.load_model(tmp_path / "multi.keras")
+        else:
+            restored = load_model(tmp_path / "multi.keras")
+        steps = [int(o.iterations) for o in restored.optimizer.optimizers]
+        assert steps == [int(o.iterations) for o in model.optimizer.optimizers] == [8, 8]
+        model.train_on_batch(x[:8], y[:8])
+        restored.train_on_batch(x[:8], y[:8])
+        difference = max_difference(model.get_weights(), restored.get_weights())
+        RESULTS[f"{source.__name__} -> {target.__name__}, MultiOptimizer step"] = difference
+        assert difference <= 1e-6
+
+
+def test_a_keras_legacy_hdf5_sequence_model_loads(tmp_path):
+    """Keras's legacy .h5 lists a layer's weights with its sublayers' (an LSTM's cell's, both
+    of a Bidirectional's layers) in one group; they are planned and matched as one layer's."""
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(4, 2)),
+            keras.layers.Bidirectional(keras.layers.LSTM(3, return_sequences=True)),
+            keras.layers.GRU(2),
+            keras.layers.Dense(1),
+        ]
+    )
+    model.save(tmp_path / "legacy.h5")
+    x = inputs((4, 2), seed=15)
+    difference = float(
+        np.abs(model.predict(x, verbose=0) - load_model(tmp_path / "legacy.h5").predict(x)).max()
+    )
+    RESULTS["Keras -> chainrule, legacy .h5 sequence model"] = difference
+    assert difference <= TOLERANCE
+
+
+def reader_class(lib):
+    """A subclassed model holding a Bidirectional LSTM and a TimeDistributed Dense in its
+    attributes: their sublayers sit under the attributes' names (encoder/forward_layer/cell)."""
+
+    class Reader(lib.Model):
+        def __init__(self, units=3, **kwargs):
+            super().__init__(**kwargs)
+            self.units = units
+            self.project = lib.layers.TimeDistributed(lib.layers.Dense(units, activation="relu"))
+            self.encoder = lib.layers.Bidirectional(lib.layers.LSTM(units))
+            self.head = lib.layers.Dense(2)
+
+        def call(self, inputs):
+            return self.head(self.encoder(self.project(inputs)))
+
+        def get_config(self):
+            return {**super().get_config(), "units": self.units}
+
+    return Reader
+
+
+def test_a_subclassed_model_of_sequence_layers_crosses_both_ways(tmp_path):
+    x = inputs((5, 3), seed=16)
+    readers = {lib: reader_class(lib) for lib in (ck, keras)}
+    for source, target in ((ck, keras), (keras, ck)):
+        source.utils.set_random_seed(0)
+        model = readers[source](units=3, name="reader")
+        model(x[:2])
+        model.save(tmp_path / "reader.keras")
+        objects = {"Reader": readers[target]}
+        if target is keras:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", UserWarning)  # e.g. "Skipping variable loading"
+                restored = keras.saving.load_model(
+                    tmp_path / "reader.keras", custom_objects=objects
+                )
+        else:
+            restored = load_model(tmp_path / "reader.keras", custom_objects=objects)
+        difference = float(
+            np.abs(model.predict(x, verbose=0) - restored.predict(x, verbose=0)).max()
+        )
+        RESULTS[f"{source.__name__} -> {target.__name__}, subclassed sequence model"] = difference
+        assert difference <= TOLERANCE
+
+
+def attention_model(lib):
+    """MultiHeadAttention (stored at query_dense/vars..., its properties' names), a gated one
+    (_gate_dense/vars, which has no property) and GroupQueryAttention (_query_dense/vars...)."""
+    query, value = lib.Input(shape=(4, 6)), lib.Input(shape=(3, 6))
+    plain = lib.layers.MultiHeadAttention(2, 3)(query, value)
+    gated = lib.layers.MultiHeadAttention(2, 3, use_gate=True)(query, value)
+    grouped = lib.layers.GroupQueryAttention(4, 4, 2)(query, value)
+    return lib.Model([query, value], [plain, gated, grouped])
+
+
+def test_attention_layers_cross_both_ways(tmp_path):
+    x = [inputs((4, 6), seed=9), inputs((3, 6), seed=10)]
+    for source, target in ((ck, keras), (keras, ck)):
+        source.utils.set_random_seed(0)
+        model = attention_model(source)
+        model.save(tmp_path / "attention.keras")
+        if target is keras:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", UserWarning)  # e.g. "Skipping variable loading"
+                restored = keras.saving.load_model(tmp_path / "attention.keras")
+        else:
+            restored = load_model(tmp_path / "attention.keras")
+        difference = max(
+            float(np.abs(np.asarray(a) - np.asarray(b)).max())
+            for a, b in zip(model.predict(x, verbose=0), restored.predict(x, verbose=0))
+        )
+        RESULTS[f"{source.__name__} -> {target.__name__}, attention layers"] = difference
+        assert difference <= TOLERANCE
+
+
 def test_report_the_measured_differences():
     for case, difference in sorted(RESULTS.items()):
         print(f"{case}: max abs prediction difference {difference:.3g}")
