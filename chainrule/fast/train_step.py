@@ -19,6 +19,10 @@ from .plan import Plan
 from .runtime import enabled
 
 _DISABLED = "disabled"
+# Plans kept per model: batches of ever new shapes (text padded to each batch's longest
+# sequence) run through the engine once this many shapes have plans, so that neither the time
+# to trace each new shape nor the plans' memory grows with the number of shapes.
+MAX_SHAPES = 8
 
 
 class _Unverified:
@@ -50,6 +54,8 @@ class TrainStepPlans:
             return _eager(forward, arrays, weights)
         key = tuple([(a.shape, a.dtype) for a in arrays])  # the weights are fixed per compile
         plan = self.plans.get(key)
+        if plan is None and len(self.plans) >= MAX_SHAPES:
+            return _eager(forward, arrays, weights)
         if isinstance(plan, _Unverified):
             return self._verify(model, forward, arrays, weights, key, plan)
         if plan is _DISABLED:

@@ -9,6 +9,7 @@ import chainrule as cr
 from chainrule import keras
 from chainrule.engine import grad_arrays, tracing
 from chainrule.fast.plan import Plan
+from chainrule.fast.train_step import MAX_SHAPES
 from chainrule.keras.layers import Dense, Layer
 from chainrule.keras.models import Sequential
 
@@ -107,6 +108,17 @@ def test_a_step_whose_trace_would_freeze_a_value_is_not_replayed():
     model.compile("sgd", "sparse_categorical_crossentropy")
     model.fit(x, y, epochs=2, batch_size=16, verbose=0)
     assert set(model._train_plans.plans.values()) == {"disabled"}
+
+
+def test_batches_of_ever_new_shapes_stop_being_traced_after_a_few():
+    """Text padded to each batch's longest sequence gives a new shape per batch: once
+    MAX_SHAPES shapes have plans, new ones run through the engine, untraced."""
+    model = Sequential([keras.layers.Embedding(20, 4), keras.layers.GlobalAveragePooling1D()])
+    model.compile("sgd", "mse")
+    for length in range(1, MAX_SHAPES + 6):
+        x = rng.integers(0, 20, (8, length))
+        model.train_on_batch(x, np.zeros((8, 4), "float32"))
+    assert len(model._train_plans.plans) == MAX_SHAPES
 
 
 def test_a_step_that_sums_over_the_processes_is_not_replayed():
