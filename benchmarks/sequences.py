@@ -1,0 +1,218 @@
+"""Time one training step of a recurrent and an attention model: chainrule against PyTorch.
+
+    python benchmarks/sequences.py [--workload lstm|mha|all] [--steps N] [--warmup W]
+                                   [--threads N]
+
+Workloads (float32, random data, mean squared error, Adam at 1e-3):
+
+- ``lstm``: inputs (64, 200, 32) → LSTM(128) → Dense(1); PyTorch: ``nn.LSTM(32, 128,
+  batch_first=True)`` and ``nn.Linear(128, 1)`` on the last step's output.
+- ``mha``: inputs (32, 128, 256) → MultiHeadAttention(num_heads=4, key_dim=64) on (x, x), the
+  target of the shape of its output; PyTorch: ``nn.MultiheadAttention(256, 4,
+  batch_first=True)``, the same four projections with biases.
+
+A step is the whole of training on one batch: forward, loss, backward and the optimizer's update
+(chainrule: ``model.train_on_batch``; PyTorch: ``zero_grad``, ``loss.backward()``,
+``opt.step()``). chainrule runs in this interpreter, PyTorch in a child with the Python of its
+virtual environment (``CHAINRULE_BENCH_TORCH_PYTHON``, default ``/work/venv-torch/bin/python``),
+and the two take turns a few steps at a time, so that a slow spell on a shared machine hits both
+alike. Both use the same number of threads (``--threads``, default: the cores), printed with
+NumPy's BLAS. After ``--warmup`` steps each (chainrule's first step traces its training step),
+the table shows the median ms/step over ``--steps`` steps and chainrule's over PyTorch's.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+TORCH_PYTHON = os.environ.get("CHAINRULE_BENCH_TORCH_PYTHON", "/work/venv-torch/bin/python")
+TURN = 5  # steps each system takes before the other's turn
+
+# name -> the shapes of the workload, and the upper limit of chainrule's ms/step over PyTorch's
+WORKLOADS = {
+    "lstm": {"batch": 64, "steps": 200, "features": 32, "units": 128, "limit": 1.0},
+    "mha": {"batch": 32, "length": 128, "heads": 4, "key_dim": 64, "limit": 1.5},
+}
+
+
+def data(name, rng):
+    """The batch (x, y) of the workload, float32."""
+    import numpy as np
+
+    config = WORKLOADS[name]
+    if name == "lstm":
+        x = rng.standard_normal((config["batch"], config["steps"], config["features"]))
+        y = rng.standard_normal((config["batch"], 1))
+    else:
+        width = config["heads"] * config["key_dim"]
+        x = rng.standard_normal((config["batch"], config["length"], width))
+        y = rng.standard_normal((config["batch"], config["length"], width))
+    return x.astype(np.float32), y.astype(np.float32)
+
+
+def chainrule_step(name, x, y):
+    """A function running one chainrule training step on (x, y)."""
+    import chainrule.keras as keras
+
+    config = WORKLOADS[name]
+    if name == "lstm":
+        model = keras.Sequential(
+            [keras.Input(x.shape[1:]), keras.layers.LSTM(config["units"]), keras.layers.Dense(1)]
+        )
+    else:
+        inputs = keras.Input(x.shape[1:])
+        attention = keras.layers.MultiHeadAttention(config["heads"], config["key_dim"])
+        model = keras.Model(inputs, attention(inputs, inputs))
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
+    return lambda: model.train_on_batch(x, y)
+
+
+def torch_step(name, x, y, threads):
+    """A function running one PyTorch training step on (x, y) (in the child's interpreter)."""
+    import torch
+    from torch import nn
+
+    torch.set_num_threads(threads)
+    config = WORKLOADS[name]
+    x, y = torch.from_numpy(x), torch.from_numpy(y)
+    if name == "lstm":
+        lstm = nn.LSTM(x.shape[-1], config["units"], batch_first=True)
+        dense = nn.Linear(config["units"], 1)
+        parameters = [*lstm.parameters(), *dense.parameters()]
+
+        def forward():
+            sequence, _ = lstm(x)
+            return dense(sequence[:, -1])
+    else:
+        width = config["heads"] * config["key_dim"]
+        attention = nn.MultiheadAttention(width, config["heads"], batch_first=True)
+        parameters = list(attention.parameters())
+
+        def forward():
+            return attention(x, x, x, need_weights=False)[0]
+
+    optimizer = torch.optim.Adam(parameters, lr=1e-3)
+
+    def step():
+        optimizer.zero_grad()
+        loss = nn.functional.mse_loss(forward(), y)
+        loss.backward()
+        optimizer.step()
+
+    return step
+
+
+def timed(step, count):
+    """The seconds of each of ``count`` calls of ``step``."""
+    seconds = []
+    for _ in range(count):
+        began = time.perf_counter()
+        step()
+        seconds.append(time.perf_counter() - began)
+    return seconds
+
+
+def serve_torch(name, threads, seed):
+    """The child's loop: read a number of steps from stdin, answer their times as JSON."""
+    import numpy as np
+    import torch
+
+    step = torch_step(name, *data(name, np.random.default_rng(seed)), threads)
+    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads()}), flush=True)
+    for line in sys.stdin:
+        print(json.dumps(timed(step, int(line))), flush=True)
+
+
+class TorchChild:
+    """PyTorch's side, in its own interpreter: ``run(n)`` returns the times of n steps."""
+
+    def __init__(self, name, threads, seed):
+        command = [TORCH_PYTHON, __file__, "--serve-torch", name, "--threads", str(threads)]
+        command += ["--seed", str(seed)]
+        self.process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=_env(threads)
+        )
+        self.info = json.loads(self.process.stdout.readline())
+
+    def run(self, count):
+        self.process.stdin.write(f"{count}\n")
+        self.process.stdin.flush()
+        return json.loads(self.process.stdout.readline())
+
+    def close(self):
+        self.process.stdin.close()
+        self.process.wait()
+
+
+def _env(threads):
+    env = dict(os.environ)
+    for key in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[key] = str(threads)
+    return env
+
+
+def compare(name, args):
+    """Median ms/step of chainrule and PyTorch on the workload, alternating turns."""
+    import numpy as np
+
+    torch_child = TorchChild(name, args.threads, args.seed)
+    began = time.perf_counter()
+    step = chainrule_step(name, *data(name, np.random.default_rng(args.seed)))
+    timed(step, 1)
+    first = time.perf_counter() - began
+    timed(step, args.warmup - 1)
+    torch_child.run(args.warmup)
+    times = {"chainrule": [], "torch": []}
+    while len(times["chainrule"]) < args.steps:
+        turn = min(TURN, args.steps - len(times["chainrule"]))
+        times["torch"] += torch_child.run(turn)
+        times["chainrule"] += timed(step, turn)
+    torch_child.close()
+    medians = {system: 1000 * statistics.median(seconds) for system, seconds in times.items()}
+    return medians, first, torch_child.info
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workload", choices=[*WORKLOADS, "all"], default="all")
+    parser.add_argument("--steps", type=int, default=20, help="timed steps per system")
+    parser.add_argument("--warmup", type=int, default=3, help="untimed steps per system first")
+    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--serve-torch", metavar="WORKLOAD", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_torch:
+        serve_torch(args.serve_torch, args.threads, args.seed)
+        return
+    for key, value in _env(args.threads).items():
+        os.environ[key] = value  # before NumPy loads OpenBLAS
+    sys.path.insert(0, str(HERE))
+    from common import numpy_blas
+
+    blas = numpy_blas()
+    print(
+        f"NumPy {blas['numpy']} ({blas['blas']} {blas['blas_version']}, runtime "
+        f"{blas['runtime']}); threads: {args.threads} for both; "
+        f"{args.steps} timed steps after {args.warmup} of warm-up, turns of {TURN}"
+    )
+    names = list(WORKLOADS) if args.workload == "all" else [args.workload]
+    print(f"{'workload':9} {'chainrule ms':>13} {'torch ms':>9} {'ratio':>6} {'limit':>6}  first")
+    for name in names:
+        medians, first, info = compare(name, args)
+        ratio = medians["chainrule"] / medians["torch"]
+        print(
+            f"{name:9} {medians['chainrule']:13.1f} {medians['torch']:9.1f} {ratio:6.2f} "
+            f"{WORKLOADS[name]['limit']:6.2f}  {first:.1f} s (torch {info['torch']}, "
+            f"{info['threads']} threads)",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
