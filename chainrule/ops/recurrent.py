@@ -1,6 +1,12 @@
-"""Primitives of sequence models: the lookup of token vectors in an embedding table."""
+"""Primitives of sequence models: the lookup of token vectors in an embedding table, and the
+SimpleRNN, LSTM and GRU recurrences over a whole sequence, each one primitive whose VJP is
+backpropagation through time written out by hand (a loop over the steps from last to first).
+"""
 
-from ..engine import primitive
+import weakref
+
+from ..backend import xp_of
+from ..engine import Tensor, primitive
 from .shape import scatter_add
 
 
@@ -34,3 +40,391 @@ def embedding_lookup(table, indices):
 @embedding_lookup.defvjp(0)
 def _embedding_lookup_vjp(g, y, table, indices):
     return scatter_add(g, index=indices, shape=table.shape)
+
+
+# ----- fused recurrences -------------------------------------------------------------------------
+#
+# Common shapes: x (B, T, D) inputs; W = kernel (D, k n); U = recurrent_kernel (n, k n); h0, c0
+# (B, n) initial states; mask (B, T) booleans or None. Steps run in time order, or from the last
+# to the first with go_backwards (then y, like Keras's outputs, is in the order of processing).
+# m_t = mask[:, t] (1 = the step counts, 0 = it carries the previous state).
+
+
+def _steps(x, mask, go_backwards):
+    """x as (T, B, D) and the mask as (T, B, 1) booleans (or None), in the order of processing."""
+    if go_backwards:
+        x = x[:, ::-1]
+        mask = None if mask is None else mask[:, ::-1]
+    xs = x.transpose(1, 0, 2)
+    return xs, None if mask is None else mask.T[..., None].astype(bool)
+
+
+def _input_projection(xs, kernel, bias):
+    """x_t W + b for every step at once: one (T B, D) by (D, k n) product, as (T, B, k n)."""
+    steps, batch, features = xs.shape
+    xw = (xs.reshape(steps * batch, features) @ kernel).reshape(steps, batch, -1)
+    if bias is not None:
+        xw += bias
+    return xw
+
+
+def _sigmoid_(a):
+    """σ(a) in place, as (1 + tanh(a/2)) / 2 (no overflow, one transcendental call)."""
+    xp = xp_of(a)
+    a *= 0.5
+    xp.tanh(a, out=a)
+    a *= 0.5
+    a += 0.5
+    return a
+
+
+def _previous(states, first):
+    """(T, B, n) states s_{t-1}: ``first`` followed by all but the last of ``states``."""
+    xp = xp_of(states)
+    return xp.concatenate([first[None].astype(states.dtype), states[:-1]])
+
+
+def _products(xs, d_in, kernel):
+    """dL/dW = Σ_t x_tᵀ d_t and dL/dx_t = d_t Wᵀ, each as one product over all steps."""
+    steps, batch, features = xs.shape
+    flat = d_in.reshape(steps * batch, -1)
+    dkernel = xs.reshape(steps * batch, features).T @ flat
+    dxs = (flat @ kernel.T).reshape(steps, batch, features)
+    return dkernel, dxs
+
+
+def _batch_major(dxs, go_backwards):
+    """dL/dx in the layout of x (B, T, D) from its time-major, processing-order form."""
+    dx = dxs.transpose(1, 0, 2)
+    return dx[:, ::-1] if go_backwards else dx
+
+
+def _carried(new, old, drop):
+    """State_t of a masked step: the new value where m_t = 1, the previous one where m_t = 0."""
+    if drop is not None:
+        xp_of(new).copyto(new, old, where=drop)
+
+
+class _LastBackprop:
+    """The gradients of the last backpropagation through time, by its (g, y).
+
+    The engine asks for one input's gradient at a time; the sweep through the steps gives all
+    of them, so it runs once per (g, y) and each VJP takes its own. Weak references: the entry
+    goes stale when g or y is freed.
+    """
+
+    def __init__(self):
+        self.key, self.grads = (None, None), None
+
+    def __call__(self, backprop, g, y, inputs, params):
+        if isinstance(g, Tensor) or isinstance(y, Tensor):
+            raise NotImplementedError(
+                f"{backprop.__name__.strip('_')}: the backpropagation through time is computed "
+                f"on arrays, so it has no gradient of its own (create_graph=True); run the "
+                f"layer's step loop instead (a cell in keras.layers.RNN)."
+            )
+        if self.key[0] is not None and self.key[0]() is g and self.key[1]() is y:
+            return self.grads
+        self.key, self.grads = (None, None), None
+        grads = backprop(g, y, *inputs, **params)
+        self.key, self.grads = (weakref.ref(g), weakref.ref(y)), grads
+        return grads
+
+
+_last_backprop = _LastBackprop()
+
+
+def _defvjps(recurrence, backprop, count):
+    """Register, for inputs 0 .. count-1 of ``recurrence``, the VJP reading ``backprop``'s
+    gradient of that input."""
+    for argnum in range(count):
+
+        def vjp(g, y, *inputs, _argnum=argnum, **params):
+            return _last_backprop(backprop, g, y, inputs, params)[_argnum]
+
+        recurrence.defvjp(argnum)(vjp)
+
+
+@primitive
+def simple_rnn_sequence(x, kernel, recurrent_kernel, bias, h0, mask=None, *, go_backwards=False):
+    """A fully connected RNN over the whole sequence (Keras's SimpleRNN with tanh):
+
+        a_t = x_t W + b + h_{t-1} U,   ĥ_t = tanh(a_t),   h_t = m_t ĥ_t + (1 - m_t) h_{t-1}
+
+    Returns y (T, B, 2 n): y[t] = [ĥ_t, h_t] (the candidate, kept for the gradient, and the
+    state). The input product x W is one matmul for all steps; each step adds h_{t-1} U.
+
+    Backpropagation through time (:func:`_simple_rnn_backprop`), from t = T-1 down to 0, with
+    dh the gradient reaching h_t (g's share plus what step t+1 sends back):
+
+        dĥ = m_t dh,   da_t = dĥ (1 - ĥ_t²),   dh_{t-1} = (1 - m_t) dh + da_t Uᵀ
+
+    then dW = Σ x_tᵀ da_t, dU = Σ h_{t-1}ᵀ da_t, db = Σ da_t, dx_t = da_t Wᵀ, dh0 = dh.
+    """
+    xs, keep = _steps(x, mask, go_backwards)
+    drop = None if keep is None else ~keep
+    n = recurrent_kernel.shape[0]
+    xw = _input_projection(xs, kernel, bias)
+    y = xp_of(xw).empty(xw.shape[:2] + (2 * n,), dtype=xw.dtype)
+    h = h0
+    for t in range(len(xs)):
+        a = y[t, :, :n]
+        xp_of(a).matmul(h, recurrent_kernel, out=a)
+        a += xw[t]
+        xp_of(a).tanh(a, out=a)
+        h_t = y[t, :, n:]
+        h_t[...] = a
+        _carried(h_t, h, None if drop is None else drop[t])
+        h = h_t
+    return y
+
+
+def _simple_rnn_backprop(
+    g, y, x, kernel, recurrent_kernel, bias, h0, mask=None, *, go_backwards=False
+):
+    xs, keep = _steps(x, mask, go_backwards)
+    n = recurrent_kernel.shape[0]
+    candidate, states = y[..., :n], y[..., n:]
+    slope = 1 - candidate * candidate  # tanh'(a_t) = 1 - ĥ_t²
+    da = g[..., :n] * slope  # the part of dL/da_t that comes through ĥ_t as an output of its own
+    dh = xp_of(y).zeros_like(h0, dtype=y.dtype)
+    u_t = recurrent_kernel.T
+    for t in range(len(xs) - 1, -1, -1):
+        dh = dh + g[t, :, n:]
+        dh_new = dh if keep is None else dh * keep[t]
+        da[t] += dh_new * slope[t]
+        carry = da[t] @ u_t
+        dh = carry if keep is None else carry + dh * ~keep[t]
+    dkernel, dxs = _products(xs, da, kernel)
+    flat = da.reshape(-1, da.shape[-1])
+    drecurrent = _previous(states, h0).reshape(flat.shape[0], n).T @ flat
+    return _batch_major(dxs, go_backwards), dkernel, drecurrent, flat.sum(0), dh
+
+
+_defvjps(simple_rnn_sequence, _simple_rnn_backprop, 5)
+
+
+@primitive
+def lstm_sequence(x, kernel, recurrent_kernel, bias, h0, c0, mask=None, *, go_backwards=False):
+    """A long short-term memory network over the whole sequence (Keras's LSTM, gate order
+    i, f, c, o, with σ = sigmoid and tanh):
+
+        z_t = x_t W + b + h_{t-1} U  (B, 4 n),   [i, f, g, o] = [σ, σ, tanh, σ](z_t)
+        c̃_t = f c_{t-1} + i g,   h̃_t = o tanh(c̃_t)
+        c_t = m_t c̃_t + (1 - m_t) c_{t-1},   h_t = m_t h̃_t + (1 - m_t) h_{t-1}
+
+    Returns y (T, B, 6 n): y[t] = [i, f, g, o, c_t, h_t] (the gates, kept for the gradient, and
+    the states). The input product x W is one matmul for all steps; each step adds h_{t-1} U.
+
+    Backpropagation through time (:func:`_lstm_backprop`), from t = T-1 down to 0, with dh and
+    dc the gradients reaching h_t and c_t (g's share plus what step t+1 sends back):
+
+        dh̃ = m_t dh,   dc̃ = m_t dc + dh̃ o (1 - tanh²(c̃_t))
+        di = dc̃ g,   df = dc̃ c_{t-1},   dg = dc̃ i,   do = dh̃ tanh(c̃_t)
+        dz_t = [di σ'_i, df σ'_f, dg (1 - g²), do σ'_o]  with σ' = σ (1 - σ)
+        dc_{t-1} = (1 - m_t) dc + dc̃ f,   dh_{t-1} = (1 - m_t) dh + dz_t Uᵀ
+
+    then dW = Σ x_tᵀ dz_t, dU = Σ h_{t-1}ᵀ dz_t, db = Σ dz_t, dx_t = dz_t Wᵀ, dh0 = dh,
+    dc0 = dc. The forget gate is the path along which dc crosses many steps undamped.
+    """
+    xs, keep = _steps(x, mask, go_backwards)
+    drop = None if keep is None else ~keep
+    n = recurrent_kernel.shape[0]
+    xw = _input_projection(xs, kernel, bias)
+    xp = xp_of(xw)
+    y = xp.empty(xw.shape[:2] + (6 * n,), dtype=xw.dtype)
+    h, c = h0, c0
+    for t in range(len(xs)):
+        z = y[t, :, : 4 * n]
+        xp.matmul(h, recurrent_kernel, out=z)
+        z += xw[t]
+        _sigmoid_(z[:, : 2 * n])
+        xp.tanh(z[:, 2 * n : 3 * n], out=z[:, 2 * n : 3 * n])
+        _sigmoid_(z[:, 3 * n :])
+        i, f, g, o = z[:, :n], z[:, n : 2 * n], z[:, 2 * n : 3 * n], z[:, 3 * n :]
+        c_t, h_t = y[t, :, 4 * n : 5 * n], y[t, :, 5 * n :]
+        xp.multiply(f, c, out=c_t)
+        c_t += i * g
+        xp.tanh(c_t, out=h_t)
+        h_t *= o
+        if drop is not None:
+            _carried(c_t, c, drop[t])
+            _carried(h_t, h, drop[t])
+        h, c = h_t, c_t
+    return y
+
+
+def _lstm_backprop(
+    g, y, x, kernel, recurrent_kernel, bias, h0, c0, mask=None, *, go_backwards=False
+):
+    xs, keep = _steps(x, mask, go_backwards)
+    n = recurrent_kernel.shape[0]
+    steps, batch = y.shape[:2]
+    gates, cells, states = y[..., : 4 * n], y[..., 4 * n : 5 * n], y[..., 5 * n :]
+    slope = gates * (1 - gates)  # σ' = σ (1 - σ) ...
+    tanh_gate = gates[..., 2 * n : 3 * n]
+    slope[..., 2 * n : 3 * n] = 1 - tanh_gate * tanh_gate  # ... and tanh' = 1 - g² for g
+    tanh_cells = xp_of(y).tanh(cells)  # tanh(c̃_t) wherever m_t = 1, the only places it is used
+    # dz_t = [dc̃ g, dc̃ c_{t-1}, dc̃ i, dh̃ tanh(c̃)] * slope: the factors of dc̃ and dh̃, per gate
+    factors = xp_of(y).concatenate(
+        [gates[..., 2 * n : 3 * n], _previous(cells, c0), gates[..., :n], tanh_cells], axis=-1
+    )
+    factors *= slope
+    to_cell = gates[..., 3 * n :] * (1 - tanh_cells * tanh_cells)  # dh̃ → dc̃: o (1 - tanh²)
+    dz = g[..., : 4 * n] * slope  # the gates' own share of g
+    dz4 = dz.reshape(steps, batch, 4, n)
+    factors4 = factors.reshape(steps, batch, 4, n)
+    forget = gates[..., n : 2 * n]
+    dh = xp_of(y).zeros_like(h0, dtype=y.dtype)
+    dc = xp_of(y).zeros_like(c0, dtype=y.dtype)
+    u_t = recurrent_kernel.T
+    for t in range(steps - 1, -1, -1):
+        dh = dh + g[t, :, 5 * n :]
+        dc = dc + g[t, :, 4 * n : 5 * n]
+        dh_new = dh if keep is None else dh * keep[t]
+        dc_new = dc if keep is None else dc * keep[t]
+        dc_new = dc_new + dh_new * to_cell[t]
+        dz4[t, :, :3] += dc_new[:, None] * factors4[t, :, :3]
+        dz4[t, :, 3] += dh_new * factors4[t, :, 3]
+        carry_c, carry_h = dc_new * forget[t], dz[t] @ u_t
+        if keep is None:
+            dh, dc = carry_h, carry_c
+        else:
+            dh, dc = carry_h + dh * ~keep[t], carry_c + dc * ~keep[t]
+    dkernel, dxs = _products(xs, dz, kernel)
+    flat = dz.reshape(steps * batch, 4 * n)
+    drecurrent = _previous(states, h0).reshape(steps * batch, n).T @ flat
+    return _batch_major(dxs, go_backwards), dkernel, drecurrent, flat.sum(0), dh, dc
+
+
+_defvjps(lstm_sequence, _lstm_backprop, 6)
+
+
+@primitive
+def gru_sequence(
+    x, kernel, recurrent_kernel, bias, h0, mask=None, *, reset_after=True, go_backwards=False
+):
+    """A gated recurrent unit over the whole sequence (Keras's GRU, gate order z, r, h, with
+    σ = sigmoid and tanh). With ``reset_after`` (Keras 3's default) the bias is (2, 3 n),
+    [b_x, b_h], and
+
+        [x_z, x_r, x_h] = x_t W + b_x,   [u_z, u_r, u_h] = h_{t-1} U + b_h
+        z = σ(x_z + u_z),   r = σ(x_r + u_r),   ĥ = tanh(x_h + r u_h)
+
+    without it the bias is (3 n,), added to x_t W, and u_h = (r h_{t-1}) U_h (U_h = U[:, 2n:]),
+    with z and r from h_{t-1} U[:, :2n]. In both:
+
+        h̃_t = z h_{t-1} + (1 - z) ĥ,   h_t = m_t h̃_t + (1 - m_t) h_{t-1}
+
+    Returns y (T, B, 5 n) = [z, r, ĥ, u_h, h_t] per step with ``reset_after``, else (T, B, 4 n)
+    = [z, r, ĥ, h_t] (the gates, kept for the gradient, and the state).
+
+    Backpropagation through time (:func:`_gru_backprop`), from t = T-1 down to 0, with dh the
+    gradient reaching h_t (g's share plus what step t+1 sends back):
+
+        dh̃ = m_t dh,   da_z = dh̃ (h_{t-1} - ĥ) σ'(z),   da_h = dh̃ (1 - z) (1 - ĥ²)
+        reset_after:  da_r = da_h u_h σ'(r),   du_h = da_h r,
+                      dh_{t-1} = (1 - m_t) dh + dh̃ z + [da_z, da_r, du_h] Uᵀ
+        otherwise:    d(r h) = da_h U_hᵀ,   da_r = d(r h) h_{t-1} σ'(r),
+                      dh_{t-1} = (1 - m_t) dh + dh̃ z + d(r h) r + [da_z, da_r] U[:, :2n]ᵀ
+
+    then dW = Σ x_tᵀ [da_z, da_r, da_h], dx_t = [da_z, da_r, da_h] Wᵀ, db_x = Σ [da_z, da_r,
+    da_h], and dU = Σ h_{t-1}ᵀ [da_z, da_r, du_h], db_h = Σ [da_z, da_r, du_h] (reset_after),
+    or dU = [Σ h_{t-1}ᵀ [da_z, da_r], Σ (r h_{t-1})ᵀ da_h] (otherwise); dh0 = dh.
+    """
+    xs, keep = _steps(x, mask, go_backwards)
+    drop = None if keep is None else ~keep
+    n = recurrent_kernel.shape[0]
+    input_bias = bias if bias is None or not reset_after else bias[0]
+    xw = _input_projection(xs, kernel, input_bias)
+    xp = xp_of(xw)
+    y = xp.empty(xw.shape[:2] + ((5 if reset_after else 4) * n,), dtype=xw.dtype)
+    h = h0
+    for t in range(len(xs)):
+        a = y[t, :, : 3 * n]
+        zr, z, r, candidate = a[:, : 2 * n], a[:, :n], a[:, n : 2 * n], a[:, 2 * n :]
+        if reset_after:
+            u = h @ recurrent_kernel
+            if bias is not None:
+                u += bias[1]
+            y[t, :, 3 * n : 4 * n] = u[:, 2 * n :]
+            xp.add(xw[t, :, : 2 * n], u[:, : 2 * n], out=zr)
+            _sigmoid_(zr)
+            xp.multiply(r, u[:, 2 * n :], out=candidate)
+        else:
+            xp.matmul(h, recurrent_kernel[:, : 2 * n], out=zr)
+            zr += xw[t, :, : 2 * n]
+            _sigmoid_(zr)
+            xp.matmul(r * h, recurrent_kernel[:, 2 * n :], out=candidate)
+        candidate += xw[t, :, 2 * n :]
+        xp.tanh(candidate, out=candidate)
+        h_t = y[t, :, -n:]
+        xp.subtract(h, candidate, out=h_t)  # h̃ = ĥ + z (h_{t-1} - ĥ)
+        h_t *= z
+        h_t += candidate
+        _carried(h_t, h, None if drop is None else drop[t])
+        h = h_t
+    return y
+
+
+def _gru_backprop(
+    g, y, x, kernel, recurrent_kernel, bias, h0, mask=None, *, reset_after=True, go_backwards=False
+):
+    xs, keep = _steps(x, mask, go_backwards)
+    n = recurrent_kernel.shape[0]
+    steps, batch = y.shape[:2]
+    xp = xp_of(y)
+    z, r, candidate, states = y[..., :n], y[..., n : 2 * n], y[..., 2 * n : 3 * n], y[..., -n:]
+    previous = _previous(states, h0)
+    slope_z, slope_r = z * (1 - z), r * (1 - r)
+    slope_h = 1 - candidate * candidate
+    to_z = (previous - candidate) * slope_z  # da_z = dh̃ to_z
+    to_h = (1 - z) * slope_h  # da_h = dh̃ to_h
+    # the gates' own shares of g: [da_z, da_r, da_h] from g_z, g_r, g_ĥ
+    da = xp.concatenate(
+        [g[..., :n] * slope_z, g[..., n : 2 * n] * slope_r, g[..., 2 * n : 3 * n] * slope_h],
+        axis=-1,
+    )
+    da_z, da_r, da_h = da[..., :n], da[..., n : 2 * n], da[..., 2 * n : 3 * n]
+    if reset_after:
+        u_h = y[..., 3 * n : 4 * n]
+        du_h = g[..., 3 * n : 4 * n].copy()
+        du = xp.concatenate([da[..., : 2 * n], du_h], axis=-1)  # [da_z, da_r, du_h], filled below
+        u_t = recurrent_kernel.T
+    else:
+        previous_r = previous * slope_r  # da_r = d(r h) previous_r
+        u_zr_t, u_h_t = recurrent_kernel[:, : 2 * n].T, recurrent_kernel[:, 2 * n :].T
+    dh = xp.zeros_like(h0, dtype=y.dtype)
+    for t in range(steps - 1, -1, -1):
+        dh = dh + g[t, :, -n:]
+        dh_new = dh if keep is None else dh * keep[t]
+        da_z[t] += dh_new * to_z[t]
+        da_h[t] += dh_new * to_h[t]
+        if reset_after:
+            da_r[t] += da_h[t] * u_h[t] * slope_r[t]
+            du[t, :, : 2 * n] = da[t, :, : 2 * n]
+            du[t, :, 2 * n :] += da_h[t] * r[t]
+            carry = du[t] @ u_t
+        else:
+            d_rh = da_h[t] @ u_h_t
+            da_r[t] += d_rh * previous_r[t]
+            carry = d_rh * r[t] + da[t, :, : 2 * n] @ u_zr_t
+        carry += dh_new * z[t]
+        dh = carry if keep is None else carry + dh * ~keep[t]
+    dkernel, dxs = _products(xs, da, kernel)
+    flat_previous = previous.reshape(steps * batch, n)
+    if reset_after:
+        flat = du.reshape(steps * batch, 3 * n)
+        drecurrent = flat_previous.T @ flat
+        dbias = xp.stack([da.reshape(steps * batch, 3 * n).sum(0), flat.sum(0)])
+    else:
+        flat = da.reshape(steps * batch, 3 * n)
+        reset_previous = (r * previous).reshape(steps * batch, n)
+        drecurrent = xp.concatenate(
+            [flat_previous.T @ flat[:, : 2 * n], reset_previous.T @ flat[:, 2 * n :]], axis=1
+        )
+        dbias = flat.sum(0)
+    return _batch_major(dxs, go_backwards), dkernel, drecurrent, dbias, dh
+
+
+_defvjps(gru_sequence, _gru_backprop, 5)
