@@ -12,13 +12,14 @@ Workloads (float32, random data, mean squared error, Adam at 1e-3):
   batch_first=True)``, the same four projections with biases.
 
 A step is the whole of training on one batch: forward, loss, backward and the optimizer's update
-(chainrule: ``model.train_on_batch``; PyTorch: ``zero_grad``, ``loss.backward()``,
-``opt.step()``). chainrule runs in this interpreter, PyTorch in a child with the Python of its
+(chainrule: a step of ``model.fit``, timed by a callback around each batch, ``fit`` running
+copies of the one batch; PyTorch: ``zero_grad``, ``loss.backward()``, ``opt.step()``). chainrule runs in this interpreter, PyTorch in a child with the Python of its
 virtual environment (``CHAINRULE_BENCH_TORCH_PYTHON``, default ``/work/venv-torch/bin/python``),
 and the two take turns a few steps at a time, so that a slow spell on a shared machine hits both
-alike. Both use the same number of threads (``--threads``, default: the cores), printed with
-NumPy's BLAS. After ``--warmup`` steps each (chainrule's first step traces its training step),
-the table shows the median ms/step over ``--steps`` steps and chainrule's over PyTorch's.
+alike. Both use the same number of threads (``--threads``, default: the cores; for chainrule
+``CHAINRULE_NUM_THREADS``, so that ``fit`` keeps it rather than choosing by timing), printed with
+NumPy's BLAS. After ``--warmup`` steps each (chainrule's first ``fit`` traces its training
+step; its time is the table's last column), the table shows the median ms/step over ``--steps`` steps and chainrule's over PyTorch's.
 """
 
 import argparse
@@ -56,8 +57,11 @@ def data(name, rng):
     return x.astype(np.float32), y.astype(np.float32)
 
 
-def chainrule_step(name, x, y):
-    """A function running one chainrule training step on (x, y)."""
+def chainrule_steps(name, x, y):
+    """A function running ``count`` chainrule training steps on (x, y), as one ``fit`` over
+    ``count`` copies of the batch, returning the seconds of each step (from the callbacks)."""
+    import numpy as np
+
     import chainrule.keras as keras
 
     config = WORKLOADS[name]
@@ -70,7 +74,23 @@ def chainrule_step(name, x, y):
         attention = keras.layers.MultiHeadAttention(config["heads"], config["key_dim"])
         model = keras.Model(inputs, attention(inputs, inputs))
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
-    return lambda: model.train_on_batch(x, y)
+
+    class StepClock(keras.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            self.began = time.perf_counter()
+
+        def on_train_batch_end(self, batch, logs=None):
+            seconds.append(time.perf_counter() - self.began)
+
+    clock, seconds = StepClock(), []
+
+    def run(count):
+        seconds.clear()
+        xs, ys = np.concatenate([x] * count), np.concatenate([y] * count)
+        model.fit(xs, ys, batch_size=len(x), epochs=1, shuffle=False, verbose=0, callbacks=[clock])
+        return list(seconds)
+
+    return run
 
 
 def torch_step(name, x, y, threads):
@@ -152,7 +172,12 @@ class TorchChild:
 
 def _env(threads):
     env = dict(os.environ)
-    for key in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    for key in (
+        "OMP_NUM_THREADS",
+        "OPENBLAS_NUM_THREADS",
+        "MKL_NUM_THREADS",
+        "CHAINRULE_NUM_THREADS",
+    ):
         env[key] = str(threads)
     return env
 
@@ -163,16 +188,16 @@ def compare(name, args):
 
     torch_child = TorchChild(name, args.threads, args.seed)
     began = time.perf_counter()
-    step = chainrule_step(name, *data(name, np.random.default_rng(args.seed)))
-    timed(step, 1)
+    run = chainrule_steps(name, *data(name, np.random.default_rng(args.seed)))
+    run(1)
     first = time.perf_counter() - began
-    timed(step, args.warmup - 1)
+    run(args.warmup)
     torch_child.run(args.warmup)
     times = {"chainrule": [], "torch": []}
     while len(times["chainrule"]) < args.steps:
         turn = min(TURN, args.steps - len(times["chainrule"]))
         times["torch"] += torch_child.run(turn)
-        times["chainrule"] += timed(step, turn)
+        times["chainrule"] += run(turn)
     torch_child.close()
     medians = {system: 1000 * statistics.median(seconds) for system, seconds in times.items()}
     return medians, first, torch_child.info

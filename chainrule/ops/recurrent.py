@@ -93,6 +93,11 @@ def _products(xs, d_in, kernel):
     return dkernel, dxs
 
 
+def _transposed(matrix):
+    """matrixᵀ laid out in rows: the products by it, once per step, run faster than by a view."""
+    return xp_of(matrix).ascontiguousarray(matrix.T)
+
+
 def _batch_major(dxs, go_backwards):
     """dL/dx in the layout of x (B, T, D) from its time-major, processing-order form."""
     dx = dxs.transpose(1, 0, 2)
@@ -188,7 +193,7 @@ def _simple_rnn_backprop(
     slope = 1 - candidate * candidate  # tanh'(a_t) = 1 - ĥ_t²
     da = g[..., :n] * slope  # the part of dL/da_t that comes through ĥ_t as an output of its own
     dh = xp_of(y).zeros_like(h0, dtype=y.dtype)
-    u_t = recurrent_kernel.T
+    u_t = _transposed(recurrent_kernel)
     for t in range(len(xs) - 1, -1, -1):
         dh = dh + g[t, :, n:]
         dh_new = dh if keep is None else dh * keep[t]
@@ -233,14 +238,19 @@ def lstm_sequence(x, kernel, recurrent_kernel, bias, h0, c0, mask=None, *, go_ba
     xw = _input_projection(xs, kernel, bias)
     xp = xp_of(xw)
     y = xp.empty(xw.shape[:2] + (6 * n,), dtype=xw.dtype)
+    # [σ, σ, tanh, σ](z) = tanh(z s) s + (1 - s) with s = [½, ½, 1, ½] per gate, as
+    # σ(a) = (1 + tanh(a / 2)) / 2: four passes over the gates together
+    scale = xp.repeat(xp.asarray([0.5, 0.5, 1.0, 0.5], dtype=y.dtype), n)
+    shift = 1 - scale
     h, c = h0, c0
     for t in range(len(xs)):
         z = y[t, :, : 4 * n]
         xp.matmul(h, recurrent_kernel, out=z)
         z += xw[t]
-        _sigmoid_(z[:, : 2 * n])
-        xp.tanh(z[:, 2 * n : 3 * n], out=z[:, 2 * n : 3 * n])
-        _sigmoid_(z[:, 3 * n :])
+        z *= scale
+        xp.tanh(z, out=z)
+        z *= scale
+        z += shift
         i, f, g, o = z[:, :n], z[:, n : 2 * n], z[:, 2 * n : 3 * n], z[:, 3 * n :]
         c_t, h_t = y[t, :, 4 * n : 5 * n], y[t, :, 5 * n :]
         xp.multiply(f, c, out=c_t)
@@ -258,42 +268,40 @@ def _lstm_backprop(
     g, y, x, kernel, recurrent_kernel, bias, h0, c0, mask=None, *, go_backwards=False
 ):
     xs, keep = _steps(x, mask, go_backwards)
+    xp = xp_of(y)
     n = recurrent_kernel.shape[0]
     steps, batch = y.shape[:2]
-    gates, cells, states = y[..., : 4 * n], y[..., 4 * n : 5 * n], y[..., 5 * n :]
-    slope = gates * (1 - gates)  # σ' = σ (1 - σ) ...
-    tanh_gate = gates[..., 2 * n : 3 * n]
-    slope[..., 2 * n : 3 * n] = 1 - tanh_gate * tanh_gate  # ... and tanh' = 1 - g² for g
-    tanh_cells = xp_of(y).tanh(cells)  # tanh(c̃_t) wherever m_t = 1, the only places it is used
-    # dz_t = [dc̃ g, dc̃ c_{t-1}, dc̃ i, dh̃ tanh(c̃)] * slope: the factors of dc̃ and dh̃, per gate
-    factors = xp_of(y).concatenate(
-        [gates[..., 2 * n : 3 * n], _previous(cells, c0), gates[..., :n], tanh_cells], axis=-1
-    )
-    factors *= slope
-    to_cell = gates[..., 3 * n :] * (1 - tanh_cells * tanh_cells)  # dh̃ → dc̃: o (1 - tanh²)
-    dz = g[..., : 4 * n] * slope  # the gates' own share of g
-    dz4 = dz.reshape(steps, batch, 4, n)
-    factors4 = factors.reshape(steps, batch, 4, n)
-    forget = gates[..., n : 2 * n]
-    dh = xp_of(y).zeros_like(h0, dtype=y.dtype)
-    dc = xp_of(y).zeros_like(c0, dtype=y.dtype)
-    u_t = recurrent_kernel.T
+    dz = xp.empty((steps, batch, 4 * n), dtype=y.dtype)
+    dh = xp.zeros_like(h0, dtype=y.dtype)
+    dc = xp.zeros_like(c0, dtype=y.dtype)
+    u_t = _transposed(recurrent_kernel)
     for t in range(steps - 1, -1, -1):
+        gates, c_t = y[t, :, : 4 * n], y[t, :, 4 * n : 5 * n]
+        i, f, g_c, o = gates[:, :n], gates[:, n : 2 * n], gates[:, 2 * n : 3 * n], gates[:, 3 * n :]
+        c_previous = y[t - 1, :, 4 * n : 5 * n] if t else c0
         dh = dh + g[t, :, 5 * n :]
         dc = dc + g[t, :, 4 * n : 5 * n]
         dh_new = dh if keep is None else dh * keep[t]
         dc_new = dc if keep is None else dc * keep[t]
-        dc_new = dc_new + dh_new * to_cell[t]
-        dz4[t, :, :3] += dc_new[:, None] * factors4[t, :, :3]
-        dz4[t, :, 3] += dh_new * factors4[t, :, 3]
-        carry_c, carry_h = dc_new * forget[t], dz[t] @ u_t
+        tanh_c = xp.tanh(c_t)  # tanh(c̃_t) wherever m_t = 1, the only places it counts
+        dc_new = dc_new + dh_new * o * (1 - tanh_c * tanh_c)
+        d = dz[t]
+        xp.multiply(dc_new, g_c, out=d[:, :n])
+        xp.multiply(dc_new, c_previous, out=d[:, n : 2 * n])
+        xp.multiply(dc_new, i, out=d[:, 2 * n : 3 * n])
+        xp.multiply(dh_new, tanh_c, out=d[:, 3 * n :])
+        d += g[t, :, : 4 * n]  # the gates' own share of g
+        slope = gates * (1 - gates)  # σ' = σ (1 - σ) ...
+        slope[:, 2 * n : 3 * n] = 1 - g_c * g_c  # ... and tanh' = 1 - g² for g
+        d *= slope
+        carry_c, carry_h = dc_new * f, d @ u_t
         if keep is None:
             dh, dc = carry_h, carry_c
         else:
             dh, dc = carry_h + dh * ~keep[t], carry_c + dc * ~keep[t]
     dkernel, dxs = _products(xs, dz, kernel)
     flat = dz.reshape(steps * batch, 4 * n)
-    drecurrent = _previous(states, h0).reshape(steps * batch, n).T @ flat
+    drecurrent = _previous(y[..., 5 * n :], h0).reshape(steps * batch, n).T @ flat
     return _batch_major(dxs, go_backwards), dkernel, drecurrent, flat.sum(0), dh, dc
 
 
@@ -390,10 +398,11 @@ def _gru_backprop(
         u_h = y[..., 3 * n : 4 * n]
         du_h = g[..., 3 * n : 4 * n].copy()
         du = xp.concatenate([da[..., : 2 * n], du_h], axis=-1)  # [da_z, da_r, du_h], filled below
-        u_t = recurrent_kernel.T
+        u_t = _transposed(recurrent_kernel)
     else:
         previous_r = previous * slope_r  # da_r = d(r h) previous_r
-        u_zr_t, u_h_t = recurrent_kernel[:, : 2 * n].T, recurrent_kernel[:, 2 * n :].T
+        u_zr_t = _transposed(recurrent_kernel[:, : 2 * n])
+        u_h_t = _transposed(recurrent_kernel[:, 2 * n :])
     dh = xp.zeros_like(h0, dtype=y.dtype)
     for t in range(steps - 1, -1, -1):
         dh = dh + g[t, :, -n:]
