@@ -84,13 +84,19 @@ def _previous(states, first):
     return xp.concatenate([first[None].astype(states.dtype), states[:-1]])
 
 
-def _products(xs, d_in, kernel):
-    """dL/dW = Σ_t x_tᵀ d_t and dL/dx_t = d_t Wᵀ, each as one product over all steps."""
+def _input_gradients(xs, d, kernel, go_backwards):
+    """The functions computing dL/dx (dL/dx_t = d_t Wᵀ) and dL/dW (Σ_t x_tᵀ d_t), each one
+    product over all steps, from d (T, B, k n), the gradient of the steps' x_t W."""
     steps, batch, features = xs.shape
-    flat = d_in.reshape(steps * batch, -1)
-    dkernel = xs.reshape(steps * batch, features).T @ flat
-    dxs = (flat @ kernel.T).reshape(steps, batch, features)
-    return dkernel, dxs
+    flat = d.reshape(steps * batch, -1)
+
+    def input_gradient():
+        return _batch_major((flat @ kernel.T).reshape(steps, batch, features), go_backwards)
+
+    def kernel_gradient():
+        return xs.reshape(steps * batch, features).T @ flat
+
+    return input_gradient, kernel_gradient
 
 
 def _transposed(matrix):
@@ -111,15 +117,16 @@ def _carried(new, old, drop):
 
 
 class _LastBackprop:
-    """The gradients of the last backpropagation through time, by its (g, y).
+    """The last backpropagation through time, by its (g, y).
 
-    The engine asks for one input's gradient at a time; the sweep through the steps gives all
-    of them, so it runs once per (g, y) and each VJP takes its own. Weak references: the entry
-    goes stale when g or y is freed.
+    The engine asks for one input's gradient at a time; the sweep through the steps serves all
+    of them, so it runs once per (g, y) and returns one function per input, which the VJPs call:
+    the products that only one input's gradient needs (dL/dx = d Wᵀ, say) run only if that
+    gradient is asked for. Weak references: the entry goes stale when g or y is freed.
     """
 
     def __init__(self):
-        self.key, self.grads = (None, None), None
+        self.key, self.gradients = (None, None), None
 
     def __call__(self, backprop, g, y, inputs, params):
         if isinstance(g, Tensor) or isinstance(y, Tensor):
@@ -129,23 +136,23 @@ class _LastBackprop:
                 f"layer's step loop instead (a cell in keras.layers.RNN)."
             )
         if self.key[0] is not None and self.key[0]() is g and self.key[1]() is y:
-            return self.grads
-        self.key, self.grads = (None, None), None
-        grads = backprop(g, y, *inputs, **params)
-        self.key, self.grads = (weakref.ref(g), weakref.ref(y)), grads
-        return grads
+            return self.gradients
+        self.key, self.gradients = (None, None), None
+        gradients = backprop(g, y, *inputs, **params)
+        self.key, self.gradients = (weakref.ref(g), weakref.ref(y)), gradients
+        return gradients
 
 
 _last_backprop = _LastBackprop()
 
 
 def _defvjps(recurrence, backprop, count):
-    """Register, for inputs 0 .. count-1 of ``recurrence``, the VJP reading ``backprop``'s
-    gradient of that input."""
+    """Register, for inputs 0 .. count-1 of ``recurrence``, the VJP calling the function that
+    ``backprop`` returns for that input."""
     for argnum in range(count):
 
         def vjp(g, y, *inputs, _argnum=argnum, **params):
-            return _last_backprop(backprop, g, y, inputs, params)[_argnum]
+            return _last_backprop(backprop, g, y, inputs, params)[_argnum]()
 
         recurrence.defvjp(argnum)(vjp)
 
@@ -200,10 +207,13 @@ def _simple_rnn_backprop(
         da[t] += dh_new * slope[t]
         carry = da[t] @ u_t
         dh = carry if keep is None else carry + dh * ~keep[t]
-    dkernel, dxs = _products(xs, da, kernel)
-    flat = da.reshape(-1, da.shape[-1])
-    drecurrent = _previous(states, h0).reshape(flat.shape[0], n).T @ flat
-    return _batch_major(dxs, go_backwards), dkernel, drecurrent, flat.sum(0), dh
+    flat = da.reshape(-1, n)
+    return (
+        *_input_gradients(xs, da, kernel, go_backwards),
+        lambda: _previous(states, h0).reshape(-1, n).T @ flat,
+        lambda: flat.sum(0),
+        lambda: dh,
+    )
 
 
 _defvjps(simple_rnn_sequence, _simple_rnn_backprop, 5)
@@ -299,10 +309,14 @@ def _lstm_backprop(
             dh, dc = carry_h, carry_c
         else:
             dh, dc = carry_h + dh * ~keep[t], carry_c + dc * ~keep[t]
-    dkernel, dxs = _products(xs, dz, kernel)
     flat = dz.reshape(steps * batch, 4 * n)
-    drecurrent = _previous(y[..., 5 * n :], h0).reshape(steps * batch, n).T @ flat
-    return _batch_major(dxs, go_backwards), dkernel, drecurrent, flat.sum(0), dh, dc
+    return (
+        *_input_gradients(xs, dz, kernel, go_backwards),
+        lambda: _previous(y[..., 5 * n :], h0).reshape(steps * batch, n).T @ flat,
+        lambda: flat.sum(0),
+        lambda: dh,
+        lambda: dc,
+    )
 
 
 _defvjps(lstm_sequence, _lstm_backprop, 6)
@@ -420,20 +434,28 @@ def _gru_backprop(
             carry = d_rh * r[t] + da[t, :, : 2 * n] @ u_zr_t
         carry += dh_new * z[t]
         dh = carry if keep is None else carry + dh * ~keep[t]
-    dkernel, dxs = _products(xs, da, kernel)
     flat_previous = previous.reshape(steps * batch, n)
-    if reset_after:
-        flat = du.reshape(steps * batch, 3 * n)
-        drecurrent = flat_previous.T @ flat
-        dbias = xp.stack([da.reshape(steps * batch, 3 * n).sum(0), flat.sum(0)])
-    else:
-        flat = da.reshape(steps * batch, 3 * n)
+    flat = (du if reset_after else da).reshape(steps * batch, 3 * n)
+
+    def recurrent_gradient():
+        if reset_after:
+            return flat_previous.T @ flat
         reset_previous = (r * previous).reshape(steps * batch, n)
-        drecurrent = xp.concatenate(
+        return xp.concatenate(
             [flat_previous.T @ flat[:, : 2 * n], reset_previous.T @ flat[:, 2 * n :]], axis=1
         )
-        dbias = flat.sum(0)
-    return _batch_major(dxs, go_backwards), dkernel, drecurrent, dbias, dh
+
+    def bias_gradient():
+        if reset_after:
+            return xp.stack([da.reshape(steps * batch, 3 * n).sum(0), flat.sum(0)])
+        return flat.sum(0)
+
+    return (
+        *_input_gradients(xs, da, kernel, go_backwards),
+        recurrent_gradient,
+        bias_gradient,
+        lambda: dh,
+    )
 
 
 _defvjps(gru_sequence, _gru_backprop, 5)
