@@ -15,7 +15,11 @@ Each kernel computes the same math as the primitive of :mod:`chainrule.ops` it s
   with a vector of ones, which BLAS computes about twice as fast as NumPy reduces: equal to
   rounding, not bit for bit;
 - softmax over the rows of a matrix reads each row's maximum at its argmax, which NumPy finds
-  several times faster than it reduces a short row with max: the same numbers.
+  several times faster than it reduces a short row with max: the same numbers;
+- an LSTM over a sequence (and its backpropagation through time) cuts its batch over the
+  cores, each thread running the step loop for its own sequences, and its products over all
+  steps over the threads: the same numbers, except the weights' gradients where a product is
+  cut along its sum.
 
 :func:`installed` puts them in place (``Primitive.use_kernels``) and takes them out again; the
 training runtime enters it, and nothing else does.
@@ -40,6 +44,7 @@ from ..ops.conv import (
     product_buffer,
 )
 from ..ops.pooling import max_gradient_buffer, pool_geometry, pool_max, route_max_gradient
+from ..ops.recurrent import InOneThread, lstm_backprop, lstm_forward, recurrence_vjp
 from ..ops.windows import check_gradient, crop, padded_buffer
 from . import threads
 
@@ -289,3 +294,26 @@ def max_pool2d_backprop(x, y, g, *, pool_size=2, strides=None, padding="valid"):
 
     threads.over_parts(images, x.shape[0], _work(x, g, passes=x.size))
     return crop(grad, geo.pads, x.shape)
+
+
+# ----- recurrences -------------------------------------------------------------------------------
+
+
+class _OverThreads(InOneThread):
+    """The rows of a recurrence cut over the threads (the sequences of a batch never meet), and
+    its products over all steps too."""
+
+    over_rows = staticmethod(threads.over_parts)
+    matmul = staticmethod(threads.matmul)
+
+
+@kernel_of("lstm_sequence")
+def lstm_sequence(x, kernel, recurrent_kernel, bias, h0, c0, mask=None, *, go_backwards=False):
+    runner = _OverThreads if threads.splits(x, h0, c0) else InOneThread
+    return lstm_forward(x, kernel, recurrent_kernel, bias, h0, c0, mask, go_backwards, runner)
+
+
+for _argnum in range(6):
+    kernel_of("lstm_sequence", _argnum)(
+        recurrence_vjp(PRIMITIVES["lstm_sequence"], lstm_backprop, _argnum, runner=_OverThreads)
+    )

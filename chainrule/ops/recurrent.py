@@ -50,6 +50,22 @@ def _embedding_lookup_vjp(g, y, table, indices):
 # m_t = mask[:, t] (1 = the step counts, 0 = it carries the previous state).
 
 
+class InOneThread:
+    """How a recurrence runs its work here: every row of the batch in one loop (the rows of a
+    recurrence never meet: each sequence of the batch has its own states), and the products
+    over all steps by the BLAS. :mod:`chainrule.fast` passes a runner that cuts both over its
+    threads: ``over_rows(function, n)`` calls ``function(rows)`` for slices ``rows`` that cover
+    range(n) and lists the results in order; ``matmul(a, b)`` is a @ b for matrices."""
+
+    @staticmethod
+    def over_rows(function, n):
+        return [function(slice(0, n))]
+
+    @staticmethod
+    def matmul(a, b):
+        return a @ b
+
+
 def _steps(x, mask, go_backwards):
     """x as (T, B, D) and the mask as (T, B, 1) booleans (or None), in the order of processing."""
     if go_backwards:
@@ -59,10 +75,10 @@ def _steps(x, mask, go_backwards):
     return xs, None if mask is None else mask.T[..., None].astype(bool)
 
 
-def _input_projection(xs, kernel, bias):
+def _input_projection(xs, kernel, bias, matmul=InOneThread.matmul):
     """x_t W + b for every step at once: one (T B, D) by (D, k n) product, as (T, B, k n)."""
     steps, batch, features = xs.shape
-    xw = (xs.reshape(steps * batch, features) @ kernel).reshape(steps, batch, -1)
+    xw = matmul(xs.reshape(steps * batch, features), kernel).reshape(steps, batch, -1)
     if bias is not None:
         xw += bias
     return xw
@@ -84,17 +100,18 @@ def _previous(states, first):
     return xp.concatenate([first[None].astype(states.dtype), states[:-1]])
 
 
-def _input_gradients(xs, d, kernel, go_backwards):
+def _input_gradients(xs, d, kernel, go_backwards, matmul=InOneThread.matmul):
     """The functions computing dL/dx (dL/dx_t = d_t Wᵀ) and dL/dW (Σ_t x_tᵀ d_t), each one
     product over all steps, from d (T, B, k n), the gradient of the steps' x_t W."""
     steps, batch, features = xs.shape
     flat = d.reshape(steps * batch, -1)
 
     def input_gradient():
-        return _batch_major((flat @ kernel.T).reshape(steps, batch, features), go_backwards)
+        dxs = matmul(flat, kernel.T).reshape(steps, batch, features)
+        return _batch_major(dxs, go_backwards)
 
     def kernel_gradient():
-        return xs.reshape(steps * batch, features).T @ flat
+        return matmul(xs.reshape(steps * batch, features).T, flat)
 
     return input_gradient, kernel_gradient
 
@@ -128,10 +145,10 @@ class _LastBackprop:
     def __init__(self):
         self.key, self.gradients = (None, None), None
 
-    def __call__(self, backprop, g, y, inputs, params):
+    def __call__(self, name, backprop, g, y, inputs, params):
         if isinstance(g, Tensor) or isinstance(y, Tensor):
             raise NotImplementedError(
-                f"{backprop.__name__.strip('_')}: the backpropagation through time is computed "
+                f"{name}: the backpropagation through time is computed "
                 f"on arrays, so it has no gradient of its own (create_graph=True); run the "
                 f"layer's step loop instead (a cell in keras.layers.RNN)."
             )
@@ -146,15 +163,22 @@ class _LastBackprop:
 _last_backprop = _LastBackprop()
 
 
+def recurrence_vjp(recurrence, backprop, argnum, **options):
+    """The VJP of ``recurrence`` for input ``argnum``: the function that ``backprop`` (called
+    with ``options`` too) returns for that input, called."""
+    name = recurrence.name
+
+    def vjp(g, y, *inputs, **params):
+        return _last_backprop(name, backprop, g, y, inputs, {**params, **options})[argnum]()
+
+    return vjp
+
+
 def _defvjps(recurrence, backprop, count):
     """Register, for inputs 0 .. count-1 of ``recurrence``, the VJP calling the function that
     ``backprop`` returns for that input."""
     for argnum in range(count):
-
-        def vjp(g, y, *inputs, _argnum=argnum, **params):
-            return _last_backprop(backprop, g, y, inputs, params)[_argnum]()
-
-        recurrence.defvjp(argnum)(vjp)
+        recurrence.defvjp(argnum)(recurrence_vjp(recurrence, backprop, argnum))
 
 
 @primitive
@@ -231,7 +255,7 @@ def lstm_sequence(x, kernel, recurrent_kernel, bias, h0, c0, mask=None, *, go_ba
     Returns y (T, B, 6 n): y[t] = [i, f, g, o, c_t, h_t] (the gates, kept for the gradient, and
     the states). The input product x W is one matmul for all steps; each step adds h_{t-1} U.
 
-    Backpropagation through time (:func:`_lstm_backprop`), from t = T-1 down to 0, with dh and
+    Backpropagation through time (:func:`lstm_backprop`), from t = T-1 down to 0, with dh and
     dc the gradients reaching h_t and c_t (g's share plus what step t+1 sends back):
 
         dh̃ = m_t dh,   dc̃ = m_t dc + dh̃ o (1 - tanh²(c̃_t))
@@ -242,84 +266,111 @@ def lstm_sequence(x, kernel, recurrent_kernel, bias, h0, c0, mask=None, *, go_ba
     then dW = Σ x_tᵀ dz_t, dU = Σ h_{t-1}ᵀ dz_t, db = Σ dz_t, dx_t = dz_t Wᵀ, dh0 = dh,
     dc0 = dc. The forget gate is the path along which dc crosses many steps undamped.
     """
+    return lstm_forward(x, kernel, recurrent_kernel, bias, h0, c0, mask, go_backwards)
+
+
+def lstm_forward(x, kernel, recurrent_kernel, bias, h0, c0, mask, go_backwards, runner=InOneThread):
+    """:func:`lstm_sequence`'s forward, its rows and products run by ``runner``."""
     xs, keep = _steps(x, mask, go_backwards)
     drop = None if keep is None else ~keep
     n = recurrent_kernel.shape[0]
-    xw = _input_projection(xs, kernel, bias)
+    xw = _input_projection(xs, kernel, bias, runner.matmul)
     xp = xp_of(xw)
     y = xp.empty(xw.shape[:2] + (6 * n,), dtype=xw.dtype)
     # [σ, σ, tanh, σ](z) = tanh(z s) s + (1 - s) with s = [½, ½, 1, ½] per gate, as
     # σ(a) = (1 + tanh(a / 2)) / 2: four passes over the gates together
     scale = xp.repeat(xp.asarray([0.5, 0.5, 1.0, 0.5], dtype=y.dtype), n)
     shift = 1 - scale
-    h, c = h0, c0
-    for t in range(len(xs)):
-        z = y[t, :, : 4 * n]
-        xp.matmul(h, recurrent_kernel, out=z)
-        z += xw[t]
-        z *= scale
-        xp.tanh(z, out=z)
-        z *= scale
-        z += shift
-        i, f, g, o = z[:, :n], z[:, n : 2 * n], z[:, 2 * n : 3 * n], z[:, 3 * n :]
-        c_t, h_t = y[t, :, 4 * n : 5 * n], y[t, :, 5 * n :]
-        xp.multiply(f, c, out=c_t)
-        c_t += i * g
-        xp.tanh(c_t, out=h_t)
-        h_t *= o
-        if drop is not None:
-            _carried(c_t, c, drop[t])
-            _carried(h_t, h, drop[t])
-        h, c = h_t, c_t
+
+    def run(rows):
+        h, c = h0[rows], c0[rows]
+        for t in range(len(xs)):
+            z = y[t, rows, : 4 * n]
+            xp.matmul(h, recurrent_kernel, out=z)
+            z += xw[t, rows]
+            z *= scale
+            xp.tanh(z, out=z)
+            z *= scale
+            z += shift
+            i, f, g, o = z[:, :n], z[:, n : 2 * n], z[:, 2 * n : 3 * n], z[:, 3 * n :]
+            c_t, h_t = y[t, rows, 4 * n : 5 * n], y[t, rows, 5 * n :]
+            xp.multiply(f, c, out=c_t)
+            c_t += i * g
+            xp.tanh(c_t, out=h_t)
+            h_t *= o
+            if drop is not None:
+                _carried(c_t, c, drop[t, rows])
+                _carried(h_t, h, drop[t, rows])
+            h, c = h_t, c_t
+
+    runner.over_rows(run, len(h0))
     return y
 
 
-def _lstm_backprop(
-    g, y, x, kernel, recurrent_kernel, bias, h0, c0, mask=None, *, go_backwards=False
+def lstm_backprop(
+    g,
+    y,
+    x,
+    kernel,
+    recurrent_kernel,
+    bias,
+    h0,
+    c0,
+    mask=None,
+    *,
+    go_backwards=False,
+    runner=InOneThread,
 ):
     xs, keep = _steps(x, mask, go_backwards)
     xp = xp_of(y)
     n = recurrent_kernel.shape[0]
     steps, batch = y.shape[:2]
     dz = xp.empty((steps, batch, 4 * n), dtype=y.dtype)
-    dh = xp.zeros_like(h0, dtype=y.dtype)
-    dc = xp.zeros_like(c0, dtype=y.dtype)
     u_t = _transposed(recurrent_kernel)
-    for t in range(steps - 1, -1, -1):
-        gates, c_t = y[t, :, : 4 * n], y[t, :, 4 * n : 5 * n]
-        i, f, g_c, o = gates[:, :n], gates[:, n : 2 * n], gates[:, 2 * n : 3 * n], gates[:, 3 * n :]
-        c_previous = y[t - 1, :, 4 * n : 5 * n] if t else c0
-        dh = dh + g[t, :, 5 * n :]
-        dc = dc + g[t, :, 4 * n : 5 * n]
-        dh_new = dh if keep is None else dh * keep[t]
-        dc_new = dc if keep is None else dc * keep[t]
-        tanh_c = xp.tanh(c_t)  # tanh(c̃_t) wherever m_t = 1, the only places it counts
-        dc_new = dc_new + dh_new * o * (1 - tanh_c * tanh_c)
-        d = dz[t]
-        xp.multiply(dc_new, g_c, out=d[:, :n])
-        xp.multiply(dc_new, c_previous, out=d[:, n : 2 * n])
-        xp.multiply(dc_new, i, out=d[:, 2 * n : 3 * n])
-        xp.multiply(dh_new, tanh_c, out=d[:, 3 * n :])
-        d += g[t, :, : 4 * n]  # the gates' own share of g
-        slope = gates * (1 - gates)  # σ' = σ (1 - σ) ...
-        slope[:, 2 * n : 3 * n] = 1 - g_c * g_c  # ... and tanh' = 1 - g² for g
-        d *= slope
-        carry_c, carry_h = dc_new * f, d @ u_t
-        if keep is None:
-            dh, dc = carry_h, carry_c
-        else:
-            dh, dc = carry_h + dh * ~keep[t], carry_c + dc * ~keep[t]
+
+    def sweep(rows):
+        dh = xp.zeros_like(h0[rows], dtype=y.dtype)
+        dc = xp.zeros_like(c0[rows], dtype=y.dtype)
+        for t in range(steps - 1, -1, -1):
+            gates, c_t = y[t, rows, : 4 * n], y[t, rows, 4 * n : 5 * n]
+            i, f, g_c, o = (gates[:, k * n : (k + 1) * n] for k in range(4))
+            c_previous = y[t - 1, rows, 4 * n : 5 * n] if t else c0[rows]
+            dh = dh + g[t, rows, 5 * n :]
+            dc = dc + g[t, rows, 4 * n : 5 * n]
+            kept = None if keep is None else keep[t, rows]
+            dh_new = dh if kept is None else dh * kept
+            dc_new = dc if kept is None else dc * kept
+            tanh_c = xp.tanh(c_t)  # tanh(c̃_t) wherever m_t = 1, the only places it counts
+            dc_new = dc_new + dh_new * o * (1 - tanh_c * tanh_c)
+            d = dz[t, rows]
+            xp.multiply(dc_new, g_c, out=d[:, :n])
+            xp.multiply(dc_new, c_previous, out=d[:, n : 2 * n])
+            xp.multiply(dc_new, i, out=d[:, 2 * n : 3 * n])
+            xp.multiply(dh_new, tanh_c, out=d[:, 3 * n :])
+            d += g[t, rows, : 4 * n]  # the gates' own share of g
+            slope = gates * (1 - gates)  # σ' = σ (1 - σ) ...
+            slope[:, 2 * n : 3 * n] = 1 - g_c * g_c  # ... and tanh' = 1 - g² for g
+            d *= slope
+            carry_c, carry_h = dc_new * f, d @ u_t
+            if kept is None:
+                dh, dc = carry_h, carry_c
+            else:
+                dh, dc = carry_h + dh * ~kept, carry_c + dc * ~kept
+        return dh, dc
+
+    parts = runner.over_rows(sweep, batch)
     flat = dz.reshape(steps * batch, 4 * n)
+    previous = y[..., 5 * n :]  # h_t; h_{t-1} is made only for dL/dU
     return (
-        *_input_gradients(xs, dz, kernel, go_backwards),
-        lambda: _previous(y[..., 5 * n :], h0).reshape(steps * batch, n).T @ flat,
+        *_input_gradients(xs, dz, kernel, go_backwards, runner.matmul),
+        lambda: runner.matmul(_previous(previous, h0).reshape(steps * batch, n).T, flat),
         lambda: flat.sum(0),
-        lambda: dh,
-        lambda: dc,
+        lambda: xp.concatenate([dh for dh, _ in parts]),
+        lambda: xp.concatenate([dc for _, dc in parts]),
     )
 
 
-_defvjps(lstm_sequence, _lstm_backprop, 6)
+_defvjps(lstm_sequence, lstm_backprop, 6)
 
 
 @primitive

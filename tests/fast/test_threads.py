@@ -185,6 +185,39 @@ def test_convolutions_and_poolings_cut_over_threads_give_the_primitives_results(
         np.testing.assert_allclose(cut, whole, rtol=tolerance, atol=tolerance)
 
 
+@pytest.mark.parametrize("masked", [False, True])
+def test_an_lstm_cut_over_threads_gives_the_primitives_results(monkeypatch, masked):
+    """The LSTM kernel runs each thread's sequences through the steps: the same states and,
+    for every input, the same gradients (the weights' up to rounding)."""
+    monkeypatch.setenv("CHAINRULE_NUM_THREADS", "2")
+    monkeypatch.setattr(parallel, "MIN_WORK", 1)
+    batch, steps, features, units = 6, 5, 3, 4
+    inputs = [
+        rng.standard_normal(shape).astype(np.float32)
+        for shape in [
+            (batch, steps, features),
+            (features, 4 * units),
+            (units, 4 * units),
+            (4 * units,),
+            (batch, units),
+            (batch, units),
+        ]
+    ]
+    mask = rng.uniform(size=(batch, steps)) > 0.3 if masked else None
+    lstm = ops.recurrent.lstm_sequence
+    y = lstm.forward(*inputs, mask, go_backwards=True)
+    g = rng.standard_normal(y.shape).astype(np.float32)
+    whole = [y] + [lstm.vjp(i, g, y, (*inputs, mask), {"go_backwards": True}) for i in range(6)]
+    with parallel.using_cores(), kernels.installed():
+        parallel.over_parts(lambda rows: None, 2, work=1 << 30)  # the threads take the BLAS's
+        y_cut = lstm.kernel(*inputs, mask, go_backwards=True)
+        cut = [y_cut] + [
+            lstm.vjp(i, g.copy(), y_cut, (*inputs, mask), {"go_backwards": True}) for i in range(6)
+        ]
+    for mine, theirs in zip(cut, whole):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-5)
+
+
 @needs_blas_control
 @pytest.mark.parametrize("shape", [(300, 40, 20), (40, 30, 500), (5, 7, 3)])
 def test_products_cut_by_rows_or_columns_equal_the_whole(monkeypatch, shape):
