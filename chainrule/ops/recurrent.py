@@ -274,21 +274,24 @@ def lstm_forward(x, kernel, recurrent_kernel, bias, h0, c0, mask, go_backwards, 
     xs, keep = _steps(x, mask, go_backwards)
     drop = None if keep is None else ~keep
     n = recurrent_kernel.shape[0]
-    xw = _input_projection(xs, kernel, bias, runner.matmul)
-    xp = xp_of(xw)
-    y = xp.empty(xw.shape[:2] + (6 * n,), dtype=xw.dtype)
+    xp = xp_of(x)
+    dtype = xp.result_type(x, kernel, recurrent_kernel)
     # [σ, σ, tanh, σ](z) = tanh(z s) s + (1 - s) with s = [½, ½, 1, ½] per gate, as
-    # σ(a) = (1 + tanh(a / 2)) / 2: four passes over the gates together
-    scale = xp.repeat(xp.asarray([0.5, 0.5, 1.0, 0.5], dtype=y.dtype), n)
+    # σ(a) = (1 + tanh(a / 2)) / 2: one pass over the gates together. z s comes from the
+    # weights times s (exact: s is a power of two)
+    scale = xp.repeat(xp.asarray([0.5, 0.5, 1.0, 0.5], dtype=dtype), n)
     shift = 1 - scale
+    scaled_bias = None if bias is None else bias * scale
+    xw = _input_projection(xs, kernel * scale, scaled_bias, runner.matmul)
+    recurrent = recurrent_kernel * scale
+    y = xp.empty(xw.shape[:2] + (6 * n,), dtype=xw.dtype)
 
     def run(rows):
         h, c = h0[rows], c0[rows]
         for t in range(len(xs)):
             z = y[t, rows, : 4 * n]
-            xp.matmul(h, recurrent_kernel, out=z)
+            xp.matmul(h, recurrent, out=z)
             z += xw[t, rows]
-            z *= scale
             xp.tanh(z, out=z)
             z *= scale
             z += shift
@@ -327,6 +330,8 @@ def lstm_backprop(
     steps, batch = y.shape[:2]
     dz = xp.empty((steps, batch, 4 * n), dtype=y.dtype)
     u_t = _transposed(recurrent_kernel)
+    # the activations' slopes from their values: σ' = (1 - σ) σ, tanh' = (1 - g) (1 + g)
+    plus_one_for_tanh = xp.repeat(xp.asarray([0, 0, 1, 0], dtype=y.dtype), n)
 
     def sweep(rows):
         dh = xp.zeros_like(h0[rows], dtype=y.dtype)
@@ -341,16 +346,16 @@ def lstm_backprop(
             dh_new = dh if kept is None else dh * kept
             dc_new = dc if kept is None else dc * kept
             tanh_c = xp.tanh(c_t)  # tanh(c̃_t) wherever m_t = 1, the only places it counts
-            dc_new = dc_new + dh_new * o * (1 - tanh_c * tanh_c)
+            # o (1 - tanh²(c̃)) = o - h̃ tanh(c̃), with h̃ = h_t wherever m_t = 1
+            dc_new = dc_new + dh_new * (o - y[t, rows, 5 * n :] * tanh_c)
             d = dz[t, rows]
             xp.multiply(dc_new, g_c, out=d[:, :n])
             xp.multiply(dc_new, c_previous, out=d[:, n : 2 * n])
             xp.multiply(dc_new, i, out=d[:, 2 * n : 3 * n])
             xp.multiply(dh_new, tanh_c, out=d[:, 3 * n :])
             d += g[t, rows, : 4 * n]  # the gates' own share of g
-            slope = gates * (1 - gates)  # σ' = σ (1 - σ) ...
-            slope[:, 2 * n : 3 * n] = 1 - g_c * g_c  # ... and tanh' = 1 - g² for g
-            d *= slope
+            d *= 1 - gates
+            d *= gates + plus_one_for_tanh
             carry_c, carry_h = dc_new * f, d @ u_t
             if kept is None:
                 dh, dc = carry_h, carry_c
