@@ -1,7 +1,7 @@
 """Time one training step of a recurrent and an attention model: chainrule against PyTorch.
 
     python benchmarks/sequences.py [--workload lstm|mha|all] [--steps N] [--warmup W]
-                                   [--threads N]
+                                   [--threads N] [--fixed-threads]
 
 Workloads (float32, random data, mean squared error, Adam at 1e-3):
 
@@ -12,14 +12,17 @@ Workloads (float32, random data, mean squared error, Adam at 1e-3):
   batch_first=True)``, the same four projections with biases.
 
 A step is the whole of training on one batch: forward, loss, backward and the optimizer's update
-(chainrule: a step of ``model.fit``, timed by a callback around each batch, ``fit`` running
-copies of the one batch; PyTorch: ``zero_grad``, ``loss.backward()``, ``opt.step()``). chainrule runs in this interpreter, PyTorch in a child with the Python of its
-virtual environment (``CHAINRULE_BENCH_TORCH_PYTHON``, default ``/work/venv-torch/bin/python``),
-and the two take turns a few steps at a time, so that a slow spell on a shared machine hits both
-alike. Both use the same number of threads (``--threads``, default: the cores; for chainrule
-``CHAINRULE_NUM_THREADS``, so that ``fit`` keeps it rather than choosing by timing), printed with
-NumPy's BLAS. After ``--warmup`` steps each (chainrule's first ``fit`` traces its training
-step; its time is the table's last column), the table shows the median ms/step over ``--steps`` steps and chainrule's over PyTorch's.
+(chainrule: a step of ``model.fit`` over copies of the one batch, timed by a callback; PyTorch:
+``zero_grad``, ``loss.backward()``, ``opt.step()``). chainrule runs in this interpreter, PyTorch
+in a child with the Python of its virtual environment (``CHAINRULE_BENCH_TORCH_PYTHON``, default
+``/work/venv-torch/bin/python``). The two take turns a few steps at a time, so that a slow spell
+on a shared machine hits both alike: chainrule trains in one ``fit`` and PyTorch's turns run
+between its steps (in the callback, outside the timed steps). Both get the same number of
+threads (``--threads``, default: the cores), printed with NumPy's BLAS; ``fit`` chooses between
+all of them and one by timing its steps, as it does for a user, unless ``--fixed-threads``
+fixes it (``CHAINRULE_NUM_THREADS``). After a first ``fit`` of one step, which traces the
+training step (its time is the table's last column), and ``--warmup`` steps each, the table
+shows the median ms/step over ``--steps`` steps and chainrule's over PyTorch's.
 """
 
 import argparse
@@ -57,11 +60,8 @@ def data(name, rng):
     return x.astype(np.float32), y.astype(np.float32)
 
 
-def chainrule_steps(name, x, y):
-    """A function running ``count`` chainrule training steps on (x, y), as one ``fit`` over
-    ``count`` copies of the batch, returning the seconds of each step (from the callbacks)."""
-    import numpy as np
-
+def chainrule_model(name, x):
+    """The workload's chainrule model, compiled, for inputs like ``x``."""
     import chainrule.keras as keras
 
     config = WORKLOADS[name]
@@ -74,23 +74,25 @@ def chainrule_steps(name, x, y):
         attention = keras.layers.MultiHeadAttention(config["heads"], config["key_dim"])
         model = keras.Model(inputs, attention(inputs, inputs))
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
+    return model
 
-    class StepClock(keras.callbacks.Callback):
+
+def fit_in_turns(model, x, y, steps, after_step):
+    """One ``fit`` over ``steps`` copies of the batch (x, y); ``after_step(step, seconds)``
+    is called after each step with its time, outside it (the other system's turn runs there)."""
+    import numpy as np
+
+    import chainrule.keras as keras
+
+    class Turns(keras.callbacks.Callback):
         def on_train_batch_begin(self, batch, logs=None):
             self.began = time.perf_counter()
 
         def on_train_batch_end(self, batch, logs=None):
-            seconds.append(time.perf_counter() - self.began)
+            after_step(batch, time.perf_counter() - self.began)
 
-    clock, seconds = StepClock(), []
-
-    def run(count):
-        seconds.clear()
-        xs, ys = np.concatenate([x] * count), np.concatenate([y] * count)
-        model.fit(xs, ys, batch_size=len(x), epochs=1, shuffle=False, verbose=0, callbacks=[clock])
-        return list(seconds)
-
-    return run
+    xs, ys = np.concatenate([x] * steps), np.concatenate([y] * steps)
+    model.fit(xs, ys, batch_size=len(x), epochs=1, shuffle=False, verbose=0, callbacks=[Turns()])
 
 
 def torch_step(name, x, y, threads):
@@ -170,34 +172,38 @@ class TorchChild:
         self.process.wait()
 
 
-def _env(threads):
+def _env(threads, fixed=False):
     env = dict(os.environ)
-    for key in (
-        "OMP_NUM_THREADS",
-        "OPENBLAS_NUM_THREADS",
-        "MKL_NUM_THREADS",
-        "CHAINRULE_NUM_THREADS",
-    ):
+    keys = ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"]
+    for key in keys + ["CHAINRULE_NUM_THREADS"] * fixed:
         env[key] = str(threads)
     return env
 
 
 def compare(name, args):
-    """Median ms/step of chainrule and PyTorch on the workload, alternating turns."""
+    """Median ms/step of chainrule and PyTorch on the workload, alternating turns: chainrule
+    trains in one ``fit`` (as a user's, which chooses every core or one by timing its steps,
+    unless ``--fixed-threads``), and PyTorch's turns run between its steps."""
     import numpy as np
 
     torch_child = TorchChild(name, args.threads, args.seed)
+    x, y = data(name, np.random.default_rng(args.seed))
     began = time.perf_counter()
-    run = chainrule_steps(name, *data(name, np.random.default_rng(args.seed)))
-    run(1)
+    model = chainrule_model(name, x)
+    fit_in_turns(model, x, y, 1, lambda step, seconds: None)
     first = time.perf_counter() - began
-    run(args.warmup)
-    torch_child.run(args.warmup)
     times = {"chainrule": [], "torch": []}
-    while len(times["chainrule"]) < args.steps:
-        turn = min(TURN, args.steps - len(times["chainrule"]))
-        times["torch"] += torch_child.run(turn)
-        times["chainrule"] += run(turn)
+
+    def after_step(step, seconds):
+        if step >= args.warmup:
+            times["chainrule"].append(seconds)
+        done = step + 1 - args.warmup
+        if done == 0:
+            torch_child.run(args.warmup)
+        elif done > 0 and (done % TURN == 0 or done == args.steps):
+            times["torch"] += torch_child.run(TURN if done % TURN == 0 else done % TURN)
+
+    fit_in_turns(model, x, y, args.warmup + args.steps, after_step)
     torch_child.close()
     medians = {system: 1000 * statistics.median(seconds) for system, seconds in times.items()}
     return medians, first, torch_child.info
@@ -209,13 +215,18 @@ def main():
     parser.add_argument("--steps", type=int, default=20, help="timed steps per system")
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps per system first")
     parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument(
+        "--fixed-threads",
+        action="store_true",
+        help="chainrule's fit on --threads threads always (CHAINRULE_NUM_THREADS), not its choice",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--serve-torch", metavar="WORKLOAD", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_torch:
         serve_torch(args.serve_torch, args.threads, args.seed)
         return
-    for key, value in _env(args.threads).items():
+    for key, value in _env(args.threads, args.fixed_threads).items():
         os.environ[key] = value  # before NumPy loads OpenBLAS
     sys.path.insert(0, str(HERE))
     from common import numpy_blas
@@ -223,7 +234,8 @@ def main():
     blas = numpy_blas()
     print(
         f"NumPy {blas['numpy']} ({blas['blas']} {blas['blas_version']}, runtime "
-        f"{blas['runtime']}); threads: {args.threads} for both; "
+        f"{blas['runtime']}); threads: {args.threads} for both"
+        f"{'' if args.fixed_threads else ' (chainrule: fit chooses every core or one by timing)'}; "
         f"{args.steps} timed steps after {args.warmup} of warm-up, turns of {TURN}"
     )
     names = list(WORKLOADS) if args.workload == "all" else [args.workload]
