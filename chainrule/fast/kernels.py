@@ -305,6 +305,7 @@ class _OverThreads(InOneThread):
 
     over_rows = staticmethod(threads.over_parts)
     matmul = staticmethod(threads.matmul)
+    column_sums = staticmethod(column_sums)
 
 
 @kernel_of("lstm_sequence")

@@ -53,9 +53,10 @@ def _embedding_lookup_vjp(g, y, table, indices):
 class InOneThread:
     """How a recurrence runs its work here: every row of the batch in one loop (the rows of a
     recurrence never meet: each sequence of the batch has its own states), and the products
-    over all steps by the BLAS. :mod:`chainrule.fast` passes a runner that cuts both over its
+    over all steps by the BLAS. :mod:`chainrule.fast` passes a runner that cuts them over its
     threads: ``over_rows(function, n)`` calls ``function(rows)`` for slices ``rows`` that cover
-    range(n) and lists the results in order; ``matmul(a, b)`` is a @ b for matrices."""
+    range(n) and lists the results in order; ``matmul(a, b)`` is a @ b for matrices;
+    ``column_sums(a)`` sums a matrix over its rows."""
 
     @staticmethod
     def over_rows(function, n):
@@ -64,6 +65,10 @@ class InOneThread:
     @staticmethod
     def matmul(a, b):
         return a @ b
+
+    @staticmethod
+    def column_sums(a):
+        return a.sum(axis=0)
 
 
 def _steps(x, mask, go_backwards):
@@ -366,11 +371,15 @@ def lstm_backprop(
 
     parts = runner.over_rows(sweep, batch)
     flat = dz.reshape(steps * batch, 4 * n)
-    previous = y[..., 5 * n :]  # h_t; h_{t-1} is made only for dL/dU
+
+    def recurrent_gradient():  # Σ_t h_{t-1}ᵀ dz_t, the h_t read in place in y
+        states = y[:-1, :, 5 * n :].reshape((steps - 1) * batch, n)
+        return runner.matmul(states.T, flat[batch:]) + h0.T @ dz[0]
+
     return (
         *_input_gradients(xs, dz, kernel, go_backwards, runner.matmul),
-        lambda: runner.matmul(_previous(previous, h0).reshape(steps * batch, n).T, flat),
-        lambda: flat.sum(0),
+        recurrent_gradient,
+        lambda: runner.column_sums(flat),
         lambda: xp.concatenate([dh for dh, _ in parts]),
         lambda: xp.concatenate([dc for _, dc in parts]),
     )
