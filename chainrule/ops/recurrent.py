@@ -3,6 +3,7 @@ SimpleRNN, LSTM and GRU recurrences over a whole sequence, each one primitive wh
 backpropagation through time written out by hand (a loop over the steps from last to first).
 """
 
+import threading
 import weakref
 
 from ..backend import xp_of
@@ -138,8 +139,8 @@ def _carried(new, old, drop):
         xp_of(new).copyto(new, old, where=drop)
 
 
-class _LastBackprop:
-    """The last backpropagation through time, by its (g, y).
+class _LastBackprop(threading.local):
+    """The last backpropagation through time of this thread, by its (g, y).
 
     The engine asks for one input's gradient at a time; the sweep through the steps serves all
     of them, so it runs once per (g, y) and returns one function per input, which the VJPs call:
@@ -148,20 +149,21 @@ class _LastBackprop:
     """
 
     def __init__(self):
-        self.key, self.gradients = (None, None), None
+        self.entry = None  # (weak reference to g, to y, the functions)
 
     def __call__(self, name, backprop, g, y, inputs, params):
         if isinstance(g, Tensor) or isinstance(y, Tensor):
             raise NotImplementedError(
-                f"{name}: the backpropagation through time is computed "
-                f"on arrays, so it has no gradient of its own (create_graph=True); run the "
-                f"layer's step loop instead (a cell in keras.layers.RNN)."
+                f"{name}: the backpropagation through time is computed on arrays, so it has "
+                f"no gradient of its own (create_graph=True); run the layer's step loop "
+                f"instead (a cell in keras.layers.RNN)."
             )
-        if self.key[0] is not None and self.key[0]() is g and self.key[1]() is y:
-            return self.gradients
-        self.key, self.gradients = (None, None), None
+        entry = self.entry
+        if entry is not None and entry[0]() is g and entry[1]() is y:
+            return entry[2]
+        self.entry = None
         gradients = backprop(g, y, *inputs, **params)
-        self.key, self.gradients = (weakref.ref(g), weakref.ref(y)), gradients
+        self.entry = (weakref.ref(g), weakref.ref(y), gradients)
         return gradients
 
 
@@ -330,6 +332,9 @@ def lstm_backprop(
     go_backwards=False,
     runner=InOneThread,
 ):
+    """The backpropagation through time of :func:`lstm_sequence` (the formulas are there): the
+    sweep from the last step to the first, then one function per input giving its gradient;
+    ``runner`` runs the rows and the products over all steps."""
     xs, keep = _steps(x, mask, go_backwards)
     xp = xp_of(y)
     n = recurrent_kernel.shape[0]
