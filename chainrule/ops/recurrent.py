@@ -197,57 +197,88 @@ def simple_rnn_sequence(x, kernel, recurrent_kernel, bias, h0, mask=None, *, go_
     Returns y (T, B, 2 n): y[t] = [ĥ_t, h_t] (the candidate, kept for the gradient, and the
     state). The input product x W is one matmul for all steps; each step adds h_{t-1} U.
 
-    Backpropagation through time (:func:`_simple_rnn_backprop`), from t = T-1 down to 0, with
+    Backpropagation through time (:func:`simple_rnn_backprop`), from t = T-1 down to 0, with
     dh the gradient reaching h_t (g's share plus what step t+1 sends back):
 
         dĥ = m_t dh,   da_t = dĥ (1 - ĥ_t²),   dh_{t-1} = (1 - m_t) dh + da_t Uᵀ
 
     then dW = Σ x_tᵀ da_t, dU = Σ h_{t-1}ᵀ da_t, db = Σ da_t, dx_t = da_t Wᵀ, dh0 = dh.
     """
+    return simple_rnn_forward(x, kernel, recurrent_kernel, bias, h0, mask, go_backwards)
+
+
+def simple_rnn_forward(
+    x, kernel, recurrent_kernel, bias, h0, mask, go_backwards, runner=InOneThread
+):
+    """:func:`simple_rnn_sequence`'s forward, its rows and products run by ``runner``."""
     xs, keep = _steps(x, mask, go_backwards)
     drop = None if keep is None else ~keep
     n = recurrent_kernel.shape[0]
-    xw = _input_projection(xs, kernel, bias)
-    y = xp_of(xw).empty(xw.shape[:2] + (2 * n,), dtype=xw.dtype)
-    h = h0
-    for t in range(len(xs)):
-        a = y[t, :, :n]
-        xp_of(a).matmul(h, recurrent_kernel, out=a)
-        a += xw[t]
-        xp_of(a).tanh(a, out=a)
-        h_t = y[t, :, n:]
-        h_t[...] = a
-        _carried(h_t, h, None if drop is None else drop[t])
-        h = h_t
+    xw = _input_projection(xs, kernel, bias, runner.matmul)
+    xp = xp_of(xw)
+    y = xp.empty(xw.shape[:2] + (2 * n,), dtype=xw.dtype)
+
+    def run(rows):
+        h = h0[rows]
+        for t in range(len(xs)):
+            a = y[t, rows, :n]
+            xp.matmul(h, recurrent_kernel, out=a)
+            a += xw[t, rows]
+            xp.tanh(a, out=a)
+            h_t = y[t, rows, n:]
+            h_t[...] = a
+            _carried(h_t, h, None if drop is None else drop[t, rows])
+            h = h_t
+
+    runner.over_rows(run, len(h0))
     return y
 
 
-def _simple_rnn_backprop(
-    g, y, x, kernel, recurrent_kernel, bias, h0, mask=None, *, go_backwards=False
+def simple_rnn_backprop(
+    g,
+    y,
+    x,
+    kernel,
+    recurrent_kernel,
+    bias,
+    h0,
+    mask=None,
+    *,
+    go_backwards=False,
+    runner=InOneThread,
 ):
+    """The backpropagation through time of :func:`simple_rnn_sequence` (the formulas are
+    there): the sweep from the last step to the first, then one function per input giving its
+    gradient; ``runner`` runs the rows and the products over all steps."""
     xs, keep = _steps(x, mask, go_backwards)
+    xp = xp_of(y)
     n = recurrent_kernel.shape[0]
     candidate, states = y[..., :n], y[..., n:]
     slope = 1 - candidate * candidate  # tanh'(a_t) = 1 - ĥ_t²
     da = g[..., :n] * slope  # the part of dL/da_t that comes through ĥ_t as an output of its own
-    dh = xp_of(y).zeros_like(h0, dtype=y.dtype)
     u_t = _transposed(recurrent_kernel)
-    for t in range(len(xs) - 1, -1, -1):
-        dh = dh + g[t, :, n:]
-        dh_new = dh if keep is None else dh * keep[t]
-        da[t] += dh_new * slope[t]
-        carry = da[t] @ u_t
-        dh = carry if keep is None else carry + dh * ~keep[t]
+
+    def sweep(rows):
+        dh = xp.zeros_like(h0[rows], dtype=y.dtype)
+        for t in range(len(xs) - 1, -1, -1):
+            dh = dh + g[t, rows, n:]
+            dh_new = dh if keep is None else dh * keep[t, rows]
+            da[t, rows] += dh_new * slope[t, rows]
+            carry = da[t, rows] @ u_t
+            dh = carry if keep is None else carry + dh * ~keep[t, rows]
+        return dh
+
+    parts = runner.over_rows(sweep, len(h0))
     flat = da.reshape(-1, n)
     return (
-        *_input_gradients(xs, da, kernel, go_backwards),
-        lambda: _previous(states, h0).reshape(-1, n).T @ flat,
-        lambda: flat.sum(0),
-        lambda: dh,
+        *_input_gradients(xs, da, kernel, go_backwards, runner.matmul),
+        lambda: runner.matmul(_previous(states, h0).reshape(-1, n).T, flat),
+        lambda: runner.column_sums(flat),
+        lambda: xp.concatenate(parts),
     )
 
 
-_defvjps(simple_rnn_sequence, _simple_rnn_backprop, 5)
+_defvjps(simple_rnn_sequence, simple_rnn_backprop, 5)
 
 
 @primitive
@@ -412,7 +443,7 @@ def gru_sequence(
     Returns y (T, B, 5 n) = [z, r, ĥ, u_h, h_t] per step with ``reset_after``, else (T, B, 4 n)
     = [z, r, ĥ, h_t] (the gates, kept for the gradient, and the state).
 
-    Backpropagation through time (:func:`_gru_backprop`), from t = T-1 down to 0, with dh the
+    Backpropagation through time (:func:`gru_backprop`), from t = T-1 down to 0, with dh the
     gradient reaching h_t (g's share plus what step t+1 sends back):
 
         dh̃ = m_t dh,   da_z = dh̃ (h_{t-1} - ĥ) σ'(z),   da_h = dh̃ (1 - z) (1 - ĥ²)
@@ -425,44 +456,69 @@ def gru_sequence(
     da_h], and dU = Σ h_{t-1}ᵀ [da_z, da_r, du_h], db_h = Σ [da_z, da_r, du_h] (reset_after),
     or dU = [Σ h_{t-1}ᵀ [da_z, da_r], Σ (r h_{t-1})ᵀ da_h] (otherwise); dh0 = dh.
     """
+    return gru_forward(x, kernel, recurrent_kernel, bias, h0, mask, reset_after, go_backwards)
+
+
+def gru_forward(
+    x, kernel, recurrent_kernel, bias, h0, mask, reset_after, go_backwards, runner=InOneThread
+):
+    """:func:`gru_sequence`'s forward, its rows and products run by ``runner``."""
     xs, keep = _steps(x, mask, go_backwards)
     drop = None if keep is None else ~keep
     n = recurrent_kernel.shape[0]
     input_bias = bias if bias is None or not reset_after else bias[0]
-    xw = _input_projection(xs, kernel, input_bias)
+    xw = _input_projection(xs, kernel, input_bias, runner.matmul)
     xp = xp_of(xw)
     y = xp.empty(xw.shape[:2] + ((5 if reset_after else 4) * n,), dtype=xw.dtype)
-    h = h0
-    for t in range(len(xs)):
-        a = y[t, :, : 3 * n]
-        zr, z, r, candidate = a[:, : 2 * n], a[:, :n], a[:, n : 2 * n], a[:, 2 * n :]
-        if reset_after:
-            u = h @ recurrent_kernel
-            if bias is not None:
-                u += bias[1]
-            y[t, :, 3 * n : 4 * n] = u[:, 2 * n :]
-            xp.add(xw[t, :, : 2 * n], u[:, : 2 * n], out=zr)
-            _sigmoid_(zr)
-            xp.multiply(r, u[:, 2 * n :], out=candidate)
-        else:
-            xp.matmul(h, recurrent_kernel[:, : 2 * n], out=zr)
-            zr += xw[t, :, : 2 * n]
-            _sigmoid_(zr)
-            xp.matmul(r * h, recurrent_kernel[:, 2 * n :], out=candidate)
-        candidate += xw[t, :, 2 * n :]
-        xp.tanh(candidate, out=candidate)
-        h_t = y[t, :, -n:]
-        xp.subtract(h, candidate, out=h_t)  # h̃ = ĥ + z (h_{t-1} - ĥ)
-        h_t *= z
-        h_t += candidate
-        _carried(h_t, h, None if drop is None else drop[t])
-        h = h_t
+
+    def run(rows):
+        h = h0[rows]
+        for t in range(len(xs)):
+            a = y[t, rows, : 3 * n]
+            zr, z, r, candidate = a[:, : 2 * n], a[:, :n], a[:, n : 2 * n], a[:, 2 * n :]
+            if reset_after:
+                u = h @ recurrent_kernel
+                if bias is not None:
+                    u += bias[1]
+                y[t, rows, 3 * n : 4 * n] = u[:, 2 * n :]
+                xp.add(xw[t, rows, : 2 * n], u[:, : 2 * n], out=zr)
+                _sigmoid_(zr)
+                xp.multiply(r, u[:, 2 * n :], out=candidate)
+            else:
+                xp.matmul(h, recurrent_kernel[:, : 2 * n], out=zr)
+                zr += xw[t, rows, : 2 * n]
+                _sigmoid_(zr)
+                xp.matmul(r * h, recurrent_kernel[:, 2 * n :], out=candidate)
+            candidate += xw[t, rows, 2 * n :]
+            xp.tanh(candidate, out=candidate)
+            h_t = y[t, rows, -n:]
+            xp.subtract(h, candidate, out=h_t)  # h̃ = ĥ + z (h_{t-1} - ĥ)
+            h_t *= z
+            h_t += candidate
+            _carried(h_t, h, None if drop is None else drop[t, rows])
+            h = h_t
+
+    runner.over_rows(run, len(h0))
     return y
 
 
-def _gru_backprop(
-    g, y, x, kernel, recurrent_kernel, bias, h0, mask=None, *, reset_after=True, go_backwards=False
+def gru_backprop(
+    g,
+    y,
+    x,
+    kernel,
+    recurrent_kernel,
+    bias,
+    h0,
+    mask=None,
+    *,
+    reset_after=True,
+    go_backwards=False,
+    runner=InOneThread,
 ):
+    """The backpropagation through time of :func:`gru_sequence` (the formulas are there): the
+    sweep from the last step to the first, then one function per input giving its gradient;
+    ``runner`` runs the rows and the products over all steps."""
     xs, keep = _steps(x, mask, go_backwards)
     n = recurrent_kernel.shape[0]
     steps, batch = y.shape[:2]
@@ -488,45 +544,56 @@ def _gru_backprop(
         previous_r = previous * slope_r  # da_r = d(r h) previous_r
         u_zr_t = _transposed(recurrent_kernel[:, : 2 * n])
         u_h_t = _transposed(recurrent_kernel[:, 2 * n :])
-    dh = xp.zeros_like(h0, dtype=y.dtype)
-    for t in range(steps - 1, -1, -1):
-        dh = dh + g[t, :, -n:]
-        dh_new = dh if keep is None else dh * keep[t]
-        da_z[t] += dh_new * to_z[t]
-        da_h[t] += dh_new * to_h[t]
-        if reset_after:
-            da_r[t] += da_h[t] * u_h[t] * slope_r[t]
-            du[t, :, : 2 * n] = da[t, :, : 2 * n]
-            du[t, :, 2 * n :] += da_h[t] * r[t]
-            carry = du[t] @ u_t
-        else:
-            d_rh = da_h[t] @ u_h_t
-            da_r[t] += d_rh * previous_r[t]
-            carry = d_rh * r[t] + da[t, :, : 2 * n] @ u_zr_t
-        carry += dh_new * z[t]
-        dh = carry if keep is None else carry + dh * ~keep[t]
+
+    def sweep(rows):
+        dh = xp.zeros_like(h0[rows], dtype=y.dtype)
+        for t in range(steps - 1, -1, -1):
+            dh = dh + g[t, rows, -n:]
+            kept = None if keep is None else keep[t, rows]
+            dh_new = dh if kept is None else dh * kept
+            da_z[t, rows] += dh_new * to_z[t, rows]
+            da_h[t, rows] += dh_new * to_h[t, rows]
+            if reset_after:
+                da_r[t, rows] += da_h[t, rows] * u_h[t, rows] * slope_r[t, rows]
+                du[t, rows, : 2 * n] = da[t, rows, : 2 * n]
+                du[t, rows, 2 * n :] += da_h[t, rows] * r[t, rows]
+                carry = du[t, rows] @ u_t
+            else:
+                d_rh = da_h[t, rows] @ u_h_t
+                da_r[t, rows] += d_rh * previous_r[t, rows]
+                carry = d_rh * r[t, rows] + da[t, rows, : 2 * n] @ u_zr_t
+            carry += dh_new * z[t, rows]
+            dh = carry if kept is None else carry + dh * ~kept
+        return dh
+
+    parts = runner.over_rows(sweep, batch)
     flat_previous = previous.reshape(steps * batch, n)
     flat = (du if reset_after else da).reshape(steps * batch, 3 * n)
 
     def recurrent_gradient():
         if reset_after:
-            return flat_previous.T @ flat
+            return runner.matmul(flat_previous.T, flat)
         reset_previous = (r * previous).reshape(steps * batch, n)
         return xp.concatenate(
-            [flat_previous.T @ flat[:, : 2 * n], reset_previous.T @ flat[:, 2 * n :]], axis=1
+            [
+                runner.matmul(flat_previous.T, flat[:, : 2 * n]),
+                runner.matmul(reset_previous.T, flat[:, 2 * n :]),
+            ],
+            axis=1,
         )
 
     def bias_gradient():
         if reset_after:
-            return xp.stack([da.reshape(steps * batch, 3 * n).sum(0), flat.sum(0)])
-        return flat.sum(0)
+            input_sums = runner.column_sums(da.reshape(steps * batch, 3 * n))
+            return xp.stack([input_sums, runner.column_sums(flat)])
+        return runner.column_sums(flat)
 
     return (
-        *_input_gradients(xs, da, kernel, go_backwards),
+        *_input_gradients(xs, da, kernel, go_backwards, runner.matmul),
         recurrent_gradient,
         bias_gradient,
-        lambda: dh,
+        lambda: xp.concatenate(parts),
     )
 
 
-_defvjps(gru_sequence, _gru_backprop, 5)
+_defvjps(gru_sequence, gru_backprop, 5)
