@@ -15,7 +15,11 @@ Each kernel computes the same math as the primitive of :mod:`chainrule.ops` it s
   with a vector of ones, which BLAS computes about twice as fast as NumPy reduces: equal to
   rounding, not bit for bit;
 - softmax over the rows of a matrix reads each row's maximum at its argmax, which NumPy finds
-  several times faster than it reduces a short row with max: the same numbers.
+  several times faster than it reduces a short row with max: the same numbers;
+- a recurrence over a sequence (SimpleRNN, LSTM, GRU) and its backpropagation through time
+  cut the batch over the cores, each thread running the step loop for its own sequences, and
+  the products over all steps over the threads: the same numbers, except the weights'
+  gradients where a product is cut along its sum.
 
 :func:`installed` puts them in place (``Primitive.use_kernels``) and takes them out again; the
 training runtime enters it, and nothing else does.
@@ -40,6 +44,16 @@ from ..ops.conv import (
     product_buffer,
 )
 from ..ops.pooling import max_gradient_buffer, pool_geometry, pool_max, route_max_gradient
+from ..ops.recurrent import (
+    InOneThread,
+    gru_backprop,
+    gru_forward,
+    lstm_backprop,
+    lstm_forward,
+    recurrence_vjp,
+    simple_rnn_backprop,
+    simple_rnn_forward,
+)
 from ..ops.windows import check_gradient, crop, padded_buffer
 from . import threads
 
@@ -289,3 +303,52 @@ def max_pool2d_backprop(x, y, g, *, pool_size=2, strides=None, padding="valid"):
 
     threads.over_parts(images, x.shape[0], _work(x, g, passes=x.size))
     return crop(grad, geo.pads, x.shape)
+
+
+# ----- recurrences -------------------------------------------------------------------------------
+
+
+class _OverThreads(InOneThread):
+    """The rows of a recurrence cut over the threads (the sequences of a batch never meet), and
+    its products over all steps too."""
+
+    over_rows = staticmethod(threads.over_parts)
+    matmul = staticmethod(threads.matmul)
+    column_sums = staticmethod(column_sums)
+
+
+def _runner(*arrays):
+    return _OverThreads if threads.splits(*arrays) else InOneThread
+
+
+@kernel_of("simple_rnn_sequence")
+def simple_rnn_sequence(x, kernel, recurrent_kernel, bias, h0, mask=None, *, go_backwards=False):
+    runner = _runner(x, h0)
+    return simple_rnn_forward(x, kernel, recurrent_kernel, bias, h0, mask, go_backwards, runner)
+
+
+@kernel_of("lstm_sequence")
+def lstm_sequence(x, kernel, recurrent_kernel, bias, h0, c0, mask=None, *, go_backwards=False):
+    runner = _runner(x, h0, c0)
+    return lstm_forward(x, kernel, recurrent_kernel, bias, h0, c0, mask, go_backwards, runner)
+
+
+@kernel_of("gru_sequence")
+def gru_sequence(
+    x, kernel, recurrent_kernel, bias, h0, mask=None, *, reset_after=True, go_backwards=False
+):
+    runner = _runner(x, h0)
+    return gru_forward(
+        x, kernel, recurrent_kernel, bias, h0, mask, reset_after, go_backwards, runner
+    )
+
+
+for _name, _backprop, _inputs in (
+    ("simple_rnn_sequence", simple_rnn_backprop, 5),
+    ("lstm_sequence", lstm_backprop, 6),
+    ("gru_sequence", gru_backprop, 5),
+):
+    for _argnum in range(_inputs):
+        kernel_of(_name, _argnum)(
+            recurrence_vjp(PRIMITIVES[_name], _backprop, _argnum, runner=_OverThreads)
+        )

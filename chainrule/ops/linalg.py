@@ -1,5 +1,7 @@
 """Matrix products."""
 
+import math
+
 from ..backend import xp_of
 from ..engine import ShapeError, Tensor, primitive
 
@@ -130,7 +132,51 @@ def einsum(*operands, subscripts):
     identity factor), and a letter found nowhere else is spread by a factor of ones.
     """
     terms, output = _einsum_terms(subscripts, [o.shape for o in operands])
+    if len(operands) == 2:
+        product = _pair_product(*terms, output, *operands)
+        if product is not None:
+            return product
     return xp_of(*operands).einsum(",".join(terms) + "->" + output, *operands)
+
+
+def _pair_product(term_a, term_b, output, a, b):
+    """The einsum of two operands as one batched matrix product (the BLAS, where NumPy's
+    einsum loops in C): letters of both operands and the output are batch axes, letters of both
+    but not the output are summed by the product, the others are a's or b's own rows and
+    columns; a letter in one operand only and not in the output is summed first.
+
+    None where that does not apply: a letter repeated in one term (a diagonal), or sizes that
+    differ for one letter (broadcasting).
+    """
+    if any(len(set(term)) < len(term) for term in (term_a, term_b, output)):
+        return None
+    a, term_a = _sum_unshared(a, term_a, term_b + output)
+    b, term_b = _sum_unshared(b, term_b, term_a + output)
+    sizes = dict(zip(term_a, a.shape))
+    if any(sizes.setdefault(c, n) != n for c, n in zip(term_b, b.shape)):
+        return None
+    batch = [c for c in output if c in term_a and c in term_b]
+    rows = [c for c in output if c in term_a and c not in term_b]
+    columns = [c for c in output if c in term_b and c not in term_a]
+    summed = [c for c in term_a if c in term_b and c not in output]
+
+    def grouped(array, term, *groups):
+        order = [term.index(c) for group in groups for c in group]
+        shape = [math.prod(sizes[c] for c in group) for group in groups]
+        return array.transpose(order).reshape(shape)
+
+    product = grouped(a, term_a, batch, rows, summed) @ grouped(b, term_b, batch, summed, columns)
+    laid_out = batch + rows + columns
+    product = product.reshape([sizes[c] for c in laid_out])
+    return product.transpose([laid_out.index(c) for c in output])
+
+
+def _sum_unshared(array, term, others):
+    """``array`` summed over the letters of ``term`` found nowhere in ``others``, and its term."""
+    alone = tuple(k for k, c in enumerate(term) if c not in others)
+    if not alone:
+        return array, term
+    return array.sum(axis=alone), "".join(c for c in term if c in others)
 
 
 @einsum.defvjp_variadic

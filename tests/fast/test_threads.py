@@ -185,6 +185,41 @@ def test_convolutions_and_poolings_cut_over_threads_give_the_primitives_results(
         np.testing.assert_allclose(cut, whole, rtol=tolerance, atol=tolerance)
 
 
+RECURRENCES = {  # name: (gates, states, bias shape, params)
+    "simple_rnn_sequence": (1, 1, lambda n: (n,), {}),
+    "lstm_sequence": (4, 2, lambda n: (4 * n,), {}),
+    "gru_sequence": (3, 1, lambda n: (2, 3 * n), {}),
+    "gru_reset_before": (3, 1, lambda n: (3 * n,), {"reset_after": False}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(RECURRENCES))
+@pytest.mark.parametrize("masked", [False, True])
+def test_recurrences_cut_over_threads_give_the_primitives_results(monkeypatch, name, masked):
+    """A recurrence's kernel runs each thread's sequences through the steps: the same states
+    and, for every input, the same gradients (the weights' up to rounding)."""
+    monkeypatch.setenv("CHAINRULE_NUM_THREADS", "2")
+    monkeypatch.setattr(parallel, "MIN_WORK", 1)
+    gates, states, bias_shape, params = RECURRENCES[name]
+    params = {"go_backwards": True, **params}
+    batch, steps, features, units = 6, 5, 3, 4
+    shapes = [(batch, steps, features), (features, gates * units), (units, gates * units)]
+    shapes += [bias_shape(units)] + [(batch, units)] * states
+    inputs = [rng.standard_normal(shape).astype(np.float32) for shape in shapes]
+    inputs.append(rng.uniform(size=(batch, steps)) > 0.3 if masked else None)
+    recurrence = getattr(ops.recurrent, name.replace("_reset_before", "_sequence"))
+    y = recurrence.forward(*inputs, **params)
+    g = rng.standard_normal(y.shape).astype(np.float32)
+    count = len(shapes)
+    whole = [y] + [recurrence.vjp(i, g, y, inputs, params) for i in range(count)]
+    with parallel.using_cores(), kernels.installed():
+        parallel.over_parts(lambda rows: None, 2, work=1 << 30)  # the threads take the BLAS's
+        y_cut = recurrence.kernel(*inputs, **params)
+        cut = [y_cut] + [recurrence.vjp(i, g.copy(), y_cut, inputs, params) for i in range(count)]
+    for mine, theirs in zip(cut, whole):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-5)
+
+
 @needs_blas_control
 @pytest.mark.parametrize("shape", [(300, 40, 20), (40, 30, 500), (5, 7, 3)])
 def test_products_cut_by_rows_or_columns_equal_the_whole(monkeypatch, shape):

@@ -287,6 +287,76 @@ def test_backpropagation_through_time_matches_finite_differences(name, masked):
     _gradcheck_layer(GRADIENT_CASES[name](), x, lambda layer: [layer.cell], **kwargs)
 
 
+class _StepLoopCell:
+    """Subclasses of the built-in cells: the RNN layer runs them step by step (a subclass may
+    change ``call``), so they give the step loop's results for the fused recurrence's."""
+
+    lstm = type("StepLoopLSTMCell", (layers.LSTMCell,), {})
+    gru = type("StepLoopGRUCell", (layers.GRUCell,), {})
+    simple_rnn = type("StepLoopSimpleRNNCell", (layers.SimpleRNNCell,), {})
+
+
+FUSED_CASES = {
+    "lstm": ("lstm", {}, {}),
+    "lstm_seq_state_mask_backwards": (
+        "lstm",
+        {},
+        {"return_sequences": True, "return_state": True, "go_backwards": True},
+    ),
+    "gru": ("gru", {}, {"return_sequences": True, "return_state": True}),
+    "gru_reset_before_backwards": ("gru", {"reset_after": False}, {"go_backwards": True}),
+    "simple_rnn_no_bias": ("simple_rnn", {"use_bias": False}, {"return_sequences": True}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FUSED_CASES))
+@pytest.mark.parametrize("masked", [False, True])
+@pytest.mark.parametrize("given_states", [False, True])
+def test_fused_recurrence_equals_the_step_loop(name, masked, given_states):
+    kind, cell_options, layer_options = FUSED_CASES[name]
+    cells = {"lstm": layers.LSTMCell, "gru": layers.GRUCell, "simple_rnn": layers.SimpleRNNCell}
+    fused = layers.RNN(cells[kind](4, **cell_options), **layer_options)
+    looped = layers.RNN(getattr(_StepLoopCell, kind)(4, **cell_options), **layer_options)
+    x = rng.standard_normal((3, 5, 2)).astype("float32")
+    fused.build(x.shape)
+    looped.build(x.shape)
+    looped.set_weights(fused.get_weights())
+    assert fused.cell.fuses_sequence(training=True)
+    assert not looped.cell.fuses_sequence(training=True)
+    kwargs = {
+        "mask": cr.Tensor(np.array([[1, 1, 0, 1, 0], [1, 1, 1, 1, 1], [0, 1, 1, 0, 1]], bool))
+    }
+    kwargs = kwargs if masked else {}
+    if given_states:
+        sizes = fused.state_size
+        kwargs["initial_state"] = [
+            cr.Tensor(rng.standard_normal((3, size)).astype("float32"), requires_grad=True)
+            for size in sizes
+        ]
+    results = []
+    for layer in (fused, looped):
+        inputs = cr.Tensor(x, requires_grad=True)
+        outputs = layer(inputs, training=True, **kwargs)
+        outputs = outputs if isinstance(outputs, list) else [outputs]
+        loss = sum((out * np.cos(np.arange(out.size)).reshape(out.shape)).sum() for out in outputs)
+        loss.backward()
+        states = kwargs.get("initial_state", [])
+        grads = [inputs.grad] + [w.grad for w in layer.weights] + [s.grad for s in states]
+        results.append(([out.numpy() for out in outputs], [g.numpy() for g in grads]))
+        for tensor in (*layer.weights, *states):
+            tensor.grad = None
+    for mine, theirs in zip(*[outputs + grads for outputs, grads in results]):
+        np.testing.assert_allclose(mine, theirs, rtol=2e-5, atol=2e-6)
+
+
+def test_dropout_in_training_and_other_activations_keep_the_step_loop():
+    assert not layers.LSTMCell(2, dropout=0.5).fuses_sequence(training=True)
+    assert layers.LSTMCell(2, dropout=0.5).fuses_sequence(training=False)
+    assert not layers.GRUCell(2, recurrent_dropout=0.1).fuses_sequence(training=True)
+    assert not layers.SimpleRNNCell(2, activation="relu").fuses_sequence(training=False)
+    assert not layers.LSTMCell(2, recurrent_activation="hard_sigmoid").fuses_sequence(False)
+
+
 @pytest.mark.parametrize("merge_mode", ["concat", "sum", "mul", "ave"])
 def test_bidirectional_gradients_match_finite_differences(merge_mode):
     layer = layers.Bidirectional(

@@ -15,6 +15,7 @@ import numpy as np
 from .... import nest
 from ....engine import Tensor, as_array
 from ....ops import noise
+from ....ops.recurrent import gru_sequence, lstm_sequence, simple_rnn_sequence
 from ... import activations as activations_module
 from ... import constraints as constraints_module
 from ... import initializers as initializers_module
@@ -166,6 +167,46 @@ class _GatedCell(DropoutRNNCell, Layer):
     def _full_bias_initializer(self):
         return self.bias_initializer
 
+    def fuses_sequence(self, training):
+        """Whether :meth:`sequence` computes what the step loop would: a built-in cell (not a
+        subclass, whose ``call`` may differ), Keras's default activations (tanh, sigmoid), and
+        no dropout in this call."""
+        return (
+            type(self) in (SimpleRNNCell, LSTMCell, GRUCell)
+            and self.activation is activations_module.tanh
+            and getattr(self, "recurrent_activation", None) in (None, activations_module.sigmoid)
+            and not (training and (self.dropout > 0 or self.recurrent_dropout > 0))
+        )
+
+    def sequence(self, sequences, states, mask=None, go_backwards=False):
+        """The cell over the whole sequence in one fused primitive (ops/recurrent.py), whose
+        VJP is backpropagation through time written out by hand.
+
+        Args:
+            sequences: (batch, T, features); states: the initial states, one per state size;
+            mask: booleans (batch, T) or None (a masked step carries the states);
+            go_backwards: from the last step to the first.
+
+        Returns:
+            (every step's output (T, batch, units), in the order of processing; the final
+            states).
+        """
+        y = self.recurrence(
+            sequences,
+            self.kernel,
+            self.recurrent_kernel,
+            self.bias,
+            *states,
+            mask,
+            go_backwards=go_backwards,
+        )
+        n = self.units
+        # y[t] ends with the states: [..., h_t] (SimpleRNN, GRU) or [..., c_t, h_t] (LSTM)
+        final = [y[-1, :, -n:]]
+        if isinstance(self.state_size, list):  # LSTM's [h, c]
+            final.append(y[-1, :, -2 * n : -n])
+        return y[:, :, -n:], final
+
     def check_input(self, x):
         if x.ndim != 2 or x.shape[-1] != self.kernel.shape[0]:
             raise self.incompatible(x, f"expected a step of shape (batch, {self.kernel.shape[0]})")
@@ -216,6 +257,8 @@ class SimpleRNNCell(_GatedCell):
         recurrent_dropout: the same for h_{t-1}.
         seed: the seed of the dropout masks.
     """
+
+    recurrence = staticmethod(simple_rnn_sequence)
 
     def call(self, inputs, states, training=False):
         prev_output = states[0] if isinstance(states, (list, tuple)) else states
@@ -274,6 +317,8 @@ class LSTMCell(_GatedCell):
         )
         self.recurrent_activation = activations_module.get(recurrent_activation)
         self.unit_forget_bias = bool(unit_forget_bias)
+
+    recurrence = staticmethod(lstm_sequence)
 
     @property
     def state_size(self):
@@ -380,6 +425,10 @@ class GRUCell(_GatedCell):
 
     def _bias_shape(self):
         return (2, 3 * self.units) if self.reset_after else (3 * self.units,)
+
+    def recurrence(self, *inputs, go_backwards=False):
+        """:func:`gru_sequence` with this cell's ``reset_after``."""
+        return gru_sequence(*inputs, reset_after=self.reset_after, go_backwards=go_backwards)
 
     def call(self, inputs, states, training=False):
         h_tm1 = states[0] if isinstance(states, (list, tuple)) else states

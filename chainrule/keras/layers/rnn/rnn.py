@@ -1,8 +1,11 @@
 """The RNN layer: a cell run over the time axis, and SimpleRNN, LSTM and GRU built on it.
 
-The loop is written out step by step: each step calls the cell on one time slice, so the
-recorded graph is the unrolled network and its backward pass is backpropagation through time,
-the chain rule taken by the engine through every step (docs/backprop.md).
+A built-in cell with Keras's default activations and no dropout in the call runs the whole
+sequence in one fused primitive (ops/recurrent.py), whose VJP is backpropagation through time
+written out by hand. Any other cell runs the loop written out step by step: each step calls the
+cell on one time slice, so the recorded graph is the unrolled network and its backward pass is
+backpropagation through time, the chain rule taken by the engine through every step
+(docs/backprop.md).
 """
 
 from .... import nest, ops
@@ -116,11 +119,30 @@ class RNN(Layer):
     reset_state = reset_states
 
     def call(self, sequences, initial_state=None, mask=None, training=False):
-        batch, steps = sequences.shape[0], sequences.shape[1]
-        states = self._starting_states(batch, initial_state)
+        states = self._starting_states(sequences.shape[0], initial_state)
         if mask is not None:
-            mask = ops.expand_dims(nest.flatten(mask)[0], axis=-1)  # (batch, T, 1)
+            mask = nest.flatten(mask)[0]
+        fuses = getattr(self.cell, "fuses_sequence", None)
+        if fuses is not None and fuses(training) and not self.zero_output_for_mask:
+            outputs, states = self.cell.sequence(sequences, states, mask, self.go_backwards)
+            if self.return_sequences:
+                output = ops.transpose(outputs, (1, 0, 2))
+            else:
+                output = states[0]
+        else:
+            output, states = self._step_loop(sequences, states, mask, training)
+        if self.stateful:
+            self.states = nest.map_structure(lambda s: Tensor(s.data), states)
+        if self.return_state:
+            return [output, *states]
+        return output
+
+    def _step_loop(self, sequences, states, mask, training):
+        """(the output, the final states) of the cell called on one step after another."""
+        if mask is not None:
+            mask = ops.expand_dims(mask, axis=-1)  # (batch, T, 1)
         self._reset_dropout_masks(self.cell)
+        steps = sequences.shape[1]
         order = range(steps - 1, -1, -1) if self.go_backwards else range(steps)
         outputs = []
         for t in order:
@@ -140,12 +162,7 @@ class RNN(Layer):
             states = new_states
             outputs.append(output)
         self._reset_dropout_masks(self.cell)
-        if self.stateful:
-            self.states = nest.map_structure(lambda s: Tensor(s.data), states)
-        output = ops.stack(outputs, axis=1) if self.return_sequences else outputs[-1]
-        if self.return_state:
-            return [output, *states]
-        return output
+        return (ops.stack(outputs, axis=1) if self.return_sequences else outputs[-1]), states
 
     def _starting_states(self, batch, given):
         """The initial states: those given, else a stateful layer's kept ones, else zeros."""
