@@ -180,10 +180,29 @@ def test_a_keras_model_loads_in_chainrule_and_predicts_the_same(tmp_path, name):
     assert max_difference(model.get_weights(), restored.get_weights()) <= 1e-5
 
 
+# Where Keras 3.15.1 itself does not do what its documentation says (docs/keras_api/
+# differences.md): the layer still crosses, but Keras's side is checked as it behaves.
+KERAS_DIFFERS = {
+    # Keras writes RandomShear's factor as (-f, f) and then refuses the negative bound it wrote
+    "RandomShear": "refuses its own config",
+    # at inference Keras returns the images uncropped; chainrule crops to the documented size
+    "RandomCrop": "does not crop at inference",
+}
+
+
 @pytest.mark.parametrize("class_name", sorted(EXAMPLES))
 def test_every_registered_layer_crosses_to_keras_and_back(tmp_path, class_name):
     sample_shape, make = EXAMPLES[class_name]
     model = ck.Sequential([ck.Input(shape=sample_shape), make()])
+    if KERAS_DIFFERS.get(class_name) == "refuses its own config":
+        model.save(tmp_path / "chainrule.keras")
+        with pytest.raises(TypeError, match="in the range"):
+            keras.saving.load_model(tmp_path / "chainrule.keras")
+        keras_layer = getattr(keras.layers, class_name)(x_factor=0.2)
+        assert keras_layer.get_config()["x_factor"] == list(model.layers[-1].x_factor) or (
+            tuple(keras_layer.get_config()["x_factor"]) == tuple(model.layers[-1].x_factor)
+        )
+        return
     rng = np.random.default_rng(0)
     model.set_weights(
         [np.abs(rng.normal(size=w.shape)).astype("float32") + 0.5 for w in model.get_weights()]
@@ -198,10 +217,14 @@ def test_every_registered_layer_crosses_to_keras_and_back(tmp_path, class_name):
     expected = model.predict(x, verbose=0)
     # relative to the outputs' size: float32 rounding of sums of many products (Conv3D)
     scale = max(1.0, float(np.abs(expected).max()))
-    RESULTS[f"chainrule -> Keras, {class_name} (relative)"] = float(
-        np.abs(in_keras.predict(x, verbose=0) - expected).max() / scale
-    )
-    assert np.abs(in_keras.predict(x, verbose=0) - expected).max() <= TOLERANCE * scale
+    if class_name not in KERAS_DIFFERS:
+        RESULTS[f"chainrule -> Keras, {class_name} (relative)"] = float(
+            np.abs(in_keras.predict(x, verbose=0) - expected).max() / scale
+        )
+    if KERAS_DIFFERS.get(class_name) == "does not crop at inference":
+        assert in_keras.predict(x, verbose=0).shape == x.shape != expected.shape
+    else:
+        assert np.abs(in_keras.predict(x, verbose=0) - expected).max() <= TOLERANCE * scale
     np.testing.assert_array_equal(back.predict(x, verbose=0), expected)
 
 

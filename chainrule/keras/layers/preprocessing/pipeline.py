@@ -28,6 +28,16 @@ class Pipeline(Layer):
     def layers(self):
         return self._pipeline_layers
 
+    def build(self, input_shape):
+        """Build each layer for the shape the one before it gives, as Keras does (so that each
+        is saved with its ``build_config``)."""
+        for layer in self._pipeline_layers:
+            if not layer.built:
+                layer.build(input_shape)
+                layer.built, layer._build_shape = True, tuple(input_shape)
+            input_shape = layer.compute_output_shape(input_shape)
+        self.built = True
+
     def call(self, inputs, training=True):
         for layer in self._pipeline_layers:
             inputs = layer(inputs, training=training)
@@ -39,9 +49,10 @@ class Pipeline(Layer):
         return input_shape
 
     def get_config(self):
+        """Keras 3's config of a Pipeline: its layers and its name only."""
         return {
-            **super().get_config(),
             "layers": [serialize_layer(layer) for layer in self._pipeline_layers],
+            "name": self.name,
         }
 
     @classmethod
