@@ -230,7 +230,8 @@ class Functional(Model, functional=True):
             return [tensor.node.layer.name, calls[id(tensor.node)], tensor.index]
 
         def tensor_form(tensor):
-            config = {"shape": list(tensor.shape), "dtype": tensor.dtype.name}
+            dtype = "string" if tensor.dtype == object else tensor.dtype.name
+            config = {"shape": list(tensor.shape), "dtype": dtype}
             config["keras_history"] = history(tensor)
             return {"class_name": "__keras_tensor__", "config": config}
 
