@@ -147,9 +147,24 @@ def splits(*arrays):
     return True
 
 
+# What MPI launchers tell each process of how many of the job's processes run on its machine:
+# MPICH's and Intel MPI's Hydra, and Open MPI
+_RANKS_ON_THIS_MACHINE = ("MPI_LOCALNRANKS", "OMPI_COMM_WORLD_LOCAL_SIZE")
+
+
+def _ranks_on_this_machine():
+    for name in _RANKS_ON_THIS_MACHINE:
+        value = os.environ.get(name, "").strip()
+        if value.isdigit() and int(value) > 0:
+            return int(value)
+    return 1
+
+
 def thread_count():
     """The threads :func:`using_cores` runs: ``CHAINRULE_NUM_THREADS`` if set, else the cores
-    this process may run on."""
+    this process may run on, shared with the other processes of an MPI job on this machine
+    (``mpiexec -n 2`` on 4 cores: 2 threads each) unless the launcher already bound each process
+    to cores of its own, so that the job never runs more threads than there are cores."""
     wanted = os.environ.get("CHAINRULE_NUM_THREADS", "")
     if wanted.strip():
         try:
@@ -163,9 +178,13 @@ def thread_count():
             )
         return count
     try:
-        return len(os.sched_getaffinity(0))
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
-        return os.cpu_count() or 1
+        cores = os.cpu_count() or 1
+    ranks = _ranks_on_this_machine()
+    if ranks > 1 and cores == (os.cpu_count() or cores):  # not bound to cores by the launcher
+        cores = max(1, cores // ranks)
+    return cores
 
 
 @contextlib.contextmanager

@@ -95,6 +95,28 @@ def test_a_bad_thread_count_is_a_clear_error(monkeypatch, value):
         parallel.thread_count()
 
 
+@pytest.mark.parametrize(
+    "variable, ranks, bound, expected",
+    [
+        ("MPI_LOCALNRANKS", "2", False, 4),  # MPICH: 2 processes share the 8 cores
+        ("OMPI_COMM_WORLD_LOCAL_SIZE", "3", False, 2),  # Open MPI
+        ("MPI_LOCALNRANKS", "16", False, 1),
+        ("MPI_LOCALNRANKS", "2", True, 4),  # bound by the launcher to 4 cores: kept
+        (None, None, False, 8),
+    ],
+)
+def test_processes_of_an_mpi_job_share_the_machines_cores(
+    monkeypatch, variable, ranks, bound, expected
+):
+    for name in ("CHAINRULE_NUM_THREADS", "MPI_LOCALNRANKS", "OMPI_COMM_WORLD_LOCAL_SIZE"):
+        monkeypatch.delenv(name, raising=False)
+    if variable:
+        monkeypatch.setenv(variable, ranks)
+    monkeypatch.setattr(parallel.os, "cpu_count", lambda: 8)
+    monkeypatch.setattr(parallel.os, "sched_getaffinity", lambda pid: set(range(4 if bound else 8)))
+    assert parallel.thread_count() == expected
+
+
 def test_an_error_in_another_thread_reaches_the_caller(monkeypatch):
     monkeypatch.setenv("CHAINRULE_NUM_THREADS", "2")
 
