@@ -14,6 +14,7 @@ rule), and where an input was broadcast, its gradient is summed back to the inpu
 one place, so that no VJP has to.
 """
 
+import itertools
 import types
 
 import numpy as np
@@ -167,6 +168,10 @@ def _arithmetic(name, a, b):
     (its type lattice) rather than as NumPy does: beside a float, an integer or boolean operand
     takes that float's dtype (int32 x float32 is float32, where NumPy gives float64); an integer
     tensor with a Python float becomes float32; and ``/`` of integers is float32."""
+    if isinstance(a, (list, tuple)):  # [[1., 2.]] @ w: Python data is a float32 array
+        a = as_array(a)
+    if isinstance(b, (list, tuple)):
+        b = as_array(b)
     da, db = _operand_dtype(a), _operand_dtype(b)
     if da is None or db is None or (da is db and (name != "div" or da.kind == "f")):
         return PRIMITIVES[name](a, b)
@@ -401,7 +406,7 @@ class Tensor:
         return _arithmetic("matmul", self, other)
 
     def __rmatmul__(self, other):
-        return PRIMITIVES["matmul"](other, self)
+        return _arithmetic("matmul", other, self)
 
     def __neg__(self):
         return PRIMITIVES["neg"](self)
@@ -480,6 +485,16 @@ class Tensor:
         return PRIMITIVES["swapaxes"](self, axis1=-1, axis2=-2)
 
 
+_node_counter = itertools.count()
+node_listeners = []  # functions called with each Node recorded (a GradientTape's reads)
+
+
+def node_count():
+    """How many nodes have been recorded so far: a Node's ``order`` tells whether it was
+    recorded before or after a given moment (a GradientTape's ``with`` block, say)."""
+    return next(_node_counter)
+
+
 class Node:
     """What produced a tensor: the primitive, its inputs, and which of them need a gradient.
 
@@ -487,7 +502,7 @@ class Node:
     ``parents`` the ``(position, Tensor)`` pairs that require a gradient.
     """
 
-    __slots__ = ("inputs", "params", "parents", "prim", "raw")
+    __slots__ = ("inputs", "order", "params", "parents", "prim", "raw")
 
     def __init__(self, prim, inputs, raw, params, parents):
         self.prim, self.inputs, self.raw, self.params, self.parents = (
@@ -497,6 +512,7 @@ class Node:
             params,
             parents,
         )
+        self.order = next(_node_counter)  # when it was recorded (see node_count)
 
     def free(self):
         self.inputs = self.raw = self.parents = None
@@ -574,6 +590,8 @@ class Primitive:
             if parents:
                 out.requires_grad = True
                 out._node = Node(self, args, raw, params, parents)
+                for listener in node_listeners:
+                    listener(out._node)
                 return out
         if _tracing:
             out._node = Node(self, args, raw, params, ())

@@ -15,7 +15,15 @@ that the engine records the ops on it, and switched back when the block ends.
 import warnings
 
 from .. import nest
-from ..engine import Tensor, enable_grad, gradients, is_grad_enabled, no_grad
+from ..engine import (
+    Tensor,
+    enable_grad,
+    gradients,
+    is_grad_enabled,
+    no_grad,
+    node_count,
+    node_listeners,
+)
 from ..variables import Variable
 
 _active = []  # the tapes whose ``with`` block is running, innermost last
@@ -57,6 +65,8 @@ class GradientTape:
         self._recording = False
         self._grad_mode = None
         self._used = False
+        self._windows = []  # [start, stop) of the nodes recorded inside the with blocks
+        self._accessed = {}  # id -> the variables that ops inside the with blocks read
 
     # ----- recording ---------------------------------------------------------------------------
     def __enter__(self):
@@ -66,6 +76,8 @@ class GradientTape:
                 "its own with block. Create a second tape to nest them."
             )
         self._recording = True
+        self._windows.append([node_count(), None])
+        node_listeners.append(self._note_reads)
         self._grad_mode = enable_grad()
         self._grad_mode.__enter__()
         _active.append(self)
@@ -77,9 +89,27 @@ class GradientTape:
         _active.remove(self)
         self._grad_mode.__exit__(*exc)
         self._recording = False
+        self._windows[-1][1] = node_count()
+        node_listeners.remove(self._note_reads)
         for tensor in self._switched_on:
             tensor.requires_grad = False
         self._switched_on = []
+
+    def _note_reads(self, node):
+        for _, parent in node.parents:
+            if isinstance(parent, Variable):
+                self._accessed.setdefault(id(parent), parent)
+
+    def watched_variables(self):
+        """The variables this tape watches: those passed to :meth:`watch` and, unless
+        ``watch_accessed_variables=False``, the trainable ones its ops read, in the order first
+        seen."""
+        found = {i: t for i, t in self._watched.items() if isinstance(t, Variable)}
+        if self.watch_accessed_variables:
+            for i, variable in self._accessed.items():
+                if variable.trainable:
+                    found.setdefault(i, variable)
+        return tuple(found.values())
 
     def _record_ops_on(self, tensor):
         if not tensor.requires_grad:
@@ -130,15 +160,28 @@ class GradientTape:
         for tensor in self._switched_on:
             tensor.requires_grad = False
         self._switched_on, self._watched, self._used = [], {}, False
+        self._windows = [[node_count(), None]] if self._recording else []
+        self._accessed = {}
 
     # ----- gradients ---------------------------------------------------------------------------
     def _is_source(self, tensor):
-        """Whether gradients with respect to ``tensor`` are available from this tape."""
+        """Whether gradients with respect to ``tensor`` are available from this tape: a watched
+        tensor, a trainable variable (when variables are watched), a result this tape recorded
+        (computed inside its ``with`` block from those), or a leaf created with
+        ``requires_grad``. A result computed before the block, as in TensorFlow, is not."""
         if id(tensor) in self._watched:
             return True
         if isinstance(tensor, Variable):
             return tensor.trainable and self.watch_accessed_variables
-        return tensor.requires_grad  # a result computed from sources, or a leaf created so
+        if not tensor.requires_grad:
+            return False
+        node = tensor._node
+        if node is None:
+            return True  # a leaf created with requires_grad
+        return any(
+            start <= node.order and (stop is None or node.order < stop)
+            for start, stop in self._windows
+        )
 
     def gradient(
         self,
@@ -154,8 +197,9 @@ class GradientTape:
                 gradients are summed).
             sources: a Tensor or Variable, or a list, tuple or dict of them.
             output_gradients: upstream gradients dL/d(target), one per target of the same
-                shape; needed for a target with more than one element, which is then
-                differentiated as L = sum(target * output_gradients).
+                shape: a target is then differentiated as L = sum(target * output_gradients).
+                Without them a target of several elements is differentiated as its sum, as
+                in TensorFlow.
             unconnected_gradients: "none" (default) to return None for a source the target does
                 not depend on, "zero" for zeros of the source's shape.
 
@@ -165,7 +209,6 @@ class GradientTape:
 
         Raises:
             RuntimeError: a second call on a non-persistent tape.
-            ValueError: a target of more than one element without ``output_gradients``.
             TypeError: a target or source that is not a Tensor.
         """
         if self._used and not self.persistent:
@@ -187,14 +230,13 @@ class GradientTape:
                 f"GradientTape.gradient: {len(targets)} targets but {len(seeds)} "
                 f"output_gradients; give one upstream gradient per target."
             )
-        for i, t in enumerate(targets):
-            if t.size != 1 and (seeds is None or seeds[i] is None):
-                raise ValueError(
-                    f"GradientTape.gradient: target {i} has shape {t.shape}, not a single "
-                    f"value. Reduce it to the scalar you want to differentiate (e.g. "
-                    f"chainrule.reduce_mean(target)), or pass output_gradients= with an "
-                    f"upstream gradient of shape {t.shape}."
-                )
+        # a target of several elements is differentiated as their sum, as TensorFlow does
+        seeds = [
+            Tensor(t.data * 0 + 1)
+            if t.size != 1 and (seeds is None or seeds[i] is None)
+            else (None if seeds is None else seeds[i])
+            for i, t in enumerate(targets)
+        ]
         self._used = True
         wanted = [s for s in flat_sources if self._is_source(s)]
         # Recorded when another tape is watching (second derivatives), or when this persistent

@@ -256,16 +256,36 @@ def test_a_second_gradient_call_on_a_non_persistent_tape_is_refused():
         tape.gradient(y, x)
 
 
-def test_a_target_that_is_not_a_scalar_needs_output_gradients():
-    x = tf.Variable([1.0, 2.0, 3.0])
+def test_a_target_that_is_not_a_scalar_is_differentiated_as_its_sum_as_in_tensorflow():
+    # TensorFlow's autodiff guide: x = [1, 3], z = (x * x)²  ->  dz/dx = 4 x³ = [4, 108]
+    x = tf.constant([1, 3.0])
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        y = x * x
+        z = y * y
+    np.testing.assert_array_equal(tape.gradient(z, x).numpy(), [4.0, 108.0])
+    np.testing.assert_array_equal(tape.gradient([y, z], x).numpy(), [6.0, 114.0])
+    weighted = tape.gradient(z, x, output_gradients=tf.constant([1.0, 0.0]))
+    np.testing.assert_array_equal(weighted.numpy(), [4.0, 0.0])
+
+
+def test_only_what_a_tape_recorded_or_watched_is_a_source_as_in_tensorflow():
+    # TensorFlow's autodiff guide: x2 is computed before the tape, x3 is a constant
+    x0 = tf.Variable(3.0, name="x0")
+    x1 = tf.Variable(3.0, name="x1", trainable=False)
+    x2 = tf.Variable(2.0, name="x2") + 1.0
+    x3 = tf.constant(3.0, name="x3")
     with tf.GradientTape() as tape:
-        y = x * 2
-    with pytest.raises(
-        ValueError,
-        match=r"target 0 has shape \(3,\), not a single value.*"
-        r"output_gradients",
-    ):
-        tape.gradient(y, x)
+        y = (x0**2) + (x1**2) + (x2**2)
+    grads = tape.gradient(y, [x0, x1, x2, x3])
+    assert grads[0].numpy() == 6.0 and grads[1:] == [None, None, None]
+    assert [v.name for v in tape.watched_variables()] == ["x0"]
+    x = tf.constant(3.0)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = x * x  # recorded inside the block: a source too
+        z = y * y
+    assert tape.gradient(z, y).numpy() == 18.0
 
 
 def test_bad_sources_targets_and_watches_are_named():
