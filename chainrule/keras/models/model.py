@@ -14,6 +14,7 @@ a step returns a dict of logs. ``fit`` loops it over shuffled batches and epochs
 progress and calling callbacks as Keras does.
 """
 
+import contextlib
 import functools
 import inspect
 import math
@@ -288,13 +289,37 @@ class Model(Layer):
         """{name: metric.result()} for every metric in ``self.metrics``, in that order (a
         metric whose result is a dict adds its entries)."""
         results = {}
-        for metric in self.metrics:
+        for metric in self._current_metrics():
             result = metric.result()
             if isinstance(result, dict):
                 results.update(result)
             else:
                 results[metric.name] = result
         return results
+
+    def _current_metrics(self):
+        """``self.metrics``, but read only once per epoch inside ``fit`` and ``evaluate`` (at
+        the epoch's first step, once that step has built the layers), as Keras reads it once
+        when it traces the step: walking the layers for it on every step would cost more than
+        the step's own bookkeeping."""
+        fixed = self.__dict__.get("_epoch_metrics")
+        if fixed is None:  # outside an epoch
+            return self.metrics
+        if isinstance(fixed, list):  # the epoch's first read
+            fixed = tuple(self.metrics)
+            object.__setattr__(self, "_epoch_metrics", fixed)  # not tracked as an attribute
+        return fixed
+
+    @contextlib.contextmanager
+    def _metrics_read_once(self):
+        """Within the block (one epoch's steps), ``get_metrics_result`` reads ``self.metrics``
+        once (see ``_current_metrics``)."""
+        outer = self.__dict__.get("_epoch_metrics")
+        object.__setattr__(self, "_epoch_metrics", [])
+        try:
+            yield
+        finally:
+            object.__setattr__(self, "_epoch_metrics", outer)
 
     # ----- one step ----------------------------------------------------------------------------
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
@@ -568,21 +593,22 @@ class Model(Layer):
             self.reset_metrics()
             callbacks.on_epoch_begin(epoch)
             logs = {}
-            for step, batch in enumerate(training.epoch()):
-                step_data = _step_data(self._distribution.shard(batch))
-                if self._unbuilt():
-                    self._build_metrics_for(step_data)
-                callbacks.on_train_batch_begin(step)
-                logs = self.train_step(step_data)
-                if not started_built:  # the weights were made by this first step: align them
-                    self._distribution.start(self)
-                    started_built = True
-                loss = logs.get("loss") if isinstance(logs, dict) else None
-                if loss is not None and np.size(loss) == 1 and not math.isfinite(float(loss)):
-                    self._report_nan(epoch, step, float(loss))
-                callbacks.on_train_batch_end(step, logs)
-                if self.stop_training:
-                    break
+            with self._metrics_read_once():
+                for step, batch in enumerate(training.epoch()):
+                    step_data = _step_data(self._distribution.shard(batch))
+                    if self._unbuilt():
+                        self._build_metrics_for(step_data)
+                    callbacks.on_train_batch_begin(step)
+                    logs = self.train_step(step_data)
+                    if not started_built:  # the weights were made by this first step: align them
+                        self._distribution.start(self)
+                        started_built = True
+                    loss = logs.get("loss") if isinstance(logs, dict) else None
+                    if loss is not None and np.size(loss) == 1 and not math.isfinite(float(loss)):
+                        self._report_nan(epoch, step, float(loss))
+                    callbacks.on_train_batch_end(step, logs)
+                    if self.stop_training:
+                        break
             if training.exhausted:  # a used-up generator: nothing left to train on
                 data.warn_ran_out()
                 break
@@ -615,14 +641,15 @@ class Model(Layer):
         iterator.reset()
         callbacks.on_test_begin()
         logs, steps = {}, 0
-        for step, batch in enumerate(iterator.epoch()):
-            step_data = _step_data(self._distribution.shard(batch))
-            if self._unbuilt():
-                self._build_metrics_for(step_data)
-            callbacks.on_test_batch_begin(step)
-            logs = self.test_step(step_data)
-            callbacks.on_test_batch_end(step, logs)
-            steps = step + 1
+        with self._metrics_read_once():
+            for step, batch in enumerate(iterator.epoch()):
+                step_data = _step_data(self._distribution.shard(batch))
+                if self._unbuilt():
+                    self._build_metrics_for(step_data)
+                callbacks.on_test_batch_begin(step)
+                logs = self.test_step(step_data)
+                callbacks.on_test_batch_end(step, logs)
+                steps = step + 1
         if iterator.exhausted:
             raise ValueError(
                 "There was no data to evaluate on: the data yielded no batch (a generator can "
