@@ -899,6 +899,8 @@ def _raw(value):
 
 def _as_tensor(value):
     """An array, or a list or dict of arrays (None entries kept), as Tensors."""
+    if value is None or isinstance(value, np.ndarray):  # one array: every step of most models
+        return None if value is None else Tensor(value)
     return nest.map_structure(lambda a: None if a is None else Tensor(a), value)
 
 
