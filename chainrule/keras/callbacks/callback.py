@@ -71,7 +71,9 @@ class CallbackList:
     Every hook gets its ``logs`` as a dict, never None, its values made Python floats where they
     are numbers (:func:`pythonify_logs`), as Keras's list does. A hook is called only on the
     callbacks that override it, so the per-batch hooks of the usual callbacks (History, say)
-    cost nothing in the training loop.
+    cost nothing in the training loop; and when every one of them is marked
+    :func:`reads_logs_lazily`, the logs are handed over as the step returned them, for the hook
+    to convert only when it reads them.
     """
 
     def __init__(self, callbacks, model, params):
@@ -85,18 +87,27 @@ class CallbackList:
             raise AttributeError(hook)
         methods = [getattr(c, hook) for c in self.callbacks if _overrides(c, hook)]
         indexed = hook.endswith(("_batch_begin", "_batch_end")) or "_epoch_" in hook
+        lazy = all(getattr(method, "reads_logs_lazily", False) for method in methods)
 
         def call_all(*args, logs=None):
             if not methods:
                 return
             if len(args) > indexed:  # logs given by position
                 args, logs = args[:-1], args[-1]
-            logs = pythonify_logs(logs)
+            logs = {} if logs is None else logs if lazy else pythonify_logs(logs)
             for method in methods:
                 method(*args, logs)
 
         setattr(self, hook, call_all)  # found once; later calls skip __getattr__
         return call_all
+
+
+def reads_logs_lazily(hook):
+    """Mark a hook that converts its ``logs`` with :func:`pythonify_logs` itself, only when it
+    reads them (as the progress bar does, a few times a second): the callback list then skips
+    converting them on every step."""
+    hook.reads_logs_lazily = True
+    return hook
 
 
 def pythonify_logs(logs):
