@@ -7,6 +7,7 @@ need no gradients, so they compute on plain arrays and only their results are Te
 
 import numpy as np
 
+from ...backend import asnumpy
 from ...engine import Tensor
 from ..losses import get_keras_mask
 from ..utils import snake_case
@@ -16,9 +17,9 @@ from ..variables import Variable
 def as_array(x, dtype=None):
     """``x`` (a Tensor, an array, a Python scalar or list) as a NumPy array."""
     if isinstance(x, Tensor):
-        x = x.numpy()
-    elif type(x) is not np.ndarray:
-        x = np.asarray(x)
+        x = x.data
+    if type(x) is not np.ndarray:
+        x = asnumpy(x)  # also a GPU array's values, on the host
     return x if dtype is None else x.astype(dtype, copy=False)
 
 
@@ -306,7 +307,9 @@ class MeanMetricWrapper(Mean):
     def update_state(self, y_true, y_pred, sample_weight=None):
         mask = get_keras_mask(y_pred)
         values = self._fn(y_true, y_pred, **self._fn_kwargs)
-        super().update_state(values, sample_weight=masked_weight(sample_weight, mask))
+        if mask is not None:
+            sample_weight = masked_weight(sample_weight, mask)
+        super().update_state(values, sample_weight=sample_weight)
 
     def get_config(self):
         config = {**super().get_config(), "fn": self._fn}
