@@ -230,9 +230,8 @@ class Model(Layer):
 
     def _unbuilt(self):
         """Whether the compiled loss or metrics still wait for a first batch to be resolved."""
-        return any(
-            c is not None and not c.built for c in (self._compile_loss, self._compile_metrics)
-        )
+        loss, metrics = self._compile_loss, self._compile_metrics  # checked on every step
+        return (loss is not None and not loss.built) or (metrics is not None and not metrics.built)
 
     def _build_metrics_for(self, data):
         """Resolve the compiled loss and metrics before the first step, from its batch ``data``
@@ -390,7 +389,7 @@ class Model(Layer):
             plans.weights = self.trainable_weights
         weights = plans.weights
         leaves = nest.flatten((x, y, sample_weight))
-        arrays = tuple(_raw(a) for a in leaves if a is not None)
+        arrays = tuple([_raw(a) for a in leaves if a is not None])
         compile_loss = self._compile_loss
 
         def forward(*tensors):
@@ -604,7 +603,7 @@ class Model(Layer):
                         self._distribution.start(self)
                         started_built = True
                     loss = logs.get("loss") if isinstance(logs, dict) else None
-                    if loss is not None and np.size(loss) == 1 and not math.isfinite(float(loss)):
+                    if loss is not None and _is_not_finite(loss):
                         self._report_nan(epoch, step, float(loss))
                     callbacks.on_train_batch_end(step, logs)
                     if self.stop_training:
@@ -890,6 +889,13 @@ def _needs_outputs(identifier):
 
 def _parameters(function):
     return inspect.signature(function).parameters
+
+
+def _is_not_finite(value):
+    """Whether a logged value of one number (a scalar Tensor, array or number) is inf or NaN;
+    False for a value of several numbers."""
+    size = value.size if isinstance(value, Tensor) else np.size(value)
+    return size == 1 and not math.isfinite(float(value))
 
 
 def _raw(value):
