@@ -73,7 +73,9 @@ class CallbackList:
     callbacks that override it, so the per-batch hooks of the usual callbacks (History, say)
     cost nothing in the training loop; and when every one of them is marked
     :func:`reads_logs_lazily`, the logs are handed over as the step returned them, for the hook
-    to convert only when it reads them.
+    to convert only when it reads them. ``fit`` may give a batch hook a function of no
+    arguments that returns the logs instead of the logs themselves (see
+    ``Model._logs_can_wait``); a hook marked lazy then gets that function.
     """
 
     def __init__(self, callbacks, model, params):
@@ -94,7 +96,10 @@ class CallbackList:
                 return
             if len(args) > indexed:  # logs given by position
                 args, logs = args[:-1], args[-1]
-            logs = {} if logs is None else logs if lazy else pythonify_logs(logs)
+            if lazy:  # the logs as given: a dict, or a function of none that returns it
+                logs = {} if logs is None else logs
+            else:
+                logs = pythonify_logs(logs() if callable(logs) else logs)
             for method in methods:
                 method(*args, logs)
 
@@ -103,9 +108,10 @@ class CallbackList:
 
 
 def reads_logs_lazily(hook):
-    """Mark a hook that converts its ``logs`` with :func:`pythonify_logs` itself, only when it
-    reads them (as the progress bar does, a few times a second): the callback list then skips
-    converting them on every step."""
+    """Mark a hook that converts its ``logs`` (a dict, or a function of no arguments that
+    returns it) with :func:`pythonify_logs` itself, only when it reads them (as the progress
+    bar does, a few times a second): the callback list then skips converting them on every
+    step."""
     hook.reads_logs_lazily = True
     return hook
 

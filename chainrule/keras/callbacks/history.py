@@ -42,7 +42,7 @@ class ProgbarLogger(Callback):
     @reads_logs_lazily
     def on_train_batch_end(self, batch, logs=None):
         self.seen = batch + 1
-        self.bar.update(self.seen, lambda: pythonify_logs(logs))
+        self.bar.update(self.seen, lambda: pythonify_logs(logs() if callable(logs) else logs))
 
     def on_epoch_end(self, epoch, logs=None):
         # An epoch stopped early (stop_training, Ctrl-C) ends the bar where it stopped, 1230/1875.

@@ -320,6 +320,34 @@ class Model(Layer):
         finally:
             object.__setattr__(self, "_epoch_metrics", outer)
 
+    def _logs_can_wait(self):
+        """Whether, for the rest of this epoch of ``fit``, each step may update the metrics and
+        leave their results to be read only by what reads the logs (a callback's batch hook;
+        Keras too reads a step's logs lazily), the loss for the NaN check coming from the loss
+        tracker. Only when the logs are certainly those results, with 'loss' the tracker's:
+        Keras's own ``train_step``, ``compute_metrics`` and ``get_metrics_result``, and the
+        metrics just the loss tracker and compile_metrics, none of whose metrics is named
+        'loss'. Asked after the epoch's first step, once the metrics are built."""
+        own = all(
+            getattr(type(self), name) is getattr(Model, name) and name not in self.__dict__
+            for name in ("train_step", "compute_metrics", "get_metrics_result")
+        )
+        compiled = self._compile_metrics
+        expected = (self._loss_tracker,) if compiled is None else (self._loss_tracker, compiled)
+        return (
+            own
+            and self._current_metrics() == expected
+            and (compiled is None or all(m.name != "loss" for m in compiled.metrics))
+        )
+
+    def _train_step_logged_lazily(self, data):
+        """``train_step(data)`` whose logs are read later: the metrics are updated now, and
+        ``get_metrics_result`` (the logs) is returned uncalled."""
+        x, y, sample_weight, y_pred = self._fit_batch(data)
+        if self._compile_metrics is not None:
+            self._compile_metrics.update_state(y, y_pred, sample_weight)
+        return self.get_metrics_result
+
     # ----- one step ----------------------------------------------------------------------------
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """The loss of one batch: the compiled loss of (y, y_pred, sample_weight), plus the sum of
@@ -379,6 +407,12 @@ class Model(Layer):
         checked to give the same results (see ``chainrule.fast.train_step``;
         ``compile(run_eagerly=True)`` turns replaying off).
         """
+        x, y, sample_weight, y_pred = self._fit_batch(data)
+        return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def _fit_batch(self, data):
+        """``train_step`` up to the metrics: steps 1 to 4 on ``data`` and the loss trackers.
+        Returns (x, y, sample_weight, y_pred) for the metrics."""
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         plans = self._train_plans
         if plans.weights is None:
@@ -420,7 +454,7 @@ class Model(Layer):
         self._loss_tracker.add(loss, batch_size)
         if compile_loss is not None:
             compile_loss.track_values(output_losses, batch_size)
-        return self.compute_metrics(x, y, y_pred, sample_weight)
+        return x, y, sample_weight, y_pred
 
     def test_step(self, data):
         """One evaluation step on ``data`` (as in ``train_step``): forward and loss without an
@@ -591,23 +625,30 @@ class Model(Layer):
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             callbacks.on_epoch_begin(epoch)
-            logs = {}
+            logs, lazily = {}, False
             with self._metrics_read_once():
                 for step, batch in enumerate(training.epoch()):
                     step_data = _step_data(self._distribution.shard(batch))
                     if self._unbuilt():
                         self._build_metrics_for(step_data)
                     callbacks.on_train_batch_begin(step)
-                    logs = self.train_step(step_data)
+                    if lazily:
+                        logs = self._train_step_logged_lazily(step_data)
+                        loss = np.float32(self._loss_tracker.result_value())
+                    else:
+                        logs = self.train_step(step_data)
+                        loss = logs.get("loss") if isinstance(logs, dict) else None
+                        lazily = self._logs_can_wait()
                     if not started_built:  # the weights were made by this first step: align them
                         self._distribution.start(self)
                         started_built = True
-                    loss = logs.get("loss") if isinstance(logs, dict) else None
                     if loss is not None and _is_not_finite(loss):
                         self._report_nan(epoch, step, float(loss))
                     callbacks.on_train_batch_end(step, logs)
                     if self.stop_training:
                         break
+            if callable(logs):  # the last step's logs, read now
+                logs = logs()
             if training.exhausted:  # a used-up generator: nothing left to train on
                 data.warn_ran_out()
                 break
