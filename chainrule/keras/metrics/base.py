@@ -306,7 +306,16 @@ class MeanMetricWrapper(Mean):
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         mask = get_keras_mask(y_pred)
-        values = self._fn(y_true, y_pred, **self._fn_kwargs)
+        hit_test = HIT_TESTS.get(self._fn)
+        if hit_test is None:
+            values = self._fn(y_true, y_pred, **self._fn_kwargs)
+        else:  # fn is as_result(hit_test(...)): its 0/1 values are the hits
+            values = hit_test(as_array(y_true), as_array(y_pred), **self._fn_kwargs)
+            if values.ndim == 1 and mask is None and sample_weight is None:
+                # one per sample, unweighted: their sum, exact in float64, is the hit count
+                _accumulate(self.total, np.float64(np.count_nonzero(values)))
+                _accumulate(self.count, values.shape[0])
+                return
         if mask is not None:
             sample_weight = masked_weight(sample_weight, mask)
         super().update_state(values, sample_weight=sample_weight)
@@ -330,6 +339,12 @@ class MeanMetricWrapper(Mean):
 
 
 NAMED_FUNCTIONS = {}  # name -> metric function, as files and configs write them; filled by the package
+
+# A per-sample function that is as_result(test(y_true arrays, y_pred arrays, **kwargs)) for a
+# boolean test (the accuracies) -> that test: a MeanMetricWrapper of it counts the hits of a
+# batch instead of making and summing a float Tensor of them (filled by the modules defining
+# such functions).
+HIT_TESTS = {}
 
 
 class WrapperWithConfig(MeanMetricWrapper):
