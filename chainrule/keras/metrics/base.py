@@ -312,8 +312,8 @@ class MeanMetricWrapper(Mean):
         else:  # fn is as_result(hit_test(...)): its 0/1 values are the hits
             values = hit_test(as_array(y_true), as_array(y_pred), **self._fn_kwargs)
             if values.ndim == 1 and mask is None and sample_weight is None:
-                # one per sample, unweighted: their sum, exact in float64, is the hit count
-                _accumulate(self.total, np.float64(np.count_nonzero(values)))
+                # one per sample, unweighted: the sum of the 0/1 values, in float64 as below
+                _accumulate(self.total, np.add.reduce(values, dtype=np.float64))
                 _accumulate(self.count, values.shape[0])
                 return
         if mask is not None:

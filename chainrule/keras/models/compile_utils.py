@@ -302,7 +302,12 @@ class CompileMetrics(metrics_module.Metric):
     def update_state(self, y_true, y_pred, sample_weight=None):
         if not self.built:
             self.build(y_true, y_pred)
-        if nest.is_nested(y_pred) or nest.is_nested(y_true) or nest.is_nested(sample_weight):
+        nested = (list, tuple, dict)  # nest.is_nested, without three calls on every step
+        if (
+            isinstance(y_pred, nested)
+            or isinstance(y_true, nested)
+            or isinstance(sample_weight, nested)
+        ):
             names, flat = _resolve_outputs(y_pred, self._names)
             ys = _per_output(y_true, names, len(flat), "y")
             weights = _per_output(sample_weight, names, len(flat), "sample_weight")

@@ -423,7 +423,9 @@ class Model(Layer):
             plans.weights = self.trainable_weights
         weights = plans.weights
         leaves = nest.flatten((x, y, sample_weight))
-        arrays = tuple([_raw(a) for a in leaves if a is not None])
+        arrays = tuple(
+            [a.data if isinstance(a, Tensor) else _raw(a) for a in leaves if a is not None]
+        )
         compile_loss = self._compile_loss
 
         def forward(*tensors):
@@ -634,7 +636,7 @@ class Model(Layer):
                     callbacks.on_train_batch_begin(step)
                     if lazily:
                         logs = self._train_step_logged_lazily(step_data)
-                        loss = np.float32(self._loss_tracker.result_value())
+                        loss = float(np.float32(self._loss_tracker.result_value()))
                     else:
                         logs = self.train_step(step_data)
                         loss = logs.get("loss") if isinstance(logs, dict) else None
@@ -899,6 +901,8 @@ def _step_data(batch):
     """What a step gets from one ``(x, y, sample_weight)`` batch of arrays: Tensors packed as
     ``pack_x_y_sample_weight`` packs them (``x`` alone when there is no ``y``)."""
     x, y, sample_weight = batch
+    if type(x) is np.ndarray and type(y) is np.ndarray and sample_weight is None:
+        return Tensor(x), Tensor(y)  # the usual batch, packed as below without the calls
     return pack_x_y_sample_weight(_as_tensor(x), _as_tensor(y), _as_tensor(sample_weight))
 
 
@@ -935,6 +939,8 @@ def _parameters(function):
 def _is_not_finite(value):
     """Whether a logged value of one number (a scalar Tensor, array or number) is inf or NaN;
     False for a value of several numbers."""
+    if type(value) is float:
+        return not math.isfinite(value)
     size = value.size if isinstance(value, Tensor) else np.size(value)
     return size == 1 and not math.isfinite(float(value))
 
