@@ -422,10 +422,11 @@ class Model(Layer):
             # Keras also fixes what trains at compile time: compile again after changing it
             plans.weights = self.trainable_weights
         weights = plans.weights
-        leaves = nest.flatten((x, y, sample_weight))
-        arrays = tuple(
-            [a.data if isinstance(a, Tensor) else _raw(a) for a in leaves if a is not None]
-        )
+        if sample_weight is None and type(x) is Tensor and type(y) is Tensor:  # the usual batch
+            leaves, arrays = [x, y, None], (x.data, y.data)
+        else:
+            leaves = nest.flatten((x, y, sample_weight))
+            arrays = tuple([_raw(a) for a in leaves if a is not None])
         compile_loss = self._compile_loss
 
         def forward(*tensors):
