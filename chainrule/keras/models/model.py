@@ -446,16 +446,15 @@ class Model(Layer):
         finally:
             if compile_loss is not None:
                 compile_loss.track = True
-        scale = (
-            float(self.optimizer.scale_loss(1.0)) if hasattr(self.optimizer, "scale_loss") else 1
-        )
+        optimizer = self.optimizer
+        scale = float(optimizer.scale_loss(1.0)) if hasattr(optimizer, "scale_loss") else 1
         if scale != 1:  # the gradient of the scaled loss S L, which the optimizer unscales
             grads = [None if g is None else g * scale for g in grads]
-        self.optimizer.update_loop = update_loop()
-        self.optimizer.apply(grads, weights)
+        optimizer.update_loop = update_loop()
+        optimizer.apply(grads, weights)
         batch_size = len(arrays[0])
         self._loss_tracker.add(loss, batch_size)
-        if compile_loss is not None:
+        if compile_loss is not None and compile_loss.metrics:  # each output's loss, if several
             compile_loss.track_values(output_losses, batch_size)
         return x, y, sample_weight, y_pred
 
