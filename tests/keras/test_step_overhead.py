@@ -17,7 +17,7 @@ from chainrule.keras.layers import Dense
 from chainrule.keras.models import Sequential
 
 # The article's model (Dense relu, Dense softmax, SGD, categorical cross-entropy, accuracy)
-# made 90 Python calls per replayed step when this was written, about 40 of them the plan's
+# made 87 Python calls per replayed step when this was written, about 40 of them the plan's
 # kernels; 190 before the metrics list was read once per epoch, the logs read only when used,
 # and the batches, the metric updates and the packing of the outputs made cheaper.
 CALLS_PER_STEP = 100
