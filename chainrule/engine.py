@@ -98,7 +98,9 @@ def as_array(data, dtype=None, text=False):
     """
     if isinstance(data, Tensor):
         data = data.data
-    if isinstance(data, ndarray_types) or isinstance(data, np.generic):
+    if type(data) is np.ndarray and dtype is None:  # nothing to convert: most calls
+        array = data
+    elif isinstance(data, ndarray_types) or isinstance(data, np.generic):
         array = xp_of(data).asarray(data, dtype=dtype)
     else:
         try:

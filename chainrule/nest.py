@@ -5,6 +5,8 @@ and a functional model takes and returns such structures; both flatten a structu
 leaves, work on the list, and pack the results back into the same structure.
 """
 
+from itertools import islice
+
 
 def is_nested(value):
     """True for the containers this module walks into: list, tuple, dict."""
@@ -14,10 +16,12 @@ def is_nested(value):
 def flatten(structure):
     """The leaves of ``structure`` in order: list and tuple items in sequence, dict values by
     sorted key (as TensorFlow's ``tf.nest``); a leaf is its own one-element list."""
-    if type(structure) in (list, tuple) and not any(
-        isinstance(v, (list, tuple, dict)) for v in structure
-    ):
-        return list(structure)  # the common case: a flat list (of weights, say)
+    if type(structure) in (list, tuple):
+        for v in structure:  # a loop, not any(): flattening runs on every training step
+            if isinstance(v, (list, tuple, dict)):
+                break
+        else:
+            return list(structure)  # the common case: a flat list (of weights, say)
     leaves, stack = [], [structure]
     while stack:
         value = stack.pop()
@@ -34,18 +38,43 @@ def pack_like(structure, leaves):
     """``structure`` with its leaves replaced, in :func:`flatten` order, by ``leaves``."""
     if type(structure) is list and not any(isinstance(v, (list, tuple, dict)) for v in structure):
         return list(leaves)
-    iterator = iter(leaves)
+    return _rebuild(structure, iter(leaves))
 
-    def rebuild(value):
-        if isinstance(value, dict):
-            packed = {key: rebuild(value[key]) for key in sorted(value)}
-            return {key: packed[key] for key in value}
-        if isinstance(value, (list, tuple)):
-            items = [rebuild(item) for item in value]
-            return type(value)(items) if type(value) in (list, tuple) else type(value)(*items)
-        return next(iterator)
 
-    return rebuild(structure)
+def packer(structure):
+    """A function of a list of leaves that returns ``pack_like(structure, leaves)``, for a
+    structure packed again and again (a replayed training step's outputs and losses): a list or
+    tuple of leaves and flat lists or tuples of leaves, the usual one, is read once here instead
+    of walked on every call."""
+
+    def flat(item):
+        return type(item) in (list, tuple) and not any(is_nested(v) for v in item)
+
+    if type(structure) not in (list, tuple) or not all(
+        flat(item) or not is_nested(item) for item in structure
+    ):
+        return lambda leaves: pack_like(structure, leaves)
+    kind = type(structure)
+    parts = [(type(item), len(item)) if is_nested(item) else None for item in structure]
+
+    def pack(leaves):
+        taken = iter(leaves)
+        return kind(
+            [next(taken) if part is None else part[0](islice(taken, part[1])) for part in parts]
+        )
+
+    return pack
+
+
+def _rebuild(value, leaves):
+    """``value`` with each leaf replaced by the next of the iterator ``leaves``."""
+    if isinstance(value, dict):
+        packed = {key: _rebuild(value[key], leaves) for key in sorted(value)}
+        return {key: packed[key] for key in value}
+    if isinstance(value, (list, tuple)):
+        items = [_rebuild(item, leaves) for item in value]
+        return type(value)(items) if type(value) in (list, tuple) else type(value)(*items)
+    return next(leaves)
 
 
 def map_structure(fn, structure):

@@ -37,7 +37,7 @@ class TrainStepPlans:
     def __init__(self, replay=True):
         self.enabled = replay
         self.plans = {}
-        self.structures = {}  # per plan, the structure of what its forward returns
+        self.packers = {}  # per plan, what packs its outputs as its forward returns them
         self.weights = None  # the trainable weights, fixed at the first step
 
     def step(self, model, arrays, weights, forward=None):
@@ -62,7 +62,7 @@ class TrainStepPlans:
             return _eager(forward, arrays, weights)
         if plan is not None:
             (loss, *outputs), grads = plan.run(*arrays)
-            return loss, nest.pack_like(self.structures[key], outputs), grads
+            return loss, self.packers[key](outputs), grads
         return self._trace(forward, arrays, weights, key)
 
     def _trace(self, forward, arrays, weights, key):
@@ -100,7 +100,7 @@ class TrainStepPlans:
         if same:
             plan.specialize()
         self.plans[key] = plan if same else _DISABLED
-        self.structures[key] = unverified.structure
+        self.packers[key] = nest.packer(unverified.structure)
         return loss, outputs, grads
 
 

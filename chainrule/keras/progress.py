@@ -88,13 +88,16 @@ class Progbar:
             self.live = _start_live(self.file)
 
     def update(self, current, logs, finalize=False):
-        """Report that ``current`` steps are done, with the running ``logs``."""
+        """Report that ``current`` steps are done, with the running ``logs`` (a dict, or a
+        function that returns it, called only when the line is drawn)."""
         now = time.perf_counter()
         if current == 1:
             self.first_step_done = now
         if not finalize and (self.live is None or now - self.last_draw < self.interval):
             return
         self.last_draw = now
+        if callable(logs):
+            logs = logs()
         if self.verbose == 2:
             line = self._summary_line(current, logs, now)
         else:

@@ -263,3 +263,28 @@ def test_accuracies_count_hits_as_the_mean_of_their_per_sample_values(sparse):
     assert counted.result_value() == pytest.approx(expected, abs=1e-12)
     assert weighted.result_value() == pytest.approx(expected, abs=1e-7)
     assert 0 < expected < 1
+
+
+@pytest.mark.parametrize(
+    "cls, fn, sparse",
+    [
+        (metrics.CategoricalAccuracy, metrics.categorical_accuracy, False),
+        (metrics.SparseCategoricalAccuracy, metrics.sparse_categorical_accuracy, True),
+    ],
+)
+@pytest.mark.parametrize("shape", [(7, 4), (4,), (3, 5, 4)])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_counted_accuracies_keep_the_state_of_their_running_mean(cls, fn, sparse, shape, weighted):
+    # CategoricalAccuracy counts its hits when it can; its state must be, bit for bit, that of
+    # the running mean of the same function, which sums the float values.
+    counted, summed = cls(), metrics.MeanMetricWrapper(lambda t, p: fn(t, p))
+    for batch in range(3):
+        y_pred = rng.random(shape).astype(np.float32)
+        classes = rng.integers(0, shape[-1], shape[:-1])
+        y_true = classes[..., None] if sparse else np.eye(shape[-1], dtype=np.float32)[classes]
+        weight = rng.random(shape[:1]).astype(np.float32) if weighted and len(shape) > 1 else None
+        counted.update_state(y_true, y_pred, sample_weight=weight)
+        summed.update_state(y_true, y_pred, sample_weight=weight)
+        assert counted.total.numpy() == summed.total.numpy()
+        assert counted.count.numpy() == summed.count.numpy()
+        assert counted.result().numpy() == summed.result().numpy()

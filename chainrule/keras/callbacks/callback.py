@@ -71,7 +71,11 @@ class CallbackList:
     Every hook gets its ``logs`` as a dict, never None, its values made Python floats where they
     are numbers (:func:`pythonify_logs`), as Keras's list does. A hook is called only on the
     callbacks that override it, so the per-batch hooks of the usual callbacks (History, say)
-    cost nothing in the training loop.
+    cost nothing in the training loop; and when every one of them is marked
+    :func:`reads_logs_lazily`, the logs are handed over as the step returned them, for the hook
+    to convert only when it reads them. ``fit`` may give a batch hook a function of no
+    arguments that returns the logs instead of the logs themselves (see
+    ``Model._logs_can_wait``); a hook marked lazy then gets that function.
     """
 
     def __init__(self, callbacks, model, params):
@@ -85,18 +89,31 @@ class CallbackList:
             raise AttributeError(hook)
         methods = [getattr(c, hook) for c in self.callbacks if _overrides(c, hook)]
         indexed = hook.endswith(("_batch_begin", "_batch_end")) or "_epoch_" in hook
+        lazy = all(getattr(method, "reads_logs_lazily", False) for method in methods)
 
         def call_all(*args, logs=None):
             if not methods:
                 return
             if len(args) > indexed:  # logs given by position
                 args, logs = args[:-1], args[-1]
-            logs = pythonify_logs(logs)
+            if lazy:  # the logs as given: a dict, or a function of none that returns it
+                logs = {} if logs is None else logs
+            else:
+                logs = pythonify_logs(logs() if callable(logs) else logs)
             for method in methods:
                 method(*args, logs)
 
         setattr(self, hook, call_all)  # found once; later calls skip __getattr__
         return call_all
+
+
+def reads_logs_lazily(hook):
+    """Mark a hook that converts its ``logs`` (a dict, or a function of no arguments that
+    returns it) with :func:`pythonify_logs` itself, only when it reads them (as the progress
+    bar does, a few times a second): the callback list then skips converting them on every
+    step."""
+    hook.reads_logs_lazily = True
+    return hook
 
 
 def pythonify_logs(logs):

@@ -1,7 +1,7 @@
 """The callbacks ``fit`` adds itself: the history of the logs and the progress bar."""
 
 from ..progress import Progbar
-from .callback import Callback
+from .callback import Callback, pythonify_logs, reads_logs_lazily
 
 
 class History(Callback):
@@ -39,9 +39,10 @@ class ProgbarLogger(Callback):
         self.bar = Progbar(self.params.get("steps") or self.seen, verbose=self.verbose)
         self.seen = 0
 
+    @reads_logs_lazily
     def on_train_batch_end(self, batch, logs=None):
         self.seen = batch + 1
-        self.bar.update(self.seen, logs or {})
+        self.bar.update(self.seen, lambda: pythonify_logs(logs() if callable(logs) else logs))
 
     def on_epoch_end(self, epoch, logs=None):
         # An epoch stopped early (stop_training, Ctrl-C) ends the bar where it stopped, 1230/1875.

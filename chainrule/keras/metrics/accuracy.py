@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .base import WrapperWithConfig, as_array, as_result, same_rank, wrapper_class
+from .base import HIT_TESTS, WrapperWithConfig, as_array, as_result, same_rank, wrapper_class
 
 
 def accuracy(y_true, y_pred):
@@ -20,8 +20,11 @@ def binary_accuracy(y_true, y_pred, threshold=0.5):
 def categorical_accuracy(y_true, y_pred):
     """1.0 where argmax(y_true) == argmax(y_pred) over the last axis, else 0.0; shape
     y_pred.shape[:-1]."""
-    y_true, y_pred = as_array(y_true), as_array(y_pred)
-    return as_result(y_true.argmax(axis=-1) == y_pred.argmax(axis=-1))
+    return as_result(_categorical_hits(as_array(y_true), as_array(y_pred)))
+
+
+def _categorical_hits(y_true, y_pred):
+    return y_true.argmax(axis=-1) == y_pred.argmax(axis=-1)
 
 
 def _sparse_labels(y_true, y_pred):
@@ -33,8 +36,15 @@ def _sparse_labels(y_true, y_pred):
 
 def sparse_categorical_accuracy(y_true, y_pred):
     """1.0 where the integer label equals argmax(y_pred) over the last axis, else 0.0."""
-    y_true, y_pred = as_array(y_true), as_array(y_pred)
-    return as_result(_sparse_labels(y_true, y_pred) == y_pred.argmax(axis=-1))
+    return as_result(_sparse_hits(as_array(y_true), as_array(y_pred)))
+
+
+def _sparse_hits(y_true, y_pred):
+    return _sparse_labels(y_true, y_pred) == y_pred.argmax(axis=-1)
+
+
+HIT_TESTS[categorical_accuracy] = _categorical_hits
+HIT_TESTS[sparse_categorical_accuracy] = _sparse_hits
 
 
 def _in_top_k(targets, y_pred, k):

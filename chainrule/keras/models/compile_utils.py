@@ -302,9 +302,17 @@ class CompileMetrics(metrics_module.Metric):
     def update_state(self, y_true, y_pred, sample_weight=None):
         if not self.built:
             self.build(y_true, y_pred)
-        names, flat = _resolve_outputs(y_pred, self._names)
-        ys = _per_output(y_true, names, len(flat), "y")
-        weights = _per_output(sample_weight, names, len(flat), "sample_weight")
+        nested = (list, tuple, dict)  # nest.is_nested, without three calls on every step
+        if (
+            isinstance(y_pred, nested)
+            or isinstance(y_true, nested)
+            or isinstance(sample_weight, nested)
+        ):
+            names, flat = _resolve_outputs(y_pred, self._names)
+            ys = _per_output(y_true, names, len(flat), "y")
+            weights = _per_output(sample_weight, names, len(flat), "sample_weight")
+        else:  # one output: what the three lines above give, on every training step
+            ys, flat, weights = [y_true], [y_pred], [sample_weight]
         for (_, group), y_t, y_p in zip(self._flat, ys, flat):
             for metric in group or []:
                 metric.update_state(y_t, y_p)

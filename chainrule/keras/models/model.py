@@ -14,6 +14,7 @@ a step returns a dict of logs. ``fit`` loops it over shuffled batches and epochs
 progress and calling callbacks as Keras does.
 """
 
+import contextlib
 import functools
 import inspect
 import math
@@ -231,9 +232,8 @@ class Model(Layer):
 
     def _unbuilt(self):
         """Whether the compiled loss or metrics still wait for a first batch to be resolved."""
-        return any(
-            c is not None and not c.built for c in (self._compile_loss, self._compile_metrics)
-        )
+        loss, metrics = self._compile_loss, self._compile_metrics  # checked on every step
+        return (loss is not None and not loss.built) or (metrics is not None and not metrics.built)
 
     def _build_metrics_for(self, data):
         """Resolve the compiled loss and metrics before the first step, from its batch ``data``
@@ -290,13 +290,65 @@ class Model(Layer):
         """{name: metric.result()} for every metric in ``self.metrics``, in that order (a
         metric whose result is a dict adds its entries)."""
         results = {}
-        for metric in self.metrics:
+        for metric in self._current_metrics():
             result = metric.result()
             if isinstance(result, dict):
                 results.update(result)
             else:
                 results[metric.name] = result
         return results
+
+    def _current_metrics(self):
+        """``self.metrics``, but read only once per epoch inside ``fit`` and ``evaluate`` (at
+        the epoch's first step, once that step has built the layers), as Keras reads it once
+        when it traces the step: walking the layers for it on every step would cost more than
+        the step's own bookkeeping."""
+        fixed = self.__dict__.get("_epoch_metrics")
+        if fixed is None:  # outside an epoch
+            return self.metrics
+        if isinstance(fixed, list):  # the epoch's first read
+            fixed = tuple(self.metrics)
+            object.__setattr__(self, "_epoch_metrics", fixed)  # not tracked as an attribute
+        return fixed
+
+    @contextlib.contextmanager
+    def _metrics_read_once(self):
+        """Within the block (one epoch's steps), ``get_metrics_result`` reads ``self.metrics``
+        once (see ``_current_metrics``)."""
+        outer = self.__dict__.get("_epoch_metrics")
+        object.__setattr__(self, "_epoch_metrics", [])
+        try:
+            yield
+        finally:
+            object.__setattr__(self, "_epoch_metrics", outer)
+
+    def _logs_can_wait(self):
+        """Whether, for the rest of this epoch of ``fit``, each step may update the metrics and
+        leave their results to be read only by what reads the logs (a callback's batch hook;
+        Keras too reads a step's logs lazily), the loss for the NaN check coming from the loss
+        tracker. Only when the logs are certainly those results, with 'loss' the tracker's:
+        Keras's own ``train_step``, ``compute_metrics`` and ``get_metrics_result``, and the
+        metrics just the loss tracker and compile_metrics, none of whose metrics is named
+        'loss'. Asked after the epoch's first step, once the metrics are built."""
+        own = all(
+            getattr(type(self), name) is getattr(Model, name) and name not in self.__dict__
+            for name in ("train_step", "compute_metrics", "get_metrics_result")
+        )
+        compiled = self._compile_metrics
+        expected = (self._loss_tracker,) if compiled is None else (self._loss_tracker, compiled)
+        return (
+            own
+            and self._current_metrics() == expected
+            and (compiled is None or all(m.name != "loss" for m in compiled.metrics))
+        )
+
+    def _train_step_logged_lazily(self, data):
+        """``train_step(data)`` whose logs are read later: the metrics are updated now, and
+        ``get_metrics_result`` (the logs) is returned uncalled."""
+        x, y, sample_weight, y_pred = self._fit_batch(data)
+        if self._compile_metrics is not None:
+            self._compile_metrics.update_state(y, y_pred, sample_weight)
+        return self.get_metrics_result
 
     # ----- one step ----------------------------------------------------------------------------
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
@@ -357,6 +409,12 @@ class Model(Layer):
         checked to give the same results (see ``chainrule.fast.train_step``;
         ``compile(run_eagerly=True)`` turns replaying off).
         """
+        x, y, sample_weight, y_pred = self._fit_batch(data)
+        return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def _fit_batch(self, data):
+        """``train_step`` up to the metrics: steps 1 to 4 on ``data`` and the loss trackers.
+        Returns (x, y, sample_weight, y_pred) for the metrics."""
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         plans = self._train_plans
         if plans.weights is None:
@@ -366,8 +424,11 @@ class Model(Layer):
             # Keras also fixes what trains at compile time: compile again after changing it
             plans.weights = self.trainable_weights
         weights = plans.weights
-        leaves = nest.flatten((x, y, sample_weight))
-        arrays = tuple(_raw(a) for a in leaves if a is not None)
+        if sample_weight is None and type(x) is Tensor and type(y) is Tensor:  # the usual batch
+            leaves, arrays = [x, y, None], (x.data, y.data)
+        else:
+            leaves = nest.flatten((x, y, sample_weight))
+            arrays = tuple([_raw(a) for a in leaves if a is not None])
         compile_loss = self._compile_loss
 
         def forward(*tensors):
@@ -387,18 +448,17 @@ class Model(Layer):
         finally:
             if compile_loss is not None:
                 compile_loss.track = True
-        scale = (
-            float(self.optimizer.scale_loss(1.0)) if hasattr(self.optimizer, "scale_loss") else 1
-        )
+        optimizer = self.optimizer
+        scale = float(optimizer.scale_loss(1.0)) if hasattr(optimizer, "scale_loss") else 1
         if scale != 1:  # the gradient of the scaled loss S L, which the optimizer unscales
             grads = [None if g is None else g * scale for g in grads]
-        self.optimizer.update_loop = update_loop()
-        self.optimizer.apply(grads, weights)
+        optimizer.update_loop = update_loop()
+        optimizer.apply(grads, weights)
         batch_size = len(arrays[0])
         self._loss_tracker.add(loss, batch_size)
-        if compile_loss is not None:
+        if compile_loss is not None and compile_loss.metrics:  # each output's loss, if several
             compile_loss.track_values(output_losses, batch_size)
-        return self.compute_metrics(x, y, y_pred, sample_weight)
+        return x, y, sample_weight, y_pred
 
     def test_step(self, data):
         """One evaluation step on ``data`` (as in ``train_step``): forward and loss without an
@@ -569,22 +629,30 @@ class Model(Layer):
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             callbacks.on_epoch_begin(epoch)
-            logs = {}
-            for step, batch in enumerate(training.epoch()):
-                step_data = _step_data(self._distribution.shard(batch))
-                if self._unbuilt():
-                    self._build_metrics_for(step_data)
-                callbacks.on_train_batch_begin(step)
-                logs = self.train_step(step_data)
-                if not started_built:  # the weights were made by this first step: align them
-                    self._distribution.start(self)
-                    started_built = True
-                loss = logs.get("loss") if isinstance(logs, dict) else None
-                if loss is not None and np.size(loss) == 1 and not math.isfinite(float(loss)):
-                    self._report_nan(epoch, step, float(loss))
-                callbacks.on_train_batch_end(step, logs)
-                if self.stop_training:
-                    break
+            logs, lazily = {}, False
+            with self._metrics_read_once():
+                for step, batch in enumerate(training.epoch()):
+                    step_data = _step_data(self._distribution.shard(batch))
+                    if self._unbuilt():
+                        self._build_metrics_for(step_data)
+                    callbacks.on_train_batch_begin(step)
+                    if lazily:
+                        logs = self._train_step_logged_lazily(step_data)
+                        loss = float(np.float32(self._loss_tracker.result_value()))
+                    else:
+                        logs = self.train_step(step_data)
+                        loss = logs.get("loss") if isinstance(logs, dict) else None
+                        lazily = self._logs_can_wait()
+                    if not started_built:  # the weights were made by this first step: align them
+                        self._distribution.start(self)
+                        started_built = True
+                    if loss is not None and _is_not_finite(loss):
+                        self._report_nan(epoch, step, float(loss))
+                    callbacks.on_train_batch_end(step, logs)
+                    if self.stop_training:
+                        break
+            if callable(logs):  # the last step's logs, read now
+                logs = logs()
             if training.exhausted:  # a used-up generator: nothing left to train on
                 data.warn_ran_out()
                 break
@@ -617,14 +685,15 @@ class Model(Layer):
         iterator.reset()
         callbacks.on_test_begin()
         logs, steps = {}, 0
-        for step, batch in enumerate(iterator.epoch()):
-            step_data = _step_data(self._distribution.shard(batch))
-            if self._unbuilt():
-                self._build_metrics_for(step_data)
-            callbacks.on_test_batch_begin(step)
-            logs = self.test_step(step_data)
-            callbacks.on_test_batch_end(step, logs)
-            steps = step + 1
+        with self._metrics_read_once():
+            for step, batch in enumerate(iterator.epoch()):
+                step_data = _step_data(self._distribution.shard(batch))
+                if self._unbuilt():
+                    self._build_metrics_for(step_data)
+                callbacks.on_test_batch_begin(step)
+                logs = self.test_step(step_data)
+                callbacks.on_test_batch_end(step, logs)
+                steps = step + 1
         if iterator.exhausted:
             raise ValueError(
                 "There was no data to evaluate on: the data yielded no batch (a generator can "
@@ -841,6 +910,8 @@ def _step_data(batch):
     """What a step gets from one ``(x, y, sample_weight)`` batch of arrays: Tensors packed as
     ``pack_x_y_sample_weight`` packs them (``x`` alone when there is no ``y``)."""
     x, y, sample_weight = batch
+    if type(x) is np.ndarray and type(y) is np.ndarray and sample_weight is None:
+        return Tensor(x), Tensor(y)  # the usual batch, packed as below without the calls
     return pack_x_y_sample_weight(_as_tensor(x), _as_tensor(y), _as_tensor(sample_weight))
 
 
@@ -874,6 +945,15 @@ def _parameters(function):
     return inspect.signature(function).parameters
 
 
+def _is_not_finite(value):
+    """Whether a logged value of one number (a scalar Tensor, array or number) is inf or NaN;
+    False for a value of several numbers."""
+    if type(value) is float:
+        return not math.isfinite(value)
+    size = value.size if isinstance(value, Tensor) else np.size(value)
+    return size == 1 and not math.isfinite(float(value))
+
+
 def _raw(value):
     """The array of a Tensor (or of anything array-like)."""
     return value.data if isinstance(value, Tensor) else np.asarray(value)
@@ -881,6 +961,8 @@ def _raw(value):
 
 def _as_tensor(value):
     """An array, or a list or dict of arrays (None entries kept), as Tensors."""
+    if value is None or isinstance(value, np.ndarray):  # one array: every step of most models
+        return None if value is None else Tensor(value)
     return nest.map_structure(lambda a: None if a is None else Tensor(a), value)
 
 

@@ -327,7 +327,10 @@ def _takes_an_argument(fn):
 def _overwrite_with_gradients(grads, variables):
     """Assign its gradient to each variable marked ``overwrite_with_gradient``; return the
     other (gradient, variable) pairs, for the update."""
-    if not any(getattr(v, "overwrite_with_gradient", False) for v in variables):
+    for v in variables:  # a loop, not any(): this runs on every step
+        if getattr(v, "overwrite_with_gradient", False):
+            break
+    else:
         return grads, variables
     kept_grads, kept_variables = [], []
     for g, v in zip(grads, variables):
