@@ -14,6 +14,7 @@ from chainrule.keras import optimizers
 from chainrule.keras.callbacks import Callback
 from chainrule.keras.layers import Dense
 from chainrule.keras.models import Sequential
+from chainrule.keras.models.data import as_input_array
 from chainrule.keras.utils import PyDataset
 from chainrule.tf.data import Dataset
 
@@ -365,3 +366,13 @@ def test_an_iterable_of_batches_of_unknown_length(capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "Epoch 1/2" and lines[1].startswith("3/3 - ")
     assert lines[2] == "Epoch 2/2" and lines[3].startswith("3/3 - ")
+
+
+def test_the_finite_check_finds_nan_and_inf_and_passes_sums_that_overflow():
+    big = np.full((3, 2), 3e38, dtype=np.float32)  # finite, though their sum overflows
+    np.testing.assert_array_equal(as_input_array(big), big)
+    for bad in (np.nan, np.inf, -np.inf):
+        x = big.copy()
+        x[2, 1] = bad
+        with pytest.raises(ValueError, match=r"the first at index \(2, 1\)"):
+            as_input_array(x)
