@@ -61,7 +61,9 @@ def as_input_array(x, argument="x", check_finite=True):
 def _all_finite(array):
     """Whether every value is finite: a NaN or an infinity makes the sum so, which one pass
     finds at half the cost of a mask; a sum that overflows is settled by the mask."""
-    return bool(np.isfinite(np.add.reduce(array, axis=None))) or bool(np.isfinite(array).all())
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = np.add.reduce(array, axis=None)
+    return bool(np.isfinite(total)) or bool(np.isfinite(array).all())
 
 
 def as_target_array(y, argument="y", check_finite=True):
