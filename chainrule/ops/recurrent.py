@@ -378,31 +378,39 @@ def lstm_backprop(
     def sweep(rows):
         dh = xp.zeros_like(h0[rows], dtype=y.dtype)
         dc = xp.zeros_like(c0[rows], dtype=y.dtype)
+        tanh_c, share = xp.empty_like(dh), xp.empty_like(dh)  # reused at every step
+        slope = xp.empty((dh.shape[0], 4 * n), dtype=y.dtype)
         for t in range(steps - 1, -1, -1):
-            gates, c_t = y[t, rows, : 4 * n], y[t, rows, 4 * n : 5 * n]
+            gates = y[t, rows, : 4 * n]
+            c_t, h_t = y[t, rows, 4 * n : 5 * n], y[t, rows, 5 * n :]
             i, f, g_c, o = (gates[:, k * n : (k + 1) * n] for k in range(4))
             c_previous = y[t - 1, rows, 4 * n : 5 * n] if t else c0[rows]
-            dh = dh + g[t, rows, 5 * n :]
-            dc = dc + g[t, rows, 4 * n : 5 * n]
+            dh += g[t, rows, 5 * n :]
+            dc += g[t, rows, 4 * n : 5 * n]
             kept = None if keep is None else keep[t, rows]
             dh_new = dh if kept is None else dh * kept
             dc_new = dc if kept is None else dc * kept
-            tanh_c = xp.tanh(c_t)  # tanh(c̃_t) wherever m_t = 1, the only places it counts
+            xp.tanh(c_t, out=tanh_c)  # tanh(c̃_t) wherever m_t = 1, the only places it counts
             # o (1 - tanh²(c̃)) = o - h̃ tanh(c̃), with h̃ = h_t wherever m_t = 1
-            dc_new = dc_new + dh_new * (o - y[t, rows, 5 * n :] * tanh_c)
+            xp.multiply(h_t, tanh_c, out=share)
+            xp.subtract(o, share, out=share)
+            share *= dh_new
+            dc_new += share
             d = dz[t, rows]
             xp.multiply(dc_new, g_c, out=d[:, :n])
             xp.multiply(dc_new, c_previous, out=d[:, n : 2 * n])
             xp.multiply(dc_new, i, out=d[:, 2 * n : 3 * n])
             xp.multiply(dh_new, tanh_c, out=d[:, 3 * n :])
             d += g[t, rows, : 4 * n]  # the gates' own share of g
-            d *= 1 - gates
-            d *= gates + plus_one_for_tanh
-            carry_c, carry_h = dc_new * f, d @ u_t
-            if kept is None:
-                dh, dc = carry_h, carry_c
+            xp.subtract(1, gates, out=slope)
+            d *= slope
+            xp.add(gates, plus_one_for_tanh, out=slope)
+            d *= slope
+            if kept is None:  # dc_{t-1} = dc̃ f, dh_{t-1} = dz_t Uᵀ, in place
+                dc *= f
+                xp.matmul(d, u_t, out=dh)
             else:
-                dh, dc = carry_h + dh * ~kept, carry_c + dc * ~kept
+                dh, dc = d @ u_t + dh * ~kept, dc_new * f + dc * ~kept
         return dh, dc
 
     parts = runner.over_rows(sweep, batch)
