@@ -170,6 +170,27 @@ class _LastBackprop(threading.local):
 _last_backprop = _LastBackprop()
 
 
+class _KeptBeside:
+    """Arrays a recurrence keeps for its gradient beside its output, found by the output's
+    identity while the output lives: LSTM's gates, which are not an output (no gradient flows
+    into them), so that its output holds only the states. Two arrays of about a third and two
+    thirds of one packed array each stay under the size above which the C library maps fresh
+    pages for every step."""
+
+    def __init__(self):
+        self._kept = {}
+
+    def keep(self, output, kept):
+        self._kept[id(output)] = kept
+        weakref.finalize(output, self._kept.pop, id(output), None)
+
+    def __getitem__(self, output):
+        return self._kept[id(output)]
+
+
+_gates_of = _KeptBeside()
+
+
 def recurrence_vjp(recurrence, backprop, argnum, **options):
     """The VJP of ``recurrence`` for input ``argnum``: the function that ``backprop`` (called
     with ``options`` too) returns for that input, called."""
@@ -290,8 +311,9 @@ def lstm_sequence(x, kernel, recurrent_kernel, bias, h0, c0, mask=None, *, go_ba
         c̃_t = f c_{t-1} + i g,   h̃_t = o tanh(c̃_t)
         c_t = m_t c̃_t + (1 - m_t) c_{t-1},   h_t = m_t h̃_t + (1 - m_t) h_{t-1}
 
-    Returns y (T, B, 6 n): y[t] = [i, f, g, o, c_t, h_t] (the gates, kept for the gradient, and
-    the states). The input product x W is one matmul for all steps; each step adds h_{t-1} U.
+    Returns y (T, B, 2 n): y[t] = [c_t, h_t], the states; the gates [i, f, g, o] (T, B, 4 n)
+    are kept beside y for the gradient. The input product x W is one matmul for all steps; each
+    step adds h_{t-1} U.
 
     Backpropagation through time (:func:`lstm_backprop`), from t = T-1 down to 0, with dh and
     dc the gradients reaching h_t and c_t (g's share plus what step t+1 sends back):
@@ -322,20 +344,21 @@ def lstm_forward(x, kernel, recurrent_kernel, bias, h0, c0, mask, go_backwards, 
     scaled_bias = None if bias is None else bias * scale
     xw = _input_projection(xs, kernel * scale, scaled_bias, runner.matmul)
     recurrent = recurrent_kernel * scale
-    y = xp.empty(xw.shape[:2] + (6 * n,), dtype=xw.dtype)
+    y = xp.empty(xw.shape[:2] + (2 * n,), dtype=xw.dtype)
+    gates = xp.empty_like(xw)
 
     def run(rows):
         h, c = h0[rows], c0[rows]
-        z = xp.empty_like(xw[0, rows])  # the gates, contiguous: faster passes than in y
+        z = xp.empty_like(xw[0, rows])  # the gates, contiguous: faster passes than in gates
         for t in range(len(xs)):
             xp.matmul(h, recurrent, out=z)
             z += xw[t, rows]
             xp.tanh(z, out=z)
             z *= scale
             z += shift
-            y[t, rows, : 4 * n] = z
+            gates[t, rows] = z
             i, f, g, o = z[:, :n], z[:, n : 2 * n], z[:, 2 * n : 3 * n], z[:, 3 * n :]
-            c_t, h_t = y[t, rows, 4 * n : 5 * n], y[t, rows, 5 * n :]
+            c_t, h_t = y[t, rows, :n], y[t, rows, n:]
             xp.multiply(f, c, out=c_t)
             c_t += i * g
             xp.tanh(c_t, out=h_t)
@@ -346,6 +369,7 @@ def lstm_forward(x, kernel, recurrent_kernel, bias, h0, c0, mask, go_backwards, 
             h, c = h_t, c_t
 
     runner.over_rows(run, len(h0))
+    _gates_of.keep(y, gates)
     return y
 
 
@@ -370,6 +394,7 @@ def lstm_backprop(
     xp = xp_of(y)
     n = recurrent_kernel.shape[0]
     steps, batch = y.shape[:2]
+    all_gates = _gates_of[y]
     dz = xp.empty((steps, batch, 4 * n), dtype=y.dtype)
     u_t = _transposed(recurrent_kernel)
     # the activations' slopes from their values: σ' = (1 - σ) σ, tanh' = (1 - g) (1 + g)
@@ -381,12 +406,12 @@ def lstm_backprop(
         tanh_c, share = xp.empty_like(dh), xp.empty_like(dh)  # reused at every step
         slope = xp.empty((dh.shape[0], 4 * n), dtype=y.dtype)
         for t in range(steps - 1, -1, -1):
-            gates = y[t, rows, : 4 * n]
-            c_t, h_t = y[t, rows, 4 * n : 5 * n], y[t, rows, 5 * n :]
+            gates = all_gates[t, rows]
+            c_t, h_t = y[t, rows, :n], y[t, rows, n:]
             i, f, g_c, o = (gates[:, k * n : (k + 1) * n] for k in range(4))
-            c_previous = y[t - 1, rows, 4 * n : 5 * n] if t else c0[rows]
-            dh += g[t, rows, 5 * n :]
-            dc += g[t, rows, 4 * n : 5 * n]
+            c_previous = y[t - 1, rows, :n] if t else c0[rows]
+            dh += g[t, rows, n:]
+            dc += g[t, rows, :n]
             kept = None if keep is None else keep[t, rows]
             dh_new = dh if kept is None else dh * kept
             dc_new = dc if kept is None else dc * kept
@@ -401,7 +426,6 @@ def lstm_backprop(
             xp.multiply(dc_new, c_previous, out=d[:, n : 2 * n])
             xp.multiply(dc_new, i, out=d[:, 2 * n : 3 * n])
             xp.multiply(dh_new, tanh_c, out=d[:, 3 * n :])
-            d += g[t, rows, : 4 * n]  # the gates' own share of g
             xp.subtract(1, gates, out=slope)
             d *= slope
             xp.add(gates, plus_one_for_tanh, out=slope)
@@ -417,7 +441,7 @@ def lstm_backprop(
     flat = dz.reshape(steps * batch, 4 * n)
 
     def recurrent_gradient():  # Σ_t h_{t-1}ᵀ dz_t, the h_t read in place in y
-        states = y[:-1, :, 5 * n :].reshape((steps - 1) * batch, n)
+        states = y[:-1, :, n:].reshape((steps - 1) * batch, n)
         return runner.matmul(states.T, flat[batch:]) + h0.T @ dz[0]
 
     return (
