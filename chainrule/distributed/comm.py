@@ -24,7 +24,6 @@ import numpy as np
 
 from .. import ops
 from ..engine import Tensor
-from . import launch
 
 try:
     from mpi4py import MPI
@@ -69,7 +68,6 @@ def init(comm=None):
         )
     world = comm if comm is not None else MPI.COMM_WORLD
     _state["comm"] = world
-    launch.note_rank(world.Get_rank())  # for `chainrule train --workers`'s report of a killed rank
     _state["local"] = world.Split_type(MPI.COMM_TYPE_SHARED, key=world.Get_rank())
     if world.Get_size() > 1:
         _install_fault_handler(world)

@@ -8,7 +8,9 @@ import itertools
 import json
 import math
 import os
+import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import threading
@@ -18,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ...distributed import comm, launch
+from ...distributed import comm
 from ...distributed.strategy import MultiWorkerMirroredStrategy
 from ...keras.callbacks import Callback, GradientFlow
 from ...keras.optimizers import OPTIMIZERS
@@ -214,15 +216,17 @@ def train_command(args):
 
 
 def _launch_workers(workers, argv):
-    """Run this same `chainrule train` in ``workers`` processes under mpiexec; its exit status
-    (a rank that is killed is named: :mod:`chainrule.distributed.launch`)."""
-    mpiexec = launch.find_mpiexec()
+    """Run this same `chainrule train` in ``workers`` processes under mpiexec; its exit status."""
+    mpiexec = shutil.which("mpiexec", path=os.path.dirname(sys.executable)) or shutil.which(
+        "mpiexec"
+    )
     if mpiexec is None:
         raise CommandError(
             '--workers needs MPI: pip install "chainrule[mpi]" (mpi4py and the MPICH wheel, '
             "which brings mpiexec)"
         )
-    return launch.run(workers, [sys.executable, "-m", "chainrule", *argv], mpiexec)
+    command = [mpiexec, "-n", str(workers), sys.executable, "-m", "chainrule", *argv]
+    return subprocess.run(command).returncode
 
 
 def _check_model_size(hidden):
