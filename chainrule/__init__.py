@@ -38,7 +38,7 @@ from .ops import (
 
 # The TensorFlow vocabulary (chainrule.tf): `import chainrule as tf` runs TensorFlow programs.
 from .tf import *
-from .tf import data, debugging, errors, linalg, math, nn, strings
+from .tf import config, data, debugging, errors, linalg, math, nn, strings
 from .variables import Variable
 from .version import __version__
 
@@ -47,7 +47,7 @@ from .version import __version__
 _sys.modules.update(
     {
         f"{__name__}.{module.__name__.rsplit('.', 1)[1]}": module
-        for module in (data, debugging, errors, linalg, math, nn, strings)
+        for module in (config, data, debugging, errors, linalg, math, nn, strings)
     }
 )
 

@@ -225,7 +225,10 @@ class Tensor:
         "name",
         "requires_grad",
     )
-    __array_ufunc__ = None  # so that ndarray (op) Tensor defers to the Tensor's reflected operator
+    # ndarray (op) Tensor defers to the Tensor's reflected operator (recorded, a Tensor), while
+    # a NumPy function called on a Tensor reads its values (``np.add(t, 1)`` is an ndarray), as
+    # with TensorFlow's and PyTorch's tensors
+    __array_priority__ = 100
 
     def __init__(self, data, dtype=None, requires_grad=False, name=None):
         self.data = as_array(data, dtype, text=True)
@@ -250,6 +253,11 @@ class Tensor:
     @property
     def ndim(self):
         return self.data.ndim
+
+    @property
+    def device(self):
+        """Where the values are, named as TensorFlow names it: the CPU."""
+        return "/job:localhost/replica:0/task:0/device:CPU:0"
 
     @property
     def size(self):

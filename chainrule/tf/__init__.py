@@ -11,7 +11,7 @@ every name of ``__all__``.
 serving the code that draws from the global generator.
 """
 
-from . import data, debugging, errors, linalg, math, nn, random, strings
+from . import config, data, debugging, errors, linalg, math, nn, random, strings
 from .arrays import (
     TensorShape,
     argsort,

@@ -35,7 +35,7 @@ def as_dtype(dtype):
         raise TypeError(f"Cannot interpret {dtype!r} as a dtype; use e.g. 'float32'.") from None
 
 
-def _python_array(value):
+def python_array(value):
     """Python (non-array) data as an array: floats as float32, ints as int32 when they fit."""
     array = as_array(value)
     if array.dtype == np.int64 and (
@@ -70,7 +70,7 @@ def constant(value, dtype=None, shape=None, name=None):
         array = np.asarray(value)
     else:
         strings = _python_strings(value)
-        array = _python_array(value) if strings is None else strings
+        array = python_array(value) if strings is None else strings
     if array.dtype == string:
         if dtype is not None and as_dtype(dtype) != string:
             raise TypeError(
@@ -109,7 +109,7 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None):
             )
         return value
     if dtype is None and dtype_hint is not None and not isinstance(value, np.ndarray):
-        array = _python_array(value)
+        array = python_array(value)
         if array.dtype.kind == np.dtype(dtype_hint).kind or array.dtype.kind in "iu":
             dtype = dtype_hint
     return constant(value, dtype=dtype, name=name)
@@ -117,7 +117,9 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None):
 
 def tensors(*values):
     """The arguments with the first converted to a Tensor when none is one, so that the result
-    of an op on them is a Tensor; Python numbers among them keep taking the tensors' dtype."""
+    of an op on them is a Tensor, and Python lists converted as TensorFlow converts them (ints
+    to int32, floats to float32); Python numbers among them keep taking the tensors' dtype."""
+    values = tuple(convert_to_tensor(v) if isinstance(v, (list, tuple)) else v for v in values)
     if not any(isinstance(v, Tensor) for v in values):
         return (convert_to_tensor(values[0]),) + values[1:]
     return values
@@ -168,7 +170,7 @@ def range(start, limit=None, delta=1, dtype=None, name="range"):
         start, limit = 0, start
     values = np.arange(start, limit, delta)
     return constant(
-        values if dtype is not None else _python_array(values.tolist()), dtype=dtype, name=name
+        values if dtype is not None else python_array(values.tolist()), dtype=dtype, name=name
     )
 
 

@@ -24,6 +24,7 @@ import numpy as np
 
 from .. import random
 from ..engine import Tensor, as_array, no_grad
+from .core import python_array
 
 INFINITE_CARDINALITY = -1
 """``cardinality()`` of a dataset that never ends (``repeat()`` with no count)."""
@@ -250,6 +251,17 @@ class TextLineDataset(Dataset):
             yield block
 
 
+def _leaf_array(value):
+    """A component as an array: Python data as TensorFlow converts it (ints to int32 where
+    they fit, floats to float32), arrays as they are, strings as a string array."""
+    if isinstance(value, (list, tuple, int, float)):
+        try:
+            return python_array(value)
+        except TypeError:  # strings
+            pass
+    return as_array(value, text=True)
+
+
 def _open_text(path, gzipped):
     """``path`` opened for reading UTF-8 text (undecodable bytes replaced), lines kept whole."""
     if gzipped:
@@ -262,7 +274,7 @@ class _TensorSliceDataset(Dataset):
         paths, leaves = [], []
         for path, leaf in _flatten(tensors):
             try:
-                leaf = as_array(leaf, text=True)
+                leaf = _leaf_array(leaf)
             except (TypeError, ValueError) as error:
                 raise type(error)(f"Dataset.from_tensor_slices: {_name(path)}: {error}") from None
             if leaf.ndim == 0:
