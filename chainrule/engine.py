@@ -155,14 +155,18 @@ def _operand_dtype(value):
     return None
 
 
-def _is_float(dtype):
-    return dtype.kind == "f"
-
-
 def _cast(value, dtype):
     if isinstance(value, Tensor):
         return PRIMITIVES["cast"](value, dtype=dtype)  # recorded: replays on new data
     return np.asarray(value).astype(dtype)
+
+
+def _beside_a_float(value, value_dtype, float_dtype):
+    """An operand beside a float one: a Python float as float32, a float as it is, an integer
+    or a boolean cast to ``float_dtype``."""
+    if value_dtype is _PYTHON_FLOAT:
+        return np.float32(value)
+    return value if value_dtype.kind == "f" else _cast(value, float_dtype)
 
 
 def _arithmetic(name, a, b):
@@ -177,13 +181,12 @@ def _arithmetic(name, a, b):
     da, db = _operand_dtype(a), _operand_dtype(b)
     if da is None or db is None or (da is db and (name != "div" or da.kind == "f")):
         return PRIMITIVES[name](a, b)
-    if _is_float(da) != _is_float(db):  # one float: the other operand takes its dtype
-        dtype = db if _is_float(db) else da
-        dtype = _FLOAT32 if dtype is _PYTHON_FLOAT else dtype
-        if da is not _PYTHON_INT and db is not _PYTHON_INT:  # a Python int keeps NumPy's way
-            a = np.float32(a) if da is _PYTHON_FLOAT else a if _is_float(da) else _cast(a, dtype)
-            b = np.float32(b) if db is _PYTHON_FLOAT else b if _is_float(db) else _cast(b, dtype)
-    elif name == "div" and not _is_float(da):  # two integers divide into float32
+    if (da.kind == "f") != (db.kind == "f"):  # one float: the other operand takes its dtype
+        float_dtype = db if db.kind == "f" else da
+        float_dtype = _FLOAT32 if float_dtype is _PYTHON_FLOAT else float_dtype
+        if da is not _PYTHON_INT and db is not _PYTHON_INT:  # a Python int keeps the tensor's dtype
+            a, b = _beside_a_float(a, da, float_dtype), _beside_a_float(b, db, float_dtype)
+    elif name == "div" and da.kind != "f":  # two integers divide into float32
         a = a if da is _PYTHON_INT else _cast(a, _FLOAT32)
         b = b if db is _PYTHON_INT else _cast(b, _FLOAT32)
     return PRIMITIVES[name](a, b)

@@ -182,43 +182,49 @@ def _shape(shape):
     return tuple(int(n) for n in shape)
 
 
-def _arranged(arrange, *tensors, **options):
-    """``arrange`` (an op that only moves elements) on Tensors; on string Tensors, which no
-    primitive takes, NumPy's function of the same name moves the strings."""
+def _moved(op, numpy_function, x, **options):
+    """``op`` (an op that only moves elements) on a Tensor; a string Tensor, which no
+    primitive takes, is moved by NumPy's ``numpy_function``."""
+    if is_text(x):
+        return Tensor(numpy_function(x.data, **options))
+    return op(x, **options)
+
+
+def _joined(op, numpy_function, values, axis):
+    """``op`` joining Tensors along ``axis`` (concatenate, stack); string Tensors are joined by
+    NumPy's ``numpy_function``."""
+    tensors = [convert_to_tensor(v) for v in values]
     if any(is_text(t) for t in tensors):
-        moved = getattr(np, arrange)
-        if arrange in ("concatenate", "stack"):
-            return Tensor(moved([t.data for t in tensors], **options).astype(object))
-        return Tensor(moved(tensors[0].data, **options))
-    if arrange in ("concatenate", "stack"):
-        return getattr(ops, arrange)(list(tensors), **options)
-    return getattr(ops, arrange)(tensors[0], **options)
+        return Tensor(numpy_function([t.data for t in tensors], axis=axis))
+    return op(tensors, axis=axis)
 
 
 def reshape(tensor, shape, name=None):
     """The same elements in ``shape`` (one axis may be -1, inferred).   dL/dx = g reshaped back."""
-    return _arranged("reshape", convert_to_tensor(tensor), shape=_shape(shape))
+    return _moved(ops.reshape, np.reshape, convert_to_tensor(tensor), shape=_shape(shape))
 
 
 def transpose(a, perm=None, conjugate=False, name="transpose"):
     """Axes permuted by ``perm`` (reversed by default).   dL/dx = g permuted back."""
-    return _arranged("transpose", convert_to_tensor(a), axes=None if perm is None else _shape(perm))
+    axes = None if perm is None else _shape(perm)
+    return _moved(ops.transpose, np.transpose, convert_to_tensor(a), axes=axes)
 
 
 def concat(values, axis, name="concat"):
     """The tensors joined along the existing ``axis``.   dL/dx_i = the slice of g of x_i."""
-    return _arranged("concatenate", *[convert_to_tensor(v) for v in values], axis=axis)
+    return _joined(ops.concatenate, np.concatenate, values, axis)
 
 
 def stack(values, axis=0, name="stack"):
     """The tensors (of one shape) stacked along a new ``axis``.   dL/dx_i = g at position i."""
-    return _arranged("stack", *[convert_to_tensor(v) for v in values], axis=axis)
+    return _joined(ops.stack, np.stack, values, axis)
 
 
 def squeeze(input, axis=None, name=None):
     """``input`` without its axes of size 1 (or only those in ``axis``)."""
-    return _arranged(
-        "squeeze",
+    return _moved(
+        ops.squeeze,
+        np.squeeze,
         convert_to_tensor(input),
         axis=axis if axis is None else (axis if isinstance(axis, int) else tuple(axis)),
     )
@@ -226,7 +232,7 @@ def squeeze(input, axis=None, name=None):
 
 def expand_dims(input, axis, name=None):
     """``input`` with a new axis of size 1 at ``axis``."""
-    return _arranged("expand_dims", convert_to_tensor(input), axis=axis)
+    return _moved(ops.expand_dims, np.expand_dims, convert_to_tensor(input), axis=axis)
 
 
 def where(condition, x=None, y=None, name=None):
