@@ -14,6 +14,7 @@ Example::
 
 import builtins
 import re
+import string
 
 import numpy as np
 
@@ -56,19 +57,38 @@ def _each(function, value, per_string, otype=object):
     """``per_string`` applied to every string of ``value``, as a Tensor of ``otype``."""
     strings = _strings(function, value)
     result = np.empty(strings.shape, dtype=otype)
-    for index, string in np.ndenumerate(strings):
-        result[index] = per_string(string)
+    for index, text in np.ndenumerate(strings):
+        result[index] = per_string(text)
     return Tensor(result)
 
 
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+_ASCII_UPPER = str.maketrans(string.ascii_lowercase, string.ascii_uppercase)
+
+
+def ascii_lower(text):
+    """``text`` with its ASCII letters in lower case (the others as they are)."""
+    return text.translate(_ASCII_LOWER)
+
+
+def _utf8(encoding):
+    return str(encoding).lower().replace("-", "") == "utf8"
+
+
 def lower(input, encoding="", name=None):
-    """Each string in lower case."""
-    return _each("lower", input, str.lower)
+    """Each string in lower case: its ASCII letters, as TensorFlow by default, or every letter
+    with ``encoding="utf-8"``."""
+    return _each("lower", input, str.lower if _utf8(encoding) else ascii_lower)
 
 
 def upper(input, encoding="", name=None):
-    """Each string in upper case."""
-    return _each("upper", input, str.upper)
+    """Each string in upper case: its ASCII letters, as TensorFlow by default, or every letter
+    with ``encoding="utf-8"``."""
+    return _each("upper", input, str.upper if _utf8(encoding) else _ascii_upper)
+
+
+def _ascii_upper(text):
+    return text.translate(_ASCII_UPPER)
 
 
 def strip(input, name=None):

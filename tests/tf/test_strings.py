@@ -17,6 +17,10 @@ def test_the_string_functions_give_tensorflows_documented_values():
         b"camelcase string and all caps"
     )
     assert strings(tf.strings.upper(["a1", "b"])) == [b"A1", b"B"]
+    # TensorFlow changes the case of ASCII letters only, unless told the encoding
+    assert strings(tf.strings.lower("\u00c9COLE")) == "\u00c9cole".encode()
+    assert strings(tf.strings.lower("\u00c9COLE", encoding="utf-8")) == "\u00e9cole".encode()
+    assert strings(tf.strings.upper("\u00e9t\u00e9")) == "\u00e9T\u00e9".encode()
     assert (
         strings(
             tf.strings.regex_replace("Text with tags.<br /><b>contains html</b>", "<[^>]+>", " ")

@@ -7,6 +7,7 @@ import string
 import numpy as np
 
 from ....engine import Tensor
+from ....tf.strings import ascii_lower
 from ... import registry
 from .base import PreprocessingLayer, adapt_batches, check_output_mode, to_numpy
 from .lookup import LOOKUP_MODES, StringLookup
@@ -14,7 +15,6 @@ from .lookup import LOOKUP_MODES, StringLookup
 STANDARDIZE = ("lower_and_strip_punctuation", "lower", "strip_punctuation")
 SPLIT = ("whitespace", "character")
 _PUNCTUATION = re.compile("[" + re.escape(string.punctuation) + "]")
-_ASCII_UPPER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
 
 @registry.serializable("keras.layers")
@@ -156,7 +156,7 @@ class TextVectorization(PreprocessingLayer):
             return strings
         flat = [str(s) for s in strings.reshape(-1)]
         if self._standardize in ("lower", "lower_and_strip_punctuation"):
-            flat = [s.translate(_ASCII_UPPER) for s in flat]
+            flat = [ascii_lower(s) for s in flat]
         if self._standardize in ("strip_punctuation", "lower_and_strip_punctuation"):
             flat = [_PUNCTUATION.sub("", s) for s in flat]
         return np.array(flat, dtype=object).reshape(strings.shape)
