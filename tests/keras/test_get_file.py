@@ -174,7 +174,15 @@ def test_the_unpacked_size_is_bounded(tmp_path, monkeypatch):
     tar_path, zip_path = tmp_path / "big.tgz", tmp_path / "big.zip"
     tar_path.write_bytes(tar_bytes([(regular("a"), b"0" * 60), (regular("b"), b"0" * 60)]))
     zip_path.write_bytes(zip_bytes([("a", "0" * 101)]))
-    for archive in (tar_path, zip_path):
+    # hard links are written as copies: five of a 30-byte file make 180 bytes
+    links = [_link(f"copy{i}", "a", tarfile.LNKTYPE) for i in range(5)]
+    linked_path = tmp_path / "linked.tgz"
+    linked_path.write_bytes(tar_bytes([(regular("a"), b"0" * 30), *links]))
+    for archive in (tar_path, zip_path, linked_path):
         with pytest.raises(ValueError, match="MAX_EXTRACTED_BYTES"):
             files.extract_archive(archive, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+    unknown = tmp_path / "unknown.tgz"
+    unknown.write_bytes(tar_bytes([_link("copy", "missing", tarfile.LNKTYPE)]))
+    with pytest.raises(ValueError, match="not a file listed before it"):
+        files.extract_archive(unknown, tmp_path / "out")

@@ -9,6 +9,7 @@ are followed), a device file or FIFO, or contents adding up to more than
 ``MAX_EXTRACTED_BYTES`` make the whole archive be refused with a ``ValueError``.
 """
 
+import http.client
 import os
 import posixpath
 import shutil
@@ -153,7 +154,7 @@ def get_file(
                 f"get_file: incomplete or corrupted file from {origin}: {err}. The {algorithm} "
                 f"hash does not match the provided value of {file_hash}."
             ) from err
-        except OSError as err:
+        except (OSError, http.client.HTTPException) as err:
             raise DownloadError(
                 f"get_file: URL fetch failure on {origin}: {describe_failure(err)}"
             ) from err
@@ -259,7 +260,7 @@ def _check_total(archive, total):
 def _unpack_tar(file_path, folder):
     """Check every member of a tar archive, then write the regular files, folders and links."""
     with tarfile.open(file_path) as archive:
-        members, total = [], 0
+        members, total, sizes = [], 0, {}  # sizes: the regular files listed so far
         for member in archive.getmembers():
             relative = _member_path(file_path, member.name)
             if not (member.isfile() or member.isdir() or member.issym() or member.islnk()):
@@ -277,7 +278,18 @@ def _unpack_tar(file_path, folder):
                         f"{member.linkname!r} pointing outside the folder it is unpacked "
                         f"into; refusing the archive."
                     )
-            total += member.size if member.isfile() else 0
+            if member.isfile():
+                sizes[relative] = member.size
+            elif member.islnk():  # written as a copy of the file it names: as many bytes again
+                linked = _member_path(file_path, member.linkname)
+                if linked not in sizes:
+                    raise ValueError(
+                        f"extract_archive: {file_path} has a hard link {member.name!r} to "
+                        f"{member.linkname!r}, which is not a file listed before it; refusing "
+                        f"the archive."
+                    )
+                sizes[relative] = sizes[linked]
+            total += sizes.get(relative, 0) if not member.isdir() and not member.issym() else 0
             _check_total(file_path, total)
             members.append((member, relative))
         root = os.path.realpath(folder)
