@@ -3,6 +3,7 @@ image_dataset_from_directory, on small generated images; oversized images are re
 their pixels are decoded."""
 
 import io
+import os
 
 import numpy as np
 import pytest
@@ -88,6 +89,13 @@ def test_images_over_the_pixel_limit_are_refused_before_decoding(tmp_path, monke
     with pytest.raises(ValueError, match="20x20 = 400 pixels, over the limit of 399"):
         keras.utils.load_img(path)
     assert not decoded
+
+
+def test_a_path_that_is_not_a_regular_file_is_refused_without_opening_it(tmp_path):
+    fifo = tmp_path / "waits.png"
+    os.mkfifo(fifo)  # opening it for reading would block until someone writes
+    with pytest.raises(ValueError, match="waits.png is not a regular file"):
+        keras.utils.load_img(fifo)
 
 
 def test_image_dataset_reads_labels_and_resizes(image_dir):

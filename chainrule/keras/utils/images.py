@@ -10,6 +10,7 @@ gigabytes of memory.
 import io
 import os
 import pathlib
+import stat
 import warnings
 
 import numpy as np
@@ -60,7 +61,8 @@ def open_image(path, color_mode="rgb", caller="load_img"):
         PIL.Image.Image: the decoded image.
 
     Raises:
-        ValueError: an unknown ``color_mode``, or an image over the pixel limit.
+        ValueError: an unknown ``color_mode``, a path that is not a regular file, or an image
+            over the pixel limit.
         TypeError: ``path`` is neither path-like nor ``io.BytesIO``.
     """
     if color_mode not in COLOR_MODES:
@@ -72,6 +74,8 @@ def open_image(path, color_mode="rgb", caller="load_img"):
         source, name = path, "the BytesIO image"
     elif isinstance(path, (str, bytes, pathlib.Path)):
         source = name = os.fsdecode(path)
+        if not stat.S_ISREG(os.stat(source).st_mode):  # a FIFO or a device would block or never end
+            raise ValueError(f"{caller}: {name} is not a regular file; expected an image file")
     else:
         raise TypeError(f"{caller}: path should be path-like or io.BytesIO, not {type(path)}")
     image = Image.open(source)  # reads the header only
