@@ -4,6 +4,7 @@ interactive-logging switch and the names Keras shows from keras.backend and kera
 import json
 import logging
 import random
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -125,3 +126,20 @@ def test_names_keras_shows_from_backend_and_saving():
     assert utils.serialize_keras_object is keras.saving.serialize_keras_object
     assert utils.deserialize_keras_object is keras.saving.deserialize_keras_object
     assert utils.is_keras_tensor(keras.Input((2,))) and not utils.is_keras_tensor(np.ones(2))
+
+
+def test_timeseries_windows_are_gathered_as_they_are_read():
+    """Keras's weather example has 300,000 steps of 7 features in windows of 120: built up
+    front the windows would take 2 GB; read batch by batch, only a batch is made."""
+    data = np.zeros((300_000, 7), dtype=np.float64)
+    tracemalloc.start()
+    dataset = keras.utils.timeseries_dataset_from_array(
+        data, data[:, 0], sequence_length=120, batch_size=256
+    )
+    windows, targets = next(iter(dataset))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert windows.shape == (256, 120, 7) and targets.shape == (256,)
+    assert peak < 50 * 2**20
+    with pytest.raises(ValueError, match="`sequence_length` must be 1 or greater"):
+        keras.utils.timeseries_dataset_from_array(data, None, sequence_length=0)

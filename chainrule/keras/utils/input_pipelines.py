@@ -57,6 +57,8 @@ def timeseries_dataset_from_array(
     data = np.asarray(data)
     length = len(data)
     checks = [
+        (not sequence_length or sequence_length < 1, "sequence_length", sequence_length,
+         "must be 1 or greater"),
         (start_index is not None and start_index < 0, "start_index", start_index,
          "must be 0 or greater"),
         (start_index is not None and start_index >= length, "start_index", start_index,
@@ -85,17 +87,22 @@ def timeseries_dataset_from_array(
     if shuffle:
         seed = np.random.randint(1e6) if seed is None else seed
         np.random.RandomState(seed).shuffle(positions)
-    windows = data[start + positions[:, None] + sampling_rate * np.arange(sequence_length)]
+    offsets = start + sampling_rate * np.arange(sequence_length)
+
+    def windows(at, *picked):  # gathered as each element is read, not all of them up front
+        gathered = data[np.asarray(at)[..., None] + offsets]
+        return (gathered, *picked) if picked else gathered
+
     if targets is None:
-        dataset = Dataset.from_tensor_slices(windows)
+        dataset = Dataset.from_tensor_slices(positions)
     else:
         picked = np.asarray(targets)[start:end][positions]
-        dataset = Dataset.from_tensor_slices((windows, picked))
-    if batch_size is None:
-        return dataset.shuffle(1024, seed=seed) if shuffle else dataset
+        dataset = Dataset.from_tensor_slices((positions, picked))
     if shuffle:
-        dataset = dataset.shuffle(batch_size * 8, seed=seed)
-    return dataset.batch(batch_size)
+        dataset = dataset.shuffle(1024 if batch_size is None else batch_size * 8, seed=seed)
+    if batch_size is not None:
+        dataset = dataset.batch(batch_size)
+    return dataset.map(windows)
 
 
 def index_directory(
