@@ -43,8 +43,11 @@ def test_interactive_logging_switch(capsys, caplog):
         assert not utils.is_interactive_logging_enabled()
         with caplog.at_level(logging.INFO, logger="chainrule.keras"):
             utils.Progbar(1, verbose=2).update(1, [("loss", 1.0)])
+            model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+            model.compile("sgd", "mse")
+            model.fit(np.zeros((4, 2)), np.zeros((4, 1)), epochs=2, verbose=2)
         assert capsys.readouterr().out == ""
-        assert "1/1 - " in caplog.text
+        assert "1/1 - " in caplog.text and "Epoch 2/2" in caplog.text
     finally:
         utils.enable_interactive_logging()
     assert utils.is_interactive_logging_enabled()

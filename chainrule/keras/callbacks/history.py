@@ -1,6 +1,6 @@
 """The callbacks ``fit`` adds itself: the history of the logs and the progress bar."""
 
-from ..progress import Progbar
+from ..progress import Progbar, print_msg
 from .callback import Callback, pythonify_logs, reads_logs_lazily
 
 
@@ -34,7 +34,7 @@ class ProgbarLogger(Callback):
     def on_epoch_begin(self, epoch, logs=None):
         epochs = self.params.get("epochs", 1)
         if epochs > 1:
-            print(f"Epoch {epoch + 1}/{epochs}", flush=True)
+            print_msg(f"Epoch {epoch + 1}/{epochs}")
         # Without a step count (a generator), an epoch is taken to be as long as the last one.
         self.bar = Progbar(self.params.get("steps") or self.seen, verbose=self.verbose)
         self.seen = 0
