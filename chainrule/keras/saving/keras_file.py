@@ -72,7 +72,7 @@ CONFIG = "config.json"
 METADATA = "metadata.json"
 WEIGHTS = "model.weights.h5"
 ASSETS = "assets"  # the folder of the files layers save beside their weights
-MAX_ASSET_BYTES = 1 << 28  # all of a file's assets together, decompressed
+MAX_ASSET_BYTES = 1 << 26  # all of a file's assets together, decompressed (64 MiB)
 KERAS_VERSION = "3.15.1"  # the Keras release whose format is written (checked by the tests)
 MAX_EXPANSION = 100  # a zip entry may decompress to at most this many times its stored size
 

@@ -74,3 +74,26 @@ def test_a_string_input_is_written_with_keras_dtype_name(tmp_path):
     layers = config["config"]["layers"]
     assert layers[0]["config"]["dtype"] == "string"
     assert layers[1]["inbound_nodes"][0]["args"][0]["config"]["dtype"] == "string"
+
+
+def test_saved_vocabularies_and_idf_weights_must_have_the_size_the_config_gives(tmp_path):
+    """A file whose assets or weights disagree with the layer's config is refused: it cannot
+    hand the layer a vocabulary of millions of tokens its config never mentioned."""
+    vectorize = keras.layers.TextVectorization(max_tokens=12, output_mode="tf_idf")
+    vectorize.adapt(TEXTS)
+    inputs = keras.Input(shape=(1,), dtype="string")
+    keras.Model(inputs, vectorize(inputs)).save(tmp_path / "text.keras")
+    with zipfile.ZipFile(tmp_path / "text.keras") as source:
+        entries = {name: source.read(name) for name in source.namelist()}
+    for name in [n for n in entries if n.endswith("vocabulary.txt")]:
+        entries[name] += ("\n" + "\n".join(f"extra{i}" for i in range(1000))).encode()
+    with zipfile.ZipFile(tmp_path / "long.keras", "w") as target:
+        for name, data in entries.items():
+            target.writestr(name, data)
+    with pytest.raises(FileFormatError, match="vocabulary.txt holds 1[0-9]{3} entries"):
+        keras.models.load_model(tmp_path / "long.keras")
+    lookup = keras.layers.StringLookup(output_mode="tf_idf", vocabulary_size=4)
+    with pytest.raises(FileFormatError, match="idf_weights must be a 1-D float array"):
+        lookup.load_stored_arrays({"idf_weights": np.ones((2, 2), "float32")})
+    with pytest.raises(FileFormatError, match="idf_weights holds 2 entries.*vocabulary of 4"):
+        lookup.load_stored_arrays({"idf_weights": np.ones(2, "float32")})

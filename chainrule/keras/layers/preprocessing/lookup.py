@@ -14,6 +14,7 @@ import numpy as np
 
 from ....engine import Tensor
 from ... import registry
+from ...saving.serialization import FileFormatError
 from .base import (
     PreprocessingLayer,
     adapt_batches,
@@ -205,6 +206,7 @@ class IndexLookup(PreprocessingLayer):
             return
         with open(path, encoding="utf-8") as file:
             lines = file.read().split("\n")
+        self._check_saved_size("vocabulary.txt holds", len(lines), self._frozen_vocab_size)
         tokens = lines[self._token_start_index() :]
         if self.vocabulary_dtype != "string":
             tokens = [int(line) for line in tokens]
@@ -227,9 +229,31 @@ class IndexLookup(PreprocessingLayer):
         return {"idf_weights": self.idf_weights}
 
     def load_stored_arrays(self, arrays):
-        """Set what :meth:`stored_arrays` gave."""
+        """Set what :meth:`stored_arrays` gave.
+
+        Raises:
+            FileFormatError: IDF weights that are not one float per index.
+        """
         if "idf_weights" in arrays:
-            self.idf_weights = np.asarray(arrays["idf_weights"], dtype="float32")
+            weights = np.asarray(arrays["idf_weights"])
+            if weights.ndim != 1 or weights.dtype.kind != "f":
+                raise FileFormatError(
+                    f"{type(self).__name__} {self.name!r}: idf_weights must be a 1-D float "
+                    f"array; the file stores shape {weights.shape}, dtype {weights.dtype}"
+                )
+            padded = self.max_tokens if self.pad_to_max_tokens else self._frozen_vocab_size
+            self._check_saved_size("idf_weights holds", len(weights), padded)
+            self.idf_weights = weights.astype("float32")
+
+    def _check_saved_size(self, what, count, expected):
+        """Refuse a saved vocabulary or IDF weights of another length than the layer's config
+        gives (``vocabulary_size``; the IDF weights are padded to ``max_tokens`` when
+        ``pad_to_max_tokens``): a file cannot make the layer larger than it says it is."""
+        if expected is not None and count != expected:
+            raise FileFormatError(
+                f"{type(self).__name__} {self.name!r}: the file's {what} {count} entries, "
+                f"but the layer's config gives a vocabulary of {expected}"
+            )
 
     def _set_tokens(self, tokens):
         self._tokens = list(tokens)
