@@ -5,8 +5,6 @@ and a functional model takes and returns such structures; both flatten a structu
 leaves, work on the list, and pack the results back into the same structure.
 """
 
-from itertools import islice
-
 
 def is_nested(value):
     """True for the containers this module walks into: list, tuple, dict."""
@@ -39,31 +37,6 @@ def pack_like(structure, leaves):
     if type(structure) is list and not any(isinstance(v, (list, tuple, dict)) for v in structure):
         return list(leaves)
     return _rebuild(structure, iter(leaves))
-
-
-def packer(structure):
-    """A function of a list of leaves that returns ``pack_like(structure, leaves)``, for a
-    structure packed again and again (a replayed training step's outputs and losses): a list or
-    tuple of leaves and flat lists or tuples of leaves, the usual one, is read once here instead
-    of walked on every call."""
-
-    def flat(item):
-        return type(item) in (list, tuple) and not any(is_nested(v) for v in item)
-
-    if type(structure) not in (list, tuple) or not all(
-        flat(item) or not is_nested(item) for item in structure
-    ):
-        return lambda leaves: pack_like(structure, leaves)
-    kind = type(structure)
-    parts = [(type(item), len(item)) if is_nested(item) else None for item in structure]
-
-    def pack(leaves):
-        taken = iter(leaves)
-        return kind(
-            [next(taken) if part is None else part[0](islice(taken, part[1])) for part in parts]
-        )
-
-    return pack
 
 
 def _rebuild(value, leaves):

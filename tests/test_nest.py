@@ -1,10 +1,12 @@
-"""Nested structures: flatten, pack_like and packer agree on every kind of structure."""
+"""Nested structures: flatten, pack_like and the replayed step's packer agree on every kind of
+structure."""
 
 from collections import namedtuple
 
 import pytest
 
 from chainrule import nest
+from chainrule.fast.train_step import packer
 
 Pair = namedtuple("Pair", "first second")
 
@@ -26,6 +28,6 @@ STRUCTURES = [
 def test_packer_packs_as_pack_like(structure):
     leaves = list(range(len(nest.flatten(structure))))
     packed = nest.pack_like(structure, leaves)
-    assert nest.packer(structure)(leaves) == packed
-    assert type(nest.packer(structure)(leaves)) is type(packed)
+    assert packer(structure)(leaves) == packed
+    assert type(packer(structure)(leaves)) is type(packed)
     assert nest.flatten(packed) == leaves

@@ -9,6 +9,8 @@ processes of a data-parallel job (``replica_sum``) always runs through the engin
 process makes the same sums in the same order whatever the shape of its part of a batch.
 """
 
+from itertools import islice
+
 import numpy as np
 
 from .. import nest, random
@@ -100,7 +102,7 @@ class TrainStepPlans:
         if same:
             plan.specialize()
         self.plans[key] = plan if same else _DISABLED
-        self.packers[key] = nest.packer(unverified.structure)
+        self.packers[key] = packer(unverified.structure)
         return loss, outputs, grads
 
 
@@ -111,3 +113,28 @@ def _data(value):
 def _eager(forward, arrays, weights):
     loss, outputs = forward(*[Tensor(a) for a in arrays])
     return loss.data, nest.map_structure(_data, outputs), grad_arrays(loss, weights)
+
+
+def packer(structure):
+    """A function of a list of leaves that returns ``nest.pack_like(structure, leaves)``, for a
+    structure packed again and again (a replayed training step's outputs and losses): a list or
+    tuple of leaves and flat lists or tuples of leaves, the usual one, is read once here instead
+    of walked on every call."""
+
+    def flat(item):
+        return type(item) in (list, tuple) and not any(nest.is_nested(v) for v in item)
+
+    if type(structure) not in (list, tuple) or not all(
+        flat(item) or not nest.is_nested(item) for item in structure
+    ):
+        return lambda leaves: nest.pack_like(structure, leaves)
+    kind = type(structure)
+    parts = [(type(item), len(item)) if nest.is_nested(item) else None for item in structure]
+
+    def pack(leaves):
+        taken = iter(leaves)
+        return kind(
+            [next(taken) if part is None else part[0](islice(taken, part[1])) for part in parts]
+        )
+
+    return pack
