@@ -56,6 +56,13 @@ class MPIDataParallel(SingleProcess):
             ops.sum_replicas_with(comm.sum_over_ranks, weight=scale)
         return nest.map_structure(lambda a: a[start:stop] if a is not None else a, batch)
 
+    def finish(self):
+        # a training loop of the user's own after fit weighs nothing and sums over no parts
+        for optimizer in self._optimizers:
+            optimizer._gradient_scale = 1.0
+        if self.size > 1:
+            ops.sum_replicas_with(comm.sum_over_ranks)
+
     def start(self, model):
         random_module.set_state(comm.broadcast_object(random_module.get_state()))
         if model.built and model.weights:

@@ -36,6 +36,9 @@ class SingleProcess:
     def start(self, model):
         """Make every process start alike (weights, optimizer state, random generator)."""
 
+    def finish(self):
+        """Undo what :meth:`shard` set for the last batch, once a loop over batches ends."""
+
     @contextlib.contextmanager
     def synchronized(self, metrics):
         """Inside the block, ``metrics`` hold their state summed over the processes."""

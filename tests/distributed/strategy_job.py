@@ -55,7 +55,9 @@ def main(optimizer_name, out, samples, batch_size, batchnorm):
     if dist.is_primary():
         np.savez(out + ".npz", *model.get_weights())
         with open(out + ".json", "w") as f:
-            json.dump({"history": history.history, "evaluation": evaluation}, f)
+            # what shard set for the last (uneven) batch is undone once fit and evaluate end
+            scale = model.optimizer._gradient_scale
+            json.dump({"history": history.history, "evaluation": evaluation, "scale": scale}, f)
 
 
 if __name__ == "__main__":

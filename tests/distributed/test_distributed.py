@@ -163,6 +163,7 @@ def assert_strategy_job_matches_one_process(tmp_path, optimizer, ranks, *job_arg
         np.testing.assert_allclose(got["history"][name], values, rtol=1e-5, err_msg=name)
     for name, value in expected["evaluation"].items():
         assert got["evaluation"][name] == pytest.approx(value, rel=1e-5)
+    assert got["scale"] == 1.0
     from chainrule.keras.models import load_model
 
     checkpoint = load_model(tmp_path / "many.keras")

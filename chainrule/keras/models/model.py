@@ -664,6 +664,7 @@ class Model(Layer):
             callbacks.on_epoch_end(epoch, epoch_logs)
             if self.stop_training:
                 break
+        self._distribution.finish()
         callbacks.on_train_end(epoch_logs)
         return self.history
 
@@ -694,6 +695,7 @@ class Model(Layer):
                 logs = self.test_step(step_data)
                 callbacks.on_test_batch_end(step, logs)
                 steps = step + 1
+        self._distribution.finish()
         if iterator.exhausted:
             raise ValueError(
                 "There was no data to evaluate on: the data yielded no batch (a generator can "
