@@ -17,7 +17,6 @@ values weights their leading axes (one weight per sample of a sequence loss).
 """
 
 import math
-import re
 
 import numpy as np
 
@@ -25,6 +24,7 @@ from .. import ops
 from ..engine import ShapeError, Tensor, as_array
 from . import config
 from .keras_tensor import KerasTensor
+from .naming import snake_case
 from .registry import classes_of, describe, lookup, register_classes, register_names
 from .regularizers import l2_normalize
 
@@ -599,13 +599,6 @@ def _combined_mask(first, second):
 # ----- Loss objects ------------------------------------------------------------------------------
 
 
-def _snake_case(name):
-    """'MeanSquaredError' -> 'mean_squared_error', 'KLDivergence' -> 'kl_divergence' (Keras's
-    default name for a Loss)."""
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
-
-
 def _to_dtype(x, dtype):
     """``x`` (Tensor, array, list or scalar) as a Tensor of ``dtype``."""
     if isinstance(x, Tensor):
@@ -625,7 +618,7 @@ class Loss:
     """
 
     def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None):
-        self.name = name or _snake_case(type(self).__name__)
+        self.name = name or snake_case(type(self).__name__)
         self.reduction = standardize_reduction(reduction)
         self._dtype = None if dtype is None else np.dtype(dtype)
 
