@@ -283,6 +283,10 @@ def test_factor_forms_and_bounds():
         layers.RandomContrast("a")
     with pytest.raises(ValueError, match="RandomBrightness.*value_range"):
         layers.RandomBrightness(0.1, value_range=255)
+    with pytest.raises(ValueError, match=r"Solarization.*the lowest first.*\(5, 5\)"):
+        layers.Solarization(value_range=(5, 5))
+    with pytest.raises(ValueError, match="RandomCrop: `width` must be a positive integer"):
+        layers.RandomCrop(3, 0)
     with pytest.raises(ValueError, match="RandomRotation.*fill_mode.*'mirror'"):
         layers.RandomRotation(0.1, fill_mode="mirror")
     with pytest.raises(ValueError, match="RandomErasing.*fill_value.*three"):

@@ -12,10 +12,14 @@ from .augmentation import ImageAugmentationLayer, ImagePreprocessingLayer, as_sa
 
 def check_value_range(owner, value_range):
     """``value_range``, once checked to be a pair (the images' lowest and highest values)."""
-    if not isinstance(value_range, (tuple, list)) or len(value_range) != 2:
+    if (
+        not isinstance(value_range, (tuple, list))
+        or len(value_range) != 2
+        or not value_range[0] < value_range[1]
+    ):
         raise ValueError(
-            f"{owner}: `value_range` must be a list of two numbers (the images' lowest and "
-            f"highest values). Received: value_range={value_range!r}"
+            f"{owner}: `value_range` must be a list of two numbers, the images' lowest and "
+            f"highest values (the lowest first). Received: value_range={value_range!r}"
         )
     return value_range
 

@@ -340,6 +340,12 @@ class RandomCrop(ImageAugmentationLayer):
     """
 
     def __init__(self, height, width, seed=None, data_format=None, **kwargs):
+        for name, size in (("height", height), ("width", width)):
+            if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+                raise ValueError(
+                    f"RandomCrop: `{name}` must be a positive integer (the crop's size in "
+                    f"pixels). Received: {name}={size!r}"
+                )
         if seed is None:
             seed = int(global_random.generator().integers(2**31))
         super().__init__(seed=seed, data_format=data_format, **kwargs)
