@@ -432,3 +432,11 @@ def test_text_dataset_errors(text_dir):
 def test_text_dataset_split_while_shuffling_needs_a_seed(text_dir):
     with pytest.raises(ValueError, match="give a `seed`"):
         keras.utils.text_dataset_from_directory(text_dir, validation_split=0.2, subset="training")
+
+
+def test_binary_labels_need_exactly_two_classes(tmp_path):
+    for name in ("a", "b", "c"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "1.txt").write_text(name)
+    with pytest.raises(ValueError, match=r"exactly 2 class names.*\['a', 'b', 'c'\]"):
+        keras.utils.text_dataset_from_directory(tmp_path, label_mode="binary", verbose=False)

@@ -262,6 +262,15 @@ def _subsets(caller, count, validation_split, subset, verbose, make):
     return make(training), make(validation)
 
 
+def _check_binary(caller, label_mode, class_names):
+    """Keras's rule: ``label_mode="binary"`` needs exactly two classes."""
+    if label_mode == "binary" and len(class_names) != 2:
+        raise ValueError(
+            f'{caller}: with label_mode="binary" there must be exactly 2 class names. Received: '
+            f"class_names={list(class_names)}"
+        )
+
+
 def text_dataset_from_directory(
     directory,
     labels="inferred",
@@ -313,8 +322,7 @@ def text_dataset_from_directory(
     paths, found, folders = index_directory(
         directory, labels, (".txt",), class_names, shuffle, seed, follow_links, verbose, caller
     )
-    if label_mode == "binary" and len(set(found)) > 2:
-        raise ValueError(f'{caller}: label_mode="binary" needs 2 classes; found {len(set(found))}.')
+    _check_binary(caller, label_mode, folders)
 
     def make(selected):
         texts = []
@@ -446,8 +454,7 @@ def image_dataset_from_directory(
         verbose,
         caller,
     )
-    if label_mode == "binary" and len(set(found)) > 2:
-        raise ValueError(f'{caller}: label_mode="binary" needs 2 classes; found {len(set(found))}.')
+    _check_binary(caller, label_mode, folders)
 
     def load(path, *label):
         image = images.open_image(os.fsdecode(np.asarray(path.numpy()).item()), color_mode, caller)
