@@ -3,6 +3,7 @@ SimpleRNN, LSTM and GRU recurrences over a whole sequence, each one primitive wh
 backpropagation through time written out by hand (a loop over the steps from last to first).
 """
 
+import functools
 import threading
 import weakref
 
@@ -82,12 +83,24 @@ def _steps(x, mask, go_backwards):
 
 
 def _input_projection(xs, kernel, bias, matmul=InOneThread.matmul):
-    """x_t W + b for every step at once: one (T B, D) by (D, k n) product, as (T, B, k n)."""
-    steps, batch, features = xs.shape
-    xw = matmul(xs.reshape(steps * batch, features), kernel).reshape(steps, batch, -1)
+    """x_t W + b for every step at once, as (T, B, k n): one product of the (T B, D) inputs by
+    (D, k n), the bias riding in it as the weight of a column of ones (:func:`_with_ones`)."""
+    steps, batch, _ = xs.shape
     if bias is not None:
-        xw += bias
-    return xw
+        kernel = xp_of(kernel).concatenate([kernel, bias[None].astype(kernel.dtype)])
+    return matmul(_with_ones(xs, bias is not None), kernel).reshape(steps, batch, -1)
+
+
+def _with_ones(xs, ones):
+    """The steps' inputs as rows (T B, D), followed by a column of ones if ``ones``: then
+    [x_t, 1] [W; b] = x_t W + b, and Σ_t [x_t, 1]ᵀ d_t stacks dL/dW over dL/db."""
+    steps, batch, features = xs.shape
+    if not ones:
+        return xs.reshape(steps * batch, features)
+    rows = xp_of(xs).empty((steps, batch, features + 1), dtype=xs.dtype)
+    rows[..., :features] = xs
+    rows[..., features] = 1
+    return rows.reshape(steps * batch, features + 1)
 
 
 def _sigmoid_(a):
@@ -106,9 +119,11 @@ def _previous(states, first):
     return xp.concatenate([first[None].astype(states.dtype), states[:-1]])
 
 
-def _input_gradients(xs, d, kernel, go_backwards, matmul=InOneThread.matmul):
-    """The functions computing dL/dx (dL/dx_t = d_t Wᵀ) and dL/dW (Σ_t x_tᵀ d_t), each one
-    product over all steps, from d (T, B, k n), the gradient of the steps' x_t W."""
+def _input_gradients(xs, d, kernel, bias, go_backwards, matmul=InOneThread.matmul):
+    """The functions computing dL/dx (dL/dx_t = d_t Wᵀ), dL/dW and dL/db from d (T, B, k n),
+    the gradient of the steps' x_t W + b (``bias`` None: no b, and no dL/db): each one product
+    over all steps, dL/dW and dL/db the same one, [dL/dW; dL/db] = Σ_t [x_t, 1]ᵀ d_t, made once
+    for both."""
     steps, batch, features = xs.shape
     flat = d.reshape(steps * batch, -1)
 
@@ -116,10 +131,15 @@ def _input_gradients(xs, d, kernel, go_backwards, matmul=InOneThread.matmul):
         dxs = matmul(flat, kernel.T).reshape(steps, batch, features)
         return _batch_major(dxs, go_backwards)
 
-    def kernel_gradient():
-        return matmul(xs.reshape(steps * batch, features).T, flat)
+    @functools.cache
+    def weight_gradients():
+        return matmul(_with_ones(xs, bias is not None).T, flat)
 
-    return input_gradient, kernel_gradient
+    return (
+        input_gradient,
+        lambda: weight_gradients()[:features],
+        lambda: weight_gradients()[features],
+    )
 
 
 def _transposed(matrix):
@@ -291,10 +311,14 @@ def simple_rnn_backprop(
 
     parts = runner.over_rows(sweep, len(h0))
     flat = da.reshape(-1, n)
+    input_gradient, kernel_gradient, bias_gradient = _input_gradients(
+        xs, da, kernel, bias, go_backwards, runner.matmul
+    )
     return (
-        *_input_gradients(xs, da, kernel, go_backwards, runner.matmul),
+        input_gradient,
+        kernel_gradient,
         lambda: runner.matmul(_previous(states, h0).reshape(-1, n).T, flat),
-        lambda: runner.column_sums(flat),
+        bias_gradient,
         lambda: xp.concatenate(parts),
     )
 
@@ -342,25 +366,28 @@ def lstm_forward(x, kernel, recurrent_kernel, bias, h0, c0, mask, go_backwards, 
     scale = xp.repeat(xp.asarray([0.5, 0.5, 1.0, 0.5], dtype=dtype), n)
     shift = 1 - scale
     scaled_bias = None if bias is None else bias * scale
-    xw = _input_projection(xs, kernel * scale, scaled_bias, runner.matmul)
+    # x_t W + b for all steps, made into the gates step by step, in place
+    gates = _input_projection(xs, kernel * scale, scaled_bias, runner.matmul)
     recurrent = recurrent_kernel * scale
-    y = xp.empty(xw.shape[:2] + (2 * n,), dtype=xw.dtype)
-    gates = xp.empty_like(xw)
+    y = xp.empty(gates.shape[:2] + (2 * n,), dtype=gates.dtype)
 
     def run(rows):
         h, c = h0[rows], c0[rows]
-        z = xp.empty_like(xw[0, rows])  # the gates, contiguous: faster passes than in gates
+        z_rows, c_rows, h_rows = gates[:, rows], y[:, rows, :n], y[:, rows, n:]
+        h_times_u = xp.empty_like(z_rows[0])
+        i_times_g = xp.empty_like(c_rows[0])
         for t in range(len(xs)):
-            xp.matmul(h, recurrent, out=z)
-            z += xw[t, rows]
+            z = z_rows[t]
+            xp.matmul(h, recurrent, out=h_times_u)
+            z += h_times_u
             xp.tanh(z, out=z)
             z *= scale
             z += shift
-            gates[t, rows] = z
             i, f, g, o = z[:, :n], z[:, n : 2 * n], z[:, 2 * n : 3 * n], z[:, 3 * n :]
-            c_t, h_t = y[t, rows, :n], y[t, rows, n:]
+            c_t, h_t = c_rows[t], h_rows[t]
             xp.multiply(f, c, out=c_t)
-            c_t += i * g
+            xp.multiply(i, g, out=i_times_g)
+            c_t += i_times_g
             xp.tanh(c_t, out=h_t)
             h_t *= o
             if drop is not None:
@@ -389,52 +416,55 @@ def lstm_backprop(
 ):
     """The backpropagation through time of :func:`lstm_sequence` (the formulas are there): the
     sweep from the last step to the first, then one function per input giving its gradient;
-    ``runner`` runs the rows and the products over all steps."""
+    ``runner`` runs the rows and the products over all steps.
+
+    Only dh and dc pass from step to step; everything they are multiplied by is known from the
+    forward pass. The sweep therefore computes those factors for SWEEP_BLOCK steps at a time
+    (:func:`_lstm_factors`, a few passes over a block that stays in the cache) and each step
+    does seven element-wise passes over (rows, n) and the product by Uᵀ:
+
+        dc̃ = dc + dh a_t,   dz_t = [dc̃ p_i, dc̃ p_f, dc̃ p_g, dh p_o],   dc ← dc̃ f'_t,
+        dh ← dz_t Uᵀ + (1 - m_t) dh
+    """
     xs, keep = _steps(x, mask, go_backwards)
     xp = xp_of(y)
     n = recurrent_kernel.shape[0]
     steps, batch = y.shape[:2]
-    all_gates = _gates_of[y]
+    gates = _gates_of[y]
     dz = xp.empty((steps, batch, 4 * n), dtype=y.dtype)
     u_t = _transposed(recurrent_kernel)
-    # the activations' slopes from their values: σ' = (1 - σ) σ, tanh' = (1 - g) (1 + g)
-    plus_one_for_tanh = xp.repeat(xp.asarray([0, 0, 1, 0], dtype=y.dtype), n)
 
     def sweep(rows):
         dh = xp.zeros_like(h0[rows], dtype=y.dtype)
         dc = xp.zeros_like(c0[rows], dtype=y.dtype)
-        tanh_c, share = xp.empty_like(dh), xp.empty_like(dh)  # reused at every step
-        slope = xp.empty((dh.shape[0], 4 * n), dtype=y.dtype)
-        for t in range(steps - 1, -1, -1):
-            gates = all_gates[t, rows]
-            c_t, h_t = y[t, rows, :n], y[t, rows, n:]
-            i, f, g_c, o = (gates[:, k * n : (k + 1) * n] for k in range(4))
-            c_previous = y[t - 1, rows, :n] if t else c0[rows]
-            dh += g[t, rows, n:]
-            dc += g[t, rows, :n]
-            kept = None if keep is None else keep[t, rows]
-            dh_new = dh if kept is None else dh * kept
-            dc_new = dc if kept is None else dc * kept
-            xp.tanh(c_t, out=tanh_c)  # tanh(c̃_t) wherever m_t = 1, the only places it counts
-            # o (1 - tanh²(c̃)) = o - h̃ tanh(c̃), with h̃ = h_t wherever m_t = 1
-            xp.multiply(h_t, tanh_c, out=share)
-            xp.subtract(o, share, out=share)
-            share *= dh_new
-            dc_new += share
-            d = dz[t, rows]
-            xp.multiply(dc_new, g_c, out=d[:, :n])
-            xp.multiply(dc_new, c_previous, out=d[:, n : 2 * n])
-            xp.multiply(dc_new, i, out=d[:, 2 * n : 3 * n])
-            xp.multiply(dh_new, tanh_c, out=d[:, 3 * n :])
-            xp.subtract(1, gates, out=slope)
-            d *= slope
-            xp.add(gates, plus_one_for_tanh, out=slope)
-            d *= slope
-            if kept is None:  # dc_{t-1} = dc̃ f, dh_{t-1} = dz_t Uᵀ, in place
-                dc *= f
-                xp.matmul(d, u_t, out=dh)
-            else:
-                dh, dc = d @ u_t + dh * ~kept, dc_new * f + dc * ~kept
+        share, carried = xp.empty_like(dh), xp.empty_like(dh)  # reused at every step
+        for end in range(steps, 0, -SWEEP_BLOCK):
+            block = slice(max(end - SWEEP_BLOCK, 0), end)
+            d = dz[block, rows]  # p_t first, then dz_t = [dc̃, dc̃, dc̃, dh] p_t in place
+            a, f = _lstm_factors(y, gates, c0, keep, block, rows, out=d)
+            d_i, d_f, d_g, d_o = (d[..., k * n : (k + 1) * n] for k in range(4))
+            g_block = g[block, rows]
+            g_c, g_h = g_block[..., :n], g_block[..., n:]
+            g_c, g_h = (part if part.any() else None for part in (g_c, g_h))
+            dropped = None if keep is None else ~keep[block, rows]
+            for k in range(block.stop - block.start - 1, -1, -1):
+                if g_h is not None:
+                    dh += g_h[k]
+                if g_c is not None:
+                    dc += g_c[k]
+                xp.multiply(dh, a[k], out=share)
+                dc += share
+                d_i[k] *= dc
+                d_f[k] *= dc
+                d_g[k] *= dc
+                d_o[k] *= dh
+                dc *= f[k]
+                if dropped is None:
+                    xp.matmul(d[k], u_t, out=dh)
+                else:
+                    xp.multiply(dh, dropped[k], out=carried)
+                    xp.matmul(d[k], u_t, out=dh)
+                    dh += carried
         return dh, dc
 
     parts = runner.over_rows(sweep, batch)
@@ -444,13 +474,63 @@ def lstm_backprop(
         states = y[:-1, :, n:].reshape((steps - 1) * batch, n)
         return runner.matmul(states.T, flat[batch:]) + h0.T @ dz[0]
 
+    input_gradient, kernel_gradient, bias_gradient = _input_gradients(
+        xs, dz, kernel, bias, go_backwards, runner.matmul
+    )
     return (
-        *_input_gradients(xs, dz, kernel, go_backwards, runner.matmul),
+        input_gradient,
+        kernel_gradient,
         recurrent_gradient,
-        lambda: runner.column_sums(flat),
+        bias_gradient,
         lambda: xp.concatenate([dh for dh, _ in parts]),
         lambda: xp.concatenate([dc for _, dc in parts]),
     )
+
+
+#: Steps of the LSTM's backward sweep whose factors are computed together: for 32 rows of 128
+#: units, the block's arrays take about a megabyte, in the cache of one core.
+SWEEP_BLOCK = 16
+
+
+def _lstm_factors(y, gates, c0, keep, block, rows, out):
+    """What the LSTM's backward sweep multiplies dh and dc by at the steps of ``block`` for
+    ``rows``, from the forward pass's states y and gates [i, f, g, o]: (a, f'), each (steps,
+    rows, n), and p written to ``out`` (steps, rows, 4 n):
+
+        a_t = m_t o (1 - tanh²(c̃_t))                            (dc̃ = dc + dh a_t)
+        p_t = m_t [g σ'_i, c_{t-1} σ'_f, i (1 - g²), tanh(c̃_t) σ'_o]   (dz_t = [dc̃, dc̃, dc̃, dh] p_t)
+        f'_t = m_t f + 1 - m_t                                  (dc_{t-1} = dc̃ f'_t)
+
+    with σ' = σ (1 - σ), the slopes read from the activations' values; m_t = 1 without a mask.
+    Where m_t = 0, c_t = c_{t-1} and tanh(c_t) stands for tanh(c̃_t), which only meets m_t.
+    """
+    xp = xp_of(y)
+    n = y.shape[-1] // 2
+    z = gates[block, rows]
+    c, h = y[block, rows, :n], y[block, rows, n:]
+    if block.start:
+        c_previous = y[block.start - 1 : block.stop - 1, rows, :n]
+    else:
+        c_previous = xp.concatenate([c0[rows][None].astype(y.dtype), c[:-1]])
+    i, f, g, o = (z[..., k * n : (k + 1) * n] for k in range(4))
+    tanh_c = xp.tanh(c)
+    # slopes from the activations' values: σ' = σ - σ² for i, f, o and tanh' = 1 - g² for g
+    p = xp.multiply(z, z, out=out)
+    for gate in (slice(0, 2 * n), slice(3 * n, 4 * n)):
+        xp.subtract(z[..., gate], p[..., gate], out=p[..., gate])
+    xp.subtract(1, p[..., 2 * n : 3 * n], out=p[..., 2 * n : 3 * n])
+    p[..., :n] *= g
+    p[..., n : 2 * n] *= c_previous
+    p[..., 2 * n : 3 * n] *= i
+    p[..., 3 * n :] *= tanh_c
+    a = xp.multiply(h, tanh_c, out=tanh_c)  # o (1 - tanh²(c̃)) = o - h̃ tanh(c̃), h̃ = h_t
+    xp.subtract(o, a, out=a)
+    if keep is None:
+        return a, f
+    m = keep[block, rows].astype(y.dtype)
+    a *= m
+    p *= m
+    return a, (f - 1) * m + 1
 
 
 _defvjps(lstm_sequence, lstm_backprop, 6)
@@ -614,14 +694,19 @@ def gru_backprop(
             axis=1,
         )
 
-    def bias_gradient():
+    input_bias = bias if bias is None or not reset_after else bias[0]
+    input_gradient, kernel_gradient, input_bias_gradient = _input_gradients(
+        xs, da, kernel, input_bias, go_backwards, runner.matmul
+    )
+
+    def bias_gradient():  # reset_after: the input bias's over the recurrent bias's
         if reset_after:
-            input_sums = runner.column_sums(da.reshape(steps * batch, 3 * n))
-            return xp.stack([input_sums, runner.column_sums(flat)])
-        return runner.column_sums(flat)
+            return xp.stack([input_bias_gradient(), runner.column_sums(flat)])
+        return input_bias_gradient()
 
     return (
-        *_input_gradients(xs, da, kernel, go_backwards, runner.matmul),
+        input_gradient,
+        kernel_gradient,
         recurrent_gradient,
         bias_gradient,
         lambda: xp.concatenate(parts),

@@ -2,7 +2,8 @@
 
 Each recurrence's output (every step's states, and the gates SimpleRNN and GRU return) is weighed by a fixed random array, so
 that every entry of it sends a gradient back; the cases cover masks (a masked step carries the
-previous states), go_backwards, GRU's two layouts, no bias, and one sequence of a single step.
+previous states), go_backwards, GRU's two layouts, no bias, one sequence of a single step, and
+one longer than two blocks of the LSTM's backward sweep.
 """
 
 import numpy as np
@@ -15,11 +16,13 @@ from chainrule.ops.recurrent import (
     simple_rnn_sequence,
 )
 
-# (batch, steps, features, units, mask)
+# (batch, steps, features, units, mask); 37 steps cross the blocks of LSTM's backward sweep
+_STEPS = np.arange(37)
 _SHAPES = [
     (2, 4, 3, 2, np.array([[1, 0, 1, 1], [1, 1, 0, 0]], bool)),
     (3, 3, 2, 3, None),
     (1, 1, 2, 2, None),
+    (2, 37, 2, 2, np.stack([_STEPS % 5 != 3, _STEPS < 30])),
 ]
 
 
