@@ -84,23 +84,33 @@ def _steps(x, mask, go_backwards):
 
 def _input_projection(xs, kernel, bias, matmul=InOneThread.matmul):
     """x_t W + b for every step at once, as (T, B, k n): one product of the (T B, D) inputs by
-    (D, k n), the bias riding in it as the weight of a column of ones (:func:`_with_ones`)."""
+    (D, k n), the bias riding in it as the weight of a column of ones (:func:`_step_rows`)."""
     steps, batch, _ = xs.shape
     if bias is not None:
         kernel = xp_of(kernel).concatenate([kernel, bias[None].astype(kernel.dtype)])
-    return matmul(_with_ones(xs, bias is not None), kernel).reshape(steps, batch, -1)
+    return matmul(_step_rows(xs, bias is not None), kernel).reshape(steps, batch, -1)
 
 
-def _with_ones(xs, ones):
-    """The steps' inputs as rows (T B, D), followed by a column of ones if ``ones``: then
-    [x_t, 1] [W; b] = x_t W + b, and Σ_t [x_t, 1]ᵀ d_t stacks dL/dW over dL/db."""
+def _step_rows(xs, ones, states=None):
+    """A row per step and sequence, (T B, ·): x_t; then 1 if ``ones``; then h_{t-1} if
+    ``states`` = (h, h0) is given, h (T, B, n) every step's state and h0 the first one's
+    previous. The products by these rows carry the bias, [x_t, 1] [W; b] = x_t W + b, and give
+    the weights' gradients together, Σ_t [x_t, 1, h_{t-1}]ᵀ d_t = [dL/dW; dL/db; dL/dU]."""
     steps, batch, features = xs.shape
-    if not ones:
+    if not ones and states is None:
         return xs.reshape(steps * batch, features)
-    rows = xp_of(xs).empty((steps, batch, features + 1), dtype=xs.dtype)
+    xp = xp_of(xs)
+    width = features + ones + (0 if states is None else states[1].shape[-1])
+    dtype = xs.dtype if states is None else xp.result_type(xs, states[0])
+    rows = xp.empty((steps, batch, width), dtype=dtype)
     rows[..., :features] = xs
-    rows[..., features] = 1
-    return rows.reshape(steps * batch, features + 1)
+    if ones:
+        rows[..., features] = 1
+    if states is not None:
+        h, h0 = states
+        rows[0, :, features + ones :] = h0
+        rows[1:, :, features + ones :] = h[:-1]
+    return rows.reshape(steps * batch, width)
 
 
 def _sigmoid_(a):
@@ -119,13 +129,15 @@ def _previous(states, first):
     return xp.concatenate([first[None].astype(states.dtype), states[:-1]])
 
 
-def _input_gradients(xs, d, kernel, bias, go_backwards, matmul=InOneThread.matmul):
+def _input_gradients(xs, d, kernel, bias, go_backwards, matmul=InOneThread.matmul, states=None):
     """The functions computing dL/dx (dL/dx_t = d_t Wᵀ), dL/dW and dL/db from d (T, B, k n),
-    the gradient of the steps' x_t W + b (``bias`` None: no b, and no dL/db): each one product
-    over all steps, dL/dW and dL/db the same one, [dL/dW; dL/db] = Σ_t [x_t, 1]ᵀ d_t, made once
-    for both."""
+    the gradient of the steps' x_t W + b (``bias`` None: no b, and no dL/db), and dL/dU if
+    ``states`` (see :func:`_step_rows`) gives the h_{t-1} that U multiplies. dL/dx is one
+    product over all steps; the weights' gradients are one other, made once for all of them:
+    [dL/dW; dL/db; dL/dU] = Σ_t [x_t, 1, h_{t-1}]ᵀ d_t."""
     steps, batch, features = xs.shape
     flat = d.reshape(steps * batch, -1)
+    ones = bias is not None
 
     def input_gradient():
         dxs = matmul(flat, kernel.T).reshape(steps, batch, features)
@@ -133,12 +145,13 @@ def _input_gradients(xs, d, kernel, bias, go_backwards, matmul=InOneThread.matmu
 
     @functools.cache
     def weight_gradients():
-        return matmul(_with_ones(xs, bias is not None).T, flat)
+        return matmul(_step_rows(xs, ones, states).T, flat)
 
     return (
         input_gradient,
         lambda: weight_gradients()[:features],
         lambda: weight_gradients()[features],
+        lambda: weight_gradients()[features + ones :],
     )
 
 
@@ -310,14 +323,13 @@ def simple_rnn_backprop(
         return dh
 
     parts = runner.over_rows(sweep, len(h0))
-    flat = da.reshape(-1, n)
-    input_gradient, kernel_gradient, bias_gradient = _input_gradients(
-        xs, da, kernel, bias, go_backwards, runner.matmul
+    input_gradient, kernel_gradient, bias_gradient, recurrent_gradient = _input_gradients(
+        xs, da, kernel, bias, go_backwards, runner.matmul, states=(states, h0)
     )
     return (
         input_gradient,
         kernel_gradient,
-        lambda: runner.matmul(_previous(states, h0).reshape(-1, n).T, flat),
+        recurrent_gradient,
         bias_gradient,
         lambda: xp.concatenate(parts),
     )
@@ -468,14 +480,8 @@ def lstm_backprop(
         return dh, dc
 
     parts = runner.over_rows(sweep, batch)
-    flat = dz.reshape(steps * batch, 4 * n)
-
-    def recurrent_gradient():  # Σ_t h_{t-1}ᵀ dz_t, the h_t read in place in y
-        states = y[:-1, :, n:].reshape((steps - 1) * batch, n)
-        return runner.matmul(states.T, flat[batch:]) + h0.T @ dz[0]
-
-    input_gradient, kernel_gradient, bias_gradient = _input_gradients(
-        xs, dz, kernel, bias, go_backwards, runner.matmul
+    input_gradient, kernel_gradient, bias_gradient, recurrent_gradient = _input_gradients(
+        xs, dz, kernel, bias, go_backwards, runner.matmul, states=(y[..., n:], h0)
     )
     return (
         input_gradient,
@@ -695,7 +701,7 @@ def gru_backprop(
         )
 
     input_bias = bias if bias is None or not reset_after else bias[0]
-    input_gradient, kernel_gradient, input_bias_gradient = _input_gradients(
+    input_gradient, kernel_gradient, input_bias_gradient, _ = _input_gradients(
         xs, da, kernel, input_bias, go_backwards, runner.matmul
     )
 
