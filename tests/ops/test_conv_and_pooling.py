@@ -148,6 +148,7 @@ def test_the_input_gradient_is_the_adjoint_of_the_definition(monkeypatch, chunk)
     the definition, with strides, dilation and groups."""
     if chunk is not None:
         monkeypatch.setattr(ops.conv, "COL2IM_CHUNK", chunk)
+        monkeypatch.setattr(ops.conv, "COL2IM_ROWS", chunk)
     x, kernel = rng.standard_normal((3, 9, 8, 4)), rng.standard_normal((3, 2, 2, 6))
     params = dict(strides=(2, 3), padding=((1, 2), (0, 1)), dilation_rate=(1, 2), groups=2)
     g = rng.standard_normal(ops.conv2d(x, kernel, **params).shape)
