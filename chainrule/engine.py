@@ -716,6 +716,19 @@ def _topological_order(roots):
     return post_order(roots)[::-1]
 
 
+def _leading_to(order, wanted):
+    """The ids of the tensors of ``order`` (inputs before outputs) from which a path of
+    recorded inputs reaches one of ``wanted``, those included: the only tensors whose gradient
+    a backward pass to ``wanted`` needs. A generator's weights, say, when the gradient asked
+    for is the discriminator's."""
+    useful = {id(t) for t in wanted}
+    for tensor in order:
+        node = tensor._node
+        if node is not None and any(id(parent) in useful for _, parent in node.parents):
+            useful.add(id(tensor))
+    return useful
+
+
 def _backprop(roots, seeds, retain_graph, create_graph, wanted):
     """The backward pass shared by ``Tensor.backward`` and :func:`gradients`.
 
@@ -734,9 +747,11 @@ def _backprop(roots, seeds, retain_graph, create_graph, wanted):
         previous = grads.get(id(root))
         grads[id(root)] = seed if previous is None else previous + seed
     wanted_ids = None if wanted is None else {id(t): None for t in wanted}
+    order = post_order(roots)
+    useful = None if wanted is None else _leading_to(order, wanted)
     previous_recording, _recording = _recording, create_graph
     try:
-        for tensor in _topological_order(roots):
+        for tensor in reversed(order):
             g = grads.pop(id(tensor), None)
             if g is None:
                 continue
@@ -749,6 +764,8 @@ def _backprop(roots, seeds, retain_graph, create_graph, wanted):
                 continue
             y, inputs = (tensor, node.inputs) if create_graph else (tensor.data, node.raw)
             for argnum, parent in node.parents:
+                if useful is not None and id(parent) not in useful:
+                    continue  # no path from it to a tensor whose gradient is asked for
                 grad = node.prim.vjp(argnum, g, y, inputs, node.params)
                 grad = unbroadcast(grad, parent.shape)
                 if grad.dtype != parent.dtype:

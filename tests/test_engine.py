@@ -206,6 +206,30 @@ def test_gradients_returns_none_for_an_unconnected_input():
     assert gx.item() == 2.0 and gz is None
 
 
+def test_gradients_follow_only_the_paths_that_reach_the_tensors_asked_for(monkeypatch):
+    """A generator's weights need no gradient when the discriminator's is asked for (a GAN's
+    custom train step): the backward pass skips every VJP whose input leads to none of the
+    tensors asked for, and gives the same gradients."""
+    tanh, calls = PRIMITIVES["tanh"], []
+    original = tanh.vjp_kernels[0]
+    monkeypatch.setitem(tanh.vjp_kernels, 0, lambda *a: calls.append(a) or original(*a))
+    generator = cr.Tensor([0.5, -1.0], requires_grad=True)
+    discriminator = cr.Tensor([2.0, 3.0], requires_grad=True)
+    fake = ops.tanh(generator * 2)
+    loss = (ops.tanh(fake) * discriminator).sum()
+    (gd,) = cr.gradients(loss, [discriminator], retain_graph=True)
+    np.testing.assert_allclose(gd.numpy(), np.tanh(np.tanh([1.0, -2.0])), rtol=1e-6)
+    assert calls == []
+    (gf,) = cr.gradients(loss, [fake], retain_graph=True)  # a tensor inside the graph
+    assert len(calls) == 1
+    through_tanh = [2.0, 3.0] * (1 - np.tanh(np.tanh([1.0, -2.0])) ** 2)
+    np.testing.assert_allclose(gf.numpy(), through_tanh, rtol=1e-6)
+    (gg,) = cr.gradients(loss, [generator])
+    assert len(calls) == 3
+    expected = gf.numpy() * (1 - np.tanh([1.0, -2.0]) ** 2) * 2
+    np.testing.assert_allclose(gg.numpy(), expected, rtol=1e-6)
+
+
 # ----- bad input ---------------------------------------------------------------------------------
 
 
