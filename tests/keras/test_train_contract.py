@@ -59,6 +59,40 @@ def test_guide_custom_train_step_with_compiled_loss_and_metrics():
     assert history["loss"][-1] < history["loss"][0]
 
 
+class Keras2Step(keras.Model):
+    """A step written for tf.keras (Keras 2): self.compiled_loss and self.compiled_metrics,
+    which Keras 3 on TensorFlow keeps, with a warning each."""
+
+    def train_step(self, data):
+        x, y = data
+        with tf.GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = self.compiled_loss(y, y_pred, regularization_losses=self.losses)
+        gradients = tape.gradient(loss, self.trainable_variables)
+        self.optimizer.apply_gradients(zip(gradients, self.trainable_variables))
+        self.compiled_metrics.update_state(y, y_pred)
+        return {m.name: m.result() for m in self.metrics}
+
+
+def test_a_keras_2_step_uses_compiled_loss_and_compiled_metrics_with_warnings():
+    model = linear_model(Keras2Step)
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse", metrics=["mae"])
+    with pytest.warns(UserWarning) as caught:
+        history = model.fit(X, Y, batch_size=64, epochs=3, verbose=0).history
+    messages = {str(w.message).split("`")[1] for w in caught}
+    assert {"model.compiled_loss()", "model.compiled_metrics()"} <= messages
+    assert sorted(history) == ["loss", "mae"]
+    assert history["mae"][-1] < history["mae"][0]  # the compiled loss trains the model
+    # as in Keras 3, every metric is updated: a Mean (the loss tracker) with y_pred alone
+    y_pred = model.predict(X, verbose=0)
+    model.reset_metrics()
+    with pytest.warns(UserWarning, match="compiled_metrics"):
+        model.compiled_metrics.update_state(Y, y_pred)
+    assert math.isclose(float(model.metrics[0].result()), float(y_pred.mean()), rel_tol=1e-5)
+    mae = float(np.abs(Y - y_pred).mean())
+    assert math.isclose(float(model.get_metrics_result()["mae"]), mae, rel_tol=1e-5)
+
+
 class LowLevel(keras.Model):
     """The guide's second example: its own trackers, listed by an overridden ``metrics``."""
 

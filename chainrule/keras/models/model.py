@@ -387,6 +387,25 @@ class Model(Layer):
             return self.compute_loss(x, y, y_pred, sample_weight, training=training)
         return self.compute_loss(x, y, y_pred, sample_weight)
 
+    # Keras 2's names for the compiled loss and metrics, which Keras 3 on TensorFlow keeps
+    @property
+    def compiled_metrics(self):
+        """Keras 2's ``self.compiled_metrics.update_state(y, y_pred, sample_weight=None)``, as
+        Keras 3 on TensorFlow keeps it: every metric of ``self.metrics`` is updated, a ``Mean``
+        (the loss tracker, say) with y_pred alone, with a warning naming the current way."""
+        return _CompiledMetrics(self)
+
+    def compiled_loss(self, y, y_pred, sample_weight=None, regularization_losses=None):
+        """Keras 2's ``self.compiled_loss(y, y_pred)``: ``compute_loss`` of the batch, with a
+        warning naming it (``regularization_losses`` is ignored, as in Keras 3: compute_loss
+        adds ``self.losses``)."""
+        warnings.warn(
+            "`model.compiled_loss()` is deprecated. Instead, use "
+            "`model.compute_loss(x, y, y_pred, sample_weight)`.",
+            stacklevel=2,
+        )
+        return self.compute_loss(x=None, y=y, y_pred=y_pred, sample_weight=sample_weight)
+
     def forward_loss(self, x, y=None, sample_weight=None):
         """Steps 1 and 2 on Tensors: (loss, y_pred) for one training batch."""
         y_pred = self(x, training=True)
@@ -941,6 +960,26 @@ def _needs_outputs(identifier):
     """Whether a metric identifier ('accuracy') resolves only once labels and outputs are
     seen."""
     return isinstance(identifier, str) and identifier.lower() in metrics_module.ACCURACY_NAMES
+
+
+class _CompiledMetrics:
+    """What ``model.compiled_metrics`` returns: Keras 2's object, whose ``update_state``
+    updates the model's metrics."""
+
+    def __init__(self, model):
+        self._model = model
+
+    def update_state(self, y, y_pred, sample_weight=None):
+        warnings.warn(
+            "`model.compiled_metrics()` is deprecated. Instead, use e.g.:\n```\nfor metric in "
+            "self.metrics:\n    metric.update_state(y, y_pred)\n```\n",
+            stacklevel=2,
+        )
+        for metric in self._model.metrics:
+            if isinstance(metric, metrics_module.Mean):
+                metric.update_state(y_pred, sample_weight=sample_weight)
+            else:
+                metric.update_state(y, y_pred, sample_weight=sample_weight)
 
 
 def _parameters(function):
