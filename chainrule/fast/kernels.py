@@ -41,6 +41,8 @@ from ..ops.conv import (
     conv_geometry,
     convolve,
     kernel_from_groups,
+    kernel_gradient_by_columns,
+    narrows,
     product_buffer,
 )
 from ..ops.pooling import max_gradient_buffer, pool_geometry, pool_max, route_max_gradient
@@ -212,6 +214,8 @@ def kernel_gradient(x, g, geo, groups, pixel_order=None):
     two matrices: NumPy's ``matmul`` runs such a product, which sums over a long axis into a
     small result, two to three times slower while another thread runs one too; ``dot`` does not.
     """
+    if pixel_order is None and narrows(x.shape[3], g.shape[3], geo, groups):
+        return kernel_gradient_by_columns(x, g, geo)
     a, b = columns(x, geo, groups, pixel_order).mT, by_group(g, groups)
     if a.shape[0] != 1:
         return a @ b

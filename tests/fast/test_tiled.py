@@ -53,6 +53,9 @@ def test_a_tiled_convolution_is_the_same_numbers_in_the_pooling_order(channels, 
         (1, (2, 2), {}, True, ("kernel", "bias")),  # a first layer: no input gradient
         (4, (3, 2), {"strides": (2, 1), "padding": "same", "groups": 2}, False, ("x", "kernel")),
         (2, (2, 3), {"dilation_rate": 2}, True, ("bias", "x")),
+        # 16 channels to 4: the input gradient through the im2col of g, whose windows cover
+        # the first 8 x 9 outputs of 9 x 10 only
+        (16, (2, 3), {}, True, ("x", "kernel", "bias")),
     ],
 )
 def test_a_tiled_blocks_gradients_in_one_call_are_the_engines(channels, tiles, conv, relu, wrt):

@@ -234,6 +234,10 @@ CASES.update(
                 lambda x, k: ops.conv1d(x, k, padding="causal", dilation_rate=2),
                 (randn(2, 7, 3), randn(3, 3, 2)),
             ),
+            (  # 8 channels to 2: computed products first, and so are its gradients
+                lambda x, k, b: ops.conv2d(x, k, b, padding="same", dilation_rate=(2, 1)),
+                (randn(2, 5, 6, 8), randn(3, 2, 8, 2), randn(2)),
+            ),
         ],
         "conv2d_backprop_input": [
             (
@@ -246,6 +250,10 @@ CASES.update(
                 ),
                 (randn(1, 3, 3, 6), randn(3, 2, 2, 6)),
             ),
+            (  # the gradient of a convolution of 4 channels to 1, through the im2col of g
+                lambda g, k: ops.conv2d_backprop_input(g, k, input_shape=(1, 5, 7, 4)),
+                (randn(1, 4, 5, 1), randn(2, 3, 4, 1)),
+            ),
         ],
         "conv2d_backprop_kernel": [
             (
@@ -257,6 +265,12 @@ CASES.update(
                     x, g, kernel_shape=(3, 3, 2, 2), padding="same", dilation_rate=(2, 1)
                 ),
                 (randn(1, 6, 5, 2), randn(1, 6, 5, 2)),
+            ),
+            (
+                lambda x, g: ops.conv2d_backprop_kernel(
+                    x, g, kernel_shape=(3, 3, 4, 1), padding="same"
+                ),
+                (randn(2, 5, 5, 4), randn(2, 5, 5, 1)),
             ),
         ],
         "max_pool2d": [

@@ -3,13 +3,17 @@ tests/fixtures/conv), against direct loops over the definitions, closed-form ide
 derivatives, and the errors for bad inputs. The float64 gradient checks of every primitive are in
 op_cases.py (run by test_gradients.py)."""
 
+import contextlib
+import os
 import pathlib
+from unittest import mock
 
 import numpy as np
 import pytest
 
 import chainrule as cr
 from chainrule import ops
+from chainrule.fast import kernels, threads
 
 FIXTURES = np.load(pathlib.Path(__file__).parents[1] / "fixtures" / "conv" / "tf_conv.npz")
 rng = np.random.default_rng(0)
@@ -167,6 +171,38 @@ def test_the_kernel_gradient_correlates_the_input_with_the_output_gradient():
     _, (_, dkernel) = _gradients(ops.conv2d, x, kernel, upstream=g)
     expected = np.einsum("nijc,nijf->cf", x[:, 1:6, 2:5], g)
     np.testing.assert_allclose(dkernel[1, 2], expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("fast", [False, True])
+def test_a_narrowing_convolution_computed_products_first_keeps_its_definitions(fast):
+    """C >= 4 F (a generator's last layer): the output, the input gradient and the kernel
+    gradient, made from the products by the kernel's taps instead of im2col and col2im, against
+    the definitions; also with the batch cut over threads."""
+    own = np.random.default_rng(1)  # the module's stream stays as the other tests drew it
+    x, kernel = own.standard_normal((3, 7, 6, 8)), own.standard_normal((3, 2, 8, 2))
+    params = dict(padding=((2, 1), (0, 1)), dilation_rate=(2, 1))
+    geo = ops.conv.conv_geometry("conv2d", x.shape, kernel.shape, 1, params["padding"], (2, 1), 1)
+    assert ops.conv.narrows(8, 2, geo, 1)
+    g = own.standard_normal((3, *geo.out, 2))
+    with contextlib.ExitStack() as stack:
+        if fast:
+            stack.enter_context(mock.patch.dict(os.environ, {"CHAINRULE_NUM_THREADS": "2"}))
+            stack.enter_context(mock.patch.object(threads, "MIN_WORK", 1))
+            stack.enter_context(mock.patch.object(threads, "MIN_ROWS", 1))
+            stack.enter_context(threads.using_cores())
+            stack.enter_context(kernels.installed())
+        y, (dx, dkernel) = _gradients(
+            lambda a, k: ops.conv2d(a, k, **params), x, kernel, upstream=g
+        )
+    reference = _conv_reference(x, kernel, (1, 1), ((2, 1), (0, 1)), (2, 1))
+    np.testing.assert_allclose(y, reference, rtol=1e-12, atol=1e-12)
+    assert np.isclose((reference * g).sum(), (x * dx).sum(), rtol=1e-12)
+    padded = np.pad(x, ((0, 0), (2, 1), (0, 1), (0, 0)))
+    ho, wo = geo.out
+    for a, b in [(0, 0), (2, 1), (1, 0)]:
+        window = padded[:, 2 * a : 2 * a + ho, b : b + wo]
+        expected = np.einsum("nijc,nijf->cf", window, g)
+        np.testing.assert_allclose(dkernel[a, b], expected, rtol=1e-12, atol=1e-12)
 
 
 def test_max_pool_routes_each_gradient_to_the_first_maximum_of_its_window():
