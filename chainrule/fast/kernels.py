@@ -180,6 +180,22 @@ def _linear_vjp_bias(g, y, x, kernel, bias):
     return column_sums(g if g.ndim == 2 else g.reshape(-1, g.shape[-1]))
 
 
+# ----- activations -------------------------------------------------------------------------------
+
+
+@kernel_of("leaky_relu", 0)
+def _leaky_relu_vjp(g, y, a, alpha=0.2):
+    """g where a > 0, else alpha g, as g times a slope made by arithmetic: NumPy's ``where`` on
+    floats took 34 ms for 6.4 million float32 numbers (a DCGAN layer's), this 7 ms. The slope
+    (1 - alpha) [a > 0] + alpha is 1 or alpha to rounding."""
+    if type(g) is not numpy.ndarray or type(a) is not numpy.ndarray:
+        return ops.leaky_relu.vjps[0](g, y, a, alpha)
+    slope = numpy.multiply(a > 0, 1 - alpha, dtype=g.dtype)
+    slope += alpha
+    slope *= g
+    return slope
+
+
 # ----- softmax and its cross-entropy -------------------------------------------------------------
 
 

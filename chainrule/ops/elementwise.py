@@ -8,6 +8,7 @@ input's shape.
 """
 
 import math
+import numbers
 
 import numpy
 
@@ -194,8 +195,15 @@ def _relu_vjp(g, y, a):
 
 @primitive
 def leaky_relu(a, alpha=0.2):
-    """y = a if a > 0 else alpha * a (Keras's default alpha is 0.2).   dL/da = g or alpha * g."""
-    return xp_of(a).where(a > 0, a, a * alpha)
+    """y = a if a > 0 else alpha * a (Keras's default alpha is 0.2).   dL/da = g or alpha * g.
+
+    With 0 < alpha <= 1 (Keras's LeakyReLU), y = max(a, alpha a): two passes over a, where
+    choosing by a > 0 takes three and NumPy's ``where`` on floats runs several times slower
+    (alpha = 0 stays with the choice: inf times 0 is NaN)."""
+    xp = xp_of(a)
+    if isinstance(alpha, numbers.Real) and 0 < alpha <= 1:
+        return xp.maximum(a, a * alpha)
+    return xp.where(a > 0, a, a * alpha)
 
 
 @leaky_relu.defvjp(0)

@@ -1,0 +1,44 @@
+"""Kernels of :mod:`chainrule.fast.kernels` that replace a primitive's function outright (not to
+cut it over threads): each gives the primitive's results, to rounding."""
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule import ops
+from chainrule.fast import kernels
+
+rng = np.random.default_rng(0)
+
+
+@pytest.mark.parametrize("alpha", [0.2, 0.01, 0.0, 1.0, 0.3])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_leaky_relu_gradient_kernel_is_the_primitives(alpha, dtype):
+    a = rng.standard_normal((4, 5, 3)).astype(dtype)
+    a[0, 0] = 0.0  # the slope at 0 is alpha, as the primitive's
+    g = rng.standard_normal(a.shape).astype(dtype)
+    y = ops.leaky_relu.forward(a, alpha=alpha)
+    expected = ops.leaky_relu.vjps[0](g, y, a, alpha)
+    got = kernels._leaky_relu_vjp(g, y, a, alpha)
+    assert got.dtype == dtype
+    tolerance = 1e-7 if dtype == np.float32 else 1e-15
+    np.testing.assert_allclose(got, expected, rtol=tolerance, atol=0)
+
+
+def test_the_leaky_relu_gradient_kernel_leaves_tensors_to_the_primitive():
+    """Differentiating a gradient (create_graph) hands the kernel Tensors: they go to the
+    primitive's VJP, which records its ops."""
+    a = cr.Tensor(np.array([-1.0, 2.0]), requires_grad=True)
+    g = cr.Tensor(np.array([3.0, 5.0]), requires_grad=True)
+    got = kernels._leaky_relu_vjp(g, ops.leaky_relu(a), a, 0.2)
+    assert isinstance(got, cr.Tensor) and got.requires_grad
+    np.testing.assert_allclose(got.numpy(), [0.6, 5.0])
+
+
+@pytest.mark.parametrize("alpha", [0.2, 0.0, 1.0, 1.5, -0.5])
+def test_leaky_relu_is_its_definition_for_any_slope(alpha):
+    a = np.array([-2.0, -0.0, 0.0, 0.5, np.inf, -np.inf, np.nan], dtype=np.float32)
+    with np.errstate(invalid="ignore"):  # inf times 0
+        y = ops.leaky_relu.forward(a, alpha=alpha)
+        expected = np.where(a > 0, a, a * np.float32(alpha))
+    np.testing.assert_array_equal(y, expected)
