@@ -20,6 +20,12 @@ The second is, written out, a convolution of g with the kernel flipped in space 
 its channels; col2im performs it as kh kw strided additions, one per tap, so the only Python loop
 is over the taps of the window, never over pixels or channels.
 
+X holds kh kw C numbers per pixel and col2im adds kh kw C per pixel. A convolution that keeps
+few of its channels (C >= 4 F, a generator's last layer) makes instead the products by the
+kernel's taps, kh kw F numbers per pixel (:func:`narrows`): Y as the sum over the taps of the
+shifted products xp K_ab, dL/dX as the im2col of g with the window flipped, and dL/dK from that
+same matrix of g.
+
 The backward passes are primitives themselves (``conv2d_backprop_input``,
 ``conv2d_backprop_kernel``), each with its own VJPs, so that every VJP runs on Tensors and second
 derivatives come from the engine. Each op works image by image through a function of some images

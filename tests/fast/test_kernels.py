@@ -6,7 +6,7 @@ import pytest
 
 import chainrule as cr
 from chainrule import ops
-from chainrule.fast import kernels
+from chainrule.fast import kernels, threads
 
 rng = np.random.default_rng(0)
 
@@ -42,3 +42,41 @@ def test_leaky_relu_is_its_definition_for_any_slope(alpha):
         y = ops.leaky_relu.forward(a, alpha=alpha)
         expected = np.where(a > 0, a, a * np.float32(alpha))
     np.testing.assert_array_equal(y, expected)
+
+
+@pytest.mark.parametrize(
+    "shapes",
+    [
+        ((6, 4, 3), (3,)),
+        ((6, 4, 3), (6, 4, 3)),
+        ((1, 4, 3), (6, 4, 3)),
+        ((6, 1), (6, 5)),
+        ((6,), (6,)),
+    ],
+)
+@pytest.mark.skipif(not threads.blas_thread_counts(), reason="the BLAS's threads cannot be set")
+def test_add_and_relu_cut_over_threads_are_the_primitives(monkeypatch, shapes):
+    """The batch's rows cut over two threads: the same numbers, bit for bit, with operands that
+    broadcast along the batch axis or against it."""
+    monkeypatch.setenv("CHAINRULE_NUM_THREADS", "2")
+    monkeypatch.setattr(threads, "MIN_WORK", 1)
+    monkeypatch.setattr(threads, "MIN_ROWS", 1)
+    monkeypatch.setattr(kernels, "CUT_FROM", 1)
+    parts, over_parts = [], threads.over_parts
+
+    def counted(function, n, work=None):
+        results = over_parts(function, n, work)
+        parts.append(len(results))
+        return results
+
+    monkeypatch.setattr(threads, "over_parts", counted)
+    a, b = (rng.standard_normal(shape).astype(np.float32) for shape in shapes)
+    g = rng.standard_normal(np.broadcast_shapes(*shapes)).astype(np.float32)
+    total = a + b
+    with threads.using_cores():
+        threads.over_parts(lambda rows: None, 2, work=1 << 30)  # the threads take the BLAS's
+        np.testing.assert_array_equal(kernels.add(a, b), total)
+        np.testing.assert_array_equal(kernels.relu(total), ops.relu.forward(total))
+        expected = ops.relu.vjps[0](g, None, total)
+        np.testing.assert_array_equal(kernels._relu_vjp(g, None, total), expected)
+    assert parts[-3:] == [2, 2, 2]
