@@ -207,23 +207,22 @@ def _cut_by_rows(function, out, *arguments):
 
 #: Elements from which an element-wise op on a batch is cut over the threads: a megabyte of
 #: float32, about a tenth of a millisecond of one core's memory passes, several times what
-#: handing a part to another thread costs. Smaller arrays go straight to the primitive's own
-#: function (a small model's step counts its Python calls: tests/keras/test_step_overhead.py).
+#: handing a part to another thread costs. Smaller arrays take one NumPy call, as in the
+#: primitive (a small model's step counts its Python calls: tests/keras/test_step_overhead.py).
 CUT_FROM = 1 << 18
 
 
-def _cut(a, b=None):
-    """True for NumPy arrays with a first axis (the batch's), one of at least CUT_FROM elements."""
-    if type(a) is not numpy.ndarray or not a.ndim:
-        return False
-    if b is None:
-        return a.size >= CUT_FROM
-    return type(b) is numpy.ndarray and b.ndim > 0 and max(a.size, b.size) >= CUT_FROM
+def _small(a, b):
+    """True unless a and b are NumPy arrays with a first axis (the batch's), one of them of
+    CUT_FROM elements at least."""
+    if type(a) is not numpy.ndarray or type(b) is not numpy.ndarray or not (a.ndim and b.ndim):
+        return True
+    return max(a.size, b.size) < CUT_FROM
 
 
 @kernel_of("add")
 def add(a, b):
-    if not _cut(a, b):
+    if _small(a, b):
         return a + b
     shape = numpy.broadcast_shapes(a.shape, b.shape)
     return _cut_by_rows(numpy.add, numpy.empty(shape, numpy.result_type(a, b)), a, b)
@@ -231,15 +230,19 @@ def add(a, b):
 
 @kernel_of("relu")
 def relu(a):
-    if not _cut(a):
+    if type(a) is not numpy.ndarray:
         return ops.relu.forward(a)
+    if a.size < CUT_FROM or not a.ndim:
+        return numpy.maximum(a, 0)
     return _cut_by_rows(numpy.maximum, numpy.empty_like(a), a, 0)
 
 
 @kernel_of("relu", 0)
 def _relu_vjp(g, y, a):
-    if not _cut(g, a) or g.shape != a.shape:
+    if type(g) is not numpy.ndarray or type(a) is not numpy.ndarray or g.shape != a.shape:
         return ops.relu.vjps[0](g, y, a)
+    if g.size < CUT_FROM or not g.ndim:
+        return g * (a > 0)
 
     def masked(g, a, out):
         numpy.multiply(g, a > 0, out=out)
