@@ -302,6 +302,16 @@ class _FakeModel:
 
 
 def test_stop_on_interrupt_restores_the_handler_and_a_second_ctrl_c_quits():
+    # Python's own Ctrl-C handler, whatever this process inherited: a shell starts a background
+    # job with SIGINT ignored, and then a second Ctrl-C would be ignored too
+    inherited = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        _stop_on_interrupt_then_quit()
+    finally:
+        signal.signal(signal.SIGINT, inherited)
+
+
+def _stop_on_interrupt_then_quit():
     previous = signal.getsignal(signal.SIGINT)
     stopper = train.StopOnInterrupt()
     stopper.set_model(_FakeModel())
