@@ -3,6 +3,7 @@ and restores the best weights, ReduceLROnPlateau, LearningRateScheduler, Termina
 CSVLogger and LambdaCallback, and the warnings and errors a user sees."""
 
 import csv
+import re
 import types
 import warnings
 
@@ -217,6 +218,17 @@ def test_progress_bar_shows_the_batch_where_training_stopped(capsys):
     tiny_model().fit(x, y, batch_size=8, epochs=1, verbose=1, callbacks=[stopper])
     out = capsys.readouterr().out
     assert out.startswith(" 3/10 ━") and "10/10" not in out
+
+
+def test_predict_shows_keras_progress_unless_silent(capsys):
+    """predict's verbose as Keras's: "auto" and 1 a bar of the batches, 2 one line, 0 nothing."""
+    model, x = tiny_model(), np.zeros((80, 3), np.float32)
+    model.predict(x, batch_size=8)
+    assert capsys.readouterr().out.startswith("10/10 ━")
+    model.predict(x, batch_size=8, verbose=2)
+    assert re.fullmatch(r"10/10 - \d+s - \d+[mu]?s/step\n", capsys.readouterr().out)
+    model.predict(x, batch_size=8, verbose=0)
+    assert capsys.readouterr().out == ""
 
 
 def test_the_callbacks_package_exposes_its_classes_not_other_modules():

@@ -786,13 +786,18 @@ class Model(Layer):
         arrays, in the structure ``predict_step`` returns: for arrays ``x``, computed in batches
         of ``batch_size`` (32); for a Dataset, PyDataset or generator, on each of its batches
         (first ``steps`` batches only, if given; ``batch_size`` ignored). ``callbacks`` get the
-        ``on_predict_*`` hooks, each batch's outputs as ``logs["outputs"]``."""
+        ``on_predict_*`` hooks, each batch's outputs as ``logs["outputs"]``. ``verbose``: "auto"
+        or 1, a progress bar, as in Keras; 2, one line at the end; 0, silent."""
         steps = data.check_count(steps, "steps")
         batches = data.batches("predict", x, batch_size=batch_size, steps=steps)
         iterator = data.EpochIterator(batches, steps)
+        verbose = 1 if verbose == "auto" else verbose
+        if not self._distribution.is_primary:  # only process 0 prints
+            verbose = 0
         callbacks = CallbackList(
-            callbacks or [], self, {"epochs": 1, "steps": iterator.num_batches, "verbose": 0}
+            callbacks or [], self, {"epochs": 1, "steps": iterator.num_batches, "verbose": verbose}
         )
+        bar = Progbar(iterator.num_batches, verbose=verbose) if verbose else None
         callbacks.on_predict_begin()
         outputs = []
         with no_grad():
@@ -801,8 +806,13 @@ class Model(Layer):
                 batch_outputs = nest.map_structure(_raw, self.predict_step(_step_data(batch)))
                 outputs.append(batch_outputs)
                 callbacks.on_predict_batch_end(step, {"outputs": batch_outputs})
+                if bar is not None:
+                    bar.update(step + 1, {})
         if not outputs:
             raise ValueError("predict() got no data: x yielded no batch.")
+        if bar is not None:
+            bar.target = len(outputs)
+            bar.update(len(outputs), {}, finalize=True)
         callbacks.on_predict_end()
         joined = [np.concatenate(parts, axis=0) for parts in zip(*map(nest.flatten, outputs))]
         joined = nest.pack_like(outputs[0], joined)
