@@ -338,37 +338,20 @@ def add_input_gradient(g, kernel, grad, geo, groups):
     (their rows of the padded gradient buffer); g is their rows of the output gradient,
     (n, Ho, Wo, F) for ``geo.out`` = (Ho, Wo).
 
-    A few images at a time (COL2IM_CHUNK elements of G Kᵀ, COL2IM_ROWS pixels at least), one
-    product per tap, (G, M, F/G) @ (G, F/G, C/G), into one buffer that stays in the cache, added
-    at once to the pixels the tap read."""
+    One product per tap, (G, M, F/G) @ (G, F/G, C/G), into one buffer, added at once to the
+    pixels the tap read."""
     kh, kw, cg, filters = kernel.shape
     if narrows(cg * groups, filters, geo, groups):
         _input_gradient_by_columns(g, kernel, grad, geo)
         return
     xp_mod = xp_of(g, kernel)
     weights = kernel.reshape(kh * kw, cg, groups, filters // groups).transpose(0, 2, 3, 1)
-    images, pixels = len(g), g[0].size // filters
-    step = max(1, COL2IM_CHUNK // max(1, pixels * kh * kw * cg * groups))
-    step = max(step, -(-COL2IM_ROWS // max(1, pixels)))
-    for start in range(0, images, step):
-        some = slice(start, min(start + step, images))
-        rows = by_group(g[some], groups)  # (G, M, F/G)
-        share = xp_mod.empty((groups, rows.shape[1], cg), dtype=grad.dtype)
-        for t, (a, b) in enumerate(taps(geo.window)):
-            xp_mod.matmul(rows, weights[t], out=share)
-            target = tap(grad[some], a, b, geo)
-            target += share.transpose(1, 0, 2).reshape(target.shape)
-
-
-#: Elements of G Kᵀ that :func:`add_input_gradient` makes for a chunk of images, over all its
-#: taps: a megabyte in float32, which one core's cache holds...
-COL2IM_CHUNK = 1 << 18
-#: ...unless that leaves fewer rows than this per product, which the BLAS runs slower than it
-#: gains. On one core, the input gradients of keras-io's VAE and WGAN-GP convolutions and of the
-#: MNIST convnet's second (8 shapes): 107 ms in all without chunks, 131 ms in chunks of 256 K
-#: elements alone (twice as slow on a 2 x 2 x 512 layer), 101 ms with this floor; the VAE's
-#: 14 x 14 x 64 to 28 x 28 x 32 layer 20.5 ms before, 17.0 ms after.
-COL2IM_ROWS = 2048
+    rows = by_group(g, groups)  # (G, M, F/G)
+    share = xp_mod.empty((groups, rows.shape[1], cg), dtype=grad.dtype)
+    for t, (a, b) in enumerate(taps(geo.window)):
+        xp_mod.matmul(rows, weights[t], out=share)
+        target = tap(grad, a, b, geo)
+        target += share.transpose(1, 0, 2).reshape(target.shape)
 
 
 @conv2d_backprop_input.defvjp(0)

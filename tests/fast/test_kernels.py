@@ -80,3 +80,14 @@ def test_add_and_relu_cut_over_threads_are_the_primitives(monkeypatch, shapes):
         expected = ops.relu.vjps[0](g, None, total)
         np.testing.assert_array_equal(kernels._relu_vjp(g, None, total), expected)
     assert parts[-3:] == [2, 2, 2]
+
+
+def test_the_input_gradient_kernel_in_chunks_of_one_image_is_the_primitives(monkeypatch):
+    """col2im a few images at a time (here one) adds the same numbers as over the whole batch."""
+    monkeypatch.setattr(kernels, "COL2IM_CHUNK", 1)
+    monkeypatch.setattr(kernels, "COL2IM_ROWS", 1)
+    g, kernel = rng.standard_normal((3, 5, 3, 6)), rng.standard_normal((3, 2, 2, 6))
+    params = dict(input_shape=(3, 9, 8, 4), strides=(2, 3), padding=((1, 2), (0, 1)), groups=2)
+    params["dilation_rate"] = (1, 2)
+    expected = ops.conv2d_backprop_input.forward(g, kernel, **params)
+    np.testing.assert_array_equal(kernels.conv2d_backprop_input(g, kernel, **params), expected)

@@ -146,20 +146,16 @@ def test_the_input_gradient_is_a_convolution_with_the_flipped_kernel():
     np.testing.assert_allclose(dx, full, rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize("chunk", [1, None])  # one image at a time, or the default
-def test_the_input_gradient_is_the_adjoint_of_the_definition(monkeypatch, chunk):
-    """<conv(x), g> = <x, dL/dx> for every x: the col2im, made a few images at a time, against
-    the definition, with strides, dilation and groups."""
-    if chunk is not None:
-        monkeypatch.setattr(ops.conv, "COL2IM_CHUNK", chunk)
-        monkeypatch.setattr(ops.conv, "COL2IM_ROWS", chunk)
+def test_the_input_gradient_is_the_adjoint_of_the_definition():
+    """<conv(x), g> = <x, dL/dx> for every x: the col2im against the definition, with strides,
+    dilation and groups, each image's gradient its own."""
     x, kernel = rng.standard_normal((3, 9, 8, 4)), rng.standard_normal((3, 2, 2, 6))
     params = dict(strides=(2, 3), padding=((1, 2), (0, 1)), dilation_rate=(1, 2), groups=2)
     g = rng.standard_normal(ops.conv2d(x, kernel, **params).shape)
     dx = ops.conv2d_backprop_input(g, kernel, input_shape=x.shape, **params)
     reference = _conv_reference(x, kernel, (2, 3), ((1, 2), (0, 1)), (1, 2), groups=2)
     assert np.isclose((reference * g).sum(), (x * dx).sum(), rtol=1e-12)
-    for n in range(3):  # each image's gradient is its own: the chunks do not mix them
+    for n in range(3):  # no image's gradient mixes with another's
         alone = ops.conv2d_backprop_input(g[n : n + 1], kernel, input_shape=x[:1].shape, **params)
         np.testing.assert_allclose(dx[n : n + 1], alone, rtol=1e-12, atol=1e-12)
 
