@@ -55,10 +55,10 @@ def active():
 
 
 def update_loop():
-    """The loop an optimizer runs its ``update_step`` in (its ``update_loop``): cache-sized
-    blocks (:func:`.updates.in_blocks`) inside a training call with the switch on, else None
-    (each variable whole)."""
-    return updates.in_blocks if active() else None
+    """The loop an optimizer runs its updates in (its ``update_loop``): fused kernels or
+    cache-sized blocks (:func:`.updates.update`) inside a training call with the switch on, else
+    None (each variable whole, by ``update_step``)."""
+    return updates.update if active() else None
 
 
 def training_runtime(method):

@@ -1,19 +1,40 @@
-"""Optimizer updates in cache-sized blocks.
+"""The optimizers' update loop inside ``fit``: fused kernels, else cache-sized blocks.
 
 An optimizer's ``update_step`` reads and writes its arrays (the weights, the gradient, the
 state) a dozen times, one NumPy operation at a time; for a large variable every pass goes to
-memory. :func:`in_blocks` runs ``update_step`` on one block of :data:`BLOCK` elements at a time
-instead, each block standing in for the whole variable (:class:`VariableBlock`), so the dozen
-passes find the block's arrays in the core's cache. Updates are elementwise, so the result is
-the same, bit for bit. (They stay in one thread: a block's dozen short NumPy calls would mostly
-wait for the interpreter lock if two threads shared the blocks out.)
+memory. Inside ``fit`` the optimizer runs its updates through :func:`update` instead:
 
-The training runtime hands :func:`in_blocks` to the optimizer as its ``update_loop`` during
-``fit``; anywhere else an optimizer updates each variable whole.
+- Where Numba is installed (``chainrule[fast]``) and the optimizer describes its step as one of
+  the kernels of :mod:`.fused` (``Optimizer.fused_update``), the kernel updates the variable in
+  one pass, with the same results to the last bit.
+- Otherwise :func:`update_in_blocks` runs ``update_step`` on one block of :data:`BLOCK` elements at a
+  time, each block standing in for the whole variable (:class:`VariableBlock`), so that the dozen
+  passes find the block's arrays in the core's cache. Updates are elementwise, so the result is
+  again the same, bit for bit. (They stay in one thread: a block's dozen short NumPy calls would
+  mostly wait for the interpreter lock if two threads shared the blocks out.)
+
+Anywhere else (a training loop of the user's own, ``CHAINRULE_FAST=0``) an optimizer updates
+each variable whole, in NumPy.
 """
+
+import functools
+import importlib.util
+import types
+import warnings
+
+import numpy as np
+
+from . import fused
 
 BLOCK = 1 << 15  # elements per block: a few arrays of this size fit a core's cache
 _BLOCKED_FROM = 2 * BLOCK  # a smaller variable is updated whole
+#: A smaller variable is updated by NumPy, not by a fused kernel: calling a kernel costs about
+#: 2 µs more than a NumPy operation, so below this size NumPy's update is within a microsecond of
+#: the kernel's, and faster for SGD and RMSprop. Measured, one update, µs (NumPy / kernel):
+#: SGD with momentum 3.6 / 4.9 at 10 elements, 4.2 / 5.2 at 1,000, 6.7 / 6.2 at 10,000;
+#: Adam 7.5 / 6.7, 9.3 / 7.1 and 19.7 / 9.5.
+FUSED_FROM = 4096
+_FUSED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 class VariableBlock:
@@ -32,14 +53,82 @@ class VariableBlock:
         return array.reshape(-1)[self.index]
 
 
-def in_blocks(update_step, grads, variables, learning_rate):
-    """``update_step(g, v, learning_rate)`` for every pair, a large contiguous variable one
-    block at a time."""
+@functools.cache
+def fused_kernels():
+    """The kernels of :mod:`.fused`, compiled by Numba, by name; None where Numba is not installed
+    (or cannot be imported: then with a warning, once).
+
+    Numba is imported on the first call, which ``fit`` makes only for an optimizer that has a
+    kernel. Each kernel compiles on its first use for a dtype (about a second) into Numba's cache
+    on disk (beside :mod:`.fused`, or in the user's cache folder where that is read-only), from
+    which a later process loads it in milliseconds."""
+    if importlib.util.find_spec("numba") is None:
+        return None
+    try:
+        import numba
+    except ImportError as error:  # a Numba that does not support this NumPy, say
+        warnings.warn(
+            f"chainrule: Numba is installed but could not be imported ({error}); optimizer "
+            f"updates run in NumPy.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return None
+    compile_ = numba.njit(cache=True, nogil=True, error_model="numpy")
+    return types.SimpleNamespace(**{name: compile_(getattr(fused, name)) for name in fused.KERNELS})
+
+
+def update(optimizer, grads, variables, learning_rate):
+    """``fit``'s update loop: each (gradient, variable) pair by the optimizer's fused kernel
+    where there is one (:func:`update_fused`), else by its ``update_step`` in blocks."""
     for g, v in zip(grads, variables):
-        if g.size < _BLOCKED_FROM or not (v.data.flags.c_contiguous and g.flags.c_contiguous):
-            update_step(g, v, learning_rate)
-            continue
-        g = g.reshape(-1)
-        for start in range(0, g.size, BLOCK):
-            block = slice(start, start + BLOCK)
-            update_step(g[block], VariableBlock(v, block), learning_rate)
+        if not update_fused(optimizer, g, v, learning_rate):
+            update_in_blocks(optimizer.update_step, g, v, learning_rate)
+
+
+def update_fused(optimizer, g, v, learning_rate):
+    """Update ``v`` by ``optimizer``'s fused kernel; returns False, having done nothing, where
+    the optimizer has none (Numba is then not even imported), Numba is not installed, or the
+    arrays do not suit the kernel (another dtype than float32 or float64, dtypes that differ,
+    an array that is not contiguous), or the variable is small (:data:`FUSED_FROM`)."""
+    if g.size < FUSED_FROM:
+        return False
+    form = optimizer.fused_update(v, learning_rate)
+    if form is None:
+        return False
+    kernels = fused_kernels()
+    if kernels is None:
+        return False
+    name, state, coefficients = form
+    w = v.data
+    arrays = (w, g, *state)
+    dtype = w.dtype
+    if dtype not in _FUSED_DTYPES or any(
+        a.dtype != dtype or not a.flags.c_contiguous for a in arrays
+    ):
+        return False
+    scalar = dtype.type
+    getattr(kernels, name)(
+        *(a.reshape(-1) for a in arrays),
+        *(c if isinstance(c, bool) else scalar(c) for c in coefficients),
+    )
+    return True
+
+
+def in_blocks(optimizer, grads, variables, learning_rate):
+    """:func:`update` without the fused kernels: ``update_step`` for every pair, a large variable
+    block by block (what ``fit`` runs where Numba is not installed)."""
+    for g, v in zip(grads, variables):
+        update_in_blocks(optimizer.update_step, g, v, learning_rate)
+
+
+def update_in_blocks(update_step, g, v, learning_rate):
+    """``update_step(g, v, learning_rate)``, one block of a large contiguous variable at a
+    time."""
+    if g.size < _BLOCKED_FROM or not (v.data.flags.c_contiguous and g.flags.c_contiguous):
+        update_step(g, v, learning_rate)
+        return
+    g = g.reshape(-1)
+    for start in range(0, g.size, BLOCK):
+        block = slice(start, start + BLOCK)
+        update_step(g[block], VariableBlock(v, block), learning_rate)

@@ -44,7 +44,7 @@ class _Watch(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         self.kernels.add(PRIMITIVES["conv2d"].kernel is not ops.conv2d.forward)
-        self.loops.add(self.model.optimizer.update_loop is updates.in_blocks)
+        self.loops.add(self.model.optimizer.update_loop is updates.update)
 
 
 def _train(make, optimizer, x, y):

@@ -41,5 +41,11 @@ class Adadelta(Optimizer):
         accumulated_delta += (1 - rho) * delta * delta
         variable.data += learning_rate * delta
 
+    def fused_update(self, variable, learning_rate):
+        accumulated_grad = self.slot(variable, "accumulated_grad")
+        accumulated_delta = self.slot(variable, "accumulated_delta_var")
+        coefficients = (self.rho, 1 - self.rho, self.epsilon, learning_rate)
+        return "adadelta", (accumulated_grad, accumulated_delta), coefficients
+
     def get_config(self):
         return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}

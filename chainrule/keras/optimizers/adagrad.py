@@ -42,6 +42,10 @@ class Adagrad(Optimizer):
         accumulator += gradient * gradient
         variable.data -= learning_rate * gradient / xp_of(gradient).sqrt(accumulator + self.epsilon)
 
+    def fused_update(self, variable, learning_rate):
+        accumulator = self.slot(variable, "accumulator")
+        return "adagrad", (accumulator,), (learning_rate, self.epsilon)
+
     def get_config(self):
         return {
             **super().get_config(),

@@ -42,9 +42,7 @@ class Adam(Optimizer):
 
     def update_step(self, gradient, variable, learning_rate):
         xp = xp_of(variable.data)
-        t = self.iterations + 1
-        # a Python float, so the update is computed in the variable's own dtype (as Keras does)
-        alpha = learning_rate * math.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
+        alpha = _step_size(self, learning_rate)
         m, v = self.slot(variable, "momentum"), self.slot(variable, "velocity")
         step, root = self.scratch(variable, 2)
         xp.subtract(gradient, m, out=step)  # m <- m + (g - m)(1 - β1), in place
@@ -64,6 +62,12 @@ class Adam(Optimizer):
         step /= root
         variable.data -= step
 
+    def fused_update(self, variable, learning_rate):
+        m, v = self.slot(variable, "momentum"), self.slot(variable, "velocity")
+        v_max = self.slot(variable, "velocity_hat") if self.amsgrad else v
+        coefficients = (1 - self.beta_1, 1 - self.beta_2, _step_size(self, learning_rate))
+        return "adam", (m, v, v_max), (*coefficients, self.epsilon, bool(self.amsgrad))
+
     def get_config(self):
         return {
             **super().get_config(),
@@ -72,3 +76,11 @@ class Adam(Optimizer):
             "epsilon": self.epsilon,
             "amsgrad": self.amsgrad,
         }
+
+
+def _step_size(optimizer, learning_rate):
+    """α = η sqrt(1 - β2^t) / (1 - β1^t) with t = iterations + 1, for an Adam (or an optimizer
+    that runs Adam's step, as Muon does for some variables): a Python float, so that the update
+    is computed in the variable's own dtype (as Keras does)."""
+    t = optimizer.iterations + 1
+    return learning_rate * math.sqrt(1 - optimizer.beta_2**t) / (1 - optimizer.beta_1**t)

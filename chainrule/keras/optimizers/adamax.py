@@ -32,8 +32,17 @@ class Adamax(Optimizer):
         m, u = self.slot(variable, "momentum"), self.slot(variable, "norm")
         m += (gradient - m) * (1 - self.beta_1)
         xp.maximum(u * self.beta_2, xp.abs(gradient), out=u)
-        bias_correction = 1 - self.beta_1 ** (self.iterations + 1)
+        bias_correction = self._bias_correction()
         variable.data -= learning_rate * m / (bias_correction * (u + self.epsilon))
+
+    def _bias_correction(self):
+        """1 - β1^t, t = iterations + 1."""
+        return 1 - self.beta_1 ** (self.iterations + 1)
+
+    def fused_update(self, variable, learning_rate):
+        m, u = self.slot(variable, "momentum"), self.slot(variable, "norm")
+        coefficients = (1 - self.beta_1, self.beta_2, learning_rate, self._bias_correction())
+        return "adamax", (m, u), (*coefficients, self.epsilon)
 
     def get_config(self):
         return {

@@ -276,17 +276,26 @@ class Optimizer:
                 v.data -= v.data * (learning_rate * self.weight_decay)
 
     def _backend_update_step(self, grads, variables, learning_rate):
-        """Run ``update_step`` on every (gradient, variable) pair: through ``update_loop`` when
-        one is set (``fit`` sets one that updates a large variable in cache-sized blocks, see
-        ``chainrule.fast.updates``), else one pair after the other."""
+        """Run ``update_step`` on every (gradient, variable) pair: through
+        ``update_loop(self, grads, variables, learning_rate)`` when one is set (``fit`` sets one
+        that runs :meth:`fused_update`'s kernel, or ``update_step`` on a large variable in
+        cache-sized blocks, see ``chainrule.fast.updates``), else one pair after the other."""
         if self.update_loop is not None:
-            return self.update_loop(self.update_step, grads, variables, learning_rate)
+            return self.update_loop(self, grads, variables, learning_rate)
         for g, v in zip(grads, variables):
             self.update_step(g, v, learning_rate)
         return None
 
     def update_step(self, gradient, variable, learning_rate):
+        """Update ``variable`` in place from its ``gradient`` (the subclass's rule)."""
         raise NotImplementedError
+
+    def fused_update(self, variable, learning_rate):
+        """This step's :meth:`update_step` of ``variable`` as one of the fused kernels of
+        ``chainrule.fast.fused``, which ``fit`` runs in its place where Numba is installed:
+        ``(kernel name, state arrays, coefficients)``, in the kernel's order after the weights
+        and the gradient; None where the optimizer has no such kernel."""
+        return None
 
     # ----- configuration -----------------------------------------------------------------------
     def get_config(self):

@@ -74,15 +74,25 @@ class Ftrl(Optimizer):
         xp = xp_of(variable.data)
         n, z = self.slot(variable, "accumulator"), self.slot(variable, "linear")
         w = variable.data
-        p = -self.learning_rate_power
-        l1 = self.l1_regularization_strength
-        l2 = self.l2_regularization_strength + self.beta / (2.0 * learning_rate)
+        p, l1, l2 = self._coefficients(learning_rate)
         new_n = n + gradient * gradient
         new_n_power = new_n**p
         z += gradient + (2 * self.l2_shrinkage_regularization_strength) * w
         z -= (new_n_power - n**p) / learning_rate * w
         w[...] = (xp.clip(z, -l1, l1) - z) / (new_n_power / learning_rate + 2 * l2)
         n[...] = new_n
+
+    def _coefficients(self, learning_rate):
+        """(p, λ₁, λ₂ + β / 2η): the power of the accumulator (p = -learning_rate_power) and
+        the two regularisation strengths."""
+        l2 = self.l2_regularization_strength + self.beta / (2.0 * learning_rate)
+        return -self.learning_rate_power, self.l1_regularization_strength, l2
+
+    def fused_update(self, variable, learning_rate):
+        n, z = self.slot(variable, "accumulator"), self.slot(variable, "linear")
+        p, l1, l2 = self._coefficients(learning_rate)
+        shrinkage = 2 * self.l2_shrinkage_regularization_strength
+        return "ftrl", (n, z), (p, bool(p == 0.5), l1, 2 * l2, shrinkage, learning_rate)
 
     def get_config(self):
         return {

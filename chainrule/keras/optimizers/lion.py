@@ -40,5 +40,10 @@ class Lion(Optimizer):
         m *= self.beta_2
         m += gradient * (1 - self.beta_2)
 
+    def fused_update(self, variable, learning_rate):
+        m = self.slot(variable, "momentum")
+        betas = (self.beta_1, 1 - self.beta_1, self.beta_2, 1 - self.beta_2)
+        return "lion", (m,), (*betas, learning_rate)
+
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2}

@@ -38,15 +38,27 @@ class Nadam(Optimizer):
         super()._backend_update_step(grads, variables, learning_rate)
 
     def update_step(self, gradient, variable, learning_rate):
-        t = self.iterations + 1
-        u_t, u_next = self._momentum_schedule(t), self._momentum_schedule(t + 1)
-        u_product_next = self.u_product * u_next
+        u_t, u_next, u_product_next = self._schedule_terms()
         m, v = self.slot(variable, "momentum"), self.slot(variable, "velocity")
         m += (gradient - m) * (1 - self.beta_1)
         v += (gradient * gradient - v) * (1 - self.beta_2)
         m_hat = u_next * m / (1 - u_product_next) + (1 - u_t) * gradient / (1 - self.u_product)
-        v_hat = v / (1 - self.beta_2**t)
+        v_hat = v / (1 - self.beta_2 ** (self.iterations + 1))
         variable.data -= learning_rate * m_hat / (xp_of(v_hat).sqrt(v_hat) + self.epsilon)
+
+    def _schedule_terms(self):
+        """(μ_t, μ_{t+1}, Π_t μ_{t+1}) with t = iterations + 1."""
+        t = self.iterations + 1
+        u_next = self._momentum_schedule(t + 1)
+        return self._momentum_schedule(t), u_next, self.u_product * u_next
+
+    def fused_update(self, variable, learning_rate):
+        u_t, u_next, u_product_next = self._schedule_terms()
+        m, v = self.slot(variable, "momentum"), self.slot(variable, "velocity")
+        divisors = (1 - u_product_next, 1 - u_t, 1 - self.u_product)
+        v_divisor = 1 - self.beta_2 ** (self.iterations + 1)
+        coefficients = (1 - self.beta_1, 1 - self.beta_2, u_next, *divisors, v_divisor)
+        return "nadam", (m, v), (*coefficients, learning_rate, self.epsilon)
 
     def get_config(self):
         return {

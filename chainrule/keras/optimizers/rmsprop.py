@@ -62,6 +62,14 @@ class RMSprop(Optimizer):
             increment = momentum
         variable.data -= increment
 
+    def fused_update(self, variable, learning_rate):
+        velocity = self.slot(variable, "velocity")
+        average = self.slot(variable, "average_gradient") if self.centered else velocity
+        momentum = self.slot(variable, "momentum") if self.momentum > 0 else velocity
+        coefficients = (self.rho, 1 - self.rho, self.epsilon, learning_rate, self.momentum)
+        flags = (bool(self.centered), self.momentum > 0)
+        return "rmsprop", (velocity, average, momentum), (*coefficients, *flags)
+
     def get_config(self):
         return {
             **super().get_config(),

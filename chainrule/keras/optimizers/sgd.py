@@ -40,5 +40,11 @@ class SGD(Optimizer):
         else:
             w += velocity
 
+    def fused_update(self, variable, learning_rate):
+        if not self.momentum:
+            return None  # w - g η is two NumPy passes already
+        velocity = self.slot(variable, "momentum")
+        return "sgd_momentum", (velocity,), (self.momentum, learning_rate, self.nesterov)
+
     def get_config(self):
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}

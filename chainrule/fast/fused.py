@@ -1,0 +1,153 @@
+"""Optimizer updates fused into one pass over memory, for Numba to compile (``chainrule[fast]``).
+
+An optimizer's ``update_step`` in NumPy reads and writes the weights, the gradient and the state
+once per operation: Adam's twelve operations make twelve passes. Each kernel here makes one: it
+reads an element of each array, computes the element's new weight and state in registers, and
+writes them back. The operations are the optimizer's own, in the same order and in the same
+dtype (the coefficients are rounded to the weights' dtype first, as NumPy does with a Python
+float), so the results are the NumPy update's to the last bit.
+
+The kernels are plain Python loops over flattened arrays: :func:`.updates.fused_kernels` compiles
+them with Numba, without ``fastmath`` (no reassociation) and with NumPy's error model (a division
+by zero gives inf or NaN, as in NumPy), which lets the compiler vectorise them. Measured on the
+wide MLP's 669,706 float32 weights (2-core AMD EPYC, one thread): Adam 1.2 ms in NumPy blocks,
+0.2 ms compiled. ``numpy.maximum`` and ``numpy.clip`` are written out as comparisons that keep a
+NaN, as NumPy's do.
+
+Each kernel takes the weights ``w`` and the gradient ``g``, then the optimizer's state arrays,
+then its coefficients, as ``Optimizer.fused_update`` lists them. They run in the calling thread
+and start no threads of their own.
+"""
+
+import numpy as np
+
+#: The kernels, by the names ``Optimizer.fused_update`` gives.
+KERNELS = (
+    "sgd_momentum", "adam", "rmsprop", "adagrad", "adadelta", "adamax", "nadam", "ftrl", "lion",
+)  # fmt: skip
+
+
+def sgd_momentum(w, g, velocity, momentum, learning_rate, nesterov):
+    """v <- μ v - η g; w <- w + v, or w <- w + (μ v - η g) with Nesterov's momentum."""
+    for i in range(w.size):
+        step = learning_rate * g[i]
+        v = velocity[i] * momentum - step
+        velocity[i] = v
+        if nesterov:
+            w[i] = w[i] + (momentum * v - step)
+        else:
+            w[i] = w[i] + v
+
+
+def adam(w, g, m, v, v_max, one_minus_beta_1, one_minus_beta_2, alpha, epsilon, amsgrad):
+    """m <- m + (g - m)(1 - β1); v <- v + (g² - v)(1 - β2); w <- w - α m / (sqrt(v) + ε),
+    with v's running maximum (kept in ``v_max``) in place of v under ``amsgrad``."""
+    for i in range(w.size):
+        gi = g[i]
+        mi = m[i] + (gi - m[i]) * one_minus_beta_1
+        vi = v[i] + (gi * gi - v[i]) * one_minus_beta_2
+        m[i] = mi
+        v[i] = vi
+        if amsgrad:  # v's running maximum, NaN if either is NaN
+            previous = v_max[i]
+            vi = previous if previous != previous or previous >= vi else vi
+            v_max[i] = vi
+        w[i] = w[i] - mi * alpha / (np.sqrt(vi) + epsilon)
+
+
+def rmsprop(
+    w, g, velocity, average, momentum_state, rho, one_minus_rho, epsilon, learning_rate,
+    momentum, centered, with_momentum,
+):  # fmt: skip
+    """s <- ρ s + (1 - ρ) g²; d = s + ε, less ā² where centered (ā <- ρ ā + (1 - ρ) g);
+    Δ = η g / sqrt(d), accumulated as u <- μ u + Δ with momentum; w <- w - Δ (or u)."""
+    for i in range(w.size):
+        gi = g[i]
+        s = velocity[i] * rho + one_minus_rho * gi * gi
+        velocity[i] = s
+        denominator = s + epsilon
+        if centered:
+            a = average[i] * rho + one_minus_rho * gi
+            average[i] = a
+            denominator = denominator - a * a
+        step = learning_rate * gi / np.sqrt(denominator)
+        if with_momentum:
+            step = momentum_state[i] * momentum + step
+            momentum_state[i] = step
+        w[i] = w[i] - step
+
+
+def adagrad(w, g, accumulator, learning_rate, epsilon):
+    """a <- a + g²; w <- w - η g / sqrt(a + ε)."""
+    for i in range(w.size):
+        gi = g[i]
+        a = accumulator[i] + gi * gi
+        accumulator[i] = a
+        w[i] = w[i] - learning_rate * gi / np.sqrt(a + epsilon)
+
+
+def adadelta(w, g, accumulated_grad, accumulated_delta, rho, one_minus_rho, epsilon, learning_rate):
+    """E[g²] <- ρ E[g²] + (1 - ρ) g²; Δ = -sqrt(E[Δ²] + ε) g / sqrt(E[g²] + ε);
+    E[Δ²] <- ρ E[Δ²] + (1 - ρ) Δ²; w <- w + η Δ."""
+    for i in range(w.size):
+        gi = g[i]
+        a = accumulated_grad[i] * rho + one_minus_rho * gi * gi
+        accumulated_grad[i] = a
+        delta = -np.sqrt(accumulated_delta[i] + epsilon) * gi / np.sqrt(a + epsilon)
+        accumulated_delta[i] = accumulated_delta[i] * rho + one_minus_rho * delta * delta
+        w[i] = w[i] + learning_rate * delta
+
+
+def adamax(w, g, m, u, one_minus_beta_1, beta_2, learning_rate, bias_correction, epsilon):
+    """m <- m + (g - m)(1 - β1); u <- max(β2 u, |g|); w <- w - η m / (c (u + ε)),
+    c = 1 - β1^t."""
+    for i in range(w.size):
+        gi = g[i]
+        mi = m[i] + (gi - m[i]) * one_minus_beta_1
+        m[i] = mi
+        ui, size = u[i] * beta_2, np.abs(gi)
+        ui = ui if ui != ui or ui >= size else size  # max(β2 u, |g|), NaN if either is NaN
+        u[i] = ui
+        w[i] = w[i] - learning_rate * mi / (bias_correction * (ui + epsilon))
+
+
+def nadam(
+    w, g, m, v, one_minus_beta_1, one_minus_beta_2, u_next, m_divisor, one_minus_u,
+    g_divisor, v_divisor, learning_rate, epsilon,
+):  # fmt: skip
+    """m and v as Adam's; m̂ = μ_{t+1} m / (1 - Π_t μ_{t+1}) + (1 - μ_t) g / (1 - Π_t);
+    v̂ = v / (1 - β2^t); w <- w - η m̂ / (sqrt(v̂) + ε)."""
+    for i in range(w.size):
+        gi = g[i]
+        mi = m[i] + (gi - m[i]) * one_minus_beta_1
+        vi = v[i] + (gi * gi - v[i]) * one_minus_beta_2
+        m[i] = mi
+        v[i] = vi
+        m_hat = u_next * mi / m_divisor + one_minus_u * gi / g_divisor
+        w[i] = w[i] - learning_rate * m_hat / (np.sqrt(vi / v_divisor) + epsilon)
+
+
+def ftrl(w, g, n, z, p, square_root, l1, twice_l2, twice_shrinkage, learning_rate):
+    """n' = n + g²; z <- z + g + 2 λ₂' w - (n'^p - n^p) / η w;
+    w <- (clip(z, -λ₁, λ₁) - z) / (n'^p / η + 2 λ₂); n <- n' (p = -learning_rate_power)."""
+    for i in range(w.size):
+        gi, wi, ni = g[i], w[i], n[i]
+        new_n = ni + gi * gi
+        if square_root:  # NumPy's a ** 0.5
+            new_n_power, n_power = np.sqrt(new_n), np.sqrt(ni)
+        else:
+            new_n_power, n_power = new_n**p, ni**p
+        zi = z[i] + (gi + twice_shrinkage * wi)
+        zi = zi - (new_n_power - n_power) / learning_rate * wi
+        z[i] = zi
+        clipped = zi if zi != zi else min(max(zi, -l1), l1)  # clip(z, -λ₁, λ₁), NaN kept
+        w[i] = (clipped - zi) / (new_n_power / learning_rate + twice_l2)
+        n[i] = new_n
+
+
+def lion(w, g, m, beta_1, one_minus_beta_1, beta_2, one_minus_beta_2, learning_rate):
+    """w <- w - η sign(β1 m + (1 - β1) g); m <- β2 m + (1 - β2) g."""
+    for i in range(w.size):
+        gi = g[i]
+        w[i] = w[i] - learning_rate * np.sign(m[i] * beta_1 + gi * one_minus_beta_1)
+        m[i] = m[i] * beta_2 + gi * one_minus_beta_2

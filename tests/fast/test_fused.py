@@ -1,0 +1,196 @@
+"""The fused optimizer updates (chainrule.fast.fused): the NumPy update's results, bit for bit,
+for every elementwise optimizer and its options; the fallbacks where a kernel does not apply."""
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule.fast import fused, updates
+from chainrule.keras import optimizers
+
+SHAPE = (70, 90)  # 6,300 elements: above FUSED_FROM, so fit's loop fuses the update
+
+FTRL_REGULARISED = {
+    "l1_regularization_strength": 0.01,
+    "l2_regularization_strength": 0.02,
+    "l2_shrinkage_regularization_strength": 0.03,
+    "beta": 0.1,
+}
+CASES = [
+    ("SGD", {"momentum": 0.9}, "sgd_momentum"),
+    ("SGD", {"momentum": 0.9, "nesterov": True}, "sgd_momentum"),
+    ("Adam", {}, "adam"),
+    ("Adam", {"amsgrad": True}, "adam"),
+    ("AdamW", {}, "adam"),
+    ("RMSprop", {}, "rmsprop"),
+    ("RMSprop", {"centered": True, "momentum": 0.5}, "rmsprop"),
+    ("RMSprop", {"momentum": 0.3}, "rmsprop"),
+    ("Adagrad", {}, "adagrad"),
+    ("Adadelta", {"learning_rate": 1.0}, "adadelta"),
+    ("Adamax", {}, "adamax"),
+    ("Nadam", {}, "nadam"),
+    ("Ftrl", FTRL_REGULARISED, "ftrl"),
+    ("Lion", {}, "lion"),
+]
+
+
+class _Recording:
+    """Stands in for the kernels' module: runs each kernel and records its name."""
+
+    def __init__(self, module):
+        self.module, self.names = module, []
+
+    def __getattr__(self, name):
+        self.names.append(name)
+        return getattr(self.module, name)
+
+
+@pytest.fixture
+def recorded(monkeypatch):
+    """The names of the compiled kernels that run during the test."""
+    pytest.importorskip("numba")  # the test extra installs it
+    recording = _Recording(updates.fused_kernels())
+    monkeypatch.setattr(updates, "fused_kernels", lambda: recording)
+    return recording.names
+
+
+def _train(name, options, loop, w0, grads, schedule=None):
+    variable = cr.Variable(w0.copy())
+    if schedule is not None:
+        options = {**options, "learning_rate": schedule}
+    optimizer = getattr(optimizers, name)(**options)
+    optimizer.update_loop = loop
+    for g in grads:
+        optimizer.apply([g], [variable])
+    return variable.numpy()
+
+
+def _draw(dtype, shape=SHAPE, steps=3, seed=0):
+    rng = np.random.default_rng(seed)
+    w0 = rng.standard_normal(shape).astype(dtype)
+    return w0, [rng.standard_normal(shape).astype(dtype) for _ in range(steps)]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name, options, kernel", CASES)
+def test_a_fused_update_is_the_numpy_update_bit_for_bit(recorded, name, options, kernel, dtype):
+    w0, grads = _draw(dtype)
+    numpy_result = _train(name, options, None, w0, grads)
+    fused_result = _train(name, options, updates.update, w0, grads)
+    assert recorded == [kernel] * len(grads)
+    assert fused_result.dtype == dtype
+    np.testing.assert_array_equal(fused_result, numpy_result)
+    assert not np.array_equal(fused_result, w0)
+
+
+@pytest.mark.parametrize("name, options, kernel", CASES)
+def test_the_kernels_as_python_loops_are_the_numpy_update(monkeypatch, name, options, kernel):
+    # what Numba compiles, run by the interpreter: the same arithmetic on NumPy's scalars
+    recording = _Recording(fused)
+    monkeypatch.setattr(updates, "fused_kernels", lambda: recording)
+    w0, grads = _draw(np.float32, shape=(updates.FUSED_FROM,), steps=2)
+    numpy_result = _train(name, options, None, w0, grads)
+    np.testing.assert_array_equal(_train(name, options, updates.update, w0, grads), numpy_result)
+    assert recording.names == [kernel] * len(grads)
+
+
+def test_ftrl_with_another_power_agrees_to_rounding(recorded):
+    # NumPy's float32 power may round its last bit unlike the C library's powf; p = 0.5 is a
+    # square root in both (the case above)
+    w0, grads = _draw(np.float32)
+    options = {"learning_rate_power": -0.3, **FTRL_REGULARISED}
+    numpy_result = _train("Ftrl", options, None, w0, grads)
+    fused_result = _train("Ftrl", options, updates.update, w0, grads)
+    assert recorded == ["ftrl"] * len(grads)
+    np.testing.assert_allclose(fused_result, numpy_result, rtol=2e-6, atol=1e-7)
+
+
+def test_a_learning_rate_schedule_reaches_the_kernel(recorded):
+    w0, grads = _draw(np.float32, steps=4)
+    schedule = optimizers.schedules.ExponentialDecay(0.01, decay_steps=1, decay_rate=0.5)
+    numpy_result = _train("Adam", {}, None, w0, grads, schedule)
+    fused_result = _train("Adam", {}, updates.update, w0, grads, schedule)
+    np.testing.assert_array_equal(fused_result, numpy_result)
+    constant = _train("Adam", {"learning_rate": 0.01}, updates.update, w0, grads)
+    assert not np.array_equal(fused_result, constant)
+
+
+@pytest.mark.parametrize(
+    "name, options",
+    [("Adam", {"epsilon": 0.0}), ("RMSprop", {"centered": True}), ("Adagrad", {"epsilon": 0.0})],
+)
+def test_infinite_and_nan_gradients_give_numpy_s_infinities_and_nans(recorded, name, options):
+    w0, grads = _draw(np.float32, steps=2)
+    grads[0].flat[:4] = [np.inf, -np.inf, np.nan, 0.0]
+    grads[1].flat[4:6] = [np.nan, 1e30]
+    # with ε = 0, 0 / 0 where the gradient is 0
+    with np.errstate(all="ignore"):
+        numpy_result = _train(name, options, None, w0, grads)
+        fused_result = _train(name, options, updates.update, w0, grads)
+    assert recorded
+    assert not np.isfinite(numpy_result).all()
+    np.testing.assert_array_equal(fused_result, numpy_result)  # NaN where NaN, inf where inf
+
+
+def test_small_variables_and_unsuitable_arrays_take_the_numpy_update(recorded):
+    # below FUSED_FROM elements; a float16 variable; a variable whose array is not contiguous
+    small = _draw(np.float32, shape=(updates.FUSED_FROM - 1,))
+    half = _draw(np.float16)
+    for w0, grads in (small, half):
+        np.testing.assert_array_equal(
+            _train("Adam", {}, updates.update, w0, grads), _train("Adam", {}, None, w0, grads)
+        )
+    w0, grads = _draw(np.float32, shape=(90, 70))
+    variables = [cr.Variable(w0.copy()) for _ in range(2)]
+    for variable in variables:
+        variable.data = variable.data.T  # (70, 90), not C-contiguous
+        assert not variable.data.flags.c_contiguous
+    for variable, loop in zip(variables, (None, updates.update)):
+        optimizer = optimizers.Adam()
+        optimizer.update_loop = loop
+        for g in grads:
+            optimizer.apply([np.ascontiguousarray(g.T)], [variable])
+    np.testing.assert_array_equal(variables[1].numpy(), variables[0].numpy())
+    assert recorded == []
+
+
+def test_without_numba_fit_s_loop_updates_in_numpy_blocks(monkeypatch):
+    monkeypatch.setattr(updates, "fused_kernels", lambda: None)
+    w0, grads = _draw(np.float32, shape=(2 * updates.BLOCK + 5,))
+    np.testing.assert_array_equal(
+        _train("Nadam", {}, updates.update, w0, grads), _train("Nadam", {}, None, w0, grads)
+    )
+
+
+def test_optimizers_without_a_kernel_never_import_numba(monkeypatch):
+    def fail():
+        raise AssertionError("the kernels were asked for")
+
+    monkeypatch.setattr(updates, "fused_kernels", fail)
+    w0, grads = _draw(np.float32)
+    for name in ("SGD", "Lamb", "ScheduleFreeAdamW"):  # plain SGD is two NumPy passes already
+        _train(name, {}, updates.update, w0, grads)
+
+
+def test_fit_trains_with_the_fused_update_as_without_it(recorded):
+    x = np.random.default_rng(1).standard_normal((64, 100)).astype(np.float32)
+    y = np.random.default_rng(2).integers(0, 3, 64)
+
+    def fit(fused):
+        cr.keras.utils.set_random_seed(4)
+        model = cr.keras.Sequential([cr.keras.layers.Dense(64, "relu"), cr.keras.layers.Dense(3)])
+        model.compile(
+            cr.keras.optimizers.Adam(), cr.keras.losses.SparseCategoricalCrossentropy(True)
+        )
+        with pytest.MonkeyPatch.context() as patch:
+            if not fused:
+                patch.setattr(updates, "fused_kernels", lambda: None)
+            model.fit(x, y, batch_size=16, epochs=2, verbose=0, shuffle=False)
+        return model.get_weights()
+
+    plain = fit(False)
+    assert recorded == []
+    fused = fit(True)
+    assert recorded == ["adam"] * 8  # the 100 x 64 kernel, 4 batches x 2 epochs
+    for a, b in zip(fused, plain):  # to rounding: fit may run a product on one thread or two
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
