@@ -1,4 +1,4 @@
-"""Time one optimizer update of the wide MLP's weights: NumPy, numexpr and PyTorch.
+"""Time one optimizer update of the wide MLP's weights: NumPy, the fused kernel and PyTorch.
 
     python benchmarks/optimizer_updates.py [--rounds R] [--updates N] [--threads T] [--load N]
                                            [--optimizers adam,sgd,...]
@@ -6,12 +6,11 @@
 The variables are those of the wide workload (784-512-512-10: three kernels and three biases,
 669,706 float32 weights), with random gradients. Each optimizer's update is timed three ways:
 
-- ``numpy``: chainrule's optimizer as ``fit`` runs it (``apply`` with the update loop that
-  ``fit`` hands the optimizer, :func:`chainrule.fast.updates.in_blocks`: a dozen NumPy passes
-  per cache-sized block);
-- ``numexpr``: the same update as one numexpr expression per array it writes (the state, then
-  the weights), each one multi-threaded pass over memory with no temporaries, on ``--threads``
-  threads;
+- ``numpy``: chainrule's optimizer as ``fit`` runs it without Numba
+  (:func:`chainrule.fast.updates.in_blocks`: a dozen NumPy passes per cache-sized block);
+- ``fused``: as ``fit`` runs it with Numba installed (:func:`chainrule.fast.updates.update`: the
+  compiled kernel of :mod:`chainrule.fast.fused`, one pass, in the calling thread; the biases,
+  under ``FUSED_FROM`` elements, in NumPy);
 - ``torch``: ``opt.step()`` of PyTorch's optimizer, fused (``fused=True``) where PyTorch has a
   fused CPU kernel (SGD, Adam, AdamW, Adagrad), else ``foreach=True``, on ``--threads`` threads,
   in a child running the Python of its virtual environment (``CHAINRULE_BENCH_TORCH_PYTHON``,
@@ -20,10 +19,13 @@ The variables are those of the wide workload (784-512-512-10: three kernels and 
 The three take turns, ``--updates`` updates each per round over ``--rounds`` rounds, so that a
 slow spell on a shared machine hits all alike; the table shows the median ms per update and the
 ratios. ``--load N`` keeps N busy processes on the cores meanwhile (``benchmarks/run.py``'s).
+NumPy's and the kernel's updates run on one thread whatever ``--threads`` says (only PyTorch's
+use more); ``--threads`` also sets the BLAS library's threads, which these updates do not use.
 """
 
 import argparse
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -42,75 +44,22 @@ from run import busy_processes  # noqa: E402
 TORCH_PYTHON = os.environ.get("CHAINRULE_BENCH_TORCH_PYTHON", "/work/venv-torch/bin/python")
 SHAPES = [(784, 512), (512,), (512, 512), (512,), (512, 10), (10,)]
 
-# Keras's name -> (chainrule class, keyword arguments, PyTorch class, PyTorch arguments).
-# PyTorch's RMSprop puts ε outside the root and Keras's inside; the work is the same.
+# Keras's name -> (chainrule class, keyword arguments, PyTorch class, PyTorch arguments); None
+# where PyTorch has no such optimizer. PyTorch's RMSprop puts ε outside the root and Keras's
+# inside, and its NAdam's momentum schedule is Dozat's with another decay; the work is alike.
 OPTIMIZERS = {
     "sgd": ("SGD", {"learning_rate": 0.01, "momentum": 0.9}, "SGD", {"lr": 0.01, "momentum": 0.9}),
     "adam": ("Adam", {}, "Adam", {"lr": 0.001}),
     "adamw": ("AdamW", {}, "AdamW", {"lr": 0.001, "weight_decay": 0.004}),
     "rmsprop": ("RMSprop", {}, "RMSprop", {"lr": 0.001, "alpha": 0.9}),
     "adagrad": ("Adagrad", {}, "Adagrad", {"lr": 0.001}),
+    "adadelta": ("Adadelta", {}, "Adadelta", {"lr": 0.001, "rho": 0.95, "eps": 1e-7}),
+    "adamax": ("Adamax", {}, "Adamax", {"lr": 0.001}),
+    "nadam": ("Nadam", {}, "NAdam", {"lr": 0.001}),
+    "ftrl": ("Ftrl", {}, None, None),
+    "lion": ("Lion", {}, None, None),
 }
 FUSED_IN_TORCH = {"SGD", "Adam", "AdamW", "Adagrad"}
-
-
-def numexpr_update(name, optimizer, grads, variables):
-    """One update of ``variables`` by the numexpr expressions of optimizer ``name`` (its state
-    read from the chainrule optimizer, so both start alike); returns a function doing it."""
-    import numexpr
-
-    f32 = np.float32
-
-    def slot(v, key):
-        return optimizer.slot(v, key)
-
-    def adam(decay):
-        def update():
-            t = optimizer.iterations + 1
-            lr = optimizer.learning_rate
-            b1, b2 = optimizer.beta_1, optimizer.beta_2
-            alpha = f32(lr * np.sqrt(1 - b2**t) / (1 - b1**t))
-            c1, c2, eps = f32(1 - b1), f32(1 - b2), f32(optimizer.epsilon)
-            for g, v in zip(grads, variables):
-                m, s, w = slot(v, "momentum"), slot(v, "velocity"), v.data
-                if decay:
-                    numexpr.evaluate("w - w * d", out=w, local_dict={"w": w, "d": f32(lr * decay)})
-                numexpr.evaluate("m + (g - m) * c1", out=m, local_dict=locals())
-                numexpr.evaluate("s + (g * g - s) * c2", out=s, local_dict=locals())
-                numexpr.evaluate("w - m * alpha / (sqrt(s) + eps)", out=w, local_dict=locals())
-            optimizer.iterations += 1
-
-        return update
-
-    def sgd():
-        mu, lr = f32(optimizer.momentum), f32(optimizer.learning_rate)
-        for g, v in zip(grads, variables):
-            u, w = slot(v, "momentum"), v.data
-            numexpr.evaluate("u * mu - lr * g", out=u, local_dict=locals())
-            numexpr.evaluate("w + u", out=w, local_dict=locals())
-
-    def rmsprop():
-        rho, c, eps = f32(optimizer.rho), f32(1 - optimizer.rho), f32(optimizer.epsilon)
-        lr = f32(optimizer.learning_rate)
-        for g, v in zip(grads, variables):
-            s, w = slot(v, "velocity"), v.data
-            numexpr.evaluate("s * rho + c * g * g", out=s, local_dict=locals())
-            numexpr.evaluate("w - lr * g / sqrt(s + eps)", out=w, local_dict=locals())
-
-    def adagrad():
-        lr, eps = f32(optimizer.learning_rate), f32(optimizer.epsilon)
-        for g, v in zip(grads, variables):
-            s, w = slot(v, "accumulator"), v.data
-            numexpr.evaluate("s + g * g", out=s, local_dict=locals())
-            numexpr.evaluate("w - lr * g / sqrt(s + eps)", out=w, local_dict=locals())
-
-    return {
-        "adam": adam(0),
-        "adamw": adam(optimizer.weight_decay or 0),
-        "sgd": sgd,
-        "rmsprop": rmsprop,
-        "adagrad": adagrad,
-    }[name]
 
 
 TORCH_WORKER = r"""
@@ -175,9 +124,9 @@ def timed(function, n):
     return statistics.median(times)
 
 
-def build(class_name, kwargs):
-    """A chainrule optimizer of the wide MLP's variables, built, with fit's update loop."""
-    from chainrule.fast import updates
+def build(class_name, kwargs, update_loop):
+    """A chainrule optimizer of the wide MLP's variables, built and compiled, with the update
+    loop given (one of ``chainrule.fast.updates``')."""
     from chainrule.keras import optimizers
     from chainrule.keras.variables import Variable
 
@@ -185,8 +134,8 @@ def build(class_name, kwargs):
     variables = [Variable(rng.normal(0, 0.05, s).astype(np.float32)) for s in SHAPES]
     grads = [rng.normal(0, 1e-3, s).astype(np.float32) for s in SHAPES]
     optimizer = getattr(optimizers, class_name)(**kwargs)
-    optimizer.update_loop = updates.in_blocks
-    optimizer.apply(grads, variables)  # builds the state
+    optimizer.update_loop = update_loop
+    optimizer.apply(grads, variables)  # builds the state (and compiles a kernel)
     return optimizer, grads, variables
 
 
@@ -203,35 +152,41 @@ def main():
     if unknown:
         parser.error(f"unknown optimizers {unknown}; known: {sorted(OPTIMIZERS)}")
 
-    import numexpr
+    import numba
+    from threadpoolctl import threadpool_limits
 
-    numexpr.set_num_threads(args.threads)
+    from chainrule.fast import updates
+
+    if updates.fused_kernels() is None:
+        sys.exit("the fused kernels need Numba: pip install 'chainrule[fast]'")
     print(
-        f"numpy {np.__version__}, numexpr {numexpr.__version__} on {numexpr.nthreads} threads "
-        f"(its VML: {numexpr.use_vml}), PyTorch on {args.threads} threads; "
+        f"numpy {np.__version__}, numba {numba.__version__}, PyTorch on {args.threads} threads; "
         f"{len(os.sched_getaffinity(0))} cores, load {args.load}; "
         f"{sum(int(np.prod(s)) for s in SHAPES):,} float32 weights"
     )
     print(f"median ms per update over {args.rounds} rounds of {args.updates} updates each\n")
-    print(f"{'optimizer':10} {'numpy':>8} {'numexpr':>8} {'torch':>8} {'ne/np':>7} {'ne/torch':>9}")
-    with busy_processes(args.load):
+    print(f"{'optimizer':10} {'numpy':>8} {'fused':>8} {'torch':>8} {'fu/np':>7} {'fu/torch':>9}")
+    with busy_processes(args.load), threadpool_limits(args.threads, user_api="blas"):
         worker = TorchWorker(args.threads)
         try:
             for name in names:
                 class_name, kwargs, torch_name, torch_kwargs = OPTIMIZERS[name]
-                optimizer, grads, variables = build(class_name, kwargs)
-                fused = numexpr_update(name, optimizer, grads, variables)
-                times = {"numpy": [], "numexpr": [], "torch": []}
+                systems = {
+                    "numpy": build(class_name, kwargs, updates.in_blocks),
+                    "fused": build(class_name, kwargs, updates.update),
+                }
+                times = {"numpy": [], "fused": [], "torch": []}
                 for _ in range(args.rounds):
-                    times["numpy"].append(
-                        timed(lambda: optimizer.apply(grads, variables), args.updates)
-                    )
-                    times["numexpr"].append(timed(fused, args.updates))
-                    times["torch"].append(worker.median(torch_name, torch_kwargs, args.updates))
-                ms = {k: 1e3 * statistics.median(v) for k, v in times.items()}
+                    for system, (optimizer, grads, variables) in systems.items():
+                        times[system].append(
+                            timed(lambda: optimizer.apply(grads, variables), args.updates)
+                        )
+                    if torch_name is not None:
+                        times["torch"].append(worker.median(torch_name, torch_kwargs, args.updates))
+                ms = {k: 1e3 * statistics.median(v) if v else math.nan for k, v in times.items()}
                 print(
-                    f"{name:10} {ms['numpy']:8.3f} {ms['numexpr']:8.3f} {ms['torch']:8.3f} "
-                    f"{ms['numexpr'] / ms['numpy']:7.2f} {ms['numexpr'] / ms['torch']:9.2f}",
+                    f"{name:10} {ms['numpy']:8.3f} {ms['fused']:8.3f} {ms['torch']:8.3f} "
+                    f"{ms['fused'] / ms['numpy']:7.2f} {ms['fused'] / ms['torch']:9.2f}",
                     flush=True,
                 )
         finally:
