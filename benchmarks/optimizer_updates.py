@@ -155,9 +155,9 @@ def main():
     import numba
     from threadpoolctl import threadpool_limits
 
-    from chainrule.fast import updates
+    from chainrule.fast import fused, updates
 
-    if updates.fused_kernels() is None:
+    if fused.compiled() is None:
         sys.exit("the fused kernels need Numba: pip install 'chainrule[fast]'")
     print(
         f"numpy {np.__version__}, numba {numba.__version__}, PyTorch on {args.threads} threads; "

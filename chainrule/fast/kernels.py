@@ -14,6 +14,8 @@ Each kernel computes the same math as the primitive of :mod:`chainrule.ops` it s
 - column and row sums of float matrices (a bias's gradient, softmax's normaliser) are products
   with a vector of ones, which BLAS computes about twice as fast as NumPy reduces: equal to
   rounding, not bit for bit;
+- ReLU and its gradient run as one compiled loop where Numba is installed (:mod:`.fused`), on
+  parts of a large batch at once: the same numbers, bit for bit;
 - softmax over the rows of a matrix reads each row's maximum at its argmax, which NumPy finds
   several times faster than it reduces a short row with max: the same numbers;
 - a recurrence over a sequence (SimpleRNN, LSTM, GRU) and its backpropagation through time
@@ -57,7 +59,7 @@ from ..ops.recurrent import (
     simple_rnn_forward,
 )
 from ..ops.windows import check_gradient, crop, padded_buffer
-from . import threads
+from . import fused, threads
 
 FORWARDS = {}  # primitive name -> its kernel
 VJPS = {}  # primitive name -> {argnum: the kernel of that VJP}
@@ -228,26 +230,51 @@ def add(a, b):
     return _cut_by_rows(numpy.add, numpy.empty(shape, numpy.result_type(a, b)), a, b)
 
 
+def _flat(kernel):
+    """A fused kernel of flat arrays (:mod:`.fused`) called as a NumPy function: arrays of any
+    shape, C-contiguous, with ``out=``."""
+
+    def function(*arrays, out):
+        kernel(*(a.reshape(-1) for a in arrays), out.reshape(-1))
+
+    return function
+
+
+def _one_pass(function, out, *arguments):
+    """``function(*arguments, out=out)``, cut over the threads by rows for a large batch."""
+    if out.size < CUT_FROM or not out.ndim:
+        function(*arguments, out=out)
+        return out
+    return _cut_by_rows(function, out, *arguments)
+
+
 @kernel_of("relu")
 def relu(a):
+    """max(a, 0): the fused kernel where Numba is installed (:mod:`.fused`), else NumPy's."""
     if type(a) is not numpy.ndarray:
         return ops.relu.forward(a)
-    if a.size < CUT_FROM or not a.ndim:
+    if a.size < fused.FUSED_FROM:  # one call, as in the primitive (a small model's step)
         return numpy.maximum(a, 0)
-    return _cut_by_rows(numpy.maximum, numpy.empty_like(a), a, 0)
+    kernel = fused.for_arrays("relu", a)
+    if kernel is None:
+        return _one_pass(numpy.maximum, numpy.empty_like(a), a, 0)
+    return _one_pass(_flat(kernel), numpy.empty_like(a), a)
+
+
+def _masked(g, a, out):
+    numpy.multiply(g, a > 0, out=out)
 
 
 @kernel_of("relu", 0)
 def _relu_vjp(g, y, a):
+    """g [a > 0]: the fused kernel where Numba is installed, else NumPy's product by a mask."""
     if type(g) is not numpy.ndarray or type(a) is not numpy.ndarray or g.shape != a.shape:
         return ops.relu.vjps[0](g, y, a)
-    if g.size < CUT_FROM or not g.ndim:
+    if g.size < fused.FUSED_FROM:
         return g * (a > 0)
-
-    def masked(g, a, out):
-        numpy.multiply(g, a > 0, out=out)
-
-    return _cut_by_rows(masked, numpy.empty_like(g), g, a)
+    kernel = fused.for_arrays("relu_vjp", g, a)
+    function = _masked if kernel is None else _flat(kernel)
+    return _one_pass(function, numpy.empty_like(g), g, a)
 
 
 # ----- activations -------------------------------------------------------------------------------

@@ -6,7 +6,8 @@ memory. Inside ``fit`` the optimizer runs its updates through :func:`update` ins
 
 - Where Numba is installed (``chainrule[fast]``) and the optimizer describes its step as one of
   the kernels of :mod:`.fused` (``Optimizer.fused_update``), the kernel updates the variable in
-  one pass, with the same results to the last bit.
+  one pass, with the same results to the last bit (variables of :data:`.fused.FUSED_FROM`
+  elements and more; a smaller one's update is as fast in NumPy).
 - Otherwise :func:`update_in_blocks` runs ``update_step`` on one block of :data:`BLOCK` elements at a
   time, each block standing in for the whole variable (:class:`VariableBlock`), so that the dozen
   passes find the block's arrays in the core's cache. Updates are elementwise, so the result is
@@ -17,24 +18,10 @@ Anywhere else (a training loop of the user's own, ``CHAINRULE_FAST=0``) an optim
 each variable whole, in NumPy.
 """
 
-import functools
-import importlib.util
-import types
-import warnings
-
-import numpy as np
-
 from . import fused
 
 BLOCK = 1 << 15  # elements per block: a few arrays of this size fit a core's cache
 _BLOCKED_FROM = 2 * BLOCK  # a smaller variable is updated whole
-#: A smaller variable is updated by NumPy, not by a fused kernel: calling a kernel costs about
-#: 2 µs more than a NumPy operation, so below this size NumPy's update is within a microsecond of
-#: the kernel's, and faster for SGD and RMSprop. Measured, one update, µs (NumPy / kernel):
-#: SGD with momentum 3.6 / 4.9 at 10 elements, 4.2 / 5.2 at 1,000, 6.7 / 6.2 at 10,000;
-#: Adam 7.5 / 6.7, 9.3 / 7.1 and 19.7 / 9.5.
-FUSED_FROM = 4096
-_FUSED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 class VariableBlock:
@@ -53,31 +40,6 @@ class VariableBlock:
         return array.reshape(-1)[self.index]
 
 
-@functools.cache
-def fused_kernels():
-    """The kernels of :mod:`.fused`, compiled by Numba, by name; None where Numba is not installed
-    (or cannot be imported: then with a warning, once).
-
-    Numba is imported on the first call, which ``fit`` makes only for an optimizer that has a
-    kernel. Each kernel compiles on its first use for a dtype (about a second) into Numba's cache
-    on disk (beside :mod:`.fused`, or in the user's cache folder where that is read-only), from
-    which a later process loads it in milliseconds."""
-    if importlib.util.find_spec("numba") is None:
-        return None
-    try:
-        import numba
-    except ImportError as error:  # a Numba that does not support this NumPy, say
-        warnings.warn(
-            f"chainrule: Numba is installed but could not be imported ({error}); optimizer "
-            f"updates run in NumPy.",
-            RuntimeWarning,
-            stacklevel=2,
-        )
-        return None
-    compile_ = numba.njit(cache=True, nogil=True, error_model="numpy")
-    return types.SimpleNamespace(**{name: compile_(getattr(fused, name)) for name in fused.KERNELS})
-
-
 def update(optimizer, grads, variables, learning_rate):
     """``fit``'s update loop: each (gradient, variable) pair by the optimizer's fused kernel
     where there is one (:func:`update_fused`), else by its ``update_step`` in blocks."""
@@ -89,26 +51,20 @@ def update(optimizer, grads, variables, learning_rate):
 def update_fused(optimizer, g, v, learning_rate):
     """Update ``v`` by ``optimizer``'s fused kernel; returns False, having done nothing, where
     the optimizer has none (Numba is then not even imported), Numba is not installed, or the
-    arrays do not suit the kernel (another dtype than float32 or float64, dtypes that differ,
-    an array that is not contiguous), or the variable is small (:data:`FUSED_FROM`)."""
-    if g.size < FUSED_FROM:
+    kernel does not suit the arrays (:func:`.fused.for_arrays`: a small variable, another dtype
+    than float32 or float64, dtypes that differ, an array that is not contiguous)."""
+    if g.size < fused.FUSED_FROM:
         return False
     form = optimizer.fused_update(v, learning_rate)
     if form is None:
         return False
-    kernels = fused_kernels()
-    if kernels is None:
-        return False
     name, state, coefficients = form
-    w = v.data
-    arrays = (w, g, *state)
-    dtype = w.dtype
-    if dtype not in _FUSED_DTYPES or any(
-        a.dtype != dtype or not a.flags.c_contiguous for a in arrays
-    ):
+    arrays = (v.data, g, *state)
+    kernel = fused.for_arrays(name, *arrays)
+    if kernel is None:
         return False
-    scalar = dtype.type
-    getattr(kernels, name)(
+    scalar = v.data.dtype.type
+    kernel(
         *(a.reshape(-1) for a in arrays),
         *(c if isinstance(c, bool) else scalar(c) for c in coefficients),
     )

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.fast import fused, updates
+from chainrule import ops
+from chainrule.fast import fused, kernels, updates
 from chainrule.keras import optimizers
 
 SHAPE = (70, 90)  # 6,300 elements: above FUSED_FROM, so fit's loop fuses the update
@@ -49,8 +50,8 @@ class _Recording:
 def recorded(monkeypatch):
     """The names of the compiled kernels that run during the test."""
     pytest.importorskip("numba")  # the test extra installs it
-    recording = _Recording(updates.fused_kernels())
-    monkeypatch.setattr(updates, "fused_kernels", lambda: recording)
+    recording = _Recording(fused.compiled())
+    monkeypatch.setattr(fused, "compiled", lambda: recording)
     return recording.names
 
 
@@ -87,8 +88,8 @@ def test_a_fused_update_is_the_numpy_update_bit_for_bit(recorded, name, options,
 def test_the_kernels_as_python_loops_are_the_numpy_update(monkeypatch, name, options, kernel):
     # what Numba compiles, run by the interpreter: the same arithmetic on NumPy's scalars
     recording = _Recording(fused)
-    monkeypatch.setattr(updates, "fused_kernels", lambda: recording)
-    w0, grads = _draw(np.float32, shape=(updates.FUSED_FROM,), steps=2)
+    monkeypatch.setattr(fused, "compiled", lambda: recording)
+    w0, grads = _draw(np.float32, shape=(fused.FUSED_FROM,), steps=2)
     numpy_result = _train(name, options, None, w0, grads)
     np.testing.assert_array_equal(_train(name, options, updates.update, w0, grads), numpy_result)
     assert recording.names == [kernel] * len(grads)
@@ -134,7 +135,7 @@ def test_infinite_and_nan_gradients_give_numpy_s_infinities_and_nans(recorded, n
 
 def test_small_variables_and_unsuitable_arrays_take_the_numpy_update(recorded):
     # below FUSED_FROM elements; a float16 variable; a variable whose array is not contiguous
-    small = _draw(np.float32, shape=(updates.FUSED_FROM - 1,))
+    small = _draw(np.float32, shape=(fused.FUSED_FROM - 1,))
     half = _draw(np.float16)
     for w0, grads in (small, half):
         np.testing.assert_array_equal(
@@ -155,7 +156,7 @@ def test_small_variables_and_unsuitable_arrays_take_the_numpy_update(recorded):
 
 
 def test_without_numba_fit_s_loop_updates_in_numpy_blocks(monkeypatch):
-    monkeypatch.setattr(updates, "fused_kernels", lambda: None)
+    monkeypatch.setattr(fused, "compiled", lambda: None)
     w0, grads = _draw(np.float32, shape=(2 * updates.BLOCK + 5,))
     np.testing.assert_array_equal(
         _train("Nadam", {}, updates.update, w0, grads), _train("Nadam", {}, None, w0, grads)
@@ -166,7 +167,7 @@ def test_optimizers_without_a_kernel_never_import_numba(monkeypatch):
     def fail():
         raise AssertionError("the kernels were asked for")
 
-    monkeypatch.setattr(updates, "fused_kernels", fail)
+    monkeypatch.setattr(fused, "compiled", fail)
     w0, grads = _draw(np.float32)
     for name in ("SGD", "Lamb", "ScheduleFreeAdamW"):  # plain SGD is two NumPy passes already
         _train(name, {}, updates.update, w0, grads)
@@ -176,21 +177,51 @@ def test_fit_trains_with_the_fused_update_as_without_it(recorded):
     x = np.random.default_rng(1).standard_normal((64, 100)).astype(np.float32)
     y = np.random.default_rng(2).integers(0, 3, 64)
 
-    def fit(fused):
+    def fit(with_kernels):
         cr.keras.utils.set_random_seed(4)
         model = cr.keras.Sequential([cr.keras.layers.Dense(64, "relu"), cr.keras.layers.Dense(3)])
         model.compile(
             cr.keras.optimizers.Adam(), cr.keras.losses.SparseCategoricalCrossentropy(True)
         )
         with pytest.MonkeyPatch.context() as patch:
-            if not fused:
-                patch.setattr(updates, "fused_kernels", lambda: None)
+            if not with_kernels:
+                patch.setattr(fused, "compiled", lambda: None)
             model.fit(x, y, batch_size=16, epochs=2, verbose=0, shuffle=False)
         return model.get_weights()
 
     plain = fit(False)
     assert recorded == []
-    fused = fit(True)
+    compiled = fit(True)
     assert recorded == ["adam"] * 8  # the 100 x 64 kernel, 4 batches x 2 epochs
-    for a, b in zip(fused, plain):  # to rounding: fit may run a product on one thread or two
+    for a, b in zip(compiled, plain):  # to rounding: fit may run a product on one thread or two
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(64, 80), (3, 40, 50), (5000,)])
+def test_relu_and_its_gradient_compiled_are_numpy_s_bit_for_bit(dtype, shape):
+    pytest.importorskip("numba")
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal(shape).astype(dtype)
+    g = rng.standard_normal(shape).astype(dtype)
+    a.flat[:7] = [np.nan, -0.0, 0.0, np.inf, -np.inf, -1.0, 2.0]
+    g.flat[:7] = [1.0, np.inf, -np.inf, np.nan, -np.inf, np.inf, -0.0]
+    assert fused.for_arrays("relu_vjp", g, a) is not None
+    with np.errstate(invalid="ignore"):  # inf times 0 where a <= 0: NaN, in both
+        expected = (ops.relu.forward(a), ops.relu.vjps[0](g, None, a))
+        results = (kernels.relu(a), kernels._relu_vjp(g, None, a))
+    for result, wanted in zip(results, expected):
+        assert result.dtype == dtype and result.shape == shape
+        np.testing.assert_array_equal(result.view(np.uint8), wanted.view(np.uint8))  # -0, NaN
+
+
+def test_relu_of_unsuitable_arrays_is_numpy_s():
+    # a view that is not contiguous, an integer array, and arrays of two dtypes
+    a = np.random.default_rng(4).standard_normal((100, 90)).astype(np.float32)
+    assert fused.for_arrays("relu", a.T) is None
+    assert fused.for_arrays("relu", a.astype(np.int32)) is None
+    assert fused.for_arrays("relu_vjp", a, a.astype(np.float64)) is None
+    np.testing.assert_array_equal(kernels.relu(a.T), np.maximum(a.T, 0))
+    np.testing.assert_array_equal(
+        kernels.relu(a.astype(np.int32)), np.maximum(a, 0).astype(np.int32)
+    )

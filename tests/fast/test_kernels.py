@@ -6,7 +6,7 @@ import pytest
 
 import chainrule as cr
 from chainrule import ops
-from chainrule.fast import kernels, threads
+from chainrule.fast import fused, kernels, threads
 
 rng = np.random.default_rng(0)
 
@@ -54,14 +54,28 @@ def test_leaky_relu_is_its_definition_for_any_slope(alpha):
         ((6,), (6,)),
     ],
 )
+@pytest.mark.parametrize("compiled", [True, False], ids=["numba", "numpy"])
 @pytest.mark.skipif(not threads.blas_thread_counts(), reason="the BLAS's threads cannot be set")
-def test_add_and_relu_cut_over_threads_are_the_primitives(monkeypatch, shapes):
+def test_add_and_relu_cut_over_threads_are_the_primitives(monkeypatch, shapes, compiled):
     """The batch's rows cut over two threads: the same numbers, bit for bit, with operands that
-    broadcast along the batch axis or against it."""
+    broadcast along the batch axis or against it; ReLU by its compiled kernel or by NumPy."""
     monkeypatch.setenv("CHAINRULE_NUM_THREADS", "2")
     monkeypatch.setattr(threads, "MIN_WORK", 1)
     monkeypatch.setattr(threads, "MIN_ROWS", 1)
     monkeypatch.setattr(kernels, "CUT_FROM", 1)
+    monkeypatch.setattr(fused, "FUSED_FROM", 1)
+    if compiled:
+        pytest.importorskip("numba")
+    else:
+        monkeypatch.setattr(fused, "compiled", lambda: None)
+    chosen, for_arrays = [], fused.for_arrays
+
+    def recorded(name, *arrays):
+        kernel = for_arrays(name, *arrays)
+        chosen.append(kernel is not None)
+        return kernel
+
+    monkeypatch.setattr(fused, "for_arrays", recorded)
     parts, over_parts = [], threads.over_parts
 
     def counted(function, n, work=None):
@@ -80,6 +94,7 @@ def test_add_and_relu_cut_over_threads_are_the_primitives(monkeypatch, shapes):
         expected = ops.relu.vjps[0](g, None, total)
         np.testing.assert_array_equal(kernels._relu_vjp(g, None, total), expected)
     assert parts[-3:] == [2, 2, 2]
+    assert chosen == [compiled, compiled]
 
 
 def test_the_input_gradient_kernel_in_chunks_of_one_image_is_the_primitives(monkeypatch):
