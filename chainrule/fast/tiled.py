@@ -9,7 +9,7 @@ output already grouped by pooling window::
 
 the same numbers in another order (rows and columns that no window reads are not computed), and
 the pooling is the maximum over axis 1 (:func:`tile_max`): whole contiguous arrays instead of
-strided windows. The block's gradients (:func:`tiled_conv_gradients`) route g to each window's
+strided windows (one compiled pass, :mod:`.fused`, where Numba is installed). The block's gradients (:func:`tiled_conv_gradients`) route g to each window's
 first maximum and reach the kernel without a full-size scatter, each thread for its own images.
 
 None of these is a primitive: the plan (:mod:`.plan`) rewrites a checked step into them, and the
@@ -28,7 +28,7 @@ from ..ops.conv import (
 )
 from ..ops.pooling import first_maxima, running_max
 from ..ops.windows import as_tuple, crop, padded_buffer
-from . import threads
+from . import fused, threads
 from .kernels import column_sums, kernel_gradient
 
 
@@ -89,9 +89,13 @@ def tile_max(t, *, relu=False):
         )
     xp_mod = xp_of(t)
     y = xp_mod.empty(t.shape[:1] + t.shape[2:], dtype=t.dtype)
+    kernel = fused.for_arrays("tile_max", t, y)
 
     def images(rows):
         part, out = t[rows], y[rows]
+        if kernel is not None:
+            kernel(*_windows(part, out), relu)
+            return
         running_max([part[:, p] for p in range(t.shape[1])], out)
         if relu:
             xp_mod.maximum(out, 0, out=out)
@@ -100,9 +104,19 @@ def tile_max(t, *, relu=False):
     return y
 
 
+def _windows(t, *arrays):
+    """t (N, P, Hq, Wq, F) as (N, P, Q) and each array (N, Hq, Wq, F) or (N, P, Hq, Wq, F) as
+    (N, Q) or (N, P, Q): the flat layout of the kernels of :mod:`.fused`."""
+    return t.reshape(*t.shape[:2], -1), *(a.reshape(*a.shape[: a.ndim - 3], -1) for a in arrays)
+
+
 def _route_to_first_maxima(t, y, g, out):
     """out[n, p] = g where t[n, p] is the first maximum (= y) of its window, else 0: the
     gradient of tile_max, ties to the first maximum as max_pool2d's."""
+    kernel = fused.for_arrays("route_to_first_maxima", t, y, g, out)
+    if kernel is not None:
+        kernel(*_windows(t, y, g, out))
+        return
     views = [t[:, p] for p in range(t.shape[1])]
     for p, hit in enumerate(first_maxima(views, y)):
         xp_of(t).multiply(g, hit, out=out[:, p])

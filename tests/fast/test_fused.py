@@ -6,7 +6,7 @@ import pytest
 
 import chainrule as cr
 from chainrule import ops
-from chainrule.fast import fused, kernels, updates
+from chainrule.fast import fused, kernels, tiled, updates
 from chainrule.keras import optimizers
 
 SHAPE = (70, 90)  # 6,300 elements: above FUSED_FROM, so fit's loop fuses the update
@@ -225,3 +225,30 @@ def test_relu_of_unsuitable_arrays_is_numpy_s():
     np.testing.assert_array_equal(
         kernels.relu(a.astype(np.int32)), np.maximum(a, 0).astype(np.int32)
     )
+
+
+@pytest.mark.parametrize("relu", [False, True])
+def test_the_tiled_pooling_loops_are_numpy_s_with_ties_nans_and_signed_zeros(monkeypatch, relu):
+    pytest.importorskip("numba")
+    rng = np.random.default_rng(5)
+    t = rng.integers(-2, 3, (6, 4, 5, 5, 8)).astype(np.float32)  # many ties
+    t[0, :, 0, 0, 0] = [-0.0, 0.0, -0.0, -1.0]
+    t[0, :, 0, 0, 1] = [0.0, -0.0, -3.0, -0.0]
+    t[1, 2, 1, 1, :3] = np.nan
+    t[2, 3, 2, 2, 0] = np.inf
+    g = rng.standard_normal((6, 5, 5, 8)).astype(np.float32)
+    g[3, 0, 0, :2] = [np.inf, np.nan]
+
+    def pool_and_route(compiled):
+        with pytest.MonkeyPatch.context() as patch:
+            if not compiled:
+                patch.setattr(fused, "compiled", lambda: None)
+            assert (fused.for_arrays("tile_max", t, g) is not None) == compiled
+            y = tiled.tile_max(t, relu=relu)
+            routed = np.empty_like(t)
+            with np.errstate(invalid="ignore"):
+                tiled._route_to_first_maxima(t, y, g, routed)
+        return y, routed
+
+    for result, wanted in zip(pool_and_route(True), pool_and_route(False)):
+        np.testing.assert_array_equal(result.view(np.uint32), wanted.view(np.uint32))

@@ -7,9 +7,21 @@ import pytest
 
 import chainrule as cr
 from chainrule import ops
+from chainrule.fast import fused
 from chainrule.fast.tiled import conv2d_tiled, tile_max, tiled_conv_gradients
 
 rng = np.random.default_rng(0)
+
+
+@pytest.fixture(autouse=True, params=["numba", "numpy"])
+def pooling_loops(request, monkeypatch):
+    """Every test twice: the pooling and its routing by the compiled loops of
+    chainrule.fast.fused (down to the smallest arrays), and by NumPy."""
+    if request.param == "numba":
+        pytest.importorskip("numba")
+        monkeypatch.setattr(fused, "FUSED_FROM", 1)
+    else:
+        monkeypatch.setattr(fused, "compiled", lambda: None)
 
 
 def _tiles_of(y, ph, pw):
