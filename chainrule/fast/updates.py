@@ -42,10 +42,18 @@ class VariableBlock:
 
 def update(optimizer, grads, variables, learning_rate):
     """``fit``'s update loop: each (gradient, variable) pair by the optimizer's fused kernel
-    where there is one (:func:`update_fused`), else by its ``update_step`` in blocks."""
+    where there is one (:func:`update_fused`), else by its ``update_step``, whole or in blocks
+    (:func:`update_in_blocks`). A small model's variables take one call each, as its step
+    counts its Python calls (tests/keras/test_step_overhead.py)."""
+    update_step = optimizer.update_step
     for g, v in zip(grads, variables):
-        if not update_fused(optimizer, g, v, learning_rate):
-            update_in_blocks(optimizer.update_step, g, v, learning_rate)
+        size = g.size
+        if size >= fused.FUSED_FROM and update_fused(optimizer, g, v, learning_rate):
+            continue
+        if size < _BLOCKED_FROM:
+            update_step(g, v, learning_rate)
+        else:
+            update_in_blocks(update_step, g, v, learning_rate)
 
 
 def update_fused(optimizer, g, v, learning_rate):
@@ -53,8 +61,6 @@ def update_fused(optimizer, g, v, learning_rate):
     the optimizer has none (Numba is then not even imported), Numba is not installed, or the
     kernel does not suit the arrays (:func:`.fused.for_arrays`: a small variable, another dtype
     than float32 or float64, dtypes that differ, an array that is not contiguous)."""
-    if g.size < fused.FUSED_FROM:
-        return False
     form = optimizer.fused_update(v, learning_rate)
     if form is None:
         return False
