@@ -1,6 +1,6 @@
 """Loops fused into one pass over memory, for Numba to compile (``chainrule[fast]``): the
-optimizers' updates, ReLU with its gradient, and the max pooling of a tiled convolution with its
-gradient's routing.
+optimizers' updates, ReLU with its gradient, the max pooling of a tiled convolution with its
+gradient's routing, and the col2im of a convolution's input gradient.
 
 An optimizer's ``update_step`` in NumPy reads and writes the weights, the gradient and the state
 once per operation: Adam's twelve operations make twelve passes. Each kernel here makes one: it
@@ -38,7 +38,7 @@ import numpy as np
 #: The kernels, by the names ``Optimizer.fused_update`` and :mod:`.kernels` use.
 KERNELS = (
     "sgd_momentum", "adam", "rmsprop", "adagrad", "adadelta", "adamax", "nadam", "ftrl", "lion",
-    "relu", "relu_vjp", "tile_max", "route_to_first_maxima",
+    "relu", "relu_vjp", "tile_max", "route_to_first_maxima", "col2im_add",
 )  # fmt: skip
 
 #: Arrays of fewer elements are left to NumPy: calling a kernel costs about 2 µs more than a
@@ -283,3 +283,23 @@ def route_to_first_maxima(t, y, g, out):
         last = out[i, window - 1]
         for k in range(q):
             last[k] = gi[k] * free[k]
+
+
+# ----- col2im ---------------------------------------------------------------------------------------
+
+
+def col2im_add(columns, grad, sh, sw, dh, dw):
+    """grad[n, i sh + a dh, j sw + b dw, c] += columns[n, i, j, a, b, c]: each window's share of
+    the input gradient (G Kᵀ) added back to the pixels it read. columns (N, Ho, Wo, kh, kw, C),
+    grad (N, Hp, Wp, C), the padded input's gradient. Image by image, tap by tap, as the
+    primitive adds them (ops.conv.add_input_gradient), so each pixel sums in the same order."""
+    n, ho, wo, kh, kw, c = columns.shape
+    for image in range(n):
+        for a in range(kh):
+            for b in range(kw):
+                for i in range(ho):
+                    row = grad[image, i * sh + a * dh]
+                    for j in range(wo):
+                        source, target = columns[image, i, j, a, b], row[j * sw + b * dw]
+                        for k in range(c):
+                            target[k] += source[k]

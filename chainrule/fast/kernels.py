@@ -35,8 +35,8 @@ import numpy
 from .. import ops
 from ..backend import xp_of
 from ..engine import PRIMITIVES
+from ..ops.conv import add_input_gradient as add_input_gradient_by_taps
 from ..ops.conv import (
-    add_input_gradient,
     by_group,
     columns,
     conv2d_setup,
@@ -372,6 +372,32 @@ COL2IM_CHUNK = 1 << 18
 COL2IM_ROWS = 2048
 
 
+def add_input_gradient(g, kernel, grad, geo, groups):
+    """ops.conv.add_input_gradient for some images, a few at a time (so that G Kᵀ stays in the
+    cache while col2im adds it). With one group and Numba installed, each chunk's G Kᵀ is one
+    product for all taps, which col2im adds by a compiled loop (:func:`.fused.col2im_add`): the
+    per-tap products of the primitive have as few columns as the input has channels, which the
+    BLAS runs slower, and each tap's addition is a strided NumPy pass. The pixels' sums are made
+    in the same order, tap by tap. One core, 64 images of the MNIST convnet's second layer
+    (11 x 11 x 64 to 13 x 13 x 32): 4.1 to 4.2 ms per tap, 3.6 to 4.0 ms this way."""
+    kh, kw, cg, filters = kernel.shape
+    pixels = g[0].size // filters if len(g) else 1
+    chunk = max(1, COL2IM_CHUNK // max(1, pixels * kh * kw * cg * groups))
+    chunk = max(chunk, -(-COL2IM_ROWS // max(1, pixels)))
+    scatter = None
+    if groups == 1 and not narrows(cg, filters, geo, groups):
+        scatter = fused.for_arrays("col2im_add", g, kernel, grad)
+    for start in range(0, len(g), chunk):
+        some = slice(start, start + chunk)
+        if scatter is None:
+            add_input_gradient_by_taps(g[some], kernel, grad[some], geo, groups)
+            continue
+        part = g[some]
+        products = part.reshape(-1, filters) @ kernel.reshape(-1, filters).T
+        (sh, sw), (dh, dw) = geo.strides, geo.dilation
+        scatter(products.reshape(*part.shape[:3], kh, kw, cg), grad[some], sh, sw, dh, dw)
+
+
 @kernel_of("conv2d_backprop_input")
 def conv2d_backprop_input(
     g, kernel, *, input_shape, strides=1, padding="valid", dilation_rate=1, groups=1
@@ -382,16 +408,10 @@ def conv2d_backprop_input(
     xp_mod = xp_of(g, kernel)
     grad = padded_buffer(xp_mod, input_shape, geo.pads, xp_mod.result_type(g, kernel))
 
+    def images(rows):
+        add_input_gradient(g[rows], kernel, grad[rows], geo, groups)
+
     kh, kw, cg, filters = kernel.shape
-    pixels = g[0].size // filters if len(g) else 1
-    chunk = max(1, COL2IM_CHUNK // max(1, pixels * kh * kw * cg * groups))
-    chunk = max(chunk, -(-COL2IM_ROWS // max(1, pixels)))
-
-    def images(rows):  # a few at a time, so that G Kᵀ stays in the cache while col2im adds it
-        for start in range(rows.start, rows.stop, chunk):
-            some = slice(start, min(start + chunk, rows.stop))
-            add_input_gradient(g[some], kernel, grad[some], geo, groups)
-
     col2im = g.size // filters * cg * groups * kh * kw
     threads.over_parts(images, input_shape[0], _work(g, passes=col2im + grad.size))
     return crop(grad, geo.pads, input_shape)

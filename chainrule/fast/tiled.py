@@ -19,7 +19,6 @@ tests hold them equal to the primitives they replace (``conv2d``, ``max_pool2d``
 from ..backend import xp_of
 from ..engine import ShapeError
 from ..ops.conv import (
-    add_input_gradient,
     conv2d_setup,
     conv_geometry,
     convolve,
@@ -29,7 +28,7 @@ from ..ops.conv import (
 from ..ops.pooling import first_maxima, running_max
 from ..ops.windows import as_tuple, crop, padded_buffer
 from . import fused, threads
-from .kernels import column_sums, kernel_gradient
+from .kernels import add_input_gradient, column_sums, kernel_gradient
 
 
 def tile(a, tiles):

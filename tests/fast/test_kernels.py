@@ -97,12 +97,27 @@ def test_add_and_relu_cut_over_threads_are_the_primitives(monkeypatch, shapes, c
     assert chosen == [compiled, compiled]
 
 
-def test_the_input_gradient_kernel_in_chunks_of_one_image_is_the_primitives(monkeypatch):
-    """col2im a few images at a time (here one) adds the same numbers as over the whole batch."""
-    monkeypatch.setattr(kernels, "COL2IM_CHUNK", 1)
+@pytest.mark.parametrize("compiled", [True, False], ids=["numba", "numpy"])
+@pytest.mark.parametrize("groups", [1, 2])
+@pytest.mark.parametrize("chunk", [1, 1 << 18])
+def test_the_input_gradient_kernel_is_the_primitives(monkeypatch, compiled, groups, chunk):
+    """col2im a few images at a time (one, or all), by the compiled loop after one product for
+    all taps or by the primitive's products per tap: the same numbers as the primitive's."""
+    monkeypatch.setattr(kernels, "COL2IM_CHUNK", chunk)
     monkeypatch.setattr(kernels, "COL2IM_ROWS", 1)
-    g, kernel = rng.standard_normal((3, 5, 3, 6)), rng.standard_normal((3, 2, 2, 6))
-    params = dict(input_shape=(3, 9, 8, 4), strides=(2, 3), padding=((1, 2), (0, 1)), groups=2)
-    params["dilation_rate"] = (1, 2)
+    monkeypatch.setattr(fused, "FUSED_FROM", 1)
+    if compiled:
+        pytest.importorskip("numba")
+    else:
+        monkeypatch.setattr(fused, "compiled", lambda: None)
+    chosen, for_arrays = [], fused.for_arrays
+    monkeypatch.setattr(
+        fused, "for_arrays", lambda *args: chosen.append(args[0]) or for_arrays(*args)
+    )
+    g, kernel = rng.standard_normal((3, 5, 3, 6)), rng.standard_normal((3, 2, 4 // groups, 6))
+    params = dict(input_shape=(3, 9, 8, 4), strides=(2, 3), padding=((1, 2), (0, 1)))
+    params.update(dilation_rate=(1, 2), groups=groups)
     expected = ops.conv2d_backprop_input.forward(g, kernel, **params)
-    np.testing.assert_array_equal(kernels.conv2d_backprop_input(g, kernel, **params), expected)
+    got = kernels.conv2d_backprop_input(g, kernel, **params)
+    np.testing.assert_allclose(got, expected, rtol=1e-14, atol=1e-14)
+    assert chosen == (["col2im_add"] if groups == 1 else [])
