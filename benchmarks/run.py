@@ -1,6 +1,6 @@
 """Time chainrule against TensorFlow/Keras, PyTorch, JAX and a hand-written NumPy loop on MNIST.
 
-    python benchmarks/run.py [--workload article|wide|all|convnet] [--epochs N] [--repeat R]
+    python benchmarks/run.py [--workload article|wide|all|convnet|lstm] [--epochs N] [--repeat R]
                              [--peers tf,torch,jax] [--threads N] [--unset-openblas-env]
                              [--load N] [--data DIR] [--json FILE]
 
@@ -78,9 +78,9 @@ def parse_args():
     )
     parser.add_argument(
         "--workload",
-        choices=["article", "wide", "all", "convnet"],
+        choices=["article", "wide", "all", "convnet", "lstm"],
         default="article",
-        help="all = article and wide",
+        help="all = article and wide; convnet and lstm run convnet.py and sequences.py",
     )
     parser.add_argument(
         "--epochs",
@@ -430,6 +430,15 @@ def run_convnet(args, env):
     sys.exit(subprocess.call(command, env=env))
 
 
+def run_lstm(args, env):
+    """The LSTM workload is sequences.py's (its training step against PyTorch's, in turns), run
+    on the same CPUs and under the same load; it has no peers but PyTorch, no epochs and no
+    repeats."""
+    command = [sys.executable, str(HERE / "sequences.py"), "--workload", "lstm"]
+    command += ["--threads", str(len(os.sched_getaffinity(0)))]
+    sys.exit(subprocess.call(command, env=env))
+
+
 def main():
     args = parse_args()
     if args.threads is not None:  # the children inherit the CPU set, as with `taskset`
@@ -439,6 +448,9 @@ def main():
         if args.workload == "convnet":
             print(f"convnet, {load_words(args.load)}", flush=True)
             run_convnet(args, env)
+        if args.workload == "lstm":
+            print(f"lstm, {load_words(args.load)}", flush=True)
+            run_lstm(args, env)
         args.repeat = args.repeat or DEFAULT_REPEAT
         print("# chainrule benchmarks\n")
         print("\n".join(describe_machine(args)), flush=True)
