@@ -16,6 +16,9 @@ Each kernel computes the same math as the primitive of :mod:`chainrule.ops` it s
   rounding, not bit for bit;
 - ReLU and its gradient run as one compiled loop where Numba is installed (:mod:`.fused`), on
   parts of a large batch at once: the same numbers, bit for bit;
+- a convolution's input gradient makes G Kᵀ a few images at a time, and, where Numba is
+  installed, as one product for all taps added back by a compiled col2im
+  (:func:`add_input_gradient`): the same sums in the same order;
 - softmax over the rows of a matrix reads each row's maximum at its argmax, which NumPy finds
   several times faster than it reduces a short row with max: the same numbers;
 - a recurrence over a sequence (SimpleRNN, LSTM, GRU) and its backpropagation through time

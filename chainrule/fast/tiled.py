@@ -9,8 +9,9 @@ output already grouped by pooling window::
 
 the same numbers in another order (rows and columns that no window reads are not computed), and
 the pooling is the maximum over axis 1 (:func:`tile_max`): whole contiguous arrays instead of
-strided windows (one compiled pass, :mod:`.fused`, where Numba is installed). The block's gradients (:func:`tiled_conv_gradients`) route g to each window's
+strided windows. The block's gradients (:func:`tiled_conv_gradients`) route g to each window's
 first maximum and reach the kernel without a full-size scatter, each thread for its own images.
+Where Numba is installed, the pooling and the routing are one compiled pass each (:mod:`.fused`).
 
 None of these is a primitive: the plan (:mod:`.plan`) rewrites a checked step into them, and the
 tests hold them equal to the primitives they replace (``conv2d``, ``max_pool2d`` and their VJPs).
