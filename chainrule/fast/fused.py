@@ -11,7 +11,7 @@ float), so the results are the NumPy update's to the last bit. ReLU and its grad
 and g [a > 0], are one pass in NumPy too, but a slow one: NumPy's ``maximum`` takes about 0.4 ns
 a float32 element where it stays in cache, the kernel 0.1 ns.
 
-The kernels are plain Python loops over flattened arrays. :func:`compiled` compiles them with
+The kernels are plain Python loops over NumPy arrays. :func:`compiled` compiles them with
 Numba, without ``fastmath`` (no reassociation) and with NumPy's error model (a division by zero
 gives inf or NaN, as in NumPy), which lets the compiler vectorise them. ``numpy.maximum`` and
 ``numpy.clip`` are written out as comparisons that keep a NaN, as NumPy's do. Measured on a
@@ -20,7 +20,8 @@ NumPy blocks, 0.2 ms compiled; ReLU of 65,536 float32 numbers 25 Âµs against 6 Â
 convolution's 2.8 million 1.07 ms against 0.41 ms; its gradient 1.9 ms against 0.8 ms. The
 max pooling of 64 tiled 26 x 26 x 32 convolution outputs (:mod:`.tiled`), with the ReLU after it:
 0.30 ms in NumPy's running maximum, 0.15 ms here; routing its gradient to the first maxima, a
-dozen NumPy passes of masks, 0.80 ms against 0.27 ms.
+dozen NumPy passes of masks, 0.80 ms against 0.27 ms. The col2im of a convolution's input
+gradient, with the one product for all taps that it allows: see ``kernels.add_input_gradient``.
 
 An optimizer kernel takes the weights ``w`` and the gradient ``g``, then the optimizer's state
 arrays, then its coefficients, as ``Optimizer.fused_update`` lists them. The kernels run in the
