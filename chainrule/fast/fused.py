@@ -53,7 +53,7 @@ FUSED_FROM = 4096
 @functools.cache
 def compiled():
     """The kernels compiled by Numba, by name; None where Numba is not installed (or cannot be
-    imported: then with a warning, once).
+    imported: then with a warning, once), or its compiler is switched off (``NUMBA_DISABLE_JIT``).
 
     Numba is imported on the first call, which training makes only for work a kernel would do
     (:data:`FUSED_FROM`). Each kernel compiles on its first use for a dtype (about a second)
@@ -70,6 +70,8 @@ def compiled():
             RuntimeWarning,
             stacklevel=2,
         )
+        return None
+    if numba.config.DISABLE_JIT:  # NUMBA_DISABLE_JIT=1: the loops would run in the interpreter
         return None
     compile_ = numba.njit(cache=True, nogil=True, error_model="numpy")
     return types.SimpleNamespace(**{name: compile_(globals()[name]) for name in KERNELS})
@@ -95,7 +97,7 @@ def for_arrays(name, *arrays):
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
-# ----- the optimizers' updates ---------------------------------------------------------------------
+# ----- the optimizers' updates --------------------------------------------------------------------
 
 
 def sgd_momentum(w, g, velocity, momentum, learning_rate, nesterov):
@@ -224,7 +226,7 @@ def lion(w, g, m, beta_1, one_minus_beta_1, beta_2, one_minus_beta_2, learning_r
         m[i] = m[i] * beta_2 + gi * one_minus_beta_2
 
 
-# ----- ReLU ----------------------------------------------------------------------------------------
+# ----- ReLU ---------------------------------------------------------------------------------------
 
 
 def relu(a, out):
@@ -241,7 +243,7 @@ def relu_vjp(g, a, out):
         out[i] = g[i] * (a[i] > 0)
 
 
-# ----- max pooling of a tiled convolution (see .tiled) ----------------------------------------------
+# ----- max pooling of a tiled convolution (see .tiled) --------------------------------------------
 
 
 def tile_max(t, out, relu):
@@ -286,7 +288,7 @@ def route_to_first_maxima(t, y, g, out):
             last[k] = gi[k] * free[k]
 
 
-# ----- col2im ---------------------------------------------------------------------------------------
+# ----- col2im -------------------------------------------------------------------------------------
 
 
 def col2im_add(columns, grad, sh, sw, dh, dw):

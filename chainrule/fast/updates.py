@@ -8,11 +8,11 @@ memory. Inside ``fit`` the optimizer runs its updates through :func:`update` ins
   the kernels of :mod:`.fused` (``Optimizer.fused_update``), the kernel updates the variable in
   one pass, with the same results to the last bit (variables of :data:`.fused.FUSED_FROM`
   elements and more; a smaller one's update is as fast in NumPy).
-- Otherwise :func:`update_in_blocks` runs ``update_step`` on one block of :data:`BLOCK` elements at a
-  time, each block standing in for the whole variable (:class:`VariableBlock`), so that the dozen
-  passes find the block's arrays in the core's cache. Updates are elementwise, so the result is
-  again the same, bit for bit. (They stay in one thread: a block's dozen short NumPy calls would
-  mostly wait for the interpreter lock if two threads shared the blocks out.)
+- Otherwise :func:`update_in_blocks` runs ``update_step`` on one block of :data:`BLOCK`
+  elements at a time, each block standing in for the whole variable (:class:`VariableBlock`), so
+  that the dozen passes find the block's arrays in the core's cache. Updates are elementwise,
+  so the result is again the same, bit for bit. (They stay in one thread: a block's dozen short
+  NumPy calls would mostly wait for the interpreter lock if two threads shared the blocks out.)
 
 Anywhere else (a training loop of the user's own, ``CHAINRULE_FAST=0``) an optimizer updates
 each variable whole, in NumPy.

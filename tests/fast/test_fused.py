@@ -252,3 +252,19 @@ def test_the_tiled_pooling_loops_are_numpy_s_with_ties_nans_and_signed_zeros(mon
 
     for result, wanted in zip(pool_and_route(True), pool_and_route(False)):
         np.testing.assert_array_equal(result.view(np.uint32), wanted.view(np.uint32))
+
+
+def test_numba_with_its_compiler_switched_off_leaves_training_to_numpy(monkeypatch):
+    numba = pytest.importorskip("numba")
+    monkeypatch.setattr(numba.config, "DISABLE_JIT", True)
+    fused.compiled.cache_clear()
+    try:
+        assert (
+            fused.compiled() is None
+        )  # not the loops run by the interpreter, a thousand times slower
+        w0, grads = _draw(np.float32)
+        np.testing.assert_array_equal(
+            _train("Adam", {}, updates.update, w0, grads), _train("Adam", {}, None, w0, grads)
+        )
+    finally:
+        fused.compiled.cache_clear()
