@@ -373,6 +373,9 @@ COL2IM_CHUNK = 1 << 18
 #: of 256 K elements alone (twice as slow on a 2 x 2 x 512 layer), 101 ms with this floor; the
 #: VAE's 14 x 14 x 64 to 28 x 28 x 32 layer 20.5 ms before, 17.0 ms after.
 COL2IM_ROWS = 2048
+#: The input channels for which an input gradient's col2im is one product and a compiled loop
+#: (see :func:`add_input_gradient`, which gives the measurements): from 2 to 64.
+COMPILED_COL2IM_CHANNELS = (2, 64)
 
 
 def add_input_gradient(g, kernel, grad, geo, groups):
@@ -385,14 +388,18 @@ def add_input_gradient(g, kernel, grad, geo, groups):
     (11 x 11 x 64 to 13 x 13 x 32) 4.3 ms per tap, 3.7 ms this way; keras-io's VAE's transposed
     convolutions (7 x 7 x 64 to 14 x 14 x 64, 14 x 14 x 64 to 28 x 28 x 32) 4.4 and 10.1 ms,
     3.8 and 7.9 ms; from 2 to 16 input channels, 28 x 28 x 32 outputs, 1.6 to 1.8 times faster.
-    With one input channel the compiled loop adds one number at a time, and was slower (its
-    last layer, 28 x 28 x 32 to 1 channel: 1.4 ms per tap, 1.6 ms), so those keep the taps."""
+    Outside :data:`COMPILED_COL2IM_CHANNELS` the taps are kept: with one input channel the
+    compiled loop adds one number at a time (the VAE's last layer, 28 x 28 x 32 to 1 channel:
+    1.4 ms per tap, 1.6 ms), and with 128 each tap's product is wide enough for the BLAS (the
+    DCGAN generator's 4 x 4 transposed convolutions, 32 images, 7 x 7 x 128 to 14 x 14 x 128 and
+    on to 28 x 28 x 128: 10.3 and 45.1 ms per tap, 11.1 and 48.3 ms in one product)."""
     kh, kw, cg, filters = kernel.shape
     pixels = g[0].size // filters if len(g) else 1
     chunk = max(1, COL2IM_CHUNK // max(1, pixels * kh * kw * cg * groups))
     chunk = max(chunk, -(-COL2IM_ROWS // max(1, pixels)))
     scatter = None
-    if groups == 1 and cg > 1 and not narrows(cg, filters, geo, groups):
+    low, high = COMPILED_COL2IM_CHANNELS
+    if groups == 1 and low <= cg <= high and not narrows(cg, filters, geo, groups):
         scatter = fused.for_arrays("col2im_add", g, kernel, grad)
     for start in range(0, len(g), chunk):
         some = slice(start, start + chunk)
