@@ -18,6 +18,8 @@ Anywhere else (a training loop of the user's own, ``CHAINRULE_FAST=0``) an optim
 each variable whole, in NumPy.
 """
 
+import functools
+
 from . import fused
 
 BLOCK = 1 << 15  # elements per block: a few arrays of this size fit a core's cache
@@ -61,6 +63,8 @@ def update_fused(optimizer, g, v, learning_rate):
     the optimizer has none (Numba is then not even imported), Numba is not installed, or the
     kernel does not suit the arrays (:func:`.fused.for_arrays`: a small variable, another dtype
     than float32 or float64, dtypes that differ, an array that is not contiguous)."""
+    if not _fuses(type(optimizer)):
+        return False
     form = optimizer.fused_update(v, learning_rate)
     if form is None:
         return False
@@ -75,6 +79,16 @@ def update_fused(optimizer, g, v, learning_rate):
         *(c if isinstance(c, bool) else scalar(c) for c in coefficients),
     )
     return True
+
+
+@functools.cache
+def _fuses(optimizer_class):
+    """True where the class's ``fused_update`` describes its own ``update_step``: a subclass
+    that overrides ``update_step`` alone (a rule of the user's) is updated by that rule."""
+    for cls in optimizer_class.__mro__:
+        if "fused_update" in vars(cls):
+            return optimizer_class.update_step is cls.update_step
+    return False
 
 
 def in_blocks(optimizer, grads, variables, learning_rate):

@@ -268,3 +268,21 @@ def test_numba_with_its_compiler_switched_off_leaves_training_to_numpy(monkeypat
         )
     finally:
         fused.compiled.cache_clear()
+
+
+def test_a_subclass_with_its_own_update_step_is_updated_by_it(recorded):
+    class Doubled(optimizers.Adam):  # a user's rule: twice Adam's step
+        def update_step(self, gradient, variable, learning_rate):
+            super().update_step(gradient, variable, 2 * learning_rate)
+
+    w0, grads = _draw(np.float32)
+    results = []
+    for loop in (None, updates.update):
+        variable, optimizer = cr.Variable(w0.copy()), Doubled()
+        optimizer.update_loop = loop
+        for g in grads:
+            optimizer.apply([g], [variable])
+        results.append(variable.numpy())
+    assert recorded == []
+    np.testing.assert_array_equal(results[1], results[0])
+    assert not np.array_equal(results[0], _train("Adam", {}, None, w0, grads))

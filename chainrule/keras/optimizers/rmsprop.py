@@ -67,7 +67,7 @@ class RMSprop(Optimizer):
         average = self.slot(variable, "average_gradient") if self.centered else velocity
         momentum = self.slot(variable, "momentum") if self.momentum > 0 else velocity
         coefficients = (self.rho, 1 - self.rho, self.epsilon, learning_rate, self.momentum)
-        flags = (bool(self.centered), self.momentum > 0)
+        flags = (bool(self.centered), bool(self.momentum > 0))
         return "rmsprop", (velocity, average, momentum), (*coefficients, *flags)
 
     def get_config(self):
