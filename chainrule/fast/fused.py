@@ -58,7 +58,8 @@ def compiled():
     Numba is imported on the first call, which training makes only for work a kernel would do
     (:data:`FUSED_FROM`). Each kernel compiles on its first use for a dtype (about a second)
     into Numba's cache on disk (beside this file, or in the user's cache folder where this one
-    is read-only), from which a later process loads it in milliseconds."""
+    is read-only), from which a later process loads it in milliseconds; where neither can be
+    written, each process compiles its own."""
     if importlib.util.find_spec("numba") is None:
         return None
     try:
@@ -73,7 +74,14 @@ def compiled():
         return None
     if numba.config.DISABLE_JIT:  # NUMBA_DISABLE_JIT=1: the loops would run in the interpreter
         return None
-    compile_ = numba.njit(cache=True, nogil=True, error_model="numpy")
+
+    def compile_(function):
+        options = {"nogil": True, "error_model": "numpy"}
+        try:
+            return numba.njit(cache=True, **options)(function)
+        except RuntimeError:  # no folder to cache in (a read-only install and home): each
+            return numba.njit(**options)(function)  # process compiles its own
+
     return types.SimpleNamespace(**{name: compile_(globals()[name]) for name in KERNELS})
 
 

@@ -286,3 +286,22 @@ def test_a_subclass_with_its_own_update_step_is_updated_by_it(recorded):
     assert recorded == []
     np.testing.assert_array_equal(results[1], results[0])
     assert not np.array_equal(results[0], _train("Adam", {}, None, w0, grads))
+
+
+def test_without_a_folder_to_cache_in_the_kernels_compile_all_the_same(monkeypatch):
+    numba = pytest.importorskip("numba")
+
+    def no_locator(self):
+        raise RuntimeError("cannot cache function: no locator available")
+
+    monkeypatch.setattr(numba.core.dispatcher.Dispatcher, "enable_caching", no_locator)
+    fused.compiled.cache_clear()
+    try:
+        kernels = fused.compiled()
+        assert kernels is not None
+        a = np.array([-1.0, 2.0], np.float32)
+        out = np.empty_like(a)
+        kernels.relu(a, out)
+        np.testing.assert_array_equal(out, [0.0, 2.0])
+    finally:
+        fused.compiled.cache_clear()
