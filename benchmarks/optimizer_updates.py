@@ -6,8 +6,8 @@
 The variables are those of the wide workload (784-512-512-10: three kernels and three biases,
 669,706 float32 weights), with random gradients. Each optimizer's update is timed three ways:
 
-- ``numpy``: chainrule's optimizer as ``fit`` runs it without Numba
-  (:func:`chainrule.fast.updates.in_blocks`: a dozen NumPy passes per cache-sized block);
+- ``numpy``: chainrule's optimizer as ``fit`` runs it without Numba (:func:`numpy_update`:
+  ``update_step`` a cache-sized block at a time, a dozen NumPy passes per block);
 - ``fused``: as ``fit`` runs it with Numba installed (:func:`chainrule.fast.updates.update`: the
   compiled kernel of :mod:`chainrule.fast.fused`, one pass, in the calling thread; the biases,
   under ``FUSED_FROM`` elements, in NumPy);
@@ -124,6 +124,15 @@ def timed(function, n):
     return statistics.median(times)
 
 
+def numpy_update(optimizer, grads, variables, learning_rate):
+    """fit's update loop as it runs without Numba: ``update_step``, a large variable one block
+    at a time (chainrule.fast.updates.update_in_blocks)."""
+    from chainrule.fast import updates
+
+    for g, v in zip(grads, variables):
+        updates.update_in_blocks(optimizer.update_step, g, v, learning_rate)
+
+
 def build(class_name, kwargs, update_loop):
     """A chainrule optimizer of the wide MLP's variables, built and compiled, with the update
     loop given (one of ``chainrule.fast.updates``')."""
@@ -172,7 +181,7 @@ def main():
             for name in names:
                 class_name, kwargs, torch_name, torch_kwargs = OPTIMIZERS[name]
                 systems = {
-                    "numpy": build(class_name, kwargs, updates.in_blocks),
+                    "numpy": build(class_name, kwargs, numpy_update),
                     "fused": build(class_name, kwargs, updates.update),
                 }
                 times = {"numpy": [], "fused": [], "torch": []}

@@ -91,13 +91,6 @@ def _fuses(optimizer_class):
     return False
 
 
-def in_blocks(optimizer, grads, variables, learning_rate):
-    """:func:`update` without the fused kernels: ``update_step`` for every pair, a large variable
-    block by block (what ``fit`` runs where Numba is not installed)."""
-    for g, v in zip(grads, variables):
-        update_in_blocks(optimizer.update_step, g, v, learning_rate)
-
-
 def update_in_blocks(update_step, g, v, learning_rate):
     """``update_step(g, v, learning_rate)``, one block of a large contiguous variable at a
     time."""

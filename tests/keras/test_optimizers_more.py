@@ -9,7 +9,7 @@ import pytest
 
 import chainrule as cr
 import chainrule.keras as keras
-from chainrule.fast import updates
+from chainrule.fast import fused, updates
 from chainrule.keras import optimizers
 from chainrule.keras.optimizers import schedules
 
@@ -424,13 +424,14 @@ def test_adafactor_state_is_factored_over_the_last_two_axes():
 
 
 @pytest.mark.parametrize("name", ["Lamb", "Adafactor", "Muon"])
-def test_whole_variable_optimizers_ignore_the_block_loop(name):
+def test_whole_variable_optimizers_ignore_the_block_loop(monkeypatch, name):
     # the norm, mean or matrix product of a block is not the whole variable's
     shape = (2 * updates.BLOCK // 64 + 1, 64)
     r = np.random.RandomState(0)
     w0, g = r.randn(*shape).astype("float32"), r.randn(*shape).astype("float32")
     results = []
-    for loop in (None, updates.in_blocks):
+    monkeypatch.setattr(fused, "compiled", lambda: None)  # fit's loop without Numba: blocks
+    for loop in (None, updates.update):
         w = cr.Variable(w0.copy(), name="kernel")
         opt = getattr(optimizers, name)(learning_rate=0.01)
         opt.update_loop = loop
@@ -440,13 +441,14 @@ def test_whole_variable_optimizers_ignore_the_block_loop(name):
 
 
 @pytest.mark.parametrize("name", ["Ftrl", "ScheduleFreeAdamW"])
-def test_elementwise_optimizers_give_the_same_result_in_blocks(name):
+def test_elementwise_optimizers_give_the_same_result_in_blocks(monkeypatch, name):
     shape = (2 * updates.BLOCK + 7,)
     r = np.random.RandomState(1)
     w0 = r.randn(*shape).astype("float32")
     grads = [r.randn(*shape).astype("float32") for _ in range(2)]
     results = []
-    for loop in (None, updates.in_blocks):
+    monkeypatch.setattr(fused, "compiled", lambda: None)  # fit's loop without Numba: blocks
+    for loop in (None, updates.update):
         w = cr.Variable(w0.copy())
         opt = getattr(optimizers, name)(learning_rate=0.01)
         opt.update_loop = loop
