@@ -22,14 +22,13 @@ from ..engine import ShapeError
 from ..ops.conv import (
     conv2d_setup,
     conv_geometry,
-    convolve,
     kernel_from_groups,
     product_buffer,
 )
 from ..ops.pooling import first_maxima, running_max
 from ..ops.windows import as_tuple, crop, padded_buffer
 from . import fused, threads
-from .kernels import add_input_gradient, column_sums, kernel_gradient
+from .kernels import add_input_gradient, column_sums, convolve_in_chunks, kernel_gradient
 
 
 def tile(a, tiles):
@@ -66,7 +65,9 @@ def conv2d_tiled(
     t = product_buffer(x, kernel, (x.shape[0], ph * pw, ho // ph, wo // pw, filters))
 
     def images(rows):
-        convolve(x[rows], weights, bias, t[rows], geo, groups, lambda view: tile(view, tiles))
+        convolve_in_chunks(
+            x[rows], weights, bias, t[rows], geo, groups, lambda view: tile(view, tiles)
+        )
 
     im2col = t.size // filters * kernel.shape[0] * kernel.shape[1] * x.shape[3]
     threads.over_parts(images, x.shape[0], im2col + t.size if threads.splits(x) else 0)

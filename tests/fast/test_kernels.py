@@ -120,3 +120,47 @@ def test_the_input_gradient_kernel_is_the_primitives(monkeypatch, compiled, grou
     got = kernels.conv2d_backprop_input(g, kernel, **params)
     np.testing.assert_allclose(got, expected, rtol=1e-14, atol=1e-14)
     assert chosen == ([("col2im_add", compiled)] if groups == 1 else [])
+
+
+def test_image_chunks_hold_a_budget_of_elements_but_a_floor_of_pixels():
+    """As many images per chunk as the budget holds (4 pixels of 5 elements: 2 images in 40),
+    never fewer than make min_pixels, never none; every image in one chunk, in order."""
+    assert kernels.image_chunks(5, 4, 5, 40, 1) == [slice(0, 2), slice(2, 4), slice(4, 6)]
+    assert kernels.image_chunks(5, 4, 5, 40, 12) == [slice(0, 3), slice(3, 6)]
+    assert kernels.image_chunks(3, 4, 5, 1, 1) == [slice(0, 1), slice(1, 2), slice(2, 3)]
+    assert kernels.image_chunks(3, 4, 5, 60, 1) == [slice(0, 3)]
+    assert kernels.image_chunks(0, 4, 5, 40, 1) == [slice(0, 2)]
+
+
+@pytest.mark.parametrize("budget", [1, 1 << 40], ids=["one image a chunk", "whole"])
+@pytest.mark.parametrize("groups", [1, 2])
+def test_convolutions_in_chunks_of_images_are_the_primitives(monkeypatch, budget, groups):
+    """conv2d's kernel and its kernel gradient make their im2col matrix a chunk of images at a
+    time: the convolution is the primitive's bit for bit, the kernel gradient (a sum over the
+    chunks) equal to rounding."""
+    monkeypatch.setattr(kernels, "PRODUCT_CHUNK", budget)
+    monkeypatch.setattr(kernels, "PRODUCT_ROWS", 1)
+    made = {"convolve": [], "columns": []}  # the images of each chunk, per function
+
+    def spy(name):
+        real = getattr(kernels, name)
+
+        def counted(x, *args, **kwargs):
+            made[name].append(len(x))
+            return real(x, *args, **kwargs)
+
+        monkeypatch.setattr(kernels, name, counted)
+
+    spy("convolve")
+    spy("columns")  # the kernel gradient's im2col matrices
+    x, bias = rng.standard_normal((5, 9, 8, 4)), rng.standard_normal(6)
+    kernel = rng.standard_normal((3, 2, 4 // groups, 6))
+    params = dict(strides=(2, 1), padding="same", dilation_rate=(1, 2), groups=groups)
+    y = kernels.conv2d(x, kernel, bias, **params)
+    np.testing.assert_array_equal(y, ops.conv2d.forward(x, kernel, bias, **params))
+    g = rng.standard_normal(y.shape)
+    got = kernels.conv2d_backprop_kernel(x, g, kernel_shape=kernel.shape, **params)
+    expected = ops.conv2d_backprop_kernel.forward(x, g, kernel_shape=kernel.shape, **params)
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+    chunks = [1] * 5 if budget == 1 else [5]
+    assert made == {"convolve": chunks, "columns": chunks}

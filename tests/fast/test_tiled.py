@@ -1,13 +1,14 @@
 """The tiled convolution of chainrule.fast.tiled against the primitives it replaces: the same
 numbers in the pooling's order, the pooling's maximum, and the block's gradients in one call equal
-to what the engine gets by chaining max_pool2d's and conv2d's VJPs."""
+to what the engine gets by chaining max_pool2d's and conv2d's VJPs, with the products made for
+all images at once or one image at a time."""
 
 import numpy as np
 import pytest
 
 import chainrule as cr
 from chainrule import ops
-from chainrule.fast import fused
+from chainrule.fast import fused, kernels
 from chainrule.fast.tiled import conv2d_tiled, tile_max, tiled_conv_gradients
 
 rng = np.random.default_rng(0)
@@ -22,6 +23,15 @@ def pooling_loops(request, monkeypatch):
         monkeypatch.setattr(fused, "FUSED_FROM", 1)
     else:
         monkeypatch.setattr(fused, "compiled", lambda: None)
+
+
+@pytest.fixture(autouse=True, params=["chunks as set", "one image a chunk"])
+def product_chunks(request, monkeypatch):
+    """Every test with the convolutions' im2col matrices made in chunks of images as set (these
+    small batches in one), and one image at a time."""
+    if request.param == "one image a chunk":
+        monkeypatch.setattr(kernels, "PRODUCT_CHUNK", 1)
+        monkeypatch.setattr(kernels, "PRODUCT_ROWS", 1)
 
 
 def _tiles_of(y, ph, pw):
