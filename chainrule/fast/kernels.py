@@ -332,11 +332,13 @@ def _mean_softmax_cross_entropy_vjp_logits(g, y, logits, labels, probabilities=N
 PRODUCT_CHUNK = 1 << 19
 #: ...unless that leaves fewer output pixels than this per product, which the BLAS runs slower.
 #: The MNIST convnet's second layer (13 x 13 x 32 to 64 channels, in its pooling's layout),
-#: 128 images over two cores: the forward 4.35 to 4.67 ms in chunks of 18 images against 5.06 to
-#: 5.10 ms whole, its three gradients 9.17 to 9.49 against 9.80 to 9.92 ms; on one core, 64
+#: 128 images over two cores: the forward 0.83 to 0.92 times its time in one piece (4.35 to
+#: 4.67 against 5.06 to 5.10 ms, chunks of 18 images), its three gradients (with the routed
+#: gradient in chunks too, see ``tiled.tiled_conv_gradients``) 0.91 to 0.93; on one core, 64
 #: images, 4.08 against 5.22 ms forward and 4.19 against 5.22 ms for the kernel gradient. Its
-#: first layer (one channel: 9 numbers per pixel) stays whole, which was as fast as chunks that
-#: count its output too were 1.2 times slower. Chunks of 4 images were slower again.
+#: first layer's forward (one channel: 9 numbers per pixel) stays whole, which was as fast as
+#: chunks counting its output too were 1.2 times slower. Chunks of 4 images were slower again,
+#: and budgets of 1 << 18 and 1 << 20 no faster.
 PRODUCT_ROWS = 1024
 
 

@@ -27,8 +27,14 @@ from ..ops.conv import (
 )
 from ..ops.pooling import first_maxima, running_max
 from ..ops.windows import as_tuple, crop, padded_buffer
-from . import fused, threads
-from .kernels import add_input_gradient, column_sums, convolve_in_chunks, kernel_gradient
+from . import fused, kernels, threads
+from .kernels import (
+    add_input_gradient,
+    column_sums,
+    convolve_in_chunks,
+    image_chunks,
+    kernel_gradient,
+)
 
 
 def tile(a, tiles):
@@ -156,7 +162,10 @@ def tiled_conv_gradients(
         dL/dbias = sum over n, i, j of g (where y > 0, with relu)
 
     The VJPs the engine chains for max_pool2d(conv2d(...)) (the bias's sum taken over g, to
-    which G adds only zeros), but each thread computes all of them for its images in one go.
+    which G adds only zeros), but each thread computes all of them for its images, a chunk of
+    images at a time (``kernels.PRODUCT_CHUNK`` elements of G and of the im2col matrix), so that
+    G is read back from the cache. The kernel's and bias's sums are added chunk by chunk, then
+    part by part, in order.
     """
     op = "tiled_conv_gradients"
     geo = conv_geometry(op, x.shape, kernel.shape, strides, padding, dilation_rate, groups)
@@ -167,7 +176,7 @@ def tiled_conv_gradients(
     filters = kernel.shape[3]
     covered = geo._replace(out=(t.shape[2] * tiles[0], t.shape[3] * tiles[1]))
 
-    def images(rows):
+    def chunk(rows):
         active = g[rows] * (y[rows] > 0) if relu else g[rows]
         routed = xp_mod.empty(t[rows].shape, dtype=g.dtype)
         _route_to_first_maxima(t[rows], y[rows], active, routed)
@@ -179,19 +188,38 @@ def tiled_conv_gradients(
         db = column_sums(active.reshape(-1, filters)) if "bias" in wrt else None
         return dk, db
 
+    pixels = t[0].size // filters if len(t) else 1
+    per_pixel = filters + kernel.shape[0] * kernel.shape[1] * x.shape[3]
+
+    def images(rows):
+        dk = db = None
+        count = rows.stop - rows.start
+        budget = (kernels.PRODUCT_CHUNK, kernels.PRODUCT_ROWS)
+        for some in image_chunks(count, pixels, per_pixel, *budget):
+            stop = min(rows.start + some.stop, rows.stop)  # the chunks end with the part
+            chunk_dk, chunk_db = chunk(slice(rows.start + some.start, stop))
+            dk, db = _sum(dk, chunk_dk), _sum(db, chunk_db)
+        return dk, db
+
     # memory passes: routing t, the im2col matrix, and with dx the col2im additions
     im2col = t.size // filters * kernel.shape[0] * kernel.shape[1] * x.shape[3]
     work = t.size + im2col * (1 + (dx is not None)) if threads.splits(t, x) else 0
     parts = threads.over_parts(images, x.shape[0], work)
     gradients = {"x": None if dx is None else crop(dx, geo.pads, x.shape)}
+    dk = db = None
+    for part_dk, part_db in parts:
+        dk, db = _sum(dk, part_dk), _sum(db, part_db)
     if "kernel" in wrt:
-        dk = parts[0][0]
-        for part, _ in parts[1:]:
-            dk += part
         gradients["kernel"] = kernel_from_groups(dk, kernel.shape)
     if "bias" in wrt:
-        db = parts[0][1]
-        for _, part in parts[1:]:
-            db += part
         gradients["bias"] = db
     return tuple(gradients[name] for name in wrt)
+
+
+def _sum(total, part):
+    """total + part, added into total (part itself for the first; None while neither is
+    asked for)."""
+    if total is None:
+        return part
+    total += part
+    return total

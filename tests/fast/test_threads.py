@@ -161,13 +161,19 @@ CONV = {"strides": 1, "padding": "valid", "dilation_rate": 1, "groups": 1}
 @pytest.mark.parametrize(
     "channels, groups, tiles", [(3, 1, (2, 2)), (4, 2, (2, 2)), (1, 1, (2, 2))]
 )
+@pytest.mark.parametrize("chunks", ["as set", "of two images"])
 def test_convolutions_and_poolings_cut_over_threads_give_the_primitives_results(
-    monkeypatch, channels, groups, tiles
+    monkeypatch, channels, groups, tiles, chunks
 ):
     """The kernels of chainrule.fast cut over two threads give what the primitives of
-    chainrule.ops give whole: bit for bit, but for sums over the batch (rounding only)."""
+    chainrule.ops give whole: bit for bit, but for sums over the batch (rounding only); also
+    with the convolutions' products made two images at a time, so that each thread's part of
+    three images ends in a chunk of one."""
     monkeypatch.setenv("CHAINRULE_NUM_THREADS", "2")
     monkeypatch.setattr(parallel, "MIN_WORK", 1)
+    if chunks == "of two images":  # 36 pixels per image in the pooling's layout, 49 without
+        monkeypatch.setattr(kernels, "PRODUCT_CHUNK", 1)
+        monkeypatch.setattr(kernels, "PRODUCT_ROWS", 72)
     x = rng.standard_normal((6, 9, 9, channels)).astype(np.float32)
     kernel = rng.standard_normal((3, 3, channels // groups, 4)).astype(np.float32)
     bias = rng.standard_normal(4).astype(np.float32)
