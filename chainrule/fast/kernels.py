@@ -379,11 +379,16 @@ def kernel_gradient(x, g, geo, groups, pixel_order=None):
     total = None
     for some in image_chunks(len(x), pixels, per_pixel, PRODUCT_CHUNK, PRODUCT_ROWS):
         a, b = columns(x[some], geo, groups, pixel_order).mT, by_group(g[some], groups)
-        part = a @ b if a.shape[0] != 1 else xp_of(a, b).dot(a[0], b[0])[None]
-        if total is None:
-            total = part
-        else:
-            total += part
+        total = add_into(total, a @ b if a.shape[0] != 1 else xp_of(a, b).dot(a[0], b[0])[None])
+    return total
+
+
+def add_into(total, part):
+    """total + part, added into ``total``; ``part`` itself while ``total`` is None (the first
+    of a sum), so None while neither is given."""
+    if total is None:
+        return part
+    total += part
     return total
 
 

@@ -30,6 +30,7 @@ from ..ops.windows import as_tuple, crop, padded_buffer
 from . import fused, kernels, threads
 from .kernels import (
     add_input_gradient,
+    add_into,
     column_sums,
     convolve_in_chunks,
     image_chunks,
@@ -198,7 +199,7 @@ def tiled_conv_gradients(
         for some in image_chunks(count, pixels, per_pixel, *budget):
             stop = min(rows.start + some.stop, rows.stop)  # the chunks end with the part
             chunk_dk, chunk_db = chunk(slice(rows.start + some.start, stop))
-            dk, db = _sum(dk, chunk_dk), _sum(db, chunk_db)
+            dk, db = add_into(dk, chunk_dk), add_into(db, chunk_db)
         return dk, db
 
     # memory passes: routing t, the im2col matrix, and with dx the col2im additions
@@ -208,18 +209,9 @@ def tiled_conv_gradients(
     gradients = {"x": None if dx is None else crop(dx, geo.pads, x.shape)}
     dk = db = None
     for part_dk, part_db in parts:
-        dk, db = _sum(dk, part_dk), _sum(db, part_db)
+        dk, db = add_into(dk, part_dk), add_into(db, part_db)
     if "kernel" in wrt:
         gradients["kernel"] = kernel_from_groups(dk, kernel.shape)
     if "bias" in wrt:
         gradients["bias"] = db
     return tuple(gradients[name] for name in wrt)
-
-
-def _sum(total, part):
-    """total + part, added into total (part itself for the first; None while neither is
-    asked for)."""
-    if total is None:
-        return part
-    total += part
-    return total
