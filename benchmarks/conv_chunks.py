@@ -13,8 +13,8 @@ CPU, as ``fit`` inside ``threads.using_cores``):
   kernel and bias gradients (``tiled_conv_gradients``).
 
 Each op runs with ``kernels.PRODUCT_CHUNK`` as set (``--chunk`` changes it) and with the whole
-of each thread's part in one chunk (2**40), the two taking turns ``--turns`` times, so that a
-slow spell on a shared machine hits both alike. The table shows the median ms and the ratio.
+of each thread's part in one chunk (2**40), the two taking turns ``--turns`` times, each going
+first every other turn, so that a slow spell on a shared machine hits both alike. The table shows the median ms and the ratio.
 """
 
 import argparse
@@ -87,8 +87,9 @@ def main():
         ops = convnet_ops(args.batch, np.random.default_rng(0))
         for name, op in ops.items():  # once each, outside the timing
             op()
-        for _ in range(args.turns):
-            for setting, chunk in settings.items():
+        for turn in range(args.turns):
+            order = list(settings.items())
+            for setting, chunk in order if turn % 2 else order[::-1]:  # each first in turn
                 kernels.PRODUCT_CHUNK = chunk
                 for name, op in ops.items():
                     began = time.perf_counter()

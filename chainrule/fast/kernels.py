@@ -17,8 +17,9 @@ Each kernel computes the same math as the primitive of :mod:`chainrule.ops` it s
 - ReLU and its gradient run as one compiled loop where Numba is installed (:mod:`.fused`), on
   parts of a large batch at once: the same numbers, bit for bit;
 - a convolution's product and its kernel gradient make their im2col matrix a few images at
-  a time (:func:`convolve_in_chunks`, :func:`kernel_gradient`), so that it is read back from
-  the cache: the same numbers, except the kernel gradient's sums over the chunks;
+  a time where chainrule's threads run the products (:func:`convolve_in_chunks`,
+  :func:`kernel_gradient`), so that it is read back from the cache: the same numbers, except
+  the kernel gradient's sums over the chunks;
 - a convolution's input gradient makes G Kᵀ a few images at a time, and, where Numba is
   installed, as one product for all taps added back by a compiled col2im
   (:func:`add_input_gradient`): the same sums in the same order;
@@ -332,13 +333,11 @@ def _mean_softmax_cross_entropy_vjp_logits(g, y, logits, labels, probabilities=N
 PRODUCT_CHUNK = 1 << 19
 #: ...unless that leaves fewer output pixels than this per product, which the BLAS runs slower.
 #: The MNIST convnet's second layer (13 x 13 x 32 to 64 channels, in its pooling's layout),
-#: 128 images over two cores: the forward 0.83 to 0.92 times its time in one piece (4.35 to
-#: 4.67 against 5.06 to 5.10 ms, chunks of 18 images), its three gradients (with the routed
-#: gradient in chunks too, see ``tiled.tiled_conv_gradients``) 0.91 to 0.93; on one core, 64
-#: images, 4.08 against 5.22 ms forward and 4.19 against 5.22 ms for the kernel gradient. Its
-#: first layer's forward (one channel: 9 numbers per pixel) stays whole, which was as fast as
-#: chunks counting its output too were 1.2 times slower. Chunks of 4 images were slower again,
-#: and budgets of 1 << 18 and 1 << 20 no faster.
+#: 128 images over two cores (benchmarks/conv_chunks.py): the forward 0.81 to 0.92 times its
+#: time in one piece (chunks of 18 images), its three gradients (the routed gradient in chunks
+#: too, see ``tiled.tiled_conv_gradients``) 0.83 to 0.93; on one core, 64 images, 4.08 against
+#: 5.22 ms forward and 4.19 against 5.22 ms for the kernel gradient. Chunks of 4 images were
+#: slower again, and budgets of 1 << 18 and 1 << 20 no faster.
 PRODUCT_ROWS = 1024
 
 
@@ -350,6 +349,27 @@ def image_chunks(count, pixels, per_pixel, budget, min_pixels):
     return [slice(start, start + chunk) for start in range(0, max(count, 1), chunk)]
 
 
+def product_chunks(count, pixels, per_pixel):
+    """:func:`image_chunks` of :data:`PRODUCT_CHUNK` elements (``per_pixel`` per pixel) where the
+    BLAS library runs each product in the calling thread alone (chainrule's threads cut the
+    batch, or the step runs on one core: :func:`.threads.blas_in_calling_thread`); else one
+    chunk. On the BLAS library's own threads (128 images in one part), the chunks took 0.87 to
+    0.95 times the second layer's time in some runs and 1.2 to 2 times every op's in others."""
+    if not threads.blas_in_calling_thread():
+        return [slice(0, max(count, 1))]
+    return image_chunks(count, pixels, per_pixel, PRODUCT_CHUNK, PRODUCT_ROWS)
+
+
+def matrix_chunks(count, pixels, per_pixel, filters):
+    """:func:`product_chunks` of an im2col matrix of ``per_pixel`` numbers per pixel, multiplied
+    with ``filters`` numbers per pixel on the other side: one chunk where the matrix is the
+    narrower (a first layer's, 9 numbers per pixel against 32 filters), whose product's time
+    goes to its output."""
+    if per_pixel < filters:
+        return [slice(0, max(count, 1))]
+    return product_chunks(count, pixels, per_pixel)
+
+
 def convolve_in_chunks(x, weights, bias, out, geo, groups, pixel_order=None):
     """ops.conv.convolve of some images, a chunk of images at a time (:data:`PRODUCT_CHUNK`):
     each output pixel is the same product of its window, so the numbers are the same, bit for
@@ -359,8 +379,7 @@ def convolve_in_chunks(x, weights, bias, out, geo, groups, pixel_order=None):
         convolve(x, weights, bias, out, geo, groups)
         return
     pixels = out[0].size // filters if len(out) else 1
-    per_pixel = kh * kw * x.shape[3]
-    for some in image_chunks(len(x), pixels, per_pixel, PRODUCT_CHUNK, PRODUCT_ROWS):
+    for some in matrix_chunks(len(x), pixels, kh * kw * x.shape[3], filters):
         convolve(x[some], weights, bias, out[some], geo, groups, pixel_order)
 
 
@@ -377,7 +396,7 @@ def kernel_gradient(x, g, geo, groups, pixel_order=None):
     pixels = g[0].size // filters if len(g) else 1
     per_pixel = geo.window[0] * geo.window[1] * x.shape[3]
     total = None
-    for some in image_chunks(len(x), pixels, per_pixel, PRODUCT_CHUNK, PRODUCT_ROWS):
+    for some in matrix_chunks(len(x), pixels, per_pixel, filters):
         a, b = columns(x[some], geo, groups, pixel_order).mT, by_group(g[some], groups)
         total = add_into(total, a @ b if a.shape[0] != 1 else xp_of(a, b).dot(a[0], b[0])[None])
     return total

@@ -235,6 +235,12 @@ def training_step():
         _set_blas()
 
 
+def blas_in_calling_thread():
+    """True where the BLAS library runs each product in the calling thread alone: inside
+    :func:`using_cores` once the work is cut over the threads or the block runs on one core."""
+    return _blas is not None and (_cutting or _single)
+
+
 def _set_blas():
     """The BLAS library on one thread once the work is cut or the block runs on one core; else
     on its own thread count."""

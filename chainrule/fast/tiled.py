@@ -27,14 +27,14 @@ from ..ops.conv import (
 )
 from ..ops.pooling import first_maxima, running_max
 from ..ops.windows import as_tuple, crop, padded_buffer
-from . import fused, kernels, threads
+from . import fused, threads
 from .kernels import (
     add_input_gradient,
     add_into,
     column_sums,
     convolve_in_chunks,
-    image_chunks,
     kernel_gradient,
+    product_chunks,
 )
 
 
@@ -164,9 +164,9 @@ def tiled_conv_gradients(
 
     The VJPs the engine chains for max_pool2d(conv2d(...)) (the bias's sum taken over g, to
     which G adds only zeros), but each thread computes all of them for its images, a chunk of
-    images at a time (``kernels.PRODUCT_CHUNK`` elements of G and of the im2col matrix), so that
-    G is read back from the cache. The kernel's and bias's sums are added chunk by chunk, then
-    part by part, in order.
+    images at a time (:func:`.kernels.product_chunks`, counting G and the im2col matrix), so
+    that G is read back from the cache. The kernel's and bias's sums are added chunk by chunk,
+    then part by part, in order.
     """
     op = "tiled_conv_gradients"
     geo = conv_geometry(op, x.shape, kernel.shape, strides, padding, dilation_rate, groups)
@@ -194,9 +194,7 @@ def tiled_conv_gradients(
 
     def images(rows):
         dk = db = None
-        count = rows.stop - rows.start
-        budget = (kernels.PRODUCT_CHUNK, kernels.PRODUCT_ROWS)
-        for some in image_chunks(count, pixels, per_pixel, *budget):
+        for some in product_chunks(rows.stop - rows.start, pixels, per_pixel):
             stop = min(rows.start + some.stop, rows.stop)  # the chunks end with the part
             chunk_dk, chunk_db = chunk(slice(rows.start + some.start, stop))
             dk, db = add_into(dk, chunk_dk), add_into(db, chunk_db)

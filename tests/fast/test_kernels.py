@@ -132,6 +132,27 @@ def test_image_chunks_hold_a_budget_of_elements_but_a_floor_of_pixels():
     assert kernels.image_chunks(0, 4, 5, 40, 1) == [slice(0, 2)]
 
 
+@pytest.mark.parametrize("blas_in_calling_thread", [True, False])
+def test_products_are_cut_where_the_blas_runs_them_in_this_thread(
+    monkeypatch, blas_in_calling_thread
+):
+    """Chunks only where the BLAS library runs each product in the calling thread alone, and
+    not for a first layer's matrix (9 numbers per pixel against 32 filters): there, and on the
+    BLAS library's own threads, one chunk."""
+    monkeypatch.setattr(kernels, "PRODUCT_CHUNK", 1)
+    monkeypatch.setattr(kernels, "PRODUCT_ROWS", 1)
+    monkeypatch.setattr(threads, "blas_in_calling_thread", lambda: blas_in_calling_thread)
+    assert kernels.matrix_chunks(5, 676, 9, 32) == [slice(0, 5)]
+    assert kernels.matrix_chunks(0, 676, 9, 32) == [slice(0, 1)]
+    cut = [slice(0, 1), slice(1, 2), slice(2, 3)] if blas_in_calling_thread else [slice(0, 3)]
+    assert kernels.matrix_chunks(3, 100, 288, 64) == cut
+    assert kernels.product_chunks(3, 100, 16) == cut
+
+
+def test_outside_a_training_call_the_blas_runs_products_on_its_own_threads():
+    assert not threads.blas_in_calling_thread()
+
+
 @pytest.mark.parametrize("budget", [1, 1 << 40], ids=["one image a chunk", "whole"])
 @pytest.mark.parametrize("groups", [1, 2])
 def test_convolutions_in_chunks_of_images_are_the_primitives(monkeypatch, budget, groups):
@@ -140,6 +161,7 @@ def test_convolutions_in_chunks_of_images_are_the_primitives(monkeypatch, budget
     chunks) equal to rounding."""
     monkeypatch.setattr(kernels, "PRODUCT_CHUNK", budget)
     monkeypatch.setattr(kernels, "PRODUCT_ROWS", 1)
+    monkeypatch.setattr(threads, "blas_in_calling_thread", lambda: True)
     made = {"convolve": [], "columns": []}  # the images of each chunk, per function
 
     def spy(name):

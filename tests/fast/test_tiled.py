@@ -8,7 +8,7 @@ import pytest
 
 import chainrule as cr
 from chainrule import ops
-from chainrule.fast import fused, kernels
+from chainrule.fast import fused, kernels, threads
 from chainrule.fast.tiled import conv2d_tiled, tile_max, tiled_conv_gradients
 
 rng = np.random.default_rng(0)
@@ -32,6 +32,7 @@ def product_chunks(request, monkeypatch):
     if request.param == "one image a chunk":
         monkeypatch.setattr(kernels, "PRODUCT_CHUNK", 1)
         monkeypatch.setattr(kernels, "PRODUCT_ROWS", 1)
+        monkeypatch.setattr(threads, "blas_in_calling_thread", lambda: True)
 
 
 def _tiles_of(y, ph, pw):
