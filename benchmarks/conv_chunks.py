@@ -14,7 +14,10 @@ CPU, as ``fit`` inside ``threads.using_cores``):
 
 Each op runs with ``kernels.PRODUCT_CHUNK`` as set (``--chunk`` changes it) and with the whole
 of each thread's part in one chunk (2**40), the two taking turns ``--turns`` times, each going
-first every other turn, so that a slow spell on a shared machine hits both alike. The table shows the median ms and the ratio.
+first every other turn, so that a slow spell on a shared machine hits both alike. The table
+shows the median ms and the ratio. Products are cut only where chainrule's threads run them
+(``kernels.product_chunks``): with ``--threads 1`` both settings run the same code, which
+shows the noise of the machine.
 """
 
 import argparse

@@ -25,10 +25,11 @@ def pooling_loops(request, monkeypatch):
         monkeypatch.setattr(fused, "compiled", lambda: None)
 
 
-@pytest.fixture(autouse=True, params=["chunks as set", "one image a chunk"])
+@pytest.fixture(autouse=True, params=["whole", "one image a chunk"])
 def product_chunks(request, monkeypatch):
-    """Every test with the convolutions' im2col matrices made in chunks of images as set (these
-    small batches in one), and one image at a time."""
+    """Every test with the convolutions' im2col matrices made for all images at once (as
+    outside a training call), and one image at a time (as where chainrule's threads run the
+    products, with the smallest chunks)."""
     if request.param == "one image a chunk":
         monkeypatch.setattr(kernels, "PRODUCT_CHUNK", 1)
         monkeypatch.setattr(kernels, "PRODUCT_ROWS", 1)
