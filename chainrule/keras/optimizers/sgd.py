@@ -30,7 +30,9 @@ class SGD(Optimizer):
     def update_step(self, gradient, variable, learning_rate):
         w = variable.data
         if not self.momentum:
-            w -= gradient * learning_rate  # w <- w - η g, in place
+            # w <- w - η g, in place; η as a scalar of w's dtype, which NumPy would make of the
+            # Python float anyway, a third of a microsecond sooner (the article's step has four)
+            w -= gradient * w.dtype.type(learning_rate)
             return
         velocity = self.slot(variable, "momentum")
         velocity *= self.momentum
