@@ -145,6 +145,13 @@ def _pair_product(term_a, term_b, output, a, b):
     but not the output are summed by the product, the others are a's or b's own rows and
     columns; a letter in one operand only and not in the output is summed first.
 
+    The batch axes stay axes of their own, so that an operand whose batch letters are not
+    adjacent in memory (attention's (batch, time, heads, features) tensors, batched over batch
+    and heads) is read in place, each of its matrices strided, rather than copied into a stack.
+    Where a and b each bring at most one letter of their own, the product is written straight
+    into the output's layout (a strided ``out``), which a transposed product would otherwise
+    leave for the next op to read across.
+
     None where that does not apply: a letter repeated in one term (a diagonal), or sizes that
     differ for one letter (broadcasting).
     """
@@ -160,15 +167,22 @@ def _pair_product(term_a, term_b, output, a, b):
     columns = [c for c in output if c in term_b and c not in term_a]
     summed = [c for c in term_a if c in term_b and c not in output]
 
-    def grouped(array, term, *groups):
-        order = [term.index(c) for group in groups for c in group]
-        shape = [math.prod(sizes[c] for c in group) for group in groups]
+    def grouped(array, term, first, second):
+        order = [term.index(c) for c in batch + first + second]
+        shape = [sizes[c] for c in batch]
+        shape += [math.prod(sizes[c] for c in first), math.prod(sizes[c] for c in second)]
         return array.transpose(order).reshape(shape)
 
-    product = grouped(a, term_a, batch, rows, summed) @ grouped(b, term_b, batch, summed, columns)
+    left, right = grouped(a, term_a, rows, summed), grouped(b, term_b, summed, columns)
     laid_out = batch + rows + columns
-    product = product.reshape([sizes[c] for c in laid_out])
-    return product.transpose([laid_out.index(c) for c in output])
+    if len(rows) > 1 or len(columns) > 1:  # the product's rows or columns span several axes
+        product = (left @ right).reshape([sizes[c] for c in laid_out])
+        return product.transpose([laid_out.index(c) for c in output])
+    xp = xp_of(a, b)
+    result = xp.empty([sizes[c] for c in output], dtype=xp.result_type(a, b))
+    view = result.transpose([output.index(c) for c in laid_out])  # with axes of 1 put in:
+    xp.matmul(left, right, out=view.reshape(left.shape[:-1] + right.shape[-1:]))  # still a view
+    return result
 
 
 def _sum_unshared(array, term, others):

@@ -68,6 +68,10 @@ CASES = {
         (lambda a, b: ops.einsum("...ij,jk", a, b), (randn(2, 3, 4), randn(4, 2))),
         (lambda a, b: ops.einsum("ij,kl->i", a, b), (randn(2, 3), randn(4, 2))),
         (lambda a, b, c: ops.einsum("bi,bj,j->bi", a, b, c), (randn(2, 3), randn(2, 4), randn(4))),
+        # attention's scores and weighted sum: batch letters not adjacent in the operands
+        (lambda k, q: ops.einsum("aecd,abcd->acbe", k, q), (randn(2, 4, 3, 2), randn(2, 5, 3, 2))),
+        (lambda w, v: ops.einsum("acbe,aecd->abcd", w, v), (randn(2, 3, 5, 4), randn(2, 4, 3, 2))),
+        (lambda a, b: ops.einsum("ab,cd->dcba", a, b), (randn(2, 3), randn(4, 2))),
         (
             lambda a, b: ops.tensordot(a, b, axes=([0, 2], [2, 0])),
             (randn(2, 3, 4), randn(4, 5, 2)),
