@@ -10,10 +10,20 @@ axis) or ``sigmoid``, which leave their logits on the output as ``_keras_logits`
 contract; the Dense activation, the Softmax and Activation layers all use them), they are
 computed from those logits in one fused, stable step, as Keras does.
 
+Labels and predictions whose ranks differ by a trailing axis of size 1 are first brought to one
+rank (Keras's rule); then the losses that compare entries one by one (the regression losses, the
+hinges, ``kl_divergence``, ``poisson``, ``cosine_similarity``, the categorical focal
+cross-entropy) broadcast them, as Keras does: labels (8, 10) against predictions (8, 1) compare
+each sample's ten labels with its one prediction. The binary and categorical cross-entropies
+need one shape.
+
 Where chainrule differs from Keras: a Loss made with ``dtype=None`` computes in the dtype of a
 floating ``y_pred`` Tensor (float32 for other inputs) instead of always in float32, so float64
-gradient checks stay in float64; and a ``sample_weight`` of lower rank than the per-sample
-values weights their leading axes (one weight per sample of a sequence loss).
+gradient checks stay in float64; a ``sample_weight`` of lower rank than the per-sample values
+weights their leading axes (one weight per sample of a sequence loss); and every per-sample
+function matches the ranks as the Loss classes do, where Keras's functions for the hinges,
+``kl_divergence``, ``poisson`` and the focal and binary cross-entropies leave that to the
+classes (and so broadcast labels (8,) against predictions (8, 1) to (8, 8), or raise).
 """
 
 import math
@@ -64,19 +74,43 @@ def _logits(y_pred):
     return getattr(y_pred, "_keras_logits", None)
 
 
-def _check_same_shape(name, y_true, y_pred):
+def _matching(name, y_true, y_pred):
+    """y_true and y_pred of one dtype and shape (a trailing axis of size 1 may differ): the
+    rule of Keras's cross-entropies, whose labels and predictions pair entry by entry.
+
+    Raises:
+        ShapeError: shapes that differ otherwise, naming the loss and both shapes.
+    """
+    y_true, y_pred = _same_rank(*_as_pair(y_true, y_pred))
     if y_true.shape != y_pred.shape:
         raise ShapeError(
             f"{name}: labels of shape {tuple(y_true.shape)} do not match the predictions of shape "
             f"{tuple(y_pred.shape)}; they must be equal (a trailing axis of size 1 may differ)."
         )
-
-
-def _matching(name, y_true, y_pred):
-    """y_true and y_pred of one dtype and shape (a trailing axis of size 1 may differ)."""
-    y_true, y_pred = _same_rank(*_as_pair(y_true, y_pred))
-    _check_same_shape(name, y_true, y_pred)
     return y_true, y_pred
+
+
+def _broadcasting(name, y_true, y_pred):
+    """y_true and y_pred of one dtype, brought to one rank by :func:`_same_rank`, whose shapes
+    then broadcast together (NumPy's rule): the rule of Keras's elementwise losses, so that
+    labels (8, 10) against predictions (8, 1) compare every label with its sample's prediction.
+
+    Raises:
+        ShapeError: shapes that do not broadcast, naming the loss and both shapes as given.
+    """
+    y_true, y_pred = _as_pair(y_true, y_pred)
+    ranked_true, ranked_pred = _same_rank(y_true, y_pred)
+    if ranked_true.shape != ranked_pred.shape:
+        try:
+            np.broadcast_shapes(ranked_true.shape, ranked_pred.shape)
+        except ValueError:
+            raise ShapeError(
+                f"{name}: labels of shape {tuple(y_true.shape)} and predictions of shape "
+                f"{tuple(y_pred.shape)} do not broadcast together; they must be equal, or "
+                f"broadcast (NumPy's rule) once a trailing axis of size 1 is dropped from the "
+                f"one of higher rank."
+            ) from None
+    return ranked_true, ranked_pred
 
 
 def _check_axis(name, axis):
@@ -96,14 +130,14 @@ def _smooth(y_true, label_smoothing, classes):
 
 def mean_squared_error(y_true, y_pred):
     """mean over the last axis of (y_true - y_pred)².   dL/dp = 2 (p - t) / n."""
-    y_true, y_pred = _matching("mean_squared_error", y_true, y_pred)
+    y_true, y_pred = _broadcasting("mean_squared_error", y_true, y_pred)
     diff = y_pred - y_true
     return ops.mean(diff * diff, axis=-1)
 
 
 def mean_absolute_error(y_true, y_pred):
     """mean over the last axis of |y_true - y_pred|.   dL/dp = sign(p - t) / n."""
-    y_true, y_pred = _matching("mean_absolute_error", y_true, y_pred)
+    y_true, y_pred = _broadcasting("mean_absolute_error", y_true, y_pred)
     return ops.mean(ops.abs(y_pred - y_true), axis=-1)
 
 
@@ -112,7 +146,7 @@ def mean_absolute_percentage_error(y_true, y_pred):
 
     dL/dp = 100 sign(p - t) / (n max(|t|, ε)).
     """
-    y_true, y_pred = _matching("mean_absolute_percentage_error", y_true, y_pred)
+    y_true, y_pred = _broadcasting("mean_absolute_percentage_error", y_true, y_pred)
     scale = ops.maximum(ops.abs(y_true), config.epsilon())
     return 100.0 * ops.mean(ops.abs((y_true - y_pred) / scale), axis=-1)
 
@@ -122,7 +156,7 @@ def mean_squared_logarithmic_error(y_true, y_pred):
 
     dL/dp = 2 (log(p + 1) - log(t + 1)) / (n (p + 1)) where p > ε, else 0.
     """
-    y_true, y_pred = _matching("mean_squared_logarithmic_error", y_true, y_pred)
+    y_true, y_pred = _broadcasting("mean_squared_logarithmic_error", y_true, y_pred)
     diff = ops.log(ops.maximum(y_pred, config.epsilon()) + 1.0) - ops.log(
         ops.maximum(y_true, config.epsilon()) + 1.0
     )
@@ -135,7 +169,7 @@ def huber(y_true, y_pred, delta=1.0):
 
     dL/dy_pred = e where |e| <= delta, else delta sign(e) (per element, before the mean).
     """
-    y_true, y_pred = _matching("huber", y_true, y_pred)
+    y_true, y_pred = _broadcasting("huber", y_true, y_pred)
     error = y_pred - y_true
     absolute = ops.abs(error)
     return ops.mean(
@@ -150,7 +184,7 @@ def log_cosh(y_true, y_pred):
 
     About e²/2 for small e and |e| - log 2 for large e: like MSE, less swayed by outliers.
     """
-    y_true, y_pred = _matching("log_cosh", y_true, y_pred)
+    y_true, y_pred = _broadcasting("log_cosh", y_true, y_pred)
     error = y_pred - y_true
     return ops.mean(error + ops.softplus(-2.0 * error) - math.log(2.0), axis=-1)
 
@@ -160,7 +194,7 @@ def kl_divergence(y_true, y_pred):
 
     dL/dp = -t / p where p is inside the clip range.
     """
-    y_true, y_pred = _matching("kl_divergence", y_true, y_pred)
+    y_true, y_pred = _broadcasting("kl_divergence", y_true, y_pred)
     y_true = ops.clip(y_true, config.epsilon(), 1.0)
     y_pred = ops.clip(y_pred, config.epsilon(), 1.0)
     return ops.sum(y_true * ops.log(y_true / y_pred), axis=-1)
@@ -169,7 +203,7 @@ def kl_divergence(y_true, y_pred):
 def poisson(y_true, y_pred):
     """mean over the last axis of p - t log(p + ε) (ε = 1e-7): the Poisson negative
     log-likelihood of counts t with rate p, up to terms without p.   dL/dp = 1 - t / (p + ε)."""
-    y_true, y_pred = _matching("poisson", y_true, y_pred)
+    y_true, y_pred = _broadcasting("poisson", y_true, y_pred)
     return ops.mean(y_pred - y_true * ops.log(y_pred + config.epsilon()), axis=-1)
 
 
@@ -177,7 +211,7 @@ def cosine_similarity(y_true, y_pred, axis=-1):
     """-sum over ``axis`` of (t / ||t||) (p / ||p||): minus the cosine of the angle between the
     label and prediction vectors, so that it is minimized by aligned vectors (Keras's sign).
     A zero vector gives 0."""
-    y_true, y_pred = _matching("cosine_similarity", y_true, y_pred)
+    y_true, y_pred = _broadcasting("cosine_similarity", y_true, y_pred)
     return -ops.sum(l2_normalize(y_true, axis) * l2_normalize(y_pred, axis), axis=axis)
 
 
@@ -198,14 +232,14 @@ def _hinge_labels(y_true):
 def hinge(y_true, y_pred):
     """mean over the last axis of max(1 - t p, 0), for labels t in {-1, 1} (0/1 labels are
     converted).   dL/dp = -t where t p < 1, else 0."""
-    y_true, y_pred = _matching("hinge", y_true, y_pred)
+    y_true, y_pred = _broadcasting("hinge", y_true, y_pred)
     return ops.mean(ops.maximum(1.0 - _hinge_labels(y_true) * y_pred, 0.0), axis=-1)
 
 
 def squared_hinge(y_true, y_pred):
     """mean over the last axis of max(1 - t p, 0)², for labels t in {-1, 1} (0/1 labels are
     converted).   dL/dp = -2 t max(1 - t p, 0)."""
-    y_true, y_pred = _matching("squared_hinge", y_true, y_pred)
+    y_true, y_pred = _broadcasting("squared_hinge", y_true, y_pred)
     margin = ops.maximum(1.0 - _hinge_labels(y_true) * y_pred, 0.0)
     return ops.mean(margin * margin, axis=-1)
 
@@ -213,7 +247,7 @@ def squared_hinge(y_true, y_pred):
 def categorical_hinge(y_true, y_pred):
     """max(neg - pos + 1, 0) with pos = sum(t p) and neg = max((1 - t) p) over the last axis,
     for one-hot labels t: the margin between the true class's score and the best other one."""
-    y_true, y_pred = _matching("categorical_hinge", y_true, y_pred)
+    y_true, y_pred = _broadcasting("categorical_hinge", y_true, y_pred)
     positive = ops.sum(y_true * y_pred, axis=-1)
     negative = ops.max((1.0 - y_true) * y_pred, axis=-1)
     return ops.maximum(negative - positive + 1.0, 0.0)
@@ -239,8 +273,11 @@ def mean_categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoot
 
 
 def _categorical_labels(name, y_true, y_pred):
-    """y_true and y_pred of one dtype, checked to have one shape (one-hot labels)."""
+    """y_true and y_pred of one dtype, checked to have one shape (one-hot labels); a trailing
+    axis of size 1 may differ (see :func:`_same_rank`)."""
     y_true, y_pred = _as_pair(y_true, y_pred)
+    if y_true.shape != y_pred.shape:
+        y_true, y_pred = _same_rank(y_true, y_pred)
     if y_true.shape != y_pred.shape:
         hint = (
             f" Integer class labels need loss='sparse_{name}', or one-hot "
@@ -282,11 +319,16 @@ def categorical_focal_crossentropy(
     probabilities (softmax of logits when ``from_logits``) divided by their sum and clipped to
     [ε, 1 - ε]; the factor (1 - p)^gamma down-weights classes already predicted well.
 
-    Labels are smoothed as in :func:`categorical_crossentropy`.
+    Labels broadcast against the predictions (Keras's rule, see :func:`_broadcasting`) and are
+    smoothed as in :func:`categorical_crossentropy`, over the labels' last axis.
     """
     _check_axis("categorical_focal_crossentropy", axis)
-    y_true, y_pred = _categorical_labels("categorical_focal_crossentropy", y_true, y_pred)
-    y_true = _smooth(y_true, label_smoothing, y_pred.shape[-1])
+    y_true, y_pred = _broadcasting("categorical_focal_crossentropy", y_true, y_pred)
+    if y_pred.ndim < 1:
+        raise ShapeError(
+            "categorical_focal_crossentropy: predictions must have a class axis; received a scalar."
+        )
+    y_true = _smooth(y_true, label_smoothing, y_true.shape[-1] if y_true.ndim else 1)
     if from_logits:
         y_pred = ops.softmax(y_pred, axis=axis)
     p = _normalized_probabilities(y_pred, axis)

@@ -1,7 +1,8 @@
 """The TensorFlow vocabulary: with ``import chainrule as tf``, TensorFlow programs run.
 
 ``tf.math``, ``tf.nn``, ``tf.linalg``, ``tf.random``, ``tf.debugging``, ``tf.data``,
-``tf.GradientTape``, ``tf.function``, ``tf.Variable`` and the everyday top-level names
+``tf.GradientTape``, ``tf.function``, ``tf.Variable``, the initializers
+(``tf.random_normal_initializer``, ``tf.zeros_initializer``) and the everyday top-level names
 (``tf.constant``, ``tf.shape``, ``tf.reduce_sum``, ``tf.gather``, ``tf.float32``, ...), written
 on the engine and the primitives of :mod:`chainrule.ops`. The package ``chainrule`` re-exports
 every name of ``__all__``.
@@ -79,6 +80,7 @@ from .debugging import (
 )
 from .debugging import print_ as print
 from .function import function
+from .init_ops import random_normal_initializer, zeros_initializer
 from .linalg import einsum, norm, tensordot
 from .math import (
     abs,
@@ -136,5 +138,7 @@ from .math import (
 from .tape import GradientTape, UnconnectedGradients
 
 __all__ = [
-    name for name in dir() if not name.startswith("_") and name not in ("arrays", "core", "tape")
+    name
+    for name in dir()
+    if not name.startswith("_") and name not in ("arrays", "core", "init_ops", "tape")
 ]

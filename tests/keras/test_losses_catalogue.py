@@ -4,6 +4,7 @@ checks of every loss with respect to y_pred, masks (ignore_class, Circle), confi
 get/serialize/deserialize round trips."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -483,6 +484,93 @@ def test_errors_name_the_loss_and_the_shapes():
         losses.categorical_crossentropy([[0.0, 1.0]], [[0.5, 0.5]], axis=True)
 
 
+# ----- labels and predictions of different shapes ---------------------------------------------
+
+# Keras 3.15.1 (JAX): the losses that compare entries one by one bring the labels and predictions
+# to one rank (dropping or adding a trailing axis of size 1), then broadcast them; made with
+# getattr(keras.losses, name)()(_WIDE, _NARROW) and (...)(_NARROW, _WIDE / 3.5).
+_WIDE = np.array([[0.5, 1.5, 2.0], [3.0, 0.2, 1.0], [0.1, 0.9, 0.4], [1.2, 0.0, 0.7]], "float32")
+_NARROW = np.array([[0.3], [0.8], [0.6], [0.2]], "float32")
+KERAS_BROADCAST = {  # name: (labels (4, 3) vs predictions (4, 1), labels (4, 1) vs predictions)
+    "MeanSquaredError": (0.94, 0.1395748),
+    "MeanAbsoluteError": (0.7333333, 0.3011905),
+    "MeanAbsolutePercentageError": (1.666678e07, 62.89683),
+    "MeanSquaredLogarithmicError": (0.2225203, 0.07408777),
+    "Huber": (0.3879167, 0.06978742),
+    "LogCosh": (0.3433654, 0.06628992),
+    "KLDivergence": (1.335578, 2.231495),
+    "Poisson": (1.268848, 1.309663),
+    "CosineSimilarity": (-1.419075, -1.419075),
+    "Hinge": (0.635, 0.8623809),
+    "SquaredHinge": (0.4933833, 0.7753782),
+    "CategoricalHinge": (0.38, 0.8242857),
+    "CategoricalFocalCrossentropy": (1.21761e-21, 0.5400329),
+}
+
+
+@pytest.mark.parametrize("name", sorted(KERAS_BROADCAST))
+def test_elementwise_losses_broadcast_labels_against_predictions_as_keras(name):
+    loss = getattr(losses, name)()
+    wide_labels, narrow_labels = KERAS_BROADCAST[name]
+    assert loss(_WIDE, _NARROW).item() == pytest.approx(wide_labels, rel=1e-5)
+    assert loss(_NARROW, _WIDE / 3.5).item() == pytest.approx(narrow_labels, rel=1e-5)
+
+
+def test_loss_functions_match_ranks_then_broadcast_as_keras():
+    # Keras 3.15.1: keras.losses.mean_squared_error on these shapes
+    np.testing.assert_allclose(
+        losses.mean_squared_error(_WIDE, _NARROW).numpy(),
+        [1.4566667, 1.7466668, 0.12666667, 0.43],
+        rtol=1e-6,
+    )
+    np.testing.assert_allclose(
+        losses.mean_squared_error(_WIDE, _NARROW[:3, 0]).numpy(),
+        [0.83, 2.6033335, 0.03, 0.48666668],
+        rtol=1e-6,
+    )
+    stacked = losses.mean_squared_error(np.stack([_WIDE, _WIDE[::-1]]), _WIDE / 2)
+    np.testing.assert_allclose(
+        stacked.numpy(),
+        [[0.5416667, 0.8366667, 0.08166666, 0.16083334], [0.5183334, 0.87, 3.135, 1.6608334]],
+        rtol=1e-6,
+    )
+
+
+def test_categorical_crossentropy_squeezes_a_trailing_label_axis_in_its_fused_mean():
+    # Keras 3.15.1: CategoricalCrossentropy()(T[..., None], P) == CategoricalCrossentropy()(T, P)
+    assert losses.CategoricalCrossentropy()(T[..., None], P).item() == pytest.approx(
+        0.4337503, rel=1e-6
+    )
+
+
+@pytest.mark.parametrize(
+    "name, y_true_shape, y_pred_shape",
+    [
+        ("mean_squared_error", (4, 3), (4, 2)),
+        ("mean_squared_error", (4,), (4, 3)),
+        ("hinge", (4, 3), (4,)),
+        ("kl_divergence", (2, 4, 3), (4, 2)),
+        ("categorical_focal_crossentropy", (4, 3), (4, 2)),
+    ],
+)
+def test_shapes_that_do_not_broadcast_raise_naming_the_loss_and_both_shapes(
+    name, y_true_shape, y_pred_shape
+):
+    # Keras 3.15.1 raises for these pairs too (incompatible shapes for broadcasting)
+    message = f"{name}: labels of shape {y_true_shape} and predictions of shape {y_pred_shape}"
+    with pytest.raises(ValueError, match=re.escape(message)):
+        getattr(losses, name)(np.zeros(y_true_shape), np.ones(y_pred_shape))
+
+
+@pytest.mark.parametrize(
+    "name", ["BinaryCrossentropy", "BinaryFocalCrossentropy", "CategoricalCrossentropy"]
+)
+def test_crossentropies_still_need_one_shape(name):
+    # Keras 3.15.1: "Arguments `target` and `output` must have the same shape" for (4, 3) vs (4, 1)
+    with pytest.raises(ValueError, match=r"labels of shape \(4, 3\) do not match"):
+        getattr(losses, name)()(np.zeros((4, 3)), np.full((4, 1), 0.5))
+
+
 # ----- gradients --------------------------------------------------------------------------------
 
 rng = np.random.default_rng(0)
@@ -548,6 +636,20 @@ def test_every_loss_function_has_the_right_gradient_wrt_y_pred(name):
 def test_gradients_from_logits(name, kwargs, y_true, y_pred):
     fn = getattr(losses, name)
     assert cr.gradcheck(lambda z: fn(y_true, z, **kwargs), y_pred) < 1e-5
+
+
+@pytest.mark.parametrize(
+    "name", ["mean_squared_error", "huber", "kl_divergence", "hinge", "cosine_similarity"]
+)
+def test_gradients_of_broadcast_labels_and_predictions(name):
+    # the gradient of predictions (5, 1) against labels (5, 4) sums over the labels they meet,
+    # and that of predictions (5, 4) against labels (5, 1) keeps its shape
+    fn = getattr(losses, name)
+    narrow = _probs[:, :1] + 0.5
+    assert cr.gradcheck(lambda p: fn(_targets, p), narrow) < 1e-5
+    assert cr.gradcheck(lambda p: fn(_targets[:, :1], p), _probs) < 1e-5
+    squared = losses.MeanSquaredError(reduction="sum")
+    assert cr.gradcheck(lambda p: squared(_targets, p, sample_weight=_targets[:, 0]), narrow) < 1e-5
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)

@@ -181,8 +181,8 @@ def test_loss_identifiers_classes_and_reductions():
 def test_shape_mismatch_names_the_loss_and_the_shapes():
     with pytest.raises(
         ValueError,
-        match=r"huber: labels of shape \(2, 3\) do not match the "
-        r"predictions of shape \(2, 4\)",
+        match=r"huber: labels of shape \(2, 3\) and predictions of shape \(2, 4\) do not "
+        r"broadcast",
     ):
         losses.huber(np.zeros((2, 3)), np.zeros((2, 4)))
 
