@@ -5,6 +5,7 @@ initializer and a shape. Layers' weights (``add_weight``) are such variables too
 import numpy as np
 
 from .. import variables
+from ..engine import Tensor
 from . import config
 from . import initializers as initializers_module
 
@@ -77,6 +78,21 @@ class Variable(variables.Variable):
         self.synchronization = synchronization
         self.regularizer = None  # a layer's add_weight sets these two
         self.overwrite_with_gradient = False
+
+    @property
+    def value(self):
+        """The current values, as a Tensor of their own (a later ``assign`` leaves it alone):
+        Keras 3's property, so ``float(v.value)`` and a metric's ``return self.total.value``
+        work as there. (``chainrule.Variable``, TensorFlow's, keeps ``value()`` a method.)"""
+        return Tensor(self.data.copy())
+
+    def __repr__(self):
+        # f"{array}" writes a scalar as Python writes its value (9.999999974752427e-07 for
+        # float32 1e-6), an array as str() does: Keras's repr, character for character
+        return (
+            f"<Variable path={self.path}, shape={self.shape}, dtype={self.dtype}, "
+            f"value={self.numpy()}>"
+        )
 
 
 def _is_initializer(value):

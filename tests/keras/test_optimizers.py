@@ -26,12 +26,18 @@ def run(optimizer, w0, grads):
     return path
 
 
+def keras_rate(rate):
+    """A learning rate as the update computes with it: as Keras 3, the optimizer keeps it in a
+    float32 variable (0.1 becomes 0.10000000149011612), cast to the weights' dtype."""
+    return float(np.float32(rate))
+
+
 # ----- one step, by hand ----------------------------------------------------------------------
 
 
 def test_each_optimizer_first_steps_match_the_formula_by_hand():
     w, g1, g2 = 1.0, 0.5, -0.2
-    eta = 0.1
+    eta = keras_rate(0.1)
 
     # Adam, t = 1 then 2: m = 0.1 g1; v = 0.001 g1²; alpha = eta sqrt(1 - .999) / (1 - .9)
     m1, v1 = 0.1 * g1, 0.001 * g1**2
@@ -107,7 +113,8 @@ def test_amsgrad_uses_the_running_maximum_of_the_second_moment():
         m += 0.1 * (g - m)
         v += 0.001 * (g * g - v)
         v_hat = max(v_hat, v)
-        w -= 0.01 * math.sqrt(1 - 0.999**t) / (1 - 0.9**t) * m / (math.sqrt(v_hat) + 1e-7)
+        alpha = keras_rate(0.01) * math.sqrt(1 - 0.999**t) / (1 - 0.9**t)
+        w -= alpha * m / (math.sqrt(v_hat) + 1e-7)
         expected.append(w)
     np.testing.assert_allclose(
         run(optimizers.Adam(0.01, amsgrad=True), 1.0, grads), expected, rtol=1e-12
@@ -117,7 +124,7 @@ def test_amsgrad_uses_the_running_maximum_of_the_second_moment():
 def test_centered_rmsprop_divides_by_the_variance_estimate():
     g = 0.5
     v, a = 0.1 * g * g, 0.1 * g
-    expected = 1.0 - 0.1 * g / math.sqrt(v - a * a + 1e-7)
+    expected = 1.0 - keras_rate(0.1) * g / math.sqrt(v - a * a + 1e-7)
     np.testing.assert_allclose(
         run(optimizers.RMSprop(0.1, centered=True), 1.0, [g]), [expected], rtol=1e-12
     )
@@ -195,7 +202,11 @@ def test_trajectory_on_a_quadratic_matches_the_formula(name, cls, kwargs, lr):
         optimizer.apply([CURVATURE * w.numpy()], [w])
         path.append(w.numpy().copy())
     expected = np.stack(
-        [scalar_reference(name, w0, a, steps, lr) for w0, a in zip([1.5, -0.8], CURVATURE)], axis=1
+        [
+            scalar_reference(name, w0, a, steps, keras_rate(lr))
+            for w0, a in zip([1.5, -0.8], CURVATURE)
+        ],
+        axis=1,
     )
     np.testing.assert_allclose(np.array(path), expected, rtol=1e-9, atol=1e-12)
     if name != "adadelta":  # Adadelta's first steps are ~sqrt(eps): it barely moves in 60 steps

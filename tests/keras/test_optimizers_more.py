@@ -344,19 +344,22 @@ def test_lamb_first_step_is_adam_direction_scaled_to_the_weights_norm():
     w = cr.Variable(w0.copy())
     optimizers.Lamb(learning_rate=0.1, epsilon=1e-7).apply([g], [w])
     u = g / (np.abs(g) + 1e-7)
-    np.testing.assert_allclose(w.data, w0 - 0.1 * 5.0 / np.linalg.norm(u) * u, rtol=1e-12)
+    eta = float(np.float32(0.1))  # as Keras 3: the rate is a float32 variable
+    np.testing.assert_allclose(w.data, w0 - eta * 5.0 / np.linalg.norm(u) * u, rtol=1e-12)
 
 
 def test_lamb_trust_ratio_is_one_for_zero_weights():
     w = cr.Variable(np.zeros(3))
     optimizers.Lamb(learning_rate=0.1, epsilon=0.0).apply([np.array([1.0, -2.0, 3.0])], [w])
-    np.testing.assert_allclose(w.data, [-0.1, 0.1, -0.1], rtol=1e-12)
+    eta = float(np.float32(0.1))  # as Keras 3: the rate is a float32 variable
+    np.testing.assert_allclose(w.data, [-eta, eta, -eta], rtol=1e-12)
 
 
 def test_ftrl_first_step_by_hand():
     # n' = n + g²;  z = g - (sqrt(n') - sqrt(n)) / η w;
     # w = (clip(z, ±λ1) - z) / (sqrt(n') / η + 2 λ2)
-    w0, g, n, eta, l1, l2 = 0.5, 0.3, 0.1, 0.2, 0.01, 0.05
+    w0, g, n, l1, l2 = 0.5, 0.3, 0.1, 0.01, 0.05
+    eta = float(np.float32(0.2))  # as Keras 3: the rate is a float32 variable
     w = cr.Variable(np.array([w0]))
     opt = optimizers.Ftrl(eta, l1_regularization_strength=l1, l2_regularization_strength=l2)
     opt.apply([np.array([g])], [w])
@@ -382,7 +385,7 @@ def test_schedule_free_adamw_keeps_z_from_the_initial_weights():
     w = cr.Variable(w0.copy())
     opt = optimizers.ScheduleFreeAdamW(learning_rate=0.1, epsilon=0.0)
     opt.apply([g], [w])
-    expected = w0 - 0.1 * np.sign(g)
+    expected = w0 - float(np.float32(0.1)) * np.sign(g)  # as Keras 3: a float32 rate
     np.testing.assert_allclose(w.data, expected, rtol=1e-12)
     np.testing.assert_allclose(opt.slot(w, "momentum"), expected, rtol=1e-12)
 
@@ -536,7 +539,7 @@ def test_loss_scale_optimizer_equals_keras():
         if step == 4:
             gb[1] = np.nan
         opt.apply([gw, gb], [vw, vb])
-        states.append((opt.iterations, float(opt.dynamic_scale), opt.step_counter))
+        states.append((int(opt.iterations), float(opt.dynamic_scale), int(opt.step_counter)))
     assert states == [(1, 4.0, 1), (2, 8.0, 0), (2, 4.0, 0), (3, 4.0, 1), (3, 2.0, 0), (4, 2.0, 1)]
     np.testing.assert_allclose(
         vw.data,
@@ -554,7 +557,8 @@ def test_loss_scale_optimizer_config_round_trip_and_errors():
     opt = optimizers.LossScaleOptimizer(optimizers.Adam(0.01), initial_scale=8.0)
     config = opt.get_config()
     assert config["inner_optimizer"]["class_name"] == "Adam"
-    assert config["inner_optimizer"]["config"]["learning_rate"] == 0.01
+    # as Keras 3: the float32 variable's value, 0.009999999776482582
+    assert config["inner_optimizer"]["config"]["learning_rate"] == float(np.float32(0.01))
     assert (config["name"], config["initial_scale"], config["dynamic_growth_steps"]) == (
         "loss_scale_optimizer",
         8.0,
@@ -698,12 +702,13 @@ KERAS_CONFIGS = {
         "warmup_steps": 0,
     },
 }
+# Keras 3.15.1 writes the float32 learning-rate variable's value
 KERAS_LEARNING_RATES = {
-    "Ftrl": 0.001,
-    "Lamb": 0.001,
-    "Adafactor": 0.001,
-    "Muon": 0.001,
-    "ScheduleFreeAdamW": 0.0025,
+    "Ftrl": 0.0010000000474974513,
+    "Lamb": 0.0010000000474974513,
+    "Adafactor": 0.0010000000474974513,
+    "Muon": 0.0010000000474974513,
+    "ScheduleFreeAdamW": 0.0024999999441206455,
 }
 
 

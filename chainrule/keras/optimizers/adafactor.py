@@ -3,6 +3,7 @@
 import math
 
 from ...backend import xp_of
+from ..variables import Variable
 from .whole import WholeVariableOptimizer
 
 
@@ -23,7 +24,9 @@ class Adafactor(WholeVariableOptimizer):
 
     A variable of fewer than two dimensions keeps V unfactored: V <- β̂2 V + (1 - β̂2) G.
     The state is R ("r"), C ("c") and V ("velocity"); a variable of fewer than two dimensions
-    has an unused integer 0 for R and C, as in Keras's files.
+    has an unused int32 0 for R and C, as Keras has (and saves). As in Keras, R and C are named
+    after the variable (``kernel``); the unused ones' paths are that name alone, as Keras's are
+    when ``fit`` builds the optimizer.
 
     Args:
         learning_rate: η, default 0.001.  beta_2_decay: default -0.8.
@@ -48,20 +51,22 @@ class Adafactor(WholeVariableOptimizer):
 
     def build(self, variables):
         for variable in variables:
-            shape, dtype = variable.data.shape, variable.data.dtype
-            zeros = xp_of(variable.data).zeros
+            shape, dtype, name = variable.data.shape, variable.data.dtype, variable.name
             if len(shape) >= 2:  # the last two dimensions are factored
-                r, c = zeros(shape[:-1], dtype), zeros(shape[:-2] + shape[-1:], dtype)
-            else:  # unused: Keras keeps (and saves) an integer 0 in their place
-                r, c = zeros((), "int32"), zeros((), "int32")
-            self._slots.setdefault("r", {})[id(variable)] = r
-            self._slots.setdefault("c", {})[id(variable)] = c
+                r = self.add_variable(shape[:-1], dtype=dtype, name=name)
+                c = self.add_variable(shape[:-2] + shape[-1:], dtype=dtype, name=name)
+            else:
+                r = Variable(0, dtype="int32", trainable=False, name=name)
+                c = Variable(0, dtype="int32", trainable=False, name=name)
+                self._variables += [r, c]
+            self._slots.setdefault("r", {})[id(variable)] = r.data
+            self._slots.setdefault("c", {})[id(variable)] = c.data
             self.add_slot(variable, "velocity")
         super().build(variables)
 
     def update_step(self, gradient, variable, learning_rate):
         xp = xp_of(variable.data)
-        t = self.iterations + 1
+        t = self._local_step()
         if self.relative_step and not callable(self._learning_rate):
             learning_rate = min(learning_rate, 1 / math.sqrt(t))
         rho = min(learning_rate, 1 / math.sqrt(t))

@@ -82,5 +82,5 @@ def _step_size(optimizer, learning_rate):
     """α = η sqrt(1 - β2^t) / (1 - β1^t) with t = iterations + 1, for an Adam (or an optimizer
     that runs Adam's step, as Muon does for some variables): a Python float, so that the update
     is computed in the variable's own dtype (as Keras does)."""
-    t = optimizer.iterations + 1
+    t = optimizer._local_step()
     return learning_rate * math.sqrt(1 - optimizer.beta_2**t) / (1 - optimizer.beta_1**t)

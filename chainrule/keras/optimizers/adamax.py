@@ -37,7 +37,7 @@ class Adamax(Optimizer):
 
     def _bias_correction(self):
         """1 - β1^t, t = iterations + 1."""
-        return 1 - self.beta_1 ** (self.iterations + 1)
+        return 1 - self.beta_1 ** self._local_step()
 
     def fused_update(self, variable, learning_rate):
         m, u = self.slot(variable, "momentum"), self.slot(variable, "norm")

@@ -5,8 +5,12 @@ drop the variables without a gradient, clip the gradients (``clipnorm``, ``globa
 ``clipvalue``: one of them at most), decay the weights (decoupled: W <- W - η λ W), call the
 subclass's ``update_step(gradient, variable, learning_rate)`` for each pair, apply constraints,
 and count the step in ``iterations``. The learning rate, and a schedule, is read once per step, at
-the value of ``iterations`` *before* it is incremented. Updates are written in place into the
-variables' arrays.
+the value of ``iterations`` *before* it is incremented, and handed to ``update_step`` as a Python
+float. Updates are written in place into the variables' arrays.
+
+As in Keras 3, the optimizer's state is variables (``keras.Variable``, listed in ``variables``):
+``iterations`` (int32, as Keras makes it with JAX and PyTorch), the learning rate (float32, unless
+a schedule gives it) and what ``build`` makes for each trained variable (moments, velocities).
 """
 
 import inspect
@@ -18,6 +22,8 @@ import numpy as np
 
 from ...backend import ndarray_types, xp_of
 from ...engine import Tensor
+from ..initializers import Constant
+from ..variables import Variable
 from .schedules import LearningRateSchedule
 from .schedules import deserialize as deserialize_schedule
 from .schedules import serialize as serialize_schedule
@@ -36,7 +42,14 @@ class Optimizer:
         clipvalue: each gradient's elements are clipped to [-clipvalue, clipvalue].
         global_clipnorm: c; all gradients are scaled together by c min(1/N, 1/c), N the L2 norm
             of all of them joined, so that their joint norm is at most c.
-        name: the optimizer's name.
+        name: the optimizer's name, the first part of its variables' paths.
+
+    Example::
+
+        optimizer = keras.optimizers.SGD(0.1)
+        optimizer.learning_rate            # <Variable path=sgd/learning_rate, shape=(), ...>
+        optimizer.learning_rate = 0.01     # or optimizer.learning_rate.assign(0.01)
+        int(optimizer.iterations)          # 0, then 1 after the first apply()
 
     Raises:
         ValueError: more than one of clipnorm, clipvalue and global_clipnorm; a negative, NaN
@@ -63,12 +76,17 @@ class Optimizer:
                 f"be set. Received: clipnorm={clipnorm}, clipvalue={clipvalue}, "
                 f"global_clipnorm={global_clipnorm}"
             )
-        self._learning_rate = None
-        self.learning_rate = learning_rate
         self.weight_decay = weight_decay
         self.clipnorm, self.clipvalue, self.global_clipnorm = clipnorm, clipvalue, global_clipnorm
         self.name = name or type(self).__name__.lower()
-        self.iterations = 0
+        self._variables = []  # every variable of the optimizer, in the order made
+        self._iterations = self.add_variable((), initializer=0, dtype="int32", name="iteration")
+        if callable(learning_rate):
+            self._learning_rate = learning_rate
+        else:
+            self._learning_rate = self.add_variable(
+                (), initializer=self._checked_rate(learning_rate), name="learning_rate"
+            )
         self.built = False
         self._slots = {}
         self._scratch = {}
@@ -77,29 +95,50 @@ class Optimizer:
         self._exclude_ids = set()
         self._exclude_pattern = None
 
-    # ----- the learning rate -------------------------------------------------------------------
+    # ----- the learning rate and the step count ------------------------------------------------
     @property
     def learning_rate(self):
-        """The learning rate at the current step (a schedule is evaluated at ``iterations``)."""
+        """The learning rate η: the float32 Variable made from a float ``learning_rate``
+        (``assign`` to it, or set this attribute, to change it); with a schedule or a callable,
+        its value at ``iterations`` as a float32 scalar Tensor, as Keras gives it.
+
+        Setting a number assigns it to the variable (as float32); setting a schedule or a
+        callable replaces the variable, which leaves :attr:`variables` (as in Keras).
+
+        Raises:
+            TypeError: (on setting) a number where a schedule or a callable gives the rate.
+            ValueError: (on setting) a negative, NaN or non-numeric rate.
+        """
         rate = self._learning_rate
-        if isinstance(rate, LearningRateSchedule) or (callable(rate) and _takes_an_argument(rate)):
-            return float(rate(self.iterations))
-        if callable(rate):
-            return float(rate())
-        return rate
+        if isinstance(rate, Variable):
+            return rate
+        return Tensor(np.float32(self._scheduled_rate()))
 
     @learning_rate.setter
     def learning_rate(self, value):
+        rate = self._learning_rate
         if callable(value):
+            if isinstance(rate, Variable):
+                self._variables = [v for v in self._variables if v is not rate]
             self._learning_rate = value
             return
-        if callable(self._learning_rate):
+        if not isinstance(rate, Variable):
             raise TypeError(
                 f"{type(self).__name__} was created with a learning-rate schedule "
-                f"({type(self._learning_rate).__name__}), so its learning rate cannot be set to "
-                f"a number; create the optimizer with a float learning_rate to change it during "
-                f"training."
+                f"({type(rate).__name__}), so its learning rate cannot be set to a number; "
+                f"create the optimizer with a float learning_rate to change it during training."
             )
+        rate.assign(self._checked_rate(value))
+
+    lr = learning_rate
+
+    def _checked_rate(self, value):
+        """``value`` as the float32 the learning-rate variable holds, checked to be a learning
+        rate; beyond float32's range it is inf, as in Keras (the cast does not warn).
+
+        Raises:
+            ValueError: a negative, NaN or non-numeric value.
+        """
         try:
             value = float(value)
         except (TypeError, ValueError):
@@ -112,25 +151,105 @@ class Optimizer:
                 f"{type(self).__name__}: the learning rate must be a non-negative number; "
                 f"got {value}"
             )
-        self._learning_rate = value
+        with np.errstate(over="ignore"):
+            return np.float32(value)
 
-    lr = learning_rate
+    def _current_learning_rate(self):
+        """η for this step, as a Python float holding the float32 value that Keras computes with
+        (0.10000000149011612 for 0.1): the variable's, or the schedule's at ``iterations``."""
+        rate = self._learning_rate
+        if isinstance(rate, Variable):
+            return float(rate.data)
+        return float(np.float32(self._scheduled_rate()))
+
+    def _scheduled_rate(self):
+        """The schedule's (or callable's) learning rate at the current ``iterations``, as a
+        float: a callable of one argument is given the step number, one of none is just called
+        (Keras 3's convention for plain callables)."""
+        rate, step = self._learning_rate, int(self._iterations.data)
+        if isinstance(rate, LearningRateSchedule) or _takes_an_argument(rate):
+            return float(rate(step))
+        return float(rate())
+
+    @property
+    def iterations(self):
+        """The number of steps applied: an int32 Variable, 0 before the first :meth:`apply`.
+        Setting it assigns the variable (a schedule then continues from there)."""
+        return self._iterations
+
+    @iterations.setter
+    def iterations(self, value):
+        self._iterations.assign(value)
+
+    def _local_step(self):
+        """t = iterations + 1, the number of the step being applied (counted from 1), as a
+        Python int: what the updates' bias corrections raise their β to."""
+        return int(self._iterations.data) + 1
+
+    def _count_step(self):
+        """iterations <- iterations + 1, written into the variable's array: ``+=`` on a 0-d
+        array costs several times more, on every step."""
+        count = self._iterations.data
+        count[()] = int(count) + 1
 
     # ----- state -------------------------------------------------------------------------------
+    @property
+    def variables(self):
+        """The optimizer's variables, in Keras's order: ``iterations``, the learning rate (unless
+        a schedule or a callable gives it), then the state that :meth:`build` made, in the order
+        it made it (each trained variable's slots together: m₀, v₀, m₁, v₁, ... for Adam)."""
+        return list(self._variables)
+
     def build(self, variables):
         """Create the per-variable state (moments, velocities); subclasses extend this."""
         self.built = True
 
+    def add_variable(self, shape, initializer="zeros", dtype=None, aggregation="none", name=None):
+        """A non-trainable variable of the optimizer's, listed in :attr:`variables`, with path
+        ``"{optimizer name}/{name}"``, as Keras makes one.
+
+        Args:
+            shape: its shape.
+            initializer: a name (``"zeros"``), an initializer, or the initial value.
+            dtype: default float32.
+            aggregation: accepted as Keras accepts it (one device: nothing is aggregated).
+            name: default ``"variable"``.
+        """
+        variable = Variable(
+            initializer,
+            shape=shape,
+            dtype=dtype,
+            trainable=False,
+            aggregation=aggregation,
+            name=name,
+        )
+        variable.path = f"{self.name}/{variable.name}"
+        self._variables.append(variable)
+        return variable
+
+    def add_variable_from_reference(self, reference_variable, name=None, initializer="zeros"):
+        """An optimizer variable (:meth:`add_variable`) shaped and typed like
+        ``reference_variable``, named as Keras names it: the reference's path with "_" for "/",
+        then "_" and ``name`` (default ``"var"``), e.g. ``dense_kernel_momentum``."""
+        reference = getattr(reference_variable, "path", None) or str(reference_variable.name)
+        label = f"{reference.replace('/', '_').replace(':', '_')}_{name or 'var'}"
+        return self.add_variable(
+            reference_variable.shape, initializer, dtype=reference_variable.dtype, name=label
+        )
+
     def add_slot(self, variable, name, fill=0.0):
-        """An array shaped like ``variable``, filled with ``fill``, kept for it under ``name``."""
-        array = xp_of(variable.data).full_like(variable.data, fill)
-        self._slots.setdefault(name, {})[id(variable)] = array
-        return array
+        """The state ``name`` of ``variable``: an optimizer variable shaped like it, filled with
+        ``fill`` (:meth:`add_variable_from_reference`). Returns its array, which the updates
+        read with :meth:`slot` and write in place."""
+        state = self.add_variable_from_reference(variable, name, initializer=Constant(fill))
+        self._slots.setdefault(name, {})[id(variable)] = state.data
+        return state.data
 
     def add_slots(self, variables, *names, fill=0.0):
-        """``add_slot(v, name, fill)`` for each variable v and each of ``names``."""
-        for name in names:
-            for variable in variables:
+        """``add_slot(v, name, fill)`` for each variable v and, for each one, each of ``names``,
+        so that one variable's slots are listed together, as Keras lists them."""
+        for variable in variables:
+            for name in names:
                 self.add_slot(variable, name, fill)
 
     def slot(self, variable, name):
@@ -210,14 +329,14 @@ class Optimizer:
         grads, variables = _overwrite_with_gradients(grads, variables)
         if self.clipnorm or self.global_clipnorm or self.clipvalue:
             grads = self._clip(grads)
-        learning_rate = self.learning_rate
+        learning_rate = self._current_learning_rate()
         if self.weight_decay is not None:
             self._apply_weight_decay(variables, learning_rate)
         self._backend_update_step(grads, variables, learning_rate)
         for v in variables:
             if v.constraint is not None:
                 v.assign(v.constraint(v.data))
-        self.iterations += 1
+        self._count_step()
 
     def _checked(self, grads, variables):
         """(gradient arrays, their variables, names of variables without a gradient).
@@ -299,8 +418,13 @@ class Optimizer:
 
     # ----- configuration -----------------------------------------------------------------------
     def get_config(self):
+        """The optimizer's arguments; the learning rate as Keras writes it: the float32
+        variable's value as a float (0.0010000000474974513 for 0.001), or the schedule's
+        description."""
         rate = self._learning_rate
-        if isinstance(rate, LearningRateSchedule):
+        if isinstance(rate, Variable):
+            rate = float(rate.data)
+        elif isinstance(rate, LearningRateSchedule):
             rate = serialize_schedule(rate)
         return {
             "name": self.name,

@@ -66,8 +66,9 @@ class Ftrl(Optimizer):
         self.beta = beta
 
     def build(self, variables):
-        self.add_slots(variables, "accumulator", fill=self.initial_accumulator_value)
-        self.add_slots(variables, "linear")
+        for variable in variables:  # each one's two slots together, as Keras makes them
+            self.add_slot(variable, "accumulator", fill=self.initial_accumulator_value)
+            self.add_slot(variable, "linear")
         super().build(variables)
 
     def update_step(self, gradient, variable, learning_rate):

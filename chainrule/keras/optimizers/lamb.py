@@ -33,7 +33,7 @@ class Lamb(WholeVariableOptimizer):
 
     def update_step(self, gradient, variable, learning_rate):
         xp = xp_of(variable.data)
-        t = self.iterations + 1
+        t = self._local_step()
         m, v = self.slot(variable, "momentum"), self.slot(variable, "velocity")
         m += (gradient - m) * (1 - self.beta_1)
         v += (gradient * gradient - v) * (1 - self.beta_2)

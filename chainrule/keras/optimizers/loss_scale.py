@@ -1,7 +1,5 @@
 """LossScaleOptimizer: dynamic loss scaling around another optimizer, as in Keras 3."""
 
-import numpy as np
-
 from ...backend import ndarray_types, xp_of
 from ...engine import Tensor
 from .base import Optimizer
@@ -76,11 +74,9 @@ class LossScaleOptimizer(Optimizer):
         super().__init__(learning_rate=0.0, name=name or "loss_scale_optimizer")
         self.inner_optimizer = inner_optimizer
         self.initial_scale, self.dynamic_growth_steps = initial_scale, dynamic_growth_steps
-        self.step_counter = 0
-        self.dynamic_scale = np.float32(initial_scale)
 
-    # the learning rate and the step count are the inner optimizer's (while the base class
-    # initialises, before the inner optimizer is set, there is nothing to forward)
+    # the learning rate and the step count are the inner optimizer's (its own two variables stay
+    # at 0, as Keras's do)
     @property
     def learning_rate(self):
         """The inner optimizer's learning rate."""
@@ -88,8 +84,7 @@ class LossScaleOptimizer(Optimizer):
 
     @learning_rate.setter
     def learning_rate(self, value):
-        if "inner_optimizer" in self.__dict__:
-            self.inner_optimizer.learning_rate = value
+        self.inner_optimizer.learning_rate = value
 
     @property
     def iterations(self):
@@ -98,12 +93,36 @@ class LossScaleOptimizer(Optimizer):
 
     @iterations.setter
     def iterations(self, value):
-        if "inner_optimizer" in self.__dict__:
-            self.inner_optimizer.iterations = value
+        self.inner_optimizer.iterations = value
+
+    @property
+    def variables(self):
+        """Its own variables (iterations and learning rate kept at 0, then, once built, the step
+        counter and the dynamic scale), then the inner optimizer's, as Keras lists them."""
+        return self._variables + self.inner_optimizer.variables
+
+    @property
+    def step_counter(self):
+        """k, the finite steps in a row since S last changed: an int32 Variable made by
+        :meth:`build`."""
+        return self._step_counter
+
+    @step_counter.setter
+    def step_counter(self, value):
+        self._step_counter.assign(value)
+
+    @property
+    def dynamic_scale(self):
+        """S, the loss scale: a float32 Variable made by :meth:`build`."""
+        return self._dynamic_scale
+
+    @dynamic_scale.setter
+    def dynamic_scale(self, value):
+        self._dynamic_scale.assign(value)
 
     def build(self, variables):
-        self.step_counter = 0
-        self.dynamic_scale = np.float32(self.initial_scale)
+        self._step_counter = self.add_variable((), 0, dtype="int32", name="step_counter")
+        self._dynamic_scale = self.add_variable((), self.initial_scale, name="dynamic_scale")
         self.inner_optimizer.build(variables)
         super().build(variables)
 
@@ -121,11 +140,11 @@ class LossScaleOptimizer(Optimizer):
             self.build(trainable_variables)
         grads = [_array(g, v) for g, v in zip(grads, trainable_variables)]
         finite = all(bool(xp_of(g).isfinite(g).all()) for g in grads if g is not None)
+        scale = self._dynamic_scale.data  # a float32 scalar
         if not finite:
             self.step_counter = 0
-            self.dynamic_scale = np.float32(self.dynamic_scale * 0.5)
+            self.dynamic_scale = scale * 0.5
             return
-        scale = self.dynamic_scale
         self.inner_optimizer.update_loop = self.update_loop
         # a variable overwritten with its "gradient" (a new value) takes it unscaled, as in Keras
         unscaled = [
@@ -135,11 +154,12 @@ class LossScaleOptimizer(Optimizer):
             for g, v in zip(grads, trainable_variables)
         ]
         self.inner_optimizer.apply(unscaled, trainable_variables)
-        if self.step_counter == self.dynamic_growth_steps - 1:
+        count = int(self._step_counter.data)
+        if count == self.dynamic_growth_steps - 1:
             self.step_counter = 0
-            self.dynamic_scale = np.float32(self.dynamic_scale * 2.0)
+            self.dynamic_scale = scale * 2.0
         else:
-            self.step_counter += 1
+            self.step_counter = count + 1
 
     def get_config(self):
         return {

@@ -162,12 +162,16 @@ class MultiOptimizer(Optimizer):
 
     @learning_rate.setter
     def learning_rate(self, value):
-        # the base class sets a learning rate while it initialises: nothing to keep
-        if "_optimizer_map" in self.__dict__:
-            raise AttributeError(
-                "A MultiOptimizer has no learning rate of its own: set the learning rates of "
-                "the inner optimizers (MultiOptimizer.optimizers)."
-            )
+        raise AttributeError(
+            "A MultiOptimizer has no learning rate of its own: set the learning rates of the "
+            "inner optimizers (MultiOptimizer.optimizers)."
+        )
+
+    @property
+    def variables(self):
+        """Its own variables (its step count, and a learning rate kept at 0), then each inner
+        optimizer's, in the order of :attr:`optimizers`, as Keras lists them."""
+        return self._variables + [v for optimizer in self.optimizers for v in optimizer.variables]
 
     def build(self, variables):
         groups = {}
@@ -186,7 +190,7 @@ class MultiOptimizer(Optimizer):
             groups.setdefault(index, []).append(variable)
         for index, group in sorted(groups.items()):
             self._inner_optimizers[index].build(group)
-        self._variables = list(variables)
+        self._trainable_variables = list(variables)
         super().build(variables)
 
     def scale_loss(self, loss):
@@ -209,7 +213,7 @@ class MultiOptimizer(Optimizer):
                     "MultiOptimizer: to apply gradients without their variables, build the "
                     "optimizer first with optimizer.build(trainable_variables)."
                 )
-            trainable_variables = self._variables
+            trainable_variables = self._trainable_variables
         trainable_variables = list(trainable_variables)
         if not self.built:
             self.build(trainable_variables)
@@ -240,7 +244,7 @@ class MultiOptimizer(Optimizer):
             optimizer = self._inner_optimizers[index]
             optimizer.update_loop = self.update_loop
             optimizer.apply(sub_grads, sub_variables)
-        self.iterations += 1
+        self._count_step()
 
     def get_config(self):
         if not hasattr(self._optimizer_map, "get_config"):

@@ -46,7 +46,7 @@ class ScheduleFreeAdamW(Optimizer):
 
     def update_step(self, gradient, variable, learning_rate):
         xp = xp_of(variable.data)
-        t = self.iterations + 1
+        t = self._local_step()
         if self.warmup_steps > 0:
             learning_rate *= min(t / self.warmup_steps, 1.0)
         b1, b2 = self.beta_1, self.beta_2

@@ -174,7 +174,7 @@ def train_command(args):
             callbacks=callbacks,
         )
     seconds = time.perf_counter() - start
-    _refuse_divergence(divergence.diverged, model, optimizer, out, existed)
+    _refuse_divergence(divergence.diverged, model, _learning_rate(args, optimizer), out, existed)
     partial = _partial_epoch(stopper, history)
     if stopper.interrupted:
         epoch, batch = stopper.interrupted
@@ -193,7 +193,7 @@ def train_command(args):
             "epochs": args.epochs,
             "batch_size": args.batch_size,
             "optimizer": args.optimizer,
-            "learning_rate": float(optimizer.learning_rate),
+            "learning_rate": _learning_rate(args, optimizer),
             "hidden": list(args.hidden),
             "seed": args.seed,
             "validation_split": args.validation_split,
@@ -311,7 +311,15 @@ def _new_run_folder(parent, stamp):
             continue
 
 
-def _refuse_divergence(diverged, model, optimizer, out, existed):
+def _learning_rate(args, optimizer):
+    """The run's learning rate as the user knows it: the ``--learning-rate`` given, else the
+    optimizer's default, written as the shortest decimal of the float32 value it keeps (0.01)."""
+    if args.learning_rate is not None:
+        return args.learning_rate
+    return float(str(np.float32(float(optimizer.learning_rate))))
+
+
+def _refuse_divergence(diverged, model, learning_rate, out, existed):
     """End the command if the loss or the weights became NaN or infinite: nothing is written
     (an earlier run's files in `out` stay as they were), and a folder made for this run is
     removed."""
@@ -326,7 +334,7 @@ def _refuse_divergence(diverged, model, optimizer, out, existed):
         else f"the loss became {diverged[2]} at batch {diverged[1]} of epoch {diverged[0]}"
     )
     raise CommandError(
-        f"training diverged: {where} (--learning-rate {float(optimizer.learning_rate):g}); "
+        f"training diverged: {where} (--learning-rate {learning_rate:g}); "
         "no files were written: lower the learning rate with --learning-rate"
     )
 
