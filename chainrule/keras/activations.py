@@ -8,9 +8,10 @@ engine.
 
 from .. import ops
 from ..engine import Tensor
+from .object_registration import find_by_bare_name, function_description
 from .ops import nn
 from .ops.dtypes import convert_to_tensor
-from .registry import lookup, register_names
+from .registry import find_custom, lookup, register_names
 
 celu = nn.celu
 elu = nn.elu
@@ -136,6 +137,9 @@ register_names("keras.activations", ACTIVATIONS)
 def get(identifier):
     """An activation from its name, its serialized form (a dict), a callable, or None (linear).
 
+    A name is one of Keras's activations (as in Keras 3, a function of the user's is found by
+    its description, not by a bare name: see :func:`deserialize`).
+
     Raises:
         ValueError: for an unknown name, listing the known ones.
     """
@@ -148,19 +152,33 @@ def get(identifier):
     return lookup("activation", ACTIVATIONS, identifier)
 
 
-def serialize(activation):
-    """The Keras name of an activation function (aliases give their canonical name: swish is
-    written as "silu"); another function's ``__name__``."""
+def name_of(activation):
+    """The Keras name of one of its activation functions (an alias gives its canonical name:
+    swish is "silu"); another function's own ``__name__``."""
     for name, fn in ACTIVATIONS.items():
         if fn is activation:
             return name
     return getattr(activation, "__name__", str(activation))
 
 
+def serialize(activation):
+    """What a config holds for ``activation``, as Keras 3 writes it: the name of one of Keras's
+    activations (see :func:`name_of`); for a function of the user's, its description
+    ``{"module": "builtins", "class_name": "function", "config": "package>name", ...}``, by
+    which :func:`deserialize` finds it again among the registered objects (or its bare name
+    among ``custom_objects`` and the custom-object scopes)."""
+    name = name_of(activation)
+    return name if ACTIVATIONS.get(name) is activation else function_description(activation)
+
+
 def deserialize(config, custom_objects=None):
     """The activation that ``config`` names: a name, or Keras's dict form
-    ``{"class_name": "function", "config": name, ...}``; ``custom_objects`` maps further names
-    to functions.
+    ``{"class_name": "function", "config": name, ...}``.
+
+    The name is looked up as Keras 3 does: first among the user's objects (``custom_objects``,
+    the open ``keras.saving.custom_object_scope`` blocks, the objects registered with
+    ``keras.saving.register_keras_serializable``), then among Keras's activations, then as a
+    bare name of a registered ``"package>name"``.
 
     Raises:
         ValueError: for an unknown name or a config of another form.
@@ -177,6 +195,7 @@ def deserialize(config, custom_objects=None):
         raise ValueError(
             f"deserialize: expects an activation's name or its dict form; received {config!r}."
         )
-    if custom_objects and config in custom_objects:
-        return custom_objects[config]
-    return lookup("activation", ACTIVATIONS, config)
+    own = find_custom([config], custom_objects)
+    if own is None and config.lower() not in ACTIVATIONS:
+        own = find_by_bare_name(config, custom_objects)
+    return own if own is not None else lookup("activation", ACTIVATIONS, config)

@@ -76,6 +76,32 @@ def get_registered_object(name, custom_objects=None, module_objects=None):
     return None
 
 
+def function_description(fn):
+    """Keras 3's description of a function of the user's, as it writes one for every function
+    that is not its own: ``{"module": "builtins", "class_name": "function", "config": name,
+    "registered_name": "function"}``, where ``name`` is the registered ``"package>name"`` (else
+    the function's own name) by which loading finds it."""
+    return {
+        "module": "builtins",
+        "class_name": "function",
+        "config": registry.custom_name(fn) or getattr(fn, "__name__", type(fn).__name__),
+        "registered_name": "function",
+    }
+
+
+def find_by_bare_name(name, custom_objects=None):
+    """The user's object registered (or passed, or scoped) as ``"package>name"`` for a bare
+    ``name``; None if none is. Keras 3 looks a function up so when it is neither the user's by
+    its exact name nor one of Keras's own: files of Keras 3.6 and earlier wrote a registered
+    function by its bare name."""
+    suffix = f">{name}"
+    for table in (custom_objects or {}, registry.scoped_objects(), registry.custom_objects()):
+        for registered, obj in table.items():
+            if isinstance(registered, str) and registered.endswith(suffix):
+                return obj
+    return None
+
+
 class CustomObjectScope:
     """``with CustomObjectScope({"Name": obj}, ...):``: files may name these objects inside the
     block (loading, ``from_config``, ``deserialize``). Scopes nest; inner ones win."""

@@ -142,3 +142,84 @@ def test_gelu_activation_default_is_exact():
     x = np.array([-1.0, 0.5, 2.0])
     exact = [v * 0.5 * (1 + math.erf(v / math.sqrt(2))) for v in x]
     np.testing.assert_allclose(activations.gelu(x).numpy(), exact, rtol=1e-12)
+
+
+@pytest.fixture
+def registered():
+    """Register objects for one test and forget them afterwards."""
+    table = keras.saving.get_custom_objects()
+    before = dict(table)
+    yield
+    table.clear()
+    table.update(before)
+
+
+def test_a_users_activation_is_written_as_keras_3_writes_it(registered):
+    # as Keras 3.15: every function of the user's is "builtins"/"function", named in "config"
+    # by its registered name, else by its own
+    @keras.saving.register_keras_serializable(package="my_package", name="sq")
+    def registered_fn(x):
+        return x * x
+
+    def squared(x):
+        return x * x
+
+    assert activations.serialize(registered_fn) == {
+        "module": "builtins",
+        "class_name": "function",
+        "config": "my_package>sq",
+        "registered_name": "function",
+    }
+    assert activations.serialize(squared) == {
+        "module": "builtins",
+        "class_name": "function",
+        "config": "squared",
+        "registered_name": "function",
+    }
+    assert activations.name_of(squared) == "squared"
+    assert activations.name_of(activations.swish) == "silu"
+
+
+def test_a_users_activation_is_found_by_registry_scope_or_custom_objects(registered):
+    # as Keras 3.15: get/deserialize of the description find a registered function, and one of
+    # custom_objects or an open custom_object_scope by its bare name; get of a bare name knows
+    # only Keras's own (a ValueError, "Could not interpret activation function identifier").
+    # An unknown function's description is a ValueError naming it here (Keras: a TypeError,
+    # "Could not locate function 'doubled'").
+    @keras.saving.register_keras_serializable(package="my_package", name="custom_fn")
+    def squared(x):
+        return x * x
+
+    described = activations.serialize(squared)
+    assert activations.get(described) is squared
+    assert activations.deserialize(described) is squared
+    assert activations.deserialize("my_package>custom_fn") is squared
+    with pytest.raises(ValueError, match="Unknown activation"):
+        activations.get("my_package>custom_fn")
+
+    def doubled(x):
+        return 2 * x
+
+    plain = activations.serialize(doubled)
+    with pytest.raises(ValueError, match="Unknown activation: 'doubled'"):
+        activations.get(plain)
+    assert activations.deserialize(plain, custom_objects={"doubled": doubled}) is doubled
+    with keras.saving.custom_object_scope({"doubled": doubled}):
+        assert activations.get(plain) is doubled
+        assert activations.deserialize("doubled") is doubled
+
+
+def test_a_registered_function_written_by_its_bare_name_is_found(registered):
+    # as Keras 3.15 reads the files of Keras <= 3.6, which wrote "config": "custom_fn"
+    @keras.saving.register_keras_serializable(package="my_package", name="custom_fn")
+    def squared(x):
+        return x * x
+
+    old_form = {
+        "module": "builtins",
+        "class_name": "function",
+        "config": "custom_fn",
+        "registered_name": "function",
+    }
+    assert activations.get(old_form) is squared
+    assert activations.get("relu") is activations.relu  # Keras's own names come first

@@ -107,7 +107,7 @@ class OnnxGraph:
 
 def _activation(graph, x, fn):
     """The ONNX nodes of a Keras activation function (by its Keras name)."""
-    name = activations.serialize(fn) if fn is not None else "linear"
+    name = activations.name_of(fn) if fn is not None else "linear"
     simple = {
         "relu": "Relu",
         "sigmoid": "Sigmoid",

@@ -29,13 +29,19 @@ Saving writes the whole file to a temporary file and renames it over the target 
 sizes, then the weights each layer's config will create, its sublayers' included (planned
 without being allocated, see :func:`.reading.planned_layer`), against the shapes in the HDF5 file
 (before any layer of a Sequential model is built; for a functional model, each layer before it
-is built, on the shape it is called with, against the bytes the file stores), then each dataset's shape and type before it is read. A dataset must
-hold its data plainly (no HDF5 compression or filters) and all of it (no declared-but-unwritten
-storage), so that what loading allocates is bounded by what the file holds; the input sample a
-model is built with is bounded too (:data:`MAX_SAMPLE_BYTES`). It builds only chainrule's own
-classes, with config values of the kinds their constructors take (see :mod:`.serialization`),
-never follows HDF5 links to other files, and turns any damage it meets into a
-:class:`FileFormatError`.
+is built, on the shape it is called with, against the bytes the file stores), then each
+dataset's shape and type before it is read. A dataset must hold its data plainly (no HDF5
+compression or filters) and all of it (no declared-but-unwritten storage), so that what loading
+allocates is bounded by what the file holds; the input sample a model is built with is bounded
+too (:data:`MAX_SAMPLE_BYTES`). It builds only chainrule's own classes, with config values of
+the kinds their constructors take (see :mod:`.serialization`), never follows HDF5 links to other
+files, and turns any damage it meets into a :class:`FileFormatError`.
+
+Keras 3's saving hooks are called where Keras calls them: each layer's ``save_own_variables``
+writes its ``vars`` group (by default its weights, as above) and, where its class has its own,
+``load_own_variables`` reads it back (the others' weights are checked and assigned together);
+a layer class with its own ``build_from_config`` builds itself from the ``build_config`` its
+``get_build_config`` wrote; the model compiles with ``compile_from_config``.
 """
 
 import datetime
@@ -50,12 +56,14 @@ import zipfile
 import numpy as np
 
 from ...version import __version__
+from ..keras_tensor import knows_output_shape, sample_output_shapes
 from ..naming import snake_case
 from ..object_registration import custom_object_scope
 from . import legacy_h5, serialization
 from .atomic import atomic_write
 from .reading import (
     MAX_CONFIG_BYTES,
+    check_buildable,
     check_dataset,
     check_sample_size,
     h5_dataset,
@@ -67,6 +75,7 @@ from .reading import (
     stored_order,
 )
 from .serialization import FileFormatError
+from .variable_store import VariableStore
 
 CONFIG = "config.json"
 METADATA = "metadata.json"
@@ -223,8 +232,7 @@ def _weights_bytes(model):
         for path, layer in saved_layers(model):
             group = h5.create_group(_vars_path(path))
             group.attrs["name"] = layer.name
-            for index, variable in enumerate(stored_order(layer._own_weights())):
-                group.create_dataset(str(index), data=variable.numpy())
+            layer.save_own_variables(VariableStore(group, _described(layer)))
             for name, array in getattr(layer, "stored_arrays", dict)().items():
                 group.create_dataset(name, data=array)  # a lookup's "idf_weights"
         if model.optimizer is not None:
@@ -313,6 +321,10 @@ def _public_alias(layer, name, value):
 
 def _is_layer(value):
     return callable(getattr(value, "_own_weights", None))
+
+
+def _described(layer):
+    return f"layer {layer.name!r} ({type(layer).__name__})"
 
 
 def _vars_path(path):
@@ -486,6 +498,7 @@ class _WeightBudget:
                 self.left += math.prod(dataset.shape) * dataset.dtype.itemsize
 
     def check(self, layer, input_shape):
+        check_buildable(layer, input_shape)
         if serialization.LAYERS.get(type(layer).__name__) is not type(layer):
             return
         need = _planned_bytes(planned_layer(layer, input_shape), set())
@@ -511,9 +524,13 @@ def _planned_bytes(layer, counted):
 
 
 def _build_from_config(model, build_config):
-    """Build a subclassed model with the input shape it was saved with (its ``build_config``),
+    """Build a subclassed model from its ``build_config``: by the model's own
+    ``build_from_config`` where its class has one, else with the input shape it was saved with,
     which creates its weights; the sample it is called on is bounded (``check_sample_size``)."""
     if model.built or not isinstance(build_config, dict):
+        return
+    if serialization.overrides(model, "build_from_config"):
+        serialization.build_from_file(model, build_config)
         return
     shape = build_config.get("input_shape")
     if shape is None:
@@ -646,10 +663,12 @@ def _check_planned_weights(layer_list, h5):
         return  # no input shape: the model stays unbuilt and creates no weights
     shape = check_sample_size(layer_list[0].batch_input_shape)
     for key, layer in _layer_keys(layer_list[1:]):
-        if serialization.is_model(layer):  # checked layer by layer as it was built
-            shape = layer.compute_output_shape(shape)
+        if serialization.is_model(layer) or layer.built:  # checked as it was built, or built
+            shape = _output_shape(layer, shape)  # by its own build_from_config
             continue
         for path, part in saved_layers(planned_layer(layer, shape)):
+            if serialization.overrides(part, "load_own_variables"):
+                continue  # it reads what it stored its own way
             where = _vars_path(f"layers/{key}/{path}" if path else f"layers/{key}")
             planned = stored_order(part._own_weights())
             stored = [d.shape for d in _datasets(h5, where, len(planned), part)]
@@ -660,7 +679,16 @@ def _check_planned_weights(layer_list, h5):
                         f"weight {index} of {where} of shape {weight.shape}, but the file "
                         f"stores shape {stored_shape}"
                     )
-        shape = layer.compute_output_shape(shape)
+        shape = _output_shape(layer, shape)
+
+
+def _output_shape(layer, input_shape):
+    """The output shape of ``layer`` for ``input_shape``: from its ``compute_output_shape``, or,
+    for a layer without one of its own (a user's, which may change the shape), from a run on
+    symbolic inputs (which builds it, once its weights were checked)."""
+    if knows_output_shape(layer):
+        return layer.compute_output_shape(input_shape)
+    return sample_output_shapes(layer, input_shape)
 
 
 def _read_weights(model, h5, skip_mismatch=False):
@@ -670,6 +698,10 @@ def _read_weights(model, h5, skip_mismatch=False):
     expected = set()
     for path, layer in saved_layers(model):
         expected.add(_vars_path(path))
+        if serialization.overrides(layer, "load_own_variables"):
+            store = VariableStore(h5_group(h5, _vars_path(path)), _described(layer))
+            pairs.append((_own_loader(layer, skip_mismatch), None, store))
+            continue
         variables = stored_order(layer._own_weights())
         names = getattr(layer, "stored_array_names", list)()
         try:
@@ -707,6 +739,23 @@ def _read_weights(model, h5, skip_mismatch=False):
     ]
     for assign, value in values:
         assign(value)
+
+
+def _own_loader(layer, skip_mismatch):
+    """A function that hands a store to ``layer.load_own_variables`` (the layer's own way to
+    read its state); what that raises is reported as a FileFormatError naming the layer, or,
+    with ``skip_mismatch``, warned about (the layer keeps what it has)."""
+
+    def load(store):
+        try:
+            layer.load_own_variables(store)
+        except Exception as err:  # the user's code: report which layer failed, and how
+            message = f"{_described(layer)}: load_own_variables failed: {type(err).__name__}: {err}"
+            if not skip_mismatch:
+                raise FileFormatError(message) from err
+            warnings.warn(f"Skipping loading weights for {message}")
+
+    return load
 
 
 MAX_GROUPS = 1 << 20  # the most HDF5 groups a weights file may hold

@@ -8,6 +8,7 @@ parsers raise becomes a :class:`FileFormatError` that names the file.
 """
 
 import contextlib
+import inspect
 import math
 import zipfile
 import zlib
@@ -89,11 +90,48 @@ def check_sample_size(shape):
 def planned_layer(layer, input_shape):
     """A layer of ``layer``'s class and config, built for ``input_shape`` with weights that
     have shapes and no values (:class:`~.serialization.PlannedWeight`): its own and those of
-    every sublayer (a recurrent cell, a wrapped layer), found without allocating any of them."""
+    every sublayer (a recurrent cell, a wrapped layer), found without allocating any of them.
+
+    Raises:
+        FileFormatError: the layer cannot be built for ``input_shape`` (naming it and why).
+    """
+    check_buildable(layer, input_shape)
     with weights_planned():
         stand_in = type(layer).from_config(layer.get_config())
-        stand_in.build(*_build_arguments(stand_in, input_shape))
+        try:
+            stand_in.build(*_build_arguments(stand_in, input_shape))
+        except DAMAGE as err:
+            raise FileFormatError(
+                f"layer {layer.name!r} ({type(layer).__name__}) cannot be built for input "
+                f"shape {input_shape}: {type(err).__name__}: {err}"
+            ) from err
     return stand_in
+
+
+def check_buildable(layer, input_shape):
+    """Check that ``layer.build`` takes only what loading gives it: the input shape(s) that the
+    model calls it with (its first parameter, and any other named ``<argument>_shape``).
+
+    Raises:
+        FileFormatError: a ``build`` that needs more (``build(self, input_shape, layer_init)``),
+            naming the layer; such a layer builds itself from a file with its own
+            ``get_build_config`` and ``build_from_config``, as in Keras 3.
+    """
+    signature = inspect.signature(type(layer).build)
+    needed = [
+        parameter.name
+        for parameter in list(signature.parameters.values())[2:]
+        if parameter.default is inspect.Parameter.empty
+        and parameter.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+        and not parameter.name.endswith("_shape")
+    ]
+    if needed:
+        raise FileFormatError(
+            f"layer {layer.name!r} ({type(layer).__name__}) cannot be built from the file: its "
+            f"build{signature} needs {needed} besides the input shape {input_shape} that "
+            f"loading gives it. A layer whose build takes more than input shapes saves what it "
+            f"needs with get_build_config() and builds itself with build_from_config(config)."
+        )
 
 
 def _build_arguments(layer, input_shape):

@@ -5,17 +5,19 @@ Keras 3 describes an object as
     {"module": "keras.layers", "class_name": "Dense", "config": {...}, "registered_name": None}
 
 with ``"build_config": {"input_shape": [...]}`` added for a built layer and ``"compile_config"``
-for a compiled model; an activation is written as its name, a layer's dtype as a ``DTypePolicy``.
-:func:`serialize_keras_object` writes that form; :func:`deserialize_keras_object` reads it back.
+for a compiled model (what a class's own ``get_build_config``/``get_compile_config`` returns,
+where it has them); Keras's activations are written by name, the user's functions as
+``{"module": "builtins", "class_name": "function", "config": "package>name", ...}``, a layer's
+dtype as a ``DTypePolicy``. :func:`serialize_keras_object` writes that form;
+:func:`deserialize_keras_object` reads it back.
 
 Reading builds only the classes registered in :mod:`chainrule.keras.registry` (the layers in
 :data:`LAYERS`, the models, and the initializers, regularizers, constraints, optimizers,
-schedules, losses, metrics and activations), plus any that the caller passes in
-``custom_objects``. This module imports no layer or model: each class registers itself and owns
-its config (``get_config``/``from_config``, and ``get_keras_config`` where Keras writes it
-differently). The
-``module`` written in a file only selects one of those tables: nothing is imported by name, and no
-code from a file is ever run.
+schedules, losses, metrics and activations), plus the user's objects that are registered or
+passed in ``custom_objects`` (or a custom-object scope). This module imports no layer or model:
+each class registers itself and owns its config (``get_config``/``from_config``, and
+``get_keras_config`` where Keras writes it differently). The ``module`` written in a file only
+selects one of those tables: nothing is imported by name, and no code from a file is ever run.
 """
 
 import contextlib
@@ -25,6 +27,7 @@ import inspect
 import numpy as np
 
 from .. import registry as keras_registry
+from ..object_registration import custom_object_scope, find_by_bare_name, function_description
 
 
 class FileFormatError(ValueError):
@@ -108,6 +111,20 @@ def is_functional_config(config):
     return isinstance(config, dict) and "input_layers" in config
 
 
+def default_hook(method):
+    """Mark a base class's saving hook (``get_build_config``, ``save_own_variables``...) as the
+    default one, so that saving and loading can tell a class that defines its own."""
+    method.default_hook = True
+    return method
+
+
+def overrides(obj, hook):
+    """Whether ``obj``'s class defines its own saving ``hook`` (one not marked by
+    :func:`default_hook`)."""
+    method = getattr(type(obj), hook, None)
+    return method is not None and not getattr(method, "default_hook", False)
+
+
 # While a file is read, the loader's check of each layer's weights before it is built: a
 # function (layer, input_shape) that raises FileFormatError (see ``keras_file``).
 _BUILD_CHECKS = []
@@ -169,8 +186,9 @@ def serialize_keras_object(obj):
 
     Layers, optimizers, losses, metrics, initializers, regularizers, constraints and schedules
     become ``{"module", "class_name", "config", "registered_name"}`` (a model adds
-    ``build_config`` and ``compile_config``: see :func:`model_config`); chainrule's activations and loss functions become
-    their names; lists, dicts, NumPy scalars and dtypes become plain JSON values.
+    ``build_config`` and ``compile_config``: see :func:`model_config`); chainrule's activations
+    and loss functions become their names, the user's functions Keras's ``"function"`` form;
+    lists, dicts, NumPy scalars and dtypes become plain JSON values.
 
     Raises:
         TypeError: an object with no Keras description (no ``get_config``, not a function).
@@ -238,18 +256,13 @@ def _module_of(cls):
 
 
 def _function_form(fn):
-    """A chainrule function's name; a user function in Keras's ``"function"`` form."""
+    """A chainrule function's name; a user function in Keras's ``"function"`` form, by its
+    registered name (see ``keras.saving.register_keras_serializable``)."""
     for table in _function_tables():
         for name, value in table.items():
             if value is fn:
                 return name
-    name = getattr(fn, "__name__", type(fn).__name__)
-    return {
-        "module": getattr(fn, "__module__", None),
-        "class_name": "function",
-        "config": name,
-        "registered_name": keras_registry.custom_name(fn) or "function",
-    }
+    return function_description(fn)
 
 
 def dtype_policy(dtype):
@@ -276,12 +289,25 @@ def layer_config(obj, input_shape=None):
     own_form = getattr(obj, "get_keras_config", None)
     config = own_form() if own_form is not None else serialize_keras_object(obj.get_config())
     form = _object_form(type(obj), config)
-    if input_shape is not None:
-        form["build_config"] = _build_config(obj, input_shape)
+    build = _written_build_config(obj, input_shape)
+    if build is not None:
+        form["build_config"] = build
     return form
 
 
-def _build_config(layer, input_shape):
+def _written_build_config(layer, input_shape):
+    """The ``build_config`` a file holds for ``layer``: what its class's own
+    ``get_build_config()`` returns (serialized), else the one of the input shape it is built
+    for in its model (:func:`build_config_for`), none while that is unknown."""
+    if overrides(layer, "get_build_config"):
+        own = layer.get_build_config()
+        return None if own is None else serialize_keras_object(own)
+    if input_shape is None:
+        return None
+    return serialize_keras_object(build_config_for(layer, input_shape))
+
+
+def build_config_for(layer, input_shape):
     """Keras's ``build_config`` of ``layer`` built for ``input_shape``: ``{"input_shape": ...}``,
     or, where ``build`` takes a shape per tensor argument of ``call`` and was given several
     (``MultiHeadAttention.build(query_shape, value_shape)`` for ``call(query, value)``), those
@@ -296,8 +322,8 @@ def _build_config(layer, input_shape):
         named = [f"{name}_shape" for name in parameter_names(type(layer).call)]
         if not set(build) >= set(named[: len(input_shape)]):  # call(inputs) takes them as one
             named = build
-        return {"shapes_dict": {n: list(shape) for n, shape in zip(named, input_shape)}}
-    return {"input_shape": list(input_shape)}
+        return {"shapes_dict": dict(zip(named, input_shape))}
+    return {"input_shape": input_shape}
 
 
 def parameter_names(method):
@@ -336,18 +362,24 @@ def model_config(model, nested=False):
         shape = model.batch_input_shape
         if shape is None and not has_layer_list(model):
             shape = getattr(model, "_build_shape", None)
-        if shape is not None:
-            form["build_config"] = {"input_shape": serialize_keras_object(shape)}
+        build = _written_build_config(model, None)
+        if build is None and shape is not None:
+            build = {"input_shape": serialize_keras_object(shape)}
+        if build is not None:
+            form["build_config"] = build
     if nested:
         form["compile_config"] = {}
-    elif model.compiled:
-        form["compile_config"] = compile_config(model)
+    else:
+        compiled = model.get_compile_config()
+        if compiled:  # Keras writes {} for a model not compiled; chainrule leaves it out
+            form["compile_config"] = serialize_keras_object(compiled)
     return form
 
 
 def compile_config(model):
-    """The arguments ``compile`` was given, as Keras writes them: a loss, loss weights and
-    metrics per output stay lists or dicts keyed by output name."""
+    """The arguments ``compile`` was given, as Keras writes them (``Model.get_compile_config``'s
+    default): a loss, loss weights and metrics per output stay lists or dicts keyed by output
+    name."""
     return {
         "optimizer": serialize_keras_object(model.optimizer),
         "loss": serialize_keras_object(model.loss),
@@ -363,10 +395,11 @@ def compile_config(model):
 def deserialize_keras_object(config, custom_objects=None):
     """The object that a Keras description stands for, built from chainrule's tables only.
 
-    Plain values (names such as ``"relu"``, numbers, None) are returned as they are, a dict that
-    is not a description with its values read: the layer,
-    loss or optimizer they are given to resolves names itself. A ``"function"`` entry becomes the
-    function's name after checking that chainrule knows it.
+    Plain values (names such as ``"relu"``, numbers, None) are returned as they are, a list or
+    a dict that is not a description with its values read: the layer, loss or optimizer they
+    are given to resolves names itself. A ``"function"`` entry becomes the user's function it
+    names (registered or passed, see :func:`_function_named`), else the name of chainrule's
+    function after checking that chainrule knows it.
 
     Args:
         config: a description as written by :func:`serialize_keras_object` or by Keras 3.
@@ -377,6 +410,8 @@ def deserialize_keras_object(config, custom_objects=None):
         FileFormatError: not a description, an unknown class or function (named), or a config
             the class rejects.
     """
+    if isinstance(config, list):  # as Keras: each item (compile's metrics, say)
+        return [deserialize_keras_object(value, custom_objects) for value in config]
     if not isinstance(config, dict):
         return config
     if "class_name" not in config:  # a plain dict (OptimizerMap's {pattern: optimizer}), as Keras
@@ -391,7 +426,33 @@ def deserialize_keras_object(config, custom_objects=None):
     cls = _resolve_class(module, class_name, custom_objects, _registered_name(config))
     if issubclass(cls, tuple(MODELS.values())):
         return model_from_config(config, custom_objects)
-    return construct(cls, config.get("config", {}), custom_objects)
+    return from_description(cls, config, custom_objects)
+
+
+def from_description(cls, description, custom_objects=None):
+    """The object of class ``cls`` that a description stands for: built from its ``config``
+    (:func:`construct`), then, for a class with its own ``build_from_config``, given the
+    description's ``build_config``, as Keras 3 does (other layers are built by the model that
+    calls them, once their weights are checked against the file)."""
+    obj = construct(cls, description.get("config", {}), custom_objects)
+    build_config = description.get("build_config")
+    if build_config and overrides(obj, "build_from_config") and not obj.built:
+        build_from_file(obj, build_config)
+    return obj
+
+
+def build_from_file(layer, build_config):
+    """``layer.build_from_config(build_config)``, the layer's own way to create its weights from
+    what its ``get_build_config()`` saved; what that raises becomes a FileFormatError that
+    names the layer."""
+    try:
+        layer.build_from_config(build_config)
+    except Exception as err:  # the user's code: report which layer failed, and how
+        raise FileFormatError(
+            f"layer {layer.name!r} ({type(layer).__name__}): build_from_config("
+            f"{build_config!r:.200}) failed: {type(err).__name__}: {err}"
+        ) from err
+    layer.built = True
 
 
 def _names(description, what):
@@ -552,15 +613,21 @@ def _resolve_class(module, class_name, custom_objects, registered_name=None):
 
 
 def _function_named(config, custom_objects):
+    """The function a description names: the user's (by the name Keras 3 writes, the
+    ``"package>name"`` it was registered under, else its own name; or by the registered name
+    that earlier chainrule versions wrote), else the name of chainrule's own function."""
     name = config.get("config")
     if not isinstance(name, str):
         raise FileFormatError(f"A function is described by its name; got {name!r:.200}")
-    own = keras_registry.find_custom([_registered_name(config), name], custom_objects)
+    own = keras_registry.find_custom([name, _registered_name(config)], custom_objects)
     if callable(own):
         return own
     for table in _function_tables():
         if name in table:
             return name
+    own = find_by_bare_name(name, custom_objects)
+    if callable(own):
+        return own
     raise FileFormatError(
         f"Unknown function {name!r} (module {config.get('module')!r}): chainrule loads only its "
         f"own activations, losses and metrics by name and never imports code from a file. Pass "
@@ -578,6 +645,20 @@ def _dtype_from_policy(config):
             f"supported."
         )
     return name
+
+
+def shape_from_config(value):
+    """A shape from a config as ``build`` takes it: a list of sizes becomes a tuple, and so does
+    each shape in a list or dict of shapes."""
+    if isinstance(value, dict):
+        return {key: shape_from_config(shape) for key, shape in value.items()}
+    if (
+        isinstance(value, (list, tuple))
+        and value
+        and all(isinstance(shape, (list, tuple, dict)) for shape in value)
+    ):
+        return [shape_from_config(shape) for shape in value]
+    return tuple(value) if isinstance(value, list) else value
 
 
 def check_shape(value, what):
@@ -637,28 +718,33 @@ def model_from_config(config, custom_objects=None, compile=True):
 
 
 def compile_from_config(model, config, custom_objects=None):
-    """``model.compile(...)`` with the arguments of a ``compile_config``."""
+    """Compile ``model`` as a ``compile_config`` says, by its ``compile_from_config(config)``
+    (``Model``'s calls ``compile`` with the config's arguments), with ``custom_objects``
+    allowed in the config.
+
+    Raises:
+        FileFormatError: a config that is not a dict, or one the model does not compile with
+            (naming the model and what failed).
+    """
     if not isinstance(config, dict):
         raise FileFormatError(f"compile_config must be a JSON object; got {config!r:.200}")
-    arguments = {key: _compile_argument(value, custom_objects) for key, value in config.items()}
-    accepted = inspect.signature(type(model).compile).parameters
-    unknown = sorted(set(arguments) - set(accepted))
-    if unknown:
-        raise FileFormatError(f"compile_config has arguments compile() does not take: {unknown}")
     try:
-        model.compile(**arguments)
-    except (TypeError, ValueError) as err:
-        raise FileFormatError(f"Cannot compile the model from its compile_config: {err}") from err
+        with custom_object_scope(custom_objects or {}):
+            model.compile_from_config(config)
+    except FileFormatError:
+        raise
+    except (TypeError, ValueError, KeyError) as err:
+        raise FileFormatError(
+            f"Cannot compile the model {model.name!r} from its compile_config: "
+            f"{type(err).__name__}: {err}"
+        ) from err
 
 
-def _compile_argument(value, custom_objects):
-    """A compile argument from its description: a dict keyed by output names (losses, metrics
-    or loss weights per output) or a list has each of its values built."""
-    if isinstance(value, list):
-        return [_compile_argument(item, custom_objects) for item in value]
-    if isinstance(value, dict) and "class_name" not in value:
-        return {key: _compile_argument(item, custom_objects) for key, item in value.items()}
-    return deserialize_keras_object(value, custom_objects)
+def compile_arguments(config):
+    """``compile``'s arguments from a ``compile_config``: each description built (a loss, loss
+    weights and metrics per output stay lists or dicts keyed by output name), the user's objects
+    found among the registered ones and those of the open custom-object scopes."""
+    return {key: deserialize_keras_object(value) for key, value in config.items()}
 
 
 # ----- keras.layers.serialize / deserialize, keras.optimizers.serialize / deserialize ----------

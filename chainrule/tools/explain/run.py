@@ -163,7 +163,7 @@ class _Stage:
         )
         self.activation_name = self.rule = None
         if self.dense:
-            self.activation_name = activations.serialize(layer.activation)
+            self.activation_name = activations.name_of(layer.activation)
             if activations.ACTIVATIONS.get(self.activation_name) is layer.activation:
                 self.rule = ACTIVATIONS.get(self.activation_name)
         self.kinked = self.rule is not None and self.rule.kink

@@ -104,8 +104,58 @@ def test_a_registered_loss_function_round_trips(tmp_path, registered):
     def doubled_mse(y_true, y_pred):
         return 2.0 * keras.losses.mean_squared_error(y_true, y_pred)
 
-    assert serialize_keras_object(doubled_mse)["registered_name"] == "demo>doubled_mse"
+    # as Keras 3.15 writes a registered function (in a compile_config too)
+    assert serialize_keras_object(doubled_mse) == {
+        "module": "builtins",
+        "class_name": "function",
+        "config": "demo>doubled_mse",
+        "registered_name": "function",
+    }
     model = keras.Sequential([keras.Input((3,)), layers.Dense(2)])
     model.compile(optimizer="sgd", loss=doubled_mse)
     model.save(tmp_path / "m.keras")
     assert saving.load_model(tmp_path / "m.keras").loss is doubled_mse
+
+
+def test_a_registered_activation_is_written_as_keras_does_and_loads_and_clones(
+    tmp_path, registered
+):
+    # as Keras 3.15: Dense's config holds the function's description, by its registered name;
+    # load_model and clone_model find it in the registry
+    @saving.register_keras_serializable(package="my_package", name="custom_fn")
+    def custom_fn(x):
+        return x**2
+
+    inputs = keras.Input(shape=(4,))
+    model = keras.Model(inputs, layers.Dense(2, activation=custom_fn)(inputs))
+    assert model.layers[1].get_config()["activation"] == {
+        "module": "builtins",
+        "class_name": "function",
+        "config": "my_package>custom_fn",
+        "registered_name": "function",
+    }
+    model.save(tmp_path / "m.keras")
+    x = np.random.default_rng(1).normal(size=(3, 4)).astype("float32")
+    for copy in (saving.load_model(tmp_path / "m.keras"), keras.models.clone_model(model)):
+        assert copy.layers[1].activation is custom_fn
+    loaded = saving.load_model(tmp_path / "m.keras", custom_objects={"custom_fn": custom_fn})
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_an_unregistered_activation_loads_with_custom_objects_or_in_a_scope(tmp_path):
+    # as Keras 3.15: written by its bare name, found only where the caller passes it
+    def doubled(x):
+        return 2.0 * x
+
+    inputs = keras.Input(shape=(3,))
+    model = keras.Model(inputs, layers.Dense(2, activation=doubled)(inputs))
+    model.save(tmp_path / "m.keras")
+    with pytest.raises(FileFormatError, match="custom_objects=\\{'doubled'"):
+        saving.load_model(tmp_path / "m.keras")
+    with pytest.raises(ValueError, match="Unknown function 'doubled'"):  # Keras: a TypeError
+        keras.models.clone_model(model)
+    loaded = saving.load_model(tmp_path / "m.keras", custom_objects={"doubled": doubled})
+    assert loaded.layers[1].activation is doubled
+    with saving.custom_object_scope({"doubled": doubled}):
+        assert saving.load_model(tmp_path / "m.keras").layers[1].activation is doubled
+        assert keras.models.clone_model(model).layers[1].activation is doubled
