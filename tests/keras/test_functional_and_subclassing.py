@@ -24,16 +24,15 @@ def summary_of(model):
 
 
 def rows_of(text):
-    """The (name, shape, params[, connected]) cells of each table row (continuation lines of a
-    cell are joined to it)."""
-    rows = []
-    for line in text.splitlines():
+    """The (name, shape, params[, connected]) cells of each table row (the lines of a cell
+    wrapped over several are joined with spaces)."""
+    rows, lines = [], []
+    for line in text.splitlines() + [""]:
         if line.startswith("│"):
-            cells = [c.strip() for c in line.strip("│").split("│")]
-            if cells[0]:
-                rows.append(cells)
-            else:
-                rows[-1][-1] += " " + cells[-1]
+            lines.append([c.strip() for c in line.strip("│").split("│")])
+        elif lines:
+            rows.append([" ".join(filter(None, column)) for column in zip(*lines)])
+            lines = []
     return rows
 
 
@@ -462,3 +461,91 @@ def test_tensors_given_as_keyword_arguments_are_part_of_the_graph():
     again = keras.Model.from_config(model.get_config())
     again.set_weights(model.get_weights())
     np.testing.assert_allclose(again.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
+
+
+def test_a_functional_model_names_its_outputs_by_the_layers_computing_them():
+    # Keras 3.15.1: Model(i, [Dense(1, name="a")(i), Dense(1, name="b")(i)]).output_names
+    # -> ['a', 'b']; outputs {"p": Dense(2, name="a")(i), "q": ops.relu(...)} -> ['a', 'relu'];
+    # Model(i, i) with Input name "inp" -> ['inp']; a layer's two outputs -> ['split', 'split'];
+    # the attribute can be set; Sequential and subclassed models have none (AttributeError)
+    i = keras.Input((3,), name="inp")
+    model = keras.Model(i, [layers.Dense(1, name="a")(i), layers.Dense(1, name="b")(i)])
+    assert model.output_names == ["a", "b"]
+    x = layers.Dense(2, name="a2")(i)
+    assert keras.Model(i, {"p": x, "q": keras.ops.relu(x)}).output_names == ["a2", "relu"]
+    assert keras.Model(i, i).output_names == ["inp"]
+    split = layers.Lambda(lambda t: [t, t], name="split")(i)
+    assert keras.Model(i, split).output_names == ["split", "split"]
+    model.output_names = ["x", "y"]
+    assert model.output_names == ["x", "y"]
+
+    class Sub(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.d = layers.Dense(2)
+
+        def call(self, x):
+            return self.d(x)
+
+    for other in (keras.Sequential([keras.Input((3,)), layers.Dense(2)]), Sub()):
+        other(np.ones((1, 3)))
+        with pytest.raises(AttributeError):
+            other.output_names
+
+
+def test_a_functional_model_refuses_add_loss():
+    # Keras 3.15.1: Functional.add_loss raises NotImplementedError, for a symbolic loss
+    # (model.add_loss(100.0 + 0.0 * ops.mean(h))) as for any other
+    inputs = keras.Input((4,))
+    hidden = layers.Dense(2)(inputs)
+    model = keras.Model(inputs, hidden)
+    with pytest.raises(NotImplementedError, match="cannot add a loss itself"):
+        model.add_loss(100.0 + 0.0 * keras.ops.mean(hidden))
+    assert model.losses == []
+
+
+def test_input_shape_must_be_a_tuple_as_keras_says():
+    # Keras 3.15.1: keras.Input(shape=784) -> ValueError "Cannot convert '784' to a shape.";
+    # shape=(784.0,) -> "Cannot convert '(784.0,)' to a shape. Found invalid dimension '784.0'
+    # of type '<class 'float'>'."; shape=(-1, 3) -> "... Negative dimensions are not allowed.";
+    # shape=[784] and shape=(np.int64(3),) are fine: (None, 784), (None, 3)
+    with pytest.raises(ValueError, match="^Cannot convert '784' to a shape\\."):
+        keras.Input(shape=784)
+    with pytest.raises(ValueError, match="Found invalid dimension '784.0' of type"):
+        keras.Input(shape=(784.0,))
+    with pytest.raises(ValueError, match="Negative dimensions are not allowed"):
+        keras.Input(shape=(-1, 3))
+    with pytest.raises(ValueError, match="^Cannot convert '5' to a shape\\."):
+        keras.Input(batch_shape=5)
+    assert keras.Input(shape=[784]).shape == (None, 784)
+    assert keras.Input(shape=(np.int64(3),)).shape == (None, 3)
+
+
+def test_a_functional_model_may_pass_a_layers_first_input_by_keyword():
+    # Keras 3.15.1: y = Double()(logits=i, targets=t); Model([i, t], y)([ones, ones])[0, 0]
+    # -> 3.0 (the endpoint layer pattern)
+    class Double(layers.Layer):
+        def call(self, logits, targets=None):
+            return logits * 2.0 + targets
+
+    i, t = keras.Input((3,)), keras.Input((3,))
+    model = keras.Model([i, t], Double()(logits=i, targets=t))
+    ones = np.ones((2, 3), "float32")
+    np.testing.assert_array_equal(model([ones, ones]).numpy(), np.full((2, 3), 3.0))
+
+
+def test_a_config_with_the_input_passed_by_keyword_loads():
+    # Keras 3.15.1 writes the call Double()(logits=i, targets=t) of a functional model with
+    # empty args: {'args': (), 'kwargs': {'logits': <tensor i>, 'targets': <tensor t>}}
+    class Double(layers.Layer):
+        def call(self, logits, targets=None):
+            return logits * 2.0 + targets
+
+    i, t = keras.Input((3,)), keras.Input((3,))
+    config = keras.Model([i, t], Double(name="double")(logits=i, targets=t)).get_config()
+    (call,) = config["layers"][-1]["inbound_nodes"]
+    call["kwargs"]["logits"] = call["args"].pop(0)
+    assert call["args"] == [] and sorted(call["kwargs"]) == ["logits", "targets"]
+    model = keras.Model.from_config(config, custom_objects={"Double": Double})
+    ones = np.ones((2, 3), "float32")
+    np.testing.assert_array_equal(model([ones, ones]).numpy(), np.full((2, 3), 3.0))

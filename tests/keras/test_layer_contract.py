@@ -5,6 +5,8 @@ Expected values come from closed forms or from Keras 3.15.1 (JAX backend); the f
 gave them are quoted beside the checks.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -243,3 +245,187 @@ def test_a_users_call_gets_integers_and_booleans_as_they_are():
     assert seen == [np.int32, np.float32, np.bool_]
     # chainrule's own layers compute in floats whatever numbers they are given
     assert layers.Dense(2)(np.ones((2, 3), "int32")).dtype == np.float32
+
+
+class MixedState(layers.Layer):
+    """State created four ways: Variables assigned in __init__ (one frozen), add_weight in build
+    (the frozen one first), a Variable assigned in build."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.a = keras.Variable(np.full((3,), 2.0), name="a", dtype="float32")
+        self.n = keras.Variable(np.zeros(3), name="n", dtype="float32", trainable=False)
+
+    def build(self, input_shape):
+        self.m = self.add_weight(shape=(3,), initializer="zeros", name="m", trainable=False)
+        self.b = self.add_weight(shape=(3,), initializer="zeros", name="b")
+        self.c = keras.Variable(np.zeros(3), name="c", dtype="float32")
+
+    def call(self, x):
+        return x * self.a + self.b
+
+
+def test_a_layers_weights_are_listed_in_kerass_tracking_order():
+    # Keras 3.15.1, MixedState as above, called on ones((2, 3)):
+    #   [w.name for w in l.weights] -> ['a', 'b', 'c', 'n', 'm']
+    #   trainable_weights -> ['a', 'b', 'c'], non_trainable_weights -> ['n', 'm']
+    #   after l.trainable = False: weights -> ['a', 'b', 'c', 'n', 'm']
+    layer = MixedState()
+    layer(np.ones((2, 3), "float32"))
+    assert [w.name for w in layer.weights] == ["a", "b", "c", "n", "m"]
+    assert [w.name for w in layer.trainable_weights] == ["a", "b", "c"]
+    assert [w.name for w in layer.non_trainable_weights] == ["n", "m"]
+    values = [np.full(3, float(i)) for i in range(5)]
+    layer.set_weights(values)
+    np.testing.assert_array_equal(layer.a.numpy(), values[0])  # not swapped with b
+    np.testing.assert_array_equal(layer.m.numpy(), values[4])
+    layer.trainable = False
+    assert [w.name for w in layer.weights] == ["a", "b", "c", "n", "m"]
+    layer.trainable = True
+    assert [w.name for w in layer.trainable_weights] == ["a", "b", "c"]
+
+
+def test_items_put_in_held_lists_later_take_their_place_in_the_order():
+    # Keras 3.15.1: a list assigned empty in __init__ and filled in build comes after the
+    # layers assigned before the fill, and add_weight after what the lists held by then:
+    #   [w.name for w in l.weights][:3] -> ['v0', 'v1', 'w'];
+    #   l._layers names -> ['head', 'blk0', 'tail']
+    class Late(layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.blocks = []
+            self.head = layers.Dense(2, name="head")
+            self.vs = [keras.Variable(np.zeros(1), name="v0", dtype="float32")]
+
+        def build(self, input_shape):
+            self.blocks.append(layers.Dense(3, name="blk0"))
+            self.vs.append(keras.Variable(np.zeros(1), name="v1", dtype="float32"))
+            self.w = self.add_weight(shape=(1,), name="w")
+            self.tail = layers.Dense(2, name="tail")
+
+        def call(self, x):
+            return self.tail(self.head(self.blocks[0](x)))
+
+    layer = Late()
+    layer(np.ones((2, 3), "float32"))
+    assert [w.name for w in layer.weights][:3] == ["v0", "v1", "w"]
+    assert [sub.name for sub in layer._sublayers()] == ["head", "blk0", "tail"]
+    kernels = [w.shape for w in layer.weights if w.name == "kernel"]
+    assert kernels == [(3, 2), (3, 3), (2, 2)]  # head's, blk0's, tail's
+
+
+def test_calling_build_directly_marks_the_layer_built():
+    # Keras 3.15.1 wraps every build: l.build((None, 8)) -> l.built True,
+    # l.get_build_config() -> {'input_shape': (None, 8)}; a later call builds nothing more:
+    # len(l.weights) 1, the same w
+    class Ones(layers.Layer):
+        def build(self, input_shape):
+            self.w = self.add_weight(shape=(input_shape[-1], 2), initializer="ones")
+
+        def call(self, x):
+            return x @ self.w
+
+    layer = Ones()
+    layer.build((None, 8))
+    assert layer.built
+    assert layer.get_build_config() == {"input_shape": (None, 8)}
+    w = layer.w
+    np.testing.assert_array_equal(layer(np.ones((2, 8), "float32")).numpy(), np.full((2, 2), 8.0))
+    assert len(layer.weights) == 1 and layer.w is w
+
+
+def test_a_subclass_build_calling_super_build_may_add_weights_after_it():
+    # Keras 3.15.1: class D2(Dense) whose build calls super().build(s) then add_weight("extra")
+    #   -> weights ['kernel', 'bias', 'extra'], built True
+    class Extra(layers.Dense):
+        def build(self, input_shape):
+            super().build(input_shape)
+            self.extra = self.add_weight(shape=(1,), initializer="ones", name="extra")
+
+    layer = Extra(2)
+    layer(np.ones((1, 3), "float32"))
+    assert [w.name for w in layer.weights] == ["kernel", "bias", "extra"] and layer.built
+
+
+LOCKED = "You cannot add new elements of state \\(variables or sub-layers\\) to a layer that is "
+
+
+def test_new_state_after_the_build_is_refused_as_keras_does():
+    # Keras 3.15.1: a weight, a Variable or a sublayer created in call() of a built layer ->
+    #   ValueError "... You cannot add new elements of state (variables or sub-layers) to a
+    #   layer that is already built. All state must be created in the `__init__()` method or in
+    #   the `build()` method."; so does assigning a new Variable to a built Dense, and a second
+    #   build of it
+    class LateWeight(layers.Layer):
+        def call(self, x):
+            if not hasattr(self, "v"):
+                self.v = self.add_weight(shape=(1,), initializer="ones")
+            return x * self.v
+
+    class LateLayer(layers.Layer):
+        def call(self, x):
+            if not hasattr(self, "d"):
+                self.d = layers.Dense(2)
+            return self.d(x)
+
+    for late in (LateWeight(), LateLayer()):
+        with pytest.raises(ValueError, match=LOCKED + "already built. All state must be"):
+            late(np.ones((1, 2), "float32"))
+    dense = layers.Dense(2)
+    dense.build((None, 3))
+    with pytest.raises(ValueError, match=LOCKED):
+        dense.extra = keras.Variable(1.0)
+    with pytest.raises(ValueError, match=LOCKED):
+        dense.build((None, 3))
+    dense.kernel = dense.kernel  # the same state again is no new state
+
+
+def test_a_layers_first_input_may_be_passed_by_the_name_of_calls_first_parameter():
+    # Keras 3.15.1: for call(self, logits, targets=None), Double()(logits=x).shape -> (2, 3);
+    # Double()(logits=x, targets=x)[0, 0] -> 3.0; Double()(targets=x) -> TypeError "missing a
+    # required argument: 'logits'"
+    class Double(layers.Layer):
+        def call(self, logits, targets=None):
+            return logits * 2.0 if targets is None else logits * 2.0 + targets
+
+    x = np.ones((2, 3), "float32")
+    assert Double()(logits=x).shape == (2, 3)
+    assert float(Double()(logits=x, targets=x).numpy()[0, 0]) == 3.0
+    with pytest.raises(TypeError, match="layer\\(logits=x\\)"):
+        Double()(targets=x)
+
+
+def test_add_loss_refuses_a_symbolic_tensor():
+    # Keras 3.15.1: keras.layers.Dense(2).add_loss(ops.mean(keras.Input((4,)))) -> ValueError
+    # "`add_loss()` can only be called from inside `build()` or `call()`, on a tensor input.
+    # Received invalid value: <KerasTensor ...>"
+    symbolic = keras.ops.mean(keras.Input((4,)))
+    with pytest.raises(ValueError, match="can only be called from inside `build\\(\\)` or"):
+        layers.Dense(2).add_loss(symbolic)
+
+
+def test_input_shape_on_a_layer_warns_as_keras_does():
+    # Keras 3.15.1 warns once at construction, for input_shape= and input_dim=, wherever the
+    # layer goes: "Do not pass an `input_shape`/`input_dim` argument to a layer. When using
+    # Sequential models, prefer using an `Input(shape)` object as the first layer in the model
+    # instead."; the article's Sequential([Dense(10, activation='relu', input_shape=(784,)),
+    # Dense(10, activation='softmax')]) warns once and is built: input_shape (None, 784),
+    # 4 weights. keras.Input and InputLayer do not warn.
+    message = "Do not pass an `input_shape`/`input_dim` argument to a layer"
+    with pytest.warns(UserWarning, match=message) as caught:
+        model = keras.Sequential(
+            [
+                layers.Dense(10, activation="relu", input_shape=(784,)),
+                layers.Dense(10, activation="softmax"),
+            ]
+        )
+    assert len(caught) == 1
+    assert model.built and model.input_shape == (None, 784) and len(model.weights) == 4
+    with pytest.warns(UserWarning, match=message):
+        layers.Dense(2, input_dim=3)
+    with pytest.warns(UserWarning, match=message):
+        keras.Sequential([layers.Dense(3), layers.Dense(2, input_shape=(3,))])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        keras.Input((3,))
+        layers.InputLayer(shape=(3,))

@@ -250,6 +250,47 @@ def test_predict_train_and_test_on_batch():
     assert model.predict_on_batch(x[:2]).shape == (2, 3)
 
 
+def test_train_on_batch_reports_that_batch_alone():
+    # as Keras 3: train_on_batch resets the metrics first, so its logs are the batch's own loss
+    # and metrics, computed before the update; numbers from Keras 3.15.1 (JAX) and by hand
+    model = Sequential([Input((3,)), Dense(1, kernel_initializer="ones")])
+    model.compile(optimizers.SGD(0.01), "mse", metrics=["mae"])
+    x = np.ones((8, 3), np.float32)
+    assert model.train_on_batch(x, np.zeros((8, 1))) == pytest.approx([9.0, 3.0])
+    # the step moved each weight by 0.01 · 2 · 3 = 0.06: predictions 3 · 0.94 - 0.06 = 2.76
+    logs = model.train_on_batch(x, np.full((8, 1), 10.0), return_dict=True)
+    assert logs == pytest.approx({"loss": 7.24**2, "mae": 7.24}, rel=1e-6)
+    model.fit(x, np.zeros((8, 1)), verbose=0)  # fit's epoch means do not leak into the next
+    # two more steps: predictions 3.3392, then 3.072064
+    assert model.train_on_batch(x, np.full((8, 1), 10.0)) == pytest.approx(
+        [6.927936**2, 6.927936], rel=1e-5
+    )
+
+
+def test_history_params_are_keras_s():
+    # Keras 3.15.1: History.params == {"verbose": 0, "epochs": 2, "steps": 2}, in that order
+    model = Sequential([Input((3,)), Dense(1)])
+    model.compile("sgd", "mse")
+    history = model.fit(np.zeros((8, 3)), np.zeros((8, 1)), batch_size=4, epochs=2, verbose=0)
+    assert list(history.params.items()) == [("verbose", 0), ("epochs", 2), ("steps", 2)]
+
+
+def test_fit_broadcasts_targets_against_a_narrower_output_as_keras():
+    # Keras 3.15.1 (JAX) trains a Dense(1) on targets (8, 10) with mean_squared_error: each
+    # prediction is compared with its sample's 10 targets; its losses and weights after 3 epochs
+    x = np.linspace(-1, 1, 32, dtype=np.float32).reshape(8, 4)
+    y = np.linspace(0, 2, 80, dtype=np.float32).reshape(8, 10)
+    model = Sequential([Input((4,)), Dense(1, kernel_initializer="ones")])
+    model.compile(optimizers.SGD(0.1), "mean_squared_error")
+    history = model.fit(x, y, batch_size=8, epochs=3, verbose=0, shuffle=False)
+    assert history.history["loss"] == pytest.approx([4.191968, 2.291957, 1.2642], rel=1e-5)
+    kernel, bias = model.layers[0].get_weights()
+    np.testing.assert_allclose(
+        kernel.ravel(), [0.48028633, 0.51163083, 0.54297525, 0.57431972], rtol=1e-5
+    )
+    np.testing.assert_allclose(bias, [0.48583904], rtol=1e-5)
+
+
 def test_set_random_seed_makes_runs_bit_identical():
     x, y = blobs(64)
 

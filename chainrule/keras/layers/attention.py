@@ -19,6 +19,7 @@ import numpy as np
 
 from ... import ops
 from ...engine import ShapeError, as_array
+from ...ops import noise
 from .. import constraints as constraints_module
 from .. import initializers as initializers_module
 from .. import registry
@@ -87,9 +88,8 @@ class BaseDenseAttention(Layer):
         super().__init__(**kwargs)
         self.use_scale, self.dropout, self.seed = use_scale, float(dropout), seed
         self.scale = None
-        self._dropout_layer = (
-            Dropout(rate=self.dropout, seed=seed, dtype=self.dtype) if self.dropout else None
-        )
+        # the weights' dropout draws from here (no Dropout sublayer, which Keras has not either)
+        self._generator = None if seed is None else np.random.default_rng(seed)
 
     def _validate(self, inputs, mask=None):
         name = type(self).__name__
@@ -152,8 +152,11 @@ class BaseDenseAttention(Layer):
             scores = ops.where(keep, scores, scores - low)
         weights = ops.softmax(scores, axis=-1)
         dropped = weights
-        if training and self._dropout_layer is not None:
-            dropped = self._dropout_layer(weights, training=True)
+        if training and self.dropout:
+            mask = noise.dropout_mask(
+                weights, shape=weights.shape, rate=self.dropout, rng=self._generator
+            )
+            dropped = weights * mask
         output = dropped @ value
         query_keep = boolean_mask(query_mask)
         if query_keep is not None:
@@ -391,9 +394,6 @@ class MultiHeadAttention(Layer):
             bias_constraint=constraints_module.get(bias_constraint),
         )
         self._inverse_sqrt_key_dim = 1.0 / math.sqrt(float(self.key_dim))
-        self._dropout_layer = (
-            Dropout(rate=self.dropout, seed=seed, dtype=self.dtype) if self.dropout else None
-        )
 
     @property
     def attention_axes(self):
@@ -455,6 +455,8 @@ class MultiHeadAttention(Layer):
                 query_shape, self.num_heads, self.value_dim, "gate", activation="sigmoid"
             )
         self._value_dense = self._projection(value_shape, self._kv_heads(), self.value_dim, "value")
+        # made here even when the rate is 0, as Keras makes it: the next Dropout is dropout_1
+        self._dropout_layer = Dropout(rate=self.dropout, seed=self.seed, dtype=self.dtype)
         output_shape = self._output_shape or (query_shape[-1],)
         equation, bias_axes, rank = projection_equation(query_rank - 1, 2, len(output_shape))
         self._output_dense = EinsumDense(
@@ -616,7 +618,7 @@ class MultiHeadAttention(Layer):
                 keep = np.expand_dims(keep, -2 * axes - 1)
         weights = masked_softmax(scores, keep, axes)
         dropped = weights
-        if training and self._dropout_layer is not None:
+        if training and self.dropout:
             dropped = self._dropout_layer(weights, training=True)
         return ops.einsum(self._combine_equation, dropped, value), weights
 

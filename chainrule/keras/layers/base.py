@@ -1,6 +1,7 @@
 """The Layer: weights created lazily from the first input, a forward ``call``, and Keras's API
 around it (names, ``get_weights``/``set_weights``, ``get_config``)."""
 
+import functools
 import inspect
 import warnings
 
@@ -26,13 +27,17 @@ from ..keras_tensor import (
 from ..losses import get_keras_mask, set_keras_mask
 from ..metrics import Metric
 from ..naming import snake_case
+from ..saving.reading import stored_order
 from ..saving.serialization import (
     PlannedWeight,
+    build_config_for,
+    default_hook,
     deserialize_config,
     dtype_policy,
     parameter_names,
     planning_weights,
     serialize_keras_object,
+    shape_from_config,
 )
 from ..variables import Variable as KerasVariable
 
@@ -64,6 +69,33 @@ def as_tensor(x, dtype, kinds="fiub", layer=None):
     return x
 
 
+def _marks_built(build):
+    """``build`` made to do what Keras's wrapper of every ``build`` does: its outermost call on
+    a layer (whoever makes it: the first call, or the user directly) marks the layer built,
+    remembers the input shape it was given, and from then on refuses new state (weights,
+    sublayers), in a later build too. A subclass's ``build`` calling ``super().build`` runs
+    inside it."""
+    if getattr(build, "marks_built", False):
+        return build
+
+    @functools.wraps(build)
+    def build_and_mark(self, *args, **kwargs):
+        if self.__dict__.get("_building"):
+            return build(self, *args, **kwargs)
+        object.__setattr__(self, "_building", True)
+        try:
+            build(self, *args, **kwargs)
+        finally:
+            object.__setattr__(self, "_building", False)
+        if len(args) == 1 and not kwargs:
+            object.__setattr__(self, "_build_shape", args[0])
+        self.built = True
+        object.__setattr__(self, "_state_locked", True)
+
+    build_and_mark.marks_built = True
+    return build_and_mark
+
+
 class Layer:
     """Base class of every layer.
 
@@ -72,7 +104,8 @@ class Layer:
     ``call(inputs)`` with Tensor ops, whose gradients come from the engine.
 
     Layers and Variables assigned to attributes (also inside lists, tuples and dicts) are
-    tracked: their weights and losses are this layer's too, in the order they were assigned.
+    tracked: their weights and losses are this layer's too, in the order the layer first saw
+    them, as Keras orders them. Once ``build`` has run, new state is refused, as in Keras.
     Called on ``keras.Input`` tensors, a layer records the call instead of computing (the
     functional API).
 
@@ -88,6 +121,12 @@ class Layer:
     _call_training = {}
     _convert_input_args = True  # False: ``__call__`` passes the arguments to ``call`` unconverted
     _call_mask = {}
+    _call_first = {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if callable(cls.__dict__.get("build")):
+            cls.build = _marks_built(cls.__dict__["build"])
 
     def __init__(
         self,
@@ -108,6 +147,12 @@ class Layer:
         if input_shape is None and input_dim is not None:
             input_shape = (input_dim,)
         if input_shape is not None:
+            warnings.warn(  # as Keras 3 does, wherever the layer goes
+                "Do not pass an `input_shape`/`input_dim` argument to a layer. When using "
+                "Sequential models, prefer using an `Input(shape)` object as the first layer in "
+                "the model instead.",
+                stacklevel=2,
+            )
             batch_input_shape = (batch_size,) + tuple(input_shape)
         self.batch_input_shape = None if batch_input_shape is None else tuple(batch_input_shape)
         self.name = name or unique_name(snake_case(type(self).__name__))
@@ -148,14 +193,18 @@ class Layer:
                 "gradient" instead of updating it (``variable.overwrite_with_gradient``).
             name: the weight's name (default ``"variable"``, made unique as Keras does); its
                 ``path`` is ``"<layer name>/<name>"``.
+
+        Raises:
+            ValueError: the layer's ``build`` has run (Keras refuses new state after it).
         """
+        self._check_state_unlocked(f"a weight ({name or 'variable'})")
         shape = tuple(() if shape is None else shape)
         dtype = np.dtype(dtype or self.dtype)
         if planning_weights():  # a file is being checked: record the weight, allocate nothing
             planned = PlannedWeight(
                 tuple(int(n) for n in shape), dtype, trainable and self._trainable, name
             )
-            self._weights.append(planned)
+            self._track_weight(planned, trainable)
             return planned
         if initializer is None:
             initializer = "glorot_uniform" if dtype.kind in "fc" else "zeros"
@@ -172,10 +221,22 @@ class Layer:
         variable.constraint = constraints_module.get(constraint)
         variable.regularizer = None if regularizer is None else regularizers_module.get(regularizer)
         variable.overwrite_with_gradient = bool(overwrite_with_gradient)
-        self._weights.append(variable)
-        if trainable:
-            self._created_trainable.add(id(variable))
+        self._track_weight(variable, trainable)
         return variable
+
+    def _track_weight(self, weight, trainable):
+        """Make ``weight`` (from :meth:`add_weight`) one of this layer's own, in Keras's order:
+        the weights created trainable before the others, each group in creation order."""
+        order = self.__dict__.get("_tracking_order")
+        if order is not None:
+            self._held_in_order()  # items put in held lists since are older than this weight
+            order[id(weight)] = weight
+        if trainable:
+            position = sum(1 for w in self._weights if id(w) in self._created_trainable)
+            self._weights.insert(position, weight)
+            self._created_trainable.add(id(weight))
+        else:
+            self._weights.append(weight)
 
     def add_variable(
         self,
@@ -234,9 +295,15 @@ class Layer:
             if tracked is None:
                 tracked = {}
                 object.__setattr__(self, "_tracked", tracked)
+                object.__setattr__(self, "_tracking_order", {id(w): w for w in self._weights})
+            self._held_in_order()  # items put in held lists since then come before ``value``
+            order = self._tracking_order
+            new = [v for v in _trackables_in(value) if id(v) not in order and v is not self]
+            if new:
+                self._check_state_unlocked(f"{type(new[0]).__name__} {name!r}")
             tracked[name] = None
-            if isinstance(value, Variable) and value.trainable:
-                self._created_trainable.add(id(value))
+            for item in new:
+                self._see(item)
         elif tracked and name in tracked:
             del tracked[name]
         metric_names = self.__dict__.get("_metric_attributes")
@@ -256,38 +323,63 @@ class Layer:
                 del names[name]
         object.__delattr__(self, name)
 
+    def _held_in_order(self):
+        """The weights of :meth:`add_weight` and the Layers and Variables that attributes hold
+        now (also in lists and dicts), each once, in the order this layer first saw them, as
+        Keras tracks them. What was put in a held list since the last look is seen now."""
+        order = self.__dict__.get("_tracking_order")
+        if order is None:
+            return self._weights
+        held = {id(v): v for v in self._tracked_values() if v is not self}
+        if not held.keys() <= order.keys():
+            for key, value in held.items():
+                if key not in order:
+                    self._see(value)
+        if len(order) > len(held) + sum(1 for w in self._weights if id(w) not in held):
+            added = {id(w) for w in self._weights}  # some are held by no attribute any more
+            for key in [k for k in order if k not in held and k not in added]:
+                del order[key]
+                self._created_trainable.discard(key)
+        return list(order.values())
+
+    def _see(self, value):
+        """Track ``value``, a Layer or Variable that an attribute holds, from now on; a Variable
+        trainable now is one that ``trainable`` switches and that comes with the trainable."""
+        self._tracking_order[id(value)] = value
+        if isinstance(value, Variable) and value.trainable:
+            self._created_trainable.add(id(value))
+
     def _tracked_values(self):
         """The Layers and Variables held by attributes, in assignment order (lists read now)."""
         for name in self.__dict__.get("_tracked", ()):
-            value = self.__dict__[name]
-            if isinstance(value, (Layer, Variable)):
-                yield value
-                continue
-            for leaf in nest.flatten(value):
-                if isinstance(leaf, (Layer, Variable)):
-                    yield leaf
+            yield from _trackables_in(self.__dict__[name])
 
     def _sublayers(self):
-        """The layers this layer holds directly, in the order they were assigned, each once."""
+        """The layers this layer holds directly, in the order it first saw them, each once."""
         if not self.__dict__.get("_tracked"):
             return []
-        found = {}
-        for value in self._tracked_values():
-            if isinstance(value, Layer) and value is not self:
-                found.setdefault(id(value), value)
-        return list(found.values())
+        return [value for value in self._held_in_order() if isinstance(value, Layer)]
 
     def _own_weights(self):
-        """The weights of this layer itself: ``add_weight``'s, then Variables in attributes."""
-        if not self.__dict__.get("_tracked"):
-            return self._weights
-        own = list(self._weights)
-        ids = {id(w) for w in own}
-        for value in self._tracked_values():
-            if isinstance(value, Variable) and id(value) not in ids:
-                ids.add(id(value))
-                own.append(value)
-        return own
+        """The weights of this layer itself in Keras's order: those created trainable (by
+        :meth:`add_weight`, or Variables trainable when assigned) first, then the others, each
+        group in the order the layer first saw them."""
+        if self.__dict__.get("_tracking_order") is None:
+            return self._weights  # kept in that order by add_weight
+        own = [value for value in self._held_in_order() if not isinstance(value, Layer)]
+        trained = self._created_trainable
+        return [w for w in own if id(w) in trained] + [w for w in own if id(w) not in trained]
+
+    def _check_state_unlocked(self, what):
+        """Raise Keras's error for new state (``what``) in a layer whose build has run (a
+        second build too: its weights exist already)."""
+        if self.__dict__.get("_state_locked"):
+            raise ValueError(
+                f"You cannot add new elements of state (variables or sub-layers) to a layer "
+                f"that is already built. All state must be created in the `__init__()` method "
+                f"or in the `build()` method. (Layer '{self.name}' of type "
+                f"{type(self).__name__} was given {what} after its build.)"
+            )
 
     @property
     def weights(self):
@@ -308,7 +400,7 @@ class Layer:
     variables = weights
 
     def get_weights(self):
-        """The weights as a list of NumPy arrays (copies), in creation order."""
+        """The weights as a list of NumPy arrays (copies), in the order of ``weights``."""
         return [w.numpy().copy() for w in self.weights]
 
     def set_weights(self, weights):
@@ -341,7 +433,17 @@ class Layer:
     def add_loss(self, loss):
         """Add ``loss`` (a Tensor, summed if it has several values) to this layer's ``losses``:
         called inside ``call``, it is a penalty that ``fit`` adds to the loss of this step.
-        Losses added during one call of the outermost layer are cleared at its next call."""
+        Losses added during one call of the outermost layer are cleared at its next call.
+
+        Raises:
+            ValueError: a symbolic tensor (of ``keras.Input``), which has no value to add.
+        """
+        if isinstance(loss, KerasTensor):
+            raise ValueError(
+                f"`add_loss()` can only be called from inside `build()` or `call()`, on a tensor "
+                f"input. Received invalid value: {loss!r}. Layer '{self.name}' adds a loss "
+                f"computed in its call(), when it runs on data."
+            )
         self._losses.append(loss)
 
     @property
@@ -364,6 +466,7 @@ class Layer:
             layer._losses = []
 
     # ----- forward -----------------------------------------------------------------------------
+    @_marks_built
     def build(self, input_shape):
         """Create the weights for inputs of ``input_shape`` (the batch axis included, as None)."""
         self.built = True
@@ -403,12 +506,14 @@ class Layer:
         outermost call first clears the losses that the previous one added (``losses``).
         """
         if not args:
-            if "inputs" not in kwargs:
+            first = self._first_call_parameter()
+            if first not in kwargs:
                 raise TypeError(
                     f'Layer "{self.name}" was called without inputs: pass them as the first '
-                    f"argument, layer(x)."
+                    f"argument, layer(x), or by the name of call's first parameter, "
+                    f"layer({first}=x); got keyword arguments {sorted(kwargs)}."
                 )
-            args = (kwargs.pop("inputs"),)
+            args = (kwargs.pop(first),)
         if len(args) == 1 and isinstance(args[0], PositionalArguments):  # a recorded call
             args = tuple(args[0])
         inputs, more = args[0], args[1:]
@@ -570,7 +675,6 @@ class Layer:
                     f"a_shape, b_shape)), or let build take one input_shape."
                 )
             self.build(**shapes)
-        self.built = True
         self._build_shape = shape
 
     @property
@@ -587,6 +691,19 @@ class Layer:
 
     def check_input(self, x):
         """Raise a clear error if ``x`` cannot be an input of this (built) layer."""
+
+    def _first_call_parameter(self):
+        """The name of ``call``'s first parameter, by which the inputs may be passed as a
+        keyword (``layer(logits=x)`` for ``call(self, logits, targets=None)``), found once per
+        class; "inputs" for a ``call`` that takes ``*args``."""
+        cls = type(self)
+        found = Layer._call_first.get(cls)
+        if found is None:
+            parameters = list(inspect.signature(cls.call).parameters.values())[1:]
+            named = parameters and parameters[0].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
+            found = parameters[0].name if named else "inputs"
+            Layer._call_first[cls] = found
+        return found
 
     def _training_parameter(self):
         """(whether ``call`` takes ``training``, its default value), found once per class."""
@@ -632,6 +749,77 @@ class Layer:
         if isinstance(config.get("dtype"), str):
             config["dtype"] = dtype_policy(config["dtype"])
         return config
+
+    # ----- saving hooks (Keras 3's) ------------------------------------------------------------
+    @default_hook
+    def get_build_config(self):
+        """What :meth:`build_from_config` needs to create this layer's weights again when a
+        saved model is loaded: by default Keras's ``{"input_shape": shape}`` of the shape it was
+        built for (``{"shapes_dict": {"query_shape": ..., ...}}`` for a ``build`` that took a
+        shape per input), None while it is unbuilt.
+
+        A layer whose ``build`` needs more than its input shape (``build(self, input_shape,
+        layer_init)``) overrides this method and :meth:`build_from_config` together; saving
+        writes what it returns as the layer's ``build_config``.
+        """
+        shape = getattr(self, "_build_shape", None)
+        if not self.built or shape is None:
+            return None
+        return build_config_for(self, shape)
+
+    @default_hook
+    def build_from_config(self, config):
+        """Create this layer's weights from what :meth:`get_build_config` returned when it was
+        saved: by default ``build(input_shape)``, or ``build(**shapes_dict)``, with the shapes
+        as tuples. Loading calls a layer's own override of it before the layer's first call."""
+        if not config:
+            return
+        if "input_shape" in config:
+            shape = shape_from_config(config["input_shape"])
+            self.build(shape)
+        elif "shapes_dict" in config:
+            shapes = shape_from_config(config["shapes_dict"])
+            self.build(**shapes)
+            shape = list(shapes.values())
+        else:
+            return
+        self.built = True
+        self._build_shape = shape
+
+    @default_hook
+    def save_own_variables(self, store):
+        """Store this layer's own weights (not its sublayers', which store theirs) in ``store``,
+        a dict-like object, under ``"0"``, ``"1"``, ...: the trainable ones first, as Keras 3
+        stores them. A layer with more state overrides this method and
+        :meth:`load_own_variables` together, calling ``super().save_own_variables(store)`` to
+        store its weights and storing the rest under names of its own."""
+        for index, weight in enumerate(stored_order(self._own_weights())):
+            store[str(index)] = weight.numpy()
+
+    @default_hook
+    def load_own_variables(self, store):
+        """Set this layer's own weights from ``store``, as :meth:`save_own_variables` stored
+        them.
+
+        Raises:
+            ValueError: ``store`` holds another number of variables than the layer has, or one
+                of another shape (naming the layer).
+        """
+        own = stored_order(self._own_weights())
+        if len(store) != len(own):
+            raise ValueError(
+                f"Layer '{self.name}' expected {len(own)} variables, but received {len(store)} "
+                f"variables during loading. Expected: {[weight.name for weight in own]}"
+            )
+        values = [np.asarray(store[str(index)]) for index in range(len(own))]
+        for weight, value in zip(own, values):
+            if value.shape != tuple(weight.shape):
+                raise ValueError(
+                    f"Layer '{self.name}': weight {weight.name!r} has shape "
+                    f"{tuple(weight.shape)}, but the store holds shape {value.shape}."
+                )
+        for weight, value in zip(own, values):
+            weight.assign(value.astype(weight.dtype, copy=False))
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
@@ -688,6 +876,13 @@ def _holds_trackables(name, value):
     if not value:
         return not name.startswith("_")
     return any(isinstance(v, (Layer, Variable)) for v in nest.flatten(value))
+
+
+def _trackables_in(value):
+    """The Layers and Variables that an attribute's value is or holds, in order."""
+    if isinstance(value, (Layer, Variable)):
+        return [value]
+    return [leaf for leaf in nest.flatten(value) if isinstance(leaf, (Layer, Variable))]
 
 
 def _batch_shapes(x):

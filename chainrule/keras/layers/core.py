@@ -42,8 +42,8 @@ class InputLayer(Layer):
         if batch_shape is None:
             if shape is None:
                 raise ValueError("InputLayer needs a shape, e.g. InputLayer(shape=(784,))")
-            batch_shape = (batch_size,) + tuple(shape)
-        self.batch_input_shape = tuple(batch_shape)
+            batch_shape = (batch_size,) + standardize_shape(shape)
+        self.batch_input_shape = standardize_shape(batch_shape)
         self.built = True
         node = KerasNode(self, inputs=[])
         node.outputs = KerasTensor(self.batch_input_shape, self.dtype, name=self.name, node=node)
@@ -59,6 +59,42 @@ class InputLayer(Layer):
     def get_keras_config(self):
         """The config as Keras writes an InputLayer's: its dtype as a plain name."""
         return serialize_keras_object(self.get_config())
+
+
+def standardize_shape(shape):
+    """``shape`` as a tuple of dimensions, each a non-negative int or None, as Keras checks the
+    shape of an input.
+
+    Raises:
+        ValueError: Keras's "Cannot convert '...' to a shape." for anything else: a number
+            instead of a tuple (``shape=784`` for ``shape=(784,)``), a dimension that is a
+            string or a float, or a negative one.
+    """
+    if not hasattr(shape, "__iter__"):
+        raise ValueError(
+            f"Cannot convert '{shape}' to a shape. A shape is a tuple of dimensions: "
+            f"({shape},) for one axis of {shape}."
+        )
+    dimensions = []
+    for dimension in shape:
+        if dimension is None:
+            dimensions.append(None)
+            continue
+        try:  # NumPy integers pass; strings and floats do not, even "3" or 3.0
+            size = None if isinstance(dimension, (str, float)) else int(dimension)
+        except (TypeError, ValueError):
+            size = None
+        if size is None:
+            raise ValueError(
+                f"Cannot convert '{shape}' to a shape. Found invalid dimension '{dimension}' of "
+                f"type '{type(dimension)}'. Each dimension is an int or None."
+            )
+        if size < 0:
+            raise ValueError(
+                f"Cannot convert '{shape}' to a shape. Negative dimensions are not allowed."
+            )
+        dimensions.append(size)
+    return tuple(dimensions)
 
 
 def Input(shape=None, batch_size=None, dtype=None, name=None, batch_shape=None):

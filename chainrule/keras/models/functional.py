@@ -23,7 +23,7 @@ from ... import nest
 from ...engine import Tensor
 from .. import ops as keras_ops
 from ..keras_tensor import KerasTensor, Operation, PositionalArguments, shapes_of
-from ..layers.base import as_tensor
+from ..layers.base import Layer, as_tensor
 from ..layers.core import InputLayer
 from ..naming import snake_case
 from ..registry import serializable
@@ -34,6 +34,7 @@ from ..saving.serialization import (
     layer_config,
     serialize_keras_object,
 )
+from .compile_utils import output_names
 from .model import Model
 from .summary import functional_rows
 
@@ -69,7 +70,9 @@ class Functional(Model, functional=True):
         name: the model's name (default ``functional``, ``functional_1``, ...).
 
     The model is called with one array per input (a list in ``inputs`` order, or a dict keyed
-    by the inputs' names) and returns its outputs in the structure of ``outputs``.
+    by the inputs' names) and returns its outputs in the structure of ``outputs``. Its
+    ``output_names`` are the names of the layers (or ops) computing the outputs, in the order
+    they flatten, as in Keras 3 (which gives Sequential and subclassed models none).
 
     Raises:
         TypeError: inputs or outputs that are not symbolic tensors.
@@ -93,6 +96,7 @@ class Functional(Model, functional=True):
         _check_unique_names(self._layers)  # ops are named by a counter, never by the user
         if len(self.inputs) == 1:
             self.batch_input_shape = self.inputs[0].shape
+        self.output_names = output_names(self)  # the names of the layers computing them
         self.built = True
 
     @property
@@ -127,6 +131,19 @@ class Functional(Model, functional=True):
 
     def build(self, input_shape=None):
         """A functional model is built when it is created."""
+
+    def add_loss(self, loss):
+        """Not for a functional model, as in Keras 3, whose losses come from its layers.
+
+        Raises:
+            NotImplementedError: always.
+        """
+        raise NotImplementedError(
+            f'Functional model "{self.name}" cannot add a loss itself (Keras 3 does not '
+            f"implement add_loss() for models built from inputs and outputs, and a loss of "
+            f"symbolic tensors would never be computed). Add it in the call() of a layer of the "
+            f"model (self.add_loss(...)), or subclass keras.Model and add it in its call()."
+        )
 
     def call(self, inputs, training=None):
         """Run the recorded layer calls on ``inputs``: each layer gets the tensors its call
@@ -308,6 +325,8 @@ class Functional(Model, functional=True):
                 except KeyError:
                     waiting.append((name, index, node))
                     continue
+                if args == [] and isinstance(kwargs, dict) and isinstance(layers[name], Layer):
+                    args = _input_by_keyword(layers[name], kwargs)
                 if isinstance(layers[name], _OperationCall):
                     outputs = layers[name](args, kwargs)
                     for tensor in nest.flatten(outputs):
@@ -421,6 +440,14 @@ def _node_values(values, tensor_form):
     if isinstance(values, (list, tuple)):
         return [_node_values(value, tensor_form) for value in values]
     return serialize_keras_object(values)
+
+
+def _input_by_keyword(layer, kwargs):
+    """The positional arguments of a recorded call whose ``args`` are empty: Keras writes
+    ``layer(logits=x, targets=t)`` so, and the input is then the keyword argument named after
+    the first parameter of the layer's ``call`` (taken out of ``kwargs``)."""
+    first = layer._first_call_parameter()
+    return [kwargs.pop(first)] if first in kwargs else []
 
 
 def _is_operation_form(description):

@@ -36,7 +36,12 @@ from ..layers.base import Layer, tracked_metrics, walk_layers
 from ..progress import Progbar
 from ..registry import names_of, serializable
 from ..saving import keras_file
-from ..saving.serialization import deserialize_config, is_functional_config
+from ..saving.serialization import (
+    compile_arguments,
+    compile_config,
+    deserialize_config,
+    is_functional_config,
+)
 from ..utils import pack_x_y_sample_weight, unpack_x_y_sample_weight
 from . import data
 from .compile_utils import CompileLoss, CompileMetrics, output_names
@@ -632,12 +637,7 @@ class Model(Layer):
         callbacks = CallbackList(
             callbacks + extra + [self.history],
             self,
-            {
-                "epochs": epochs,
-                "steps": training.num_batches,
-                "verbose": verbose,
-                "batch_size": training.batches.batch_size,
-            },
+            {"verbose": verbose, "epochs": epochs, "steps": training.num_batches},
         )
         self.stop_training = False
         callbacks.on_train_begin()
@@ -821,7 +821,8 @@ class Model(Layer):
         return joined
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
-        """One ``train_step`` on one batch; returns the loss (and metrics) so far."""
+        """One ``train_step`` on one batch; returns that batch's loss (and metrics), computed
+        before the update: the metrics are reset first, as Keras 3 does."""
         self._require_compiled("train_on_batch")
         x, y, sample_weight = data.checked_arrays(
             "train_on_batch", x, y, sample_weight, targets=self._needs_targets("train_step")
@@ -830,6 +831,7 @@ class Model(Layer):
         batch = _step_data((x, y, weight))
         if self._unbuilt():
             self._build_metrics_for(batch)
+        self.reset_metrics()
         logs = self.train_step(batch)
         return self._batch_result(logs, return_dict)
 
@@ -869,6 +871,31 @@ class Model(Layer):
             target = functional if cls is Model else cls
             return functional.from_config.__func__(target, config, custom_objects)
         return cls(**deserialize_config(config, custom_objects))
+
+    def get_compile_config(self):
+        """The arguments ``compile`` was given, serialized, as saving writes them in the file's
+        ``compile_config`` (``{}`` for a model not compiled). A model whose ``compile`` takes
+        arguments of its own overrides this method and :meth:`compile_from_config` together."""
+        return compile_config(self) if self.compiled else {}
+
+    def compile_from_config(self, config):
+        """Compile the model as :meth:`get_compile_config`'s ``config`` says, when a saved model
+        is loaded: ``compile(**arguments)`` with each argument built from its description.
+
+        As in Keras 3, a model whose class overrides ``compile`` but not this method is left
+        uncompiled, with a warning: its ``compile`` takes other arguments.
+        """
+        if type(self).compile is not Model.compile:
+            warnings.warn(
+                "`compile()` was not called as part of model loading because the model's "
+                "`compile()` method is custom. All subclassed Models that have `compile()` "
+                "overridden should also override `get_compile_config()` and "
+                "`compile_from_config(config)`. Alternatively, you can call `compile()` "
+                "manually after loading.",
+                stacklevel=2,
+            )
+            return
+        self.compile(**compile_arguments(config))
 
     def save(self, filepath, overwrite=True, zipped=None, **kwargs):
         """Save the model to ``filepath`` (``.keras``, Keras 3's format), atomically: the

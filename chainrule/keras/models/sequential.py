@@ -8,16 +8,16 @@ would: that builds them, gives each layer its ``input`` and ``output``, and the 
 """
 
 from .. import registry
-from ..keras_tensor import KerasTensor
+from ..keras_tensor import KerasTensor, knows_output_shape, sample_output_shapes, unique_name
 from ..layers.base import Layer
 from ..layers.core import InputLayer
 from ..saving.serialization import (
     FileFormatError,
     check_build,
     check_shape,
-    construct,
     deserialize_keras_object,
     dtype_policy,
+    from_description,
     layer_config,
     resolve,
 )
@@ -115,6 +115,8 @@ class Sequential(Model):
             x = layer(x)
             self._output_shapes.append(tuple(x.shape) if isinstance(x, KerasTensor) else x)
         self._graph = (inputs, x)
+        if self.layers:  # Keras makes a functional model of the layers here, which takes a name
+            unique_name("functional")
         self.built = True
 
     def _forget_graph(self):
@@ -230,7 +232,11 @@ class Sequential(Model):
         shapes = []
         for layer in self.layers:
             shapes.append(tuple(shape))
-            shape = layer.compute_output_shape(shape)
+            shape = (  # a layer without a shape rule of its own (a user's) is run to find it
+                layer.compute_output_shape(shape)
+                if knows_output_shape(layer)
+                else sample_output_shapes(layer, shape)
+            )
         return shapes
 
     @classmethod
@@ -274,7 +280,7 @@ class Sequential(Model):
             if issubclass(layer_class, Model):  # a nested model, built from its own config
                 built.append(deserialize_keras_object(description, custom_objects))
                 continue
-            built.append(construct(layer_class, description.get("config", {}), custom_objects))
+            built.append(from_description(layer_class, description, custom_objects))
         if any(isinstance(layer, InputLayer) for layer in built[1:]):
             raise FileFormatError(
                 "An InputLayer can only be the first layer of a Sequential model."

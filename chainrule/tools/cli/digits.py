@@ -4,7 +4,7 @@ article's network, and a saved model loaded and checked to take the 784 pixels o
 import numpy as np
 
 from ...keras.datasets import mnist as mnist_dataset
-from ...keras.layers import Dense
+from ...keras.layers import Dense, Input
 from ...keras.models import Sequential, load_model
 from .arguments import CommandError
 
@@ -37,8 +37,8 @@ def _prepared(images, labels):
 def dense_network(hidden):
     """x (784,) -> Dense(h, relu) for each h in `hidden` -> Dense(10, softmax), uncompiled."""
     return Sequential(
-        [Dense(hidden[0], activation="relu", input_shape=(PIXELS,))]
-        + [Dense(units, activation="relu") for units in hidden[1:]]
+        [Input(shape=(PIXELS,))]
+        + [Dense(units, activation="relu") for units in hidden]
         + [Dense(NUM_CLASSES, activation="softmax")]
     )
 

@@ -5,7 +5,7 @@ import warnings
 
 import numpy as np
 
-from ...keras.layers import Dense
+from ...keras.layers import Dense, Input
 from ...keras.models import Sequential
 from ...keras.utils import set_random_seed, to_categorical
 from ..explain import explain
@@ -40,7 +40,7 @@ def _tiny_problem(seed):
     no derivative to check."""
     rng = np.random.default_rng(seed)
     model = Sequential(
-        [Dense(3, activation="relu", input_shape=(4,)), Dense(2, activation="softmax")]
+        [Input(shape=(4,)), Dense(3, activation="relu"), Dense(2, activation="softmax")]
     )
     model.compile(optimizer="sgd", loss="categorical_crossentropy")
     while True:

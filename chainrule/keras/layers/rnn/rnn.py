@@ -9,10 +9,12 @@ backpropagation through time, the chain rule taken by the engine through every s
 """
 
 from .... import nest, ops
+from ....backend import xp_of
 from ....engine import Tensor
 from ... import registry
 from ... import regularizers as regularizers_module
 from ...saving.serialization import deserialize_config, serialize_keras_object
+from ...variables import Variable
 from ..base import Layer
 from .cells import (
     GRUCell,
@@ -47,7 +49,10 @@ class RNN(Layer):
         return_state: also return the final states.
         go_backwards: run over the time axis in reverse (the outputs come in that order).
         stateful: keep the final states of a batch as the initial states of the next
-            (:meth:`reset_states` sets them back to zeros); batches must keep one size.
+            (:meth:`reset_states` sets them back to zeros); batches must keep one size. The
+            kept states are ``layer.states``: non-trainable Variables named ``rnn_state``, made
+            when the batch size is known (at build, else at the first call) and, as in Keras,
+            not among the layer's weights or variables (nor in saved files).
         unroll: accepted for Keras's sake; the loop is always written out step by step.
         zero_output_for_mask: masked steps output zeros instead of the previous output.
 
@@ -105,7 +110,21 @@ class RNN(Layer):
         if isinstance(self.cell, Layer) and not self.cell.built:
             self.cell.build((input_shape[0],) + tuple(input_shape[2:]))
             self.cell.built = True
+        if self.stateful and self.states is None and input_shape[0] is not None:
+            self._create_states(input_shape[0])
         self.built = True
+
+    def _create_states(self, batch_size):
+        """Make ``self.states``: the initial states of ``batch_size`` sequences, each held in a
+        non-trainable Variable ``<layer name>/rnn_state``."""
+
+        def kept(value):
+            state = Variable(value, trainable=False, dtype=self.dtype, name="rnn_state")
+            state.path = f"{self.name}/rnn_state"
+            return state
+
+        states = nest.map_structure(kept, self.get_initial_state(batch_size))
+        object.__setattr__(self, "states", states)  # not tracked: no weights of the layer
 
     def get_initial_state(self, batch_size):
         """The states a sequence starts from: the cell's ``get_initial_state``, else zeros."""
@@ -114,7 +133,8 @@ class RNN(Layer):
     def reset_states(self):
         """Set the kept states of a stateful layer back to zeros."""
         if self.states is not None:
-            self.states = nest.map_structure(lambda s: Tensor(s.data * 0), self.states)
+            kept = nest.flatten(self.states)
+            self._keep([xp_of(state.data).zeros_like(state.data) for state in kept])
 
     reset_state = reset_states
 
@@ -132,10 +152,18 @@ class RNN(Layer):
         else:
             output, states = self._step_loop(sequences, states, mask, training)
         if self.stateful:
-            self.states = nest.map_structure(lambda s: Tensor(s.data), states)
+            self._keep([final.data for final in nest.flatten(states)])
         if self.return_state:
             return [output, *states]
         return output
+
+    def _keep(self, values):
+        """Set the kept states to ``values`` (arrays, one per Variable of ``self.states`` in
+        flattened order). Each Variable takes a copy as a new buffer rather than overwriting its
+        old one, so that an array read from it before (``np.asarray(layer.states[0])``) keeps
+        its values, as in Keras."""
+        for state, value in zip(nest.flatten(self.states), values):
+            state.data = value.astype(state.dtype, copy=True)
 
     def _step_loop(self, sequences, states, mask, training):
         """(the output, the final states) of the cell called on one step after another."""
@@ -178,7 +206,7 @@ class RNN(Layer):
         if not self.stateful:
             return self.get_initial_state(batch)
         if self.states is None:
-            self.states = self.get_initial_state(batch)
+            self._create_states(batch)
         kept = nest.flatten(self.states)[0].shape[0]
         if kept != batch:
             raise ValueError(
@@ -187,7 +215,8 @@ class RNN(Layer):
                 f"batch_size={kept}, shuffle=False) with a number of samples divisible by it), "
                 f"or call reset_states() after setting layer.states = None."
             )
-        return list(self.states)
+        # copies: the graph of the call keeps its starting values if a state is assigned later
+        return list(nest.map_structure(lambda state: Tensor(state.data.copy()), self.states))
 
     def _reset_dropout_masks(self, cell):
         """Forget the dropout masks of the last sequence (a new sequence draws new ones)."""
