@@ -189,6 +189,18 @@ def _linear_vjp_bias(g, y, x, kernel, bias):
     return column_sums(g if g.ndim == 2 else g.reshape(-1, g.shape[-1]))
 
 
+@kernel_of("einsum")
+def einsum(*operands, subscripts):
+    """ops.einsum, a product of two operands as its stack of matrices cut over the threads
+    (:func:`.threads.stacked_matmul`)."""
+    if len(operands) == 2 and threads.splits(*operands):
+        terms, output = ops.linalg.einsum_terms(subscripts, [o.shape for o in operands])
+        product = ops.linalg.pair_product(*terms, output, *operands, matmul=threads.stacked_matmul)
+        if product is not None:
+            return product
+    return ops.linalg.einsum.forward(*operands, subscripts=subscripts)
+
+
 # ----- element-wise ops on a batch, its rows cut over the cores ------------------------------------
 
 

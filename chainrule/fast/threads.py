@@ -314,3 +314,24 @@ def matmul(a, b):
 
 
 _ROWS_ENOUGH = 256  # rows from which a product is cut by rows (each part still fills the cores)
+
+
+def stacked_matmul(a, b, out=None):
+    """``numpy.matmul(a, b, out=out)`` for stacks of matrices (..., n, k) @ (..., k, m) with the
+    same leading axes, cut over the threads by the first axis once they have replaced the BLAS
+    library's (see :func:`matmul`): each thread multiplies its part of the stack, each product
+    whole, so the results are the same as in one call. Attention's products, a stack over
+    batch and heads, otherwise run on one core in a model whose other ops are cut."""
+    if not _cutting or a.ndim < 3 or a.shape[:-2] != b.shape[:-2] or not splits(a, b):
+        return numpy.matmul(a, b, out=out)
+    (*stack, n, k), m = a.shape, b.shape[-1]
+    if work_units(numpy.prod(stack) * n * k * m, 0) < MIN_WORK:
+        return numpy.matmul(a, b, out=out)
+    if out is None:
+        out = numpy.empty((*stack, n, m), dtype=numpy.result_type(a, b))
+
+    def part(matrices):
+        numpy.matmul(a[matrices], b[matrices], out=out[matrices])
+
+    over_parts(part, len(a))
+    return out

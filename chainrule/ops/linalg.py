@@ -88,7 +88,7 @@ def _linear_vjp_bias(g, y, x, kernel, bias):
 _LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
-def _einsum_terms(subscripts, shapes):
+def einsum_terms(subscripts, shapes):
     """The subscripts of each operand and of the output, with '...' written out as letters and
     an implicit output (no '->') made explicit, as NumPy's einsum reads them."""
     spec = subscripts.replace(" ", "")
@@ -131,15 +131,15 @@ def einsum(*operands, subscripts):
     operand i's letters; a letter repeated in operand i is placed on its diagonal (by an
     identity factor), and a letter found nowhere else is spread by a factor of ones.
     """
-    terms, output = _einsum_terms(subscripts, [o.shape for o in operands])
+    terms, output = einsum_terms(subscripts, [o.shape for o in operands])
     if len(operands) == 2:
-        product = _pair_product(*terms, output, *operands)
+        product = pair_product(*terms, output, *operands)
         if product is not None:
             return product
     return xp_of(*operands).einsum(",".join(terms) + "->" + output, *operands)
 
 
-def _pair_product(term_a, term_b, output, a, b):
+def pair_product(term_a, term_b, output, a, b, matmul=None):
     """The einsum of two operands as one batched matrix product (the BLAS, where NumPy's
     einsum loops in C): letters of both operands and the output are batch axes, letters of both
     but not the output are summed by the product, the others are a's or b's own rows and
@@ -151,6 +151,9 @@ def _pair_product(term_a, term_b, output, a, b):
     Where a and b each bring at most one letter of their own, the product is written straight
     into the output's layout (a strided ``out``), which a transposed product would otherwise
     leave for the next op to read across.
+
+    ``matmul(left, right, out=None)`` computes the product (default: the array library's; the
+    speed package passes one that cuts the stack of matrices over its threads).
 
     None where that does not apply: a letter repeated in one term (a diagonal), or sizes that
     differ for one letter (broadcasting).
@@ -175,13 +178,14 @@ def _pair_product(term_a, term_b, output, a, b):
 
     left, right = grouped(a, term_a, rows, summed), grouped(b, term_b, summed, columns)
     laid_out = batch + rows + columns
-    if len(rows) > 1 or len(columns) > 1:  # the product's rows or columns span several axes
-        product = (left @ right).reshape([sizes[c] for c in laid_out])
-        return product.transpose([laid_out.index(c) for c in output])
     xp = xp_of(a, b)
+    matmul = matmul or xp.matmul
+    if len(rows) > 1 or len(columns) > 1:  # the product's rows or columns span several axes
+        product = matmul(left, right).reshape([sizes[c] for c in laid_out])
+        return product.transpose([laid_out.index(c) for c in output])
     result = xp.empty([sizes[c] for c in output], dtype=xp.result_type(a, b))
     view = result.transpose([output.index(c) for c in laid_out])  # with axes of 1 put in:
-    xp.matmul(left, right, out=view.reshape(left.shape[:-1] + right.shape[-1:]))  # still a view
+    matmul(left, right, out=view.reshape(left.shape[:-1] + right.shape[-1:]))  # still a view
     return result
 
 
@@ -195,7 +199,7 @@ def _sum_unshared(array, term, others):
 
 @einsum.defvjp_variadic
 def _einsum_vjp(i, g, y, *operands, subscripts):
-    terms, output = _einsum_terms(subscripts, [o.shape for o in operands])
+    terms, output = einsum_terms(subscripts, [o.shape for o in operands])
     target = terms[i]
     sizes = {c: n for term, o in zip(terms, operands) for c, n in zip(term, o.shape)}
     # broadcast axes: a letter of size 1 in operand i but larger elsewhere is summed by the engine

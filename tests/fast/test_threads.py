@@ -269,6 +269,39 @@ def test_products_cut_by_rows_or_columns_equal_the_whole(monkeypatch, shape):
     np.testing.assert_allclose(cut, whole, rtol=1e-12, atol=1e-12)
 
 
+@needs_blas_control
+@pytest.mark.parametrize(
+    "subscripts, shape_a, shape_b, parts_cut",
+    [
+        ("aecd,abcd->acbe", (4, 5, 3, 2), (4, 6, 3, 2), [4]),  # attention's scores: key, query
+        ("acbe,aecd->abcd", (4, 3, 6, 5), (4, 5, 3, 2), [4]),  # its weighted sum of the values
+        ("abcd,cde->abe", (4, 3, 2, 5), (2, 5, 6), []),  # no batch letter: one product, uncut
+    ],
+)
+def test_einsums_cut_over_threads_give_the_primitives_results(
+    monkeypatch, subscripts, shape_a, shape_b, parts_cut
+):
+    """The einsum kernel multiplies its stack of matrices a part of the stack per thread:
+    every matrix product whole, so the result is the primitive's, bit for bit."""
+    monkeypatch.setenv("CHAINRULE_NUM_THREADS", "2")
+    monkeypatch.setattr(parallel, "MIN_WORK", 1)
+    a, b = rng.standard_normal(shape_a), rng.standard_normal(shape_b)
+    cuts, over_parts = [], parallel.over_parts
+
+    def spy(function, n, work=None):
+        cuts.append(n)
+        return over_parts(function, n, work)
+
+    monkeypatch.setattr(parallel, "over_parts", spy)
+    expected = ops.linalg.einsum.forward(a, b, subscripts=subscripts)
+    with parallel.using_cores(), kernels.installed():
+        parallel.over_parts(lambda rows: None, 2, work=1 << 30)  # the threads take over
+        cuts.clear()
+        cut = kernels.FORWARDS["einsum"](a, b, subscripts=subscripts)
+    assert cuts == parts_cut  # the stack of 4 matrices (the first batch axis) cut in two
+    np.testing.assert_array_equal(cut, expected)
+
+
 def _trained_weights(seed):
     keras.utils.set_random_seed(seed)
     model = keras.Sequential(
