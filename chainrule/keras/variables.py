@@ -98,3 +98,19 @@ class Variable(variables.Variable):
 def _is_initializer(value):
     """True for an initializer (something called with a shape), False for a value."""
     return callable(value) and not hasattr(value, "shape")
+
+
+def add_state_variable(owner, initializer, shape, dtype, aggregation, name):
+    """A non-trainable Variable of ``owner`` (a metric's or an optimizer's state), at the path
+    ``<owner's name>/<name>`` and appended to ``owner._variables``, as Keras keeps such state."""
+    variable = Variable(
+        initializer=initializer,
+        shape=shape,
+        dtype=dtype,
+        trainable=False,
+        aggregation=aggregation,
+        name=name,
+    )
+    variable.path = f"{owner.name}/{variable.name}"
+    owner._variables.append(variable)
+    return variable

@@ -11,7 +11,7 @@ from ...backend import asnumpy
 from ...engine import Tensor
 from ..losses import get_keras_mask
 from ..naming import snake_case
-from ..variables import Variable
+from ..variables import Variable, add_state_variable
 
 
 def as_array(x, dtype=None):
@@ -118,17 +118,7 @@ class Metric:
         device here, so nothing is aggregated).
         """
         self._check_super_called()
-        variable = Variable(
-            initializer=initializer,
-            shape=shape,
-            dtype=dtype,
-            trainable=False,
-            aggregation=aggregation,
-            name=name,
-        )
-        variable.path = f"{self.name}/{variable.name}"
-        self._variables.append(variable)
-        return variable
+        return add_state_variable(self, initializer, shape, dtype, aggregation, name)
 
     def add_weight(self, shape=(), initializer=None, dtype=None, name=None):
         """The older name of :meth:`add_variable`."""

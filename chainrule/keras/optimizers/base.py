@@ -23,7 +23,7 @@ import numpy as np
 from ...backend import ndarray_types, xp_of
 from ...engine import Tensor
 from ..initializers import Constant
-from ..variables import Variable
+from ..variables import Variable, add_state_variable
 from .schedules import LearningRateSchedule
 from .schedules import deserialize as deserialize_schedule
 from .schedules import serialize as serialize_schedule
@@ -215,17 +215,7 @@ class Optimizer:
             aggregation: accepted as Keras accepts it (one device: nothing is aggregated).
             name: default ``"variable"``.
         """
-        variable = Variable(
-            initializer,
-            shape=shape,
-            dtype=dtype,
-            trainable=False,
-            aggregation=aggregation,
-            name=name,
-        )
-        variable.path = f"{self.name}/{variable.name}"
-        self._variables.append(variable)
-        return variable
+        return add_state_variable(self, initializer, shape, dtype, aggregation, name)
 
     def add_variable_from_reference(self, reference_variable, name=None, initializer="zeros"):
         """An optimizer variable (:meth:`add_variable`) shaped and typed like
