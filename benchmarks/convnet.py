@@ -26,6 +26,7 @@ import numpy as np
 from common import CLASSES, EpochClock, load_mnist, write_result
 from run import (
     busy_processes,
+    check_targets,
     child_environment,
     describe_machine,
     python_of,
@@ -213,18 +214,10 @@ def compare(args):
             details = ", ".join(f"{k} {v}" for k, v in summary["backend"].items())
             print(f"\n{summary['name']}: {details}", end="")
     print()
-    chainrule, tf = summaries.get("chainrule"), summaries.get("tf")
-    if chainrule and tf:
-        ratio = chainrule["seconds"] / tf["seconds"]
-        print(
-            f"\ntarget: chainrule s/epoch <= 1.25 x Keras-TensorFlow's: {ratio:.2f} x, "
-            f"{'met' if ratio <= 1.25 else 'MISSED'}"
-        )
-    if chainrule:
-        print(
-            f"target: chainrule peak RSS < 1500 MB: {chainrule['rss']:.0f} MB, "
-            f"{'met' if chainrule['rss'] < 1500 else 'MISSED'}"
-        )
+    targets = check_targets("convnet", summaries, args.load)
+    if targets:
+        print("\ntargets:")
+        print("\n".join(targets))
     if args.json:
         Path(args.json).write_text(json.dumps({"records": records, "notes": notes}, indent=1))
 

@@ -58,18 +58,26 @@ SYSTEMS = {
 }
 PEERS = ("tf", "torch", "jax")
 
-# (workload, what is measured, (kind, argument), upper limit, lower limit or None). Kind 'ratio'
-# is chainrule's s/epoch over the named system's; 'accuracy' counts only after the given number of
-# epochs; 'import' and 'rss' are chainrule's own import time and peak memory.
+# (workload, what is measured, (kind, argument), upper limit, lower limit or None), checked on an
+# idle machine (no --load). Kind 'ratio' is chainrule's s/epoch over the named system's;
+# 'accuracy' counts only after the given number of epochs; 'import' and 'rss' are chainrule's own
+# import time and peak memory. The article's ratios to PyTorch and TensorFlow, its accuracy and
+# memory are the first benchmarks' targets; the ratios of 1.1 and 0.9, the speed issue's.
 TARGETS = [
-    ("article", "chainrule s/epoch / NumPy loop's", ("ratio", "numpy"), 1.25, None),
+    ("article", "chainrule s/epoch / NumPy loop's", ("ratio", "numpy"), 1.1, None),
     ("article", "chainrule s/epoch / PyTorch's", ("ratio", "torch"), 0.36, None),
     ("article", "chainrule s/epoch / Keras-TensorFlow's", ("ratio", "tf"), 0.1, None),
     ("article", "chainrule test accuracy after 10 epochs", ("accuracy", 10), 0.935, 0.915),
     ("article", "import chainrule (s)", ("import", None), 0.3, None),
     ("article", "chainrule peak RSS (MB)", ("rss", None), 400, None),
-    ("wide", "chainrule s/epoch / PyTorch's", ("ratio", "torch"), 1.0, None),
+    ("wide", "chainrule s/epoch / PyTorch's", ("ratio", "torch"), 0.9, None),
+    ("wide", "chainrule s/epoch / JAX's", ("ratio", "jax"), 0.9, None),
+    ("convnet", "chainrule s/epoch / Keras-TensorFlow's", ("ratio", "tf"), 0.9, None),
+    ("convnet", "chainrule peak RSS (MB)", ("rss", None), 1500, None),
 ]
+#: With busy processes beside it (--load), every workload's one target: chainrule at most this
+#: many times the fastest peer's s/epoch (the NumPy loop is a reference, not a peer).
+LOADED_LIMIT = 1.2
 
 
 def parse_args():
@@ -299,12 +307,27 @@ def table(summaries, systems, notes):
     return "\n".join(rows)
 
 
-def check_targets(workload, summaries):
-    """Lines saying, for each of the workload's targets, the measured value and met or missed."""
+def check_targets(workload, summaries, load=0):
+    """Lines saying, for each of the workload's targets, the measured value and met or missed:
+    the TARGETS on an idle machine; with ``load`` busy processes, LOADED_LIMIT against the
+    fastest peer that ran."""
     chainrule = summaries.get("chainrule")
+    if chainrule is None:
+        return []
+    if load:
+        peers = {s: summaries[s]["seconds"] for s in PEERS if s in summaries}
+        if not peers:
+            return [f"- chainrule s/epoch / the fastest peer's <= {LOADED_LIMIT}: no peer ran"]
+        fastest = min(peers, key=peers.get)
+        value = chainrule["seconds"] / peers[fastest]
+        met = "met" if value <= LOADED_LIMIT else "MISSED"
+        return [
+            f"- chainrule s/epoch / the fastest peer's ({fastest}) <= {LOADED_LIMIT}, with {load} "
+            f"busy processes: {value:.3g}, {met}"
+        ]
     lines = []
     for target_workload, what, (kind, arg), limit, lower in TARGETS:
-        if target_workload != workload or chainrule is None:
+        if target_workload != workload:
             continue
         if kind == "ratio":
             if arg not in summaries:
@@ -399,7 +422,7 @@ def run_workload(args, workload, env):
     for summary in summaries.values():
         details = "".join(f", {k} {v}" for k, v in summary["backend"].items())
         print(f"{summary['name']}: {summary['cpus']} CPU(s){details}")
-    targets = check_targets(workload, summaries)
+    targets = check_targets(workload, summaries, args.load)
     if targets:
         print("\ntargets:")
         print("\n".join(targets))
@@ -433,9 +456,11 @@ def run_convnet(args, env):
 def run_lstm(args, env):
     """The LSTM workload is sequences.py's (its training step against PyTorch's, in turns), run
     on the same CPUs and under the same load; it has no peers but PyTorch, no epochs and no
-    repeats."""
+    repeats. Under load its limit is LOADED_LIMIT, PyTorch being the fastest peer there is."""
     command = [sys.executable, str(HERE / "sequences.py"), "--workload", "lstm"]
     command += ["--threads", str(len(os.sched_getaffinity(0)))]
+    if args.load:
+        command += ["--limit", str(LOADED_LIMIT)]
     sys.exit(subprocess.call(command, env=env))
 
 

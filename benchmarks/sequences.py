@@ -220,6 +220,12 @@ def main():
         action="store_true",
         help="chainrule's fit on --threads threads always (CHAINRULE_NUM_THREADS), not its choice",
     )
+    parser.add_argument(
+        "--limit",
+        type=float,
+        help="the upper limit of the ratio for every workload, in place of each one's own "
+        "(run.py --load passes its limit for a loaded machine)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--serve-torch", metavar="WORKLOAD", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -243,9 +249,10 @@ def main():
     for name in names:
         medians, first, info = compare(name, args)
         ratio = medians["chainrule"] / medians["torch"]
+        limit = args.limit or WORKLOADS[name]["limit"]
         print(
             f"{name:9} {medians['chainrule']:13.1f} {medians['torch']:9.1f} {ratio:6.2f} "
-            f"{WORKLOADS[name]['limit']:6.2f}  {first:.1f} s (torch {info['torch']}, "
+            f"{limit:6.2f}  {first:.1f} s (torch {info['torch']}, "
             f"{info['threads']} threads)",
             flush=True,
         )
