@@ -1,6 +1,7 @@
 """Loops fused into one pass over memory, for Numba to compile (``chainrule[fast]``): the
 optimizers' updates, ReLU with its gradient, the max pooling of a tiled convolution with its
-gradient's routing, and the col2im of a convolution's input gradient.
+gradient's routing, the col2im of a convolution's input gradient, and the transforms of a
+Winograd convolution (:mod:`.winograd`).
 
 An optimizer's ``update_step`` in NumPy reads and writes the weights, the gradient and the state
 once per operation: Adam's twelve operations make twelve passes. Each kernel here makes one: it
@@ -40,6 +41,7 @@ import numpy as np
 KERNELS = (
     "sgd_momentum", "adam", "rmsprop", "adagrad", "adadelta", "adamax", "nadam", "ftrl", "lion",
     "relu", "relu_vjp", "tile_max", "route_to_first_maxima", "col2im_add",
+    "winograd_tiles", "winograd_untiles",
 )  # fmt: skip
 
 #: Arrays of fewer elements are left to NumPy: calling a kernel costs about 2 µs more than a
@@ -314,3 +316,72 @@ def col2im_add(columns, grad, sh, sw, dh, dw):
                         source, target = columns[image, i, j, a, b], row[j * sw + b * dw]
                         for k in range(c):
                             target[k] += source[k]
+
+
+# ----- the transforms of a Winograd convolution (see .winograd) -----------------------------------
+
+
+def winograd_tiles(x, v, top, left, hq, wq):
+    """v[4 r + s, (n hq + i) wq + j, c] = (Bᵀ d B)[r, s] for d the 4 x 4 pixels of channel c
+    that output tile (i, j) of image n reads, rows 2 i - top .. 2 i - top + 3 and columns
+    2 j - left .. 2 j - left + 3 of x (zero outside it: the padding). Bᵀ z = (z0 - z2,
+    z1 + z2, z2 - z1, z1 - z3), applied to the columns of d, then to its rows. x (N, H, W, C),
+    v (16, N hq wq, C)."""
+    n, h, w, c = x.shape
+    column = np.zeros(4, x.dtype)  # a column of d at the border, its padding zero
+    for image in range(n):
+        for i in range(hq):
+            y0 = 2 * i - top
+            for j in range(wq):
+                z0 = 2 * j - left
+                row = (image * hq + i) * wq + j
+                inside = y0 >= 0 and z0 >= 0 and y0 + 4 <= h and z0 + 4 <= w
+                for s in range(4):
+                    z = z0 + s
+                    for k in range(c):
+                        if inside:
+                            d0, d1 = x[image, y0, z, k], x[image, y0 + 1, z, k]
+                            d2, d3 = x[image, y0 + 2, z, k], x[image, y0 + 3, z, k]
+                        else:
+                            for r in range(4):
+                                inside_x = 0 <= y0 + r < h and 0 <= z < w
+                                column[r] = x[image, y0 + r, z, k] if inside_x else 0
+                            d0, d1, d2, d3 = column[0], column[1], column[2], column[3]
+                        v[s, row, k] = d0 - d2
+                        v[4 + s, row, k] = d1 + d2
+                        v[8 + s, row, k] = d2 - d1
+                        v[12 + s, row, k] = d1 - d3
+                for r in range(0, 16, 4):
+                    for k in range(c):
+                        u0, u1 = v[r, row, k], v[r + 1, row, k]
+                        u2, u3 = v[r + 2, row, k], v[r + 3, row, k]
+                        v[r, row, k] = u0 - u2
+                        v[r + 1, row, k] = u1 + u2
+                        v[r + 2, row, k] = u2 - u1
+                        v[r + 3, row, k] = u1 - u3
+
+
+def winograd_untiles(m, bias, t):
+    """t[n, 2 a + b, i, j, f] = (Aᵀ M A)[a, b] + bias[f] for M the 4 x 4 numbers
+    m[4 r + s, (n Hq + i) Wq + j, f] of output tile (i, j) of image n: the tile's 2 x 2
+    outputs in the layout of a 2 x 2 max pooling (see .tiled). Aᵀ z = (z0 + z1 + z2,
+    z1 - z2 - z3), applied to the columns of M, then to its rows. m (16, N Hq Wq, F),
+    bias (F,), t (N, 4, Hq, Wq, F)."""
+    n, _, hq, wq, f = t.shape
+    for image in range(n):
+        for i in range(hq):
+            for j in range(wq):
+                row = (image * hq + i) * wq + j
+                for k in range(f):
+                    a0 = m[0, row, k] + m[4, row, k] + m[8, row, k]
+                    a1 = m[1, row, k] + m[5, row, k] + m[9, row, k]
+                    a2 = m[2, row, k] + m[6, row, k] + m[10, row, k]
+                    a3 = m[3, row, k] + m[7, row, k] + m[11, row, k]
+                    b0 = m[4, row, k] - m[8, row, k] - m[12, row, k]
+                    b1 = m[5, row, k] - m[9, row, k] - m[13, row, k]
+                    b2 = m[6, row, k] - m[10, row, k] - m[14, row, k]
+                    b3 = m[7, row, k] - m[11, row, k] - m[15, row, k]
+                    t[image, 0, i, j, k] = a0 + a1 + a2 + bias[k]
+                    t[image, 1, i, j, k] = a1 - a2 - a3 + bias[k]
+                    t[image, 2, i, j, k] = b0 + b1 + b2 + bias[k]
+                    t[image, 3, i, j, k] = b1 - b2 - b3 + bias[k]

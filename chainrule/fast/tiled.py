@@ -27,7 +27,7 @@ from ..ops.conv import (
 )
 from ..ops.pooling import first_maxima, running_max
 from ..ops.windows import as_tuple, crop, padded_buffer
-from . import fused, threads
+from . import fused, threads, winograd
 from .kernels import (
     add_input_gradient,
     add_into,
@@ -64,14 +64,20 @@ def conv2d_tiled(
 ):
     """conv2d(x, kernel, bias) in the tiled layout of a (ph, pw) = ``tiles`` max pooling:
     t of shape (N, ph pw, Ho // ph, Wo // pw, F) (see the module), the batch cut over the
-    threads."""
+    threads. A 3 x 3 convolution of stride 1 into 2 x 2 tiles runs by Winograd's algorithm
+    where it suits (:mod:`.winograd`: the same numbers to rounding), else as im2col products
+    (the same numbers, bit for bit)."""
     op = "conv2d_tiled"
     geo, weights = conv2d_setup(op, x, kernel, bias, strides, padding, dilation_rate, groups)
     tiles = _fitting_tiles(op, geo, tiles)
     (ph, pw), (ho, wo), filters = tiles, geo.out, kernel.shape[3]
     t = product_buffer(x, kernel, (x.shape[0], ph * pw, ho // ph, wo // pw, filters))
+    transformed = winograd.transformed_kernel(x, kernel, geo, groups, tiles)
 
     def images(rows):
+        if transformed is not None:
+            winograd.convolve_tiled(x[rows], transformed, bias, t[rows], geo)
+            return
         convolve_in_chunks(
             x[rows], weights, bias, t[rows], geo, groups, lambda view: tile(view, tiles)
         )
