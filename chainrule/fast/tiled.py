@@ -172,7 +172,8 @@ def tiled_conv_gradients(
     which G adds only zeros), but each thread computes all of them for its images, a chunk of
     images at a time (:func:`.kernels.product_chunks`, counting G and the im2col matrix), so
     that G is read back from the cache. The kernel's and bias's sums are added chunk by chunk,
-    then part by part, in order.
+    then part by part, in order. Where the convolution runs by Winograd's algorithm, so do the
+    input and kernel gradients (:func:`.winograd.gradients`).
     """
     op = "tiled_conv_gradients"
     geo = conv_geometry(op, x.shape, kernel.shape, strides, padding, dilation_rate, groups)
@@ -183,16 +184,22 @@ def tiled_conv_gradients(
     filters = kernel.shape[3]
     covered = geo._replace(out=(t.shape[2] * tiles[0], t.shape[3] * tiles[1]))
 
+    transformed = winograd.transformed_kernel(x, kernel, geo, groups, tiles)
+
     def chunk(rows):
         active = g[rows] * (y[rows] > 0) if relu else g[rows]
         routed = xp_mod.empty(t[rows].shape, dtype=g.dtype)
         _route_to_first_maxima(t[rows], y[rows], active, routed)
+        db = column_sums(active.reshape(-1, filters)) if "bias" in wrt else None
+        if transformed is not None and routed.dtype == x.dtype:
+            part_dx = None if dx is None else dx[rows]
+            dk = winograd.gradients(x[rows], routed, transformed, part_dx, geo, "kernel" in wrt)
+            return dk, db
         if dx is not None:
             add_input_gradient(_untile(routed, tiles), kernel, dx[rows], covered, groups)
         dk = None
         if "kernel" in wrt:
             dk = kernel_gradient(x[rows], routed, geo, groups, lambda view: tile(view, tiles))
-        db = column_sums(active.reshape(-1, filters)) if "bias" in wrt else None
         return dk, db
 
     pixels = t[0].size // filters if len(t) else 1

@@ -1,5 +1,5 @@
 """A 3 x 3 convolution of stride 1 by Winograd's minimal filtering F(2 x 2, 3 x 3), written in
-the layout of the 2 x 2 max pooling that reads it (see :mod:`.tiled`).
+the layout of the 2 x 2 max pooling that reads it (see :mod:`.tiled`), and its gradients.
 
 Each 2 x 2 tile of outputs reads a 4 x 4 patch d of the (padded) input. With the kernel's 3 x 3
 taps g of input channel c and filter f, the tile is (Lavin and Gray, "Fast Algorithms for
@@ -21,7 +21,7 @@ the convolution's to rounding, not bit for bit: float32 results differed from a 
 convolution by 2e-7 of their largest magnitude, against 5e-7 through im2col (64 images,
 13 x 13 x 32 to 64 channels).
 
-Used by ``conv2d_tiled`` where it suits (:func:`transformed_kernel`): a 3 x 3 kernel of stride
+Used by ``conv2d_tiled`` and ``tiled_conv_gradients`` where it suits (:func:`transformed_kernel`): a 3 x 3 kernel of stride
 1, no dilation, one group, 2 x 2 tiles, at least :data:`FROM_CHANNELS` input channels, and the
 compiled transforms (Numba, ``chainrule[fast]``); anywhere else it keeps the im2col product.
 Measured on a 2-core AMD EPYC, one thread, 64 images, against the im2col product of the same
@@ -90,3 +90,37 @@ def convolve_tiled(x, u, bias, t, geo):
         v = np.empty((16, len(part) * hq * wq, channels), x.dtype)
         kernels.winograd_tiles(part, v, top, left, hq, wq)
         kernels.winograd_untiles(np.matmul(v, u), bias, t[images])
+
+
+def gradients(x, dy, u, dx, geo, kernel=True):
+    """The gradients of :func:`convolve_tiled`'s output for some images, given dy (N, 4, Hq, Wq,
+    F), the gradient of its tiles: added into dx (N, Hp, Wp, C), the padded input's gradient,
+    unless dx is None; and returned for the kernel, (1, 9 C, F) as ``kernels.kernel_gradient``
+    returns it, if ``kernel`` (else None). As the forward is Y = Aᵀ (U ⊙ V) A for each tile,
+
+        W = A dY Aᵀ,   dL/dV = W ⊙ U (summed over filters: 16 products W[p] U[p]ᵀ),
+        dL/dd = B (dL/dV) Bᵀ,   dL/dU = W ⊙ V (summed over tiles: 16 products V[p]ᵀ W[p]),
+        dL/dg = Gᵀ (dL/dU) G
+
+    (d a tile's 4 x 4 input patch, g the kernel's 3 x 3 taps for one channel and filter): the
+    convolution's gradients, to rounding, from products 2.25 times smaller than the im2col
+    matrix's, over the forward's tiles only."""
+    kernels = fused.compiled()
+    n, _, hq, wq, filters = dy.shape
+    w = np.empty((16, n * hq * wq, filters), dy.dtype)
+    kernels.winograd_gradient_tiles(np.ascontiguousarray(dy), w)
+    if dx is not None:
+        kernels.winograd_untiles_add(np.matmul(w, u.transpose(0, 2, 1)), dx, hq, wq)
+    if not kernel:
+        return None
+    (top, _), (left, _) = geo.pads
+    v = np.empty((16, n * hq * wq, x.shape[3]), x.dtype)
+    kernels.winograd_tiles(np.ascontiguousarray(x), v, top, left, hq, wq)
+    du = np.matmul(v.transpose(0, 2, 1), w).reshape(4, 4, *u.shape[1:])
+    rows = (du[0] + (du[1] + du[2]) * 0.5, (du[1] - du[2]) * 0.5, (du[1] + du[2]) * 0.5 + du[3])
+    taps = np.empty((3, 3, *u.shape[1:]), du.dtype)  # Gᵀ dU G, row by row
+    for a, h in enumerate(rows):
+        taps[a, 0] = h[0] + (h[1] + h[2]) * 0.5
+        taps[a, 1] = (h[1] - h[2]) * 0.5
+        taps[a, 2] = (h[1] + h[2]) * 0.5 + h[3]
+    return taps.reshape(1, -1, filters)

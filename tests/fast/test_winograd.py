@@ -6,9 +6,10 @@ they are written as; and a convnet trains with it as with the im2col products.""
 import numpy as np
 import pytest
 
+import chainrule as cr
 from chainrule import keras, ops
 from chainrule.fast import fused, winograd
-from chainrule.fast.tiled import conv2d_tiled
+from chainrule.fast.tiled import conv2d_tiled, tile_max, tiled_conv_gradients
 from chainrule.ops.conv import conv_geometry
 
 pytest.importorskip("numba")
@@ -68,6 +69,37 @@ def test_the_convolution_is_conv2d_to_rounding(
     assert np.abs(t - expected).max() <= tolerance * scale
     without_bias = conv2d_tiled(x, kernel, tiles=(2, 2), padding=padding)
     assert np.abs(without_bias + bias - expected).max() <= tolerance * scale
+
+
+@pytest.mark.parametrize("dtype, tolerance", [(np.float32, 1e-5), (np.float64, 1e-12)])
+@pytest.mark.parametrize("n, h, w, channels, filters, padding", SHAPES)
+@pytest.mark.parametrize("wrt", [("x", "kernel", "bias"), ("kernel", "bias"), ("x",)])
+def test_the_blocks_gradients_are_the_engines_to_rounding(
+    monkeypatch, dtype, tolerance, n, h, w, channels, filters, padding, wrt
+):
+    """tiled_conv_gradients through Winograd's transforms gives the engine's gradients of
+    relu(max_pool2d(conv2d(x, K, b))), computed in float64, within ``tolerance`` of each
+    gradient's largest magnitude."""
+    calls = []
+    gradients = winograd.gradients
+    monkeypatch.setattr(winograd, "gradients", lambda *a: calls.append(1) or gradients(*a))
+    x, kernel, bias = _draw(dtype, n, h, w, channels, filters)
+    params = {"padding": padding}
+    tensors = [cr.Tensor(a.astype(np.float64), requires_grad=True) for a in (x, kernel, bias)]
+    y_engine = ops.relu(ops.max_pool2d(ops.conv2d(*tensors, **params), pool_size=2))
+    g = rng.standard_normal(y_engine.shape)
+    (y_engine * g).sum().backward()
+    t = conv2d_tiled(x, kernel, bias, tiles=(2, 2), **params)
+    y = tile_max(t, relu=True)
+    got = tiled_conv_gradients(
+        g.astype(dtype), y, t, x, kernel, wrt=wrt, relu=True, tiles=(2, 2), **params
+    )
+    assert calls
+    expected = dict(zip(("x", "kernel", "bias"), (tensor.grad.numpy() for tensor in tensors)))
+    for name, gradient in zip(wrt, got):
+        assert gradient.dtype == dtype and gradient.shape == expected[name].shape
+        scale = np.abs(expected[name]).max()
+        assert np.abs(gradient - expected[name]).max() <= tolerance * scale, name
 
 
 def test_a_filter_of_one_tap_picks_out_the_pixels():
@@ -134,6 +166,16 @@ def test_the_transforms_as_python_loops_are_the_compiled_ones(padding):
     compiled, interpreted = (np.empty((2, 4, hq, wq, 5), np.float32) for _ in range(2))
     fused.compiled().winograd_untiles(m, bias, compiled)
     fused.winograd_untiles(m, bias, interpreted)
+    np.testing.assert_array_equal(compiled, interpreted)
+    dy = rng.standard_normal((2, 4, hq, wq, 5)).astype(np.float32)
+    compiled, interpreted = (np.empty((16, 2 * hq * wq, 5), np.float32) for _ in range(2))
+    fused.compiled().winograd_gradient_tiles(dy, compiled)
+    fused.winograd_gradient_tiles(dy, interpreted)
+    np.testing.assert_array_equal(compiled, interpreted)
+    dv = rng.standard_normal((16, 2 * hq * wq, 3)).astype(np.float32)
+    compiled, interpreted = (np.ones((2, 2 * hq + 2, 2 * wq + 2, 3), np.float32) for _ in range(2))
+    fused.compiled().winograd_untiles_add(dv.copy(), compiled, hq, wq)
+    fused.winograd_untiles_add(dv.copy(), interpreted, hq, wq)
     np.testing.assert_array_equal(compiled, interpreted)
 
 
