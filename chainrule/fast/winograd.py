@@ -19,7 +19,8 @@ times fewer. The transforms are additions (:func:`.fused.winograd_tiles` and
 :func:`.fused.winograd_untiles`, one pass each), the kernel's once per call. The numbers are
 the convolution's to rounding, not bit for bit: float32 results differed from a float64
 convolution by 2e-7 of their largest magnitude, against 5e-7 through im2col (64 images,
-13 x 13 x 32 to 64 channels).
+13 x 13 x 32 to 64 channels). An infinite input makes its tiles' outputs infinite or NaN (the
+transforms subtract it from itself) where the im2col product may give an infinity.
 
 Used by ``conv2d_tiled`` and ``tiled_conv_gradients`` where it suits (:func:`transformed_kernel`): a 3 x 3 kernel of stride
 1, no dilation, one group, 2 x 2 tiles, at least :data:`FROM_CHANNELS` input channels, and the
