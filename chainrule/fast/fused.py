@@ -362,12 +362,13 @@ def winograd_tiles(x, v, top, left, hq, wq):
 
 
 def winograd_untiles(m, bias, t):
-    """t[n, 2 a + b, i, j, f] = (Aᵀ M A)[a, b] + bias[f] for M the 4 x 4 numbers
-    m[4 r + s, (n Hq + i) Wq + j, f] of output tile (i, j) of image n: the tile's 2 x 2
-    outputs in the layout of a 2 x 2 max pooling (see .tiled). Aᵀ z = (z0 + z1 + z2,
-    z1 - z2 - z3), applied to the columns of M, then to its rows. m (16, N Hq Wq, F),
-    bias (F,), t (N, 4, Hq, Wq, F)."""
-    n, _, hq, wq, f = t.shape
+    """t[n, a, b, i, j, f] = (Aᵀ M A)[a, b] + bias[f] for M the 4 x 4 numbers
+    m[4 r + s, (n Hq + i) Wq + j, f] of output tile (i, j) of image n. t (N, 2, 2, Hq, Wq, F)
+    is the tiled layout of a 2 x 2 max pooling (see .tiled) or a view of an output
+    (N, 2 Hq, 2 Wq, F) whose element [n, 2 i + a, 2 j + b, f] t[n, a, b, i, j, f] is.
+    Aᵀ z = (z0 + z1 + z2, z1 - z2 - z3), applied to the columns of M, then to its rows.
+    m (16, N Hq Wq, F), bias (F,)."""
+    n, _, _, hq, wq, f = t.shape
     for image in range(n):
         for i in range(hq):
             for j in range(wq):
@@ -381,26 +382,27 @@ def winograd_untiles(m, bias, t):
                     b1 = m[5, row, k] - m[9, row, k] - m[13, row, k]
                     b2 = m[6, row, k] - m[10, row, k] - m[14, row, k]
                     b3 = m[7, row, k] - m[11, row, k] - m[15, row, k]
-                    t[image, 0, i, j, k] = a0 + a1 + a2 + bias[k]
-                    t[image, 1, i, j, k] = a1 - a2 - a3 + bias[k]
-                    t[image, 2, i, j, k] = b0 + b1 + b2 + bias[k]
-                    t[image, 3, i, j, k] = b1 - b2 - b3 + bias[k]
+                    t[image, 0, 0, i, j, k] = a0 + a1 + a2 + bias[k]
+                    t[image, 0, 1, i, j, k] = a1 - a2 - a3 + bias[k]
+                    t[image, 1, 0, i, j, k] = b0 + b1 + b2 + bias[k]
+                    t[image, 1, 1, i, j, k] = b1 - b2 - b3 + bias[k]
 
 
 def winograd_gradient_tiles(dy, w):
     """w[4 r + s, (n Hq + i) Wq + j, f] = (A dY Aᵀ)[r, s] for dY the 2 x 2 gradient
-    dy[n, 2 a + b, i, j, f] of output tile (i, j) of image n: the gradient with respect to the
-    transformed products of :func:`winograd_untiles`. A z = (z0, z0 + z1, z0 - z1, -z1),
-    applied to the columns of dY, then to its rows. dy (N, 4, Hq, Wq, F), w (16, N Hq Wq, F).
-    Each row r of A dY is written on its own (four arrays of w at a time: sixteen, 400 KB
-    apart, thrashed the cache: 4.8 ms against 0.28 for the MNIST convnet's 64 images)."""
-    n, _, hq, wq, f = dy.shape
+    dy[n, a, b, i, j, f] of output tile (i, j) of image n, laid out as the ``t`` of
+    :func:`winograd_untiles`: the gradient with respect to the transformed products.
+    A z = (z0, z0 + z1, z0 - z1, -z1), applied to the columns of dY, then to its rows.
+    dy (N, 2, 2, Hq, Wq, F), w (16, N Hq Wq, F). Each row r of A dY is written on its own
+    (four arrays of w at a time: sixteen, 400 KB apart, thrashed the cache: 4.8 ms against
+    0.28 for the MNIST convnet's 64 images)."""
+    n, _, _, hq, wq, f = dy.shape
     for image in range(n):
         for i in range(hq):
             for j in range(wq):
                 row = (image * hq + i) * wq + j
-                y00, y01 = dy[image, 0, i, j], dy[image, 1, i, j]
-                y10, y11 = dy[image, 2, i, j], dy[image, 3, i, j]
+                y00, y01 = dy[image, 0, 0, i, j], dy[image, 0, 1, i, j]
+                y10, y11 = dy[image, 1, 0, i, j], dy[image, 1, 1, i, j]
                 for r in range(4):
                     w0, w1, w2, w3 = (
                         w[4 * r, row],

@@ -66,7 +66,7 @@ from ..ops.recurrent import (
     simple_rnn_forward,
 )
 from ..ops.windows import check_gradient, crop, padded_buffer
-from . import fused, threads
+from . import fused, threads, winograd
 
 FORWARDS = {}  # primitive name -> its kernel
 VJPS = {}  # primitive name -> {argnum: the kernel of that VJP}
@@ -433,8 +433,12 @@ def conv2d(x, kernel, bias=None, *, strides=1, padding="valid", dilation_rate=1,
     geo, weights = conv2d_setup("conv2d", x, kernel, bias, strides, padding, dilation_rate, groups)
     filters = kernel.shape[3]
     y = product_buffer(x, kernel, (x.shape[0], *geo.out, filters))
+    by_winograd = winograd.suits(x, kernel.shape, geo, groups, kernel.dtype)
 
     def images(rows):
+        if by_winograd:
+            winograd.convolve(x[rows], kernel, bias, y[rows], geo)
+            return
         convolve_in_chunks(x[rows], weights, bias, y[rows], geo, groups)
 
     # the products run on every core either way (split here, or by the BLAS library's threads):
@@ -505,13 +509,21 @@ def conv2d_backprop_input(
     geo = conv_geometry(op, input_shape, kernel.shape, strides, padding, dilation_rate, groups)
     check_gradient(op, g, input_shape, (input_shape[0], *geo.out, kernel.shape[3]))
     xp_mod = xp_of(g, kernel)
+    kh, kw, cg, filters = kernel.shape
+    col2im = g.size // filters * cg * groups * kh * kw
+    if winograd.suits_input_gradient(g, kernel.shape, geo, groups, kernel.dtype):
+        grad = numpy.empty(input_shape, g.dtype)
+
+        def images(rows):
+            grad[rows] = winograd.input_gradient(g[rows], kernel, grad[rows].shape, geo)
+
+        threads.over_parts(images, input_shape[0], _work(g, passes=col2im + grad.size))
+        return grad
     grad = padded_buffer(xp_mod, input_shape, geo.pads, xp_mod.result_type(g, kernel))
 
     def images(rows):
         add_input_gradient(g[rows], kernel, grad[rows], geo, groups)
 
-    kh, kw, cg, filters = kernel.shape
-    col2im = g.size // filters * cg * groups * kh * kw
     threads.over_parts(images, input_shape[0], _work(g, passes=col2im + grad.size))
     return crop(grad, geo.pads, input_shape)
 
@@ -524,7 +536,11 @@ def conv2d_backprop_kernel(
     geo = conv_geometry(op, x.shape, kernel_shape, strides, padding, dilation_rate, groups)
     check_gradient(op, g, x.shape, (x.shape[0], *geo.out, kernel_shape[3]))
 
+    by_winograd = winograd.suits(x, kernel_shape, geo, groups, g.dtype) and g.flags.c_contiguous
+
     def images(rows):
+        if by_winograd:
+            return winograd.kernel_gradient(x[rows], g[rows], geo)
         return kernel_gradient(x[rows], g[rows], geo, groups)
 
     kh, kw, cg, filters = kernel_shape

@@ -48,6 +48,12 @@ def tile(a, tiles):
     return a.transpose(0, 2, 4, 1, 3, *range(5, a.ndim))
 
 
+def _pairs(t):
+    """The shape of a 2 x 2 tiled array (N, 4, Hq, Wq, F) as (N, 2, 2, Hq, Wq, F), the layout
+    of Winograd's tiles (:func:`.fused.winograd_untiles`)."""
+    return (t.shape[0], 2, 2, *t.shape[2:])
+
+
 def _fitting_tiles(op, geo, tiles):
     """``tiles`` as a pair of positive ints, each tile fitting in the convolution's output."""
     tiles = as_tuple(tiles, 2, "tiles", op)
@@ -72,11 +78,14 @@ def conv2d_tiled(
     tiles = _fitting_tiles(op, geo, tiles)
     (ph, pw), (ho, wo), filters = tiles, geo.out, kernel.shape[3]
     t = product_buffer(x, kernel, (x.shape[0], ph * pw, ho // ph, wo // pw, filters))
-    transformed = winograd.transformed_kernel(x, kernel, geo, groups, tiles)
+    transformed = None
+    if tiles == (2, 2) and winograd.suits(x, kernel.shape, geo, groups, kernel.dtype):
+        transformed = winograd.transformed_kernel(kernel)
 
     def images(rows):
         if transformed is not None:
-            winograd.convolve_tiled(x[rows], transformed, bias, t[rows], geo)
+            part = t[rows]
+            winograd.convolve_tiled(x[rows], transformed, bias, part.reshape(_pairs(part)), geo)
             return
         convolve_in_chunks(
             x[rows], weights, bias, t[rows], geo, groups, lambda view: tile(view, tiles)
@@ -184,7 +193,10 @@ def tiled_conv_gradients(
     filters = kernel.shape[3]
     covered = geo._replace(out=(t.shape[2] * tiles[0], t.shape[3] * tiles[1]))
 
-    transformed = winograd.transformed_kernel(x, kernel, geo, groups, tiles)
+    transformed = None
+    if tiles == (2, 2) and winograd.suits(x, kernel.shape, geo, groups, kernel.dtype):
+        transformed = winograd.transformed_kernel(kernel)
+    winograd_dx = dx is not None and kernel.shape[2] >= winograd.INPUT_GRADIENT_FROM_CHANNELS
 
     def chunk(rows):
         active = g[rows] * (y[rows] > 0) if relu else g[rows]
@@ -192,8 +204,11 @@ def tiled_conv_gradients(
         _route_to_first_maxima(t[rows], y[rows], active, routed)
         db = column_sums(active.reshape(-1, filters)) if "bias" in wrt else None
         if transformed is not None and routed.dtype == x.dtype:
-            part_dx = None if dx is None else dx[rows]
-            dk = winograd.gradients(x[rows], routed, transformed, part_dx, geo, "kernel" in wrt)
+            part_dx = dx[rows] if winograd_dx else None
+            dy = routed.reshape(_pairs(routed))
+            dk = winograd.gradients(x[rows], dy, transformed, part_dx, geo, "kernel" in wrt)
+            if dx is not None and not winograd_dx:
+                add_input_gradient(_untile(routed, tiles), kernel, dx[rows], covered, groups)
             return dk, db
         if dx is not None:
             add_input_gradient(_untile(routed, tiles), kernel, dx[rows], covered, groups)

@@ -1,5 +1,6 @@
-"""A 3 x 3 convolution of stride 1 by Winograd's minimal filtering F(2 x 2, 3 x 3), written in
-the layout of the 2 x 2 max pooling that reads it (see :mod:`.tiled`), and its gradients.
+"""A 3 x 3 convolution of stride 1 by Winograd's minimal filtering F(2 x 2, 3 x 3), and its
+gradients: written in the layout of the 2 x 2 max pooling that reads it (see :mod:`.tiled`), or
+in its own.
 
 Each 2 x 2 tile of outputs reads a 4 x 4 patch d of the (padded) input. With the kernel's 3 x 3
 taps g of input channel c and filter f, the tile is (Lavin and Gray, "Fast Algorithms for
@@ -22,24 +23,42 @@ convolution by 2e-7 of their largest magnitude, against 5e-7 through im2col (64 
 13 x 13 x 32 to 64 channels). An infinite input makes its tiles' outputs infinite or NaN (the
 transforms subtract it from itself) where the im2col product may give an infinity.
 
-Used by ``conv2d_tiled`` and ``tiled_conv_gradients`` where it suits (:func:`transformed_kernel`): a 3 x 3 kernel of stride
-1, no dilation, one group, 2 x 2 tiles, at least :data:`FROM_CHANNELS` input channels, and the
-compiled transforms (Numba, ``chainrule[fast]``); anywhere else it keeps the im2col product.
-Measured on a 2-core AMD EPYC, one thread, 64 images, against the im2col product of the same
-tiles (chunked as in ``fit``): 13 x 13 x 32 to 64 channels (the keras-io MNIST convnet's
-second layer) 1.40 against 3.17 ms; 13 x 13 x 8 and x 16 to 64, 0.60 and 0.86 against 0.89 and
-1.58 ms; 13 x 13 x 64 to 128, 5.7 against 11.9 ms; 28 x 28 x 3 to 32, 1.67 against 2.12 ms;
-28 x 28 x 1 to 32 (a first layer), 7.6 against 0.69 ms: one channel makes 16 products of one
-column each.
+Used where it suits (:func:`suits`: a 3 x 3 kernel of stride 1, no dilation, one group, at
+least :data:`FROM_CHANNELS` input channels, and the compiled transforms, Numba being installed
+with ``chainrule[fast]``) by ``conv2d_tiled`` and ``tiled_conv_gradients``, and by the kernels
+of ``conv2d`` and of its gradients (:mod:`.kernels`; the input's gradient from
+:data:`INPUT_GRADIENT_FROM_CHANNELS` channels); anywhere else the im2col product computes the
+convolution. Measured on a 2-core AMD EPYC, one thread, 64 images, against the im2col product
+(chunked as in ``fit``), ms:
+
+| convolution | forward | input gradient | kernel gradient |
+|---|--:|--:|--:|
+| 13 x 13 x 32 to 64, into 2 x 2 poolings (the MNIST convnet's second) | 1.40 / 3.17 | (both) 3.29 / 5.7 | |
+| 32 x 32 x 8 to 32, 'same' | 8.00 / 6.92 | 10.84 / 6.30 | 10.95 / 8.50 |
+| 32 x 32 x 16 to 32, 'same' | 10.08 / 18.61 | 13.49 / 10.11 | 13.29 / 17.21 |
+| 32 x 32 x 32 to 32, 'same' | 12.74 / 32.29 | 18.21 / 18.45 | 15.64 / 32.06 |
+| 16 x 16 x 64 to 64, 'same' | 8.62 / 22.68 | 12.00 / 15.04 | 11.16 / 22.41 |
+| 8 x 8 x 128 to 128, 'same' | 7.63 / 15.89 | 10.10 / 15.06 | 10.34 / 16.04 |
+| 30 x 30 x 32 to 64, 'valid' | 13.07 / 34.59 | 19.51 / 25.17 | 17.51 / 42.49 |
+
+With one input channel (28 x 28 x 1 to 32, a first layer) the forward took 7.6 against 0.69 ms:
+16 products of one column each. A model of two such blocks of two 'same' convolutions (32 and
+64 filters) on 32 x 32 x 3 images, batch 64: 2.0 to 2.2 s per epoch of 2,048 images, against
+3.1 to 3.2 through im2col and 2.4 to 2.5 for Keras on TensorFlow.
 """
 
 import numpy as np
 
 from . import fused
 
-#: Input channels from which the transforms pay (see the module): with one, the im2col
-#: product is ten times faster; with three, this is.
-FROM_CHANNELS = 3
+#: Input channels from which the forward and the kernel's gradient run here (see the module):
+#: with one, the im2col product is ten times faster; with eight, 1.15 times (forward) and 1.3
+#: times (kernel gradient) faster; from sixteen, this is.
+FROM_CHANNELS = 16
+#: ...and from which the input's gradient does: its transforms add into the input's C channels,
+#: and below this many the im2col product's col2im is faster (8 and 16 channels: 0.58 and 0.75
+#: times its time; 32: the same; 64 and 128: 1.25 and 1.5 times faster).
+INPUT_GRADIENT_FROM_CHANNELS = 32
 #: Elements of V and M (16 numbers per tile and channel, and per tile and filter) that one
 #: chunk of images makes: a megabyte of float32, which a core's cache keeps between the
 #: transforms and the products. 64 images of the MNIST convnet's second layer on one core, in
@@ -47,22 +66,31 @@ FROM_CHANNELS = 3
 CHUNK = 1 << 18
 
 
-def transformed_kernel(x, kernel, geo, groups, tiles):
-    """U = G g Gᵀ for each input channel and filter, (16, C, F) in the kernel's dtype, where
-    the convolution of x by ``kernel`` (geometry ``geo``) written in ``tiles`` can be computed
-    here; else None (and Numba is not imported for it)."""
-    if (
-        tuple(tiles) != (2, 2)
-        or geo.window != (3, 3)
-        or geo.strides != (1, 1)
-        or geo.dilation != (1, 1)
-        or groups != 1
-        or kernel.shape[2] < FROM_CHANNELS
-        or type(kernel) is not np.ndarray
-        or kernel.dtype != x.dtype
-        or fused.for_arrays("winograd_tiles", x) is None
-    ):
-        return None
+def suits(x, kernel_shape, geo, groups, dtype):
+    """True where the convolution of x by a kernel of ``kernel_shape`` and ``dtype`` (geometry
+    ``geo``) can be computed here: a 3 x 3 kernel of stride 1, no dilation, one group, at least
+    :data:`FROM_CHANNELS` input channels, x a C-contiguous float array of that dtype, and the
+    compiled transforms (Numba is imported by this check only where the rest holds)."""
+    return (
+        geo.window == (3, 3)
+        and geo.strides == (1, 1)
+        and geo.dilation == (1, 1)
+        and groups == 1
+        and kernel_shape[2] >= FROM_CHANNELS
+        and x.dtype == dtype
+        and fused.for_arrays("winograd_tiles", x) is not None
+    )
+
+
+def suits_input_gradient(g, kernel_shape, geo, groups, dtype):
+    """:func:`suits` for the gradient with respect to the input (of
+    :data:`INPUT_GRADIENT_FROM_CHANNELS` channels at least), from g, the output's gradient."""
+    enough = kernel_shape[2] >= INPUT_GRADIENT_FROM_CHANNELS
+    return enough and suits(g, kernel_shape, geo, groups, dtype)
+
+
+def transformed_kernel(kernel):
+    """U = G g Gᵀ for each input channel and filter: (16, C, F) in the kernel's dtype."""
     g = kernel
     rows = (g[0], (g[0] + g[1] + g[2]) * 0.5, (g[0] - g[1] + g[2]) * 0.5, g[2])  # G g
     u = np.empty((16, *kernel.shape[2:]), kernel.dtype)
@@ -73,13 +101,22 @@ def transformed_kernel(x, kernel, geo, groups, tiles):
     return u
 
 
+def tiles_of(y):
+    """y (N, 2 Hq, 2 Wq, F) viewed as (N, 2, 2, Hq, Wq, F): element [n, a, b, i, j, f] is
+    y[n, 2 i + a, 2 j + b, f] (the layout of :func:`.fused.winograd_untiles`)."""
+    n, h, w, f = y.shape
+    sn, sh, sw, sf = y.strides
+    shape, strides = (n, 2, 2, h // 2, w // 2, f), (sn, sh, sw, 2 * sh, 2 * sw, sf)
+    return np.lib.stride_tricks.as_strided(y, shape, strides)
+
+
 def convolve_tiled(x, u, bias, t, geo):
-    """Write the convolution of images x (N, H, W, C) into t (N, 4, Hq, Wq, F), the tiled
-    layout of its 2 x 2 max pooling, from the transformed kernel u (16, C, F) of
-    :func:`transformed_kernel` and the bias (F,) or None; a chunk of images at a time
-    (:data:`CHUNK`)."""
+    """Write the convolution of images x (N, H, W, C) into t (N, 2, 2, Hq, Wq, F) (see
+    :func:`.fused.winograd_untiles`: the tiled layout of a 2 x 2 max pooling, or an output's
+    :func:`tiles_of`), from the transformed kernel u (16, C, F) and the bias (F,) or None; a
+    chunk of images at a time (:data:`CHUNK`)."""
     kernels = fused.compiled()
-    n, _, hq, wq, filters = t.shape
+    n, _, _, hq, wq, filters = t.shape
     channels = x.shape[3]
     bias = np.zeros(filters, t.dtype) if bias is None else np.ascontiguousarray(bias, t.dtype)
     (top, _), (left, _) = geo.pads
@@ -94,10 +131,11 @@ def convolve_tiled(x, u, bias, t, geo):
 
 
 def gradients(x, dy, u, dx, geo, kernel=True):
-    """The gradients of :func:`convolve_tiled`'s output for some images, given dy (N, 4, Hq, Wq,
-    F), the gradient of its tiles: added into dx (N, Hp, Wp, C), the padded input's gradient,
-    unless dx is None; and returned for the kernel, (1, 9 C, F) as ``kernels.kernel_gradient``
-    returns it, if ``kernel`` (else None). As the forward is Y = Aᵀ (U ⊙ V) A for each tile,
+    """The gradients of :func:`convolve_tiled`'s output for some images, given dy (N, 2, 2, Hq,
+    Wq, F), the gradient of its tiles: added into dx (N, Hp, Wp, C), the padded input's
+    gradient (at least 2 Hq + 2 by 2 Wq + 2), unless dx is None; and returned for the kernel,
+    (1, 9 C, F) as ``kernels.kernel_gradient`` returns it, if ``kernel`` (else None; then x
+    and u may be None where not needed). As the forward is Y = Aᵀ (U ⊙ V) A for each tile,
 
         W = A dY Aᵀ,   dL/dV = W ⊙ U (summed over filters: 16 products W[p] U[p]ᵀ),
         dL/dd = B (dL/dV) Bᵀ,   dL/dU = W ⊙ V (summed over tiles: 16 products V[p]ᵀ W[p]),
@@ -107,9 +145,9 @@ def gradients(x, dy, u, dx, geo, kernel=True):
     convolution's gradients, to rounding, from products 2.25 times smaller than the im2col
     matrix's, over the forward's tiles only."""
     kernels = fused.compiled()
-    n, _, hq, wq, filters = dy.shape
+    n, _, _, hq, wq, filters = dy.shape
     w = np.empty((16, n * hq * wq, filters), dy.dtype)
-    kernels.winograd_gradient_tiles(np.ascontiguousarray(dy), w)
+    kernels.winograd_gradient_tiles(dy, w)
     if dx is not None:
         kernels.winograd_untiles_add(np.matmul(w, u.transpose(0, 2, 1)), dx, hq, wq)
     if not kernel:
@@ -117,11 +155,79 @@ def gradients(x, dy, u, dx, geo, kernel=True):
     (top, _), (left, _) = geo.pads
     v = np.empty((16, n * hq * wq, x.shape[3]), x.dtype)
     kernels.winograd_tiles(np.ascontiguousarray(x), v, top, left, hq, wq)
-    du = np.matmul(v.transpose(0, 2, 1), w).reshape(4, 4, *u.shape[1:])
+    du = np.matmul(v.transpose(0, 2, 1), w).reshape(4, 4, x.shape[3], filters)
     rows = (du[0] + (du[1] + du[2]) * 0.5, (du[1] - du[2]) * 0.5, (du[1] + du[2]) * 0.5 + du[3])
-    taps = np.empty((3, 3, *u.shape[1:]), du.dtype)  # Gᵀ dU G, row by row
+    taps = np.empty((3, 3, x.shape[3], filters), du.dtype)  # Gᵀ dU G, row by row
     for a, h in enumerate(rows):
         taps[a, 0] = h[0] + (h[1] + h[2]) * 0.5
         taps[a, 1] = (h[1] - h[2]) * 0.5
         taps[a, 2] = (h[1] + h[2]) * 0.5 + h[3]
     return taps.reshape(1, -1, filters)
+
+
+# ----- an output in its own layout (N, Ho, Wo, F): a convolution without its pooling ------------
+
+
+def _even(shape, hq, wq):
+    return (shape[0], 2 * hq, 2 * wq, shape[3])
+
+
+def convolve(x, kernel, bias, y, geo):
+    """Write the convolution of images x by ``kernel`` into y (N, Ho, Wo, F): its 2 x 2 tiles
+    as :func:`convolve_tiled` computes them, then copied into place (writing them in place, a
+    strided pass, took three times as long as the contiguous one and the copy)."""
+    n, ho, wo, filters = y.shape
+    hq, wq = -(-ho // 2), -(-wo // 2)
+    t = np.empty((n, 2, 2, hq, wq, filters), y.dtype)
+    convolve_tiled(x, transformed_kernel(kernel), bias, t, geo)
+    if (2 * hq, 2 * wq) == (ho, wo):
+        tiles_of(y)[...] = t
+        return
+    even = np.empty(_even(y.shape, hq, wq), y.dtype)
+    tiles_of(even)[...] = t
+    y[...] = even[:, :ho, :wo]
+
+
+def _gradient_tiles(g):
+    """g (N, Ho, Wo, F) as the contiguous tiles of :func:`gradients`, zero in the row or column
+    that no output has where Ho or Wo is odd."""
+    n, ho, wo, filters = g.shape
+    hq, wq = -(-ho // 2), -(-wo // 2)
+    if (2 * hq, 2 * wq) != (ho, wo):
+        even = np.zeros(_even(g.shape, hq, wq), g.dtype)
+        even[:, :ho, :wo] = g
+        g = even
+    return np.ascontiguousarray(tiles_of(g))
+
+
+def _chunks(n, hq, wq, channels, filters):
+    """Slices of n images, each making at most :data:`CHUNK` elements of V and W (at least
+    one image)."""
+    chunk = max(1, CHUNK // max(1, 16 * hq * wq * (channels + filters)))
+    return [slice(start, start + chunk) for start in range(0, n, chunk)]
+
+
+def input_gradient(g, kernel, input_shape, geo):
+    """dL/dx (``input_shape``) of the convolution for its output's gradient g (N, Ho, Wo, F),
+    a chunk of images at a time."""
+    dy = _gradient_tiles(g)
+    hq, wq = dy.shape[3:5]
+    (top, _), (left, _) = geo.pads
+    n, h, w, channels = input_shape
+    rows, columns = max(h + sum(geo.pads[0]), 2 * hq + 2), max(w + sum(geo.pads[1]), 2 * wq + 2)
+    dx = np.zeros((n, rows, columns, channels), g.dtype)
+    u = transformed_kernel(kernel)
+    for images in _chunks(n, hq, wq, channels, g.shape[3]):
+        gradients(None, dy[images], u, dx[images], geo, kernel=False)
+    return dx[:, top : top + h, left : left + w]
+
+
+def kernel_gradient(x, g, geo):
+    """dL/dkernel of the convolution, (1, 9 C, F) as ``kernels.kernel_gradient`` returns it,
+    for its output's gradient g (N, Ho, Wo, F), summed over chunks of images in order."""
+    dy = _gradient_tiles(g)
+    total = None
+    for images in _chunks(len(x), *dy.shape[3:5], x.shape[3], g.shape[3]):
+        part = gradients(x[images], dy[images], None, None, geo)
+        total = part if total is None else total + part
+    return total

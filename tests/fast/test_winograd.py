@@ -3,12 +3,14 @@ replaces: the same numbers to rounding, in the tiled layout of the 2 x 2 max poo
 without padding, and used only where it suits; its transforms compiled are the Python loops
 they are written as; and a convnet trains with it as with the im2col products."""
 
+import functools
+
 import numpy as np
 import pytest
 
 import chainrule as cr
 from chainrule import keras, ops
-from chainrule.fast import fused, winograd
+from chainrule.fast import fused, kernels, winograd
 from chainrule.fast.tiled import conv2d_tiled, tile_max, tiled_conv_gradients
 from chainrule.ops.conv import conv_geometry
 
@@ -18,8 +20,11 @@ rng = np.random.default_rng(0)
 
 @pytest.fixture(autouse=True)
 def small_arrays_compiled(monkeypatch):
-    """The compiled transforms down to the smallest arrays (fit uses them from FUSED_FROM)."""
+    """The compiled transforms down to the smallest arrays and three input channels (fit uses
+    them from FUSED_FROM elements and FROM_CHANNELS channels)."""
     monkeypatch.setattr(fused, "FUSED_FROM", 1)
+    monkeypatch.setattr(winograd, "FROM_CHANNELS", 3)
+    monkeypatch.setattr(winograd, "INPUT_GRADIENT_FROM_CHANNELS", 3)
 
 
 def _tiles_of(y):
@@ -40,7 +45,7 @@ def _draw(dtype, n, h, w, channels, filters):
 
 def _used(x, kernel, padding):
     geo = conv_geometry("test", x.shape, kernel.shape, 1, padding, 1, 1)
-    return winograd.transformed_kernel(x, kernel, geo, 1, (2, 2)) is not None
+    return winograd.suits(x, kernel.shape, geo, 1, kernel.dtype)
 
 
 SHAPES = [  # (images, height, width, channels, filters, padding)
@@ -74,12 +79,15 @@ def test_the_convolution_is_conv2d_to_rounding(
 @pytest.mark.parametrize("dtype, tolerance", [(np.float32, 1e-5), (np.float64, 1e-12)])
 @pytest.mark.parametrize("n, h, w, channels, filters, padding", SHAPES)
 @pytest.mark.parametrize("wrt", [("x", "kernel", "bias"), ("kernel", "bias"), ("x",)])
+@pytest.mark.parametrize("input_gradient_from", [3, 10**9])
 def test_the_blocks_gradients_are_the_engines_to_rounding(
-    monkeypatch, dtype, tolerance, n, h, w, channels, filters, padding, wrt
+    monkeypatch, dtype, tolerance, n, h, w, channels, filters, padding, wrt, input_gradient_from
 ):
     """tiled_conv_gradients through Winograd's transforms gives the engine's gradients of
     relu(max_pool2d(conv2d(x, K, b))), computed in float64, within ``tolerance`` of each
-    gradient's largest magnitude."""
+    gradient's largest magnitude; also with the input's gradient through im2col (fewer input
+    channels than INPUT_GRADIENT_FROM_CHANNELS)."""
+    monkeypatch.setattr(winograd, "INPUT_GRADIENT_FROM_CHANNELS", input_gradient_from)
     calls = []
     gradients = winograd.gradients
     monkeypatch.setattr(winograd, "gradients", lambda *a: calls.append(1) or gradients(*a))
@@ -124,15 +132,18 @@ def test_a_filter_of_one_tap_picks_out_the_pixels():
         (4, 5, {}, (2, 2)),
     ],
 )
-def test_elsewhere_the_im2col_product_computes_it_bit_for_bit(channels, kernel_size, conv, tiles):
+def test_elsewhere_the_im2col_product_computes_it_bit_for_bit(
+    monkeypatch, channels, kernel_size, conv, tiles
+):
+    calls = []
+    convolve = winograd.convolve_tiled
+    monkeypatch.setattr(winograd, "convolve_tiled", lambda *a: calls.append(1) or convolve(*a))
     x = rng.standard_normal((2, 12, 12, channels)).astype(np.float32)
     shape = (kernel_size, kernel_size, channels // conv.get("groups", 1), 4)
     kernel = rng.standard_normal(shape).astype(np.float32)
     y = ops.conv2d.forward(x, kernel, **conv)
-    geo = conv_geometry("test", x.shape, kernel.shape, conv.get("strides", 1), "valid",
-                        conv.get("dilation_rate", 1), conv.get("groups", 1))  # fmt: skip
-    assert winograd.transformed_kernel(x, kernel, geo, conv.get("groups", 1), tiles) is None
     t = conv2d_tiled(x, kernel, tiles=tiles, **conv)
+    assert not calls
     ph, pw = tiles
     hq, wq = y.shape[1] // ph, y.shape[2] // pw
     for a in range(ph):
@@ -164,10 +175,10 @@ def test_the_transforms_as_python_loops_are_the_compiled_ones(padding):
     np.testing.assert_array_equal(compiled, interpreted)
     m, bias = rng.standard_normal((16, 2 * hq * wq, 5)).astype(np.float32), np.ones(5, np.float32)
     compiled, interpreted = (np.empty((2, 4, hq, wq, 5), np.float32) for _ in range(2))
-    fused.compiled().winograd_untiles(m, bias, compiled)
-    fused.winograd_untiles(m, bias, interpreted)
+    fused.compiled().winograd_untiles(m, bias, compiled.reshape(2, 2, 2, hq, wq, 5))
+    fused.winograd_untiles(m, bias, interpreted.reshape(2, 2, 2, hq, wq, 5))
     np.testing.assert_array_equal(compiled, interpreted)
-    dy = rng.standard_normal((2, 4, hq, wq, 5)).astype(np.float32)
+    dy = rng.standard_normal((2, 2, 2, hq, wq, 5)).astype(np.float32)
     compiled, interpreted = (np.empty((16, 2 * hq * wq, 5), np.float32) for _ in range(2))
     fused.compiled().winograd_gradient_tiles(dy, compiled)
     fused.winograd_gradient_tiles(dy, interpreted)
@@ -177,6 +188,37 @@ def test_the_transforms_as_python_loops_are_the_compiled_ones(padding):
     fused.compiled().winograd_untiles_add(dv.copy(), compiled, hq, wq)
     fused.winograd_untiles_add(dv.copy(), interpreted, hq, wq)
     np.testing.assert_array_equal(compiled, interpreted)
+
+
+@pytest.mark.parametrize("dtype, tolerance", [(np.float32, 1e-5), (np.float64, 1e-12)])
+@pytest.mark.parametrize("n, h, w, channels, filters, padding", SHAPES)
+def test_a_convolution_on_its_own_and_its_gradients_are_conv2d_s(
+    monkeypatch, dtype, tolerance, n, h, w, channels, filters, padding
+):
+    """Without a pooling after it (the kernels of conv2d and of its two gradients, the output
+    in its own layout, odd sizes included), against the primitives in float64."""
+    x, kernel, bias = _draw(dtype, n, h, w, channels, filters)
+    params = {"padding": padding}
+    tensors = [cr.Tensor(a.astype(np.float64), requires_grad=True) for a in (x, kernel, bias)]
+    y_exact = ops.conv2d(*tensors, **params)
+    g = rng.standard_normal(y_exact.shape)
+    (y_exact * g).sum().backward()
+    exact = [y_exact.numpy(), tensors[0].grad.numpy(), tensors[1].grad.numpy()]
+    calls = []
+    names = ("convolve", "input_gradient", "kernel_gradient")
+    for name in names:
+        function = getattr(winograd, name)
+        spy = functools.partial(lambda f, *a: calls.append(f.__name__) or f(*a), function)
+        monkeypatch.setattr(winograd, name, spy)
+    inputs = [cr.Tensor(a, requires_grad=True) for a in (x, kernel, bias)]
+    with kernels.installed():  # as in fit: the kernels in place of the primitives
+        y = ops.conv2d(*inputs, **params)
+        (y * cr.Tensor(g.astype(dtype))).sum().backward()
+    got = [y.numpy(), inputs[0].grad.numpy(), inputs[1].grad.numpy()]
+    assert sorted(calls) == sorted(names)
+    for result, expected in zip(got, exact):
+        assert result.dtype == dtype and result.shape == expected.shape
+        assert np.abs(result - expected).max() <= tolerance * np.abs(expected).max()
 
 
 def _train_convnet(x, y):
