@@ -433,11 +433,13 @@ def conv2d(x, kernel, bias=None, *, strides=1, padding="valid", dilation_rate=1,
     geo, weights = conv2d_setup("conv2d", x, kernel, bias, strides, padding, dilation_rate, groups)
     filters = kernel.shape[3]
     y = product_buffer(x, kernel, (x.shape[0], *geo.out, filters))
-    by_winograd = winograd.suits(x, kernel.shape, geo, groups, kernel.dtype)
+    transformed = None
+    if winograd.suits(x, kernel.shape, geo, groups, kernel.dtype):
+        transformed = winograd.transformed_kernel(kernel)
 
     def images(rows):
-        if by_winograd:
-            winograd.convolve(x[rows], kernel, bias, y[rows], geo)
+        if transformed is not None:
+            winograd.convolve(x[rows], transformed, bias, y[rows], geo)
             return
         convolve_in_chunks(x[rows], weights, bias, y[rows], geo, groups)
 
@@ -513,9 +515,10 @@ def conv2d_backprop_input(
     col2im = g.size // filters * cg * groups * kh * kw
     if winograd.suits_input_gradient(g, kernel.shape, geo, groups, kernel.dtype):
         grad = numpy.empty(input_shape, g.dtype)
+        transformed = winograd.transformed_kernel(kernel)
 
         def images(rows):
-            grad[rows] = winograd.input_gradient(g[rows], kernel, grad[rows].shape, geo)
+            grad[rows] = winograd.input_gradient(g[rows], transformed, grad[rows].shape, geo)
 
         threads.over_parts(images, input_shape[0], _work(g, passes=col2im + grad.size))
         return grad

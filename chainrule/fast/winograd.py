@@ -110,6 +110,13 @@ def tiles_of(y):
     return np.lib.stride_tricks.as_strided(y, shape, strides)
 
 
+def _chunks(n, hq, wq, channels, filters):
+    """Slices of n images, each making at most :data:`CHUNK` elements of transformed patches
+    and products (V and M, or V and W; at least one image)."""
+    chunk = max(1, CHUNK // max(1, 16 * hq * wq * (channels + filters)))
+    return [slice(start, start + chunk) for start in range(0, n, chunk)]
+
+
 def convolve_tiled(x, u, bias, t, geo):
     """Write the convolution of images x (N, H, W, C) into t (N, 2, 2, Hq, Wq, F) (see
     :func:`.fused.winograd_untiles`: the tiled layout of a 2 x 2 max pooling, or an output's
@@ -120,10 +127,7 @@ def convolve_tiled(x, u, bias, t, geo):
     channels = x.shape[3]
     bias = np.zeros(filters, t.dtype) if bias is None else np.ascontiguousarray(bias, t.dtype)
     (top, _), (left, _) = geo.pads
-    per_image = 16 * hq * wq * (channels + filters)
-    chunk = max(1, CHUNK // max(1, per_image))
-    for start in range(0, n, chunk):
-        images = slice(start, start + chunk)
+    for images in _chunks(n, hq, wq, channels, filters):
         part = np.ascontiguousarray(x[images])
         v = np.empty((16, len(part) * hq * wq, channels), x.dtype)
         kernels.winograd_tiles(part, v, top, left, hq, wq)
@@ -172,14 +176,15 @@ def _even(shape, hq, wq):
     return (shape[0], 2 * hq, 2 * wq, shape[3])
 
 
-def convolve(x, kernel, bias, y, geo):
-    """Write the convolution of images x by ``kernel`` into y (N, Ho, Wo, F): its 2 x 2 tiles
-    as :func:`convolve_tiled` computes them, then copied into place (writing them in place, a
+def convolve(x, u, bias, y, geo):
+    """Write the convolution of images x into y (N, Ho, Wo, F), from the transformed kernel u
+    and the bias (F,) or None: its 2 x 2 tiles as :func:`convolve_tiled` computes them, then
+    copied into place (writing them in place, a
     strided pass, took three times as long as the contiguous one and the copy)."""
     n, ho, wo, filters = y.shape
     hq, wq = -(-ho // 2), -(-wo // 2)
     t = np.empty((n, 2, 2, hq, wq, filters), y.dtype)
-    convolve_tiled(x, transformed_kernel(kernel), bias, t, geo)
+    convolve_tiled(x, u, bias, t, geo)
     if (2 * hq, 2 * wq) == (ho, wo):
         tiles_of(y)[...] = t
         return
@@ -200,23 +205,15 @@ def _gradient_tiles(g):
     return np.ascontiguousarray(tiles_of(g))
 
 
-def _chunks(n, hq, wq, channels, filters):
-    """Slices of n images, each making at most :data:`CHUNK` elements of V and W (at least
-    one image)."""
-    chunk = max(1, CHUNK // max(1, 16 * hq * wq * (channels + filters)))
-    return [slice(start, start + chunk) for start in range(0, n, chunk)]
-
-
-def input_gradient(g, kernel, input_shape, geo):
-    """dL/dx (``input_shape``) of the convolution for its output's gradient g (N, Ho, Wo, F),
-    a chunk of images at a time."""
+def input_gradient(g, u, input_shape, geo):
+    """dL/dx (``input_shape``) of the convolution for its output's gradient g (N, Ho, Wo, F)
+    and its transformed kernel u, a chunk of images at a time."""
     dy = _gradient_tiles(g)
     hq, wq = dy.shape[3:5]
     (top, _), (left, _) = geo.pads
     n, h, w, channels = input_shape
     rows, columns = max(h + sum(geo.pads[0]), 2 * hq + 2), max(w + sum(geo.pads[1]), 2 * wq + 2)
     dx = np.zeros((n, rows, columns, channels), g.dtype)
-    u = transformed_kernel(kernel)
     for images in _chunks(n, hq, wq, channels, g.shape[3]):
         gradients(None, dy[images], u, dx[images], geo, kernel=False)
     return dx[:, top : top + h, left : left + w]
