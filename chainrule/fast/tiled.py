@@ -54,6 +54,14 @@ def _pairs(t):
     return (t.shape[0], 2, 2, *t.shape[2:])
 
 
+def _winograd_kernel(x, kernel, geo, groups, tiles):
+    """The kernel transformed for Winograd's algorithm (:mod:`.winograd`) where the convolution
+    of x into ``tiles`` runs by it, else None."""
+    if tiles == (2, 2) and winograd.suits(x, kernel.shape, geo, groups, kernel.dtype):
+        return winograd.transformed_kernel(kernel)
+    return None
+
+
 def _fitting_tiles(op, geo, tiles):
     """``tiles`` as a pair of positive ints, each tile fitting in the convolution's output."""
     tiles = as_tuple(tiles, 2, "tiles", op)
@@ -78,9 +86,7 @@ def conv2d_tiled(
     tiles = _fitting_tiles(op, geo, tiles)
     (ph, pw), (ho, wo), filters = tiles, geo.out, kernel.shape[3]
     t = product_buffer(x, kernel, (x.shape[0], ph * pw, ho // ph, wo // pw, filters))
-    transformed = None
-    if tiles == (2, 2) and winograd.suits(x, kernel.shape, geo, groups, kernel.dtype):
-        transformed = winograd.transformed_kernel(kernel)
+    transformed = _winograd_kernel(x, kernel, geo, groups, tiles)
 
     def images(rows):
         if transformed is not None:
@@ -193,28 +199,32 @@ def tiled_conv_gradients(
     filters = kernel.shape[3]
     covered = geo._replace(out=(t.shape[2] * tiles[0], t.shape[3] * tiles[1]))
 
-    transformed = None
-    if tiles == (2, 2) and winograd.suits(x, kernel.shape, geo, groups, kernel.dtype):
-        transformed = winograd.transformed_kernel(kernel)
-    winograd_dx = dx is not None and kernel.shape[2] >= winograd.INPUT_GRADIENT_FROM_CHANNELS
+    transformed = _winograd_kernel(x, kernel, geo, groups, tiles)
+    if transformed is not None and g.dtype != x.dtype:
+        transformed = None
+    # Winograd's input gradient from INPUT_GRADIENT_FROM_CHANNELS channels, its kernel gradient
+    # wherever its forward runs
+    dx_by_winograd = (
+        transformed is not None
+        and dx is not None
+        and kernel.shape[2] >= winograd.INPUT_GRADIENT_FROM_CHANNELS
+    )
+    dk_by_winograd = transformed is not None and "kernel" in wrt
 
     def chunk(rows):
         active = g[rows] * (y[rows] > 0) if relu else g[rows]
         routed = xp_mod.empty(t[rows].shape, dtype=g.dtype)
         _route_to_first_maxima(t[rows], y[rows], active, routed)
-        db = column_sums(active.reshape(-1, filters)) if "bias" in wrt else None
-        if transformed is not None and routed.dtype == x.dtype:
-            part_dx = dx[rows] if winograd_dx else None
-            dy = routed.reshape(_pairs(routed))
-            dk = winograd.gradients(x[rows], dy, transformed, part_dx, geo, "kernel" in wrt)
-            if dx is not None and not winograd_dx:
-                add_input_gradient(_untile(routed, tiles), kernel, dx[rows], covered, groups)
-            return dk, db
-        if dx is not None:
+        if dx is not None and not dx_by_winograd:
             add_input_gradient(_untile(routed, tiles), kernel, dx[rows], covered, groups)
         dk = None
-        if "kernel" in wrt:
+        if dx_by_winograd or dk_by_winograd:
+            part_dx = dx[rows] if dx_by_winograd else None
+            dy = routed.reshape(_pairs(routed))
+            dk = winograd.gradients(x[rows], dy, transformed, part_dx, geo, dk_by_winograd)
+        elif "kernel" in wrt:
             dk = kernel_gradient(x[rows], routed, geo, groups, lambda view: tile(view, tiles))
+        db = column_sums(active.reshape(-1, filters)) if "bias" in wrt else None
         return dk, db
 
     pixels = t[0].size // filters if len(t) else 1

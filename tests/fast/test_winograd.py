@@ -102,7 +102,7 @@ def test_the_blocks_gradients_are_the_engines_to_rounding(
     got = tiled_conv_gradients(
         g.astype(dtype), y, t, x, kernel, wrt=wrt, relu=True, tiles=(2, 2), **params
     )
-    assert calls
+    assert bool(calls) == ("kernel" in wrt or input_gradient_from == 3)  # else im2col's alone
     expected = dict(zip(("x", "kernel", "bias"), (tensor.grad.numpy() for tensor in tensors)))
     for name, gradient in zip(wrt, got):
         assert gradient.dtype == dtype and gradient.shape == expected[name].shape
