@@ -513,7 +513,7 @@ def conv2d_backprop_input(
     xp_mod = xp_of(g, kernel)
     kh, kw, cg, filters = kernel.shape
     col2im = g.size // filters * cg * groups * kh * kw
-    if winograd.suits_input_gradient(g, kernel.shape, geo, groups, kernel.dtype):
+    if winograd.suits_gradients(g, kernel.shape, geo, groups, kernel.dtype):
         grad = numpy.empty(input_shape, g.dtype)
         transformed = winograd.transformed_kernel(kernel)
 
@@ -539,7 +539,8 @@ def conv2d_backprop_kernel(
     geo = conv_geometry(op, x.shape, kernel_shape, strides, padding, dilation_rate, groups)
     check_gradient(op, g, x.shape, (x.shape[0], *geo.out, kernel_shape[3]))
 
-    by_winograd = winograd.suits(x, kernel_shape, geo, groups, g.dtype) and g.flags.c_contiguous
+    by_winograd = winograd.suits_gradients(x, kernel_shape, geo, groups, g.dtype)
+    by_winograd = by_winograd and g.flags.c_contiguous
 
     def images(rows):
         if by_winograd:

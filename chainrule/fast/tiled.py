@@ -202,14 +202,10 @@ def tiled_conv_gradients(
     transformed = _winograd_kernel(x, kernel, geo, groups, tiles)
     if transformed is not None and g.dtype != x.dtype:
         transformed = None
-    # Winograd's input gradient from INPUT_GRADIENT_FROM_CHANNELS channels, its kernel gradient
-    # wherever its forward runs
-    dx_by_winograd = (
-        transformed is not None
-        and dx is not None
-        and kernel.shape[2] >= winograd.INPUT_GRADIENT_FROM_CHANNELS
-    )
-    dk_by_winograd = transformed is not None and "kernel" in wrt
+    # the gradients by Winograd's algorithm from GRADIENTS_FROM_CHANNELS channels
+    enough = transformed is not None and kernel.shape[2] >= winograd.GRADIENTS_FROM_CHANNELS
+    dx_by_winograd = enough and dx is not None
+    dk_by_winograd = enough and "kernel" in wrt
 
     def chunk(rows):
         active = g[rows] * (y[rows] > 0) if relu else g[rows]

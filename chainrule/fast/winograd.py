@@ -26,10 +26,10 @@ transforms subtract it from itself) where the im2col product may give an infinit
 Used where it suits (:func:`suits`: a 3 x 3 kernel of stride 1, no dilation, one group, at
 least :data:`FROM_CHANNELS` input channels, and the compiled transforms, Numba being installed
 with ``chainrule[fast]``) by ``conv2d_tiled`` and ``tiled_conv_gradients``, and by the kernels
-of ``conv2d`` and of its gradients (:mod:`.kernels`; the input's gradient from
-:data:`INPUT_GRADIENT_FROM_CHANNELS` channels); anywhere else the im2col product computes the
+of ``conv2d`` and of its gradients (:mod:`.kernels`); the gradients from
+:data:`GRADIENTS_FROM_CHANNELS` input channels; anywhere else the im2col product computes the
 convolution. Measured on a 2-core AMD EPYC, one thread, 64 images, against the im2col product
-(chunked as in ``fit``), ms:
+(chunked as in ``fit``), ms (``benchmarks/winograd_shapes.py`` times them again):
 
 | convolution | forward | input gradient | kernel gradient |
 |---|--:|--:|--:|
@@ -51,14 +51,17 @@ import numpy as np
 
 from . import fused
 
-#: Input channels from which the forward and the kernel's gradient run here (see the module):
-#: with one, the im2col product is ten times faster; with eight, 1.15 times (forward) and 1.3
-#: times (kernel gradient) faster; from sixteen, this is.
+#: Input channels from which the forward runs here (see the module and
+#: ``benchmarks/winograd_shapes.py``): with one, the im2col product is ten times faster; with
+#: eight, about as fast; from sixteen, this is (0.52 and 0.71 times its time on one thread and
+#: on two, 32 x 32 x 16 to 32).
 FROM_CHANNELS = 16
-#: ...and from which the input's gradient does: its transforms add into the input's C channels,
-#: and below this many the im2col product's col2im is faster (8 and 16 channels: 0.58 and 0.75
-#: times its time; 32: the same; 64 and 128: 1.25 and 1.5 times faster).
-INPUT_GRADIENT_FROM_CHANNELS = 32
+#: ...and from which the gradients do: the input's gradient adds into the input's C channels,
+#: which with few channels the im2col product's col2im does faster (16 channels to 32: 1.18 and
+#: 1.25 times its time on one thread and on two; 32 to 32 about the same; 64 to 64 0.80 and
+#: 0.70), and the kernel's took 0.71 times the im2col product's time at 16 channels on one
+#: thread but 1.14 times on two (0.49 and 0.69 at 32).
+GRADIENTS_FROM_CHANNELS = 32
 #: Elements of V and M (16 numbers per tile and channel, and per tile and filter) that one
 #: chunk of images makes: a megabyte of float32, which a core's cache keeps between the
 #: transforms and the products. 64 images of the MNIST convnet's second layer on one core, in
@@ -82,11 +85,11 @@ def suits(x, kernel_shape, geo, groups, dtype):
     )
 
 
-def suits_input_gradient(g, kernel_shape, geo, groups, dtype):
-    """:func:`suits` for the gradient with respect to the input (of
-    :data:`INPUT_GRADIENT_FROM_CHANNELS` channels at least), from g, the output's gradient."""
-    enough = kernel_shape[2] >= INPUT_GRADIENT_FROM_CHANNELS
-    return enough and suits(g, kernel_shape, geo, groups, dtype)
+def suits_gradients(a, kernel_shape, geo, groups, dtype):
+    """:func:`suits` for the gradients (of :data:`GRADIENTS_FROM_CHANNELS` input channels at
+    least), ``a`` the input or the output's gradient."""
+    enough = kernel_shape[2] >= GRADIENTS_FROM_CHANNELS
+    return enough and suits(a, kernel_shape, geo, groups, dtype)
 
 
 def transformed_kernel(kernel):

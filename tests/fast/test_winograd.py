@@ -24,7 +24,7 @@ def small_arrays_compiled(monkeypatch):
     them from FUSED_FROM elements and FROM_CHANNELS channels)."""
     monkeypatch.setattr(fused, "FUSED_FROM", 1)
     monkeypatch.setattr(winograd, "FROM_CHANNELS", 3)
-    monkeypatch.setattr(winograd, "INPUT_GRADIENT_FROM_CHANNELS", 3)
+    monkeypatch.setattr(winograd, "GRADIENTS_FROM_CHANNELS", 3)
 
 
 def _tiles_of(y):
@@ -79,15 +79,15 @@ def test_the_convolution_is_conv2d_to_rounding(
 @pytest.mark.parametrize("dtype, tolerance", [(np.float32, 1e-5), (np.float64, 1e-12)])
 @pytest.mark.parametrize("n, h, w, channels, filters, padding", SHAPES)
 @pytest.mark.parametrize("wrt", [("x", "kernel", "bias"), ("kernel", "bias"), ("x",)])
-@pytest.mark.parametrize("input_gradient_from", [3, 10**9])
+@pytest.mark.parametrize("gradients_from", [3, 10**9])
 def test_the_blocks_gradients_are_the_engines_to_rounding(
-    monkeypatch, dtype, tolerance, n, h, w, channels, filters, padding, wrt, input_gradient_from
+    monkeypatch, dtype, tolerance, n, h, w, channels, filters, padding, wrt, gradients_from
 ):
-    """tiled_conv_gradients through Winograd's transforms gives the engine's gradients of
-    relu(max_pool2d(conv2d(x, K, b))), computed in float64, within ``tolerance`` of each
-    gradient's largest magnitude; also with the input's gradient through im2col (fewer input
-    channels than INPUT_GRADIENT_FROM_CHANNELS)."""
-    monkeypatch.setattr(winograd, "INPUT_GRADIENT_FROM_CHANNELS", input_gradient_from)
+    """tiled_conv_gradients gives the engine's gradients of relu(max_pool2d(conv2d(x, K, b))),
+    computed in float64, within ``tolerance`` of each gradient's largest magnitude: through
+    Winograd's transforms, and through im2col after Winograd's forward (fewer input channels
+    than GRADIENTS_FROM_CHANNELS)."""
+    monkeypatch.setattr(winograd, "GRADIENTS_FROM_CHANNELS", gradients_from)
     calls = []
     gradients = winograd.gradients
     monkeypatch.setattr(winograd, "gradients", lambda *a: calls.append(1) or gradients(*a))
@@ -102,7 +102,7 @@ def test_the_blocks_gradients_are_the_engines_to_rounding(
     got = tiled_conv_gradients(
         g.astype(dtype), y, t, x, kernel, wrt=wrt, relu=True, tiles=(2, 2), **params
     )
-    assert bool(calls) == ("kernel" in wrt or input_gradient_from == 3)  # else im2col's alone
+    assert bool(calls) == (gradients_from == 3)
     expected = dict(zip(("x", "kernel", "bias"), (tensor.grad.numpy() for tensor in tensors)))
     for name, gradient in zip(wrt, got):
         assert gradient.dtype == dtype and gradient.shape == expected[name].shape
