@@ -540,7 +540,6 @@ def conv2d_backprop_kernel(
     check_gradient(op, g, x.shape, (x.shape[0], *geo.out, kernel_shape[3]))
 
     by_winograd = winograd.suits_gradients(x, kernel_shape, geo, groups, g.dtype)
-    by_winograd = by_winograd and g.flags.c_contiguous
 
     def images(rows):
         if by_winograd:

@@ -26,7 +26,7 @@ from ..ops.conv import (
     product_buffer,
 )
 from ..ops.pooling import first_maxima, running_max
-from ..ops.windows import as_tuple, crop, padded_buffer
+from ..ops.windows import as_tuple, crop, padded_buffer, tile
 from . import fused, threads, winograd
 from .kernels import (
     add_input_gradient,
@@ -38,28 +38,10 @@ from .kernels import (
 )
 
 
-def tile(a, tiles):
-    """An array whose axes 0..2 are (N, Ho, Wo) (a view of any strides), viewed with those axes
-    as (N, ph, pw, Ho // ph, Wo // pw): element [n, a, b, i, j] is [n, i ph + a, j pw + b]
-    (trailing rows and columns that fill no whole tile dropped)."""
-    (ph, pw), (n, ho, wo) = tiles, a.shape[:3]
-    hq, wq = ho // ph, wo // pw
-    a = a[:, : hq * ph, : wq * pw].reshape(n, hq, ph, wq, pw, *a.shape[3:])
-    return a.transpose(0, 2, 4, 1, 3, *range(5, a.ndim))
-
-
 def _pairs(t):
     """The shape of a 2 x 2 tiled array (N, 4, Hq, Wq, F) as (N, 2, 2, Hq, Wq, F), the layout
     of Winograd's tiles (:func:`.fused.winograd_untiles`)."""
     return (t.shape[0], 2, 2, *t.shape[2:])
-
-
-def _winograd_kernel(x, kernel, geo, groups, tiles):
-    """The kernel transformed for Winograd's algorithm (:mod:`.winograd`) where the convolution
-    of x into ``tiles`` runs by it, else None."""
-    if tiles == (2, 2) and winograd.suits(x, kernel.shape, geo, groups, kernel.dtype):
-        return winograd.transformed_kernel(kernel)
-    return None
 
 
 def _fitting_tiles(op, geo, tiles):
@@ -86,7 +68,9 @@ def conv2d_tiled(
     tiles = _fitting_tiles(op, geo, tiles)
     (ph, pw), (ho, wo), filters = tiles, geo.out, kernel.shape[3]
     t = product_buffer(x, kernel, (x.shape[0], ph * pw, ho // ph, wo // pw, filters))
-    transformed = _winograd_kernel(x, kernel, geo, groups, tiles)
+    transformed = None
+    if tiles == (2, 2) and winograd.suits(x, kernel.shape, geo, groups, kernel.dtype):
+        transformed = winograd.transformed_kernel(kernel)
 
     def images(rows):
         if transformed is not None:
@@ -199,13 +183,11 @@ def tiled_conv_gradients(
     filters = kernel.shape[3]
     covered = geo._replace(out=(t.shape[2] * tiles[0], t.shape[3] * tiles[1]))
 
-    transformed = _winograd_kernel(x, kernel, geo, groups, tiles)
-    if transformed is not None and g.dtype != x.dtype:
-        transformed = None
-    # the gradients by Winograd's algorithm from GRADIENTS_FROM_CHANNELS channels
-    enough = transformed is not None and kernel.shape[2] >= winograd.GRADIENTS_FROM_CHANNELS
-    dx_by_winograd = enough and dx is not None
-    dk_by_winograd = enough and "kernel" in wrt
+    transformed = None  # the gradients by Winograd's algorithm, where they suit
+    if tiles == (2, 2) and winograd.suits_gradients(x, kernel.shape, geo, groups, g.dtype):
+        transformed = winograd.transformed_kernel(kernel)
+    dx_by_winograd = transformed is not None and dx is not None
+    dk_by_winograd = transformed is not None and "kernel" in wrt
 
     def chunk(rows):
         active = g[rows] * (y[rows] > 0) if relu else g[rows]

@@ -49,6 +49,7 @@ With one input channel (28 x 28 x 1 to 32, a first layer) the forward took 7.6 a
 
 import numpy as np
 
+from ..ops.windows import tile
 from . import fused
 
 #: Input channels from which the forward runs here (see the module and
@@ -104,15 +105,6 @@ def transformed_kernel(kernel):
     return u
 
 
-def tiles_of(y):
-    """y (N, 2 Hq, 2 Wq, F) viewed as (N, 2, 2, Hq, Wq, F): element [n, a, b, i, j, f] is
-    y[n, 2 i + a, 2 j + b, f] (the layout of :func:`.fused.winograd_untiles`)."""
-    n, h, w, f = y.shape
-    sn, sh, sw, sf = y.strides
-    shape, strides = (n, 2, 2, h // 2, w // 2, f), (sn, sh, sw, 2 * sh, 2 * sw, sf)
-    return np.lib.stride_tricks.as_strided(y, shape, strides)
-
-
 def _chunks(n, hq, wq, channels, filters):
     """Slices of n images, each making at most :data:`CHUNK` elements of transformed patches
     and products (V and M, or V and W; at least one image)."""
@@ -123,7 +115,7 @@ def _chunks(n, hq, wq, channels, filters):
 def convolve_tiled(x, u, bias, t, geo):
     """Write the convolution of images x (N, H, W, C) into t (N, 2, 2, Hq, Wq, F) (see
     :func:`.fused.winograd_untiles`: the tiled layout of a 2 x 2 max pooling, or an output's
-    :func:`tiles_of`), from the transformed kernel u (16, C, F) and the bias (F,) or None; a
+    2 x 2 ``ops.windows.tile``), from the transformed kernel u (16, C, F) and the bias (F,) or None; a
     chunk of images at a time (:data:`CHUNK`)."""
     kernels = fused.compiled()
     n, _, _, hq, wq, filters = t.shape
@@ -189,10 +181,10 @@ def convolve(x, u, bias, y, geo):
     t = np.empty((n, 2, 2, hq, wq, filters), y.dtype)
     convolve_tiled(x, u, bias, t, geo)
     if (2 * hq, 2 * wq) == (ho, wo):
-        tiles_of(y)[...] = t
+        tile(y, (2, 2))[...] = t
         return
     even = np.empty(_even(y.shape, hq, wq), y.dtype)
-    tiles_of(even)[...] = t
+    tile(even, (2, 2))[...] = t
     y[...] = even[:, :ho, :wo]
 
 
@@ -205,7 +197,7 @@ def _gradient_tiles(g):
         even = np.zeros(_even(g.shape, hq, wq), g.dtype)
         even[:, :ho, :wo] = g
         g = even
-    return np.ascontiguousarray(tiles_of(g))
+    return np.ascontiguousarray(tile(g, (2, 2)))
 
 
 def input_gradient(g, u, input_shape, geo):

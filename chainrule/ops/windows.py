@@ -180,6 +180,16 @@ def taps(window):
     return list(itertools.product(range(window[0]), range(window[1])))
 
 
+def tile(a, tiles):
+    """An array whose axes 0..2 are (N, Ho, Wo) (a view of any strides), viewed with those axes
+    as (N, ph, pw, Ho // ph, Wo // pw): element [n, a, b, i, j] is [n, i ph + a, j pw + b]
+    (trailing rows and columns that fill no whole tile dropped)."""
+    (ph, pw), (n, ho, wo) = tiles, a.shape[:3]
+    hq, wq = ho // ph, wo // pw
+    a = a[:, : hq * ph, : wq * pw].reshape(n, hq, ph, wq, pw, *a.shape[3:])
+    return a.transpose(0, 2, 4, 1, 3, *range(5, a.ndim))
+
+
 def check_gradient(op, g, x_shape, expected):
     """The upstream gradient g must have the forward output's shape ``expected``."""
     if tuple(g.shape) != tuple(expected):
