@@ -1,24 +1,16 @@
-"""Keras's context managers and wrappers whose work has no counterpart in one CPU process:
-``keras.device``, ``keras.name_scope``, ``keras.remat`` and ``keras.RematScope``.
+"""Keras's context managers and wrappers: ``keras.name_scope`` (the paths of the variables made
+inside it; see :mod:`.naming`), and ``keras.device``, ``keras.remat`` and ``keras.RematScope``,
+whose work has no counterpart in one CPU process.
 
-They accept what Keras accepts, so programs that use them run; what they would change (where
-tensors live, the names of variables made inside a scope, recomputing activations during the
-backward pass to save memory) does not change the numbers a model computes.
+The last three accept what Keras accepts, so programs that use them run; what they would change
+(where tensors live, recomputing activations during the backward pass to save memory) does not
+change the numbers a model computes.
 """
 
-import contextlib
-
 from ..tf.core import device
+from .naming import name_scope
 
 __all__ = ["RematScope", "device", "name_scope", "remat"]
-
-
-@contextlib.contextmanager
-def name_scope(name, **kwargs):
-    """A named block, as ``keras.name_scope``; the names of what is made inside are unchanged."""
-    if not isinstance(name, str):
-        raise TypeError(f"keras.name_scope: the name must be a string; got {type(name).__name__}")
-    yield
 
 
 def remat(f):

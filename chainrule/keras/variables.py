@@ -8,6 +8,7 @@ from .. import variables
 from ..engine import Tensor
 from . import config
 from . import initializers as initializers_module
+from .naming import name_scope, path_in_scope
 
 
 class Variable(variables.Variable):
@@ -73,6 +74,7 @@ class Variable(variables.Variable):
                 )
         name = name or "variable"
         super().__init__(value, trainable=trainable, name=name, dtype=dtype)
+        self.path = path_in_scope(name)  # under the name scopes open now (keras.name_scope)
         self.autocast = autocast
         self.aggregation = aggregation
         self.synchronization = synchronization
@@ -103,14 +105,14 @@ def _is_initializer(value):
 def add_state_variable(owner, initializer, shape, dtype, aggregation, name):
     """A non-trainable Variable of ``owner`` (a metric's or an optimizer's state), at the path
     ``<owner's name>/<name>`` and appended to ``owner._variables``, as Keras keeps such state."""
-    variable = Variable(
-        initializer=initializer,
-        shape=shape,
-        dtype=dtype,
-        trainable=False,
-        aggregation=aggregation,
-        name=name,
-    )
-    variable.path = f"{owner.name}/{variable.name}"
+    with name_scope(owner.name.replace("/", ">"), caller=owner):
+        variable = Variable(
+            initializer=initializer,
+            shape=shape,
+            dtype=dtype,
+            trainable=False,
+            aggregation=aggregation,
+            name=name,
+        )
     owner._variables.append(variable)
     return variable

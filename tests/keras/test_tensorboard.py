@@ -93,13 +93,13 @@ def test_weight_histograms_every_histogram_freq_epochs(tmp_path):
         set(train.Tags()["histograms"])
         == tags
         == {
-            "hidden/kernel/histogram",
-            "hidden/bias/histogram",
-            "output/kernel/histogram",
-            "output/bias/histogram",
+            f"{model.name}/hidden/kernel/histogram",  # built inside the Sequential's name scope
+            f"{model.name}/hidden/bias/histogram",
+            f"{model.name}/output/kernel/histogram",
+            f"{model.name}/output/bias/histogram",
         }
     )
-    events = train.Histograms("hidden/kernel/histogram")
+    events = train.Histograms(f"{model.name}/hidden/kernel/histogram")
     assert [event.step for event in events] == [0, 2]
     last = events[-1].histogram_value
     kernel = model.layers[0].kernel.data

@@ -24,9 +24,8 @@ class TensorBoard(Callback):
     of one chart. With ``update_freq`` "batch" or N, the training logs of every Nth batch go to
     ``log_dir/train`` too, as ``batch_loss``, ... (the step counts batches from 1 across epochs;
     the values are the running means ``fit`` reports). Every ``histogram_freq`` epochs each
-    layer's weights are written as histograms ``dense/kernel/histogram``, ... (tagged by the
-    weight's path: Keras 3 tags them by the name alone, ``kernel/histogram``, so that the
-    layers' weights share one tag).
+    layer's weights are written as histograms ``sequential/dense/kernel/histogram``, ...
+    (tagged by the weight's path, as Keras 3 tags them).
 
     Keras also writes ``evaluation_<metric>_vs_iterations`` from ``on_test_end``; chainrule's
     ``fit`` validates without the test hooks, so those are not written.

@@ -26,7 +26,7 @@ from ..keras_tensor import (
 )
 from ..losses import get_keras_mask, set_keras_mask
 from ..metrics import Metric
-from ..naming import snake_case
+from ..naming import current_path, name_scope, snake_case
 from ..saving.reading import stored_order
 from ..saving.serialization import (
     PlannedWeight,
@@ -71,10 +71,10 @@ def as_tensor(x, dtype, kinds="fiub", layer=None):
 
 def _marks_built(build):
     """``build`` made to do what Keras's wrapper of every ``build`` does: its outermost call on
-    a layer (whoever makes it: the first call, or the user directly) marks the layer built,
-    remembers the input shape it was given, and from then on refuses new state (weights,
-    sublayers), in a later build too. A subclass's ``build`` calling ``super().build`` runs
-    inside it."""
+    a layer (whoever makes it: the first call, or the user directly) runs in the layer's name
+    scope (``layer.path`` is then the scope's path), marks the layer built, remembers the input
+    shape it was given, and from then on refuses new state (weights, sublayers), in a later
+    build too. A subclass's ``build`` calling ``super().build`` runs inside it."""
     if getattr(build, "marks_built", False):
         return build
 
@@ -84,7 +84,9 @@ def _marks_built(build):
             return build(self, *args, **kwargs)
         object.__setattr__(self, "_building", True)
         try:
-            build(self, *args, **kwargs)
+            with self._open_name_scope():
+                object.__setattr__(self, "_path", current_path())
+                build(self, *args, **kwargs)
         finally:
             object.__setattr__(self, "_building", False)
         if len(args) == 1 and not kwargs:
@@ -192,7 +194,8 @@ class Layer:
             overwrite_with_gradient: mark the weight as one the optimizer overwrites with its
                 "gradient" instead of updating it (``variable.overwrite_with_gradient``).
             name: the weight's name (default ``"variable"``, made unique as Keras does); its
-                ``path`` is ``"<layer name>/<name>"``.
+                ``path`` is ``"<layer's path>/<name>"``: the layer's name after those of the
+                layers it was first built or called in (``sequential/dense/kernel``).
 
         Raises:
             ValueError: the layer's ``build`` has run (Keras refuses new state after it).
@@ -208,16 +211,16 @@ class Layer:
             return planned
         if initializer is None:
             initializer = "glorot_uniform" if dtype.kind in "fc" else "zeros"
-        variable = KerasVariable(
-            initializers_module.get(initializer),
-            shape=shape,
-            dtype=dtype,
-            trainable=trainable and self._trainable,  # frozen with its layer, as in Keras
-            autocast=autocast,
-            aggregation=aggregation,
-            name=name or unique_name("variable"),
-        )
-        variable.path = f"{self.name}/{variable.name}"
+        with name_scope(self.name, caller=self):
+            variable = KerasVariable(
+                initializers_module.get(initializer),
+                shape=shape,
+                dtype=dtype,
+                trainable=trainable and self._trainable,  # frozen with its layer, as in Keras
+                autocast=autocast,
+                aggregation=aggregation,
+                name=name or unique_name("variable"),
+            )
         variable.constraint = constraints_module.get(constraint)
         variable.regularizer = None if regularizer is None else regularizers_module.get(regularizer)
         variable.overwrite_with_gradient = bool(overwrite_with_gradient)
@@ -503,8 +506,27 @@ class Layer:
         positional and keyword arguments go to ``call`` as they are, arrays among them made
         Tensors. The first call builds the layer from the shapes of its tensor arguments.
         ``training`` left out is taken from the layer call this one runs inside, if any. The
-        outermost call first clears the losses that the previous one added (``losses``).
+        outermost call first clears the losses that the previous one added (``losses``). The
+        layer's name scope is open throughout (see :meth:`_open_name_scope`).
         """
+        with self._open_name_scope():
+            return self._call_in_scope(*args, **kwargs)
+
+    def _open_name_scope(self):
+        """The layer's name scope: its name after its parent path, which is the path open where
+        the layer first opens it (built or called), and stays that, as Keras keeps it: a Dense
+        first called inside a Sequential makes ``sequential/dense/kernel``, one called on an
+        Input at the top ``dense/kernel`` also when a Model later calls it."""
+        if self.__dict__.get("_parent_path") is None:
+            object.__setattr__(self, "_parent_path", current_path())
+        return name_scope(self.name, caller=self)
+
+    @property
+    def path(self):
+        """The layer's path, as Keras: its parent path and its name, once built; else None."""
+        return self.__dict__.get("_path")
+
+    def _call_in_scope(self, *args, **kwargs):
         if not args:
             first = self._first_call_parameter()
             if first not in kwargs:

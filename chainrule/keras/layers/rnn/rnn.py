@@ -13,6 +13,7 @@ from ....backend import xp_of
 from ....engine import Tensor
 from ... import registry
 from ... import regularizers as regularizers_module
+from ...naming import name_scope
 from ...saving.serialization import deserialize_config, serialize_keras_object
 from ...variables import Variable
 from ..base import Layer
@@ -116,14 +117,13 @@ class RNN(Layer):
 
     def _create_states(self, batch_size):
         """Make ``self.states``: the initial states of ``batch_size`` sequences, each held in a
-        non-trainable Variable ``<layer name>/rnn_state``."""
+        non-trainable Variable ``<layer's path>/rnn_state``."""
 
         def kept(value):
-            state = Variable(value, trainable=False, dtype=self.dtype, name="rnn_state")
-            state.path = f"{self.name}/rnn_state"
-            return state
+            return Variable(value, trainable=False, dtype=self.dtype, name="rnn_state")
 
-        states = nest.map_structure(kept, self.get_initial_state(batch_size))
+        with name_scope(self.name, caller=self):
+            states = nest.map_structure(kept, self.get_initial_state(batch_size))
         object.__setattr__(self, "states", states)  # not tracked: no weights of the layer
 
     def get_initial_state(self, batch_size):
