@@ -125,6 +125,7 @@ def test_variables_a_build_makes_itself_are_under_the_layer():
 
 
 def test_optimizer_and_metric_state_are_named_after_their_owner_and_the_weight():
+    keras.backend.clear_session()  # the first SGD of the session is named "sgd"
     model = keras.Sequential([keras.Input((3,)), layers.Dense(2, name="x")], name="seqq")
     sgd = keras.optimizers.SGD(momentum=0.9)
     sgd.build(model.trainable_variables)
@@ -145,3 +146,20 @@ def test_a_multi_optimizer_routes_by_the_scoped_paths():
     sgd, adam = keras.optimizers.SGD(0.1), keras.optimizers.Adam(0.01)
     routes = keras.optimizers.OptimizerMap(adam, {"routed/body/.*": sgd})
     assert [routes(w) is sgd for w in model.trainable_weights] == [True, True, False, False]
+
+
+def test_a_model_made_again_from_its_config_or_file_has_top_level_paths(tmp_path):
+    # Keras builds each layer of a config on its own before the model holds it
+    inner = keras.Sequential([layers.Dense(2, name="d2")], name="inner")
+    model = keras.Sequential([keras.Input((4,)), layers.Dense(3, name="d1"), inner], name="outer")
+    assert paths(model.weights) == [
+        "outer/d1/kernel",
+        "outer/d1/bias",
+        "outer/inner/d2/kernel",
+        "outer/inner/d2/bias",
+    ]
+    again = keras.Sequential.from_config(model.get_config())
+    assert paths(again.weights) == ["d1/kernel", "d1/bias", "d2/kernel", "d2/bias"]
+    model.save(tmp_path / "m.keras")
+    loaded = keras.models.load_model(tmp_path / "m.keras")
+    assert paths(loaded.weights) == ["d1/kernel", "d1/bias", "d2/kernel", "d2/bias"]

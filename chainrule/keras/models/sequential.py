@@ -302,6 +302,11 @@ class Sequential(Model):
             for layer in layer_list[1:]:
                 check_build(layer, shape)  # when a file is read: its weights are there
                 shape = layer.compute_output_shape(shape)
+        for layer in layer_list:
+            # Keras builds each layer of a config on its own before the model holds it, so
+            # their variables have top-level paths (dense/kernel, not sequential/dense/kernel)
+            if layer.__dict__.get("_parent_path") is None:
+                object.__setattr__(layer, "_parent_path", "")
         try:
             return cls(layer_list, name=name, trainable=trainable)
         except (TypeError, ValueError) as err:
