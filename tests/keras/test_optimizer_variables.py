@@ -21,6 +21,7 @@ def step_once(optimizer):
 
 def test_a_float_learning_rate_is_a_float32_variable():
     # as Keras 3: repr, float32 values, assign() and setting the attribute
+    keras.backend.clear_session()  # the first SGD of the session is named "sgd"
     optimizer = optimizers.SGD(1e-6)
     rate = optimizer.learning_rate
     assert isinstance(rate, keras.Variable)
@@ -40,6 +41,7 @@ def test_a_float_learning_rate_is_a_float32_variable():
 
 
 def test_iterations_is_an_int32_variable_that_counts_the_steps():
+    keras.backend.clear_session()
     optimizer = optimizers.SGD(0.1)
     iterations = optimizer.iterations
     assert repr(iterations) == "<Variable path=sgd/iteration, shape=(), dtype=int32, value=0>"

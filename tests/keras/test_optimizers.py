@@ -528,14 +528,23 @@ def test_string_identifiers_cover_every_optimizer():
         optimizers.get("adamm")
 
 
+KERAS_DEFAULT_NAMES = {
+    "adamw": "adam_w",
+    "rmsprop": "rm_sprop",
+    "schedulefreeadamw": "schedule_free_adam_w",
+}
+
+
 @pytest.mark.parametrize("name", sorted(optimizers.OPTIMIZERS))
 def test_get_config_round_trips(name):
     cls = optimizers.OPTIMIZERS[name]
+    cr.keras.backend.clear_session()  # the session's first optimizer of its class: unnumbered
     optimizer = cls(learning_rate=0.5, clipnorm=2.0)
     config = optimizer.get_config()
     assert config["learning_rate"] == 0.5 and config["clipnorm"] == 2.0
-    # Keras 3.15.1's default names
-    assert config["name"] == {"schedulefreeadamw": "schedule_free_adam_w"}.get(name, name)
+    # Keras 3.15.1's default names: the class's name in its snake_case
+    assert config["name"] == KERAS_DEFAULT_NAMES.get(name, name)
+    assert cls().name == f"{config['name']}_1"  # the next one is numbered
     assert cls.from_config(config).get_config() == config
 
 

@@ -18,7 +18,7 @@ class Adadelta(Optimizer):
         learning_rate: η, default 0.001.  rho: ρ, default 0.95.  epsilon: ε, default 1e-7.
     """
 
-    def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7, name="adadelta", **kwargs):
+    def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7, name=None, **kwargs):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         self.rho, self.epsilon = rho, epsilon
 

@@ -30,7 +30,7 @@ class AdamW(Adam):
         beta_2=0.999,
         epsilon=1e-7,
         amsgrad=False,
-        name="adamw",
+        name=None,
         **kwargs,
     ):
         super().__init__(

@@ -23,6 +23,8 @@ import numpy as np
 from ...backend import ndarray_types, xp_of
 from ...engine import Tensor
 from ..initializers import Constant
+from ..keras_tensor import unique_name
+from ..naming import snake_case
 from ..variables import Variable, add_state_variable
 from .schedules import LearningRateSchedule
 from .schedules import deserialize as deserialize_schedule
@@ -42,7 +44,8 @@ class Optimizer:
         clipvalue: each gradient's elements are clipped to [-clipvalue, clipvalue].
         global_clipnorm: c; all gradients are scaled together by c min(1/N, 1/c), N the L2 norm
             of all of them joined, so that their joint norm is at most c.
-        name: the optimizer's name, the first part of its variables' paths.
+        name: the optimizer's name, the first part of its variables' paths; by default its
+            class's in snake_case, numbered as Keras numbers names (``adam``, ``adam_1``...).
 
     Example::
 
@@ -78,7 +81,7 @@ class Optimizer:
             )
         self.weight_decay = weight_decay
         self.clipnorm, self.clipvalue, self.global_clipnorm = clipnorm, clipvalue, global_clipnorm
-        self.name = name or type(self).__name__.lower()
+        self.name = name or unique_name(snake_case(type(self).__name__))  # adam, adam_1...
         self._variables = []  # every variable of the optimizer, in the order made
         self._iterations = self.add_variable((), initializer=0, dtype="int32", name="iteration")
         if callable(learning_rate):

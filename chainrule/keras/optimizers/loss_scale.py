@@ -71,7 +71,7 @@ class LossScaleOptimizer(Optimizer):
                 f"LossScaleOptimizer: inner_optimizer must be an Optimizer; got "
                 f"{type(inner_optimizer).__name__}"
             )
-        super().__init__(learning_rate=0.0, name=name or "loss_scale_optimizer")
+        super().__init__(learning_rate=0.0, name=name)
         self.inner_optimizer = inner_optimizer
         self.initial_scale, self.dynamic_growth_steps = initial_scale, dynamic_growth_steps
 

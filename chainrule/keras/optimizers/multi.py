@@ -128,7 +128,7 @@ class MultiOptimizer(Optimizer):
                 f"MultiOptimizer: optimizer_map must be an OptimizerMap or a callable "
                 f"variable -> optimizer; got {optimizer_map!r}"
             )
-        super().__init__(learning_rate=0.0, name=name or "multi_optimizer")
+        super().__init__(learning_rate=0.0, name=name)
         self._optimizer_map = optimizer_map
         self.loss_scale_factor = loss_scale_factor
         self._inner_optimizers = []

@@ -34,7 +34,7 @@ class ScheduleFreeAdamW(Optimizer):
         name=None,
         **kwargs,
     ):
-        super().__init__(learning_rate=learning_rate, name=name or "schedule_free_adam_w", **kwargs)
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
         self.warmup_steps = warmup_steps
 
