@@ -260,7 +260,12 @@ def test_attention_and_additive_attention_equal_keras():
     assert layers.Attention().get_config() | {"name": None} == {
         "name": None,
         "trainable": True,
-        "dtype": "float32",
+        "dtype": {
+            "module": "keras",
+            "class_name": "DTypePolicy",
+            "config": {"name": "float32"},
+            "registered_name": None,
+        },
         "use_scale": False,
         "score_mode": "dot",
         "dropout": 0.0,

@@ -429,3 +429,32 @@ def test_input_shape_on_a_layer_warns_as_keras_does():
         warnings.simplefilter("error")
         keras.Input((3,))
         layers.InputLayer(shape=(3,))
+
+
+def test_get_config_gives_the_dtype_as_keras_does_and_the_constructor_takes_it_back():
+    # Keras 3.15.1: a layer's get_config()["dtype"] is its DTypePolicy's description (an
+    # InputLayer's the plain name), and the usual custom from_config, cls(**config), works
+    policy = {
+        "module": "keras",
+        "class_name": "DTypePolicy",
+        "config": {"name": "float64"},
+        "registered_name": None,
+    }
+    assert layers.Dense(2, dtype="float64").get_config()["dtype"] == policy
+    assert layers.InputLayer(shape=(3,)).get_config()["dtype"] == "float32"
+
+    class Scaled(layers.Layer):
+        def __init__(self, factor=2.0, **kwargs):
+            super().__init__(**kwargs)
+            self.factor = factor
+
+        def get_config(self):
+            return {**super().get_config(), "factor": self.factor}
+
+        @classmethod
+        def from_config(cls, config):
+            return cls(**config)
+
+    again = Scaled.from_config(Scaled(3.0, dtype="float64", name="s").get_config())
+    assert (again.dtype, again.factor, again.name) == (np.float64, 3.0, "s")
+    assert layers.Dense(2, dtype=policy).dtype == np.float64

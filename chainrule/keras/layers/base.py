@@ -33,6 +33,7 @@ from ..saving.serialization import (
     build_config_for,
     default_hook,
     deserialize_config,
+    deserialize_keras_object,
     dtype_policy,
     parameter_names,
     planning_weights,
@@ -158,6 +159,8 @@ class Layer:
             batch_input_shape = (batch_size,) + tuple(input_shape)
         self.batch_input_shape = None if batch_input_shape is None else tuple(batch_input_shape)
         self.name = name or unique_name(snake_case(type(self).__name__))
+        if isinstance(dtype, dict):  # Keras's DTypePolicy description, as get_config writes it
+            dtype = deserialize_keras_object(dtype)
         self.dtype = np.dtype(dtype or config.floatx())
         self.built = False
         self._weights = []
@@ -747,7 +750,9 @@ class Layer:
 
     # ----- configuration -----------------------------------------------------------------------
     def get_config(self):
-        config = {"name": self.name, "trainable": self.trainable, "dtype": str(self.dtype)}
+        """The layer's constructor arguments, as Keras 3 gives them: its name, ``trainable``, its
+        dtype as a ``DTypePolicy`` description, and what the class adds."""
+        config = {"name": self.name, "trainable": self.trainable, "dtype": dtype_policy(self.dtype)}
         if self.activity_regularizer is not None:  # Keras writes it only when set
             config["activity_regularizer"] = regularizers_module.serialize(
                 self.activity_regularizer
