@@ -163,3 +163,11 @@ def test_a_model_made_again_from_its_config_or_file_has_top_level_paths(tmp_path
     model.save(tmp_path / "m.keras")
     loaded = keras.models.load_model(tmp_path / "m.keras")
     assert paths(loaded.weights) == ["d1/kernel", "d1/bias", "d2/kernel", "d2/bias"]
+
+
+def test_a_functional_model_has_its_path_once_made():
+    inputs = keras.Input((4,))
+    inner = keras.Model(inputs, layers.Dense(2, name="f")(inputs), name="func")
+    outer = keras.Sequential([keras.Input((4,)), inner, layers.Dense(1, name="z")], name="o")
+    assert [layer.path for layer in outer.layers] == ["func", "o/z"]
+    assert paths(outer.weights) == ["f/kernel", "f/bias", "o/z/kernel", "o/z/bias"]

@@ -25,7 +25,7 @@ from .. import ops as keras_ops
 from ..keras_tensor import KerasTensor, Operation, PositionalArguments, shapes_of
 from ..layers.base import Layer, as_tensor
 from ..layers.core import InputLayer
-from ..naming import snake_case
+from ..naming import current_path, snake_case
 from ..registry import serializable
 from ..saving.serialization import (
     FileFormatError,
@@ -97,6 +97,8 @@ class Functional(Model, functional=True):
         if len(self.inputs) == 1:
             self.batch_input_shape = self.inputs[0].shape
         self.output_names = output_names(self)  # the names of the layers computing them
+        with self._open_name_scope():  # built as it is made: its path is set now, as in Keras
+            object.__setattr__(self, "_path", current_path())
         self.built = True
 
     @property
