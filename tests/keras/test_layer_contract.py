@@ -458,3 +458,39 @@ def test_get_config_gives_the_dtype_as_keras_does_and_the_constructor_takes_it_b
     again = Scaled.from_config(Scaled(3.0, dtype="float64", name="s").get_config())
     assert (again.dtype, again.factor, again.name) == (np.float64, 3.0, "s")
     assert layers.Dense(2, dtype=policy).dtype == np.float64
+
+
+def test_prelu_config_keeps_its_regularizer_and_constraint_as_keras_writes_them(tmp_path):
+    # Keras 3.15.1: PReLU(alpha_regularizer="l2", alpha_constraint="non_neg").get_config()
+    #   [..., "alpha_regularizer"] -> {"module": "keras.regularizers", "class_name": "L2",
+    #   "config": {"l2": 0.01}, "registered_name": None}; "alpha_constraint" -> NonNeg's
+    layer = layers.PReLU(alpha_regularizer="l2", alpha_constraint="non_neg")
+    config = layer.get_config()
+    assert config["alpha_regularizer"] == {
+        "module": "keras.regularizers",
+        "class_name": "L2",
+        "config": {"l2": 0.01},
+        "registered_name": None,
+    }
+    assert config["alpha_constraint"]["class_name"] == "NonNeg"
+    assert layers.PReLU().get_config()["alpha_regularizer"] is None
+    model = keras.Sequential([keras.Input((3,)), layer])
+    model.save(tmp_path / "p.keras")
+    loaded = keras.models.load_model(tmp_path / "p.keras").layers[0]
+    loaded.alpha.assign(-np.ones((3,), np.float32))
+    assert float(loaded.losses[0].numpy()) == pytest.approx(0.01 * 3)  # l2 * sum(alpha**2)
+    assert type(loaded.alpha.constraint).__name__ == "NonNeg"
+
+
+def test_spatial_dropout_configs_give_the_plain_dtype_name_as_keras():
+    # Keras 3.15.1: SpatialDropout2D(0.1).get_config() -> {"rate": 0.1, "seed": None, "name":
+    #   "spatial_dropout2d", "dtype": "float32", "data_format": "channels_last"}
+    config = layers.SpatialDropout2D(0.1, name="s").get_config()
+    assert config == {
+        "rate": 0.1,
+        "seed": None,
+        "name": "s",
+        "dtype": "float32",
+        "data_format": "channels_last",
+    }
+    assert layers.SpatialDropout1D(0.1).get_config()["dtype"] == "float32"

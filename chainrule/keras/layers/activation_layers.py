@@ -6,8 +6,10 @@ import warnings
 from ... import ops
 from ...engine import Tensor
 from .. import activations as activations_module
+from .. import constraints as constraints_module
 from .. import initializers as initializers_module
 from .. import registry
+from .. import regularizers as regularizers_module
 from .base import Layer
 
 
@@ -104,7 +106,8 @@ class PReLU(Layer):
         super().__init__(**kwargs)
         self.supports_masking = True
         self.alpha_initializer = initializers_module.get(alpha_initializer)
-        self.alpha_regularizer, self.alpha_constraint = alpha_regularizer, alpha_constraint
+        self.alpha_regularizer = regularizers_module.get(alpha_regularizer)
+        self.alpha_constraint = constraints_module.get(alpha_constraint)
         if shared_axes is None:
             self.shared_axes = None
         else:
@@ -152,6 +155,8 @@ class PReLU(Layer):
         return {
             **super().get_config(),
             "alpha_initializer": initializers_module.serialize(self.alpha_initializer),
+            "alpha_regularizer": regularizers_module.serialize(self.alpha_regularizer),
+            "alpha_constraint": constraints_module.serialize(self.alpha_constraint),
             "shared_axes": self.shared_axes,
         }
 

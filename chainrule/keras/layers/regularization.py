@@ -206,6 +206,7 @@ class _SpatialDropout(Dropout):
         # and then cannot load its own file): left out while True, so that Keras loads ours
         if config.get("trainable", True):
             config.pop("trainable", None)
+        config["dtype"] = self.dtype.name  # Keras 3.15.1's SpatialDropout: the plain name
         config["data_format"] = self.data_format
         return config
 
