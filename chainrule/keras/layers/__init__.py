@@ -12,7 +12,7 @@ from .attention import (
 from .base import Layer
 from .conv import Conv1D, Conv2D, Conv3D
 from .conv_transpose import Conv1DTranspose, Conv2DTranspose, Conv3DTranspose
-from .core import Activation, Dense, Input, InputLayer, Lambda
+from .core import Activation, Dense, Identity, Input, InputLayer, Lambda
 from .einsum_dense import EinsumDense
 from .embedding import Embedding
 from .masking import Masking
@@ -34,7 +34,12 @@ from .merging import (
     multiply,
     subtract,
 )
-from .normalization import BatchNormalization, LayerNormalization
+from .normalization import (
+    BatchNormalization,
+    GroupNormalization,
+    LayerNormalization,
+    UnitNormalization,
+)
 from .pooling import (
     AveragePooling1D,
     AveragePooling2D,

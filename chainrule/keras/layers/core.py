@@ -282,6 +282,20 @@ class Dense(Layer):
 
 
 @registry.serializable("keras.layers")
+class Identity(Layer):
+    """Returns its input as it is (a placeholder where a model needs a layer and no op): y = x,
+    dL/dx = dL/dy. Any structure of tensors passes through; masks too."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+        self.built = True  # no weights: built as made, as in Keras
+
+    def call(self, inputs):
+        return inputs
+
+
+@registry.serializable("keras.layers")
 class Activation(Layer):
     """Applies an activation function: y = f(x)."""
 

@@ -356,3 +356,148 @@ class LayerNormalization(Layer):
             "rms_scaling": self.rms_scaling,
             **_gamma_beta_config(self),
         }
+
+
+@registry.serializable("keras.layers")
+class GroupNormalization(Layer):
+    """Normalizes each sample over groups of channels, then scales and shifts each channel.
+
+    The C channels along ``axis`` are split into ``groups`` consecutive groups of C / groups.
+    For each sample and group, with μ and σ² the mean and (biased) variance over the group's
+    channels and every other non-batch axis (height, width, time...):
+
+        y = γ_c (x - μ) / sqrt(σ² + ε) + β_c
+
+    γ (``gamma``, ones) and β (``beta``, zeros) have shape (C,). ``groups=1`` normalizes over
+    every axis but the batch (with a scale and shift per channel); ``groups=-1`` (one group per
+    channel) is instance normalization. The gradients are those of the ops above, through the
+    engine. The same computation runs in training and inference.
+
+    Args:
+        groups: the number of groups, dividing the channels (default 32), or -1.
+        axis: the channel axis (default -1).
+        epsilon: ε, default 1e-3.  center, scale: add β, multiply by γ (default True).
+        beta_initializer, gamma_initializer: zeros, ones.
+        beta_regularizer, gamma_regularizer, beta_constraint, gamma_constraint: as for Dense.
+    """
+
+    def __init__(
+        self,
+        groups=32,
+        axis=-1,
+        epsilon=1e-3,
+        center=True,
+        scale=True,
+        beta_initializer="zeros",
+        gamma_initializer="ones",
+        beta_regularizer=None,
+        gamma_regularizer=None,
+        beta_constraint=None,
+        gamma_constraint=None,
+        **kwargs,
+    ):
+        if not isinstance(groups, int) or (groups <= 0 and groups != -1):
+            raise ValueError(
+                f"Received an invalid value for argument `groups`, expected a positive integer "
+                f"(or `-1` for instance normalization). Received: groups={groups}"
+            )
+        super().__init__(**kwargs)
+        self.supports_masking = True
+        _check_epsilon("GroupNormalization", epsilon)
+        self.groups, self.axis = groups, axis
+        self.epsilon, self.center, self.scale = float(epsilon), center, scale
+        self.beta_initializer = initializers_module.get(beta_initializer)
+        self.gamma_initializer = initializers_module.get(gamma_initializer)
+        _set_gamma_beta_options(
+            self, beta_regularizer, gamma_regularizer, beta_constraint, gamma_constraint
+        )
+        self.gamma = self.beta = None
+
+    def build(self, input_shape):
+        ndim = len(input_shape)
+        (self._axis,) = _normalized_axes([self.axis], ndim, self)
+        channels = input_shape[self._axis]
+        if channels is None:
+            raise ValueError(
+                f"Axis {self.axis} of input tensor should have a defined dimension but the layer "
+                f"received an input with shape {tuple(input_shape)}."
+            )
+        if self.groups == -1:
+            self.groups = channels
+        if channels < self.groups:
+            raise ValueError(
+                f"Number of groups ({self.groups}) cannot be more than the number of channels "
+                f"({channels})."
+            )
+        if channels % self.groups:
+            raise ValueError(
+                f"Number of groups ({self.groups}) must be a multiple of the number of channels "
+                f"({channels})."
+            )
+        self._ndim = ndim
+        self._broadcast_shape = tuple(channels if a == self._axis else 1 for a in range(ndim))
+        _add_gamma_beta(self, (channels,), self.scale, self.center)
+        self.built = True
+
+    def check_input(self, x):
+        channels = self._broadcast_shape[self._axis]
+        if x.ndim != self._ndim or x.shape[self._axis] != channels:
+            raise self.incompatible(
+                x, f"expected ndim={self._ndim} and axis {self.axis} of size {channels}"
+            )
+
+    def call(self, inputs):
+        shape, axis = tuple(inputs.shape), self._axis
+        grouped = inputs.reshape(
+            shape[:axis] + (self.groups, shape[axis] // self.groups) + shape[axis + 1 :]
+        )
+        over = tuple(a for a in range(1, grouped.ndim) if a != axis)  # all but batch and group
+        centered = grouped - grouped.mean(axis=over, keepdims=True)
+        variance = (centered * centered).mean(axis=over, keepdims=True)
+        outputs = (centered / ops.sqrt(variance + self.epsilon)).reshape(shape)
+        return _scale_and_shift(self, outputs)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "groups": self.groups,
+            "axis": self.axis,
+            "epsilon": self.epsilon,
+            "center": self.center,
+            "scale": self.scale,
+            **_gamma_beta_config(self),
+        }
+
+
+@registry.serializable("keras.layers")
+class UnitNormalization(Layer):
+    """Scales each sample to unit Euclidean norm over ``axis``, as Keras's
+    ``keras.ops.normalize(x, order=2, epsilon=1e-12)``:
+
+        y = x / max(||x||₂, 10⁻¹²)
+
+    (a zero vector stays zero; Keras writes x min(1 / ||x||₂, 10¹²), the same values without
+    the division by zero). ``axis``: an int or a list of ints (default -1).
+    """
+
+    def __init__(self, axis=-1, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(axis, (list, tuple)):
+            self.axis = list(axis)
+        elif isinstance(axis, int):
+            self.axis = axis
+        else:
+            raise TypeError(
+                f"Invalid value for `axis` argument: expected an int or a list/tuple of ints. "
+                f"Received: axis={axis}"
+            )
+        self.supports_masking = True
+        self.built = True  # no weights: built as made, as in Keras
+
+    def call(self, inputs):
+        axis = tuple(self.axis) if isinstance(self.axis, list) else self.axis
+        norm = ops.sqrt((inputs * inputs).sum(axis=axis, keepdims=True))
+        return inputs / ops.maximum(norm, 1e-12)
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis}
