@@ -65,26 +65,38 @@ def _add_gamma_beta(layer, shape, scale, center):
         )
 
 
-def _set_gamma_beta_options(
-    layer, beta_regularizer, gamma_regularizer, beta_constraint, gamma_constraint
-):
-    """Resolve the regularizers and constraints of gamma and beta from their Keras identifiers
-    into the objects, as attributes of ``layer``."""
-    layer.beta_regularizer = regularizers_module.get(beta_regularizer)
-    layer.gamma_regularizer = regularizers_module.get(gamma_regularizer)
-    layer.beta_constraint = constraints_module.get(beta_constraint)
-    layer.gamma_constraint = constraints_module.get(gamma_constraint)
+# gamma's and beta's constructor options, each resolved and serialized by the module its kind
+# names (beta_initializer: keras.initializers)
+_GAMMA_BETA_OPTIONS = tuple(
+    f"{weight}_{kind}"
+    for kind in ("initializer", "regularizer", "constraint")
+    for weight in ("beta", "gamma")
+)
+_MODULE_OF_KIND = {
+    "initializer": initializers_module,
+    "regularizer": regularizers_module,
+    "constraint": constraints_module,
+}
+
+
+def _module_of(option):
+    return _MODULE_OF_KIND[option.split("_", 1)[1]]
+
+
+def _set_gamma_beta_options(layer, arguments):
+    """Resolve gamma's and beta's initializers, regularizers and constraints, given by their
+    Keras identifiers among a constructor's ``arguments`` (its ``locals()``), into the objects,
+    as attributes of ``layer``; no gamma or beta yet."""
+    for option in _GAMMA_BETA_OPTIONS:
+        setattr(layer, option, _module_of(option).get(arguments[option]))
+    layer.gamma = layer.beta = None
 
 
 def _gamma_beta_config(layer):
     """The config entries of gamma's and beta's initializers, regularizers and constraints."""
     return {
-        "beta_initializer": initializers_module.serialize(layer.beta_initializer),
-        "gamma_initializer": initializers_module.serialize(layer.gamma_initializer),
-        "beta_regularizer": regularizers_module.serialize(layer.beta_regularizer),
-        "gamma_regularizer": regularizers_module.serialize(layer.gamma_regularizer),
-        "beta_constraint": constraints_module.serialize(layer.beta_constraint),
-        "gamma_constraint": constraints_module.serialize(layer.gamma_constraint),
+        option: _module_of(option).serialize(getattr(layer, option))
+        for option in _GAMMA_BETA_OPTIONS
     }
 
 
@@ -168,14 +180,9 @@ class BatchNormalization(Layer):
         _check_epsilon("BatchNormalization", epsilon)
         self.axis, self.momentum, self.epsilon = axis, float(momentum), float(epsilon)
         self.center, self.scale, self.synchronized = center, scale, synchronized
-        self.beta_initializer = initializers_module.get(beta_initializer)
-        self.gamma_initializer = initializers_module.get(gamma_initializer)
         self.moving_mean_initializer = initializers_module.get(moving_mean_initializer)
         self.moving_variance_initializer = initializers_module.get(moving_variance_initializer)
-        _set_gamma_beta_options(
-            self, beta_regularizer, gamma_regularizer, beta_constraint, gamma_constraint
-        )
-        self.gamma = self.beta = None
+        _set_gamma_beta_options(self, locals())
 
     def build(self, input_shape):
         ndim = len(input_shape)
@@ -303,12 +310,7 @@ class LayerNormalization(Layer):
         _check_epsilon("LayerNormalization", epsilon)
         self.epsilon, self.center, self.scale = float(epsilon), center, scale
         self.rms_scaling = rms_scaling
-        self.beta_initializer = initializers_module.get(beta_initializer)
-        self.gamma_initializer = initializers_module.get(gamma_initializer)
-        _set_gamma_beta_options(
-            self, beta_regularizer, gamma_regularizer, beta_constraint, gamma_constraint
-        )
-        self.gamma = self.beta = None
+        _set_gamma_beta_options(self, locals())
 
     def build(self, input_shape):
         ndim = len(input_shape)
@@ -406,12 +408,7 @@ class GroupNormalization(Layer):
         _check_epsilon("GroupNormalization", epsilon)
         self.groups, self.axis = groups, axis
         self.epsilon, self.center, self.scale = float(epsilon), center, scale
-        self.beta_initializer = initializers_module.get(beta_initializer)
-        self.gamma_initializer = initializers_module.get(gamma_initializer)
-        _set_gamma_beta_options(
-            self, beta_regularizer, gamma_regularizer, beta_constraint, gamma_constraint
-        )
-        self.gamma = self.beta = None
+        _set_gamma_beta_options(self, locals())
 
     def build(self, input_shape):
         ndim = len(input_shape)
