@@ -1,9 +1,10 @@
-"""GroupNormalization, UnitNormalization and Identity: closed forms written here in NumPy,
-float64 finite-difference gradients, Keras 3.15.1's configs and errors, saving.
+"""GroupNormalization, RMSNormalization, UnitNormalization and Identity: closed forms written
+here in NumPy, float64 finite-difference gradients, Keras 3.15.1's configs and errors, saving.
 
 Keras 3.15.1 (JAX backend) gave the same outputs as these layers to float32 rounding (at most
 4.8e-7) for x of shape (2, 5, 4, 6) with random gamma and beta: groups 3, -1 and 1 on the last
-axis, 5 groups on axis 1 without beta, and UnitNormalization over axes [1, 2].
+axis, 5 groups on axis 1 without beta, and UnitNormalization over axes [1, 2]; for x (2, 3, 4)
+with a random scale, RMSNormalization over -1 and [1, 2] (at most 1.2e-7).
 """
 
 import numpy as np
@@ -121,3 +122,32 @@ def test_configs_equal_keras_and_a_model_of_them_saves_and_loads(tmp_path):
     model.save(tmp_path / "m.keras")
     loaded = keras.models.load_model(tmp_path / "m.keras")
     np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_rms_normalization_equals_the_closed_form_and_keras_config():
+    x = rng.normal(size=(2, 3, 4)).astype(np.float32)
+    layer = layers.RMSNormalization(axis=[2, 1], name="r")
+    assert layer.get_config()["axis"] == [2, 1]
+    layer(x)
+    # Keras 3.15.1 keeps the built axis sorted, and a scale of the axes' shape
+    assert layer.get_config() | {"dtype": None} == {
+        "name": "r",
+        "trainable": True,
+        "dtype": None,
+        "axis": [1, 2],
+        "epsilon": 1e-6,
+    }
+    assert [(w.path, w.shape) for w in layer.weights] == [("r/scale", (3, 4))]
+    scale = rng.normal(size=(3, 4)).astype(np.float32)
+    layer.set_weights([scale])
+    x64 = x.astype(np.float64)
+    expected = x64 / np.sqrt((x64**2).mean(axis=(1, 2), keepdims=True) + 1e-6) * scale
+    np.testing.assert_allclose(layer(x).numpy(), expected, rtol=2e-6)
+    wide = layers.RMSNormalization(dtype="float64")
+    wide(x64)
+
+    def fn(x, scale):
+        wide.scale = scale
+        return wide(x)
+
+    assert cr.gradcheck(fn, x64, rng.normal(size=4)) < 1e-4

@@ -10,6 +10,7 @@ from .. import constraints as constraints_module
 from .. import initializers as initializers_module
 from .. import registry
 from .. import regularizers as regularizers_module
+from ..ops import nn as keras_nn
 from .base import Layer
 
 
@@ -498,3 +499,36 @@ class UnitNormalization(Layer):
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis}
+
+
+@registry.serializable("keras.layers")
+class RMSNormalization(Layer):
+    """Root-mean-square normalization (Zhang and Sennrich, 2019), as ``keras.ops.rms_normalization``:
+
+        y = x / sqrt(mean(x²) + ε) * scale,
+
+    the mean over ``axis`` (an int or a list of ints), ``scale`` a weight of ones with the
+    shape of those axes (the trailing ones, so that it broadcasts). No mean is subtracted and
+    there is no shift (compare ``LayerNormalization(rms_scaling=True)``). Once built, ``axis``
+    is a sorted list, as Keras keeps it.
+
+    Args:
+        axis: default -1.  epsilon: ε, default 1e-6.
+    """
+
+    def __init__(self, axis=-1, epsilon=1e-6, **kwargs):
+        super().__init__(**kwargs)
+        self.axis, self.epsilon = axis, epsilon
+
+    def build(self, input_shape):
+        self.axis = sorted(self.axis) if isinstance(self.axis, (list, tuple)) else [self.axis]
+        self._axes = tuple(_normalized_axes(self.axis, len(input_shape), self))
+        shape = tuple(input_shape[a] for a in self._axes)
+        self.scale = self.add_weight(shape=shape, initializer="ones", name="scale")
+        self.built = True
+
+    def call(self, x):
+        return keras_nn.rms_normalization(x, scale=self.scale, axis=self.axis, epsilon=self.epsilon)
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon}

@@ -525,6 +525,7 @@ EXAMPLES = {  # a layer of each registered class, on samples of the given shape
     "LayerNormalization": ((4,), lambda: layers.LayerNormalization(epsilon=1e-4)),
     "GroupNormalization": ((3, 4), lambda: layers.GroupNormalization(groups=2, epsilon=1e-4)),
     "UnitNormalization": ((3, 4), lambda: layers.UnitNormalization(axis=[1, 2])),
+    "RMSNormalization": ((3, 4), lambda: layers.RMSNormalization(epsilon=1e-5)),
     "Identity": ((4,), lambda: layers.Identity()),
     "ReLU": ((4,), lambda: layers.ReLU(max_value=6.0)),
     "LeakyReLU": ((4,), lambda: layers.LeakyReLU(negative_slope=0.1)),
