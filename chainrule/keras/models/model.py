@@ -684,6 +684,9 @@ class Model(Layer):
             if self.stop_training:
                 break
         self._distribution.finish()
+        if epochs > 0 and hasattr(self.optimizer, "finalize_variable_values"):
+            # with use_ema, the weights take their moving averages, as Keras's fit ends
+            self.optimizer.finalize_variable_values(self.trainable_weights)
         callbacks.on_train_end(epoch_logs)
         return self.history
 

@@ -13,6 +13,7 @@ As in Keras 3, the optimizer's state is variables (``keras.Variable``, listed in
 a schedule gives it) and what ``build`` makes for each trained variable (moments, velocities).
 """
 
+import functools
 import inspect
 import math
 import re
@@ -66,6 +67,11 @@ class Optimizer:
         clipnorm=None,
         clipvalue=None,
         global_clipnorm=None,
+        use_ema=False,
+        ema_momentum=0.99,
+        ema_overwrite_frequency=None,
+        loss_scale_factor=None,
+        gradient_accumulation_steps=None,
         name=None,
         **kwargs,
     ):
@@ -79,8 +85,27 @@ class Optimizer:
                 f"be set. Received: clipnorm={clipnorm}, clipvalue={clipvalue}, "
                 f"global_clipnorm={global_clipnorm}"
             )
+        if gradient_accumulation_steps and not gradient_accumulation_steps >= 2:
+            raise ValueError(
+                f"`gradient_accumulation_steps` must be an integer >= 2. Received: "
+                f"gradient_accumulation_steps={gradient_accumulation_steps}"
+            )
+        if use_ema and not 0 <= ema_momentum <= 1:
+            raise ValueError(
+                f"`ema_momentum` must be in the range [0, 1]. Received: ema_momentum={ema_momentum}"
+            )
+        if use_ema and ema_overwrite_frequency is not None:
+            if not isinstance(ema_overwrite_frequency, int) or ema_overwrite_frequency < 1:
+                raise ValueError(
+                    f"`ema_overwrite_frequency` must be an integer >= 1 or None. Received: "
+                    f"ema_overwrite_frequency={ema_overwrite_frequency}"
+                )
         self.weight_decay = weight_decay
         self.clipnorm, self.clipvalue, self.global_clipnorm = clipnorm, clipvalue, global_clipnorm
+        self.use_ema, self.ema_momentum = use_ema, ema_momentum
+        self.ema_overwrite_frequency = ema_overwrite_frequency
+        self.loss_scale_factor = loss_scale_factor
+        self.gradient_accumulation_steps = gradient_accumulation_steps
         self.name = name or unique_name(snake_case(type(self).__name__))  # adam, adam_1...
         self._variables = []  # every variable of the optimizer, in the order made
         self._iterations = self.add_variable((), initializer=0, dtype="int32", name="iteration")
@@ -177,17 +202,28 @@ class Optimizer:
     @property
     def iterations(self):
         """The number of steps applied: an int32 Variable, 0 before the first :meth:`apply`.
-        Setting it assigns the variable (a schedule then continues from there)."""
+        Setting it assigns the variable (a schedule then continues from there). With
+        ``gradient_accumulation_steps`` N, as in Keras, the number of updates made: the calls
+        of :meth:`apply` divided by N, rounded down (an int32 scalar Tensor); the variable
+        still counts the calls, and a schedule reads that count."""
+        if self.gradient_accumulation_steps:
+            return Tensor(np.int32(self._updates_made()))
         return self._iterations
 
     @iterations.setter
     def iterations(self, value):
         self._iterations.assign(value)
 
+    def _updates_made(self):
+        """``iterations`` as a Python int: the updates made so far."""
+        calls = int(self._iterations.data)
+        steps = self.gradient_accumulation_steps
+        return calls // steps if steps else calls
+
     def _local_step(self):
-        """t = iterations + 1, the number of the step being applied (counted from 1), as a
+        """t = iterations + 1, the number of the update being made (counted from 1), as a
         Python int: what the updates' bias corrections raise their β to."""
-        return int(self._iterations.data) + 1
+        return self._updates_made() + 1
 
     def _count_step(self):
         """iterations <- iterations + 1, written into the variable's array: ``+=`` on a 0-d
@@ -203,9 +239,29 @@ class Optimizer:
         it made it (each trained variable's slots together: m₀, v₀, m₁, v₁, ... for Adam)."""
         return list(self._variables)
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if callable(cls.__dict__.get("build")):
+            cls.build = _base_state_first(cls.__dict__["build"])
+
     def build(self, variables):
-        """Create the per-variable state (moments, velocities); subclasses extend this."""
+        """Create the per-variable state (moments, velocities); subclasses extend this. The
+        state of ``use_ema`` and ``gradient_accumulation_steps`` comes first, as in Keras: each
+        variable's moving average, then each one's gradient accumulator."""
+        self.__dict__.setdefault("_built_with", list(variables))
+        self._make_base_state(variables)
         self.built = True
+
+    def _make_base_state(self, variables):
+        if self.__dict__.get("_base_state_made"):
+            return
+        self._base_state_made = True
+        if self.use_ema:
+            for v in variables:
+                self.add_slot(v, "average")
+        if self.gradient_accumulation_steps:
+            for v in variables:
+                self.add_slot(v, "gradient_accumulator")
 
     def add_variable(self, shape, initializer="zeros", dtype=None, aggregation="none", name=None):
         """A non-trainable variable of the optimizer's, listed in :attr:`variables`, with path
@@ -320,16 +376,75 @@ class Optimizer:
                 stacklevel=2,
             )
         grads, variables = _overwrite_with_gradients(grads, variables)
+        if self.loss_scale_factor is not None:  # the gradients of the loss scale_loss scaled
+            grads = [g / self.loss_scale_factor for g in grads]
+        steps = self.gradient_accumulation_steps
+        if not steps or (int(self._iterations.data) + 1) % steps == 0:
+            if steps:  # the mean of the accumulated gradients and this step's, as Keras
+                grads = [
+                    (g + self.slot(v, "gradient_accumulator")) / steps
+                    for g, v in zip(grads, variables)
+                ]
+            self._update(grads, variables)
+            for v in variables if steps else ():
+                self.slot(v, "gradient_accumulator")[...] = 0
+        else:  # a step that only accumulates: no update (the step count still advances)
+            for g, v in zip(grads, variables):
+                self.slot(v, "gradient_accumulator")[...] += g
+        if self.use_ema:
+            self._update_moving_averages()
+        for v in variables:
+            if v.constraint is not None:
+                v.assign(v.constraint(v.data))
+        self._count_step()
+
+    def _update(self, grads, variables):
+        """Clipping, weight decay and the update itself, on one step's gradients."""
         if self.clipnorm or self.global_clipnorm or self.clipvalue:
             grads = self._clip(grads)
         learning_rate = self._current_learning_rate()
         if self.weight_decay is not None:
             self._apply_weight_decay(variables, learning_rate)
         self._backend_update_step(grads, variables, learning_rate)
-        for v in variables:
-            if v.constraint is not None:
-                v.assign(v.constraint(v.data))
-        self._count_step()
+
+    def _update_moving_averages(self):
+        """``use_ema``: a <- m a + (1 - m) w for every variable the optimizer was built with (m =
+        0 on the first step, ``ema_momentum`` after); every ``ema_overwrite_frequency`` steps the
+        variables take their averages' values, as Keras."""
+        momentum = self.ema_momentum if self._updates_made() else 0.0
+        trained = self._trained_variables()
+        for v in trained:
+            average = self.slot(v, "average")
+            average[...] = momentum * average + (1 - momentum) * v.data
+        frequency = self.ema_overwrite_frequency
+        if frequency and (self._updates_made() + 1) % frequency == 0:
+            self.finalize_variable_values(trained)
+
+    def finalize_variable_values(self, var_list):
+        """With ``use_ema``, set each variable of ``var_list`` to its moving average: ``fit``
+        calls it when its epochs end, as Keras's does; a training loop of your own calls it."""
+        if not self.use_ema:
+            return
+        var_list = list(var_list)
+        averages = self._slots.get("average", {})
+        if len(var_list) != len(averages):
+            raise ValueError(
+                f"The length of model variables ({len(var_list)}) to override does not match the "
+                f"length of model variables stored in the optimizer ({len(averages)}). Please "
+                f"check if the optimizer was called on your model."
+            )
+        for v in var_list:
+            v.assign(averages[id(v)])
+
+    def _trained_variables(self):
+        return self.__dict__.get("_built_with", [])
+
+    def scale_loss(self, loss):
+        """The loss times ``loss_scale_factor`` (the loss itself without one): what a training
+        step differentiates, :meth:`apply` dividing the gradients by the factor again."""
+        if self.loss_scale_factor is not None:
+            return loss * self.loss_scale_factor
+        return loss
 
     def _checked(self, grads, variables):
         """(gradient arrays, their variables, names of variables without a gradient).
@@ -426,6 +541,11 @@ class Optimizer:
             "clipnorm": self.clipnorm,
             "global_clipnorm": self.global_clipnorm,
             "clipvalue": self.clipvalue,
+            "use_ema": self.use_ema,
+            "ema_momentum": self.ema_momentum,
+            "ema_overwrite_frequency": self.ema_overwrite_frequency,
+            "loss_scale_factor": self.loss_scale_factor,
+            "gradient_accumulation_steps": self.gradient_accumulation_steps,
         }
 
     @classmethod
@@ -435,6 +555,23 @@ class Optimizer:
         if isinstance(config.get("learning_rate"), dict):
             config["learning_rate"] = deserialize_schedule(config["learning_rate"])
         return cls(**config)
+
+
+def _base_state_first(build):
+    """A subclass's ``build`` made to create the base class's state (moving averages, gradient
+    accumulators) before its own slots, in Keras's order, and to remember the variables."""
+    if getattr(build, "base_state_first", False):
+        return build
+
+    @functools.wraps(build)
+    def build_after_base_state(self, variables):
+        variables = list(variables)
+        self._built_with = variables
+        self._make_base_state(variables)
+        return build(self, variables)
+
+    build_after_base_state.base_state_first = True
+    return build_after_base_state
 
 
 def _takes_an_argument(fn):

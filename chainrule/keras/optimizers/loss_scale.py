@@ -130,6 +130,10 @@ class LossScaleOptimizer(Optimizer):
         """loss S: what training differentiates, so that gradients arrive multiplied by S."""
         return loss * (self.dynamic_scale if self.built else self.initial_scale)
 
+    def finalize_variable_values(self, var_list):
+        """The inner optimizer's (its moving averages, with ``use_ema``)."""
+        self.inner_optimizer.finalize_variable_values(var_list)
+
     def apply(self, grads, trainable_variables):
         """One step: unscale the gradients and let the inner optimizer apply them, or skip the
         step if any gradient has an inf or a NaN; then adjust the scale (see the class)."""

@@ -193,9 +193,16 @@ class MultiOptimizer(Optimizer):
         self._trainable_variables = list(variables)
         super().build(variables)
 
-    def scale_loss(self, loss):
-        """loss times ``loss_scale_factor`` (the loss itself when it is None)."""
-        return loss if self.loss_scale_factor is None else loss * self.loss_scale_factor
+    def finalize_variable_values(self, var_list):
+        """Each inner optimizer's :meth:`~Optimizer.finalize_variable_values` on its own
+        variables of ``var_list``."""
+        groups = {}
+        for variable in var_list:
+            index = self._assignment.get(id(variable))
+            if index is not None:
+                groups.setdefault(index, []).append(variable)
+        for index, group in sorted(groups.items()):
+            self._inner_optimizers[index].finalize_variable_values(group)
 
     def apply(self, grads, trainable_variables=None):
         """One step of every inner optimizer on its own variables.

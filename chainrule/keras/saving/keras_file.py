@@ -97,6 +97,8 @@ OPTIMIZER_STATE = {
     "Adafactor": (("r", "c", "velocity"),),
     "Muon": (("momentum", "velocity"),),  # "velocity" only for the variables Adam updates
 }
+# use_ema's moving averages and gradient_accumulation_steps' accumulators
+BASE_OPTIMIZER_STATE = ("average", "gradient_accumulator")
 
 # ----- saving ----------------------------------------------------------------------------------
 
@@ -383,7 +385,7 @@ def _held_optimizers(optimizer):
 
 def _state_entries(optimizer, trainable_weights):
     """(label, value, setter) of ``optimizer``'s iterations, learning rate and state."""
-    entries = [_scalar_entry(optimizer, "iterations", int)]
+    entries = [_iterations_entry(optimizer)]
     if not callable(optimizer._learning_rate):  # a schedule is not stored
         entries.append(_scalar_entry(optimizer, "learning_rate", float))
     for group in _state_layout(optimizer) if optimizer.built else ():
@@ -405,6 +407,15 @@ def _scalar_entry(optimizer, name, kind):
     return name, np.array(getattr(optimizer, name), dtype=kind), assign
 
 
+def _iterations_entry(optimizer):
+    """The step count as Keras stores it: its variable, which counts every apply() (with
+    ``gradient_accumulation_steps`` the ``iterations`` property counts the updates only)."""
+    if not getattr(optimizer, "gradient_accumulation_steps", None):
+        return _scalar_entry(optimizer, "iterations", int)
+    counter = optimizer._iterations
+    return "iterations", np.array(int(counter.data)), lambda value: counter.assign(int(value))
+
+
 def _placeholder_entry(name, kind):
     """A variable Keras stores and never changes from 0: read and left aside."""
     return f"{name} (kept at 0)", np.array(0, dtype=kind), lambda value: None
@@ -418,10 +429,13 @@ def _array_setter(array):
 
 
 def _state_layout(optimizer):
+    """The state's groups: the base optimizer's (moving averages, gradient accumulators), which
+    Keras creates first, each a group of its own, then the optimizer's own."""
+    base = tuple((name,) for name in BASE_OPTIMIZER_STATE if name in optimizer._slots)
     for cls in type(optimizer).__mro__:
         if cls.__name__ in OPTIMIZER_STATE:
-            return OPTIMIZER_STATE[cls.__name__]
-    return (tuple(optimizer._slots),)
+            return base + OPTIMIZER_STATE[cls.__name__]
+    return base + (tuple(name for name in optimizer._slots if name not in BASE_OPTIMIZER_STATE),)
 
 
 # ----- loading ---------------------------------------------------------------------------------

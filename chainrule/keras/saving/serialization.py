@@ -50,17 +50,13 @@ KERAS_ONLY = {
     "quantization_config": None,
     "input_axes": None,
     "output_axes": None,
-    "use_ema": False,
-    "ema_overwrite_frequency": None,
-    "loss_scale_factor": None,
-    "gradient_accumulation_steps": None,
     "ignore_class": None,
     "synchronized": False,
     "renorm": False,
     "renorm_clipping": None,
 }
 # Arguments that only matter while another one is on: dropped when it is off.
-KERAS_ONLY_WHEN = {"ema_momentum": "use_ema", "renorm_momentum": "renorm"}
+KERAS_ONLY_WHEN = {"renorm_momentum": "renorm"}
 DTYPE_POLICIES = ("DTypePolicy", "FloatDTypePolicy")
 FLOAT_DTYPES = ("float16", "float32", "float64")  # what layers compute in
 # what other objects (metrics that count, say) may hold

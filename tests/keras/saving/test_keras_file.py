@@ -1076,10 +1076,6 @@ def test_unsupported_keras_features_are_clear_errors(saved, tmp_path):
         ),
         "functional": (lambda d: d.update(class_name="Functional"), "Functional"),
         "lora": (lambda d: d["config"]["layers"][1]["config"].update(lora_rank=4), "lora_rank"),
-        "ema": (
-            lambda d: d["compile_config"]["optimizer"]["config"].update(use_ema=True),
-            "use_ema",
-        ),
         "nested": (_set_layer(2, module="keras", class_name="Sequential"), "nested"),
     }
     for name, (change, message) in cases.items():
