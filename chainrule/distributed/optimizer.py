@@ -92,7 +92,11 @@ def broadcast_variables(variables, root_rank=0, what="variables"):
 
 def broadcast_optimizer_state(optimizer, variables, root_rank=0):
     """Copy rank ``root_rank``'s optimizer state (step count, per-variable slots) everywhere."""
-    optimizer.iterations = int(comm.broadcast_object(optimizer.iterations, root_rank))
+    if getattr(optimizer, "gradient_accumulation_steps", None):  # the count of apply() calls
+        calls = optimizer._iterations  # (``iterations`` counts the updates only)
+        calls.assign(int(comm.broadcast_object(int(calls.data), root_rank)))
+    else:
+        optimizer.iterations = int(comm.broadcast_object(optimizer.iterations, root_rank))
     names = sorted(optimizer._slots)
     _check_same_everywhere(names, root_rank, "optimizer state")
     for name in names:

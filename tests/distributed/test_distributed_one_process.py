@@ -76,3 +76,14 @@ def test_a_model_compiled_outside_any_scope_trains_in_one_process():
     model.compile(optimizer="sgd", loss="mse")
     assert model._distribution.size == 1 and model._distribution.is_primary
     assert type(model.optimizer) is keras.optimizers.SGD
+
+
+def test_broadcast_keeps_an_accumulating_optimizers_count_of_calls():
+    # with gradient_accumulation_steps, iterations counts updates and its variable the calls
+    variable = keras.Variable(np.zeros(2, np.float32), name="w")
+    sgd = keras.optimizers.SGD(0.1, gradient_accumulation_steps=2)
+    for _ in range(3):
+        sgd.apply([np.ones(2, np.float32)], [variable])
+    dist.broadcast_optimizer_state(sgd, [variable])
+    assert int(sgd._iterations.numpy()) == 3 and int(sgd.iterations) == 1
+    np.testing.assert_array_equal(sgd.variables[-1].numpy(), [1.0, 1.0])  # the accumulator
