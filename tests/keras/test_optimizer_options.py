@@ -104,3 +104,28 @@ def test_a_model_saved_while_accumulating_resumes_the_same(tmp_path):
         m.train_on_batch(x[8:16], y[8:16])
     for a, b in zip(loaded.get_weights(), model.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+def test_swap_ema_weights_evaluates_with_the_moving_averages_and_swaps_back():
+    # Keras 3.15.1 on TensorFlow, the same fit with validation and SwapEMAWeights (either
+    # swap_on_epoch): val_loss and the final weights equal chainrule's to 2e-6
+    x, y, initial = SCRIPT.data()
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3), keras.layers.Dense(2)])
+    model.set_weights(initial)
+    model.compile(optimizers.Adam(0.05, use_ema=True, ema_momentum=0.8), "mse")
+    model.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)  # ends on the averages
+    model.train_on_batch(x[:8], y[:8])  # the weights move off them again
+    weights = model.get_weights()
+    optimizer = model.optimizer
+    averages = [optimizer.slot(w, "average").copy() for w in model.trainable_weights]
+    swapping = keras.callbacks.SwapEMAWeights()
+    loss = model.evaluate(x, y, verbose=0, callbacks=[swapping])
+    for now, before in zip(model.get_weights(), weights):  # swapped back
+        np.testing.assert_array_equal(now, before)
+    model.set_weights(averages)
+    assert loss == pytest.approx(model.evaluate(x, y, verbose=0), rel=1e-6)
+    plain = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+    plain.compile("sgd", "mse")
+    plain.fit(x, y, verbose=0)
+    with pytest.raises(ValueError, match="`use_ema=True` is set on the optimizer"):
+        plain.evaluate(x, y, verbose=0, callbacks=[keras.callbacks.SwapEMAWeights()])

@@ -15,12 +15,14 @@ as Python floats.
 By family: :mod:`.callback` (the base class and the list ``fit`` calls), :mod:`.history`
 (History, the progress bar), :mod:`.early_stopping`, :mod:`.learning_rate`, :mod:`.logging`
 (CSV, your own functions), :mod:`.checkpoint` (saving as training goes),
-:mod:`.gradient_flow` and :mod:`.tensorboard` (event files for TensorBoard).
+:mod:`.gradient_flow`, :mod:`.tensorboard` (event files for TensorBoard) and :mod:`.ema`
+(evaluating with the optimizer's moving averages).
 """
 
 from .callback import Callback, CallbackList
 from .checkpoint import BackupAndRestore, ModelCheckpoint
 from .early_stopping import EarlyStopping, TerminateOnNaN
+from .ema import SwapEMAWeights
 from .gradient_flow import GradientFlow
 from .history import History, ProgbarLogger
 from .learning_rate import LearningRateScheduler, ReduceLROnPlateau
@@ -40,6 +42,7 @@ __all__ = [
     "ModelCheckpoint",
     "ProgbarLogger",
     "ReduceLROnPlateau",
+    "SwapEMAWeights",
     "TensorBoard",
     "TerminateOnNaN",
 ]

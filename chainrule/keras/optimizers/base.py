@@ -436,6 +436,32 @@ class Optimizer:
         for v in var_list:
             v.assign(averages[id(v)])
 
+    def swap_moving_averages(self):
+        """With ``use_ema``, exchange each variable's values with its moving average's (what
+        ``SwapEMAWeights`` does around an evaluation); a second call swaps them back.
+
+        Raises:
+            ValueError: the optimizer keeps no moving averages (``use_ema`` off, or not built).
+        """
+        for v in self._averaged_variables():
+            average = self.slot(v, "average")
+            kept = v.data.copy()
+            v.assign(average)
+            average[...] = kept
+
+    def reset_moving_averages(self):
+        """With ``use_ema``, set each moving average to its variable's value."""
+        for v in self._averaged_variables():
+            self.slot(v, "average")[...] = v.data
+
+    def _averaged_variables(self):
+        if not self.use_ema or "average" not in self._slots:
+            raise ValueError(
+                f"SwapEMAWeights must be used when `use_ema=True` is set on the optimizer (and "
+                f"after it has been built). Received: use_ema={self.use_ema}"
+            )
+        return self._trained_variables()
+
     def _trained_variables(self):
         return self.__dict__.get("_built_with", [])
 
