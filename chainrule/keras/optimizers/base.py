@@ -379,24 +379,29 @@ class Optimizer:
         if self.loss_scale_factor is not None:  # the gradients of the loss scale_loss scaled
             grads = [g / self.loss_scale_factor for g in grads]
         steps = self.gradient_accumulation_steps
-        if not steps or (int(self._iterations.data) + 1) % steps == 0:
-            if steps:  # the mean of the accumulated gradients and this step's, as Keras
-                grads = [
-                    (g + self.slot(v, "gradient_accumulator")) / steps
-                    for g, v in zip(grads, variables)
-                ]
+        if not steps:
             self._update(grads, variables)
-            for v in variables if steps else ():
-                self.slot(v, "gradient_accumulator")[...] = 0
-        else:  # a step that only accumulates: no update (the step count still advances)
-            for g, v in zip(grads, variables):
-                self.slot(v, "gradient_accumulator")[...] += g
+        else:
+            self._accumulate(grads, variables, steps)
         if self.use_ema:
             self._update_moving_averages()
         for v in variables:
             if v.constraint is not None:
                 v.assign(v.constraint(v.data))
         self._count_step()
+
+    def _accumulate(self, grads, variables, steps):
+        """``gradient_accumulation_steps``: add the gradients to their accumulators, except on
+        every ``steps``-th call, which updates from the mean of the accumulated gradients and its
+        own, then empties the accumulators, as Keras."""
+        accumulators = [self.slot(v, "gradient_accumulator") for v in variables]
+        if (int(self._iterations.data) + 1) % steps:
+            for g, accumulated in zip(grads, accumulators):
+                accumulated += g
+            return
+        self._update([(g + a) / steps for g, a in zip(grads, accumulators)], variables)
+        for accumulated in accumulators:
+            accumulated[...] = 0
 
     def _update(self, grads, variables):
         """Clipping, weight decay and the update itself, on one step's gradients."""
