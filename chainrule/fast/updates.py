@@ -19,6 +19,7 @@ each variable whole, in NumPy.
 """
 
 import functools
+import math
 
 from . import fused
 
@@ -48,14 +49,23 @@ def update(optimizer, grads, variables, learning_rate):
     (:func:`update_in_blocks`). A small model's variables take one call each, as its step
     counts its Python calls (tests/keras/test_step_overhead.py)."""
     update_step = optimizer.update_step
+    blocked_from = _BLOCKED_FROM if _blocks(type(optimizer)) else math.inf
     for g, v in zip(grads, variables):
         size = g.size
         if size >= fused.FUSED_FROM and update_fused(optimizer, g, v, learning_rate):
             continue
-        if size < _BLOCKED_FROM:
+        if size < blocked_from:
             update_step(g, v, learning_rate)
         else:
             update_in_blocks(update_step, g, v, learning_rate)
+
+
+@functools.cache
+def _blocks(optimizer_class):
+    """True where the class's ``update_step`` is chainrule's own, which reads its state through
+    ``slot()`` and so takes a block of a variable; a custom ``update_step`` written as Keras's
+    (its state in lists, indexed by ``_get_variable_index``) gets each variable whole."""
+    return optimizer_class.update_step.__module__.startswith("chainrule.")
 
 
 def update_fused(optimizer, g, v, learning_rate):

@@ -470,6 +470,28 @@ class Optimizer:
     def _trained_variables(self):
         return self.__dict__.get("_built_with", [])
 
+    # ----- for update_step methods written as Keras's (a custom optimizer) ----------------------
+    def _get_variable_index(self, variable):
+        """The position of ``variable`` among those the optimizer was built with: where a
+        custom ``build`` keeps its per-variable state in lists, as Keras's guide writes it."""
+        indices = self.__dict__.get("_variable_indices")
+        if indices is None:
+            indices = {id(v): i for i, v in enumerate(self._trained_variables())}
+            self._variable_indices = indices
+        return indices[id(variable)]
+
+    def assign(self, variable, value):
+        """variable <- value, in place (Keras's ``Optimizer.assign``)."""
+        variable.assign(_raw(value))
+
+    def assign_add(self, variable, value):
+        """variable <- variable + value, in place."""
+        variable.data[...] += _raw(value)
+
+    def assign_sub(self, variable, value):
+        """variable <- variable - value, in place."""
+        variable.data[...] -= _raw(value)
+
     def scale_loss(self, loss):
         """The loss times ``loss_scale_factor`` (the loss itself without one): what a training
         step differentiates, :meth:`apply` dividing the gradients by the factor again."""
@@ -586,6 +608,10 @@ class Optimizer:
         if isinstance(config.get("learning_rate"), dict):
             config["learning_rate"] = deserialize_schedule(config["learning_rate"])
         return cls(**config)
+
+
+def _raw(value):
+    return value.data if isinstance(value, Tensor) else value
 
 
 def _base_state_first(build):
