@@ -92,3 +92,59 @@ def test_a_custom_update_step_gets_large_variables_whole_inside_fit():
         optimizer.apply(tape.gradient(loss, by_hand.trainable_weights), by_hand.trainable_weights)
     for a, b in zip(model.get_weights(), by_hand.get_weights()):
         np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+class ScaledByRms(keras.optimizers.Optimizer):
+    """Its state made with add_optimizer_variables (two names, an initializer each), as Keras's
+    built-in optimizers make theirs since 3.11."""
+
+    def build(self, variables):
+        super().build(variables)
+        self.ms, self.gs = self.add_optimizer_variables(
+            variables, ["ms", "g"], initializer=["ones", "zeros"]
+        )
+
+    def update_step(self, gradient, variable, learning_rate):
+        i = self._get_variable_index(variable)
+        ms = self.ms[i]
+        self.assign(ms, ops.add(ops.multiply(ms, 0.9), ops.multiply(ops.square(gradient), 0.1)))
+        step = ops.divide(ops.multiply(gradient, learning_rate), ops.sqrt(ops.add(ms, 1e-7)))
+        self.assign_sub(variable, step)
+        self.assign(self.gs[i], gradient)
+
+
+def test_add_optimizer_variables_and_the_state_io_methods_as_in_keras():
+    keras.backend.clear_session()
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(32, 4)).astype("float32")
+    y = rng.normal(size=(32, 2)).astype("float32")
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+    model.set_weights([rng.normal(size=(4, 2)).astype("float32"), np.zeros(2, "float32")])
+    model.compile(ScaledByRms(0.01), "mse")
+    model.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
+    # Keras 3.15.1 (JAX), the same program: the kernel's first four weights, the paths, and
+    # the first two numbers of the kernel's "ms" state
+    np.testing.assert_allclose(
+        model.get_weights()[0].ravel()[:4], [1.00988, -0.03034, -0.26184, 1.5617], atol=1e-5
+    )
+    optimizer = model.optimizer
+    assert [v.path.split("/")[1] for v in optimizer.variables] == [
+        "iteration",
+        "learning_rate",
+        "sequential_dense_kernel_ms",
+        "sequential_dense_kernel_g",
+        "sequential_dense_bias_ms",
+        "sequential_dense_bias_g",
+    ]
+    store = {}
+    optimizer.save_own_variables(store)
+    assert sorted(store) == ["0", "1", "2", "3", "4", "5"]
+    np.testing.assert_allclose(store["2"].ravel()[:2], [0.99605685, 0.83050424], rtol=1e-6)
+    optimizer.set_weights([np.zeros_like(v.numpy()) for v in optimizer.variables])
+    assert not optimizer.variables[2].numpy().any()
+    optimizer.load_own_variables(store)
+    np.testing.assert_array_equal(optimizer.variables[2].numpy(), store["2"])
+    with pytest.warns(UserWarning, match="Skipping variable loading for optimizer"):
+        optimizer.load_own_variables({"0": 1})
+    with pytest.raises(ValueError, match="scaled_by_rms/iteration has shape"):
+        optimizer.set_weights([np.zeros(3)])

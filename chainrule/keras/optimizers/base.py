@@ -286,6 +286,75 @@ class Optimizer:
             reference_variable.shape, initializer, dtype=reference_variable.dtype, name=label
         )
 
+    def add_optimizer_variables(self, trainable_variables, name, initializer="zeros"):
+        """For each of ``trainable_variables``, an optimizer variable shaped like it
+        (:meth:`add_variable_from_reference`) per name in ``name``, made variable by variable
+        (m₀, v₀, m₁, v₁, ...), as Keras 3 makes them: a list for one name, a tuple of lists for
+        several (one initializer for all, or one each); None in place of a variable that is
+        overwritten with its gradient.
+
+        Raises:
+            ValueError: as many initializers as names are needed.
+        """
+        names = [name] if isinstance(name, str) else list(name)
+        one_initializer = isinstance(name, str) or not isinstance(initializer, (list, tuple))
+        initializers = [initializer] * len(names) if one_initializer else list(initializer)
+        if len(names) != len(initializers):
+            raise ValueError(
+                f"The number of provided names must match the number of provided initializers.  "
+                f"Received name='{name}', initializer='{initializer}'"
+            )
+        made = tuple([] for _ in names)
+        for variable in trainable_variables:
+            skipped = getattr(variable, "overwrite_with_gradient", False)
+            for kept, label, init in zip(made, names, initializers):
+                kept.append(
+                    None if skipped else self.add_variable_from_reference(variable, label, init)
+                )
+        return made[0] if isinstance(name, str) else made
+
+    def set_weights(self, weights):
+        """Assign :attr:`variables` from ``weights``, arrays in the same order.
+
+        Raises:
+            ValueError: the optimizer is not built yet, or an array's shape differs.
+        """
+        if not self.built:
+            raise ValueError(
+                "You are calling `set_weights()` on an optimizer that has not yet been built. "
+                "Please call `optimizer.build(trainable_variables)` to create the optimizer "
+                "weights before calling `set_weights()`."
+            )
+        for variable, weight in zip(self.variables, weights):
+            weight = np.asarray(weight)
+            if tuple(variable.shape) != weight.shape:
+                raise ValueError(
+                    f"Optimizer variable {variable.path} has shape {tuple(variable.shape)} not "
+                    f"compatible with provided weight shape {weight.shape}."
+                )
+            variable.assign(weight)
+
+    def save_own_variables(self, store):
+        """Write :attr:`variables` into ``store`` (a dict), under "0", "1", ... as Keras."""
+        for i, variable in enumerate(self.variables):
+            store[str(i)] = variable.numpy()
+
+    def load_own_variables(self, store):
+        """Read :attr:`variables` back from a ``store`` that :meth:`save_own_variables` wrote;
+        one of another length is skipped with a warning, as Keras skips it."""
+        if len(store.keys()) != len(self.variables):
+            message = (
+                f"Skipping variable loading for optimizer '{self.name}', because it has "
+                f"{len(self.variables)} variables whereas the saved optimizer has "
+                f"{len(store.keys())} variables. "
+            )
+            if not self.variables:
+                message += "This is likely because the optimizer has not been called/built yet."
+            warnings.warn(message, stacklevel=2)
+            return
+        for i, variable in enumerate(self.variables):
+            variable.assign(store[str(i)])
+
     def add_slot(self, variable, name, fill=0.0):
         """The state ``name`` of ``variable``: an optimizer variable shaped like it, filled with
         ``fill`` (:meth:`add_variable_from_reference`). Returns its array, which the updates
