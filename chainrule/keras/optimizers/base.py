@@ -22,7 +22,7 @@ import warnings
 import numpy as np
 
 from ...backend import ndarray_types, xp_of
-from ...engine import Tensor
+from ...engine import Tensor, as_array
 from ..initializers import Constant
 from ..keras_tensor import unique_name
 from ..naming import snake_case
@@ -551,15 +551,15 @@ class Optimizer:
 
     def assign(self, variable, value):
         """variable <- value, in place (Keras's ``Optimizer.assign``)."""
-        variable.assign(_raw(value))
+        variable.assign(as_array(value))
 
     def assign_add(self, variable, value):
         """variable <- variable + value, in place."""
-        variable.data[...] += _raw(value)
+        variable.data[...] += as_array(value)
 
     def assign_sub(self, variable, value):
         """variable <- variable - value, in place."""
-        variable.data[...] -= _raw(value)
+        variable.data[...] -= as_array(value)
 
     def scale_loss(self, loss):
         """The loss times ``loss_scale_factor`` (the loss itself without one): what a training
@@ -677,10 +677,6 @@ class Optimizer:
         if isinstance(config.get("learning_rate"), dict):
             config["learning_rate"] = deserialize_schedule(config["learning_rate"])
         return cls(**config)
-
-
-def _raw(value):
-    return value.data if isinstance(value, Tensor) else value
 
 
 def _base_state_first(build):
