@@ -1,11 +1,12 @@
 """GroupNormalization, RMSNormalization, UnitNormalization and Identity: closed forms written
-here in NumPy, float64 finite-difference gradients, Keras 3.15.1's configs and errors, saving.
-
-Keras 3.15.1 (JAX backend) gave the same outputs as these layers to float32 rounding (at most
-4.8e-7) for x of shape (2, 5, 4, 6) with random gamma and beta: groups 3, -1 and 1 on the last
-axis, 5 groups on axis 1 without beta, and UnitNormalization over axes [1, 2]; for x (2, 3, 4)
-with a random scale, RMSNormalization over -1 and [1, 2] (at most 1.2e-7).
+here in NumPy, float64 finite-difference gradients, Keras 3.15.1's configs and errors, saving,
+and outputs against ``tests/fixtures/keras/normalization_layers.npz``, which Keras 3.15.1 (JAX
+backend) computed with ``make_normalization_layers.py`` beside it (whose ``outputs`` runs here
+with chainrule.keras).
 """
+
+import importlib.util
+import pathlib
 
 import numpy as np
 import pytest
@@ -13,6 +14,14 @@ import pytest
 import chainrule as cr
 from chainrule import keras
 from chainrule.keras import layers
+
+FIXTURES = pathlib.Path(__file__).parent.parent / "fixtures" / "keras"
+_spec = importlib.util.spec_from_file_location(
+    "make_normalization_layers", FIXTURES / "make_normalization_layers.py"
+)
+SCRIPT = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(SCRIPT)
+KERAS = np.load(FIXTURES / "normalization_layers.npz")
 
 rng = np.random.default_rng(7)
 
@@ -151,3 +160,9 @@ def test_rms_normalization_equals_the_closed_form_and_keras_config():
         return wide(x)
 
     assert cr.gradcheck(fn, x64, rng.normal(size=4)) < 1e-4
+
+
+@pytest.mark.parametrize("case", sorted(SCRIPT.CASES))
+def test_outputs_equal_keras(case):
+    _, y = SCRIPT.outputs(keras, case)
+    np.testing.assert_allclose(y, KERAS[case], atol=1e-6)
