@@ -166,3 +166,16 @@ def test_rms_normalization_equals_the_closed_form_and_keras_config():
 def test_outputs_equal_keras(case):
     _, y = SCRIPT.outputs(keras, case)
     np.testing.assert_allclose(y, KERAS[case], atol=1e-6)
+
+
+def test_inputs_that_do_not_fit_get_errors_naming_the_layer():
+    rms = layers.RMSNormalization(name="rms")
+    rms(np.ones((2, 3, 4), np.float32))
+    with pytest.raises(ValueError, match=r'layer "rms".*sizes \(4,\)'):
+        rms(np.ones((2, 3, 5), np.float32))
+    with pytest.raises(ValueError, match=r'"unit" \(UnitNormalization\): axis 3 is out of bounds'):
+        layers.UnitNormalization(axis=3, name="unit")(np.ones((2, 3), np.float32))
+    group = layers.GroupNormalization(groups=2, name="g")
+    group(np.ones((2, 4), np.float32))
+    with pytest.raises(ValueError, match='layer "g"'):
+        group(np.ones((2, 6), np.float32))

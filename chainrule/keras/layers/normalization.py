@@ -492,6 +492,10 @@ class UnitNormalization(Layer):
         self.supports_masking = True
         self.built = True  # no weights: built as made, as in Keras
 
+    def check_input(self, x):
+        axes = self.axis if isinstance(self.axis, list) else [self.axis]
+        _normalized_axes(axes, x.ndim, self)  # names the layer for an axis out of bounds
+
     def call(self, inputs):
         axis = tuple(self.axis) if isinstance(self.axis, list) else self.axis
         norm = ops.sqrt((inputs * inputs).sum(axis=axis, keepdims=True))
@@ -525,7 +529,17 @@ class RMSNormalization(Layer):
         self._axes = tuple(_normalized_axes(self.axis, len(input_shape), self))
         shape = tuple(input_shape[a] for a in self._axes)
         self.scale = self.add_weight(shape=shape, initializer="ones", name="scale")
+        self._ndim = len(input_shape)
         self.built = True
+
+    def check_input(self, x):
+        expected = tuple(self.scale.shape)
+        if x.ndim != self._ndim or tuple(x.shape[a] for a in self._axes) != expected:
+            raise self.incompatible(
+                x,
+                f"expected ndim={self._ndim} and the normalized axes {self.axis} to have "
+                f"sizes {expected}",
+            )
 
     def call(self, x):
         return keras_nn.rms_normalization(x, scale=self.scale, axis=self.axis, epsilon=self.epsilon)
