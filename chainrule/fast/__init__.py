@@ -2,7 +2,8 @@
 changing what they compute.
 
 - :mod:`.plan` traces a training step once and replays it as straight-line Python;
-  :mod:`.train_step` decides per input shape when a plan may be trusted.
+  :mod:`.train_step` decides per input shape when a plan may be trusted, and runs ``fit``'s
+  usual step with its parts called directly (:class:`.train_step.DirectStep`).
 - :mod:`.threads` cuts a batch over the cores; :mod:`.process` sets the allocator and the
   floating-point mode of the training thread.
 - :mod:`.kernels` holds faster implementations of named primitives (convolutions and poolings cut
@@ -15,4 +16,4 @@ All of it is chosen in :func:`training_runtime`, and :func:`set_enabled` (or
 """
 
 from .runtime import active, disabled, enabled, set_enabled, training_runtime, update_loop
-from .train_step import TrainStepPlans
+from .train_step import DirectStep, TrainStepPlans

@@ -217,6 +217,7 @@ class Plan:
                     have.add(slot)
         outputs = ", ".join(f"v{i}" for i in self.outputs)
         grads = ", ".join(f"g{i}" if i in have else "None" for i in self.wrt)
+        self.complete = all(i in have for i in self.wrt)  # a gradient for every weight
         lines.append(f"    return [{outputs}], [{grads}]")
         source = "\n".join(lines) + "\n"
         linecache.cache[self.filename] = (len(source), None, source.splitlines(True), self.filename)

@@ -40,6 +40,7 @@ class TrainStepPlans:
         self.enabled = replay
         self.plans = {}
         self.packers = {}  # per plan, what packs its outputs as its forward returns them
+        self.direct = {}  # per plan, its replay where its outputs are (loss, y_pred, losses...)
         self.weights = None  # the trainable weights, fixed at the first step
 
     def step(self, model, arrays, weights, forward=None):
@@ -103,7 +104,42 @@ class TrainStepPlans:
             plan.specialize()
         self.plans[key] = plan if same else _DISABLED
         self.packers[key] = packer(unverified.structure)
+        y_pred, *_ = unverified.structure
+        if same and plan.complete and not nest.is_nested(y_pred):
+            self.direct[key] = plan.run
         return loss, outputs, grads
+
+
+class DirectStep:
+    """One training step on the usual batch, ``(x, y, None)`` of arrays, with every part called
+    directly: the checked plan's replay (one whose forward returns one output, y_pred, and gives
+    every weight a gradient), then ``apply(grads)``, ``add_loss(loss, batch size)`` and each of
+    ``metric_updates`` as ``update(y, y_pred)``. These are what the training step would
+    call, found once (an epoch) by its caller instead of on every step.
+
+    ``run_for(batch)`` gives the replay to pass to ``step(run, batch)``, or None, having done
+    nothing, for a batch of another kind or of shapes without such a plan (the first batches of
+    a shape, a last smaller batch): that batch takes the full step.
+    """
+
+    def __init__(self, plans, apply, add_loss, metric_updates):
+        self.direct = plans.direct if plans.enabled else {}
+        self.apply, self.add_loss, self.metric_updates = apply, add_loss, metric_updates
+
+    def run_for(self, batch):
+        x, y, sample_weight = batch
+        if sample_weight is not None or type(x) is not np.ndarray or type(y) is not np.ndarray:
+            return None
+        return self.direct.get(((x.shape, x.dtype), (y.shape, y.dtype)))
+
+    def step(self, run, batch):
+        x, y, _ = batch
+        threads.training_step()  # as TrainStepPlans.step does first
+        (loss, y_pred, *_), grads = run(x, y)
+        self.apply(grads)
+        self.add_loss(loss, len(x))
+        for update in self.metric_updates:
+            update(y, y_pred)
 
 
 def _data(value):

@@ -133,6 +133,16 @@ class Metric:
         """Add a batch to the state."""
         raise NotImplementedError(f"{type(self).__name__} must define update_state().")
 
+    def _direct_update(self, weighted=False):
+        """What a training step's ``update_state(y_true, y_pred)`` does with a batch of one
+        output without sample weights (``sample_weight=None`` given to a ``weighted`` metric),
+        as a function of the arrays y_true and y_pred: ``fit``'s direct step calls it. This one
+        passes y_true on as a Tensor, as the step does."""
+        update = self.update_state
+        if weighted:
+            return lambda y_true, y_pred: update(Tensor(y_true), y_pred, sample_weight=None)
+        return lambda y_true, y_pred: update(Tensor(y_true), y_pred)
+
     def result(self):
         """The metric's value so far, from the state."""
         raise NotImplementedError(f"{type(self).__name__} must define result().")
@@ -302,14 +312,34 @@ class MeanMetricWrapper(Mean):
         else:  # fn is as_result(hit_test(...)): its 0/1 values are the hits
             values = hit_test(as_array(y_true), as_array(y_pred), **self._fn_kwargs)
             if values.ndim == 1 and mask is None and sample_weight is None:
-                # one per sample, unweighted: the hits counted (a boolean array), the sum of
-                # the 0/1 values below, exactly, in a sixth of the float64 sum's time
-                _accumulate(self.total, np.count_nonzero(values))
-                _accumulate(self.count, values.shape[0])
+                self._add_hits(values)
                 return
         if mask is not None:
             sample_weight = masked_weight(sample_weight, mask)
         super().update_state(values, sample_weight=sample_weight)
+
+    def _add_hits(self, hits):
+        """Add one unweighted value per sample, 0 or 1, given as a boolean array: the hits
+        counted, the sum of the 0/1 values exactly, in a sixth of the float64 sum's time."""
+        _accumulate(self.total, np.count_nonzero(hits))
+        _accumulate(self.count, hits.shape[0])
+
+    def _direct_update(self, weighted=False):
+        """For a hit test (an accuracy), its hits counted straight from the arrays; see
+        :meth:`Metric._direct_update`. (A prediction from a replayed step carries no mask.)"""
+        hit_test = HIT_TESTS.get(self._fn)
+        if hit_test is None or type(self).update_state is not MeanMetricWrapper.update_state:
+            return super()._direct_update(weighted)
+        kwargs, general = self._fn_kwargs, super()._direct_update(weighted)
+
+        def update(y_true, y_pred):
+            hits = hit_test(y_true, y_pred, **kwargs)
+            if hits.ndim == 1:
+                self._add_hits(hits)
+            else:  # several values per sample: averaged per sample first
+                general(y_true, y_pred)
+
+        return update
 
     def get_config(self):
         config = {**super().get_config(), "fn": self._fn}

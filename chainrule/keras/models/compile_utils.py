@@ -320,6 +320,18 @@ class CompileMetrics(metrics_module.Metric):
             for metric in group or []:
                 metric.update_state(y_t, y_p, sample_weight=weight)
 
+    def _direct_updates(self):
+        """What :meth:`update_state` does with one output's batch without sample weights, once
+        built: each metric's ``_direct_update()`` in its order, functions of the arrays
+        ``(y_true, y_pred)``; None for a model of several outputs, or before the first update.
+        ``fit``'s direct step calls them."""
+        if not self.built or len(self._flat) != 1:
+            return None
+        (_, group), (_, weighted) = self._flat[0], self._flat_weighted[0]
+        return [metric._direct_update() for metric in group or []] + [
+            metric._direct_update(weighted=True) for metric in weighted or []
+        ]
+
     def reset_state(self):
         for metric in self.metrics:
             metric.reset_state()

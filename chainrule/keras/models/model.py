@@ -24,7 +24,7 @@ import numpy as np
 
 from ... import nest
 from ...engine import Tensor, no_grad
-from ...fast import TrainStepPlans, training_runtime, update_loop
+from ...fast import DirectStep, TrainStepPlans, active, training_runtime, update_loop
 from .. import distribution as distribution_module
 from .. import losses as losses_module
 from .. import metrics as metrics_module
@@ -347,6 +347,29 @@ class Model(Layer):
             and (compiled is None or all(m.name != "loss" for m in compiled.metrics))
         )
 
+    def _direct_step(self):
+        """``_train_step_logged_lazily`` on the rest of this epoch's usual batches, its parts
+        found now and then called directly (:class:`chainrule.fast.DirectStep`); None where a
+        step does more than replay its plan, apply the gradients (``Optimizer._direct_apply``),
+        add the loss to its tracker and update the compiled metrics of one output: outside the
+        speed package, under a distribution, with a loss per output, or where the optimizer
+        does more in ``apply``. Asked after ``_logs_can_wait``, when that holds."""
+        optimizer, plans = self.optimizer, self._train_plans
+        compiled_loss, compiled_metrics = self._compile_loss, self._compile_metrics
+        if (
+            not active()
+            or type(self._distribution) is not distribution_module.SingleProcess
+            or plans.weights is None
+            or (compiled_loss is not None and compiled_loss.metrics)
+        ):
+            return None
+        apply = getattr(optimizer, "_direct_apply", lambda _: None)(plans.weights)
+        updates = [] if compiled_metrics is None else compiled_metrics._direct_updates()
+        if apply is None or updates is None:
+            return None
+        optimizer.update_loop = update_loop()
+        return DirectStep(plans, apply, self._loss_tracker.add, updates)
+
     def _train_step_logged_lazily(self, data):
         """``train_step(data)`` whose logs are read later: the metrics are updated now, and
         ``get_metrics_result`` (the logs) is returned uncalled."""
@@ -648,20 +671,27 @@ class Model(Layer):
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             callbacks.on_epoch_begin(epoch)
-            logs, lazily = {}, False
+            logs, lazily, direct = {}, False, None
             with self._metrics_read_once():
                 for step, batch in enumerate(training.epoch()):
-                    step_data = _step_data(self._distribution.shard(batch))
-                    if self._unbuilt():
-                        self._build_metrics_for(step_data)
+                    run = None if direct is None else direct.run_for(batch)
+                    if run is None:
+                        step_data = _step_data(self._distribution.shard(batch))
+                        if self._unbuilt():
+                            self._build_metrics_for(step_data)
                     callbacks.on_train_batch_begin(step)
-                    if lazily:
+                    if run is not None:  # the usual batch, its step's parts found already
+                        direct.step(run, batch)
+                        logs = self.get_metrics_result
+                        loss = float(np.float32(self._loss_tracker.result_value()))
+                    elif lazily:
                         logs = self._train_step_logged_lazily(step_data)
                         loss = float(np.float32(self._loss_tracker.result_value()))
                     else:
                         logs = self.train_step(step_data)
                         loss = logs.get("loss") if isinstance(logs, dict) else None
                         lazily = self._logs_can_wait()
+                        direct = self._direct_step() if lazily else None
                     if not started_built:  # the weights were made by this first step: align them
                         self._distribution.start(self)
                         started_built = True

@@ -459,6 +459,39 @@ class Optimizer:
                 v.assign(v.constraint(v.data))
         self._count_step()
 
+    def _direct_apply(self, variables):
+        """:meth:`apply` for ``variables`` reduced to what it does in the usual training step:
+        a function of one step's gradients (arrays of the variables' shapes, none missing) that
+        clips them, decays the weights and updates them (:meth:`_update`), then counts the step.
+        None where apply would do more: a loss scale, gradient accumulation, moving averages,
+        a constraint, a variable overwritten with its gradient, or an ``apply`` of the
+        subclass's or the instance's own (a distributed optimizer's, which averages the
+        gradients first). ``fit`` builds it once an epoch, for the epoch's steps."""
+        usual = (
+            self.built
+            and "apply" not in vars(self)
+            and all(
+                getattr(type(self), name) is getattr(Optimizer, name)
+                for name in ("apply", "_checked")
+            )
+            and self.loss_scale_factor is None
+            and not self.gradient_accumulation_steps
+            and not self.use_ema
+            and not any(
+                v.constraint is not None or getattr(v, "overwrite_with_gradient", False)
+                for v in variables
+            )
+        )
+        if not usual:
+            return None
+        update, count_step = self._update, self._count_step
+
+        def apply(grads):
+            update(grads, variables)
+            count_step()
+
+        return apply
+
     def _accumulate(self, grads, variables, steps):
         """``gradient_accumulation_steps``: add the gradients to their accumulators, except on
         every ``steps``-th call, which updates from the mean of the accumulated gradients and its
