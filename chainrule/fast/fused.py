@@ -1,7 +1,7 @@
 """Loops fused into one pass over memory, for Numba to compile (``chainrule[fast]``): the
-optimizers' updates, ReLU with its gradient, the max pooling of a tiled convolution with its
-gradient's routing, the col2im of a convolution's input gradient, and the transforms of a
-Winograd convolution (:mod:`.winograd`).
+optimizers' updates, ReLU with its gradient, the softmax with its cross-entropy and their
+gradient, the max pooling of a tiled convolution with its gradient's routing, the col2im of a
+convolution's input gradient, and the transforms of a Winograd convolution (:mod:`.winograd`).
 
 An optimizer's ``update_step`` in NumPy reads and writes the weights, the gradient and the state
 once per operation: Adam's twelve operations make twelve passes. Each kernel here makes one: it
@@ -40,7 +40,8 @@ import numpy as np
 #: The kernels, by the names ``Optimizer.fused_update`` and :mod:`.kernels` use.
 KERNELS = (
     "sgd_momentum", "adam", "rmsprop", "adagrad", "adadelta", "adamax", "nadam", "ftrl", "lion",
-    "relu", "relu_vjp", "tile_max", "route_to_first_maxima", "col2im_add",
+    "relu", "relu_vjp", "softmax_cross_entropy", "tile_max", "route_to_first_maxima",
+    "col2im_add",
     "winograd_tiles", "winograd_untiles", "winograd_gradient_tiles", "winograd_untiles_add",
 )  # fmt: skip
 
@@ -48,7 +49,7 @@ KERNELS = (
 #: NumPy operation, so below this size NumPy is within a microsecond of the kernel, and faster
 #: for a short update. Measured, one update, µs (NumPy / kernel): SGD with momentum 3.6 / 4.9
 #: at 10 elements, 4.2 / 5.2 at 1,000, 6.7 / 6.2 at 10,000; Adam 7.5 / 6.7, 9.3 / 7.1 and
-#: 19.7 / 9.5. (A small model, the article's, then never imports Numba.)
+#: 19.7 / 9.5. (The softmax loss, one call for a dozen NumPy operations, takes any size.)
 FUSED_FROM = 4096
 
 
@@ -87,12 +88,12 @@ def compiled():
     return types.SimpleNamespace(**{name: compile_(globals()[name]) for name in KERNELS})
 
 
-def for_arrays(name, *arrays):
+def for_arrays(name, *arrays, smallest=None):
     """Compiled kernel ``name`` where it suits ``arrays``: NumPy arrays of one dtype, float32 or
-    float64, each C-contiguous, the first of :data:`FUSED_FROM` elements at least; else None
-    (and then Numba is not imported)."""
+    float64, each C-contiguous, the first of ``smallest`` elements at least (by default
+    :data:`FUSED_FROM`); else None (and then Numba is not imported)."""
     first = arrays[0]
-    if first.size < FUSED_FROM:
+    if first.size < (FUSED_FROM if smallest is None else smallest):
         return None
     dtype = first.dtype
     if dtype not in _FLOATS:
@@ -251,6 +252,38 @@ def relu_vjp(g, a, out):
     in NumPy)."""
     for i in range(g.size):
         out[i] = g[i] * (a[i] > 0)
+
+
+# ----- softmax with its cross-entropy -----------------------------------------------------------
+
+
+def softmax_cross_entropy(z, t, p, grad, scale):
+    """For logits z (N, C) and labels t (N, C), row by row: p = softmax(z) and
+    grad = (p sum_i t_i - t) scale written out, and returned the sum over the rows of the
+    cross-entropy log(sum_i exp(z_i - m)) sum_i t_i - sum_i t_i (z_i - m), m the row's maximum
+    (a NaN in the row makes m NaN, as NumPy's maximum). The sums are taken in float64."""
+    n, c = z.shape
+    total = 0.0
+    for r in range(n):
+        zr, tr, pr, gr = z[r], t[r], p[r], grad[r]
+        m = zr[0]
+        for i in range(1, c):
+            v = zr[i]
+            if v > m or v != v:
+                m = v
+        exp_sum, label_sum, label_dot = 0.0, 0.0, 0.0
+        for i in range(c):
+            shifted = zr[i] - m
+            e = np.exp(shifted)
+            pr[i] = e
+            exp_sum += e
+            label_sum += tr[i]
+            label_dot += tr[i] * shifted
+        for i in range(c):
+            pr[i] = pr[i] / exp_sum
+            gr[i] = (pr[i] * label_sum - tr[i]) * scale
+        total += np.log(exp_sum) * label_sum - label_dot
+    return total
 
 
 # ----- max pooling of a tiled convolution (see .tiled) --------------------------------------------

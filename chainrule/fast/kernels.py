@@ -337,6 +337,36 @@ def _mean_softmax_cross_entropy_vjp_logits(g, y, logits, labels, probabilities=N
     return grad
 
 
+def softmax_cross_entropy_with_gradient(logits, labels, axis=-1):
+    """softmax(z), the mean cross-entropy of ``labels`` against it, and that loss's gradient
+    with respect to the logits z, for an incoming gradient of 1 (the loss's own):
+
+        p = softmax(z),   L = (1/n) sum_rows (logsumexp(z) sum_i t_i - sum_i t_i z_i),
+        dL/dz = (p sum_i t_i - t) / n
+
+    in one pass over each row by the compiled kernel (:func:`.fused.softmax_cross_entropy`)
+    for C-contiguous float matrices of one dtype, the classes on the last axis; else by the
+    softmax kernel, the primitive and its VJP, which it equals to rounding (its sums are
+    float64; the loss is computed from the logits, which the primitive does only where a
+    probability underflows). A plan computes a model's loss this way
+    (``plan._fuse_softmax_cross_entropy``).
+    """
+    kernel = None
+    if labels.shape == logits.shape and logits.ndim == 2 and axis in (-1, 1) and logits.size:
+        kernel = fused.for_arrays("softmax_cross_entropy", logits, labels, smallest=0)
+    if kernel is None:
+        probabilities = softmax(logits, axis=axis)
+        loss = ops.mean_softmax_cross_entropy.kernel(logits, labels, probabilities, axis=axis)
+        gradient = ops.mean_softmax_cross_entropy.vjp_kernels[0](
+            1.0, loss, logits, labels, probabilities, axis=axis
+        )
+        return probabilities, loss, gradient
+    probabilities, gradient = numpy.empty_like(logits), numpy.empty_like(logits)
+    scalar, n = logits.dtype.type, len(logits)
+    total = kernel(logits, labels, probabilities, gradient, scalar(1.0 / n))
+    return probabilities, scalar(total / n), gradient
+
+
 # ----- convolutions and poolings, their batch cut over the cores ---------------------------------
 
 

@@ -33,6 +33,8 @@ import numpy as np
 from .. import ops
 from ..engine import Tensor, _topological_order, post_order, unbroadcast
 from ..variables import Variable
+from . import fused
+from .kernels import softmax_cross_entropy_with_gradient
 from .tiled import conv2d_tiled, tile_max, tiled_conv_gradients
 
 __all__ = ["Plan"]
@@ -40,7 +42,8 @@ __all__ = ["Plan"]
 
 class Step(NamedTuple):
     """One forward op: slot ``out`` = ``function(*slots arguments, **params)``. ``prim`` is the
-    primitive it computes, or None for a function a rewrite put in."""
+    primitive it computes, or None for a function a rewrite put in (whose ``out`` may be a
+    tuple of slots, for a function that returns several results)."""
 
     prim: object
     function: object
@@ -177,7 +180,10 @@ class Plan:
             namespace[f"f{k}"] = step.function
             call = ", ".join(f"v{i}" for i in step.arguments)
             call += _keywords(step.params, f"p{k}", namespace)
-            lines.append(f"    v{step.out} = f{k}({call})  # {_label(step)}")
+            out = f"v{step.out}"
+            if type(step.out) is tuple:  # several results: v1, v2 = ... (v1, = ... for one)
+                out = ", ".join(f"v{i}" for i in step.out) + ("," if len(step.out) == 1 else "")
+            lines.append(f"    {out} = f{k}({call})  # {_label(step)}")
         loss = self.outputs[0]
         namespace["seed"] = self.seed
         lines.append(f"    g{loss} = seed")
@@ -226,8 +232,11 @@ class Plan:
 
     def specialize(self):
         """Recompile without the shape and dtype checks that the runs so far showed unneeded,
-        with convolutions in their poolings' layout (:func:`_tile_conv_pool_blocks`)."""
+        with convolutions in their poolings' layout (:func:`_tile_conv_pool_blocks`) and a
+        softmax cross-entropy loss computed with its gradient
+        (:func:`_fuse_softmax_cross_entropy`)."""
         _tile_conv_pool_blocks(self)
+        _fuse_softmax_cross_entropy(self)
         self.source, self.run = self._compile(fixes=set(self.fixes))
 
     def matches(self, outputs, grads, arrays):
@@ -354,6 +363,58 @@ def _tile_conv_pool_blocks(plan):
             dropped_backward.add(grads[z])
     plan.forward = [e for i, e in enumerate(plan.forward) if i not in dropped_forward]
     plan.backward = [e for i, e in enumerate(plan.backward) if i not in dropped_backward]
+
+
+def _fuse_softmax_cross_entropy(plan):
+    """Where the loss is a mean softmax cross-entropy of logits z whose softmax p the model
+    outputs,
+
+        p = softmax(z);  loss = mean_softmax_cross_entropy(z, t, p);  dL/dz by its VJP
+
+    compute the three in one call (:func:`.kernels.softmax_cross_entropy_with_gradient`), at
+    the softmax's place: where Numba is installed, one pass over each row instead of a dozen
+    NumPy passes. The loss's incoming gradient is the seed, 1, so its VJP is the gradient the
+    call made. The results equal the three ops' to rounding (sums in float64). Left as they are
+    where Numba is not installed, where the labels need a gradient too, or for other shapes
+    than matrices with the classes on the last axis.
+    """
+    loss = plan.outputs[0]
+    makers, grads = _makers(plan), _gradient_entries(plan)
+    if loss not in makers or loss not in grads or fused.compiled() is None:
+        return
+    cross_entropy = plan.forward[makers[loss]]
+    if cross_entropy.prim is not ops.mean_softmax_cross_entropy:
+        return
+    z, labels, p = (cross_entropy.arguments + (None,))[:3]
+    axis = cross_entropy.params.get("axis", -1)
+    at = makers.get(p)
+    if at is None or makers.get(labels, -1) > at:  # the labels must be ready at the softmax
+        return
+    softmax = plan.forward[at]
+    back = plan.backward[grads[loss]]
+    if (
+        softmax.prim is not ops.softmax
+        or softmax.arguments != (z,)
+        or softmax.params.get("axis", -1) != axis
+        or axis not in (-1, 1)
+        or len(plan.shapes[p][0]) != 2
+        or [gradient.argnum for gradient in back.gradients] != [0]
+    ):
+        return
+    gradient = _new_slot(plan, plan.shapes[p])
+    plan.forward[at] = Step(
+        None, softmax_cross_entropy_with_gradient, (z, labels), {"axis": axis}, (p, loss, gradient)
+    )
+    del plan.forward[makers[loss]]
+    (to_logits,) = back.gradients
+    plan.backward[grads[loss]] = BackStep(
+        None, loss, (gradient,), {}, (to_logits._replace(vjp=_computed_gradient, argnum=None),)
+    )
+
+
+def _computed_gradient(g, y, gradient):
+    """The gradient that the forward call computed, for the loss's own incoming gradient 1."""
+    return gradient
 
 
 def _only_user(plan, slot, uses):

@@ -54,8 +54,8 @@ def _compiled_loops(monkeypatch, compiled):
         monkeypatch.setattr(fused, "compiled", lambda: None)
     chosen, for_arrays = [], fused.for_arrays
 
-    def recorded(name, *arrays):
-        kernel = for_arrays(name, *arrays)
+    def recorded(name, *arrays, **options):
+        kernel = for_arrays(name, *arrays, **options)
         chosen.append((name, kernel is not None))
         return kernel
 
@@ -186,3 +186,71 @@ def test_convolutions_in_chunks_of_images_are_the_primitives(monkeypatch, budget
     np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
     chunks = [1] * 5 if budget == 1 else [5]
     assert made == {"convolve": chunks, "columns": chunks}
+
+
+def _softmax_loss_and_gradient(logits, labels):
+    """The three ops the fused call replaces: the softmax, the mean cross-entropy given it,
+    and that loss's VJP for an incoming gradient of 1, as the primitives compute them."""
+    p = ops.softmax.forward(logits, axis=-1)
+    loss = ops.mean_softmax_cross_entropy.forward(logits, labels, p, axis=-1)
+    return p, loss, ops.mean_softmax_cross_entropy.vjps[0](1.0, loss, logits, labels, p, axis=-1)
+
+
+@pytest.mark.parametrize("compiled", [True, False], ids=["numba", "numpy"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(1, 1), (32, 10), (5, 1000), (300, 3)])
+@pytest.mark.parametrize("labels", ["one-hot", "soft", "unnormalized"])
+def test_softmax_cross_entropy_with_its_gradient_is_the_three_ops(
+    monkeypatch, compiled, dtype, shape, labels
+):
+    """One call for the softmax, the mean cross-entropy and its gradient gives the primitives'
+    results to rounding, by the compiled kernel and by its NumPy fallback."""
+    chosen = _compiled_loops(monkeypatch, compiled)
+    logits = (3 * rng.standard_normal(shape)).astype(dtype)
+    n, classes = shape
+    if labels == "one-hot":
+        t = np.eye(classes, dtype=dtype)[rng.integers(0, classes, n)]
+    else:  # a distribution per row
+        t = rng.random(shape).astype(dtype)
+        t /= t.sum(axis=1, keepdims=True)
+        if labels == "unnormalized":  # rows summing to 0.5 to 2.5
+            t *= (0.5 + 2 * rng.random((n, 1))).astype(dtype)
+    p, loss, gradient = kernels.softmax_cross_entropy_with_gradient(logits, t)
+    expected = _softmax_loss_and_gradient(logits, t)
+    assert chosen == [("softmax_cross_entropy", compiled)]
+    tolerance = 2e-6 if dtype == np.float32 else 1e-13
+    for got, want in zip((p, loss, gradient), expected):
+        assert got.dtype == dtype and np.shape(got) == np.shape(want)
+        np.testing.assert_allclose(got, want, rtol=tolerance, atol=tolerance * 1e-2)
+    # the closed forms: rows of p sum to 1; the loss is -mean sum t log p; dL/dz = (p sum t - t)/n
+    np.testing.assert_allclose(p.sum(axis=1), 1, rtol=tolerance)
+    exact = -(t.astype(np.float64) * np.log(ops.softmax.forward(logits.astype(np.float64)))).sum()
+    np.testing.assert_allclose(loss, exact / n, rtol=tolerance * 5)
+
+
+@pytest.mark.parametrize("compiled", [True, False], ids=["numba", "numpy"])
+def test_softmax_cross_entropy_with_its_gradient_at_the_edges(monkeypatch, compiled):
+    """Probabilities that underflow give the loss from the logits (as the primitive does
+    then); a NaN or an infinite logit gives NaN in its row alone, as in NumPy."""
+    _compiled_loops(monkeypatch, compiled)
+    logits = np.array([[0.0, -200.0, 5.0], [1.0, np.nan, 2.0], [np.inf, 0.0, 1.0]], np.float32)
+    t = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]], np.float32)
+    with np.errstate(invalid="ignore"):
+        p, loss, gradient = kernels.softmax_cross_entropy_with_gradient(logits[:1], t[:1])
+        np.testing.assert_allclose(loss, 205.0067, rtol=1e-6)  # logsumexp(z) - z_1
+        np.testing.assert_allclose(gradient, p - t[:1], rtol=1e-6)
+        p, loss, gradient = kernels.softmax_cross_entropy_with_gradient(logits, t)
+    assert np.isnan(loss)
+    assert np.isfinite(p[0]).all() and np.isnan(p[1:]).all() and np.isnan(gradient[1:]).all()
+
+
+def test_softmax_cross_entropy_with_its_gradient_takes_any_layout(monkeypatch):
+    """Logits that are not C-contiguous (or labels of another dtype) go to the NumPy form."""
+    chosen = _compiled_loops(monkeypatch, True)
+    logits = rng.standard_normal((10, 6)).astype(np.float32)
+    t = np.eye(6, dtype=np.float32)[rng.integers(0, 6, 10)]
+    for a, b in ((np.asfortranarray(logits), t), (logits, t.astype(np.float64))):
+        got = kernels.softmax_cross_entropy_with_gradient(a, b)
+        for value, want in zip(got, _softmax_loss_and_gradient(a, b)):
+            np.testing.assert_allclose(value, want, rtol=2e-6)
+    assert [given for _, given in chosen] == [False, False]

@@ -8,6 +8,7 @@ import pytest
 import chainrule as cr
 from chainrule import keras
 from chainrule.engine import grad_arrays, tracing
+from chainrule.fast import fused
 from chainrule.fast.plan import Plan
 from chainrule.fast.train_step import MAX_SHAPES
 from chainrule.keras.layers import Dense, Layer
@@ -275,10 +276,10 @@ def _convnet(pooling, activation="relu"):
             keras.layers.Conv2D(3, 2),
             keras.layers.MaxPooling2D(2),  # 3x3 -> 1x1: its last row and column are not read
             keras.layers.Flatten(),
-            Dense(3, activation="softmax"),
+            Dense(3),  # logits: a softmax loss is computed otherwise once specialized
         ]
     )
-    model.compile("sgd", "categorical_crossentropy")
+    model.compile("sgd", keras.losses.CategoricalCrossentropy(from_logits=True))
     return model
 
 
@@ -330,3 +331,54 @@ def test_a_convolution_with_another_use_keeps_the_plain_layout():
     _, plan, _ = _pooled_and_used_again(lambda convolved: convolved)
     plan.specialize()
     assert "# max_pool2d" in plan.source and "tiles=" not in plan.source
+
+
+def _softmax_classifier(**dense_options):
+    keras.utils.set_random_seed(3)
+    model = Sequential(
+        [
+            Dense(6, activation="relu", input_shape=(5,)),
+            Dense(4, activation="softmax", **dense_options),
+        ]
+    )
+    model.compile("sgd", "categorical_crossentropy")
+    return model
+
+
+def _classified_batch():
+    return [
+        rng.standard_normal((8, 5)).astype(np.float32),
+        np.eye(4, dtype=np.float32)[rng.integers(0, 4, 8)],
+    ]
+
+
+def test_a_softmax_cross_entropy_loss_is_computed_with_its_gradient_once_specialized():
+    """Where Numba is installed, a plan whose loss is the cross-entropy of the model's softmax
+    computes the softmax, the loss and the loss's gradient in one call once specialized: the
+    engine's outputs and gradients, to rounding."""
+    pytest.importorskip("numba")
+    model = _softmax_classifier()
+    plan = _traced(model, _classified_batch())
+    plan.specialize()
+    assert plan.source.count("# softmax_cross_entropy_with_gradient") == 1
+    for op in ("# softmax\n", "# mean_softmax_cross_entropy", "_mean_softmax_cross_entropy_vjp"):
+        assert op not in plan.source
+    for _ in range(3):
+        arrays = _classified_batch()
+        outputs, grads = plan.run(*arrays)
+        expected_outputs, expected_grads = _eager(model, arrays)
+        for got, want in zip(outputs + grads, expected_outputs + expected_grads):
+            np.testing.assert_allclose(got, want, rtol=2e-6, atol=1e-8)
+
+
+def test_a_softmax_loss_with_more_added_or_without_numba_keeps_its_three_ops(monkeypatch):
+    """A regularizer's term added to the loss (the cross-entropy's gradient is then not the
+    seed's), or no Numba: the softmax, the loss and its VJP stay as the engine runs them."""
+    plan = _traced(_softmax_classifier(kernel_regularizer="l2"), _classified_batch())
+    plan.specialize()
+    assert "# softmax_cross_entropy_with_gradient" not in plan.source
+    monkeypatch.setattr(fused, "compiled", lambda: None)
+    plan = _traced(_softmax_classifier(), _classified_batch())
+    plan.specialize()
+    assert "# softmax_cross_entropy_with_gradient" not in plan.source
+    assert "# mean_softmax_cross_entropy" in plan.source
