@@ -15,5 +15,13 @@ All of it is chosen in :func:`training_runtime`, and :func:`set_enabled` (or
 ``CHAINRULE_FAST=0``) turns all of it off. Nothing below this package imports it.
 """
 
-from .runtime import active, disabled, enabled, set_enabled, training_runtime, update_loop
+from .runtime import (
+    active,
+    batch_runtime,
+    disabled,
+    enabled,
+    set_enabled,
+    training_runtime,
+    update_loop,
+)
 from .train_step import DirectStep, TrainStepPlans

@@ -85,3 +85,20 @@ def training_runtime(method):
             _state.active = False
 
     return run
+
+
+def batch_runtime(method):
+    """Decorator for the one-batch calls, ``train_on_batch``, ``test_on_batch`` and
+    ``predict_on_batch``: with the switch on, run ``method`` with the faster kernels in place
+    of the primitives (:func:`kernels.installed`, 7 µs a call), so that a batch computes the
+    numbers a step of ``fit`` computes, to the bit, and a plan traced in either replays alike in
+    the other; without the rest of :func:`training_runtime`, which costs 60 µs a call."""
+
+    @functools.wraps(method)
+    def run(*args, **kwargs):
+        if not enabled() or active():
+            return method(*args, **kwargs)
+        with kernels.installed():
+            return method(*args, **kwargs)
+
+    return run

@@ -24,7 +24,14 @@ import numpy as np
 
 from ... import nest
 from ...engine import Tensor, no_grad
-from ...fast import DirectStep, TrainStepPlans, active, training_runtime, update_loop
+from ...fast import (
+    DirectStep,
+    TrainStepPlans,
+    active,
+    batch_runtime,
+    training_runtime,
+    update_loop,
+)
 from .. import distribution as distribution_module
 from .. import losses as losses_module
 from .. import metrics as metrics_module
@@ -853,6 +860,7 @@ class Model(Layer):
             joined = {key: joined[key] for key in sorted(joined)}
         return joined
 
+    @batch_runtime
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One ``train_step`` on one batch; returns that batch's loss (and metrics), computed
         before the update: the metrics are reset first, as Keras 3 does."""
@@ -868,6 +876,7 @@ class Model(Layer):
         logs = self.train_step(batch)
         return self._batch_result(logs, return_dict)
 
+    @batch_runtime
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         """The loss (and metrics) of ``test_step`` on one batch, without updating the weights."""
         self._require_compiled("test_on_batch")
@@ -880,6 +889,7 @@ class Model(Layer):
             self._build_metrics_for(batch)
         return self._batch_result(self.test_step(batch), return_dict)
 
+    @batch_runtime
     def predict_on_batch(self, x):
         """The model's outputs (``predict_step``) for one batch, as NumPy arrays."""
         with no_grad():
