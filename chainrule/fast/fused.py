@@ -40,10 +40,13 @@ import numpy as np
 #: The kernels, by the names ``Optimizer.fused_update`` and :mod:`.kernels` use.
 KERNELS = (
     "sgd_momentum", "adam", "rmsprop", "adagrad", "adadelta", "adamax", "nadam", "ftrl", "lion",
-    "relu", "relu_vjp", "softmax_cross_entropy", "tile_max", "route_to_first_maxima",
-    "col2im_add",
+    "relu", "relu_vjp", "softmax_rows", "softmax_cross_entropy", "sparse_softmax_cross_entropy",
+    "tile_max", "route_to_first_maxima", "col2im_add",
     "winograd_tiles", "winograd_untiles", "winograd_gradient_tiles", "winograd_untiles_add",
 )  # fmt: skip
+
+#: Functions the kernels call, compiled as the kernels are.
+HELPERS = ("softmax_row",)
 
 #: Arrays of fewer elements are left to NumPy: calling a kernel costs about 2 µs more than a
 #: NumPy operation, so below this size NumPy is within a microsecond of the kernel, and faster
@@ -85,6 +88,9 @@ def compiled():
         except RuntimeError:  # no folder to cache in (a read-only install and home): each
             return numba.njit(**options)(function)  # process compiles its own
 
+    for name in HELPERS:  # compiled first (once), so that the kernels calling them compile too
+        helper = globals()[name]
+        globals()[name] = compile_(getattr(helper, "py_func", helper))
     return types.SimpleNamespace(**{name: compile_(globals()[name]) for name in KERNELS})
 
 
@@ -257,33 +263,65 @@ def relu_vjp(g, a, out):
 # ----- softmax with its cross-entropy -----------------------------------------------------------
 
 
+def softmax_row(z, p):
+    """p = softmax(z) for one row z (C,), written into p; returns (m, s), the row's maximum (NaN
+    where the row holds one, as NumPy's maximum) and sum_i exp(z_i - m), summed in float64. The
+    kernels below call it for every row, so each computes the same probabilities to the bit."""
+    m = z[0]
+    for i in range(1, z.shape[0]):
+        v = z[i]
+        if v > m or v != v:
+            m = v
+    s = 0.0
+    for i in range(z.shape[0]):
+        e = np.exp(z[i] - m)
+        p[i] = e
+        s += e
+    for i in range(z.shape[0]):
+        p[i] = p[i] / s
+    return m, s
+
+
+def softmax_rows(z, p):
+    """p = softmax(z) over the last axis of a matrix z (N, C)."""
+    for r in range(z.shape[0]):
+        softmax_row(z[r], p[r])
+
+
 def softmax_cross_entropy(z, t, p, grad, scale):
     """For logits z (N, C) and labels t (N, C), row by row: p = softmax(z) and
     grad = (p sum_i t_i - t) scale written out, and returned the sum over the rows of the
-    cross-entropy log(sum_i exp(z_i - m)) sum_i t_i - sum_i t_i (z_i - m), m the row's maximum
-    (a NaN in the row makes m NaN, as NumPy's maximum). The sums are taken in float64."""
-    n, c = z.shape
+    cross-entropy log(sum_i exp(z_i - m)) sum_i t_i - sum_i t_i (z_i - m). The sums over a row
+    are taken in float64."""
     total = 0.0
-    for r in range(n):
+    for r in range(z.shape[0]):
         zr, tr, pr, gr = z[r], t[r], p[r], grad[r]
-        m = zr[0]
-        for i in range(1, c):
-            v = zr[i]
-            if v > m or v != v:
-                m = v
-        exp_sum, label_sum, label_dot = 0.0, 0.0, 0.0
-        for i in range(c):
-            shifted = zr[i] - m
-            e = np.exp(shifted)
-            pr[i] = e
-            exp_sum += e
+        m, s = softmax_row(zr, pr)
+        label_sum, label_dot = 0.0, 0.0
+        for i in range(zr.shape[0]):
             label_sum += tr[i]
-            label_dot += tr[i] * shifted
-        for i in range(c):
-            pr[i] = pr[i] / exp_sum
+            label_dot += tr[i] * (zr[i] - m)
+        for i in range(zr.shape[0]):
             gr[i] = (pr[i] * label_sum - tr[i]) * scale
-        total += np.log(exp_sum) * label_sum - label_dot
+        total += np.log(s) * label_sum - label_dot
     return total
+
+
+def sparse_softmax_cross_entropy(z, labels, p, losses, g, grad):
+    """:func:`softmax_cross_entropy` with each row's label a class index k (labels (N,)): the
+    cross-entropy of each row, log(sum_i exp(z_i - m)) - (z_k - m), written to ``losses`` (N,),
+    and the gradient for each row's incoming gradient g (N,), g (p - onehot(k)), to ``grad``.
+    Returns False, at the first label outside [0, C), else True."""
+    for r in range(z.shape[0]):
+        zr, pr, gr, k = z[r], p[r], grad[r], labels[r]
+        if k < 0 or k >= zr.shape[0]:
+            return False
+        m, s = softmax_row(zr, pr)
+        losses[r] = np.log(s) - (zr[k] - m)
+        for i in range(zr.shape[0]):
+            gr[i] = g[r] * pr[i]
+        gr[k] = g[r] * (pr[k] - 1)
+    return True
 
 
 # ----- max pooling of a tiled convolution (see .tiled) --------------------------------------------

@@ -34,7 +34,11 @@ from .. import ops
 from ..engine import Tensor, _topological_order, post_order, unbroadcast
 from ..variables import Variable
 from . import fused
-from .kernels import softmax_cross_entropy_with_gradient
+from .kernels import (
+    ROWS_LOOP_UNTIL,
+    softmax_cross_entropy_with_gradient,
+    sparse_softmax_cross_entropy_with_gradient,
+)
 from .tiled import conv2d_tiled, tile_max, tiled_conv_gradients
 
 __all__ = ["Plan"]
@@ -366,50 +370,87 @@ def _tile_conv_pool_blocks(plan):
 
 
 def _fuse_softmax_cross_entropy(plan):
-    """Where the loss is a mean softmax cross-entropy of logits z whose softmax p the model
-    outputs,
+    """Where the loss is the mean softmax cross-entropy of logits z, with labels t given as a
+    distribution per row or as class indices, and the model's output may be softmax(z):
 
-        p = softmax(z);  loss = mean_softmax_cross_entropy(z, t, p);  dL/dz by its VJP
+        [p = softmax(z)];  loss = mean_softmax_cross_entropy(z, t[, p])            or
+        [p = softmax(z)];  loss = mean(sparse_softmax_cross_entropy(z, t))
 
-    compute the three in one call (:func:`.kernels.softmax_cross_entropy_with_gradient`), at
-    the softmax's place: where Numba is installed, one pass over each row instead of a dozen
-    NumPy passes. The loss's incoming gradient is the seed, 1, so its VJP is the gradient the
-    call made. The results equal the three ops' to rounding (sums in float64). Left as they are
-    where Numba is not installed, where the labels need a gradient too, or for other shapes
-    than matrices with the classes on the last axis.
+    with the loss's VJPs down to z, compute all of it in one call
+    (:func:`.kernels.softmax_cross_entropy_with_gradient` or its sparse twin), placed where the
+    first of those ops was: one compiled pass over each row where Numba is installed, instead
+    of a call per op. The loss's incoming gradient is the seed, 1, so the gradient the call
+    made is dL/dz. For the matrices of :data:`.kernels.ROWS_LOOP_UNTIL` numbers or fewer that
+    it takes, each op's kernel runs the same pass, so the numbers are the same, bit for bit.
+    Left as they are without Numba, for larger or other shapes than matrices with the classes
+    on the last axis, where the labels need a gradient too, or where another op reads an
+    intermediate result.
     """
     loss = plan.outputs[0]
-    makers, grads = _makers(plan), _gradient_entries(plan)
-    if loss not in makers or loss not in grads or fused.compiled() is None:
+    makers, grads, uses = _makers(plan), _gradient_entries(plan), _use_counts(plan)
+    if loss not in makers or loss not in grads:
         return
-    cross_entropy = plan.forward[makers[loss]]
-    if cross_entropy.prim is not ops.mean_softmax_cross_entropy:
+    kept = set(plan.outputs[1:]) | set(plan.wrt)
+    dropped = [makers[loss]]  # the forward steps the call replaces
+    last = plan.forward[makers[loss]]
+    if last.prim is ops.mean_softmax_cross_entropy:
+        if last.params.get("axis", -1) not in (-1, 1):
+            return
+        z, labels, p = (last.arguments + (None,))[:3]
+        sparse, losses, function = False, None, softmax_cross_entropy_with_gradient
+    elif last.prim is ops.mean and not last.params:
+        (losses,) = last.arguments
+        per_sample = plan.forward[makers[losses]] if losses in makers else None
+        if per_sample is None or per_sample.prim is not ops.sparse_softmax_cross_entropy:
+            return
+        if uses.get(losses) != 1 or losses in kept or losses not in grads:
+            return
+        dropped.append(makers[losses])
+        (z, labels), p = per_sample.arguments, None
+        sparse, function = True, sparse_softmax_cross_entropy_with_gradient
+    else:
         return
-    z, labels, p = (cross_entropy.arguments + (None,))[:3]
-    axis = cross_entropy.params.get("axis", -1)
-    at = makers.get(p)
-    if at is None or makers.get(labels, -1) > at:  # the labels must be ready at the softmax
+    if p is None:  # a softmax of z that the model outputs, if any, is made by the call too
+        p = next(
+            (s.out for s in plan.forward if s.prim is ops.softmax and s.arguments == (z,)), None
+        )
+    if p is not None:
+        softmax = plan.forward[makers[p]] if p in makers else None
+        if (
+            softmax is None
+            or softmax.prim is not ops.softmax
+            or softmax.arguments != (z,)
+            or softmax.params.get("axis", -1) not in (-1, 1)
+        ):
+            return
+        dropped.append(makers[p])
+    shape, dtype = plan.shapes.get(z, (None, None))
+    label_shape = plan.shapes[labels][0] if labels in plan.shapes else np.shape(plan.values[labels])
+    if shape is None or len(shape) != 2 or label_shape != (shape[:1] if sparse else shape):
         return
-    softmax = plan.forward[at]
-    back = plan.backward[grads[loss]]
-    if (
-        softmax.prim is not ops.softmax
-        or softmax.arguments != (z,)
-        or softmax.params.get("axis", -1) != axis
-        or axis not in (-1, 1)
-        or len(plan.shapes[p][0]) != 2
-        or [gradient.argnum for gradient in back.gradients] != [0]
-    ):
+    if shape[0] * shape[1] > ROWS_LOOP_UNTIL:  # where NumPy's passes are as fast
         return
-    gradient = _new_slot(plan, plan.shapes[p])
-    plan.forward[at] = Step(
-        None, softmax_cross_entropy_with_gradient, (z, labels), {"axis": axis}, (p, loss, gradient)
+    at = min(dropped)
+    if makers.get(labels, -1) > at:  # the labels must be ready where the call goes
+        return
+    to_logits = plan.backward[grads[losses if sparse else loss]]
+    if [gradient.argnum for gradient in to_logits.gradients] != [0] or fused.compiled() is None:
+        return  # (Numba is imported only for a loss that it would compute)
+    probabilities = p if p is not None else _new_slot(plan, (shape, dtype))
+    gradient = _new_slot(plan, (shape, dtype))
+    call = Step(None, function, (z, labels), {}, (probabilities, loss, gradient))
+    plan.forward = [
+        call if k == at else step
+        for k, step in enumerate(plan.forward)
+        if k == at or k not in dropped
+    ]
+    (to_z,) = to_logits.gradients
+    computed = BackStep(
+        None, loss, (gradient,), {}, (to_z._replace(vjp=_computed_gradient, argnum=None),)
     )
-    del plan.forward[makers[loss]]
-    (to_logits,) = back.gradients
-    plan.backward[grads[loss]] = BackStep(
-        None, loss, (gradient,), {}, (to_logits._replace(vjp=_computed_gradient, argnum=None),)
-    )
+    plan.backward[grads[losses if sparse else loss]] = computed
+    if sparse:  # the mean's VJP, which the call's gradient includes
+        del plan.backward[grads[loss]]
 
 
 def _computed_gradient(g, y, gradient):

@@ -196,42 +196,103 @@ def _softmax_loss_and_gradient(logits, labels):
     return p, loss, ops.mean_softmax_cross_entropy.vjps[0](1.0, loss, logits, labels, p, axis=-1)
 
 
+def _sparse_loss_and_gradient(logits, labels, softmax=None, cross_entropy=None, vjp=None):
+    """The ops the sparse call replaces: the softmax, the per-row cross-entropies and their
+    mean, and the mean's and the cross-entropy's VJPs for an incoming gradient of 1; by default
+    the primitives as written."""
+    losses = (cross_entropy or ops.sparse_softmax_cross_entropy.forward)(logits, labels)
+    loss = ops.mean.forward(losses)
+    g = ops.mean.vjps[0](np.ones_like(loss), loss, losses)
+    gradient = (vjp or ops.sparse_softmax_cross_entropy.vjps[0])(g, losses, logits, labels)
+    return (softmax or ops.softmax.forward)(logits), loss, gradient
+
+
+def _labels(kind, shape, dtype):
+    n, classes = shape
+    if kind == "sparse":
+        return rng.integers(0, classes, n)
+    if kind == "one-hot":
+        return np.eye(classes, dtype=dtype)[rng.integers(0, classes, n)]
+    t = rng.random(shape).astype(dtype)
+    t /= t.sum(axis=1, keepdims=True)  # a distribution per row
+    if kind == "unnormalized":  # rows summing to 0.5 to 2.5
+        t *= (0.5 + 2 * rng.random((n, 1))).astype(dtype)
+    return t
+
+
+SOFTMAX_SHAPES = [(1, 1), (32, 10), (300, 3), (5, 1000)]  # the last beyond ROWS_LOOP_UNTIL
+
+
 @pytest.mark.parametrize("compiled", [True, False], ids=["numba", "numpy"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("shape", [(1, 1), (32, 10), (5, 1000), (300, 3)])
-@pytest.mark.parametrize("labels", ["one-hot", "soft", "unnormalized"])
-def test_softmax_cross_entropy_with_its_gradient_is_the_three_ops(
-    monkeypatch, compiled, dtype, shape, labels
+@pytest.mark.parametrize("shape", SOFTMAX_SHAPES)
+@pytest.mark.parametrize("kind", ["one-hot", "soft", "unnormalized", "sparse"])
+def test_the_softmax_loss_with_its_gradient_is_the_primitives(
+    monkeypatch, compiled, dtype, shape, kind
 ):
     """One call for the softmax, the mean cross-entropy and its gradient gives the primitives'
-    results to rounding, by the compiled kernel and by its NumPy fallback."""
+    results to rounding, by the compiled pass per row (for a small matrix) and by NumPy."""
     chosen = _compiled_loops(monkeypatch, compiled)
     logits = (3 * rng.standard_normal(shape)).astype(dtype)
-    n, classes = shape
-    if labels == "one-hot":
-        t = np.eye(classes, dtype=dtype)[rng.integers(0, classes, n)]
-    else:  # a distribution per row
-        t = rng.random(shape).astype(dtype)
-        t /= t.sum(axis=1, keepdims=True)
-        if labels == "unnormalized":  # rows summing to 0.5 to 2.5
-            t *= (0.5 + 2 * rng.random((n, 1))).astype(dtype)
-    p, loss, gradient = kernels.softmax_cross_entropy_with_gradient(logits, t)
-    expected = _softmax_loss_and_gradient(logits, t)
-    assert chosen == [("softmax_cross_entropy", compiled)]
+    t = _labels(kind, shape, dtype)
+    if kind == "sparse":
+        got = kernels.sparse_softmax_cross_entropy_with_gradient(logits, t)
+        expected = _sparse_loss_and_gradient(logits, t)
+    else:
+        got = kernels.softmax_cross_entropy_with_gradient(logits, t)
+        expected = _softmax_loss_and_gradient(logits, t)
+    looped = compiled and logits.size <= kernels.ROWS_LOOP_UNTIL
+    assert any(name.endswith("softmax_cross_entropy") and given for name, given in chosen) == looped
     tolerance = 2e-6 if dtype == np.float32 else 1e-13
-    for got, want in zip((p, loss, gradient), expected):
-        assert got.dtype == dtype and np.shape(got) == np.shape(want)
-        np.testing.assert_allclose(got, want, rtol=tolerance, atol=tolerance * 1e-2)
-    # the closed forms: rows of p sum to 1; the loss is -mean sum t log p; dL/dz = (p sum t - t)/n
+    for value, want in zip(got, expected):
+        assert value.dtype == dtype and np.shape(value) == np.shape(want)
+        np.testing.assert_allclose(value, want, rtol=tolerance, atol=tolerance * 1e-2)
+    # the closed forms: rows of p sum to 1; L = -mean sum t log p; dL/dz = (p sum t - t) / n
+    p, loss, gradient = got
+    n, classes = shape
+    t = np.eye(classes, dtype=dtype)[t] if kind == "sparse" else t
     np.testing.assert_allclose(p.sum(axis=1), 1, rtol=tolerance)
     exact = -(t.astype(np.float64) * np.log(ops.softmax.forward(logits.astype(np.float64)))).sum()
     np.testing.assert_allclose(loss, exact / n, rtol=tolerance * 5)
+    closed = (p * t.sum(1, keepdims=True) - t) / n  # (a difference: its error is absolute)
+    np.testing.assert_allclose(gradient, closed, rtol=tolerance, atol=tolerance / n)
 
 
 @pytest.mark.parametrize("compiled", [True, False], ids=["numba", "numpy"])
-def test_softmax_cross_entropy_with_its_gradient_at_the_edges(monkeypatch, compiled):
-    """Probabilities that underflow give the loss from the logits (as the primitive does
-    then); a NaN or an infinite logit gives NaN in its row alone, as in NumPy."""
+@pytest.mark.parametrize("shape", SOFTMAX_SHAPES)
+@pytest.mark.parametrize("kind", ["soft", "sparse"])
+def test_the_softmax_loss_in_one_call_is_its_kernels_bit_for_bit(
+    monkeypatch, compiled, shape, kind
+):
+    """Inside fit the ops run as these kernels (the engine's steps, a plan not rewritten): the
+    call gives their numbers to the last bit, so a step computes the same whichever runs."""
+    _compiled_loops(monkeypatch, compiled)
+    logits = (3 * rng.standard_normal(shape)).astype(np.float32)
+    t = _labels(kind, shape, np.float32)
+    if kind == "sparse":
+        got = kernels.sparse_softmax_cross_entropy_with_gradient(logits, t)
+        expected = _sparse_loss_and_gradient(
+            logits,
+            t,
+            kernels.softmax,
+            kernels.sparse_softmax_cross_entropy,
+            kernels._sparse_softmax_cross_entropy_vjp,
+        )
+    else:
+        got = kernels.softmax_cross_entropy_with_gradient(logits, t)
+        p = kernels.softmax(logits)
+        loss = kernels.mean_softmax_cross_entropy(logits, t, p)
+        seed = np.ones_like(loss)
+        expected = p, loss, kernels._mean_softmax_cross_entropy_vjp_logits(seed, loss, logits, t, p)
+    for value, want in zip(got, expected):
+        assert value.dtype == want.dtype
+        np.testing.assert_array_equal(np.asarray(value).view(np.uint32), want.view(np.uint32))
+
+
+@pytest.mark.parametrize("compiled", [True, False], ids=["numba", "numpy"])
+def test_the_softmax_loss_with_its_gradient_at_the_edges(monkeypatch, compiled):
+    """A probability that underflows leaves the loss exact (it is computed from the logits);
+    a NaN or an infinite logit gives NaN in its row alone, as in NumPy."""
     _compiled_loops(monkeypatch, compiled)
     logits = np.array([[0.0, -200.0, 5.0], [1.0, np.nan, 2.0], [np.inf, 0.0, 1.0]], np.float32)
     t = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]], np.float32)
@@ -244,8 +305,8 @@ def test_softmax_cross_entropy_with_its_gradient_at_the_edges(monkeypatch, compi
     assert np.isfinite(p[0]).all() and np.isnan(p[1:]).all() and np.isnan(gradient[1:]).all()
 
 
-def test_softmax_cross_entropy_with_its_gradient_takes_any_layout(monkeypatch):
-    """Logits that are not C-contiguous (or labels of another dtype) go to the NumPy form."""
+def test_the_softmax_loss_takes_any_layout(monkeypatch):
+    """Logits that are not C-contiguous, or labels of another dtype, go to NumPy's forms."""
     chosen = _compiled_loops(monkeypatch, True)
     logits = rng.standard_normal((10, 6)).astype(np.float32)
     t = np.eye(6, dtype=np.float32)[rng.integers(0, 6, 10)]
@@ -253,4 +314,13 @@ def test_softmax_cross_entropy_with_its_gradient_takes_any_layout(monkeypatch):
         got = kernels.softmax_cross_entropy_with_gradient(a, b)
         for value, want in zip(got, _softmax_loss_and_gradient(a, b)):
             np.testing.assert_allclose(value, want, rtol=2e-6)
-    assert [given for _, given in chosen] == [False, False]
+    assert ("softmax_cross_entropy", True) not in chosen
+
+
+@pytest.mark.parametrize("compiled", [True, False], ids=["numba", "numpy"])
+@pytest.mark.parametrize("label", [-1, 4])
+def test_a_sparse_label_out_of_range_gets_the_primitives_error(monkeypatch, compiled, label):
+    _compiled_loops(monkeypatch, compiled)
+    logits = rng.standard_normal((3, 4)).astype(np.float32)
+    with pytest.raises(ValueError, match=r"class labels must be in \[0, 4\)"):
+        kernels.sparse_softmax_cross_entropy_with_gradient(logits, np.array([0, label, 1]))

@@ -9,6 +9,7 @@ import chainrule as cr
 from chainrule import keras
 from chainrule.engine import grad_arrays, tracing
 from chainrule.fast import fused
+from chainrule.fast import plan as plan_module
 from chainrule.fast.plan import Plan
 from chainrule.fast.train_step import MAX_SHAPES
 from chainrule.keras.layers import Dense, Layer
@@ -276,10 +277,10 @@ def _convnet(pooling, activation="relu"):
             keras.layers.Conv2D(3, 2),
             keras.layers.MaxPooling2D(2),  # 3x3 -> 1x1: its last row and column are not read
             keras.layers.Flatten(),
-            Dense(3),  # logits: a softmax loss is computed otherwise once specialized
+            Dense(3, activation="softmax"),
         ]
     )
-    model.compile("sgd", keras.losses.CategoricalCrossentropy(from_logits=True))
+    model.compile("sgd", "categorical_crossentropy")
     return model
 
 
@@ -290,8 +291,18 @@ def _conv_batch():
     ]
 
 
+@pytest.fixture
+def loss_as_its_ops(monkeypatch):
+    """Plans keep a softmax cross-entropy loss as its ops: outside fit, which installs the
+    kernels whose numbers the call that computes it otherwise gives, those of the primitives
+    as written, which the engine computes here."""
+    monkeypatch.setattr(plan_module, "_fuse_softmax_cross_entropy", lambda plan: None)
+
+
 @pytest.mark.parametrize("activation", ["relu", None])
-def test_a_convolution_pooled_by_tiling_windows_is_computed_in_their_layout(activation):
+def test_a_convolution_pooled_by_tiling_windows_is_computed_in_their_layout(
+    activation, loss_as_its_ops
+):
     """Once specialized, the plan computes each convolution whose only use is a tiling max
     pooling in the tiled layout and pools with tile_max (taking in the relu that follows it),
     and computes their gradients in one call: the same outputs, and gradients equal up to the
@@ -333,52 +344,98 @@ def test_a_convolution_with_another_use_keeps_the_plain_layout():
     assert "# max_pool2d" in plan.source and "tiles=" not in plan.source
 
 
-def _softmax_classifier(**dense_options):
+def _softmax_classifier(loss="categorical_crossentropy", activation="softmax", **dense_options):
     keras.utils.set_random_seed(3)
     model = Sequential(
         [
             Dense(6, activation="relu", input_shape=(5,)),
-            Dense(4, activation="softmax", **dense_options),
+            Dense(4, activation=activation, **dense_options),
         ]
     )
-    model.compile("sgd", "categorical_crossentropy")
+    model.compile("sgd", loss)
     return model
 
 
-def _classified_batch():
+def _classified_batch(sparse=False):
+    labels = rng.integers(0, 4, 8)
     return [
         rng.standard_normal((8, 5)).astype(np.float32),
-        np.eye(4, dtype=np.float32)[rng.integers(0, 4, 8)],
+        labels if sparse else np.eye(4, dtype=np.float32)[labels],
     ]
 
 
-def test_a_softmax_cross_entropy_loss_is_computed_with_its_gradient_once_specialized():
-    """Where Numba is installed, a plan whose loss is the cross-entropy of the model's softmax
-    computes the softmax, the loss and the loss's gradient in one call once specialized: the
-    engine's outputs and gradients, to rounding."""
+@pytest.mark.parametrize(
+    "activation, loss",
+    [
+        ("softmax", "categorical_crossentropy"),
+        ("softmax", "sparse_categorical_crossentropy"),
+        (None, keras.losses.CategoricalCrossentropy(from_logits=True)),
+        (None, keras.losses.SparseCategoricalCrossentropy(from_logits=True)),
+    ],
+    ids=["softmax", "softmax, sparse", "logits", "logits, sparse"],
+)
+def test_a_softmax_cross_entropy_loss_is_computed_with_its_gradient_once_specialized(
+    activation, loss
+):
+    """Where Numba is installed, a plan whose loss is the softmax cross-entropy of the model's
+    logits (labels one-hot or class indices; the model's output their softmax or the logits)
+    computes the loss, its gradient and the softmax in one call once specialized: the engine's
+    outputs and gradients, to rounding."""
     pytest.importorskip("numba")
-    model = _softmax_classifier()
-    plan = _traced(model, _classified_batch())
+    sparse = "Sparse" in type(loss).__name__ or "sparse" in str(loss)
+    model = _softmax_classifier(loss, activation)
+    plan = _traced(model, _classified_batch(sparse))
     plan.specialize()
-    assert plan.source.count("# softmax_cross_entropy_with_gradient") == 1
-    for op in ("# softmax\n", "# mean_softmax_cross_entropy", "_mean_softmax_cross_entropy_vjp"):
+    call = "# sparse_softmax_cross_entropy_with_gradient" if sparse else "# softmax_cross_entropy_"
+    assert plan.source.count(call) == 1
+    for op in ("# softmax\n", "cross_entropy\n", "_cross_entropy_vjp", "# mean", "_mean_vjp"):
         assert op not in plan.source
     for _ in range(3):
-        arrays = _classified_batch()
+        arrays = _classified_batch(sparse)
         outputs, grads = plan.run(*arrays)
         expected_outputs, expected_grads = _eager(model, arrays)
         for got, want in zip(outputs + grads, expected_outputs + expected_grads):
             np.testing.assert_allclose(got, want, rtol=2e-6, atol=1e-8)
 
 
-def test_a_softmax_loss_with_more_added_or_without_numba_keeps_its_three_ops(monkeypatch):
+def test_a_softmax_loss_with_more_added_or_without_numba_keeps_its_ops(monkeypatch):
     """A regularizer's term added to the loss (the cross-entropy's gradient is then not the
-    seed's), or no Numba: the softmax, the loss and its VJP stay as the engine runs them."""
-    plan = _traced(_softmax_classifier(kernel_regularizer="l2"), _classified_batch())
-    plan.specialize()
-    assert "# softmax_cross_entropy_with_gradient" not in plan.source
+    seed's), an ignored class, or no Numba: the softmax, the loss and its VJPs stay as the
+    engine runs them."""
+    for model, sparse in (
+        (_softmax_classifier(kernel_regularizer="l2"), False),
+        (_softmax_classifier(keras.losses.SparseCategoricalCrossentropy(ignore_class=0)), True),
+    ):
+        plan = _traced(model, _classified_batch(sparse))
+        plan.specialize()
+        assert "_with_gradient" not in plan.source
     monkeypatch.setattr(fused, "compiled", lambda: None)
     plan = _traced(_softmax_classifier(), _classified_batch())
     plan.specialize()
-    assert "# softmax_cross_entropy_with_gradient" not in plan.source
+    assert "_with_gradient" not in plan.source
     assert "# mean_softmax_cross_entropy" in plan.source
+
+
+def test_training_with_the_loss_computed_in_one_call_is_training_through_the_engine():
+    """Three epochs of a classifier whose loss a plan computes in one call, against the engine
+    inside fit (whose kernels run the same pass per row): the same history and weights, bit
+    for bit."""
+    pytest.importorskip("numba")
+    x = rng.standard_normal((100, 5)).astype(np.float32)
+    y = rng.integers(0, 3, 100)
+
+    def train(run_eagerly, loss):
+        keras.utils.set_random_seed(1)
+        model = Sequential([Dense(8, activation="relu"), Dense(3, activation="softmax")])
+        model.compile("adam", loss, run_eagerly=run_eagerly)
+        labels = y if "sparse" in loss else np.eye(3, dtype=np.float32)[y]
+        history = model.fit(x, labels, epochs=3, batch_size=16, verbose=0)
+        return model, history.history
+
+    for loss in ("sparse_categorical_crossentropy", "categorical_crossentropy"):
+        (replayed, fused_history), (eager, history) = train(False, loss), train(True, loss)
+        plans = [p for p in replayed._train_plans.plans.values() if isinstance(p, Plan)]
+        assert plans and all("_with_gradient" in p.source for p in plans)
+        assert fused_history == history
+        for a, b in zip(replayed.get_weights(), eager.get_weights()):
+            np.testing.assert_array_equal(a, b)
