@@ -370,7 +370,7 @@ class Model(Layer):
             or (compiled_loss is not None and compiled_loss.metrics)
         ):
             return None
-        apply = getattr(optimizer, "_direct_apply", lambda _: None)(plans.weights)
+        apply = optimizer._direct_apply(plans.weights)
         updates = [] if compiled_metrics is None else compiled_metrics._direct_updates()
         if apply is None or updates is None:
             return None
