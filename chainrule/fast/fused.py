@@ -52,7 +52,8 @@ HELPERS = ("softmax_row",)
 #: NumPy operation, so below this size NumPy is within a microsecond of the kernel, and faster
 #: for a short update. Measured, one update, µs (NumPy / kernel): SGD with momentum 3.6 / 4.9
 #: at 10 elements, 4.2 / 5.2 at 1,000, 6.7 / 6.2 at 10,000; Adam 7.5 / 6.7, 9.3 / 7.1 and
-#: 19.7 / 9.5. (The softmax loss, one call for a dozen NumPy operations, takes any size.)
+#: 19.7 / 9.5. (A small softmax and its cross-entropy take the kernels below
+#: ``kernels.ROWS_LOOP_UNTIL``: one call for a dozen NumPy operations.)
 FUSED_FROM = 4096
 
 
