@@ -469,7 +469,8 @@ class Layer:
     def _clear_losses(self):
         """Forget the losses added during the previous call, this layer's and its sublayers'."""
         for layer in walk_layers(self):
-            layer._losses = []
+            if layer._losses:  # (most hold none: assigning a tracked attribute costs more)
+                layer._losses = []
 
     # ----- forward -----------------------------------------------------------------------------
     @_marks_built

@@ -1062,7 +1062,9 @@ class _CompiledMetrics:
                 metric.update_state(y, y_pred, sample_weight=sample_weight)
 
 
+@functools.cache
 def _parameters(function):
+    """The parameters of a function, read once: ``compute_loss``'s are asked on every step."""
     return inspect.signature(function).parameters
 
 
