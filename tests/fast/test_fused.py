@@ -306,3 +306,46 @@ def test_without_a_folder_to_cache_in_the_kernels_compile_all_the_same(monkeypat
         np.testing.assert_array_equal(out, [0.0, 2.0])
     finally:
         fused.compiled.cache_clear()
+
+
+class _TwoOptimizers(cr.keras.Sequential):
+    """A train_step of the model's own, as keras-io's GANs write one: the first layer updated by
+    the compiled optimizer, the second by another that an attribute holds."""
+
+    def __init__(self, layers, second):
+        super().__init__(layers)
+        self.second = second
+
+    def train_step(self, data):
+        x, y = data
+        with cr.GradientTape() as tape:
+            loss = self.compute_loss(y=y, y_pred=self(x, training=True))
+        first, second = self.layers[0].trainable_weights, self.layers[1].trainable_weights
+        grads = tape.gradient(loss, first + second)
+        self.optimizer.apply(grads[: len(first)], first)
+        self.second.apply(grads[len(first) :], second)
+        return {"loss": loss}
+
+
+def test_a_train_step_of_the_models_own_takes_the_fused_updates(recorded):
+    x = np.random.default_rng(1).standard_normal((64, 100)).astype(np.float32)
+    y = np.random.default_rng(2).standard_normal((64, 80)).astype(np.float32)
+
+    def fit(with_kernels):
+        cr.keras.utils.set_random_seed(4)
+        layers = [cr.keras.layers.Dense(64, "relu"), cr.keras.layers.Dense(80)]
+        model = _TwoOptimizers(layers, cr.keras.optimizers.Adam())
+        model.compile(cr.keras.optimizers.Adam(), "mse")
+        with pytest.MonkeyPatch.context() as patch:
+            if not with_kernels:
+                patch.setattr(fused, "compiled", lambda: None)
+            model.fit(x, y, batch_size=16, epochs=2, verbose=0, shuffle=False)
+        return model.get_weights()
+
+    plain = fit(False)
+    assert recorded == []
+    compiled = fit(True)
+    # the 100 x 64 and 64 x 80 kernels, one by each optimizer, 4 batches x 2 epochs
+    assert [name for name in recorded if name == "adam"] == ["adam"] * 16
+    for a, b in zip(compiled, plain):  # to rounding: fit may run a product on one thread or two
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)

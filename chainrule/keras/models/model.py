@@ -354,6 +354,16 @@ class Model(Layer):
             and (compiled is None or all(m.name != "loss" for m in compiled.metrics))
         )
 
+    def _held_optimizers(self):
+        """The compiled optimizer and any other that an attribute of the model holds (a GAN's
+        ``d_optimizer`` and ``g_optimizer``, say), each once."""
+        held = [self.optimizer] + [
+            value for value in vars(self).values() if isinstance(value, optimizers_module.Optimizer)
+        ]
+        return list(
+            {id(optimizer): optimizer for optimizer in held if optimizer is not None}.values()
+        )
+
     def _direct_step(self):
         """``_train_step_logged_lazily`` on the rest of this epoch's usual batches, its parts
         found now and then called directly (:class:`chainrule.fast.DirectStep`); None where a
@@ -374,7 +384,6 @@ class Model(Layer):
         updates = [] if compiled_metrics is None else compiled_metrics._direct_updates()
         if apply is None or updates is None:
             return None
-        optimizer.update_loop = update_loop()
         return DirectStep(plans, apply, self._loss_tracker.add, updates)
 
     def _train_step_logged_lazily(self, data):
@@ -670,6 +679,8 @@ class Model(Layer):
             {"verbose": verbose, "epochs": epochs, "steps": training.num_batches},
         )
         self.stop_training = False
+        for optimizer in self._held_optimizers():  # a train_step of the model's own updates too
+            optimizer.update_loop = update_loop()
         callbacks.on_train_begin()
         started_built = self.built
         self._distribution.start(self)
