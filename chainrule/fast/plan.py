@@ -14,7 +14,10 @@ against the engine (:meth:`Plan.specialize`), a convolution whose only use is a 
 pooling is computed in the pooling's layout, with a relu after the pooling folded into it, and
 the block's gradients computed in one call (:func:`_tile_conv_pool_blocks`, see :mod:`.tiled`):
 the same outputs, and gradients that differ from the engine's only in the rounding of the
-kernel's and bias's sums, which add the same terms in another order.
+kernel's and bias's sums, which add the same terms in another order. A softmax cross-entropy
+loss of a small matrix of logits is then computed with its gradient and the softmax in one call
+(:func:`_fuse_softmax_cross_entropy`), which gives the numbers of the kernels ``fit`` computes
+those ops with.
 
 A plan is valid for inputs of the traced shapes and dtypes. Values that the traced code computed
 outside the primitives from the data (a Python branch on a value, say) would be frozen into the
