@@ -173,16 +173,13 @@ def test_optimizers_without_a_kernel_never_import_numba(monkeypatch):
         _train(name, {}, updates.update, w0, grads)
 
 
-def test_fit_trains_with_the_fused_update_as_without_it(recorded):
-    x = np.random.default_rng(1).standard_normal((64, 100)).astype(np.float32)
-    y = np.random.default_rng(2).integers(0, 3, 64)
+def _fit_both_ways(make_model, x, y, recorded):
+    """Train ``make_model()`` by fit without Numba's kernels (none is recorded), then with them:
+    the same weights, to rounding (fit may run a product on one thread or two)."""
 
     def fit(with_kernels):
         cr.keras.utils.set_random_seed(4)
-        model = cr.keras.Sequential([cr.keras.layers.Dense(64, "relu"), cr.keras.layers.Dense(3)])
-        model.compile(
-            cr.keras.optimizers.Adam(), cr.keras.losses.SparseCategoricalCrossentropy(True)
-        )
+        model = make_model()
         with pytest.MonkeyPatch.context() as patch:
             if not with_kernels:
                 patch.setattr(fused, "compiled", lambda: None)
@@ -191,11 +188,22 @@ def test_fit_trains_with_the_fused_update_as_without_it(recorded):
 
     plain = fit(False)
     assert recorded == []
-    compiled = fit(True)
+    for a, b in zip(fit(True), plain):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_fit_trains_with_the_fused_update_as_without_it(recorded):
+    def classifier():
+        model = cr.keras.Sequential([cr.keras.layers.Dense(64, "relu"), cr.keras.layers.Dense(3)])
+        model.compile(
+            cr.keras.optimizers.Adam(), cr.keras.losses.SparseCategoricalCrossentropy(True)
+        )
+        return model
+
+    x = np.random.default_rng(1).standard_normal((64, 100)).astype(np.float32)
+    _fit_both_ways(classifier, x, np.random.default_rng(2).integers(0, 3, 64), recorded)
     # the 100 x 64 kernel, 4 batches x 2 epochs (and the loss's, for its 16 x 3 logits)
     assert [name for name in recorded if name == "adam"] == ["adam"] * 8
-    for a, b in zip(compiled, plain):  # to rounding: fit may run a product on one thread or two
-        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -328,24 +336,14 @@ class _TwoOptimizers(cr.keras.Sequential):
 
 
 def test_a_train_step_of_the_models_own_takes_the_fused_updates(recorded):
-    x = np.random.default_rng(1).standard_normal((64, 100)).astype(np.float32)
-    y = np.random.default_rng(2).standard_normal((64, 80)).astype(np.float32)
-
-    def fit(with_kernels):
-        cr.keras.utils.set_random_seed(4)
+    def two_optimizers():
         layers = [cr.keras.layers.Dense(64, "relu"), cr.keras.layers.Dense(80)]
         model = _TwoOptimizers(layers, cr.keras.optimizers.Adam())
         model.compile(cr.keras.optimizers.Adam(), "mse")
-        with pytest.MonkeyPatch.context() as patch:
-            if not with_kernels:
-                patch.setattr(fused, "compiled", lambda: None)
-            model.fit(x, y, batch_size=16, epochs=2, verbose=0, shuffle=False)
-        return model.get_weights()
+        return model
 
-    plain = fit(False)
-    assert recorded == []
-    compiled = fit(True)
+    x = np.random.default_rng(1).standard_normal((64, 100)).astype(np.float32)
+    y = np.random.default_rng(2).standard_normal((64, 80)).astype(np.float32)
+    _fit_both_ways(two_optimizers, x, y, recorded)
     # the 100 x 64 and 64 x 80 kernels, one by each optimizer, 4 batches x 2 epochs
     assert [name for name in recorded if name == "adam"] == ["adam"] * 16
-    for a, b in zip(compiled, plain):  # to rounding: fit may run a product on one thread or two
-        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
