@@ -407,14 +407,11 @@ def sparse_softmax_cross_entropy(logits, labels):
     loop = _sparse_loop(logits, labels)
     if loop is not None:
         losses = numpy.empty(len(logits), logits.dtype)
-        scratch = numpy.empty_like(logits)
-        if loop(
-            logits, labels, scratch, losses, numpy.zeros_like(losses), numpy.empty_like(logits)
-        ):
+        g = numpy.zeros_like(losses)  # (the pass writes a gradient too: of nothing, here)
+        if loop(logits, labels, numpy.empty_like(logits), losses, g, numpy.empty_like(logits)):
             return losses
-    return ops.sparse_softmax_cross_entropy.forward(
-        logits, labels
-    )  # (a label out of range: its error)
+    # a label out of range, too: the primitive says so
+    return ops.sparse_softmax_cross_entropy.forward(logits, labels)
 
 
 @kernel_of("sparse_softmax_cross_entropy", 0)
