@@ -40,7 +40,7 @@ class TrainStepPlans:
         self.enabled = replay
         self.plans = {}
         self.packers = {}  # per plan, what packs its outputs as its forward returns them
-        self.direct = {}  # per plan, its replay where its outputs are (loss, y_pred, losses...)
+        self.direct = {}  # per plan, its replay where it returns (loss, y_pred, output losses)
         self.weights = None  # the trainable weights, fixed at the first step
 
     def step(self, model, arrays, weights, forward=None):
@@ -104,9 +104,9 @@ class TrainStepPlans:
             plan.specialize()
         self.plans[key] = plan if same else _DISABLED
         self.packers[key] = packer(unverified.structure)
-        y_pred, *_ = unverified.structure
-        if same and plan.complete and not nest.is_nested(y_pred):
-            self.direct[key] = plan.run
+        y_pred, *extras = unverified.structure
+        if same and plan.complete and not nest.is_nested(y_pred) and len(extras) == 1:
+            self.direct[key] = plan.run  # (a third part, the outputs' masks: the full step)
         return loss, outputs, grads
 
 

@@ -425,3 +425,40 @@ def test_a_masked_model_replays_its_training_step_with_each_batchs_mask():
             assert all(isinstance(p, Plan) for p in plans)
     for a, b in zip(*weights):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+
+
+def test_fit_reports_metrics_without_the_masked_steps_as_evaluate_and_keras():
+    """Keras's metrics leave out the steps that y_pred's mask hides in fit as in evaluate
+    (MeanMetricWrapper.update_state applies ``get_keras_mask(y_pred)`` to the sample weights).
+    With a learning rate of 0 every epoch's training accuracy is the masked accuracy of the
+    fixed model, whether the step runs through the engine or replays its plan."""
+    rng = np.random.default_rng(0)
+    x = rng.integers(1, 20, (64, 7))
+    x[:, 5:] = 0
+    x[::3, 3:] = 0
+    y = rng.integers(0, 3, (64, 7))
+    mask = x != 0
+    for run_eagerly in (False, True):
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential(
+            [
+                keras.Input((7,)),
+                layers.Embedding(20, 8, mask_zero=True),
+                layers.LSTM(8, return_sequences=True),
+                layers.Dense(3, activation="softmax"),
+            ]
+        )
+        model.compile(
+            keras.optimizers.SGD(0.0),
+            "sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+            run_eagerly=run_eagerly,
+        )
+        history = model.fit(x, y, epochs=3, batch_size=16, verbose=0).history
+        hits = model.predict(x, verbose=0).argmax(-1) == y
+        assert hits[mask].mean() != pytest.approx(hits.mean(), rel=1e-3)  # the mask matters
+        assert history["accuracy"] == pytest.approx([hits[mask].mean()] * 3, rel=1e-6)
+        _, accuracy = model.evaluate(x, y, batch_size=16, verbose=0)
+        assert accuracy == pytest.approx(hits[mask].mean(), rel=1e-6)
+        replayed = [p for p in model._train_plans.plans.values() if isinstance(p, Plan)]
+        assert bool(replayed) == (not run_eagerly and fast.enabled())

@@ -496,21 +496,28 @@ class Model(Layer):
 
         def forward(*tensors):
             # The step's Tensors back in their structure; each output's loss comes out with the
-            # outputs, so that a replayed step reports it too.
+            # outputs, and so do the outputs' masks, if any, so that a replayed step reports
+            # the losses too and its metrics skip the masked steps.
             given = iter(tensors)
             batch = nest.pack_like(
                 (x, y, sample_weight), [None if a is None else next(given) for a in leaves]
             )
             loss, y_pred = self.forward_loss(*batch)
-            return _zero_if_empty(loss), (y_pred, list(compile_loss.values) if compile_loss else [])
+            outputs = (y_pred, list(compile_loss.values) if compile_loss else [])
+            masks = _output_masks(y_pred)
+            return _zero_if_empty(loss), outputs + (masks,) if masks else outputs
 
         if compile_loss is not None:
             compile_loss.values, compile_loss.track = [], False
         try:
-            loss, (y_pred, output_losses), grads = plans.step(self, arrays, weights, forward)
+            loss, (y_pred, output_losses, *masks), grads = plans.step(
+                self, arrays, weights, forward
+            )
         finally:
             if compile_loss is not None:
                 compile_loss.track = True
+        if masks:
+            y_pred = _with_masks(y_pred, *masks)
         optimizer = self.optimizer
         scale = float(optimizer.scale_loss(1.0)) if hasattr(optimizer, "scale_loss") else 1
         if scale != 1:  # the gradient of the scaled loss S L, which the optimizer unscales
@@ -1091,6 +1098,24 @@ def _is_not_finite(value):
 def _raw(value):
     """The array of a Tensor (or of anything array-like)."""
     return value.data if isinstance(value, Tensor) else np.asarray(value)
+
+
+def _output_masks(y_pred):
+    """{position in ``nest.flatten(y_pred)``: mask} for the outputs that carry a Keras mask
+    (a sequence model's output after ``Embedding(mask_zero=True)``, say)."""
+    masks = {i: losses_module.get_keras_mask(leaf) for i, leaf in enumerate(nest.flatten(y_pred))}
+    return {i: mask for i, mask in masks.items() if mask is not None}
+
+
+def _with_masks(y_pred, masks):
+    """The outputs of a step (arrays) as Tensors again where ``masks`` (from
+    :func:`_output_masks`, as arrays) gives one a mask, so that the metrics apply it, as
+    Keras's do."""
+    leaves = nest.flatten(y_pred)
+    for i, mask in masks.items():
+        leaves[i] = Tensor(leaves[i])
+        leaves[i]._keras_mask = Tensor(mask)
+    return nest.pack_like(y_pred, leaves)
 
 
 def _as_tensor(value):
