@@ -222,8 +222,10 @@ class BatchNormalization(Layer):
                 self._update_moving_averages(mean.data, variance.data)
             outputs = centered / ops.sqrt(variance + self.epsilon)
         else:
-            mean = _broadcastable(self.moving_mean.data, self._broadcast_shape)
-            variance = _broadcastable(self.moving_variance.data, self._broadcast_shape)
+            # (ops on the variables themselves, so that a replayed plan reads their values
+            # of the moment, as the engine does)
+            mean = _broadcastable(self.moving_mean, self._broadcast_shape)
+            variance = _broadcastable(self.moving_variance, self._broadcast_shape)
             outputs = (inputs - mean) / ops.sqrt(variance + self.epsilon)
         return _scale_and_shift(self, outputs)
 
