@@ -2,8 +2,9 @@
 changing what they compute.
 
 - :mod:`.plan` traces a training step once and replays it as straight-line Python;
-  :mod:`.train_step` decides per input shape when a plan may be trusted, and runs ``fit``'s
-  usual step with its parts called directly (:class:`.train_step.DirectStep`).
+  :mod:`.train_step` decides per input shape when a plan may be trusted (for the forward passes
+  of ``evaluate`` and ``predict`` too), and runs ``fit``'s usual step with its parts called
+  directly (:class:`.train_step.DirectStep`).
 - :mod:`.threads` cuts a batch over the cores; :mod:`.process` sets the allocator and the
   floating-point mode of the training thread.
 - :mod:`.kernels` holds faster implementations of named primitives (convolutions and poolings cut
@@ -24,4 +25,4 @@ from .runtime import (
     training_runtime,
     update_loop,
 )
-from .train_step import DirectStep, TrainStepPlans
+from .train_step import DirectStep, InferencePlans, TrainStepPlans

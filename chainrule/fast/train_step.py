@@ -1,4 +1,5 @@
-"""The training step, traced once per input shape and then replayed (see :mod:`.plan`).
+"""The training step, and the forward pass of ``evaluate`` and ``predict``, traced once per input
+shape and then replayed (see :mod:`.plan`).
 
 The first batch of a given shape runs through the engine while every op is recorded. The second
 runs through the engine again and is replayed on the recorded plan as well, with the same random
@@ -85,21 +86,12 @@ class TrainStepPlans:
 
     def _verify(self, model, forward, arrays, weights, key, unverified):
         plan = unverified.plan
-        state = random.get_state()
-        before = [w.data.copy() for w in model.non_trainable_weights]
-        loss, outputs, grads = _eager(forward, arrays, weights)
-        after_state = random.get_state()
-        side_effects = any(
-            not np.array_equal(old, w.data) for old, w in zip(before, model.non_trainable_weights)
-        )
-        random.set_state(state)
-        flat = nest.flatten(outputs)
-        same = (
-            not side_effects
-            and len(flat) == len(nest.flatten(unverified.structure))
-            and plan.matches([loss, *flat], grads, arrays)
-        )
-        random.set_state(after_state)
+
+        def engine():
+            loss, outputs, grads = _eager(forward, arrays, weights)
+            return [loss, *nest.flatten(outputs)], grads, (loss, outputs, grads)
+
+        (loss, outputs, grads), same = _checked(model, plan, engine, arrays)
         if same:
             plan.specialize()
         self.plans[key] = plan if same else _DISABLED
@@ -108,6 +100,83 @@ class TrainStepPlans:
         if same and plan.complete and not nest.is_nested(y_pred) and len(extras) == 1:
             self.direct[key] = plan.run  # (a third part, the outputs' masks: the full step)
         return loss, outputs, grads
+
+
+class InferencePlans:
+    """Per-input-shape plans of a model's forward pass without gradients: ``evaluate``'s loss
+    and outputs, ``predict``'s outputs. Traced, checked against the engine and replayed as the
+    training step's are (see the module), the replay computing no gradient; a step that changes
+    a variable on the side (a stateful layer's state) keeps running through the engine."""
+
+    def __init__(self, replay=True):
+        self.enabled = replay
+        self.plans = {}
+        self.packers = {}
+
+    def run(self, model, arrays, forward):
+        """``forward(*tensors)``, a structure of Tensors computed from one Tensor per array,
+        as the same structure of arrays."""
+        if not self.enabled or not enabled():
+            return _forward_eagerly(forward, arrays)
+        key = tuple([(a.shape, a.dtype) for a in arrays])
+        plan = self.plans.get(key)
+        if plan is None:
+            if len(self.plans) >= MAX_SHAPES:
+                return _forward_eagerly(forward, arrays)
+            return self._trace(forward, arrays, key)
+        if isinstance(plan, _Unverified):
+            return self._verify(model, forward, arrays, key, plan)
+        if plan is _DISABLED:
+            return _forward_eagerly(forward, arrays)
+        return self.packers[key](plan.run(*arrays)[0])
+
+    def _trace(self, forward, arrays, key):
+        inputs = [Tensor(a) for a in arrays]
+        with tracing():
+            outputs = forward(*inputs)
+        flat = nest.flatten(outputs)
+        plan = None
+        if flat and all(isinstance(t, Tensor) for t in flat):
+            plan = Plan(inputs, flat, [])
+        if plan is not None and not any(step.prim is replica_sum for step in plan.forward):
+            self.plans[key] = _Unverified(plan, outputs)
+        else:
+            self.plans[key] = _DISABLED
+        return nest.map_structure(_data, outputs)
+
+    def _verify(self, model, forward, arrays, key, unverified):
+        def engine():
+            outputs = _forward_eagerly(forward, arrays)
+            return nest.flatten(outputs), [], outputs
+
+        outputs, same = _checked(model, unverified.plan, engine, arrays)
+        if same:
+            unverified.plan.specialize()
+        self.plans[key] = unverified.plan if same else _DISABLED
+        self.packers[key] = packer(unverified.structure)
+        return outputs
+
+
+def _checked(model, plan, engine, arrays):
+    """Run the engine's step, ``engine() -> (flat outputs, gradients, result)``, then replay
+    ``plan`` on ``arrays`` with the same random draws: (result, True where the replay gave the
+    same outputs and gradients and the step changed none of the model's non-trainable
+    variables)."""
+    state = random.get_state()
+    before = [w.data.copy() for w in model.non_trainable_weights]
+    outputs, grads, result = engine()
+    after_state = random.get_state()
+    side_effects = any(
+        not np.array_equal(old, w.data) for old, w in zip(before, model.non_trainable_weights)
+    )
+    random.set_state(state)
+    same = (
+        not side_effects
+        and len(outputs) == len(plan.outputs)
+        and plan.matches(outputs, grads, arrays)
+    )
+    random.set_state(after_state)
+    return result, same
 
 
 class DirectStep:
@@ -149,6 +218,10 @@ def _data(value):
 def _eager(forward, arrays, weights):
     loss, outputs = forward(*[Tensor(a) for a in arrays])
     return loss.data, nest.map_structure(_data, outputs), grad_arrays(loss, weights)
+
+
+def _forward_eagerly(forward, arrays):
+    return nest.map_structure(_data, forward(*[Tensor(a) for a in arrays]))
 
 
 def packer(structure):

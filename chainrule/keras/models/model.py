@@ -26,6 +26,7 @@ from ... import nest
 from ...engine import Tensor, no_grad
 from ...fast import (
     DirectStep,
+    InferencePlans,
     TrainStepPlans,
     active,
     batch_runtime,
@@ -130,6 +131,7 @@ class Model(Layer):
         self._loss_object = None
         self._loss_tracker = None  # compile() makes it, as Keras does
         self._initial_epoch = None  # set by a callback (BackupAndRestore) to resume a fit
+        self._predict_plans = InferencePlans()  # predict needs no compile
 
     # ----- structure ---------------------------------------------------------------------------
     @property
@@ -226,6 +228,8 @@ class Model(Layer):
         # which replaying a recorded step would skip: such a model trains through the engine.
         replay = not run_eagerly and type(self).compute_loss is Model.compute_loss
         self._train_plans = TrainStepPlans(replay=replay)
+        self._test_plans = InferencePlans(replay=replay)
+        self._predict_plans = InferencePlans(replay=not run_eagerly)
         self.compiled = True
 
     def _require_compiled(self, method):
@@ -487,35 +491,12 @@ class Model(Layer):
             # Keras also fixes what trains at compile time: compile again after changing it
             plans.weights = self.trainable_weights
         weights = plans.weights
-        if sample_weight is None and type(x) is Tensor and type(y) is Tensor:  # the usual batch
-            leaves, arrays = [x, y, None], (x.data, y.data)
-        else:
-            leaves = nest.flatten((x, y, sample_weight))
-            arrays = tuple([_raw(a) for a in leaves if a is not None])
-        compile_loss = self._compile_loss
-
-        def forward(*tensors):
-            # The step's Tensors back in their structure; each output's loss comes out with the
-            # outputs, and so do the outputs' masks, if any, so that a replayed step reports
-            # the losses too and its metrics skip the masked steps.
-            given = iter(tensors)
-            batch = nest.pack_like(
-                (x, y, sample_weight), [None if a is None else next(given) for a in leaves]
-            )
-            loss, y_pred = self.forward_loss(*batch)
-            outputs = (y_pred, list(compile_loss.values) if compile_loss else [])
-            masks = _output_masks(y_pred)
-            return _zero_if_empty(loss), outputs + (masks,) if masks else outputs
-
-        if compile_loss is not None:
-            compile_loss.values, compile_loss.track = [], False
-        try:
+        leaves, arrays = _batch_arrays(x, y, sample_weight)
+        forward = self._loss_forward(x, y, sample_weight, leaves, training=True)
+        with self._output_losses_returned():
             loss, (y_pred, output_losses, *masks), grads = plans.step(
                 self, arrays, weights, forward
             )
-        finally:
-            if compile_loss is not None:
-                compile_loss.track = True
         if masks:
             y_pred = _with_masks(y_pred, *masks)
         optimizer = self.optimizer
@@ -524,26 +505,79 @@ class Model(Layer):
             grads = [None if g is None else g * scale for g in grads]
         optimizer.update_loop = update_loop()
         optimizer.apply(grads, weights)
-        batch_size = len(arrays[0])
-        self._loss_tracker.add(loss, batch_size)
-        if compile_loss is not None and compile_loss.metrics:  # each output's loss, if several
-            compile_loss.track_values(output_losses, batch_size)
+        self._track_losses(loss, output_losses, len(arrays[0]))
         return x, y, sample_weight, y_pred
+
+    def _loss_forward(self, x, y, sample_weight, leaves, training):
+        """The forward pass and loss of a step as a function of the batch's Tensors (one per
+        array of ``leaves``, the batch flattened): (loss, (y_pred, each output's loss[, the
+        outputs' masks])), so that a replayed step reports each output's loss too and its
+        metrics skip the steps a mask hides."""
+        compile_loss = self._compile_loss
+
+        def forward(*tensors):
+            given = iter(tensors)
+            batch = nest.pack_like(
+                (x, y, sample_weight), [None if a is None else next(given) for a in leaves]
+            )
+            if training:
+                loss, y_pred = self.forward_loss(*batch)
+            else:
+                y_pred = self(batch[0], training=False)
+                loss = self._compute_loss(*batch[:2], y_pred, batch[2], False)
+            outputs = (y_pred, list(compile_loss.values) if compile_loss else [])
+            masks = _output_masks(y_pred)
+            return _zero_if_empty(loss), outputs + (masks,) if masks else outputs
+
+        return forward
+
+    @contextlib.contextmanager
+    def _output_losses_returned(self):
+        """Within the block, the compiled loss keeps each output's loss in ``values`` for the
+        step to return, rather than adding it to its tracker (:meth:`_track_losses` does)."""
+        compile_loss = self._compile_loss
+        if compile_loss is not None:
+            compile_loss.values, compile_loss.track = [], False
+        try:
+            yield
+        finally:
+            if compile_loss is not None:
+                compile_loss.track = True
+
+    def _track_losses(self, loss, output_losses, batch_size):
+        """Add a batch's loss, and each output's if there are several, to their trackers."""
+        self._loss_tracker.add(loss, batch_size)
+        compile_loss = self._compile_loss
+        if compile_loss is not None and compile_loss.metrics:
+            compile_loss.track_values(output_losses, batch_size)
 
     def test_step(self, data):
         """One evaluation step on ``data`` (as in ``train_step``): forward and loss without an
-        update, then the metrics; returns the logs."""
+        update, then the metrics; returns the logs. The forward pass and loss replay their
+        recorded plan once it has been checked, as the training step does."""
         x, y, sample_weight = unpack_x_y_sample_weight(data)
-        with no_grad():
-            y_pred = self(x, training=False)
-            loss = _zero_if_empty(self._compute_loss(x, y, y_pred, sample_weight, False))
-        self._loss_tracker.add(_raw(loss), len(nest.flatten(x)[0]))
+        leaves, arrays = _batch_arrays(x, y, sample_weight)
+        forward = self._loss_forward(x, y, sample_weight, leaves, training=False)
+        with no_grad(), self._output_losses_returned():
+            loss, (y_pred, output_losses, *masks) = self._test_plans.run(self, arrays, forward)
+        y_pred = _with_masks(y_pred, *masks) if masks else _as_tensor(y_pred)
+        self._track_losses(loss, output_losses, len(arrays[0]))
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
     def predict_step(self, data):
-        """The model's outputs for the x of ``data`` (a batch, as in ``train_step``)."""
+        """The model's outputs for the x of ``data`` (a batch, as in ``train_step``), replayed
+        from their recorded plan once it has been checked, as the training step is."""
         x, _, _ = unpack_x_y_sample_weight(data)
-        return self(x, training=False)
+        leaves = nest.flatten(x)
+        if not all(isinstance(leaf, Tensor) for leaf in leaves):
+            return self(x, training=False)
+
+        def forward(*tensors):
+            return self(nest.pack_like(x, list(tensors)), training=False)
+
+        with no_grad():
+            outputs = self._predict_plans.run(self, [leaf.data for leaf in leaves], forward)
+        return _as_tensor(outputs)
 
     def _get_metrics_result_or_logs(self, logs):
         """The metrics' results when a step's ``logs`` have their names (the default steps),
@@ -1098,6 +1132,15 @@ def _is_not_finite(value):
 def _raw(value):
     """The array of a Tensor (or of anything array-like)."""
     return value.data if isinstance(value, Tensor) else np.asarray(value)
+
+
+def _batch_arrays(x, y, sample_weight):
+    """(leaves, arrays): the batch's Tensors (and Nones) flattened, and the arrays of those
+    given, the data a step's plan runs on."""
+    if sample_weight is None and type(x) is Tensor and type(y) is Tensor:  # the usual batch
+        return [x, y, None], (x.data, y.data)
+    leaves = nest.flatten((x, y, sample_weight))
+    return leaves, tuple([_raw(a) for a in leaves if a is not None])
 
 
 def _output_masks(y_pred):
