@@ -557,9 +557,14 @@ class Model(Layer):
         recorded plan once it has been checked, as the training step does."""
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         leaves, arrays = _batch_arrays(x, y, sample_weight)
-        forward = self._loss_forward(x, y, sample_weight, leaves, training=False)
+        loss_forward = self._loss_forward(x, y, sample_weight, leaves, training=False)
+
+        def forward(*tensors):  # (loss, y_pred, losses[, masks]): a flat tuple packs faster
+            loss, outputs = loss_forward(*tensors)
+            return (loss, *outputs)
+
         with no_grad(), self._output_losses_returned():
-            loss, (y_pred, output_losses, *masks) = self._test_plans.run(self, arrays, forward)
+            loss, y_pred, output_losses, *masks = self._test_plans.run(self, arrays, forward)
         y_pred = _with_masks(y_pred, *masks) if masks else _as_tensor(y_pred)
         self._track_losses(loss, output_losses, len(arrays[0]))
         return self.compute_metrics(x, y, y_pred, sample_weight)
