@@ -26,6 +26,8 @@ PRIMITIVES = {}
 
 _recording = True
 _tracing = False  # while True, every op is recorded, with or without gradient (see fast/plan.py)
+_traced_inputs = frozenset()  # while tracing: the ids of the Tensors that stand for the data
+_values_read = False  # while tracing: a value of the data, or computed from it, went to Python
 
 
 class ShapeError(ValueError):
@@ -65,15 +67,44 @@ class no_grad:
 class tracing:
     """Context manager that records every op, also those that need no gradient, so that a
     computation can be replayed on new inputs (see :mod:`chainrule.fast.plan`). Recording for
-    gradients goes on as before inside the block."""
+    gradients goes on as before inside the block.
+
+    ``inputs`` are the Tensors that stand for the data. After the block, ``values_read`` tells
+    whether the computation read the values of one of them, of a Tensor computed inside the
+    block or of a Variable into Python (``numpy()``, ``float()``, ``bool()``, ``np.asarray``,
+    :func:`values_of`): what it then computed outside the primitives is not recorded and would be
+    replayed as it was, so such a record must not be replayed."""
+
+    def __init__(self, inputs=()):
+        self._inputs = frozenset(id(t) for t in inputs)
+        self.values_read = False
 
     def __enter__(self):
-        global _tracing
-        self._previous, _tracing = _tracing, True
+        global _tracing, _traced_inputs, _values_read
+        self._previous = (_tracing, _traced_inputs, _values_read)
+        _tracing, _traced_inputs, _values_read = True, self._inputs, False
+        return self
 
     def __exit__(self, *exc):
-        global _tracing
-        _tracing = self._previous
+        global _tracing, _traced_inputs, _values_read
+        self.values_read = _values_read
+        _tracing, _traced_inputs, _values_read = self._previous
+
+
+def _note_read(tensor):
+    """While tracing: note that ``tensor``'s values are read into Python, if they vary from one
+    run to the next (the data, what was computed from it, a Variable)."""
+    global _values_read
+    if tensor._node is not None or id(tensor) in _traced_inputs or tensor._holds_state:
+        _values_read = True
+
+
+def values_of(tensor):
+    """``tensor.data``, for code that computes from the values outside the primitives (with
+    NumPy, say): under :class:`tracing`, the read is noted, as ``numpy()`` notes it."""
+    if _tracing:
+        _note_read(tensor)
+    return tensor.data
 
 
 class enable_grad(no_grad):
@@ -228,6 +259,7 @@ class Tensor:
         "name",
         "requires_grad",
     )
+    _holds_state = False  # True for a Variable, whose values change between runs
     # ndarray (op) Tensor defers to the Tensor's reflected operator (recorded, a Tensor), while
     # a NumPy function called on a Tensor reads its values (``np.add(t, 1)`` is an ndarray), as
     # with TensorFlow's and PyTorch's tensors
@@ -274,35 +306,38 @@ class Tensor:
     def numpy(self):
         """Return the values as a NumPy array (shares memory on the CPU). A string Tensor gives
         its strings as UTF-8 ``bytes``, as TensorFlow does (an object array, or one ``bytes``)."""
+        if _tracing:
+            _note_read(self)
         if self.data.dtype == object:
             encoded = np.vectorize(str.encode, otypes=[object])(self.data)
             return encoded.item() if encoded.ndim == 0 else encoded
         return asnumpy(self.data)
 
     def item(self):
-        return self.data.item()
+        return values_of(self).item()
 
     def tolist(self):
-        return self.data.tolist()
+        return values_of(self).tolist()
 
     def detach(self):
         """A tensor with the same values that is cut from the graph."""
         return Tensor(self.data)
 
     def __array__(self, dtype=None, copy=None):
-        return self.data if dtype is None else self.data.astype(dtype)
+        data = values_of(self)
+        return data if dtype is None else data.astype(dtype)
 
     def __len__(self):
         return len(self.data)
 
     def __bool__(self):
-        return bool(self.data)
+        return bool(values_of(self))
 
     def __float__(self):
-        return float(self.data)
+        return float(values_of(self))
 
     def __int__(self):
-        return int(self.data)
+        return int(values_of(self))
 
     def __index__(self):
         """An integer scalar indexes as its value (``names[label]``), as NumPy's and
@@ -312,7 +347,7 @@ class Tensor:
                 f"only an integer scalar Tensor can be used as an index; got shape "
                 f"{self.data.shape} and dtype {self.data.dtype}"
             )
-        return int(self.data)
+        return int(values_of(self))
 
     def __format__(self, spec):
         """Formats the values, as TensorFlow does: ``f"{n}"`` of a scalar is its number, and

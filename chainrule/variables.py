@@ -19,6 +19,7 @@ class Variable(Tensor):
     """
 
     __slots__ = ("trainable", "path", "constraint")
+    _holds_state = True  # its values change between runs (see engine.tracing)
 
     def __init__(self, initial_value, trainable=True, name=None, dtype=None):
         data = np.array(as_array(initial_value, dtype))  # own copy: assign() writes into it

@@ -71,10 +71,10 @@ class TrainStepPlans:
 
     def _trace(self, forward, arrays, weights, key):
         inputs = [Tensor(a) for a in arrays]
-        with tracing():
+        with tracing(inputs) as traced:
             loss, outputs = forward(*inputs)
         flat = nest.flatten(outputs)
-        traceable = all(isinstance(t, Tensor) for t in flat)
+        traceable = not traced.values_read and all(isinstance(t, Tensor) for t in flat)
         if not isinstance(loss, Tensor) or loss.size != 1 or not loss.requires_grad:
             traceable = False
         plan = Plan(inputs, [loss, *flat], weights) if traceable else None
@@ -132,11 +132,11 @@ class InferencePlans:
 
     def _trace(self, forward, arrays, key):
         inputs = [Tensor(a) for a in arrays]
-        with tracing():
+        with tracing(inputs) as traced:
             outputs = forward(*inputs)
         flat = nest.flatten(outputs)
         plan = None
-        if flat and all(isinstance(t, Tensor) for t in flat):
+        if flat and not traced.values_read and all(isinstance(t, Tensor) for t in flat):
             plan = Plan(inputs, flat, [])
         if plan is not None and not any(step.prim is replica_sum for step in plan.forward):
             self.plans[key] = _Unverified(plan, outputs)

@@ -177,3 +177,52 @@ def test_a_step_of_the_users_own_calls_the_default_one_and_gets_tensors():
     np.testing.assert_allclose(model.predict(x, batch_size=8, verbose=0), expected, rtol=1e-6)
     (step_output,) = [model.predict_step((cr.Tensor(x[:8]),))]
     assert isinstance(step_output, cr.Tensor)
+
+
+def _plans_and_engine_predict(model, x, batch_size):
+    predicted = model.predict(x, batch_size=batch_size, verbose=0)
+    with cr.fast.disabled():
+        expected = model.predict(x, batch_size=batch_size, verbose=0)
+    return predicted, expected
+
+
+def test_a_pass_that_reads_its_datas_values_into_python_is_not_replayed():
+    """What a layer computes from values it reads into Python (``float(t)``, ``t.numpy()``, a
+    NumPy function of a Tensor) is not recorded, so a replay would repeat the traced batch's:
+    such a pass keeps running through the engine, even where the first two batches agree."""
+
+    class ScaledByItsMaximum(layers.Layer):
+        def call(self, x):
+            return x * float(keras.ops.max(x))
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((3,)), ScaledByItsMaximum(), layers.Dense(2)])
+    x = np.concatenate([np.ones((16, 3)), np.arange(48).reshape(16, 3)]).astype("float32")
+    predicted, expected = _plans_and_engine_predict(model, x, 4)  # batches 1 and 2 alike
+    np.testing.assert_allclose(predicted, expected, rtol=1e-6)
+    assert not any(isinstance(p, Plan) for p in _plans(model._predict_plans))
+
+
+def test_text_vectorized_inside_the_model_is_not_replayed_from_the_first_batch():
+    texts = np.array(["a b", "c d", "a b", "c d", "a b c d e f", "b", "a a a", "c"] * 2)
+    vectorize = layers.TextVectorization(max_tokens=20)
+    vectorize.adapt(texts)
+    inputs = keras.Input(shape=(), dtype="string")
+    pooled = layers.GlobalAveragePooling1D()(layers.Embedding(20, 4)(vectorize(inputs)))
+    model = keras.Model(inputs, pooled)
+    predicted, expected = _plans_and_engine_predict(model, texts, 2)
+    np.testing.assert_array_equal(predicted, expected)
+
+
+def test_attention_masks_are_not_frozen_by_batches_without_padding():
+    """A transformer block under a padding mask: the first batches have no padding, the later
+    ones do; the mask is read as values (NumPy), so the pass is not replayed from the first."""
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((6,), dtype="int32")
+    embedded = layers.Embedding(10, 8, mask_zero=True)(inputs)
+    attended = layers.MultiHeadAttention(2, 4)(embedded, embedded)
+    model = keras.Model(inputs, layers.GlobalAveragePooling1D()(attended))
+    x = np.random.default_rng(0).integers(1, 10, (24, 6))
+    x[8:, 3:] = 0  # padding from the third batch of 4 on
+    predicted, expected = _plans_and_engine_predict(model, x, 4)
+    np.testing.assert_allclose(predicted, expected, rtol=1e-5, atol=1e-6)

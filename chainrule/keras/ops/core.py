@@ -10,7 +10,7 @@ import re
 import numpy as np
 
 from ... import nest, ops
-from ...engine import Tensor
+from ...engine import Tensor, values_of
 from ...ops.custom import custom_vjp
 from .dispatch import keras_op
 from .dtypes import convert_to_tensor as _convert_to_tensor
@@ -236,7 +236,7 @@ def vectorized_map(function, elements):
 
 def _index_tuple(indices, owner):
     """(N, k) integer indices as a tuple of k index arrays, for the first k axes."""
-    indices = np.asarray(indices.data if isinstance(indices, Tensor) else indices)
+    indices = np.asarray(values_of(indices) if isinstance(indices, Tensor) else indices)
     if indices.dtype.kind not in "iu":
         raise TypeError(f"{owner}: indices must be integers; got dtype {indices.dtype}")
     if indices.ndim == 1:
@@ -433,7 +433,8 @@ def view_as_complex(x):
 
 
 def _value(x):
-    return x.data if isinstance(x, Tensor) else x
+    """A Tensor's values for Python to use (a branch taken, a loop's bounds), else ``x``."""
+    return values_of(x) if isinstance(x, Tensor) else x
 
 
 def _stack_structures(items):

@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from ... import ops
-from ...engine import ShapeError, Tensor
+from ...engine import ShapeError, Tensor, values_of
 from .. import config
 from .dispatch import keras_op
 from .dtypes import convert_to_tensor, result_type, standardize_dtype
@@ -63,7 +63,7 @@ def _floating(x):
 
 
 def _arrays(*tensors):
-    return [t.data for t in tensors]
+    return [values_of(t) for t in tensors]
 
 
 def _constant(array, dtype=None):
@@ -293,7 +293,7 @@ def ldexp(x1, x2):
     if x2.dtype.kind not in "iub":
         raise TypeError(f"ldexp: the exponent must be an integer tensor; got {_name(x2)}")
     dtype = result_type(x1, x2, float)
-    return _tensor(x1, dtype) * _constant(np.exp2(x2.data.astype(dtype)))
+    return _tensor(x1, dtype) * _constant(np.exp2(values_of(x2).astype(dtype)))
 
 
 @_export
@@ -403,7 +403,7 @@ def sinc(x):
 def i0(x):
     """y = I0(x), the modified Bessel function of the first kind, order 0 (no gradient)."""
     x = _floating(x)
-    return _constant(np.i0(x.data).astype(x.dtype))
+    return _constant(np.i0(values_of(x)).astype(x.dtype))
 
 
 # ----- elementwise: rounding (no gradient) ---------------------------------------------------
@@ -412,7 +412,7 @@ def i0(x):
 def _rounding(name, fn, doc):
     def op(x):
         x = _floating(x)
-        return _constant(fn(x.data))
+        return _constant(fn(values_of(x)))
 
     op.__name__ = op.__qualname__ = name
     op.__doc__ = doc
@@ -427,14 +427,14 @@ ceil = _rounding("ceil", np.ceil, "y = the smallest integer >= x, as a float (no
 def trunc(x):
     """y = x rounded towards zero, in x's dtype (no gradient)."""
     x = _tensor(x)
-    return _constant(np.trunc(x.data) if x.dtype.kind == "f" else x.data.copy())
+    return _constant(np.trunc(values_of(x)) if x.dtype.kind == "f" else values_of(x).copy())
 
 
 @_export
 def round(x, decimals=0):
     """y = x rounded to ``decimals`` decimals, halves to even, in x's dtype (no gradient)."""
     x = _tensor(x)
-    return _constant(np.round(x.data, decimals))
+    return _constant(np.round(values_of(x), decimals))
 
 
 # ----- elementwise: comparisons, tests, logic and bits (no gradient) ---------------------------
@@ -488,7 +488,7 @@ def bitwise_invert(x):
     x = _tensor(x)
     if x.dtype.kind not in "iub":
         raise TypeError(f"bitwise_invert: needs an integer or bool tensor; got {_name(x)}")
-    return _constant(np.invert(x.data))
+    return _constant(np.invert(values_of(x)))
 
 
 @_export
@@ -500,12 +500,12 @@ def bitwise_not(x):
 @_export
 def logical_not(x):
     """not x (non-zero is true), as bools (no gradient)."""
-    return _constant(np.logical_not(_tensor(x).data))
+    return _constant(np.logical_not(values_of(_tensor(x))))
 
 
 def _test(name, fn, doc):
     def op(x):
-        return _constant(fn(_tensor(x).data))
+        return _constant(fn(values_of(_tensor(x))))
 
     op.__name__ = op.__qualname__ = name
     op.__doc__ = doc + ", elementwise, as bools (no gradient)."
@@ -574,7 +574,7 @@ def angle(x):
     """The complex argument, for real x: 0 for x >= 0 and pi for x < 0 (ints give float32;
     no gradient)."""
     x = _floating(x)
-    return _constant(np.angle(x.data).astype(x.dtype))
+    return _constant(np.angle(values_of(x)).astype(x.dtype))
 
 
 @_export
@@ -663,13 +663,13 @@ def prod(x, axis=None, keepdims=False, dtype=None):
 @_export
 def all(x, axis=None, keepdims=False):
     """True where every element over ``axis`` is non-zero, as bools (no gradient)."""
-    return _constant(np.all(_tensor(x).data, axis=_axis_tuple(axis), keepdims=keepdims))
+    return _constant(np.all(values_of(_tensor(x)), axis=_axis_tuple(axis), keepdims=keepdims))
 
 
 @_export
 def any(x, axis=None, keepdims=False):
     """True where some element over ``axis`` is non-zero, as bools (no gradient)."""
-    return _constant(np.any(_tensor(x).data, axis=_axis_tuple(axis), keepdims=keepdims))
+    return _constant(np.any(values_of(_tensor(x)), axis=_axis_tuple(axis), keepdims=keepdims))
 
 
 def _axis_tuple(axis):
@@ -679,12 +679,12 @@ def _axis_tuple(axis):
 @_export
 def count_nonzero(x, axis=None):
     """The number of non-zero elements over ``axis``, as int32 (no gradient)."""
-    return _constant(np.count_nonzero(_tensor(x).data, axis=_axis_tuple(axis)), "int32")
+    return _constant(np.count_nonzero(values_of(_tensor(x)), axis=_axis_tuple(axis)), "int32")
 
 
 def _arg(name, fn, doc):
     def op(x, axis=None, keepdims=False):
-        return _constant(fn(_tensor(x).data, axis=axis, keepdims=keepdims), "int32")
+        return _constant(fn(values_of(_tensor(x)), axis=axis, keepdims=keepdims), "int32")
 
     op.__name__ = op.__qualname__ = name
     op.__doc__ = doc + " along ``axis`` (of the flattened x for None), int32 (no gradient)."
@@ -1304,7 +1304,7 @@ def select(condlist, choicelist, default=0):
 @_export
 def nonzero(x):
     """The indices of x's non-zero elements: a tuple of int32 Tensors, one per axis."""
-    return tuple(_constant(i, "int32") for i in np.nonzero(_tensor(x).data))
+    return tuple(_constant(i, "int32") for i in np.nonzero(values_of(_tensor(x))))
 
 
 @_export
@@ -1347,7 +1347,7 @@ def argsort(x, axis=-1):
 def argpartition(x, kth, axis=-1):
     """Indices that put the kth element of x along ``axis`` in its sorted place, smaller ones
     before and larger after (in no set order), int32."""
-    return _constant(np.argpartition(_tensor(x).data, kth, axis=axis), "int32")
+    return _constant(np.argpartition(values_of(_tensor(x)), kth, axis=axis), "int32")
 
 
 @_export
@@ -1357,14 +1357,16 @@ def searchsorted(sorted_sequence, values, side="left"):
     sequence = _tensor(sorted_sequence)
     if sequence.ndim != 1:
         raise ValueError(f"searchsorted: needs a 1-D sorted sequence; got shape {sequence.shape}")
-    return _constant(np.searchsorted(sequence.data, _tensor(values).data, side=side), "int32")
+    return _constant(
+        np.searchsorted(values_of(sequence), values_of(_tensor(values)), side=side), "int32"
+    )
 
 
 @_export
 def digitize(x, bins):
     """The index of the bin each element of x falls in (bins increasing: i with
     bins[i-1] <= x < bins[i]), int32."""
-    return _constant(np.digitize(_tensor(x).data, _tensor(bins).data), "int32")
+    return _constant(np.digitize(values_of(_tensor(x)), values_of(_tensor(bins))), "int32")
 
 
 @_export
@@ -1451,7 +1453,7 @@ def unravel_index(indices, shape):
     """The coordinates of flat ``indices`` in an array of ``shape``: a tuple of Tensors, one per
     axis, in the indices' dtype."""
     indices = _tensor(indices)
-    return tuple(_constant(c, _name(indices)) for c in np.unravel_index(indices.data, shape))
+    return tuple(_constant(c, _name(indices)) for c in np.unravel_index(values_of(indices), shape))
 
 
 # ----- creation ------------------------------------------------------------------------------
@@ -1542,7 +1544,7 @@ def view(x, dtype=None):
     """x's bytes read as ``dtype`` (the last axis scales by the ratio of item sizes; no
     gradient)."""
     x = _tensor(x)
-    return x if dtype is None else _constant(x.data.view(standardize_dtype(dtype)))
+    return x if dtype is None else _constant(values_of(x).view(standardize_dtype(dtype)))
 
 
 @_export
@@ -1608,7 +1610,7 @@ def tri(N, M=None, k=0, dtype=None):
 
 def _window(name, fn, doc):
     def op(x):
-        return _constant(fn(int(_tensor(x).data)), config.floatx())
+        return _constant(fn(int(values_of(_tensor(x)))), config.floatx())
 
     op.__name__ = op.__qualname__ = name
     op.__doc__ = doc + " of ``x`` points, float32."
@@ -1624,7 +1626,7 @@ hanning = _window("hanning", np.hanning, "The Hann window")
 @_export
 def kaiser(x, beta):
     """The Kaiser window of ``x`` points and shape parameter ``beta``, float32."""
-    return _constant(np.kaiser(int(_tensor(x).data), beta), config.floatx())
+    return _constant(np.kaiser(int(values_of(_tensor(x))), beta), config.floatx())
 
 
 @_export

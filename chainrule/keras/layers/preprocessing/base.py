@@ -4,7 +4,7 @@ vectors."""
 
 import numpy as np
 
-from ....engine import Tensor
+from ....engine import Tensor, values_of
 from ....tf.data import Dataset
 from ...keras_tensor import is_symbolic
 from ...utils import PyDataset
@@ -38,7 +38,7 @@ class PreprocessingLayer(Layer):
 def to_numpy(data):
     """``data`` (a Tensor, array, list or scalar) as a NumPy array; bytes become str."""
     if isinstance(data, Tensor):
-        return data.data.copy() if data.dtype == object else data.numpy()  # strings as str
+        return values_of(data).copy() if data.dtype == object else data.numpy()  # strings: str
     array = np.asarray(data)
     if array.dtype.kind == "S":
         array = np.char.decode(array, "utf-8")
