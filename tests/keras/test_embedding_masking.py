@@ -462,3 +462,34 @@ def test_fit_reports_metrics_without_the_masked_steps_as_evaluate_and_keras():
         assert accuracy == pytest.approx(hits[mask].mean(), rel=1e-6)
         replayed = [p for p in model._train_plans.plans.values() if isinstance(p, Plan)]
         assert bool(replayed) == (not run_eagerly and fast.enabled())
+
+
+# With real Keras 3.15.1 (KERAS_BACKEND=jax):
+#     ids = np.array([[3, 1, 4, 2], [5, 2, 0, 0], [1, 0, 0, 0]])
+#     inputs = keras.Input((4,), dtype="int32")
+#     embedded = layers.Embedding(6, 4, mask_zero=True)(inputs)
+#     attended = layers.MultiHeadAttention(num_heads=2, key_dim=3)(embedded, embedded)
+#     model = keras.Model(inputs, layers.GlobalAveragePooling1D()(attended))
+#     fill(model, 30); model.predict(ids).round(7).tolist()
+KERAS_MASKED_ATTENTION = [
+    [-0.32533320784568787, -0.5387328863143921, 0.5001360774040222, 0.07623939961194992],
+    [-0.3138352930545807, -0.3927108943462372, 0.31821170449256897, 0.17264890670776367],
+    [-0.5258635878562927, -0.704082190990448, 0.7345296144485474, -0.20851360261440277],
+]
+
+
+def test_multi_head_attention_takes_the_masks_of_its_query_and_value_as_keras():
+    """Keras's Layer.__call__ fills MultiHeadAttention's query_mask and value_mask from the
+    tensors' masks, so padded keys get no attention; the output carries the query's mask, which
+    the pooling after it then leaves out."""
+    ids = np.array([[3, 1, 4, 2], [5, 2, 0, 0], [1, 0, 0, 0]])
+    inputs = keras.Input((4,), dtype="int32")
+    embedded = layers.Embedding(6, 4, mask_zero=True)(inputs)
+    attended = layers.MultiHeadAttention(num_heads=2, key_dim=3)(embedded, embedded)
+    model = keras.Model(inputs, layers.GlobalAveragePooling1D()(attended))
+    fill(model, 30)
+    np.testing.assert_allclose(
+        model.predict(ids, verbose=0), KERAS_MASKED_ATTENTION, rtol=1e-5, atol=1e-6
+    )
+    eager = model(ids)
+    np.testing.assert_allclose(eager.numpy(), KERAS_MASKED_ATTENTION, rtol=1e-5, atol=1e-6)

@@ -18,13 +18,14 @@ import string
 import numpy as np
 
 from ... import ops
-from ...engine import ShapeError, as_array
+from ...engine import ShapeError, Tensor, as_array, values_of
 from ...ops import noise
 from .. import constraints as constraints_module
 from .. import initializers as initializers_module
 from .. import registry
 from .. import regularizers as regularizers_module
 from ..keras_tensor import is_symbolic
+from ..losses import get_keras_mask, set_keras_mask
 from ..ops.nn import dot_product_attention
 from .base import Layer
 from .core import check_positive_int
@@ -35,12 +36,20 @@ from .regularization import Dropout
 _MASKED_SCORE = {np.dtype("float16"): -3e4}
 
 
+def _query_mask(previous_mask):
+    """An attention layer's output mask: the query's (the output has the query's positions),
+    or None."""
+    if not previous_mask or previous_mask[0] is None:
+        return None
+    return previous_mask[0]
+
+
 def boolean_mask(mask):
     """A mask (Tensor, array or list) as a bool ndarray: True keeps; floats keep where > 0.5
     (as Keras's Softmax), other numbers where nonzero."""
     if mask is None:
         return None
-    array = as_array(mask)
+    array = as_array(values_of(mask) if isinstance(mask, Tensor) else mask)
     if array.dtype.kind == "f":
         return array > 0.5
     return array.astype(bool)
@@ -164,10 +173,7 @@ class BaseDenseAttention(Layer):
         return (output, weights) if return_attention_scores else output
 
     def compute_mask(self, inputs, previous_mask):
-        """The query mask (the output has the query's positions), or None."""
-        if not previous_mask or previous_mask[0] is None:
-            return None
-        return previous_mask[0]
+        return _query_mask(previous_mask)
 
     def compute_output_shape(self, input_shape):
         return (*tuple(input_shape[0])[:-1], tuple(input_shape[1])[-1])
@@ -423,6 +429,9 @@ class MultiHeadAttention(Layer):
         """The number of key and value heads."""
         return self.num_heads
 
+    def compute_mask(self, inputs, previous_mask):
+        return _query_mask(previous_mask)
+
     def _common(self):
         """The options of each projection: fresh copies of the initializers (so that an unseeded
         one draws other values for each projection, as in Keras) and the shared penalties."""
@@ -584,6 +593,14 @@ class MultiHeadAttention(Layer):
     ):
         query, value = inputs[0], inputs[1]
         key = inputs[2] if len(inputs) > 2 else value
+        # As Keras's Layer.__call__ fills each <tensor>_mask argument left None with that
+        # tensor's mask (an Embedding(mask_zero=True) before, say); the key's only when given
+        query_mask = get_keras_mask(query) if query_mask is None else query_mask
+        value_mask = get_keras_mask(value) if value_mask is None else value_mask
+        if key_mask is None and len(inputs) > 2:
+            key_mask = get_keras_mask(key)
+        for tensor in (query, value, key):  # as Keras: handled here, not by the projections
+            set_keras_mask(tensor, None)
         keep = self.attention_mask(
             query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask
         )
