@@ -6,7 +6,7 @@ import pytest
 
 import chainrule as cr
 from chainrule import ops
-from chainrule.engine import PRIMITIVES, tracing
+from chainrule.engine import PRIMITIVES, tracing, values_of
 
 
 def test_closed_form_gradient_of_a_small_network():
@@ -75,6 +75,31 @@ def test_tracing_records_every_op_and_still_records_gradients():
     assert after._node is None  # outside the block, nothing extra is recorded
     y.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), [2.0, 2.0])
+
+
+def test_tracing_notes_reads_of_the_datas_values_into_python():
+    """What code computes from values read into Python is not recorded, so a trace notes such
+    reads: of its inputs, of what was computed from them, and of Variables, but not of
+    constants."""
+    reads = {
+        "float": lambda x: float(x.sum()),
+        "numpy": lambda x: x.numpy(),
+        "np.asarray": lambda x: np.asarray(x * 2),
+        "bool": lambda x: bool(x.sum() > 0),
+        "values_of": lambda x: values_of(x),
+        "tf.strings": lambda x: cr.strings.as_string(x),
+        "a Variable": lambda x: cr.Variable([1.0, 2.0]).numpy(),
+    }
+    for name, read in reads.items():
+        x = cr.Tensor([1.0, 2.0])
+        with tracing([x]) as traced:
+            read(x)
+        assert traced.values_read, name
+    x, constant = cr.Tensor([1.0, 2.0]), cr.Tensor([3.0, 4.0])
+    with tracing([x]) as traced:
+        y = x * constant.numpy()  # a constant's values are the same on every run
+    assert not traced.values_read and y._node is not None
+    assert x.numpy().tolist() == [1.0, 2.0]  # outside a trace, reading notes nothing
 
 
 def test_the_engine_reaches_the_operators_through_the_registry():

@@ -250,16 +250,19 @@ class Plan:
         """True if replaying on ``arrays`` reproduces the engine's ``outputs`` and ``grads``."""
         replayed, replayed_grads = self.run(*arrays)
         pairs = list(zip(replayed, outputs)) + list(zip(replayed_grads, grads))
-        return all(
-            (a is None and b is None)
-            or (
-                a is not None
-                and b is not None
-                and a.shape == b.shape
-                and np.allclose(a, b, rtol=1e-5, atol=1e-7)
-            )
-            for a, b in pairs
-        )
+        return all(_agree(a, b) for a, b in pairs)
+
+
+def _agree(a, b):
+    """Both None, or arrays of one shape: floats equal to rounding, anything else (integers,
+    booleans, strings) equal."""
+    if a is None or b is None:
+        return a is None and b is None
+    if a.shape != b.shape:
+        return False
+    if a.dtype.kind in "fc" and b.dtype.kind in "fc":
+        return np.allclose(a, b, rtol=1e-5, atol=1e-7)
+    return np.array_equal(a, b)
 
 
 def _pool_before_relu(plan):

@@ -18,7 +18,7 @@ import string
 
 import numpy as np
 
-from ..engine import Tensor, text_array
+from ..engine import Tensor, text_array, values_of
 
 __all__ = [
     "as_string",
@@ -43,7 +43,7 @@ def _strings(function, value):
     Raises:
         TypeError: a value that is not strings, naming the function.
     """
-    data = value.data if isinstance(value, Tensor) else np.asarray(value)
+    data = values_of(value) if isinstance(value, Tensor) else np.asarray(value)
     strings = text_array(data)
     if strings is None:
         raise TypeError(
@@ -161,7 +161,7 @@ def reduce_join(inputs, axis=None, keepdims=False, separator="", name=None):
 def as_string(input, precision=-1, scientific=False, shortest=False, width=-1, fill="", name=None):
     """Each number written as a string (``precision`` digits after the point for floats,
     TensorFlow's six by default)."""
-    data = input.data if isinstance(input, Tensor) else np.asarray(input)
+    data = values_of(input) if isinstance(input, Tensor) else np.asarray(input)
     if data.dtype.kind == "f":
         style = "e" if scientific else ("g" if shortest else "f")
         spec = f"{fill}>{width if width > 0 else ''}.{6 if precision < 0 else precision}{style}"

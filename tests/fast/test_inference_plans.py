@@ -226,3 +226,17 @@ def test_attention_masks_are_not_frozen_by_batches_without_padding():
     x[8:, 3:] = 0  # padding from the third batch of 4 on
     predicted, expected = _plans_and_engine_predict(model, x, 4)
     np.testing.assert_allclose(predicted, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_string_and_integer_outputs_are_checked_for_equality():
+    """A plan's check holds outputs that are strings or integers to the engine's exactly (and
+    floats to rounding), where a tolerance for floats would fail on strings and let integers
+    that differ by one pass."""
+    for given, other in (
+        (np.array(["a b", "c"], dtype=object), np.array(["a b", "d"], dtype=object)),
+        (np.array([10**9, 2]), np.array([10**9 + 1, 2])),
+    ):
+        data = cr.Tensor(given)
+        plan = Plan([data], [data], [])  # the output is the input itself
+        assert plan.matches([given.copy()], [], [given])
+        assert not plan.matches([other], [], [given])

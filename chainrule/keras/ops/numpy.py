@@ -227,8 +227,8 @@ def clip(x, x_min, x_max):
     dL/dx = g where x_min <= x <= x_max, else 0."""
     x = _tensor(x)
     x = _cast(x, "int32") if _name(x) == "bool" else x
-    lo = x_min.data if isinstance(x_min, Tensor) else x_min
-    hi = x_max.data if isinstance(x_max, Tensor) else x_max
+    lo = values_of(x_min) if isinstance(x_min, Tensor) else x_min
+    hi = values_of(x_max) if isinstance(x_max, Tensor) else x_max
     return _cast(ops.clip(x, lo, hi), x.dtype)
 
 
@@ -748,7 +748,7 @@ def _quantile(x, q, axis, method, keepdims, skip_nan, name):
     if method not in methods:
         raise ValueError(f"{name}: method must be one of {methods}; got {method!r}")
     x = _floating(x)
-    q = np.asarray(q.data if isinstance(q, Tensor) else q, dtype=np.float64)
+    q = np.asarray(values_of(q) if isinstance(q, Tensor) else q, dtype=np.float64)
     if np.any((q < 0) | (q > 1)):
         raise ValueError(f"{name}: the quantiles must lie in [0, 1] (percentiles in [0, 100])")
     ndim = x.ndim
@@ -1489,7 +1489,7 @@ def empty(shape, dtype=None):
 @_export
 def full(shape, fill_value, dtype=None):
     """A Tensor of ``shape`` filled with ``fill_value`` (float32 by default)."""
-    fill = fill_value.data if isinstance(fill_value, Tensor) else fill_value
+    fill = values_of(fill_value) if isinstance(fill_value, Tensor) else fill_value
     return _constant(np.full(_shape_tuple(shape), fill, standardize_dtype(dtype)))
 
 
@@ -1522,7 +1522,7 @@ def empty_like(x, dtype=None):
 def full_like(x, fill_value, dtype=None):
     """``fill_value`` in x's shape, in x's dtype unless ``dtype`` is given."""
     x, dtype = _like(x, dtype)
-    fill = fill_value.data if isinstance(fill_value, Tensor) else fill_value
+    fill = values_of(fill_value) if isinstance(fill_value, Tensor) else fill_value
     return _constant(np.full(x.shape, fill, dtype))
 
 
