@@ -493,3 +493,28 @@ def test_multi_head_attention_takes_the_masks_of_its_query_and_value_as_keras():
     )
     eager = model(ids)
     np.testing.assert_allclose(eager.numpy(), KERAS_MASKED_ATTENTION, rtol=1e-5, atol=1e-6)
+
+
+def test_a_masked_attention_model_replays_its_step_with_each_batchs_mask():
+    """The attention layer's mask is made by ops on the Embedding's mask, so the traced step is
+    replayed (not refused for reading values) and trains as the engine does, with paddings that
+    differ from batch to batch."""
+    rng = np.random.default_rng(0)
+    x = rng.integers(1, 20, (48, 6))
+    for row in x:
+        row[rng.integers(2, 7) :] = 0
+    y = rng.normal(size=(48, 1)).astype("float32")
+    weights = []
+    for run_eagerly in (False, True):
+        keras.utils.set_random_seed(0)
+        inputs = keras.Input((6,), dtype="int32")
+        embedded = layers.Embedding(20, 4, mask_zero=True)(inputs)
+        attended = layers.MultiHeadAttention(num_heads=2, key_dim=3)(embedded, embedded)
+        model = keras.Model(inputs, layers.Dense(1)(layers.GlobalAveragePooling1D()(attended)))
+        model.compile(optimizer="sgd", loss="mse", run_eagerly=run_eagerly)
+        model.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
+        weights.append(model.get_weights())
+        if not run_eagerly and fast.enabled():
+            assert all(isinstance(p, Plan) for p in model._train_plans.plans.values())
+    for a, b in zip(*weights):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)

@@ -18,7 +18,7 @@ import string
 import numpy as np
 
 from ... import ops
-from ...engine import ShapeError, Tensor, as_array, values_of
+from ...engine import ShapeError, Tensor, as_array
 from ...ops import noise
 from .. import constraints as constraints_module
 from .. import initializers as initializers_module
@@ -45,11 +45,16 @@ def _query_mask(previous_mask):
 
 
 def boolean_mask(mask):
-    """A mask (Tensor, array or list) as a bool ndarray: True keeps; floats keep where > 0.5
-    (as Keras's Softmax), other numbers where nonzero."""
+    """A mask (Tensor, array or list) as booleans: True keeps; floats keep where > 0.5 (as
+    Keras's Softmax), other numbers where nonzero. A Tensor's mask is a Tensor made by ops, so
+    that a replayed step computes each batch's own; anything else a bool ndarray."""
     if mask is None:
         return None
-    array = as_array(values_of(mask) if isinstance(mask, Tensor) else mask)
+    if isinstance(mask, Tensor):
+        if mask.dtype.kind == "f":
+            return mask > 0.5
+        return mask if mask.dtype == bool else ops.cast(mask, bool)
+    array = as_array(mask)
     if array.dtype.kind == "f":
         return array > 0.5
     return array.astype(bool)
@@ -632,7 +637,7 @@ class MultiHeadAttention(Layer):
         axes = len(self._attention_axes)
         if keep is not None:
             while keep.ndim < scores.ndim:
-                keep = np.expand_dims(keep, -2 * axes - 1)
+                keep = ops.expand_dims(keep, -2 * axes - 1)
         weights = masked_softmax(scores, keep, axes)
         dropped = weights
         if training and self.dropout:

@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from ... import ops as prim
-from ...engine import ShapeError, Tensor, values_of
+from ...engine import ShapeError, Tensor
 from ...ops.windows import as_padding, as_tuple, same_pads
 from .. import config
 from .core import to_floating
@@ -1099,7 +1099,7 @@ def dot_product_attention(
         logits = prim.tanh(logits * (1.0 / attn_logits_soft_cap)) * attn_logits_soft_cap
     if bias is not None:
         logits = logits + _as(bias, logits.dtype)
-    keep = None if mask is None else np.asarray(values_of(convert_to_tensor(mask)), dtype=bool)
+    keep = None if mask is None else _as(convert_to_tensor(mask), bool)
     if is_causal:
         causal = np.tril(np.ones(logits.shape[-2:], dtype=bool))
         keep = causal if keep is None else keep & causal
