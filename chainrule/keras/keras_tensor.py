@@ -326,15 +326,15 @@ def _same_number(first, second):
 
 def _run_on_ones(function, structure, size, caller):
     """``function`` on the arguments, each KerasTensor replaced by a Tensor of ones (None axes
-    of ``size``); the clear error if it fails."""
-    sample = nest.map_structure(
-        lambda t: (
-            Tensor(np.ones(tuple(size if n is None else n for n in t.shape), dtype=t.dtype))
-            if isinstance(t, KerasTensor)
-            else t
-        ),
-        structure,
-    )
+    of ``size``; the string "1" for a string input); the clear error if it fails."""
+
+    def ones(t):
+        shape = tuple(size if n is None else n for n in t.shape)
+        if t.dtype == object:  # strings
+            return Tensor(np.full(shape, "1", dtype=object))
+        return Tensor(np.ones(shape, dtype=t.dtype))
+
+    sample = nest.map_structure(lambda t: ones(t) if isinstance(t, KerasTensor) else t, structure)
     args, kwargs = sample
     try:
         with no_grad(), np.errstate(all="ignore"):

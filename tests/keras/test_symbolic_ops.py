@@ -333,6 +333,27 @@ def test_lambda_passes_training_to_functions_that_take_it():
     assert seen == [True]
 
 
+def test_lambda_and_a_layer_of_the_users_compute_on_strings_as_in_keras():
+    """Keras casts a layer's floating inputs only, so a Lambda or a custom layer may compute on
+    text (tf.strings); chainrule's numeric layers still refuse strings with a clear error. The
+    graph finds the shapes by running on samples of the string "1"."""
+
+    class Lowered(layers.Layer):
+        def call(self, x):
+            return chainrule.strings.lower(x)
+
+    inputs = keras.Input((), dtype="string")
+    upper = layers.Lambda(lambda t: chainrule.strings.upper(t))(inputs)
+    length = layers.Lambda(lambda t: chainrule.strings.length(t))(Lowered()(inputs))
+    assert (upper.shape, upper.dtype, length.shape) == ((None,), np.dtype(object), (None,))
+    model = keras.Model(inputs, [upper, length])
+    texts = np.array(["a B", "Cd", "e"], dtype=object)
+    uppered, lengths = model.predict(texts, verbose=0)
+    assert uppered.tolist() == ["A B", "CD", "E"] and lengths.tolist() == [3, 2, 1]
+    with pytest.raises(TypeError, match="computes on numbers but received strings"):
+        layers.Dense(2)(chainrule.constant(["a"]))
+
+
 def test_lambda_config_names_a_function_and_refuses_a_python_lambda(tmp_path):
     named = layers.Lambda(scale, output_shape=(4,), arguments={"factor": 3.0})
     config = named.get_config()

@@ -59,7 +59,7 @@ def as_tensor(x, dtype, kinds="fiub", layer=None):
     """
     if not isinstance(x, Tensor):
         x = Tensor(as_array(x, text=dtype == object))
-    if x.dtype == object and dtype != object and not getattr(layer, "_passes_strings_on", False):
+    if x.dtype == object and dtype != object and not _takes_strings(layer):
         owner = "A layer" if layer is None else f'Layer "{layer.name}" ({type(layer).__name__})'
         raise TypeError(
             f"{owner} computes on numbers but received strings (shape {x.shape}). Turn text "
@@ -68,6 +68,16 @@ def as_tensor(x, dtype, kinds="fiub", layer=None):
     if x.dtype != dtype and x.dtype.kind in kinds:
         x = cast(x, dtype=dtype)
     return x
+
+
+def _takes_strings(layer):
+    """Whether ``layer`` is handed strings as they come: a model or a Lambda (whose layers or
+    function decide), or a layer whose ``call`` is the user's (Keras casts floats alone, and a
+    custom layer may compute on text with tf.strings)."""
+    if layer is None:
+        return False
+    own = type(layer).call.__module__.startswith("chainrule.")
+    return getattr(layer, "_passes_strings_on", False) or not own
 
 
 def _marks_built(build):

@@ -330,6 +330,8 @@ class Lambda(Layer):
     so the class is not among those a file may build.
     """
 
+    _passes_strings_on = True  # the function decides what it computes on (tf.strings, say)
+
     def __init__(self, function, output_shape=None, mask=None, arguments=None, **kwargs):
         super().__init__(**kwargs)
         if not callable(function):
