@@ -34,13 +34,42 @@ class _Unverified:
         self.structure = nest.map_structure(lambda _: None, structure)
 
 
-class TrainStepPlans:
-    """Per-input-shape plans of one model's training step."""
+class _PlansByShape:
+    """Plans kept per input shape (see the module): traced on a shape's first batch, checked
+    against the engine on its second, replayed from its third."""
 
     def __init__(self, replay=True):
         self.enabled = replay
         self.plans = {}
         self.packers = {}  # per plan, what packs its outputs as its forward returns them
+
+    def _record(self, key, inputs, outputs, structure, refused, wrt=()):
+        """Keep the traced computation of ``outputs`` (flat) from ``inputs`` to be checked on
+        the next batch; or never replay it, where ``refused`` (values read into Python, say),
+        an output is not a Tensor, or it sums over the processes (which every process must
+        run alike, whatever the shape of its part of a batch)."""
+        plan = None
+        if not refused and all(isinstance(t, Tensor) for t in outputs):
+            plan = Plan(inputs, outputs, wrt)
+        if plan is not None and not any(step.prim is replica_sum for step in plan.forward):
+            self.plans[key] = _Unverified(plan, structure)
+        else:
+            self.plans[key] = _DISABLED
+
+    def _settle(self, key, unverified, same):
+        """Replay the checked plan from now on where it gave the engine's results (``same``),
+        else keep the shape's steps in the engine."""
+        if same:
+            unverified.plan.specialize()
+        self.plans[key] = unverified.plan if same else _DISABLED
+        self.packers[key] = packer(unverified.structure)
+
+
+class TrainStepPlans(_PlansByShape):
+    """Per-input-shape plans of one model's training step."""
+
+    def __init__(self, replay=True):
+        super().__init__(replay)
         self.direct = {}  # per plan, its replay where it returns (loss, y_pred, output losses)
         self.weights = None  # the trainable weights, fixed at the first step
 
@@ -73,15 +102,9 @@ class TrainStepPlans:
         inputs = [Tensor(a) for a in arrays]
         with tracing(inputs) as traced:
             loss, outputs = forward(*inputs)
-        flat = nest.flatten(outputs)
-        traceable = not traced.values_read and all(isinstance(t, Tensor) for t in flat)
-        if not isinstance(loss, Tensor) or loss.size != 1 or not loss.requires_grad:
-            traceable = False
-        plan = Plan(inputs, [loss, *flat], weights) if traceable else None
-        if plan is not None and not any(step.prim is replica_sum for step in plan.forward):
-            self.plans[key] = _Unverified(plan, outputs)
-        else:  # (a sum over the processes, which every process must run alike, is never replayed)
-            self.plans[key] = _DISABLED
+        scalar = isinstance(loss, Tensor) and loss.size == 1 and loss.requires_grad
+        refused = traced.values_read or not scalar
+        self._record(key, inputs, [loss, *nest.flatten(outputs)], outputs, refused, weights)
         return loss.data, nest.map_structure(_data, outputs), grad_arrays(loss, weights)
 
     def _verify(self, model, forward, arrays, weights, key, unverified):
@@ -92,26 +115,18 @@ class TrainStepPlans:
             return [loss, *nest.flatten(outputs)], grads, (loss, outputs, grads)
 
         (loss, outputs, grads), same = _checked(model, plan, engine, arrays)
-        if same:
-            plan.specialize()
-        self.plans[key] = plan if same else _DISABLED
-        self.packers[key] = packer(unverified.structure)
+        self._settle(key, unverified, same)
         y_pred, *extras = unverified.structure
         if same and plan.complete and not nest.is_nested(y_pred) and len(extras) == 1:
             self.direct[key] = plan.run  # (a third part, the outputs' masks: the full step)
         return loss, outputs, grads
 
 
-class InferencePlans:
+class InferencePlans(_PlansByShape):
     """Per-input-shape plans of a model's forward pass without gradients: ``evaluate``'s loss
     and outputs, ``predict``'s outputs. Traced, checked against the engine and replayed as the
     training step's are (see the module), the replay computing no gradient; a step that changes
     a variable on the side (a stateful layer's state) keeps running through the engine."""
-
-    def __init__(self, replay=True):
-        self.enabled = replay
-        self.plans = {}
-        self.packers = {}
 
     def run(self, model, arrays, forward):
         """``forward(*tensors)``, a structure of Tensors computed from one Tensor per array,
@@ -135,13 +150,7 @@ class InferencePlans:
         with tracing(inputs) as traced:
             outputs = forward(*inputs)
         flat = nest.flatten(outputs)
-        plan = None
-        if flat and not traced.values_read and all(isinstance(t, Tensor) for t in flat):
-            plan = Plan(inputs, flat, [])
-        if plan is not None and not any(step.prim is replica_sum for step in plan.forward):
-            self.plans[key] = _Unverified(plan, outputs)
-        else:
-            self.plans[key] = _DISABLED
+        self._record(key, inputs, flat, outputs, traced.values_read or not flat)
         return nest.map_structure(_data, outputs)
 
     def _verify(self, model, forward, arrays, key, unverified):
@@ -150,10 +159,7 @@ class InferencePlans:
             return nest.flatten(outputs), [], outputs
 
         outputs, same = _checked(model, unverified.plan, engine, arrays)
-        if same:
-            unverified.plan.specialize()
-        self.plans[key] = unverified.plan if same else _DISABLED
-        self.packers[key] = packer(unverified.structure)
+        self._settle(key, unverified, same)
         return outputs
 
 
