@@ -306,12 +306,11 @@ class Tensor:
     def numpy(self):
         """Return the values as a NumPy array (shares memory on the CPU). A string Tensor gives
         its strings as UTF-8 ``bytes``, as TensorFlow does (an object array, or one ``bytes``)."""
-        if _tracing:
-            _note_read(self)
-        if self.data.dtype == object:
-            encoded = np.vectorize(str.encode, otypes=[object])(self.data)
+        data = values_of(self)
+        if data.dtype == object:
+            encoded = np.vectorize(str.encode, otypes=[object])(data)
             return encoded.item() if encoded.ndim == 0 else encoded
-        return asnumpy(self.data)
+        return asnumpy(data)
 
     def item(self):
         return values_of(self).item()

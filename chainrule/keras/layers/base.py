@@ -76,8 +76,7 @@ def _takes_strings(layer):
     custom layer may compute on text with tf.strings)."""
     if layer is None:
         return False
-    own = type(layer).call.__module__.startswith("chainrule.")
-    return getattr(layer, "_passes_strings_on", False) or not own
+    return getattr(layer, "_passes_strings_on", False) or not layer._call_is_own()
 
 
 def _marks_built(build):
@@ -671,12 +670,16 @@ class Layer:
                 self.add_loss(loss)
 
     @classmethod
+    def _call_is_own(cls):
+        """Whether the class's ``call`` is chainrule's (not one the user wrote)."""
+        return cls.call.__module__.startswith("chainrule.")
+
+    @classmethod
     def _cast_input_kinds(cls):
         """The dtype kinds that __call__ casts to the layer's dtype: a ``call`` written by the
         user gets Keras's rule (floats only: integer ids and boolean flags reach it as they
         are); chainrule's own layers take every number as a float."""
-        own = cls.call.__module__.startswith("chainrule.")
-        return "fiub" if own else "f"
+        return "fiub" if cls._call_is_own() else "f"
 
     def _convert_argument(self, value):
         """An argument of ``call`` besides the inputs: a NumPy array becomes a Tensor (floats in
