@@ -228,6 +228,40 @@ def is_text(value):
     return isinstance(value, Tensor) and value.data.dtype == object
 
 
+class Slot:
+    """A place in the index of :func:`gather`: its ``k``-th index input goes there."""
+
+    __slots__ = ("k",)
+
+    def __init__(self, k):
+        self.k = k
+
+    def __repr__(self):
+        return f"Slot({self.k})"
+
+
+def filled_index(index, arrays):
+    """``index`` with each :class:`Slot` replaced by the array it stands for."""
+    if type(index) is Slot:
+        return arrays[index.k]
+    return tuple(arrays[part.k] if type(part) is Slot else part for part in index)
+
+
+def _index_inputs(index):
+    """(the Tensors in ``index``, one Tensor or a tuple, in order; the index with a
+    :class:`Slot` in place of each): :func:`gather`'s inputs and its ``index``."""
+    if isinstance(index, Tensor):
+        return [index], Slot(0)
+    found, template = [], []
+    for part in index:
+        if isinstance(part, Tensor):
+            template.append(Slot(len(found)))
+            found.append(part)
+        else:
+            template.append(part)
+    return found, tuple(template)
+
+
 class Tensor:
     """An n-dimensional array that records the operations applied to it, for backpropagation.
 
@@ -319,8 +353,9 @@ class Tensor:
         return values_of(self).tolist()
 
     def detach(self):
-        """A tensor with the same values that is cut from the graph."""
-        return Tensor(self.data)
+        """A tensor with the same values that is cut from the graph (a traced computation
+        records it as an op, so a replay computes it afresh)."""
+        return PRIMITIVES["stop_gradient"](self)
 
     def __array__(self, dtype=None, copy=None):
         data = values_of(self)
@@ -464,6 +499,11 @@ class Tensor:
     def __getitem__(self, index):
         if self.data.dtype == object:  # strings: no gradient to record
             return Tensor(self.data[as_array(index) if isinstance(index, Tensor) else index])
+        if isinstance(index, Tensor) or (
+            type(index) is tuple and any(isinstance(part, Tensor) for part in index)
+        ):  # computed indices: inputs of the op (see the gather primitive)
+            tensors, template = _index_inputs(index)
+            return PRIMITIVES["gather"](self, *tensors, index=template)
         return PRIMITIVES["getitem"](self, index=index)
 
     def __iter__(self):

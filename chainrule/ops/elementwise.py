@@ -291,9 +291,10 @@ def _clip_vjp(g, y, a, lo, hi):
     return g * ((a >= lo) * (a <= hi))
 
 
-@primitive
+@primitive(constants=(0,))
 def where(condition, a, b):
-    """y = a where condition else b.   dL/da = g where condition,   dL/db = g elsewhere."""
+    """y = a where condition else b.   dL/da = g where condition,   dL/db = g elsewhere (the
+    condition, a mask, takes none)."""
     return xp_of(a, b).where(condition, a, b)
 
 
@@ -549,3 +550,67 @@ def floor(a):
 def trunc(a):
     """y = a rounded towards zero (no gradient)."""
     return xp_of(a).trunc(a)
+
+
+@primitive(differentiable=False)
+def ceil(a):
+    """y = the smallest integer >= a (no gradient: its derivative is 0 almost everywhere)."""
+    return xp_of(a).ceil(a)
+
+
+@primitive(differentiable=False)
+def stop_gradient(a):
+    """y = a, and no gradient flows back to a: what depends on y is differentiated as if y
+    were a constant. Recorded as an op (not a new leaf), so a replayed step computes it anew."""
+    return a
+
+
+# ----- without gradient: truth values ------------------------------------------------------------
+
+
+@primitive(differentiable=False)
+def logical_and(a, b):
+    """a and b, elementwise (non-zero is true), as bools (no gradient)."""
+    return xp_of(a, b).logical_and(a, b)
+
+
+@primitive(differentiable=False)
+def logical_or(a, b):
+    """a or b, elementwise (non-zero is true), as bools (no gradient)."""
+    return xp_of(a, b).logical_or(a, b)
+
+
+@primitive(differentiable=False)
+def logical_xor(a, b):
+    """a xor b, elementwise (non-zero is true), as bools (no gradient)."""
+    return xp_of(a, b).logical_xor(a, b)
+
+
+@primitive(differentiable=False)
+def logical_not(a):
+    """not a, elementwise (non-zero is true), as bools (no gradient)."""
+    return xp_of(a).logical_not(a)
+
+
+@primitive(differentiable=False)
+def isnan(a):
+    """a is NaN, elementwise, as bools (no gradient)."""
+    return xp_of(a).isnan(a)
+
+
+@primitive(differentiable=False)
+def isinf(a):
+    """a is +inf or -inf, elementwise, as bools (no gradient)."""
+    return xp_of(a).isinf(a)
+
+
+@primitive(differentiable=False)
+def isfinite(a):
+    """a is neither NaN nor infinite, elementwise, as bools (no gradient)."""
+    return xp_of(a).isfinite(a)
+
+
+@primitive(differentiable=False)
+def signbit(a):
+    """a's sign bit is set (a < 0, or -0.0), elementwise, as bools (no gradient)."""
+    return xp_of(a).signbit(a)

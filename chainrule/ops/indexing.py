@@ -3,18 +3,28 @@
 Each function here builds an integer index from the input's shape only and applies the
 ``getitem`` primitive (or ``where``, ``reshape``, ``broadcast_to``), so its gradient is
 getitem's scatter-add: an element picked twice gets both gradients, and nothing new needs a VJP.
+Indices given as Tensors (computed ones) go to the ``gather`` primitive instead, as its inputs.
 """
 
 import numpy
 
-from ..engine import Tensor
+from ..engine import Slot, Tensor, filled_index, values_of
 from .elementwise import where
-from .shape import broadcast_to, getitem, reshape, transpose
+from .shape import broadcast_to, gather, getitem, reshape, transpose
 
 
 def _plain(index):
-    """An index array as a NumPy integer array (a Tensor's array, or the value as given)."""
-    return numpy.asarray(index.data if isinstance(index, Tensor) else index)
+    """An index array as a NumPy integer array (a Tensor's values, read, or the value as
+    given)."""
+    return numpy.asarray(values_of(index) if isinstance(index, Tensor) else index)
+
+
+def _picked(a, index, indices):
+    """a[index]: through ``gather`` with ``indices`` (a Tensor) at the :class:`Slot` of
+    ``index``, or through ``getitem`` with the array ``indices`` there."""
+    if isinstance(indices, Tensor):
+        return gather(a, indices, index=index)
+    return getitem(a, index=filled_index(index, [numpy.asarray(indices)]))
 
 
 def _shape(a):
@@ -35,19 +45,19 @@ def _along(axis, index):
 def take(a, indices, axis=None):
     """y = a[..., indices, ...] with ``indices`` applied to ``axis`` (to the flattened a for
     None); negative indices count from the end.   dL/da = g scatter-added to the picked places."""
-    indices = _plain(indices)
     if axis is None:
-        return getitem(reshape(a, shape=(-1,)), index=indices)
-    return getitem(a, index=_along(_axis(axis, len(_shape(a)), "take"), indices))
+        return _picked(reshape(a, shape=(-1,)), Slot(0), indices)
+    return _picked(a, _along(_axis(axis, len(_shape(a)), "take"), Slot(0)), indices)
 
 
 def take_along_axis(a, indices, axis=-1):
     """y[..., i, ...] = a[..., indices[..., i, ...], ...] along ``axis`` (NumPy's
     take_along_axis: ``indices`` has a's number of axes and broadcasts against it on the others).
     For ``axis=None`` both are flattened first.   dL/da = g scatter-added to the picked places."""
-    indices = _plain(indices)
+    if not isinstance(indices, Tensor):
+        indices = numpy.asarray(indices)
     if axis is None:
-        return getitem(reshape(a, shape=(-1,)), index=indices.reshape(-1))
+        return _picked(reshape(a, shape=(-1,)), Slot(0), reshape(indices, shape=(-1,)))
     shape = _shape(a)
     if indices.ndim != len(shape):
         raise ValueError(
@@ -63,13 +73,13 @@ def take_along_axis(a, indices, axis=-1):
     index = []
     for d, n in enumerate(out_shape):
         if d == axis:
-            index.append(numpy.broadcast_to(indices, out_shape))
+            index.append(Slot(0))
         else:
             along = numpy.arange(n if shape[d] != 1 else 1).reshape(
                 (1,) * d + (-1,) + (1,) * (len(out_shape) - d - 1)
             )
             index.append(numpy.broadcast_to(along, out_shape))
-    return getitem(a, index=tuple(index))
+    return _picked(a, tuple(index), broadcast_to(indices, shape=out_shape))
 
 
 def flip(a, axis=None):

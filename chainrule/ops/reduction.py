@@ -124,6 +124,24 @@ def argmin(a, axis=None):
     return xp_of(a).argmin(a, axis=axis)
 
 
+@primitive(differentiable=False)
+def all(a, axis=None, keepdims=False):
+    """y = whether every element of a over ``axis`` is non-zero, as bools (no gradient)."""
+    return xp_of(a).all(a, axis=axis, keepdims=keepdims)
+
+
+@primitive(differentiable=False)
+def any(a, axis=None, keepdims=False):
+    """y = whether some element of a over ``axis`` is non-zero, as bools (no gradient)."""
+    return xp_of(a).any(a, axis=axis, keepdims=keepdims)
+
+
+@primitive(differentiable=False)
+def count_nonzero(a, axis=None):
+    """y = the number of non-zero elements of a over ``axis`` (no gradient)."""
+    return xp_of(a).asarray(xp_of(a).count_nonzero(a, axis=axis))
+
+
 @primitive
 def prod(a, axis=None, keepdims=False):
     """y = the product of a over ``axis``.

@@ -2,7 +2,7 @@
 gradient back the same way (reshape back, transpose back, scatter back)."""
 
 from ..backend import xp_of
-from ..engine import ShapeError, Tensor, primitive
+from ..engine import ShapeError, Tensor, filled_index, primitive
 
 
 @primitive
@@ -102,6 +102,22 @@ def getitem(a, index):
 @getitem.defvjp(0)
 def _getitem_vjp(g, y, a, index):
     return scatter_add(g, index=index, shape=a.shape)
+
+
+@primitive(constants=range(1, 65))  # the index arrays (at most one per axis, 64 axes)
+def gather(a, *indices, index):
+    """y = a[index] for an index some of whose parts are computed (integer or boolean arrays,
+    passed as ``indices`` and placed where ``index`` holds a :class:`Slot`): as ``getitem``,
+    with the index arrays inputs of the op, so a replayed computation reads them afresh.
+
+    dL/da = zeros of a's shape with g added at the indexed positions; the indices take none.
+    """
+    return a[filled_index(index, indices)]
+
+
+@gather.defvjp_variadic
+def _gather_vjp(i, g, y, a, *indices, index):
+    return scatter_add(g, index=filled_index(index, indices), shape=a.shape)
 
 
 @primitive

@@ -130,6 +130,14 @@ CASES = {
         (lambda a: a[1, ..., None], (randn(2, 3, 4),)),
         (lambda a: a[np.arange(3), np.array([1, 0, 1])], (randn(3, 2),)),
     ],
+    "gather": [  # indices given as Tensors: inputs of the op
+        (lambda a: a[cr.Tensor(np.array([0, 2, 2, 1]))], (randn(3, 2),)),
+        (lambda a: a[cr.Tensor(np.array([True, False, True]))], (randn(3, 2),)),
+        (lambda a: a[np.arange(3), cr.Tensor(np.array([1, 0, 1]))], (randn(3, 2),)),
+        (lambda a: a[cr.Tensor(np.array([[0, 1], [1, 1]])), 1:], (randn(2, 3),)),
+        (lambda a: ops.take(a, cr.Tensor(np.array([3, -1, 0])), axis=1), (randn(2, 4),)),
+        (lambda a: ops.take_along_axis(a, cr.Tensor(np.array([[2, 0, 0, 1]])), 0), (randn(3, 4),)),
+    ],
     "scatter_add": [
         (lambda g: ops.scatter_add(g, index=np.array([0, 2, 0]), shape=(3, 2)), (randn(3, 2),)),
         (lambda g: ops.scatter_add(g, index=slice(1, 3), shape=(4,)), (randn(2),)),
