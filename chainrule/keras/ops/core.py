@@ -122,7 +122,7 @@ def shape(x):
 @keras_op
 def stop_gradient(variable):
     """The same values, cut from the graph: no gradient flows back through the result."""
-    return Tensor(_convert_to_tensor(variable).data)
+    return ops.stop_gradient(_convert_to_tensor(variable))
 
 
 # ----- control flow ------------------------------------------------------------------------------
@@ -348,7 +348,8 @@ def custom_gradient(f):
 
     def wrapped(*args):
         tensors = [_convert_to_tensor(a) for a in args]
-        value, grad_fn = f(*[Tensor(t.data) for t in tensors])
+        # f and grad_fn run on these values outside the recorded ops: a read of them
+        value, grad_fn = f(*[Tensor(values_of(t)) for t in tensors])
         return custom_vjp(*tensors, value=_convert_to_tensor(value).data, grad_fn=grad_fn)
 
     wrapped.__name__, wrapped.__doc__ = f.__name__, f.__doc__

@@ -7,7 +7,7 @@ primitives of :mod:`chainrule.ops.decompositions`, whose docstrings give the VJP
 import numpy as np
 
 from ... import nest, ops
-from ...engine import Tensor, gradients
+from ...engine import Tensor, gradients, values_of
 from ...ops import decompositions as dec
 from .core import cast, to_floating
 from .dispatch import keras_op
@@ -230,7 +230,7 @@ def jvp(fun, primals, tangents, has_aux=False):
             f"jvp: needs one tangent per primal; got {len(primals)} primals and "
             f"{len(tangents)} tangents"
         )
-    inputs = [Tensor(to_floating(p).data, requires_grad=True) for p in primals]
+    inputs = [Tensor(values_of(to_floating(p)), requires_grad=True) for p in primals]
     result = fun(*inputs)
     out, aux = result if has_aux else (result, None)
     leaves = [convert_to_tensor(o) for o in nest.flatten(out)]

@@ -131,9 +131,8 @@ def top_k(x, k, sorted=True):
     x = convert_to_tensor(x)
     if not 0 <= k <= x.shape[-1]:
         raise ValueError(f"top_k: k={k} must lie in [0, {x.shape[-1]}] for shape {x.shape}")
-    order = np.argsort(-x.numpy(), axis=-1, kind="stable")[..., :k]
-    index = tuple(np.indices(order.shape, sparse=True)[:-1]) + (order,)
-    return x[index], Tensor(order.astype(np.int32))
+    order = ops.argsort(-x, axis=-1)[..., :k]  # stable: ties keep their order
+    return ops.take_along_axis(x, order, axis=-1), cast(order, "int32")
 
 
 @keras_op
@@ -141,13 +140,14 @@ def in_top_k(targets, predictions, k):
     """Whether each target's score is among the k largest of its row: fewer than k scores are
     strictly larger (so ties with the k-th count as in; a nan score or a target outside the row
     never does)."""
-    predictions = convert_to_tensor(predictions).numpy()
-    targets = np.asarray(convert_to_tensor(targets).numpy()).astype(np.int64)
-    inside = (targets >= 0) & (targets < predictions.shape[-1])
-    at_label = np.take_along_axis(predictions, np.where(inside, targets, 0)[..., None], axis=-1)
-    at_label = np.where(np.isnan(at_label), -np.inf, at_label)
-    rank = 1 + (predictions > at_label).sum(axis=-1)
-    return Tensor((rank <= k) & inside)
+    predictions, targets = convert_to_tensor(predictions), convert_to_tensor(targets)
+    targets = cast(targets, "int64")
+    inside = ops.logical_and(targets >= 0, targets < predictions.shape[-1])
+    picked = ops.expand_dims(ops.where(inside, targets, 0), axis=-1)
+    at_label = ops.take_along_axis(predictions, picked, axis=-1)
+    at_label = ops.where(ops.isnan(at_label), -np.inf, at_label)
+    rank = 1 + ops.count_nonzero(predictions > at_label, axis=-1)
+    return ops.logical_and(rank <= k, inside)
 
 
 def _segment(kind, data, segment_ids, num_segments):

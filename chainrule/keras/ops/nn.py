@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from ... import ops as prim
-from ...engine import ShapeError, Tensor
+from ...engine import ShapeError, Tensor, values_of
 from ...ops.windows import as_padding, as_tuple, same_pads
 from .. import config
 from .core import to_floating
@@ -1113,6 +1113,13 @@ def dot_product_attention(
 # ----- CTC and complex numbers -------------------------------------------------------------------
 
 
+def _as_int64(value):
+    """``value`` as an int64 Tensor (an input of the op that takes it, so a replayed step
+    reads each batch's values)."""
+    value = convert_to_tensor(value)
+    return value if value.dtype == np.int64 else prim.cast(value, "int64")
+
+
 @keras_op
 def ctc_loss(target, output, target_length, output_length, mask_index=0):
     """Per-sequence CTC loss -log p(target | output), shape (B,).
@@ -1123,7 +1130,7 @@ def ctc_loss(target, output, target_length, output_length, mask_index=0):
         mask_index: the blank class.
     """
     output = to_floating(output)
-    labels = np.asarray(convert_to_tensor(target).data, dtype=np.int64)
+    labels = _as_int64(target)
     if output.ndim != 3 or labels.ndim != 2 or labels.shape[0] != output.shape[0]:
         raise ShapeError(
             f"ctc_loss: expects target (batch, max_label_length) and output (batch, steps, "
@@ -1131,10 +1138,7 @@ def ctc_loss(target, output, target_length, output_length, mask_index=0):
         )
     if output.dtype != np.float32 and output.dtype != np.float64:
         output = prim.cast(output, "float32")
-    lengths = [
-        np.asarray(convert_to_tensor(v).data, dtype=np.int64).reshape(-1)
-        for v in (target_length, output_length)
-    ]
+    lengths = [prim.reshape(_as_int64(v), shape=(-1,)) for v in (target_length, output_length)]
     return prim.ctc_loss(output, labels, *lengths, blank=int(mask_index))
 
 
@@ -1164,13 +1168,13 @@ def ctc_decode(
     scores = to_floating(inputs)
     if scores.ndim != 3:
         raise ShapeError(f"ctc_decode: expects inputs (batch, steps, classes); got {scores.shape}.")
-    lengths = np.asarray(convert_to_tensor(sequence_lengths).data).reshape(-1)
+    lengths = np.asarray(values_of(convert_to_tensor(sequence_lengths))).reshape(-1)
     if strategy == "greedy":
         decoded, total = prim.ctc_greedy_decode(
-            scores.data, lengths, merge_repeated=merge_repeated, blank=mask_index
+            values_of(scores), lengths, merge_repeated=merge_repeated, blank=mask_index
         )
         return Tensor(decoded[None]), Tensor(total)
-    log_probs = prim.log_softmax(scores, axis=-1).data
+    log_probs = values_of(prim.log_softmax(scores, axis=-1))
     paths, total = prim.ctc_beam_search_decode(
         log_probs, lengths, beam_width=beam_width, top_paths=top_paths, blank=mask_index
     )

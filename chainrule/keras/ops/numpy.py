@@ -171,8 +171,7 @@ def reciprocal(x):
 @_export
 def floor_divide(x1, x2):
     """y = floor(x1 / x2) (no gradient: piecewise constant)."""
-    x1, x2 = _pair(x1, x2)
-    return _constant(np.floor_divide(*_arrays(x1, x2)))
+    return ops.floor_divide(*_pair(x1, x2))
 
 
 @_export
@@ -411,30 +410,28 @@ def i0(x):
 
 def _rounding(name, fn, doc):
     def op(x):
-        x = _floating(x)
-        return _constant(fn(values_of(x)))
+        return fn(_floating(x))
 
     op.__name__ = op.__qualname__ = name
     op.__doc__ = doc
     return _export(op)
 
 
-floor = _rounding("floor", np.floor, "y = the largest integer <= x, as a float (no gradient).")
-ceil = _rounding("ceil", np.ceil, "y = the smallest integer >= x, as a float (no gradient).")
+floor = _rounding("floor", ops.floor, "y = the largest integer <= x, as a float (no gradient).")
+ceil = _rounding("ceil", ops.ceil, "y = the smallest integer >= x, as a float (no gradient).")
 
 
 @_export
 def trunc(x):
     """y = x rounded towards zero, in x's dtype (no gradient)."""
     x = _tensor(x)
-    return _constant(np.trunc(values_of(x)) if x.dtype.kind == "f" else values_of(x).copy())
+    return ops.trunc(x) if x.dtype.kind == "f" else x
 
 
 @_export
 def round(x, decimals=0):
     """y = x rounded to ``decimals`` decimals, halves to even, in x's dtype (no gradient)."""
-    x = _tensor(x)
-    return _constant(np.round(values_of(x), decimals))
+    return ops.round(_tensor(x), decimals=decimals)
 
 
 # ----- elementwise: comparisons, tests, logic and bits (no gradient) ---------------------------
@@ -442,23 +439,27 @@ def round(x, decimals=0):
 
 def _compare(name, fn, doc):
     def op(x1, x2):
-        x1, x2 = _pair(x1, x2)
-        return _constant(fn(*_arrays(x1, x2)))
+        return fn(*_pair(x1, x2))
 
     op.__name__ = op.__qualname__ = name
     op.__doc__ = doc + " (no gradient)."
     return _export(op)
 
 
-equal = _compare("equal", np.equal, "x1 == x2, elementwise, as bools")
-not_equal = _compare("not_equal", np.not_equal, "x1 != x2, elementwise, as bools")
-greater = _compare("greater", np.greater, "x1 > x2, elementwise, as bools")
-greater_equal = _compare("greater_equal", np.greater_equal, "x1 >= x2, elementwise, as bools")
-less = _compare("less", np.less, "x1 < x2, elementwise, as bools")
-less_equal = _compare("less_equal", np.less_equal, "x1 <= x2, elementwise, as bools")
-logical_and = _compare("logical_and", np.logical_and, "x1 and x2 (non-zero is true), as bools")
-logical_or = _compare("logical_or", np.logical_or, "x1 or x2 (non-zero is true), as bools")
-logical_xor = _compare("logical_xor", np.logical_xor, "x1 xor x2 (non-zero is true), as bools")
+equal = _compare("equal", ops.equal, "x1 == x2, elementwise, as bools")
+not_equal = _compare("not_equal", ops.not_equal, "x1 != x2, elementwise, as bools")
+greater = _compare("greater", ops.greater, "x1 > x2, elementwise, as bools")
+greater_equal = _compare("greater_equal", ops.greater_equal, "x1 >= x2, elementwise, as bools")
+less = _compare("less", ops.less, "x1 < x2, elementwise, as bools")
+less_equal = _compare("less_equal", ops.less_equal, "x1 <= x2, elementwise, as bools")
+logical_and = _compare("logical_and", ops.logical_and, "x1 and x2 (non-zero is true), as bools")
+logical_or = _compare("logical_or", ops.logical_or, "x1 or x2 (non-zero is true), as bools")
+logical_xor = _compare("logical_xor", ops.logical_xor, "x1 xor x2 (non-zero is true), as bools")
+
+
+def _on_arrays(fn):
+    """``fn`` of the operands' arrays, as a Tensor without gradient (a read of their values)."""
+    return lambda *tensors: _constant(fn(*_arrays(*tensors)))
 
 
 def _integers(name, fn, doc):
@@ -466,20 +467,24 @@ def _integers(name, fn, doc):
         x, y = _pair(x, y)
         if x.dtype.kind not in "iub":
             raise TypeError(f"{name}: needs integer or bool tensors; got {_name(x)}")
-        return _constant(fn(*_arrays(x, y)))
+        return fn(x, y)
 
     op.__name__ = op.__qualname__ = name
     op.__doc__ = doc + " (integers and bools; no gradient)."
     return _export(op)
 
 
-bitwise_and = _integers("bitwise_and", np.bitwise_and, "x & y, bit by bit")
-bitwise_or = _integers("bitwise_or", np.bitwise_or, "x | y, bit by bit")
-bitwise_xor = _integers("bitwise_xor", np.bitwise_xor, "x ^ y, bit by bit")
-bitwise_left_shift = _integers("bitwise_left_shift", np.left_shift, "x << y")
-bitwise_right_shift = _integers("bitwise_right_shift", np.right_shift, "x >> y")
-left_shift = _integers("left_shift", np.left_shift, "x << y (as ``bitwise_left_shift``)")
-right_shift = _integers("right_shift", np.right_shift, "x >> y (as ``bitwise_right_shift``)")
+bitwise_and = _integers("bitwise_and", ops.bitwise_and, "x & y, bit by bit")
+bitwise_or = _integers("bitwise_or", ops.bitwise_or, "x | y, bit by bit")
+bitwise_xor = _integers("bitwise_xor", ops.bitwise_xor, "x ^ y, bit by bit")
+bitwise_left_shift = _integers("bitwise_left_shift", _on_arrays(np.left_shift), "x << y")
+bitwise_right_shift = _integers("bitwise_right_shift", _on_arrays(np.right_shift), "x >> y")
+left_shift = _integers(
+    "left_shift", _on_arrays(np.left_shift), "x << y (as ``bitwise_left_shift``)"
+)
+right_shift = _integers(
+    "right_shift", _on_arrays(np.right_shift), "x >> y (as ``bitwise_right_shift``)"
+)
 
 
 @_export
@@ -488,7 +493,7 @@ def bitwise_invert(x):
     x = _tensor(x)
     if x.dtype.kind not in "iub":
         raise TypeError(f"bitwise_invert: needs an integer or bool tensor; got {_name(x)}")
-    return _constant(np.invert(values_of(x)))
+    return ops.invert(x)
 
 
 @_export
@@ -500,25 +505,31 @@ def bitwise_not(x):
 @_export
 def logical_not(x):
     """not x (non-zero is true), as bools (no gradient)."""
-    return _constant(np.logical_not(values_of(_tensor(x))))
+    return ops.logical_not(_tensor(x))
 
 
 def _test(name, fn, doc):
     def op(x):
-        return _constant(fn(values_of(_tensor(x))))
+        return fn(_tensor(x))
 
     op.__name__ = op.__qualname__ = name
     op.__doc__ = doc + ", elementwise, as bools (no gradient)."
     return _export(op)
 
 
-isnan = _test("isnan", np.isnan, "x is NaN")
-isinf = _test("isinf", np.isinf, "x is +inf or -inf")
-isfinite = _test("isfinite", np.isfinite, "x is neither NaN nor infinite")
-isneginf = _test("isneginf", np.isneginf, "x is -inf")
-isposinf = _test("isposinf", np.isposinf, "x is +inf")
-signbit = _test("signbit", np.signbit, "x's sign bit is set (x < 0, or -0.0)")
-isreal = _test("isreal", lambda a: np.ones(a.shape, bool), "x has no imaginary part (always)")
+isnan = _test("isnan", ops.isnan, "x is NaN")
+isinf = _test("isinf", ops.isinf, "x is +inf or -inf")
+isfinite = _test("isfinite", ops.isfinite, "x is neither NaN nor infinite")
+isneginf = _test("isneginf", lambda x: ops.logical_and(ops.isinf(x), ops.signbit(x)), "x is -inf")
+isposinf = _test(
+    "isposinf",
+    lambda x: ops.logical_and(ops.isinf(x), ops.logical_not(ops.signbit(x))),
+    "x is +inf",
+)
+signbit = _test("signbit", ops.signbit, "x's sign bit is set (x < 0, or -0.0)")
+isreal = _test(
+    "isreal", lambda a: _constant(np.ones(a.shape, bool)), "x has no imaginary part (always)"
+)
 
 
 @_export
@@ -531,7 +542,7 @@ def isclose(x1, x2, rtol=1e-5, atol=1e-8, equal_nan=False):
 @_export
 def allclose(x1, x2, rtol=1e-5, atol=1e-8, equal_nan=False):
     """True when ``isclose`` holds everywhere: a scalar bool Tensor (no gradient)."""
-    return _constant(np.all(isclose(x1, x2, rtol, atol, equal_nan).data))
+    return ops.all(isclose(x1, x2, rtol, atol, equal_nan))
 
 
 @_export
@@ -663,13 +674,13 @@ def prod(x, axis=None, keepdims=False, dtype=None):
 @_export
 def all(x, axis=None, keepdims=False):
     """True where every element over ``axis`` is non-zero, as bools (no gradient)."""
-    return _constant(np.all(values_of(_tensor(x)), axis=_axis_tuple(axis), keepdims=keepdims))
+    return ops.all(_tensor(x), axis=_axis_tuple(axis), keepdims=keepdims)
 
 
 @_export
 def any(x, axis=None, keepdims=False):
     """True where some element over ``axis`` is non-zero, as bools (no gradient)."""
-    return _constant(np.any(values_of(_tensor(x)), axis=_axis_tuple(axis), keepdims=keepdims))
+    return ops.any(_tensor(x), axis=_axis_tuple(axis), keepdims=keepdims)
 
 
 def _axis_tuple(axis):
@@ -679,22 +690,36 @@ def _axis_tuple(axis):
 @_export
 def count_nonzero(x, axis=None):
     """The number of non-zero elements over ``axis``, as int32 (no gradient)."""
-    return _constant(np.count_nonzero(values_of(_tensor(x)), axis=_axis_tuple(axis)), "int32")
+    return _cast(ops.count_nonzero(_tensor(x), axis=_axis_tuple(axis)), "int32")
 
 
 def _arg(name, fn, doc):
     def op(x, axis=None, keepdims=False):
-        return _constant(fn(values_of(_tensor(x)), axis=axis, keepdims=keepdims), "int32")
+        x = _tensor(x)
+        index = _cast(fn(x, axis=axis), "int32")
+        if not keepdims:
+            return index
+        if axis is None:
+            return ops.reshape(index, shape=(1,) * x.ndim)
+        return ops.expand_dims(index, axis=axis)
 
     op.__name__ = op.__qualname__ = name
     op.__doc__ = doc + " along ``axis`` (of the flattened x for None), int32 (no gradient)."
     return _export(op)
 
 
-argmax = _arg("argmax", np.argmax, "The index of the largest element (the first of ties)")
-argmin = _arg("argmin", np.argmin, "The index of the smallest element (the first of ties)")
-nanargmax = _arg("nanargmax", np.nanargmax, "The index of the largest element, NaNs ignored")
-nanargmin = _arg("nanargmin", np.nanargmin, "The index of the smallest element, NaNs ignored")
+argmax = _arg("argmax", ops.argmax, "The index of the largest element (the first of ties)")
+argmin = _arg("argmin", ops.argmin, "The index of the smallest element (the first of ties)")
+nanargmax = _arg(
+    "nanargmax",
+    lambda x, axis: _constant(np.nanargmax(values_of(x), axis=axis)),
+    "The index of the largest element, NaNs ignored",
+)
+nanargmin = _arg(
+    "nanargmin",
+    lambda x, axis: _constant(np.nanargmin(values_of(x), axis=axis)),
+    "The index of the smallest element, NaNs ignored",
+)
 
 
 def _variance(x, axis, keepdims):
@@ -759,7 +784,10 @@ def _quantile(x, q, axis, method, keepdims, skip_nan, name):
     flat = ops.reshape(ops.transpose(x, axes=tuple(kept) + axes), shape=rows + (-1,))
     ordered = ops.sort(flat, axis=-1)  # NaNs last
     n = flat.shape[-1]
-    count = (~np.isnan(flat.data)).sum(-1, keepdims=True) if skip_nan else np.full(rows + (1,), n)
+    if skip_nan:  # where the quantiles lie depends on each row's count of numbers
+        count = (~np.isnan(values_of(flat))).sum(-1, keepdims=True)
+    else:
+        count = np.full(rows + (1,), n)
     position = q.reshape(-1) * (count - 1)  # rows + (len(q),)
     lo = np.clip(np.floor(position), 0, n - 1).astype(np.intp)
     hi = np.clip(np.ceil(position), 0, n - 1).astype(np.intp)
@@ -772,7 +800,7 @@ def _quantile(x, q, axis, method, keepdims, skip_nan, name):
         fraction = 0.5 if method == "midpoint" else (position - lo).astype(x.dtype)
         y = below + (above - below) * fraction
     if not skip_nan:  # a NaN anywhere in a row makes its quantiles NaN
-        y = ops.where(np.isnan(flat.data).any(-1, keepdims=True), np.nan, y)
+        y = ops.where(ops.any(ops.isnan(flat), axis=-1, keepdims=True), np.nan, y)
     y = ops.transpose(y, axes=(len(rows),) + tuple(range(len(rows))))  # q first
     if keepdims:
         rows = tuple(1 if d in axes else x.shape[d] for d in range(ndim))
@@ -871,7 +899,7 @@ def _nan_extremum(x, axis, keepdims, largest):
         return (ops.max if largest else ops.min)(x, axis=axis, keepdims=keepdims)
     filled = _nan_filled(x, -np.inf if largest else np.inf)
     y = (ops.max if largest else ops.min)(filled, axis=axis, keepdims=keepdims)
-    every = np.all(np.isnan(x.data), axis=_axis_tuple(axis), keepdims=keepdims)
+    every = ops.all(ops.isnan(x), axis=_axis_tuple(axis), keepdims=keepdims)
     return _cast(ops.where(every, np.nan, y), x.dtype)
 
 
@@ -1277,7 +1305,7 @@ def where(condition, x1=None, x2=None):
         raise ValueError("where: give both x1 and x2, or neither")
     condition = _tensor(condition)
     x1, x2 = _pair(x1, x2)
-    return ops.where(condition.data.astype(bool), x1, x2)
+    return ops.where(_cast(condition, "bool"), x1, x2)
 
 
 @_export
@@ -1295,7 +1323,7 @@ def select(condlist, choicelist, default=0):
     dtype = result_type(choices[0], default)
     out = _tensor(default, dtype)
     for condition, choice in reversed(list(zip(condlist, choices))):
-        out = ops.where(_tensor(condition).data.astype(bool), _cast(choice, dtype), out)
+        out = ops.where(_cast(_tensor(condition), "bool"), _cast(choice, dtype), out)
     return _cast(
         ops.broadcast_to(out, shape=np.broadcast_shapes(*[c.shape for c in choices])), dtype
     )
@@ -1339,8 +1367,9 @@ def sort(x, axis=-1):
 def argsort(x, axis=-1):
     """The indices that sort x along ``axis`` (of the flattened x for None), int32."""
     x = _tensor(x)
-    data = x.data.reshape(-1) if axis is None else x.data
-    return _constant(np.argsort(data, axis=-1 if axis is None else axis, kind="stable"), "int32")
+    if axis is None:
+        x, axis = ops.reshape(x, shape=(-1,)), -1
+    return _cast(ops.argsort(x, axis=axis), "int32")
 
 
 @_export
@@ -1380,14 +1409,15 @@ def bincount(x, weights=None, minlength=0, sparse=False):
         raise TypeError(f"bincount: needs non-negative integers; got {_name(x)}")
     w = None if weights is None else _tensor(weights)
     dtype = "int32" if w is None else result_type(w.dtype)
-    length = builtins.max(minlength, int(x.data.max()) + 1 if x.size else 0)
+    x_values, w_values = values_of(x), None if w is None else values_of(w)
+    length = builtins.max(minlength, int(x_values.max()) + 1 if x.size else 0)
     if x.ndim == 1:
-        counts = np.bincount(x.data, None if w is None else w.data, length)
+        counts = np.bincount(x_values, w_values, length)
     else:
         counts = np.stack(
             [
-                np.bincount(row, None if w is None else w.data[i], length)
-                for i, row in enumerate(x.data)
+                np.bincount(row, None if w is None else w_values[i], length)
+                for i, row in enumerate(x_values)
             ]
         )
     return _constant(counts, dtype)
@@ -1400,7 +1430,7 @@ def histogram(x, bins=10, range=None):
     x = _floating(x)
     if x.ndim != 1:
         raise ValueError(f"histogram: needs a 1-D tensor; got shape {x.shape}")
-    counts, edges = np.histogram(x.data, bins=bins, range=range)
+    counts, edges = np.histogram(values_of(x), bins=bins, range=range)
     return _constant(counts, x.dtype), _constant(edges, x.dtype)
 
 
@@ -1420,7 +1450,7 @@ def unique(
     many values: cut, or padded with ``fill_value`` (the smallest value by default)."""
     x = _tensor(x)
     out = np.unique(
-        x.data,
+        values_of(x),
         return_index=return_index,
         return_inverse=return_inverse,
         return_counts=return_counts,
@@ -1786,7 +1816,7 @@ def slogdet(x):
     """(sign, log|det x|) of square matrices (batched over leading axes), computed on the
     arrays (no gradient)."""
     x = _floating(x)
-    sign_, logdet = np.linalg.slogdet(x.data)
+    sign_, logdet = np.linalg.slogdet(values_of(x))
     return _constant(sign_.astype(x.dtype)), _constant(logdet.astype(x.dtype))
 
 
@@ -1870,7 +1900,7 @@ def vectorize(pyfunc, *, excluded=None, signature=None):
     vectorized = np.vectorize(on_arrays, excluded=excluded, signature=signature)
 
     def apply(*args, **kwargs):
-        args = [a if i in excluded else _tensor(a).data for i, a in enumerate(args)]
+        args = [a if i in excluded else values_of(_tensor(a)) for i, a in enumerate(args)]
         return _constant(vectorized(*args, **kwargs))
 
     return apply
