@@ -16,7 +16,7 @@ import builtins
 import numpy as np
 
 from .. import ops
-from ..engine import Tensor
+from ..engine import Tensor, values_of
 from .core import as_dtype, constant, convert_to_tensor, float32, int32
 
 newaxis = None
@@ -165,7 +165,7 @@ def _integer_indices(indices, op):
             f"{op}: indices must be integers; got dtype {indices.dtype}. Convert them with "
             f"tf.cast(indices, tf.int32)."
         )
-    return indices.data
+    return values_of(indices)  # checked against the axis's size as TensorFlow does: a read
 
 
 def _check_range(index, size_, op, axis):

@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import ops
 from ..backend import xp_of
-from ..engine import Tensor, as_array, is_text, text_array
+from ..engine import Tensor, as_array, is_text, text_array, values_of
 
 float16, float32, float64 = np.dtype("float16"), np.dtype("float32"), np.dtype("float64")
 int8, int16 = np.dtype("int8"), np.dtype("int16")
@@ -65,7 +65,7 @@ def constant(value, dtype=None, shape=None, name=None):
         ValueError: ``shape`` that does not hold the value's number of elements.
     """
     if isinstance(value, Tensor):
-        array = value.data.copy()  # a snapshot: assigning to a Variable later leaves it alone
+        array = values_of(value).copy()  # a snapshot: assigning to a Variable leaves it alone
     elif isinstance(value, (np.ndarray, np.generic)):
         array = np.asarray(value)
     else:

@@ -282,8 +282,8 @@ def clip_by_norm(t, clip_norm, axes=None, name=None):
     """
     t = convert_to_tensor(t)
     squared = _squared_norm(t, axes)
-    positive = squared.data > 0
-    safe = ops.where(positive, squared, Tensor(np.ones_like(squared.data)))
+    positive = ops.greater(squared, 0)
+    safe = ops.where(positive, squared, 1)
     norm = ops.where(positive, ops.sqrt(safe), squared)
     return t * clip_norm / ops.maximum(norm, clip_norm)
 
@@ -308,7 +308,6 @@ def clip_by_global_norm(t_list, clip_norm, use_norm=None, name=None):
     """
     norm = global_norm(t_list) if use_norm is None else convert_to_tensor(use_norm)
     scale = clip_norm * ops.minimum(1.0 / norm, 1.0 / clip_norm)
-    if not np.isfinite(norm.data).all():
-        scale = scale * float("nan")
+    scale = ops.where(ops.all(ops.isfinite(norm)), scale, np.nan)
     clipped = [None if t is None else convert_to_tensor(t) * scale for t in t_list]
     return clipped, norm

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule import engine, keras, nest
+from chainrule import engine, keras, nest, tf
 from chainrule.fast.plan import Plan
 from chainrule.keras import layers, ops
 
@@ -49,24 +49,26 @@ def _replays_as_the_engine(fn, kinds, plan):
 
 
 def _every_op():
-    """(name, function, input kinds) for each keras.ops function that takes one or two (4, 5)
-    float or integer tensors."""
-    found = []
-    for name in sorted(dir(ops)):
-        fn = getattr(ops, name)
-        if name.startswith("_") or inspect.isclass(fn) or inspect.ismodule(fn):
-            continue
-        if not callable(fn):
-            continue
-        for kinds in ("f", "ff", "i", "ii"):
-            try:
-                with np.errstate(all="ignore"):
-                    outputs = _tensors(fn(*[cr.Tensor(_batch(k, 1)) for k in kinds]))
-            except Exception:
+    """(name, function, input kinds) for each function of keras.ops and of the TensorFlow
+    vocabulary that takes one or two (4, 5) float or integer tensors."""
+    found, seen = [], set()
+    for prefix, module in (("ops", ops), ("tf", tf), ("tf.math", tf.math), ("tf.nn", tf.nn)):
+        for name in sorted(dir(module)):
+            fn = getattr(module, name)
+            if name.startswith("_") or inspect.isclass(fn) or inspect.ismodule(fn):
                 continue
-            if outputs:
-                found.append((name, fn, kinds))
-            break
+            if not callable(fn) or id(fn) in seen:
+                continue
+            seen.add(id(fn))
+            for kinds in ("f", "ff", "i", "ii", "fi"):
+                try:
+                    with np.errstate(all="ignore"):
+                        outputs = _tensors(fn(*[cr.Tensor(_batch(k, 1)) for k in kinds]))
+                except Exception:
+                    continue
+                if outputs:
+                    found.append((f"{prefix}.{name}", fn, kinds))
+                break
     return found
 
 
@@ -74,7 +76,7 @@ EVERY_OP = _every_op()
 
 
 def test_the_ops_are_found():
-    assert len(EVERY_OP) > 150
+    assert len(EVERY_OP) > 230
 
 
 @pytest.mark.parametrize("name, fn, kinds", EVERY_OP, ids=[case[0] for case in EVERY_OP])
