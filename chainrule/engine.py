@@ -128,7 +128,7 @@ def as_array(data, dtype=None, text=False):
         TypeError: for data that is not numeric (strings without ``text``, objects).
     """
     if isinstance(data, Tensor):
-        data = data.data
+        data = values_of(data)
     if type(data) is np.ndarray and dtype is None:  # nothing to convert: most calls
         array = data
     elif isinstance(data, ndarray_types) or isinstance(data, np.generic):

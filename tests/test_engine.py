@@ -87,6 +87,7 @@ def test_tracing_notes_reads_of_the_datas_values_into_python():
         "np.asarray": lambda x: np.asarray(x * 2),
         "bool": lambda x: bool(x.sum() > 0),
         "values_of": lambda x: values_of(x),
+        "as_array": lambda x: cr.engine.as_array(x + 1),
         "tf.strings": lambda x: cr.strings.as_string(x),
         "a Variable": lambda x: cr.Variable([1.0, 2.0]).numpy(),
     }

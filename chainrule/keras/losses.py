@@ -459,16 +459,18 @@ def ctc(y_true, y_pred):
     merged), the product of the steps' softmax probabilities; its gradient is
     softmax(y_pred) minus each class's posterior occupancy (see ``chainrule.ops.ctc_loss``).
     """
-    y_true, y_pred = as_array(y_true), y_pred if isinstance(y_pred, Tensor) else Tensor(y_pred)
+    y_true = y_true if isinstance(y_true, Tensor) else Tensor(as_array(y_true))
+    y_pred = y_pred if isinstance(y_pred, Tensor) else Tensor(y_pred)
     if y_true.ndim != 2 or y_pred.ndim != 3:
         raise ValueError(
             f"ctc: y_true must be (batch_size, max_length) integer labels and y_pred "
             f"(batch_size, max_length, num_classes) logits; received y_true.shape="
             f"{y_true.shape}, y_pred.shape={y_pred.shape}"
         )
-    label_lengths = (y_true != 0).sum(axis=-1).astype("int32")
+    labels = ops.cast(y_true, "int32")  # Tensors: a replayed step reads each batch's labels
+    label_lengths = ops.cast(ops.count_nonzero(labels, axis=-1), "int32")
     steps = np.full(y_pred.shape[0], y_pred.shape[1], dtype="int32")
-    return ops.ctc_loss(y_pred, y_true.astype("int32"), label_lengths, steps, blank=0)
+    return ops.ctc_loss(y_pred, labels, label_lengths, steps, blank=0)
 
 
 def dice(y_true, y_pred, axis=None):

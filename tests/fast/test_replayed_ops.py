@@ -165,3 +165,22 @@ def test_a_model_with_masks_and_a_straight_through_rounding_trains_replayed_as_e
     assert any(isinstance(p, Plan) for p in replayed._train_plans.plans.values())
     for got, want in zip(replayed.get_weights(), eager.get_weights()):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+def test_a_ctc_loss_reads_each_batchs_labels_in_a_replayed_step():
+    """The labels and their lengths are inputs of the CTC op, not arrays of the traced batch:
+    the replayed step trains as the engine does."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 10, 6)).astype("float32")
+    y = rng.integers(0, 4, (64, 3))
+    models = []
+    for run_eagerly in (False, True):
+        keras.utils.set_random_seed(0)
+        inputs = keras.Input((10, 6))
+        model = keras.Model(inputs, layers.Dense(5)(inputs))
+        model.compile("adam", keras.losses.CTC(), run_eagerly=run_eagerly)
+        model.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
+        models.append(model)
+    assert any(isinstance(p, Plan) for p in models[0]._train_plans.plans.values())
+    for got, want in zip(models[0].get_weights(), models[1].get_weights()):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
