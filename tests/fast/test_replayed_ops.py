@@ -1,6 +1,6 @@
-"""keras.ops in a replayed step: each one is recorded (so a replay computes it afresh on each
-batch) or notes that it read its data's values (so the step is not replayed). None may be
-frozen into a plan with the traced batch's values."""
+"""keras.ops and the TensorFlow vocabulary in a replayed step: each function is recorded (so a
+replay computes it afresh on each batch) or notes that it read its data's values (so the step
+is not replayed). None may be frozen into a plan with the traced batch's values."""
 
 import inspect
 
