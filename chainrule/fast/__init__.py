@@ -11,6 +11,8 @@ changing what they compute.
   over threads; the tiled convolution a plan rewrites a conv + max-pool block into), installed
   only while a training call runs.
 - :mod:`.updates` holds the optimizers' cache-blocked update loops.
+- :mod:`.gather` gathers a shuffled pass's batches a chunk ahead, on a core the step leaves
+  free.
 
 All of it is chosen in :func:`training_runtime`, and :func:`set_enabled` (or
 ``CHAINRULE_FAST=0``) turns all of it off. Nothing below this package imports it.
@@ -18,6 +20,7 @@ All of it is chosen in :func:`training_runtime`, and :func:`set_enabled` (or
 
 from .runtime import (
     active,
+    batch_gathering,
     batch_runtime,
     disabled,
     enabled,

@@ -15,7 +15,7 @@ import functools
 import os
 import threading
 
-from . import kernels, process, threads, updates
+from . import gather, kernels, process, threads, updates
 
 _enabled = None  # None: read CHAINRULE_FAST on first use
 _state = threading.local()  # .active: this thread is inside training_runtime with the switch on
@@ -59,6 +59,13 @@ def update_loop():
     cache-sized blocks (:func:`.updates.update`) inside a training call with the switch on, else
     None (each variable whole, by ``update_step``)."""
     return updates.update if active() else None
+
+
+def batch_gathering():
+    """How ``fit`` gathers a shuffled pass's batches (``ArrayBatches.gather``): a chunk ahead
+    on another core where one is free (:func:`.gather.shuffled_batches`) inside a training call
+    with the switch on, else None (each batch when it is asked for)."""
+    return gather.shuffled_batches if active() else None
 
 
 def training_runtime(method):

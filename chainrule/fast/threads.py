@@ -235,6 +235,19 @@ def training_step():
         _set_blas()
 
 
+def ahead(function, *args):
+    """Start ``function(*args)`` on chainrule's other thread, for the caller to collect with
+    the returned future's ``result()`` once it needs it (work that does not depend on the step
+    running now: the next batches' rows, say). Only inside :func:`using_cores`, in the thread
+    that entered it, and while the BLAS library runs in the calling thread, so that the other
+    core is not already taken by the BLAS library's threads; elsewhere None, having done
+    nothing: the caller then computes it itself."""
+    pool = _pool
+    if pool is None or threading.get_ident() != _owner or not blas_in_calling_thread():
+        return None
+    return pool.submit(function, *args)
+
+
 def blas_in_calling_thread():
     """True where the BLAS library runs each product in the calling thread alone: inside
     :func:`using_cores` once the work is cut over the threads or the block runs on one core."""

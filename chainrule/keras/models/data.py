@@ -357,7 +357,14 @@ class Batches:
 
 class ArrayBatches(Batches):
     """Batches of checked arrays: per pass, one permutation of the rows (``shuffle``), and each
-    batch gathered from it. The arrays themselves are never copied whole."""
+    batch gathered from it. The arrays themselves are never copied whole.
+
+    ``gather``, where set (``fit`` sets the speed package's), yields the usual case's batches
+    instead: ``gather((x, y), order, batch_size)`` gives the same (x, y) batches as gathering
+    each one here does (the rows ``order[s : s + batch_size]``, for s = 0, batch_size, ...).
+    """
+
+    gather = None
 
     def __init__(self, arrays, batch_size, shuffle):
         self.arrays = arrays
@@ -371,6 +378,10 @@ class ArrayBatches(Batches):
         order = random.generator().permutation(n) if self.shuffle else None
         plain = isinstance(x, np.ndarray) and isinstance(y, np.ndarray)
         if order is not None and plain and weight is None:  # the usual case
+            if self.gather is not None:
+                for batch in self.gather((x, y), order, self.batch_size):
+                    yield (*batch, None)
+                return
             for start in range(0, n, self.batch_size):
                 index = order[start : start + self.batch_size]
                 yield x.take(index, axis=0), y.take(index, axis=0), None

@@ -29,6 +29,7 @@ from ...fast import (
     InferencePlans,
     TrainStepPlans,
     active,
+    batch_gathering,
     batch_runtime,
     training_runtime,
     update_loop,
@@ -705,6 +706,8 @@ class Model(Layer):
                 validation_steps,
                 self._needs_targets("test_step"),
             )
+        if isinstance(training, data.ArrayBatches):
+            training.gather = batch_gathering()
         training = data.EpochIterator(training, steps_per_epoch)
         if validation is not None:
             validation = data.EpochIterator(validation, validation_steps)
