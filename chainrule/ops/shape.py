@@ -120,6 +120,24 @@ def _gather_vjp(i, g, y, a, *indices, index):
     return scatter_add(g, index=filled_index(index, indices), shape=a.shape)
 
 
+@primitive(differentiable=False)
+def indices_in_range(index, sizes, axes, op, coordinates=False):
+    """y = index, once every index has been found in range: each element in [0, sizes[0]),
+    or, with ``coordinates``, each index[..., k] in [0, sizes[k]); else a ValueError naming
+    ``op`` and the axis (``axes[k]``) the index addresses (no gradient). TensorFlow checks a
+    gather's indices so on the CPU; as an op, the check runs on every batch of a replayed step.
+    """
+    columns = [index[..., k] for k in range(len(sizes))] if coordinates else [index]
+    for column, size, axis in zip(columns, sizes, axes):
+        if column.size and (column.min() < 0 or column.max() >= size):
+            bad = column[(column < 0) | (column >= size)].ravel()[0]
+            raise ValueError(
+                f"{op}: index {int(bad)} is out of range for axis {axis} of size {size}; "
+                f"indices must lie in [0, {size})."
+            )
+    return index
+
+
 @primitive
 def scatter_add(g, index, shape):
     """y = zeros(shape) with y[index] += g (repeated indices add up).   dL/dg = (dL/dy)[index]."""

@@ -16,7 +16,8 @@ import builtins
 import numpy as np
 
 from .. import ops
-from ..engine import Tensor, values_of
+from ..engine import Tensor
+from ..ops.shape import indices_in_range
 from .core import as_dtype, constant, convert_to_tensor, float32, int32
 
 newaxis = None
@@ -159,23 +160,15 @@ def sort(values, axis=-1, direction="ASCENDING", name=None):
 
 
 def _integer_indices(indices, op):
+    """``indices`` as an integer Tensor (its values are not read: a replayed step gathers each
+    batch's own)."""
     indices = convert_to_tensor(indices)
     if indices.dtype.kind not in "iu":
         raise TypeError(
             f"{op}: indices must be integers; got dtype {indices.dtype}. Convert them with "
             f"tf.cast(indices, tf.int32)."
         )
-    return values_of(indices)  # checked against the axis's size as TensorFlow does: a read
-
-
-def _check_range(index, size_, op, axis):
-    """TensorFlow's check on the CPU: every index in [0, size_) (negative ones are errors)."""
-    if index.size and (index.min() < 0 or index.max() >= size_):
-        bad = index[(index < 0) | (index >= size_)].ravel()[0]
-        raise ValueError(
-            f"{op}: index {int(bad)} is out of range for axis {axis} of size {size_}; "
-            f"indices must lie in [0, {size_})."
-        )
+    return indices
 
 
 def _batch_dims(batch_dims, params_shape, indices_shape, op):
@@ -236,7 +229,7 @@ def gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name
             f"gather: axis={axis} must be at least batch_dims={b} (params {x.shape}, indices "
             f"{index.shape})."
         )
-    _check_range(index, x.shape[axis], "gather", axis)
+    index = indices_in_range(index, sizes=(x.shape[axis],), axes=(axis,), op="gather")
     return _batched_take(x, index, axis, b)
 
 
@@ -270,10 +263,16 @@ def gather_nd(params, indices, batch_dims=0, name=None):
             f"more than params of shape {x.shape} have."
         )
     addressed = x.shape[b : b + k]
-    for axis in builtins.range(k):
-        _check_range(index[..., axis], addressed[axis], "gather_nd", b + axis)
-    if k:
-        flat = np.ravel_multi_index(tuple(np.moveaxis(index, -1, 0)), addressed)
+    index = indices_in_range(
+        index,
+        sizes=addressed,
+        axes=tuple(builtins.range(b, b + k)),
+        op="gather_nd",
+        coordinates=True,
+    )
+    if k:  # the row-major position in the addressed axes: Σ_j index[..., j] stride_j
+        strides = np.cumprod((1, *addressed[:0:-1]))[::-1].astype(np.int64)
+        flat = ops.sum(ops.cast(index, dtype="int64") * strides, axis=-1)
     else:  # no coordinates: the whole params, once for each position of indices
         flat = np.zeros(index.shape[:-1], dtype=np.intp)
     merged = ops.reshape(x, shape=x.shape[:b] + (-1,) + x.shape[b + k :])

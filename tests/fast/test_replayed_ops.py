@@ -109,6 +109,11 @@ MASKS_AND_INDICES = {
     "sort": lambda x: [ops.sort(x), ops.median(x, axis=1)],
     "nan": lambda x: [ops.nan_to_num(x), ops.nansum(x), ops.nanmax(x, axis=0)],
     "floor_divide": lambda x: ops.floor_divide(x, 0.3),
+    "tf.gather": lambda x: [
+        tf.gather(x, ops.argmax(x, axis=0), axis=1),
+        tf.gather(x, ops.argmax(x, axis=1), axis=1, batch_dims=1),
+        tf.gather_nd(x, ops.stack([ops.arange(4), ops.cast(ops.argmax(x, axis=1), "int32")], 1)),
+    ],
 }
 
 
@@ -184,3 +189,28 @@ def test_a_ctc_loss_reads_each_batchs_labels_in_a_replayed_step():
     assert any(isinstance(p, Plan) for p in models[0]._train_plans.plans.values())
     for got, want in zip(models[0].get_weights(), models[1].get_weights()):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+def test_a_replayed_tf_gather_checks_each_batchs_indices():
+    """The range check that TensorFlow makes on the CPU is an op of the plan: indices in range
+    on the traced batch and out of it on a later one still raise the gather's error."""
+
+    def gathers(x, i, coordinates):
+        return [tf.gather(x, i, axis=1), tf.gather_nd(x, coordinates)]
+
+    x = _batch("f", 1)
+    i, coordinates = np.array([0, 4, 2]), np.array([[3, 4], [0, 0]])
+    inputs = [cr.Tensor(a) for a in (x, i, coordinates)]
+    with engine.tracing(inputs) as traced:
+        outputs = gathers(*inputs)
+    assert not traced.values_read
+    plan = Plan(inputs, outputs, [])
+    x = _batch("f", 2)
+    for got, want in zip(
+        plan.run(x, i[::-1], coordinates[::-1])[0], gathers(x, i[::-1], coordinates[::-1])
+    ):
+        np.testing.assert_array_equal(got, want.data)
+    with pytest.raises(ValueError, match="gather: index 5 is out of range for axis 1 of size 5"):
+        plan.run(x, i + 1, coordinates)
+    with pytest.raises(ValueError, match="gather_nd: index 4 is out of range for axis 0 of size 4"):
+        plan.run(x, i, coordinates + 1)
