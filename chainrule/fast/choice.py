@@ -23,6 +23,10 @@ WARMUP_STEPS = 3
 #: Steps timed with each setting in one trial, the two settings alternating step by step, so that
 #: a change of load during the trial weighs on both alike.
 TRIAL_STEPS = 6
+#: ...and at least this many seconds of steps with each, so that a trial of short steps (the
+#: article's take 0.07 ms) is not decided by one slow spell of the machine: six steps of each
+#: lasted 1.2 ms, and a spell of a few milliseconds slowed every one of one setting's steps.
+TRIAL_SECONDS = 0.02
 #: Every core is kept only if its median step takes at most this fraction of one core's: where
 #: the two are about as fast, one thread leaves the other cores to the machine's other work.
 KEEP_MANY_BELOW = 0.95
@@ -61,7 +65,8 @@ class ThreadChoice:
         now = self._clock()
         if self._times is not None:
             self._times[self._running].append(now - self._last)
-            if min(len(times) for times in self._times.values()) >= TRIAL_STEPS:
+            timed = self._times.values()
+            if min(map(len, timed)) >= TRIAL_STEPS and min(map(sum, timed)) >= TRIAL_SECONDS:
                 self._decide(now)
         if self._times is None and self._steps >= WARMUP_STEPS and now >= self._next_trial:
             self._times = {True: [], False: []}

@@ -84,3 +84,24 @@ def test_the_trial_is_repeated_later_and_follows_the_load(clock):
     settings = run(chooser, clock, times(0.030, 0.006), 2 * choice.TRIAL_STEPS + 6)
     assert settings[-3:] == [False] * 3 and chooser.step() is False
     assert [chosen for _, _, chosen in chooser.trials] == [True, False]
+
+
+def test_a_trial_of_short_steps_runs_long_enough_not_to_follow_a_slow_spell(clock):
+    """Steps of 0.1 ms, as fast either way: the trial lasts TRIAL_SECONDS of each setting, not
+    six steps, so a spell of a few milliseconds in which every step takes three times as long
+    is a small part of it, and one core is chosen, as for a tie."""
+    chooser = ThreadChoice(clock)
+    steps = []
+
+    def seconds(setting):
+        steps.append(setting)
+        slow = choice.WARMUP_STEPS + 4 <= len(steps) < choice.WARMUP_STEPS + 24
+        return 0.0003 if slow else 0.0001
+
+    each = int(choice.TRIAL_SECONDS / 0.0001) + 10  # enough steps to reach TRIAL_SECONDS
+    run(chooser, clock, seconds, choice.WARMUP_STEPS + 2 * choice.TRIAL_STEPS + 2)
+    assert chooser.trials == []  # six steps of each are not enough: 0.6 ms is too short
+    run(chooser, clock, seconds, 2 * each)
+    assert len(chooser.trials) == 1
+    many, one, kept = chooser.trials[0]
+    assert many == pytest.approx(0.0001) and one == pytest.approx(0.0001) and not kept
