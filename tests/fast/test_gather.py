@@ -150,7 +150,7 @@ def test_a_chunk_holds_at_most_max_batches_and_chunk_bytes_and_one_batch_at_leas
     assert gather.batches_per_chunk([np.zeros((0, 5))], 4) == gather.MAX_BATCHES
 
 
-def _fitted_weights():
+def _fitted_weights(**weighting):
     keras.utils.set_random_seed(3)
     model = keras.Sequential(
         [
@@ -162,15 +162,20 @@ def _fitted_weights():
     model.compile(keras.optimizers.SGD(0.1), "categorical_crossentropy", metrics=["accuracy"])
     x = np.random.default_rng(1).standard_normal((300, 20)).astype(np.float32)
     y = np.eye(4, dtype=np.float32)[np.arange(300) % 4]
-    history = model.fit(x, y, batch_size=8, epochs=3, verbose=0)
+    if weighting.get("sample_weight") == "given":
+        weighting["sample_weight"] = np.linspace(0.5, 2.0, 300).astype(np.float32)
+    history = model.fit(x, y, batch_size=8, epochs=3, verbose=0, **weighting)
     return model.get_weights(), history.history
 
 
 @needs_blas_control
-def test_fit_with_batches_gathered_ahead_ends_with_the_same_weights(monkeypatch):
+@pytest.mark.parametrize(
+    "weighting", [{}, {"sample_weight": "given"}, {"class_weight": {0: 1.0, 1: 3.0, 2: 0.5, 3: 1}}]
+)
+def test_fit_with_batches_gathered_ahead_ends_with_the_same_weights(monkeypatch, weighting):
     """On one core (the other free to gather), the chunks of 4 batches (32 rows: 10 chunks an
     epoch) are gathered on the other thread; the weights and logs equal those of a fit that
-    gathers each batch in its step."""
+    gathers each batch in its step; with sample or class weights too, gathered with the batch."""
     monkeypatch.setattr(gather, "MAX_BATCHES", 4)
     _finished_before_needed(monkeypatch)
     chunks = []
@@ -185,13 +190,13 @@ def test_fit_with_batches_gathered_ahead_ends_with_the_same_weights(monkeypatch)
     monkeypatch.setattr(parallel, "thread_count", lambda: 2)
     monkeypatch.setattr(parallel, "ThreadChoice", lambda: _Fixed(False))
     monkeypatch.delenv("CHAINRULE_NUM_THREADS", raising=False)
-    ahead, ahead_logs = _fitted_weights()
+    ahead, ahead_logs = _fitted_weights(**weighting)
     # every chunk after each epoch's first on the other thread, but the first epoch's second:
     # it is asked for with the first batch, before the first step has chosen one core
     assert len(chunks) == 3 * 9 and not chunks[0] and all(chunks[1:])
     monkeypatch.setattr(model_module, "batch_gathering", lambda: None)
     chunks.clear()
-    each, each_logs = _fitted_weights()
+    each, each_logs = _fitted_weights(**weighting)
     assert not chunks
     assert ahead_logs == each_logs
     for a, b in zip(ahead, each):

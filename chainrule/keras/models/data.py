@@ -359,9 +359,10 @@ class ArrayBatches(Batches):
     """Batches of checked arrays: per pass, one permutation of the rows (``shuffle``), and each
     batch gathered from it. The arrays themselves are never copied whole.
 
-    ``gather``, where set (``fit`` sets the speed package's), yields the usual case's batches
-    instead: ``gather((x, y), order, batch_size)`` gives the same (x, y) batches as gathering
-    each one here does (the rows ``order[s : s + batch_size]``, for s = 0, batch_size, ...).
+    ``gather``, where set (``fit`` sets the speed package's), yields a shuffled pass's batches
+    of single arrays instead (x, and y and the sample weights where given):
+    ``gather(arrays, order, batch_size)`` gives the same batches as gathering each one here
+    does (the rows ``order[s : s + batch_size]`` of each array, for s = 0, batch_size, ...).
     """
 
     gather = None
@@ -376,18 +377,31 @@ class ArrayBatches(Batches):
         x, y, weight = self.arrays
         n = num_samples(x)
         order = random.generator().permutation(n) if self.shuffle else None
+        parts = (x, y, weight)
+        if order is not None and self.gather is not None and _plain_or_none(parts):
+            present = tuple(a for a in parts if a is not None)
+            if weight is None and y is not None:  # the usual case
+                for xb, yb in self.gather(present, order, self.batch_size):
+                    yield xb, yb, None
+                return
+            for batch in self.gather(present, order, self.batch_size):
+                gathered = iter(batch)
+                yield tuple(None if a is None else next(gathered) for a in parts)
+            return
         plain = isinstance(x, np.ndarray) and isinstance(y, np.ndarray)
         if order is not None and plain and weight is None:  # the usual case
-            if self.gather is not None:
-                for batch in self.gather((x, y), order, self.batch_size):
-                    yield (*batch, None)
-                return
             for start in range(0, n, self.batch_size):
                 index = order[start : start + self.batch_size]
                 yield x.take(index, axis=0), y.take(index, axis=0), None
             return
         for index in batch_slices(n, self.batch_size, order):
             yield take(x, index), take(y, index), take(weight, index)
+
+
+def _plain_or_none(arrays):
+    """Whether x is one NumPy array and y and the sample weights are too, or None."""
+    x, *rest = arrays
+    return isinstance(x, np.ndarray) and all(a is None or isinstance(a, np.ndarray) for a in rest)
 
 
 def array_batches(arrays, batch_size=None, steps=None, shuffle=False, class_weight=None):
