@@ -186,34 +186,48 @@ def _checked(model, plan, engine, arrays):
 
 
 class DirectStep:
-    """One training step on the usual batch, ``(x, y, None)`` of arrays, with every part called
-    directly: the checked plan's replay (one whose forward returns one output, y_pred, and gives
-    every weight a gradient), then ``apply(grads)``, ``add_loss(loss, batch size)`` and each of
-    ``metric_updates`` as ``update(y, y_pred)``. These are what the training step would
-    call, found once (an epoch) by its caller instead of on every step.
+    """One training step on the usual batch, ``(x, y, sample_weight)`` of arrays (the weights
+    None or an array), with every part called directly: the checked plan's replay (one whose
+    forward returns one output, y_pred, and gives every weight a gradient), then
+    ``apply(grads)``, ``add_loss(loss, batch size)`` and each of the metrics' updates as
+    ``update(y, y_pred)``: ``metric_updates`` for a batch without sample weights,
+    ``weighted_updates`` for one with them (None where a metric would take the weights: such
+    a batch takes the full step). These are what the training step would call, found once (an
+    epoch) by its caller instead of on every step.
 
     ``run_for(batch)`` gives the replay to pass to ``step(run, batch)``, or None, having done
     nothing, for a batch of another kind or of shapes without such a plan (the first batches of
     a shape, a last smaller batch): that batch takes the full step.
     """
 
-    def __init__(self, plans, apply, add_loss, metric_updates):
+    def __init__(self, plans, apply, add_loss, metric_updates, weighted_updates=None):
         self.direct = plans.direct if plans.enabled else {}
-        self.apply, self.add_loss, self.metric_updates = apply, add_loss, metric_updates
+        self.apply, self.add_loss = apply, add_loss
+        self.metric_updates, self.weighted_updates = metric_updates, weighted_updates
 
     def run_for(self, batch):
         x, y, sample_weight = batch
-        if sample_weight is not None or type(x) is not np.ndarray or type(y) is not np.ndarray:
+        if type(x) is not np.ndarray or type(y) is not np.ndarray:
             return None
-        return self.direct.get(((x.shape, x.dtype), (y.shape, y.dtype)))
+        if sample_weight is None:
+            return self.direct.get(((x.shape, x.dtype), (y.shape, y.dtype)))
+        if self.weighted_updates is None or type(sample_weight) is not np.ndarray:
+            return None
+        weights = (sample_weight.shape, sample_weight.dtype)
+        return self.direct.get(((x.shape, x.dtype), (y.shape, y.dtype), weights))
 
     def step(self, run, batch):
-        x, y, _ = batch
+        x, y, sample_weight = batch
         threads.training_step()  # as TrainStepPlans.step does first
-        (loss, y_pred, *_), grads = run(x, y)
+        if sample_weight is None:
+            (loss, y_pred, *_), grads = run(x, y)
+            updates = self.metric_updates
+        else:
+            (loss, y_pred, *_), grads = run(x, y, sample_weight)
+            updates = self.weighted_updates
         self.apply(grads)
         self.add_loss(loss, len(x))
-        for update in self.metric_updates:
+        for update in updates:
             update(y, y_pred)
 
 

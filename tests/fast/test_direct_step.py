@@ -50,7 +50,7 @@ class TargetSum(keras.metrics.Metric):
         return self.total
 
 
-def _train(optimizer="sgd", **dense_options):
+def _train(optimizer="sgd", weighted_metrics=("mae",), class_weight=None, **dense_options):
     keras.utils.set_random_seed(0)
     model = Sequential(
         [
@@ -62,11 +62,13 @@ def _train(optimizer="sgd", **dense_options):
         optimizer=optimizer,
         loss="categorical_crossentropy",
         metrics=["accuracy", TargetSum()],
-        weighted_metrics=["mae"],
+        weighted_metrics=list(weighted_metrics),
     )
     logged = []  # each batch's logs, as a callback reads them
     batches = keras.callbacks.LambdaCallback(on_train_batch_end=lambda _, logs: logged.append(logs))
-    history = model.fit(x, y, batch_size=32, epochs=3, verbose=0, callbacks=[batches])
+    history = model.fit(
+        x, y, batch_size=32, epochs=3, verbose=0, callbacks=[batches], class_weight=class_weight
+    )
     return model, history.history, logged
 
 
@@ -86,6 +88,33 @@ def test_the_direct_step_trains_as_the_full_step(monkeypatch, direct_steps):
         np.testing.assert_array_equal(a, b)
     for a, b in zip(direct.optimizer.variables, full.optimizer.variables):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+CLASS_WEIGHT = {c: 0.5 + c / 10 for c in range(10)}
+
+
+def test_the_direct_step_trains_on_class_weighted_batches_as_the_full_step(
+    monkeypatch, direct_steps
+):
+    """Sample weights (here from class_weight) go into the replayed loss; the compiled metrics
+    ignore them, as Keras's do, so the direct step takes such batches too."""
+    direct, direct_history, direct_logs = _train(
+        keras.optimizers.Adam(0.01), weighted_metrics=(), class_weight=CLASS_WEIGHT
+    )
+    assert direct_steps[0] == 3 * 7 - 3 - 1 - 2  # as for batches without weights
+    monkeypatch.setattr(Model, "_direct_step", lambda self: None)
+    full, full_history, full_logs = _train(
+        keras.optimizers.Adam(0.01), weighted_metrics=(), class_weight=CLASS_WEIGHT
+    )
+    assert direct_history == full_history and direct_logs == full_logs
+    for a, b in zip(direct.get_weights(), full.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_weighted_metric_keeps_weighted_batches_in_the_full_step(direct_steps):
+    model, history, _ = _train("sgd", weighted_metrics=("mae",), class_weight=CLASS_WEIGHT)
+    assert direct_steps[0] == 0
+    assert np.isfinite(history["mae"]).all()
 
 
 @pytest.mark.parametrize(

@@ -320,14 +320,18 @@ class CompileMetrics(metrics_module.Metric):
             for metric in group or []:
                 metric.update_state(y_t, y_p, sample_weight=weight)
 
-    def _direct_updates(self):
+    def _direct_updates(self, weighted_batch=False):
         """What :meth:`update_state` does with one output's batch without sample weights, once
         built: each metric's ``_direct_update()`` in its order, functions of the arrays
         ``(y_true, y_pred)``; None for a model of several outputs, or before the first update.
-        ``fit``'s direct step calls them."""
+        ``fit``'s direct step calls them. For a batch with sample weights
+        (``weighted_batch``), the same where no metric is weighted (the ``metrics`` of
+        ``compile`` ignore sample weights, as Keras's do), else None."""
         if not self.built or len(self._flat) != 1:
             return None
         (_, group), (_, weighted) = self._flat[0], self._flat_weighted[0]
+        if weighted_batch and weighted:
+            return None
         return [metric._direct_update() for metric in group or []] + [
             metric._direct_update(weighted=True) for metric in weighted or []
         ]

@@ -386,10 +386,13 @@ class Model(Layer):
         ):
             return None
         apply = optimizer._direct_apply(plans.weights)
-        updates = [] if compiled_metrics is None else compiled_metrics._direct_updates()
+        updates, weighted = [], []
+        if compiled_metrics is not None:
+            updates = compiled_metrics._direct_updates()
+            weighted = compiled_metrics._direct_updates(weighted_batch=True)
         if apply is None or updates is None:
             return None
-        return DirectStep(plans, apply, self._loss_tracker.add, updates)
+        return DirectStep(plans, apply, self._loss_tracker.add, updates, weighted)
 
     def _train_step_logged_lazily(self, data):
         """``train_step(data)`` whose logs are read later: the metrics are updated now, and
