@@ -6,16 +6,18 @@ Each batch of a shuffled pass over arrays is gathered from rows in random places
 NumPy loop spends on it. That wait does not depend on the step, so :func:`shuffled_batches`
 gathers the rows of the next batches on chainrule's other thread (:func:`.threads.ahead`) while
 the step runs on the current ones, and the step then reads its batch from a buffer the other
-core filled: the article's epoch took 0.150 s without and 0.131 s with, on a 2-core machine.
+core filled: the article's epoch took 0.149 s without and 0.135 s with, on a 2-core machine.
 
 One hand-over per batch would cost more than it saves: waking the other thread and passing the
 interpreter lock back and forth took about 150 µs a batch there. The rows are therefore
 gathered in chunks of up to :data:`MAX_BATCHES` batches and :data:`CHUNK_BYTES` bytes, one
 hand-over per chunk, and each batch is a slice of its chunk (the same rows in the same order:
-the same arrays, value for value). Where the other core is not free (the BLAS library's threads
-use it, or training runs on one core, see :mod:`.threads`), each batch is gathered when it is
-asked for, in this thread, as without this module: a chunk gathered in the training thread
-would push the step's arrays out of the core's cache (an epoch took 10 % longer so).
+the same arrays, value for value). The other core counts as free where the BLAS library runs
+in the training thread: the step runs on one core, or chainrule's threads have replaced the
+BLAS library's (see :mod:`.threads`). Where the BLAS library's own threads use every core, or
+outside a training call, each batch is gathered when it is asked for, in this thread, as
+without this module: a chunk gathered in the training thread would push the step's arrays out
+of the core's cache (an epoch took 10 % longer so).
 """
 
 from . import threads
