@@ -45,18 +45,32 @@ class ThreadChoice:
     setting the previous call returned: the forward and backward pass, the optimizer's update,
     the metrics and callbacks, everything the load slows down.
 
+    A step of a loop written by hand may come in parts that each call :meth:`step` (a GAN's
+    two tapes, say), which would give one setting every first part and the other every second.
+    With ``block`` > 1 the settings alternate by blocks of that many calls instead, each timed
+    as a whole, so that every block holds as many parts of each kind (for up to ``block`` parts
+    that divide it).
+
     Args:
         clock: seconds, as ``time.perf_counter`` (which tests replace).
+        block: the calls that run with one setting in a row during a trial, timed as one.
+        first_trial_after: seconds from now before the first trial may start (besides the
+            WARMUP_STEPS): a short loop keeps the setting it found.
     """
 
-    def __init__(self, clock=time.perf_counter):
+    def __init__(self, clock=time.perf_counter, block=1, first_trial_after=None):
         self._clock = clock
+        self._block = block
+        self._in_block = 0  # calls of the current block so far, during a trial
+        self._block_started = None  # the clock at the current block's start
         self._steps = 0  # steps started so far
-        self._last = None  # the clock at the previous step's start
         self._running = True  # the setting the previous step ran with
         self._times = None  # {setting: [seconds]} during a trial, else None
         self._trial_started = None
-        self._next_trial = float("-inf")  # the clock from which the next trial may start
+        # the clock from which the next trial may start
+        self._next_trial = (
+            float("-inf") if first_trial_after is None else clock() + first_trial_after
+        )
         self.many = True  # the setting chosen by the last trial (every core before any)
         self.trials = []  # (median with every core, median with one, chosen) of each trial
 
@@ -64,15 +78,19 @@ class ThreadChoice:
         """Account for the step that just ended; returns the setting for the one starting now."""
         now = self._clock()
         if self._times is not None:
-            self._times[self._running].append(now - self._last)
+            self._in_block += 1
+            if self._in_block == self._block:
+                self._times[self._running].append((now - self._block_started) / self._block)
+                self._in_block, self._block_started = 0, now
             timed = self._times.values()
-            if min(map(len, timed)) >= TRIAL_STEPS and min(map(sum, timed)) >= TRIAL_SECONDS:
+            seconds = min(map(sum, timed)) * self._block
+            if min(map(len, timed)) >= TRIAL_STEPS and seconds >= TRIAL_SECONDS:
                 self._decide(now)
         if self._times is None and self._steps >= WARMUP_STEPS and now >= self._next_trial:
             self._times = {True: [], False: []}
-            self._trial_started = now
+            self._trial_started = self._block_started = now
+            self._in_block = 0
         self._steps += 1
-        self._last = now
         self._running = self._setting()
         return self._running
 

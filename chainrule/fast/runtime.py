@@ -1,5 +1,7 @@
 """Where the speed switches on: ``fit``, ``evaluate`` and ``predict`` run inside
-:func:`training_runtime`, and nowhere else does anything in this package take effect.
+:func:`training_runtime`, and nowhere else does anything in this package take effect, but for
+one setting: a training loop written by hand, around a GradientTape, chooses the BLAS library's
+thread count from its steps' times as ``fit`` does (:func:`tape_opened`).
 
 One switch turns all of it off: ``CHAINRULE_FAST=0`` in the environment, or
 :func:`set_enabled` (``False``) in the program, or a ``with disabled():`` block. Training then runs
@@ -66,6 +68,15 @@ def batch_gathering():
     on another core where one is free (:func:`.gather.shuffled_batches`) inside a training call
     with the switch on, else None (each batch when it is asked for)."""
     return gather.shuffled_batches if active() else None
+
+
+def tape_opened():
+    """Called where a GradientTape's ``with`` block opens, outside any other: in a training
+    loop written by hand (outside ``fit``, ``evaluate`` and ``predict``, with the switch on),
+    each opening starts a step, timed to choose between every core and one for the BLAS
+    library (:func:`.threads.loop_step`); elsewhere it does nothing."""
+    if enabled() and not active():
+        threads.loop_step()
 
 
 def training_runtime(method):

@@ -200,6 +200,8 @@ def using_cores():
     with _lock:
         _depth += 1
         start = _depth == 1
+    if start and _loop:  # the library's own thread count, which a loop's choice may have set
+        _loop[2].restore()
     blas = _BlasThreads.find() if start else None
     count = thread_count() if blas is not None else 1
     if count > 1:
@@ -233,6 +235,43 @@ def training_step():
     if single != _single:
         _single = single
         _set_blas()
+
+
+#: Tape openings that run with one setting in a row during a trial of a loop written by hand
+#: (:func:`loop_step`): a step may open several tapes (a GAN's two), and a block of 12 holds as
+#: many of each kind for up to 4 of them, and for 6 or 12.
+LOOP_BLOCK = 12
+#: Seconds of a loop written by hand before its first trial: a few steps (a test, a gradient
+#: looked at once) leave the BLAS library as they found it.
+LOOP_FIRST_TRIAL = 1.0
+_loop = None  # (ThreadChoice, its thread, _BlasThreads) of the loop written by hand, once it runs
+
+
+def loop_step():
+    """Called where a training loop written by hand opens a GradientTape, outside ``fit``,
+    ``evaluate`` and ``predict``: times its steps from one tape to the next and sets the BLAS
+    library on every core or on one, as ``fit`` does (:class:`.choice.ThreadChoice`, by blocks
+    of LOOP_BLOCK tapes). The setting holds from then on: the products of such a loop run
+    outside any block that could restore it, and the next trial follows the load. Does nothing
+    inside :func:`using_cores` (fit's own steps choose), in another thread than the loop's
+    first, with ``CHAINRULE_NUM_THREADS`` set, on one core, or where the BLAS library's thread
+    count cannot be set."""
+    global _loop
+    if _depth:
+        return
+    if _loop is None:
+        blas = _BlasThreads.find()
+        fixed = os.environ.get("CHAINRULE_NUM_THREADS", "").strip()
+        if blas is None or fixed or thread_count() < 2:
+            _loop = False
+        else:
+            choice = ThreadChoice(block=LOOP_BLOCK, first_trial_after=LOOP_FIRST_TRIAL)
+            _loop = choice, threading.get_ident(), blas
+    if not _loop:
+        return
+    choice, thread, blas = _loop
+    if threading.get_ident() == thread:
+        blas.set(None if choice.step() else 1)
 
 
 def ahead(function, *args):

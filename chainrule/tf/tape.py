@@ -24,6 +24,7 @@ from ..engine import (
     node_count,
     node_listeners,
 )
+from ..fast.runtime import tape_opened
 from ..variables import Variable
 
 _active = []  # the tapes whose ``with`` block is running, innermost last
@@ -75,6 +76,8 @@ class GradientTape:
                 "This GradientTape is already recording: a tape cannot be entered again inside "
                 "its own with block. Create a second tape to nest them."
             )
+        if not _active:  # a step of a training loop written by hand starts, maybe
+            tape_opened()
         self._recording = True
         self._windows.append([node_count(), None])
         node_listeners.append(self._note_reads)

@@ -105,3 +105,39 @@ def test_a_trial_of_short_steps_runs_long_enough_not_to_follow_a_slow_spell(cloc
     assert len(chooser.trials) == 1
     many, one, kept = chooser.trials[0]
     assert many == pytest.approx(0.0001) and one == pytest.approx(0.0001) and not kept
+
+
+def test_steps_in_two_parts_are_timed_by_blocks_that_hold_both(clock):
+    """A loop written by hand whose step opens two tapes (a GAN's: a cheap part, then a dear one
+    that threads slow down) calls step() twice a step. Alternating by calls, every core would
+    time only the cheap parts and one core only the dear ones; blocks of two calls time whole
+    steps with each setting."""
+    parts = []
+
+    def seconds(setting):
+        parts.append(setting)
+        if len(parts) % 2 == 0:  # the trial starts on a cheap part
+            return 0.004
+        return 0.040 if setting else 0.020
+
+    calls = choice.WARMUP_STEPS + 2 * 2 * choice.TRIAL_STEPS
+    by_calls = ThreadChoice(clock)
+    run(by_calls, clock, seconds, calls)
+    assert by_calls.trials[0][2] is True  # fooled: every core timed the cheap parts alone
+
+    parts.clear()
+    by_blocks = ThreadChoice(clock, block=2)
+    settings = run(by_blocks, clock, seconds, calls)
+    trial = settings[choice.WARMUP_STEPS :]
+    assert trial == [True, True, False, False] * choice.TRIAL_STEPS  # a block per setting
+    assert by_blocks.step() is False
+    many, one, kept = by_blocks.trials[0]
+    assert many == pytest.approx(0.022) and one == pytest.approx(0.012) and kept is False
+
+
+def test_a_first_trial_waits_for_the_time_given(clock):
+    chooser = ThreadChoice(clock, first_trial_after=1.0)
+    settings = run(chooser, clock, times(0.030, 0.006), 30)  # 0.9 s: no trial yet
+    assert set(settings) == {True} and chooser.trials == []
+    run(chooser, clock, times(0.030, 0.006), 2 * choice.TRIAL_STEPS + 8)
+    assert [chosen for _, _, chosen in chooser.trials] == [False]

@@ -6,8 +6,9 @@ import threading
 import numpy as np
 import pytest
 
+import chainrule as tf
 from chainrule import keras, ops
-from chainrule.fast import kernels, tiled
+from chainrule.fast import kernels, runtime, tiled
 from chainrule.fast import threads as parallel
 from chainrule.fast.process import flush_denormals
 
@@ -444,3 +445,81 @@ def test_a_convnet_trains_to_the_same_weights_on_one_core_or_every_core(monkeypa
         alternating = _trained_weights(5)
     for a, b in zip(every_core, alternating):
         np.testing.assert_array_equal(a, b)
+
+
+def _loop(monkeypatch, *settings):
+    """A training loop written by hand on two cores, whose steps' choice gives ``settings``."""
+    monkeypatch.delenv("CHAINRULE_NUM_THREADS", raising=False)
+    monkeypatch.setattr(parallel, "thread_count", lambda: 2)
+    fixed = _Fixed(*settings)
+    # fit's own choice (made without options) keeps every core
+    choices = {True: fixed, False: _Fixed(*[True] * 100)}
+    monkeypatch.setattr(parallel, "ThreadChoice", lambda **options: choices[bool(options)])
+    monkeypatch.setattr(parallel, "_loop", None)
+    return fixed
+
+
+def _hand_step(model, x, y):
+    with tf.GradientTape() as tape:
+        loss = keras.losses.MeanSquaredError()(y, model(x, training=True))
+    grads = tape.gradient(loss, model.trainable_weights)
+    model.optimizer.apply(grads, model.trainable_weights)
+
+
+@needs_blas_control
+def test_a_loop_written_by_hand_runs_its_products_on_the_cores_its_steps_choose(monkeypatch):
+    """Each tape opened outside fit starts a step; the BLAS library then runs on every core or
+    one, as the choice says, and keeps that setting after the step (a loop's evaluation runs
+    outside any tape)."""
+    own = parallel.blas_thread_counts()
+    fixed = _loop(monkeypatch, True, False, False, True)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    model.compile("sgd", "mse")
+    x, y = rng.standard_normal((4, 3)), rng.standard_normal((4, 2))
+    _hand_step(model, x, y)
+    assert parallel.blas_thread_counts() == own
+    _hand_step(model, x, y)
+    assert set(parallel.blas_thread_counts()) == {1}
+    with tf.GradientTape() as outer:  # one step, though its tapes nest
+        with tf.GradientTape():
+            model(x)
+        assert set(parallel.blas_thread_counts()) == {1}
+    del outer
+    assert fixed.settings == [True]
+    model.fit(x, y, epochs=1, verbose=0)  # fit chooses for itself, from the library's own count
+    assert parallel.blas_thread_counts() == own and fixed.settings == [True]
+    _hand_step(model, x, y)
+    assert parallel.blas_thread_counts() == own and fixed.settings == []
+
+
+@needs_blas_control
+def test_a_custom_train_step_in_fit_leaves_the_choice_to_fit(monkeypatch):
+    fixed = _loop(monkeypatch, False)
+
+    class Custom(keras.Model):
+        def train_step(self, data):
+            _hand_step(self, *data)
+            return {}
+
+    inputs = keras.Input((3,))
+    model = Custom(inputs, keras.layers.Dense(2)(inputs))
+    model.compile("sgd", "mse")
+    model.fit(rng.standard_normal((8, 3)), rng.standard_normal((8, 2)), epochs=2, verbose=0)
+    assert fixed.settings == [False]  # never asked
+
+
+@needs_blas_control
+@pytest.mark.parametrize("switch", ["CHAINRULE_NUM_THREADS", "CHAINRULE_FAST"])
+def test_a_loop_written_by_hand_keeps_the_blas_threads_with_the_choice_switched_off(
+    monkeypatch, switch
+):
+    own = parallel.blas_thread_counts()
+    fixed = _loop(monkeypatch, False, False)
+    if switch == "CHAINRULE_NUM_THREADS":
+        monkeypatch.setenv(switch, "2")
+    else:
+        monkeypatch.setattr(runtime, "_enabled", False)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    model.compile("sgd", "mse")
+    _hand_step(model, rng.standard_normal((4, 3)), rng.standard_normal((4, 2)))
+    assert parallel.blas_thread_counts() == own and fixed.settings == [False, False]
