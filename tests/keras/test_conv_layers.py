@@ -125,6 +125,71 @@ def test_conv2d_layer_is_activation_of_convolution_plus_bias():
     np.testing.assert_allclose(y.numpy(), expected, rtol=1e-6)
 
 
+class _DoubledKernel(layers.Conv2D):
+    """keras-io's "customizing the convolution operation": an override of convolution_op."""
+
+    def convolution_op(self, inputs, kernel):
+        return keras.ops.conv(inputs, 2.0 * kernel, strides=list(self.strides), padding="valid")
+
+
+class _StandardizedKernel(layers.Conv2D):
+    """...and a call() that convolves through convolution_op with a standardized kernel."""
+
+    def call(self, inputs):
+        mean, var = keras.ops.moments(self.kernel, axes=[0, 1, 2], keepdims=True)
+        result = self.convolution_op(inputs, (self.kernel - mean) / keras.ops.sqrt(var + 1e-10))
+        return result + self.bias if self.use_bias else result
+
+
+def test_a_convolution_op_of_a_subclass_is_what_the_layer_convolves_with():
+    """Conv2D's call() goes through an overridden convolution_op, then adds the bias and the
+    activation (Keras 3's BaseConv); a 3 x 3 window of ones on ones sums 9 taps."""
+    ones = np.ones((1, 5, 5, 1), "float32")
+    doubled = _DoubledKernel(1, 3, kernel_initializer="ones", bias_initializer="ones")
+    np.testing.assert_array_equal(doubled(ones).numpy(), np.full((1, 3, 3, 1), 19.0))
+    plain = layers.Conv2D(1, 3, kernel_initializer="ones", bias_initializer="ones")
+    plain.build(ones.shape)
+    np.testing.assert_array_equal(plain.convolution_op(ones, plain.kernel * 3).numpy(), 27.0)
+
+    layer = _StandardizedKernel(4, 3, bias_initializer="random_normal")
+    x = rng.standard_normal((2, 6, 6, 3)).astype("float32")
+    layer.build(x.shape)
+    kernel, bias = layer.kernel.numpy(), layer.bias.numpy()
+    standardized = (kernel - kernel.mean((0, 1, 2))) / np.sqrt(kernel.var((0, 1, 2)) + 1e-10)
+    np.testing.assert_allclose(
+        layer(x).numpy(), ops.conv2d(x, standardized, bias), rtol=1e-5, atol=1e-5
+    )
+
+
+def test_a_subclass_convolving_by_convolution_op_trains_in_fit_and_keeps_channels_first():
+    model = keras.Sequential([keras.Input((6, 6, 3)), _StandardizedKernel(4, 3)])
+    model.compile("adam", "mse")
+    before = model.get_weights()[0].copy()
+    x, y = rng.standard_normal((8, 6, 6, 3)), rng.standard_normal((8, 4, 4, 4))
+    losses = model.fit(x, y, epochs=3, batch_size=4, verbose=0).history["loss"]
+    assert losses[-1] < losses[0] and not np.array_equal(model.get_weights()[0], before)
+
+    class Through(layers.Conv2D):
+        def convolution_op(self, inputs, kernel):
+            return super().convolution_op(inputs, kernel)
+
+    x = rng.standard_normal((2, 3, 6, 6)).astype("float32")
+    plain = layers.Conv2D(2, 3, data_format="channels_first", bias_initializer="ones")
+    through = Through(2, 3, data_format="channels_first", bias_initializer="ones")
+    plain.build(x.shape), through.build(x.shape)
+    through.set_weights(plain.get_weights())
+    np.testing.assert_allclose(through(x).numpy(), plain(x).numpy(), rtol=1e-6)
+
+
+def test_conv1d_convolves_in_its_call_as_keras_does_not_by_convolution_op():
+    class Doubled1D(layers.Conv1D):
+        def convolution_op(self, inputs, kernel):
+            return keras.ops.conv(inputs, 2.0 * kernel)
+
+    layer = Doubled1D(1, 3, kernel_initializer="ones", use_bias=False)
+    np.testing.assert_array_equal(layer(np.ones((1, 5, 1), "float32")).numpy(), 3.0)
+
+
 @pytest.mark.parametrize(
     "make, shape",
     [

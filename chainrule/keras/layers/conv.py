@@ -17,6 +17,7 @@ from .. import constraints as constraints_module
 from .. import initializers as initializers_module
 from .. import regularizers as regularizers_module
 from ..ops import nn as keras_nn
+from ..ops import numpy as keras_numpy
 from .base import Layer
 from .core import add_kernel_and_bias, check_positive_int, set_kernel_options
 
@@ -275,6 +276,32 @@ class BaseConv(ConvLayer):
     def check_input(self, x):
         self._check_channels(x, self.kernel.shape[-2] * self.groups, self.kernel)
 
+    def convolution_op(self, inputs, kernel):
+        """The convolution of ``inputs`` (in the layer's data_format) with ``kernel``, without
+        the bias: ``keras.ops.conv`` with the layer's strides, padding and dilation, as in
+        Keras. A subclass may override it (to standardize the kernel, say): :meth:`call` then
+        convolves through it and adds the bias, as Keras's layer does; otherwise the
+        convolution and its bias are one op."""
+        return keras_nn.conv(
+            inputs,
+            kernel,
+            strides=list(self.strides),
+            padding=self.padding,
+            data_format=self.data_format,
+            dilation_rate=self.dilation_rate,
+        )
+
+    def call(self, inputs):
+        if type(self).convolution_op is BaseConv.convolution_op:
+            return super().call(inputs)
+        y = self.convolution_op(inputs, self.kernel)
+        if self.use_bias:
+            spatial = (1,) * self.rank
+            last = self.data_format == "channels_last"
+            shape = (1, *spatial, self.filters) if last else (1, self.filters, *spatial)
+            y = y + keras_numpy.reshape(self.bias, shape)
+        return self.activation(y)
+
     def compute_output_shape(self, input_shape):
         """Keras's output shape; raises ValueError when the kernel does not fit the input."""
         return conv_output_shape(self, input_shape, self.filters)
@@ -367,6 +394,9 @@ class Conv1D(BaseConv):
             dilation_rate=dilation_rate,
             **kwargs,
         )
+
+    def call(self, inputs):  # as Keras's Conv1D, which convolves here, not by convolution_op
+        return ConvLayer.call(self, inputs)
 
     def convolve(self, x):
         return ops.conv1d(
