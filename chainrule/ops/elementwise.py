@@ -211,6 +211,12 @@ def _leaky_relu_vjp(g, y, a, alpha=0.2):
     return where(a > 0, g, g * alpha)
 
 
+#: SELU's constants (Klambauer et al., 2017): selu(a) = SELU_SCALE elu(a, SELU_ALPHA), whose
+#: outputs keep mean 0 and variance 1 through a layer of normalised weights.
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
 @primitive
 def elu(a, alpha=1.0):
     """y = a if a > 0 else alpha * (e^a - 1).   dL/da = g if a > 0 else g * (y + alpha)."""

@@ -87,6 +87,7 @@ from .math import (
     acos,
     acosh,
     add,
+    add_n,
     argmax,
     argmin,
     asin,
@@ -109,6 +110,9 @@ from .math import (
     less,
     less_equal,
     log,
+    logical_and,
+    logical_not,
+    logical_or,
     matmul,
     maximum,
     minimum,
@@ -126,6 +130,8 @@ from .math import (
     reduce_std,
     reduce_sum,
     reduce_variance,
+    round,
+    scalar_mul,
     sigmoid,
     sin,
     sinh,
@@ -134,6 +140,7 @@ from .math import (
     subtract,
     tan,
     tanh,
+    truediv,
 )
 from .tape import GradientTape, UnconnectedGradients
 

@@ -77,6 +77,13 @@ asinh = _unary(ops.arcsinh, "y = arsinh x;  dy/dx = 1 / sqrt(x^2 + 1)")
 acosh = _unary(ops.arccosh, "y = arcosh x for x >= 1;  dy/dx = 1 / sqrt(x^2 - 1)")
 atanh = _unary(ops.arctanh, "y = artanh x for |x| < 1;  dy/dx = 1 / (1 - x^2)")
 floor = _unary(ops.floor, "y = the largest integer <= x (no gradient: dy/dx = 0)")
+ceil = _unary(ops.ceil, "y = the smallest integer >= x (no gradient: dy/dx = 0)")
+round = _unary(ops.round, "y = x rounded to the nearest integer, halves to even (no gradient)")
+rint = round
+is_nan = _unary(ops.isnan, "x is NaN (bool, no gradient)")
+is_inf = _unary(ops.isinf, "x is +inf or -inf (bool, no gradient)")
+is_finite = _unary(ops.isfinite, "x is neither NaN nor infinite (bool, no gradient)")
+logical_not = _unary(ops.logical_not, "not x (bool, no gradient)")
 
 add = _binary(ops.add, "add", "z = x + y")
 subtract = _binary(ops.sub, "subtract", "z = x - y")
@@ -91,6 +98,10 @@ less = _binary(ops.less, "less", "x < y (bool, no gradient)")
 less_equal = _binary(ops.less_equal, "less_equal", "x <= y (bool, no gradient)")
 greater = _binary(ops.greater, "greater", "x > y (bool, no gradient)")
 greater_equal = _binary(ops.greater_equal, "greater_equal", "x >= y (bool, no gradient)")
+logical_and = _binary(ops.logical_and, "logical_and", "x and y (bool, no gradient)")
+logical_or = _binary(ops.logical_or, "logical_or", "x or y (bool, no gradient)")
+logical_xor = _binary(ops.logical_xor, "logical_xor", "x xor y (bool, no gradient)")
+floordiv = _binary(ops.floor_divide, "floordiv", "z = floor(x / y) (no gradient)")
 
 reduce_sum = _reduction(ops.sum, "reduce_sum", "y = sum of x")
 reduce_mean = _reduction(ops.mean, "reduce_mean", "y = mean of x")
@@ -269,8 +280,11 @@ def clip_by_value(t, clip_value_min, clip_value_max, name=None):
     return ops.maximum(ops.minimum(t, clip_value_max), clip_value_min)
 
 
-def _squared_norm(t, axes=None):
-    return ops.sum(t * t, axis=reduction_axis(axes), keepdims=axes is not None)
+def _squared_norm(t, axes=None, keepdims=None):
+    """The sum of t^2 over ``axes`` (all for None), kept as size 1 where axes are given unless
+    ``keepdims`` says otherwise."""
+    keepdims = axes is not None if keepdims is None else keepdims
+    return ops.sum(t * t, axis=reduction_axis(axes), keepdims=keepdims)
 
 
 def clip_by_norm(t, clip_norm, axes=None, name=None):
@@ -311,3 +325,115 @@ def clip_by_global_norm(t_list, clip_norm, use_norm=None, name=None):
     scale = ops.where(ops.all(ops.isfinite(norm)), scale, np.nan)
     clipped = [None if t is None else convert_to_tensor(t) * scale for t in t_list]
     return clipped, norm
+
+
+# ----- composed of the primitives: their gradients follow from the primitives' -----------------
+
+
+def rsqrt(x, name=None):
+    """y = 1 / sqrt(x).   dy/dx = -y^3 / 2."""
+    return 1 / ops.sqrt(convert_to_tensor(x))
+
+
+def reciprocal(x, name=None):
+    """y = 1 / x.   dy/dx = -1 / x^2."""
+    return 1 / convert_to_tensor(x)
+
+
+def squared_difference(x, y, name=None):
+    """z = (x - y)^2, elementwise with broadcasting.   dz/dx = 2 (x - y) = -dz/dy."""
+    difference = ops.sub(*tensors(x, y))
+    return difference * difference
+
+
+def floormod(x, y, name=None):
+    """z = x - floor(x / y) y, the remainder with the sign of y (Python's %).
+    dz/dx = 1,   dz/dy = -floor(x / y)."""
+    x, y = tensors(x, y)
+    return x - ops.floor_divide(x, y) * y
+
+
+mod = floormod
+
+
+def _both_tensors(x, y):
+    """x and y as Tensors, a Python number taking the other's dtype (as TensorFlow converts)."""
+    x, y = tensors(x, y)
+    if not isinstance(x, Tensor):
+        x = convert_to_tensor(x, dtype=y.dtype)
+    if not isinstance(y, Tensor):
+        y = convert_to_tensor(y, dtype=x.dtype)
+    return x, y
+
+
+def truediv(x, y, name=None):
+    """z = x / y, integers divided as floats (int8 and int16 in float32, wider in float64), as
+    TensorFlow's ``truediv``."""
+    x, y = _both_tensors(x, y)
+    if x.dtype.kind in "iu" and y.dtype.kind in "iu":
+        wide = max(x.dtype.itemsize, y.dtype.itemsize) > 2
+        x, y = (cast(t, np.float64 if wide else np.float32) for t in (x, y))
+    return ops.div(x, y)
+
+
+def divide_no_nan(x, y, name=None):
+    """z = x / y, and 0 where y is 0 (x / 0 included).   dz/dx = 1 / y and dz/dy = -x / y^2
+    where y is not 0; 0 where it is."""
+    x, y = _both_tensors(x, y)
+    zero = ops.equal(y, 0)
+    return ops.where(zero, 0, x / ops.where(zero, 1, y))
+
+
+def scalar_mul(scalar, x, name=None):
+    """y = scalar x."""
+    return convert_to_tensor(scalar) * convert_to_tensor(x)
+
+
+def add_n(inputs, name=None):
+    """The elementwise sum of a list of tensors of one shape and dtype.   dy/dx_i = 1 for each.
+
+    Raises:
+        ValueError: an empty list, or tensors of different shapes.
+    """
+    terms = [convert_to_tensor(t) for t in inputs]
+    if not terms or len({t.shape for t in terms}) > 1:
+        raise ValueError(
+            f"add_n: inputs must be a non-empty list of tensors of one shape; got shapes "
+            f"{[t.shape for t in terms]}."
+        )
+    total = terms[0]
+    for term in terms[1:]:
+        total = total + term
+    return total
+
+
+def count_nonzero(input, axis=None, keepdims=False, dtype=int64, name=None):
+    """The number of non-zero entries over ``axis`` (all axes for None), int64 by default. No
+    gradient."""
+    data = convert_to_tensor(input).data
+    count = xp_of(data).count_nonzero(data, axis=reduction_axis(axis), keepdims=keepdims)
+    return cast(Tensor(xp_of(data).asarray(count)), dtype)
+
+
+def reduce_euclidean_norm(input_tensor, axis=None, keepdims=False, name=None):
+    """y = sqrt(sum of x^2) over ``axis`` (all axes for None).   dy/dx = x / y."""
+    return ops.sqrt(_squared_norm(convert_to_tensor(input_tensor), axis, keepdims))
+
+
+def l2_normalize(x, axis=None, epsilon=1e-12, name=None):
+    """y = x / sqrt(max(sum of x^2 over ``axis``, epsilon)) (all axes for None): x scaled to
+    unit L2 norm, and a zero x stays zero.   Differentiable through the norm too."""
+    x = convert_to_tensor(x)
+    squared = _squared_norm(x, axis, keepdims=True)
+    return x * rsqrt(ops.maximum(squared, epsilon))
+
+
+def log_sigmoid(x, name=None):
+    """y = log(1 / (1 + e^-x)) = -softplus(-x), without overflow.   dy/dx = sigmoid(-x)."""
+    return -ops.softplus(-convert_to_tensor(x))
+
+
+def softsign(features, name=None):
+    """y = x / (1 + |x|).   dy/dx = 1 / (1 + |x|)^2."""
+    x = convert_to_tensor(features)
+    return x / (ops.abs(x) + 1)

@@ -11,29 +11,54 @@ from .. import ops
 from .. import random as global_random
 from ..engine import ShapeError
 from ..ops import noise
-from .arrays import stop_gradient
+from ..ops.elementwise import SELU_ALPHA, SELU_SCALE
+from .arrays import gather, stop_gradient
 from .core import cast, convert_to_tensor
-from .math import log_softmax, reduce_mean, sigmoid, softmax, softplus, tanh
+from .math import (
+    clip_by_norm,
+    l2_normalize,
+    log_softmax,
+    reduce_mean,
+    rsqrt,
+    sigmoid,
+    softmax,
+    softplus,
+    softsign,
+    tanh,
+    top_k,
+)
 
 __all__ = [
     "avg_pool2d",
+    "batch_normalization",
     "bias_add",
+    "compute_average_loss",
     "conv2d",
     "dropout",
     "elu",
+    "embedding_lookup",
+    "gelu",
     "l2_loss",
+    "l2_normalize",
     "leaky_relu",
     "log_softmax",
     "max_pool2d",
     "moments",
     "relu",
+    "relu6",
+    "selu",
     "sigmoid",
     "sigmoid_cross_entropy_with_logits",
+    "silu",
     "softmax",
     "softmax_cross_entropy_with_logits",
     "softplus",
+    "softsign",
     "sparse_softmax_cross_entropy_with_logits",
+    "swish",
     "tanh",
+    "top_k",
+    "zero_fraction",
 ]
 
 
@@ -50,6 +75,87 @@ def elu(features, name=None):
 def leaky_relu(features, alpha=0.2, name=None):
     """y = x for x > 0, alpha x otherwise (TensorFlow's default alpha = 0.2)."""
     return ops.leaky_relu(convert_to_tensor(features), alpha=alpha)
+
+
+def relu6(features, name=None):
+    """y = min(max(x, 0), 6).   dy/dx = 1 on (0, 6), else 0."""
+    return ops.clip(convert_to_tensor(features), 0, 6)
+
+
+def selu(features, name=None):
+    """y = scale elu(x, alpha), with SELU's constants.   dy/dx = scale (1 or y / scale + alpha)."""
+    return ops.elu(convert_to_tensor(features), alpha=SELU_ALPHA) * SELU_SCALE
+
+
+def silu(features, beta=1.0, name=None):
+    """y = x sigmoid(beta x) (swish).   dy/dx = s + beta x s (1 - s), s = sigmoid(beta x)."""
+    x = convert_to_tensor(features)
+    return x * ops.sigmoid(x * beta if beta != 1.0 else x)
+
+
+swish = silu
+
+
+def gelu(features, approximate=False, name=None):
+    """y = x Phi(x) = x (1 + erf(x / sqrt 2)) / 2, TensorFlow's default; with ``approximate``,
+    x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))) / 2. The gradient follows from erf's or
+    tanh's."""
+    x = convert_to_tensor(features)
+    if approximate:
+        inner = (x + x * x * x * 0.044715) * float(np.sqrt(2 / np.pi))
+        return x * (ops.tanh(inner) + 1) * 0.5
+    return x * (ops.erf(x * float(1 / np.sqrt(2))) + 1) * 0.5
+
+
+def embedding_lookup(params, ids, max_norm=None, name=None):
+    """The rows of ``params`` (vocabulary, *embedding) that ``ids`` picks: shape ids.shape +
+    embedding, as ``tf.gather(params, ids)``; with ``max_norm``, each picked embedding scaled
+    down to that L2 norm where it is longer. dL/dparams = g added back into the picked rows.
+
+    Raises:
+        ValueError: ``params`` given as a list of several shards (one tensor, or a list of one).
+    """
+    if isinstance(params, (list, tuple)):
+        if len(params) != 1:
+            raise ValueError(
+                f"embedding_lookup: params split into {len(params)} shards is not supported; "
+                f"concatenate them first (tf.concat(params, axis=0)) and look up in the whole."
+            )
+        params = params[0]
+    rows = gather(params, ids)
+    if max_norm is None:
+        return rows
+    embedding_axes = list(range(rows.ndim - (convert_to_tensor(params).ndim - 1), rows.ndim))
+    return clip_by_norm(rows, max_norm, axes=embedding_axes)
+
+
+def batch_normalization(x, mean, variance, offset, scale, variance_epsilon, name=None):
+    """y = (x - mean) scale / sqrt(variance + epsilon) + offset, with broadcasting (``offset``
+    and ``scale`` may be None: 0 and 1). The gradients follow from the arithmetic."""
+    x = convert_to_tensor(x)
+    inverse = rsqrt(convert_to_tensor(variance) + variance_epsilon)
+    if scale is not None:
+        inverse = inverse * scale
+    shift = -convert_to_tensor(mean) * inverse
+    return x * inverse + (shift if offset is None else shift + offset)
+
+
+def compute_average_loss(per_example_loss, sample_weight=None, global_batch_size=None, name=None):
+    """The sum of the (weighted) per-example losses divided by ``global_batch_size``, by
+    default the number of examples (one replica: chainrule's processes of a data-parallel job
+    each divide their own part's sum, see ``chainrule.distributed``)."""
+    losses = convert_to_tensor(per_example_loss)
+    if sample_weight is not None:
+        losses = losses * sample_weight
+    if global_batch_size is None:
+        global_batch_size = losses.shape[0] if losses.ndim else 1
+    return ops.sum(losses) / global_batch_size
+
+
+def zero_fraction(value, name=None):
+    """The fraction of the entries of ``value`` that are zero (float32, no gradient)."""
+    x = convert_to_tensor(value)
+    return ops.mean(cast(ops.equal(x, 0), np.float32))
 
 
 def l2_loss(t, name=None):

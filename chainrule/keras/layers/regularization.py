@@ -276,10 +276,8 @@ class GaussianDropout(_RandomLayer):
         return {**super().get_config(), "rate": self.rate}
 
 
-# SELU's constants: alpha and scale; a dropped SELU activation is set to its negative saturation
-# value -alpha scale.
-_SELU_ALPHA = 1.6732632423543772848170429916717
-_SELU_SCALE = 1.0507009873554804934193349852946
+# A dropped SELU activation is set to its negative saturation value -alpha scale.
+_SELU_ALPHA, _SELU_SCALE = ops.elementwise.SELU_ALPHA, ops.elementwise.SELU_SCALE
 
 
 @registry.serializable("keras.layers")

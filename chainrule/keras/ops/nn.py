@@ -77,8 +77,7 @@ __all__ = [
     "unfold",
 ]
 
-SELU_ALPHA = 1.6732632423543772848170429916717
-SELU_SCALE = 1.0507009873554804934193349852946
+SELU_ALPHA, SELU_SCALE = prim.elementwise.SELU_ALPHA, prim.elementwise.SELU_SCALE
 
 
 def _as(v, dtype):
