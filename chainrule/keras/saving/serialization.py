@@ -233,8 +233,8 @@ def _object_form(cls, config):
 
 def _module_of(cls):
     """(module, registered_name) as Keras writes them: a built-in class's public module and no
-    registered name, or a user class's Python module and the name it was registered under
-    (``"package>Name"``, else its own name)."""
+    registered name, or a user class's Python module (None for the main script's) and the name
+    it was registered under (``"package>Name"``, else its own name)."""
     for module, table in registry().items():
         if table.get(cls.__name__) is cls:
             return module, None
@@ -248,7 +248,8 @@ def _module_of(cls):
         ),
         None,
     )
-    return cls.__module__, registered or cls.__name__
+    module = None if cls.__module__ == "__main__" else cls.__module__  # as Keras writes it
+    return module, registered or cls.__name__
 
 
 def _function_form(fn):

@@ -57,6 +57,23 @@ def test_a_registered_class_is_written_with_its_registered_name(registered):
     assert type(rebuilt) is cls and rebuilt.factor == 0.5
 
 
+def test_a_class_of_the_main_script_is_written_without_a_module_as_keras_does(tmp_path, registered):
+    """Keras writes "module": None for a class defined in __main__ (a script's own layer), and
+    loading finds it by its registered name or in custom_objects."""
+    script_layer = type("Quadruple", (Scale,), {"__module__": "__main__"})
+    assert serialize_keras_object(script_layer(4.0))["module"] is None
+    registered_layer = saving.register_keras_serializable(package="demo")(
+        type("Quintuple", (Scale,), {"__module__": "__main__"})
+    )
+    config = serialize_keras_object(registered_layer(5.0))
+    assert config["module"] is None and config["registered_name"] == "demo>Quintuple"
+    assert deserialize_keras_object(config).factor == 5.0
+    assert serialize_keras_object(Scale(2.0))["module"] == __name__  # an imported module's name
+    model_with(script_layer(4.0)).save(tmp_path / "m.keras")
+    loaded = saving.load_model(tmp_path / "m.keras", custom_objects={"Quadruple": script_layer})
+    assert type(loaded.layers[0]) is script_layer and loaded.layers[0].factor == 4.0
+
+
 def test_registering_twice_or_a_class_without_config_is_refused(registered):
     saving.register_keras_serializable(package="demo", name="Twice")(Scale)
     with pytest.raises(ValueError, match="demo>Twice has already been registered"):
