@@ -59,6 +59,22 @@ def test_guide_custom_train_step_with_compiled_loss_and_metrics():
     assert history["loss"][-1] < history["loss"][0]
 
 
+def test_epoch_logs_keep_the_steps_nesting_until_the_callbacks_sort_them_as_keras():
+    """The guide's step returns {"loss", "compile_metrics": {"mae"}}, whose keys are not the
+    metrics' results: Keras hands the callbacks those logs, sorted by their own keys, the
+    nested ones merged where they sort ("compile_metrics" before "loss"); TensorFlow 2.21
+    (Keras 3.15) gives ['mae', 'loss', 'val_loss', 'val_mae']. Keras's own step returns the
+    metrics' results, flat: ['loss', 'mae', 'val_loss', 'val_mae']."""
+    for cls, order in [
+        (GuideStep, ["mae", "loss", "val_loss", "val_mae"]),
+        (keras.Model, ["loss", "mae", "val_loss", "val_mae"]),
+    ]:
+        model = linear_model(cls)
+        model.compile(optimizer="adam", loss="mse", metrics=["mae"])
+        history = model.fit(X, Y, epochs=1, verbose=0, validation_split=0.25).history
+        assert list(history) == order
+
+
 class Keras2Step(keras.Model):
     """A step written for tf.keras (Keras 2): self.compiled_loss and self.compiled_metrics,
     which Keras 3 on TensorFlow keeps, with a warning each."""

@@ -776,7 +776,7 @@ class Model(Layer):
                 data.warn_ran_out()
                 break
             with self._distribution.synchronized(self.metrics):
-                epoch_logs = pythonify_logs(self._get_metrics_result_or_logs(logs))
+                epoch_logs = dict(self._get_metrics_result_or_logs(logs))
             if validation is not None and _should_validate(epoch, validation_freq):
                 val_logs, _ = self._test_loop(validation, callbacks)
                 epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
