@@ -410,9 +410,13 @@ def add_n(inputs, name=None):
 def count_nonzero(input, axis=None, keepdims=False, dtype=int64, name=None):
     """The number of non-zero entries over ``axis`` (all axes for None), int64 by default. No
     gradient."""
-    data = convert_to_tensor(input).data
-    count = xp_of(data).count_nonzero(data, axis=reduction_axis(axis), keepdims=keepdims)
-    return cast(Tensor(xp_of(data).asarray(count)), dtype)
+    x = convert_to_tensor(input)
+    axis = reduction_axis(axis)
+    count = ops.count_nonzero(x, axis=axis)
+    if keepdims:
+        counted = range(x.ndim) if axis is None else np.atleast_1d(axis) % max(x.ndim, 1)
+        count = ops.reshape(count, [1 if a in counted else n for a, n in enumerate(x.shape)])
+    return cast(count, dtype)
 
 
 def reduce_euclidean_norm(input_tensor, axis=None, keepdims=False, name=None):
