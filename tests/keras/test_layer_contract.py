@@ -142,6 +142,21 @@ def test_losses_are_those_of_the_latest_outer_call_plus_regularization():
     assert [float(v) for v in m.losses] == pytest.approx([3.0])
 
 
+def test_add_metric_is_gone_as_in_keras_3_with_what_to_do_instead():
+    with pytest.raises(NotImplementedError, match="removed in Keras 3.*compile\\(metrics="):
+        layers.Dense(2).add_metric(1.0, name="mean")
+
+
+def test_a_functional_model_just_built_holds_no_losses_of_its_shape_samples():
+    """Keras 3.15.1: keras.Model(inputs, SumLoss()(inputs)).losses is [] until a call on data;
+    the samples that find the output shapes add none."""
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, layers.Dense(1)(SumLoss()(inputs)))
+    assert model.losses == []
+    model(np.ones((2, 4)))
+    assert [float(v) for v in model.losses] == pytest.approx([8.0])
+
+
 def test_add_loss_gradient_flows_through_the_tape():
     layer = SumLoss()
     w = cr.Variable(np.array([1.0, 2.0], np.float32))

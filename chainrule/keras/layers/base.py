@@ -445,6 +445,14 @@ class Layer:
             )
         return int(sum(w.size for w in self.weights))
 
+    def add_metric(self, *args, **kwargs):
+        """Removed in Keras 3 (as there): raises NotImplementedError, saying what to do."""
+        raise NotImplementedError(
+            f"Layer.add_metric() was removed in Keras 3 (layer '{self.name}'). Name the metric "
+            f"in Model.compile(metrics=[...]), or create a metric (keras.metrics.Mean(), say) "
+            f"in __init__ or build and call its update_state() in call or train_step."
+        )
+
     def add_loss(self, loss):
         """Add ``loss`` (a Tensor, summed if it has several values) to this layer's ``losses``:
         called inside ``call``, it is a penalty that ``fit`` adds to the loss of this step.
@@ -614,6 +622,7 @@ class Layer:
         finally:
             if sample_mask:
                 object.__setattr__(self, "_sample_mask_ndim", None)
+        self._clear_losses()  # those of the samples that found the shapes: Keras records none
         if not more:
             previous_mask = input_masks if kwargs.get("mask") is None else kwargs["mask"]
             self._attach_masks(inputs, outputs, previous_mask)
