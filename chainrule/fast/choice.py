@@ -37,6 +37,12 @@ TRIAL_EVERY = 30
 MIN_SECONDS_BETWEEN_TRIALS = 2.0
 
 
+#: The setting the process's latest trial chose (None before any). A new ThreadChoice starts
+#: from it: ``evaluate`` or ``predict`` called after ``fit`` (they time no steps of their own)
+#: then runs as ``fit`` last found best, and a later ``fit`` starts there until its own trial.
+_latest = None
+
+
 class ThreadChoice:
     """Chooses, from step times, whether training runs on every core or on one.
 
@@ -71,7 +77,9 @@ class ThreadChoice:
         self._next_trial = (
             float("-inf") if first_trial_after is None else clock() + first_trial_after
         )
-        self.many = True  # the setting chosen by the last trial (every core before any)
+        # the setting chosen by the last trial (before any, the process's latest choice, or
+        # every core)
+        self.many = True if _latest is None else _latest
         self.trials = []  # (median with every core, median with one, chosen) of each trial
 
     def step(self):
@@ -100,8 +108,9 @@ class ThreadChoice:
         return len(self._times[True]) <= len(self._times[False])  # alternate, every core first
 
     def _decide(self, now):
+        global _latest
         many, one = (statistics.median(self._times[setting]) for setting in (True, False))
-        self.many = many <= KEEP_MANY_BELOW * one
+        self.many = _latest = many <= KEEP_MANY_BELOW * one
         self.trials.append((many, one, self.many))
         self._times = None
         took = now - self._trial_started

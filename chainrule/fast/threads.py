@@ -209,6 +209,9 @@ def using_cores():
         _parts, _owner, _blas = count, threading.get_ident(), blas
         if not os.environ.get("CHAINRULE_NUM_THREADS", "").strip():
             _choice = ThreadChoice()
+            if not _choice.many:  # the process's latest choice, until a step chooses
+                _single = True
+                _set_blas()
     try:
         yield
     finally:

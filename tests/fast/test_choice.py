@@ -141,3 +141,12 @@ def test_a_first_trial_waits_for_the_time_given(clock):
     assert set(settings) == {True} and chooser.trials == []
     run(chooser, clock, times(0.030, 0.006), 2 * choice.TRIAL_STEPS + 8)
     assert [chosen for _, _, chosen in chooser.trials] == [False]
+
+
+def test_a_new_choice_starts_from_the_latest_one_of_the_process(clock):
+    """evaluate after fit times no steps: it runs as fit's last trial chose."""
+    assert ThreadChoice(clock).many is True  # before any trial: every core
+    trained(clock, many=0.030, one=0.006)  # a busy machine: one core
+    assert ThreadChoice(clock).step() is False
+    trained(clock, many=0.010, one=0.016)
+    assert ThreadChoice(clock).step() is True

@@ -8,7 +8,7 @@ import pytest
 
 import chainrule as tf
 from chainrule import keras, ops
-from chainrule.fast import kernels, runtime, tiled
+from chainrule.fast import choice, kernels, runtime, tiled
 from chainrule.fast import threads as parallel
 from chainrule.fast.process import flush_denormals
 
@@ -378,7 +378,10 @@ def test_without_threadpoolctl_everything_runs_whole(monkeypatch):
 
 
 class _Fixed:
-    """A ThreadChoice whose steps run with the settings given, in turn."""
+    """A ThreadChoice whose steps run with the settings given, in turn (every core before the
+    first step)."""
+
+    many = True
 
     def __init__(self, *settings):
         self.settings = list(settings)
@@ -523,3 +526,25 @@ def test_a_loop_written_by_hand_keeps_the_blas_threads_with_the_choice_switched_
     model.compile("sgd", "mse")
     _hand_step(model, rng.standard_normal((4, 3)), rng.standard_normal((4, 2)))
     assert parallel.blas_thread_counts() == own and fixed.settings == [False, False]
+
+
+@needs_blas_control
+def test_evaluate_after_a_fit_that_chose_one_core_runs_on_one(monkeypatch):
+    monkeypatch.delenv("CHAINRULE_NUM_THREADS", raising=False)
+    monkeypatch.setattr(parallel, "thread_count", lambda: 2)
+    own = parallel.blas_thread_counts()
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    model.compile("sgd", "mse")
+    seen = []
+
+    class Threads(keras.callbacks.Callback):
+        def on_test_batch_begin(self, batch, logs=None):
+            seen.append(parallel.blas_thread_counts())
+
+    x, y = rng.standard_normal((8, 3)), rng.standard_normal((8, 2))
+    model.evaluate(x, y, batch_size=4, callbacks=[Threads()], verbose=0)
+    assert seen == [own, own]  # no choice made yet: the library's own threads
+    monkeypatch.setattr(choice, "_latest", False)  # as a fit on a busy machine leaves it
+    seen.clear()
+    model.evaluate(x, y, batch_size=4, callbacks=[Threads()], verbose=0)
+    assert seen == [[1] * len(own)] * 2 and parallel.blas_thread_counts() == own
