@@ -1,7 +1,8 @@
 """Where the speed switches on: ``fit``, ``evaluate`` and ``predict`` run inside
 :func:`training_runtime`, and nowhere else does anything in this package take effect, but for
-one setting: a training loop written by hand, around a GradientTape, chooses the BLAS library's
-thread count from its steps' times as ``fit`` does (:func:`tape_opened`).
+one setting: a training loop written by hand, around a GradientTape or of ``train_on_batch``
+calls, chooses the BLAS library's thread count from its steps' times as ``fit`` does
+(:func:`tape_opened`, :func:`batch_runtime`).
 
 One switch turns all of it off: ``CHAINRULE_FAST=0`` in the environment, or
 :func:`set_enabled` (``False``) in the program, or a ``with disabled():`` block. Training then runs
@@ -110,12 +111,15 @@ def batch_runtime(method):
     ``predict_on_batch``: with the switch on, run ``method`` with the faster kernels in place
     of the primitives (:func:`kernels.installed`, 7 µs a call), so that a batch computes the
     numbers a step of ``fit`` computes, to the bit, and a plan traced in either replays alike in
-    the other; without the rest of :func:`training_runtime`, which costs 60 µs a call."""
+    the other; without the rest of :func:`training_runtime`, which costs 60 µs a call. Each
+    call is a step of a loop written by hand, which chooses between every core and one for the
+    BLAS library as a loop of GradientTape steps does (:func:`.threads.loop_step`)."""
 
     @functools.wraps(method)
     def run(*args, **kwargs):
         if not enabled() or active():
             return method(*args, **kwargs)
+        threads.loop_step()  # a step of a loop written by hand (see tape_opened)
         with kernels.installed():
             return method(*args, **kwargs)
 

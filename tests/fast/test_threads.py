@@ -548,3 +548,18 @@ def test_evaluate_after_a_fit_that_chose_one_core_runs_on_one(monkeypatch):
     seen.clear()
     model.evaluate(x, y, batch_size=4, callbacks=[Threads()], verbose=0)
     assert seen == [[1] * len(own)] * 2 and parallel.blas_thread_counts() == own
+
+
+@needs_blas_control
+def test_a_loop_of_train_on_batch_calls_chooses_as_a_loop_of_tapes_does(monkeypatch):
+    own = parallel.blas_thread_counts()
+    fixed = _loop(monkeypatch, False, True, False)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    model.compile("sgd", "mse")
+    x, y = rng.standard_normal((4, 3)), rng.standard_normal((4, 2))
+    model.train_on_batch(x, y)
+    assert set(parallel.blas_thread_counts()) == {1}
+    model.test_on_batch(x, y)
+    assert parallel.blas_thread_counts() == own
+    model.predict_on_batch(x)
+    assert set(parallel.blas_thread_counts()) == {1} and fixed.settings == []
