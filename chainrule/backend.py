@@ -30,3 +30,13 @@ def asnumpy(array):
 
 
 ndarray_types = (numpy.ndarray,) if cupy is None else (numpy.ndarray, cupy.ndarray)
+
+
+def take_rows(array, index):
+    """Rows ``index`` (an integer array) of ``array`` along its first axis, as a new array:
+    ``take`` where ``array`` is C-contiguous, its fastest gather, else indexing, because
+    ``take`` first copies a strided view whole (128 rows of a column ``p[:, 0]`` of 20,000
+    pairs of images: 13 ms against 32 µs indexed, 25 µs for ``take`` of a contiguous copy)."""
+    if array.flags.c_contiguous:
+        return array.take(index, axis=0)
+    return array[index]

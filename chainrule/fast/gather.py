@@ -20,6 +20,7 @@ without this module: a chunk gathered in the training thread would push the step
 of the core's cache (an epoch took 10 % longer so).
 """
 
+from ..backend import take_rows
 from . import threads
 
 #: The most batches one chunk holds: a hand-over to the other thread per this many batches.
@@ -37,7 +38,7 @@ def batches_per_chunk(arrays, batch_size):
 
 
 def shuffled_batches(arrays, order, batch_size):
-    """Yield ``tuple(a.take(order[s : s + batch_size], axis=0) for a in arrays)`` for s = 0,
+    """Yield ``tuple(take_rows(a, order[s : s + batch_size]) for a in arrays)`` for s = 0,
     batch_size, ... up to ``len(order)``, each next chunk of them gathered on chainrule's other
     thread while this one's are used, where :func:`.threads.ahead` runs it there (see the
     module); else each batch gathered in this thread when it is asked for.
@@ -52,7 +53,7 @@ def shuffled_batches(arrays, order, batch_size):
 
     def gather(start):
         index = order[start : start + rows]
-        return tuple(a.take(index, axis=0) for a in arrays)
+        return tuple(take_rows(a, index) for a in arrays)
 
     pending = None  # the future of the chunk starting at `start`, where it was gathered ahead
     for start in range(0, n, rows):
@@ -63,7 +64,7 @@ def shuffled_batches(arrays, order, batch_size):
         if chunk is None:  # not gathered ahead: each batch now, in this thread
             for first in range(start, min(start + rows, n), batch_size):
                 index = order[first : first + batch_size]
-                yield tuple(a.take(index, axis=0) for a in arrays)
+                yield tuple(take_rows(a, index) for a in arrays)
             continue
         for first in range(0, len(chunk[0]), batch_size):
             yield tuple(part[first : first + batch_size] for part in chunk)

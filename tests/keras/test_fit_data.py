@@ -377,3 +377,41 @@ def test_the_finite_check_finds_nan_and_inf_and_passes_sums_that_overflow():
         x[2, 1] = bad
         with pytest.raises(ValueError, match=r"the first at index \(2, 1\)"):
             as_input_array(x)
+
+
+def test_strided_views_train_as_their_copies_and_a_batch_copies_only_its_rows():
+    """keras-io's siamese network trains on the columns of an array of pairs, pairs[:, 0] and
+    pairs[:, 1]: views with a stride, which NumPy's take copies whole before picking rows (a
+    whole copy per batch: 390 s an epoch where TensorFlow took 33)."""
+    import tracemalloc
+
+    from chainrule.backend import take_rows
+
+    rng = np.random.default_rng(0)
+    pairs = rng.standard_normal((4000, 2, 64)).astype(np.float32)
+    first = pairs[:, 0]
+    assert not first.flags.c_contiguous
+    rows = rng.permutation(4000)[:32]
+    tracemalloc.start()
+    picked = take_rows(first, rows)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    np.testing.assert_array_equal(picked, np.ascontiguousarray(first)[rows])
+    assert peak < 64 * 1024  # the 8 KB of the rows; the whole column is 1 MB
+
+    y = rng.standard_normal((4000, 1)).astype(np.float32)
+
+    def fitted(x1, x2):
+        keras.utils.set_random_seed(1)
+        a, b = keras.Input((64,)), keras.Input((64,))
+        out = Dense(1)(keras.layers.Concatenate()([Dense(4)(a), Dense(4)(b)]))
+        net = keras.Model([a, b], out)
+        net.compile(optimizers.SGD(0.01), "mse")
+        net.fit([x1, x2], y, batch_size=64, epochs=2, verbose=0)
+        return net.get_weights()
+
+    for got, want in zip(
+        fitted(pairs[:, 0], pairs[:, 1]),
+        fitted(np.ascontiguousarray(pairs[:, 0]), np.ascontiguousarray(pairs[:, 1])),
+    ):
+        np.testing.assert_array_equal(got, want)

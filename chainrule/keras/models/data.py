@@ -17,6 +17,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from ... import nest, random
+from ...backend import take_rows
 from ...engine import Tensor, text_array
 from ...tf.data import Dataset
 from ..utils import PyDataset, unpack_x_y_sample_weight
@@ -250,7 +251,7 @@ def take(array, index):
         return nest.map_structure(lambda a: take(a, index), array)
     if isinstance(index, slice):
         return array[index]
-    return array.take(index, axis=0)
+    return take_rows(array, index)
 
 
 def check_count(value, argument):
@@ -392,7 +393,7 @@ class ArrayBatches(Batches):
         if order is not None and plain and weight is None:  # the usual case
             for start in range(0, n, self.batch_size):
                 index = order[start : start + self.batch_size]
-                yield x.take(index, axis=0), y.take(index, axis=0), None
+                yield take_rows(x, index), take_rows(y, index), None
             return
         for index in batch_slices(n, self.batch_size, order):
             yield take(x, index), take(y, index), take(weight, index)
