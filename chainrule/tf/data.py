@@ -23,6 +23,7 @@ import types
 import numpy as np
 
 from .. import random
+from ..backend import take_rows
 from ..engine import Tensor, as_array, no_grad
 from .core import python_array
 
@@ -313,7 +314,7 @@ class _TensorSliceDataset(Dataset):
 
     def gather(self, indices):
         """Rows ``indices`` of every component (a copy of just those rows)."""
-        return self._pack([leaf.take(indices, axis=0) for leaf in self._leaves])
+        return self._pack([take_rows(leaf, indices) for leaf in self._leaves])
 
 
 class _ShuffleDataset(Dataset):

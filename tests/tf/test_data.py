@@ -191,3 +191,25 @@ def test_text_line_dataset_reads_lines_lazily_file_after_file(tmp_path):
         cr.data.TextLineDataset(str(tmp_path / "a.txt"), compression_type="ZLIB")
     with pytest.raises(FileNotFoundError, match="missing.txt"):
         cr.data.TextLineDataset(str(tmp_path / "missing.txt"))
+
+
+def test_slices_of_strided_views_batch_as_their_copies_copying_only_the_rows():
+    """from_tensor_slices((pairs[:, 0], pairs[:, 1])): NumPy's take would copy each column whole
+    for every shuffled batch."""
+    pairs = np.random.default_rng(0).standard_normal((4000, 2, 64)).astype(np.float32)
+    views = (pairs[:, 0], pairs[:, 1])
+    copies = tuple(np.ascontiguousarray(v) for v in views)
+    batches = {}
+    for name, leaves in (("views", views), ("copies", copies)):
+        dataset = Dataset.from_tensor_slices(leaves).shuffle(4000, seed=3).batch(32)
+        batches[name] = [tuple(t.numpy() for t in batch) for batch in dataset]
+    for (a1, a2), (b1, b2) in zip(batches["views"], batches["copies"]):
+        np.testing.assert_array_equal(a1, b1)
+        np.testing.assert_array_equal(a2, b2)
+    dataset = Dataset.from_tensor_slices(views).shuffle(4000, seed=3).batch(32)
+    batch = iter(dataset)
+    tracemalloc.start()
+    next(batch)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < 512 * 1024  # a column whole is 1 MB
