@@ -18,7 +18,7 @@ import numpy as np
 from .. import ops
 from ..engine import Tensor
 from ..ops.shape import indices_in_range
-from .core import as_dtype, constant, convert_to_tensor, float32, int32
+from .core import as_dtype, cast, constant, convert_to_tensor, float32, int32
 
 newaxis = None
 
@@ -431,19 +431,23 @@ def eye(num_rows, num_columns=None, batch_shape=None, dtype=float32, name=None):
 
 def linspace(start, stop, num, name=None, axis=0):
     """``num`` evenly spaced values from ``start`` to ``stop`` inclusive, in start's dtype
-    (float32 for Python floats). Tensors ``start`` and ``stop`` give one sequence per element,
-    along the new ``axis``.
+    (float32 for Python floats), or float64 for integer ends, as TensorFlow computes them.
+    Tensors ``start`` and ``stop`` give one sequence per element, along the new ``axis``.
 
     Raises:
-        TypeError: integer start or stop (TensorFlow takes only floats).
+        TypeError: an integer start with a fractional stop (TensorFlow converts stop to
+            start's dtype first, and cannot).
     """
     start = convert_to_tensor(start)
-    if start.dtype.kind != "f":
-        raise TypeError(
-            f"linspace: start and stop must be floating point; got dtype {start.dtype}. "
-            f"Pass floats, e.g. linspace(0.0, 1.0, {num})."
-        )
-    stop = constant(convert_to_tensor(stop).data, dtype=start.dtype)
+    stop = convert_to_tensor(stop).data
+    if start.dtype.kind in "iub":
+        if np.any(np.asarray(stop) != np.round(stop)):
+            raise TypeError(
+                f"linspace: stop {stop.tolist()} is not an integer like start (dtype {start.dtype}); "
+                f"pass floats, e.g. linspace(0.0, 1.0, {num})."
+            )
+        start = cast(start, np.float64)
+    stop = constant(stop, dtype=start.dtype)
     values = np.linspace(start.data, stop.data, int(num), axis=axis)
     return Tensor(values.astype(start.dtype))
 

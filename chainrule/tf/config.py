@@ -7,7 +7,10 @@ nothing; thread counts are the BLAS library's and chainrule's (``CHAINRULE_NUM_T
 """
 
 import collections
+import os
 import types
+
+from ..fast import threads
 
 PhysicalDevice = collections.namedtuple("PhysicalDevice", ["name", "device_type"])
 LogicalDevice = collections.namedtuple("LogicalDevice", ["name", "device_type"])
@@ -53,7 +56,24 @@ def _set_memory_growth(device, enable):
     """Accepted for GPU code: there is no GPU memory to grow."""
 
 
+def _enable_op_determinism():
+    """Make every run compute the same numbers, bit for bit. chainrule's ops are deterministic;
+    what can change a dense product's last bit from run to run is the thread count that
+    ``fit`` and hand-written loops choose for the BLAS library by timing their steps
+    (``chainrule.fast.choice``). This fixes it to the count they would start with, as
+    ``CHAINRULE_NUM_THREADS`` does, unless that is set already."""
+    os.environ.setdefault("CHAINRULE_NUM_THREADS", str(threads.thread_count()))
+
+
+def _is_op_determinism_enabled():
+    """Whether the thread count is fixed (:func:`_enable_op_determinism`, or
+    ``CHAINRULE_NUM_THREADS`` set)."""
+    return bool(os.environ.get("CHAINRULE_NUM_THREADS", "").strip())
+
+
 experimental = types.SimpleNamespace(
+    enable_op_determinism=_enable_op_determinism,
+    is_op_determinism_enabled=_is_op_determinism_enabled,
     set_memory_growth=_set_memory_growth,
     list_physical_devices=list_physical_devices,
     set_visible_devices=set_visible_devices,

@@ -32,3 +32,22 @@ def test_tf_config_sees_one_cpu_and_no_gpu():
     assert cpu.device_type == "CPU" and cpu.name == "/physical_device:CPU:0"
     tf.config.experimental.set_memory_growth(cpu, True)
     assert tf.random.uniform([2]).device.endswith("CPU:0")
+
+
+def test_op_determinism_fixes_the_thread_count_that_fit_would_choose(monkeypatch):
+    """keras-io's reproducibility recipe calls enable_op_determinism first: the timed choice of
+    the BLAS library's threads, the one source of a last bit differing between runs, stops."""
+    import os
+
+    from chainrule.fast import threads
+
+    monkeypatch.setenv("CHAINRULE_NUM_THREADS", "")  # restored as it was after the test
+    monkeypatch.delenv("CHAINRULE_NUM_THREADS")
+    assert not tf.config.experimental.is_op_determinism_enabled()
+    monkeypatch.setattr(threads, "thread_count", lambda: 2)
+    tf.config.experimental.enable_op_determinism()
+    assert tf.config.experimental.is_op_determinism_enabled()
+    assert os.environ["CHAINRULE_NUM_THREADS"] == "2"
+    monkeypatch.setenv("CHAINRULE_NUM_THREADS", "1")  # the user's own setting stays
+    tf.config.experimental.enable_op_determinism()
+    assert os.environ["CHAINRULE_NUM_THREADS"] == "1"

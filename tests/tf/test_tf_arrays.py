@@ -233,8 +233,14 @@ def test_eye_linspace_stop_gradient():
         tf.linspace([0.0, 5.0], [10.0, 40.0], 5, axis=0).numpy(),
         [[0.0, 5.0], [2.5, 13.75], [5.0, 22.5], [7.5, 31.25], [10.0, 40.0]],
     )
-    with pytest.raises(TypeError, match="linspace: start and stop must be floating point"):
-        tf.linspace(0, 1, 3)
+    # integer ends give float64, as in TensorFlow 2.21: tf.linspace(0, 1, 3) is float64
+    # [0., 0.5, 1.] (keras-io's conditional GAN interpolates with it)
+    halves = tf.linspace(0, 1, 3)
+    assert halves.dtype == tf.float64 and halves.numpy().tolist() == [0.0, 0.5, 1.0]
+    assert tf.linspace(np.int64(0), np.int64(2), 3).dtype == tf.float64
+    assert tf.linspace(0.0, 1, 3).dtype == tf.float32
+    with pytest.raises(TypeError, match="linspace: stop 1.5 is not an integer like start"):
+        tf.linspace(0, 1.5, 3)
     x = tf.Variable([1.0, 2.0])
     with tf.GradientTape() as tape:
         y = tf.reduce_sum(x * tf.stop_gradient(x))
