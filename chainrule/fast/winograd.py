@@ -26,10 +26,13 @@ transforms subtract it from itself) where the im2col product may give an infinit
 Used where it suits (:func:`suits`: a 3 x 3 kernel of stride 1, no dilation, one group, at
 least :data:`FROM_CHANNELS` input channels, and the compiled transforms, Numba being installed
 with ``chainrule[fast]``) by ``conv2d_tiled`` and ``tiled_conv_gradients``, and by the kernels
-of ``conv2d`` and of its gradients (:mod:`.kernels`); the gradients from
+of ``conv2d`` and of its kernel gradient (:mod:`.kernels`), the kernel gradient from
 :data:`GRADIENTS_FROM_CHANNELS` input channels; anywhere else the im2col product computes the
-convolution. Measured on a 2-core AMD EPYC, one thread, 64 images, against the im2col product
-(chunked as in ``fit``), ms (``benchmarks/winograd_shapes.py`` times them again):
+convolution. The input gradient of a convolution in its own layout is a convolution of its
+output's gradient (``kernels._input_gradient_as_convolution``), which comes here in its turn:
+faster than this module's own input gradient of the table below, which it replaced. Measured on
+a 2-core AMD EPYC, one thread, 64 images, against the im2col product (chunked as in ``fit``),
+ms (``benchmarks/winograd_shapes.py`` times them again):
 
 | convolution | forward | input gradient | kernel gradient |
 |---|--:|--:|--:|
@@ -57,11 +60,10 @@ from . import fused
 #: eight, about as fast; from sixteen, this is (0.52 and 0.71 times its time on one thread and
 #: on two, 32 x 32 x 16 to 32).
 FROM_CHANNELS = 16
-#: ...and from which the gradients do: the input's gradient adds into the input's C channels,
-#: which with few channels the im2col product's col2im does faster (16 channels to 32: 1.18 and
-#: 1.25 times its time on one thread and on two; 32 to 32 about the same; 64 to 64 0.80 and
-#: 0.70), and the kernel's took 0.71 times the im2col product's time at 16 channels on one
-#: thread but 1.14 times on two (0.49 and 0.69 at 32).
+#: ...and from which the gradients do (the kernel's, and both in the tiled layout of a pooling):
+#: the kernel's took 0.71 times the im2col product's time at 16 channels on one thread but 1.14
+#: times on two (0.49 and 0.69 at 32); the input's, in its own layout, 1.18 and 1.25 times the
+#: col2im's at 16 channels to 32, about the same at 32 to 32, 0.80 and 0.70 at 64 to 64.
 GRADIENTS_FROM_CHANNELS = 32
 #: Elements of V and M (16 numbers per tile and channel, and per tile and filter) that one
 #: chunk of images makes: a megabyte of float32, which a core's cache keeps between the
@@ -198,20 +200,6 @@ def _gradient_tiles(g):
         even[:, :ho, :wo] = g
         g = even
     return np.ascontiguousarray(tile(g, (2, 2)))
-
-
-def input_gradient(g, u, input_shape, geo):
-    """dL/dx (``input_shape``) of the convolution for its output's gradient g (N, Ho, Wo, F)
-    and its transformed kernel u, a chunk of images at a time."""
-    dy = _gradient_tiles(g)
-    hq, wq = dy.shape[3:5]
-    (top, _), (left, _) = geo.pads
-    n, h, w, channels = input_shape
-    rows, columns = max(h + sum(geo.pads[0]), 2 * hq + 2), max(w + sum(geo.pads[1]), 2 * wq + 2)
-    dx = np.zeros((n, rows, columns, channels), g.dtype)
-    for images in _chunks(n, hq, wq, channels, g.shape[3]):
-        gradients(None, dy[images], u, dx[images], geo, kernel=False)
-    return dx[:, top : top + h, left : left + w]
 
 
 def kernel_gradient(x, g, geo):

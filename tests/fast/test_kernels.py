@@ -324,3 +324,24 @@ def test_a_sparse_label_out_of_range_gets_the_primitives_error(monkeypatch, comp
     logits = rng.standard_normal((3, 4)).astype(np.float32)
     with pytest.raises(ValueError, match=r"class labels must be in \[0, 4\)"):
         kernels.sparse_softmax_cross_entropy_with_gradient(logits, np.array([0, label, 1]))
+
+
+@pytest.mark.parametrize(
+    "padding", ["valid", "same", ((0, 1), (2, 0)), ((3, 4), (0, 5)), ((2, 2), (2, 2))]
+)
+@pytest.mark.parametrize("channels, filters", [(8, 1), (8, 8), (12, 20)])
+def test_a_3x3_input_gradient_as_a_convolution_of_g_is_the_primitives(padding, channels, filters):
+    """From CONVOLVED_GRADIENT_CHANNELS input channels, the input gradient of a 3 x 3
+    convolution of stride 1 is g convolved with the flipped kernel: equal to col2im's in
+    float64 to rounding, with paddings wider than the window too (their rows get none)."""
+    assert channels >= kernels.CONVOLVED_GRADIENT_CHANNELS
+    x = rng.standard_normal((3, 9, 7, channels))
+    kernel = rng.standard_normal((3, 3, channels, filters))
+    y = ops.conv2d.forward(x, kernel, None, padding=padding)
+    g = rng.standard_normal(y.shape)
+    params = {"input_shape": x.shape, "strides": 1, "padding": padding}
+    expected = ops.conv2d_backprop_input.forward(g, kernel, **params)
+    with kernels.installed():
+        got = ops.conv2d_backprop_input.forward(g, kernel, **params)
+    assert got.shape == x.shape
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12 * np.abs(expected).max())
