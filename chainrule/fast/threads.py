@@ -240,7 +240,7 @@ def training_step():
         _set_blas()
 
 
-#: Tape openings that run with one setting in a row during a trial of a loop written by hand
+#: Calls that run with one setting in a row during a trial of a loop written by hand
 #: (:func:`loop_step`): a step may open several tapes (a GAN's two), and a block of 12 holds as
 #: many of each kind for up to 4 of them, and for 6 or 12.
 LOOP_BLOCK = 12
@@ -251,10 +251,11 @@ _loop = None  # (ThreadChoice, its thread, _BlasThreads) of the loop written by 
 
 
 def loop_step():
-    """Called where a training loop written by hand opens a GradientTape, outside ``fit``,
-    ``evaluate`` and ``predict``: times its steps from one tape to the next and sets the BLAS
-    library on every core or on one, as ``fit`` does (:class:`.choice.ThreadChoice`, by blocks
-    of LOOP_BLOCK tapes). The setting holds from then on: the products of such a loop run
+    """Called at each step of a training loop written by hand, outside ``fit``, ``evaluate``
+    and ``predict`` (where a GradientTape opens, and at each one-batch call such as
+    ``train_on_batch``): times its steps from one call to the next and sets the BLAS library on
+    every core or on one, as ``fit`` does (:class:`.choice.ThreadChoice`, by blocks of
+    LOOP_BLOCK calls). The setting holds from then on: the products of such a loop run
     outside any block that could restore it, and the next trial follows the load. Does nothing
     inside :func:`using_cores` (fit's own steps choose), in another thread than the loop's
     first, with ``CHAINRULE_NUM_THREADS`` set, on one core, or where the BLAS library's thread
