@@ -22,7 +22,9 @@ Each kernel computes the same math as the primitive of :mod:`chainrule.ops` it s
   the kernel gradient's sums over the chunks;
 - a convolution's input gradient makes G Kᵀ a few images at a time, and, where Numba is
   installed, as one product for all taps added back by a compiled col2im
-  (:func:`add_input_gradient`): the same sums in the same order;
+  (:func:`add_input_gradient`): the same sums in the same order; that of a 3 x 3 convolution
+  of stride 1 from 8 input channels is the convolution of g by the flipped kernel that it
+  equals (:func:`_input_gradient_as_convolution`): the same numbers to rounding;
 - softmax over the rows of a matrix reads each row's maximum at its argmax, which NumPy finds
   several times faster than it reduces a short row with max: the same numbers;
 - a recurrence over a sequence (SimpleRNN, LSTM, GRU) and its backpropagation through time
