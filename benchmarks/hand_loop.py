@@ -163,7 +163,8 @@ def main():
                 times = ", ".join(f"{s:.2f}" for s in record["epoch_seconds"])
                 accuracy = record["val_accuracy"][-1]
                 print(
-                    f"  {system} (run {run}): s/epoch [{times}], validation accuracy {accuracy:.4f}",
+                    f"  {system} (run {run}): s/epoch [{times}], "
+                    f"validation accuracy {accuracy:.4f}",
                     flush=True,
                 )
     print("\n| system | s/epoch (median) | chainrule's over it |\n|---|--:|--:|")

@@ -443,8 +443,8 @@ def linspace(start, stop, num, name=None, axis=0):
     if start.dtype.kind in "iub":
         if np.any(np.asarray(stop) != np.round(stop)):
             raise TypeError(
-                f"linspace: stop {stop.tolist()} is not an integer like start (dtype {start.dtype}); "
-                f"pass floats, e.g. linspace(0.0, 1.0, {num})."
+                f"linspace: stop {stop.tolist()} is not an integer like start (dtype "
+                f"{start.dtype}); pass floats, e.g. linspace(0.0, 1.0, {num})."
             )
         start = cast(start, np.float64)
     stop = constant(stop, dtype=start.dtype)

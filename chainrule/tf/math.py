@@ -414,7 +414,7 @@ def count_nonzero(input, axis=None, keepdims=False, dtype=int64, name=None):
     axis = reduction_axis(axis)
     count = ops.count_nonzero(x, axis=axis)
     if keepdims:
-        counted = range(x.ndim) if axis is None else np.atleast_1d(axis) % max(x.ndim, 1)
+        counted = range(x.ndim) if axis is None else {a % x.ndim for a in np.atleast_1d(axis)}
         count = ops.reshape(count, [1 if a in counted else n for a, n in enumerate(x.shape)])
     return cast(count, dtype)
 

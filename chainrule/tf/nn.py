@@ -90,7 +90,7 @@ def selu(features, name=None):
 def silu(features, beta=1.0, name=None):
     """y = x sigmoid(beta x) (swish).   dy/dx = s + beta x s (1 - s), s = sigmoid(beta x)."""
     x = convert_to_tensor(features)
-    return x * ops.sigmoid(x * beta if beta != 1.0 else x)
+    return x * ops.sigmoid(x * beta)
 
 
 swish = silu
@@ -142,8 +142,7 @@ def batch_normalization(x, mean, variance, offset, scale, variance_epsilon, name
 
 def compute_average_loss(per_example_loss, sample_weight=None, global_batch_size=None, name=None):
     """The sum of the (weighted) per-example losses divided by ``global_batch_size``, by
-    default the number of examples (one replica: chainrule's processes of a data-parallel job
-    each divide their own part's sum, see ``chainrule.distributed``)."""
+    default the number of examples given (one replica in sync)."""
     losses = convert_to_tensor(per_example_loss)
     if sample_weight is not None:
         losses = losses * sample_weight
