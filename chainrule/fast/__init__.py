@@ -14,7 +14,8 @@ changing what they compute.
 - :mod:`.gather` gathers a shuffled pass's batches a chunk ahead, on a core the step leaves
   free.
 
-All of it is chosen in :func:`training_runtime`, and :func:`set_enabled` (or
+All of it is chosen in :func:`training_runtime`, but for the thread count of a training loop
+written by hand (:func:`.runtime.tape_opened`, :func:`batch_runtime`); :func:`set_enabled` (or
 ``CHAINRULE_FAST=0``) turns all of it off. Nothing below this package imports it.
 """
 
